@@ -1,0 +1,53 @@
+"""Global defaults (in the style of ``osmnx.settings``).
+
+Every value here can be overridden per run through a city config or the command line, and
+every value that shapes a figure is written into ``summary.json`` beside that figure.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Default walking speed in m/s (older adults; GB 50180-2018 15-min circle ~ 800-1,000 m).
+walk_speed_mps: float = 1.0
+#: Walking speeds for the sensitivity band reported beside every headline figure.
+sensitivity_speeds_mps: tuple[float, ...] = (0.8, 1.2)
+#: Default 15-minute (一刻钟) threshold in minutes.
+threshold_min: float = 15.0
+#: Isochrone bands in minutes.
+bands_min: tuple[float, ...] = (5.0, 10.0, 15.0)
+#: Largest distance (m) a point may be moved onto the street network; beyond it: unsnapped.
+max_snap_m: float = 300.0
+#: Half-width (m) of the buffer drawn around reached street segments for isochrone polygons.
+isochrone_buffer_m: float = 25.0
+#: Straight-line radius (m) that plans commonly draw for a 15-minute circle.
+circle_radius_m: float = 1000.0
+
+#: Drive speeds (km/h) by OSM highway class, used when ``maxspeed`` is not tagged.
+drive_speeds_kph: dict[str, float] = {
+    "motorway": 90.0,
+    "motorway_link": 50.0,
+    "trunk": 70.0,
+    "trunk_link": 40.0,
+    "primary": 50.0,
+    "primary_link": 35.0,
+    "secondary": 45.0,
+    "secondary_link": 30.0,
+    "tertiary": 40.0,
+    "tertiary_link": 30.0,
+    "unclassified": 30.0,
+    "residential": 25.0,
+    "living_street": 10.0,
+    "service": 15.0,
+    "road": 25.0,
+    "track": 15.0,
+}
+#: Fallback drive speed (km/h) for unknown classes.
+drive_default_kph: float = 25.0
+
+#: Where built graphs and prepared states are cached.
+cache_dir: Path = Path(os.environ.get("CARECOVER_CACHE", Path.home() / ".cache" / "carecover"))
+
+#: Seed for anything random (sampling for polygon fidelity, synthetic benchmarks).
+random_seed: int = 20250625
