@@ -1,0 +1,359 @@
+"""Claims (TOML) checked against computed coverage figures → PASS / FAIL / NOT EVALUATED.
+
+A claims file quotes what a government document states ("community-level facilities cover
+over 90%") and says how to test it: which tiers, which population, which area, which
+threshold and speed, and the target. :func:`evaluate_claims` matches each claim to one of the
+figures a run computed and compares. A claim with no matching figure is NOT EVALUATED, with
+the reason, never silently dropped.
+
+Claim keys
+----------
+``id``, ``text_zh``, ``text_en``, ``source`` (document and date), ``kind``
+(``population`` | ``administrative`` | ``all_of``), ``tiers`` (list of tier keys),
+``population`` (``elderly`` | ``total``; population/all_of only), ``threshold_min`` (default:
+the tier's), ``speed_mps`` (default: the run's main walking speed), ``op`` (``>=``, ``>``,
+``<=``, ``<``, ``==``), ``value`` (share 0..1), ``tolerance`` (for ``==``; default 0.0005,
+i.e. the rounding of a percentage quoted to one decimal), ``area`` (``all``, ``urban``,
+``rural`` or a county name), ``unit`` (administrative: ``street``, ``township`` ...),
+``scenario`` (``current`` or ``planned``: after the planned builds), ``basis`` (``reported``
+state or a ``target``), ``year``, ``note``.
+
+Figures
+-------
+Dicts with ``kind``, ``tiers``, ``population``, ``area``, ``threshold_min``, ``speed_mps``,
+``mode``, ``value``, ``covered``, ``total``, ``data`` and optionally ``unit`` and
+``scenario`` (default ``current``); see ``coverage_figures.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10 needs the tomli backport
+    import tomli as tomllib
+
+import pandas as pd
+
+from coverage import settings
+from coverage.config import ADMIN_UNITS, AREA_GROUPS, UNKNOWN, _suggest, _validate
+from coverage.errors import InputError
+from coverage.tiers import TIERS, Tier
+
+KINDS = ("population", "administrative", "all_of")
+POPULATIONS = ("elderly", "total")
+OPS = (">=", ">", "<=", "<", "==")
+SCENARIOS = ("current", "planned")
+BASES = ("reported", "target")
+PASS, FAIL, NOT_EVALUATED = "PASS", "FAIL", "NOT EVALUATED"
+RESULT_ZH = {PASS: "通过", FAIL: "未通过", NOT_EVALUATED: "未评估"}
+
+_CLAIM_SCHEMA = {
+    "id": "str", "text_zh": "str", "text_en": "str", "source": "str", "kind": "str",
+    "tiers": "str|list[str]", "population": "str", "threshold_min": "float",
+    "speed_mps": "float", "op": "str", "value": "float", "tolerance": "float", "area": "str",
+    "unit": "str", "scenario": "str", "basis": "str", "year": "int", "note": "str",
+}
+_FILE_SCHEMA = {"city": "str", "notes": "str", "claim": ("array", _CLAIM_SCHEMA)}
+
+#: Columns of the table :func:`evaluate_claims` returns (also ``claims.csv``).
+COLUMNS = ["id", "claim_zh", "claim_en", "source", "basis", "year", "kind", "tiers", "unit",
+           "area", "population", "threshold_min", "speed_mps", "mode", "scenario", "op",
+           "target", "computed", "covered", "total", "result", "reason", "data"]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim from a claims file (see the module docstring for the keys)."""
+
+    id: str
+    text_zh: str
+    text_en: str
+    source: str
+    kind: str
+    tiers: tuple[str, ...]
+    op: str
+    value: float
+    population: str | None = "elderly"
+    threshold_min: float | None = None
+    speed_mps: float | None = None
+    tolerance: float = 0.0005
+    area: str = "all"
+    unit: str | None = None
+    scenario: str = "current"
+    basis: str = "reported"
+    year: int | None = None
+    note: str = ""
+
+    def compare(self, computed: float) -> bool:
+        """Whether ``computed`` satisfies ``op value`` (tiny float slack for ``>=``/``<=``)."""
+        eps = 1e-9
+        if self.op == ">=":
+            return computed >= self.value - eps
+        if self.op == ">":
+            return computed > self.value + eps
+        if self.op == "<=":
+            return computed <= self.value + eps
+        if self.op == "<":
+            return computed < self.value - eps
+        return abs(computed - self.value) <= self.tolerance + eps
+
+
+def load_claims(path: str | Path, counties: list[str] | None = None) -> list[Claim]:
+    """Read and validate a claims TOML file.
+
+    Parameters
+    ----------
+    path
+        The claims file (``[[claim]]`` tables).
+    counties
+        County names an ``area`` may name besides ``all``/``urban``/``rural``; when ``None``
+        any area name is accepted (and a claim on an area the run did not compute reads NOT
+        EVALUATED).
+
+    Raises
+    ------
+    InputError
+        Unknown key (with the closest valid key), wrong type, unknown tier, kind, op,
+        population, scenario or area, missing required key, duplicate id.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("claims file not found / 声明文件不存在", file=path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"not valid TOML / TOML 格式错误: {exc}", file=path) from exc
+    data = _validate(raw, _FILE_SCHEMA, path)
+    claims: list[Claim] = []
+    seen: set[str] = set()
+    for i, c in enumerate(data.get("claim", [])):
+        where = f"claim[{i}]"
+
+        def err(msg: str, key: str, expected: str | None = None, _w: str = where) -> InputError:
+            return InputError(msg, file=path, field=f"{_w}.{key}", expected=expected)
+
+        for key in ("id", "kind", "tiers", "op", "value"):
+            if key not in c:
+                raise err("required key missing / 缺少必填键", key)
+        if c["id"] in seen:
+            raise err(f"duplicate id '{c['id']}' / 重复的 id", "id")
+        seen.add(c["id"])
+        where = f"claim '{c['id']}'"
+        if c["kind"] not in KINDS:
+            raise err(f"unknown kind '{c['kind']}'", "kind", ", ".join(KINDS))
+        tiers = (c["tiers"],) if isinstance(c["tiers"], str) else tuple(c["tiers"])
+        if not tiers:
+            raise err("at least one tier is needed", "tiers")
+        for t in tiers:
+            if t not in TIERS:
+                raise err(f"unknown tier '{t}' / 未知层级" + _suggest(t, list(TIERS)), "tiers")
+        if c["op"] not in OPS:
+            raise err(f"unknown op '{c['op']}'", "op", " ".join(OPS))
+        if not 0 <= c["value"] <= 1:
+            raise err(f"value must be a share between 0 and 1, got {c['value']}", "value",
+                      "e.g. 0.9 for 90%")
+        pop = c.get("population", "elderly" if c["kind"] != "administrative" else None)
+        if pop is not None and pop not in POPULATIONS:
+            raise err(f"unknown population '{pop}'", "population", " or ".join(POPULATIONS))
+        unit = c.get("unit")
+        if c["kind"] == "administrative":
+            unit = unit or TIERS[tiers[0]].unit
+            if unit not in ADMIN_UNITS:
+                raise err(f"unknown unit '{unit}'", "unit", ", ".join(ADMIN_UNITS))
+        area = c.get("area", "all")
+        if counties is not None and area not in AREA_GROUPS and area not in counties:
+            raise err(f"unknown area '{area}'", "area",
+                      "all, urban, rural or one of: " + ", ".join(counties))
+        for key, allowed in (("scenario", SCENARIOS), ("basis", BASES)):
+            if key in c and c[key] not in allowed:
+                raise err(f"unknown {key} '{c[key]}'", key, " or ".join(allowed))
+        for key in ("threshold_min", "speed_mps"):
+            if key in c and not c[key] > 0:
+                raise err("must be positive", key, "a number > 0")
+        claims.append(Claim(
+            id=c["id"], text_zh=c.get("text_zh", ""), text_en=c.get("text_en", ""),
+            source=c.get("source", ""), kind=c["kind"], tiers=tiers, op=c["op"],
+            value=c["value"], population=pop if c["kind"] != "administrative" else None,
+            threshold_min=c.get("threshold_min"), speed_mps=c.get("speed_mps"),
+            tolerance=c.get("tolerance", 0.0005), area=area, unit=unit,
+            scenario=c.get("scenario", "current"), basis=c.get("basis", "reported"),
+            year=c.get("year"), note=c.get("note", "")))
+    return claims
+
+
+def _close(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and math.isclose(float(a), float(b), abs_tol=1e-6)
+
+
+def _default_threshold(claim: Claim, tiers: Mapping[str, Tier]) -> float | None:
+    values = {tiers[t].threshold_min for t in claim.tiers}
+    return values.pop() if len(values) == 1 else None
+
+
+def _match(claim: Claim, figures: list[dict], tiers: Mapping[str, Tier],
+           main_speed: float) -> tuple[dict | None, str]:
+    """The figure that tests ``claim`` (first match), or ``None`` and why there is none."""
+    tiers_txt = ", ".join(claim.tiers)
+    want_thr = claim.threshold_min if claim.threshold_min is not None else _default_threshold(claim, tiers)
+    want_speed = claim.speed_mps if claim.speed_mps is not None else main_speed
+    if claim.kind == "administrative":
+        no_tier = (f"无 {claim.unit} 单元的行政统计（总数未知：请提供边界或 admin_units.{claim.unit}） / "
+                   f"no administrative figure for unit '{claim.unit}' (totals unknown: supply "
+                   f"boundaries or admin_units.{claim.unit})")
+    else:
+        no_tier = (f"本次运行无层级 {tiers_txt} 的{claim.kind}数据 / no {claim.kind} figure for "
+                   f"tier(s) {tiers_txt} in this run")
+    steps = [
+        (lambda f: f.get("kind") == claim.kind, no_tier),
+        (lambda f: set(f.get("tiers") or ()) == set(claim.tiers), no_tier),
+        (lambda f: claim.kind != "administrative" or f.get("unit") in (None, claim.unit),
+         f"无 {claim.unit} 单元的行政统计 / no administrative figure for unit '{claim.unit}'"),
+        (lambda f: f.get("scenario", "current") == claim.scenario,
+         f"无“{claim.scenario}”情景数据（未给出规划新建数？） / no '{claim.scenario}' scenario figure (planned builds not given?)"),
+        (lambda f: f.get("area", "all") == claim.area,
+         f"无区域“{claim.area}”的数据（缺县区边界或城乡类型？） / no figure for area '{claim.area}' (county boundaries or kinds missing?)"),
+        (lambda f: claim.kind == "administrative" or f.get("population") == claim.population,
+         f"无人口口径“{claim.population}”的数据 / no figure for population '{claim.population}'"),
+        (lambda f: claim.kind == "administrative" or f.get("threshold_min") is None
+         or want_thr is None or _close(f.get("threshold_min"), want_thr),
+         f"无 {want_thr} 分钟阈值的数据 / no figure at threshold {want_thr} min"),
+        (lambda f: claim.kind == "administrative" or f.get("speed_mps") is None
+         or _close(f.get("speed_mps"), want_speed),
+         f"无步速 {want_speed} m/s 的数据 / no figure at walking speed {want_speed} m/s"),
+    ]
+    pool = list(figures)
+    for keep, reason in steps:
+        pool = [f for f in pool if keep(f)]
+        if not pool:
+            return None, reason
+    return pool[0], ""
+
+
+def evaluate_claims(claims: list[Claim], figures: list[dict],
+                    tiers: Mapping[str, Tier] | None = None,
+                    main_speed_mps: float | None = None) -> pd.DataFrame:
+    """Check each claim against the computed figures.
+
+    Parameters
+    ----------
+    claims
+        From :func:`load_claims`.
+    figures
+        Figure dicts from the coverage step (and ``CityConfig.admin_figures()``).
+    tiers
+        Tiers as resolved for the run (for a claim's default threshold); default ``TIERS``.
+    main_speed_mps
+        The run's main walking speed (a claim's default speed); default
+        ``settings.walk_speed_mps``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per claim, in file order, columns :data:`COLUMNS`; ``result`` is PASS, FAIL
+        or NOT EVALUATED and ``reason`` says why a claim was not evaluated.
+    """
+    tiers = tiers or TIERS
+    speed = main_speed_mps if main_speed_mps is not None else settings.walk_speed_mps
+    rows = []
+    for claim in claims:
+        fig, reason = _match(claim, figures, tiers, speed)
+        computed = fig.get("value") if fig else None
+        if fig is not None and (computed is None or (isinstance(computed, float) and math.isnan(computed))):
+            reason = "数据无数值（无可计数对象？） / figure has no value (nothing to count?)"
+            computed = None
+        if computed is None:
+            result = NOT_EVALUATED
+        else:
+            result = PASS if claim.compare(float(computed)) else FAIL
+        thr = (fig or {}).get("threshold_min")
+        spd = (fig or {}).get("speed_mps")
+        if fig is None and claim.kind != "administrative":
+            thr = claim.threshold_min if claim.threshold_min is not None else _default_threshold(claim, tiers)
+            spd = claim.speed_mps if claim.speed_mps is not None else speed
+        rows.append({
+            "id": claim.id, "claim_zh": claim.text_zh, "claim_en": claim.text_en,
+            "source": claim.source, "basis": claim.basis, "year": claim.year,
+            "kind": claim.kind, "tiers": ",".join(claim.tiers), "unit": claim.unit,
+            "area": claim.area, "population": claim.population,
+            "threshold_min": thr if claim.kind != "administrative" else None,
+            "speed_mps": spd if claim.kind != "administrative" else None,
+            "mode": (fig or {}).get("mode"), "scenario": claim.scenario, "op": claim.op,
+            "target": claim.value, "computed": None if computed is None else float(computed),
+            "covered": (fig or {}).get("covered"), "total": (fig or {}).get("total"),
+            "result": result, "reason": reason,
+            "data": json.dumps((fig or {}).get("data") or {}, ensure_ascii=False, sort_keys=True,
+                               default=str),
+        })
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _pct(x: Any) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    return f"{100 * float(x):.1f}%"
+
+
+def _count(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    return f"{float(v):,.0f}" if not float(v).is_integer() or abs(float(v)) >= 1000 else f"{int(v)}"
+
+
+def claims_table_text(df: pd.DataFrame, lang: str = "zh", width: int = 120) -> str:
+    """Plain-text PASS/FAIL table of :func:`evaluate_claims` output for the terminal.
+
+    ``lang="zh"`` shows Chinese first with English beside it; ``"en"`` English only.
+    """
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    zh = lang == "zh"
+    table = Table(box=box.SIMPLE, show_lines=False, expand=False)
+    for head in (("编号", "ID"), ("声明", "Claim"), ("计算值", "Computed"), ("目标", "Target"),
+                 ("结果", "Result"), ("参数 / 说明", "Parameters / reason")):
+        table.add_column(f"{head[0]} {head[1]}" if zh else head[1], overflow="fold")
+    for r in df.itertuples(index=False):
+        text = (f"{r.claim_zh}\n{r.claim_en}" if zh and r.claim_en else
+                (r.claim_zh if zh else (r.claim_en or r.claim_zh)))
+        computed = _pct(r.computed)
+        if r.covered is not None and r.total is not None and not pd.isna(r.covered) and not pd.isna(r.total):
+            computed += f" ({_count(r.covered)}/{_count(r.total)})"
+        result = f"{RESULT_ZH[r.result]} {r.result}" if zh else r.result
+        if r.kind == "administrative":
+            params = f"unit={r.unit}, area={r.area}"
+        else:
+            thr = "" if r.threshold_min is None or pd.isna(r.threshold_min) else f"{r.threshold_min:g} min"
+            spd = "" if r.speed_mps is None or pd.isna(r.speed_mps) else f"{r.speed_mps:g} m/s"
+            params = ", ".join(x for x in (r.population, r.area, thr, spd,
+                                           r.mode if isinstance(r.mode, str) else "") if x)
+        if r.scenario != "current":
+            params += f", {r.scenario}"
+        if r.reason:
+            params += f"\n{r.reason}"
+        table.add_row(r.id, text, computed, f"{r.op} {_pct(r.target)}", result, params)
+    console = Console(width=width, record=True, file=_Null(), color_system=None,
+                      force_terminal=False)
+    console.print(table)
+    return console.export_text()
+
+
+class _Null:
+    """A write-only sink so rich renders to its record buffer only."""
+
+    def write(self, _s: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        pass
+
+
+__all__ = ["Claim", "load_claims", "evaluate_claims", "claims_table_text", "COLUMNS", "PASS",
+           "FAIL", "NOT_EVALUATED", "UNKNOWN"]

@@ -1,0 +1,217 @@
+"""Gap zones: hand-checked grids of uncovered cells."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import Point, box
+
+from coverage.errors import InputError
+from coverage.gaps import GAP_COLUMNS, find_gaps, gap_members
+
+UTM = "EPSG:32649"  # Hohhot's UTM zone
+X0, Y0 = 400_000.0, 4_500_000.0
+CELL = 100.0
+
+
+def grid(nx: int = 12, ny: int = 8):
+    """A 100 m grid, row-major cell ids, everything covered, 1 person / 1 elderly per cell."""
+    ii, jj = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
+    ii, jj = ii.ravel(), jj.ravel()
+    n = ii.size
+    gdf = gpd.GeoDataFrame(
+        {"cell_id": np.arange(n), "pop": np.full(n, 4.0), "elderly": np.ones(n),
+         "county": np.where(jj < nx // 2, "West", "East"), "area_m2": np.full(n, CELL * CELL),
+         "time_s": np.full(n, 300.0), "covered": np.ones(n, bool), "row": ii, "col": jj},
+        geometry=[Point(X0 + (j + 0.5) * CELL, Y0 + (i + 0.5) * CELL) for i, j in zip(ii, jj, strict=True)],
+        crs=UTM)
+    return gdf
+
+
+def uncover(gdf, rows, cols, elderly=None, time_s=None):
+    sel = gdf["row"].isin(rows) & gdf["col"].isin(cols)
+    gdf.loc[sel, "covered"] = False
+    gdf.loc[sel, "time_s"] = np.inf if time_s is None else time_s
+    if elderly is not None:
+        gdf.loc[sel, "elderly"] = elderly
+    return sel
+
+
+def test_two_blocks_totals_and_ranking():
+    g = grid()
+    a = uncover(g, [0, 1], [0, 1])  # 2×2 block, west
+    b = uncover(g, [4, 5, 6], [7, 8, 9], time_s=1200.0)  # 3×3 block, east
+    # the medoid of block b (its centre cell) has a distinct time
+    g.loc[(g["row"] == 5) & (g["col"] == 8), "time_s"] = 1000.0
+    out = find_gaps(g, link_m=1.5 * CELL)
+    assert list(out.columns) == GAP_COLUMNS
+    assert len(out) == 2
+    first, second = out.iloc[0], out.iloc[1]
+    assert first["gap_id"] == 1 and first["n_cells"] == 9 and first["elderly"] == 9.0
+    assert first["pop"] == 36.0 and first["area_m2"] == pytest.approx(9 * CELL * CELL)
+    assert first["county"] == "East" and first["time_to_nearest_s"] == 1000.0
+    centre = g.loc[(g["row"] == 5) & (g["col"] == 8)].iloc[0]
+    assert first["rep_cell_id"] == centre["cell_id"] and first.geometry.equals(centre.geometry)
+    assert second["gap_id"] == 2 and second["n_cells"] == 4 and second["elderly"] == 4.0
+    assert second["county"] == "West" and np.isinf(second["time_to_nearest_s"])
+    assert second["min_cell_id"] == 0
+    # 2×2 block medoid: all four tie → smallest cell id
+    assert second["rep_cell_id"] == 0
+    # hull covers every member point and is roughly the block area (buffers of 75 m)
+    assert out.crs == g.crs and out["hull"].crs == g.crs
+    assert all(out.iloc[1]["hull"].contains(pt) for pt in g.loc[a].geometry)
+    assert all(out.iloc[0]["hull"].contains(pt) for pt in g.loc[b].geometry)
+    assert 9 * CELL * CELL * 0.8 < first["hull"].area < 9 * CELL * CELL * 1.6
+    members = gap_members(g, link_m=1.5 * CELL)
+    assert len(members) == len(g)
+    assert (members.loc[a.to_numpy(), "gap_id"] == 2).all()
+    assert (members.loc[b.to_numpy(), "gap_id"] == 1).all()
+    assert members["gap_id"].isna().sum() == len(g) - 13
+    assert set(members["status"]) == {"gap", "covered"}
+    assert out.attrs["n_gap_points"] == 13 and out.attrs["n_covered"] == len(g) - 13
+
+
+def test_diagonal_neighbours_join_but_not_two_cells_apart():
+    g = grid()
+    uncover(g, [0], [0])
+    uncover(g, [1], [1])  # diagonal neighbour (141 m < 150 m): same zone
+    uncover(g, [3], [3])  # two cells away diagonally (283 m): separate
+    out = find_gaps(g, link_m=1.5 * CELL)
+    assert list(out["n_cells"]) == [2, 1]
+
+
+def test_elderly_ranking_beats_size_and_ties_break_by_pop_then_cell_id():
+    g = grid()
+    uncover(g, [0], [0, 1, 2])  # 3 cells, elderly 1 each = 3
+    uncover(g, [6], [10], elderly=5.0)  # 1 cell, elderly 5
+    out = find_gaps(g, link_m=150)
+    assert list(out["n_cells"]) == [1, 3]
+    # equal elderly: more pop first
+    g = grid()
+    uncover(g, [0], [0, 1])
+    s = uncover(g, [6], [9, 10])
+    g.loc[s, "pop"] = 10.0
+    out = find_gaps(g, link_m=150)
+    assert list(out["pop"]) == [20.0, 8.0]
+    # equal elderly and pop: smallest min cell_id first, whatever the input order
+    g = grid()
+    uncover(g, [0], [0, 1])
+    uncover(g, [6], [9, 10])
+    for frame in (g, g.iloc[::-1]):
+        out = find_gaps(frame, link_m=150)
+        assert list(out["min_cell_id"]) == [0, 6 * 12 + 9]
+
+
+def test_empty_cells_do_not_bridge_and_are_reported():
+    g = grid()
+    uncover(g, [2], [0, 1, 2, 3, 4])
+    g.loc[(g["row"] == 2) & (g["col"] == 2), ["pop", "elderly"]] = 0.0
+    out = find_gaps(g, link_m=150)
+    assert list(out["n_cells"]) == [2, 2]
+    members = gap_members(g, link_m=150)
+    assert (members["status"] == "no_population").sum() == 1
+    assert out.attrs["n_no_population"] == 1
+
+
+def test_wgs84_input_and_admin_units():
+    g = grid()
+    uncover(g, [0, 1], [0, 1])
+    uncover(g, [5], [9, 10])
+    uncover(g, [7], [11])
+    g84 = g.to_crs("EPSG:4326")
+    # admin split at column 10 (not at the demand "county" split at 6) so the admin wins
+    admin = gpd.GeoDataFrame({"name": ["A区", "B旗"]},
+                             geometry=[box(X0 - 1000, Y0 - 1000, X0 + 10 * CELL, Y0 + 2000),
+                                       box(X0 + 10 * CELL, Y0 - 1000, X0 + 3000, Y0 + 2000)],
+                             crs=UTM).to_crs("EPSG:4326")
+    out = find_gaps(g84, link_m=150, admin=admin)
+    assert out.crs == g84.crs and out.attrs["work_crs"].endswith("32649")
+    assert list(out["n_cells"]) == [4, 2, 1]
+    assert list(out["county"]) == ["A区", "A区", "B旗"]
+    assert list(find_gaps(g84, link_m=150)["county"]) == ["West", "East", "East"]
+    # The 2-cell zone's medoid is cell (5, 9) (tie → smallest id), left of the split → A区.
+    assert out.iloc[1]["rep_cell_id"] == 5 * 12 + 9 and out.iloc[1]["county"] == "A区"
+
+
+def test_no_gaps_and_bad_input():
+    g = grid()
+    out = find_gaps(g, link_m=150)
+    assert len(out) == 0 and list(out.columns) == GAP_COLUMNS
+    with pytest.raises(InputError, match="covered"):
+        find_gaps(g.drop(columns="covered"), link_m=150)
+    with pytest.raises(InputError, match="link_m"):
+        find_gaps(g, link_m=0)
+    bad = g.copy()
+    bad.loc[0, "cell_id"] = 1
+    with pytest.raises(InputError, match="duplicate"):
+        find_gaps(bad, link_m=150)
+    bad = g.copy()
+    bad.loc[0, "elderly"] = -1
+    with pytest.raises(InputError, match="elderly"):
+        find_gaps(bad, link_m=150)
+
+
+def test_real_osm_buildings_gaps_then_sites(test_pbf):
+    """Real building footprints (pyrosm test extract) as demand, OSM amenities as facilities.
+
+    Coverage is a 250 m straight-line proxy here (the network engine is tested elsewhere).
+    """
+    import warnings
+
+    import pyrosm
+    from scipy.spatial import cKDTree
+
+    from coverage.sites import MaximalCovering
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        osm = pyrosm.OSM(str(test_pbf))
+        bld = osm.get_buildings()
+        pois = osm.get_pois(custom_filter={"amenity": True})
+    utm = bld.estimate_utm_crs()
+    pts = bld.to_crs(utm).geometry.representative_point()
+    fac = pois.to_crs(utm).geometry.representative_point()
+    xy = np.c_[pts.x, pts.y]
+    fxy = np.c_[fac.x, fac.y]
+    area = bld.to_crs(utm).area.to_numpy()
+    pop = np.round(np.clip(area / 40.0, 0, 200))  # ~40 m² floor area per person
+    d, _ = cKDTree(fxy).query(xy)
+    demand = gpd.GeoDataFrame(
+        {"cell_id": np.arange(len(xy)), "pop": pop, "elderly": np.round(pop * 0.2, 1),
+         "county": "", "area_m2": area, "time_s": d / 1.0, "covered": d <= 250.0},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1], crs=utm)).to_crs("EPSG:4326")
+    assert 0 < demand["covered"].sum() < len(demand)
+    out = find_gaps(demand, link_m=100.0)
+    members = gap_members(demand, link_m=100.0)
+    in_gap = members["status"] == "gap"
+    # Every uncovered elderly person is in exactly one zone; zones ranked by elderly.
+    assert out["elderly"].sum() == pytest.approx(demand.loc[in_gap.to_numpy(), "elderly"].sum())
+    assert out["n_cells"].sum() == in_gap.sum() and list(out["gap_id"]) == list(range(1, len(out) + 1))
+    assert (np.diff(out["elderly"].to_numpy()) <= 1e-9).all()
+    assert (out["time_to_nearest_s"] > 250.0).all()
+    for _, z in out.head(5).iterrows():
+        ids = members.loc[members["gap_id"] == z["gap_id"], "cell_id"]
+        assert z["rep_cell_id"] in set(ids) and len(ids) == z["n_cells"]
+        assert z["hull"].buffer(1e-6).contains(demand.geometry.iloc[ids.to_numpy()].union_all())
+    # Same zones whatever the row order.
+    again = find_gaps(demand.sample(frac=1.0, random_state=1), link_m=100.0)
+    assert again.drop(columns=["geometry", "hull"]).equals(out.drop(columns=["geometry", "hull"]))
+
+    # Site selection on the same data: every 10th building is a candidate.
+    cand = xy[::10]
+    lists = cKDTree(xy).query_ball_point(cand, r=250.0)
+    import scipy.sparse as sp
+
+    A = sp.lil_matrix((len(cand), len(xy)), dtype=bool)
+    for j, li in enumerate(lists):
+        A[j, li] = True
+    w = demand["elderly"].to_numpy()
+    m = MaximalCovering(A.tocsr(), w, 3, covered0=demand["covered"].to_numpy())
+    g, e = m.solve("greedy"), m.solve("exact")
+    assert e.status == "optimal" and g.objective <= e.objective + 1e-9 and e.objective > 0
+    # Re-running the gap analysis with the chosen sites removes exactly that elderly weight.
+    newly = np.concatenate(e.newly_covered)
+    after = demand.copy()
+    after.loc[after.index[newly], "covered"] = True
+    assert find_gaps(after, link_m=100.0)["elderly"].sum() == pytest.approx(out["elderly"].sum() - e.objective)

@@ -1,0 +1,151 @@
+"""Coverage map: content, determinism, GCJ-02 for Gaode, offline assets, and a real browser."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from browser import chromium_path, monaco_bundle, open_page
+
+from coverage.bundle import PlanBundle
+from coverage.crs import wgs84_to_gcj02
+from coverage.errors import InputError
+from coverage.maps import build_map, layer_names, map_stats
+
+HOHHOT = (111.670801, 40.818311)  # 呼和浩特 city centre, WGS-84
+
+
+@pytest.fixture(scope="module")
+def bundle(monaco_pbf: Path) -> PlanBundle:
+    return monaco_bundle(str(monaco_pbf))
+
+
+def _drawn_facilities(b: PlanBundle) -> int:
+    return int((b.facilities.geometry.notna() & ~b.facilities.geometry.is_empty).sum())
+
+
+def _hohhot_bundle(lang: str = "zh") -> PlanBundle:
+    """Hand-made bundle with one facility in Hohhot (for the coordinate test)."""
+    fac = gpd.GeoDataFrame({"fid": ["F2"], "name": ["新华街道养老服务中心"], "tier": ["street_centre"],
+                            "status": ["ok"], "address": ["新华大街"]},
+                           geometry=[shapely.Point(*HOHHOT)], crs=4326)
+    cell = shapely.Point(HOHHOT[0] + 0.002, HOHHOT[1])
+    dem = gpd.GeoDataFrame({"cell_id": [0], "pop": [100.0], "elderly": [20.0], "county": ["新城区"],
+                            "area_m2": [10000.0], "time_s__street_centre": [200.0],
+                            "covered__street_centre": [True]}, geometry=[cell], crs=4326)
+    iso = gpd.GeoDataFrame({"tier": ["street_centre"], "band_min": [15.0], "fid": [""]},
+                           geometry=[shapely.Point(*HOHHOT).buffer(0.005)], crs=4326)
+    return PlanBundle(facilities=fac, isochrones=iso, demand=dem, summary={}, lang=lang)
+
+
+def _marker_latlons(text: str) -> list[tuple[float, float]]:
+    return [(float(a), float(b)) for a, b in re.findall(r"L\.circleMarker\(\s*\[([-\d.]+),\s*([-\d.]+)\]", text)]
+
+
+def test_layers_markers_and_determinism(bundle: PlanBundle, tmp_path: Path) -> None:
+    a = build_map(bundle, tmp_path / "a.html")
+    b = build_map(bundle, tmp_path / "b.html")
+    text = a.read_text(encoding="utf-8")
+    assert text == b.read_text(encoding="utf-8")  # ids are a counter, not random
+    assert "2025-06-25T00:00:00+00:00" in text  # the one stated timestamp
+    # one marker per facility with coordinates; the record without coordinates is stated
+    assert map_stats(a)["facility_markers"] == _drawn_facilities(bundle) == len(bundle.facilities) - 1
+    assert "1 个设施无坐标" in text
+    names = layer_names(bundle)
+    for key in ("facilities__street_centre", "isochrones__meal_point", "population", "gaps", "unused"):
+        assert json.dumps(names[key]) in text, key  # the layer control's JSON keys
+    assert "街道级养老服务中心 Street-level centre" == names["facilities__street_centre"]
+    # Chinese first by default, English only when asked
+    en = dataclasses.replace(bundle, lang="en")
+    build_map(en, tmp_path / "en.html")
+    assert "Street-level centre" in layer_names(en)["facilities__street_centre"]
+    assert "街道" not in layer_names(en)["facilities__street_centre"]
+
+
+def test_gcj02_on_gaode_wgs84_on_osm(tmp_path: Path) -> None:
+    b = _hohhot_bundle()
+    osm = _marker_latlons(build_map(b, tmp_path / "osm.html").read_text(encoding="utf-8"))
+    gd_text = build_map(b, tmp_path / "gaode.html", basemap="gaode").read_text(encoding="utf-8")
+    gaode = _marker_latlons(gd_text)
+    glon, glat = wgs84_to_gcj02(*HOHHOT)
+    assert osm == [(HOHHOT[1], HOHHOT[0])]
+    assert gaode == [(round(float(glat), 6), round(float(glon), 6))]
+    # the shift is hundreds of metres in Hohhot, so the test tells the two apart
+    dx = (gaode[0][1] - osm[0][1]) * 111320 * np.cos(np.radians(HOHHOT[1]))
+    dy = (gaode[0][0] - osm[0][0]) * 110540
+    assert 100 < np.hypot(dx, dy) < 1000
+    assert "autonavi.com" in gd_text and "tile.openstreetmap.org" not in gd_text
+    # isochrone polygons are shifted too
+    ring = re.search(r'"coordinates": \[\[\[([-\d.]+), ([-\d.]+)\]', gd_text)
+    assert ring is not None
+    assert abs(float(ring.group(1)) - (HOHHOT[0] + 0.005)) > 1e-4
+
+
+def test_population_aggregated_to_max_cells(bundle: PlanBundle, tmp_path: Path) -> None:
+    small = build_map(bundle, tmp_path / "small.html", max_cells=300)
+    text = small.read_text(encoding="utf-8")
+    n_cells = text.count('"c": "#')
+    assert 0 < n_cells <= 300
+    assert bundle.demand["elderly"].gt(0).sum() > 300  # it really had to aggregate
+    assert re.search(r"人口格网已汇总为 \d+ 米方格", text)
+    big = build_map(bundle, tmp_path / "big.html")
+    assert map_stats(big)["bytes"] < 20e6
+
+
+def test_bad_basemap_raises(bundle: PlanBundle, tmp_path: Path) -> None:
+    with pytest.raises(InputError):
+        build_map(bundle, tmp_path / "x.html", basemap="baidu")
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_inline_assets_offline(bundle: PlanBundle, tmp_path: Path) -> None:
+    text = build_map(bundle, tmp_path / "off.html", inline_assets=True).read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]*src=\"?https?://", text)
+    assert not re.search(r"<link[^>]*href=\"?https?://", text)
+    assert "Leaflet 1.9.3" in text or "leaflet" in text.lower()
+    online = build_map(bundle, tmp_path / "on.html").read_text(encoding="utf-8")
+    assert "cdn.jsdelivr.net/npm/leaflet@" in online
+
+
+@pytest.mark.browser
+def test_map_in_headless_chromium(bundle: PlanBundle, tmp_path: Path) -> None:
+    if chromium_path() is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    path = build_map(bundle, tmp_path / "map.html", inline_assets=True)
+    shot = tmp_path / "map.png"
+    res = open_page(path, screenshot=shot, evaluate={
+        "overlays": "[...document.querySelectorAll('.leaflet-control-layers-overlays label input + span')]"
+                    ".map(s => s.textContent.trim())",
+        "bases": "[...document.querySelectorAll('.leaflet-control-layers-base label input + span')]"
+                 ".map(s => s.textContent.trim())",
+        "facilities": "document.querySelectorAll('path.cc-facility').length",
+        "gap_labels": "document.querySelectorAll('.cc-gap').length",
+        "sites": "document.querySelectorAll('.cc-site').length",
+        "title": "document.getElementById('cc-title') && document.getElementById('cc-title').innerText",
+        "scale": "document.querySelectorAll('.leaflet-control-scale').length",
+    })
+    assert res.js_errors == [] and res.console_errors == []
+    names = layer_names(bundle)
+    for key in ("boundaries", "population", "gaps", "sites_exact", "sites_greedy", "unused",
+                "facilities__street_centre", "facilities__community_centre", "facilities__meal_point",
+                "isochrones__street_centre"):
+        assert names[key] in res.values["overlays"], key
+    assert res.values["bases"] == ["OpenStreetMap", "浅色底图 Light (CartoDB Positron)"]
+    assert res.values["facilities"] == _drawn_facilities(bundle)
+    assert res.values["gap_labels"] == len(bundle.gaps)
+    # the greedy layer is hidden when an exact solution exists
+    assert res.values["sites"] == int((pd.DataFrame(bundle.sites)["method"] == "exact").sum())
+    assert "步行速度" in res.values["title"] and res.values["scale"] == 1
+    assert shot.stat().st_size > 20_000
+    keep = os.environ.get("CARECOVER_SCREENSHOT_DIR")  # to look at it afterwards
+    if keep:
+        shutil.copy(shot, Path(keep) / "test_map_chromium.png")
