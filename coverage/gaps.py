@@ -130,6 +130,8 @@ def _zones(demand: gpd.GeoDataFrame, link_m: float) -> tuple[list[dict], list]:
     """Zone records (unranked) and per-point gap ids (None outside gaps), ranked ids filled."""
     mask, _ = _gap_mask(demand)
     idx = np.flatnonzero(mask)
+    # Work in cell_id order so sums and ties do not depend on the row order of the input.
+    idx = idx[np.argsort(demand["cell_id"].to_numpy()[idx], kind="stable")]
     proj = demand.geometry.iloc[idx].to_crs(_work_crs(demand))
     xy = shapely.get_coordinates(proj.values) if len(idx) else np.zeros((0, 2))
     lab = _labels(xy, link_m)

@@ -127,3 +127,19 @@ def test_transform_geometry_shapes_and_geoseries():
     gdf = gpd.GeoDataFrame({"a": [1, 2]}, index=gs.index, geometry=gs)
     tg = crs.transform_geometry(gdf, crs.gcj02_to_wgs84)
     assert list(tg["a"]) == [1, 2] and tg.geometry.geom_equals_exact(t, 1e-12).all()
+
+
+def test_real_hohhot_boundary_gcj02_to_wgs84(hohhot_admin):
+    """The shipped county boundaries come from Amap (GCJ-02): converting them moves every
+    vertex a few hundred metres, keeps them valid, and a round trip restores them."""
+    admin = gpd.read_file(hohhot_admin)
+    city = admin[admin["level"] == "city"]
+    wgs = crs.transform_geometry(city, crs.gcj02_to_wgs84)
+    a = shapely.get_coordinates(city.geometry.values)
+    b = shapely.get_coordinates(wgs.geometry.values)
+    d = metres(b[:, 0], b[:, 1], a[:, 0], a[:, 1])
+    assert len(d) > 100 and 200 < np.median(d) < 900 and d.max() < 1000
+    assert wgs.geometry.is_valid.all() and wgs.crs == city.crs
+    back = crs.transform_geometry(wgs, crs.wgs84_to_gcj02)
+    c = shapely.get_coordinates(back.geometry.values)
+    assert metres(c[:, 0], c[:, 1], a[:, 0], a[:, 1]).max() < 0.01
