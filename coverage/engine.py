@@ -36,7 +36,9 @@ def _source_links(net: StreetNetwork, src: Snapped) -> tuple[np.ndarray, np.ndar
     s = src.seg[idx]
     L, v = net.seg_len[s], net.seg_speed[s]
     access = src.dist[idx] / v
-    fwd, rev = net.seg_fwd[s], net.seg_rev[s]
+    # a source exactly at a segment end is at that node, whatever the segment's direction
+    fwd = net.seg_fwd[s] | (src.frac[idx] == 1.0)
+    rev = net.seg_rev[s] | (src.frac[idx] == 0.0)
     to_b = access + (1.0 - src.frac[idx]) * L / v
     to_a = access + src.frac[idx] * L / v
     i = np.concatenate([idx[fwd], idx[rev]])
@@ -101,8 +103,9 @@ def _endpoint_terms(net: StreetNetwork, targets: Snapped, Ta: np.ndarray, Tb: np
     """Time at each target from node times at its segment ends (broadcasts over leading axes)."""
     s = targets.seg
     L, v = net.seg_len[s], net.seg_speed[s]
-    via_a = np.where(net.seg_fwd[s], Ta + targets.frac * L / v, np.inf)
-    via_b = np.where(net.seg_rev[s], Tb + (1.0 - targets.frac) * L / v, np.inf)
+    # a target exactly at a segment end is at that node, whatever the segment's direction
+    via_a = np.where(net.seg_fwd[s] | (targets.frac == 0.0), Ta + targets.frac * L / v, np.inf)
+    via_b = np.where(net.seg_rev[s] | (targets.frac == 1.0), Tb + (1.0 - targets.frac) * L / v, np.inf)
     return np.minimum(via_a, via_b)
 
 
@@ -127,7 +130,7 @@ def _same_segment(net: StreetNetwork, sources: Snapped,
     s = targets.seg[ti]
     L, v = net.seg_len[s], net.seg_speed[s]
     delta = (targets.frac[ti] - sources.frac[si]) * L
-    allowed = np.where(delta >= 0, net.seg_fwd[s], net.seg_rev[s])
+    allowed = np.where(delta > 0, net.seg_fwd[s], np.where(delta < 0, net.seg_rev[s], True))
     t = np.where(allowed, np.abs(delta) / v + sources.dist[si] / v, np.inf)
     return ti, si, t
 
@@ -143,8 +146,9 @@ def point_times(net: StreetNetwork, node_times: NodeTimes, targets: Snapped,
     s = targets.seg
     a, b = net.seg_a[s], net.seg_b[s]
     L, v = net.seg_len[s], net.seg_speed[s]
-    via_a = np.where(net.seg_fwd[s], T[a] + targets.frac * L / v, np.inf)
-    via_b = np.where(net.seg_rev[s], T[b] + (1.0 - targets.frac) * L / v, np.inf)
+    via_a = np.where(net.seg_fwd[s] | (targets.frac == 0.0), T[a] + targets.frac * L / v, np.inf)
+    via_b = np.where(net.seg_rev[s] | (targets.frac == 1.0), T[b] + (1.0 - targets.frac) * L / v,
+                     np.inf)
     time = np.minimum(via_a, via_b)
     src = np.where(via_a <= via_b, S[a], S[b])
     if sources is not None:

@@ -56,6 +56,10 @@ def _validate(demand: gpd.GeoDataFrame, link_m: float) -> None:
         i = int(np.flatnonzero(bad | (geom.geom_type != "Point"))[0])
         raise InputError(f"demand geometry {i} is not a point / 第 {i} 个需求点几何不是点",
                          field="geometry", expected="Point")
+    cov = demand["covered"]
+    if cov.isna().any() or not set(pd.unique(cov.astype(object))) <= {True, False}:  # 0/1 compare equal
+        raise InputError("covered must be true/false for every point / covered 字段须为布尔值",
+                         field="covered", expected="bool")
     for col in ("pop", "elderly"):
         v = demand[col].to_numpy(dtype=float)
         if np.any(~np.isfinite(v)) or np.any(v < 0):

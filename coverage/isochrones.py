@@ -8,6 +8,8 @@ gap. :func:`fidelity` samples points inside the polygons and checks their true n
 
 from __future__ import annotations
 
+from itertools import chain
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -117,8 +119,9 @@ def time_field(net: StreetNetwork, node_time: np.ndarray, bbox: tuple[float, flo
     s = seg[rep]
     Ls, vs = L[rep], v[rep]
     Ta, Tb = node_time[net.seg_a[s]], node_time[net.seg_b[s]]
-    t = np.minimum(np.where(net.seg_fwd[s], Ta + f * Ls / vs, np.inf),
-                   np.where(net.seg_rev[s], Tb + (1 - f) * Ls / vs, np.inf))
+    # a sample exactly at a segment end is that node, whatever the segment's direction
+    t = np.minimum(np.where(net.seg_fwd[s] | (f == 0), Ta + f * Ls / vs, np.inf),
+                   np.where(net.seg_rev[s] | (f == 1), Tb + (1 - f) * Ls / vs, np.inf))
     if sources is not None and sources.ok.any():
         ok = np.flatnonzero(sources.ok)
         order = np.argsort(sources.seg[ok], kind="stable")
@@ -129,7 +132,7 @@ def time_field(net: StreetNetwork, node_time: np.ndarray, bbox: tuple[float, flo
         for k in np.flatnonzero(hi > lo):
             for j in ok[lo[k]:hi[k]]:
                 delta = (f[k] - sources.frac[j]) * Ls[k]
-                allowed = net.seg_fwd[s[k]] if delta >= 0 else net.seg_rev[s[k]]
+                allowed = delta == 0 or (net.seg_fwd[s[k]] if delta > 0 else net.seg_rev[s[k]])
                 if allowed:
                     t[k] = min(t[k], abs(delta) / vs[k] + sources.dist[j] / vs[k])
     px = ax[s] + f * (bx[s] - ax[s])
@@ -155,8 +158,18 @@ def _polygonize(mask: np.ndarray, transform, res_m: float) -> shapely.Geometry:
 
     if not mask.any():
         return shapely.Polygon()
-    polys = [shapely.geometry.shape(g) for g, _ in
-             features.shapes(mask.astype(np.uint8), mask=mask, transform=transform)]
+    # Build all rings in two vectorised calls: per-ring shapely.geometry.shape() was a third of
+    # the time of an isochrone. Same coordinates, same ring order (shell first) → same polygons.
+    rings: list = []
+    ring_poly: list[int] = []
+    for k, (g, _) in enumerate(features.shapes(mask.astype(np.uint8), mask=mask, transform=transform)):
+        rings.extend(g["coordinates"])
+        ring_poly.extend([k] * len(g["coordinates"]))
+    lens = np.fromiter((len(r) for r in rings), np.int64, count=len(rings))
+    xy = np.fromiter(chain.from_iterable(chain.from_iterable(rings)), float,
+                     count=2 * int(lens.sum())).reshape(-1, 2)
+    lr = shapely.linearrings(xy, indices=np.repeat(np.arange(len(rings)), lens))
+    polys = shapely.polygons(lr, indices=np.asarray(ring_poly))
     geom = shapely.union_all(polys) if len(polys) > 1 else polys[0]
     # staircase edges from the pixels: simplify within half a pixel
     return shapely.simplify(geom, res_m / 2, preserve_topology=True)
@@ -169,7 +182,8 @@ def _bands_from_field(time: np.ndarray, dist: np.ndarray, transform, res_m: floa
 
 
 def _reach_bbox(net: StreetNetwork, node_time: np.ndarray, limit_s: float, margin: float,
-                sources: Snapped | None) -> tuple[float, float, float, float] | None:
+                sources: Snapped | None,
+                speed_len_max: tuple[float, float] | None = None) -> tuple[float, float, float, float] | None:
     hit = node_time <= limit_s
     xs = [net.node_x[hit]]
     ys = [net.node_y[hit]]
@@ -180,9 +194,16 @@ def _reach_bbox(net: StreetNetwork, node_time: np.ndarray, limit_s: float, margi
     if len(x) == 0:
         return None
     # a reached node may lead part-way along segments: widen by the furthest one can go on
-    reach = limit_s * float(net.seg_speed.max()) if len(net.seg_speed) else 0.0
-    extra = min(reach, float(net.seg_len.max()) if len(net.seg_len) else 0.0) + margin
+    vmax, lmax = speed_len_max or _speed_len_max(net)
+    extra = min(limit_s * vmax, lmax) + margin
     return (x.min() - extra, y.min() - extra, x.max() + extra, y.max() + extra)
+
+
+def _speed_len_max(net: StreetNetwork) -> tuple[float, float]:
+    """Fastest speed and longest segment of a network (0 when empty)."""
+    if not len(net.seg_speed):
+        return 0.0, 0.0
+    return float(net.seg_speed.max()), float(net.seg_len.max())
 
 
 def _resolution(bbox, res_m: float, max_pixels: float) -> float:
@@ -204,11 +225,18 @@ def isochrone_polygons(net: StreetNetwork, node_time: np.ndarray, bands_min, *,
         drawn area agrees with the demand-point rule. ``"buffer"``: the plain union of
         ``buffer_m`` buffers around the reached street pieces (exact cuts, vector).
     """
+    return _polygons(net, node_time, bands_min, sources, buffer_m, res_m, max_pixels, method, None)
+
+
+def _polygons(net, node_time, bands_min, sources, buffer_m, res_m, max_pixels, method,
+              speed_len_max) -> list[tuple[float, shapely.Geometry]]:
+    # ``speed_len_max``: the whole network's (when ``net`` is a window of it) so the raster's
+    # extent, hence its pixels, are exactly those of the whole-network computation
     bands = sorted(bands_min)
     buf = settings.isochrone_buffer_m if buffer_m is None else buffer_m
     if method == "buffer":
         return [(b, pieces_polygon(reached_pieces(net, node_time, b * 60, sources), buf)) for b in bands]
-    bbox = _reach_bbox(net, node_time, max(bands) * 60, buf + 2 * res_m, sources)
+    bbox = _reach_bbox(net, node_time, max(bands) * 60, buf + 2 * res_m, sources, speed_len_max)
     if bbox is None:
         return [(b, shapely.Polygon()) for b in bands]
     res = _resolution(bbox, res_m, max_pixels)
@@ -228,19 +256,106 @@ def tier_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
 
 def facility_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
                         buffer_m: float | None = None, chunk: int = 64, res_m: float = 5.0,
-                        method: str = "field", max_pixels: float = 1e6) -> list[tuple[int, float, shapely.Geometry]]:
-    """Isochrone per source and band: ``[(source index, band_min, polygon)]`` (projected CRS)."""
+                        method: str = "field", max_pixels: float = 1e6, workers: int = 1,
+                        window: bool = True) -> list[tuple[int, float, shapely.Geometry]]:
+    """Isochrone per source and band: ``[(source index, band_min, polygon)]`` (projected CRS).
+
+    Sources not snapped (``ok`` False) have no rows. Rows are ordered by source, then band.
+
+    Parameters
+    ----------
+    workers
+        Processes to spread the sources over (``fork`` where available). Results do not depend
+        on it.
+    window
+        Route each source on the window of streets it can possibly reach (a square of half-side
+        ``band × fastest speed`` plus margins, from a spatial index) instead of the whole
+        network. No street route within the band leaves that square, so times, rasters and
+        polygons are those of the whole-network computation (``window=False``, kept for
+        checking); the cost no longer grows with the size of the city.
+    """
     bands = sorted(bands_min or settings.bands_min)
+    ok = np.flatnonzero(sources.ok)
+    if len(ok) == 0:
+        return []
+    kw = dict(bands=bands, buffer_m=buffer_m, chunk=chunk, res_m=res_m, method=method,
+              max_pixels=max_pixels, window=window)
+    workers = max(1, min(int(workers), len(ok)))
+    if workers == 1:
+        return _facility_rows(net, sources, ok, progress_bar=True, **kw)
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    # interleaved shares balance dense centre and sparse edge; rows are re-sorted afterwards
+    shares = [ok[w::workers] for w in range(workers)]
+    # a plain copy: no cached spatial index (not picklable under "spawn"; rebuilt per worker)
+    plain = StreetNetwork(**{f: getattr(net, f) for f in net.__dataclass_fields__})
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        futures = [pool.submit(_facility_rows, plain, sources, share, **kw) for share in shares]
+        rows = [r for f in futures for r in f.result()]
+    order = {int(i): k for k, i in enumerate(ok)}
+    rows.sort(key=lambda r: (order[r[0]], r[1]))
+    return rows
+
+
+def _facility_rows(net: StreetNetwork, sources: Snapped, idx: np.ndarray, *, bands, buffer_m, chunk,
+                   res_m, method, max_pixels, window,
+                   progress_bar: bool = False) -> list[tuple[int, float, shapely.Geometry]]:
+    """Isochrone rows for the sources ``idx`` (all ``ok``), in that order."""
+    limit = max(bands) * 60
     out = []
-    bar = iter(progress(range(int(sources.ok.sum())), "等时圈 / isochrones"))
-    for idx, D in per_source(net, sources, max(bands) * 60, chunk):
-        for k, i in enumerate(idx):
-            one = sources.subset(np.array([i]))
-            for band, poly in isochrone_polygons(net, D[k], bands, sources=one, buffer_m=buffer_m,
-                                                 res_m=res_m, method=method, max_pixels=max_pixels):
+    bar = iter(progress(range(len(idx)), "等时圈 / isochrones")) if progress_bar else iter(())
+    if not window:
+        sub = sources.subset(idx)
+        for j, D in per_source(net, sub, limit, chunk):
+            for k, i in enumerate(idx[j]):
+                one = sources.subset(np.array([i]))
+                for band, poly in _polygons(net, D[k], bands, one, buffer_m, res_m, max_pixels,
+                                            method, None):
+                    out.append((int(i), band, poly))
+                next(bar, None)
+        return out
+    from .snap import _tree
+
+    tree = _tree(net)
+    vmax, lmax = _speed_len_max(net)
+    buf = settings.isochrone_buffer_m if buffer_m is None else buffer_m
+    # farthest any street piece, pixel or bbox corner of one source's isochrone can lie from its
+    # position on the street: the reach (no route in ``limit`` s goes farther than limit × vmax
+    # in a straight line), or the source's own access point, plus the bbox margins; +1 m slack
+    extra = min(limit * vmax, lmax) + buf + 2 * res_m + 1.0
+    for i in idx:
+        s = int(sources.seg[i])
+        a, b = net.seg_a[s], net.seg_b[s]
+        f = sources.frac[i]
+        px = net.node_x[a] + f * (net.node_x[b] - net.node_x[a])
+        py = net.node_y[a] + f * (net.node_y[b] - net.node_y[a])
+        half = max(limit * vmax, float(sources.dist[i])) + extra
+        segs = np.sort(tree.query(shapely.box(px - half, py - half, px + half, py + half)))
+        local, one = _window(net, segs, sources, int(i))
+        for _, D in per_source(local, one, limit, 1):
+            for band, poly in _polygons(local, D[0], bands, one, buffer_m, res_m, max_pixels, method,
+                                        (vmax, lmax)):
                 out.append((int(i), band, poly))
-            next(bar, None)
+        next(bar, None)
     return out
+
+
+def _window(net: StreetNetwork, segs: np.ndarray, sources: Snapped,
+            i: int) -> tuple[StreetNetwork, Snapped]:
+    """The sub-network of segments ``segs`` (ascending global indices, so every order-dependent
+    step sees them in the same order) and source ``i`` re-indexed onto it."""
+    k = len(segs)
+    nodes, inv = np.unique(np.concatenate([net.seg_a[segs], net.seg_b[segs]]), return_inverse=True)
+    local = StreetNetwork(
+        crs=net.crs, node_x=net.node_x[nodes], node_y=net.node_y[nodes], node_id=net.node_id[nodes],
+        seg_a=inv[:k].astype(np.int32), seg_b=inv[k:].astype(np.int32), seg_len=net.seg_len[segs],
+        seg_speed=net.seg_speed[segs], seg_fwd=net.seg_fwd[segs], seg_rev=net.seg_rev[segs],
+        seg_highway=net.seg_highway[segs], profile=net.profile)
+    one = sources.subset(np.array([i]))
+    one.seg = np.searchsorted(segs, one.seg)
+    return local, one
 
 
 def sample_in_polygon(poly: shapely.Geometry, n: int, rng: np.random.Generator) -> np.ndarray:

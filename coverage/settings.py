@@ -51,3 +51,6 @@ cache_dir: Path = Path(os.environ.get("CARECOVER_CACHE", Path.home() / ".cache" 
 
 #: Seed for anything random (sampling for polygon fidelity, synthetic benchmarks).
 random_seed: int = 20250625
+
+#: Share of residents aged 60+ when no better figure is given (Inner Mongolia, 7th census 2020).
+default_elderly_share: float = 0.198

@@ -640,8 +640,9 @@ class MaximalCovering:
 
         t0 = time.perf_counter()
         # Greedy first: warm start, bound for pruning, and fallback if HiGHS finds nothing in time.
-        g_sel = self._run_greedy(self.p)[0]
-        g_obj = self._objective(g_sel)
+        g_sol = self._solve_greedy()
+        g_sel = [int(j) for j in g_sol.chosen]
+        g_obj = g_sol.objective
         red = self.reduced(lower_bound=g_obj)
         cand, B, wg, p_free = red["cand"], red["B"], red["w"], red["p_free"]
         nc, ng = cand.size, wg.size
@@ -757,6 +758,9 @@ class MaximalCovering:
         # HiGHS' dual bound is on the free part; add back what forced sites cover.
         bound = (float(info.mip_dual_bound) + red["fixed_objective"]
                  if np.isfinite(info.mip_dual_bound) else None)
+        # Early in the search HiGHS' bound can be weaker than greedy's online bound: keep the better.
+        if g_sol.bound is not None:
+            bound = g_sol.bound if bound is None else min(bound, g_sol.bound)
         if st == "optimal":
             bound = self._objective(sel) if bound is None else bound
         sel = self._prune(sel)

@@ -147,6 +147,11 @@ def test_no_gaps_and_bad_input():
     with pytest.raises(InputError, match="duplicate"):
         find_gaps(bad, link_m=150)
     bad = g.copy()
+    bad["covered"] = bad["covered"].astype(object)
+    bad.loc[0, "covered"] = None
+    with pytest.raises(InputError, match="covered"):
+        find_gaps(bad, link_m=150)
+    bad = g.copy()
     bad.loc[0, "elderly"] = -1
     with pytest.raises(InputError, match="elderly"):
         find_gaps(bad, link_m=150)

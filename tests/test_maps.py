@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import re
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -111,7 +111,10 @@ def test_inline_assets_offline(bundle: PlanBundle, tmp_path: Path) -> None:
     text = build_map(bundle, tmp_path / "off.html", inline_assets=True).read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]*src=\"?https?://", text)
     assert not re.search(r"<link[^>]*href=\"?https?://", text)
-    assert "Leaflet 1.9.3" in text or "leaflet" in text.lower()
+    from coverage.maps import ASSETS
+
+    assert (ASSETS / "leaflet.js").read_text(encoding="utf-8")[-300:] in text  # vendored copy inlined
+    assert "data:image/png;base64," in text  # layer-control icon from leaflet.css, inlined too
     online = build_map(bundle, tmp_path / "on.html").read_text(encoding="utf-8")
     assert "cdn.jsdelivr.net/npm/leaflet@" in online
 
@@ -132,6 +135,7 @@ def test_map_in_headless_chromium(bundle: PlanBundle, tmp_path: Path) -> None:
         "sites": "document.querySelectorAll('.cc-site').length",
         "title": "document.getElementById('cc-title') && document.getElementById('cc-title').innerText",
         "scale": "document.querySelectorAll('.leaflet-control-scale').length",
+        "base_checked": "[...document.querySelectorAll('.leaflet-control-layers-base input')].map(i => i.checked)",
     })
     assert res.js_errors == [] and res.console_errors == []
     names = layer_names(bundle)
@@ -140,6 +144,7 @@ def test_map_in_headless_chromium(bundle: PlanBundle, tmp_path: Path) -> None:
                 "isochrones__street_centre"):
         assert names[key] in res.values["overlays"], key
     assert res.values["bases"] == ["OpenStreetMap", "浅色底图 Light (CartoDB Positron)"]
+    assert res.values["base_checked"] == [True, False]  # OpenStreetMap shown first
     assert res.values["facilities"] == _drawn_facilities(bundle)
     assert res.values["gap_labels"] == len(bundle.gaps)
     # the greedy layer is hidden when an exact solution exists

@@ -398,3 +398,13 @@ def test_schema_doc_and_template_match_the_code(tmp_path):
     assert len(g) == 3 and list(g["status"]) == ["ok", "ok", "ok"]
     assert list(g["crs_in"]) == ["gcj02", "gcj02", "wgs84"]
     assert list(g["tier"]) == ["street_centre", "community_centre", "happiness_home"]
+
+
+def test_real_hohhot_boundary(hohhot_admin, tmp_path):
+    admin = gpd.read_file(hohhot_admin)
+    city = crs.transform_geometry(admin[admin["level"] == "city"], crs.gcj02_to_wgs84)
+    p = write(tmp_path / "r.csv", ["名称,层级,经度,纬度", "呼市中心,助餐点,111.6708,40.8183",
+                                   "包头,助餐点,109.84,40.65", "颠倒,助餐点,40.8183,111.6708"])
+    g = read_facilities(p, boundary=city, crs="高德")
+    assert list(g["status"]) == ["ok", "outside_area", "swapped_fixed"]
+    assert g.loc[0, "geometry"].equals_exact(g.loc[2, "geometry"], 1e-12)

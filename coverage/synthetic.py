@@ -1,0 +1,224 @@
+"""Deterministic synthetic street networks and facilities at city scale (for benchmarks).
+
+:func:`synthetic_city` builds a :class:`~coverage.network.StreetNetwork` directly (no OSM file):
+a jittered grid of blocks 80-120 m wide with a few diagonal arterials, some links missing, every
+block side drawn as a *way* split into several straight segments (like OSM way nodes), and for
+the drive profile a share of one-way streets. :func:`synthetic_facilities` scatters facilities
+in clusters near streets. Both depend only on their arguments: the same seed gives the same
+arrays, bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pyproj import CRS, Transformer
+from scipy.spatial import cKDTree
+
+from . import settings
+from .errors import InputError
+from .network import StreetNetwork, _subset_segments, keep_largest_component, make_profile
+
+#: Probabilities of 0, 1, 2, 3 intermediate way nodes on a block side.
+SPLIT_P = (0.4, 0.35, 0.2, 0.05)
+
+
+def _way_classes(rng: np.random.Generator, count: int) -> np.ndarray:
+    """Highway class per grid line: an arterial every 8-12 lines, the rest residential."""
+    cls = np.full(count, "residential", dtype=object)
+    i = int(rng.integers(2, 8))
+    k = 0
+    while i < count:
+        cls[i] = ("primary", "secondary", "tertiary")[k % 3]
+        k += 1
+        i += int(rng.integers(8, 13))
+    return cls
+
+
+def synthetic_city(n_nodes: int = 250_000, seed: int | None = None, *, profile: str | dict = "walk",
+                   block_m: tuple[float, float] = (80.0, 120.0), jitter_m: float = 6.0,
+                   missing_share: float = 0.06, oneway_share: float = 0.15, diagonals: int = 6,
+                   center_lonlat: tuple[float, float] = (111.7, 40.8),
+                   crs: str | int | CRS = "EPSG:32649") -> StreetNetwork:
+    """A deterministic city-scale street network.
+
+    Parameters
+    ----------
+    n_nodes
+        Approximate number of nodes wanted (intersections + way nodes); the result is within a
+        few percent (missing links and the largest-component rule remove some).
+    seed
+        Random seed; default ``settings.random_seed``.
+    profile
+        ``"walk"`` (all streets two-way, ``settings.walk_speed_mps``) or ``"drive"`` (class
+        speeds from ``settings.drive_speeds_kph``; ``oneway_share`` of the non-primary ways are
+        one-way, half of them drawn against the way's node order). A :func:`make_profile` dict
+        is accepted too.
+    block_m
+        Range of block widths in metres (each grid row/column spacing drawn uniformly).
+    jitter_m
+        Standard deviation of the random displacement of intersections (metres).
+    missing_share
+        Share of residential block sides left out (dead ends, superblocks).
+    oneway_share
+        Share of ways that are one-way under the drive profile.
+    diagonals
+        Number of diagonal arterials cutting across the grid.
+    center_lonlat
+        WGS-84 centre of the city (default: Hohhot).
+    crs
+        Projected CRS of the output (default UTM 49N, the zone of Hohhot).
+
+    Returns
+    -------
+    StreetNetwork
+        With ``source`` describing the generator and its parameters.
+    """
+    if n_nodes < 100:
+        raise InputError(f"n_nodes must be at least 100, got {n_nodes}", field="n_nodes")
+    prof = make_profile(profile) if isinstance(profile, str) else profile
+    seed = settings.random_seed if seed is None else int(seed)
+    rng = np.random.default_rng(seed)
+    crs = CRS.from_user_input(crs)
+    cx, cy = Transformer.from_crs(4326, crs, always_xy=True).transform(*center_lonlat)
+
+    # nodes per intersection ≈ 1 + 2 block sides × mean way nodes per side
+    per = 1 + 2 * float(np.dot(np.arange(len(SPLIT_P)), SPLIT_P)) * (1 - missing_share / 2)
+    side = max(int(round(np.sqrt(n_nodes / per))), 4)
+    R = C = side
+    xs = np.concatenate([[0.0], np.cumsum(rng.uniform(*block_m, C - 1))])
+    ys = np.concatenate([[0.0], np.cumsum(rng.uniform(*block_m, R - 1))])
+    xs += cx - xs[-1] / 2
+    ys += cy - ys[-1] / 2
+    gx, gy = np.meshgrid(xs, ys)  # R × C
+    gx = gx + rng.normal(0, jitter_m, gx.shape)
+    gy = gy + rng.normal(0, jitter_m, gy.shape)
+    nid = np.arange(R * C).reshape(R, C)
+    row_cls = _way_classes(rng, R)
+    col_cls = _way_classes(rng, C)
+
+    # ways: horizontal block sides, vertical block sides, diagonal arterials
+    ha, hb = nid[:, :-1].ravel(), nid[:, 1:].ravel()
+    hcls = np.repeat(row_cls, C - 1)
+    va, vb = nid[:-1, :].ravel(), nid[1:, :].ravel()
+    vcls = np.tile(col_cls, R - 1)
+    da, db = [], []
+    for _ in range(diagonals):
+        r0 = int(rng.integers(0, R // 2))
+        c0 = int(rng.integers(0, C))
+        step = 1 if c0 < C // 2 else -1
+        r, c = r0, c0
+        while 0 <= r + 1 < R and 0 <= c + step < C:
+            da.append(nid[r, c])
+            db.append(nid[r + 1, c + step])
+            r, c = r + 1, c + step
+    wa = np.concatenate([ha, va, np.asarray(da, np.int64)])
+    wb = np.concatenate([hb, vb, np.asarray(db, np.int64)])
+    wcls = np.concatenate([hcls, vcls, np.full(len(da), "primary", dtype=object)]).astype(str)
+    # missing links: residential sides only (arterials are continuous)
+    drop = (wcls == "residential") & (rng.random(len(wa)) < missing_share)
+    wa, wb, wcls = wa[~drop], wb[~drop], wcls[~drop]
+    nw = len(wa)
+
+    # split each way into k + 1 straight segments through k intermediate way nodes
+    k = rng.choice(len(SPLIT_P), size=nw, p=SPLIT_P)
+    node_x = [gx.ravel()]
+    node_y = [gy.ravel()]
+    wx0, wy0 = gx.ravel()[wa], gy.ravel()[wa]
+    wx1, wy1 = gx.ravel()[wb], gy.ravel()[wb]
+    w_of = np.repeat(np.arange(nw), k)                      # way of each intermediate node
+    pos = np.arange(len(w_of)) - np.repeat(np.cumsum(k) - k, k) + 1   # 1..k within its way
+    f = pos / (k[w_of] + 1)
+    dx, dy = wx1 - wx0, wy1 - wy0
+    ln = np.hypot(dx, dy)
+    bend = rng.normal(0, 2.0, len(w_of))                    # gentle curvature, metres
+    node_x.append(wx0[w_of] + f * dx[w_of] - bend * dy[w_of] / ln[w_of])
+    node_y.append(wy0[w_of] + f * dy[w_of] + bend * dx[w_of] / ln[w_of])
+    mid_id = R * C + np.arange(len(w_of))
+    # chain per way: a, mids..., b
+    first = np.cumsum(k + 1) - (k + 1)                      # first segment index of each way
+    n_seg = int((k + 1).sum())
+    seg_way = np.repeat(np.arange(nw), k + 1)
+    j = np.arange(n_seg) - first[seg_way]                   # 0..k within the way
+    mid_start = np.cumsum(k) - k                            # index into mid_id of each way
+    seg_a = np.where(j == 0, wa[seg_way], mid_id[np.minimum(mid_start[seg_way] + j - 1, len(mid_id) - 1)])
+    last = j == k[seg_way]
+    seg_b = np.where(last, wb[seg_way], mid_id[np.minimum(mid_start[seg_way] + j, len(mid_id) - 1)])
+    x = np.concatenate(node_x)
+    y = np.concatenate(node_y)
+    seg_a, seg_b = seg_a.astype(np.int32), seg_b.astype(np.int32)
+    length = np.hypot(x[seg_b] - x[seg_a], y[seg_b] - y[seg_a])
+    hw = wcls[seg_way]
+
+    fwd = np.ones(n_seg, bool)
+    rev = np.ones(n_seg, bool)
+    if prof["name"] == "walk":
+        speed = np.full(n_seg, float(prof["speed_mps"]))
+        oneway = np.zeros(nw, bool)
+    else:
+        kph = np.array([prof["speeds_kph"].get(c, prof["default_kph"]) for c in wcls])
+        speed = (kph / 3.6)[seg_way]
+        oneway = (wcls != "primary") & (rng.random(nw) < oneway_share)
+        against = oneway & (rng.random(nw) < 0.5)
+        fwd = ~against[seg_way]
+        rev = ~(oneway & ~against)[seg_way]
+
+    net = StreetNetwork(
+        crs=crs, node_x=x, node_y=y, node_id=np.arange(len(x), dtype=np.int64) + 1,
+        seg_a=seg_a, seg_b=seg_b, seg_len=length, seg_speed=speed, seg_fwd=fwd, seg_rev=rev,
+        seg_highway=hw, profile=prof,
+        source={"synthetic": "coverage.synthetic.synthetic_city", "seed": seed,
+                "n_nodes_requested": int(n_nodes), "grid": [R, C], "ways": int(nw),
+                "oneway_ways": int(oneway.sum()), "block_m": list(block_m),
+                "missing_share": missing_share, "diagonals": diagonals,
+                "center_lonlat": list(center_lonlat)},
+    )
+    # drop intersections left without streets, then keep the largest connected part
+    net = _subset_segments(net, np.ones(n_seg, bool))
+    if prof.get("keep_largest", True):
+        net = keep_largest_component(net)
+    return net
+
+
+def synthetic_facilities(net: StreetNetwork, n: int = 1105, seed: int | None = None, *,
+                         n_clusters: int = 40, background: float = 0.15,
+                         setback_m: tuple[float, float] = (5.0, 40.0)) -> tuple[np.ndarray, np.ndarray]:
+    """Facility locations (projected x, y in ``net.crs``) clustered like real ones, near streets.
+
+    Cluster centres lean towards the city centre; a share ``background`` is spread uniformly.
+    Each point is then moved next to a street: onto a random position of a segment at its
+    nearest node, set back ``setback_m`` metres to the side (a building beside the street).
+
+    Returns
+    -------
+    (x, y)
+        Two float arrays of length ``n``.
+    """
+    rng = np.random.default_rng(settings.random_seed + 1 if seed is None else int(seed))
+    minx, maxx = float(net.node_x.min()), float(net.node_x.max())
+    miny, maxy = float(net.node_y.min()), float(net.node_y.max())
+    mx, my = (minx + maxx) / 2, (miny + maxy) / 2
+    span = min(maxx - minx, maxy - miny)
+    centres = np.column_stack([rng.normal(mx, span / 6, n_clusters), rng.normal(my, span / 6, n_clusters)])
+    weight = rng.pareto(1.5, n_clusters) + 1
+    n_bg = int(round(n * background))
+    which = rng.choice(n_clusters, size=n - n_bg, p=weight / weight.sum())
+    sd = rng.uniform(300.0, 1500.0, n_clusters)[which]
+    pts = centres[which] + rng.normal(size=(n - n_bg, 2)) * sd[:, None]
+    pts = np.vstack([pts, np.column_stack([rng.uniform(minx, maxx, n_bg), rng.uniform(miny, maxy, n_bg)])])
+    pts[:, 0] = np.clip(pts[:, 0], minx, maxx)
+    pts[:, 1] = np.clip(pts[:, 1], miny, maxy)
+    _, node = cKDTree(np.column_stack([net.node_x, net.node_y])).query(pts)
+    # incident segments per node in a fixed order (sorted by segment index)
+    ends = np.concatenate([net.seg_a, net.seg_b])
+    segs = np.concatenate([np.arange(net.n_segments)] * 2)
+    order = np.lexsort((segs, ends))
+    ends, segs = ends[order], segs[order]
+    lo = np.searchsorted(ends, node, "left")
+    cnt = np.searchsorted(ends, node, "right") - lo
+    s = segs[lo + (rng.random(n) * cnt).astype(np.int64)]
+    ax, ay = net.node_x[net.seg_a[s]], net.node_y[net.seg_a[s]]
+    dx, dy = net.node_x[net.seg_b[s]] - ax, net.node_y[net.seg_b[s]] - ay
+    ln = np.where(net.seg_len[s] > 0, net.seg_len[s], 1.0)
+    t = rng.uniform(0.05, 0.95, n)
+    off = rng.uniform(*setback_m, n) * np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    return ax + t * dx - off * dy / ln, ay + t * dy + off * dx / ln

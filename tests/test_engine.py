@@ -1,0 +1,335 @@
+"""Travel times of the engine against an independent networkx reference.
+
+The reference graph is built here from the network's segment arrays only (not from
+``StreetNetwork.csr``/``directed`` or the engine's virtual links): every segment is split at the
+snapped positions of sources and targets, each split point becomes a node, and sources/targets
+hang off those nodes by their access legs. So the reference checks node times, point times,
+the along-segment cases (source and target on one segment, one-way segments) and the limit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyproj import CRS
+
+from coverage import engine
+from coverage.network import StreetNetwork, load_network
+from coverage.snap import Snapped, snap_xy
+
+TOL = 1e-6  # seconds
+
+# ----------------------------------------------------------------------------- reference
+
+
+def _pos_node(net: StreetNetwork, seg: int, frac: float):
+    # a point at a segment end *is* that node (whatever the segment's direction)
+    if frac == 0.0:
+        return int(net.seg_a[seg])
+    if frac == 1.0:
+        return int(net.seg_b[seg])
+    return ("p", seg, frac)
+
+
+def reference_graph(net: StreetNetwork, sources: Snapped, targets: Snapped) -> nx.DiGraph:
+    """Street graph with every snapped source/target inserted as a node at its position.
+
+    Nodes: ints (network nodes), ``("p", seg, frac)`` split points, ``("S", i)`` sources,
+    ``("T", j)`` targets. Edge attribute ``w`` in seconds; parallel edges keep the minimum.
+    """
+    G = nx.DiGraph()
+    G.add_nodes_from(range(net.n_nodes))
+
+    def add(u, v, w):
+        if G.has_edge(u, v):
+            G[u][v]["w"] = min(G[u][v]["w"], w)
+        else:
+            G.add_edge(u, v, w=w)
+
+    cuts: dict[int, set[float]] = defaultdict(set)
+    for sn in (sources, targets):
+        for i in np.flatnonzero(sn.ok):
+            cuts[int(sn.seg[i])].add(float(sn.frac[i]))
+    for k in range(net.n_segments):
+        L, v = float(net.seg_len[k]), float(net.seg_speed[k])
+        fr = sorted(cuts.get(k, set()) | {0.0, 1.0})
+        chain = [_pos_node(net, k, f) for f in fr]
+        for f0, f1, n0, n1 in zip(fr[:-1], fr[1:], chain[:-1], chain[1:], strict=True):
+            w = (f1 - f0) * L / v
+            if net.seg_fwd[k]:
+                add(n0, n1, w)
+            if net.seg_rev[k]:
+                add(n1, n0, w)
+    for tag, sn in (("S", sources), ("T", targets)):
+        for i in np.flatnonzero(sn.ok):
+            k = int(sn.seg[i])
+            p = _pos_node(net, k, float(sn.frac[i]))
+            leg = float(sn.dist[i]) / float(net.seg_speed[k])
+            if tag == "S":
+                add(("S", int(i)), p, leg)
+            else:
+                add(p, ("T", int(i)), leg)
+    return G
+
+
+def ref_multi(G, sources: Snapped, limit: float) -> dict:
+    starts = [("S", int(i)) for i in np.flatnonzero(sources.ok)]
+    if not starts:
+        return {}
+    cutoff = None if np.isinf(limit) else limit
+    return nx.multi_source_dijkstra_path_length(G, starts, cutoff=cutoff, weight="w")
+
+
+def ref_single(G, i: int, limit: float) -> dict:
+    cutoff = None if np.isinf(limit) else limit
+    return nx.single_source_dijkstra_path_length(G, ("S", int(i)), cutoff=cutoff, weight="w")
+
+
+def node_array(ref: dict, n: int) -> np.ndarray:
+    return np.array([ref.get(k, np.inf) for k in range(n)])
+
+
+def target_array(ref: dict, m: int) -> np.ndarray:
+    return np.array([ref.get(("T", j), np.inf) for j in range(m)])
+
+
+def assert_times_equal(got: np.ndarray, want: np.ndarray, limit: float, what: str) -> None:
+    # a value within TOL of the limit may fall either side of it
+    edge = np.abs(np.where(np.isfinite(want), want, -1e9) - limit) < TOL
+    edge |= np.abs(np.where(np.isfinite(got), got, -1e9) - limit) < TOL
+    g, w = got[~edge], want[~edge]
+    fin_g, fin_w = np.isfinite(g), np.isfinite(w)
+    assert (fin_g == fin_w).all(), (
+        f"{what}: reached sets differ at {np.flatnonzero(fin_g != fin_w)[:10]} "
+        f"(got {g[fin_g != fin_w][:5]}, want {w[fin_g != fin_w][:5]})")
+    err = np.abs(g[fin_g] - w[fin_g])
+    assert err.size == 0 or err.max() <= TOL, f"{what}: max error {err.max()} s"
+
+
+# ----------------------------------------------------------------------------- random points
+
+
+def street_points(net: StreetNetwork, rng: np.random.Generator, n: int,
+                  offset_m: float = 40.0) -> tuple[np.ndarray, np.ndarray]:
+    """Points at random positions along random segments, moved sideways up to ``offset_m``."""
+    k = rng.integers(0, net.n_segments, n)
+    f = rng.uniform(0, 1, n)
+    ax, ay = net.node_x[net.seg_a[k]], net.node_y[net.seg_a[k]]
+    dx, dy = net.node_x[net.seg_b[k]] - ax, net.node_y[net.seg_b[k]] - ay
+    norm = np.maximum(np.hypot(dx, dy), 1e-9)
+    off = rng.uniform(-offset_m, offset_m, n)
+    return ax + f * dx - off * dy / norm, ay + f * dy + off * dx / norm
+
+
+def mixed_points(net: StreetNetwork, rng: np.random.Generator, n_street: int, n_node: int,
+                 n_bbox: int, near_segments: np.ndarray | None = None,
+                 n_near: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Street positions, exact node positions, anywhere in the bbox (some unsnapped), and
+    positions on given segments (to force the same-segment case)."""
+    xs, ys = [], []
+    x, y = street_points(net, rng, n_street)
+    xs.append(x)
+    ys.append(y)
+    nodes = rng.integers(0, net.n_nodes, n_node)
+    xs.append(net.node_x[nodes])
+    ys.append(net.node_y[nodes])
+    xs.append(rng.uniform(net.node_x.min() - 500, net.node_x.max() + 500, n_bbox))
+    ys.append(rng.uniform(net.node_y.min() - 500, net.node_y.max() + 500, n_bbox))
+    if near_segments is not None and n_near:
+        k = rng.choice(near_segments, n_near)
+        f = rng.uniform(0, 1, n_near)
+        ax, ay = net.node_x[net.seg_a[k]], net.node_y[net.seg_a[k]]
+        xs.append(ax + f * (net.node_x[net.seg_b[k]] - ax))
+        ys.append(ay + f * (net.node_y[net.seg_b[k]] - ay))
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+# ----------------------------------------------------------------------------- real extracts
+
+_NETS: dict = {}
+
+
+def _net(request, fixture: str, profile: str) -> StreetNetwork:
+    path = request.getfixturevalue(fixture)  # skips when ../shared is absent
+    key = (str(path), profile)
+    if key not in _NETS:
+        _NETS[key] = load_network(path, profile, cache=False)
+    return _NETS[key]
+
+
+EXTRACTS = ["helsinki_pbf", "test_pbf", "monaco_pbf", "andorra_pbf"]
+LIMITS = {"walk": 600.0, "drive": 60.0}
+
+
+@pytest.mark.parametrize("profile", ["walk", "drive"])
+@pytest.mark.parametrize("fixture", EXTRACTS)
+def test_engine_matches_networkx_reference(request, fixture, profile):
+    net = _net(request, fixture, profile)
+    limit = LIMITS[profile]
+    rng = np.random.default_rng(7)
+    sx, sy = mixed_points(net, rng, n_street=24, n_node=3, n_bbox=3)
+    sources = snap_xy(net, sx, sy)
+    assert sources.ok.sum() >= 20
+    tx, ty = mixed_points(net, rng, n_street=400, n_node=20, n_bbox=30,
+                          near_segments=sources.seg[sources.ok], n_near=50)
+    targets = snap_xy(net, tx, ty)
+    # the along-segment case really occurs
+    assert np.isin(targets.seg[targets.ok], sources.seg[sources.ok]).sum() >= 40
+
+    G = reference_graph(net, sources, targets)
+    ref = ref_multi(G, sources, limit)
+
+    # node times (multi-source, bounded)
+    nt = engine.nearest(net, sources, limit)
+    assert_times_equal(nt.time, node_array(ref, net.n_nodes), limit, "node times")
+    reached = np.isfinite(nt.time)
+    assert reached.any() and not reached.all()  # the bound matters
+    assert (nt.source[reached] >= 0).all() and (nt.source[~reached] == -1).all()
+    assert sources.ok[nt.source[reached]].all()
+
+    # point times, including targets sharing a segment with a source
+    t, s = engine.point_times(net, nt, targets, sources)
+    want_t = target_array(ref, len(targets))
+    assert_times_equal(t, want_t, limit, "point times")
+    assert np.isinf(t[~targets.ok]).all() and (s[~targets.ok] == -1).all()
+    assert (s[np.isfinite(t)] >= 0).all() and (s[~np.isfinite(t)] == -1).all()
+
+    # single-source references: assignment, per_source, reach_matrix
+    singles = {int(i): ref_single(G, i, limit) for i in np.flatnonzero(sources.ok)}
+    for node in np.flatnonzero(reached):
+        got = singles[int(nt.source[node])].get(int(node), np.inf)
+        assert abs(got - nt.time[node]) <= TOL, f"node {node}: assigned source is not the nearest"
+    for j in np.flatnonzero(np.isfinite(t)):
+        got = singles[int(s[j])].get(("T", int(j)), np.inf)
+        assert abs(got - t[j]) <= TOL, f"target {j}: assigned source is not the nearest"
+
+    seen = []
+    for idx, D in engine.per_source(net, sources, limit, chunk=7):
+        assert D.shape == (len(idx), net.n_nodes)
+        for row, i in enumerate(idx):
+            seen.append(int(i))
+            assert_times_equal(D[row], node_array(singles[int(i)], net.n_nodes), limit,
+                               f"per_source {i}")
+    assert seen == sorted(singles)
+    # multi-source = minimum over single sources
+    best = np.min([node_array(r, net.n_nodes) for r in singles.values()], axis=0)
+    assert_times_equal(nt.time, best, limit, "min over singles")
+
+    R = engine.reach_matrix(net, sources, targets, limit).toarray()
+    assert R.shape == (len(sources), len(targets))
+    assert (R[~sources.ok] == 0).all()
+    for i, r in singles.items():
+        want = target_array(r, len(targets))
+        got = np.where(R[i] > 0, R[i] - 1e-9, np.inf)
+        assert_times_equal(got, want, limit, f"reach_matrix row {i}")
+    # the nearest source's time per target equals the column minimum of the reach matrix
+    col = np.where(R > 0, R - 1e-9, np.inf).min(axis=0)
+    assert_times_equal(col, t, limit, "reach_matrix column minimum")
+
+
+def test_unbounded_times_on_test_extract(test_pbf):
+    """No limit: every node of the (connected) network is reached, and matches the reference."""
+    net = load_network(test_pbf, "drive", cache=False)
+    rng = np.random.default_rng(3)
+    sources = snap_xy(net, *street_points(net, rng, 5))
+    targets = snap_xy(net, *street_points(net, rng, 200))
+    G = reference_graph(net, sources, targets)
+    ref = ref_multi(G, sources, np.inf)
+    nt = engine.nearest(net, sources)
+    assert np.isfinite(nt.time).all()  # strongly connected after keep_largest
+    assert_times_equal(nt.time, node_array(ref, net.n_nodes), np.inf, "node times")
+    t, _ = engine.point_times(net, nt, targets, sources)
+    assert_times_equal(t, target_array(ref, len(targets)), np.inf, "point times")
+
+
+def test_no_usable_sources_gives_inf(test_pbf):
+    net = load_network(test_pbf, "walk", cache=False)
+    far = snap_xy(net, [net.node_x.max() + 10_000], [net.node_y.max() + 10_000])
+    assert not far.ok.any()
+    nt = engine.nearest(net, far, 900)
+    assert np.isinf(nt.time).all() and (nt.source == -1).all()
+    assert list(engine.per_source(net, far, 900)) == []
+    targets = snap_xy(net, *street_points(net, np.random.default_rng(0), 10))
+    t, s = engine.point_times(net, nt, targets, far)
+    assert np.isinf(t).all() and (s == -1).all()
+    assert engine.reach_matrix(net, far, targets, 900).nnz == 0
+
+
+# ----------------------------------------------------------------------------- random graphs
+
+
+def random_network(seed: int, n_nodes: int, n_segs: int, oneway_share: float) -> StreetNetwork:
+    """A StreetNetwork built directly from random arrays (planar-ish: short segments)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1000, n_nodes)
+    y = rng.uniform(0, 1000, n_nodes)
+    # join each segment's tail to one of its nearer nodes, so segments are street-like
+    a = rng.integers(0, n_nodes, n_segs)
+    d = np.hypot(x[a][:, None] - x[None, :], y[a][:, None] - y[None, :])
+    d[np.arange(n_segs), a] = np.inf
+    k_near = min(4, n_nodes - 1)
+    near = np.argsort(d, axis=1)[:, :k_near]
+    b = near[np.arange(n_segs), rng.integers(0, k_near, n_segs)]
+    one = rng.uniform(0, 1, n_segs) < oneway_share
+    flip = rng.uniform(0, 1, n_segs) < 0.5
+    fwd = ~one | flip
+    rev = ~one | ~flip
+    return StreetNetwork(
+        crs=CRS.from_epsg(32649), node_x=x, node_y=y, node_id=np.arange(n_nodes, dtype=np.int64),
+        seg_a=a.astype(np.int32), seg_b=b.astype(np.int32), seg_len=np.hypot(x[b] - x[a], y[b] - y[a]),
+        seg_speed=rng.choice([1.0, 1.3, 5.0, 13.9], n_segs), seg_fwd=fwd, seg_rev=rev,
+        seg_highway=np.full(n_segs, "residential"), profile={"name": "drive"})
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_nodes=st.integers(2, 40), n_segs=st.integers(1, 80),
+       oneway=st.sampled_from([0.0, 0.3, 1.0]), n_src=st.integers(1, 6),
+       limit=st.sampled_from([60.0, 300.0, np.inf]))
+def test_random_graphs_match_reference(seed, n_nodes, n_segs, oneway, n_src, limit):
+    net = random_network(seed, n_nodes, n_segs, oneway)
+    rng = np.random.default_rng(seed + 1)
+    sx, sy = street_points(net, rng, n_src, offset_m=30)
+    # occasionally a source exactly on a node (frac 0 or 1), and one far away (unsnapped)
+    sx[0], sy[0] = net.node_x[net.seg_a[0]], net.node_y[net.seg_a[0]]
+    sources = snap_xy(net, np.append(sx, 1e6), np.append(sy, 1e6), max_snap_m=500)
+    tx, ty = street_points(net, rng, 60, offset_m=30)
+    # targets on the sources' segments and exactly at nodes
+    k = rng.choice(sources.seg[sources.ok], 20)
+    f = rng.uniform(0, 1, 20)
+    tx = np.concatenate([tx, net.node_x[net.seg_a[k]] + f * (net.node_x[net.seg_b[k]] - net.node_x[net.seg_a[k]]),
+                         net.node_x[:10]])
+    ty = np.concatenate([ty, net.node_y[net.seg_a[k]] + f * (net.node_y[net.seg_b[k]] - net.node_y[net.seg_a[k]]),
+                         net.node_y[:10]])
+    targets = snap_xy(net, tx, ty, max_snap_m=500)
+
+    G = reference_graph(net, sources, targets)
+    ref = ref_multi(G, sources, limit)
+    nt = engine.nearest(net, sources, limit)
+    assert_times_equal(nt.time, node_array(ref, net.n_nodes), limit, "node times")
+    t, s = engine.point_times(net, nt, targets, sources)
+    assert_times_equal(t, target_array(ref, len(targets)), limit, "point times")
+
+    # multi-source result = minimum over single-source runs
+    rows = {int(i): D[r] for idx, D in engine.per_source(net, sources, limit, chunk=2)
+            for r, i in enumerate(idx)}
+    assert sorted(rows) == list(np.flatnonzero(sources.ok))
+    best = np.min(list(rows.values()), axis=0)
+    assert_times_equal(nt.time, best, limit, "min over per_source")
+    # the assigned source achieves the minimum
+    hit = np.flatnonzero(np.isfinite(nt.time))
+    got = np.array([rows[int(nt.source[v])][v] for v in hit])
+    assert np.allclose(got, nt.time[hit], atol=TOL, rtol=0)
+    # targets: assigned source achieves the minimum (by the single-source reference)
+    R = engine.reach_matrix(net, sources, targets, limit).toarray()
+    Rt = np.where(R > 0, R - 1e-9, np.inf)
+    assert_times_equal(Rt.min(axis=0), t, limit, "reach_matrix column minimum")
+    fin = np.flatnonzero(np.isfinite(t))
+    assert np.allclose(Rt[s[fin], fin], t[fin], atol=TOL, rtol=0)
+    for i in rows:
+        want = target_array(ref_single(G, i, limit), len(targets))
+        assert_times_equal(Rt[i], want, limit, f"reach_matrix row {i}")

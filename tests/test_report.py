@@ -1,0 +1,63 @@
+"""Report: bilingual HTML/Markdown with tables, charts and the reproducibility block."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+from browser import monaco_bundle
+
+from coverage.bundle import PlanBundle
+from coverage.report import write_report
+
+
+@pytest.fixture(scope="module")
+def bundle(monaco_pbf: Path) -> PlanBundle:
+    return monaco_bundle(str(monaco_pbf))
+
+
+@pytest.fixture(scope="module")
+def written(bundle: PlanBundle, tmp_path_factory) -> dict[str, Path]:
+    return write_report(bundle, tmp_path_factory.mktemp("rep"))
+
+
+def test_sections_and_numbers(bundle: PlanBundle, written: dict[str, Path]) -> None:
+    md = written["md"].read_text(encoding="utf-8")
+    for heading in ("## 覆盖率 Coverage figures", "## 分旗县区覆盖率 Coverage by county",
+                    "## 步行速度敏感性 Sensitivity to walking speed", "## 直线圆圈与路网比较 Circle vs network",
+                    "## 声明核验 Claim checks", "## 未覆盖区域排序 Ranked gaps",
+                    "## 建议新增站点（贪心与精确） Suggested sites (greedy vs exact)",
+                    "## 等时圈多边形精度 Polygon fidelity", "## 可复现信息 Reproducibility"):
+        assert heading in md, heading
+    # county figure recomputed by hand from the demand table
+    d = bundle.demand[bundle.demand["county"] == "La Turbie"]
+    pct = 100 * d.loc[d["covered__street_centre"], "elderly"].sum() / d["elderly"].sum()
+    assert re.search(rf"\| La Turbie \| 街道级养老服务中心 \| [\d,]+ \| [\d,]+ \| {pct:.1f}% \|", md)
+    # sensitivity row: three speeds side by side
+    fig = {f["speed_mps"]: f["value"] for f in bundle.summary["figures"]
+           if f["kind"] == "population" and f["tiers"] == ["meal_point"]}
+    row = f"| 老年助餐点 | elderly | 15 | {100 * fig[0.8]:.1f}% | {100 * fig[1.0]:.1f}% | {100 * fig[1.2]:.1f}% |"
+    assert row in md
+    # reproducibility: the input hash, the command and the timestamp
+    assert bundle.summary["inputs"][0]["sha256"] in md
+    assert bundle.summary["command"] in md and bundle.summary["generated_at"] in md
+
+
+def test_html_claims_and_charts(written: dict[str, Path]) -> None:
+    html = written["html"].read_text(encoding="utf-8")
+    assert "<td class='fail'>FAIL</td>" in html
+    for key in ("travel_time_cdf", "county_coverage"):
+        png = written[key]
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+        assert f"src='{png.name}'" in html
+
+
+def test_english_and_deterministic(bundle: PlanBundle, written: dict[str, Path], tmp_path: Path) -> None:
+    again = write_report(bundle, tmp_path / "zh")
+    assert again["md"].read_bytes() == written["md"].read_bytes()
+    assert again["html"].read_bytes() == written["html"].read_bytes()
+    en = write_report(dataclasses.replace(bundle, lang="en"), tmp_path / "en")
+    md = en["md"].read_text(encoding="utf-8")
+    assert "## Coverage by county" in md and "覆盖率 Coverage" not in md
