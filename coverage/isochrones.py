@@ -149,7 +149,8 @@ def time_field(net: StreetNetwork, node_time: np.ndarray, bbox: tuple[float, flo
     dist, (ir, ic) = ndimage.distance_transform_edt(~is_street.reshape(H, W), sampling=res_m,
                                                     return_indices=True)
     near = ir * W + ic
-    time = street_t[near] + dist / street_v[near]
+    # half a pixel diagonal more: a pixel is drawn whole, so judge it by its far side
+    time = street_t[near] + (dist + 0.7071 * res_m) / street_v[near]
     return time, dist, transform
 
 

@@ -95,6 +95,9 @@ def layer_names(bundle: PlanBundle) -> dict[str, str]:
     for method in ("greedy", "exact"):
         zh = {"greedy": "贪心", "exact": "精确"}[method]
         names[f"sites_{method}"] = tr(f"建议新增站点（{zh}）", f"Suggested sites ({method})", lang)
+    if bundle.gaps is not None and "tier" in bundle.gaps:
+        for key in sorted(bundle.gaps["tier"].dropna().unique(), key=_tier_order):
+            names[f"gaps__{key}"] = names["gaps"] + " · " + tier_name(key, lang, both=False)
     for key in _tiers_in(bundle):
         names[f"facilities__{key}"] = tier_name(key, lang)
         names[f"isochrones__{key}"] = tr("等时圈", "Isochrones", lang) + " · " + tier_name(key, lang, both=False)
@@ -437,6 +440,8 @@ def _make_map(bundle: PlanBundle, basemap: str, inline_assets: bool, max_cells: 
     # isochrones: per-tier unions (fid == ""), else dissolved per tier and band
     iso = bundle.isochrones
     bands_all: list[float] = sorted({float(v) for v in iso["band_min"].dropna()}) if len(iso) else []
+    iso_tiers = [k for k in tiers if len(iso) and (iso["tier"] == k).any()]
+    iso_focus = _focus_tier(bundle, iso_tiers)  # others start hidden: overlapping tiers are unreadable
     for key in tiers:
         sub = iso[iso["tier"] == key] if len(iso) else iso
         if not len(sub):
@@ -449,7 +454,7 @@ def _make_map(bundle: PlanBundle, basemap: str, inline_assets: bool, max_cells: 
         bands = sorted({float(v) for v in union["band_min"]})
         ops = dict(zip(bands, _band_opacity(bands), strict=True))
         color = TIER_COLORS.get(key, UNKNOWN_COLOR)
-        fg = folium.FeatureGroup(name=names[f"isochrones__{key}"], show=True)
+        fg = folium.FeatureGroup(name=names[f"isochrones__{key}"], show=key == iso_focus)
         geoms = _prep(union.geometry.values, fn, simplify_deg=1e-5)
         props = [{"band": f"{float(bm):g}", "op": ops[float(bm)], "tier": tier_name(key, lang, both=False)}
                  for bm in union["band_min"]]
@@ -498,32 +503,20 @@ def _make_map(bundle: PlanBundle, basemap: str, inline_assets: bool, max_cells: 
     gap_note = ""
     gaps = bundle.gaps
     if gaps is not None and len(gaps):
-        g = _ranked_gaps(gaps)
-        fg = folium.FeatureGroup(name=names["gaps"], show=True)
-        hulls = gaps.attrs.get("hulls")
-        if hulls is not None and len(hulls):
-            hs = gpd.GeoSeries(hulls)
-            hs = hs.set_crs(4326) if hs.crs is None else hs.to_crs(4326)
-            hull_geoms = _prep(hs.values, fn, simplify_deg=1e-5)
-            folium.GeoJson(_feature_collection(hull_geoms, [{} for _ in hull_geoms]),
-                           style_function=lambda f: {"color": GAP_COLOR, "weight": 1.5, "dashArray": "4 3",
-                                                     "fillColor": GAP_COLOR, "fillOpacity": 0.08}).add_to(fg)
-        for _, r in g.head(MAX_GAP_LABELS).iterrows():
-            if r.geometry is None or r.geometry.is_empty:
-                continue
-            lat, lon = _point_xy(r.geometry.representative_point(), fn)
-            rank = int(r["rank"])
-            folium.Marker(
-                [lat, lon],
-                icon=folium.DivIcon(html=f"<div class='cc-gap'>{rank}</div>", icon_size=(22, 22),
-                                    icon_anchor=(11, 11), class_name="cc-gap-icon"),
-                tooltip=tr(f"缺口 {rank}", f"Gap {rank}", lang),
-                popup=folium.Popup(_gap_popup(r, lang), max_width=300),
-            ).add_to(fg)
-        if len(g) > MAX_GAP_LABELS:
-            gap_note = tr(f"仅标注前 {MAX_GAP_LABELS} 个（共 {len(g)} 个）",
-                          f"top {MAX_GAP_LABELS} of {len(g)} labelled", lang)
-        fg.add_to(m)
+        # one layer per tier (ranks restart per tier); only the first is shown at start
+        hulls_all = gaps.attrs.get("hulls")
+        if "tier" in gaps:
+            tier_keys = sorted(gaps["tier"].dropna().unique(), key=_tier_order)
+            focus = _focus_tier(bundle, tier_keys)
+            parts = [(names[f"gaps__{k}"], (gaps["tier"] == k).to_numpy(), k == focus) for k in tier_keys]
+        else:
+            parts = [(names["gaps"], np.ones(len(gaps), bool), True)]
+        for name, sel, show in parts:
+            sub = gaps[sel]
+            sub.attrs = {}
+            if hulls_all is not None and len(hulls_all) == len(gaps):
+                sub.attrs["hulls"] = gpd.GeoSeries(hulls_all).iloc[np.flatnonzero(sel)]
+            gap_note = _gap_layer(m, sub, name, show, fn, lang) or gap_note
 
     # suggested sites, one layer per method (exact shown, greedy hidden when both exist)
     sites = sites_frame(bundle.sites)
@@ -565,6 +558,52 @@ def _make_map(bundle: PlanBundle, basemap: str, inline_assets: bool, max_cells: 
         m.fit_bounds([[float(bb[:, 1].min()), float(bb[:, 0].min())],
                       [float(bb[:, 3].max()), float(bb[:, 2].max())]])
     return m
+
+
+def _tier_order(key: str) -> int:
+    keys = list(TIERS)
+    return keys.index(key) if key in keys else len(keys)
+
+
+def _focus_tier(bundle: PlanBundle, tier_keys: list[str]) -> str | None:
+    """The tier whose gaps are shown first: one with suggested sites, else the first."""
+    sites = sites_frame(bundle.sites)
+    if sites is not None and len(sites) and "tier" in sites:
+        for k in sorted(sites["tier"].astype(str).unique(), key=_tier_order):
+            if k in tier_keys:
+                return k
+    return tier_keys[0] if tier_keys else None
+
+
+def _gap_layer(m: folium.Map, gaps: gpd.GeoDataFrame, name: str, show: bool, fn, lang: str) -> str:
+    """Draw one layer of ranked gap zones; returns a legend note when labels were capped."""
+    g = _ranked_gaps(gaps)
+    fg = folium.FeatureGroup(name=name, show=show)
+    hulls = gaps.attrs.get("hulls")
+    if hulls is not None and len(hulls):
+        hs = gpd.GeoSeries(hulls)
+        hs = hs.set_crs(4326) if hs.crs is None else hs.to_crs(4326)
+        hull_geoms = _prep(hs.values, fn, simplify_deg=1e-5)
+        folium.GeoJson(_feature_collection(hull_geoms, [{} for _ in hull_geoms]),
+                       style_function=lambda f: {"color": GAP_COLOR, "weight": 1.5, "dashArray": "4 3",
+                                                 "fillColor": GAP_COLOR, "fillOpacity": 0.08}).add_to(fg)
+    for _, r in g.head(MAX_GAP_LABELS).iterrows():
+        if r.geometry is None or r.geometry.is_empty:
+            continue
+        lat, lon = _point_xy(r.geometry.representative_point(), fn)
+        rank = int(r["rank"])
+        folium.Marker(
+            [lat, lon],
+            icon=folium.DivIcon(html=f"<div class='cc-gap'>{rank}</div>", icon_size=(22, 22),
+                                icon_anchor=(11, 11), class_name="cc-gap-icon"),
+            tooltip=tr(f"缺口 {rank}", f"Gap {rank}", lang),
+            popup=folium.Popup(_gap_popup(r, lang), max_width=300),
+        ).add_to(fg)
+    fg.add_to(m)
+    if len(g) > MAX_GAP_LABELS:
+        return tr(f"仅标注前 {MAX_GAP_LABELS} 个（共 {len(g)} 个）",
+                  f"top {MAX_GAP_LABELS} of {len(g)} labelled", lang)
+    return ""
 
 
 def _ranked_gaps(gaps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -35,7 +35,7 @@ from .errors import InputError, NetworkError
 from .osmfile import check_osm_xml, check_pbf
 from .utils import atomic_write, file_sha256, log
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4  # 4: PBF clip keeps only segments with both ends inside
 
 WALK_EXCLUDE = {
     "motorway", "motorway_link", "construction", "proposed", "abandoned", "platform", "raceway",
@@ -541,19 +541,21 @@ def load_network(path: str | Path, profile: dict | str = "walk", *, boundary=Non
             except Exception:  # unreadable cache: rebuild it
                 cache_file.unlink(missing_ok=True)
     log(f"构建路网 / building {prof['name']} network from {path.name} …")
+    clip = clip_geom
+    if clip is not None and clip.geom_type == "GeometryCollection":
+        clip = shapely.union_all([g for g in clip.geoms if g.geom_type.endswith("Polygon")])
     if is_pbf:
-        clip = clip_geom
-        if clip is not None and clip.geom_type == "GeometryCollection":
-            clip = shapely.union_all([g for g in clip.geoms if g.geom_type.endswith("Polygon")])
         nodes, segs = _read_pbf(path, clip)
     else:
         nodes, segs = _read_xml(path)
     source = {"file": str(path), "sha256": digest, "bytes": header["bytes"],
               "replication_timestamp": header.get("replication_timestamp"),
               "clip": None if clip_geom is None else [round(v, 6) for v in clip_geom.bounds]}
-    if clip_geom is not None and not is_pbf:
-        inside = shapely.contains_xy(clip_geom, nodes["lon"].to_numpy(), nodes["lat"].to_numpy())
-        keep_ids = set(nodes["id"].to_numpy()[inside])
+    if clip is not None:
+        # pyrosm keeps whole ways that cross the clip edge: keep segments with both ends inside,
+        # as for OSM XML
+        inside = shapely.intersects_xy(clip, nodes["lon"].to_numpy(), nodes["lat"].to_numpy())
+        keep_ids = nodes["id"].to_numpy()[inside]
         segs = segs[segs["u"].isin(keep_ids) & segs["v"].isin(keep_ids)]
     if clip_geom is not None and len(segs) == 0:
         raise NetworkError("the clip area holds no streets (empty clip area, or a boundary in the "

@@ -226,7 +226,7 @@ def _candidates(net: network.StreetNetwork, cand_region, max_candidates: int,
 
 def _suggest(tr: TierResult, count: int, demand: gpd.GeoDataFrame, dem_snap: Snapped,
              opts: PlanOptions, cfg: CityConfig | None, region: str | None, gaps_member: pd.Series | None,
-             state_dir: Path) -> tuple[pd.DataFrame, dict, np.ndarray]:
+             state_dir: Path, state_extra: dict | None = None) -> tuple[pd.DataFrame, dict, np.ndarray]:
     """Choose ``count`` new sites of a tier (greedy and exact), with the curve and what-if state."""
     net, tier = tr.net, tr.tier
     thr = tier.threshold_min * 60
@@ -295,13 +295,15 @@ def _suggest(tr: TierResult, count: int, demand: gpd.GeoDataFrame, dem_snap: Sna
             "target_share": opts.target_share, "min_sites_for_target": k_target}
     # prepared state for meeting what-ifs: existing facilities + candidates on one matrix
     E = engine.reach_matrix(net, tr.sources, dem_snap, thr)
+    from .state import state_fields  # what-if scripts re-route new points from these fields
     state_dir.mkdir(parents=True, exist_ok=True)
     with atomic_write(state_dir / f"{tier.key}.npz", "wb") as fh:
         M = sp.vstack([E, A]).tocsr()
         np.savez_compressed(fh, data=M.data, indices=M.indices, indptr=M.indptr, shape=M.shape,
                             n_existing=E.shape[0], weights_elderly=w_eld, weights_pop=w_pop,
                             existing_ok=tr.sources.ok, cand_lon=lon, cand_lat=lat,
-                            cand_node=cand, chosen=np.asarray(best.chosen, dtype=np.int64))
+                            cand_node=cand, chosen=np.asarray(best.chosen, dtype=np.int64),
+                            **state_fields(net, tr.sources, demand, dem_snap, thr, **(state_extra or {})))
     return sites, info, time_after
 
 
@@ -539,7 +541,10 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
                                 np.full(len(demand), np.inf), np.full(len(demand), -1), None)
             log(f"选址 / siting {count} × {tiers[key].name_zh} …")
             sites, info, time_after = _suggest(tr, count, demand, dem_snaps[tiers[key].mode], opts, cfg,
-                                               regions.get(key), members.get(key), staging / "state")
+                                               regions.get(key), members.get(key), staging / "state",
+                                               {"fids": fac["fid"].to_numpy()[tr.fac_idx],
+                                                "names": fac["name"].to_numpy()[tr.fac_idx], "clip": clip,
+                                                "network_file": opts.network})
             site_frames.append(sites)
             site_info[key] = info
             tier = tiers[key]

@@ -333,3 +333,137 @@ def test_random_graphs_match_reference(seed, n_nodes, n_segs, oneway, n_src, lim
     for i in rows:
         want = target_array(ref_single(G, i, limit), len(targets))
         assert_times_equal(Rt[i], want, limit, f"reach_matrix row {i}")
+
+
+# ----------------------------------------------------------------------------- hand-checked cases
+
+DATA = __import__("pathlib").Path(__file__).parent / "data"
+
+
+def _node(net: StreetNetwork, osm_id: int) -> int:
+    return int(np.flatnonzero(net.node_id == osm_id)[0])
+
+
+def _at_nodes(net: StreetNetwork, osm_ids, **kw) -> Snapped:
+    k = [_node(net, i) for i in osm_ids]
+    return snap_xy(net, net.node_x[k], net.node_y[k], **kw)
+
+
+def test_oneway_drive_times_by_hand():
+    """Square A-B-C-D of 100 m: A->B one-way, D->A one-way (oneway=-1), B-C-D two-way."""
+    drive = load_network(DATA / "oneway.osm", "drive", cache=False)
+    v = 25 / 3.6  # residential default
+    L = drive.seg_len.mean()
+    for src, expect in [(1, {1: 0, 2: 1, 3: 2, 4: 3}),   # from A: A->B->C->D
+                        (2, {2: 0, 3: 1, 4: 2, 1: 3}),   # from B: back to A only round the square
+                        (4, {4: 0, 1: 1, 2: 2, 3: 1})]:  # from D: D->A allowed, D->C
+        nt = engine.nearest(drive, _at_nodes(drive, [src]))
+        for osm_id, blocks in expect.items():
+            assert nt.time[_node(drive, osm_id)] == pytest.approx(blocks * L / v, abs=1e-3), (src, osm_id)
+    # walking ignores one-way tags: every neighbour is one block away
+    walk = load_network(DATA / "oneway.osm", "walk", cache=False)
+    nt = engine.nearest(walk, _at_nodes(walk, [2]))
+    assert nt.time[_node(walk, 1)] == pytest.approx(100.0, abs=1e-3)
+    assert nt.time[_node(walk, 4)] == pytest.approx(200.0, abs=1e-3)
+
+    # mid-block on the one-way A->B: a target behind the source (towards A) is 3 blocks round
+    ax, ay = drive.node_x[_node(drive, 1)], drive.node_y[_node(drive, 1)]
+    bx, by = drive.node_x[_node(drive, 2)], drive.node_y[_node(drive, 2)]
+    src = snap_xy(drive, [ax + 0.6 * (bx - ax)], [ay + 0.6 * (by - ay)])
+    tgt = snap_xy(drive, [ax + 0.4 * (bx - ax), ax + 0.8 * (bx - ax)],
+                  [ay + 0.4 * (by - ay), ay + 0.8 * (by - ay)])
+    nt = engine.nearest(drive, src)
+    t, s = engine.point_times(drive, nt, tgt, src)
+    assert t[1] == pytest.approx(0.2 * L / v, abs=1e-6)  # ahead: along the segment
+    assert t[0] == pytest.approx((0.4 + 3 + 0.4) * L / v, abs=1e-3)  # behind: B, C, D, A, then on
+    assert list(s) == [0, 0]
+    R = engine.reach_matrix(drive, src, tgt, 1e6).toarray() - 1e-9
+    assert np.allclose(R[0], t, atol=1e-6)
+
+
+def test_separate_component(tmp_path):
+    """Main street (ids 1-5) with two islands: 150 m north (11-12) and far away (21-22)."""
+    kept = load_network(DATA / "components.osm", "walk", cache=False)
+    node = {i: _node_xy(DATA / "components.osm", i) for i in (11, 12, 21, 22)}
+    near_island = ((node[11][0] + node[12][0]) / 2, (node[11][1] + node[12][1]) / 2)
+    far_island = ((node[21][0] + node[22][0]) / 2, (node[21][1] + node[22][1]) / 2)
+    pts = snap_xy(kept, [near_island[0], far_island[0]], [near_island[1], far_island[1]])
+    # the near one snaps to the main street 150 m away, but it is flagged as lying on a dropped part
+    assert pts.ok.tolist() == [True, False]
+    assert pts.dist[0] == pytest.approx(150.0, abs=0.01)
+    assert pts.on_dropped.tolist() == [True, True]
+    assert pts.status().tolist() == ["ok", "unsnapped_dropped_component"]
+    t, s = engine.point_times(kept, engine.nearest(kept, pts), pts, pts)
+    # as facility and as demand point: both access legs (150 m each) are walked
+    assert t[0] == pytest.approx(300.0, abs=0.01) and s[0] == 0
+    assert np.isinf(t[1]) and s[1] == -1
+
+    # without keep_largest the facility stays on its island and reaches nothing else
+    allnet = load_network(DATA / "components.osm", make_profile_walk(keep_largest=False), cache=False)
+    src = snap_xy(allnet, [near_island[0]], [near_island[1]])
+    assert src.ok[0] and src.dist[0] < 1e-6 and not src.on_dropped[0]
+    nt = engine.nearest(allnet, src)
+    ids = allnet.node_id
+    reached = set(ids[np.isfinite(nt.time)].tolist())
+    assert reached == {11, 12}
+    assert nt.time[_node(allnet, 11)] == pytest.approx(50.0, abs=1e-3)
+    main = snap_xy(allnet, *_mid(allnet, 2, 3))
+    t, s = engine.point_times(allnet, nt, main, src)
+    assert np.isinf(t[0]) and s[0] == -1
+
+
+def _node_xy(path, osm_id):
+    net = load_network(path, make_profile_walk(keep_largest=False), cache=False)
+    k = _node(net, osm_id)
+    return float(net.node_x[k]), float(net.node_y[k])
+
+
+def _mid(net, id_a, id_b):
+    a, b = _node(net, id_a), _node(net, id_b)
+    return [(net.node_x[a] + net.node_x[b]) / 2], [(net.node_y[a] + net.node_y[b]) / 2]
+
+
+def make_profile_walk(**kw):
+    from coverage.network import make_profile
+
+    return make_profile("walk", **kw)
+
+
+def test_beyond_snap_limit_is_unsnapped():
+    net = load_network(DATA / "grid.osm", "walk", cache=False)
+    x0, y0 = net.node_x.min(), net.node_y.min()
+    # 299 m and 301 m west of the grid's west edge (default limit 300 m), and a NaN point
+    pts = snap_xy(net, [x0 - 299, x0 - 301, np.nan], [y0 + 50, y0 + 50, y0])
+    assert pts.ok.tolist() == [True, False, False]
+    assert pts.status().tolist() == ["ok", "unsnapped", "unsnapped"]
+    assert pts.dist[1] == pytest.approx(301, abs=1e-3)
+    src = _at_nodes(net, [13])
+    t, s = engine.point_times(net, engine.nearest(net, src), pts, src)
+    # from the centre (200, 200): 200 m west, 150 m south to (0, 50), then the 299 m access leg
+    assert t[0] == pytest.approx(200 + 150 + 299, abs=1e-2)
+    assert np.isinf(t[1:]).all() and (s[1:] == -1).all()
+    # an unsnapped source takes no part
+    both = snap_xy(net, [net.node_x[_node(net, 13)], x0 - 400], [net.node_y[_node(net, 13)], y0])
+    assert both.ok.tolist() == [True, False]
+    R = engine.reach_matrix(net, both, pts, 1e6)
+    assert R.shape == (2, 3) and R.getrow(1).nnz == 0 and R.getrow(0).nnz == 1
+    # a tighter limit turns the first point away too
+    assert not snap_xy(net, [x0 - 299], [y0 + 50], max_snap_m=100).ok[0]
+
+
+def test_parallel_ways_keep_the_faster():
+    """Residential (25 km/h) and primary (50 km/h) both join nodes 1 and 2 (100 m)."""
+    net = load_network(DATA / "parallel.osm", "drive", cache=False)
+    assert net.n_segments == 3
+    n1, n2, n3 = (_node(net, i) for i in (1, 2, 3))
+    L12 = net.seg_len[net.seg_highway == "primary"][0]
+    assert net.csr()[n1, n2] == pytest.approx(L12 / (50 / 3.6))
+    nt = engine.nearest(net, _at_nodes(net, [1]))
+    L23 = net.seg_len[(net.node_id[net.seg_a] == 3) | (net.node_id[net.seg_b] == 3)][0]
+    assert nt.time[n2] == pytest.approx(100 / (50 / 3.6), abs=1e-3)  # 7.2 s, not 14.4 s
+    assert nt.time[n3] == pytest.approx(L12 / (50 / 3.6) + L23 / (25 / 3.6), abs=1e-9)
+    # the reference agrees (it keeps both parallel edges and takes the minimum)
+    src = _at_nodes(net, [1])
+    tgt = _at_nodes(net, [3])
+    ref = ref_multi(reference_graph(net, src, tgt), src, np.inf)
+    assert_times_equal(nt.time, node_array(ref, net.n_nodes), np.inf, "parallel")
