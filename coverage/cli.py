@@ -33,6 +33,9 @@ def _suggest(values: list[str]) -> dict[str, int]:
             out[key] = int(n)
         except ValueError as exc:
             raise InputError(f"--suggest count must be a whole number, got {n!r}", field="--suggest") from exc
+        if out[key] < 0:
+            raise InputError(f"--suggest count must not be negative, got {n!r}", field="--suggest",
+                             expected="a whole number >= 0")
     return out
 
 
@@ -58,6 +61,11 @@ def _plan_parser(sub) -> None:
     p.add_argument("--population", type=Path, help="人口栅格或矢量 / population raster (GeoTIFF) or vector")
     p.add_argument("--population-field", default="pop", help="矢量人口字段 / population field (vector)")
     p.add_argument("--elderly-field", help="矢量老年人口字段 / elderly field (vector)")
+    p.add_argument("--elderly-raster", type=Path, help="老年人口栅格 / elderly population raster")
+    p.add_argument("--candidates", type=Path,
+                   help="候选地块 (CSV 经纬度 / GeoJSON …)，默认用路网交叉口 / candidate sites file (default: street junctions)")
+    p.add_argument("--min-distance-existing", type=float,
+                   help="候选点距现有同级设施最小距离 m / candidates at least this far from existing facilities")
     p.add_argument("--total-population", type=float,
                    help="无人口栅格时按建筑分配的总人口 / total spread over OSM buildings")
     p.add_argument("--suggest", action="append", default=[], metavar="TIER=N",
@@ -98,6 +106,11 @@ def cmd_plan(args, *, sample_note: str | None = None) -> int:
     boundary = args.boundary or (cfg.boundary if cfg is not None else None)
     population = args.population or (cfg.population if cfg is not None and cfg.population
                                      and Path(cfg.population).exists() else None)
+    if args.population is None and cfg is not None and cfg.population and not Path(cfg.population).exists():
+        # stated on stderr even with --quiet: the run goes on with a different population method
+        print(f"警告 / warning: 配置的人口文件不存在，改为按 OSM 建筑分配普查总人口 / population file "
+              f"{cfg.population} (from {cfg.path}) not found; spreading the census total over OSM "
+              "buildings instead (carecover fetch downloads it)", file=sys.stderr)
     missing = []
     if network is None or not Path(network).exists():
         missing.append(f"路网 / network: {network or '(none given: --network FILE)'}")
@@ -116,6 +129,8 @@ def cmd_plan(args, *, sample_note: str | None = None) -> int:
         network=Path(network), facilities=[Path(f) for f in facilities], out=Path(out),
         boundary=Path(boundary) if boundary else None, population=population,
         population_field=args.population_field, elderly_field=args.elderly_field,
+        elderly_raster=args.elderly_raster, candidates=args.candidates,
+        min_distance_existing_m=args.min_distance_existing,
         total_population=args.total_population, config=cfg, suggest=_suggest(args.suggest),
         units=_units(args.units), walk_speed_mps=args.speed, crs_in=args.crs_in, strict=args.strict,
         osm_facilities=args.osm_facilities, facility_isochrones=args.facility_isochrones,
@@ -222,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _defaults_for_demo(args) -> None:
     for name, value in dict(population=None, population_field="pop", elderly_field=None,
+                            elderly_raster=None, candidates=None, min_distance_existing=None,
                             total_population=None, suggest=[], units=[], speed=None, crs_in=None,
                             strict=False, osm_facilities=False, facility_isochrones=False,
                             exact_time_limit=30.0, max_candidates=5000, min_spacing=None,

@@ -43,6 +43,9 @@ from .utils import atomic_write
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
+#: Most demand points drawn in a "inside the circle but not reachable" layer.
+MAX_CIRCLE_POINTS = 5000
+
 GAODE_URL = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
              "&x={x}&y={y}&z={z}")
 GAODE_ATTR = "高德地图 &copy; AutoNavi"
@@ -99,6 +102,9 @@ def layer_names(bundle: PlanBundle) -> dict[str, str]:
         for key in sorted(bundle.gaps["tier"].dropna().unique(), key=_tier_order):
             names[f"gaps__{key}"] = names["gaps"] + " · " + tier_name(key, lang, both=False)
     for key in _tiers_in(bundle):
+        if f"circle_not_reached__{key}" in bundle.demand:
+            names[f"circle__{key}"] = tr("直线圆内但路网不可达", "Inside straight-line circle, not reachable",
+                                         lang) + " · " + tier_name(key, lang, both=False)
         names[f"facilities__{key}"] = tier_name(key, lang)
         names[f"isochrones__{key}"] = tr("等时圈", "Isochrones", lang) + " · " + tier_name(key, lang, both=False)
     return names
@@ -498,6 +504,23 @@ def _make_map(bundle: PlanBundle, basemap: str, inline_assets: bool, max_cells: 
     for g in order:
         if g in groups:
             groups[g].add_to(m)
+
+    # straight-line circles that promise what the network does not deliver (hidden at start)
+    for key in tiers:
+        col = f"circle_not_reached__{key}"
+        if col not in bundle.demand or not bundle.demand[col].any():
+            continue
+        pts = bundle.demand[bundle.demand[col].astype(bool)]
+        pts = pts.sort_values("elderly", ascending=False, kind="stable").head(MAX_CIRCLE_POINTS)
+        geoms = _prep(pts.geometry.values, fn)
+        props = [{"e": round(float(e), 1)} for e in pts["elderly"].fillna(0)]
+        fg = folium.FeatureGroup(name=names[f"circle__{key}"], show=False)
+        folium.GeoJson(_feature_collection(geoms, props),
+                       marker=folium.CircleMarker(radius=3, color="#6a3d9a", fill=True, fill_opacity=0.8,
+                                                  weight=0),
+                       tooltip=folium.GeoJsonTooltip(["e"], aliases=[tr("老年人口", "Elderly", lang)])
+                       ).add_to(fg)
+        fg.add_to(m)
 
     # gaps
     gap_note = ""

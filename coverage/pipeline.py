@@ -7,6 +7,7 @@ none), never half of a new set.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -46,6 +47,9 @@ class PlanOptions:
     population: Path | None = None
     population_field: str = "pop"
     elderly_field: str | None = None
+    elderly_raster: Path | None = None
+    candidates: Path | None = None
+    min_distance_existing_m: float | None = None
     total_population: float | None = None
     config: CityConfig | None = None
     suggest: dict[str, int] = field(default_factory=dict)
@@ -85,10 +89,15 @@ def _boundaries(path: Path | None) -> tuple[gpd.GeoDataFrame | None, Any]:
     if gdf.crs is None:
         b = gdf.total_bounds
         if abs(b[0]) > 180 or abs(b[2]) > 180 or abs(b[1]) > 90 or abs(b[3]) > 90:
-            raise InputError(f"boundary coordinates {tuple(b.round(1))} are not lon/lat and no CRS "
+            raise InputError(f"boundary coordinates {tuple(round(float(v), 1) for v in b)} are not lon/lat and no CRS "
                              "is declared / 边界坐标系错误", file=path, expected="WGS-84 or a declared CRS")
         gdf = gdf.set_crs(4326)
     gdf = gdf.to_crs(4326)
+    b = gdf.total_bounds
+    if not (np.isfinite(b).all() and -180 <= b[0] <= b[2] <= 180 and -90 <= b[1] <= b[3] <= 90):
+        raise InputError(f"boundary coordinates {tuple(round(float(v), 1) for v in b)} are not longitude/latitude "
+                         f"(declared CRS {gdf.crs.to_string() if gdf.crs else None}) / 边界坐标系错误",
+                         file=path, expected="WGS-84 lon/lat, or projected coordinates with their CRS declared")
     bad = ~gdf.geometry.is_valid
     if bad.any():
         gdf.loc[bad, "geometry"] = shapely.make_valid(gdf.geometry[bad].values)
@@ -109,16 +118,20 @@ def _counties(boundaries: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
     return c[["name", "geometry"]].reset_index(drop=True) if len(c) else None
 
 
-def _read_population(opts: PlanOptions, cfg: CityConfig | None, counties, clip) -> gpd.GeoDataFrame:
+def _read_population(opts: PlanOptions, cfg: CityConfig | None, counties, clip,
+                     area=None) -> gpd.GeoDataFrame:
     p = opts.population
     if p is not None:
+        # without a boundary, population files are read within the study area (the extract's
+        # extent), so a grid in the wrong place or CRS is an error rather than unreachable people
+        within = clip if clip is not None else area
         suffix = Path(p).suffix.lower()
         if suffix in (".tif", ".tiff"):
-            demand = population.from_raster(p, counties if counties is not None else clip,
-                                            cell_polygons=True)
+            demand = population.from_raster(p, counties if counties is not None else within,
+                                            elderly_raster=opts.elderly_raster, cell_polygons=True)
         else:
             demand = population.from_vector(p, opts.population_field, elderly_field=opts.elderly_field,
-                                            boundary=clip)
+                                            boundary=within)
     else:
         total = opts.total_population
         if total is None and cfg is not None and cfg.census is not None:
@@ -138,7 +151,13 @@ def _read_population(opts: PlanOptions, cfg: CityConfig | None, counties, clip) 
                 for c in cfg.counties:
                     if c.elderly_share is not None:
                         shares[c.name] = c.elderly_share
-            demand = population.apply_elderly_share(demand, share, district_shares=shares or None)
+            try:
+                demand = population.apply_elderly_share(demand, share, district_shares=shares or None)
+            except InputError as exc:
+                if cfg is None or exc.file is not None:
+                    raise
+                raise InputError(exc.message, file=cfg.path, field="default_elderly_share",
+                                 expected=exc.expected) from exc
     return demand
 
 
@@ -149,6 +168,17 @@ def _extract_area(path: Path, cache) -> Any:
     # a margin of ~0.003° (about 300 m) keeps facilities at the extract's edge in the study area
     return shapely.box(float(lon.min()) - 0.003, float(lat.min()) - 0.003,
                        float(lon.max()) + 0.003, float(lat.max()) + 0.003)
+
+
+def _crs_check(fac: gpd.GeoDataFrame, net: network.StreetNetwork, max_snap: float) -> dict:
+    """Does the declared coordinate system put facilities on the streets? (registers.crs_plausibility)"""
+    def snap_distance(lon, lat):
+        return snap_xy(net, *net.project_lonlat(lon, lat), max_snap_m=max_snap).dist
+
+    try:
+        return registers.crs_plausibility(fac, snap_distance)
+    except Exception as exc:  # a check, never a reason to stop the run
+        return {"warning": None, "reason": f"check not run: {exc}"}
 
 
 def _input_record(path: Path | None, role: str, extra: dict | None = None) -> dict | None:
@@ -237,24 +267,33 @@ def _suggest(tr: TierResult, count: int, demand: gpd.GeoDataFrame, dem_snap: Sna
         geoms = [g for n, g in demand.attrs["county_geoms"].items() if n in names]
         region_poly = shapely.union_all(geoms) if geoms else None
     existing_xy = np.column_stack([tr.sources.x[tr.sources.ok], tr.sources.y[tr.sources.ok]])
-    cand = _candidates(net, region_poly, opts.max_candidates, existing_xy, opts.min_spacing_m)
+    if opts.candidates is not None:
+        cx, cy, cand_ids = _candidate_file(opts.candidates, net, region_poly, existing_xy,
+                                           opts.min_distance_existing_m)
+        cand = np.full(len(cx), -1, np.int64)  # not network nodes
+    else:
+        cand = _candidates(net, region_poly, opts.max_candidates, existing_xy, opts.min_distance_existing_m)
+        cx, cy, cand_ids = net.node_x[cand], net.node_y[cand], [f"node/{int(net.node_id[c])}" for c in cand]
     if len(cand) == 0:
         raise InputError(f"no candidate sites for {tier.key} in region {region!r} / 没有候选站点",
                          field="suggest")
-    cand_snap = snap_xy(net, net.node_x[cand], net.node_y[cand])
+    cand_snap = snap_xy(net, cx, cy)
     A = engine.reach_matrix(net, cand_snap, dem_snap, thr)
     covered0 = tr.time_s <= thr + 1e-9
     w_eld = np.where(in_region, demand["elderly"].fillna(0).to_numpy(float), 0.0)
     w_pop = np.where(in_region, demand["pop"].fillna(0).to_numpy(float), 0.0)
     from .sites import MaximalCovering, coverage_curve, min_sites_for_target
 
+    lon, lat = net.to_wgs84().transform(cx, cy)
+    groups, caps = _unit_groups(opts, tier, lon, lat, tr, demand)
     p = min(count, len(cand))
-    model = MaximalCovering(A, w_eld, p, covered0=covered0, candidate_ids=cand,
-                            candidate_xy=np.column_stack([net.node_x[cand], net.node_y[cand]]),
-                            min_spacing_m=opts.min_spacing_m)
+    model = MaximalCovering(A, w_eld, p, covered0=covered0, candidate_ids=cand_ids,
+                            candidate_xy=np.column_stack([cx, cy]), groups=groups,
+                            max_per_group=caps, min_spacing_m=opts.min_spacing_m,
+                            forbidden=np.flatnonzero(~cand_snap.ok).tolist())
     greedy = model.solve("greedy")
     exact = model.solve("exact", time_limit=opts.exact_time_limit)
-    lon, lat = net.to_wgs84().transform(net.node_x[cand], net.node_y[cand])
+    log(f"  greedy {greedy.runtime_s:.2f} s, exact ({exact.status}) {exact.runtime_s:.2f} s")
     county_of = _point_county(demand, lon, lat)
     rows = []
     for sol in (greedy, exact):
@@ -266,8 +305,9 @@ def _suggest(tr: TierResult, count: int, demand: gpd.GeoDataFrame, dem_snap: Sna
                 g = g[g > 0]
                 if len(g):
                     gap = int(g.value_counts().sort_index().idxmax())
-            rows.append({"tier": tier.key, "method": sol.method, "rank": rank, "node": int(cand[j]),
-                         "osm_node": int(net.node_id[cand[j]]), "lon": round(float(lon[j]), 7),
+            rows.append({"tier": tier.key, "method": sol.method, "rank": rank, "candidate": str(cand_ids[j]),
+                         "node": int(cand[j]), "unit": "" if groups is None else str(groups[j]),
+                         "lon": round(float(lon[j]), 7),
                          "lat": round(float(lat[j]), 7), "county": county_of[j],
                          "gain_elderly": float(gain), "gain_pop": float(w_pop[newly].sum()),
                          "gap_id": gap, "objective": float(sol.objective), "status": sol.status,
@@ -286,9 +326,9 @@ def _suggest(tr: TierResult, count: int, demand: gpd.GeoDataFrame, dem_snap: Sna
     k_target, _ = min_sites_for_target(model, opts.target_share)
     info = {"tier": tier.key, "count": count, "region": region or "all", "candidates": int(len(cand)),
             "weight": "elderly", "threshold_min": tier.threshold_min, "mode": tier.mode,
-            "greedy": {"objective": greedy.objective, "runtime_s": round(greedy.runtime_s, 3)},
-            "exact": {"objective": exact.objective, "status": exact.status,
-                      "gap": exact.gap, "runtime_s": round(exact.runtime_s, 3)},
+            # solver runtimes are logged, not stored: equal inputs must give equal files
+            "greedy": {"objective": greedy.objective},
+            "exact": {"objective": exact.objective, "status": exact.status, "gap": exact.gap},
             "covered_before": best.covered_before, "covered_after": best.covered_after,
             "total_weight": best.total_weight,
             "curve": curve.to_dict("records"),
@@ -305,6 +345,71 @@ def _suggest(tr: TierResult, count: int, demand: gpd.GeoDataFrame, dem_snap: Sna
                             cand_node=cand, chosen=np.asarray(best.chosen, dtype=np.int64),
                             **state_fields(net, tr.sources, demand, dem_snap, thr, **(state_extra or {})))
     return sites, info, time_after
+
+
+def _candidate_file(path: Path, net: network.StreetNetwork, region_poly, existing_xy: np.ndarray,
+                    min_dist: float | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Candidate sites from a file (parcels the city can use): CSV with lon/lat (经度/纬度) columns,
+    or any point/polygon vector file (WGS-84 or with its CRS)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("candidates file not found / 找不到候选点文件", file=path)
+    if path.suffix.lower() in (".csv", ".txt"):
+        df = pd.read_csv(path, encoding="utf-8-sig")
+        cols = {c.strip().lower(): c for c in df.columns}
+        lon_c = next((cols[c] for c in ("lon", "lng", "longitude", "经度", "x") if c in cols), None)
+        lat_c = next((cols[c] for c in ("lat", "latitude", "纬度", "y") if c in cols), None)
+        if lon_c is None or lat_c is None:
+            raise InputError("candidates need lon/lat columns / 候选点缺少经纬度列", file=path,
+                             field="lon/lat", expected="columns lon,lat or 经度,纬度")
+        lon = pd.to_numeric(df[lon_c], errors="coerce").to_numpy(float)
+        lat = pd.to_numeric(df[lat_c], errors="coerce").to_numpy(float)
+        bad = np.flatnonzero(~(np.isfinite(lon) & np.isfinite(lat)))
+        if len(bad):
+            raise InputError("coordinate is not a number / 坐标不是数字", file=path, row=int(bad[0]) + 2,
+                             field=f"{lon_c}/{lat_c}")
+        id_c = next((cols[c] for c in ("id", "编号", "name", "名称") if c in cols), None)
+        ids = df[id_c].astype(str).tolist() if id_c else [f"C{i + 1}" for i in range(len(df))]
+    else:
+        try:
+            gdf = gpd.read_file(path)
+        except Exception as exc:
+            raise InputError(f"cannot read candidates: {exc}", file=path) from exc
+        gdf = gdf.set_crs(4326) if gdf.crs is None else gdf.to_crs(4326)
+        pts = gdf.geometry.representative_point()
+        lon, lat = pts.x.to_numpy(), pts.y.to_numpy()
+        ids = [f"C{i + 1}" for i in range(len(gdf))]
+    keep = np.ones(len(lon), bool)
+    if region_poly is not None:
+        keep &= shapely.contains_xy(region_poly, lon, lat)
+    x, y = net.project_lonlat(lon, lat)
+    if min_dist and len(existing_xy):
+        from scipy.spatial import cKDTree
+
+        d, _ = cKDTree(existing_xy).query(np.column_stack([x, y]))
+        keep &= d >= min_dist
+    return np.asarray(x)[keep], np.asarray(y)[keep], [i for i, k in zip(ids, keep, strict=True) if k]
+
+
+def _unit_groups(opts: PlanOptions, tier: Tier, lon, lat, tr: TierResult, demand) -> tuple:
+    """At most one new centre per unit that lacks one (e.g. one township centre per township
+    without a centre), when that tier's unit boundaries were given with ``--units``."""
+    if tier.unit is None or tier.unit not in opts.units:
+        return None, None
+    units, _ = _boundaries(opts.units[tier.unit])
+    names = units["name"].astype(str).to_numpy()
+    groups = np.full(len(lon), "", dtype=object)
+    for name, geom in zip(names, units.geometry, strict=True):
+        inside = shapely.contains_xy(geom, lon, lat) & (groups == "")
+        groups[inside] = name
+    fx, fy = tr.net.to_wgs84().transform(tr.sources.x[tr.sources.ok], tr.sources.y[tr.sources.ok])
+    has = set()
+    for name, geom in zip(names, units.geometry, strict=True):
+        if len(fx) and shapely.contains_xy(geom, fx, fy).any():
+            has.add(name)
+    caps = {n: (0 if n in has else 1) for n in names}
+    caps[""] = 0  # outside every unit
+    return groups, caps
 
 
 def _point_county(demand: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -> list[str]:
@@ -326,12 +431,20 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
     cfg = opts.config
     tiers: dict[str, Tier] = cfg.resolved_tiers() if cfg is not None else dict(TIERS)
     lang = opts.lang or (cfg.lang if cfg is not None else "zh")
-    speed = float(opts.walk_speed_mps or (cfg.walk_speed_mps if cfg else settings.walk_speed_mps))
+    speed = float(opts.walk_speed_mps if opts.walk_speed_mps is not None
+                  else (cfg.walk_speed_mps if cfg else settings.walk_speed_mps))
     sens = list(cfg.sensitivity_speeds_mps if cfg else settings.sensitivity_speeds_mps)
     bands = list(cfg.bands_min if cfg else settings.bands_min)
     max_snap = float(cfg.max_snap_m if cfg else settings.max_snap_m)
     buffer_m = float(cfg.isochrone_buffer_m if cfg else settings.isochrone_buffer_m)
     radius = float(cfg.circle_radius_m if cfg else settings.circle_radius_m)
+    if not (np.isfinite(speed) and speed > 0):
+        raise InputError(f"walking speed must be a positive number, got {speed} / 步行速度须为正数",
+                         field="--speed", expected="m/s > 0, e.g. 1.0")
+    out_dir = Path(opts.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError("output path exists and is not a folder / 输出路径已存在且不是文件夹",
+                         file=out_dir, field="--out", expected="a folder (new or existing)")
     slowest = speed / min([speed, *sens])
 
     boundaries, clip = _boundaries(opts.boundary)
@@ -377,11 +490,23 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
     for mode in sorted(modes):
         prof = network.make_profile(mode, walk_speed_mps=speed,
                                     drive_speeds_kph=cfg.drive_speeds() if cfg else None)
-        nets[mode] = network.load_network(opts.network, prof, boundary=clip, cache=opts.cache)
+        try:
+            nets[mode] = network.load_network(opts.network, prof, boundary=clip, cache=opts.cache)
+        except network.NetworkError as exc:
+            if opts.boundary is None or "no streets" not in exc.message:
+                raise
+            raise network.NetworkError(
+                f"{exc.message}; the boundary {Path(opts.boundary).name} (+2 km) holds none of this "
+                "network's streets: wrong place or CRS? / 边界与路网不重叠", file=opts.boundary,
+                expected=f"a boundary overlapping {Path(opts.network).name}") from exc
+
+    crs_check = _crs_check(fac, nets["walk"], max_snap)
+    if crs_check.get("warning"):
+        log("警告 / warning: " + crs_check["warning"])
 
     # population
     log("人口 / population …")
-    demand = _read_population(opts, cfg, counties, clip)
+    demand = _read_population(opts, cfg, counties, clip, area)
     if counties is not None:
         demand.attrs["county_geoms"] = dict(zip(counties["name"], counties.geometry, strict=True))
     pop_source = demand.attrs.get("population_source", {})
@@ -389,9 +514,21 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
     walk = nets["walk"]
     demand["snap_status"] = dem_snaps["walk"].status()
     demand["snap_m"] = np.round(dem_snaps["walk"].dist, 2)
+    if len(demand) and not dem_snaps["walk"].ok.any():
+        raise InputError(f"none of the {len(demand)} population points lies within {max_snap:.0f} m of "
+                         "a street: population and network do not overlap (wrong place or CRS?) / "
+                         "人口数据与路网不重叠", file=opts.population or opts.network, field="population")
 
     county_kinds = {c.name: c.kind for c in cfg.counties} if cfg is not None else None
     areas = cf.area_masks(demand, county_kinds)
+    for unit, upath in sorted(opts.units.items()):
+        ugdf, _ = _boundaries(upath)
+        dlon, dlat = demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy()
+        free = np.ones(len(demand), bool)
+        for name, geom in zip(ugdf["name"].astype(str), ugdf.geometry, strict=True):
+            m = shapely.contains_xy(geom, dlon, dlat) & free
+            free &= ~m
+            areas[f"{unit}:{name}"] = m
     data = {"network": Path(opts.network).name, "population": pop_source.get("method", ""),
             "population_file": Path(opts.population).name if opts.population else "OSM buildings",
             "facilities": ", ".join(Path(p).name for p in opts.facilities)}
@@ -417,6 +554,12 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
         results[key] = tr
         st = tr.sources.status()
         fac.loc[fac.index[rows], "snap_m"] = np.round(tr.sources.dist, 2)
+        near_dropped = tr.sources.ok & tr.sources.on_dropped
+        if near_dropped.any():
+            r = fac.index[rows[near_dropped]]
+            fac.loc[r, "note"] = (fac.loc[r, "note"].fillna("").astype(str) +
+                                  "; 最近道路属于被剔除的孤立路段，已连到主路网 / nearest street is on a "
+                                  "disconnected part dropped from the network; routed from the main network").str.lstrip("; ")
         bad = st != "ok"
         if bad.any():
             r = fac.index[rows[bad]]
@@ -524,6 +667,7 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
         gaps.attrs["hulls"] = gpd.GeoSeries(hulls.values, crs=4326)
 
     # sites for the planned centres
+    Path(opts.out).resolve().parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{Path(opts.out).name}.", dir=Path(opts.out).resolve().parent))
     site_frames, site_info = [], {}
     try:
@@ -553,6 +697,11 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
                                              mode=tier.mode, areas=areas, data={**data, "sites": "exact"},
                                              scenario="planned", bands_min=bands)
         sites_df = pd.concat(site_frames, ignore_index=True) if site_frames else None
+        if site_info:
+            curve = pd.concat([pd.DataFrame(i["curve"]).assign(tier=k) for k, i in site_info.items()],
+                              ignore_index=True)
+            with atomic_write(staging / "site_curve.csv", "w", encoding="utf-8-sig", newline="") as fh:
+                curve[["tier", *[c for c in curve.columns if c != "tier"]]].to_csv(fh, index=False)
         if sites_df is not None:
             sites_df = gpd.GeoDataFrame(sites_df, geometry=gpd.points_from_xy(sites_df["lon"], sites_df["lat"]),
                                         crs=4326)
@@ -593,13 +742,14 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
                 "min_spacing_m": opts.min_spacing_m, "target_share": opts.target_share,
             },
             "inputs": inputs,
-            "networks": {m: n.summary() for m, n in nets.items()},
+            "networks": {m: _net_summary(n) for m, n in nets.items()},
             "population": {"source": pop_source, "total_pop": float(demand["pop"].sum()),
                            "total_elderly": float(demand["elderly"].fillna(0).sum()),
                            "points": int(len(demand)),
                            "unsnapped_points": int((demand["snap_status"] != "ok").sum()),
-                           "unsnapped_pop": unsnapped_pop},
-            "facilities": {"records": int(len(fac)), "by_status": status_counts,
+                           "unsnapped_pop": unsnapped_pop,
+                           "pop_nearest_dropped_part": float(demand.loc[dem_snaps["walk"].on_dropped, "pop"].sum())},
+            "facilities": {"records": int(len(fac)), "by_status": status_counts, "crs_check": crs_check,
                            "by_tier": fac.loc[fac["status"].isin(USED_STATUSES), "tier"].value_counts().sort_index().to_dict()},
             "figures": _jsonable(figures),
             "sensitivity": sensitivity,
@@ -637,18 +787,56 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
 
 
 def _publish(staging: Path, out: Path) -> dict[str, Path]:
-    """Move every staged file into ``out`` (each move atomic)."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for src in sorted(staging.rglob("*")):
-        if src.is_dir():
-            continue
-        rel = src.relative_to(staging)
-        dst = out / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(src, dst)
-        written[str(rel)] = dst
+    """Move every staged file into ``out`` (each move atomic).
+
+    Ctrl-C/SIGTERM are held back during the moves (they take milliseconds), so an interrupt
+    never leaves a mix of old and new files; it takes effect right after.
+    """
+    with _signals_deferred():
+        out.mkdir(parents=True, exist_ok=True)
+        written = {}
+        for src in sorted(staging.rglob("*")):
+            if src.is_dir():
+                continue
+            rel = src.relative_to(staging)
+            dst = out / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+            written[str(rel)] = dst
     return written
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """Hold SIGINT/SIGTERM until the block ends, then act on them (main thread only)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got: list[int] = []
+    sigs = [signal.SIGINT, signal.SIGTERM]
+    old = {sig: signal.signal(sig, lambda signum, frame: got.append(signum)) for sig in sigs}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        for signum in got[:1]:
+            handler = old[signum]
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                raise KeyboardInterrupt
+
+
+def _net_summary(net: network.StreetNetwork) -> dict:
+    """``net.summary()`` without ``from_cache``: whether a cache was hit is not a property of
+    the result, and equal inputs must give equal summary.json files."""
+    out = net.summary()
+    out["source"] = {k: v for k, v in out["source"].items() if k != "from_cache"}
+    return out
 
 
 def _title(cfg: CityConfig | None, lang: str) -> str:

@@ -88,11 +88,18 @@ def test_field_agrees_with_point_times(grid):
     [(_, poly)] = isochrones.tier_isochrones(grid, src, [3.0], buffer_m=25, method="field", res_m=2)
     rng = np.random.default_rng(5)
     x, y = _local(grid, rng.uniform(-50, 450, 3000), rng.uniform(-50, 450, 3000))  # arrays
-    pts = snap_xy(grid, x, y)
-    t, _ = engine.point_times(grid, engine.nearest(grid, src), pts, src)
+    nt = engine.nearest(grid, src)
+    # "clearly": the same verdict for the point moved 3 m either way (pixels are 2 m, and near
+    # two equidistant streets the raster may pick the other one)
+    t_all, d_all = [], []
+    for dx, dy in [(0, 0), (3, 0), (-3, 0), (0, 3), (0, -3)]:
+        pts = snap_xy(grid, x + dx, y + dy)
+        t_all.append(engine.point_times(grid, nt, pts, src)[0])
+        d_all.append(pts.dist)
+    t_all, d_all = np.array(t_all), np.array(d_all)
     inside = shapely.contains_xy(poly, x, y)
-    sure_in = (t < 180 - 8) & (pts.dist < 25 - 4)
-    sure_out = (t > 180 + 8) | (pts.dist > 25 + 4)
+    sure_in = ((t_all < 180 - 4) & (d_all < 25 - 2)).all(axis=0)
+    sure_out = ((t_all > 180 + 4) | (d_all > 25 + 2)).all(axis=0)
     assert sure_in.sum() > 100 and sure_out.sum() > 1000
     assert inside[sure_in].all()
     assert not inside[sure_out].any()
@@ -114,11 +121,14 @@ def test_reached_pieces_end_exactly_at_the_cut(grid):
         pa = np.array([grid.node_x[a], grid.node_y[a]])
         pb = np.array([grid.node_x[b], grid.node_y[b]])
         L = grid.seg_len[k]
-        for t_end, p0, p1 in ((nt.time[a], pa, pb), (nt.time[b], pb, pa)):
-            reach = (budget - t_end) * v
-            if 0 < reach < L:
+        ra = np.clip((budget - nt.time[a]) * v, 0, L)
+        rb = np.clip((budget - nt.time[b]) * v, 0, L)
+        if ra + rb >= L:  # reached whole (from one end, or from both)
+            continue
+        for reach, p0, p1 in ((ra, pa, pb), (rb, pb, pa)):
+            if reach > 0:
                 expected_cuts.append(p0 + (p1 - p0) * reach / L)
-    # the source's own segment: 150 m both ways from the source exceeds the 100 m segment
+    # (the source's own segment: 150 m both ways from the source covers all 100 m of it)
     expected_cuts = np.array(expected_cuts)
     # by hand: T = 30 s at the centre (2,2), 70 s at (3,2); 130 s at (2,1), (2,3), (1,2), which
     # go 20 m on three ways each; (3,2) goes 80 m on three ways; (3,1), (3,3), (4,2) are at 170 s
@@ -126,7 +136,8 @@ def test_reached_pieces_end_exactly_at_the_cut(grid):
             (80, 200), (100, 180), (100, 220), (380, 200), (300, 120), (300, 280)]
     assert len(expected_cuts) == len(hand)
     for hx, hy in hand:
-        d = np.hypot(*(expected_cuts - np.array(_local(grid, hx, hy))).T)
+        p = _pt(grid, hx, hy)
+        d = np.hypot(*(expected_cuts - [p.x, p.y]).T)
         assert d.min() < 1e-3, (hx, hy)
     ends = pieces.reshape(-1, 2)
     node_xy = np.column_stack([grid.node_x, grid.node_y])
@@ -163,14 +174,14 @@ def test_reached_pieces_respect_oneway():
     pieces = isochrones.reached_pieces(net, nt.time, 2.5 * L / v, src)
     reached = shapely.union_all(shapely.linestrings(pieces))
     assert reached.length == pytest.approx(2.5 * L, abs=1e-6)  # B->C->D and half of D->A
-    assert shapely.intersection(reached, line_ab).length == pytest.approx(0, abs=1e-9)
+    assert shapely.intersection(reached, line_ab.buffer(1e-6)).length == pytest.approx(0, abs=1e-5)
     # walking, 50 s reaches 50 m of A-B and of B-C from B
     walk = load_network(DATA / "oneway.osm", "walk", cache=False)
     wsrc = snap_xy(walk, [walk.node_x[_node(walk, 2)]], [walk.node_y[_node(walk, 2)]])
     wp = isochrones.reached_pieces(walk, engine.nearest(walk, wsrc).time, 50.0, wsrc)
     wreached = shapely.union_all(shapely.linestrings(wp))
     assert wreached.length == pytest.approx(100.0, abs=1e-6)
-    assert shapely.intersection(wreached, line_ab).length == pytest.approx(50.0, abs=1e-6)
+    assert shapely.intersection(wreached, line_ab.buffer(1e-6)).length == pytest.approx(50.0, abs=1e-5)
 
 
 def test_unreached_sources_give_empty_polygons(grid):
@@ -209,7 +220,7 @@ def test_fidelity_monaco(monaco_pbf):
 
     # nested bands (up to the half-pixel simplification of each band's outline)
     for (b1, p1), (_b2, p2) in zip(polys[:-1], polys[1:], strict=True):
-        assert p1.difference(p2).area < 2e-3 * p1.area, b1
+        assert p1.difference(p2).area < 5e-3 * p1.area, b1
 
     # each facility's own polygon lies within the tier union (up to the rasters' pixels)
     union15 = polys[-1][1]
@@ -220,6 +231,7 @@ def test_fidelity_monaco(monaco_pbf):
         assert not p.is_empty
         assert p.difference(tol).area < 1e-3 * p.area, i
 
-    # the check has teeth: a polygon drawn 300 m too wide fails it
-    loose = [(15, union15.buffer(300.0))]
-    assert isochrones.fidelity(net, src, loose, seed=1, node_times=nt)["false_share"].iloc[0] > 0.2
+    # the check has teeth: straight-line 900 m circles (15 min at 1 m/s, as plans draw them) fail it
+    circles = shapely.union_all(shapely.buffer(shapely.points(src.x, src.y), 900.0))
+    loose = isochrones.fidelity(net, src, [(15, circles)], seed=1, node_times=nt)
+    assert loose["false_share"].iloc[0] > 0.2, loose

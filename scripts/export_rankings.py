@@ -1,0 +1,205 @@
+"""Export the gap and site rankings of a plan to one Excel workbook with Chinese headers.
+
+导出排名：覆盖空白区排名与建议站点排名，每个层级各一张工作表，表头为中文。
+
+Reads ``gaps.csv`` and ``sites.csv`` of a ``carecover plan`` output folder and writes one sheet
+per tier for gaps (``空白区 <tier>``) and one per sited tier for sites (``选址 <tier>``), plus a
+header table (``表头对照 Headers``). Site sheets gain the candidate index used by
+``scripts/whatif.py --add-candidate K`` and the cumulative coverage after each site (from the
+prepared state) when ``state/<tier>.npz`` is present.
+
+Usage::
+
+    python scripts/export_rankings.py --out maps/demo              # → maps/demo/rankings.xlsx
+    python scripts/export_rankings.py --out maps/demo --xlsx 排名.xlsx
+"""
+
+from __future__ import annotations
+
+import time
+
+T0 = time.perf_counter()
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from coverage.errors import InputError  # noqa: E402
+from coverage.export import header_zh  # noqa: E402
+from coverage.state import load_state, load_summary, state_files, tier_label  # noqa: E402
+from coverage.utils import atomic_path  # noqa: E402
+
+#: Headers of the columns this script adds (others come from :func:`coverage.export.header_zh`).
+EXTRA_ZH = {"tier_rank": "本层级排序", "candidate": "候选点编号(whatif)", "cum_elderly_share": "累计老年人覆盖率",
+            "cum_pop_share": "累计总人口覆盖率", "n_cells": "人口单元数", "rep_cell_id": "代表单元编号",
+            "min_cell_id": "最小单元编号", "osm_node": "OSM节点编号", "node": "路网节点序号",
+            "objective": "目标值(覆盖老年人口)", "gap": "最优性差距", "time_to_nearest_min": "到最近设施时间(分钟)"}
+METHOD_ZH = {"exact": "精确(HiGHS)", "greedy": "贪心"}
+
+
+def zh(col: str, kind: str = "") -> str:
+    """Chinese header of a column (``kind`` "gaps" or "sites")."""
+    if kind == "gaps" and col == "rank":
+        return "总排序"  # gaps.csv ranks the gaps of all tiers together
+    return EXTRA_ZH.get(col) or header_zh(col)
+
+
+def _read(path: Path) -> pd.DataFrame | None:
+    if not path.exists():
+        return None
+    try:
+        return pd.read_csv(path, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+    except Exception as exc:
+        raise InputError(f"cannot read: {exc}", file=path) from exc
+
+
+def gap_sheets(out_dir: Path) -> dict[str, pd.DataFrame]:
+    """``{tier: gaps ranked}`` from ``gaps.csv`` (largest uncovered elderly population first)."""
+    gaps = _read(out_dir / "gaps.csv")
+    if gaps is None or len(gaps) == 0 or "tier" not in gaps:
+        return {}
+    out = {}
+    for tier, g in gaps.groupby("tier", sort=False):
+        g = g.sort_values(["rank", "gap_id"], kind="stable").drop(columns=["tier"])
+        g.insert(0, "tier_rank", np.arange(1, len(g) + 1))  # "rank" is across all tiers
+        if "time_to_nearest_s" in g:
+            g.insert(g.columns.get_loc("time_to_nearest_s") + 1, "time_to_nearest_min",
+                     (g["time_to_nearest_s"] / 60).round(1))
+        out[str(tier)] = g.reset_index(drop=True)
+    return out
+
+
+def site_sheets(out_dir: Path, summary: dict) -> dict[str, pd.DataFrame]:
+    """``{tier: suggested sites}`` from ``sites.csv`` with candidate index and cumulative shares."""
+    sites = _read(out_dir / "sites.csv")
+    if sites is None or len(sites) == 0 or "tier" not in sites:
+        return {}
+    have = state_files(out_dir)
+    out = {}
+    for tier, s in sites.groupby("tier", sort=False):
+        s = s.sort_values(["method", "rank"], ascending=[True, True], kind="stable").drop(columns=["tier"])
+        s = s.reset_index(drop=True)
+        if tier in have and "node" in s:
+            st = load_state(out_dir, str(tier), summary=summary)
+            pos = {int(n): k for k, n in enumerate(st.cand_node)}
+            s.insert(0, "candidate", [pos.get(int(n), -1) for n in s["node"]])
+            cum_e, cum_p = [], []
+            for _, grp in s.groupby("method", sort=False):
+                rows = list(st.existing_rows())
+                for k in grp["candidate"]:
+                    if k >= 0:
+                        rows.append(st.n_existing + int(k))
+                    f = st.figures(st.covered(rows))
+                    cum_e.append(round(f["elderly"]["share"], 6))
+                    cum_p.append(round(f["total"]["share"], 6))
+            s["cum_elderly_share"] = cum_e
+            s["cum_pop_share"] = cum_p
+        if "method" in s:
+            s["method"] = s["method"].map(lambda m: f"{METHOD_ZH.get(m, m)} {m}")
+        out[str(tier)] = s
+    return out
+
+
+#: Decimal places per column (people to 0.1, areas to 1 m², coordinates to 1e-7°).
+DIGITS = {"pop": 1, "elderly": 1, "gain_elderly": 1, "gain_pop": 1, "objective": 1, "area_m2": 0,
+          "time_to_nearest_s": 1, "lon": 7, "lat": 7}
+
+
+def _value(v, col: str = ""):
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float):
+        if not np.isfinite(v):
+            return None
+        return round(v, DIGITS.get(col, 6))
+    if v is pd.NA:
+        return None
+    return v
+
+
+def write_workbook(path: Path, gaps: dict[str, pd.DataFrame], sites: dict[str, pd.DataFrame],
+                   summary: dict) -> list[str]:
+    """Write the workbook; returns the sheet names."""
+    import datetime as dt
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    names = []
+    parts = [("空白区", "gaps", t, df) for t, df in gaps.items()] + \
+            [("选址", "sites", t, df) for t, df in sites.items()]
+    for label, _kind, tier, df in parts:
+        title = f"{label} {tier}"[:31]
+        ws = wb.create_sheet(title)
+        names.append(title)
+        tz, te = tier_label(tier)
+        note = "（到最近设施时间为空 = 超出搜索范围 / empty time = beyond the search limit）" \
+            if label == "空白区" else "（精确解为规划方案 / the exact solution is the plan）"
+        ws.append([f"{tz} / {te} — {label}排名 {note}"])
+        ws["A1"].font = Font(bold=True)
+        ws.append([zh(c, _kind) for c in df.columns])
+        for c in ws[2]:
+            c.font = Font(bold=True)
+        for row in df.itertuples(index=False, name=None):
+            ws.append([_value(v, c) for v, c in zip(row, df.columns, strict=True)])
+        if len(df) == 0:
+            ws.append(["无 / none"])
+        ws.freeze_panes = "A3"
+        for i, c in enumerate(df.columns, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = max(10, min(36, len(zh(c, _kind)) * 2 + 2))
+    ws = wb.create_sheet("表头对照 Headers")
+    names.append(ws.title)
+    ws.append(["表 sheet", "列 column", "中文表头 Chinese header"])
+    for label, _kind, tier, df in parts:
+        for c in df.columns:
+            ws.append([f"{label} {tier}"[:31], c, zh(c, _kind)])
+    if summary.get("sample_data"):
+        ws.append([])
+        ws.append([str(summary["sample_data"])])
+    stamp = dt.datetime(2000, 1, 1)  # fixed dates: equal inputs give equal workbooks
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, required=True, help="plan 的输出目录 / a `carecover plan` output folder")
+    ap.add_argument("--xlsx", type=Path, help="输出文件（默认 OUT/rankings.xlsx）/ workbook path")
+    args = ap.parse_args(argv)
+    try:
+        out_dir = Path(args.out)
+        if not (out_dir / "gaps.csv").exists() and not (out_dir / "sites.csv").exists():
+            raise InputError("no gaps.csv or sites.csv: run `carecover plan` first / 请先运行 plan",
+                             file=out_dir)
+        summary = load_summary(out_dir)
+        gaps = gap_sheets(out_dir)
+        sites = site_sheets(out_dir, summary)
+        path = args.xlsx or out_dir / "rankings.xlsx"
+        sheets = write_workbook(path, gaps, sites, summary)
+        print(f"工作表 / sheets: {', '.join(sheets)}")
+        print(f"→ {path}")
+        print(f"用时 / elapsed: {time.perf_counter() - T0:.2f} s")
+    except InputError as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
