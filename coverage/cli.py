@@ -137,7 +137,7 @@ def cmd_plan(args, *, sample_note: str | None = None) -> int:
         exact_time_limit=args.exact_time_limit, max_candidates=args.max_candidates,
         min_spacing_m=args.min_spacing, target_share=args.target, inline_assets=args.offline_map,
         cache=not args.no_cache, sample_note=sample_note, lang=args.lang,
-        command="carecover " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        command="carecover " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:])),
     )
     written = plan(opts)
     if not utils.QUIET:
@@ -252,6 +252,7 @@ def _on_term(signum, frame):  # SIGTERM behaves like Ctrl-C: unwind, clean stagi
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the command as run, for summary.json
     utils.QUIET = bool(args.quiet)
     signal.signal(signal.SIGTERM, _on_term)
     try:

@@ -159,16 +159,25 @@ def _polygonize(mask: np.ndarray, transform, res_m: float) -> shapely.Geometry:
 
     if not mask.any():
         return shapely.Polygon()
+    # Trace only the rows/columns holding the band (a 5-min band fills a ninth of the 15-min
+    # window), in pixel coordinates, then map corners to metres as GDAL does with the full
+    # transform (x = c + col·a, y = f + row·e, integers exact): the same coordinates, bit for bit.
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    r0, c0 = int(rows[0]), int(cols[0])
+    m = mask[r0:int(rows[-1]) + 1, c0:int(cols[-1]) + 1]
     # Build all rings in two vectorised calls: per-ring shapely.geometry.shape() was a third of
-    # the time of an isochrone. Same coordinates, same ring order (shell first) → same polygons.
+    # the time of an isochrone. Same ring order (shell first) → same polygons.
     rings: list = []
     ring_poly: list[int] = []
-    for k, (g, _) in enumerate(features.shapes(mask.astype(np.uint8), mask=mask, transform=transform)):
+    for k, (g, _) in enumerate(features.shapes(m.astype(np.uint8), mask=m)):
         rings.extend(g["coordinates"])
         ring_poly.extend([k] * len(g["coordinates"]))
     lens = np.fromiter((len(r) for r in rings), np.int64, count=len(rings))
-    xy = np.fromiter(chain.from_iterable(chain.from_iterable(rings)), float,
+    px = np.fromiter(chain.from_iterable(chain.from_iterable(rings)), float,
                      count=2 * int(lens.sum())).reshape(-1, 2)
+    xy = np.column_stack([transform.c + (px[:, 0] + c0) * transform.a,
+                          transform.f + (px[:, 1] + r0) * transform.e])
     lr = shapely.linearrings(xy, indices=np.repeat(np.arange(len(rings)), lens))
     polys = shapely.polygons(lr, indices=np.asarray(ring_poly))
     geom = shapely.union_all(polys) if len(polys) > 1 else polys[0]
@@ -287,17 +296,38 @@ def facility_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    fork = "fork" in mp.get_all_start_methods()
+    ctx = mp.get_context("fork" if fork else "spawn")
     # interleaved shares balance dense centre and sparse edge; rows are re-sorted afterwards
     shares = [ok[w::workers] for w in range(workers)]
-    # a plain copy: no cached spatial index (not picklable under "spawn"; rebuilt per worker)
-    plain = StreetNetwork(**{f: getattr(net, f) for f in net.__dataclass_fields__})
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        futures = [pool.submit(_facility_rows, plain, sources, share, **kw) for share in shares]
-        rows = [r for f in futures for r in f.result()]
+    if fork:
+        # forked workers inherit the network and its spatial index; nothing big is pickled
+        from .snap import _tree
+
+        _tree(net)
+        _SHARED["job"] = (net, sources, kw)
+    else:
+        plain = StreetNetwork(**{f: getattr(net, f) for f in net.__dataclass_fields__})
+    try:
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            if fork:
+                futures = [pool.submit(_shared_rows, share) for share in shares]
+            else:
+                futures = [pool.submit(_facility_rows, plain, sources, share, **kw) for share in shares]
+            rows = [r for f in futures for r in f.result()]
+    finally:
+        _SHARED.pop("job", None)
     order = {int(i): k for k, i in enumerate(ok)}
     rows.sort(key=lambda r: (order[r[0]], r[1]))
     return rows
+
+
+_SHARED: dict = {}
+
+
+def _shared_rows(idx: np.ndarray) -> list[tuple[int, float, shapely.Geometry]]:
+    net, sources, kw = _SHARED["job"]
+    return _facility_rows(net, sources, idx, **kw)
 
 
 def _facility_rows(net: StreetNetwork, sources: Snapped, idx: np.ndarray, *, bands, buffer_m, chunk,

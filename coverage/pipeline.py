@@ -343,6 +343,7 @@ def _suggest(tr: TierResult, count: int, demand: gpd.GeoDataFrame, dem_snap: Sna
                             n_existing=E.shape[0], weights_elderly=w_eld, weights_pop=w_pop,
                             existing_ok=tr.sources.ok, cand_lon=lon, cand_lat=lat,
                             cand_node=cand, chosen=np.asarray(best.chosen, dtype=np.int64),
+                            cand_id=np.asarray([str(c) for c in cand_ids], dtype=str),
                             **state_fields(net, tr.sources, demand, dem_snap, thr, **(state_extra or {})))
     return sites, info, time_after
 

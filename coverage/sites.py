@@ -277,6 +277,8 @@ class MaximalCovering:
                 raise InputError("max_per_group must be >= 0 / 每组上限不能为负", field="max_per_group",
                                  expected=">= 0")
             self.group_code, self.group_cap, self.group_labels = code.astype(np.int64), caps, labels
+            # a group capped at 0 (e.g. a township that already has a centre) offers no candidate
+            self.allowed &= ~(caps[self.group_code] == 0)
         elif max_per_group is not None:
             raise InputError("max_per_group needs groups / 设置每组上限须提供分组", field="groups",
                              expected="one group label per candidate")

@@ -134,7 +134,10 @@ class PreparedState:
     existing_fid, existing_name, existing_lon, existing_lat
         Existing facilities (ids ``#i`` when the state predates these fields).
     cand_lon, cand_lat, cand_node
-        Candidate sites (WGS-84) and their network node index.
+        Candidate sites (WGS-84) and their network node index (-1 for candidates from a file).
+    cand_id
+        Candidate ids as in ``sites.csv``'s ``candidate`` column (``node/<osm id>`` or the
+        candidates file's id); ``None`` in older states.
     chosen
         Candidate indices chosen by the plan's solver (the "planned" scenario).
     threshold_s, mode
@@ -163,6 +166,7 @@ class PreparedState:
     cand_lon: np.ndarray
     cand_lat: np.ndarray
     cand_node: np.ndarray
+    cand_id: np.ndarray | None
     chosen: np.ndarray
     threshold_s: float | None
     mode: str | None
@@ -219,8 +223,13 @@ class PreparedState:
                          expected=f"a facility id ({sample}) or an index 0..{self.n_existing - 1}")
 
     def find_candidate(self, key: str | int) -> int:
-        """Candidate index from ``K`` (candidate index) or ``node:N`` (network node index)."""
+        """Candidate index from ``K`` (0-based candidate index), a candidate id as in sites.csv
+        (``node/<osm id>`` or a candidates file's id) or ``node:N`` (network node index)."""
         text = str(key).strip()
+        if self.cand_id is not None and not text.lstrip("-").isdigit():
+            hit = np.flatnonzero(self.cand_id == text)
+            if len(hit):
+                return int(hit[0])
         if text.startswith("node:"):
             hit = np.flatnonzero(self.cand_node == int(text[5:]))
             if len(hit) == 0:
@@ -231,7 +240,7 @@ class PreparedState:
             k = int(text)
         except ValueError as exc:
             raise InputError(f"candidate must be a whole number, got {text!r} / 候选点编号须为整数",
-                             field="candidate", expected=f"0..{self.n_candidates - 1} or node:N") from exc
+                             field="candidate", expected=f"0..{self.n_candidates - 1}, a candidate id from sites.csv, or node:N") from exc
         self.candidate_row(k)
         return k
 
@@ -383,7 +392,7 @@ def load_summary(out_dir: str | Path) -> dict:
 
 
 _KNOWN = {"data", "indices", "indptr", "shape", "n_existing", "weights_elderly", "weights_pop",
-          "existing_ok", "cand_lon", "cand_lat", "cand_node", "chosen", "threshold_s", "mode",
+          "existing_ok", "cand_lon", "cand_lat", "cand_node", "cand_id", "chosen", "threshold_s", "mode",
           "existing_fid", "existing_name", "existing_lon", "existing_lat", "demand_lon", "demand_lat",
           "demand_cell_id", "demand_elderly", "demand_pop"}
 
@@ -454,6 +463,7 @@ def load_state(out_dir: str | Path, tier: str, *, summary: dict | None = None) -
         existing_ok=np.asarray(arr["existing_ok"], bool), existing_fid=np.asarray(fid, str),
         existing_name=np.asarray(name, str), existing_lon=opt("existing_lon"), existing_lat=opt("existing_lat"),
         cand_lon=arr["cand_lon"], cand_lat=arr["cand_lat"], cand_node=arr["cand_node"],
+        cand_id=None if opt("cand_id") is None else np.asarray(opt("cand_id"), str),
         chosen=np.asarray(arr["chosen"], np.int64),
         threshold_s=None if thr is None else float(thr), mode=None if mode is None else str(mode),
         demand_lon=opt("demand_lon"), demand_lat=opt("demand_lat"), demand_cell_id=opt("demand_cell_id"),

@@ -37,7 +37,8 @@ from coverage.state import load_state, load_summary, state_files, tier_label  # 
 from coverage.utils import atomic_path  # noqa: E402
 
 #: Headers of the columns this script adds (others come from :func:`coverage.export.header_zh`).
-EXTRA_ZH = {"tier_rank": "本层级排序", "candidate": "候选点编号(whatif)", "cum_elderly_share": "累计老年人覆盖率",
+EXTRA_ZH = {"tier_rank": "本层级排序", "candidate_index": "候选点序号(whatif)", "candidate": "候选点编号",
+            "unit": "所属单元", "cum_elderly_share": "累计老年人覆盖率",
             "cum_pop_share": "累计总人口覆盖率", "n_cells": "人口单元数", "rep_cell_id": "代表单元编号",
             "min_cell_id": "最小单元编号", "osm_node": "OSM节点编号", "node": "路网节点序号",
             "objective": "目标值(覆盖老年人口)", "gap": "最优性差距", "time_to_nearest_min": "到最近设施时间(分钟)"}
@@ -78,6 +79,23 @@ def gap_sheets(out_dir: Path) -> dict[str, pd.DataFrame]:
     return out
 
 
+def candidate_index(st, sites: pd.DataFrame) -> list[int]:
+    """Index of each site row among the state's candidates (what ``whatif.py --add-candidate``
+    takes): by candidate id, else by network node, else by position; -1 when not found."""
+    out = []
+    by_id = {str(c): k for k, c in enumerate(st.cand_id)} if st.cand_id is not None else {}
+    by_node = {int(n): k for k, n in enumerate(st.cand_node) if int(n) >= 0}
+    for _, r in sites.iterrows():
+        k = by_id.get(str(r.get("candidate", "")), -1)
+        if k < 0 and "node" in r and pd.notna(r["node"]):
+            k = by_node.get(int(r["node"]), -1)
+        if k < 0 and pd.notna(r.get("lon")) and pd.notna(r.get("lat")):
+            d = np.hypot(st.cand_lon - float(r["lon"]), st.cand_lat - float(r["lat"]))
+            k = int(np.argmin(d)) if len(d) and d.min() < 1e-6 else -1
+        out.append(int(k))
+    return out
+
+
 def site_sheets(out_dir: Path, summary: dict) -> dict[str, pd.DataFrame]:
     """``{tier: suggested sites}`` from ``sites.csv`` with candidate index and cumulative shares."""
     sites = _read(out_dir / "sites.csv")
@@ -88,14 +106,13 @@ def site_sheets(out_dir: Path, summary: dict) -> dict[str, pd.DataFrame]:
     for tier, s in sites.groupby("tier", sort=False):
         s = s.sort_values(["method", "rank"], ascending=[True, True], kind="stable").drop(columns=["tier"])
         s = s.reset_index(drop=True)
-        if tier in have and "node" in s:
+        if tier in have:
             st = load_state(out_dir, str(tier), summary=summary)
-            pos = {int(n): k for k, n in enumerate(st.cand_node)}
-            s.insert(0, "candidate", [pos.get(int(n), -1) for n in s["node"]])
+            s.insert(0, "candidate_index", candidate_index(st, s))
             cum_e, cum_p = [], []
             for _, grp in s.groupby("method", sort=False):
                 rows = list(st.existing_rows())
-                for k in grp["candidate"]:
+                for k in grp["candidate_index"]:
                     if k >= 0:
                         rows.append(st.n_existing + int(k))
                     f = st.figures(st.covered(rows))

@@ -130,6 +130,9 @@ class Session:
             t = time.perf_counter()
             rows, snap = st.route_points([lon], [lat])
             self.route_s += time.perf_counter() - t
+            if not snap.ok[0] and _swapped_fits(st, lon, lat):
+                raise InputError(f"{value!r} lies off the network but {lat},{lon} is on it: latitude and "
+                                 "longitude swapped? / 经纬度是否颠倒？", field="add", expected="LON,LAT (longitude first)")
             self.extra_rows.append(rows[0])
             r = st.matrix.shape[0] + len(self.extra_rows) - 1
             if snap.ok[0]:
@@ -161,6 +164,18 @@ class Session:
                                  "use --base planned) / 该候选点不在方案中", field=op)
             return self._apply(op, str(k), r, False, "", float(st.cand_lon[k]), float(st.cand_lat[k]))
         raise InputError(f"unknown operation {op!r} / 未知操作", field="operation", expected=", ".join(OPS))
+
+
+def _swapped_fits(st: PreparedState, lon: float, lat: float) -> bool:
+    """Whether ``lat,lon`` (the pair swapped) would snap onto the network."""
+    if not (-90 <= lon <= 90):
+        return False
+    from coverage.state import snap_nearest
+
+    net = st.network()
+    x, y = net.project_lonlat([lat], [lon])
+    return bool(snap_nearest(net, np.asarray(x, float), np.asarray(y, float),
+                             float(st.extra.get("max_snap_m", 300.0))).ok[0])
 
 
 def parse_lonlat(text: str, crs: str = "wgs84") -> tuple[float, float]:

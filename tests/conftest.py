@@ -45,3 +45,27 @@ def test_pbf() -> Path:
     import pyrosm
 
     return Path(pyrosm.get_data("test_pbf"))
+
+
+#: The one timestamp of the shared demo run (SOURCE_DATE_EPOCH), 2025-06-25T00:00:00Z.
+DEMO_EPOCH = "1750809600"
+
+
+@pytest.fixture(scope="session")
+def demo_out(tmp_path_factory) -> Path:
+    """Output folder of one ``carecover demo --offline-map`` run, shared by the session.
+
+    Run in-process with ``SOURCE_DATE_EPOCH`` fixed (used by tests/test_pipeline.py and
+    tests/test_determinism.py; the demo needs only the pyrosm wheel, no ../shared).
+    """
+    from coverage import cli
+
+    out = tmp_path_factory.mktemp("demo") / "out"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SOURCE_DATE_EPOCH", DEMO_EPOCH)
+    try:
+        rc = cli.main(["--quiet", "demo", "--offline-map", "--out", str(out)])
+    finally:
+        mp.undo()
+    assert rc == 0, "carecover demo failed"
+    return out

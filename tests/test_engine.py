@@ -10,6 +10,7 @@ the along-segment cases (source and target on one segment, one-way segments) and
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from pyproj import CRS
 
 from coverage import engine
-from coverage.network import StreetNetwork, load_network
+from coverage.network import StreetNetwork, load_network, make_profile
 from coverage.snap import Snapped, snap_xy
 
 TOL = 1e-6  # seconds
@@ -337,7 +338,7 @@ def test_random_graphs_match_reference(seed, n_nodes, n_segs, oneway, n_src, lim
 
 # ----------------------------------------------------------------------------- hand-checked cases
 
-DATA = __import__("pathlib").Path(__file__).parent / "data"
+DATA = Path(__file__).parent / "data"
 
 
 def _node(net: StreetNetwork, osm_id: int) -> int:
@@ -381,13 +382,13 @@ def test_oneway_drive_times_by_hand():
     assert np.allclose(R[0], t, atol=1e-6)
 
 
-def test_separate_component(tmp_path):
+def test_separate_component():
     """Main street (ids 1-5) with two islands: 150 m north (11-12) and far away (21-22)."""
     kept = load_network(DATA / "components.osm", "walk", cache=False)
-    node = {i: _node_xy(DATA / "components.osm", i) for i in (11, 12, 21, 22)}
-    near_island = ((node[11][0] + node[12][0]) / 2, (node[11][1] + node[12][1]) / 2)
-    far_island = ((node[21][0] + node[22][0]) / 2, (node[21][1] + node[22][1]) / 2)
-    pts = snap_xy(kept, [near_island[0], far_island[0]], [near_island[1], far_island[1]])
+    allnet = load_network(DATA / "components.osm", make_profile("walk", keep_largest=False), cache=False)
+    near_island = _mid(allnet, 11, 12)
+    far_island = _mid(allnet, 21, 22)
+    pts = snap_xy(kept, near_island[0] + far_island[0], near_island[1] + far_island[1])
     # the near one snaps to the main street 150 m away, but it is flagged as lying on a dropped part
     assert pts.ok.tolist() == [True, False]
     assert pts.dist[0] == pytest.approx(150.0, abs=0.01)
@@ -399,8 +400,7 @@ def test_separate_component(tmp_path):
     assert np.isinf(t[1]) and s[1] == -1
 
     # without keep_largest the facility stays on its island and reaches nothing else
-    allnet = load_network(DATA / "components.osm", make_profile_walk(keep_largest=False), cache=False)
-    src = snap_xy(allnet, [near_island[0]], [near_island[1]])
+    src = snap_xy(allnet, *near_island)
     assert src.ok[0] and src.dist[0] < 1e-6 and not src.on_dropped[0]
     nt = engine.nearest(allnet, src)
     ids = allnet.node_id
@@ -412,21 +412,9 @@ def test_separate_component(tmp_path):
     assert np.isinf(t[0]) and s[0] == -1
 
 
-def _node_xy(path, osm_id):
-    net = load_network(path, make_profile_walk(keep_largest=False), cache=False)
-    k = _node(net, osm_id)
-    return float(net.node_x[k]), float(net.node_y[k])
-
-
 def _mid(net, id_a, id_b):
     a, b = _node(net, id_a), _node(net, id_b)
     return [(net.node_x[a] + net.node_x[b]) / 2], [(net.node_y[a] + net.node_y[b]) / 2]
-
-
-def make_profile_walk(**kw):
-    from coverage.network import make_profile
-
-    return make_profile("walk", **kw)
 
 
 def test_beyond_snap_limit_is_unsnapped():

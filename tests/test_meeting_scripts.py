@@ -86,6 +86,7 @@ def test_state_reproduces_summary_figures(demo_out):
     with open(demo_out / "sites.csv", encoding="utf-8-sig") as fh:
         exact = [r for r in csv.DictReader(fh) if r["method"] == "exact" and r["tier"] == TIER]
     assert [int(r["node"]) for r in exact] == st.cand_node[st.chosen].tolist()
+    assert [st.find_candidate(r["candidate"]) for r in exact] == st.chosen.tolist()
 
 
 def test_missing_state_is_an_input_error(demo_out):
@@ -123,7 +124,7 @@ def _tiny() -> PreparedState:
                          existing_ok=np.array([True, False]), existing_fid=np.array(["A", "B"]),
                          existing_name=np.array(["a", "b"]), existing_lon=None, existing_lat=None,
                          cand_lon=np.array([0.0, 1.0]), cand_lat=np.array([0.0, 1.0]),
-                         cand_node=np.array([5, 9]), chosen=np.array([1]), threshold_s=900.0, mode="walk",
+                         cand_node=np.array([5, 9]), cand_id=np.array(["c0", "c1"]), chosen=np.array([1]), threshold_s=900.0, mode="walk",
                          demand_lon=None, demand_lat=None, demand_cell_id=None)
 
 
@@ -136,8 +137,9 @@ def test_session_hand_checked():
     assert step.delta["elderly"] == 4.0 and step.covered["elderly"] == 7.0
     step = s.apply("remove-existing", "A")        # demand 1 stays covered by candidate 0
     assert step.delta["elderly"] == -1.0 and step.covered["total"] == 60.0
-    step = s.apply("add-candidate", "node:9")
+    step = s.apply("add-candidate", "c1")          # by candidate id
     assert step.delta["elderly"] == 8.0 and step.covered["elderly"] == 14.0
+    assert st.find_candidate("node:9") == 1
     with pytest.raises(InputError, match="not in use"):
         s.apply("remove-existing", "B")           # unsnapped: never open
     with pytest.raises(InputError, match="already open"):
@@ -258,7 +260,7 @@ def test_whatif_errors_and_far_point(demo_out, capsys):
     assert whatif.main(["--out", str(demo_out), "--tier", "meal_point", "--add-candidate", "1"]) == 2
     assert "street_centre" in capsys.readouterr().err
     assert whatif.main(["--out", str(demo_out), "--tier", TIER, "--add", "60.17,24.94"]) == 2  # lat,lon swapped
-    assert "LAT" in capsys.readouterr().err
+    assert "swapped" in capsys.readouterr().err
     # far from every street: kept, reported, reaches no one
     st = load_state(demo_out, TIER)
     step = whatif.Session(st).apply("add", "25.2,60.3")
@@ -304,6 +306,6 @@ def test_export_rankings_workbook(demo_out, tmp_path, capsys):
     body = [dict(zip(head, r, strict=True)) for r in ws.iter_rows(min_row=3, values_only=True)]
     exact = [r for r in body if str(r["方法"]).endswith("exact")]
     st = load_state(demo_out, TIER)
-    assert [r["候选点编号(whatif)"] for r in exact] == st.chosen.tolist()
+    assert [r["候选点序号(whatif)"] for r in exact] == st.chosen.tolist()
     planned = summary_figure(st.summary, TIER, "planned")["value"]
     assert exact[-1]["累计老年人覆盖率"] == pytest.approx(planned, abs=1e-6)

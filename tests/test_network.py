@@ -141,7 +141,7 @@ def test_cache_round_trip(helsinki_pbf, tmp_path, monkeypatch):
     t_cache = time.perf_counter() - t0
     assert second.source["from_cache"] is True
     _same(first, second)
-    assert t_cache < max(t_build / 2, 0.05)
+    assert t_cache < max(t_build / 2, 0.25)
 
     # a different profile or clip is a different cache entry
     monkeypatch.undo()

@@ -264,3 +264,15 @@ def test_exact_matches_spopt_mclp():
     assert pulp.value(model.problem.objective) == pytest.approx(ours.objective)
     g = MaximalCovering(A, w, p).solve("greedy")
     assert g.objective <= ours.objective + 1e-9
+
+
+def test_group_capped_at_zero_offers_no_candidate():
+    # candidate 0 (group "has") covers the most, but its group is capped at 0: 1 then 2 are chosen
+    A = sp.csr_matrix(np.array([[1, 1, 1, 0], [1, 0, 0, 0], [0, 0, 0, 1]], dtype=bool))
+    w = np.array([5.0, 4.0, 3.0, 2.0])
+    for method in ("greedy", "exact", "brute"):
+        m = MaximalCovering(A, w, 2, groups=np.array(["has", "lacks", "other"], dtype=object),
+                            max_per_group={"has": 0, "lacks": 1})
+        sol = m.solve(method)
+        assert sorted(int(j) for j in sol.chosen) == [1, 2], method
+        assert sol.objective == pytest.approx(7.0)
