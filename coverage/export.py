@@ -195,6 +195,10 @@ def _write_gpkg(lays: dict[str, gpd.GeoDataFrame], path: Path) -> None:
             g.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", layer_options={"FID": "gpkg_fid"})
 
 
+#: Tables longer than this go to CSV/GeoPackage only, not into the workbook.
+XLSX_MAX_ROWS = 10000
+
+
 def _write_xlsx(tabs: dict[str, pd.DataFrame], path: Path, chinese: bool) -> None:
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
@@ -203,7 +207,11 @@ def _write_xlsx(tabs: dict[str, pd.DataFrame], path: Path, chinese: bool) -> Non
     wb.remove(wb.active)
     sheet_zh = {"facilities": "设施", "demand": "人口单元", "gaps": "覆盖缺口", "sites": "建议站点",
                 "coverage": "覆盖率", "claims": "声明核验"}
+    skipped = []
     for name, df in tabs.items():
+        if len(df) > XLSX_MAX_ROWS:  # workbooks are for reading; the full table is in CSV/GPKG
+            skipped.append((name, len(df)))
+            continue
         ws = wb.create_sheet(f"{sheet_zh.get(name, name)} {name}"[:31] if chinese else name)
         ws.append([header_zh(c) if chinese else c for c in df.columns])
         for row in df.itertuples(index=False, name=None):
@@ -211,6 +219,12 @@ def _write_xlsx(tabs: dict[str, pd.DataFrame], path: Path, chinese: bool) -> Non
         ws.freeze_panes = "A2"
         for i, c in enumerate(df.columns, start=1):
             ws.column_dimensions[get_column_letter(i)].width = max(10, min(40, len(str(header_zh(c))) * 2 + 2))
+    if skipped:
+        ws = wb.create_sheet("说明 Notes")
+        ws.append(["表 table", "行数 rows", "说明 note"])
+        for name, n in skipped:
+            ws.append([name, n, f"超过 {XLSX_MAX_ROWS} 行，见 {name}.csv / carecover.gpkg; "
+                                f"over {XLSX_MAX_ROWS} rows, see {name}.csv / carecover.gpkg"])
     ws = wb.create_sheet("表头对照 Headers")
     ws.append(["表 table", "列 column", "中文表头 Chinese header"])
     for name, df in tabs.items():

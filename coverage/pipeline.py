@@ -61,6 +61,7 @@ class PlanOptions:
     facility_isochrones: bool = False
     exact_time_limit: float = 30.0
     max_candidates: int = 5000
+    max_candidates_drive: int = 1500
     min_spacing_m: float | None = None
     target_share: float = 0.9
     inline_assets: bool = False
@@ -272,7 +273,9 @@ def _suggest(tr: TierResult, count: int, demand: gpd.GeoDataFrame, dem_snap: Sna
                                            opts.min_distance_existing_m)
         cand = np.full(len(cx), -1, np.int64)  # not network nodes
     else:
-        cand = _candidates(net, region_poly, opts.max_candidates, existing_xy, opts.min_distance_existing_m)
+        # drive catchments are large: fewer candidates keep the matrix (and the state file) small
+        most = opts.max_candidates if tier.mode == "walk" else min(opts.max_candidates, opts.max_candidates_drive)
+        cand = _candidates(net, region_poly, most, existing_xy, opts.min_distance_existing_m)
         cx, cy, cand_ids = net.node_x[cand], net.node_y[cand], [f"node/{int(net.node_id[c])}" for c in cand]
     if len(cand) == 0:
         raise InputError(f"no candidate sites for {tier.key} in region {region!r} / 没有候选站点",
@@ -339,7 +342,9 @@ def _suggest(tr: TierResult, count: int, demand: gpd.GeoDataFrame, dem_snap: Sna
     state_dir.mkdir(parents=True, exist_ok=True)
     with atomic_write(state_dir / f"{tier.key}.npz", "wb") as fh:
         M = sp.vstack([E, A]).tocsr()
-        np.savez_compressed(fh, data=M.data, indices=M.indices, indptr=M.indptr, shape=M.shape,
+        # float32 seconds and int32 indices: half the bytes to compress, ample for what-ifs
+        np.savez_compressed(fh, data=M.data.astype(np.float32), indices=M.indices.astype(np.int32),
+                            indptr=M.indptr, shape=M.shape,
                             n_existing=E.shape[0], weights_elderly=w_eld, weights_pop=w_pop,
                             existing_ok=tr.sources.ok, cand_lon=lon, cand_lat=lat,
                             cand_node=cand, chosen=np.asarray(best.chosen, dtype=np.int64),

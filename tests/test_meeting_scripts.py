@@ -227,7 +227,8 @@ def test_whatif_adding_chosen_reproduces_plan(demo_out, capsys):
     assert s2.steps[-1].covered["elderly"] == pytest.approx(s.steps[-1].covered["elderly"], abs=1e-6)
     rows, snap = st.route_points(st.cand_lon[st.chosen], st.cand_lat[st.chosen])
     assert snap.ok.all()
-    assert abs(rows - st.matrix[st.n_existing + st.chosen]).max() < 1e-6
+    # stored as float32 seconds: equal to within float32 rounding (< 1e-3 s at these times)
+    assert abs(rows - st.matrix[st.n_existing + st.chosen]).max() < 1e-3
 
 
 def test_whatif_remove_existing_matches_recomputation(demo_out, capsys):

@@ -45,7 +45,7 @@ def monaco_run(tmp_path_factory, monaco_pbf):
     out = tmp / "out"
     common = ["--quiet", "plan", "--network", str(monaco_pbf), "--facilities", str(tmp / "register.csv"),
               "--total-population", "38000", "--units", f"township={tmp / 'townships.geojson'}",
-              "--exact-time-limit", "20"]
+              "--exact-time-limit", "20", "--max-candidates", "300"]
     code = cli.main([*common, "--suggest", "township_centre=2", "--out", str(out)])
     assert code == 0
     out2 = tmp / "out2"
