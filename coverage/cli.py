@@ -123,6 +123,9 @@ def cmd_plan(args, *, sample_note: str | None = None) -> int:
         hint = ""
         if cfg is not None and cfg.city not in ("sample",):
             hint = f"\n  → carecover fetch --city {cfg.city}  (路网与人口 / network and population)"
+        if any(not Path(f).exists() for f in facilities) or not facilities:
+            hint += ("\n  → 设施名录模板 / register template: data/templates/facility_register_template.csv "
+                     "(docs/register_schema.md)")
         raise InputError("missing inputs / 缺少输入:\n  " + "\n  ".join(missing) + hint, field="inputs")
     out = args.out or Path("out")
     opts = PlanOptions(

@@ -349,7 +349,8 @@ def _read_osmnx_graph(G) -> tuple[pd.DataFrame, pd.DataFrame]:
                 row[c] = val[0]
         if d.get("reversed") is True:
             u, v = v, u
-        row["oneway"] = "yes" if d.get("oneway") is True else "no"
+        # "" (not "no") when OSMnx reads two-way, so motorways default to one-way as from PBF
+        row["oneway"] = "yes" if d.get("oneway") is True else ""
         row["u"], row["v"] = u, v
         rows.append(row)
     seg = pd.DataFrame(rows, columns=TAG_COLUMNS + ["u", "v"])
