@@ -111,6 +111,9 @@ def cmd_plan(args, *, sample_note: str | None = None) -> int:
         print(f"警告 / warning: 配置的人口文件不存在，改为按 OSM 建筑分配普查总人口 / population file "
               f"{cfg.population} (from {cfg.path}) not found; spreading the census total over OSM "
               "buildings instead (carecover fetch downloads it)", file=sys.stderr)
+    if args.total_population is not None and not args.total_population > 0:
+        raise InputError(f"total population must be a positive number, got {args.total_population} / 总人口须为正数",
+                         field="--total-population", expected="residents > 0, e.g. 3446100")
     missing = []
     if network is None or not Path(network).exists():
         missing.append(f"路网 / network: {network or '(none given: --network FILE)'}")
@@ -207,6 +210,25 @@ def cmd_validate(args) -> int:
     return 0
 
 
+def cmd_fetch_network(args) -> int:
+    from .network import _read_boundary, download_osmnx
+
+    if args.place:
+        query, by = args.place, "place"
+    elif args.bbox:
+        try:
+            query = tuple(float(v) for v in args.bbox.split(","))
+            assert len(query) == 4
+        except (ValueError, AssertionError) as exc:
+            raise InputError(f"--bbox expects W,S,E,N, got {args.bbox!r}", field="--bbox") from exc
+        by = "bbox"
+    else:
+        query, by = _read_boundary(args.polygon), "polygon"
+    path = download_osmnx(query, args.out, by=by)
+    print(f"→ {path}  (carecover plan --network {path} …)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="carecover",
@@ -232,6 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--boundary", type=Path)
     v.add_argument("--strict", action="store_true")
     v.add_argument("--report", type=Path, help="逐行状态 CSV / per-row status CSV")
+    o = sub.add_parser("fetch-network", help="经 OSMnx 在线下载路网存为 .osm / download streets via OSMnx into an .osm file")
+    g = o.add_mutually_exclusive_group(required=True)
+    g.add_argument("--place", help="地名 / place name, e.g. '回民区, 呼和浩特市, 内蒙古'")
+    g.add_argument("--bbox", help="W,S,E,N (WGS-84)")
+    g.add_argument("--polygon", type=Path, help="边界文件 / boundary file")
+    o.add_argument("--out", type=Path, required=True, help="输出 .osm 文件 / output .osm file")
+    o.set_defaults(func=cmd_fetch_network)
     from .fetch import add_fetch_parser
 
     add_fetch_parser(sub)

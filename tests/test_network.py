@@ -292,3 +292,21 @@ def test_boundary_projected_without_crs(test_pbf, tmp_path):
     e = _raises(test_pbf, "district.geojson", boundary=path)
     assert "CRS" in str(e)
     _raises(test_pbf, "missing_boundary.geojson", boundary=tmp_path / "missing_boundary.geojson")
+
+
+def test_osmnx_graph_saved_as_osm_reloads_identically(tmp_path):
+    """The online path (OSMnx graph → .osm file → load_network) minus the download itself."""
+    from coverage.network import _osmnx_raw, save_osmnx_xml
+
+    src = Path(__file__).parent / "data" / "oneway.osm"
+    with _osmnx_raw() as ox:
+        G = ox.graph_from_xml(src, simplify=False, retain_all=True, bidirectional=False)
+    out = save_osmnx_xml(G, tmp_path / "saved.osm")
+    for prof in ("walk", "drive"):
+        a = load_network(src, prof, cache=False)
+        b = load_network(out, prof, cache=False)
+        assert a.n_segments == b.n_segments and a.n_nodes == b.n_nodes
+        np.testing.assert_array_equal(np.sort(a.node_id), np.sort(b.node_id))
+        ka = sorted(zip(a.node_id[a.seg_a], a.node_id[a.seg_b], a.seg_fwd, a.seg_rev, strict=True))
+        kb = sorted(zip(b.node_id[b.seg_a], b.node_id[b.seg_b], b.seg_fwd, b.seg_rev, strict=True))
+        assert ka == kb
