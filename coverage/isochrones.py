@@ -17,6 +17,7 @@ import shapely
 
 from . import settings
 from .engine import NodeTimes, nearest, per_source, point_times
+from .errors import InputError
 from .network import StreetNetwork
 from .snap import Snapped, snap_xy
 from .utils import progress
@@ -242,6 +243,8 @@ def _polygons(net, node_time, bands_min, sources, buffer_m, res_m, max_pixels, m
               speed_len_max) -> list[tuple[float, shapely.Geometry]]:
     # ``speed_len_max``: the whole network's (when ``net`` is a window of it) so the raster's
     # extent, hence its pixels, are exactly those of the whole-network computation
+    if method not in ("field", "buffer"):
+        raise InputError(f"unknown isochrone method {method!r}", field="method", expected="field or buffer")
     bands = sorted(bands_min)
     buf = settings.isochrone_buffer_m if buffer_m is None else buffer_m
     if method == "buffer":

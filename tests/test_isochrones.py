@@ -235,3 +235,39 @@ def test_fidelity_monaco(monaco_pbf):
     circles = shapely.union_all(shapely.buffer(shapely.points(src.x, src.y), 900.0))
     loose = isochrones.fidelity(net, src, [(15, circles)], seed=1, node_times=nt)
     assert loose["false_share"].iloc[0] > 0.2, loose
+
+
+def test_facility_windows_and_workers_give_identical_polygons():
+    """Routing each facility on its street window, and in 2 processes, changes nothing."""
+    from coverage import snap as snap_mod
+    from coverage.synthetic import synthetic_city, synthetic_facilities
+
+    net = synthetic_city(20_000, seed=7)
+    x, y = synthetic_facilities(net, 12, seed=7)
+    src = snap_mod.snap_xy(net, x, y)
+    a = isochrones.facility_isochrones(net, src, [5, 10], window=False)
+    b = isochrones.facility_isochrones(net, src, [5, 10], window=True)
+    c = isochrones.facility_isochrones(net, src, [5, 10], window=True, workers=2)
+    assert len(a) == len(b) == len(c) == 2 * int(src.ok.sum())
+    for ra, rb, rc in zip(a, b, c, strict=True):
+        assert ra[:2] == rb[:2] == rc[:2]
+        assert shapely.to_wkb(ra[2]) == shapely.to_wkb(rb[2]) == shapely.to_wkb(rc[2])
+
+
+def test_synthetic_city_is_deterministic():
+    from coverage.synthetic import synthetic_city, synthetic_facilities
+
+    n1, n2 = synthetic_city(5_000, seed=3), synthetic_city(5_000, seed=3)
+    for f in ("node_x", "node_y", "seg_a", "seg_b", "seg_len", "seg_fwd", "seg_rev"):
+        np.testing.assert_array_equal(getattr(n1, f), getattr(n2, f))
+    np.testing.assert_array_equal(synthetic_facilities(n1, 20, seed=3)[0], synthetic_facilities(n2, 20, seed=3)[0])
+    assert not np.array_equal(synthetic_city(5_000, seed=4).node_x, n1.node_x)
+
+
+def test_unknown_isochrone_method_is_refused():
+    from coverage.errors import InputError
+    from coverage.synthetic import synthetic_city
+
+    net = synthetic_city(2_000, seed=1)
+    with pytest.raises(InputError, match="method"):
+        isochrones.isochrone_polygons(net, np.zeros(net.n_nodes), [5], method="hull")
