@@ -30,36 +30,12 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _benchutil import cpu_model, peak_rss_mb, timed, write_section  # noqa: E402
+
 from coverage import engine, isochrones, settings  # noqa: E402
 from coverage.snap import _tree as snap_tree  # noqa: E402
 from coverage.snap import snap_xy  # noqa: E402
 from coverage.synthetic import synthetic_city, synthetic_facilities  # noqa: E402
-from coverage.utils import atomic_write  # noqa: E402
-
-START, END = "<!-- engine:start -->", "<!-- engine:end -->"
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def timed(fn, repeats: int):
-    times, out = [], None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return out, statistics.median(times), times
 
 
 def cpu_seconds() -> float:
@@ -361,15 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         "half-side 15 min × fastest speed plus margins, from the STRtree) instead of the whole network; "
         "the check row above confirms the polygons are byte-identical to whole-network routing.",
     ]
-    section = "\n".join([START, "## Engine and isochrones", "", *lines, END])
-    text = args.out.read_text(encoding="utf-8") if args.out.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        a_, b_ = text.index(START), text.index(END) + len(END)
-        text = text[:a_] + section + text[b_:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    with atomic_write(args.out, encoding="utf-8") as fh:
-        fh.write(text)
+    write_section(args.out, "engine", "## Engine and isochrones", lines)
     say(f"wrote {args.out}")
     return 0
 

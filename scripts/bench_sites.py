@@ -18,7 +18,6 @@ import argparse
 import datetime as dt
 import os
 import platform
-import resource
 import statistics
 import sys
 import time
@@ -31,11 +30,10 @@ from scipy.spatial import cKDTree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _benchutil import cpu_model, peak_rss_mb, timed, write_section  # noqa: E402
+
 from coverage import settings  # noqa: E402
 from coverage.sites import MaximalCovering, WhatIf  # noqa: E402
-from coverage.utils import atomic_write  # noqa: E402
-
-START, END = "<!-- sites:start -->", "<!-- sites:end -->"
 
 
 def clustered_points(rng: np.random.Generator, n: int, extent: float, n_clusters: int,
@@ -89,27 +87,10 @@ def make_instance(n_cand: int = 5000, n_dem: int = 100_000, *, extent: float = 4
             "covered0": covered0, "radius": radius, "extent": extent}
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
-def timed(fn, repeats: int):
-    times, out = [], None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return out, statistics.median(times), times
 
 
 def run_spopt(cov: sp.csr_matrix, w: np.ndarray, covered0: np.ndarray, p: int,
@@ -264,15 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.demand * args.candidates * 8 / 1e9:.0f} GB). Existing coverage is passed to spopt as "
         "one predefined pseudo-facility (p + 1 facilities).")
 
-    section = "\n".join([START, "## Site selection", "", *lines, END])
-    text = args.out.read_text(encoding="utf-8") if args.out.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        a, b = text.index(START), text.index(END) + len(END)
-        text = text[:a] + section + text[b:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    with atomic_write(args.out, encoding="utf-8") as fh:
-        fh.write(text)
+    write_section(args.out, "sites", "## Site selection", lines)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
