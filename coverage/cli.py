@@ -106,11 +106,8 @@ def cmd_plan(args, *, sample_note: str | None = None) -> int:
     boundary = args.boundary or (cfg.boundary if cfg is not None else None)
     population = args.population or (cfg.population if cfg is not None and cfg.population
                                      and Path(cfg.population).exists() else None)
-    if args.population is None and cfg is not None and cfg.population and not Path(cfg.population).exists():
-        # stated on stderr even with --quiet: the run goes on with a different population method
-        print(f"警告 / warning: 配置的人口文件不存在，改为按 OSM 建筑分配普查总人口 / population file "
-              f"{cfg.population} (from {cfg.path}) not found; spreading the census total over OSM "
-              "buildings instead (carecover fetch downloads it)", file=sys.stderr)
+    pop_missing = (args.population is None and args.total_population is None and cfg is not None
+                   and cfg.population and not Path(cfg.population).exists())
     if args.total_population is not None and not args.total_population > 0:
         raise InputError(f"total population must be a positive number, got {args.total_population} / 总人口须为正数",
                          field="--total-population", expected="residents > 0, e.g. 3446100")
@@ -122,6 +119,11 @@ def cmd_plan(args, *, sample_note: str | None = None) -> int:
             missing.append(f"设施名录 / facility register: {f}")
     if not facilities:
         missing.append("设施名录 / facility register: --facilities FILE")
+    if pop_missing:
+        # a different population method changes every figure: the user chooses it, not a fallback
+        missing.append(f"人口栅格 / population raster: {cfg.population} "
+                       "(或用 --total-population N 按 OSM 建筑分配 / or --total-population N to spread "
+                       "a total over OSM buildings)")
     if missing:
         hint = ""
         if cfg is not None and cfg.city not in ("sample",):

@@ -158,13 +158,21 @@ def _config_missing_facilities(d: Path) -> tuple[list[str], list[str]]:
                                                                            "missing inputs"]
 
 
-def _config_population_missing_no_share(d: Path) -> tuple[list[str], list[str]]:
-    # the population file is not there (a warning; the census total goes over OSM buildings),
-    # and the config states no elderly share: the error names the config and the key
+def _config_population_missing(d: Path) -> tuple[list[str], list[str]]:
+    # the config names a population raster that is not there: a missing input, not a quiet
+    # switch to another population method
     _w(d, "reg.csv", GOOD)
     cfg = _toml(d, "city.toml", f'network = "{PBF}"\nfacilities = "reg.csv"\npopulation = "worldpop.tif"\n'
-                                "[census]\npopulation = 5000\n")
-    return ["plan", "--config", str(cfg)], [str(cfg), "field 'default_elderly_share'", "worldpop.tif"]
+                                "default_elderly_share = 0.2\n[census]\npopulation = 5000\n")
+    return ["plan", "--config", str(cfg)], ["missing inputs", "worldpop.tif", "--total-population"]
+
+
+def _config_no_elderly_share(d: Path) -> tuple[list[str], list[str]]:
+    # buildings carry the census total, and the config states no elderly share: the error names
+    # the config and the key
+    _w(d, "reg.csv", GOOD)
+    cfg = _toml(d, "city.toml", f'network = "{PBF}"\nfacilities = "reg.csv"\n[census]\npopulation = 5000\n')
+    return ["plan", "--config", str(cfg)], [str(cfg), "field 'default_elderly_share'"]
 
 
 def _out_is_a_file(d: Path) -> tuple[list[str], list[str]]:
@@ -232,7 +240,8 @@ FAIL: dict[str, Case] = {
                                         "field 'tiers.nursing_home'", "unknown tier"),
     "config_negative_speed": _config_case("walk_speed_mps = -1.0\n", "field 'walk_speed_mps'", "must be positive"),
     "config_missing_register": _config_missing_facilities,
-    "config_missing_population_no_share": _config_population_missing_no_share,
+    "config_missing_population": _config_population_missing,
+    "config_no_elderly_share": _config_no_elderly_share,
     # boundaries
     "boundary_geojson_in_metres": _boundary_case(
         lambda d: _polygon_geojson(d, "b.geojson", [(500000, 6710000), (505000, 6710000), (505000, 6715000),
