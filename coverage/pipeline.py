@@ -633,9 +633,17 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
     walk_keys = [k for k in results if tiers[k].mode == "walk" and tiers[k].level >= 3]
     if len(walk_keys) >= 2:
         allcov = np.all([demand[f"covered__{k}"].to_numpy() for k in walk_keys], axis=0)
-        figures += cf.population_figures(demand, np.where(allcov, 0.0, np.inf), tiers=walk_keys,
-                                         threshold_min=15.0, speed_mps=speed, mode="walk", areas=areas,
-                                         data=data, kind="all_of")
+        thr = {k: tiers[k].threshold_min for k in walk_keys}
+        # each tier within its own threshold; one number only when they agree
+        common = thr[walk_keys[0]] if len(set(thr.values())) == 1 else None
+        # times are 0 (all reached) or inf: any threshold separates them
+        figs = cf.population_figures(demand, np.where(allcov, 0.0, np.inf), tiers=walk_keys,
+                                     threshold_min=max(thr.values()), speed_mps=speed, mode="walk",
+                                     areas=areas, data=data, kind="all_of")
+        for f in figs:
+            f["threshold_min"] = common
+            f["thresholds_min"] = thr
+        figures += figs
 
     # administrative coverage
     if cfg is not None:

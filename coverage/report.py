@@ -86,14 +86,19 @@ def _tiers_label(t: Any, lang: str) -> str:
 
 def _figures_section(b: PlanBundle) -> Section:
     lang = b.lang
-    figs = [f for f in b.summary.get("figures", []) or [] if isinstance(f, dict)]
-    cols = [tr("层级", "Tier", lang), tr("类型", "Kind", lang), tr("人口口径", "Population", lang),
+    # the headline areas here; per county below, every area in coverage.csv
+    figs = [f for f in b.summary.get("figures", []) or [] if isinstance(f, dict)
+            and str(f.get("area", "all")) in ("all", "urban", "rural")]
+    cols = [tr("情景", "Scenario", lang), tr("层级", "Tier", lang), tr("类型", "Kind", lang),
+            tr("人口口径", "Population", lang), tr("范围", "Area", lang),
             tr("阈值(分钟)", "Threshold (min)", lang), tr("速度(米/秒)", "Speed (m/s)", lang),
             tr("方式", "Mode", lang), tr("覆盖率", "Coverage", lang), tr("覆盖", "Covered", lang),
             tr("总数", "Total", lang)]
-    rows = [[_tiers_label(f.get("tiers"), lang), f.get("kind", ""), f.get("population", ""),
+    scen = {"current": tr("现状", "current", lang), "planned": tr("规划后", "planned", lang)}
+    rows = [[scen.get(f.get("scenario", "current"), f.get("scenario", "")), _tiers_label(f.get("tiers"), lang),
+             f.get("kind", ""), f.get("population", "") or "", f.get("area", ""),
              _num(f.get("threshold_min"), 0), _num(f.get("speed_mps"), 1) if f.get("speed_mps") else "–",
-             f.get("mode", ""), _pct(f.get("value")), _num(f.get("covered")), _num(f.get("total"))]
+             f.get("mode", "") or "", _pct(f.get("value")), _num(f.get("covered")), _num(f.get("total"))]
             for f in figs]
     return Section(tr("覆盖率", "Coverage figures", lang),
                    [tr("空间/人口覆盖率：阈值时间内可沿路网到达设施的人口比例；每个数字均注明速度与阈值。",
@@ -152,7 +157,7 @@ def _county_section(b: PlanBundle, cc: pd.DataFrame) -> Section:
 def _sensitivity_section(b: PlanBundle) -> Section:
     lang = b.lang
     figs = [f for f in b.summary.get("figures", []) or [] if isinstance(f, dict) and f.get("kind") == "population"
-            and f.get("speed_mps")]
+            and f.get("speed_mps") and f.get("scenario", "current") == "current" and f.get("area", "all") == "all"]
     speeds = sorted({float(f["speed_mps"]) for f in figs})
     by: dict[tuple, dict[float, Any]] = {}
     for f in figs:
@@ -161,10 +166,9 @@ def _sensitivity_section(b: PlanBundle) -> Section:
     cols = [tr("层级", "Tier", lang), tr("人口口径", "Population", lang), tr("阈值(分钟)", "Threshold (min)", lang)]
     cols += [f"{s:g} m/s" for s in speeds]
     rows = [[k[0], k[1], _num(k[2])] + [_pct(v.get(s)) for s in speeds] for k, v in by.items()]
-    blocks: list[Table | str] = [Table(cols, rows)]
-    extra = b.summary.get("sensitivity")
-    if extra:
-        blocks.append(_generic(extra, lang))
+    blocks: list[Table | str] = [Table(cols, rows, tr(
+        "步行时间按速度精确换算（各路段同一步行速度）。",
+        "Walking times rescale exactly with speed (one walking speed on every segment).", lang))]
     return Section(tr("步行速度敏感性", "Sensitivity to walking speed", lang), blocks)
 
 
@@ -176,7 +180,8 @@ def _circle_section(b: PlanBundle) -> Section:
     rows = []
     for c in circles:
         net = next((f for f in figs if f.get("kind") == "population" and f.get("tiers") == c.get("tiers")
-                    and f.get("population") == c.get("population") and f.get("speed_mps") == speed), None)
+                    and f.get("population") == c.get("population") and f.get("speed_mps") == speed
+                    and f.get("scenario", "current") == "current" and f.get("area", "all") == "all"), None)
         rows.append([_tiers_label(c.get("tiers"), lang), c.get("mode", ""), _pct(c.get("value")),
                      _pct(net.get("value")) if net else "–",
                      _pct(float(c["value"]) - float(net["value"])) if net and c.get("value") is not None else "–"])
@@ -187,7 +192,25 @@ def _circle_section(b: PlanBundle) -> Section:
 
 
 def _claims_section(b: PlanBundle) -> Section:
-    return Section(tr("声明核验", "Claim checks", b.lang), [_generic(b.summary.get("claims") or [], b.lang)])
+    lang = b.lang
+    claims = [c for c in b.summary.get("claims") or [] if isinstance(c, dict)]
+    if not claims:
+        return Section(tr("声明核验", "Claim checks", lang), [tr("（无声明文件）", "(no claims file)", lang)])
+    cols = [tr("编号", "Id", lang), tr("声明", "Claim", lang), tr("目标", "Target", lang),
+            tr("计算值", "Computed", lang), tr("结果", "Result", lang), tr("口径", "Parameters", lang),
+            tr("说明", "Reason", lang), tr("来源", "Source", lang)]
+    rows = []
+    for c in claims:
+        text = c.get("claim_zh") if lang == "zh" else c.get("claim_en")
+        other = c.get("claim_en") if lang == "zh" else c.get("claim_zh")
+        params = ", ".join(str(v) for v in (c.get("kind"), c.get("population"), c.get("area"),
+                                             f"{_num(c.get('threshold_min'), 0)} min" if c.get("threshold_min") else None,
+                                             f"{_num(c.get('speed_mps'), 1)} m/s" if c.get("speed_mps") else None,
+                                             c.get("scenario")) if v)
+        rows.append([c.get("id", ""), f"{text or ''} / {other or ''}".strip(" /"),
+                     f"{c.get('op', '')} {_pct(c.get('target'))}", _pct(c.get("computed")),
+                     c.get("result", ""), params, c.get("reason") or "", c.get("source") or ""])
+    return Section(tr("声明核验", "Claim checks", lang), [Table(cols, rows)])
 
 
 def _gaps_section(b: PlanBundle, top: int = 30) -> Section:
@@ -199,14 +222,37 @@ def _gaps_section(b: PlanBundle, top: int = 30) -> Section:
         g = g.sort_values(["elderly", "pop", "gap_id"], ascending=[False, False, True], kind="stable")
         g["rank"] = np.arange(1, len(g) + 1)
     g = g.sort_values("rank")
-    cols = [tr("排序", "Rank", lang), tr("编号", "ID", lang), tr("老年人口", "Elderly", lang),
-            tr("总人口", "Population", lang), tr("面积(公顷)", "Area (ha)", lang), tr("旗县区", "County", lang),
-            tr("到最近设施(分钟)", "To nearest (min)", lang)]
-    rows = [[int(r["rank"]), r["gap_id"], _num(r["elderly"]), _num(r["pop"]), _num(r["area_m2"] / 1e4, 1),
+    cols = [tr("排序", "Rank", lang), tr("层级", "Tier", lang), tr("编号", "ID", lang),
+            tr("老年人口", "Elderly", lang), tr("总人口", "Population", lang), tr("面积(公顷)", "Area (ha)", lang),
+            tr("旗县区", "County", lang), tr("到最近设施(分钟)", "To nearest (min)", lang)]
+    rows = [[int(r["rank"]), tier_name(r.get("tier"), lang, both=False) if r.get("tier") else "", r["gap_id"],
+             _num(r["elderly"]), _num(r["pop"]), _num(r["area_m2"] / 1e4, 1),
              r.get("county", ""), _num(float(r["time_to_nearest_s"]) / 60, 1)] for _, r in g.head(top).iterrows()]
     note = tr(f"前 {min(top, len(g))} 个，共 {len(g)} 个（全部见 gaps.csv）",
               f"top {min(top, len(g))} of {len(g)} (all in gaps.csv)", lang)
     return Section(tr("未覆盖区域排序", "Ranked gaps", lang), [Table(cols, rows, note)])
+
+
+def _fidelity_section(b: PlanBundle) -> Section:
+    lang = b.lang
+    fid = b.summary.get("fidelity") or {}
+    cols = [tr("层级", "Tier", lang), tr("时段(分钟)", "Band (min)", lang), tr("面积(km²)", "Area (km²)", lang),
+            tr("抽样点", "Samples", lang), tr("误含比例", "Falsely included", lang),
+            tr("缓冲(米)", "Buffer (m)", lang), tr("方法", "Method", lang)]
+    rows = []
+    for key, f in fid.items():
+        if not isinstance(f, dict):
+            continue
+        for band in f.get("bands", []):
+            rows.append([tier_name(key, lang, both=False), _num(band.get("band_min"), 0),
+                         _num(band.get("area_km2"), 2), _num(band.get("samples")),
+                         _pct(band.get("false_share")), _num(f.get("buffer_m"), 0), f.get("method", "")])
+    text = tr("在等时圈内均匀随机抽样，按与人口点相同的规则（投影到最近道路、接入段按速度计时）计算真实路网时间；"
+              "超过时段或无法到达的点计为“误含”。", "Points sampled uniformly inside each isochrone are routed "
+              "like population points (projected onto the nearest street, access leg at the street's speed); "
+              "those beyond the band, or unreachable, count as falsely included.", lang)
+    return Section(tr("等时圈多边形精度", "Polygon fidelity", lang),
+                   [text, Table(cols, rows) if rows else tr("（无数据）", "(no data)", lang)])
 
 
 def _sites_section(b: PlanBundle) -> Section:
@@ -391,9 +437,7 @@ def write_report(bundle: PlanBundle, out_dir: str | Path) -> dict[str, Path]:
     lang = bundle.lang
     cc = _county_coverage(bundle)
     charts = _charts(bundle, cc, out_dir)
-    fidelity = Section(tr("等时圈多边形精度", "Polygon fidelity", lang), [
-        tr("多边形与逐点出行时间的一致性（随机抽样点）。", "Agreement of polygons with point travel times "
-           "(random sample of points).", lang), _generic(bundle.summary.get("fidelity") or {}, lang)])
+    fidelity = _fidelity_section(bundle)
     sections = [_figures_section(bundle), _county_section(bundle, cc), _sensitivity_section(bundle),
                 _circle_section(bundle), _claims_section(bundle), _gaps_section(bundle), _sites_section(bundle),
                 fidelity]

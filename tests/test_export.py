@@ -72,7 +72,7 @@ def test_csv_bom_sorted_and_byte_identical(bundle: PlanBundle, two_runs) -> None
             assert float(r["time_s__meal_point"]) == t
         assert r["covered__meal_point"] == str(bool(src.loc[int(r["cell_id"]), "covered__meal_point"]))
     claims = list(csv.DictReader(a["csv:claims"].open(encoding="utf-8-sig")))
-    assert {c["status"] for c in claims} <= {"PASS", "FAIL"}
+    assert {c["result"] for c in claims} <= {"PASS", "FAIL"}
 
 
 def test_geojson_valid_and_no_infinity(two_runs) -> None:
