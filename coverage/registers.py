@@ -401,6 +401,12 @@ def _validate(table: pd.DataFrame, cols: dict[str, int], rows: np.ndarray, *, fi
         lon_in = np.where(use_geo, geo_lon, lon_in)
         lat_in = np.where(use_geo, geo_lat, lat_in)
     finite = np.isfinite(lon_in) & np.isfinite(lat_in)
+    # a pair that is no longitude/latitude in either order (e.g. latitude 95) is invalid, not "elsewhere"
+    with np.errstate(invalid="ignore"):
+        in_range = (((np.abs(lon_in) <= 180) & (np.abs(lat_in) <= 90))
+                    | ((np.abs(lat_in) <= 180) & (np.abs(lon_in) <= 90)))
+    out_of_range = finite & ~in_range
+    finite &= in_range
 
     # ---- coordinate system per row (resolved once per distinct text)
     crs_txt, crs_codes, crs_uniq = col("crs")
@@ -490,9 +496,11 @@ def _validate(table: pd.DataFrame, cols: dict[str, int], rows: np.ndarray, *, fi
     if geo_lon is not None:
         blank &= ~np.isfinite(geo_lon)
     add(missing & blank & ~bad_crs, "缺少经纬度 / coordinates missing")
-    bad_num = missing & ~blank & ~bad_crs
+    bad_num = missing & ~blank & ~bad_crs & ~out_of_range
     add(bad_num, fmt(bad_num, lambda i: f"经纬度无效 / invalid coordinates: lon='{lon_txt[i]}', "
                                         f"lat='{lat_txt[i]}'"))
+    add(out_of_range, fmt(out_of_range, lambda i: f"超出经纬度取值范围 / not a longitude/latitude "
+                                                  f"(lon {lon_in[i]:g}, lat {lat_in[i]:g})"))
     add(bad_crs, fmt(bad_crs, lambda i: f"未知坐标系 / unknown coordinate system '{crs_txt[i]}'"))
     add(swapped, "经纬度颠倒，已交换 / latitude and longitude were swapped; fixed")
     where = "研究区域" if area is not None else "中国范围"

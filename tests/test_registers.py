@@ -408,3 +408,12 @@ def test_real_hohhot_boundary(hohhot_admin, tmp_path):
     g = read_facilities(p, boundary=city, crs="高德")
     assert list(g["status"]) == ["ok", "outside_area", "swapped_fixed"]
     assert g.loc[0, "geometry"].equals_exact(g.loc[2, "geometry"], 1e-12)
+
+
+def test_coordinates_out_of_range_are_invalid_not_elsewhere(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("名称,层级,经度,纬度\nA,社区养老服务站,111.7,95\nB,社区养老服务站,200,40.8\n"
+                 "C,社区养老服务站,40.8,111.7\n", encoding="utf-8")
+    fac = read_facilities(p)
+    assert list(fac["status"]) == ["missing_coords", "missing_coords", "swapped_fixed"]
+    assert "not a longitude/latitude" in fac["note"].iloc[0]
