@@ -500,7 +500,9 @@ def _numeric_field(gdf: gpd.GeoDataFrame, field: str, path: Path) -> np.ndarray:
     bad = values.isna() | ~np.isfinite(values.astype("float64"))
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"不是数值 / not a number: {raw.iloc[i]!r}", file=path, row=i + 1,
+        v = raw.iloc[i]
+        shown = "empty / 空" if v is None or (isinstance(v, float) and np.isnan(v)) else repr(str(v))
+        raise InputError(f"不是数值 / not a number: {shown}", file=path, row=i + 1,
                          field=field, expected="a number >= 0")
     values = values.to_numpy(dtype="float64")
     if (values < 0).any():
