@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from coverage.errors import InputError
 from coverage.registers import STATUSES, read_facilities
-from coverage.tiers import TIERS
+from coverage.tiers import TIERS, tier_key
 
 AREA = shapely.box(110.5, 39.6, 112.3, 41.4)  # around Hohhot, WGS-84
 ALIASES = sorted({a for t in TIERS.values() for a in (t.name_zh, t.name_en, t.key, *t.aliases)
@@ -77,6 +77,7 @@ def test_every_record_comes_back_with_the_right_status(tmp_path, rows, encoding)
     assert set(fac["status"]) <= set(STATUSES)
     for (name, tier, (kind, _, _, expect)), (_, r) in zip(rows, fac.iterrows(), strict=True):
         assert r["name"] == name
+        assert r["tier"] == tier_key(tier)  # every accepted spelling resolves; others give None
         if kind in ("blank", "text", "nan", "range"):
             assert r["status"] == "missing_coords"
             continue
