@@ -34,15 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-try:  # Python 3.11+
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10 needs the tomli backport
-    import tomli as tomllib
-
 import pandas as pd
 
 from coverage import settings
-from coverage.config import ADMIN_UNITS, AREA_GROUPS, UNKNOWN, _suggest, _validate
+from coverage.config import ADMIN_UNITS, AREA_GROUPS, UNKNOWN, _suggest, _validate, read_toml
 from coverage.errors import InputError
 from coverage.tiers import TIERS, Tier
 
@@ -124,12 +119,7 @@ def load_claims(path: str | Path, counties: list[str] | None = None) -> list[Cla
         population, scenario or area, missing required key, duplicate id.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("claims file not found / 声明文件不存在", file=path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"not valid TOML / TOML 格式错误: {exc}", file=path) from exc
+    raw = read_toml(path, "claims file not found / 声明文件不存在")
     data = _validate(raw, _FILE_SCHEMA, path)
     claims: list[Claim] = []
     seen: set[str] = set()

@@ -19,15 +19,23 @@ ROOT = Path(__file__).resolve().parent
 SAMPLE = ROOT / "sample"
 
 
-def _suggest(values: list[str]) -> dict[str, int]:
-    out = {}
+def _pairs(values: list[str], flag: str, example: str) -> list[tuple[str, str]]:
+    """``KEY=VALUE`` command-line values, split once."""
+    out = []
     for v in values or []:
         if "=" not in v:
-            raise InputError(f"--suggest expects TIER=N, got {v!r}", field="--suggest",
-                             expected="e.g. street_centre=8")
-        k, n = v.split("=", 1)
-        from .tiers import tier_key
+            raise InputError(f"{flag} expects {example.split(',')[0]}, got {v!r}", field=flag,
+                             expected=example)
+        k, val = v.split("=", 1)
+        out.append((k, val))
+    return out
 
+
+def _suggest(values: list[str]) -> dict[str, int]:
+    from .tiers import tier_key
+
+    out = {}
+    for k, n in _pairs(values, "--suggest", "TIER=N, e.g. street_centre=8"):
         key = tier_key(k) or k
         try:
             out[key] = int(n)
@@ -40,14 +48,7 @@ def _suggest(values: list[str]) -> dict[str, int]:
 
 
 def _units(values: list[str]) -> dict[str, Path]:
-    out = {}
-    for v in values or []:
-        if "=" not in v:
-            raise InputError(f"--units expects UNIT=FILE, got {v!r}", field="--units",
-                             expected="e.g. township=townships.geojson")
-        k, p = v.split("=", 1)
-        out[k] = Path(p)
-    return out
+    return {k: Path(p) for k, p in _pairs(values, "--units", "UNIT=FILE, e.g. township=townships.geojson")}
 
 
 def _plan_parser(sub) -> None:

@@ -442,6 +442,16 @@ def _resolve(base: Path, value: str | None) -> Path | None:
     return p if p.is_absolute() else (base / p).resolve()
 
 
+def read_toml(path: Path, missing_message: str) -> dict:
+    """A TOML file as a dict; missing or malformed files raise :class:`InputError` naming it."""
+    if not path.is_file():
+        raise InputError(missing_message, file=path)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"not valid TOML / TOML 格式错误: {exc}", file=path) from exc
+
+
 def load_config(path: str | Path) -> CityConfig:
     """Read and validate a city config TOML file.
 
@@ -461,12 +471,7 @@ def load_config(path: str | Path) -> CityConfig:
         type, or an invalid value (tier, county kind, CRS, speed ...).
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("config file not found / 配置文件不存在", file=path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"not valid TOML / TOML 格式错误: {exc}", file=path) from exc
+    raw = read_toml(path, "config file not found / 配置文件不存在")
     data = _validate(raw, _SCHEMA, path)
     base = path.resolve().parent
 
