@@ -7,6 +7,7 @@ import hashlib
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -86,7 +87,10 @@ def progress(iterable: Iterable[T], desc: str, total: int | None = None) -> Iter
                 disable=None if not os.environ.get("CARECOVER_PROGRESS") else False)
 
 
+_T0 = time.perf_counter()
+
+
 def log(message: str) -> None:
-    """Print a progress message on stderr unless quiet."""
+    """Print a progress message on stderr, with the seconds since start, unless quiet."""
     if not QUIET:
-        print(message, file=sys.stderr, flush=True)
+        print(f"[{time.perf_counter() - _T0:7.1f} s] {message}", file=sys.stderr, flush=True)
