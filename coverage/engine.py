@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from .network import StreetNetwork, _csr_min
@@ -169,39 +170,125 @@ def point_times(net: StreetNetwork, node_times: NodeTimes, targets: Snapped,
     return time, src.astype(np.int64)
 
 
+def _sub_network(net: StreetNetwork, segs: np.ndarray) -> StreetNetwork:
+    """The street network of segments ``segs`` (ascending global indices) only."""
+    k = len(segs)
+    nodes, inv = np.unique(np.concatenate([net.seg_a[segs], net.seg_b[segs]]), return_inverse=True)
+    return StreetNetwork(
+        crs=net.crs, node_x=net.node_x[nodes], node_y=net.node_y[nodes], node_id=net.node_id[nodes],
+        seg_a=inv[:k].astype(np.int32), seg_b=inv[k:].astype(np.int32), seg_len=net.seg_len[segs],
+        seg_speed=net.seg_speed[segs], seg_fwd=net.seg_fwd[segs], seg_rev=net.seg_rev[segs],
+        seg_highway=net.seg_highway[segs], profile=net.profile)
+
+
+def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: float,
+             chunk: int) -> Iterator[tuple[StreetNetwork, np.ndarray, Snapped, np.ndarray, Snapped]]:
+    """Chunks of nearby sources, each with the street window no route within ``limit_s`` leaves.
+
+    Yields ``(network, source indices, their Snapped on it, target indices, their Snapped on
+    it)``. A route of ``limit_s`` seconds stays within ``limit_s × fastest speed`` of its start
+    in a straight line, so every segment it touches meets the square around the chunk's source
+    positions grown by that much: routing on that window gives the same times as routing on the
+    whole network (when the window is most of the network, the whole network is used).
+    """
+    ok = np.flatnonzero(sources.ok)
+    if len(ok) == 0:
+        return
+    s = sources.seg[ok]
+    a, b, f = net.seg_a[s], net.seg_b[s], sources.frac[ok]
+    px = net.node_x[a] + f * (net.node_x[b] - net.node_x[a])
+    py = net.node_y[a] + f * (net.node_y[b] - net.node_y[a])
+    reach = float(limit_s) * float(net.seg_speed.max()) + 1.0 if net.n_segments else 0.0
+    tok = np.flatnonzero(targets.ok)
+    if not np.isfinite(reach):
+        reach = np.inf
+    cell = 2.0 * reach if np.isfinite(reach) else 1.0
+    if np.isfinite(reach):
+        key = (np.floor((px - px.min()) / cell).astype(np.int64) * 1_000_003
+               + np.floor((py - py.min()) / cell).astype(np.int64))
+        order = np.lexsort((ok, key))  # cell by cell, sources in index order within a cell
+        bounds = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1], True])
+        groups = [order[bounds[g]:bounds[g + 1]] for g in range(len(bounds) - 1)]
+    else:
+        groups = [np.arange(len(ok))]
+    from .snap import _tree
+
+    tree = _tree(net) if np.isfinite(reach) else None
+    whole = None
+    for grp in groups:
+        for start in range(0, len(grp), chunk):
+            g = np.sort(grp[start:start + chunk])
+            segs = None
+            if tree is not None:
+                box = shapely.box(px[g].min() - reach, py[g].min() - reach, px[g].max() + reach,
+                                  py[g].max() + reach)
+                segs = np.sort(tree.query(box))
+                if len(segs) > net.n_segments // 3:
+                    segs = None  # most of the network: cutting it out costs more than it saves
+            idx = ok[g]
+            if segs is None:
+                if whole is None:
+                    whole = (net, targets.subset(tok))
+                yield net, idx, sources.subset(idx), tok, whole[1]
+                continue
+            local = _sub_network(net, segs)
+            src = sources.subset(idx)
+            src.seg = np.searchsorted(segs, src.seg)
+            pos = np.searchsorted(segs, targets.seg[tok])
+            inside = (pos < len(segs)) & (segs[np.minimum(pos, len(segs) - 1)] == targets.seg[tok])
+            ti = tok[inside]
+            tg = targets.subset(ti)
+            tg.seg = pos[inside]
+            yield local, idx, src, ti, tg
+
+
 def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: float,
                  chunk: int = 64) -> sp.csr_matrix:
     """Sources × targets sparse matrix of travel seconds within ``limit_s``.
 
     Values are stored as ``seconds + 1e-9`` so that a zero time is still an explicit entry;
-    subtract it (or test ``> 0``) when reading.
+    subtract it (or test ``> 0``) when reading. Nearby sources are routed together on the
+    window of streets they can reach (see :func:`_windows`), which gives the same times as the
+    whole network at a fraction of the cost on a large city.
     """
-    rows, cols, vals = [], [], []
-    tok = targets.ok
-    ss = targets.seg
-    for idx, D in per_source(net, sources, limit_s, chunk):
-        tt = _endpoint_terms(net, targets, D[:, net.seg_a[ss]], D[:, net.seg_b[ss]])
-        tt = tt + targets.dist / net.seg_speed[ss]
-        tt[:, ~tok] = np.inf
-        r, c = np.nonzero(tt <= limit_s)
-        rows.append(idx[r])
-        cols.append(c)
-        vals.append(tt[r, c])
+    nt = len(targets)
+    keys, vals = [], []
+    for local, idx, src, ti, tg in _windows(net, sources, targets, limit_s, chunk):
+        if len(ti) == 0:
+            continue
+        ss = tg.seg
+        for j, D in per_source(local, src, limit_s, chunk):
+            tt = _endpoint_terms(local, tg, D[:, local.seg_a[ss]], D[:, local.seg_b[ss]])
+            del D
+            tt += tg.dist / local.seg_speed[ss]
+            r, c = np.nonzero(tt <= limit_s)
+            keys.append(idx[j][r].astype(np.int64) * nt + ti[c])
+            vals.append(tt[r, c])
+    K = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+    V = np.concatenate(vals) if vals else np.zeros(0)
+    del keys, vals
+    order = np.argsort(K, kind="stable")  # windows come cell by cell: back to row-major order
+    K, V = K[order], V[order]
     ti, si, t = _same_segment(net, sources, targets)
     t = t + targets.dist[ti] / net.seg_speed[targets.seg[ti]]
     keep = t <= limit_s
-    rows.append(si[keep])
-    cols.append(ti[keep])
-    vals.append(t[keep])
-    R = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-    C = np.concatenate(cols) if cols else np.zeros(0, np.int64)
-    V = np.concatenate(vals) if vals else np.zeros(0)
-    # duplicates (endpoint route and same-segment route): keep the faster
-    order = np.lexsort((V, C, R))
-    R, C, V = R[order], C[order], V[order]
-    first = np.ones(len(R), bool)
-    first[1:] = (R[1:] != R[:-1]) | (C[1:] != C[:-1])
-    return sp.csr_matrix((V[first] + 1e-9, (R[first], C[first])), shape=(len(sources), len(targets)))
+    if keep.any():
+        # the few same-segment routes: keep the faster where an endpoint route exists, else add
+        k2 = si[keep].astype(np.int64) * nt + ti[keep]
+        v2 = t[keep]
+        order = np.lexsort((v2, k2))
+        k2, v2 = k2[order], v2[order]
+        first = np.r_[True, k2[1:] != k2[:-1]]
+        k2, v2 = k2[first], v2[first]
+        pos = np.searchsorted(K, k2)
+        found = (pos < len(K)) & (K[np.minimum(pos, len(K) - 1)] == k2) if len(K) else np.zeros(len(k2), bool)
+        V[pos[found]] = np.minimum(V[pos[found]], v2[found])
+        K = np.insert(K, pos[~found], k2[~found])
+        V = np.insert(V, pos[~found], v2[~found])
+    R = K // nt if nt else K
+    indptr = np.searchsorted(R, np.arange(len(sources) + 1))
+    C = (K - R * nt).astype(np.int32 if nt < 2**31 else np.int64)
+    return sp.csr_matrix((V + 1e-9, C, indptr), shape=(len(sources), nt))
 
 
 def catchments(node_times: NodeTimes, n_sources: int) -> np.ndarray:

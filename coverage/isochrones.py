@@ -259,12 +259,17 @@ def _polygons(net, node_time, bands_min, sources, buffer_m, res_m, max_pixels, m
 
 def tier_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
                     buffer_m: float | None = None, node_times: NodeTimes | None = None,
-                    res_m: float = 5.0, method: str = "field") -> list[tuple[float, shapely.Geometry]]:
-    """Union isochrone per band for a set of sources (what a tier covers), projected CRS."""
+                    res_m: float = 5.0, method: str = "field",
+                    max_pixels: float = 4e6) -> list[tuple[float, shapely.Geometry]]:
+    """Union isochrone per band for a set of sources (what a tier covers), projected CRS.
+
+    A city-wide tier raster is capped at ``max_pixels`` (pixels grow beyond ``res_m`` for large
+    areas: ~10 m for a 20 km square); the fidelity check measures what that costs.
+    """
     bands = sorted(bands_min or settings.bands_min)
     nt = node_times or nearest(net, sources, max(bands) * 60)
     return isochrone_polygons(net, nt.time, bands, sources=sources, buffer_m=buffer_m,
-                              res_m=res_m, method=method)
+                              res_m=res_m, method=method, max_pixels=max_pixels)
 
 
 def facility_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,

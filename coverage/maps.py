@@ -45,6 +45,16 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 
 #: Most demand points drawn in a "inside the circle but not reachable" layer.
 MAX_CIRCLE_POINTS = 5000
+#: Isochrone display: holes smaller than this (m²) are filled — in a street grid every block
+#: interior is a hole of the street-following polygon; their residents reach the streets around
+#: them. The exact polygons are in ``isochrones.geojson``/``carecover.gpkg``.
+ISO_MIN_HOLE_M2 = 10_000.0
+#: Isochrone display: most vertices over all isochrone layers; the simplification tolerance
+#: (from ``ISO_SIMPLIFY_DEG``, about 4 m) doubles until they fit, so a city-scale map stays small.
+ISO_MAX_VERTICES = 200_000
+#: Gap zones: most vertices per layer (same doubling rule, holes under 1 ha filled).
+GAP_MAX_VERTICES = 30_000
+ISO_SIMPLIFY_DEG = 5e-5
 
 GAODE_URL = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
              "&x={x}&y={y}&z={z}")
@@ -158,6 +168,50 @@ def _prep(geoms: Any, fn, *, simplify_deg: float = 0.0) -> np.ndarray:
         arr = transform_geometry(arr, fn)
     # round to 6 decimals (~0.1 m): smaller files, and identical text for identical inputs
     return shapely.transform(arr, lambda xy: np.round(xy, 6))
+
+
+def _fill_small_holes(geoms: np.ndarray, min_area_m2: float) -> np.ndarray:
+    """Polygons (WGS-84) without interior rings smaller than ``min_area_m2`` (vectorised)."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    parts, pidx = shapely.get_parts(geoms, return_index=True)
+    poly = shapely.get_type_id(parts) == 3
+    if not poly.all() or len(parts) == 0:
+        return out  # only plain (multi)polygons are handled; anything else is drawn as it is
+    rings, ridx = shapely.get_rings(parts, return_index=True)
+    first = np.r_[True, ridx[1:] != ridx[:-1]]  # the exterior comes first
+    lat = shapely.get_y(shapely.centroid(rings))
+    area = shapely.area(shapely.polygons(rings)) * 111_320.0 ** 2 * np.cos(np.radians(lat))
+    keep = first | (area >= min_area_m2)
+    polys = shapely.polygons(rings[keep], indices=ridx[keep])
+    res = shapely.multipolygons(polys, indices=pidx)
+    has = np.unique(pidx)
+    out[has] = res[has]
+    return out
+
+
+def _iso_display(geoms_by_layer: list[np.ndarray],
+                 max_vertices: int = ISO_MAX_VERTICES) -> tuple[list[np.ndarray], float]:
+    """Polygons for display: small holes filled, then simplified with the smallest tolerance
+    (``ISO_SIMPLIFY_DEG`` × 2^k) that keeps all layers within ``max_vertices``."""
+    filled = [_fill_small_holes(g, ISO_MIN_HOLE_M2) for g in geoms_by_layer]
+    tol = ISO_SIMPLIFY_DEG
+    while True:
+        out = [shapely.simplify(g, tol, preserve_topology=True) for g in filled]
+        n = sum(int(shapely.get_num_coordinates(g).sum()) for g in out)
+        if n <= max_vertices or tol > 0.01:
+            return out, tol
+        tol *= 2
+
+
+def _total_bounds(geoms: np.ndarray) -> np.ndarray:
+    """``[minx, miny, maxx, maxy]`` of all geometries: the bounds of their union, without
+    computing the union (costly for city-scale isochrones)."""
+    b = shapely.bounds(np.asarray(geoms, dtype=object))
+    b = b[np.isfinite(b).all(axis=1)]
+    if not len(b):
+        return np.full(4, np.nan)
+    return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()])
 
 
 def _feature_collection(geoms: np.ndarray, props: list[dict]) -> dict:
@@ -417,7 +471,7 @@ def _make_map(bundle: PlanBundle, basemap: str, inline_assets: bool, max_cells: 
                                                  "dashArray": "6 4", "fill": False},
                        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False)).add_to(fg)
         fg.add_to(m)
-        bounds.append(np.array(shapely.bounds(shapely.union_all(geoms))))
+        bounds.append(_total_bounds(geoms))
 
     # population choropleth
     breaks: list[float] = []
@@ -441,13 +495,14 @@ def _make_map(bundle: PlanBundle, basemap: str, inline_assets: bool, max_cells: 
         if "cell_size_m" in cells.attrs:
             notes.append(tr(f"人口格网已汇总为 {cells.attrs['cell_size_m']:.0f} 米方格",
                             f"population summed into {cells.attrs['cell_size_m']:.0f} m cells", lang))
-        bounds.append(np.array(shapely.bounds(shapely.union_all(geoms))))
+        bounds.append(_total_bounds(geoms))
 
     # isochrones: per-tier unions (fid == ""), else dissolved per tier and band
     iso = bundle.isochrones
     bands_all: list[float] = sorted({float(v) for v in iso["band_min"].dropna()}) if len(iso) else []
     iso_tiers = [k for k in tiers if len(iso) and (iso["tier"] == k).any()]
     iso_focus = _focus_tier(bundle, iso_tiers)  # others start hidden: overlapping tiers are unreadable
+    iso_layers = {}
     for key in tiers:
         sub = iso[iso["tier"] == key] if len(iso) else iso
         if not len(sub):
@@ -456,12 +511,18 @@ def _make_map(bundle: PlanBundle, basemap: str, inline_assets: bool, max_cells: 
         union = sub[fids == ""]
         if not len(union):
             union = sub.dissolve(by="band_min", as_index=False)
-        union = union.sort_values("band_min", ascending=False, kind="stable")  # widest below
+        iso_layers[key] = union.sort_values("band_min", ascending=False, kind="stable")  # widest below
+    shown, tol = _iso_display([u.geometry.values for u in iso_layers.values()])
+    if tol > ISO_SIMPLIFY_DEG:
+        notes.append(tr(f"等时圈已简化（容差约 {tol * 111_000:.0f} 米，小于 1 公顷的空洞已填充）",
+                        f"isochrones simplified for display (about {tol * 111_000:.0f} m; holes under 1 ha filled)",
+                        lang))
+    for (key, union), display in zip(iso_layers.items(), shown, strict=True):
         bands = sorted({float(v) for v in union["band_min"]})
         ops = dict(zip(bands, _band_opacity(bands), strict=True))
         color = TIER_COLORS.get(key, UNKNOWN_COLOR)
         fg = folium.FeatureGroup(name=names[f"isochrones__{key}"], show=key == iso_focus)
-        geoms = _prep(union.geometry.values, fn, simplify_deg=1e-5)
+        geoms = _prep(display, fn)
         props = [{"band": f"{float(bm):g}", "op": ops[float(bm)], "tier": tier_name(key, lang, both=False)}
                  for bm in union["band_min"]]
         folium.GeoJson(_feature_collection(geoms, props), name=names[f"isochrones__{key}"],
@@ -471,7 +532,7 @@ def _make_map(bundle: PlanBundle, basemap: str, inline_assets: bool, max_cells: 
                                                      aliases=[tr("层级", "Tier", lang), tr("分钟", "Minutes", lang)])
                        ).add_to(fg)
         fg.add_to(m)
-        bounds.append(np.array(shapely.bounds(shapely.union_all(geoms))))
+        bounds.append(_total_bounds(geoms))
 
     # facilities
     fac = bundle.facilities
@@ -606,7 +667,8 @@ def _gap_layer(m: folium.Map, gaps: gpd.GeoDataFrame, name: str, show: bool, fn,
     if hulls is not None and len(hulls):
         hs = gpd.GeoSeries(hulls)
         hs = hs.set_crs(4326) if hs.crs is None else hs.to_crs(4326)
-        hull_geoms = _prep(hs.values, fn, simplify_deg=1e-5)
+        (shown,), _ = _iso_display([hs.values], GAP_MAX_VERTICES)
+        hull_geoms = _prep(shown, fn)
         folium.GeoJson(_feature_collection(hull_geoms, [{} for _ in hull_geoms]),
                        style_function=lambda f: {"color": GAP_COLOR, "weight": 1.5, "dashArray": "4 3",
                                                  "fillColor": GAP_COLOR, "fillOpacity": 0.08}).add_to(fg)

@@ -619,7 +619,7 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
         # isochrones (per-tier union) and their measured fidelity
         polys = isochrones.tier_isochrones(net, tr.sources, bands, buffer_m=buffer_m)
         fid = isochrones.fidelity(net, tr.sources, polys, n_samples=1000)
-        fidelity[key] = {"buffer_m": buffer_m, "method": "field (raster 5 m)",
+        fidelity[key] = {"buffer_m": buffer_m, "method": "field (raster: 5 m pixels, coarser for city-wide tiers)",
                          "bands": fid.round(4).to_dict("records")}
         iso = isochrones.to_geodataframe([(key, b, "", p) for b, p in polys], net, ["tier", "band_min", "fid"])
         iso_rows.append(iso)
