@@ -211,7 +211,7 @@ def find_gaps(demand: gpd.GeoDataFrame, *, link_m: float, admin: gpd.GeoDataFram
                          field=admin_name_col, expected="a name column")
     buf = float(link_m) / 2 if hull_buffer_m is None else float(hull_buffer_m)
     work = _work_crs(demand)
-    zones, _ = _zones(demand, link_m)
+    zones, labels_full = _zones(demand, link_m)
 
     if not zones:
         out = gpd.GeoDataFrame({c: [] for c in GAP_COLUMNS if c not in ("geometry", "hull")},
@@ -253,5 +253,8 @@ def find_gaps(demand: gpd.GeoDataFrame, *, link_m: float, admin: gpd.GeoDataFram
         "link_m": float(link_m), "hull_buffer_m": buf, "work_crs": str(work),
         "n_points": int(len(demand)), "n_covered": int(covered.sum()),
         "n_gap_points": int(mask.sum()), "n_no_population": int((~covered & ~mask).sum()),
+        # zone of every input point (input order, <NA> outside gaps), as gap_members gives it,
+        # so callers need not cluster twice
+        "gap_id_by_point": pd.array(labels_full, dtype="Int64"),
     })
     return out

@@ -162,9 +162,8 @@ def _read_population(opts: PlanOptions, cfg: CityConfig | None, counties, clip,
     return demand
 
 
-def _extract_area(path: Path, cache) -> Any:
-    """Study area when no boundary is given: the walk network's extent (WGS-84 box)."""
-    net = network.load_network(path, "walk", cache=cache)
+def _extent(net: network.StreetNetwork) -> Any:
+    """Study area when no boundary is given: the network's extent (WGS-84 box)."""
     lon, lat = net.to_wgs84().transform(net.node_x, net.node_y)
     # a margin of ~0.003° (about 300 m) keeps facilities at the extract's edge in the study area
     return shapely.box(float(lon.min()) - 0.003, float(lat.min()) - 0.003,
@@ -182,12 +181,13 @@ def _crs_check(fac: gpd.GeoDataFrame, net: network.StreetNetwork, max_snap: floa
         return {"warning": None, "reason": f"check not run: {exc}"}
 
 
-def _input_record(path: Path | None, role: str, extra: dict | None = None) -> dict | None:
+def _input_record(path: Path | None, role: str, extra: dict | None = None,
+                  sha256: str | None = None) -> dict | None:
     if path is None:
         return None
     path = Path(path)
     st = path.stat()
-    rec = {"role": role, "path": str(path), "sha256": file_sha256(path), "bytes": st.st_size,
+    rec = {"role": role, "path": str(path), "sha256": sha256 or file_sha256(path), "bytes": st.st_size,
            "date": datetime.fromtimestamp(st.st_mtime, tz=timezone.utc).date().isoformat()}
     rec.update(extra or {})
     return rec
@@ -257,7 +257,8 @@ def _candidates(net: network.StreetNetwork, cand_region, max_candidates: int,
 
 def _suggest(tr: TierResult, count: int, demand: gpd.GeoDataFrame, dem_snap: Snapped,
              opts: PlanOptions, cfg: CityConfig | None, region: str | None, gaps_member: pd.Series | None,
-             state_dir: Path, state_extra: dict | None = None) -> tuple[pd.DataFrame, dict, np.ndarray]:
+             state_dir: Path, state_extra: dict | None = None,
+             units: dict[str, gpd.GeoDataFrame] | None = None) -> tuple[pd.DataFrame, dict, np.ndarray]:
     """Choose ``count`` new sites of a tier (greedy and exact), with the curve and what-if state."""
     net, tier = tr.net, tr.tier
     thr = tier.threshold_min * 60
@@ -288,7 +289,7 @@ def _suggest(tr: TierResult, count: int, demand: gpd.GeoDataFrame, dem_snap: Sna
     from .sites import MaximalCovering, coverage_curve, min_sites_for_target
 
     lon, lat = net.to_wgs84().transform(cx, cy)
-    groups, caps = _unit_groups(opts, tier, lon, lat, tr, demand)
+    groups, caps = _unit_groups(units or {}, tier, lon, lat, tr)
     p = min(count, len(cand))
     model = MaximalCovering(A, w_eld, p, covered0=covered0, candidate_ids=cand_ids,
                             candidate_xy=np.column_stack([cx, cy]), groups=groups,
@@ -397,12 +398,13 @@ def _candidate_file(path: Path, net: network.StreetNetwork, region_poly, existin
     return np.asarray(x)[keep], np.asarray(y)[keep], [i for i, k in zip(ids, keep, strict=True) if k]
 
 
-def _unit_groups(opts: PlanOptions, tier: Tier, lon, lat, tr: TierResult, demand) -> tuple:
+def _unit_groups(units_by_kind: dict[str, gpd.GeoDataFrame], tier: Tier, lon, lat,
+                 tr: TierResult) -> tuple:
     """At most one new centre per unit that lacks one (e.g. one township centre per township
     without a centre), when that tier's unit boundaries were given with ``--units``."""
-    if tier.unit is None or tier.unit not in opts.units:
+    units = units_by_kind.get(tier.unit) if tier.unit else None
+    if units is None:
         return None, None
-    units, _ = _boundaries(opts.units[tier.unit])
     names = units["name"].astype(str).to_numpy()
     groups = np.full(len(lon), "", dtype=object)
     for name, geom in zip(names, units.geometry, strict=True):
@@ -455,8 +457,20 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
 
     boundaries, clip = _boundaries(opts.boundary)
     counties = _counties(boundaries)
-    # without a boundary the study area is the OSM extract's extent
-    area = clip if clip is not None else _extract_area(opts.network, opts.cache)
+    units = {unit: _boundaries(path)[0] for unit, path in opts.units.items()}  # --units, read once
+
+    def profile(mode: str) -> dict:
+        return network.make_profile(mode, walk_speed_mps=speed,
+                                    drive_speeds_kph=cfg.drive_speeds() if cfg else None)
+
+    # without a boundary the study area is the OSM extract's extent: that of the walk network,
+    # which every run needs anyway (loaded once, here)
+    nets: dict[str, network.StreetNetwork] = {}
+    if clip is None:
+        nets["walk"] = network.load_network(opts.network, profile("walk"), cache=opts.cache)
+        area = _extent(nets["walk"])
+    else:
+        area = clip
 
     # facilities: every record kept with its status
     frames = []
@@ -492,12 +506,9 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
             raise InputError(f"unknown tier '{k}' in --suggest", field="suggest",
                              expected=", ".join(tiers))
         modes.add(tiers[k].mode)
-    nets: dict[str, network.StreetNetwork] = {}
-    for mode in sorted(modes):
-        prof = network.make_profile(mode, walk_speed_mps=speed,
-                                    drive_speeds_kph=cfg.drive_speeds() if cfg else None)
+    for mode in sorted(modes - set(nets)):
         try:
-            nets[mode] = network.load_network(opts.network, prof, boundary=clip, cache=opts.cache)
+            nets[mode] = network.load_network(opts.network, profile(mode), boundary=clip, cache=opts.cache)
         except network.NetworkError as exc:
             if opts.boundary is None or "no streets" not in exc.message:
                 raise
@@ -527,8 +538,7 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
 
     county_kinds = {c.name: c.kind for c in cfg.counties} if cfg is not None else None
     areas = cf.area_masks(demand, county_kinds)
-    for unit, upath in sorted(opts.units.items()):
-        ugdf, _ = _boundaries(upath)
+    for unit, ugdf in sorted(units.items()):
         dlon, dlat = demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy()
         free = np.ones(len(demand), bool)
         for name, geom in zip(ugdf["name"].astype(str), ugdf.geometry, strict=True):
@@ -648,15 +658,15 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
     # administrative coverage
     if cfg is not None:
         figures += cfg.admin_figures()
-    for unit, upath in opts.units.items():
-        ugdf, _ = _boundaries(upath)
+    for unit, ugdf in units.items():
+        upath = opts.units[unit]
         tier_key = {"street": "street_centre", "township": "township_centre",
                     "community": "community_centre", "village": "village_station"}.get(unit, unit)
         figures.append(cf.administrative_from_boundaries(fac, ugdf, tier=tier_key, unit=unit,
                                                          data={"units": Path(upath).name}))
 
     # gaps per tier, ranked
-    from .gaps import find_gaps, gap_members
+    from .gaps import find_gaps
 
     cell = float(np.sqrt(np.nanmedian(demand["area_m2"]))) if "area_m2" in demand and len(demand) else 100.0
     link_m = 1.5 * cell if pop_source.get("method", "").startswith("raster") else 100.0
@@ -667,12 +677,11 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
         d["time_s"] = tr.time_s
         d["covered"] = demand[f"covered__{key}"].to_numpy()
         g = find_gaps(d, link_m=link_m, admin=counties)
+        # the zone of every point, from the same clustering (0 outside gaps)
+        members[key] = pd.Series(g.attrs.pop("gap_id_by_point"), index=np.arange(len(d))).fillna(0).astype(int)
         if len(g):
             g.insert(0, "tier", key)
             gap_frames.append(g)
-        mem = gap_members(d, link_m=link_m)
-        members[key] = pd.Series(mem["gap_id"].to_numpy() if "gap_id" in mem else np.zeros(len(d)),
-                                 index=np.arange(len(d))).fillna(0).astype(int)
     gaps = None
     if gap_frames:
         hulls = pd.concat([gpd.GeoSeries(g["hull"]).to_crs(4326) for g in gap_frames], ignore_index=True)
@@ -702,7 +711,7 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
                                                regions.get(key), members.get(key), staging / "state",
                                                {"fids": fac["fid"].to_numpy()[tr.fac_idx],
                                                 "names": fac["name"].to_numpy()[tr.fac_idx], "clip": clip,
-                                                "network_file": opts.network})
+                                                "network_file": opts.network}, units=units)
             site_frames.append(sites)
             site_info[key] = info
             tier = tiers[key]
@@ -732,7 +741,8 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
 
         # summary
         inputs = [r for r in [
-            _input_record(opts.network, "network", {"osm_replication_timestamp": walk.source.get("replication_timestamp")}),
+            _input_record(opts.network, "network", {"osm_replication_timestamp": walk.source.get("replication_timestamp")},
+                          sha256=walk.source.get("sha256")),  # hashed when the network was loaded
             *[_input_record(p, "facilities") for p in opts.facilities],
             _input_record(opts.population, "population"),
             _input_record(opts.boundary, "boundary"),

@@ -220,3 +220,23 @@ def test_real_osm_buildings_gaps_then_sites(test_pbf):
     after = demand.copy()
     after.loc[after.index[newly], "covered"] = True
     assert find_gaps(after, link_m=100.0)["elderly"].sum() == pytest.approx(out["elderly"].sum() - e.objective)
+
+
+def test_find_gaps_carries_the_same_members_as_gap_members():
+    # the pipeline reads a zone per point from find_gaps' attrs instead of clustering again
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    n = 300
+    xy = rng.uniform(0, 3000, (n, 2))
+    d = gpd.GeoDataFrame({"cell_id": np.arange(n), "pop": rng.uniform(0, 10, n), "elderly": rng.uniform(0, 2, n),
+                          "county": "", "area_m2": 1e4, "time_s": rng.uniform(0, 2000, n)},
+                         geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=32649)
+    d["covered"] = d["time_s"] <= 900
+    from coverage.gaps import find_gaps, gap_members
+
+    got = find_gaps(d, link_m=150).attrs["gap_id_by_point"]
+    want = gap_members(d, link_m=150)["gap_id"].array
+    pd.testing.assert_extension_array_equal(got, want)
