@@ -176,6 +176,8 @@ def _fill_small_holes(geoms: np.ndarray, min_area_m2: float) -> np.ndarray:
     out = geoms.copy()
     parts, pidx = shapely.get_parts(geoms, return_index=True)
     poly = shapely.get_type_id(parts) == 3
+    solid = ~shapely.is_empty(parts)  # an empty part has no rings: it would shift the indices
+    parts, pidx = parts[solid], pidx[solid]
     if not poly.all() or len(parts) == 0:
         return out  # only plain (multi)polygons are handled; anything else is drawn as it is
     rings, ridx = shapely.get_rings(parts, return_index=True)
@@ -525,6 +527,8 @@ def _make_map(bundle: PlanBundle, basemap: str, inline_assets: bool, max_cells: 
         geoms = _prep(display, fn)
         props = [{"band": f"{float(bm):g}", "op": ops[float(bm)], "tier": tier_name(key, lang, both=False)}
                  for bm in union["band_min"]]
+        if not _feature_collection(geoms, props)["features"]:
+            continue  # nothing reached (e.g. every facility of the tier unsnapped): no layer
         folium.GeoJson(_feature_collection(geoms, props), name=names[f"isochrones__{key}"],
                        style_function=lambda f, c=color: {"color": c, "weight": 1, "opacity": 0.6,
                                                           "fillColor": c, "fillOpacity": f["properties"]["op"]},
