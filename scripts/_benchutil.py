@@ -8,7 +8,7 @@ import statistics
 import time
 from pathlib import Path
 
-from coverage.utils import atomic_write
+from carecover.utils import atomic_write
 
 
 def peak_rss_mb() -> float:

@@ -1,6 +1,6 @@
 """Benchmark the routing engine and isochrones at Hohhot scale on a synthetic city.
 
-A deterministic synthetic street network (``coverage.synthetic.synthetic_city``: jittered grid of
+A deterministic synthetic street network (``carecover.bench.synthetic.synthetic_city``: jittered grid of
 80-120 m blocks, diagonal arterials, missing links, ways split into segments; walk 1.0 m/s) and
 1,105 clustered facilities. Measures network/CSR build, snapping, the multi-source 15-minute
 pass, catchments, isochrone polygons for every facility (field method; buffer method on a
@@ -31,11 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from _benchutil import cpu_model, peak_rss_mb, timed, write_section  # noqa: E402
-
-from coverage import engine, isochrones, settings  # noqa: E402
-from coverage.snap import _tree as snap_tree  # noqa: E402
-from coverage.snap import snap_xy  # noqa: E402
-from coverage.synthetic import synthetic_city, synthetic_facilities  # noqa: E402
+from carecover import settings  # noqa: E402
+from carecover.bench.synthetic import synthetic_city, synthetic_facilities  # noqa: E402
+from carecover.network import engine, isochrones  # noqa: E402
+from carecover.network.snap import _tree as snap_tree  # noqa: E402
+from carecover.network.snap import snap_xy  # noqa: E402
 
 
 def cpu_seconds() -> float:
@@ -321,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         versions() + ".",
         "",
-        f"Synthetic city (`coverage.synthetic.synthetic_city`, seed {args.seed}): {net.n_nodes:,} nodes, "
+        f"Synthetic city (`carecover.bench.synthetic.synthetic_city`, seed {args.seed}): {net.n_nodes:,} nodes, "
         f"{net.n_segments:,} segments, {net.seg_len.sum() / 1000:,.0f} km of street ({net.crs.to_string()}, "
         f"around Hohhot): jittered grid of 80–120 m blocks, {net.source.get('diagonals')} diagonal arterials, "
         f"{net.source.get('missing_share'):.0%} of residential links missing, ways split into 1–4 segments; "

@@ -3,7 +3,7 @@
 呼和浩特规模的全流程基准：合成城市写成真实的 .osm.pbf、人口栅格、设施名录、区县边界与城市配置，
 然后运行 ``carecover plan``（首次构建路网与缓存后各一次），逐阶段计时。
 
-Inputs are made from :mod:`coverage.synthetic` and written as real files:
+Inputs are made from :mod:`carecover.bench.synthetic` and written as real files:
 
 * ``city.osm.pbf`` — the synthetic street network (about 250,000 nodes) written with pyosmium
   (``pip install -e ".[bench]"``): one way per segment, ``highway`` classes the drive profile
@@ -16,7 +16,7 @@ Inputs are made from :mod:`coverage.synthetic` and written as real files:
   8 street-level centres (urban) and 7 township centres (drive, rural).
 
 Each ``plan`` runs in a child process (so its peak memory is its own) in-process through
-``coverage.cli.main``, with timing wrappers around the pipeline's stages. Then the map is loaded
+``carecover.cli.main``, with timing wrappers around the pipeline's stages. Then the map is loaded
 in headless Chromium (when installed) and the meeting scripts are timed on the output.
 
 Usage::
@@ -72,8 +72,8 @@ ARCSEC3 = 1.0 / 1200.0  # WorldPop's 3 arc-second pixel
 def _city(n_nodes: int, seed: int):
     """The synthetic city under the drive profile, every part kept (the PBF holds all of it;
     the reader keeps the largest connected part itself)."""
-    from coverage.network import make_profile
-    from coverage.synthetic import synthetic_city
+    from carecover.bench.synthetic import synthetic_city
+    from carecover.network.streets import make_profile
 
     prof = dict(make_profile("drive"), keep_largest=False)
     return synthetic_city(n_nodes, seed, profile=prof)
@@ -186,8 +186,7 @@ def write_facilities(net, counties, path: Path, seed: int) -> dict:
     import csv
 
     import shapely
-
-    from coverage.synthetic import synthetic_facilities
+    from carecover.bench.synthetic import synthetic_facilities
 
     x, y = synthetic_facilities(net, 6000, seed)
     lon, lat = net.to_wgs84().transform(x, y)
@@ -296,15 +295,17 @@ def build_inputs(work: Path, n_nodes: int, seed: int) -> dict:
 
 def _instrument(stages: list) -> None:
     """Wrap the pipeline's stages with timers; each call appends (name, seconds)."""
-    import coverage.coverage_figures as cf
-    import coverage.export as export
-    import coverage.gaps as gaps
-    import coverage.maps as maps
-    import coverage.pipeline as pl
-    import coverage.report as report
-    import coverage.sites as sites
-    import coverage.state as state
-    from coverage import engine, isochrones, network, registers
+    import carecover.analysis.figures as cf
+    import carecover.analysis.gaps as gaps
+    import carecover.outputs.export as export
+    import carecover.outputs.maps as maps
+    import carecover.outputs.report as report
+    import carecover.plan.pipeline as pl
+    import carecover.siting.model as sites
+    import carecover.siting.state as state
+    from carecover.inputs import registers
+    from carecover.network import engine, isochrones
+    from carecover.network import streets as network
 
     def wrap(mod, attr, label):
         fn = getattr(mod, attr)
@@ -353,7 +354,7 @@ def _instrument(stages: list) -> None:
 def child(args) -> int:
     stages: list = []
     _instrument(stages)
-    from coverage import cli
+    from carecover import cli
 
     t = time.perf_counter()
     rc = cli.main(args.plan_argv)

@@ -31,9 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from _benchutil import cpu_model, peak_rss_mb, timed, write_section  # noqa: E402
-
-from coverage import settings  # noqa: E402
-from coverage.sites import MaximalCovering, WhatIf  # noqa: E402
+from carecover import settings  # noqa: E402
+from carecover.siting.model import MaximalCovering, WhatIf  # noqa: E402
 
 
 def clustered_points(rng: np.random.Generator, n: int, extent: float, n_clusters: int,

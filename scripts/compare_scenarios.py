@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from coverage.errors import InputError  # noqa: E402
-from coverage.state import (  # noqa: E402
+from carecover.errors import InputError  # noqa: E402
+from carecover.siting.state import (  # noqa: E402
     POPULATIONS,
     PreparedState,
     load_state,
@@ -46,7 +46,7 @@ from coverage.state import (  # noqa: E402
     state_files,
     tier_label,
 )
-from coverage.utils import atomic_write  # noqa: E402
+from carecover.utils import atomic_write  # noqa: E402
 
 ANY = "any"
 CSV_COLUMNS = ["scenario", "scenario_zh", "scenario_en", "tier", "tier_zh", "sites_added",

@@ -31,12 +31,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from coverage.errors import InputError  # noqa: E402
-from coverage.export import header_zh  # noqa: E402
-from coverage.state import load_state, load_summary, state_files, tier_label  # noqa: E402
-from coverage.utils import atomic_path  # noqa: E402
+from carecover.errors import InputError  # noqa: E402
+from carecover.outputs.export import header_zh  # noqa: E402
+from carecover.siting.state import load_state, load_summary, state_files, tier_label  # noqa: E402
+from carecover.utils import atomic_path  # noqa: E402
 
-#: Headers of the columns this script adds (others come from :func:`coverage.export.header_zh`).
+#: Headers of the columns this script adds (others come from :func:`carecover.outputs.export.header_zh`).
 EXTRA_ZH = {"tier_rank": "本层级排序", "candidate_index": "候选点序号(whatif)", "candidate": "候选点编号",
             "unit": "所属单元", "cum_elderly_share": "累计老年人覆盖率",
             "cum_pop_share": "累计总人口覆盖率", "n_cells": "人口单元数", "rep_cell_id": "代表单元编号",

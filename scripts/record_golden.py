@@ -12,8 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import golden  # noqa: E402
-
-from coverage import cli  # noqa: E402
+from carecover import cli  # noqa: E402
 
 
 def main(cases: list[str]) -> int:

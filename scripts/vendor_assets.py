@@ -22,7 +22,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-ASSETS = Path(__file__).resolve().parents[1] / "coverage" / "assets"
+ASSETS = Path(__file__).resolve().parents[1] / "coverage" / "carecover" / "outputs" / "assets"
 
 
 def _folium_versions() -> dict[str, str]:

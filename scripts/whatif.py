@@ -44,8 +44,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from coverage.errors import InputError  # noqa: E402
-from coverage.state import POPULATIONS, PreparedState, load_state, tier_label  # noqa: E402
+from carecover.errors import InputError  # noqa: E402
+from carecover.siting.state import POPULATIONS, PreparedState, load_state, tier_label  # noqa: E402
 
 OPS = ("add", "add-candidate", "remove-existing", "remove-candidate")
 OP_ZH = {"add": "新增站点", "add-candidate": "新增候选点", "remove-existing": "撤销现有设施",
@@ -73,7 +73,7 @@ class Session:
     """A what-if session on one tier: the open sites and the coverage after each step.
 
     Coverage is kept per demand point as the number of open sites reaching it, so each step
-    only touches the demand its site reaches (as :class:`coverage.sites.WhatIf`), for both the
+    only touches the demand its site reaches (as :class:`carecover.siting.model.WhatIf`), for both the
     elderly and the total population.
     """
 
@@ -170,7 +170,7 @@ def _swapped_fits(st: PreparedState, lon: float, lat: float) -> bool:
     """Whether ``lat,lon`` (the pair swapped) would snap onto the network."""
     if not (-90 <= lon <= 90):
         return False
-    from coverage.state import snap_nearest
+    from carecover.siting.state import snap_nearest
 
     net = st.network()
     x, y = net.project_lonlat([lat], [lon])
@@ -190,7 +190,7 @@ def parse_lonlat(text: str, crs: str = "wgs84") -> tuple[float, float]:
         raise InputError(f"{text!r} is not a longitude,latitude pair / 经纬度超出范围", field="add",
                          expected="LON in -180..180, LAT in -90..90 (longitude first)")
     if crs != "wgs84":
-        from coverage.crs import to_wgs84
+        from carecover.crs import to_wgs84
 
         x, y = to_wgs84(np.array([lon]), np.array([lat]), crs)
         lon, lat = float(x[0]), float(y[0])
@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         crs = "wgs84"
         if args.crs:
-            from coverage.crs import normalize_crs_name
+            from carecover.crs import normalize_crs_name
 
             try:
                 crs = normalize_crs_name(args.crs)

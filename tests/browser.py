@@ -3,7 +3,7 @@
 * :func:`open_page` drives headless Chromium through the DevTools protocol over a pipe
   (``--remote-debugging-pipe``: JSON messages separated by NUL bytes on file descriptors 3/4),
   so no extra Python package and no browser download are needed, only ``/usr/bin/chromium``.
-* :func:`monaco_bundle` builds a small but real :class:`~coverage.bundle.PlanBundle` from the
+* :func:`monaco_bundle` builds a small but real :class:`~carecover.outputs.bundle.PlanBundle` from the
   Monaco OSM extract: real facilities (POIs), real building footprints as demand, real streets
   buffered as stand-in isochrones. Travel times are straight-line x 1.3 (a placeholder until the
   tests switch to the output of ``carecover plan``).
@@ -223,9 +223,8 @@ def monaco_bundle(pbf: str, lang: str = "zh"):
     import geopandas as gpd
     import pyrosm
     import shapely
-
-    from coverage.bundle import PlanBundle
-    from coverage.utils import file_sha256
+    from carecover.outputs.bundle import PlanBundle
+    from carecover.utils import file_sha256
 
     osm = pyrosm.OSM(pbf)
     pois = osm.get_pois(custom_filter={"amenity": list(AMENITY_TIER)})
@@ -369,7 +368,7 @@ def monaco_bundle(pbf: str, lang: str = "zh"):
                        "tiers": {t: {"mode": "walk", "threshold_min": 15.0} for t in tiers}},
         "inputs": [{"path": pbf, "sha256": file_sha256(pbf), "date": "", "osm_replication_timestamp": None}],
         "figures": figures,
-        # same columns as coverage.claims.evaluate_claims
+        # same columns as carecover.analysis.claims.evaluate_claims
         "claims": [{"id": "street-100", "claim_zh": "街道级养老服务中心覆盖率100%",
                     "claim_en": "street-level coverage 100%", "kind": "population", "tiers": "street_centre",
                     "population": "elderly", "area": "all", "threshold_min": 15.0, "speed_mps": 1.0,

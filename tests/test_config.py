@@ -6,15 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-
-from coverage.config import (
+from carecover.config import (
     CityConfig,
     available_cities,
     find_city_config,
     load_config,
 )
-from coverage.errors import InputError
-from coverage.tiers import TIERS
+from carecover.errors import InputError
+from carecover.tiers import TIERS
 
 ROOT = Path(__file__).resolve().parents[1]
 CITIES = ("hohhot", "baotou", "hulunbuir")
@@ -85,7 +84,7 @@ def test_baotou_census():
 
 
 def test_defaults_from_settings(tmp_path):
-    from coverage import settings
+    from carecover import settings
 
     cfg = load_config(write(tmp_path, MINIMAL))
     assert cfg.walk_speed_mps == settings.walk_speed_mps
@@ -188,9 +187,8 @@ def test_shipped_boundary_is_source_converted_to_wgs84(hohhot_admin):
     """Vertices kept by the simplification are the source's GCJ-02 vertices moved to WGS-84."""
     import numpy as np
     import shapely
+    from carecover.crs import wgs84_to_gcj02
     from scipy.spatial import cKDTree
-
-    from coverage.crs import wgs84_to_gcj02
 
     src = json.loads(hohhot_admin.read_text(encoding="utf-8"))
     out = json.loads((ROOT / "data" / "hohhot" / "counties.geojson").read_text(encoding="utf-8"))

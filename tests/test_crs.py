@@ -6,10 +6,9 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from carecover import crs
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from coverage import crs
 
 CHINA_LON = st.floats(73.5, 135.0)
 CHINA_LAT = st.floats(18.0, 53.5)

@@ -16,9 +16,8 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+from carecover import cli
 from conftest import DEMO_EPOCH
-
-from coverage import cli
 
 DEMO_STAMP = "2025-06-25T00:00:00+00:00"  # DEMO_EPOCH as written
 

@@ -15,13 +15,12 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
+from carecover.network import engine
+from carecover.network.snap import Snapped, snap_xy
+from carecover.network.streets import StreetNetwork, load_network, make_profile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
-
-from coverage import engine
-from coverage.network import StreetNetwork, load_network, make_profile
-from coverage.snap import Snapped, snap_xy
 
 TOL = 1e-6  # seconds
 

@@ -13,9 +13,8 @@ import pandas as pd
 import pyogrio
 import pytest
 from browser import monaco_bundle
-
-from coverage.bundle import PlanBundle
-from coverage.export import export_all, header_zh
+from carecover.outputs.bundle import PlanBundle
+from carecover.outputs.export import export_all, header_zh
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from coverage import fetch
-from coverage.fetch import FetchError, download, fetch_city
+from carecover.fetch import download as fetch
+from carecover.fetch.download import FetchError, download, fetch_city
 
 STALL_S = 1.5  # server-side stall, longer than the client timeouts used below
 
@@ -458,7 +457,7 @@ def test_fetch_city_md5_mismatch_and_missing_md5(server, pbf_bytes, tmp_path):
 
 
 def test_fetch_city_bad_boundary(tmp_path):
-    from coverage.errors import InputError
+    from carecover.errors import InputError
 
     with pytest.raises(InputError, match="boundary"):
         fetch_city("nowhere", tmp_path, progress=False)

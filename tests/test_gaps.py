@@ -5,10 +5,9 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pytest
+from carecover.analysis.gaps import GAP_COLUMNS, find_gaps, gap_members
+from carecover.errors import InputError
 from shapely.geometry import Point, box
-
-from coverage.errors import InputError
-from coverage.gaps import GAP_COLUMNS, find_gaps, gap_members
 
 UTM = "EPSG:32649"  # Hohhot's UTM zone
 X0, Y0 = 400_000.0, 4_500_000.0
@@ -165,9 +164,8 @@ def test_real_osm_buildings_gaps_then_sites(test_pbf):
     import warnings
 
     import pyrosm
+    from carecover.siting.model import MaximalCovering
     from scipy.spatial import cKDTree
-
-    from coverage.sites import MaximalCovering
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -235,7 +233,7 @@ def test_find_gaps_carries_the_same_members_as_gap_members():
                           "county": "", "area_m2": 1e4, "time_s": rng.uniform(0, 2000, n)},
                          geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=32649)
     d["covered"] = d["time_s"] <= 900
-    from coverage.gaps import find_gaps, gap_members
+    from carecover.analysis.gaps import find_gaps, gap_members
 
     got = find_gaps(d, link_m=150).attrs["gap_id_by_point"]
     want = gap_members(d, link_m=150)["gap_id"].array

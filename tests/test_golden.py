@@ -13,8 +13,7 @@ from pathlib import Path
 import golden
 import pandas as pd
 import pytest
-
-from coverage import cli
+from carecover import cli
 
 
 @pytest.fixture(scope="module", params=golden.CASES)

@@ -7,10 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
-
-from coverage import engine, isochrones
-from coverage.network import StreetNetwork, load_network
-from coverage.snap import snap_xy
+from carecover.network import engine, isochrones
+from carecover.network.snap import snap_xy
+from carecover.network.streets import StreetNetwork, load_network
 
 DATA = Path(__file__).parent / "data"
 
@@ -239,8 +238,8 @@ def test_fidelity_monaco(monaco_pbf):
 
 def test_facility_windows_and_workers_give_identical_polygons():
     """Routing each facility on its street window, and in 2 processes, changes nothing."""
-    from coverage import snap as snap_mod
-    from coverage.synthetic import synthetic_city, synthetic_facilities
+    from carecover.bench.synthetic import synthetic_city, synthetic_facilities
+    from carecover.network import snap as snap_mod
 
     net = synthetic_city(20_000, seed=7)
     x, y = synthetic_facilities(net, 12, seed=7)
@@ -255,7 +254,7 @@ def test_facility_windows_and_workers_give_identical_polygons():
 
 
 def test_synthetic_city_is_deterministic():
-    from coverage.synthetic import synthetic_city, synthetic_facilities
+    from carecover.bench.synthetic import synthetic_city, synthetic_facilities
 
     n1, n2 = synthetic_city(5_000, seed=3), synthetic_city(5_000, seed=3)
     for f in ("node_x", "node_y", "seg_a", "seg_b", "seg_len", "seg_fwd", "seg_rev"):
@@ -265,8 +264,8 @@ def test_synthetic_city_is_deterministic():
 
 
 def test_unknown_isochrone_method_is_refused():
-    from coverage.errors import InputError
-    from coverage.synthetic import synthetic_city
+    from carecover.bench.synthetic import synthetic_city
+    from carecover.errors import InputError
 
     net = synthetic_city(2_000, seed=1)
     with pytest.raises(InputError, match="method"):

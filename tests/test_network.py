@@ -11,10 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-
-from coverage import network
-from coverage.errors import InputError, NetworkError
-from coverage.network import load_network, make_profile, parse_maxspeed
+from carecover.errors import InputError, NetworkError
+from carecover.network import streets as network
+from carecover.network.streets import load_network, make_profile, parse_maxspeed
 
 DATA = Path(__file__).parent / "data"
 
@@ -296,7 +295,7 @@ def test_boundary_projected_without_crs(test_pbf, tmp_path):
 
 def test_osmnx_graph_saved_as_osm_reloads_identically(tmp_path):
     """The online path (OSMnx graph → .osm file → load_network) minus the download itself."""
-    from coverage.network import _osmnx_raw, save_osmnx_xml
+    from carecover.network.streets import _osmnx_raw, save_osmnx_xml
 
     src = Path(__file__).parent / "data" / "oneway.osm"
     with _osmnx_raw() as ox:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 import shapely
-
-from coverage.errors import InputError
-from coverage.osm_facilities import NOTE, classify_osm_tags, facilities_from_osm
-from coverage.registers import COLUMNS
+from carecover.errors import InputError
+from carecover.inputs.osm_facilities import NOTE, classify_osm_tags, facilities_from_osm
+from carecover.inputs.registers import COLUMNS
 
 # A hand-written extract: a senior day-care node, a child day-care node (excluded), a nursing
 # home drawn as a building polygon, a seniors' food bank, and a restaurant (excluded).

@@ -21,13 +21,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from browser import chromium_path, open_page
+from carecover import cli
+from carecover.network import streets as network
+from carecover.network.snap import Snapped
+from carecover.outputs.bundle import USED_STATUSES, PlanBundle
+from carecover.outputs.maps import layer_names, map_stats
+from carecover.tiers import tier_key
 from test_engine import reference_graph
-
-from coverage import cli, network
-from coverage.bundle import USED_STATUSES, PlanBundle
-from coverage.maps import layer_names, map_stats
-from coverage.snap import Snapped
-from coverage.tiers import tier_key
 
 SAMPLE = Path(cli.__file__).resolve().parent / "sample"
 DEMO_TIERS = ("street_centre", "community_centre", "meal_point")
@@ -293,7 +293,7 @@ def monaco_run(monaco_pbf: Path, tmp_path_factory) -> Path:
 
 
 def _ref_snap(net: network.StreetNetwork, x: np.ndarray, y: np.ndarray, max_snap: float) -> Snapped:
-    """Nearest segment of every point by brute force (independent of coverage.snap)."""
+    """Nearest segment of every point by brute force (independent of carecover.network.snap)."""
     ax, ay = net.node_x[net.seg_a], net.node_y[net.seg_a]
     dx, dy = net.node_x[net.seg_b] - ax, net.node_y[net.seg_b] - ay
     l2 = np.maximum(dx * dx + dy * dy, 1e-18)

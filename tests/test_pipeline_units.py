@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-
-from coverage import cli, network
+from carecover import cli
+from carecover.network import streets as network
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,11 @@ import numpy as np
 import pytest
 import rasterio
 import shapely
+from carecover.errors import InputError
+from carecover.inputs import population as P
 from pyproj import Geod, Transformer
 from rasterio.transform import from_origin
 from shapely.geometry import box
-
-from coverage import population as P
-from coverage.errors import InputError
 
 GEOD = Geod(ellps="WGS84")
 ND = -9999.0

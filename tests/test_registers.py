@@ -10,10 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-
-from coverage import crs
-from coverage.errors import InputError
-from coverage.registers import (
+from carecover import crs
+from carecover.errors import InputError
+from carecover.inputs.registers import (
     COLUMNS,
     STATUSES,
     crs_plausibility,
@@ -378,7 +377,7 @@ def test_million_row_register_is_fast(tmp_path):
 def test_schema_doc_and_template_match_the_code(tmp_path):
     from pathlib import Path
 
-    from coverage.registers import FIELD_ALIASES
+    from carecover.inputs.registers import FIELD_ALIASES
 
     root = Path(__file__).resolve().parents[1]
     doc = (root / "docs" / "register_schema.md").read_text(encoding="utf-8")

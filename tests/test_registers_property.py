@@ -15,12 +15,11 @@ import math
 import numpy as np
 import pytest
 import shapely
+from carecover.errors import InputError
+from carecover.inputs.registers import STATUSES, read_facilities
+from carecover.tiers import TIERS, tier_key
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from coverage.errors import InputError
-from coverage.registers import STATUSES, read_facilities
-from coverage.tiers import TIERS, tier_key
 
 AREA = shapely.box(110.5, 39.6, 112.3, 41.4)  # around Hohhot, WGS-84
 ALIASES = sorted({a for t in TIERS.values() for a in (t.name_zh, t.name_en, t.key, *t.aliases)

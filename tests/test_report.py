@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 from browser import monaco_bundle
-
-from coverage.bundle import PlanBundle
-from coverage.report import write_report
+from carecover.outputs.bundle import PlanBundle
+from carecover.outputs.report import write_report
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,8 @@ import time
 import numpy as np
 import pytest
 import scipy.sparse as sp
-
-from coverage.errors import InputError
-from coverage.sites import MaximalCovering, WhatIf, coverage_curve, min_sites_for_target
+from carecover.errors import InputError
+from carecover.siting.model import MaximalCovering, WhatIf, coverage_curve, min_sites_for_target
 
 
 def random_instance(seed: int, n_cand: int = 9, n_dem: int = 30, density: float = 0.25):

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from coverage.errors import InputError
+from carecover.errors import InputError
 
 __all__ = [
     "MaximalCovering",

@@ -36,10 +36,10 @@ from typing import Any
 
 import pandas as pd
 
-from coverage import settings
-from coverage.config import ADMIN_UNITS, AREA_GROUPS, UNKNOWN, _suggest, _validate, read_toml
-from coverage.errors import InputError
-from coverage.tiers import TIERS, Tier
+from carecover import settings
+from carecover.config import ADMIN_UNITS, AREA_GROUPS, UNKNOWN, _suggest, _validate, read_toml
+from carecover.errors import InputError
+from carecover.tiers import TIERS, Tier
 
 KINDS = ("population", "administrative", "all_of")
 POPULATIONS = ("elderly", "total")

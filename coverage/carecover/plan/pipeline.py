@@ -26,14 +26,17 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from . import __version__, engine, isochrones, network, population, registers, settings
-from . import coverage_figures as cf
-from .bundle import USED_STATUSES, PlanBundle
-from .config import CityConfig
-from .errors import InputError
-from .snap import Snapped, snap_points, snap_xy
-from .tiers import TIERS, Tier
-from .utils import atomic_write, file_sha256, log
+from carecover import __version__, settings
+from carecover.analysis import figures as cf
+from carecover.config import CityConfig
+from carecover.errors import InputError
+from carecover.inputs import population, registers
+from carecover.network import engine, isochrones
+from carecover.network import streets as network
+from carecover.network.snap import Snapped, snap_points, snap_xy
+from carecover.outputs.bundle import USED_STATUSES, PlanBundle
+from carecover.tiers import TIERS, Tier
+from carecover.utils import atomic_write, file_sha256, log
 
 
 @dataclass
@@ -286,7 +289,7 @@ def _suggest(tr: TierResult, count: int, demand: gpd.GeoDataFrame, dem_snap: Sna
     covered0 = tr.time_s <= thr + 1e-9
     w_eld = np.where(in_region, demand["elderly"].fillna(0).to_numpy(float), 0.0)
     w_pop = np.where(in_region, demand["pop"].fillna(0).to_numpy(float), 0.0)
-    from .sites import MaximalCovering, coverage_curve, min_sites_for_target
+    from carecover.siting.model import MaximalCovering, coverage_curve, min_sites_for_target
 
     lon, lat = net.to_wgs84().transform(cx, cy)
     groups, caps = _unit_groups(units or {}, tier, lon, lat, tr)
@@ -339,7 +342,9 @@ def _suggest(tr: TierResult, count: int, demand: gpd.GeoDataFrame, dem_snap: Sna
             "target_share": opts.target_share, "min_sites_for_target": k_target}
     # prepared state for meeting what-ifs: existing facilities + candidates on one matrix
     E = engine.reach_matrix(net, tr.sources, dem_snap, thr)
-    from .state import state_fields  # what-if scripts re-route new points from these fields
+    from carecover.siting.state import (
+        state_fields,  # what-if scripts re-route new points from these fields
+    )
     state_dir.mkdir(parents=True, exist_ok=True)
     with atomic_write(state_dir / f"{tier.key}.npz", "wb") as fh:
         M = sp.vstack([E, A]).tocsr()
@@ -478,7 +483,7 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
     for path in opts.facilities:
         frames.append(registers.read_facilities(path, crs=crs_in, boundary=area, strict=opts.strict))
     if opts.osm_facilities:
-        from .osm_facilities import facilities_from_osm
+        from carecover.inputs.osm_facilities import facilities_from_osm
 
         frames.append(facilities_from_osm(opts.network, boundary=area))
     fac = pd.concat(frames, ignore_index=True) if frames else registers.empty_facilities()
@@ -666,7 +671,7 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
                                                          data={"units": Path(upath).name}))
 
     # gaps per tier, ranked
-    from .gaps import find_gaps
+    from carecover.analysis.gaps import find_gaps
 
     cell = float(np.sqrt(np.nanmedian(demand["area_m2"]))) if "area_m2" in demand and len(demand) else 100.0
     link_m = 1.5 * cell if pop_source.get("method", "").startswith("raster") else 100.0
@@ -732,7 +737,7 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
         # claims
         claims_rows: list[dict] = []
         if cfg is not None and cfg.claims is not None and Path(cfg.claims).exists():
-            from .claims import claims_table_text, evaluate_claims, load_claims
+            from carecover.analysis.claims import claims_table_text, evaluate_claims, load_claims
 
             claims = load_claims(cfg.claims, [c.name for c in cfg.counties])
             table = evaluate_claims(claims, figures, tiers=tiers, main_speed_mps=speed)
@@ -790,9 +795,9 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
         bundle = PlanBundle(facilities=fac, isochrones=gpd.GeoDataFrame(iso_all, crs=4326), demand=demand_out,
                             gaps=gaps, sites=sites_df, boundaries=boundaries, summary=summary, lang=lang,
                             title=summary["title"])
-        from .export import export_all
-        from .maps import build_map
-        from .report import write_report
+        from carecover.outputs.export import export_all
+        from carecover.outputs.maps import build_map
+        from carecover.outputs.report import write_report
 
         log("输出 / writing outputs …")
         export_all(bundle, staging)

@@ -38,8 +38,8 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Proj, Transformer
 
-from .errors import CarecoverError, InputError
-from .utils import file_sha256, log
+from carecover.errors import CarecoverError, InputError
+from carecover.utils import file_sha256, log
 
 __all__ = [
     "ConservationError",

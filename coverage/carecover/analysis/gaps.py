@@ -16,7 +16,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from coverage.errors import InputError
+from carecover.errors import InputError
 
 __all__ = ["find_gaps", "gap_members", "GAP_COLUMNS"]
 

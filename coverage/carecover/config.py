@@ -6,7 +6,7 @@ they are known), administrative totals for the *administrative* coverage rate, p
 and the default input paths. Shipped configs live in ``data/<city>/config.toml``.
 
 Validation is strict: an unknown key or a value of the wrong type raises
-:class:`~coverage.errors.InputError` naming the file and key. Input files that a config refers
+:class:`~carecover.errors.InputError` naming the file and key. Input files that a config refers
 to are only required when a step needs them (:meth:`CityConfig.require`).
 
 Unknown figures are written as the string ``"unknown"`` (or left out) and become ``None``
@@ -26,14 +26,14 @@ try:  # Python 3.11+
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10 needs the tomli backport
     import tomli as tomllib
 
-from coverage import settings
-from coverage.crs import normalize_crs_name
-from coverage.errors import InputError
-from coverage.tiers import TIERS, Tier, resolve_tiers
+from carecover import settings
+from carecover.crs import normalize_crs_name
+from carecover.errors import InputError
+from carecover.tiers import TIERS, Tier, resolve_tiers
 
 #: Where shipped city configs live (``data/<city>/config.toml`` beside the package, which holds
 #: for a source checkout and an editable install). ``CARECOVER_DATA_DIR`` adds another root.
-DATA_DIR: Path = Path(__file__).resolve().parents[1] / "data"
+DATA_DIR: Path = Path(__file__).resolve().parents[2] / "data"
 
 UNKNOWN = "unknown"
 COUNTY_KINDS = ("urban", "rural", "mixed")
@@ -336,7 +336,7 @@ class CityConfig:
         return self.default_elderly_share
 
     def admin_figures(self, include_planned: bool = True) -> list[dict]:
-        """Administrative coverage figures from ``admin_units`` (for :func:`coverage.claims.evaluate_claims`).
+        """Administrative coverage figures from ``admin_units`` (for :func:`carecover.analysis.claims.evaluate_claims`).
 
         One figure per unit whose totals are known (``scenario="current"``) and, when a tier of
         that unit has planned builds, one more with them added (``scenario="planned"``; at most

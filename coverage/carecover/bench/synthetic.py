@@ -1,6 +1,6 @@
 """Deterministic synthetic street networks and facilities at city scale (for benchmarks).
 
-:func:`synthetic_city` builds a :class:`~coverage.network.StreetNetwork` directly (no OSM file):
+:func:`synthetic_city` builds a :class:`~carecover.network.streets.StreetNetwork` directly (no OSM file):
 a jittered grid of blocks 80-120 m wide with a few diagonal arterials, some links missing, every
 block side drawn as a *way* split into several straight segments (like OSM way nodes), and for
 the drive profile a share of one-way streets. :func:`synthetic_facilities` scatters facilities
@@ -14,9 +14,14 @@ import numpy as np
 from pyproj import CRS, Transformer
 from scipy.spatial import cKDTree
 
-from . import settings
-from .errors import InputError
-from .network import StreetNetwork, _subset_segments, keep_largest_component, make_profile
+from carecover import settings
+from carecover.errors import InputError
+from carecover.network.streets import (
+    StreetNetwork,
+    _subset_segments,
+    keep_largest_component,
+    make_profile,
+)
 
 #: Probabilities of 0, 1, 2, 3 intermediate way nodes on a block side.
 SPLIT_P = (0.4, 0.35, 0.2, 0.05)
@@ -166,7 +171,7 @@ def synthetic_city(n_nodes: int = 250_000, seed: int | None = None, *, profile: 
         crs=crs, node_x=x, node_y=y, node_id=np.arange(len(x), dtype=np.int64) + 1,
         seg_a=seg_a, seg_b=seg_b, seg_len=length, seg_speed=speed, seg_fwd=fwd, seg_rev=rev,
         seg_highway=hw, profile=prof,
-        source={"synthetic": "coverage.synthetic.synthetic_city", "seed": seed,
+        source={"synthetic": "carecover.bench.synthetic.synthetic_city", "seed": seed,
                 "n_nodes_requested": int(n_nodes), "grid": [R, C], "ways": int(nw),
                 "oneway_ways": int(oneway.sum()), "block_m": list(block_m),
                 "missing_share": missing_share, "diagonals": diagonals,

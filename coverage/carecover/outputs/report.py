@@ -1,4 +1,4 @@
-"""HTML and Markdown report of a :class:`~coverage.bundle.PlanBundle`, with PNG charts.
+"""HTML and Markdown report of a :class:`~carecover.outputs.bundle.PlanBundle`, with PNG charts.
 
 Both formats are made from the same list of sections (heading + tables + images), Chinese first
 when ``lang == "zh"``. Charts use matplotlib's Agg backend and a CJK font when one is installed
@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .bundle import PlanBundle, sites_frame, tier_name, tr
-from .utils import atomic_path, atomic_write
+from carecover.outputs.bundle import PlanBundle, sites_frame, tier_name, tr
+from carecover.utils import atomic_path, atomic_write
 
 
 @dataclass

@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .errors import InputError
-from .registers import COLUMNS, _boundary_geometry, _inside, empty_facilities
+from carecover.errors import InputError
+from carecover.inputs.registers import COLUMNS, _boundary_geometry, _inside, empty_facilities
 
 #: OSM facility type (value of ``social_facility`` or ``amenity``) → tier key.
 OSM_TIER_MAP: dict[str, str] = {
@@ -149,7 +149,7 @@ def facilities_from_osm(pbf_path: str | Path, boundary: Any = None, *,
     pbf_path
         ``.osm.pbf`` (read with pyrosm) or ``.osm``/``.xml`` (read with osmnx).
     boundary
-        Study area (as for :func:`coverage.registers.read_facilities`); facilities outside it
+        Study area (as for :func:`carecover.inputs.registers.read_facilities`); facilities outside it
         are kept with status ``outside_area``.
     tier_map
         Facility type → tier key, replacing :data:`OSM_TIER_MAP`.

@@ -42,9 +42,9 @@ from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
-from coverage import utils
-from coverage.errors import CarecoverError, InputError
-from coverage.utils import atomic_path, atomic_write, file_sha256, log
+from carecover import utils
+from carecover.errors import CarecoverError, InputError
+from carecover.utils import atomic_path, atomic_write, file_sha256, log
 
 USER_AGENT = "carecover/0.1 (+https://github.com/; elderly-care coverage planning)"
 CHUNK = 1 << 16
@@ -275,7 +275,7 @@ def download(url: str, dest: str | Path, *, expected_size: int | None = None,
     backoff
         First delay in seconds; doubled at every attempt, plus a deterministic jitter of 0–25 %.
     progress
-        Show a byte progress bar on stderr (never when ``coverage.utils.QUIET``).
+        Show a byte progress bar on stderr (never when ``carecover.utils.QUIET``).
     expected_types
         Accepted Content-Type patterns (``fnmatch``, e.g. ``"image/*"``). ``None`` accepts anything
         except HTML. A refused type fails at once with the URL and the type in the message.
@@ -716,7 +716,7 @@ def fetch_city(city: str, data_dir: str | Path, *, boundary: str | Path | None =
         sha256, md5 and whether it was verified, ETag/Last-Modified, date) and the clipped output
         (relative file name, size, sha256, method).
     """
-    from coverage import settings
+    from carecover import settings
 
     data_dir = Path(data_dir)
     city_dir = data_dir / city

@@ -10,7 +10,7 @@ several hundred metres from WGS-84 inside China. Leaflet cannot switch the coord
 overlays when the user switches base layer, so a map is built for one family of base maps:
 ``basemap="osm"``/``"light"`` (OpenStreetMap and CartoDB Positron, overlays in WGS-84) or
 ``basemap="gaode"`` (Gaode tiles only, every overlay converted WGS-84 -> GCJ-02 with
-:mod:`coverage.crs`). The pipeline writes the Gaode variant as a separate file.
+:mod:`carecover.crs`). The pipeline writes the Gaode variant as a separate file.
 
 Determinism. folium/branca give every element a random id; :func:`build_map` replaces the id
 generator with a counter while it builds, so equal bundles give byte-identical HTML (the only
@@ -36,10 +36,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .bundle import USED_STATUSES, PlanBundle, sites_frame, tier_name, tr
-from .errors import InputError
-from .tiers import TIERS
-from .utils import atomic_write
+from carecover.errors import InputError
+from carecover.outputs.bundle import USED_STATUSES, PlanBundle, sites_frame, tier_name, tr
+from carecover.tiers import TIERS
+from carecover.utils import atomic_write
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -152,7 +152,7 @@ def _display_transform(basemap: str):
     """``func(lon, lat) -> (lon, lat)`` into the basemap's coordinates (None: WGS-84 as is)."""
     if basemap != "gaode":
         return None
-    from .crs import wgs84_to_gcj02  # identity outside China, as Gaode's own offset is
+    from carecover.crs import wgs84_to_gcj02  # identity outside China, as Gaode's own offset is
 
     return wgs84_to_gcj02
 
@@ -163,7 +163,7 @@ def _prep(geoms: Any, fn, *, simplify_deg: float = 0.0) -> np.ndarray:
     if simplify_deg:
         arr = shapely.simplify(arr, simplify_deg, preserve_topology=True)
     if fn is not None:
-        from .crs import transform_geometry
+        from carecover.crs import transform_geometry
 
         arr = transform_geometry(arr, fn)
     # round to 6 decimals (~0.1 m): smaller files, and identical text for identical inputs

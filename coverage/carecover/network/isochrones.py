@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import settings
-from .engine import NodeTimes, nearest, per_source, point_times
-from .errors import InputError
-from .network import StreetNetwork
-from .snap import Snapped, snap_xy
-from .utils import progress
+from carecover import settings
+from carecover.errors import InputError
+from carecover.network.engine import NodeTimes, nearest, per_source, point_times
+from carecover.network.snap import Snapped, snap_xy
+from carecover.network.streets import StreetNetwork
+from carecover.utils import progress
 
 
 def reached_pieces(net: StreetNetwork, node_time: np.ndarray, budget_s: float,
@@ -310,7 +310,7 @@ def facility_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
     shares = [ok[w::workers] for w in range(workers)]
     if fork:
         # forked workers inherit the network and its spatial index; nothing big is pickled
-        from .snap import _tree
+        from carecover.network.snap import _tree
 
         _tree(net)
         _SHARED["job"] = (net, sources, kw)
@@ -363,7 +363,7 @@ def _rows(net: StreetNetwork, sources: Snapped, idx: np.ndarray, *, bands, buffe
                     out.append((int(i), band, poly))
                 next(bar, None)
         return out
-    from .snap import _tree
+    from carecover.network.snap import _tree
 
     tree = _tree(net)
     vmax, lmax = _speed_len_max(net)

@@ -29,10 +29,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import crs as crsmod
-from .errors import InputError
-from .tiers import tier_key
-from .utils import atomic_write
+from carecover import crs as crsmod
+from carecover.errors import InputError
+from carecover.tiers import tier_key
+from carecover.utils import atomic_write
 
 #: Columns of the Facilities GeoDataFrame, in order (docs/ARCHITECTURE.md).
 COLUMNS: tuple[str, ...] = (
@@ -590,7 +590,7 @@ def read_facilities(path: str | Path, *, crs: str | None = None, boundary: Any =
         else WGS-84. A 坐标系/crs column overrides it per row.
     boundary
         Study area (shapely geometry, GeoSeries/GeoDataFrame, or a file path; WGS-84 — convert
-        Amap-derived GCJ-02 boundaries first with :func:`coverage.crs.transform_geometry`).
+        Amap-derived GCJ-02 boundaries first with :func:`carecover.crs.transform_geometry`).
         Records outside it get ``outside_area``; without it, records outside China do.
     sheet
         Worksheet (name or 0-based index) of a workbook, or layer of a GeoPackage.

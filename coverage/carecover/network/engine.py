@@ -18,8 +18,8 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from .network import StreetNetwork, _csr_min
-from .snap import Snapped
+from carecover.network.snap import Snapped
+from carecover.network.streets import StreetNetwork, _csr_min
 
 
 @dataclass
@@ -211,7 +211,7 @@ def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: fl
         groups = [order[bounds[g]:bounds[g + 1]] for g in range(len(bounds) - 1)]
     else:
         groups = [np.arange(len(ok))]
-    from .snap import _tree
+    from carecover.network.snap import _tree
 
     tree = _tree(net) if np.isfinite(reach) else None
     whole = None

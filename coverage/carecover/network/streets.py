@@ -30,10 +30,10 @@ import shapely
 from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import connected_components
 
-from . import settings
-from .errors import InputError, NetworkError
-from .osmfile import check_osm_xml, check_pbf
-from .utils import atomic_write, file_sha256, log
+from carecover import settings
+from carecover.errors import InputError, NetworkError
+from carecover.network.osmfile import check_osm_xml, check_pbf
+from carecover.utils import atomic_write, file_sha256, log
 
 CACHE_VERSION = 5  # 5: OSM XML read with raw oneway tags; 4: PBF clip keeps only segments with both ends inside
 
@@ -413,7 +413,7 @@ def save_osmnx_xml(G, path: str | Path) -> Path:
     """Write an unsimplified OSMnx graph as OSM XML (atomically), for offline runs afterwards."""
     import warnings
 
-    from .utils import atomic_path
+    from carecover.utils import atomic_path
 
     path = Path(path)
     G = G.copy()

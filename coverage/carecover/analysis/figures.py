@@ -1,6 +1,6 @@
 """Coverage figures: who reaches which tier within its threshold, stated with their parameters.
 
-Every figure is a plain dict (the shape :func:`coverage.claims.evaluate_claims` matches on):
+Every figure is a plain dict (the shape :func:`carecover.analysis.claims.evaluate_claims` matches on):
 ``kind`` (population | all_of | administrative | circle_gap), ``tiers``, ``population``
 (elderly | total), ``area`` (all | urban | rural | a county), ``threshold_min``, ``speed_mps``,
 ``mode``, ``scenario``, ``value`` (share 0..1), ``covered``, ``total``, ``data``, plus travel-time

@@ -1,7 +1,7 @@
 """The plain bundle of results that the map, report and exports are drawn from.
 
-The pipeline fills a :class:`PlanBundle`; :func:`coverage.maps.build_map`,
-:func:`coverage.report.write_report` and :func:`coverage.export.export_all` only read it, so
+The pipeline fills a :class:`PlanBundle`; :func:`carecover.outputs.maps.build_map`,
+:func:`carecover.outputs.report.write_report` and :func:`carecover.outputs.export.export_all` only read it, so
 they can be run (and tested) on any set of GeoDataFrames that follow the contracts in
 ``docs/ARCHITECTURE.md``.
 """
@@ -14,8 +14,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from .errors import InputError
-from .tiers import TIERS
+from carecover.errors import InputError
+from carecover.tiers import TIERS
 
 #: Facility statuses that take part in routing (ARCHITECTURE.md).
 USED_STATUSES = ("ok", "swapped_fixed")

@@ -6,8 +6,8 @@ Data flows one way::
 
     network -> snap/engine (travel times) -> coverage -> gaps/sites -> maps/report
 
-The import package is ``coverage`` (the distribution and the command are ``carecover``);
-never install coverage.py / pytest-cov in the same environment.
+The import package is ``carecover`` (source root ``coverage/``, so coverage.py works beside it);
+coverage.py and pytest-cov install beside it.
 """
 
 __version__ = "0.1.0"

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .errors import InputError
+from carecover.errors import InputError
 
 #: Version of the extra fields written by :func:`state_fields`.
 STATE_VERSION = 2
@@ -41,7 +41,7 @@ def state_fields(net, sources, demand, dem_snap, threshold_s: float, *, fids=Non
     Parameters
     ----------
     net
-        The tier's :class:`~coverage.network.StreetNetwork`.
+        The tier's :class:`~carecover.network.streets.StreetNetwork`.
     sources
         Snapped existing facilities of the tier (matrix rows ``0..n_existing-1``).
     demand
@@ -270,7 +270,7 @@ class PreparedState:
         """The tier's street network, loaded through the network cache (built if absent)."""
         if self._net is not None:
             return self._net
-        from .network import load_network
+        from carecover.network.streets import load_network
 
         need = ("net_file", "net_profile")
         if any(k not in self.extra for k in need):
@@ -302,7 +302,7 @@ class PreparedState:
         """Demand positions on :meth:`network` (stored by the plan; re-snapped if absent)."""
         if self._dem_snap is not None:
             return self._dem_snap
-        from .snap import Snapped, snap_lonlat
+        from carecover.network.snap import Snapped, snap_lonlat
 
         e = self.extra
         if "dem_seg" in e:
@@ -322,9 +322,9 @@ class PreparedState:
 
         Each point is moved onto the nearest street segment exactly as the plan does (snap limit
         of the plan); a point farther from the network gets an empty row and ``ok = False`` in
-        the returned :class:`~coverage.snap.Snapped`.
+        the returned :class:`~carecover.network.snap.Snapped`.
         """
-        from .engine import reach_matrix
+        from carecover.network.engine import reach_matrix
 
         net = self.network()
         lon = np.atleast_1d(np.asarray(lon, float))
@@ -341,11 +341,11 @@ class PreparedState:
 def snap_nearest(net, x: np.ndarray, y: np.ndarray, max_snap_m: float):
     """Snap a few projected points to the nearest segment by brute force.
 
-    Same result as :func:`coverage.snap.snap_xy` (nearest segment, lowest index on ties, exact
+    Same result as :func:`carecover.network.snap.snap_xy` (nearest segment, lowest index on ties, exact
     projection) without building the spatial index over the whole network, which for a city
     network costs more than the what-if itself.
     """
-    from .snap import Snapped
+    from carecover.network.snap import Snapped
 
     ax, ay = net.node_x[net.seg_a], net.node_y[net.seg_a]
     dx, dy = net.node_x[net.seg_b] - ax, net.node_y[net.seg_b] - ay
@@ -414,7 +414,7 @@ def load_state(out_dir: str | Path, tier: str, *, summary: dict | None = None) -
     InputError
         When the folder has no state for ``tier`` (the message lists those it has).
     """
-    from .tiers import tier_key
+    from carecover.tiers import tier_key
 
     out_dir = Path(out_dir)
     key = tier_key(tier) or str(tier)
@@ -485,7 +485,7 @@ def summary_figure(summary: dict, tier: str, scenario: str = "current", populati
 
 def tier_label(key: str) -> tuple[str, str]:
     """(Chinese, English) display names of a tier key."""
-    from .tiers import TIERS
+    from carecover.tiers import TIERS
 
     t = TIERS.get(key)
     return (t.name_zh, t.name_en) if t else (key, key)

@@ -1,7 +1,7 @@
 """The ``carecover`` command: ``plan``, ``demo``, ``check-claims``, ``fetch``, ``validate``.
 
 Exit status: 0 success; 2 bad input (the message names file, row and field); 3 download failure;
-130 interrupted. Output folders are never left half-written (see :mod:`coverage.pipeline`).
+130 interrupted. Output folders are never left half-written (see :mod:`carecover.plan.pipeline`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import signal
 import sys
 from pathlib import Path
 
-from . import __version__, utils
-from .errors import CarecoverError, InputError
+from carecover import __version__, utils
+from carecover.errors import CarecoverError, InputError
 
 ROOT = Path(__file__).resolve().parent
 SAMPLE = ROOT / "sample"
@@ -32,7 +32,7 @@ def _pairs(values: list[str], flag: str, example: str) -> list[tuple[str, str]]:
 
 
 def _suggest(values: list[str]) -> dict[str, int]:
-    from .tiers import tier_key
+    from carecover.tiers import tier_key
 
     out = {}
     for k, n in _pairs(values, "--suggest", "TIER=N, e.g. street_centre=8"):
@@ -89,7 +89,7 @@ def _plan_parser(sub) -> None:
 
 
 def _config_for(args) -> object | None:
-    from .config import find_city_config, load_config
+    from carecover.config import find_city_config, load_config
 
     if args.config:
         return load_config(args.config)
@@ -99,7 +99,7 @@ def _config_for(args) -> object | None:
 
 
 def cmd_plan(args, *, sample_note: str | None = None) -> int:
-    from .pipeline import PlanOptions, plan
+    from carecover.plan.pipeline import PlanOptions, plan
 
     cfg = _config_for(args)
     network = args.network or (cfg.network if cfg is not None else None)
@@ -177,7 +177,7 @@ def cmd_check_claims(args) -> int:
     """Evaluate a claims file against the figures of an earlier ``plan`` run (summary.json)."""
     import json
 
-    from .claims import claims_table_text, evaluate_claims, load_claims
+    from carecover.analysis.claims import claims_table_text, evaluate_claims, load_claims
 
     cfg = _config_for(args)
     claims_path = args.claims or (cfg.claims if cfg is not None else None)
@@ -194,7 +194,7 @@ def cmd_check_claims(args) -> int:
                             main_speed_mps=(summary.get("parameters") or {}).get("speed_mps"))
     print(claims_table_text(table, (cfg.lang if cfg is not None else "zh")))
     if args.csv:
-        from .utils import atomic_write
+        from carecover.utils import atomic_write
 
         with atomic_write(args.csv, "w", encoding="utf-8-sig", newline="") as fh:
             table.to_csv(fh, index=False)
@@ -203,7 +203,11 @@ def cmd_check_claims(args) -> int:
 
 def cmd_validate(args) -> int:
     """Read and validate a facility register, printing the status table."""
-    from .registers import read_facilities, validation_table, write_validation_report
+    from carecover.inputs.registers import (
+        read_facilities,
+        validation_table,
+        write_validation_report,
+    )
 
     fac = read_facilities(args.register, crs=args.crs_in, boundary=args.boundary, strict=args.strict)
     print(validation_table(fac).to_string(index=False))
@@ -214,7 +218,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_fetch_network(args) -> int:
-    from .network import _read_boundary, download_osmnx
+    from carecover.network.streets import _read_boundary, download_osmnx
 
     if args.place:
         query, by = args.place, "place"
@@ -264,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--polygon", type=Path, help="边界文件 / boundary file")
     o.add_argument("--out", type=Path, required=True, help="输出 .osm 文件 / output .osm file")
     o.set_defaults(func=cmd_fetch_network)
-    from .fetch import add_fetch_parser
+    from carecover.fetch.download import add_fetch_parser
 
     add_fetch_parser(sub)
     return ap

@@ -12,7 +12,7 @@ import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import NetworkError
+from carecover.errors import NetworkError
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:

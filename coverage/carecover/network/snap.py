@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from . import settings
-from .network import StreetNetwork
+from carecover import settings
+from carecover.network.streets import StreetNetwork
 
 
 @dataclass

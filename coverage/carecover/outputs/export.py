@@ -1,4 +1,4 @@
-"""GeoPackage, GeoJSON, CSV and XLSX exports of a :class:`~coverage.bundle.PlanBundle`.
+"""GeoPackage, GeoJSON, CSV and XLSX exports of a :class:`~carecover.outputs.bundle.PlanBundle`.
 
 Every table is written with sorted rows and a fixed column order, so equal inputs give equal
 attribute tables. (GeoPackage files also carry timestamps in their metadata tables, so the
@@ -21,9 +21,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .bundle import PlanBundle, sites_frame
-from .tiers import TIERS
-from .utils import atomic_path, atomic_write
+from carecover.outputs.bundle import PlanBundle, sites_frame
+from carecover.tiers import TIERS
+from carecover.utils import atomic_path, atomic_write
 
 #: Fixed leading column order per layer (other columns follow in sorted order).
 COLUMNS: dict[str, list[str]] = {
