@@ -491,38 +491,20 @@ def check_tiff(path: Path) -> None:
 
 
 def load_boundary(path: str | Path, buffer_m: float = 0.0):
-    """City outline from a WGS-84 GeoJSON (feature of ``level == "city"``, else all features).
+    """City outline from a boundary file (the feature of ``level == "city"``, else all features).
 
-    Returns a shapely (Multi)Polygon in EPSG:4326, buffered by ``buffer_m`` metres (computed in
-    the local UTM zone).
+    Read by :func:`carecover.inputs.boundaries.read_boundaries` (its CRS policy); returns a shapely
+    (Multi)Polygon in EPSG:4326, buffered by ``buffer_m`` metres (in the local UTM zone).
     """
-    import geopandas as gpd
+    import shapely
 
-    path = Path(path)
-    if not path.exists():
-        raise InputError("boundary file not found / 找不到边界文件", file=path,
-                         expected="a GeoJSON with the city outline (feature with level 'city')")
-    try:
-        gdf = gpd.read_file(path)
-    except Exception as exc:  # noqa: BLE001 (any driver error is bad input)
-        raise InputError(f"cannot read boundary: {exc}", file=path) from exc
-    if gdf.empty:
-        raise InputError("boundary file has no features", file=path)
-    if gdf.crs is None:
-        gdf = gdf.set_crs("EPSG:4326")
-    gdf = gdf.to_crs("EPSG:4326")
-    if "level" in gdf.columns and (gdf["level"] == "city").any():
+    from carecover.inputs.boundaries import buffered, read_boundaries
+
+    gdf = read_boundaries(path)
+    if (gdf["level"] == "city").any():
         gdf = gdf[gdf["level"] == "city"]
-    gdf = gdf[gdf.geometry.notna() & gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
-    if gdf.empty:
-        raise InputError("boundary has no polygon", file=path, field="geometry",
-                         expected="Polygon or MultiPolygon")
-    if buffer_m:
-        utm = gdf.estimate_utm_crs()
-        geom = gdf.to_crs(utm).buffer(buffer_m).to_crs("EPSG:4326").union_all()
-    else:
-        geom = gdf.union_all()
-    return geom
+    geom = shapely.union_all(gdf.geometry.values)
+    return buffered(geom, buffer_m) if buffer_m else geom
 
 
 def _clip_pbf_osmium_cli(src: Path, dst: Path, boundary) -> None:

@@ -150,36 +150,27 @@ def _read_vector(path: str | Path, layer: str | None = None) -> gpd.GeoDataFrame
 
 
 def _boundary_frame(boundary: Any) -> gpd.GeoDataFrame | None:
-    """Normalise ``boundary`` (path, GeoDataFrame, GeoSeries or shapely geometry) to polygons.
+    """``boundary`` (path, GeoDataFrame, GeoSeries or shapely geometry) as WGS-84 polygons.
 
-    A bare shapely geometry is taken to be in EPSG:4326 (WGS-84), like every input of this
-    package. Rows that are not polygons are ignored; none at all is an error.
+    Files follow the one boundary policy of :mod:`carecover.inputs.boundaries`; a bare shapely
+    geometry is taken to be WGS-84, like every input of this package.
     """
+    from carecover.inputs.boundaries import _check_polygons, _to_wgs84, read_boundaries
+
     if boundary is None:
         return None
-    source = None
     if isinstance(boundary, (str, Path)):
-        source = boundary
-        frame = _read_vector(boundary)
+        return read_boundaries(boundary)
+    if isinstance(boundary, gpd.GeoSeries):
+        frame = gpd.GeoDataFrame(geometry=boundary)
     elif isinstance(boundary, gpd.GeoDataFrame):
         frame = boundary
-    elif isinstance(boundary, gpd.GeoSeries):
-        frame = gpd.GeoDataFrame(geometry=boundary)
     elif isinstance(boundary, shapely.Geometry):
         frame = gpd.GeoDataFrame(geometry=[boundary], crs=WGS84)
     else:
         raise InputError(f"无法识别的边界类型 / unsupported boundary type {type(boundary).__name__}",
                          expected="path, GeoDataFrame, GeoSeries or shapely polygon")
-    if frame.crs is None:
-        raise InputError("边界没有坐标参考系 / boundary has no CRS", file=source,
-                         expected="a CRS (e.g. EPSG:4326)")
-    geom = frame.geometry
-    poly = geom.notna() & geom.geom_type.isin(["Polygon", "MultiPolygon"]) & ~geom.is_empty
-    if not poly.any():
-        raise InputError("边界中没有多边形 / boundary contains no polygon", file=source)
-    frame = frame.loc[poly].copy()
-    frame["geometry"] = shapely.make_valid(frame.geometry.values)
-    return frame
+    return _check_polygons(_to_wgs84(frame, "boundary"), "boundary")
 
 
 def _boundary_union(frame: gpd.GeoDataFrame, crs) -> shapely.Geometry:

@@ -289,16 +289,13 @@ def _to_float(text: pd.Series) -> np.ndarray:
 
 
 def _boundary_geometry(boundary: Any) -> Any:
-    if boundary is None:
-        return None
-    if isinstance(boundary, (str, Path)):
-        boundary = gpd.read_file(boundary)
-    if isinstance(boundary, (gpd.GeoDataFrame, gpd.GeoSeries)):
-        if boundary.crs is not None and not boundary.crs.equals("EPSG:4326"):
-            boundary = boundary.to_crs("EPSG:4326")
-        boundary = boundary.union_all()
-    shapely.prepare(boundary)
-    return boundary
+    """Study area as one prepared WGS-84 polygon (:func:`carecover.inputs.boundaries.boundary_geometry`)."""
+    from carecover.inputs.boundaries import boundary_geometry
+
+    geom = boundary_geometry(boundary, role="boundary")
+    if geom is not None:
+        shapely.prepare(geom)
+    return geom
 
 
 def _inside(lon: np.ndarray, lat: np.ndarray, area: Any) -> np.ndarray:

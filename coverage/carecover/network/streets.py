@@ -22,7 +22,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -264,45 +263,10 @@ def _speeds(tags: pd.DataFrame, profile: dict) -> np.ndarray:
 # ----------------------------------------------------------------------------- readers
 
 def _read_boundary(boundary) -> shapely.Geometry | None:
-    """Boundary as one WGS-84 polygon from a path, GeoDataFrame, shapely geometry or bbox."""
-    if boundary is None:
-        return None
-    if isinstance(boundary, (list, tuple)) and len(boundary) == 4:
-        return shapely.box(*map(float, boundary))
-    if isinstance(boundary, shapely.Geometry):
-        geom = boundary
-        crs = 4326
-    else:
-        src = boundary
-        if isinstance(boundary, (str, Path)):
-            path = Path(boundary)
-            if not path.exists():
-                raise InputError("boundary file not found / 找不到边界文件", file=path)
-            try:
-                src = gpd.read_file(path)
-            except Exception as exc:  # pyogrio raises several types
-                raise InputError(f"cannot read boundary: {exc}", file=path) from exc
-        if src.crs is None:
-            crs = 4326
-        else:
-            crs = src.crs
-        geom = shapely.union_all(shapely.make_valid(src.geometry.values))
-        if src.crs is not None and not CRS(src.crs).equals(CRS(4326)):
-            geom = gpd.GeoSeries([geom], crs=src.crs).to_crs(4326).iloc[0]
-            crs = 4326
-    name = str(boundary) if isinstance(boundary, (str, Path)) else "boundary"
-    if geom is None or geom.is_empty:
-        raise InputError("boundary is empty / 边界为空", file=name, expected="a polygon")
-    minx, miny, maxx, maxy = geom.bounds
-    if crs == 4326 and (abs(minx) > 180 or abs(maxx) > 180 or abs(miny) > 90 or abs(maxy) > 90):
-        raise InputError(f"boundary coordinates {geom.bounds} are not longitude/latitude; "
-                         "the file declares no CRS or the wrong one / 边界坐标系错误",
-                         file=name, expected="WGS-84 (EPSG:4326) or a file with its CRS declared")
-    if not geom.is_valid:
-        geom = shapely.make_valid(geom)
-    if geom.geom_type not in ("Polygon", "MultiPolygon", "GeometryCollection"):
-        raise InputError(f"boundary is a {geom.geom_type}, not a polygon / 边界不是多边形", file=name)
-    return geom
+    """Boundary as one WGS-84 polygon (the one boundary reader: :mod:`carecover.inputs.boundaries`)."""
+    from carecover.inputs.boundaries import boundary_geometry
+
+    return boundary_geometry(boundary)
 
 
 def _tags_frame(df: pd.DataFrame) -> pd.DataFrame:

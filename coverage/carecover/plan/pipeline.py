@@ -82,37 +82,10 @@ def _boundaries(path: Path | None) -> tuple[gpd.GeoDataFrame | None, Any]:
     can reach facilities just across it)."""
     if path is None:
         return None, None
-    if not Path(path).exists():
-        raise InputError("boundary file not found / 找不到边界文件", file=path)
-    try:
-        gdf = gpd.read_file(path)
-    except Exception as exc:
-        raise InputError(f"cannot read boundary: {exc}", file=path) from exc
-    if len(gdf) == 0:
-        raise InputError("boundary file has no features / 边界文件为空", file=path)
-    if gdf.crs is None:
-        b = gdf.total_bounds
-        if abs(b[0]) > 180 or abs(b[2]) > 180 or abs(b[1]) > 90 or abs(b[3]) > 90:
-            raise InputError(f"boundary coordinates {tuple(round(float(v), 1) for v in b)} are not lon/lat and no CRS "
-                             "is declared / 边界坐标系错误", file=path, expected="WGS-84 or a declared CRS")
-        gdf = gdf.set_crs(4326)
-    gdf = gdf.to_crs(4326)
-    b = gdf.total_bounds
-    if not (np.isfinite(b).all() and -180 <= b[0] <= b[2] <= 180 and -90 <= b[1] <= b[3] <= 90):
-        raise InputError(f"boundary coordinates {tuple(round(float(v), 1) for v in b)} are not longitude/latitude "
-                         f"(declared CRS {gdf.crs.to_string() if gdf.crs else None}) / 边界坐标系错误",
-                         file=path, expected="WGS-84 lon/lat, or projected coordinates with their CRS declared")
-    bad = ~gdf.geometry.is_valid
-    if bad.any():
-        gdf.loc[bad, "geometry"] = shapely.make_valid(gdf.geometry[bad].values)
-    if "name" not in gdf:
-        gdf["name"] = [f"unit {i + 1}" for i in range(len(gdf))]
-    if "level" not in gdf:
-        gdf["level"] = "county"
-    union = shapely.union_all(gdf.geometry.values)
-    utm = gpd.GeoSeries([union], crs=4326).estimate_utm_crs()
-    clip = gpd.GeoSeries([union], crs=4326).to_crs(utm).buffer(2000).to_crs(4326).iloc[0]
-    return gdf, clip
+    from carecover.inputs.boundaries import buffered, read_boundaries
+
+    gdf = read_boundaries(path)
+    return gdf, buffered(shapely.union_all(gdf.geometry.values), 2000)
 
 
 def _counties(boundaries: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
