@@ -285,7 +285,6 @@ def monaco_bundle(pbf: str, lang: str = "zh"):
         tt[tt > 1800] = np.inf  # bounded search: beyond twice the threshold is "not reached"
         dem[f"time_s__{t}"] = tt
         dem[f"covered__{t}"] = tt <= 900
-    dem.attrs["population_source"] = {"method": "osm_buildings", "file": Path(pbf).name}
 
     # isochrones: real streets within reach of each facility, buffered 25 m
     streets = osm.get_network("walking")
@@ -327,7 +326,7 @@ def monaco_bundle(pbf: str, lang: str = "zh"):
                           "geometry": hull.representative_point()})
         hulls.append(hull)
     gaps = gpd.GeoDataFrame(gaps_rows, geometry="geometry", crs=utm).to_crs(4326)
-    gaps.attrs["hulls"] = gpd.GeoSeries(hulls, crs=utm).to_crs(4326)
+    gap_hulls = gpd.GeoSeries(hulls, crs=utm).to_crs(4326)
     order = gaps.sort_values(["elderly", "gap_id"], ascending=[False, True]).reset_index(drop=True)
 
     # sites: the three largest gaps (greedy) and the same set in another order (exact)
@@ -388,4 +387,4 @@ def monaco_bundle(pbf: str, lang: str = "zh"):
         "generated_at": TIMESTAMP,
     }
     return PlanBundle(facilities=fac, isochrones=iso, demand=dem, gaps=gaps, sites=sites,
-                      boundaries=boundaries, summary=summary, lang=lang, title="")
+                      boundaries=boundaries, summary=summary, lang=lang, title="", gap_hulls=gap_hulls)

@@ -514,7 +514,7 @@ def test_sigterm_keeps_the_previous_outputs(demo_out: Path, tmp_path: Path) -> N
 def test_interrupt_during_publish_completes_the_set(tmp_path: Path, monkeypatch) -> None:
     # Ctrl-C while staged files are being moved into place: the moves finish first (no mix
     # of old and new files), then the interrupt takes effect.
-    from carecover.plan import pipeline
+    from carecover.plan import publish
 
     staging, out = tmp_path / ".out.x", tmp_path / "out"
     (staging / "state").mkdir(parents=True)
@@ -533,9 +533,9 @@ def test_interrupt_during_publish_completes_the_set(tmp_path: Path, monkeypatch)
         calls.append(dst)
         real_replace(src, dst)
 
-    monkeypatch.setattr(pipeline.os, "replace", replace_and_interrupt)
+    monkeypatch.setattr(publish.os, "replace", replace_and_interrupt)
     with pytest.raises(KeyboardInterrupt):
-        pipeline._publish(staging, out)
+        publish.move_into_place(staging, out)
     assert len(calls) == 3
     assert {p.name: p.read_text(encoding="utf-8") for p in out.rglob("*") if p.is_file()} == \
         {"a.csv": "new", "b.csv": "new", "c.npz": "new"}

@@ -43,7 +43,8 @@ def test_two_blocks_totals_and_ranking():
     b = uncover(g, [4, 5, 6], [7, 8, 9], time_s=1200.0)  # 3×3 block, east
     # the medoid of block b (its centre cell) has a distinct time
     g.loc[(g["row"] == 5) & (g["col"] == 8), "time_s"] = 1000.0
-    out = find_gaps(g, link_m=1.5 * CELL)
+    res = find_gaps(g, link_m=1.5 * CELL)
+    out = res.zones
     assert list(out.columns) == GAP_COLUMNS
     assert len(out) == 2
     first, second = out.iloc[0], out.iloc[1]
@@ -68,7 +69,7 @@ def test_two_blocks_totals_and_ranking():
     assert (members.loc[b.to_numpy(), "gap_id"] == 1).all()
     assert members["gap_id"].isna().sum() == len(g) - 13
     assert set(members["status"]) == {"gap", "covered"}
-    assert out.attrs["n_gap_points"] == 13 and out.attrs["n_covered"] == len(g) - 13
+    assert res.info["n_gap_points"] == 13 and res.info["n_covered"] == len(g) - 13
 
 
 def test_diagonal_neighbours_join_but_not_two_cells_apart():
@@ -76,7 +77,8 @@ def test_diagonal_neighbours_join_but_not_two_cells_apart():
     uncover(g, [0], [0])
     uncover(g, [1], [1])  # diagonal neighbour (141 m < 150 m): same zone
     uncover(g, [3], [3])  # two cells away diagonally (283 m): separate
-    out = find_gaps(g, link_m=1.5 * CELL)
+    res = find_gaps(g, link_m=1.5 * CELL)
+    out = res.zones
     assert list(out["n_cells"]) == [2, 1]
 
 
@@ -84,21 +86,24 @@ def test_elderly_ranking_beats_size_and_ties_break_by_pop_then_cell_id():
     g = grid()
     uncover(g, [0], [0, 1, 2])  # 3 cells, elderly 1 each = 3
     uncover(g, [6], [10], elderly=5.0)  # 1 cell, elderly 5
-    out = find_gaps(g, link_m=150)
+    res = find_gaps(g, link_m=150)
+    out = res.zones
     assert list(out["n_cells"]) == [1, 3]
     # equal elderly: more pop first
     g = grid()
     uncover(g, [0], [0, 1])
     s = uncover(g, [6], [9, 10])
     g.loc[s, "pop"] = 10.0
-    out = find_gaps(g, link_m=150)
+    res = find_gaps(g, link_m=150)
+    out = res.zones
     assert list(out["pop"]) == [20.0, 8.0]
     # equal elderly and pop: smallest min cell_id first, whatever the input order
     g = grid()
     uncover(g, [0], [0, 1])
     uncover(g, [6], [9, 10])
     for frame in (g, g.iloc[::-1]):
-        out = find_gaps(frame, link_m=150)
+        res = find_gaps(frame, link_m=150)
+        out = res.zones
         assert list(out["min_cell_id"]) == [0, 6 * 12 + 9]
 
 
@@ -106,11 +111,12 @@ def test_empty_cells_do_not_bridge_and_are_reported():
     g = grid()
     uncover(g, [2], [0, 1, 2, 3, 4])
     g.loc[(g["row"] == 2) & (g["col"] == 2), ["pop", "elderly"]] = 0.0
-    out = find_gaps(g, link_m=150)
+    res = find_gaps(g, link_m=150)
+    out = res.zones
     assert list(out["n_cells"]) == [2, 2]
     members = gap_members(g, link_m=150)
     assert (members["status"] == "no_population").sum() == 1
-    assert out.attrs["n_no_population"] == 1
+    assert res.info["n_no_population"] == 1
 
 
 def test_wgs84_input_and_admin_units():
@@ -124,18 +130,20 @@ def test_wgs84_input_and_admin_units():
                              geometry=[box(X0 - 1000, Y0 - 1000, X0 + 10 * CELL, Y0 + 2000),
                                        box(X0 + 10 * CELL, Y0 - 1000, X0 + 3000, Y0 + 2000)],
                              crs=UTM).to_crs("EPSG:4326")
-    out = find_gaps(g84, link_m=150, admin=admin)
-    assert out.crs == g84.crs and out.attrs["work_crs"].endswith("32649")
+    res = find_gaps(g84, link_m=150, admin=admin)
+    out = res.zones
+    assert out.crs == g84.crs and res.info["work_crs"].endswith("32649")
     assert list(out["n_cells"]) == [4, 2, 1]
     assert list(out["county"]) == ["A区", "A区", "B旗"]
-    assert list(find_gaps(g84, link_m=150)["county"]) == ["West", "East", "East"]
+    assert list(find_gaps(g84, link_m=150).zones["county"]) == ["West", "East", "East"]
     # The 2-cell zone's medoid is cell (5, 9) (tie → smallest id), left of the split → A区.
     assert out.iloc[1]["rep_cell_id"] == 5 * 12 + 9 and out.iloc[1]["county"] == "A区"
 
 
 def test_no_gaps_and_bad_input():
     g = grid()
-    out = find_gaps(g, link_m=150)
+    res = find_gaps(g, link_m=150)
+    out = res.zones
     assert len(out) == 0 and list(out.columns) == GAP_COLUMNS
     with pytest.raises(InputError, match="covered"):
         find_gaps(g.drop(columns="covered"), link_m=150)
@@ -185,7 +193,8 @@ def test_real_osm_buildings_gaps_then_sites(test_pbf):
          "county": "", "area_m2": area, "time_s": d / 1.0, "covered": d <= 250.0},
         geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1], crs=utm)).to_crs("EPSG:4326")
     assert 0 < demand["covered"].sum() < len(demand)
-    out = find_gaps(demand, link_m=100.0)
+    res = find_gaps(demand, link_m=100.0)
+    out = res.zones
     members = gap_members(demand, link_m=100.0)
     in_gap = members["status"] == "gap"
     # Every uncovered elderly person is in exactly one zone; zones ranked by elderly.
@@ -198,7 +207,7 @@ def test_real_osm_buildings_gaps_then_sites(test_pbf):
         assert z["rep_cell_id"] in set(ids) and len(ids) == z["n_cells"]
         assert z["hull"].buffer(1e-6).contains(demand.geometry.iloc[ids.to_numpy()].union_all())
     # Same zones whatever the row order.
-    again = find_gaps(demand.sample(frac=1.0, random_state=1), link_m=100.0)
+    again = find_gaps(demand.sample(frac=1.0, random_state=1), link_m=100.0).zones
     assert again.drop(columns=["geometry", "hull"]).equals(out.drop(columns=["geometry", "hull"]))
 
     # Site selection on the same data: every 10th building is a candidate.
@@ -217,14 +226,13 @@ def test_real_osm_buildings_gaps_then_sites(test_pbf):
     newly = np.concatenate(e.newly_covered)
     after = demand.copy()
     after.loc[after.index[newly], "covered"] = True
-    assert find_gaps(after, link_m=100.0)["elderly"].sum() == pytest.approx(out["elderly"].sum() - e.objective)
+    assert find_gaps(after, link_m=100.0).zones["elderly"].sum() == pytest.approx(out["elderly"].sum() - e.objective)
 
 
 def test_find_gaps_carries_the_same_members_as_gap_members():
-    # the pipeline reads a zone per point from find_gaps' attrs instead of clustering again
+    # the pipeline reads a zone per point from find_gaps' result instead of clustering again
     import geopandas as gpd
     import numpy as np
-    import pandas as pd
 
     rng = np.random.default_rng(5)
     n = 300
@@ -235,6 +243,7 @@ def test_find_gaps_carries_the_same_members_as_gap_members():
     d["covered"] = d["time_s"] <= 900
     from carecover.analysis.gaps import find_gaps, gap_members
 
-    got = find_gaps(d, link_m=150).attrs["gap_id_by_point"]
-    want = gap_members(d, link_m=150)["gap_id"].array
-    pd.testing.assert_extension_array_equal(got, want)
+    got = find_gaps(d, link_m=150).member
+    want = gap_members(d, link_m=150)["gap_id"].fillna(0).to_numpy(np.int64)
+    assert (want > 0).sum() > 10  # the random case has gaps to compare
+    np.testing.assert_array_equal(got, want)

@@ -49,7 +49,7 @@ def test_classify_tags():
 
 
 def test_hand_extract(hand_osm):
-    g = facilities_from_osm(hand_osm)
+    g = facilities_from_osm(hand_osm).frame
     assert list(g.columns) == list(COLUMNS)
     assert g.crs.to_epsg() == 4326
     assert list(g["fid"]) == ["osm/node/1", "osm/node/7", "osm/way/10"]
@@ -64,7 +64,7 @@ def test_hand_extract(hand_osm):
 
 
 def test_boundary_marks_outside(hand_osm):
-    g = facilities_from_osm(hand_osm, boundary=shapely.box(111.6, 40.8, 111.75, 40.9))
+    g = facilities_from_osm(hand_osm, boundary=shapely.box(111.6, 40.8, 111.75, 40.9)).frame
     assert list(g["status"]) == ["ok", "outside_area", "ok"]  # the food bank is at 40.94
     assert "outside the study area" in g.loc[1, "note"]
 
@@ -72,14 +72,14 @@ def test_boundary_marks_outside(hand_osm):
 def test_helsinki_real_extract_excludes_non_senior(helsinki_pbf):
     # The Helsinki extract holds two social facilities, for "diseased" and "child" people:
     # both are read from the PBF and both are rightly left out.
-    g = facilities_from_osm(helsinki_pbf)
-    assert g.attrs["osm"]["matched"] == 2 and g.attrs["osm"]["kept"] == 0
-    assert len(g) == 0 and list(g.columns) == list(COLUMNS)
+    r = facilities_from_osm(helsinki_pbf)
+    assert r.info["matched"] == 2 and r.info["kept"] == 0
+    assert len(r) == 0 and list(r.frame.columns) == list(COLUMNS)
 
 
 def test_monaco_real_extract_has_none(monaco_pbf):
-    g = facilities_from_osm(monaco_pbf)
-    assert len(g) == 0 and g.attrs["osm"]["matched"] == 0 and g.crs.to_epsg() == 4326
+    r = facilities_from_osm(monaco_pbf)
+    assert len(r) == 0 and r.info["matched"] == 0 and r.frame.crs.to_epsg() == 4326
 
 
 def test_bad_paths(tmp_path):

@@ -12,6 +12,7 @@ import rasterio
 import shapely
 from carecover.errors import InputError
 from carecover.inputs import population as P
+from carecover.inputs.demand import Demand
 from pyproj import Geod, Transformer
 from rasterio.transform import from_origin
 from shapely.geometry import box
@@ -48,16 +49,17 @@ def geod_area(lon0, lat0, lon1, lat1):
     return abs(area)
 
 
-def check_contract(gdf):
+def check_contract(dem):
+    gdf = dem.points
     for col in P.DEMAND_COLUMNS:
         assert col in gdf.columns
     assert gdf.crs.to_epsg() == 4326
     assert (gdf.geometry.geom_type == "Point").all()
     assert gdf["cell_id"].dtype == "int64"
     assert gdf["cell_id"].is_unique
-    json.dumps(gdf.attrs["population_source"])  # JSON-serialisable
-    if "cell_polygons" in gdf.attrs:
-        polys = gdf.attrs["cell_polygons"]
+    json.dumps(dem.source)  # JSON-serialisable
+    if dem.cell_polygons is not None:
+        polys = dem.cell_polygons
         assert len(polys) == len(gdf) and polys.crs.to_epsg() == 4326
         ok = polys.values.is_empty | shapely.intersects(polys.values, gdf.geometry.values)
         assert ok.all()
@@ -67,12 +69,13 @@ def check_contract(gdf):
 
 
 def test_raster_whole(grid_tif):
-    gdf = P.from_raster(grid_tif)
-    check_contract(gdf)
+    gdf_d = P.from_raster(grid_tif)
+    gdf = gdf_d.points
+    check_contract(gdf_d)
     # 14 valid pixels, one of them 0 -> 13 points; total 111
     assert len(gdf) == 13
     assert gdf["pop"].sum() == pytest.approx(111.0)
-    src = gdf.attrs["population_source"]
+    src = gdf_d.source
     assert src["total_in"] == pytest.approx(111.0) and src["clipped_away_pop"] == 0
     assert src["sha256"] and src["method"] == "raster"
     # row-major cell ids: value 14 sits at row 3, col 1 -> 3 * 4 + 1
@@ -84,7 +87,8 @@ def test_raster_whole(grid_tif):
 
 
 def test_raster_pixel_areas_vary_with_latitude(grid_tif):
-    gdf = P.from_raster(grid_tif)
+    gdf_d = P.from_raster(grid_tif)
+    gdf = gdf_d.points
     for _, r in gdf.iterrows():
         lat_top = 41.0 - (r["cell_id"] // 4) * 0.01
         expected = geod_area(110.0, lat_top, 110.01, lat_top - 0.01)
@@ -117,17 +121,19 @@ def test_raster_boundary_cuts_cells(grid_tif):
     # Boundary covers columns 0-1 fully and 40 % of column 2 (whose centres at 110.025 are
     # outside): all_touched=False keeps columns 0-1 only.
     bnd = box(110.0, 40.96, 110.024, 41.0)
-    gdf = P.from_raster(grid_tif, bnd)
-    check_contract(gdf)
+    gdf_d = P.from_raster(grid_tif, bnd)
+    gdf = gdf_d.points
+    check_contract(gdf_d)
     assert sorted(gdf["pop"]) == [1, 2, 5, 9, 10, 13, 14]  # the 0 pixel is not a point
-    src = gdf.attrs["population_source"]
+    src = gdf_d.source
     assert src["total_in"] == pytest.approx(54.0)
     assert src["total_window"] == pytest.approx(54.0 + 7 + 11 + 15)
     assert src["clipped_away_pop"] == pytest.approx(33.0)
     assert src["window"] == {"row_off": 0, "col_off": 0, "height": 4, "width": 3}
     # same boundary given in Web Mercator is reprojected to the raster CRS
     bnd_3857 = gpd.GeoDataFrame(geometry=[bnd], crs=4326).to_crs(3857)
-    g2 = P.from_raster(grid_tif, bnd_3857)
+    g2_d = P.from_raster(grid_tif, bnd_3857)
+    g2 = g2_d.points
     assert g2["cell_id"].tolist() == gdf["cell_id"].tolist()
     assert g2["pop"].sum() == pytest.approx(54.0)
 
@@ -137,7 +143,8 @@ def test_raster_named_boundary_assigns_county(grid_tif):
                            geometry=[box(110.0, 40.96, 110.04, 41.0),
                                      box(110.0, 40.96, 110.02, 41.0),
                                      box(110.02, 40.96, 110.04, 41.0)], crs=4326)
-    gdf = P.from_raster(grid_tif, bnd)
+    gdf_d = P.from_raster(grid_tif, bnd)
+    gdf = gdf_d.points
     west = gdf.loc[gdf.geometry.x < 110.02, "county"]
     east = gdf.loc[gdf.geometry.x > 110.02, "county"]
     assert (west == "west").all() and (east == "east").all()  # smallest polygon wins
@@ -148,8 +155,9 @@ def test_raster_projected(tmp_path):
     t = from_origin(600000.0, 4520000.0, 100.0, 100.0)
     data = np.array([[10, 20, 30], [40, ND, 60]], dtype="float32")
     path = write_tif(tmp_path / "utm.tif", data, t, crs="EPSG:32649")
-    gdf = P.from_raster(path)
-    check_contract(gdf)
+    gdf_d = P.from_raster(path)
+    gdf = gdf_d.points
+    check_contract(gdf_d)
     assert gdf["pop"].sum() == pytest.approx(160.0)
     assert len(gdf) == 5
     to_ll = Transformer.from_crs(32649, 4326, always_xy=True)
@@ -178,7 +186,7 @@ def test_raster_negative_value(tmp_path):
     with pytest.raises(InputError, match="row 1, col 2"):
         P.from_raster(path, box(110.02, 40.96, 110.04, 40.99))
     # a negative pixel outside the area read is not our business
-    assert P.from_raster(path, box(110.0, 40.96, 110.02, 41.0))["pop"].sum() == pytest.approx(54)
+    assert P.from_raster(path, box(110.0, 40.96, 110.02, 41.0)).points["pop"].sum() == pytest.approx(54)
 
 
 def test_raster_all_nodata(tmp_path):
@@ -209,22 +217,24 @@ def test_raster_bad_band_and_outside(grid_tif):
 def test_raster_elderly_same_grid(tmp_path, grid_tif):
     eld = np.where(VALUES == ND, ND, VALUES * 0.25)
     epath = write_tif(tmp_path / "eld.tif", eld, from_origin(110.0, 41.0, 0.01, 0.01))
-    gdf = P.from_raster(grid_tif, elderly_raster=epath)
+    gdf_d = P.from_raster(grid_tif, elderly_raster=epath)
+    gdf = gdf_d.points
     np.testing.assert_allclose(gdf["elderly"], gdf["pop"] * 0.25)
-    assert gdf.attrs["population_source"]["elderly"]["method"] == "same grid"
+    assert gdf_d.source["elderly"]["method"] == "same grid"
 
 
 def test_raster_elderly_resampled(tmp_path):
     pop = write_tif(tmp_path / "p.tif", np.ones((4, 4)), from_origin(110.0, 41.0, 0.01, 0.01))
     coarse = np.array([[4, 8], [12, 16]], dtype="float32")
     epath = write_tif(tmp_path / "e.tif", coarse, from_origin(110.0, 41.0, 0.02, 0.02))
-    gdf = P.from_raster(pop, elderly_raster=epath)
+    gdf_d = P.from_raster(pop, elderly_raster=epath)
+    gdf = gdf_d.points
     # each coarse count is spread over its 4 fine pixels in proportion to their area
     assert gdf["elderly"].sum() == pytest.approx(40.0, rel=1e-6)
     e = gdf.set_index("cell_id")["elderly"]
     assert e[0] + e[1] + e[4] + e[5] == pytest.approx(4.0, rel=1e-6)
     assert e[15] == pytest.approx(4.0, rel=1e-3)
-    assert gdf.attrs["population_source"]["elderly"]["method"].startswith("resampled")
+    assert gdf_d.source["elderly"]["method"].startswith("resampled")
 
 
 def test_raster_over_hohhot_districts(tmp_path, hohhot_admin):
@@ -232,8 +242,9 @@ def test_raster_over_hohhot_districts(tmp_path, hohhot_admin):
     t = from_origin(110.3, 41.9, 0.05, 0.05)
     path = write_tif(tmp_path / "hh.tif", np.ones((50, 50)), t)
     admin = gpd.read_file(hohhot_admin)
-    gdf = P.from_raster(path, admin)
-    check_contract(gdf)
+    gdf_d = P.from_raster(path, admin)
+    gdf = gdf_d.points
+    check_contract(gdf_d)
     counties = set(admin.loc[admin["level"] == "county", "name"])
     assert set(gdf["county"]) <= counties | {""}
     assert set(gdf["county"]) - {""}  # names found
@@ -264,13 +275,14 @@ def test_vector_prorates_partial_overlap(tmp_path):
     path = utm_squares(tmp_path, [100.0, 50.0, 80.0], extra={"old": [20.0, 10.0, 16.0]})
     # boundary: all of square 0, 30 % of square 1, none of square 2
     bnd = gpd.GeoDataFrame(geometry=[box(599950, 4499950, 600130, 4500150)], crs=32649)
-    gdf = P.from_vector(path, "pop", elderly_field="old", boundary=bnd.to_crs(4326))
-    check_contract(gdf)
+    gdf_d = P.from_vector(path, "pop", elderly_field="old", boundary=bnd.to_crs(4326))
+    gdf = gdf_d.points
+    check_contract(gdf_d)
     assert gdf["cell_id"].tolist() == [0, 1]
     np.testing.assert_allclose(gdf["pop"], [100.0, 15.0], rtol=1e-6)
     np.testing.assert_allclose(gdf["elderly"], [20.0, 3.0], rtol=1e-6)
     np.testing.assert_allclose(gdf["area_m2"], [10000.0, 3000.0], rtol=1e-6)
-    src = gdf.attrs["population_source"]
+    src = gdf_d.source
     assert src["total_file"] == pytest.approx(230.0)
     assert src["total_in"] == pytest.approx(115.0, rel=1e-6)
     assert src["clipped_away_pop"] == pytest.approx(115.0, rel=1e-6)
@@ -282,10 +294,11 @@ def test_vector_prorates_partial_overlap(tmp_path):
 
 def test_vector_no_boundary_keeps_all(tmp_path):
     path = utm_squares(tmp_path, [100.0, 0.0, 80.0])
-    gdf = P.from_vector(path, "pop")
+    gdf_d = P.from_vector(path, "pop")
+    gdf = gdf_d.points
     assert gdf["cell_id"].tolist() == [0, 2]  # the empty square adds no point
     assert gdf["pop"].sum() == pytest.approx(180.0)
-    assert gdf.attrs["population_source"]["features_zero_pop"] == 1
+    assert gdf_d.source["features_zero_pop"] == 1
 
 
 def test_vector_missing_field_lists_fields(tmp_path):
@@ -313,11 +326,12 @@ def test_vector_bad_values(tmp_path):
 
 def test_buildings_monaco(monaco_pbf):
     t0 = time.perf_counter()
-    gdf = P.from_buildings(monaco_pbf, 38_000)
+    gdf_d = P.from_buildings(monaco_pbf, 38_000)
+    gdf = gdf_d.points
     elapsed = time.perf_counter() - t0
     assert elapsed < 20, f"from_buildings on Monaco took {elapsed:.1f} s"
-    check_contract(gdf)
-    src = gdf.attrs["population_source"]
+    check_contract(gdf_d)
+    src = gdf_d.source
     assert src["buildings_in"] > 20_000
     assert gdf["pop"].sum() == pytest.approx(38_000, rel=1e-12)
     assert (gdf["pop"] > 0).all() and (gdf["weight"] > 0).all()
@@ -327,7 +341,7 @@ def test_buildings_monaco(monaco_pbf):
     assert src["buildings_not_polygon"] == 25 and src["buildings_zero_area"] == 7
     assert not gdf["building"].isin(["church", "commercial", "school"]).any()
     # points fall on their footprints
-    polys = gdf.attrs["cell_polygons"]
+    polys = gdf_d.cell_polygons
     assert shapely.intersects(polys.values, gdf.geometry.values).all()
 
 
@@ -336,7 +350,7 @@ def test_buildings_monaco_districts(monaco_pbf):
     east = box(7.41, 43.0, 8.0, 44.0)
     districts = gpd.GeoDataFrame({"name": ["W", "E"]}, geometry=[west, east], crs=4326)
     gdf = P.from_buildings(monaco_pbf, 30_000, districts=districts,
-                           district_totals={"W": 10_000, "E": 20_000})
+                           district_totals={"W": 10_000, "E": 20_000}).points
     sums = gdf.groupby("county")["pop"].sum()
     assert sums["W"] == pytest.approx(10_000, rel=1e-12)
     assert sums["E"] == pytest.approx(20_000, rel=1e-12)
@@ -355,14 +369,16 @@ def test_buildings_district_without_housing(helsinki_pbf):
     d = gpd.GeoDataFrame({"name": ["town", "sea"]}, geometry=[town, sea], crs=4326)
     with pytest.raises(InputError, match="sea"):
         P.from_buildings(helsinki_pbf, None, districts=d, district_totals={"town": 5, "sea": 100})
-    gdf = P.from_buildings(helsinki_pbf, None, districts=d, district_totals={"town": 5})
+    gdf_d = P.from_buildings(helsinki_pbf, None, districts=d, district_totals={"town": 5})
+    gdf = gdf_d.points
     assert gdf["pop"].sum() == pytest.approx(5)
-    assert gdf.attrs["population_source"]["warnings"]  # 'sea' has no total: recorded
+    assert gdf_d.source["warnings"]  # 'sea' has no total: recorded
 
 
 def test_buildings_helsinki_weights(helsinki_pbf):
-    gdf = P.from_buildings(helsinki_pbf, 10_000, keep_zero=True)
-    check_contract(gdf)
+    gdf_d = P.from_buildings(helsinki_pbf, 10_000, keep_zero=True)
+    gdf = gdf_d.points
+    check_contract(gdf_d)
     assert gdf["pop"].sum() == pytest.approx(10_000, rel=1e-12)
     per_floor = gdf["pop"] / (gdf["area_m2"] * gdf["levels"])
     by_type = per_floor.groupby(gdf["building"]).mean()
@@ -373,17 +389,18 @@ def test_buildings_helsinki_weights(helsinki_pbf):
         assert (gdf.loc[gdf["building"] == kind, "pop"] == 0).all()
         assert (gdf["building"] == kind).any()
     # tagged storeys are used; untagged apartments default to 6
-    src = gdf.attrs["population_source"]
+    src = gdf_d.source
     assert src["levels_tagged"] > 100
     assert set(gdf["levels"]) > {6.0}
 
 
 def test_buildings_boundary(helsinki_pbf):
     bnd = box(24.935, 60.164, 24.944, 60.171)
-    gdf = P.from_buildings(helsinki_pbf, 1_000, boundary=bnd)
+    gdf_d = P.from_buildings(helsinki_pbf, 1_000, boundary=bnd)
+    gdf = gdf_d.points
     assert gdf["pop"].sum() == pytest.approx(1_000)
     assert shapely.contains_xy(bnd, gdf.geometry.x, gdf.geometry.y).all()
-    assert gdf.attrs["population_source"]["buildings_inside"] < gdf.attrs["population_source"]["buildings_in"]
+    assert gdf_d.source["buildings_inside"] < gdf_d.source["buildings_in"]
 
 
 def test_building_weights_table():
@@ -402,20 +419,21 @@ def test_building_weights_table():
 
 def small_demand():
     pts = gpd.points_from_xy([111.60, 111.61, 111.70, 111.71], [40.80, 40.80, 40.85, 40.85])
-    return gpd.GeoDataFrame({"cell_id": np.arange(4), "pop": [100.0, 50.0, 200.0, 10.0],
+    return Demand(gpd.GeoDataFrame({"cell_id": np.arange(4), "pop": [100.0, 50.0, 200.0, 10.0],
                              "elderly": np.nan, "county": ["新城区", "新城区", "赛罕区", ""],
-                             "area_m2": 1e4}, geometry=pts, crs=4326)
+                             "area_m2": 1e4}, geometry=pts, crs=4326))
 
 
 def test_elderly_share_default_and_districts():
     d = small_demand()
-    out = P.apply_elderly_share(d, 0.198, district_shares={"新城区": 0.25})
+    out_d = P.apply_elderly_share(d, 0.198, district_shares={"新城区": 0.25})
+    out = out_d.points
     np.testing.assert_allclose(out["elderly"], [25.0, 12.5, 200 * 0.198, 10 * 0.198])
-    used = out.attrs["population_source"]["elderly"]["used"]
+    used = out_d.source["elderly"]["used"]
     assert used["新城区"]["source"] == "district" and used["新城区"]["share"] == 0.25
     assert used["赛罕区"]["source"] == "default" and used["(unknown)"]["points"] == 1
-    assert d["elderly"].isna().all()  # input untouched
-    json.dumps(out.attrs["population_source"])
+    assert d.points["elderly"].isna().all()  # input untouched
+    json.dumps(out_d.source)
     with pytest.raises(InputError, match="赛罕区"):
         P.apply_elderly_share(d, district_shares={"新城区": 0.25})
     with pytest.raises(InputError):
@@ -423,20 +441,23 @@ def test_elderly_share_default_and_districts():
 
 
 def test_elderly_share_by_district_polygons():
-    d = small_demand().assign(county="")
+    d = small_demand()
+    d = d.with_points(d.points.assign(county=""))
     districts = gpd.GeoDataFrame({"name": ["A", "B"]},
                                  geometry=[box(111.5, 40.7, 111.65, 40.9), box(111.65, 40.7, 111.8, 40.9)],
                                  crs=4326)
-    out = P.apply_elderly_share(d, 0.2, district_shares={"A": 0.1, "B": 0.3}, districts=districts)
+    out_d = P.apply_elderly_share(d, 0.2, district_shares={"A": 0.1, "B": 0.3}, districts=districts)
+    out = out_d.points
     np.testing.assert_allclose(out["elderly"], [10.0, 5.0, 60.0, 3.0])
     assert out["county"].tolist() == ["A", "A", "B", "B"]
 
 
 def test_aggregate_grid_conserves():
     d = small_demand()
-    d["elderly"] = d["pop"] * 0.2
-    g = P.aggregate_grid(d, 1000.0)
-    check_contract(g)
+    d = d.with_points(d.points.assign(elderly=d.points["pop"] * 0.2))
+    g_d = P.aggregate_grid(d, 1000.0)
+    g = g_d.points
+    check_contract(g_d)
     assert g["pop"].sum() == pytest.approx(360.0)
     assert g["elderly"].sum() == pytest.approx(72.0)
     assert (g["area_m2"] == 1e6).all()
@@ -444,15 +465,17 @@ def test_aggregate_grid_conserves():
     assert 2 <= len(g) <= 4
     big = g.loc[g["pop"].idxmax()]
     assert big["county"] == "赛罕区"
-    assert g.attrs["population_source"]["aggregated"]["cells_out"] == len(g)
-    polys = g.attrs["cell_polygons"]
+    assert g_d.source["aggregated"]["cells_out"] == len(g)
+    polys = g_d.cell_polygons
     assert shapely.contains(polys.values, g.geometry.values).all()
 
 
 def test_aggregate_grid_monaco(monaco_pbf):
-    b = P.from_buildings(monaco_pbf, 38_000, boundary=box(7.40, 43.72, 7.44, 43.76))
+    b_d = P.from_buildings(monaco_pbf, 38_000, boundary=box(7.40, 43.72, 7.44, 43.76))
+    b = b_d.points
     assert b["pop"].sum() == pytest.approx(38_000)
-    g = P.aggregate_grid(b, 200.0)
+    g_d = P.aggregate_grid(b_d, 200.0)
+    g = g_d.points
     assert g["pop"].sum() == pytest.approx(38_000)
     assert len(g) < len(b) / 10
     assert g["cell_id"].is_unique

@@ -17,6 +17,7 @@ from carecover.inputs.registers import (
     STATUSES,
     crs_plausibility,
     read_facilities,
+    read_register,
     validation_table,
     write_validation_report,
 )
@@ -114,7 +115,7 @@ def test_csv_encodings(tmp_path, encoding):
     assert list(g["status"]) == EXPECTED
     assert g.loc[0, "name"] == "新华街道养老服务中心"
     if encoding == "utf-8-sig":
-        assert g.attrs["register"]["columns"]["fid"] == "编号"  # BOM not glued to the header
+        assert read_register(p).info["columns"]["fid"] == "编号"  # BOM not glued to the header
 
 
 def test_tab_delimited_utf16_as_excel_unicode_text(tmp_path):
@@ -162,11 +163,12 @@ def test_english_headers_title_row_and_comments(tmp_path):
         ",,,,",
         "a2,乙,street-level centre,111.68,40.83",
     ])
-    g = read_facilities(p)
+    reg = read_register(p)
+    g = reg.frame
     assert list(g["fid"]) == ["a1", "a2"]
     assert list(g["row"]) == [4, 6]  # rows as Excel numbers them
     assert list(g["tier"]) == ["meal_point", "street_centre"]
-    info = g.attrs["register"]
+    info = reg.info
     assert info["header_row"] == 2 and info["skipped_comment"] == 1 and info["skipped_blank"] == 1
 
 
@@ -192,7 +194,7 @@ def test_crs_per_file_header_hint_and_per_row(tmp_path):
     # the system named in the coordinate header is used when no argument is given
     p2 = write(tmp_path / "r2.csv", ["名称,层级,经度（高德）,纬度（高德）", "甲,助餐点,111.67,40.82"])
     g2 = read_facilities(p2)
-    assert g2.loc[0, "crs_in"] == "gcj02" and g2.attrs["register"]["crs_source"] == "header"
+    assert g2.loc[0, "crs_in"] == "gcj02" and read_register(p2).info["crs_source"] == "header"
     assert read_facilities(p2, crs="wgs84").loc[0, "crs_in"] == "wgs84"
     with pytest.raises(InputError, match="unknown coordinate system"):
         read_facilities(p2, crs="UTM")
@@ -289,7 +291,7 @@ def test_geo_projected_crs_is_reprojected(tmp_path):
     _geo_frame().iloc[:1].to_crs("EPSG:32649").to_file(p, engine="pyogrio")
     g = read_facilities(p)
     assert g.geometry.iloc[0].x == pytest.approx(111.67, abs=1e-7)
-    assert g.attrs["register"]["reprojected_from"].endswith("32649")
+    assert read_register(p).info["reprojected_from"].endswith("32649")
 
 
 def test_crs_plausibility_on_real_monaco_streets(monaco_pbf, tmp_path):

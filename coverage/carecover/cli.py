@@ -1,7 +1,7 @@
 """The ``carecover`` command: ``plan``, ``demo``, ``check-claims``, ``fetch``, ``validate``.
 
 Exit status: 0 success; 2 bad input (the message names file, row and field); 3 download failure;
-130 interrupted. Output folders are never left half-written (see :mod:`carecover.plan.pipeline`).
+130 interrupted. Output folders are never left half-written (see :mod:`carecover.plan.publish`).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def _plan_parser(sub) -> None:
                    help="设施名录 (CSV/XLSX/GeoJSON/GPKG)，可多次 / facility register (repeatable)")
     p.add_argument("--boundary", type=Path, help="区县边界 / county boundaries (GeoJSON/GPKG/SHP)")
     p.add_argument("--population", type=Path, help="人口栅格或矢量 / population raster (GeoTIFF) or vector")
-    p.add_argument("--population-field", default="pop", help="矢量人口字段 / population field (vector)")
+    p.add_argument("--population-field", help="矢量人口字段 / population field (vector, default pop)")
     p.add_argument("--elderly-field", help="矢量老年人口字段 / elderly field (vector)")
     p.add_argument("--elderly-raster", type=Path, help="老年人口栅格 / elderly population raster")
     p.add_argument("--candidates", type=Path,
@@ -78,10 +78,10 @@ def _plan_parser(sub) -> None:
     p.add_argument("--strict", action="store_true", help="名录有任何问题即失败 / fail on any register problem")
     p.add_argument("--osm-facilities", action="store_true", help="补充 OSM 养老设施 / add OSM facilities")
     p.add_argument("--facility-isochrones", action="store_true", help="输出每个设施的等时圈 / per-facility isochrones")
-    p.add_argument("--exact-time-limit", type=float, default=30.0, help="精确求解时限 s / exact solver limit")
-    p.add_argument("--max-candidates", type=int, default=5000, help="候选点上限 / most candidate sites")
+    p.add_argument("--exact-time-limit", type=float, help="精确求解时限 s / exact solver limit (default 30)")
+    p.add_argument("--max-candidates", type=int, help="候选点上限 / most candidate sites (default 5000)")
     p.add_argument("--min-spacing", type=float, help="新站点最小间距 m / minimum spacing of new sites")
-    p.add_argument("--target", type=float, default=0.9, help="目标覆盖率 / target share for 'how many sites'")
+    p.add_argument("--target", type=float, help="目标覆盖率 / target share for 'how many sites' (default 0.9)")
     p.add_argument("--offline-map", action="store_true", help="地图内嵌脚本样式 / inline JS/CSS in the map")
     p.add_argument("--lang", choices=["zh", "en"], help="语言 / language")
     p.add_argument("--no-cache", action="store_true", help="不使用路网缓存 / do not cache networks")
@@ -98,59 +98,33 @@ def _config_for(args) -> object | None:
     return None
 
 
-def cmd_plan(args, *, sample_note: str | None = None) -> int:
-    from carecover.plan.pipeline import PlanOptions, plan
+def plan_options(args, sample_note: str | None = None):
+    """The :class:`~carecover.plan.PlanOptions` of ``carecover plan``'s arguments."""
+    from carecover.plan import PlanOptions
 
-    cfg = _config_for(args)
-    network = args.network or (cfg.network if cfg is not None else None)
-    facilities = list(args.facilities) or ([cfg.facilities] if cfg is not None and cfg.facilities else [])
-    boundary = args.boundary or (cfg.boundary if cfg is not None else None)
-    population = args.population or (cfg.population if cfg is not None and cfg.population
-                                     and Path(cfg.population).exists() else None)
-    pop_missing = (args.population is None and args.total_population is None and cfg is not None
-                   and cfg.population and not Path(cfg.population).exists())
-    if args.total_population is not None and not args.total_population > 0:
-        raise InputError(f"total population must be a positive number, got {args.total_population} / 总人口须为正数",
-                         field="--total-population", expected="residents > 0, e.g. 3446100")
-    missing = []
-    if network is None or not Path(network).exists():
-        missing.append(f"路网 / network: {network or '(none given: --network FILE)'}")
-    for f in facilities:
-        if not Path(f).exists():
-            missing.append(f"设施名录 / facility register: {f}")
-    if not facilities:
-        missing.append("设施名录 / facility register: --facilities FILE")
-    if pop_missing:
-        # a different population method changes every figure: the user chooses it, not a fallback
-        missing.append(f"人口栅格 / population raster: {cfg.population} "
-                       "(或用 --total-population N 按 OSM 建筑分配 / or --total-population N to spread "
-                       "a total over OSM buildings)")
-    if missing:
-        hint = ""
-        if cfg is not None and cfg.city not in ("sample",):
-            hint = f"\n  → carecover fetch --city {cfg.city}  (路网与人口 / network and population)"
-        if any(not Path(f).exists() for f in facilities) or not facilities:
-            hint += ("\n  → 设施名录模板 / register template: data/templates/facility_register_template.csv "
-                     "(docs/register_schema.md)")
-        raise InputError("missing inputs / 缺少输入:\n  " + "\n  ".join(missing) + hint, field="inputs")
-    out = args.out or Path("out")
-    opts = PlanOptions(
-        network=Path(network), facilities=[Path(f) for f in facilities], out=Path(out),
-        boundary=Path(boundary) if boundary else None, population=population,
+    return PlanOptions(
+        network=args.network, facilities=tuple(args.facilities) or None, out=args.out,
+        config=_config_for(args), boundary=args.boundary, population=args.population,
         population_field=args.population_field, elderly_field=args.elderly_field,
         elderly_raster=args.elderly_raster, candidates=args.candidates,
-        min_distance_existing_m=args.min_distance_existing,
-        total_population=args.total_population, config=cfg, suggest=_suggest(args.suggest),
-        units=_units(args.units), walk_speed_mps=args.speed, crs_in=args.crs_in, strict=args.strict,
+        min_distance_existing_m=args.min_distance_existing, total_population=args.total_population,
+        suggest=tuple(_suggest(args.suggest).items()), units=tuple(_units(args.units).items()),
+        walk_speed_mps=args.speed, crs_in=args.crs_in, strict=args.strict,
         osm_facilities=args.osm_facilities, facility_isochrones=args.facility_isochrones,
-        exact_time_limit=args.exact_time_limit, max_candidates=args.max_candidates,
+        exact_time_limit_s=args.exact_time_limit, max_candidates=args.max_candidates,
         min_spacing_m=args.min_spacing, target_share=args.target, inline_assets=args.offline_map,
-        cache=not args.no_cache, sample_note=sample_note, lang=args.lang,
+        cache=False if args.no_cache else None, sample_note=sample_note, lang=args.lang,
         command="carecover " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:])),
     )
-    written = plan(opts)
+
+
+def cmd_plan(args, *, sample_note: str | None = None) -> int:
+    from carecover.plan import resolve, run
+
+    params = resolve(plan_options(args, sample_note))
+    written = run(params)
     if not utils.QUIET:
-        print(f"输出 / outputs ({len(written)} files) → {opts.out}")
+        print(f"输出 / outputs ({len(written)} files) → {params.out}")
         for key in ("summary.json", "map.html", "report.html", "coverage.csv", "gaps.csv", "sites.csv"):
             if key in written:
                 print(f"  {written[key]}")
@@ -275,12 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _defaults_for_demo(args) -> None:
-    for name, value in dict(population=None, population_field="pop", elderly_field=None,
+    for name, value in dict(population=None, population_field=None, elderly_field=None,
                             elderly_raster=None, candidates=None, min_distance_existing=None,
                             total_population=None, suggest=[], units=[], speed=None, crs_in=None,
                             strict=False, osm_facilities=False, facility_isochrones=False,
-                            exact_time_limit=30.0, max_candidates=5000, min_spacing=None,
-                            target=0.9, lang=None, boundary=None).items():
+                            exact_time_limit=None, max_candidates=None, min_spacing=None,
+                            target=None, lang=None, boundary=None).items():
         if not hasattr(args, name):
             setattr(args, name, value)
 

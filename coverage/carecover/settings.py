@@ -46,6 +46,20 @@ drive_speeds_kph: dict[str, float] = {
 #: Fallback drive speed (km/h) for unknown classes.
 drive_default_kph: float = 25.0
 
+#: Time limit (s) of the exact (HiGHS) siting model.
+exact_time_limit_s: float = 30.0
+#: Most candidate sites per tier (street junctions thinned on a grid).
+max_candidates: int = 5000
+#: Most candidate sites for a drive tier (drive catchments are large, so matrices are too).
+max_candidates_drive: int = 1500
+#: Target share for "how many sites reach it" (coverage curve).
+target_share: float = 0.9
+#: Population field of vector population files.
+population_field: str = "pop"
+#: Buffer (m) around the boundary within which streets are kept, so that residents near the
+#: edge can reach facilities just across it.
+routing_margin_m: float = 2000.0
+
 #: Where built graphs and prepared states are cached.
 cache_dir: Path = Path(os.environ.get("CARECOVER_CACHE", Path.home() / ".cache" / "carecover"))
 

@@ -95,3 +95,17 @@ def resolve_tiers(overrides: dict[str, dict] | None = None) -> dict[str, Tier]:
             raise KeyError(key)
         tiers[key] = replace(tiers[key], **values)
     return tiers
+
+
+def tier_for_unit(unit: str) -> str | None:
+    """The tier whose administrative coverage counts units of kind ``unit``.
+
+    The street/township-level tier of that unit when there is one (``street`` →
+    ``street_centre``, ``township`` → ``township_centre``), else the first tier of that unit
+    (``community`` → ``community_centre``, ``village`` → ``village_station``, ``county`` →
+    ``county_institution``); ``None`` for an unknown unit.
+    """
+    for t in TIERS.values():
+        if t.unit == unit and t.level == 2:
+            return t.key
+    return next((t.key for t in TIERS.values() if t.unit == unit), None)

@@ -94,3 +94,33 @@ def log(message: str) -> None:
     """Print a progress message on stderr, with the seconds since start, unless quiet."""
     if not QUIET:
         print(f"[{time.perf_counter() - _T0:7.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def json_ready(obj: Any, digits: int = 6) -> Any:
+    """``obj`` with plain JSON types only: numpy scalars and arrays converted, floats rounded to
+    ``digits`` decimals, NaN and infinities as ``None`` (JSON has neither)."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): json_ready(v, digits) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v, digits) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_ready(obj.tolist(), digits)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        f = float(obj)
+        return round(f, digits) if np.isfinite(f) else None
+    return obj
+
+
+def now_iso() -> str:
+    """The run's timestamp: ``SOURCE_DATE_EPOCH`` when set (reproducible builds), else now (UTC)."""
+    from datetime import datetime, timezone
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    ts = datetime.fromtimestamp(int(epoch), tz=timezone.utc) if epoch else datetime.now(timezone.utc)
+    return ts.replace(microsecond=0).isoformat()

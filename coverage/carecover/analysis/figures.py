@@ -14,7 +14,10 @@ from collections.abc import Mapping
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.spatial import cKDTree
+
+from carecover.inputs.facilities import USABLE
 
 POPULATIONS = ("elderly", "total")
 
@@ -86,6 +89,74 @@ def population_figures(demand: pd.DataFrame, time_s: np.ndarray, *, tiers: list[
     return out
 
 
+def unit_masks(demand: gpd.GeoDataFrame, units: Mapping[str, gpd.GeoDataFrame]) -> dict[str, np.ndarray]:
+    """Masks ``"<unit kind>:<name>"`` per street/township unit (a point in two overlapping units
+    counts in the first only)."""
+    masks = {}
+    lon, lat = demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy()
+    for kind, frame in sorted(units.items()):
+        free = np.ones(len(demand), bool)
+        for name, geom in zip(frame["name"].astype(str), frame.geometry, strict=True):
+            m = shapely.contains_xy(geom, lon, lat) & free
+            free &= ~m
+            masks[f"{kind}:{name}"] = m
+    return masks
+
+
+def sensitivity_figures(demand: pd.DataFrame, time_s: np.ndarray, *, tier: str, threshold_min: float,
+                        speed_mps: float, speeds_mps, all_mask: np.ndarray, data: dict,
+                        bands_min=(5, 10, 15)) -> tuple[list[dict], dict]:
+    """Figures at the other walking speeds (exact rescaling of the times) and the elderly
+    coverage at each speed (the sensitivity band).
+
+    Walking times are distance / speed on every segment, so the time at speed ``v`` is
+    ``time_s × speed_mps / v`` exactly.
+    """
+    figs, band = [], {}
+    w = _weights(demand, "elderly")
+    for v in sorted(set(speeds_mps) | {speed_mps}):
+        t_v = time_s * (speed_mps / v)
+        if v != speed_mps:
+            figs += population_figures(demand, t_v, tiers=[tier], threshold_min=threshold_min, speed_mps=v,
+                                       mode="walk", areas={"all": all_mask}, data=data, bands_min=bands_min)
+        band[str(v)] = float(w[t_v <= threshold_min * 60 + 1e-9].sum() / w.sum()) if w.sum() > 0 else None
+    info = {"population": "elderly", "threshold_min": threshold_min, "by_speed_mps": band,
+            "method": "exact rescaling: walking times are distance / speed on every segment"}
+    return figs, info
+
+
+def circle_figures(parts: dict, demand: pd.DataFrame, *, tier: str, threshold_min: float,
+                   speed_mps: float, radius_m: float, data: dict) -> list[dict]:
+    """Straight-line circle figures (elderly and total) from :func:`circle_gap`'s parts."""
+    out = []
+    for population, key in (("elderly", "elderly"), ("total", "pop")):
+        tot = float(_weights(demand, population).sum())
+        inside = parts[f"{key}_in_circles"]
+        out.append({"kind": "circle", "tiers": [tier], "population": population, "area": "all",
+                    "threshold_min": threshold_min, "speed_mps": speed_mps, "mode": "straight line",
+                    "scenario": "current", "value": inside / tot if tot else float("nan"),
+                    "covered": inside, "total": tot, "radius_m": radius_m, "data": data,
+                    "not_reached_by_network": parts[f"{key}_in_circles_not_reached"]})
+    return out
+
+
+def all_of_figures(demand: pd.DataFrame, covered: Mapping[str, np.ndarray], thresholds: Mapping[str, float], *,
+                   speed_mps: float, areas: Mapping[str, np.ndarray], data: dict) -> list[dict]:
+    """Share of residents who reach *every* one of ``covered``'s tiers, each within its own
+    threshold (``thresholds_min``); ``threshold_min`` is one number only when they agree."""
+    keys = list(covered)
+    allcov = np.all([covered[k] for k in keys], axis=0)
+    common = thresholds[keys[0]] if len(set(thresholds.values())) == 1 else None
+    # times are 0 (all reached) or inf: any threshold separates them
+    figs = population_figures(demand, np.where(allcov, 0.0, np.inf), tiers=keys,
+                              threshold_min=max(thresholds.values()), speed_mps=speed_mps, mode="walk",
+                              areas=areas, data=data, kind="all_of")
+    for f in figs:
+        f["threshold_min"] = common
+        f["thresholds_min"] = dict(thresholds)
+    return figs
+
+
 def circle_gap(demand: gpd.GeoDataFrame, facilities_xy: np.ndarray, demand_xy: np.ndarray,
                time_s: np.ndarray, *, radius_m: float, threshold_min: float) -> tuple[np.ndarray, dict]:
     """Demand inside straight-line circles around facilities that cannot reach one on the network.
@@ -118,8 +189,7 @@ def administrative_from_boundaries(facilities: gpd.GeoDataFrame, units: gpd.GeoD
                                    tier: str, unit: str, name_col: str = "name",
                                    data: dict | None = None) -> dict:
     """Share of units (streets, townships...) containing at least one usable facility of ``tier``."""
-    used = facilities[(facilities["tier"] == tier)
-                      & facilities["status"].isin(["ok", "swapped_fixed"])]
+    used = facilities[(facilities["tier"] == tier) & facilities["status"].isin(USABLE)]
     units = units.to_crs(4326)
     if len(used):
         hit = gpd.sjoin(units[[name_col, "geometry"]], used[["geometry"]].to_crs(4326),

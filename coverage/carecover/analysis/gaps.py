@@ -8,6 +8,9 @@ then smallest ``cell_id`` (deterministic).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -18,13 +21,40 @@ from scipy.spatial import cKDTree
 
 from carecover.errors import InputError
 
-__all__ = ["find_gaps", "gap_members", "GAP_COLUMNS"]
+__all__ = ["find_gaps", "gap_members", "GapResult", "GAP_COLUMNS"]
 
 #: Columns of the gap-zone table, in order (``geometry`` is the representative point).
 GAP_COLUMNS = [
     "gap_id", "n_cells", "pop", "elderly", "area_m2", "county", "time_to_nearest_s",
     "min_cell_id", "rep_cell_id", "geometry", "hull",
 ]
+
+
+
+@dataclass(frozen=True)
+class GapResult:
+    """Gap zones of one tier.
+
+    Attributes
+    ----------
+    zones
+        One row per zone, columns :data:`GAP_COLUMNS` (``geometry`` the representative point,
+        ``hull`` the zone polygon), in the demand's CRS, ranked (``gap_id`` 1 = most uncovered
+        elderly).
+    member
+        Per demand point (input order): its ``gap_id``, 0 outside every gap.
+    info
+        ``link_m``, ``hull_buffer_m``, ``work_crs`` and the point counts (``n_points``,
+        ``n_covered``, ``n_gap_points``, ``n_no_population``).
+    """
+
+    zones: gpd.GeoDataFrame
+    member: np.ndarray
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.zones)
+
 
 _REQUIRED = ("cell_id", "pop", "elderly", "time_s", "covered")
 
@@ -178,7 +208,7 @@ def _zones(demand: gpd.GeoDataFrame, link_m: float) -> tuple[list[dict], list]:
 
 
 def find_gaps(demand: gpd.GeoDataFrame, *, link_m: float, admin: gpd.GeoDataFrame | None = None,
-              admin_name_col: str = "name", hull_buffer_m: float | None = None) -> gpd.GeoDataFrame:
+              admin_name_col: str = "name", hull_buffer_m: float | None = None) -> GapResult:
     """Group uncovered demand into gap zones, ranked by uncovered elderly.
 
     Parameters
@@ -199,11 +229,13 @@ def find_gaps(demand: gpd.GeoDataFrame, *, link_m: float, admin: gpd.GeoDataFram
 
     Returns
     -------
-    GeoDataFrame in the demand's CRS, one row per zone, columns :data:`GAP_COLUMNS`: ``gap_id``
-    (1 = most uncovered elderly), ``n_cells``, ``pop``, ``elderly``, ``area_m2``, ``county``,
-    ``time_to_nearest_s`` (at the elderly-weighted medoid), ``min_cell_id``, ``rep_cell_id``,
-    ``geometry`` (the medoid point, active geometry) and ``hull`` (polygon, same CRS).
-    ``attrs`` record ``link_m``, ``hull_buffer_m``, ``work_crs`` and point counts.
+    GapResult
+        ``zones`` in the demand's CRS, one row per zone, columns :data:`GAP_COLUMNS`: ``gap_id``
+        (1 = most uncovered elderly), ``n_cells``, ``pop``, ``elderly``, ``area_m2``,
+        ``county``, ``time_to_nearest_s`` (at the elderly-weighted medoid), ``min_cell_id``,
+        ``rep_cell_id``, ``geometry`` (the medoid point, active geometry) and ``hull`` (polygon,
+        same CRS); ``member`` the zone of every demand point (0 outside gaps), from the same
+        clustering as :func:`gap_members`; ``info`` the parameters and point counts.
     """
     _validate(demand, link_m)
     if admin is not None and admin_name_col not in admin.columns:
@@ -249,12 +281,8 @@ def find_gaps(demand: gpd.GeoDataFrame, *, link_m: float, admin: gpd.GeoDataFram
                              for n, c in zip(name, out["county"], strict=True)]
         out = out[GAP_COLUMNS]
     mask, covered = _gap_mask(demand)
-    out.attrs.update({
-        "link_m": float(link_m), "hull_buffer_m": buf, "work_crs": str(work),
-        "n_points": int(len(demand)), "n_covered": int(covered.sum()),
-        "n_gap_points": int(mask.sum()), "n_no_population": int((~covered & ~mask).sum()),
-        # zone of every input point (input order, <NA> outside gaps), as gap_members gives it,
-        # so callers need not cluster twice
-        "gap_id_by_point": pd.array(labels_full, dtype="Int64"),
-    })
-    return out
+    info = {"link_m": float(link_m), "hull_buffer_m": buf, "work_crs": str(work),
+            "n_points": int(len(demand)), "n_covered": int(covered.sum()),
+            "n_gap_points": int(mask.sum()), "n_no_population": int((~covered & ~mask).sum())}
+    member = np.array([0 if v is None else int(v) for v in labels_full], dtype=np.int64)
+    return GapResult(out, member, info)

@@ -34,6 +34,7 @@ import pandas as pd
 import shapely
 
 from carecover.errors import InputError
+from carecover.inputs.facilities import Register
 from carecover.inputs.registers import COLUMNS, _boundary_geometry, _inside, empty_facilities
 
 #: OSM facility type (value of ``social_facility`` or ``amenity``) → tier key.
@@ -141,7 +142,7 @@ def _read_xml(path: Path) -> gpd.GeoDataFrame | None:
 
 
 def facilities_from_osm(pbf_path: str | Path, boundary: Any = None, *,
-                        tier_map: dict[str, str] | None = None) -> gpd.GeoDataFrame:
+                        tier_map: dict[str, str] | None = None) -> Register:
     """Elderly-care facilities tagged in an OSM extract, in the Facilities contract.
 
     Parameters
@@ -156,10 +157,11 @@ def facilities_from_osm(pbf_path: str | Path, boundary: Any = None, *,
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        ``source="osm"``, ``fid`` like ``osm/node/123``, ``row`` 1-based in (element, id)
+    Register
+        ``frame`` in the Facilities contract: ``source="osm"``, ``fid`` like ``osm/node/123``, ``row`` 1-based in (element, id)
         order, ``crs_in="wgs84"``, ``tier_raw`` the OSM tag (e.g. ``social_facility=day_care``),
-        ``note`` saying the tier is inferred. Empty (with all columns) when nothing matches.
+        ``note`` saying the tier is inferred; empty (with all columns) when nothing matches.
+        ``info``: the file, how many OSM elements matched and how many were kept.
     """
     path = Path(pbf_path)
     if not path.exists():
@@ -178,9 +180,7 @@ def facilities_from_osm(pbf_path: str | Path, boundary: Any = None, *,
         raise InputError("不支持的 OSM 文件类型 / unsupported OSM file type", file=path,
                          expected=".osm.pbf, .osm or .xml")
     if raw is None or len(raw) == 0:
-        out = empty_facilities()
-        out.attrs["osm"] = {"file": str(path), "matched": 0, "kept": 0}
-        return out
+        return Register(empty_facilities(), {"file": str(path), "matched": 0, "kept": 0})
 
     recs = []
     for _, r in raw.iterrows():
@@ -203,9 +203,7 @@ def facilities_from_osm(pbf_path: str | Path, boundary: Any = None, *,
             "lon": pt.x, "lat": pt.y,
         })
     if not recs:
-        out = empty_facilities()
-        out.attrs["osm"] = {"file": str(path), "matched": int(len(raw)), "kept": 0}
-        return out
+        return Register(empty_facilities(), {"file": str(path), "matched": int(len(raw)), "kept": 0})
     df = pd.DataFrame(recs).sort_values(["element", "id"], kind="stable").reset_index(drop=True)
     n = len(df)
     lon, lat = df["lon"].to_numpy(float), df["lat"].to_numpy(float)
@@ -229,5 +227,4 @@ def facilities_from_osm(pbf_path: str | Path, boundary: Any = None, *,
     out["tier"] = out["tier"].astype(object).where(out["tier"].notna(), None)
     gdf = gpd.GeoDataFrame(out, geometry=shapely.points(lon, lat), crs="EPSG:4326")
     gdf = gdf[list(COLUMNS)]
-    gdf.attrs["osm"] = {"file": str(path), "matched": int(len(raw)), "kept": n}
-    return gdf
+    return Register(gdf, {"file": str(path), "matched": int(len(raw)), "kept": n})

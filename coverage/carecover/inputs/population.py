@@ -16,9 +16,10 @@ area_m2     float  area represented by the point (true ground area, m²)
 geometry    Point  demand point
 ==========  =====  ==============================================================
 
-``gdf.attrs["population_source"]`` is a JSON-serialisable dict (file, sha256, method, totals in
-and out, what was clipped away, warnings). ``gdf.attrs["cell_polygons"]`` is a GeoSeries of the
-polygons the points stand for (EPSG:4326), indexed like the frame.
+Each returns a :class:`~carecover.inputs.demand.Demand`: ``points`` (the frame above),
+``source`` (a JSON-serialisable dict: file, sha256, method, totals in and out, what was clipped
+away, warnings) and ``cell_polygons`` (the polygons the points stand for, EPSG:4326, aligned
+with the points, or ``None``).
 
 Method notes for reviewers: ``docs/population.md``.
 """
@@ -39,11 +40,13 @@ import shapely
 from pyproj import CRS, Proj, Transformer
 
 from carecover.errors import CarecoverError, InputError
+from carecover.inputs.demand import DEMAND_COLUMNS, Demand
 from carecover.utils import file_sha256, log
 
 __all__ = [
     "ConservationError",
     "DEMAND_COLUMNS",
+    "Demand",
     "DEFAULT_LEVELS",
     "BUILDING_WEIGHTS",
     "UNKNOWN_BUILDING_WEIGHT",
@@ -58,7 +61,6 @@ __all__ = [
 ]
 
 WGS84 = "EPSG:4326"
-DEMAND_COLUMNS = ["cell_id", "pop", "elderly", "county", "area_m2", "geometry"]
 
 
 class ConservationError(CarecoverError):
@@ -92,7 +94,7 @@ def check_conservation(total_in: float, total_out: float, tol: float = 0.001, *,
 
 
 def _jsonable(obj: Any) -> Any:
-    """Plain Python types only (numpy scalars → float/int) so summary.json can dump attrs."""
+    """Plain Python types only (numpy scalars → float/int) so summary.json can dump the source."""
     if isinstance(obj, Mapping):
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -109,8 +111,8 @@ def _jsonable(obj: Any) -> Any:
 
 
 def _demand_frame(cell_id, pop, elderly, county, area_m2, geometry, crs,
-                  source: dict, polygons=None, extra: dict | None = None) -> gpd.GeoDataFrame:
-    """Assemble the contract frame in EPSG:4326 with its attrs."""
+                  source: dict, polygons=None, extra: dict | None = None) -> Demand:
+    """Assemble the contract frame in EPSG:4326 with its provenance."""
     data = {
         "cell_id": np.asarray(cell_id, dtype="int64"),
         "pop": np.asarray(pop, dtype="float64"),
@@ -124,15 +126,15 @@ def _demand_frame(cell_id, pop, elderly, county, area_m2, geometry, crs,
     if gdf.crs is not None and not _is_wgs84(gdf.crs):
         gdf = gdf.to_crs(WGS84)
     gdf = gdf.reset_index(drop=True)
-    gdf.attrs["population_source"] = _jsonable(source)
+    cells = None
     if polygons is not None:
-        polys = gpd.GeoSeries(polygons, crs=crs)
-        if not _is_wgs84(polys.crs):
-            polys = polys.to_crs(WGS84)
-        polys.index = gdf.index
-        gdf.attrs["cell_polygons"] = polys
-    json.dumps(gdf.attrs["population_source"])  # fail here, not in summary.json
-    return gdf
+        cells = gpd.GeoSeries(polygons, crs=crs)
+        if not _is_wgs84(cells.crs):
+            cells = cells.to_crs(WGS84)
+        cells.index = gdf.index
+    source = _jsonable(source)
+    json.dumps(source)  # fail here, not in summary.json
+    return Demand(points=gdf, source=source, cell_polygons=cells)
 
 
 def _read_vector(path: str | Path, layer: str | None = None) -> gpd.GeoDataFrame:
@@ -328,7 +330,7 @@ def _read_elderly(elderly_raster, src, band: int, window, win_transform, shape,
 
 def from_raster(path: str | Path, boundary: Any = None, *, band: int = 1,
                 elderly_raster: str | Path | None = None,
-                cell_polygons: bool = True) -> gpd.GeoDataFrame:
+                cell_polygons: bool = True) -> Demand:
     """Demand points at the centres of populated pixels of a people-per-pixel GeoTIFF.
 
     从人口栅格（每像元人数，如 WorldPop 100 m）生成需求点：每个人口 > 0 的像元一个点。
@@ -348,7 +350,7 @@ def from_raster(path: str | Path, boundary: Any = None, *, band: int = 1,
         Optional raster of residents aged 60+; same grid (read window-for-window) or any other
         grid (density resampled by area average onto the population grid).
     cell_polygons
-        Put the pixel squares in ``attrs["cell_polygons"]`` (skip for very large areas).
+        Keep the pixel squares as ``cell_polygons`` (skip for very large areas).
 
     Returns
     -------
@@ -505,7 +507,7 @@ def _numeric_field(gdf: gpd.GeoDataFrame, field: str, path: Path) -> np.ndarray:
 
 def from_vector(path: str | Path, pop_field: str, *, elderly_field: str | None = None,
                 boundary: Any = None, layer: str | None = None,
-                county_field: str | None = None) -> gpd.GeoDataFrame:
+                county_field: str | None = None) -> Demand:
     """Demand points from census polygons, a vector grid or points carrying a population.
 
     从普查单元面或矢量格网生成需求点：每个要素一个代表点，跨越边界的面按面积比例分配人口。
@@ -532,7 +534,7 @@ def from_vector(path: str | Path, pop_field: str, *, elderly_field: str | None =
     -------
     GeoDataFrame
         Demand contract (EPSG:4326), ``cell_id`` = 0-based feature index; features with no
-        population inside the area are counted in ``attrs`` rather than output.
+        population inside the area are counted in ``source`` rather than output.
 
     Raises
     ------
@@ -709,7 +711,7 @@ def from_buildings(pbf_path: str | Path, total_population: float | None, *,
                    district_totals: Mapping[str, float] | None = None,
                    default_levels: Mapping[str, float] | None = None,
                    weights: Mapping[str, float] | None = None,
-                   keep_zero: bool = False) -> gpd.GeoDataFrame:
+                   keep_zero: bool = False) -> Demand:
     """Estimate demand points from OSM building footprints (when no population grid exists).
 
     由 OSM 建筑轮廓估算人口：按（轮廓面积 × 层数 × 居住权重）比例分配给定的总人口。
@@ -738,7 +740,7 @@ def from_buildings(pbf_path: str | Path, total_population: float | None, *,
         Overrides for the storey and weight tables (by ``building`` value).
     keep_zero
         Also output buildings that receive no population (weight 0, or outside every district
-        that has a total). They are always counted in ``attrs`` either way.
+        that has a total). They are always counted in ``source`` either way.
 
     Raises
     ------
@@ -913,9 +915,9 @@ def from_buildings(pbf_path: str | Path, total_population: float | None, *,
 # --------------------------------------------------------------------------------------------
 
 
-def apply_elderly_share(demand: gpd.GeoDataFrame, share: float | None = None, *,
+def apply_elderly_share(demand: Demand, share: float | None = None, *,
                         district_shares: Mapping[str, float] | None = None,
-                        districts: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+                        districts: gpd.GeoDataFrame | None = None) -> Demand:
     """Set ``elderly = pop × share`` (per district where known, else the default ``share``).
 
     设置老年人口 = 总人口 × 老龄化比例（有分区比例时按分区，否则用默认比例）。
@@ -923,7 +925,7 @@ def apply_elderly_share(demand: gpd.GeoDataFrame, share: float | None = None, *,
     Parameters
     ----------
     demand
-        Demand GeoDataFrame.
+        Demand points and their source.
     share
         Default share of residents aged 60+ (e.g. 0.198 for Inner Mongolia, 7th census).
     district_shares
@@ -934,8 +936,8 @@ def apply_elderly_share(demand: gpd.GeoDataFrame, share: float | None = None, *,
 
     Returns
     -------
-    GeoDataFrame
-        A copy; ``attrs["population_source"]["elderly"]`` records which share was used where.
+    Demand
+        A copy; ``source["elderly"]`` records which share was used where.
     """
     shares = {str(k): float(v) for k, v in (district_shares or {}).items()}
     for name, v in [("share", share), *shares.items()]:
@@ -945,8 +947,7 @@ def apply_elderly_share(demand: gpd.GeoDataFrame, share: float | None = None, *,
     if share is None and not shares:
         raise InputError("未给出老龄化比例 / no elderly share given", field="elderly_share",
                          expected="a share such as 0.198")
-    out = demand.copy()
-    out.attrs = {k: (dict(v) if isinstance(v, dict) else v) for k, v in demand.attrs.items()}
+    out = demand.points.copy()
     county = out["county"].fillna("").astype(str).to_numpy(dtype=object)
     if districts is not None:
         dframe = _boundary_frame(districts)
@@ -973,14 +974,12 @@ def apply_elderly_share(demand: gpd.GeoDataFrame, share: float | None = None, *,
         used[name if name else "(unknown)"] = {
             "share": float(s[m][0]), "source": src, "points": int(m.sum()),
             "pop": float(pop[m].sum()), "elderly": float((pop * s)[m].sum())}
-    ps = dict(out.attrs.get("population_source", {}))
-    ps["elderly"] = {"method": "share", "default_share": share, "district_shares": shares,
-                     "used": used, "total": float(out["elderly"].sum())}
-    out.attrs["population_source"] = _jsonable(ps)
-    return out
+    elderly = {"method": "share", "default_share": share, "district_shares": shares,
+               "used": used, "total": float(out["elderly"].sum())}
+    return demand.with_points(out, elderly=_jsonable(elderly))
 
 
-def aggregate_grid(demand: gpd.GeoDataFrame, cell_m: float) -> gpd.GeoDataFrame:
+def aggregate_grid(demand: Demand, cell_m: float) -> Demand:
     """Aggregate demand points to a regular square grid in the local UTM CRS.
 
     将需求点汇总到规则格网（UTM 投影，边长 cell_m 米），总人口守恒。
@@ -994,6 +993,8 @@ def aggregate_grid(demand: gpd.GeoDataFrame, cell_m: float) -> gpd.GeoDataFrame:
     """
     if not (cell_m > 0 and math.isfinite(cell_m)):
         raise InputError(f"格网边长无效 / invalid cell size {cell_m!r}", expected="metres > 0")
+    source = demand.source
+    demand = demand.points
     if len(demand) == 0:
         raise InputError("没有需求点可汇总 / no demand points to aggregate")
     pts = demand.geometry if _is_wgs84(demand.crs) else demand.geometry.to_crs(WGS84)
@@ -1042,7 +1043,7 @@ def aggregate_grid(demand: gpd.GeoDataFrame, cell_m: float) -> gpd.GeoDataFrame:
     eld_in = float(np.nansum(eld))
     eld_out = float(np.nansum(celd))
     check_conservation(eld_in, eld_out, what="elderly")
-    ps = dict(demand.attrs.get("population_source", {}))
+    ps = dict(source)
     ps["aggregated"] = {"cell_m": float(cell_m), "crs": utm.to_string(),
                         "points_in": len(demand), "cells_out": k,
                         "total_in": total_in, "total_out": total_out,

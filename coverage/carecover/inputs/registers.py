@@ -9,8 +9,8 @@ The accepted headers are documented in ``docs/register_schema.md`` (generated fr
 :data:`FIELD_ALIASES`).
 
 Not records (and therefore not rows): completely empty lines, and comment lines whose first
-cell starts with ``#`` (the template's example rows). Their count is kept in
-``gdf.attrs["register"]``.
+cell starts with ``#`` (the template's example rows). Their count is kept in the
+:class:`~carecover.inputs.facilities.Register` that :func:`read_register` returns.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import shapely
 
 from carecover import crs as crsmod
 from carecover.errors import InputError
+from carecover.inputs.facilities import Register
 from carecover.tiers import tier_key
 from carecover.utils import atomic_write
 
@@ -573,7 +574,13 @@ def _sheet_hint(info: dict) -> str:
 
 def read_facilities(path: str | Path, *, crs: str | None = None, boundary: Any = None,
                     sheet: str | int | None = None, strict: bool = False) -> gpd.GeoDataFrame:
-    """Read a facility register into the Facilities GeoDataFrame (EPSG:4326).
+    """The Facilities GeoDataFrame of a register (``read_register(...).frame``)."""
+    return read_register(path, crs=crs, boundary=boundary, sheet=sheet, strict=strict).frame
+
+
+def read_register(path: str | Path, *, crs: str | None = None, boundary: Any = None,
+                  sheet: str | int | None = None, strict: bool = False) -> Register:
+    """Read a facility register into the Facilities contract (EPSG:4326).
 
     Parameters
     ----------
@@ -596,10 +603,10 @@ def read_facilities(path: str | Path, *, crs: str | None = None, boundary: Any =
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        One row per input record with the columns of :data:`COLUMNS` (see
-        docs/ARCHITECTURE.md). ``attrs["register"]`` records how the file was read (encoding,
-        header row, column mapping, coordinate system, rows skipped as blank or comment).
+    Register
+        ``frame``: one row per input record with the columns of :data:`COLUMNS` (see
+        docs/ARCHITECTURE.md); ``info``: how the file was read (encoding, header row, column
+        mapping, coordinate system, rows skipped as blank or comment).
 
     Raises
     ------
@@ -673,8 +680,7 @@ def read_facilities(path: str | Path, *, crs: str | None = None, boundary: Any =
         "columns": {f: str(table.columns[p]) for f, p in cols.items()},
         "boundary": area is not None,
     })
-    gdf.attrs["register"] = info
-    return gdf
+    return Register(gdf, info)
 
 
 # --------------------------------------------------------------------------------------------

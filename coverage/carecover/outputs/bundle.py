@@ -37,7 +37,12 @@ class PlanBundle:
         ``covered__<tier>`` (bool) per tier.
     gaps
         ``gap_id``, ``pop``, ``elderly``, ``area_m2``, ``county``, ``time_to_nearest_s``,
-        geometry (representative point); optional ``attrs["hulls"]`` (GeoSeries of zones).
+        geometry (representative point).
+    gap_hulls
+        The gap zones' polygons (EPSG:4326), aligned with ``gaps``, or ``None``.
+    cell_polygons
+        The polygons the demand points stand for (EPSG:4326), aligned with ``demand``, or
+        ``None``.
     sites
         ``rank``, ``tier``, ``method``, ``gain_elderly``, ``gain_pop``, ``lon``, ``lat``,
         ``county``, ``gap_id`` (geometry optional).
@@ -49,6 +54,8 @@ class PlanBundle:
         ``"zh"`` (Chinese first) or ``"en"``.
     title
         Title for the map and report; a default is made from the summary when empty.
+    params
+        The run's :class:`~carecover.plan.params.RunParams` (``None`` for bundles made by hand).
     """
 
     facilities: gpd.GeoDataFrame
@@ -60,6 +67,9 @@ class PlanBundle:
     summary: dict[str, Any] = field(default_factory=dict)
     lang: str = "zh"
     title: str = ""
+    gap_hulls: gpd.GeoSeries | None = None
+    cell_polygons: gpd.GeoSeries | None = None
+    params: Any = None
 
     def __post_init__(self) -> None:
         if self.lang not in ("zh", "en"):

@@ -108,7 +108,7 @@ def layers(bundle: PlanBundle) -> dict[str, gpd.GeoDataFrame]:
             order = g.sort_values(["elderly", "pop", "gap_id"], ascending=[False, False, True], kind="stable").index
             g.loc[order, "rank"] = np.arange(1, len(g) + 1)
             g["rank"] = g["rank"].astype(int)
-        hulls = bundle.gaps.attrs.get("hulls")
+        hulls = bundle.gap_hulls
         out["gaps"] = _order(g, "gaps")
         if hulls is not None and len(hulls) == len(g):
             hs = gpd.GeoSeries(hulls)

@@ -242,22 +242,23 @@ def _fmt(x: Any, digits: int = 0) -> str:
         return html.escape(str(x))
 
 
-def _aggregate_population(demand: gpd.GeoDataFrame, max_cells: int) -> gpd.GeoDataFrame:
+def _aggregate_population(demand: gpd.GeoDataFrame, max_cells: int,
+                          polys: gpd.GeoSeries | None = None) -> tuple[gpd.GeoDataFrame, float | None]:
     """Elderly/pop per display cell, at most ``max_cells`` non-empty cells.
 
     Uses the demand's own cell polygons when there are few enough; otherwise sums demand
     points into square cells (in the local UTM CRS) whose size doubles until they fit. The
-    aggregation depends only on the population, never on coverage.
+    aggregation depends only on the population, never on coverage. Returns the cells and
+    their size in metres when the points were summed into squares (``None`` otherwise).
     """
     d = demand[demand.geometry.notna() & ~demand.geometry.is_empty]
     cols = ["elderly", "pop"]
-    polys = demand.attrs.get("cell_polygons")
     if polys is not None and len(d) <= max_cells and len(polys) == len(demand):
         out = gpd.GeoDataFrame(demand[cols].copy(), geometry=gpd.GeoSeries(polys).values,
                                crs=getattr(polys, "crs", None) or 4326)
-        return out.to_crs(4326).loc[d.index]
+        return out.to_crs(4326).loc[d.index], None
     if len(d) == 0:
-        return gpd.GeoDataFrame({"elderly": [], "pop": []}, geometry=[], crs=4326)
+        return gpd.GeoDataFrame({"elderly": [], "pop": []}, geometry=[], crs=4326), None
     utm = d.estimate_utm_crs()
     p = d.to_crs(utm)
     x, y = p.geometry.x.to_numpy(), p.geometry.y.to_numpy()
@@ -273,9 +274,7 @@ def _aggregate_population(demand: gpd.GeoDataFrame, max_cells: int) -> gpd.GeoDa
                       "pop": p["pop"].to_numpy(float)}).groupby(["ix", "iy"], sort=True).sum()
     g = g.reset_index()
     boxes = shapely.box(g["ix"] * size, g["iy"] * size, (g["ix"] + 1) * size, (g["iy"] + 1) * size)
-    out = gpd.GeoDataFrame(g[cols], geometry=boxes, crs=utm).to_crs(4326)
-    out.attrs["cell_size_m"] = size
-    return out
+    return gpd.GeoDataFrame(g[cols], geometry=boxes, crs=utm).to_crs(4326), size
 
 
 def _breaks(values: np.ndarray, k: int = 5) -> list[float]:
@@ -477,7 +476,7 @@ def _make_map(bundle: PlanBundle, basemap: str, inline_assets: bool, max_cells: 
 
     # population choropleth
     breaks: list[float] = []
-    cells = _aggregate_population(bundle.demand, max_cells)
+    cells, cell_size = _aggregate_population(bundle.demand, max_cells, bundle.cell_polygons)
     cells = cells[cells["elderly"] > 0]
     if len(cells):
         breaks = _breaks(cells["elderly"].to_numpy(float))
@@ -494,9 +493,9 @@ def _make_map(bundle: PlanBundle, basemap: str, inline_assets: bool, max_cells: 
                            fields=["elderly", "pop"],
                            aliases=[tr("老年人口", "Elderly", lang), tr("总人口", "Population", lang)])).add_to(fg)
         fg.add_to(m)
-        if "cell_size_m" in cells.attrs:
-            notes.append(tr(f"人口格网已汇总为 {cells.attrs['cell_size_m']:.0f} 米方格",
-                            f"population summed into {cells.attrs['cell_size_m']:.0f} m cells", lang))
+        if cell_size is not None:
+            notes.append(tr(f"人口格网已汇总为 {cell_size:.0f} 米方格",
+                            f"population summed into {cell_size:.0f} m cells", lang))
         bounds.append(_total_bounds(geoms))
 
     # isochrones: per-tier unions (fid == ""), else dissolved per tier and band
@@ -592,7 +591,7 @@ def _make_map(bundle: PlanBundle, basemap: str, inline_assets: bool, max_cells: 
     gaps = bundle.gaps
     if gaps is not None and len(gaps):
         # one layer per tier (ranks restart per tier); only the first is shown at start
-        hulls_all = gaps.attrs.get("hulls")
+        hulls_all = bundle.gap_hulls
         if "tier" in gaps:
             tier_keys = sorted(gaps["tier"].dropna().unique(), key=_tier_order)
             focus = _focus_tier(bundle, tier_keys)
@@ -600,11 +599,10 @@ def _make_map(bundle: PlanBundle, basemap: str, inline_assets: bool, max_cells: 
         else:
             parts = [(names["gaps"], np.ones(len(gaps), bool), True)]
         for name, sel, show in parts:
-            sub = gaps[sel]
-            sub.attrs = {}
+            hulls = None
             if hulls_all is not None and len(hulls_all) == len(gaps):
-                sub.attrs["hulls"] = gpd.GeoSeries(hulls_all).iloc[np.flatnonzero(sel)]
-            gap_note = _gap_layer(m, sub, name, show, fn, lang) or gap_note
+                hulls = gpd.GeoSeries(hulls_all).iloc[np.flatnonzero(sel)]
+            gap_note = _gap_layer(m, gaps[sel], hulls, name, show, fn, lang) or gap_note
 
     # suggested sites, one layer per method (exact shown, greedy hidden when both exist)
     sites = sites_frame(bundle.sites)
@@ -663,11 +661,11 @@ def _focus_tier(bundle: PlanBundle, tier_keys: list[str]) -> str | None:
     return tier_keys[0] if tier_keys else None
 
 
-def _gap_layer(m: folium.Map, gaps: gpd.GeoDataFrame, name: str, show: bool, fn, lang: str) -> str:
+def _gap_layer(m: folium.Map, gaps: gpd.GeoDataFrame, hulls: gpd.GeoSeries | None, name: str, show: bool,
+               fn, lang: str) -> str:
     """Draw one layer of ranked gap zones; returns a legend note when labels were capped."""
     g = _ranked_gaps(gaps)
     fg = folium.FeatureGroup(name=name, show=show)
-    hulls = gaps.attrs.get("hulls")
     if hulls is not None and len(hulls):
         hs = gpd.GeoSeries(hulls)
         hs = hs.set_crs(4326) if hs.crs is None else hs.to_crs(4326)

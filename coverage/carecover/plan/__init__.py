@@ -1,0 +1,18 @@
+"""The staged plan: ``run(resolve(options))``.
+
+Stages, each a plain function with typed inputs and outputs (frozen dataclasses), in the order
+data flows: :mod:`~carecover.plan.resolve` (options → :class:`RunParams`),
+:mod:`~carecover.plan.area`, :mod:`~carecover.plan.networks`, :mod:`~carecover.plan.inputs`,
+:mod:`~carecover.plan.travel`, :mod:`~carecover.plan.isochrones`,
+:mod:`~carecover.plan.figures`, :mod:`~carecover.plan.gaps`, :mod:`~carecover.plan.siting`,
+:mod:`~carecover.plan.claims`, :mod:`~carecover.plan.assemble`,
+:mod:`~carecover.plan.publish`; :mod:`~carecover.plan.run` lists them and
+:mod:`~carecover.plan.cache` reuses the results of unchanged stages.
+"""
+
+from carecover.plan.options import PlanOptions
+from carecover.plan.params import RunParams
+from carecover.plan.resolve import resolve
+from carecover.plan.run import run
+
+__all__ = ["PlanOptions", "RunParams", "resolve", "run"]

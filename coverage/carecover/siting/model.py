@@ -36,6 +36,9 @@ import scipy.sparse as sp
 from carecover.errors import InputError
 
 __all__ = [
+    "BruteForce",
+    "Greedy",
+    "Highs",
     "MaximalCovering",
     "SiteSolution",
     "WhatIf",
@@ -50,6 +53,42 @@ BRUTE_LIMIT = 2_000_000
 #: merges demand and drops useless candidates, and HiGHS' presolve then spends most of the time
 #: (city-scale benchmark: 7.6 s of presolve against a 3 s solve without it).
 HIGHS_OPTIONS: dict[str, Any] = {"presolve": "off", "mip_rel_gap": 1e-9, "random_seed": 0}
+
+
+@dataclass(frozen=True)
+class Greedy:
+    """Lazy greedy (CELF): instant at city scale, with a data-dependent bound so the gap is known."""
+
+    name = "greedy"
+
+
+@dataclass(frozen=True)
+class Highs:
+    """The integer programme solved exactly by HiGHS (``highspy``).
+
+    Parameters
+    ----------
+    time_limit
+        Seconds; on expiry the best solution found is returned with ``status="time_limit"``
+        and its gap against HiGHS' dual bound.
+    threads
+        HiGHS threads (``None``: HiGHS' choice).
+    """
+
+    time_limit: float = 30.0
+    threads: int | None = None
+    name = "exact"
+
+
+@dataclass(frozen=True)
+class BruteForce:
+    """Enumeration of every feasible set, for tests on tiny instances."""
+
+    name = "brute"
+
+
+Solver = Greedy | Highs | BruteForce
+_BY_NAME = {"greedy": Greedy, "exact": Highs, "brute": BruteForce}
 
 
 @dataclass
@@ -407,23 +446,38 @@ class MaximalCovering:
             total_weight=float(self.weights.sum()), method=method, status=status, bound=bound,
             gap=gap, runtime_s=time.perf_counter() - t0, p=self.p, note=note, extra=extra or {})
 
+    @classmethod
+    def from_reach_matrix(cls, matrix: sp.spmatrix | np.ndarray, weights: np.ndarray, p: int,
+                          **constraints: Any) -> MaximalCovering:
+        """A model from a reach matrix (candidates × demand; an explicit entry, such as the
+        travel seconds + 1e-9 of :func:`carecover.network.engine.reach_matrix`, means "within
+        the threshold"). ``constraints`` are the keyword arguments of the class."""
+        return cls(matrix, weights, p, **constraints)
+
     # ------------------------------------------------------------------ solve
-    def solve(self, method: str = "greedy", time_limit: float = 30.0, *, p: int | None = None,
+    def solve(self, solver: Solver | str | None = None, time_limit: float = 30.0, *, p: int | None = None,
               threads: int | None = None) -> SiteSolution:
         """Choose the sites.
 
         Parameters
         ----------
-        method
-            ``"greedy"`` (lazy greedy), ``"exact"`` (HiGHS integer programme) or ``"brute"``.
-        time_limit
-            Seconds for ``exact``; on expiry the best solution found is returned with
-            ``status="time_limit"`` and its gap.
+        solver
+            :class:`Greedy` (default), :class:`Highs` or :class:`BruteForce` (or their names
+            ``"greedy"``, ``"exact"``, ``"brute"``).
+        time_limit, threads
+            For a solver given by name: the :class:`Highs` time limit and threads.
         p
             Override the model's ``p`` for this call (used by :func:`coverage_curve`).
-        threads
-            HiGHS threads (default: HiGHS' choice).
         """
+        if solver is None or isinstance(solver, str):
+            name = solver or "greedy"
+            if name not in _BY_NAME:
+                raise InputError(f"unknown method {name!r} / 未知求解方法", field="method",
+                                 expected="greedy, exact or brute")
+            solver = Highs(time_limit, threads) if name == "exact" else _BY_NAME[name]()
+        method = solver.name
+        if isinstance(solver, Highs):
+            time_limit, threads = solver.time_limit, solver.threads
         saved = self.p
         if p is not None:
             p = int(p)

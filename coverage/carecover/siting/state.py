@@ -34,6 +34,56 @@ POPULATIONS = ("elderly", "total")
 
 # ----------------------------------------------------------------------------- writing
 
+@dataclass(frozen=True)
+class TierState:
+    """What one tier's ``state/<tier>.npz`` holds (the format this module owns).
+
+    Attributes
+    ----------
+    existing, candidates
+        Reach matrices (seconds + 1e-9 within the threshold) of the existing facilities and of
+        the candidate sites, each ``rows × demand``.
+    weights_elderly, weights_pop
+        Demand weights within the tier's siting region (0 outside): the solver's objective.
+    existing_ok
+        Existing facilities that took part in routing.
+    cand_lon, cand_lat, cand_node, cand_id
+        Candidate positions (WGS-84), network nodes (-1 from a file) and ids.
+    chosen
+        Candidate indices chosen by the plan's best solution.
+    fields
+        The network and demand records of :func:`state_fields`.
+    """
+
+    existing: sp.csr_matrix
+    candidates: sp.csr_matrix
+    weights_elderly: np.ndarray
+    weights_pop: np.ndarray
+    existing_ok: np.ndarray
+    cand_lon: np.ndarray
+    cand_lat: np.ndarray
+    cand_node: np.ndarray
+    cand_id: np.ndarray
+    chosen: np.ndarray
+    fields: dict[str, np.ndarray]
+
+
+def write_state(path: str | Path, state: TierState) -> Path:
+    """Write a tier's prepared state (compressed ``.npz``, atomically)."""
+    from carecover.utils import atomic_write
+
+    M = sp.vstack([state.existing, state.candidates]).tocsr()
+    with atomic_write(path, "wb") as fh:
+        # float32 seconds and int32 indices: half the bytes to compress, ample for what-ifs
+        np.savez_compressed(fh, data=M.data.astype(np.float32), indices=M.indices.astype(np.int32),
+                            indptr=M.indptr, shape=M.shape, n_existing=state.existing.shape[0],
+                            weights_elderly=state.weights_elderly, weights_pop=state.weights_pop,
+                            existing_ok=state.existing_ok, cand_lon=state.cand_lon, cand_lat=state.cand_lat,
+                            cand_node=state.cand_node, chosen=np.asarray(state.chosen, dtype=np.int64),
+                            cand_id=np.asarray([str(c) for c in state.cand_id], dtype=str), **state.fields)
+    return Path(path)
+
+
 def state_fields(net, sources, demand, dem_snap, threshold_s: float, *, fids=None, names=None,
                  clip=None, network_file: str | Path | None = None) -> dict[str, np.ndarray]:
     """Extra arrays saved beside the matrix in ``state/<tier>.npz`` (called by the pipeline).

@@ -1,0 +1,163 @@
+"""Stage 10 — assemble: the :class:`PlanBundle` that maps, report and exports read, with the
+content of ``summary.json`` (every figure with its parameters and inputs)."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+
+from carecover import __version__
+from carecover.inputs.demand import Demand
+from carecover.inputs.facilities import USABLE
+from carecover.network import StreetNetwork
+from carecover.outputs.bundle import PlanBundle
+from carecover.plan.area import Boundaries
+from carecover.plan.figures import Figures
+from carecover.plan.gaps import Gaps
+from carecover.plan.inputs import Facilities
+from carecover.plan.isochrones import Isochrones
+from carecover.plan.params import RunParams
+from carecover.plan.siting import Siting
+from carecover.plan.travel import Travel
+from carecover.utils import file_sha256, json_ready, now_iso
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything the stages computed, as the inputs of :func:`assemble`."""
+
+    nets: Mapping[str, StreetNetwork]
+    bounds: Boundaries
+    facilities: Facilities
+    demand: Demand
+    travel: Travel
+    isochrones: Isochrones
+    figures: Figures
+    gaps: Gaps
+    siting: Siting
+    claims: list[dict]
+
+
+def input_record(path: Path | None, role: str, extra: dict | None = None, sha256: str | None = None) -> dict | None:
+    """One input file as ``summary.json`` lists it: role, path, hash, size and date."""
+    if path is None:
+        return None
+    path = Path(path)
+    st = path.stat()
+    rec = {"role": role, "path": str(path), "sha256": sha256 or file_sha256(path), "bytes": st.st_size,
+           "date": datetime.fromtimestamp(st.st_mtime, tz=timezone.utc).date().isoformat()}
+    rec.update(extra or {})
+    return rec
+
+
+def inputs_of(params: RunParams, walk: StreetNetwork, facilities: Facilities) -> list[dict]:
+    """Every input file with its hash (the network's was taken when it was loaded)."""
+    cfg = params.config
+    claims = cfg.claims if cfg is not None and cfg.claims and Path(cfg.claims).exists() else None
+    reads = {Path(r.get("file", "")).name: r for r in facilities.registers}
+    recs = [input_record(params.network, "network", {"osm_replication_timestamp": walk.source.get("replication_timestamp")},
+                         sha256=walk.source.get("sha256")),
+            *[input_record(p, "facilities", {"read": json_ready(reads.get(Path(p).name, {}))}) for p in params.facilities],
+            input_record(params.population, "population"), input_record(params.boundary, "boundary"),
+            *[input_record(p, f"units:{k}") for k, p in params.units],
+            input_record(cfg.path, "config") if cfg is not None and cfg.path else None,
+            input_record(claims, "claims")]
+    return [r for r in recs if r is not None]
+
+
+def _net_summary(net: StreetNetwork) -> dict:
+    """``net.summary()`` without ``from_cache``: whether a cache was hit is not a property of the
+    result, and equal inputs must give equal summary.json files."""
+    out = net.summary()
+    out["source"] = {k: v for k, v in out["source"].items() if k != "from_cache"}
+    return out
+
+
+def software() -> dict:
+    """Versions of the software that made the figures."""
+    from importlib.metadata import version
+
+    import folium
+    import osmnx
+    import pyrosm
+    import scipy
+    import shapely
+
+    return {"carecover": __version__, "python": sys.version.split()[0], "platform": platform.platform(),
+            "numpy": np.__version__, "scipy": scipy.__version__, "shapely": shapely.__version__,
+            "geopandas": gpd.__version__, "pyrosm": getattr(pyrosm, "__version__", version("pyrosm")),
+            "osmnx": osmnx.__version__, "folium": folium.__version__, "highspy": version("highspy")}
+
+
+def population_summary(demand: Demand, travel: Travel) -> dict:
+    pts = demand.points
+    ok = travel.demand_snaps["walk"].ok
+    return {"source": demand.source, "total_pop": float(pts["pop"].sum()),
+            "total_elderly": float(pts["elderly"].fillna(0).sum()), "points": int(len(pts)),
+            "unsnapped_points": int((~ok).sum()), "unsnapped_pop": float(pts.loc[~ok, "pop"].sum()),
+            "pop_nearest_dropped_part": float(pts.loc[travel.demand_snaps["walk"].on_dropped, "pop"].sum())}
+
+
+def facilities_summary(facilities: Facilities, frame: gpd.GeoDataFrame) -> dict:
+    return {"records": int(len(frame)), "by_status": frame["status"].value_counts().sort_index().to_dict(),
+            "crs_check": facilities.crs_check,
+            "by_tier": frame.loc[frame["status"].isin(USABLE), "tier"].value_counts().sort_index().to_dict()}
+
+
+def summary(params: RunParams, r: Results) -> dict[str, Any]:
+    """The content of ``summary.json``."""
+    return {
+        "title": params.title, "generated_at": now_iso(), "command": params.command,
+        "sample_data": params.sample_note, "parameters": params.to_dict(),
+        "inputs": inputs_of(params, r.nets["walk"], r.facilities),
+        "networks": {m: _net_summary(n) for m, n in r.nets.items()},
+        "population": population_summary(r.demand, r.travel),
+        "facilities": facilities_summary(r.facilities, r.travel.facilities),
+        "figures": json_ready(r.figures.items + r.siting.figures),
+        "sensitivity": dict(r.figures.sensitivity), "fidelity": dict(r.isochrones.fidelity),
+        "gaps": {"link_m": r.gaps.link_m,
+                 "method": "single linkage of uncovered populated points (1.5 × cell size for rasters, "
+                           "100 m for points)"},
+        "sites": json_ready(dict(r.siting.info)), "claims": r.claims, "software": software(),
+        "runtime_s": None,  # kept out so equal inputs give equal files
+    }
+
+
+def demand_table(demand: Demand, travel: Travel, figures: Figures) -> gpd.GeoDataFrame:
+    """Demand points with their snapping and, per tier, time, coverage and the circle flag."""
+    out = demand.points.copy()
+    snap = travel.demand_snaps["walk"]
+    out["snap_status"] = snap.status()
+    out["snap_m"] = np.round(snap.dist, 2)
+    for key, tt in travel.tiers.items():
+        out[f"time_s__{key}"] = np.round(tt.time_s, 3)
+        out[f"covered__{key}"] = tt.covered
+        if key in figures.circle_masks:
+            out[f"circle_not_reached__{key}"] = figures.circle_masks[key]
+    return out
+
+
+def assemble(params: RunParams, r: Results) -> PlanBundle:
+    """The bundle of a run.
+
+    Parameters
+    ----------
+    params
+        The run's parameters (carried by the bundle).
+    r
+        The stages' results.
+    """
+    s = summary(params, r)
+    return PlanBundle(facilities=r.travel.facilities, isochrones=r.isochrones.frame,
+                      demand=demand_table(r.demand, r.travel, r.figures), gaps=r.gaps.zones,
+                      sites=r.siting.sites, boundaries=r.bounds.frame, summary=s, lang=params.lang,
+                      title=s["title"], gap_hulls=r.gaps.hulls, cell_polygons=r.demand.cell_polygons,
+                      params=params)

@@ -1,0 +1,160 @@
+"""The stage cache: a rerun reuses the results of stages whose inputs and parameters are unchanged.
+
+Each cached stage result is stored under a key: the SHA-256 of the stage's name, the package's
+source code, the run parameters that can affect it and the keys (or content hashes) of its
+inputs — input files by content, networks by their file, profile and clip, results of other
+cached stages by their own key. Changing only what lies downstream (the ``--suggest`` counts,
+solver limits, claims, map options, the output folder) changes no upstream key, so those
+stages are read back instead of computed.
+
+Results are pickled into ``<cache dir>/stages/<stage>/<key>.pkl``, written atomically (a
+temporary file renamed into place), so a crash never leaves half a file under a key, and any
+file may be deleted at any time (the stage is then computed again). A file that cannot be
+read is ignored and replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+from collections.abc import Callable, Mapping
+from dataclasses import fields
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import shapely
+
+from carecover import settings
+from carecover.network import StreetNetwork
+from carecover.plan.area import Boundaries, StudyArea
+from carecover.plan.params import RunParams
+from carecover.utils import atomic_write, file_sha256, log
+
+T = TypeVar("T")
+
+#: Bump when the pickled layout of stage results changes in a way the code hash misses.
+STAGE_CACHE_VERSION = 1
+
+#: Parameters that only stages downstream of the cached ones read.
+DOWNSTREAM = frozenset({"out", "lang", "title", "command", "inline_assets", "gaode_map", "cache",
+                        "suggest", "exact_time_limit_s", "target_share", "min_spacing_m"})
+#: Parameters whose value is a file: hashed by content, not by name.
+FILES = frozenset({"network", "boundary", "population", "elderly_raster", "candidates"})
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """SHA-256 of the package's source files (a code change invalidates every stage)."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*.py")):
+        h.update(str(p.relative_to(root)).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _file_digest(path: Any) -> str | None:
+    if path is None:
+        return None
+    return file_sha256(path) if Path(path).is_file() else f"missing:{path}"
+
+
+def params_fingerprint(params: RunParams) -> str:
+    """Hash of every parameter that can affect a cached stage (files by content)."""
+    names = [f.name for f in fields(params) if f.name not in DOWNSTREAM and f.name not in FILES]
+    files = {n: _file_digest(getattr(params, n)) for n in sorted(FILES)}
+    files["facilities"] = [_file_digest(p) for p in params.facilities]
+    files["units"] = [(k, _file_digest(p)) for k, p in params.units]
+    siting_tiers = sorted(k for k, n in params.suggest.items() if n > 0)
+    extra = json.dumps({"files": files, "siting_tiers": siting_tiers}, sort_keys=True)
+    return hashlib.sha256((params.fingerprint(*names) + extra).encode()).hexdigest()
+
+
+def network_fingerprint(net: StreetNetwork) -> str:
+    """A network by its file's content, profile and clip (what the network cache keys on)."""
+    src = net.source
+    text = json.dumps({"sha256": src.get("sha256"), "clip": src.get("clip"), "profile": net.profile,
+                       "nodes": net.n_nodes, "segments": net.n_segments}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class StageCache:
+    """Runs stages, reading results back from disk when their key was computed before.
+
+    Parameters
+    ----------
+    root
+        Folder of the cache (``None``: no caching, every stage is computed).
+    params_key
+        :func:`params_fingerprint` of the run.
+    """
+
+    def __init__(self, root: Path | None, params_key: str) -> None:
+        self.root = root
+        self.params_key = params_key
+        self._keys: dict[int, str] = {}
+        self.hits: list[str] = []
+
+    @classmethod
+    def of(cls, params: RunParams) -> StageCache:
+        """The cache a run uses: off with ``--no-cache``, else in the cache folder."""
+        if params.cache is False:
+            return cls(None, "")
+        base = Path(params.cache) if isinstance(params.cache, (str, Path)) else settings.cache_dir
+        return cls(base / "stages", params_fingerprint(params))
+
+    def fingerprint(self, value: Any) -> str:
+        """The key part of one stage argument."""
+        if id(value) in self._keys:
+            return self._keys[id(value)]
+        if isinstance(value, RunParams):
+            return self.params_key
+        if isinstance(value, StreetNetwork):
+            return network_fingerprint(value)
+        if isinstance(value, Boundaries):
+            return value.fingerprint
+        if isinstance(value, StudyArea):
+            return value.boundaries.fingerprint + shapely.to_wkb(value.polygon, hex=True)
+        if isinstance(value, Mapping):
+            return json.dumps({str(k): self.fingerprint(v) for k, v in sorted(value.items())})
+        raise TypeError(f"no cache fingerprint for {type(value).__name__}")  # a stage input not keyed
+
+    def key(self, name: str, args: tuple) -> str:
+        parts = [str(STAGE_CACHE_VERSION), code_fingerprint(), name, *[self.fingerprint(a) for a in args]]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def run(self, name: str, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)``, or its result from the cache."""
+        if self.root is None:
+            return fn(*args)
+        key = self.key(name, args)
+        path = self.root / name / f"{key}.pkl"
+        value = self._load(path)
+        if value is None:
+            value = fn(*args)
+            self._save(path, value)
+        else:
+            self.hits.append(name)
+            log(f"  {name}: 缓存 / from the stage cache")
+        self._keys[id(value)] = key
+        return value
+
+    @staticmethod
+    def _load(path: Path) -> Any:
+        if not path.is_file():
+            return None
+        try:
+            with open(path, "rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # noqa: BLE001 - a damaged or outdated entry is recomputed
+            return None
+
+    @staticmethod
+    def _save(path: Path, value: Any) -> None:
+        try:
+            with atomic_write(path, "wb") as fh:
+                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        except OSError as exc:  # a full or read-only cache never fails the run
+            log(f"  stage cache not written ({exc})")

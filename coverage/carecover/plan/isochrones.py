@@ -1,0 +1,69 @@
+"""Stage 5 — isochrones: band polygons per tier (and per facility when asked), with their
+measured fidelity (the share of polygon area that no street reaches in time)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+
+from carecover.network import StreetNetwork, isochrones
+from carecover.plan.params import RunParams
+from carecover.plan.travel import Travel
+
+COLUMNS = ["tier", "band_min", "fid"]
+METHOD = "field (raster: 5 m pixels, coarser for city-wide tiers)"
+
+
+@dataclass(frozen=True)
+class Isochrones:
+    """Isochrone polygons of a run.
+
+    Attributes
+    ----------
+    frame
+        ``tier``, ``band_min``, ``fid`` (facility id, "" for the tier's union), geometry
+        (EPSG:4326).
+    fidelity
+        Per tier: buffer, method and the false-inclusion share per band.
+    """
+
+    frame: gpd.GeoDataFrame
+    fidelity: Mapping[str, dict] = field(default_factory=dict)
+
+
+def tier_isochrones(params: RunParams, net: StreetNetwork, tt, fids) -> tuple[list[gpd.GeoDataFrame], dict]:
+    """One tier's union polygons (and facility polygons when asked) and their fidelity."""
+    bands, buffer_m = list(params.bands_min), params.isochrone_buffer_m
+    polys = isochrones.tier_isochrones(net, tt.sources, bands, buffer_m=buffer_m)
+    fid = isochrones.fidelity(net, tt.sources, polys, n_samples=1000)
+    key = tt.tier.key
+    frames = [isochrones.to_geodataframe([(key, b, "", p) for b, p in polys], net, COLUMNS)]
+    if params.facility_isochrones:
+        items = isochrones.facility_isochrones(net, tt.sources, bands, buffer_m=buffer_m)
+        frames.append(isochrones.to_geodataframe([(key, b, fids[i], p) for i, b, p in items], net, COLUMNS))
+    return frames, {"buffer_m": buffer_m, "method": METHOD, "bands": fid.round(4).to_dict("records")}
+
+
+def build(params: RunParams, nets: Mapping[str, StreetNetwork], travel: Travel) -> Isochrones:
+    """Isochrones of every routed tier.
+
+    Parameters
+    ----------
+    params
+        Bands, buffer, whether per-facility polygons are wanted.
+    nets
+        Networks by mode.
+    travel
+        The routed tiers.
+    """
+    frames, fidelity = [], {}
+    fid_all = travel.facilities["fid"].to_numpy()
+    for key, tt in travel.tiers.items():
+        parts, fidelity[key] = tier_isochrones(params, nets[tt.tier.mode], tt, fid_all[tt.rows])
+        frames += parts
+    frame = (gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326) if frames else
+             gpd.GeoDataFrame({c: [] for c in COLUMNS}, geometry=[], crs=4326))
+    return Isochrones(frame, fidelity)

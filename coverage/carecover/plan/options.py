@@ -1,0 +1,53 @@
+"""What the user asked for: the options of one ``carecover plan`` run, unresolved.
+
+Every field defaults to ``None`` ("not given"); :func:`carecover.plan.resolve.resolve` turns
+options, the city config and :mod:`carecover.settings` into one frozen
+:class:`~carecover.plan.params.RunParams`, the only place a default is applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from carecover.config import CityConfig
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Options of ``carecover plan`` as given (see ``carecover plan --help``).
+
+    Attributes mirror the command-line options; ``None`` means "not given" and is resolved
+    against the city config, then :mod:`carecover.settings`.
+    """
+
+    network: Path | None = None
+    facilities: tuple[Path, ...] | None = None
+    out: Path | None = None
+    config: CityConfig | None = None
+    boundary: Path | None = None
+    population: Path | None = None
+    population_field: str | None = None
+    elderly_field: str | None = None
+    elderly_raster: Path | None = None
+    candidates: Path | None = None
+    min_distance_existing_m: float | None = None
+    total_population: float | None = None
+    suggest: tuple[tuple[str, int], ...] | None = None
+    units: tuple[tuple[str, Path], ...] | None = None
+    walk_speed_mps: float | None = None
+    crs_in: str | None = None
+    strict: bool | None = None
+    osm_facilities: bool | None = None
+    facility_isochrones: bool | None = None
+    exact_time_limit_s: float | None = None
+    max_candidates: int | None = None
+    max_candidates_drive: int | None = None
+    min_spacing_m: float | None = None
+    target_share: float | None = None
+    inline_assets: bool | None = None
+    gaode_map: bool | None = None
+    cache: bool | Path | None = None
+    sample_note: str | None = None
+    command: str | None = None
+    lang: str | None = None

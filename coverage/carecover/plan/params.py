@@ -1,0 +1,162 @@
+"""One frozen object holding every parameter of a run, resolved once.
+
+Like ``osmnx.settings``: functions take their arguments as ``None`` and the run resolves them
+once (:func:`carecover.plan.resolve.resolve`) into a :class:`RunParams`; every stage reads its
+parameters from it and nothing is read back from dictionaries by key. ``summary.json`` states
+``params.to_dict()``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from carecover.config import CityConfig
+from carecover.network import make_profile
+from carecover.tiers import Tier
+
+
+@dataclass(frozen=True)
+class RunParams:
+    """Every input and parameter of one ``carecover plan`` run.
+
+    Attributes
+    ----------
+    network, facilities, out, boundary, population, elderly_raster, candidates, units
+        Input files (``units``: ``(unit kind, file)`` pairs, e.g. ``("township", path)``) and
+        the output folder.
+    population_field, elderly_field, total_population
+        How population is read: a vector field, or a total spread over OSM buildings.
+    config
+        The city configuration (read-only), or ``None``.
+    lang
+        ``"zh"`` (Chinese first) or ``"en"``.
+    walk_speed_mps, sensitivity_speeds_mps
+        Main walking speed and the speeds of the sensitivity band.
+    threshold_min
+        The run's default threshold (the config's top-level value, else the settings').
+    tiers
+        Every tier with its mode and threshold as used in this run.
+    drive_speeds_kph
+        Drive speeds by highway class.
+    bands_min, max_snap_m, isochrone_buffer_m, circle_radius_m, crs_in
+        Isochrone bands, snap limit, isochrone buffer, straight-line circle radius, register
+        coordinate system (``None``: from each register or WGS-84).
+    gap_link_m
+        Gap linkage distance; ``None`` = automatic (1.5 × cell size for rasters, else 100 m).
+    suggest, regions
+        New sites per tier and the region each is planned for (``None`` = everywhere).
+    exact_time_limit_s, max_candidates, max_candidates_drive, min_spacing_m,
+    min_distance_existing_m, target_share
+        Siting options.
+    strict, osm_facilities, facility_isochrones, inline_assets, gaode_map, cache
+        Switches (``cache``: ``False``, ``True`` for the default folder, or a folder).
+    sample_note, command, title
+        What the outputs say about the run.
+    """
+
+    network: Path
+    facilities: tuple[Path, ...]
+    out: Path
+    boundary: Path | None
+    population: Path | None
+    population_field: str
+    elderly_field: str | None
+    elderly_raster: Path | None
+    total_population: float | None
+    candidates: Path | None
+    units: tuple[tuple[str, Path], ...]
+    config: CityConfig | None
+    lang: str
+    walk_speed_mps: float
+    sensitivity_speeds_mps: tuple[float, ...]
+    threshold_min: float
+    tiers: Mapping[str, Tier]
+    drive_speeds_kph: Mapping[str, float]
+    bands_min: tuple[float, ...]
+    max_snap_m: float
+    isochrone_buffer_m: float
+    circle_radius_m: float
+    crs_in: str | None
+    gap_link_m: float | None
+    suggest: Mapping[str, int]
+    regions: Mapping[str, Any]
+    exact_time_limit_s: float
+    max_candidates: int
+    max_candidates_drive: int
+    min_spacing_m: float | None
+    min_distance_existing_m: float | None
+    target_share: float
+    strict: bool
+    osm_facilities: bool
+    facility_isochrones: bool
+    inline_assets: bool
+    gaode_map: bool
+    cache: bool | Path
+    sample_note: str | None
+    command: str
+    title: str
+
+    # ------------------------------------------------------------------ derived views
+    def profile(self, mode: str) -> dict:
+        """Network profile of a travel mode with this run's speeds."""
+        return make_profile(mode, walk_speed_mps=self.walk_speed_mps,
+                            drive_speeds_kph=dict(self.drive_speeds_kph))
+
+    def speed_of(self, tier: Tier) -> float | None:
+        """The walking speed a tier's figures are stated at (``None`` for drive tiers)."""
+        return self.walk_speed_mps if tier.mode == "walk" else None
+
+    def search_factor(self, tier: Tier) -> float:
+        """How much farther than the threshold a tier is searched: walk tiers up to the slowest
+        sensitivity speed (so the sensitivity figures are exact rescalings), drive tiers 1."""
+        if tier.mode != "walk":
+            return 1.0
+        return self.walk_speed_mps / min([self.walk_speed_mps, *self.sensitivity_speeds_mps])
+
+    @property
+    def county_kinds(self) -> dict[str, str] | None:
+        """County name → ``urban``/``rural``/``mixed`` from the config."""
+        return {c.name: c.kind for c in self.config.counties} if self.config is not None else None
+
+    # ------------------------------------------------------------------ outputs
+    def to_dict(self) -> dict[str, Any]:
+        """The parameters as ``summary.json`` states them."""
+        return {
+            "speed_mps": self.walk_speed_mps,
+            "sensitivity_speeds_mps": list(self.sensitivity_speeds_mps),
+            "bands_min": list(self.bands_min),
+            "threshold_min": self.threshold_min,
+            "tiers": {k: {"mode": t.mode, "threshold_min": t.threshold_min} for k, t in self.tiers.items()},
+            "max_snap_m": self.max_snap_m,
+            "isochrone_buffer_m": self.isochrone_buffer_m,
+            "circle_radius_m": self.circle_radius_m,
+            "crs_in": self.crs_in,
+            "gap_link_m": self.gap_link_m,
+            "suggest": dict(self.suggest),
+            "regions": {k: list(v) if isinstance(v, tuple) else v for k, v in self.regions.items()},
+            "exact_time_limit_s": self.exact_time_limit_s,
+            "max_candidates": self.max_candidates,
+            "min_spacing_m": self.min_spacing_m,
+            "target_share": self.target_share,
+        }
+
+    def fingerprint(self, *names: str) -> str:
+        """Hash of the named fields (for the stage cache): equal values, equal hash."""
+        def plain(v: Any) -> Any:
+            if isinstance(v, Tier):
+                return [v.key, v.mode, v.threshold_min]
+            if isinstance(v, Mapping):
+                return {str(k): plain(x) for k, x in sorted(v.items())}
+            if isinstance(v, (list, tuple)):
+                return [plain(x) for x in v]
+            if isinstance(v, CityConfig):
+                return v.to_dict()
+            return str(v) if isinstance(v, Path) else v
+
+        text = json.dumps({n: plain(getattr(self, n)) for n in names}, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,107 @@
+"""Stage 11 — publish: write every output into a staging folder, then move it into place.
+
+A failed or interrupted run leaves the previous outputs (or none), never half of a new set:
+each file is written atomically into a hidden staging folder beside the output folder, and
+the files are moved in only when all of them were written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from carecover.outputs.bundle import PlanBundle
+from carecover.outputs.export import export_all
+from carecover.outputs.maps import build_map
+from carecover.outputs.report import write_report
+from carecover.plan.params import RunParams
+from carecover.plan.siting import Siting, write_curve
+from carecover.siting.state import write_state
+from carecover.utils import atomic_write, log
+
+
+def write_all(params: RunParams, bundle: PlanBundle, siting: Siting, folder: Path) -> None:
+    """Every output file of a run, into ``folder``."""
+    if siting.curve is not None:
+        write_curve(siting.curve, folder / "site_curve.csv")
+    for key, state in siting.states.items():
+        write_state(folder / "state" / f"{key}.npz", state)
+    log("输出 / writing outputs …")
+    export_all(bundle, folder)
+    build_map(bundle, folder / "map.html", inline_assets=params.inline_assets)
+    if params.gaode_map:
+        build_map(bundle, folder / "map_gaode.html", basemap="gaode", inline_assets=params.inline_assets)
+    write_report(bundle, folder)
+    with atomic_write(folder / "summary.json", "w", encoding="utf-8") as fh:
+        json.dump(bundle.summary, fh, ensure_ascii=False, indent=2, sort_keys=False, default=str)
+
+
+def publish(params: RunParams, bundle: PlanBundle, siting: Siting) -> dict[str, Path]:
+    """Write the outputs of a run into ``params.out``; returns the written files.
+
+    Parameters
+    ----------
+    params
+        Output folder and output options.
+    bundle
+        What the map, report and exports show.
+    siting
+        The coverage curve and prepared what-if states.
+    """
+    out = Path(params.out)
+    out.resolve().parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
+    try:
+        write_all(params, bundle, siting, staging)
+        return move_into_place(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def move_into_place(staging: Path, out: Path) -> dict[str, Path]:
+    """Move every staged file into ``out`` (each move atomic).
+
+    Ctrl-C/SIGTERM are held back during the moves (they take milliseconds), so an interrupt
+    never leaves a mix of old and new files; it takes effect right after.
+    """
+    with signals_deferred():
+        out.mkdir(parents=True, exist_ok=True)
+        written = {}
+        for src in sorted(staging.rglob("*")):
+            if src.is_dir():
+                continue
+            rel = src.relative_to(staging)
+            dst = out / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+            written[str(rel)] = dst
+    return written
+
+
+@contextlib.contextmanager
+def signals_deferred():
+    """Hold SIGINT/SIGTERM until the block ends, then act on them (main thread only)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got: list[int] = []
+    sigs = [signal.SIGINT, signal.SIGTERM]
+    old = {sig: signal.signal(sig, lambda signum, frame: got.append(signum)) for sig in sigs}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        for signum in got[:1]:
+            handler = old[signum]
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                raise KeyboardInterrupt

@@ -1,0 +1,175 @@
+"""Stage 0 — resolve: options + city config + settings → one frozen :class:`RunParams`.
+
+Each parameter is taken from the command line if given, else from the city config, else from
+:mod:`carecover.settings`, and validated here, once.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from carecover import settings
+from carecover.config import CityConfig
+from carecover.errors import InputError
+from carecover.plan.options import PlanOptions
+from carecover.plan.params import RunParams
+from carecover.tiers import TIERS, Tier, tier_key
+
+#: Tiers that the shipped configs plan new centres for (the two regional tiers).
+PLANNED_TIERS = ("street_centre", "township_centre")
+
+
+def _first(*values: Any) -> Any:
+    """The first value that is not ``None``."""
+    return next((v for v in values if v is not None), None)
+
+
+def _cfg(cfg: CityConfig | None, name: str) -> Any:
+    return getattr(cfg, name, None) if cfg is not None else None
+
+
+def _positive(value: float, field: str, expected: str) -> float:
+    value = float(value)
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"must be a positive number, got {value} / 须为正数", field=field, expected=expected)
+    return value
+
+
+def _title(cfg: CityConfig | None, lang: str) -> str:
+    if cfg is None:
+        return "一刻钟养老服务圈覆盖分析 / 15-minute elderly-care coverage"
+    return (f"{cfg.name_zh} 一刻钟养老服务圈覆盖分析 / {cfg.name_en}: 15-minute elderly-care coverage"
+            if lang == "zh" else f"{cfg.name_en}: 15-minute elderly-care coverage / {cfg.name_zh}")
+
+
+def _inputs(opts: PlanOptions, cfg: CityConfig | None) -> dict[str, Any]:
+    """Input files from the options, else the config; every missing one listed in one error."""
+    network = _first(opts.network, _cfg(cfg, "network"))
+    facilities = tuple(opts.facilities or ([cfg.facilities] if cfg is not None and cfg.facilities else []))
+    population = opts.population
+    cfg_pop = _cfg(cfg, "population")
+    if population is None and cfg_pop is not None and Path(cfg_pop).exists():
+        population = cfg_pop
+    missing = []
+    if network is None or not Path(network).exists():
+        missing.append(f"路网 / network: {network or '(none given: --network FILE)'}")
+    missing += [f"设施名录 / facility register: {f}" for f in facilities if not Path(f).exists()]
+    if not facilities:
+        missing.append("设施名录 / facility register: --facilities FILE")
+    if population is None and opts.total_population is None and cfg_pop is not None:
+        # a different population method changes every figure: the user chooses it, not a fallback
+        missing.append(f"人口栅格 / population raster: {cfg_pop} "
+                       "(或用 --total-population N 按 OSM 建筑分配 / or --total-population N to spread "
+                       "a total over OSM buildings)")
+    if missing:
+        hint = ""
+        if cfg is not None and cfg.city not in ("sample",):
+            hint = f"\n  → carecover fetch --city {cfg.city}  (路网与人口 / network and population)"
+        if not facilities or any(not Path(f).exists() for f in facilities):
+            hint += ("\n  → 设施名录模板 / register template: data/templates/facility_register_template.csv "
+                     "(docs/register_schema.md)")
+        raise InputError("missing inputs / 缺少输入:\n  " + "\n  ".join(missing) + hint, field="inputs")
+    return {"network": Path(network), "facilities": tuple(Path(f) for f in facilities),
+            "boundary": _path(_first(opts.boundary, _cfg(cfg, "boundary"))),
+            "population": _path(population), "elderly_raster": _path(opts.elderly_raster),
+            "candidates": _path(opts.candidates),
+            "units": tuple((k, Path(p)) for k, p in (opts.units or ()))}
+
+
+def _path(p: Any) -> Path | None:
+    return None if p is None else Path(p)
+
+
+def _total_population(opts: PlanOptions, cfg: CityConfig | None, population: Path | None) -> float | None:
+    total = opts.total_population
+    if total is not None:
+        return _positive(total, "--total-population", "residents > 0, e.g. 3446100")
+    if population is None and cfg is not None and cfg.census:
+        census = cfg.census
+        total = census.get("population") if isinstance(census, dict) else getattr(census, "population", None)
+    return None if total is None else float(total)
+
+
+def _suggest(opts: PlanOptions, cfg: CityConfig | None,
+             tiers: dict[str, Tier]) -> tuple[dict[str, int], dict[str, Any]]:
+    """New sites per tier (the options', else the config's planned regional centres) and the
+    region each is planned for."""
+    suggest: dict[str, int] = {}
+    for name, count in opts.suggest or ():
+        key = tier_key(name) or name
+        if key not in tiers:
+            raise InputError(f"unknown tier '{name}' in --suggest", field="suggest", expected=", ".join(tiers))
+        suggest[key] = int(count)
+    if not opts.suggest and cfg is not None:
+        suggest = {k: pl.count for k, pl in cfg.planned.items() if k in PLANNED_TIERS}
+    regions: dict[str, Any] = {}
+    if cfg is not None:
+        for key in suggest:
+            plan = cfg.planned.get(key)
+            regions[key] = getattr(plan, "region", None) if plan is not None else None
+    return suggest, regions
+
+
+def _out(opts: PlanOptions) -> Path:
+    out = Path(opts.out or "out")
+    if out.exists() and not out.is_dir():
+        raise InputError("output path exists and is not a folder / 输出路径已存在且不是文件夹",
+                         file=out, field="--out", expected="a folder (new or existing)")
+    return out
+
+
+def resolve(opts: PlanOptions) -> RunParams:
+    """Resolve the options of a run into its :class:`RunParams`.
+
+    Parameters
+    ----------
+    opts
+        The options as given (``None`` = not given).
+
+    Returns
+    -------
+    RunParams
+        Every parameter resolved and validated.
+
+    Raises
+    ------
+    InputError
+        Missing inputs (all listed at once), an unknown tier, a non-positive speed or total.
+    """
+    cfg = opts.config
+    files = _inputs(opts, cfg)
+    lang = _first(opts.lang, _cfg(cfg, "lang"), "zh")
+    tiers = cfg.resolved_tiers() if cfg is not None else dict(TIERS)
+    suggest, regions = _suggest(opts, cfg, tiers)
+    speed = _positive(_first(opts.walk_speed_mps, _cfg(cfg, "walk_speed_mps"), settings.walk_speed_mps),
+                      "--speed", "m/s > 0, e.g. 1.0")
+    return RunParams(
+        **files, out=_out(opts),
+        population_field=_first(opts.population_field, settings.population_field),
+        elderly_field=opts.elderly_field,
+        total_population=_total_population(opts, cfg, files["population"]),
+        config=cfg, lang=lang, walk_speed_mps=speed,
+        sensitivity_speeds_mps=tuple(_first(_cfg(cfg, "sensitivity_speeds_mps"), settings.sensitivity_speeds_mps)),
+        threshold_min=float(_first(_cfg(cfg, "threshold_min"), settings.threshold_min)),
+        tiers=MappingProxyType(tiers),
+        drive_speeds_kph=MappingProxyType(cfg.drive_speeds() if cfg is not None else dict(settings.drive_speeds_kph)),
+        bands_min=tuple(_first(_cfg(cfg, "bands_min"), settings.bands_min)),
+        max_snap_m=float(_first(_cfg(cfg, "max_snap_m"), settings.max_snap_m)),
+        isochrone_buffer_m=float(_first(_cfg(cfg, "isochrone_buffer_m"), settings.isochrone_buffer_m)),
+        circle_radius_m=float(_first(_cfg(cfg, "circle_radius_m"), settings.circle_radius_m)),
+        crs_in=_first(opts.crs_in, _cfg(cfg, "crs_in")),
+        gap_link_m=None,
+        suggest=MappingProxyType(suggest), regions=MappingProxyType(regions),
+        exact_time_limit_s=float(_first(opts.exact_time_limit_s, settings.exact_time_limit_s)),
+        max_candidates=int(_first(opts.max_candidates, settings.max_candidates)),
+        max_candidates_drive=int(_first(opts.max_candidates_drive, settings.max_candidates_drive)),
+        min_spacing_m=opts.min_spacing_m, min_distance_existing_m=opts.min_distance_existing_m,
+        target_share=float(_first(opts.target_share, settings.target_share)),
+        strict=bool(opts.strict), osm_facilities=bool(opts.osm_facilities),
+        facility_isochrones=bool(opts.facility_isochrones), inline_assets=bool(opts.inline_assets),
+        gaode_map=_first(opts.gaode_map, True), cache=_first(opts.cache, True),
+        sample_note=opts.sample_note, command=opts.command or "", title=_title(cfg, lang),
+    )

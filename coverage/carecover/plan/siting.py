@@ -1,0 +1,303 @@
+"""Stage 8 — siting: where the planned centres should go (greedy and exact side by side).
+
+Per tier with a planned count: candidates in the planned region, the reach matrix on the real
+network, the maximal covering model with existing facilities fixed, the coverage curve, the
+smallest number of sites reaching the target, and the prepared state for meeting what-ifs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+
+from carecover.analysis import figures as cf
+from carecover.errors import InputError
+from carecover.inputs.candidates import read_candidates
+from carecover.inputs.demand import Demand
+from carecover.network import StreetNetwork, engine
+from carecover.network.snap import Snapped, snap_xy
+from carecover.plan.area import Boundaries
+from carecover.plan.figures import Figures
+from carecover.plan.gaps import Gaps
+from carecover.plan.params import RunParams
+from carecover.plan.travel import Travel
+from carecover.siting import candidates as cands
+from carecover.siting.model import (
+    Greedy,
+    Highs,
+    MaximalCovering,
+    coverage_curve,
+    min_sites_for_target,
+)
+from carecover.siting.state import TierState, state_fields
+from carecover.siting.table import site_rows
+from carecover.tiers import Tier
+from carecover.utils import log
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One tier's siting problem, before the planned count is applied (cacheable).
+
+    Attributes
+    ----------
+    tier
+        The tier.
+    candidates, cand_snap
+        Candidate sites and their positions on the network.
+    reach, existing_reach
+        Reach matrices (seconds + 1e-9) of the candidates and of the existing facilities.
+    covered0
+        Demand already covered by existing facilities.
+    weights_elderly, weights_pop
+        Demand weights inside the planned region (0 outside).
+    groups, caps
+        One-per-unit constraint (``None`` without unit boundaries).
+    region
+        The planned region's name (``"all"`` when everywhere).
+    """
+
+    tier: Tier
+    candidates: cands.Candidates
+    cand_snap: Snapped
+    reach: sp.csr_matrix
+    existing_reach: sp.csr_matrix
+    covered0: np.ndarray
+    weights_elderly: np.ndarray
+    weights_pop: np.ndarray
+    groups: np.ndarray | None
+    caps: dict | None
+    region: str
+
+
+@dataclass(frozen=True)
+class Siting:
+    """Suggested sites of every planned tier.
+
+    Attributes
+    ----------
+    sites
+        One row per site and solver (EPSG:4326 points), or ``None``.
+    info
+        Per tier: counts, objectives, gap, coverage before/after, curve, sites for the target.
+    curve
+        Coverage curve of every tier (``tier`` first), or ``None``.
+    figures
+        Coverage figures of the planned scenario (exact solution, else greedy when better).
+    states
+        Prepared what-if state per tier.
+    """
+
+    sites: gpd.GeoDataFrame | None = None
+    info: Mapping[str, dict] = field(default_factory=dict)
+    curve: pd.DataFrame | None = None
+    figures: list[dict] = field(default_factory=list)
+    states: Mapping[str, TierState] = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------- the problem
+
+def region_of(params: RunParams, key: str, demand: Demand, bounds: Boundaries) -> tuple[np.ndarray, object]:
+    """Demand mask and WGS-84 polygon of the region a tier's sites are planned for."""
+    region = params.regions.get(key)
+    cfg = params.config
+    if not region or cfg is None or region == "all":
+        return np.ones(len(demand), bool), None
+    names = set(cfg.counties_in(region))
+    mask = demand.points["county"].astype(str).isin(names).to_numpy()
+    geoms = [g for n, g in bounds.county_geoms().items() if n in names]
+    return mask, (shapely.union_all(geoms) if geoms else None)
+
+
+def _candidates(params: RunParams, tier: Tier, net: StreetNetwork, existing_xy: np.ndarray,
+                region_poly) -> cands.Candidates:
+    if params.candidates is not None:
+        f = read_candidates(params.candidates)
+        return cands.from_file(net, f.lon, f.lat, f.ids, region_poly, existing_xy, params.min_distance_existing_m)
+    # drive catchments are large: fewer candidates keep the matrix (and the state file) small
+    most = params.max_candidates if tier.mode == "walk" else min(params.max_candidates, params.max_candidates_drive)
+    return cands.junctions(net, region_poly, most, existing_xy, params.min_distance_existing_m)
+
+
+def _existing(travel: Travel, tier: Tier, net: StreetNetwork, n_demand: int):
+    """The tier's routed facilities, or none at all (a tier planned from nothing)."""
+    tt = travel.tiers.get(tier.key)
+    if tt is not None:
+        return tt.sources, tt.time_s
+    empty = Snapped(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, bool), np.zeros(0, bool),
+                    np.zeros(0), np.zeros(0), 0.0)
+    return empty, np.full(n_demand, np.inf)
+
+
+def problem(params: RunParams, key: str, net: StreetNetwork, demand: Demand, dem_snap: Snapped,
+            travel: Travel, bounds: Boundaries) -> Problem:
+    """Candidates, reach matrices and weights of one tier's siting problem."""
+    tier = params.tiers[key]
+    thr = tier.threshold_min * 60
+    sources, time_s = _existing(travel, tier, net, len(demand))
+    in_region, region_poly = region_of(params, key, demand, bounds)
+    existing_xy = np.column_stack([sources.x[sources.ok], sources.y[sources.ok]])
+    cand = _candidates(params, tier, net, existing_xy, region_poly)
+    if len(cand) == 0:
+        raise InputError(f"no candidate sites for {key} in region {params.regions.get(key)!r} / 没有候选站点",
+                         field="suggest")
+    cand_snap = snap_xy(net, cand.x, cand.y, params.max_snap_m)
+    groups, caps = cands.unit_groups(bounds.units, tier, cand, net, sources)
+    pts = demand.points
+    return Problem(tier, cand, cand_snap, engine.reach_matrix(net, cand_snap, dem_snap, thr),
+                   engine.reach_matrix(net, sources, dem_snap, thr), time_s <= thr + 1e-9,
+                   np.where(in_region, pts["elderly"].fillna(0).to_numpy(float), 0.0),
+                   np.where(in_region, pts["pop"].fillna(0).to_numpy(float), 0.0), groups, caps,
+                   str(params.regions.get(key) or "all"))
+
+
+# ----------------------------------------------------------------------------- solving
+
+def _time_after(time_s: np.ndarray, reach: sp.csr_matrix, chosen) -> np.ndarray:
+    """Each demand point's time to its nearest facility once the chosen sites are open."""
+    out = np.asarray(time_s, float).copy()
+    if len(chosen):
+        sub = reach[np.asarray(chosen)].tocsc()
+        for c in np.flatnonzero(sub.max(axis=0).toarray().ravel() > 0):
+            out[c] = min(out[c], float(sub[:, c].data.min()) - 1e-9)
+    return out
+
+
+def _info(params: RunParams, pb: Problem, count: int, greedy, exact, best, curve, k_target) -> dict:
+    # solver runtimes are logged, not stored: equal inputs must give equal files
+    return {"tier": pb.tier.key, "count": count, "region": pb.region, "candidates": int(len(pb.candidates)),
+            "weight": "elderly", "threshold_min": pb.tier.threshold_min, "mode": pb.tier.mode,
+            "greedy": {"objective": greedy.objective},
+            "exact": {"objective": exact.objective, "status": exact.status, "gap": exact.gap},
+            "covered_before": best.covered_before, "covered_after": best.covered_after,
+            "total_weight": best.total_weight, "curve": curve.to_dict("records"),
+            "target_share": params.target_share, "min_sites_for_target": k_target}
+
+
+def solve_tier(params: RunParams, pb: Problem, count: int, county_geoms: dict, gap_member,
+               time_s: np.ndarray, fields: dict) -> tuple[pd.DataFrame, dict, np.ndarray, TierState]:
+    """Greedy and exact solutions of one tier, their table, curve and prepared state."""
+    c = pb.candidates
+    model = MaximalCovering.from_reach_matrix(
+        pb.reach, pb.weights_elderly, min(count, len(c)), covered0=pb.covered0, candidate_ids=list(c.ids),
+        candidate_xy=np.column_stack([c.x, c.y]), groups=pb.groups, max_per_group=pb.caps,
+        min_spacing_m=params.min_spacing_m, forbidden=np.flatnonzero(~pb.cand_snap.ok).tolist())
+    greedy = model.solve(Greedy())
+    exact = model.solve(Highs(time_limit=params.exact_time_limit_s))
+    log(f"  greedy {greedy.runtime_s:.2f} s, exact ({exact.status}) {exact.runtime_s:.2f} s")
+    rows = site_rows(pb.tier.key, [greedy, exact], c, pb.groups, cands.county_of(county_geoms, c.lon, c.lat),
+                     pb.weights_pop, gap_member)
+    best = exact if exact.objective >= greedy.objective - 1e-9 else greedy
+    curve = coverage_curve(model, min(max(2 * count, 10), len(c)))
+    k_target, _ = min_sites_for_target(model, params.target_share)
+    state = TierState(pb.existing_reach, pb.reach, pb.weights_elderly, pb.weights_pop, fields["existing_ok"],
+                      c.lon, c.lat, c.node, np.asarray(c.ids, dtype=str), np.asarray(best.chosen, np.int64),
+                      fields["fields"])
+    return (rows, _info(params, pb, count, greedy, exact, best, curve, k_target),
+            _time_after(time_s, pb.reach, best.chosen), state)
+
+
+def _state_fields(params: RunParams, bounds: Boundaries, net: StreetNetwork, travel: Travel, key: str,
+                  demand: Demand, dem_snap: Snapped) -> dict:
+    """The network and demand records a meeting needs to route new points."""
+    tt = travel.tiers.get(key)
+    fac = travel.facilities
+    rows = tt.rows if tt is not None else np.zeros(0, np.int64)
+    sources, _ = _existing(travel, params.tiers[key], net, len(demand))
+    return {"existing_ok": sources.ok,
+            "fields": state_fields(net, sources, demand.points, dem_snap, params.tiers[key].threshold_min * 60,
+                                   fids=fac["fid"].to_numpy()[rows], names=fac["name"].to_numpy()[rows],
+                                   clip=bounds.clip, network_file=params.network)}
+
+
+@dataclass(frozen=True)
+class Problems:
+    """The siting problem of every planned tier, with its what-if state records (cacheable:
+    it depends on which tiers are planned, not on how many sites)."""
+
+    problems: Mapping[str, Problem] = field(default_factory=dict)
+    state_fields: Mapping[str, dict] = field(default_factory=dict)
+
+
+def problems(params: RunParams, nets: Mapping[str, StreetNetwork], bounds: Boundaries, demand: Demand,
+             travel: Travel) -> Problems:
+    """Candidates and reach matrices of every tier with a planned count.
+
+    Parameters
+    ----------
+    params
+        Planned tiers, regions, candidate options.
+    nets
+        Networks by mode.
+    bounds
+        Counties (planned regions) and units (one per unit).
+    demand
+        Demand points.
+    travel
+        Existing facilities' times.
+    """
+    pbs, fields_ = {}, {}
+    for key in [k for k, n in params.suggest.items() if n > 0]:
+        tier = params.tiers[key]
+        net, dem_snap = nets[tier.mode], travel.demand_snaps[tier.mode]
+        log(f"候选站点 / candidates for {tier.name_zh} …")
+        pbs[key] = problem(params, key, net, demand, dem_snap, travel, bounds)
+        fields_[key] = _state_fields(params, bounds, net, travel, key, demand, dem_snap)
+    return Problems(pbs, fields_)
+
+
+def suggest(params: RunParams, pbs: Problems, bounds: Boundaries, demand: Demand, travel: Travel,
+            gaps: Gaps, figures: Figures) -> Siting:
+    """Suggested sites for every tier with a planned count.
+
+    Parameters
+    ----------
+    params
+        Planned counts and solver options.
+    pbs
+        The siting problems (:func:`problems`).
+    bounds
+        Counties (the county of each site).
+    demand
+        Demand points.
+    travel
+        Existing facilities' times.
+    gaps
+        Gap zones (which gap each site closes).
+    figures
+        Reporting areas and the data record of the planned-scenario figures.
+    """
+    frames, info, curves, figs, states = [], {}, [], [], {}
+    for key, pb in pbs.problems.items():
+        count, tier = params.suggest[key], pb.tier
+        log(f"选址 / siting {count} × {tier.name_zh} …")
+        time_s = travel.tiers[key].time_s if key in travel.tiers else np.full(len(demand), np.inf)
+        rows, info[key], after, states[key] = solve_tier(params, pb, count, bounds.county_geoms(),
+                                                         gaps.members.get(key), time_s, pbs.state_fields[key])
+        frames.append(rows)
+        curves.append(pd.DataFrame(info[key]["curve"]).assign(tier=key))
+        figs += cf.population_figures(demand.points, after, tiers=[key], threshold_min=tier.threshold_min,
+                                      speed_mps=params.speed_of(tier), mode=tier.mode, areas=figures.areas,
+                                      data={**figures.data, "sites": "exact"}, scenario="planned",
+                                      bands_min=params.bands_min)
+    if not frames:
+        return Siting()
+    sites = pd.concat(frames, ignore_index=True)
+    sites = gpd.GeoDataFrame(sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs=4326)
+    curve = pd.concat(curves, ignore_index=True)
+    return Siting(sites, info, curve[["tier", *[c for c in curve.columns if c != "tier"]]], figs, states)
+
+
+def write_curve(curve: pd.DataFrame, path: Path) -> None:
+    """``site_curve.csv`` (UTF-8 with BOM for Excel)."""
+    from carecover.utils import atomic_write
+
+    with atomic_write(path, "w", encoding="utf-8-sig", newline="") as fh:
+        curve.to_csv(fh, index=False)
