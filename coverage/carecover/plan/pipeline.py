@@ -417,13 +417,18 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
     cfg = opts.config
     tiers: dict[str, Tier] = cfg.resolved_tiers() if cfg is not None else dict(TIERS)
     lang = opts.lang or (cfg.lang if cfg is not None else "zh")
+
+    def setting(name: str):  # bridge (issue 10): a config value left unset (None) -> settings
+        value = getattr(cfg, name) if cfg is not None else None
+        return getattr(settings, name) if value is None else value
+
     speed = float(opts.walk_speed_mps if opts.walk_speed_mps is not None
-                  else (cfg.walk_speed_mps if cfg else settings.walk_speed_mps))
-    sens = list(cfg.sensitivity_speeds_mps if cfg else settings.sensitivity_speeds_mps)
-    bands = list(cfg.bands_min if cfg else settings.bands_min)
-    max_snap = float(cfg.max_snap_m if cfg else settings.max_snap_m)
-    buffer_m = float(cfg.isochrone_buffer_m if cfg else settings.isochrone_buffer_m)
-    radius = float(cfg.circle_radius_m if cfg else settings.circle_radius_m)
+                  else setting("walk_speed_mps"))
+    sens = list(setting("sensitivity_speeds_mps"))
+    bands = list(setting("bands_min"))
+    max_snap = float(setting("max_snap_m"))
+    buffer_m = float(setting("isochrone_buffer_m"))
+    radius = float(setting("circle_radius_m"))
     if not (np.isfinite(speed) and speed > 0):
         raise InputError(f"walking speed must be a positive number, got {speed} / 步行速度须为正数",
                          field="--speed", expected="m/s > 0, e.g. 1.0")
@@ -452,7 +457,7 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
 
     # facilities: every record kept with its status
     frames = []
-    crs_in = opts.crs_in or (cfg.crs_in if cfg else None)
+    crs_in = opts.crs_in or ((cfg.crs_in or "wgs84") if cfg else None)
     for path in opts.facilities:
         frames.append(registers.read_facilities(path, crs=crs_in, boundary=area, strict=opts.strict))
     if opts.osm_facilities:
@@ -736,7 +741,7 @@ def plan(opts: PlanOptions) -> dict[str, Path]:
             "sample_data": opts.sample_note,
             "parameters": {
                 "speed_mps": speed, "sensitivity_speeds_mps": sens, "bands_min": bands,
-                "threshold_min": float(cfg.threshold_min if cfg else settings.threshold_min),
+                "threshold_min": float(setting("threshold_min")),
                 "tiers": {k: {"mode": t.mode, "threshold_min": t.threshold_min} for k, t in tiers.items()},
                 "max_snap_m": max_snap, "isochrone_buffer_m": buffer_m, "circle_radius_m": radius,
                 "crs_in": crs_in, "gap_link_m": link_m, "suggest": suggest, "regions": regions,
