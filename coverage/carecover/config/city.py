@@ -138,7 +138,8 @@ class CityConfig:
     Run parameters (``walk_speed_mps``, ``sensitivity_speeds_mps``, ``threshold_min``,
     ``bands_min``, ``max_snap_m``, ``isochrone_buffer_m``, ``circle_radius_m``, ``crs_in``,
     ``default_elderly_share``) are ``None`` when the file does not set them; the run resolves
-    them against :mod:`carecover.settings`.
+    them against :mod:`carecover.settings`. The top-level ``threshold_min`` also reaches every
+    tier without a threshold of its own through :meth:`resolved_tiers`.
     """
 
     city: str
@@ -173,8 +174,22 @@ class CityConfig:
     # -- derived views -------------------------------------------------------------------------
 
     def resolved_tiers(self) -> dict[str, Tier]:
-        """Tiers with this city's mode/threshold overrides applied."""
-        return resolve_tiers(self.tiers)
+        """Tiers with this city's mode and threshold overrides applied.
+
+        A threshold comes from, in order: the tier's own ``[tiers.<key>] threshold_min``; the
+        config's top-level ``threshold_min`` (when the file sets one); the tier's default in
+        :data:`carecover.tiers.TIERS`.
+
+        Returns
+        -------
+        dict of str to Tier
+            Every tier of :data:`~carecover.tiers.TIERS`, in its order.
+        """
+        overrides = {key: dict(values) for key, values in self.tiers.items()}
+        if self.threshold_min is not None:
+            for key in TIERS:
+                overrides.setdefault(key, {}).setdefault("threshold_min", self.threshold_min)
+        return resolve_tiers(overrides)
 
     def drive_speeds(self) -> dict[str, float]:
         """Default drive speeds (km/h) by highway class with this city's overrides."""
