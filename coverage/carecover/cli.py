@@ -242,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--polygon", type=Path, help="边界文件 / boundary file")
     o.add_argument("--out", type=Path, required=True, help="输出 .osm 文件 / output .osm file")
     o.set_defaults(func=cmd_fetch_network)
-    from carecover.fetch.download import add_fetch_parser
+    from carecover.fetch import add_fetch_parser
 
     add_fetch_parser(sub)
     return ap

@@ -1,0 +1,239 @@
+"""Reading a city config TOML file into a :class:`~carecover.config.city.CityConfig`.
+
+:func:`load_config` validates the file against the schema (:mod:`carecover.config.schema`),
+then checks values section by section (scalars, tiers, drive speeds, counties, administrative
+units, planned builds); each check raises :class:`~carecover.errors.InputError` naming the file
+and the key.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10 needs the tomli backport
+    import tomli as tomllib
+
+from carecover.config.city import _RUN_PARAMETERS, AdminUnits, CityConfig, County, Planned
+from carecover.config.schema import (
+    _SCHEMA,
+    ADMIN_UNITS,
+    COUNTY_KINDS,
+    CRS_NAMES,
+    _suggest,
+    _validate,
+)
+from carecover.crs import normalize_crs_name
+from carecover.errors import InputError
+from carecover.tiers import TIERS
+
+#: ``err(message, field, expected=None)``: an :class:`InputError` about one key of the file.
+_Err = Callable[..., InputError]
+
+_PATH_KEYS = ("claims", "boundary", "network", "population", "facilities")
+
+
+def read_toml(path: Path, missing_message: str) -> dict:
+    """A TOML file as a dict.
+
+    Parameters
+    ----------
+    path
+        The file.
+    missing_message
+        Message of the error raised when ``path`` is not a file.
+
+    Raises
+    ------
+    InputError
+        Naming the file: missing, not UTF-8 or not valid TOML.
+    """
+    if not path.is_file():
+        raise InputError(missing_message, file=path)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"not valid TOML / TOML 格式错误: {exc}", file=path) from exc
+
+
+def load_config(path: str | Path) -> CityConfig:
+    """Read and validate a city config TOML file.
+
+    Parameters
+    ----------
+    path
+        The ``config.toml`` file. Relative paths inside it are resolved against its folder.
+
+    Returns
+    -------
+    CityConfig
+        Run parameters the file does not set are ``None`` (resolved against
+        :mod:`carecover.settings` at run time).
+
+    Raises
+    ------
+    InputError
+        File missing or unreadable TOML, unknown key (with the closest valid key), wrong
+        type, or an invalid value (tier, county kind, CRS, speed ...).
+    """
+    path = Path(path)
+    raw = read_toml(path, "config file not found / 配置文件不存在")
+    data = _validate(raw, _SCHEMA, path)
+    base = path.resolve().parent
+
+    for key in ("city", "name_zh", "name_en"):
+        if key not in data:
+            raise InputError("required key missing / 缺少必填键", file=path, field=key)
+
+    def err(msg: str, field_: str, expected: str | None = None) -> InputError:
+        return InputError(msg, file=path, field=field_, expected=expected)
+
+    lang, crs_in = _check_scalars(data, err)
+    tiers = _check_tiers(data, err)
+    drive = _check_drive_speeds(data, err)
+    counties = _load_counties(data, err)
+    # planned regions name counties: check them against a config holding only the counties
+    cfg_stub = CityConfig(city=data["city"], name_zh=data["name_zh"], name_en=data["name_en"],
+                          path=path.resolve(), counties=counties)
+    admin = _load_admin_units(data, err)
+    planned = _load_planned(data, err, cfg_stub)
+
+    kwargs = {k: data[k] for k in (*_RUN_PARAMETERS, "default_elderly_share_source", "notes")
+              if k in data and k != "crs_in"}
+    return CityConfig(
+        city=data["city"], name_zh=data["name_zh"], name_en=data["name_en"], path=path.resolve(),
+        lang=lang, crs_in=crs_in, tiers=tiers, drive_speeds_kph=drive, planned=planned,
+        counties=counties, admin_units=admin, census=data.get("census", {}),
+        fetch=data.get("fetch", {}),
+        **{k: _resolve(base, data.get(k)) for k in _PATH_KEYS},
+        **kwargs,
+    )
+
+
+def _check_scalars(data: dict[str, Any], err: _Err) -> tuple[str, str | None]:
+    """Check the top-level values; return the language and the normalised ``crs_in``.
+
+    ``crs_in`` is ``None`` when the file does not set it.
+    """
+    lang = data.get("lang", "zh")
+    if lang not in ("zh", "en"):
+        raise err(f"unknown language '{lang}'", "lang", "zh or en")
+    crs_in = None
+    if "crs_in" in data:
+        try:
+            crs_in = normalize_crs_name(data["crs_in"])
+        except ValueError:
+            raise err(f"unknown coordinate system '{data['crs_in']}' / 未知坐标系", "crs_in",
+                      ", ".join(CRS_NAMES)) from None
+    for key in ("walk_speed_mps", "threshold_min", "max_snap_m", "circle_radius_m"):
+        if key in data and not data[key] > 0:
+            raise err(f"must be positive, got {data[key]}", key, "a number > 0")
+    for key in ("sensitivity_speeds_mps", "bands_min"):
+        if key in data and not all(v > 0 for v in data[key]):
+            raise err("all values must be positive", key, "numbers > 0")
+    share = data.get("default_elderly_share")
+    if share is not None and not 0 < share < 1:
+        raise err(f"share must be between 0 and 1, got {share}", "default_elderly_share",
+                  "a fraction such as 0.198")
+    return lang, crs_in
+
+
+def _check_tiers(data: dict[str, Any], err: _Err) -> dict[str, dict]:
+    """The ``[tiers.<key>]`` overrides, checked (known tier, walk/drive, positive threshold)."""
+    tiers = data.get("tiers", {})
+    for key, ov in tiers.items():
+        if key not in TIERS:
+            raise err("unknown tier / 未知层级" + _suggest(key, list(TIERS)), f"tiers.{key}")
+        if "mode" in ov and ov["mode"] not in ("walk", "drive"):
+            raise err(f"unknown mode '{ov['mode']}'", f"tiers.{key}.mode", "walk or drive")
+        if "threshold_min" in ov and not ov["threshold_min"] > 0:
+            raise err("must be positive", f"tiers.{key}.threshold_min", "a number > 0")
+    return tiers
+
+
+def _check_drive_speeds(data: dict[str, Any], err: _Err) -> dict[str, float]:
+    """The ``[drive_speeds_kph]`` overrides, checked (every speed positive)."""
+    drive = data.get("drive_speeds_kph", {})
+    for key, v in drive.items():
+        if not v > 0:
+            raise err("must be positive", f"drive_speeds_kph.{key}", "km/h > 0")
+    return drive
+
+
+def _load_counties(data: dict[str, Any], err: _Err) -> list[County]:
+    """The ``[[counties]]`` entries: named, unique, of a known kind, plausible census figures."""
+    counties = []
+    seen = set()
+    for i, c in enumerate(data.get("counties", [])):
+        where = f"counties[{i}]"
+        if "name" not in c:
+            raise err("required key missing / 缺少必填键", f"{where}.name")
+        if c["name"] in seen:
+            raise err(f"duplicate county '{c['name']}'", f"{where}.name")
+        seen.add(c["name"])
+        kind = c.get("kind", "mixed")
+        if kind not in COUNTY_KINDS:
+            raise err(f"unknown kind '{kind}'", f"{where}.kind", ", ".join(COUNTY_KINDS))
+        es = c.get("elderly_share")
+        if es is not None and not 0 < es < 1:
+            raise err(f"share must be between 0 and 1, got {es}", f"{where}.elderly_share")
+        pop = c.get("population")
+        if pop is not None and pop < 0:
+            raise err("must not be negative", f"{where}.population")
+        counties.append(County(name=c["name"], name_en=c.get("name_en", ""),
+                               adcode=c.get("adcode", ""), kind=kind, population=pop,
+                               elderly_share=es, source=c.get("source", ""),
+                               note=c.get("note", "")))
+    return counties
+
+
+def _load_admin_units(data: dict[str, Any], err: _Err) -> dict[str, AdminUnits]:
+    """The ``[admin_units.<unit>]`` tables: known unit and tier, ``0 <= with_centre <= total``."""
+    admin = {}
+    for unit, au in data.get("admin_units", {}).items():
+        where = f"admin_units.{unit}"
+        if unit not in ADMIN_UNITS:
+            raise err("unknown unit / 未知单位" + _suggest(unit, list(ADMIN_UNITS)), where)
+        tier = au.get("tier")
+        if tier is not None and tier not in TIERS:
+            raise err("unknown tier / 未知层级" + _suggest(tier, list(TIERS)), f"{where}.tier")
+        total, withc = au.get("total"), au.get("with_centre")
+        if total is not None and withc is not None and not 0 <= withc <= total:
+            raise err(f"with_centre ({withc}) must be between 0 and total ({total})",
+                      f"{where}.with_centre")
+        admin[unit] = AdminUnits(unit=unit, total=total, with_centre=withc, tier=tier,
+                                 source=au.get("source", ""), note=au.get("note", ""))
+    return admin
+
+
+def _load_planned(data: dict[str, Any], err: _Err, cfg_stub: CityConfig) -> dict[str, Planned]:
+    """The ``[planned.<tier>]`` tables: known tier, a count >= 0, a region of ``cfg_stub``."""
+    planned = {}
+    for key, pl in data.get("planned", {}).items():
+        where = f"planned.{key}"
+        if key not in TIERS:
+            raise err("unknown tier / 未知层级" + _suggest(key, list(TIERS)), where)
+        if "count" not in pl:
+            raise err("required key missing / 缺少必填键", f"{where}.count")
+        if pl["count"] < 0:
+            raise err("must not be negative", f"{where}.count")
+        region = pl.get("region", "all")
+        try:
+            cfg_stub.counties_in(region)
+        except InputError as exc:
+            raise err(exc.message, f"{where}.region", exc.expected) from None
+        planned[key] = Planned(tier=key, count=pl["count"], region=region, year=pl.get("year"),
+                               source=pl.get("source", ""), note=pl.get("note", ""))
+    return planned
+
+
+def _resolve(base: Path, value: str | None) -> Path | None:
+    """``value`` as an absolute path (``~`` expanded, relative to ``base``); ``None`` if empty."""
+    if value is None or value == "":
+        return None
+    p = Path(os.path.expanduser(value))
+    return p if p.is_absolute() else (base / p).resolve()
