@@ -69,3 +69,99 @@ def demo_out(tmp_path_factory) -> Path:
         mp.undo()
     assert rc == 0, "carecover demo failed"
     return out
+
+
+# ----------------------------------------------------------------------------- factories
+
+def make_params(**overrides):
+    """A :class:`carecover.plan.RunParams` from the settings' defaults (no file checks), with
+    ``overrides``; ``tiers`` may be given as ``{key: {"mode": …, "threshold_min": …}}``."""
+    import dataclasses
+    from types import MappingProxyType
+
+    from carecover import settings
+    from carecover.plan.params import RunParams
+    from carecover.tiers import TIERS
+
+    tiers = dict(TIERS)
+    for key, change in (overrides.pop("tiers", None) or {}).items():
+        tiers[key] = dataclasses.replace(tiers[key], **change)
+    base = dict(
+        network=Path("network.osm.pbf"), facilities=(Path("register.csv"),), out=Path("out"), boundary=None,
+        population=None, population_field="pop", elderly_field=None, elderly_raster=None,
+        total_population=None, candidates=None, units=(), config=None, lang="zh",
+        walk_speed_mps=settings.walk_speed_mps, sensitivity_speeds_mps=settings.sensitivity_speeds_mps,
+        threshold_min=settings.threshold_min, tiers=MappingProxyType(tiers),
+        drive_speeds_kph=MappingProxyType(dict(settings.drive_speeds_kph)), bands_min=settings.bands_min,
+        max_snap_m=settings.max_snap_m, isochrone_buffer_m=settings.isochrone_buffer_m,
+        circle_radius_m=settings.circle_radius_m, crs_in=None, gap_link_m=None, suggest=MappingProxyType({}),
+        regions=MappingProxyType({}), exact_time_limit_s=settings.exact_time_limit_s,
+        max_candidates=settings.max_candidates, max_candidates_drive=settings.max_candidates_drive,
+        min_spacing_m=None, min_distance_existing_m=None, target_share=settings.target_share, strict=False,
+        osm_facilities=False, facility_isochrones=False, inline_assets=False, gaode_map=False, cache=False,
+        sample_note=None, command="carecover test", title="test")
+    base.update(overrides)
+    return RunParams(**base)
+
+
+@pytest.fixture
+def params_factory():
+    """Factory of run parameters: ``params_factory(walk_speed_mps=0.8, …)``."""
+    return make_params
+
+
+class SyntheticCity:
+    """A deterministic synthetic city: its walk network, demand points and a facility register.
+
+    Built directly as arrays (no OSM file): a jittered block grid of ``n_nodes`` nodes, one
+    demand point per 8th node set back from the street, ``n_facilities`` facilities of each
+    of the given tiers beside the streets.
+    """
+
+    def __init__(self, n_nodes: int = 3000, n_facilities: int = 6, seed: int = 7,
+                 tiers: tuple[str, ...] = ("community_centre", "street_centre")) -> None:
+        import geopandas as gpd
+        import numpy as np
+
+        from carecover.bench.synthetic import synthetic_city, synthetic_facilities
+        from carecover.inputs.demand import Demand
+        from carecover.inputs.registers import COLUMNS
+
+        self.net = synthetic_city(n_nodes, seed)
+        to84 = self.net.to_wgs84()
+        rng = np.random.default_rng(seed)
+        nodes = np.arange(0, self.net.n_nodes, 8)
+        x = self.net.node_x[nodes] + rng.uniform(-20, 20, len(nodes))
+        y = self.net.node_y[nodes] + rng.uniform(-20, 20, len(nodes))
+        lon, lat = to84.transform(x, y)
+        pop = np.round(rng.uniform(0, 60, len(nodes)), 1)
+        pts = gpd.GeoDataFrame({"cell_id": np.arange(len(nodes)), "pop": pop, "elderly": np.round(pop * 0.2, 2),
+                                "county": np.where(np.asarray(lon) < np.median(lon), "西区", "东区"),
+                                "area_m2": 1e4}, geometry=gpd.points_from_xy(lon, lat), crs=4326)
+        self.demand = Demand(pts, {"method": "synthetic", "seed": seed})
+        rows = []
+        for t, tier in enumerate(tiers):
+            fx, fy = synthetic_facilities(self.net, n_facilities, seed + t)
+            flon, flat = to84.transform(fx, fy)
+            for i in range(n_facilities):
+                rows.append({"fid": f"{tier[:1].upper()}{i + 1}", "name": f"{tier} {i + 1}", "tier": tier,
+                             "tier_raw": tier, "address": "", "street": "", "township": "", "county": "",
+                             "source": "synthetic", "source_file": "synthetic.csv", "row": len(rows) + 2,
+                             "crs_in": "wgs84", "lon_in": flon[i], "lat_in": flat[i], "status": "ok", "note": ""})
+        frame = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy([r["lon_in"] for r in rows],
+                                                                  [r["lat_in"] for r in rows]), crs=4326)
+        self.facilities_frame = frame[list(COLUMNS)]
+
+
+@pytest.fixture(scope="session")
+def synthetic_city_factory():
+    """Factory of :class:`SyntheticCity` objects (cached per argument set)."""
+    cache: dict = {}
+
+    def make(**kw) -> SyntheticCity:
+        key = tuple(sorted(kw.items()))
+        if key not in cache:
+            cache[key] = SyntheticCity(**kw)
+        return cache[key]
+
+    return make

@@ -83,7 +83,6 @@ def _plan_parser(sub) -> None:
     p.add_argument("--min-spacing", type=float, help="新站点最小间距 m / minimum spacing of new sites")
     p.add_argument("--target", type=float, help="目标覆盖率 / target share for 'how many sites' (default 0.9)")
     p.add_argument("--offline-map", action="store_true", help="地图内嵌脚本样式 / inline JS/CSS in the map")
-    p.add_argument("--lang", choices=["zh", "en"], help="语言 / language")
     p.add_argument("--no-cache", action="store_true", help="不使用路网缓存 / do not cache networks")
     p.add_argument("--out", type=Path, required=False, help="输出目录 / output folder")
 
@@ -215,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="carecover",
         description="一刻钟养老服务圈覆盖分析 / 15-minute elderly-care service coverage")
     ap.add_argument("--version", action="version", version=f"carecover {__version__}")
-    ap.add_argument("--quiet", action="store_true", help="不显示进度 / no progress output")
+    _global_options(ap, None)
     sub = ap.add_subparsers(dest="command", required=True)
     _plan_parser(sub)
     d = sub.add_parser("demo", help="用自带示例数据运行 plan（无需联网）/ run plan on bundled sample data")
@@ -245,7 +244,18 @@ def build_parser() -> argparse.ArgumentParser:
     from carecover.fetch import add_fetch_parser
 
     add_fetch_parser(sub)
+    for parser in sub.choices.values():
+        # the same options after the subcommand; SUPPRESS keeps a value given before it
+        _global_options(parser, argparse.SUPPRESS)
     return ap
+
+
+def _global_options(parser: argparse.ArgumentParser, default) -> None:
+    """``--quiet`` and ``--lang``, accepted before or after the subcommand."""
+    parser.add_argument("--quiet", action="store_true", help="不显示进度 / no progress output",
+                        **({"default": default} if default is not None else {}))
+    parser.add_argument("--lang", choices=["zh", "en"], help="语言 / language (zh: 中文在前)",
+                        **({"default": default} if default is not None else {}))
 
 
 def _defaults_for_demo(args) -> None:
@@ -254,7 +264,7 @@ def _defaults_for_demo(args) -> None:
                             total_population=None, suggest=[], units=[], speed=None, crs_in=None,
                             strict=False, osm_facilities=False, facility_isochrones=False,
                             exact_time_limit=None, max_candidates=None, min_spacing=None,
-                            target=None, lang=None, boundary=None).items():
+                            target=None, boundary=None).items():
         if not hasattr(args, name):
             setattr(args, name, value)
 

@@ -82,19 +82,17 @@ def _net_summary(net: StreetNetwork) -> dict:
 
 
 def software() -> dict:
-    """Versions of the software that made the figures."""
-    from importlib.metadata import version
+    """Versions of the software that made the figures (from the installed distributions, so
+    nothing is imported just to ask)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    import folium
-    import osmnx
-    import pyrosm
-    import scipy
-    import shapely
-
-    return {"carecover": __version__, "python": sys.version.split()[0], "platform": platform.platform(),
-            "numpy": np.__version__, "scipy": scipy.__version__, "shapely": shapely.__version__,
-            "geopandas": gpd.__version__, "pyrosm": getattr(pyrosm, "__version__", version("pyrosm")),
-            "osmnx": osmnx.__version__, "folium": folium.__version__, "highspy": version("highspy")}
+    out = {"carecover": __version__, "python": sys.version.split()[0], "platform": platform.platform()}
+    for dist in ("numpy", "scipy", "shapely", "geopandas", "pyrosm", "osmnx", "folium", "highspy"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = None
+    return out
 
 
 def population_summary(demand: Demand, travel: Travel) -> dict:
