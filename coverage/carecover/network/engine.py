@@ -18,6 +18,7 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
+from carecover.network.build import window_network
 from carecover.network.snap import Snapped
 from carecover.network.streets import StreetNetwork, _csr_min
 
@@ -170,17 +171,6 @@ def point_times(net: StreetNetwork, node_times: NodeTimes, targets: Snapped,
     return time, src.astype(np.int64)
 
 
-def _sub_network(net: StreetNetwork, segs: np.ndarray) -> StreetNetwork:
-    """The street network of segments ``segs`` (ascending global indices) only."""
-    k = len(segs)
-    nodes, inv = np.unique(np.concatenate([net.seg_a[segs], net.seg_b[segs]]), return_inverse=True)
-    return StreetNetwork(
-        crs=net.crs, node_x=net.node_x[nodes], node_y=net.node_y[nodes], node_id=net.node_id[nodes],
-        seg_a=inv[:k].astype(np.int32), seg_b=inv[k:].astype(np.int32), seg_len=net.seg_len[segs],
-        seg_speed=net.seg_speed[segs], seg_fwd=net.seg_fwd[segs], seg_rev=net.seg_rev[segs],
-        seg_highway=net.seg_highway[segs], profile=net.profile)
-
-
 def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: float,
              chunk: int) -> Iterator[tuple[StreetNetwork, np.ndarray, Snapped, np.ndarray, Snapped]]:
     """Chunks of nearby sources, each with the street window no route within ``limit_s`` leaves.
@@ -231,7 +221,7 @@ def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: fl
                     whole = (net, targets.subset(tok))
                 yield net, idx, sources.subset(idx), tok, whole[1]
                 continue
-            local = _sub_network(net, segs)
+            local = window_network(net, segs)
             src = sources.subset(idx)
             src.seg = np.searchsorted(segs, src.seg)
             pos = np.searchsorted(segs, targets.seg[tok])

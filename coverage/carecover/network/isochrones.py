@@ -17,6 +17,7 @@ import shapely
 
 from carecover import settings
 from carecover.errors import InputError
+from carecover.network.build import window_network
 from carecover.network.engine import NodeTimes, nearest, per_source, point_times
 from carecover.network.snap import Snapped, snap_xy
 from carecover.network.streets import StreetNetwork
@@ -397,13 +398,7 @@ def _window(net: StreetNetwork, segs: np.ndarray, sources: Snapped,
             i: int) -> tuple[StreetNetwork, Snapped]:
     """The sub-network of segments ``segs`` (ascending global indices, so every order-dependent
     step sees them in the same order) and source ``i`` re-indexed onto it."""
-    k = len(segs)
-    nodes, inv = np.unique(np.concatenate([net.seg_a[segs], net.seg_b[segs]]), return_inverse=True)
-    local = StreetNetwork(
-        crs=net.crs, node_x=net.node_x[nodes], node_y=net.node_y[nodes], node_id=net.node_id[nodes],
-        seg_a=inv[:k].astype(np.int32), seg_b=inv[k:].astype(np.int32), seg_len=net.seg_len[segs],
-        seg_speed=net.seg_speed[segs], seg_fwd=net.seg_fwd[segs], seg_rev=net.seg_rev[segs],
-        seg_highway=net.seg_highway[segs], profile=net.profile)
+    local = window_network(net, segs)
     one = sources.subset(np.array([i]))
     one.seg = np.searchsorted(segs, one.seg)
     return local, one
