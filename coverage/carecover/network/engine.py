@@ -20,6 +20,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from carecover.network.build import window_network
 from carecover.network.snap import Snapped
+from carecover.network.spatial import segment_index
 from carecover.network.streets import StreetNetwork, _csr_min
 
 
@@ -201,9 +202,7 @@ def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: fl
         groups = [order[bounds[g]:bounds[g + 1]] for g in range(len(bounds) - 1)]
     else:
         groups = [np.arange(len(ok))]
-    from carecover.network.snap import _tree
-
-    tree = _tree(net) if np.isfinite(reach) else None
+    tree = segment_index(net) if np.isfinite(reach) else None
     whole = None
     for grp in groups:
         for start in range(0, len(grp), chunk):

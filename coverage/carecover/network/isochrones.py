@@ -20,6 +20,7 @@ from carecover.errors import InputError
 from carecover.network.build import window_network
 from carecover.network.engine import NodeTimes, nearest, per_source, point_times
 from carecover.network.snap import Snapped, snap_xy
+from carecover.network.spatial import segment_index
 from carecover.network.streets import StreetNetwork
 from carecover.utils import progress
 
@@ -311,18 +312,14 @@ def facility_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
     shares = [ok[w::workers] for w in range(workers)]
     if fork:
         # forked workers inherit the network and its spatial index; nothing big is pickled
-        from carecover.network.snap import _tree
-
-        _tree(net)
+        segment_index(net)
         _SHARED["job"] = (net, sources, kw)
-    else:
-        plain = StreetNetwork(**{f: getattr(net, f) for f in net.__dataclass_fields__})
     try:
         with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
             if fork:
                 futures = [pool.submit(_shared_rows, share) for share in shares]
             else:
-                futures = [pool.submit(_facility_rows, plain, sources, share, **kw) for share in shares]
+                futures = [pool.submit(_facility_rows, net, sources, share, **kw) for share in shares]
             rows = [r for f in futures for r in f.result()]
     finally:
         _SHARED.pop("job", None)
@@ -364,9 +361,7 @@ def _rows(net: StreetNetwork, sources: Snapped, idx: np.ndarray, *, bands, buffe
                     out.append((int(i), band, poly))
                 next(bar, None)
         return out
-    from carecover.network.snap import _tree
-
-    tree = _tree(net)
+    tree = segment_index(net)
     vmax, lmax = _speed_len_max(net)
     buf = settings.isochrone_buffer_m if buffer_m is None else buffer_m
     # farthest any street piece, pixel or bbox corner of one source's isochrone can lie from its

@@ -13,6 +13,7 @@ import numpy as np
 import shapely
 
 from carecover import settings
+from carecover.network.spatial import segment_index
 from carecover.network.streets import StreetNetwork
 
 
@@ -63,15 +64,6 @@ class Snapped:
         return out
 
 
-def _tree(net: StreetNetwork) -> shapely.STRtree:
-    # Cached on the network object: building the tree dominates snapping small point sets.
-    tree = getattr(net, "_strtree", None)
-    if tree is None:
-        tree = shapely.STRtree(net.segment_lines())
-        net._strtree = tree
-    return tree
-
-
 def _nearest(tree: shapely.STRtree, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Nearest geometry per point, ties broken by the lowest index (deterministic)."""
     (ip, ig), d = tree.query_nearest(pts, all_matches=True, return_distance=True)
@@ -96,7 +88,7 @@ def snap_xy(net: StreetNetwork, x, y, max_snap_m: float | None = None) -> Snappe
     seg = np.full(n, -1, np.int64)
     dist = np.full(n, np.inf)
     if finite.any() and net.n_segments:
-        s, d = _nearest(_tree(net), shapely.points(x[finite], y[finite]))
+        s, d = _nearest(segment_index(net), shapely.points(x[finite], y[finite]))
         seg[finite], dist[finite] = s, d
     has = seg >= 0
     frac = np.zeros(n)
