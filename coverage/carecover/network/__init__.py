@@ -7,7 +7,8 @@ format (:mod:`~carecover.network.readers`), the travel profiles
 (:mod:`~carecover.network.cache`); :mod:`~carecover.network.download` fetches streets online.
 Points are snapped with :mod:`~carecover.network.snap` (on the segment index of
 :mod:`~carecover.network.spatial`), routed with :mod:`~carecover.network.engine` and drawn with
-:mod:`~carecover.network.isochrones`.
+:mod:`~carecover.network.isochrones` (from the travel-time raster of
+:mod:`~carecover.network.field`; checked by :mod:`~carecover.network.fidelity`).
 """
 
 from carecover.network.build import keep_largest_component

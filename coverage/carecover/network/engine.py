@@ -26,7 +26,17 @@ from carecover.network.streets import StreetNetwork, _csr_min
 
 @dataclass
 class NodeTimes:
-    """Per node: seconds to the nearest source (``inf`` beyond the limit) and its index (-1)."""
+    """Per node: time to the nearest source and which source that is.
+
+    Attributes
+    ----------
+    time
+        Seconds per node (``inf`` beyond the limit).
+    source
+        Index of the nearest source per node (-1 beyond the limit).
+    limit_s
+        The search bound used.
+    """
 
     time: np.ndarray
     source: np.ndarray
@@ -70,6 +80,10 @@ def nearest(net: StreetNetwork, sources: Snapped, limit_s: float = np.inf) -> No
         Snapped sources (facilities); those not ``ok`` take no part.
     limit_s
         Search bound in seconds; nodes beyond it get ``inf`` and source ``-1``.
+
+    Returns
+    -------
+    NodeTimes
     """
     n = net.n_nodes
     ok = np.flatnonzero(sources.ok)
@@ -85,6 +99,17 @@ def nearest(net: StreetNetwork, sources: Snapped, limit_s: float = np.inf) -> No
 def per_source(net: StreetNetwork, sources: Snapped, limit_s: float,
                chunk: int = 64) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Bounded single-source times, a chunk of sources at a time.
+
+    Parameters
+    ----------
+    net
+        The street network.
+    sources
+        Snapped sources; those not ``ok`` are skipped.
+    limit_s
+        Search bound in seconds.
+    chunk
+        Sources per Dijkstra call (bounds the memory of the dense rows).
 
     Yields
     ------
@@ -142,8 +167,23 @@ def point_times(net: StreetNetwork, node_times: NodeTimes, targets: Snapped,
                 sources: Snapped | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Seconds from the nearest source to each snapped target, and that source's index.
 
-    ``sources`` (the set used for ``node_times``) enables the exact along-segment case where a
-    source and a target share a segment. Targets not snapped, or beyond the limit, get ``inf``/-1.
+    Parameters
+    ----------
+    net
+        The street network.
+    node_times
+        From :func:`nearest`.
+    targets
+        Snapped targets (demand points, samples).
+    sources
+        The set used for ``node_times``; enables the exact along-segment case where a source
+        and a target share a segment.
+
+    Returns
+    -------
+    (time_s, source_idx)
+        Per target, including its access leg; targets not snapped, or beyond the limit, get
+        ``inf`` and -1.
     """
     T, S = node_times.time, node_times.source
     s = targets.seg
@@ -235,10 +275,26 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
                  chunk: int = 64) -> sp.csr_matrix:
     """Sources × targets sparse matrix of travel seconds within ``limit_s``.
 
-    Values are stored as ``seconds + 1e-9`` so that a zero time is still an explicit entry;
-    subtract it (or test ``> 0``) when reading. Nearby sources are routed together on the
-    window of streets they can reach (see :func:`_windows`), which gives the same times as the
-    whole network at a fraction of the cost on a large city.
+    Nearby sources are routed together on the window of streets they can reach (see
+    :func:`_windows`), which gives the same times as the whole network at a fraction of the
+    cost on a large city.
+
+    Parameters
+    ----------
+    net
+        The street network.
+    sources, targets
+        Snapped points; those not ``ok`` have empty rows / columns.
+    limit_s
+        Travel-time bound in seconds.
+    chunk
+        Sources per Dijkstra call.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ``len(sources) × len(targets)``; values are ``seconds + 1e-9`` so that a zero time is
+        still an explicit entry (subtract it, or test ``> 0``, when reading).
     """
     nt = len(targets)
     keys, vals = [], []
@@ -281,7 +337,19 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
 
 
 def catchments(node_times: NodeTimes, n_sources: int) -> np.ndarray:
-    """Number of nodes each source reaches first (its catchment size); ``node_times.source`` holds
-    the per-node assignment itself."""
+    """Number of nodes each source reaches first (its catchment size).
+
+    Parameters
+    ----------
+    node_times
+        From :func:`nearest`; ``node_times.source`` holds the per-node assignment itself.
+    n_sources
+        Number of sources (the length of the result).
+
+    Returns
+    -------
+    numpy.ndarray
+        Node counts per source.
+    """
     s = node_times.source
     return np.bincount(s[s >= 0], minlength=n_sources)
