@@ -34,8 +34,8 @@ from _benchutil import cpu_model, peak_rss_mb, timed, write_section  # noqa: E40
 from carecover import settings  # noqa: E402
 from carecover.bench.synthetic import synthetic_city, synthetic_facilities  # noqa: E402
 from carecover.network import engine, isochrones  # noqa: E402
-from carecover.network.snap import _tree as snap_tree  # noqa: E402
 from carecover.network.snap import snap_xy  # noqa: E402
+from carecover.network.spatial import segment_index as snap_tree  # noqa: E402
 
 
 def cpu_seconds() -> float:

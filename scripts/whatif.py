@@ -170,12 +170,10 @@ def _swapped_fits(st: PreparedState, lon: float, lat: float) -> bool:
     """Whether ``lat,lon`` (the pair swapped) would snap onto the network."""
     if not (-90 <= lon <= 90):
         return False
-    from carecover.siting.state import snap_nearest
+    from carecover.network.snap import snap_lonlat
 
     net = st.network()
-    x, y = net.project_lonlat([lat], [lon])
-    return bool(snap_nearest(net, np.asarray(x, float), np.asarray(y, float),
-                             float(st.extra.get("max_snap_m", 300.0))).ok[0])
+    return bool(snap_lonlat(net, [lat], [lon], float(st.extra.get("max_snap_m", 300.0))).ok[0])
 
 
 def parse_lonlat(text: str, crs: str = "wgs84") -> tuple[float, float]:

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from carecover.errors import InputError
-from carecover.siting.state import PreparedState, load_state, snap_nearest, summary_figure
+from carecover.siting.state import PreparedState, load_state, summary_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 TIER = "street_centre"
@@ -100,7 +100,7 @@ def test_snap_nearest_agrees_with_snap_module(demo_out):
     rng = np.random.default_rng(7)
     x = rng.uniform(net.node_x.min() - 200, net.node_x.max() + 200, 60)
     y = rng.uniform(net.node_y.min() - 200, net.node_y.max() + 200, 60)
-    a, b = snap_nearest(net, x, y, 300.0), snap_xy(net, x, y, 300.0)
+    a, b = snap_xy(net, x, y, 300.0, method="brute"), snap_xy(net, x, y, 300.0, method="index")
     np.testing.assert_allclose(a.dist, b.dist, atol=1e-6)
     np.testing.assert_array_equal(a.ok, b.ok)
     # ties between segments meeting at a node may pick either; the position must agree

@@ -27,7 +27,7 @@ from carecover.network.snap import Snapped
 from carecover.outputs.bundle import USED_STATUSES, PlanBundle
 from carecover.outputs.maps import layer_names, map_stats
 from carecover.tiers import tier_key
-from test_engine import reference_graph
+from engine_reference import reference_graph
 
 SAMPLE = Path(cli.__file__).resolve().parent / "sample"
 DEMO_TIERS = ("street_centre", "community_centre", "meal_point")

@@ -191,7 +191,8 @@ def cmd_validate(args) -> int:
 
 
 def cmd_fetch_network(args) -> int:
-    from carecover.network.streets import _read_boundary, download_osmnx
+    from carecover.inputs.boundaries import boundary_geometry
+    from carecover.network import download_osmnx
 
     if args.place:
         query, by = args.place, "place"
@@ -203,7 +204,7 @@ def cmd_fetch_network(args) -> int:
             raise InputError(f"--bbox expects W,S,E,N, got {args.bbox!r}", field="--bbox") from exc
         by = "bbox"
     else:
-        query, by = _read_boundary(args.polygon), "polygon"
+        query, by = boundary_geometry(args.polygon), "polygon"
     path = download_osmnx(query, args.out, by=by)
     print(f"→ {path}  (carecover plan --network {path} …)")
     return 0

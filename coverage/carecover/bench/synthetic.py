@@ -16,12 +16,10 @@ from scipy.spatial import cKDTree
 
 from carecover import settings
 from carecover.errors import InputError
-from carecover.network.streets import (
-    StreetNetwork,
-    _subset_segments,
-    keep_largest_component,
-    make_profile,
-)
+from carecover.network.build import keep_largest_component
+from carecover.network.build import subset_segments as _subset_segments
+from carecover.network.profiles import make_profile
+from carecover.network.streets import StreetNetwork
 
 #: Probabilities of 0, 1, 2, 3 intermediate way nodes on a block side.
 SPLIT_P = (0.4, 0.35, 0.2, 0.05)

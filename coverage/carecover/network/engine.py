@@ -18,13 +18,25 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
+from carecover.network.build import window_network
 from carecover.network.snap import Snapped
+from carecover.network.spatial import segment_index
 from carecover.network.streets import StreetNetwork, _csr_min
 
 
 @dataclass
 class NodeTimes:
-    """Per node: seconds to the nearest source (``inf`` beyond the limit) and its index (-1)."""
+    """Per node: time to the nearest source and which source that is.
+
+    Attributes
+    ----------
+    time
+        Seconds per node (``inf`` beyond the limit).
+    source
+        Index of the nearest source per node (-1 beyond the limit).
+    limit_s
+        The search bound used.
+    """
 
     time: np.ndarray
     source: np.ndarray
@@ -68,6 +80,10 @@ def nearest(net: StreetNetwork, sources: Snapped, limit_s: float = np.inf) -> No
         Snapped sources (facilities); those not ``ok`` take no part.
     limit_s
         Search bound in seconds; nodes beyond it get ``inf`` and source ``-1``.
+
+    Returns
+    -------
+    NodeTimes
     """
     n = net.n_nodes
     ok = np.flatnonzero(sources.ok)
@@ -83,6 +99,17 @@ def nearest(net: StreetNetwork, sources: Snapped, limit_s: float = np.inf) -> No
 def per_source(net: StreetNetwork, sources: Snapped, limit_s: float,
                chunk: int = 64) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Bounded single-source times, a chunk of sources at a time.
+
+    Parameters
+    ----------
+    net
+        The street network.
+    sources
+        Snapped sources; those not ``ok`` are skipped.
+    limit_s
+        Search bound in seconds.
+    chunk
+        Sources per Dijkstra call (bounds the memory of the dense rows).
 
     Yields
     ------
@@ -140,8 +167,23 @@ def point_times(net: StreetNetwork, node_times: NodeTimes, targets: Snapped,
                 sources: Snapped | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Seconds from the nearest source to each snapped target, and that source's index.
 
-    ``sources`` (the set used for ``node_times``) enables the exact along-segment case where a
-    source and a target share a segment. Targets not snapped, or beyond the limit, get ``inf``/-1.
+    Parameters
+    ----------
+    net
+        The street network.
+    node_times
+        From :func:`nearest`.
+    targets
+        Snapped targets (demand points, samples).
+    sources
+        The set used for ``node_times``; enables the exact along-segment case where a source
+        and a target share a segment.
+
+    Returns
+    -------
+    (time_s, source_idx)
+        Per target, including its access leg; targets not snapped, or beyond the limit, get
+        ``inf`` and -1.
     """
     T, S = node_times.time, node_times.source
     s = targets.seg
@@ -168,17 +210,6 @@ def point_times(net: StreetNetwork, node_times: NodeTimes, targets: Snapped,
     time[bad] = np.inf
     src = np.where(bad, -1, src)
     return time, src.astype(np.int64)
-
-
-def _sub_network(net: StreetNetwork, segs: np.ndarray) -> StreetNetwork:
-    """The street network of segments ``segs`` (ascending global indices) only."""
-    k = len(segs)
-    nodes, inv = np.unique(np.concatenate([net.seg_a[segs], net.seg_b[segs]]), return_inverse=True)
-    return StreetNetwork(
-        crs=net.crs, node_x=net.node_x[nodes], node_y=net.node_y[nodes], node_id=net.node_id[nodes],
-        seg_a=inv[:k].astype(np.int32), seg_b=inv[k:].astype(np.int32), seg_len=net.seg_len[segs],
-        seg_speed=net.seg_speed[segs], seg_fwd=net.seg_fwd[segs], seg_rev=net.seg_rev[segs],
-        seg_highway=net.seg_highway[segs], profile=net.profile)
 
 
 def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: float,
@@ -211,9 +242,7 @@ def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: fl
         groups = [order[bounds[g]:bounds[g + 1]] for g in range(len(bounds) - 1)]
     else:
         groups = [np.arange(len(ok))]
-    from carecover.network.snap import _tree
-
-    tree = _tree(net) if np.isfinite(reach) else None
+    tree = segment_index(net) if np.isfinite(reach) else None
     whole = None
     for grp in groups:
         for start in range(0, len(grp), chunk):
@@ -231,7 +260,7 @@ def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: fl
                     whole = (net, targets.subset(tok))
                 yield net, idx, sources.subset(idx), tok, whole[1]
                 continue
-            local = _sub_network(net, segs)
+            local = window_network(net, segs)
             src = sources.subset(idx)
             src.seg = np.searchsorted(segs, src.seg)
             pos = np.searchsorted(segs, targets.seg[tok])
@@ -246,10 +275,26 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
                  chunk: int = 64) -> sp.csr_matrix:
     """Sources × targets sparse matrix of travel seconds within ``limit_s``.
 
-    Values are stored as ``seconds + 1e-9`` so that a zero time is still an explicit entry;
-    subtract it (or test ``> 0``) when reading. Nearby sources are routed together on the
-    window of streets they can reach (see :func:`_windows`), which gives the same times as the
-    whole network at a fraction of the cost on a large city.
+    Nearby sources are routed together on the window of streets they can reach (see
+    :func:`_windows`), which gives the same times as the whole network at a fraction of the
+    cost on a large city.
+
+    Parameters
+    ----------
+    net
+        The street network.
+    sources, targets
+        Snapped points; those not ``ok`` have empty rows / columns.
+    limit_s
+        Travel-time bound in seconds.
+    chunk
+        Sources per Dijkstra call.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ``len(sources) × len(targets)``; values are ``seconds + 1e-9`` so that a zero time is
+        still an explicit entry (subtract it, or test ``> 0``, when reading).
     """
     nt = len(targets)
     keys, vals = [], []
@@ -292,7 +337,19 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
 
 
 def catchments(node_times: NodeTimes, n_sources: int) -> np.ndarray:
-    """Number of nodes each source reaches first (its catchment size); ``node_times.source`` holds
-    the per-node assignment itself."""
+    """Number of nodes each source reaches first (its catchment size).
+
+    Parameters
+    ----------
+    node_times
+        From :func:`nearest`; ``node_times.source`` holds the per-node assignment itself.
+    n_sources
+        Number of sources (the length of the result).
+
+    Returns
+    -------
+    numpy.ndarray
+        Node counts per source.
+    """
     s = node_times.source
     return np.bincount(s[s >= 0], minlength=n_sources)

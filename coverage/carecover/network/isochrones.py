@@ -3,12 +3,12 @@
 A polygon is the union of small buffers around the parts of streets reachable within the band:
 segments reached whole, and segments reached partly cut at the exact point where time runs out.
 No convex or concave hulls: blocks nobody can enter stay holes, and a river with no bridge stays a
-gap. :func:`fidelity` samples points inside the polygons and checks their true network time.
+gap. The default ``"field"`` method draws them from the raster travel-time field of
+:mod:`carecover.network.field`; :func:`fidelity` (:mod:`carecover.network.fidelity`) samples
+points inside the polygons and checks their true network time.
 """
 
 from __future__ import annotations
-
-from itertools import chain
 
 import geopandas as gpd
 import numpy as np
@@ -17,10 +17,18 @@ import shapely
 
 from carecover import settings
 from carecover.errors import InputError
-from carecover.network.engine import NodeTimes, nearest, per_source, point_times
-from carecover.network.snap import Snapped, snap_xy
+from carecover.network.build import window_network
+from carecover.network.engine import NodeTimes, nearest, per_source
+from carecover.network.fidelity import fidelity, sample_in_polygon
+from carecover.network.field import field_polygons, speed_len_max, time_field
+from carecover.network.snap import Snapped
+from carecover.network.spatial import segment_index
 from carecover.network.streets import StreetNetwork
 from carecover.utils import progress
+
+# fidelity, sample_in_polygon and time_field live in their own modules; kept importable here
+__all__ = ["reached_pieces", "pieces_polygon", "isochrone_polygons", "tier_isochrones",
+           "facility_isochrones", "to_geodataframe", "fidelity", "sample_in_polygon", "time_field"]
 
 
 def reached_pieces(net: StreetNetwork, node_time: np.ndarray, budget_s: float,
@@ -36,6 +44,11 @@ def reached_pieces(net: StreetNetwork, node_time: np.ndarray, budget_s: float,
     sources
         The snapped sources behind ``node_time``; their own segments are added from the exact
         source position (a source mid-segment reaches part of that segment without any node).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(k, 2, 2)``: start and end (x, y) of each reached piece, projected.
     """
     a_all, b_all = net.seg_a, net.seg_b
     Ta, Tb = node_time[a_all], node_time[b_all]
@@ -74,152 +87,25 @@ def reached_pieces(net: StreetNetwork, node_time: np.ndarray, budget_s: float,
 
 
 def pieces_polygon(pieces: np.ndarray, buffer_m: float) -> shapely.Geometry:
-    """Union of buffers around line pieces (projected CRS)."""
+    """Union of buffers around line pieces (projected CRS).
+
+    Parameters
+    ----------
+    pieces
+        ``(k, 2, 2)`` from :func:`reached_pieces`.
+    buffer_m
+        Buffer distance in metres.
+
+    Returns
+    -------
+    shapely.Geometry
+        An empty polygon when there are no pieces.
+    """
     if len(pieces) == 0:
         return shapely.Polygon()
     lines = shapely.multilinestrings(shapely.linestrings(pieces))
     # one buffer of a multi-line unions as it goes, far cheaper than buffering then union_all
     return shapely.buffer(lines, buffer_m, quad_segs=2)
-
-
-def time_field(net: StreetNetwork, node_time: np.ndarray, bbox: tuple[float, float, float, float],
-               res_m: float, sources: Snapped | None = None) -> tuple[np.ndarray, np.ndarray, object]:
-    """Travel time on a raster, by the same rule as demand points.
-
-    Every street segment in ``bbox`` is sampled every ``res_m / 2``; each sample gets its exact
-    time ``min(T[a] + s/v, T[b] + (L - s)/v)`` (direction permitting; plus the along-segment
-    term from a source on that segment). Each pixel then takes the time of its nearest street
-    pixel plus the straight access leg at that street's speed: the raster form of "snap to the
-    nearest street, walk the rest". Unreached streets are burned too (as ``inf``) so a pixel
-    nearest to an unreached street is not borrowed by a reached one behind it.
-
-    Returns
-    -------
-    (time, dist, transform)
-        ``time`` seconds per pixel (``inf`` unreached), ``dist`` metres to the nearest street,
-        and the affine transform (north-up, projected CRS).
-    """
-    from rasterio.transform import from_origin
-    from scipy import ndimage
-
-    minx, miny, maxx, maxy = bbox
-    W = max(int(np.ceil((maxx - minx) / res_m)), 1)
-    H = max(int(np.ceil((maxy - miny) / res_m)), 1)
-    transform = from_origin(minx, maxy, res_m, res_m)
-    ax, ay = net.node_x[net.seg_a], net.node_y[net.seg_a]
-    bx, by = net.node_x[net.seg_b], net.node_y[net.seg_b]
-    inside = ~((np.maximum(ax, bx) < minx) | (np.minimum(ax, bx) > maxx)
-               | (np.maximum(ay, by) < miny) | (np.minimum(ay, by) > maxy))
-    seg = np.flatnonzero(inside)
-    L = net.seg_len[seg]
-    v = net.seg_speed[seg]
-    n = np.maximum(np.ceil(L / (res_m / 2)).astype(np.int64), 1) + 1
-    rep = np.repeat(np.arange(len(seg)), n)
-    start = np.repeat(np.cumsum(n) - n, n)
-    f = (np.arange(len(rep)) - start) / (n[rep] - 1)
-    s = seg[rep]
-    Ls, vs = L[rep], v[rep]
-    Ta, Tb = node_time[net.seg_a[s]], node_time[net.seg_b[s]]
-    # a sample exactly at a segment end is that node, whatever the segment's direction
-    t = np.minimum(np.where(net.seg_fwd[s] | (f == 0), Ta + f * Ls / vs, np.inf),
-                   np.where(net.seg_rev[s] | (f == 1), Tb + (1 - f) * Ls / vs, np.inf))
-    if sources is not None and sources.ok.any():
-        ok = np.flatnonzero(sources.ok)
-        order = np.argsort(sources.seg[ok], kind="stable")
-        ok = ok[order]
-        sseg = sources.seg[ok]
-        lo = np.searchsorted(sseg, s, "left")
-        hi = np.searchsorted(sseg, s, "right")
-        for k in np.flatnonzero(hi > lo):
-            for j in ok[lo[k]:hi[k]]:
-                delta = (f[k] - sources.frac[j]) * Ls[k]
-                allowed = delta == 0 or (net.seg_fwd[s[k]] if delta > 0 else net.seg_rev[s[k]])
-                if allowed:
-                    t[k] = min(t[k], abs(delta) / vs[k] + sources.dist[j] / vs[k])
-    px = ax[s] + f * (bx[s] - ax[s])
-    py = ay[s] + f * (by[s] - ay[s])
-    col = np.clip(((px - minx) / res_m).astype(np.int64), 0, W - 1)
-    row = np.clip(((maxy - py) / res_m).astype(np.int64), 0, H - 1)
-    flat = row * W + col
-    street_t = np.full(H * W, np.inf)
-    np.minimum.at(street_t, flat, t)
-    street_v = np.zeros(H * W)
-    street_v[flat] = vs
-    is_street = np.zeros(H * W, bool)
-    is_street[flat] = True
-    dist, (ir, ic) = ndimage.distance_transform_edt(~is_street.reshape(H, W), sampling=res_m,
-                                                    return_indices=True)
-    near = ir * W + ic
-    # half a pixel diagonal more: a pixel is drawn whole, so judge it by its far side
-    time = street_t[near] + (dist + 0.7071 * res_m) / street_v[near]
-    return time, dist, transform
-
-
-def _polygonize(mask: np.ndarray, transform, res_m: float) -> shapely.Geometry:
-    from rasterio import features
-
-    if not mask.any():
-        return shapely.Polygon()
-    # Trace only the rows/columns holding the band (a 5-min band fills a ninth of the 15-min
-    # window), in pixel coordinates, then map corners to metres as GDAL does with the full
-    # transform (x = c + col·a, y = f + row·e, integers exact): the same coordinates, bit for bit.
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    r0, c0 = int(rows[0]), int(cols[0])
-    m = mask[r0:int(rows[-1]) + 1, c0:int(cols[-1]) + 1]
-    # Build all rings in two vectorised calls: per-ring shapely.geometry.shape() was a third of
-    # the time of an isochrone. Same ring order (shell first) → same polygons.
-    rings: list = []
-    ring_poly: list[int] = []
-    for k, (g, _) in enumerate(features.shapes(m.astype(np.uint8), mask=m)):
-        rings.extend(g["coordinates"])
-        ring_poly.extend([k] * len(g["coordinates"]))
-    lens = np.fromiter((len(r) for r in rings), np.int64, count=len(rings))
-    px = np.fromiter(chain.from_iterable(chain.from_iterable(rings)), float,
-                     count=2 * int(lens.sum())).reshape(-1, 2)
-    xy = np.column_stack([transform.c + (px[:, 0] + c0) * transform.a,
-                          transform.f + (px[:, 1] + r0) * transform.e])
-    lr = shapely.linearrings(xy, indices=np.repeat(np.arange(len(rings)), lens))
-    polys = shapely.polygons(lr, indices=np.asarray(ring_poly))
-    geom = shapely.union_all(polys) if len(polys) > 1 else polys[0]
-    # staircase edges from the pixels: simplify within half a pixel
-    return shapely.simplify(geom, res_m / 2, preserve_topology=True)
-
-
-def _bands_from_field(time: np.ndarray, dist: np.ndarray, transform, res_m: float, bands,
-                      buffer_m: float) -> list[tuple[float, shapely.Geometry]]:
-    near = dist <= buffer_m
-    return [(b, _polygonize(near & (time <= b * 60), transform, res_m)) for b in bands]
-
-
-def _reach_bbox(net: StreetNetwork, node_time: np.ndarray, limit_s: float, margin: float,
-                sources: Snapped | None,
-                speed_len_max: tuple[float, float] | None = None) -> tuple[float, float, float, float] | None:
-    hit = node_time <= limit_s
-    xs = [net.node_x[hit]]
-    ys = [net.node_y[hit]]
-    if sources is not None and sources.ok.any():
-        xs.append(sources.x[sources.ok])
-        ys.append(sources.y[sources.ok])
-    x, y = np.concatenate(xs), np.concatenate(ys)
-    if len(x) == 0:
-        return None
-    # a reached node may lead part-way along segments: widen by the furthest one can go on
-    vmax, lmax = speed_len_max or _speed_len_max(net)
-    extra = min(limit_s * vmax, lmax) + margin
-    return (x.min() - extra, y.min() - extra, x.max() + extra, y.max() + extra)
-
-
-def _speed_len_max(net: StreetNetwork) -> tuple[float, float]:
-    """Fastest speed and longest segment of a network (0 when empty)."""
-    if not len(net.seg_speed):
-        return 0.0, 0.0
-    return float(net.seg_speed.max()), float(net.seg_len.max())
-
-
-def _resolution(bbox, res_m: float, max_pixels: float) -> float:
-    area = (bbox[2] - bbox[0]) * (bbox[3] - bbox[1])
-    return max(res_m, float(np.sqrt(area / max_pixels)))
 
 
 def isochrone_polygons(net: StreetNetwork, node_time: np.ndarray, bands_min, *,
@@ -230,18 +116,33 @@ def isochrone_polygons(net: StreetNetwork, node_time: np.ndarray, bands_min, *,
 
     Parameters
     ----------
+    net, node_time
+        The street network and seconds to each node.
+    bands_min
+        Bands in minutes.
+    sources
+        The snapped sources behind ``node_time`` (their own segments' pieces).
+    buffer_m
+        Distance from the street drawn; default ``settings.isochrone_buffer_m``.
+    res_m, max_pixels
+        Pixel size of the field, grown so that the raster has at most ``max_pixels``.
     method
         ``"field"`` (default): the raster travel-time field of :func:`time_field`, cut at each
         band and at ``buffer_m`` from the street: the buffer narrows where time runs out, so the
         drawn area agrees with the demand-point rule. ``"buffer"``: the plain union of
         ``buffer_m`` buffers around the reached street pieces (exact cuts, vector).
+
+    Returns
+    -------
+    list of (band_min, polygon)
+        Ascending bands; projected CRS.
     """
     return _polygons(net, node_time, bands_min, sources, buffer_m, res_m, max_pixels, method, None)
 
 
 def _polygons(net, node_time, bands_min, sources, buffer_m, res_m, max_pixels, method,
-              speed_len_max) -> list[tuple[float, shapely.Geometry]]:
-    # ``speed_len_max``: the whole network's (when ``net`` is a window of it) so the raster's
+              whole_speed_len) -> list[tuple[float, shapely.Geometry]]:
+    # ``whole_speed_len``: the whole network's (when ``net`` is a window of it) so the raster's
     # extent, hence its pixels, are exactly those of the whole-network computation
     if method not in ("field", "buffer"):
         raise InputError(f"unknown isochrone method {method!r}", field="method", expected="field or buffer")
@@ -249,12 +150,7 @@ def _polygons(net, node_time, bands_min, sources, buffer_m, res_m, max_pixels, m
     buf = settings.isochrone_buffer_m if buffer_m is None else buffer_m
     if method == "buffer":
         return [(b, pieces_polygon(reached_pieces(net, node_time, b * 60, sources), buf)) for b in bands]
-    bbox = _reach_bbox(net, node_time, max(bands) * 60, buf + 2 * res_m, sources, speed_len_max)
-    if bbox is None:
-        return [(b, shapely.Polygon()) for b in bands]
-    res = _resolution(bbox, res_m, max_pixels)
-    time, dist, transform = time_field(net, node_time, bbox, res, sources)
-    return _bands_from_field(time, dist, transform, res, bands, buf)
+    return field_polygons(net, node_time, bands, sources, buf, res_m, max_pixels, whole_speed_len)
 
 
 def tier_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
@@ -265,6 +161,24 @@ def tier_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
 
     A city-wide tier raster is capped at ``max_pixels`` (pixels grow beyond ``res_m`` for large
     areas: ~10 m for a 20 km square); the fidelity check measures what that costs.
+
+    Parameters
+    ----------
+    net
+        The street network.
+    sources
+        Snapped sources (a tier's facilities).
+    bands_min
+        Bands in minutes; default ``settings.bands_min``.
+    buffer_m, res_m, method, max_pixels
+        As for :func:`isochrone_polygons`.
+    node_times
+        From :func:`~carecover.network.engine.nearest` when already computed (bound at least
+        the largest band).
+
+    Returns
+    -------
+    list of (band_min, polygon)
     """
     bands = sorted(bands_min or settings.bands_min)
     nt = node_times or nearest(net, sources, max(bands) * 60)
@@ -276,12 +190,20 @@ def facility_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
                         buffer_m: float | None = None, chunk: int = 64, res_m: float = 5.0,
                         method: str = "field", max_pixels: float = 1e6, workers: int = 1,
                         window: bool = True) -> list[tuple[int, float, shapely.Geometry]]:
-    """Isochrone per source and band: ``[(source index, band_min, polygon)]`` (projected CRS).
-
-    Sources not snapped (``ok`` False) have no rows. Rows are ordered by source, then band.
+    """Isochrone per source and band (projected CRS).
 
     Parameters
     ----------
+    net
+        The street network.
+    sources
+        Snapped sources; those not ``ok`` have no rows.
+    bands_min
+        Bands in minutes; default ``settings.bands_min``.
+    buffer_m, res_m, method, max_pixels
+        As for :func:`isochrone_polygons`.
+    chunk
+        Sources per Dijkstra call when ``window=False``.
     workers
         Processes to spread the sources over (``fork`` where available). Results do not depend
         on it.
@@ -291,6 +213,11 @@ def facility_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
         network. No street route within the band leaves that square, so times, rasters and
         polygons are those of the whole-network computation (``window=False``, kept for
         checking); the cost no longer grows with the size of the city.
+
+    Returns
+    -------
+    list of (source index, band_min, polygon)
+        Ordered by source, then band.
     """
     bands = sorted(bands_min or settings.bands_min)
     ok = np.flatnonzero(sources.ok)
@@ -310,18 +237,14 @@ def facility_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
     shares = [ok[w::workers] for w in range(workers)]
     if fork:
         # forked workers inherit the network and its spatial index; nothing big is pickled
-        from carecover.network.snap import _tree
-
-        _tree(net)
+        segment_index(net)
         _SHARED["job"] = (net, sources, kw)
-    else:
-        plain = StreetNetwork(**{f: getattr(net, f) for f in net.__dataclass_fields__})
     try:
         with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
             if fork:
                 futures = [pool.submit(_shared_rows, share) for share in shares]
             else:
-                futures = [pool.submit(_facility_rows, plain, sources, share, **kw) for share in shares]
+                futures = [pool.submit(_facility_rows, net, sources, share, **kw) for share in shares]
             rows = [r for f in futures for r in f.result()]
     finally:
         _SHARED.pop("job", None)
@@ -363,10 +286,8 @@ def _rows(net: StreetNetwork, sources: Snapped, idx: np.ndarray, *, bands, buffe
                     out.append((int(i), band, poly))
                 next(bar, None)
         return out
-    from carecover.network.snap import _tree
-
-    tree = _tree(net)
-    vmax, lmax = _speed_len_max(net)
+    tree = segment_index(net)
+    vmax, lmax = speed_len_max(net)
     buf = settings.isochrone_buffer_m if buffer_m is None else buffer_m
     # farthest any street piece, pixel or bbox corner of one source's isochrone can lie from its
     # position on the street: the reach (no route in ``limit`` s goes farther than limit × vmax
@@ -397,72 +318,29 @@ def _window(net: StreetNetwork, segs: np.ndarray, sources: Snapped,
             i: int) -> tuple[StreetNetwork, Snapped]:
     """The sub-network of segments ``segs`` (ascending global indices, so every order-dependent
     step sees them in the same order) and source ``i`` re-indexed onto it."""
-    k = len(segs)
-    nodes, inv = np.unique(np.concatenate([net.seg_a[segs], net.seg_b[segs]]), return_inverse=True)
-    local = StreetNetwork(
-        crs=net.crs, node_x=net.node_x[nodes], node_y=net.node_y[nodes], node_id=net.node_id[nodes],
-        seg_a=inv[:k].astype(np.int32), seg_b=inv[k:].astype(np.int32), seg_len=net.seg_len[segs],
-        seg_speed=net.seg_speed[segs], seg_fwd=net.seg_fwd[segs], seg_rev=net.seg_rev[segs],
-        seg_highway=net.seg_highway[segs], profile=net.profile)
+    local = window_network(net, segs)
     one = sources.subset(np.array([i]))
     one.seg = np.searchsorted(segs, one.seg)
     return local, one
 
 
-def sample_in_polygon(poly: shapely.Geometry, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` uniform random points inside ``poly`` (rejection sampling), as an ``(n, 2)`` array."""
-    if poly.is_empty or n <= 0:
-        return np.zeros((0, 2))
-    shapely.prepare(poly)
-    minx, miny, maxx, maxy = poly.bounds
-    got: list[np.ndarray] = []
-    count = 0
-    ratio = max(poly.area / max((maxx - minx) * (maxy - miny), 1e-9), 1e-3)
-    while count < n:
-        m = int((n - count) / ratio * 1.3) + 16
-        xy = np.column_stack([rng.uniform(minx, maxx, m), rng.uniform(miny, maxy, m)])
-        xy = xy[shapely.contains_xy(poly, xy[:, 0], xy[:, 1])]
-        got.append(xy)
-        count += len(xy)
-    return np.concatenate(got)[:n]
+def to_geodataframe(items: list[tuple], net: StreetNetwork, columns: list[str]) -> gpd.GeoDataFrame:
+    """Isochrone rows as a WGS-84 GeoDataFrame.
 
-
-def fidelity(net: StreetNetwork, sources: Snapped, polygons: list[tuple[float, shapely.Geometry]],
-             *, n_samples: int = 2000, seed: int | None = None,
-             node_times: NodeTimes | None = None) -> pd.DataFrame:
-    """Share of isochrone area falsely included.
-
-    Points are sampled uniformly inside each band's polygon, snapped like any demand point
-    (projection onto the nearest street, access leg at the street's speed) and routed exactly.
-    A sample whose true time exceeds the band, or that cannot be snapped or reached, is *falsely
-    included*; with uniform sampling the share of samples is the share of area.
+    Parameters
+    ----------
+    items
+        Rows of ``(..., polygon)`` with the polygon in ``net.crs``.
+    net
+        The network (for its CRS).
+    columns
+        Names of the row values before the polygon.
 
     Returns
     -------
-    DataFrame
-        ``band_min``, ``area_km2``, ``samples``, ``false_share`` (0..1), ``unsnapped_share``.
+    geopandas.GeoDataFrame
+        ``columns`` + geometry, EPSG:4326.
     """
-    rng = np.random.default_rng(settings.random_seed if seed is None else seed)
-    limit = max(b for b, _ in polygons) * 60 if polygons else 0
-    nt = node_times or nearest(net, sources, limit * 1.5 + 60)
-    rows = []
-    for band, poly in polygons:
-        xy = sample_in_polygon(poly, n_samples, rng)
-        if len(xy) == 0:
-            rows.append({"band_min": band, "area_km2": 0.0, "samples": 0, "false_share": 0.0,
-                         "unsnapped_share": 0.0})
-            continue
-        snapped = snap_xy(net, xy[:, 0], xy[:, 1])
-        t, _ = point_times(net, nt, snapped, sources)
-        false = ~(t <= band * 60 + 1e-6)
-        rows.append({"band_min": band, "area_km2": poly.area / 1e6, "samples": len(xy),
-                     "false_share": float(false.mean()),
-                     "unsnapped_share": float((~snapped.ok).mean())})
-    return pd.DataFrame(rows)
-
-
-def to_geodataframe(items: list[tuple], net: StreetNetwork, columns: list[str]) -> gpd.GeoDataFrame:
-    """Rows of ``(..., polygon)`` (projected) as a WGS-84 GeoDataFrame with ``columns`` + geometry."""
     data = [r[:-1] for r in items]
     geoms = [r[-1] for r in items]
     gdf = gpd.GeoDataFrame(pd.DataFrame(data, columns=columns), geometry=geoms, crs=net.crs)

@@ -53,6 +53,11 @@ def _fields(buf: bytes) -> dict[int, list]:
 def check_pbf(path: str | Path) -> dict:
     """Validate the blob structure of an ``.osm.pbf`` file and read its header.
 
+    Parameters
+    ----------
+    path
+        The ``.osm.pbf`` file.
+
     Returns
     -------
     dict
@@ -129,7 +134,23 @@ def _read_header(blob: bytes) -> dict:
 
 
 def check_osm_xml(path: str | Path) -> dict:
-    """Cheap sanity check of an OSM XML file (exists, non-empty, starts with an <osm> element)."""
+    """Cheap sanity check of an OSM XML file (exists, non-empty, an <osm> element near the start).
+
+    Parameters
+    ----------
+    path
+        The ``.osm`` / ``.osm.xml`` file.
+
+    Returns
+    -------
+    dict
+        ``bytes`` and ``replication_timestamp`` (``None``).
+
+    Raises
+    ------
+    NetworkError
+        When the file is missing, empty or not OSM XML.
+    """
     path = Path(path)
     if not path.exists():
         raise NetworkError("OSM file not found / 找不到OSM文件", file=path)

@@ -375,53 +375,17 @@ class PreparedState:
         the returned :class:`~carecover.network.snap.Snapped`.
         """
         from carecover.network.engine import reach_matrix
+        from carecover.network.snap import snap_lonlat
 
         net = self.network()
         lon = np.atleast_1d(np.asarray(lon, float))
         lat = np.atleast_1d(np.asarray(lat, float))
-        x, y = net.project_lonlat(lon, lat)
-        src = snap_nearest(net, np.asarray(x, float), np.asarray(y, float),
-                           float(self.extra.get("max_snap_m", 300.0)))
+        # a few points: snapped by brute force unless the network's index already exists
+        src = snap_lonlat(net, lon, lat, float(self.extra.get("max_snap_m", 300.0)))
         if self.threshold_s is None:
             raise InputError("this prepared state has no threshold; re-run `carecover plan`", file=self.path)
         rows = reach_matrix(net, src, self.demand_snapped(), float(self.threshold_s))
         return rows.tocsr(), src
-
-
-def snap_nearest(net, x: np.ndarray, y: np.ndarray, max_snap_m: float):
-    """Snap a few projected points to the nearest segment by brute force.
-
-    Same result as :func:`carecover.network.snap.snap_xy` (nearest segment, lowest index on ties, exact
-    projection) without building the spatial index over the whole network, which for a city
-    network costs more than the what-if itself.
-    """
-    from carecover.network.snap import Snapped
-
-    ax, ay = net.node_x[net.seg_a], net.node_y[net.seg_a]
-    dx, dy = net.node_x[net.seg_b] - ax, net.node_y[net.seg_b] - ay
-    l2 = dx * dx + dy * dy
-    safe = np.where(l2 > 0, l2, 1.0)
-    n = len(x)
-    seg = np.full(n, -1, np.int64)
-    frac = np.zeros(n)
-    dist = np.full(n, np.inf)
-    on_dropped = np.zeros(n, bool)
-    ds = getattr(net, "dropped_segments", np.zeros((0, 4)))
-    for i in range(n):
-        if not (np.isfinite(x[i]) and np.isfinite(y[i])) or net.n_segments == 0:
-            continue
-        t = np.clip(((x[i] - ax) * dx + (y[i] - ay) * dy) / safe, 0.0, 1.0)
-        d = np.hypot(x[i] - (ax + t * dx), y[i] - (ay + t * dy))
-        j = int(np.argmin(d))  # first minimum = lowest index on ties
-        seg[i], frac[i], dist[i] = j, t[j], d[j]
-        if len(ds):
-            ex, ey = ds[:, 2] - ds[:, 0], ds[:, 3] - ds[:, 1]
-            el2 = ex * ex + ey * ey
-            tt = np.clip(((x[i] - ds[:, 0]) * ex + (y[i] - ds[:, 1]) * ey) / np.where(el2 > 0, el2, 1.0), 0, 1)
-            dd = np.hypot(x[i] - (ds[:, 0] + tt * ex), y[i] - (ds[:, 1] + tt * ey))
-            on_dropped[i] = dd.min() < dist[i]
-    ok = (seg >= 0) & (dist <= max_snap_m)
-    return Snapped(seg, frac, dist, ok, on_dropped, np.asarray(x, float), np.asarray(y, float), max_snap_m)
 
 
 def state_files(out_dir: str | Path) -> dict[str, Path]:

@@ -7,21 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
-from carecover.network import engine, isochrones
-from carecover.network.snap import snap_xy
-from carecover.network.streets import StreetNetwork, load_network
+from carecover.network import StreetNetwork, engine, isochrones, load_network, snap_xy
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def _node(net: StreetNetwork, osm_id: int) -> int:
     return int(np.flatnonzero(net.node_id == osm_id)[0])
-
-
-@pytest.fixture(scope="module")
-def grid() -> StreetNetwork:
-    """5 x 5 nodes, 100 m blocks, walking at 1 m/s; node id 1 + i + 5j at (100i, 100j)."""
-    return load_network(DATA / "grid.osm", "walk", cache=False)
 
 
 def _local(net: StreetNetwork, x, y) -> tuple[np.ndarray, np.ndarray]:

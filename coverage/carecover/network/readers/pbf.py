@@ -1,0 +1,79 @@
+"""OSM PBF extracts (``.osm.pbf``), read with pyrosm."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from carecover.errors import NetworkError
+from carecover.network.osmfile import check_pbf
+from carecover.network.profiles import TAG_COLUMNS
+from carecover.network.readers import StreetData
+
+SUFFIXES = (".pbf",)
+FILE_TYPES = (".osm.pbf",)
+
+
+def check(path: Path) -> dict:
+    """Walk the PBF blob headers (see :func:`carecover.network.osmfile.check_pbf`).
+
+    Parameters
+    ----------
+    path
+        The ``.osm.pbf`` file.
+
+    Returns
+    -------
+    dict
+        ``bytes``, ``replication_timestamp`` and the other header fields.
+    """
+    return check_pbf(path)
+
+
+def read(path: Path, clip: shapely.Geometry | None) -> StreetData:
+    """All highway ways of a PBF extract as segments.
+
+    Parameters
+    ----------
+    path
+        The ``.osm.pbf`` file.
+    clip
+        WGS-84 polygon handed to pyrosm as its bounding box (pyrosm keeps whole ways that cross
+        its edge), or ``None`` for the whole extract.
+
+    Returns
+    -------
+    StreetData
+
+    Raises
+    ------
+    NetworkError
+        When pyrosm cannot read the file or it holds no streets in the area.
+    """
+    import pyrosm
+
+    osm = pyrosm.OSM(str(path), bounding_box=clip)
+    try:
+        nodes, edges = osm.get_network(network_type="all", nodes=True)
+    except Exception as exc:
+        raise NetworkError(f"cannot read streets from OSM file: {exc}", file=path) from exc
+    if edges is None or nodes is None or len(edges) == 0:
+        raise NetworkError("no streets (highway ways) in the OSM data for this area / 该范围内没有道路",
+                           file=path)
+    seg = _tags_frame(edges)
+    seg["u"] = edges["u"].to_numpy(np.int64)
+    seg["v"] = edges["v"].to_numpy(np.int64)
+    nd = pd.DataFrame({"id": nodes["id"].to_numpy(np.int64), "lon": nodes["lon"].to_numpy(float),
+                       "lat": nodes["lat"].to_numpy(float)})
+    return StreetData(nd, seg)
+
+
+def _tags_frame(df: pd.DataFrame) -> pd.DataFrame:
+    # pyrosm gives only the tag columns present in the extract: add the missing ones empty
+    out = pd.DataFrame(index=df.index)
+    for col in TAG_COLUMNS:
+        out[col] = df[col].astype(object) if col in df.columns else None
+    return out
