@@ -294,18 +294,20 @@ def build_inputs(work: Path, n_nodes: int, seed: int) -> dict:
 # ----------------------------------------------------------------------------- one plan (child)
 
 def _instrument(stages: list) -> None:
-    """Wrap the pipeline's stages with timers; each call appends (name, seconds)."""
-    import carecover.analysis.figures as cf
-    import carecover.analysis.gaps as gaps
-    import carecover.outputs.export as export
-    import carecover.outputs.maps as maps
-    import carecover.outputs.report as report
-    import carecover.plan.pipeline as pl
-    import carecover.siting.model as sites
-    import carecover.siting.state as state
-    from carecover.inputs import registers
-    from carecover.network import engine, isochrones
-    from carecover.network import streets as network
+    """Wrap the plan's stages (and the heavy calls inside them) with timers; each call appends
+    (name, seconds)."""
+    import carecover.analysis.gaps as gap_finder
+    import carecover.plan.area as area
+    import carecover.plan.figures as figures
+    import carecover.plan.gaps as gaps
+    import carecover.plan.inputs as inputs
+    import carecover.plan.isochrones as iso
+    import carecover.plan.networks as networks
+    import carecover.plan.publish as publish
+    import carecover.plan.siting as siting
+    import carecover.plan.travel as travel
+    import carecover.siting.model as model
+    from carecover.network import engine
 
     def wrap(mod, attr, label):
         fn = getattr(mod, attr)
@@ -319,36 +321,34 @@ def _instrument(stages: list) -> None:
                 stages.append((name, time.perf_counter() - t))
         setattr(mod, attr, inner)
 
-    wrap(network, "load_network", lambda p, prof, **k: f"network {prof['name'] if isinstance(prof, dict) else prof}")
-    wrap(registers, "read_facilities", "facilities register")
-    wrap(pl, "_crs_check", "CRS plausibility check")
-    wrap(pl, "_read_population", "population read (raster)")
-    wrap(pl, "snap_points", lambda net, g, *a, **k: f"snap {len(g):,} points ({net.profile['name']})")
-    wrap(pl, "_tier_times", lambda tier, *a, **k: f"routing {tier.key} ({tier.mode})")
-    wrap(cf, "population_figures", "coverage figures")
-    wrap(cf, "circle_gap", "circles vs network")
-    wrap(isochrones, "tier_isochrones", "isochrones")
-    wrap(isochrones, "fidelity", "isochrone fidelity")
-    wrap(gaps, "find_gaps", "gaps (find)")
-    wrap(gaps, "gap_members", "gaps (members)")
-    wrap(pl, "_suggest", lambda tr, *a, **k: f"siting {tr.tier.key} total")
+    wrap(area, "read_boundaries_of", "boundaries")
+    wrap(networks, "load_mode", lambda params, bounds, mode: f"network {mode}")
+    wrap(inputs, "read_facilities", "facilities register (+ CRS check)")
+    wrap(inputs, "read_demand", "population read (raster)")
+    wrap(travel, "snap_demand", lambda params, nets, d: f"snap {len(d):,} points ({', '.join(nets)})")
+    wrap(travel, "route_tier", lambda params, tier, *a, **k: f"routing {tier.key} ({tier.mode})")
+    wrap(iso, "tier_isochrones", lambda params, net, tt, fids: f"isochrones {tt.tier.key}")
+    wrap(figures, "compute", "coverage figures")
+    wrap(gap_finder, "find_gaps", "gaps (find, per tier)")
+    wrap(gaps, "find", "gaps (all tiers)")
     wrap(engine, "reach_matrix", lambda net, s, t, lim, **k: f"reach matrix {net.profile['name']} {len(s):,} sources")
-    wrap(sites, "coverage_curve", "coverage curve")
-    wrap(sites, "min_sites_for_target", "min sites for target")
-    wrap(state, "state_fields", "state fields")
-    wrap(export, "export_all", "exports (CSV/GPKG/GeoJSON/XLSX)")
-    wrap(maps, "build_map", lambda b, p, **k: f"map {Path(p).name}")
-    wrap(report, "write_report", "report")
-    wrap(pl, "_publish", "publish")
-    solve = sites.MaximalCovering.solve
+    wrap(siting, "problem", lambda params, key, *a, **k: f"siting problem {key}")
+    wrap(siting, "solve_tier", lambda params, pb, *a, **k: f"siting solve {pb.tier.key}")
+    wrap(siting, "coverage_curve", "coverage curve")
+    wrap(siting, "min_sites_for_target", "min sites for target")
+    wrap(publish, "export_all", "exports (CSV/GPKG/GeoJSON/XLSX)")
+    wrap(publish, "build_map", lambda b, p, **k: f"map {Path(p).name}")
+    wrap(publish, "write_report", "report")
+    wrap(publish, "move_into_place", "publish")
+    solve = model.MaximalCovering.solve
 
-    def timed_solve(self, method="greedy", *a, **k):
+    def timed_solve(self, solver=None, *a, **k):
         t = time.perf_counter()
         try:
-            return solve(self, method, *a, **k)
+            return solve(self, solver, *a, **k)
         finally:
-            stages.append((f"solve {method}", time.perf_counter() - t))
-    sites.MaximalCovering.solve = timed_solve
+            stages.append((f"solve {getattr(solver, 'name', solver or 'greedy')}", time.perf_counter() - t))
+    model.MaximalCovering.solve = timed_solve
 
 
 def child(args) -> int:
