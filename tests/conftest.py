@@ -122,7 +122,6 @@ class SyntheticCity:
                  tiers: tuple[str, ...] = ("community_centre", "street_centre")) -> None:
         import geopandas as gpd
         import numpy as np
-
         from carecover.bench.synthetic import synthetic_city, synthetic_facilities
         from carecover.inputs.demand import Demand
         from carecover.inputs.registers import COLUMNS

@@ -320,7 +320,7 @@ class PreparedState:
         """The tier's street network, loaded through the network cache (built if absent)."""
         if self._net is not None:
             return self._net
-        from carecover.network.streets import load_network
+        from carecover.network import load_network
 
         need = ("net_file", "net_profile")
         if any(k not in self.extra for k in need):
