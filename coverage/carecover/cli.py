@@ -181,7 +181,10 @@ def cmd_validate(args) -> int:
         validation_table,
         write_validation_report,
     )
+    from carecover.plan.outfolder import input_files, refuse_inputs
 
+    if args.report is not None:  # the report never replaces the register (or the boundary)
+        refuse_inputs([args.report], input_files([args.register, args.boundary]))
     fac = read_facilities(args.register, crs=args.crs_in, boundary=args.boundary, strict=args.strict)
     print(validation_table(fac).to_string(index=False))
     if args.report:

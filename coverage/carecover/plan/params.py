@@ -118,6 +118,15 @@ class RunParams:
             return 1.0
         return self.walk_speed_mps / min([self.walk_speed_mps, *self.sensitivity_speeds_mps])
 
+    def input_paths(self) -> list[Path]:
+        """Every input file of the run (none of them may ever be overwritten)."""
+        cfg = self.config
+        paths = [self.network, *self.facilities, self.boundary, self.population, self.elderly_raster,
+                 self.candidates, *[p for _, p in self.units]]
+        if cfg is not None:
+            paths += [cfg.path, cfg.claims]
+        return [Path(p) for p in paths if p is not None]
+
     @property
     def county_kinds(self) -> dict[str, str] | None:
         """County name → ``urban``/``rural``/``mixed`` from the config."""

@@ -18,6 +18,7 @@ from carecover.outputs.bundle import PlanBundle
 from carecover.outputs.export import export_all
 from carecover.outputs.maps import build_map
 from carecover.outputs.report import write_report
+from carecover.plan import outfolder
 from carecover.plan.params import RunParams
 from carecover.plan.siting import Siting, write_curve
 from carecover.siting.state import write_state
@@ -51,34 +52,57 @@ def publish(params: RunParams, bundle: PlanBundle, siting: Siting) -> dict[str, 
         What the map, report and exports show.
     siting
         The coverage curve and prepared what-if states.
+
+    Raises
+    ------
+    InputError
+        An output would replace an input file, or the folder cannot be written (exit 2).
+    OutputError
+        The disk is full or another I/O error (exit 3); earlier outputs are intact.
     """
     out = Path(params.out)
-    out.resolve().parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
+    inputs = outfolder.input_files(params.input_paths())
+    outfolder.check_folder(out)
+    outfolder.clean_stale_staging(out)
     try:
+        out.resolve().parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
+    except OSError as exc:
+        raise outfolder.os_error(exc, out) from exc
+    try:
+        outfolder.mark_staging(staging)
         write_all(params, bundle, siting, staging)
+        files = [str(p.relative_to(staging)) for p in sorted(staging.rglob("*"))
+                 if p.is_file() and p.name != outfolder.PID_FILE]
+        outfolder.write_manifest(staging, [*files, outfolder.MANIFEST])
+        outfolder.refuse_inputs([out / f for f in files], inputs)
         return move_into_place(staging, out)
+    except OSError as exc:
+        raise outfolder.os_error(exc, out) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
 def move_into_place(staging: Path, out: Path) -> dict[str, Path]:
-    """Move every staged file into ``out`` (each move atomic).
+    """Move every staged file into ``out`` (each move atomic), then remove the files of the
+    previous run that this one did not write.
 
     Ctrl-C/SIGTERM are held back during the moves (they take milliseconds), so an interrupt
     never leaves a mix of old and new files; it takes effect right after.
     """
     with signals_deferred():
         out.mkdir(parents=True, exist_ok=True)
+        old = outfolder.previous_files(out)
         written = {}
         for src in sorted(staging.rglob("*")):
-            if src.is_dir():
+            if src.is_dir() or src.name == outfolder.PID_FILE:
                 continue
             rel = src.relative_to(staging)
             dst = out / rel
             dst.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dst)
             written[str(rel)] = dst
+        outfolder.remove_stale(out, old, set(written))
     return written
 
 

@@ -113,11 +113,14 @@ def _suggest(opts: PlanOptions, cfg: CityConfig | None,
     return suggest, regions
 
 
-def _out(opts: PlanOptions) -> Path:
+def _out(opts: PlanOptions, inputs: list[Path]) -> Path:
+    """The output folder, refused now (before any work) when it cannot be written or would
+    replace an input file."""
+    from carecover.plan import outfolder
+
     out = Path(opts.out or "out")
-    if out.exists() and not out.is_dir():
-        raise InputError("output path exists and is not a folder / 输出路径已存在且不是文件夹",
-                         file=out, field="--out", expected="a folder (new or existing)")
+    outfolder.check_folder(out)
+    outfolder.refuse_inputs_early(out, outfolder.input_files(inputs))
     return out
 
 
@@ -146,8 +149,11 @@ def resolve(opts: PlanOptions) -> RunParams:
     suggest, regions = _suggest(opts, cfg, tiers)
     speed = _positive(_first(opts.walk_speed_mps, _cfg(cfg, "walk_speed_mps"), settings.walk_speed_mps),
                       "--speed", "m/s > 0, e.g. 1.0")
+    cfg_files = [cfg.path, cfg.claims] if cfg is not None else []
+    inputs = [*files["facilities"], files["network"], files["boundary"], files["population"],
+              files["elderly_raster"], files["candidates"], *[p for _, p in files["units"]], *cfg_files]
     return RunParams(
-        **files, out=_out(opts),
+        **files, out=_out(opts, [p for p in inputs if p is not None]),
         population_field=_first(opts.population_field, settings.population_field),
         elderly_field=opts.elderly_field,
         total_population=_total_population(opts, cfg, files["population"]),
