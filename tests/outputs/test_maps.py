@@ -9,41 +9,25 @@ import re
 import shutil
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
-from browser import chromium_path, monaco_bundle, open_page
+from browser import chromium_path, open_page
 from carecover.crs import wgs84_to_gcj02
 from carecover.errors import InputError
 from carecover.outputs.bundle import PlanBundle
 from carecover.outputs.maps import build_map, layer_names, map_stats
 
-HOHHOT = (111.670801, 40.818311)  # 呼和浩特 city centre, WGS-84
+HOHHOT = (111.670801, 40.818311)  # 呼和浩特 city centre, WGS-84 (the hohhot_bundle fixture's facility)
 
 
 @pytest.fixture(scope="module")
-def bundle(monaco_pbf: Path) -> PlanBundle:
-    return monaco_bundle(str(monaco_pbf))
+def bundle(monaco_bundle: PlanBundle) -> PlanBundle:
+    return monaco_bundle
 
 
 def _drawn_facilities(b: PlanBundle) -> int:
     return int((b.facilities.geometry.notna() & ~b.facilities.geometry.is_empty).sum())
-
-
-def _hohhot_bundle(lang: str = "zh") -> PlanBundle:
-    """Hand-made bundle with one facility in Hohhot (for the coordinate test)."""
-    fac = gpd.GeoDataFrame({"fid": ["F2"], "name": ["新华街道养老服务中心"], "tier": ["street_centre"],
-                            "status": ["ok"], "address": ["新华大街"]},
-                           geometry=[shapely.Point(*HOHHOT)], crs=4326)
-    cell = shapely.Point(HOHHOT[0] + 0.002, HOHHOT[1])
-    dem = gpd.GeoDataFrame({"cell_id": [0], "pop": [100.0], "elderly": [20.0], "county": ["新城区"],
-                            "area_m2": [10000.0], "time_s__street_centre": [200.0],
-                            "covered__street_centre": [True]}, geometry=[cell], crs=4326)
-    iso = gpd.GeoDataFrame({"tier": ["street_centre"], "band_min": [15.0], "fid": [""]},
-                           geometry=[shapely.Point(*HOHHOT).buffer(0.005)], crs=4326)
-    return PlanBundle(facilities=fac, isochrones=iso, demand=dem, summary={}, lang=lang)
 
 
 def _marker_latlons(text: str) -> list[tuple[float, float]]:
@@ -70,8 +54,8 @@ def test_layers_markers_and_determinism(bundle: PlanBundle, tmp_path: Path) -> N
     assert "街道" not in layer_names(en)["facilities__street_centre"]
 
 
-def test_gcj02_on_gaode_wgs84_on_osm(tmp_path: Path) -> None:
-    b = _hohhot_bundle()
+def test_gcj02_on_gaode_wgs84_on_osm(hohhot_bundle, tmp_path: Path) -> None:
+    b = hohhot_bundle()
     osm = _marker_latlons(build_map(b, tmp_path / "osm.html").read_text(encoding="utf-8"))
     gd_text = build_map(b, tmp_path / "gaode.html", basemap="gaode").read_text(encoding="utf-8")
     gaode = _marker_latlons(gd_text)

@@ -12,15 +12,13 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
-from browser import monaco_bundle
 from carecover.outputs.bundle import PlanBundle
 from carecover.outputs.export import export_all, header_zh
 
 
 @pytest.fixture(scope="module")
-def bundle(monaco_pbf: Path) -> PlanBundle:
-    b = monaco_bundle(str(monaco_pbf))
-    return dataclasses.replace(b, demand=b.demand.iloc[:3000])  # keep the test fast
+def bundle(monaco_bundle: PlanBundle) -> PlanBundle:
+    return dataclasses.replace(monaco_bundle, demand=monaco_bundle.demand.iloc[:3000])  # keep the test fast
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
-from browser import monaco_bundle
 from carecover.outputs.bundle import PlanBundle
 from carecover.outputs.report import write_report
 
 
 @pytest.fixture(scope="module")
-def bundle(monaco_pbf: Path) -> PlanBundle:
-    return monaco_bundle(str(monaco_pbf))
+def bundle(monaco_bundle: PlanBundle) -> PlanBundle:
+    return monaco_bundle
 
 
 @pytest.fixture(scope="module")
