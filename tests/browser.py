@@ -1,18 +1,16 @@
-"""Test helpers for the map, report and export tests.
+"""Headless Chromium for the map tests (tests/outputs/test_maps.py, tests/test_pipeline.py).
 
-* :func:`open_page` drives headless Chromium through the DevTools protocol over a pipe
-  (``--remote-debugging-pipe``: JSON messages separated by NUL bytes on file descriptors 3/4),
-  so no extra Python package and no browser download are needed, only ``/usr/bin/chromium``.
-* :func:`monaco_bundle` builds a small but real :class:`~carecover.outputs.bundle.PlanBundle` from the
-  Monaco OSM extract: real facilities (POIs), real building footprints as demand, real streets
-  buffered as stand-in isochrones. Travel times are straight-line x 1.3 (a placeholder until the
-  tests switch to the output of ``carecover plan``).
+:func:`open_page` drives headless Chromium through the DevTools protocol over a pipe
+(``--remote-debugging-pipe``: JSON messages separated by NUL bytes on file descriptors 3/4), so
+no extra Python package and no browser download are needed, only ``/usr/bin/chromium``.
+
+The hand-made bundles the outputs tests draw (Monaco, Hohhot) and the run parameters they
+carry are fixtures in tests/outputs/conftest.py.
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import os
 import queue
@@ -24,9 +22,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import numpy as np
-import pandas as pd
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
@@ -201,190 +196,3 @@ def _drain(cdp: _Cdp, res: PageResult) -> None:
                 # failed tile/network loads are expected without internet; JS errors are not
                 (res.network_errors if e.get("source") == "network" else res.console_errors).append(
                     f"{e.get('source')}: {e.get('text')} {e.get('url', '')}")
-
-
-# ---------------------------------------------------------------------------------------
-# A real small bundle from the Monaco extract
-# ---------------------------------------------------------------------------------------
-
-#: OSM amenity -> tier used for the test facilities.
-AMENITY_TIER = {"townhall": "street_centre", "post_office": "street_centre",
-                "community_centre": "street_centre", "social_facility": "street_centre",
-                "pharmacy": "community_centre", "doctors": "community_centre", "clinic": "community_centre",
-                "restaurant": "meal_point"}
-SPEED = 1.0
-DETOUR = 1.3
-TIMESTAMP = "2025-06-25T00:00:00+00:00"
-
-
-@functools.lru_cache(maxsize=2)
-def monaco_bundle(pbf: str, lang: str = "zh"):
-    """A :class:`PlanBundle` built from real Monaco data (see the module docstring)."""
-    import geopandas as gpd
-    import pyrosm
-    import shapely
-    from carecover.outputs.bundle import PlanBundle
-    from carecover.utils import file_sha256
-
-    osm = pyrosm.OSM(pbf)
-    pois = osm.get_pois(custom_filter={"amenity": list(AMENITY_TIER)})
-    pois = pois[pois["name"].notna()].sort_values("id").reset_index(drop=True)
-    pois = pd.concat([pois[pois["amenity"] != "restaurant"], pois[pois["amenity"] == "restaurant"].head(15)])
-    pois = pois.reset_index(drop=True)
-    utm = "EPSG:32632"
-    pts = gpd.GeoSeries(pois.geometry.values, crs=4326).to_crs(utm).representative_point().to_crs(4326)
-    fac = gpd.GeoDataFrame({
-        "fid": [f"N{int(i)}" for i in pois["id"]],
-        "name": pois["name"].astype(str).values,
-        "tier": [AMENITY_TIER[a] for a in pois["amenity"]],
-        "tier_raw": pois["amenity"].astype(str).values,
-        "address": (pois.get("addr:street", pd.Series("", index=pois.index)).fillna("").astype(str)).values,
-        "street": "", "township": "", "county": "", "source": "osm", "source_file": Path(pbf).name,
-        "row": np.arange(1, len(pois) + 1), "crs_in": "wgs84",
-        "lon_in": pts.x.values, "lat_in": pts.y.values, "status": "ok", "note": "",
-    }, geometry=pts.values, crs=4326)
-    # one record without coordinates and one outside the area: both must survive into outputs
-    extra = gpd.GeoDataFrame({
-        "fid": ["X1", "X2"], "name": ["无坐标站点", "Outside point"], "tier": ["community_centre", "street_centre"],
-        "tier_raw": ["社区养老服务站", "街道级"], "address": ["", ""], "street": "", "township": "", "county": "",
-        "source": "register", "source_file": "register.csv", "row": [2, 3], "crs_in": "wgs84",
-        "lon_in": [np.nan, 7.60], "lat_in": [np.nan, 43.80], "status": ["missing_coords", "outside_area"],
-        "note": ["no coordinates", "outside the network area"],
-    }, geometry=[None, shapely.Point(7.60, 43.80)], crs=4326)
-    fac = pd.concat([fac, extra], ignore_index=True)
-    fac = gpd.GeoDataFrame(fac, geometry="geometry", crs=4326)
-
-    # demand: building footprints, one resident per 40 m2 of footprint, 25% aged 60+
-    b = osm.get_buildings()
-    b = b[b.geometry.geom_type.isin(["Polygon", "MultiPolygon"])].sort_values("id").reset_index(drop=True)
-    bu = gpd.GeoSeries(b.geometry.values, crs=4326).to_crs(utm)
-    area = bu.area.to_numpy()
-    pop = np.round(area / 40.0, 2)
-    bnd = osm.get_boundaries()
-    quarters = bnd[bnd["admin_level"] == "10"][["name", "geometry"]]
-    communes = bnd[bnd["admin_level"] == "8"][["name", "geometry"]]
-    cent = bu.representative_point()
-    cent_ll = cent.to_crs(4326)
-    dem = gpd.GeoDataFrame({"cell_id": np.arange(len(b)), "pop": pop, "elderly": np.round(pop * 0.25, 2),
-                            "area_m2": np.round(area, 1)}, geometry=cent_ll.values, crs=4326)
-    county = pd.Series("", index=dem.index, dtype=object)
-    for layer in (communes, quarters):  # finest level wins
-        j = gpd.sjoin(dem[["geometry"]], layer, how="left", predicate="within")
-        j = j[~j.index.duplicated(keep="first")]
-        county = county.where(j["name"].isna(), j["name"])
-    dem["county"] = county.fillna("").astype(str).values
-
-    fac_u = fac[fac["status"] == "ok"].to_crs(utm)
-    tiers = ["street_centre", "community_centre", "meal_point"]
-    for t in tiers:
-        src = fac_u[fac_u["tier"] == t].geometry
-        d = np.full(len(dem), np.inf)
-        for g in src:
-            d = np.minimum(d, cent.distance(g).to_numpy())
-        tt = np.round(d * DETOUR / SPEED, 1)
-        tt[tt > 1800] = np.inf  # bounded search: beyond twice the threshold is "not reached"
-        dem[f"time_s__{t}"] = tt
-        dem[f"covered__{t}"] = tt <= 900
-
-    # isochrones: real streets within reach of each facility, buffered 25 m
-    streets = osm.get_network("walking")
-    st = gpd.GeoSeries(streets.geometry.values, crs=4326).to_crs(utm)
-    rows = []
-    bands = (5.0, 10.0, 15.0)
-    for t in tiers:
-        src = fac_u[fac_u["tier"] == t]
-        full = {}  # fid -> buffered streets within the 15-min radius
-        for fid, g in zip(src["fid"], src.geometry, strict=True):
-            circle = g.buffer(15 * 60 * SPEED / DETOUR)
-            near = st.values[st.sindex.query(circle, predicate="intersects")]
-            full[fid] = shapely.union_all(shapely.buffer(shapely.intersection(near, circle), 25, quad_segs=2))
-            rows.append({"tier": t, "band_min": 15.0, "fid": fid, "geometry": full[fid]})
-        for band in bands:  # smaller bands: the 15-min streets cut by the smaller radius
-            radius = band * 60 * SPEED / DETOUR
-            polys = [full[fid].intersection(g.buffer(radius + 25))
-                     for fid, g in zip(src["fid"], src.geometry, strict=True)]
-            rows.append({"tier": t, "band_min": band, "fid": "", "geometry": shapely.union_all(polys)})
-    iso = gpd.GeoDataFrame(rows, geometry="geometry", crs=utm).to_crs(4326)
-
-    # gaps: uncovered buildings (street tier) summed on a 300 m grid
-    unc = ~dem["covered__street_centre"].to_numpy()
-    cu = cent[unc]
-    ix = np.floor(cu.x.to_numpy() / 300).astype(int)
-    iy = np.floor(cu.y.to_numpy() / 300).astype(int)
-    g = pd.DataFrame({"ix": ix, "iy": iy, "pop": dem["pop"].to_numpy()[unc],
-                      "elderly": dem["elderly"].to_numpy()[unc], "area_m2": dem["area_m2"].to_numpy()[unc],
-                      "county": dem["county"].to_numpy()[unc],
-                      "t": dem["time_s__street_centre"].to_numpy()[unc], "geom": cu.values})
-    gaps_rows, hulls = [], []
-    for (gx, gy), grp in g.groupby(["ix", "iy"], sort=True):
-        if grp["elderly"].sum() < 20:
-            continue
-        hull = shapely.MultiPoint(list(grp["geom"])).convex_hull.buffer(20)
-        gaps_rows.append({"gap_id": f"G{gx}_{gy}", "pop": round(grp["pop"].sum(), 2),
-                          "elderly": round(grp["elderly"].sum(), 2), "area_m2": round(hull.area, 1),
-                          "county": grp["county"].mode().iloc[0], "time_to_nearest_s": float(grp["t"].min()),
-                          "geometry": hull.representative_point()})
-        hulls.append(hull)
-    gaps = gpd.GeoDataFrame(gaps_rows, geometry="geometry", crs=utm).to_crs(4326)
-    gap_hulls = gpd.GeoSeries(hulls, crs=utm).to_crs(4326)
-    order = gaps.sort_values(["elderly", "gap_id"], ascending=[False, True]).reset_index(drop=True)
-
-    # sites: the three largest gaps (greedy) and the same set in another order (exact)
-    top = order.head(3)
-    srows = []
-    for method, idx in (("greedy", [0, 1, 2]), ("exact", [1, 0, 2])):
-        for rank, i in enumerate(idx, start=1):
-            r = top.iloc[i]
-            srows.append({"rank": rank, "tier": "street_centre", "method": method,
-                          "gain_elderly": r["elderly"], "gain_pop": r["pop"], "lon": round(r.geometry.x, 6),
-                          "lat": round(r.geometry.y, 6), "county": r["county"], "gap_id": r["gap_id"]})
-    sites = pd.DataFrame(srows)
-
-    boundaries = pd.concat([communes.assign(level="city"), quarters.assign(level="county")])
-    boundaries = gpd.GeoDataFrame(boundaries[["name", "level", "geometry"]], geometry="geometry", crs=4326)
-    boundaries = boundaries[boundaries["name"] == "Monaco"].pipe(lambda x: pd.concat([x, boundaries[boundaries["level"] == "county"]]))
-    boundaries = gpd.GeoDataFrame(boundaries.reset_index(drop=True), geometry="geometry", crs=4326)
-
-    figures = []
-    tot_e = float(dem["elderly"].sum())
-    for t in tiers:
-        for speed in (0.8, 1.0, 1.2):
-            cov = dem[f"time_s__{t}"].to_numpy() * SPEED / speed <= 900
-            figures.append({"kind": "population", "tiers": [t], "population": "elderly", "area": "all",
-                            "threshold_min": 15.0, "speed_mps": speed, "mode": "walk",
-                            "value": float(dem["elderly"][cov].sum() / tot_e), "covered": float(dem["elderly"][cov].sum()),
-                            "total": tot_e})
-        dist = np.minimum.reduce([cent.distance(gg).to_numpy() for gg in fac_u[fac_u["tier"] == t].geometry])
-        cov = dist <= 1000
-        figures.append({"kind": "circle", "tiers": [t], "population": "elderly", "area": "all",
-                        "threshold_min": 15.0, "speed_mps": None, "mode": "circle_1000m",
-                        "value": float(dem["elderly"][cov].sum() / tot_e), "covered": float(dem["elderly"][cov].sum()),
-                        "total": tot_e})
-    street = next(f for f in figures if f["tiers"] == ["street_centre"] and f["speed_mps"] == 1.0)
-    summary = {
-        "parameters": {"city": "Monaco", "speed_mps": SPEED, "sensitivity_speeds_mps": [0.8, 1.2],
-                       "bands_min": list(bands), "max_snap_m": 300.0,
-                       "tiers": {t: {"mode": "walk", "threshold_min": 15.0} for t in tiers}},
-        "inputs": [{"path": pbf, "sha256": file_sha256(pbf), "date": "", "osm_replication_timestamp": None}],
-        "figures": figures,
-        # same columns as carecover.analysis.claims.evaluate_claims
-        "claims": [{"id": "street-100", "claim_zh": "街道级养老服务中心覆盖率100%",
-                    "claim_en": "street-level coverage 100%", "kind": "population", "tiers": "street_centre",
-                    "population": "elderly", "area": "all", "threshold_min": 15.0, "speed_mps": 1.0,
-                    "scenario": "current", "op": ">=", "target": 1.0, "computed": street["value"],
-                    "result": "PASS" if street["value"] >= 1.0 else "FAIL", "reason": "", "source": "test"},
-                   {"id": "community-90", "claim_zh": "社区级覆盖率90%以上", "claim_en": "community coverage > 90%",
-                    "kind": "population", "tiers": "community_centre", "population": "elderly", "area": "all",
-                    "threshold_min": 15.0, "speed_mps": 1.0, "scenario": "current", "op": ">=",
-                    "target": 0.9, "computed": 0.5, "result": "FAIL", "reason": "", "source": "test"}],
-        "sensitivity": [{"tier": f["tiers"][0], "speed_mps": f["speed_mps"], "value": f["value"]}
-                        for f in figures if f["kind"] == "population"],
-        "fidelity": {"street_centre": {"buffer_m": 25.0, "method": "field (raster 5 m)",
-                                       "bands": [{"band_min": 15.0, "area_km2": 1.2, "samples": 500,
-                                                  "false_share": 0.02, "unsnapped_share": 0.0}]}},
-        "software": {"carecover": "0.1.0"},
-        "command": f"carecover plan --osm {pbf} --out out",
-        "generated_at": TIMESTAMP,
-    }
-    return PlanBundle(facilities=fac, isochrones=iso, demand=dem, gaps=gaps, sites=sites,
-                      boundaries=boundaries, summary=summary, lang=lang, title="", gap_hulls=gap_hulls)

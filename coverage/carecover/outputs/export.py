@@ -62,7 +62,19 @@ _PREFIX_ZH = {"time_s": "出行时间(秒)", "covered": "是否覆盖", "covered
 
 
 def header_zh(col: str) -> str:
-    """Chinese header for a column (per-tier columns get the tier's Chinese name)."""
+    """Chinese header for a column (per-tier columns get the tier's Chinese name).
+
+    Parameters
+    ----------
+    col
+        Column name, e.g. ``"elderly"`` or ``"time_s__street_centre"``.
+
+    Returns
+    -------
+    str
+        E.g. ``"老年人口(60岁以上)"`` or ``"出行时间(秒)·街道级养老服务中心"`` (the name itself
+        when unknown).
+    """
     if "__" in col:
         prefix, key = col.split("__", 1)
         t = TIERS.get(key)
@@ -97,7 +109,19 @@ def _plain(v: Any) -> Any:
 
 
 def layers(bundle: PlanBundle) -> dict[str, gpd.GeoDataFrame]:
-    """The bundle's spatial layers, ordered and sorted as they are exported."""
+    """The bundle's spatial layers, ordered and sorted as they are exported.
+
+    Parameters
+    ----------
+    bundle
+        Results to export (tables only: the exports read no parameters).
+
+    Returns
+    -------
+    dict of str to GeoDataFrame
+        ``facilities``, ``isochrones``, ``demand`` and, when present, ``gaps``, ``gap_zones``,
+        ``sites``, ``boundaries``.
+    """
     out: dict[str, gpd.GeoDataFrame] = {"facilities": _order(bundle.facilities, "facilities"),
                                         "isochrones": _order(bundle.isochrones.assign(
                                             fid=bundle.isochrones["fid"].fillna("").astype(str)), "isochrones"),
@@ -125,19 +149,28 @@ def layers(bundle: PlanBundle) -> dict[str, gpd.GeoDataFrame]:
 
 
 def tables(bundle: PlanBundle) -> dict[str, pd.DataFrame]:
-    """Non-spatial tables: every layer without geometry (points get lon/lat) plus figures, claims."""
+    """Non-spatial tables: every point layer without geometry (points get lon/lat), plus the
+    figures (``coverage``) and ``claims`` of the summary.
+
+    Parameters
+    ----------
+    bundle
+        Results to export.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        Table name -> table, as written to ``<name>.csv``.
+    """
     out: dict[str, pd.DataFrame] = {}
     for name, gdf in layers(bundle).items():
         if name in ("isochrones", "gap_zones", "boundaries"):
             continue
         df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-        if name in ("demand", "gaps"):
+        if name in ("demand", "gaps", "facilities"):  # points: lon/lat columns (sites have them)
             pts = gdf.geometry
             df["lon"] = [round(p.x, 7) if p is not None and not p.is_empty else None for p in pts]
             df["lat"] = [round(p.y, 7) if p is not None and not p.is_empty else None for p in pts]
-        elif name == "facilities":
-            df["lon"] = [round(p.x, 7) if p is not None and not p.is_empty else None for p in gdf.geometry]
-            df["lat"] = [round(p.y, 7) if p is not None and not p.is_empty else None for p in gdf.geometry]
         out[name] = df
     figs = bundle.summary.get("figures") or []
     if figs:

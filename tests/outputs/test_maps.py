@@ -1,4 +1,5 @@
-"""Coverage map: content, determinism, GCJ-02 for Gaode, offline assets, and a real browser."""
+"""Coverage map: content, determinism, GCJ-02 for Gaode, offline assets, parameters from the
+run's RunParams, and a real browser."""
 
 from __future__ import annotations
 
@@ -9,41 +10,32 @@ import re
 import shutil
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
-from browser import chromium_path, monaco_bundle, open_page
+from browser import chromium_path, open_page
 from carecover.crs import wgs84_to_gcj02
 from carecover.errors import InputError
 from carecover.outputs.bundle import PlanBundle
 from carecover.outputs.maps import build_map, layer_names, map_stats
 
-HOHHOT = (111.670801, 40.818311)  # 呼和浩特 city centre, WGS-84
+HOHHOT = (111.670801, 40.818311)  # 呼和浩特 city centre, WGS-84 (the hohhot_bundle fixture's facility)
 
 
 @pytest.fixture(scope="module")
-def bundle(monaco_pbf: Path) -> PlanBundle:
-    return monaco_bundle(str(monaco_pbf))
+def bundle(monaco_bundle: PlanBundle) -> PlanBundle:
+    return monaco_bundle
 
 
 def _drawn_facilities(b: PlanBundle) -> int:
     return int((b.facilities.geometry.notna() & ~b.facilities.geometry.is_empty).sum())
 
 
-def _hohhot_bundle(lang: str = "zh") -> PlanBundle:
-    """Hand-made bundle with one facility in Hohhot (for the coordinate test)."""
-    fac = gpd.GeoDataFrame({"fid": ["F2"], "name": ["新华街道养老服务中心"], "tier": ["street_centre"],
-                            "status": ["ok"], "address": ["新华大街"]},
-                           geometry=[shapely.Point(*HOHHOT)], crs=4326)
-    cell = shapely.Point(HOHHOT[0] + 0.002, HOHHOT[1])
-    dem = gpd.GeoDataFrame({"cell_id": [0], "pop": [100.0], "elderly": [20.0], "county": ["新城区"],
-                            "area_m2": [10000.0], "time_s__street_centre": [200.0],
-                            "covered__street_centre": [True]}, geometry=[cell], crs=4326)
-    iso = gpd.GeoDataFrame({"tier": ["street_centre"], "band_min": [15.0], "fid": [""]},
-                           geometry=[shapely.Point(*HOHHOT).buffer(0.005)], crs=4326)
-    return PlanBundle(facilities=fac, isochrones=iso, demand=dem, summary={}, lang=lang)
+def _title_block(text: str) -> str:
+    """The text of the map's title block (tags removed)."""
+    m = re.search(r"<div id='cc-title'.*?</table>", text, flags=re.S)
+    assert m is not None, "no title block"
+    return re.sub(r"<[^>]+>", " ", m.group(0))
 
 
 def _marker_latlons(text: str) -> list[tuple[float, float]]:
@@ -70,8 +62,8 @@ def test_layers_markers_and_determinism(bundle: PlanBundle, tmp_path: Path) -> N
     assert "街道" not in layer_names(en)["facilities__street_centre"]
 
 
-def test_gcj02_on_gaode_wgs84_on_osm(tmp_path: Path) -> None:
-    b = _hohhot_bundle()
+def test_gcj02_on_gaode_wgs84_on_osm(hohhot_bundle, tmp_path: Path) -> None:
+    b = hohhot_bundle()
     osm = _marker_latlons(build_map(b, tmp_path / "osm.html").read_text(encoding="utf-8"))
     gd_text = build_map(b, tmp_path / "gaode.html", basemap="gaode").read_text(encoding="utf-8")
     gaode = _marker_latlons(gd_text)
@@ -153,3 +145,44 @@ def test_map_in_headless_chromium(bundle: PlanBundle, tmp_path: Path) -> None:
     keep = os.environ.get("CARECOVER_SCREENSHOT_DIR")  # to look at it afterwards
     if keep:
         shutil.copy(shot, Path(keep) / "test_map_chromium.png")
+
+
+# ----------------------------------------------------------------------------- parameters
+
+def test_title_block_states_the_bundles_params(bundle: PlanBundle, change_params, tmp_path: Path) -> None:
+    default = _title_block(build_map(bundle, tmp_path / "default.html").read_text(encoding="utf-8"))
+    assert "1.0 m/s" in default and "0.8 m/s, 1.2 m/s" in default
+    assert "街道级养老服务中心: 15.0 min 步行 walk" in default
+    assert bundle.params.title in default
+    changed = change_params(bundle, walk_speed_mps=0.7, sensitivity_speeds_mps=(0.6, 0.9),
+                            tier_changes={"street_centre": {"threshold_min": 10.0},
+                                          "meal_point": {"mode": "drive", "threshold_min": 5.0}},
+                            title="另一个标题 Another title")
+    text = _title_block(build_map(changed, tmp_path / "changed.html").read_text(encoding="utf-8"))
+    assert "步行速度 Walking speed" in text and "0.7 m/s" in text and "1.0 m/s" not in text
+    assert "0.6 m/s, 0.9 m/s" in text
+    assert "街道级养老服务中心: 10.0 min 步行 walk" in text
+    assert "老年助餐点: 5.0 min 车行 drive" in text
+    assert "社区养老服务中心/站: 15.0 min 步行 walk" in text  # unchanged tier as before
+    assert "另一个标题 Another title" in text and bundle.params.title not in text
+    # the summary still says 1.0 m/s: the map does not read it
+    assert bundle.summary["parameters"]["speed_mps"] == 1.0
+
+
+def test_map_does_not_read_summary_parameters(bundle: PlanBundle, tmp_path: Path) -> None:
+    without = dataclasses.replace(bundle, summary={k: v for k, v in bundle.summary.items() if k != "parameters"})
+    wrong = dataclasses.replace(bundle, summary={**bundle.summary, "parameters": {
+        "city": "Nowhere", "speed_mps": 9.9, "sensitivity_speeds_mps": [9.8],
+        "tiers": {"street_centre": {"mode": "drive", "threshold_min": 99.0}}}})
+    for basemap in ("osm", "gaode"):
+        ref = build_map(bundle, tmp_path / f"ref_{basemap}.html", basemap=basemap).read_bytes()
+        assert build_map(without, tmp_path / f"without_{basemap}.html", basemap=basemap).read_bytes() == ref
+        assert build_map(wrong, tmp_path / f"wrong_{basemap}.html", basemap=basemap).read_bytes() == ref
+
+
+def test_map_needs_params_layer_names_do_not(bundle: PlanBundle, tmp_path: Path) -> None:
+    bare = dataclasses.replace(bundle, params=None)
+    with pytest.raises(InputError, match="params"):
+        build_map(bare, tmp_path / "bare.html")
+    assert not (tmp_path / "bare.html").exists()
+    assert layer_names(bare) == layer_names(bundle)  # names come from the tables and the language

@@ -12,15 +12,13 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
-from browser import monaco_bundle
 from carecover.outputs.bundle import PlanBundle
 from carecover.outputs.export import export_all, header_zh
 
 
 @pytest.fixture(scope="module")
-def bundle(monaco_pbf: Path) -> PlanBundle:
-    b = monaco_bundle(str(monaco_pbf))
-    return dataclasses.replace(b, demand=b.demand.iloc[:3000])  # keep the test fast
+def bundle(monaco_bundle: PlanBundle) -> PlanBundle:
+    return dataclasses.replace(monaco_bundle, demand=monaco_bundle.demand.iloc[:3000])  # keep the test fast
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +99,14 @@ def test_xlsx_chinese_headers(bundle: PlanBundle, two_runs, tmp_path: Path) -> N
                     xlsx_chinese_headers=False)
     wb2 = load_workbook(en["xlsx"], read_only=True)
     assert list(wb2["facilities"].iter_rows(max_row=1, values_only=True))[0][:2] == ("fid", "name")
+
+
+def test_exports_need_no_parameters(bundle: PlanBundle, two_runs, tmp_path: Path) -> None:
+    # the exports are results only: no RunParams, no summary["parameters"], same files
+    a, _ = two_runs
+    bare = dataclasses.replace(bundle, params=None,
+                               summary={k: v for k, v in bundle.summary.items() if k != "parameters"})
+    got = export_all(bare, tmp_path)
+    assert sorted(got) == sorted(a)
+    for key in [k for k in a if k.startswith("csv:") or k.startswith("geojson:")]:
+        assert got[key].read_bytes() == a[key].read_bytes(), key

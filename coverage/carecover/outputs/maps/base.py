@@ -1,0 +1,251 @@
+"""The folium map itself: deterministic element ids, base tiles, offline assets, the state
+shared by the layers while a map is built, and fixed-position HTML blocks."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import branca.element
+import folium
+import numpy as np
+
+from carecover.outputs.bundle import PlanBundle, tr
+from carecover.outputs.maps.geometry import Transform, display_transform
+from carecover.outputs.maps.names import layer_names, tiers_in
+from carecover.outputs.maps.style import GAP_COLOR, SITE_COLOR
+
+if TYPE_CHECKING:
+    from carecover.plan.params import RunParams
+
+#: Vendored Leaflet, jQuery and their images (``scripts/vendor_assets.py`` refreshes them).
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+GAODE_URL = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+             "&x={x}&y={y}&z={z}")
+GAODE_ATTR = "高德地图 &copy; AutoNavi"
+POSITRON_URL = "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png"
+POSITRON_ATTR = ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+                 'contributors &copy; <a href="https://carto.com/attributions">CARTO</a>')
+OSM_ATTR = ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+            'contributors')
+BASEMAPS = ("osm", "light", "gaode")
+
+
+@contextlib.contextmanager
+def deterministic_ids(seed: int = 0) -> Iterator[None]:
+    """Make branca/folium element ids a counter instead of random hex while inside.
+
+    Parameters
+    ----------
+    seed
+        First id.
+
+    Yields
+    ------
+    None
+        Inside, ``Element._generate_id`` counts ``00000000``, ``00000001``, …; restored after.
+    """
+    counter = itertools.count(seed)
+    original = branca.element.Element.__dict__["_generate_id"]
+    branca.element.Element._generate_id = classmethod(lambda cls: f"{next(counter):08x}")
+    try:
+        yield
+    finally:
+        branca.element.Element._generate_id = original
+
+
+@dataclass
+class MapContext:
+    """What the layers of one map share while it is built.
+
+    Attributes
+    ----------
+    bundle
+        The results drawn.
+    params
+        The run's parameters (``bundle.params``).
+    basemap
+        ``"osm"``, ``"light"`` or ``"gaode"``.
+    fn
+        WGS-84 -> basemap coordinates (``None``: as is).
+    names
+        Layer names (:func:`~carecover.outputs.maps.names.layer_names`).
+    tiers
+        Tiers drawn, in order.
+    notes
+        Lines the title block adds (what was simplified, summed or left out); layers append.
+    bounds
+        ``[minx, miny, maxx, maxy]`` of everything drawn; layers append, the map fits them.
+    """
+
+    bundle: PlanBundle
+    params: RunParams
+    basemap: str
+    fn: Transform | None
+    names: dict[str, str]
+    tiers: list[str]
+    notes: list[str] = field(default_factory=list)
+    bounds: list[np.ndarray] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, bundle: PlanBundle, basemap: str) -> MapContext:
+        """The context of a new map of ``bundle`` on ``basemap``.
+
+        Parameters
+        ----------
+        bundle
+            The results to draw (with ``params``).
+        basemap
+            ``"osm"``, ``"light"`` or ``"gaode"``.
+
+        Returns
+        -------
+        MapContext
+            With no notes and no bounds yet.
+        """
+        return cls(bundle=bundle, params=bundle.run_params(), basemap=basemap,
+                   fn=display_transform(basemap), names=layer_names(bundle), tiers=tiers_in(bundle))
+
+    @property
+    def lang(self) -> str:
+        """The language of the map (``bundle.lang``)."""
+        return self.bundle.lang
+
+
+def new_map(ctx: MapContext, inline_assets: bool) -> folium.Map:
+    """An empty folium map with the basemap's tile layers (the first one shown).
+
+    Parameters
+    ----------
+    ctx
+        The map's context.
+    inline_assets
+        Embed Leaflet and jQuery (:func:`inline_into`) instead of linking CDNs.
+
+    Returns
+    -------
+    folium.Map
+        With a scale bar.
+    """
+    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, control_scale=True, prefer_canvas=False)
+    if inline_assets:
+        m.default_js, m.default_css = [], []
+        inline_into(m)
+    osm = dict(tiles="OpenStreetMap", name="OpenStreetMap", attr=OSM_ATTR)
+    light = dict(tiles=POSITRON_URL, attr=POSITRON_ATTR, subdomains="abcd", max_zoom=20,
+                 name=tr("浅色底图", "Light (CartoDB Positron)", ctx.lang))
+    if ctx.basemap == "gaode":
+        folium.TileLayer(tiles=GAODE_URL, attr=GAODE_ATTR, name=tr("高德地图", "Gaode/Amap", ctx.lang),
+                         subdomains="1234", max_zoom=18).add_to(m)
+    else:
+        for i, spec in enumerate([osm, light] if ctx.basemap == "osm" else [light, osm]):
+            folium.TileLayer(**spec, show=i == 0).add_to(m)  # the first one is shown
+    return m
+
+
+def inline_into(m: folium.Map) -> None:
+    """Add Leaflet and jQuery inline to the page header (the map uses no other library).
+
+    Parameters
+    ----------
+    m
+        The map; the images ``leaflet.css`` refers to become data URIs.
+    """
+    css = (ASSETS / "leaflet.css").read_text(encoding="utf-8")
+
+    def data_uri(match: re.Match) -> str:
+        png = (ASSETS / match.group(1)).read_bytes()
+        return "url(data:image/png;base64," + base64.b64encode(png).decode() + ")"
+
+    css = re.sub(r"url\(images/([\w-]+\.png)\)", data_uri, css)
+    header = m.get_root().header
+    header.add_child(branca.element.Element(f"<style>{css}</style>"), name="leaflet_css_inline")
+    for name in ("leaflet.js", "jquery.min.js"):
+        js = (ASSETS / name).read_text(encoding="utf-8").replace("</script", "<\\/script")
+        header.add_child(branca.element.Element(f"<script>{js}</script>"), name=f"{name}_inline")
+
+
+def check_offline(text: str) -> str:
+    """Refuse to write an "offline" map that still loads scripts or styles from the web.
+
+    Parameters
+    ----------
+    text
+        The rendered HTML.
+
+    Returns
+    -------
+    str
+        ``text``.
+
+    Raises
+    ------
+    RuntimeError
+        A script or stylesheet is linked from the web, or an unvendored plugin is used.
+    """
+    remote = re.findall(r"<(?:script[^>]*\ssrc|link[^>]*\shref)=\"?(https?://[^\"\s>]+)", text)
+    if remote:
+        raise RuntimeError(f"inline_assets map still references {remote}")
+    if "L.AwesomeMarkers" in text:
+        raise RuntimeError("inline_assets map uses Leaflet.awesome-markers, which is not vendored")
+    return text
+
+
+class HtmlBlock(branca.element.MacroElement):
+    """Fixed-position HTML (title block, legend) added to the map's page.
+
+    Parameters
+    ----------
+    content
+        The HTML.
+    name
+        The element's name in the page.
+    """
+
+    _template = branca.element.Template(
+        "{% macro html(this, kwargs) %}{{ this.content }}{% endmacro %}")
+
+    def __init__(self, content: str, name: str) -> None:
+        super().__init__()
+        self._name = name
+        self.content = content
+
+
+def add_style(m: folium.Map) -> None:
+    """The CSS of gap labels, site labels and the layer control, into the page header.
+
+    Parameters
+    ----------
+    m
+        The map.
+    """
+    m.get_root().header.add_child(branca.element.Element(
+        "<style>.cc-gap{background:#fff;border:2px solid " + GAP_COLOR + ";border-radius:50%;color:"
+        + GAP_COLOR + ";font:bold 11px/18px sans-serif;text-align:center;width:18px;height:18px}"
+        ".cc-site{background:" + SITE_COLOR + ";color:#fff;border-radius:4px;font:bold 11px/18px sans-serif;"
+        "text-align:center;white-space:nowrap;padding:0 2px}"
+        ".leaflet-control-layers-list{font:12px/1.4 sans-serif}</style>"), name="cc_style")
+
+
+def fit_to(m: folium.Map, bounds: list[np.ndarray]) -> None:
+    """Fit the map's initial view to everything drawn.
+
+    Parameters
+    ----------
+    m
+        The map.
+    bounds
+        ``[minx, miny, maxx, maxy]`` arrays, one per layer or marker; nothing happens when
+        there are none.
+    """
+    if bounds:
+        bb = np.vstack(bounds)
+        m.fit_bounds([[float(bb[:, 1].min()), float(bb[:, 0].min())],
+                      [float(bb[:, 3].max()), float(bb[:, 2].max())]])

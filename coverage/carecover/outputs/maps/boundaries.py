@@ -1,0 +1,35 @@
+"""Administrative boundaries layer."""
+
+from __future__ import annotations
+
+import folium
+
+from carecover.outputs.maps.base import MapContext
+from carecover.outputs.maps.geometry import feature_collection, prep, total_bounds
+
+
+def add_boundaries(m: folium.Map, ctx: MapContext) -> None:
+    """Draw the bundle's boundaries (city solid grey, counties lighter; dashed, unfilled).
+
+    Parameters
+    ----------
+    m
+        The map.
+    ctx
+        The map's context (its bounds grow by the boundaries').
+    """
+    b = ctx.bundle.boundaries
+    if b is None or not len(b):
+        return
+    b = b[b.geometry.notna()].sort_values(["level", "name"], kind="stable") if "level" in b else b
+    geoms = prep(b.geometry.values, ctx.fn, simplify_deg=1e-5)
+    props = [{"name": str(r.get("name", "")), "level": str(r.get("level", ""))} for _, r in b.iterrows()]
+    name = ctx.names["boundaries"]
+    fg = folium.FeatureGroup(name=name, show=True)
+    folium.GeoJson(feature_collection(geoms, props), name=name,
+                   style_function=lambda f: {"color": "#444" if f["properties"]["level"] != "county" else "#888",
+                                             "weight": 2 if f["properties"]["level"] != "county" else 1,
+                                             "dashArray": "6 4", "fill": False},
+                   tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False)).add_to(fg)
+    fg.add_to(m)
+    ctx.bounds.append(total_bounds(geoms))

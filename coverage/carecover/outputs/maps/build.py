@@ -1,0 +1,124 @@
+"""``build_map``: the map of a bundle, one call per layer, written as one HTML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import folium
+
+from carecover.errors import InputError
+from carecover.outputs.bundle import PlanBundle
+from carecover.outputs.maps.base import (BASEMAPS, MapContext, add_style, check_offline, deterministic_ids,
+                                         fit_to, new_map)
+from carecover.outputs.maps.boundaries import add_boundaries
+from carecover.outputs.maps.circles import add_circles
+from carecover.outputs.maps.facilities import add_facilities
+from carecover.outputs.maps.gaps import add_gaps
+from carecover.outputs.maps.isochrones import add_isochrones
+from carecover.outputs.maps.legend import add_title_and_legend
+from carecover.outputs.maps.population import add_population
+from carecover.outputs.maps.sites import add_sites
+from carecover.utils import atomic_write
+
+
+def build_map(bundle: PlanBundle, path: str | Path, *, basemap: str = "osm",
+              inline_assets: bool = False, max_cells: int = 20000) -> Path:
+    """Write the coverage map of ``bundle`` to ``path`` (one self-contained HTML file).
+
+    Parameters
+    ----------
+    bundle
+        Results to draw, with the run's parameters (``bundle.params``) for the title block.
+    path
+        Output HTML file (written atomically).
+    basemap
+        ``"osm"`` (OpenStreetMap first, Positron as alternative), ``"light"`` (Positron first,
+        OpenStreetMap as alternative) or ``"gaode"`` (Gaode tiles only; all overlays converted
+        to GCJ-02, see :mod:`carecover.outputs.maps`).
+    inline_assets
+        Embed Leaflet and jQuery from ``carecover/outputs/assets`` instead of linking CDNs, so
+        the map (all but the background tiles) works offline.
+    max_cells
+        Most population cells drawn; finer data is summed into coarser square cells.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    InputError
+        An unknown basemap, or a bundle without ``params``.
+    """
+    if basemap not in BASEMAPS:
+        raise InputError(f"unknown basemap {basemap!r}", field="basemap", expected="osm, light or gaode")
+    path = Path(path)
+    with deterministic_ids():
+        m = make_map(bundle, basemap, inline_assets, max_cells)
+        text = m.get_root().render()
+    if inline_assets:
+        text = check_offline(text)
+    with atomic_write(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+    return path
+
+
+def make_map(bundle: PlanBundle, basemap: str, inline_assets: bool, max_cells: int) -> folium.Map:
+    """The folium map of ``bundle``.
+
+    Layers are added in drawing order (later ones on top); element ids are a counter
+    (:func:`~carecover.outputs.maps.base.deterministic_ids`), so the order is part of the
+    output.
+
+    Parameters
+    ----------
+    bundle, basemap, inline_assets, max_cells
+        As :func:`build_map` takes them.
+
+    Returns
+    -------
+    folium.Map
+        Not yet rendered.
+    """
+    ctx = MapContext.of(bundle, basemap)
+    # base tiles, and Leaflet/jQuery inline for an offline map
+    m = new_map(ctx, inline_assets)
+    # administrative boundaries
+    add_boundaries(m, ctx)
+    # elderly population per cell (its classes go into the legend)
+    breaks = add_population(m, ctx, max_cells)
+    # isochrone bands per tier (the bands go into the legend)
+    bands = add_isochrones(m, ctx)
+    # facilities per tier and those not used (tiers with a layer go into the legend)
+    tiers = add_facilities(m, ctx)
+    # inside the straight-line circle but not reached on the network (hidden at start)
+    add_circles(m, ctx)
+    # ranked gap zones per tier
+    gap_note = add_gaps(m, ctx)
+    # suggested sites per method
+    add_sites(m, ctx)
+    # page style, title block with the parameters, legend, layer control, initial view
+    add_style(m)
+    add_title_and_legend(m, ctx, tiers, breaks, bands, gap_note)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    fit_to(m, ctx.bounds)
+    return m
+
+
+def map_stats(path: str | Path) -> dict[str, Any]:
+    """Small facts about a written map.
+
+    Parameters
+    ----------
+    path
+        A map written by :func:`build_map`.
+
+    Returns
+    -------
+    dict
+        ``bytes`` (file size) and ``facility_markers`` (number of facility markers).
+    """
+    text = Path(path).read_text(encoding="utf-8")
+    return {"bytes": len(text.encode("utf-8")), "facility_markers": text.count('"cc-facility cc-tier-')}

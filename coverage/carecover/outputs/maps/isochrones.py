@@ -1,0 +1,91 @@
+"""Isochrone bands, one layer per tier (only the focus tier shown at start: overlapping tiers
+are unreadable)."""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from carecover.outputs.bundle import tier_name, tr
+from carecover.outputs.maps.base import MapContext
+from carecover.outputs.maps.geometry import ISO_SIMPLIFY_DEG, feature_collection, iso_display, prep, total_bounds
+from carecover.outputs.maps.names import focus_tier
+from carecover.outputs.maps.style import band_opacity, tier_color
+
+
+def tier_unions(iso: gpd.GeoDataFrame, tiers: list[str]) -> dict[str, gpd.GeoDataFrame]:
+    """One polygon per tier and band: the per-tier unions (``fid == ""``), else the
+    per-facility polygons dissolved.
+
+    Parameters
+    ----------
+    iso
+        The bundle's isochrones.
+    tiers
+        Tiers drawn, in order.
+
+    Returns
+    -------
+    dict of str to GeoDataFrame
+        Tier key -> its bands, widest first (drawn below the nearer ones).
+    """
+    layers = {}
+    for key in tiers:
+        sub = iso[iso["tier"] == key] if len(iso) else iso
+        if not len(sub):
+            continue
+        fids = sub["fid"].fillna("").astype(str) if "fid" in sub else pd.Series("", index=sub.index)
+        union = sub[fids == ""]
+        if not len(union):
+            union = sub.dissolve(by="band_min", as_index=False)
+        layers[key] = union.sort_values("band_min", ascending=False, kind="stable")  # widest below
+    return layers
+
+
+def add_isochrones(m: folium.Map, ctx: MapContext) -> list[float]:
+    """Draw the isochrone bands of every tier (simplified for display, see
+    :func:`~carecover.outputs.maps.geometry.iso_display`).
+
+    Parameters
+    ----------
+    m
+        The map.
+    ctx
+        The map's context (a note when the polygons were simplified beyond the default).
+
+    Returns
+    -------
+    list of float
+        Every band (minutes) in the bundle, ascending, for the legend.
+    """
+    lang, iso = ctx.lang, ctx.bundle.isochrones
+    bands_all: list[float] = sorted({float(v) for v in iso["band_min"].dropna()}) if len(iso) else []
+    iso_tiers = [k for k in ctx.tiers if len(iso) and (iso["tier"] == k).any()]
+    focus = focus_tier(ctx.bundle, iso_tiers)
+    unions = tier_unions(iso, ctx.tiers)
+    shown, tol = iso_display([u.geometry.values for u in unions.values()])
+    if tol > ISO_SIMPLIFY_DEG:
+        ctx.notes.append(tr(f"等时圈已简化（容差约 {tol * 111_000:.0f} 米，小于 1 公顷的空洞已填充）",
+                            f"isochrones simplified for display (about {tol * 111_000:.0f} m; holes under 1 ha filled)",
+                            lang))
+    for (key, union), display in zip(unions.items(), shown, strict=True):
+        bands = sorted({float(v) for v in union["band_min"]})
+        ops = dict(zip(bands, band_opacity(bands), strict=True))
+        color = tier_color(key)
+        name = ctx.names[f"isochrones__{key}"]
+        fg = folium.FeatureGroup(name=name, show=key == focus)
+        geoms = prep(display, ctx.fn)
+        props = [{"band": f"{float(bm):g}", "op": ops[float(bm)], "tier": tier_name(key, lang, both=False)}
+                 for bm in union["band_min"]]
+        if not feature_collection(geoms, props)["features"]:
+            continue  # nothing reached (e.g. every facility of the tier unsnapped): no layer
+        folium.GeoJson(feature_collection(geoms, props), name=name,
+                       style_function=lambda f, c=color: {"color": c, "weight": 1, "opacity": 0.6,
+                                                          "fillColor": c, "fillOpacity": f["properties"]["op"]},
+                       tooltip=folium.GeoJsonTooltip(fields=["tier", "band"],
+                                                     aliases=[tr("层级", "Tier", lang), tr("分钟", "Minutes", lang)])
+                       ).add_to(fg)
+        fg.add_to(m)
+        ctx.bounds.append(total_bounds(geoms))
+    return bands_all

@@ -1,0 +1,76 @@
+"""Suggested new sites, numbered by rank, one layer per siting method (the exact solution
+shown, the greedy one hidden when both exist)."""
+
+from __future__ import annotations
+
+import html
+
+import folium
+import numpy as np
+import pandas as pd
+
+from carecover.outputs.bundle import sites_frame, tier_name, tr
+from carecover.outputs.maps.base import MapContext
+from carecover.outputs.maps.geometry import point_xy
+from carecover.outputs.maps.popups import fmt, kv_table
+
+
+def site_popup(r: pd.Series, lang: str) -> str:
+    """Popup of one suggested site: rank, tier, method, gains, county and coordinates.
+
+    Parameters
+    ----------
+    r
+        A row of the sites table (with a WGS-84 point geometry).
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        HTML.
+    """
+    return kv_table([(tr("序号", "Rank", lang), str(int(r["rank"]))),
+                     (tr("层级", "Tier", lang), html.escape(tier_name(r.get("tier"), lang))),
+                     (tr("方法", "Method", lang), html.escape(str(r.get("method", "")))),
+                     (tr("新增覆盖老年人口", "Elderly gained", lang), fmt(r.get("gain_elderly"))),
+                     (tr("新增覆盖总人口", "Population gained", lang), fmt(r.get("gain_pop"))),
+                     (tr("旗县区", "County", lang), html.escape(str(r.get("county", "") or ""))),
+                     (tr("坐标(WGS-84)", "Lon/lat (WGS-84)", lang),
+                      f"{float(r.get('lon', r.geometry.x)):.6f}, {float(r.get('lat', r.geometry.y)):.6f}")])
+
+
+def add_sites(m: folium.Map, ctx: MapContext) -> None:
+    """Draw the suggested sites of every method, by tier and rank.
+
+    Parameters
+    ----------
+    m
+        The map.
+    ctx
+        The map's context.
+    """
+    sites = sites_frame(ctx.bundle.sites)
+    if sites is None or not len(sites):
+        return
+    lang = ctx.lang
+    methods = sorted(sites["method"].astype(str).unique()) if "method" in sites else ["greedy"]
+    for method in methods:
+        sub = sites[sites["method"].astype(str) == method] if "method" in sites else sites
+        sub = sub.sort_values(["tier", "rank"], kind="stable")
+        name = ctx.names.get(f"sites_{method}", tr(f"建议新增站点（{method}）", f"Suggested sites ({method})", lang))
+        show = method == "exact" or "exact" not in methods
+        fg = folium.FeatureGroup(name=name, show=show)
+        for _, r in sub.iterrows():
+            lat, lon = point_xy(r.geometry, ctx.fn)
+            rank = int(r["rank"])
+            folium.Marker(
+                [lat, lon],
+                icon=folium.DivIcon(html=f"<div class='cc-site'>★{rank}</div>", icon_size=(30, 20),
+                                    icon_anchor=(15, 10), class_name="cc-site-icon"),
+                tooltip=tr(f"建议站点 {rank}：新增老年人口 {fmt(r.get('gain_elderly'))}",
+                           f"Site {rank}: +{fmt(r.get('gain_elderly'))} elderly", lang),
+                popup=folium.Popup(site_popup(r, lang), max_width=300),
+            ).add_to(fg)
+            ctx.bounds.append(np.array([lon, lat, lon, lat]))
+        fg.add_to(m)

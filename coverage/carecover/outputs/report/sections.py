@@ -1,0 +1,343 @@
+"""The report's sections, one function each: figures, counties, sensitivity, circles vs
+network, claims, gaps, sites, fidelity, reproducibility.
+
+Results (figures, claims, gaps, sites, fidelity, inputs) come from the bundle's tables and
+summary; parameters (the walking speed a comparison is made at, the parameters table) from the
+run's :class:`~carecover.plan.params.RunParams`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from carecover.outputs.bundle import PlanBundle, ranked_gaps, sites_frame, tier_name, tr
+from carecover.outputs.report.document import Section, Table, generic, num, pct, tiers_label
+
+if TYPE_CHECKING:
+    from carecover.plan.params import RunParams
+
+
+def figures_section(b: PlanBundle) -> Section:
+    """Headline coverage figures (all, urban and rural areas), each with its speed and threshold.
+
+    Parameters
+    ----------
+    b
+        The results.
+
+    Returns
+    -------
+    Section
+    """
+    lang = b.lang
+    # the headline areas here; per county below, every area in coverage.csv
+    figs = [f for f in b.summary.get("figures", []) or [] if isinstance(f, dict)
+            and str(f.get("area", "all")) in ("all", "urban", "rural")]
+    cols = [tr("情景", "Scenario", lang), tr("层级", "Tier", lang), tr("类型", "Kind", lang),
+            tr("人口口径", "Population", lang), tr("范围", "Area", lang),
+            tr("阈值(分钟)", "Threshold (min)", lang), tr("速度(米/秒)", "Speed (m/s)", lang),
+            tr("方式", "Mode", lang), tr("覆盖率", "Coverage", lang), tr("覆盖", "Covered", lang),
+            tr("总数", "Total", lang)]
+    scen = {"current": tr("现状", "current", lang), "planned": tr("规划后", "planned", lang)}
+    rows = [[scen.get(f.get("scenario", "current"), f.get("scenario", "")), tiers_label(f.get("tiers"), lang),
+             f.get("kind", ""), f.get("population", "") or "", f.get("area", ""),
+             num(f.get("threshold_min"), 0), num(f.get("speed_mps"), 1) if f.get("speed_mps") else "–",
+             f.get("mode", "") or "", pct(f.get("value")), num(f.get("covered")), num(f.get("total"))]
+            for f in figs]
+    return Section(tr("覆盖率", "Coverage figures", lang),
+                   [tr("空间/人口覆盖率：阈值时间内可沿路网到达设施的人口比例；每个数字均注明速度与阈值。",
+                       "Population coverage: share of residents who reach a facility on the street network "
+                       "within the threshold; every figure states its speed and threshold.", lang),
+                    Table(cols, rows)])
+
+
+def county_coverage(b: PlanBundle) -> pd.DataFrame:
+    """Elderly coverage per county and tier (before, and after suggested sites where known).
+
+    Parameters
+    ----------
+    b
+        The results (``demand`` with ``covered__<tier>``, optionally ``covered_after__<tier>``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``county``, ``tier``, ``total``, ``covered``, ``after`` (elderly) and ``after_exact``
+        (``False`` when "after" adds each site's gain to its own county).
+    """
+    d = b.demand
+    out = []
+    sites = sites_frame(b.sites)
+    for key in b.tiers_present():
+        col = f"covered__{key}"
+        if col not in d:
+            continue
+        g = d.groupby(d["county"].fillna("").astype(str), sort=True)
+        tot = g["elderly"].sum()
+        cov = d["elderly"].where(d[col], 0.0).groupby(d["county"].fillna("").astype(str), sort=True).sum()
+        after_col = f"covered_after__{key}"
+        if after_col in d:
+            after = d["elderly"].where(d[after_col], 0.0).groupby(d["county"].fillna("").astype(str)).sum()
+            exact_after = True
+        else:
+            gain = pd.Series(0.0, index=tot.index)
+            if sites is not None and len(sites):
+                s = sites[sites["tier"] == key]
+                methods = set(s["method"].astype(str)) if "method" in s else set()
+                if "exact" in methods:
+                    s = s[s["method"] == "exact"]
+                gain = s.groupby(s["county"].fillna("").astype(str))["gain_elderly"].sum().reindex(tot.index, fill_value=0.0)
+            after = (cov + gain).clip(upper=tot)
+            exact_after = False
+        for county in tot.index:
+            out.append({"county": county, "tier": key, "total": float(tot[county]), "covered": float(cov[county]),
+                        "after": float(after[county]), "after_exact": exact_after})
+    return pd.DataFrame(out)
+
+
+def county_section(b: PlanBundle, cc: pd.DataFrame) -> Section:
+    """Elderly coverage per county and tier, before and after the suggested sites.
+
+    Parameters
+    ----------
+    b
+        The results.
+    cc
+        :func:`county_coverage`.
+
+    Returns
+    -------
+    Section
+    """
+    lang = b.lang
+    cols = [tr("旗县区", "County", lang), tr("层级", "Tier", lang), tr("老年人口", "Elderly", lang),
+            tr("已覆盖", "Covered", lang), tr("覆盖率", "Coverage", lang),
+            tr("新增站点后", "After suggested sites", lang)]
+    rows = [[r.county or tr("（未知）", "(unknown)", lang), tier_name(r.tier, lang, both=False), num(r.total),
+             num(r.covered), pct(r.covered / r.total if r.total else float("nan")),
+             pct(r.after / r.total if r.total else float("nan"))] for r in cc.itertuples()]
+    note = ""
+    if len(cc) and not cc["after_exact"].all():
+        note = tr("“新增站点后”为近似值：站点的新增覆盖计入站点所在旗县区。",
+                  "'After' is approximate: a site's gain is counted in the site's county.", lang)
+    return Section(tr("分旗县区覆盖率", "Coverage by county", lang), [Table(cols, rows, note)])
+
+
+def sensitivity_section(b: PlanBundle) -> Section:
+    """Population coverage at every walking speed of the run, side by side.
+
+    Parameters
+    ----------
+    b
+        The results.
+
+    Returns
+    -------
+    Section
+    """
+    lang = b.lang
+    figs = [f for f in b.summary.get("figures", []) or [] if isinstance(f, dict) and f.get("kind") == "population"
+            and f.get("speed_mps") and f.get("scenario", "current") == "current" and f.get("area", "all") == "all"]
+    speeds = sorted({float(f["speed_mps"]) for f in figs})
+    by: dict[tuple, dict[float, Any]] = {}
+    for f in figs:
+        k = (tiers_label(f.get("tiers"), lang), f.get("population", ""), f.get("threshold_min"))
+        by.setdefault(k, {})[float(f["speed_mps"])] = f.get("value")
+    cols = [tr("层级", "Tier", lang), tr("人口口径", "Population", lang), tr("阈值(分钟)", "Threshold (min)", lang)]
+    cols += [f"{s:g} m/s" for s in speeds]
+    rows = [[k[0], k[1], num(k[2])] + [pct(v.get(s)) for s in speeds] for k, v in by.items()]
+    blocks: list[Table | str] = [Table(cols, rows, tr(
+        "步行时间按速度精确换算（各路段同一步行速度）。",
+        "Walking times rescale exactly with speed (one walking speed on every segment).", lang))]
+    return Section(tr("步行速度敏感性", "Sensitivity to walking speed", lang), blocks)
+
+
+def circle_section(b: PlanBundle, params: RunParams) -> Section:
+    """Straight-line circle coverage against network coverage at the run's walking speed.
+
+    Parameters
+    ----------
+    b
+        The results.
+    params
+        The run's parameters (its walking speed picks the network figure).
+
+    Returns
+    -------
+    Section
+    """
+    lang = b.lang
+    figs = [f for f in b.summary.get("figures", []) or [] if isinstance(f, dict)]
+    circles = [f for f in figs if f.get("kind") == "circle"]
+    speed = params.walk_speed_mps  # the network figure each circle is compared with
+    rows = []
+    for c in circles:
+        net = next((f for f in figs if f.get("kind") == "population" and f.get("tiers") == c.get("tiers")
+                    and f.get("population") == c.get("population") and f.get("speed_mps") == speed
+                    and f.get("scenario", "current") == "current" and f.get("area", "all") == "all"), None)
+        rows.append([tiers_label(c.get("tiers"), lang), c.get("mode", ""), pct(c.get("value")),
+                     pct(net.get("value")) if net else "–",
+                     pct(float(c["value"]) - float(net["value"])) if net and c.get("value") is not None else "–"])
+    cols = [tr("层级", "Tier", lang), tr("圆圈", "Circle", lang), tr("直线圆圈覆盖率", "Circle coverage", lang),
+            tr("路网覆盖率", "Network coverage", lang), tr("高估", "Overstatement", lang)]
+    return Section(tr("直线圆圈与路网比较", "Circle vs network", lang),
+                   [Table(cols, rows) if rows else tr("（无数据）", "(no data)", lang)])
+
+
+def claims_section(b: PlanBundle) -> Section:
+    """Each claim with its target, the computed figure, PASS/FAIL and what it was computed for.
+
+    Parameters
+    ----------
+    b
+        The results.
+
+    Returns
+    -------
+    Section
+    """
+    lang = b.lang
+    claims = [c for c in b.summary.get("claims") or [] if isinstance(c, dict)]
+    if not claims:
+        return Section(tr("声明核验", "Claim checks", lang), [tr("（无声明文件）", "(no claims file)", lang)])
+    cols = [tr("编号", "Id", lang), tr("声明", "Claim", lang), tr("目标", "Target", lang),
+            tr("计算值", "Computed", lang), tr("结果", "Result", lang), tr("口径", "Parameters", lang),
+            tr("说明", "Reason", lang), tr("来源", "Source", lang)]
+    rows = []
+    for c in claims:
+        text = c.get("claim_zh") if lang == "zh" else c.get("claim_en")
+        other = c.get("claim_en") if lang == "zh" else c.get("claim_zh")
+        stated = ", ".join(str(v) for v in (c.get("kind"), c.get("population"), c.get("area"),
+                                             f"{num(c.get('threshold_min'), 0)} min" if c.get("threshold_min") else None,
+                                             f"{num(c.get('speed_mps'), 1)} m/s" if c.get("speed_mps") else None,
+                                             c.get("scenario")) if v)
+        rows.append([c.get("id", ""), f"{text or ''} / {other or ''}".strip(" /"),
+                     f"{c.get('op', '')} {pct(c.get('target'))}", pct(c.get("computed")),
+                     c.get("result", ""), stated, c.get("reason") or "", c.get("source") or ""])
+    return Section(tr("声明核验", "Claim checks", lang), [Table(cols, rows)])
+
+
+def gaps_section(b: PlanBundle, top: int = 30) -> Section:
+    """The ``top`` gap zones by rank.
+
+    Parameters
+    ----------
+    b
+        The results.
+    top
+        Most rows (all of them are in ``gaps.csv``).
+
+    Returns
+    -------
+    Section
+    """
+    lang = b.lang
+    if b.gaps is None or not len(b.gaps):
+        return Section(tr("未覆盖区域", "Uncovered gaps", lang), [tr("（无）", "(none)", lang)])
+    g = ranked_gaps(b.gaps).sort_values("rank")
+    cols = [tr("排序", "Rank", lang), tr("层级", "Tier", lang), tr("编号", "ID", lang),
+            tr("老年人口", "Elderly", lang), tr("总人口", "Population", lang), tr("面积(公顷)", "Area (ha)", lang),
+            tr("旗县区", "County", lang), tr("到最近设施(分钟)", "To nearest (min)", lang)]
+    rows = [[int(r["rank"]), tier_name(r.get("tier"), lang, both=False) if r.get("tier") else "", r["gap_id"],
+             num(r["elderly"]), num(r["pop"]), num(r["area_m2"] / 1e4, 1),
+             r.get("county", ""), num(float(r["time_to_nearest_s"]) / 60, 1)] for _, r in g.head(top).iterrows()]
+    note = tr(f"前 {min(top, len(g))} 个，共 {len(g)} 个（全部见 gaps.csv）",
+              f"top {min(top, len(g))} of {len(g)} (all in gaps.csv)", lang)
+    return Section(tr("未覆盖区域排序", "Ranked gaps", lang), [Table(cols, rows, note)])
+
+
+def fidelity_section(b: PlanBundle) -> Section:
+    """How well the isochrone polygons stand for network reach (falsely included share per band).
+
+    Parameters
+    ----------
+    b
+        The results.
+
+    Returns
+    -------
+    Section
+    """
+    lang = b.lang
+    fid = b.summary.get("fidelity") or {}
+    cols = [tr("层级", "Tier", lang), tr("时段(分钟)", "Band (min)", lang), tr("面积(km²)", "Area (km²)", lang),
+            tr("抽样点", "Samples", lang), tr("误含比例", "Falsely included", lang),
+            tr("缓冲(米)", "Buffer (m)", lang), tr("方法", "Method", lang)]
+    rows = []
+    for key, f in fid.items():
+        if not isinstance(f, dict):
+            continue
+        for band in f.get("bands", []):
+            rows.append([tier_name(key, lang, both=False), num(band.get("band_min"), 0),
+                         num(band.get("area_km2"), 2), num(band.get("samples")),
+                         pct(band.get("false_share")), num(f.get("buffer_m"), 0), f.get("method", "")])
+    text = tr("在等时圈内均匀随机抽样，按与人口点相同的规则（投影到最近道路、接入段按速度计时）计算真实路网时间；"
+              "超过时段或无法到达的点计为“误含”。", "Points sampled uniformly inside each isochrone are routed "
+              "like population points (projected onto the nearest street, access leg at the street's speed); "
+              "those beyond the band, or unreachable, count as falsely included.", lang)
+    return Section(tr("等时圈多边形精度", "Polygon fidelity", lang),
+                   [text, Table(cols, rows) if rows else tr("（无数据）", "(no data)", lang)])
+
+
+def sites_section(b: PlanBundle) -> Section:
+    """Suggested sites per tier and method, with totals (greedy against exact).
+
+    Parameters
+    ----------
+    b
+        The results.
+
+    Returns
+    -------
+    Section
+    """
+    lang = b.lang
+    s = sites_frame(b.sites)
+    if s is None or not len(s):
+        return Section(tr("建议新增站点", "Suggested sites", lang), [tr("（无）", "(none)", lang)])
+    s = s.sort_values(["tier", "method", "rank"], kind="stable")
+    cols = [tr("层级", "Tier", lang), tr("方法", "Method", lang), tr("序号", "Rank", lang),
+            tr("新增老年人口", "Elderly gained", lang), tr("新增总人口", "Population gained", lang),
+            tr("经度", "Lon", lang), tr("纬度", "Lat", lang), tr("旗县区", "County", lang), tr("缺口", "Gap", lang)]
+    rows = [[tier_name(r["tier"], lang, both=False), r["method"], int(r["rank"]), num(r["gain_elderly"]),
+             num(r["gain_pop"]), f"{r.geometry.x:.6f}", f"{r.geometry.y:.6f}", r.get("county", ""),
+             r.get("gap_id", "")] for _, r in s.iterrows()]
+    tot = s.groupby(["tier", "method"], sort=True)[["gain_elderly", "gain_pop"]].sum().reset_index()
+    trows = [[tier_name(r.tier, lang, both=False), r.method, num(r.gain_elderly), num(r.gain_pop)]
+             for r in tot.itertuples()]
+    tcols = [tr("层级", "Tier", lang), tr("方法", "Method", lang), tr("合计新增老年人口", "Total elderly gained", lang),
+             tr("合计新增总人口", "Total population gained", lang)]
+    return Section(tr("建议新增站点（贪心与精确）", "Suggested sites (greedy vs exact)", lang),
+                   [Table(tcols, trows), Table(cols, rows)])
+
+
+def repro_section(b: PlanBundle, params: RunParams) -> Section:
+    """Inputs with hashes, the run's parameters, software versions, command and time.
+
+    Parameters
+    ----------
+    b
+        The results.
+    params
+        The run's parameters (stated as ``summary.json`` states them).
+
+    Returns
+    -------
+    Section
+    """
+    lang, s = b.lang, b.summary
+    blocks: list[Table | str] = []
+    inputs = [i for i in s.get("inputs", []) or [] if isinstance(i, dict)]
+    blocks.append(Table([tr("输入文件", "Input", lang), "SHA-256", tr("日期", "Date", lang),
+                         tr("OSM复制时间戳", "OSM replication timestamp", lang)],
+                        [[str(i.get("path", "")), str(i.get("sha256", "")), str(i.get("date", "") or ""),
+                          str(i.get("osm_replication_timestamp") or "")] for i in inputs]))
+    blocks.append(tr("参数", "Parameters", lang))
+    blocks.append(generic(params.to_dict(), lang))  # the parameters as summary.json states them
+    blocks.append(tr("软件版本", "Software", lang))
+    blocks.append(generic(s.get("software") or {}, lang))
+    blocks.append(tr("命令", "Command", lang) + f": `{s.get('command', '')}`")
+    blocks.append(tr("生成时间", "Generated", lang) + f": {s.get('generated_at', '')}")
+    return Section(tr("可复现信息", "Reproducibility", lang), blocks)
