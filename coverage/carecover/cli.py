@@ -245,6 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     from carecover.fetch import add_fetch_parser
 
     add_fetch_parser(sub)
+    from carecover.meeting.cli import add_meeting_parsers
+
+    add_meeting_parsers(sub)
     return ap
 
 

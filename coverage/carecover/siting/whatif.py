@@ -2,23 +2,37 @@
 
 :class:`WhatIf` keeps, per demand point, the number of open sites that reach it, so opening or
 closing a site only touches the demand that site reaches; it scores any number of populations
-(elderly and total) together.
+(elderly and total) together. :class:`Session` runs it on a plan's prepared state
+(:class:`~carecover.siting.prepared.PreparedState`): the base scenario (today, or today plus the
+plan's sites), then operations on existing facilities, candidates and new WGS-84 points (routed
+on the plan's network by :meth:`~carecover.siting.prepared.PreparedState.route_points`), each
+recorded as a :class:`Step` with the coverage after it and its marginal change. Everything in
+carecover that answers a what-if (``carecover whatif``, ``scenarios``, ``rankings``) uses it.
 
 Imports only numpy/scipy at load time.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
 from carecover.errors import InputError
 from carecover.siting.reach import as_bool_csr, row_of
+from carecover.siting.state import POPULATIONS
 
-__all__ = ["WhatIf"]
+if TYPE_CHECKING:
+    from carecover.siting.prepared import PreparedState
 
+__all__ = ["OPS", "POPULATIONS", "Session", "Step", "WhatIf", "parse_lonlat"]
+
+#: Operations of :meth:`Session.apply`.
+OPS = ("add", "add-candidate", "remove-existing", "remove-candidate")
 
 
 def _check_weights(weights: np.ndarray | Mapping[str, np.ndarray], n_demand: int) -> dict[str, np.ndarray]:
@@ -204,3 +218,215 @@ class WhatIf:
         self.counts[self.row(j)] -= 1
         self.selected.discard(j)
         return self.covered_weight
+
+
+# ----------------------------------------------------------------------------- on a prepared state
+
+@dataclass
+class Step:
+    """One applied operation and the coverage after it.
+
+    Attributes
+    ----------
+    op
+        ``base`` or one of :data:`OPS`.
+    target
+        What the operation named (the base's name, a point, a candidate, a facility).
+    row
+        The site's row in the engine (``None`` for the base).
+    covered, delta
+        Covered weight per population after the step, and the change the step made.
+    note
+        Remark (e.g. how far a new point is from the street).
+    lon, lat
+        Position of the site (WGS-84) when known.
+    """
+
+    op: str
+    target: str
+    row: int | None
+    covered: dict[str, float]
+    delta: dict[str, float]
+    note: str = ""
+    lon: float | None = None
+    lat: float | None = None
+
+
+def parse_lonlat(text: str, crs: str = "wgs84") -> tuple[float, float]:
+    """``"LON,LAT"`` → WGS-84 (lon, lat), converting from GCJ-02/BD-09 when asked.
+
+    Parameters
+    ----------
+    text
+        Longitude and latitude separated by a comma (full-width ``，`` too).
+    crs
+        ``wgs84``, ``gcj02`` or ``bd09``: what the coordinates are given in.
+    """
+    parts = str(text).replace("，", ",").replace(" ", "").split(",")
+    try:
+        lon, lat = (float(v) for v in parts)
+    except ValueError as exc:
+        raise InputError(f"expected LON,LAT, got {text!r} / 坐标格式应为 经度,纬度", field="add",
+                         expected="e.g. 111.70,40.82") from exc
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InputError(f"{text!r} is not a longitude,latitude pair / 经纬度超出范围", field="add",
+                         expected="LON in -180..180, LAT in -90..90 (longitude first)")
+    if crs != "wgs84":
+        from carecover.crs import to_wgs84
+
+        x, y = to_wgs84(np.array([lon]), np.array([lat]), crs)
+        lon, lat = float(x[0]), float(y[0])
+    return lon, lat
+
+
+class Session:
+    """A what-if session on one tier's prepared state: the open sites and a step per operation.
+
+    Parameters
+    ----------
+    state
+        The tier's :class:`~carecover.siting.prepared.PreparedState`.
+    base
+        ``current`` (the existing facilities that took part in routing) or ``planned`` (those
+        plus the plan's chosen sites).
+    crs
+        Coordinates of ``add`` operations given as text (:func:`parse_lonlat`).
+
+    Attributes
+    ----------
+    engine
+        The :class:`WhatIf` over the state's matrix with both populations (whole study area).
+    steps
+        The base, then one :class:`Step` per applied operation.
+    route_s
+        Seconds spent routing new points.
+    """
+
+    def __init__(self, state: PreparedState, base: str = "current", crs: str = "wgs84") -> None:
+        if base not in ("current", "planned"):
+            raise InputError(f"unknown base {base!r} / 未知基准", field="base", expected="current or planned")
+        self.state, self.base, self.crs = state, base, crs
+        self.route_s = 0.0
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the base scenario (forgets every step)."""
+        st = self.state
+        rows = st.planned_rows() if self.base == "planned" else st.existing_rows()
+        self.engine = WhatIf(st.matrix, {p: st.weights[p] for p in POPULATIONS}, [int(r) for r in rows])
+        self.steps = [Step("base", self.base, None, self.engine.covered_weights(),
+                           {p: 0.0 for p in POPULATIONS})]
+
+    # -- reading
+    def covered_mask(self) -> np.ndarray:
+        """Demand covered now."""
+        return self.engine.covered_mask()
+
+    def figures(self) -> dict[str, dict[str, float]]:
+        """``{"elderly"|"total": {"covered", "total", "share"}}`` now, over the whole study area."""
+        cov, tot = self.engine.covered_weights(), self.engine.totals()
+        return {p: {"covered": cov[p], "total": tot[p], "share": cov[p] / tot[p] if tot[p] > 0 else float("nan")}
+                for p in POPULATIONS}
+
+    def _record(self, op: str, target: str, row: int, opening: bool, note: str = "",
+                lon: float | None = None, lat: float | None = None) -> Step:
+        before = self.steps[-1].covered
+        (self.engine.add if opening else self.engine.remove)(row)
+        after = self.engine.covered_weights()
+        step = Step(op, target, row, after, {p: after[p] - before[p] for p in POPULATIONS}, note, lon, lat)
+        self.steps.append(step)
+        return step
+
+    # -- operations
+    def add_point(self, lon: float, lat: float, target: str | None = None) -> Step:
+        """Open a new site at WGS-84 ``lon``/``lat``, routed on the plan's network.
+
+        A point too far from the network is kept (covering no one) with a note; when it is off
+        the network but the swapped pair is on it, latitude and longitude were swapped: error.
+
+        Parameters
+        ----------
+        lon, lat
+            WGS-84 position.
+        target
+            How the point was given (shown in the step; default ``"lon,lat"``).
+        """
+        st = self.state
+        t = time.perf_counter()
+        rows, snap = st.route_points([lon], [lat])
+        self.route_s += time.perf_counter() - t
+        if not snap.ok[0] and self._swapped_fits(lon, lat):
+            raise InputError(f"{target or f'{lon},{lat}'!r} lies off the network but {lat},{lon} is on it: "
+                             "latitude and longitude swapped? / 经纬度是否颠倒？", field="add",
+                             expected="LON,LAT (longitude first)")
+        row = int(self.engine.append_rows(rows)[0])
+        if snap.ok[0]:
+            note = f"距路网 {snap.dist[0]:.0f} 米 / {snap.dist[0]:.0f} m from the street"
+        else:
+            note = (f"未接入路网：距离 {snap.dist[0]:.0f} 米超过 {snap.max_snap_m:.0f} 米，不覆盖任何人 / "
+                    f"not on the network: {snap.dist[0]:.0f} m > {snap.max_snap_m:.0f} m, reaches no one")
+        return self._record("add", target or f"{lon},{lat}", row, True, note, lon, lat)
+
+    def _swapped_fits(self, lon: float, lat: float) -> bool:
+        """Whether ``lat,lon`` (the pair swapped) would snap onto the network."""
+        if not (-90 <= lon <= 90):
+            return False
+        return bool(self.state.snap_lonlat([lat], [lon]).ok[0])
+
+    def add_candidate(self, key: str | int) -> Step:
+        """Open candidate ``key`` (index, id as in sites.csv, or ``node:N``)."""
+        st = self.state
+        k = st.find_candidate(key)
+        r = st.candidate_row(k)
+        if self.engine.is_open(r):
+            raise InputError(f"candidate {k} is already open / 候选点 {k} 已在方案中", field="add-candidate")
+        return self._record("add-candidate", str(k), r, True, "", float(st.cand_lon[k]), float(st.cand_lat[k]))
+
+    def remove_existing(self, key: str | int) -> Step:
+        """Close existing facility ``key`` (its id in the register, or its index)."""
+        st = self.state
+        r = st.find_existing(key)
+        label = f"{st.existing_fid[r]} {st.existing_name[r]}".strip()
+        if not self.engine.is_open(r):
+            why = "未接入路网 / not on the network" if not st.existing_ok[r] else "已撤销 / already removed"
+            raise InputError(f"existing facility {label} is not in use ({why}) / 该设施不在方案中",
+                             field="remove-existing")
+        lon = None if st.existing_lon is None else float(st.existing_lon[r])
+        lat = None if st.existing_lat is None else float(st.existing_lat[r])
+        return self._record("remove-existing", label, r, False, "", lon, lat)
+
+    def remove_candidate(self, key: str | int) -> Step:
+        """Close an open candidate (a planned site with ``base="planned"``, or one added)."""
+        st = self.state
+        k = st.find_candidate(key)
+        r = st.candidate_row(k)
+        if not self.engine.is_open(r):
+            raise InputError(f"candidate {k} is not open (planned sites: {st.chosen.tolist()}; "
+                             "use --base planned) / 该候选点不在方案中", field="remove-candidate")
+        return self._record("remove-candidate", str(k), r, False, "", float(st.cand_lon[k]), float(st.cand_lat[k]))
+
+    def apply(self, op: str, value: str) -> Step:
+        """Apply one operation given as text.
+
+        Parameters
+        ----------
+        op
+            ``add``, ``add-candidate``, ``remove-existing`` or ``remove-candidate``.
+        value
+            ``LON,LAT`` (in :attr:`crs`) for ``add``; a candidate (index, id or ``node:N``) or an
+            existing facility (id or index) for the others.
+
+        Returns
+        -------
+        Step
+        """
+        if op == "add":
+            lon, lat = parse_lonlat(value, self.crs)
+            return self.add_point(lon, lat, target=value)
+        if op == "add-candidate":
+            return self.add_candidate(value)
+        if op == "remove-existing":
+            return self.remove_existing(value)
+        if op == "remove-candidate":
+            return self.remove_candidate(value)
+        raise InputError(f"unknown operation {op!r} / 未知操作", field="operation", expected=", ".join(OPS))
