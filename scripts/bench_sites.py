@@ -32,7 +32,10 @@ sys.path.insert(0, str(ROOT))
 
 from _benchutil import cpu_model, peak_rss_mb, timed, write_section  # noqa: E402
 from carecover import settings  # noqa: E402
-from carecover.siting.model import MaximalCovering, WhatIf  # noqa: E402
+from carecover.siting.greedy import Greedy  # noqa: E402
+from carecover.siting.highs import Highs  # noqa: E402
+from carecover.siting.model import MaximalCovering  # noqa: E402
+from carecover.siting.whatif import WhatIf  # noqa: E402
 
 
 def clustered_points(rng: np.random.Generator, n: int, extent: float, n_clusters: int,
@@ -147,23 +150,24 @@ def main(argv: list[str] | None = None) -> int:
     cov = coverage_matrix(inst["cand"], inst["demand"], inst["radius"])
     cov_s = time.perf_counter() - t
 
-    model, build_med, _ = timed(lambda: MaximalCovering(cov, w, args.p, covered0=c0), args.repeats)
-    greedy, greedy_med, _ = timed(lambda: model.solve("greedy"), args.repeats)
-    exact, exact_med, _ = timed(lambda: model.solve("exact", time_limit=args.time_limit),
+    model, build_med, _ = timed(lambda: MaximalCovering.from_reach_matrix(cov, w, args.p, covered0=c0),
+                                args.repeats)
+    greedy, greedy_med, _ = timed(lambda: model.solve(Greedy()), args.repeats)
+    exact, exact_med, _ = timed(lambda: model.solve(Highs(time_limit=args.time_limit)),
                                 args.repeats)
     red = exact.extra
     # Side constraints: at most 1 site per 8 × 8 km zone and 1.5 km apart.
     zone = (inst["cand"][:, 0] // 8000).astype(int) * 10 + (inst["cand"][:, 1] // 8000).astype(int)
     t = time.perf_counter()
-    cmodel = MaximalCovering(cov, w, args.p, covered0=c0, groups=zone, max_per_group=1,
+    cmodel = MaximalCovering.from_reach_matrix(cov, w, args.p, covered0=c0, groups=zone, max_per_group=1,
                              candidate_xy=inst["cand"], min_spacing_m=1500.0)
     cbuild = time.perf_counter() - t
-    cgreedy = cmodel.solve("greedy")
-    cexact = cmodel.solve("exact", time_limit=args.time_limit)
-    hmodel = MaximalCovering(cov, w, 30, covered0=c0, groups=zone, max_per_group=2,
+    cgreedy = cmodel.solve(Greedy())
+    cexact = cmodel.solve(Highs(time_limit=args.time_limit))
+    hmodel = MaximalCovering.from_reach_matrix(cov, w, 30, covered0=c0, groups=zone, max_per_group=2,
                              candidate_xy=inst["cand"], min_spacing_m=1500.0)
-    hgreedy = hmodel.solve("greedy")
-    hexact = hmodel.solve("exact", time_limit=args.time_limit)
+    hgreedy = hmodel.solve(Greedy())
+    hexact = hmodel.solve(Highs(time_limit=args.time_limit))
 
     # What-if on existing + candidates together.
     ex_cov = coverage_matrix(inst["existing_xy"], inst["demand"], inst["radius"])
@@ -186,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     # spopt on a reduced instance (dense matrix + pulp model building in Python).
     sub = make_instance(args.spopt_candidates, args.spopt_demand, extent=12_000.0, seed=7)
     sub_cov = coverage_matrix(sub["cand"], sub["demand"], sub["radius"])
-    sub_model = MaximalCovering(sub_cov, sub["elderly"], args.p, covered0=sub["covered0"])
-    ours_sub, ours_sub_s, _ = timed(lambda: sub_model.solve("exact", time_limit=args.time_limit), 1)
+    sub_model = MaximalCovering.from_reach_matrix(sub_cov, sub["elderly"], args.p, covered0=sub["covered0"])
+    ours_sub, ours_sub_s, _ = timed(lambda: sub_model.solve(Highs(time_limit=args.time_limit)), 1)
     try:
         sp_obj, sp_s, sp_note = run_spopt(sub_cov, sub["elderly"], sub["covered0"], args.p,
                                           args.time_limit * 4)

@@ -248,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     from carecover.fetch import add_fetch_parser
 
     add_fetch_parser(sub)
+    from carecover.meeting.cli import add_meeting_parsers
+
+    add_meeting_parsers(sub)
     for parser in sub.choices.values():
         # the same options after the subcommand; SUPPRESS keeps a value given before it
         _global_options(parser, argparse.SUPPRESS)

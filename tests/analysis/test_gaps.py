@@ -172,6 +172,8 @@ def test_real_osm_buildings_gaps_then_sites(test_pbf):
     import warnings
 
     import pyrosm
+    from carecover.siting.greedy import Greedy
+    from carecover.siting.highs import Highs
     from carecover.siting.model import MaximalCovering
     from scipy.spatial import cKDTree
 
@@ -219,8 +221,8 @@ def test_real_osm_buildings_gaps_then_sites(test_pbf):
     for j, li in enumerate(lists):
         A[j, li] = True
     w = demand["elderly"].to_numpy()
-    m = MaximalCovering(A.tocsr(), w, 3, covered0=demand["covered"].to_numpy())
-    g, e = m.solve("greedy"), m.solve("exact")
+    m = MaximalCovering.from_reach_matrix(A.tocsr(), w, 3, covered0=demand["covered"].to_numpy())
+    g, e = m.solve(Greedy()), m.solve(Highs())
     assert e.status == "optimal" and g.objective <= e.objective + 1e-9 and e.objective > 0
     # Re-running the gap analysis with the chosen sites removes exactly that elderly weight.
     newly = np.concatenate(e.newly_covered)

@@ -29,13 +29,10 @@ from carecover.plan.gaps import Gaps
 from carecover.plan.params import RunParams
 from carecover.plan.travel import Travel
 from carecover.siting import candidates as cands
-from carecover.siting.model import (
-    Greedy,
-    Highs,
-    MaximalCovering,
-    coverage_curve,
-    min_sites_for_target,
-)
+from carecover.siting.curve import coverage_curve, min_sites_for_target
+from carecover.siting.greedy import Greedy
+from carecover.siting.highs import Highs
+from carecover.siting.model import MaximalCovering
 from carecover.siting.state import TierState, state_fields
 from carecover.siting.table import site_rows
 from carecover.tiers import Tier

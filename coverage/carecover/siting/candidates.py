@@ -73,8 +73,22 @@ def _thin(x: np.ndarray, y: np.ndarray, most: int) -> np.ndarray:
 
 def junctions(net: StreetNetwork, region, most: int, existing_xy: np.ndarray,
               min_dist: float | None) -> Candidates:
-    """Street junctions (degree ≥ 3) inside ``region`` (WGS-84 polygon or ``None``), at least
-    ``min_dist`` from existing facilities, thinned on a grid to at most ``most``."""
+    """Street junctions (degree ≥ 3) inside ``region``, far enough from existing facilities,
+    thinned on a grid to at most ``most``.
+
+    Parameters
+    ----------
+    net
+        The tier's network.
+    region
+        WGS-84 polygon of the planned region, or ``None`` for everywhere.
+    most
+        Most candidates.
+    existing_xy
+        Projected positions of the existing facilities, shape (n, 2).
+    min_dist
+        Minimum distance (m) from every existing facility, or ``None``.
+    """
     deg = np.bincount(np.concatenate([net.seg_a, net.seg_b]), minlength=net.n_nodes)
     idx = np.flatnonzero(deg >= 3)
     if region is not None:
@@ -90,7 +104,23 @@ def junctions(net: StreetNetwork, region, most: int, existing_xy: np.ndarray,
 
 def from_file(net: StreetNetwork, lon: np.ndarray, lat: np.ndarray, ids, region, existing_xy: np.ndarray,
               min_dist: float | None) -> Candidates:
-    """Parcels of a candidates file inside ``region`` and far enough from existing facilities."""
+    """Parcels of a candidates file inside ``region`` and far enough from existing facilities.
+
+    Parameters
+    ----------
+    net
+        The tier's network (its CRS for the projected positions).
+    lon, lat
+        WGS-84 positions of the parcels.
+    ids
+        The file's id of each parcel.
+    region
+        WGS-84 polygon of the planned region, or ``None`` for everywhere.
+    existing_xy
+        Projected positions of the existing facilities, shape (n, 2).
+    min_dist
+        Minimum distance (m) from every existing facility, or ``None``.
+    """
     keep = np.ones(len(lon), bool) if region is None else shapely.contains_xy(region, lon, lat)
     x, y = net.project_lonlat(lon, lat)
     x, y = np.asarray(x), np.asarray(y)
@@ -128,7 +158,15 @@ def unit_groups(units: Mapping[str, gpd.GeoDataFrame], tier: Tier, cand: Candida
 
 
 def county_of(county_geoms: Mapping[str, object], lon: np.ndarray, lat: np.ndarray) -> list[str]:
-    """County holding each point (the first by name where two overlap; "" when none)."""
+    """County holding each point (the first by name where two overlap; "" when none).
+
+    Parameters
+    ----------
+    county_geoms
+        ``{county name: WGS-84 polygon}``.
+    lon, lat
+        WGS-84 points.
+    """
     out = [""] * len(lon)
     for name, g in sorted(county_geoms.items()):
         for i in np.flatnonzero(shapely.contains_xy(g, lon, lat)):

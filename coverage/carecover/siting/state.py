@@ -1,42 +1,81 @@
-"""Prepared what-if state of a ``carecover plan`` run, for answering questions in a meeting.
+"""The prepared what-if state file ``state/<tier>.npz``: its format, writing and reading.
 
-``plan`` (``pipeline._suggest``) writes ``state/<tier>.npz`` for every tier it sites: one sparse
-matrix of travel seconds (+1e-9) within the tier's threshold, rows = existing facilities (first
-``n_existing``) then candidate sites, columns = demand points; the demand weights; the candidate
-positions; the exact solver's choice. :func:`state_fields` adds what is needed to route a *new*
-point without re-running the plan: the network file, profile and clip (the network cache then
-loads in well under a second), the demand points' positions on that network, and the existing
-facilities' ids and names.
+This is the one module that knows the file format (field names and versions). ``plan``
+(:mod:`carecover.plan.siting`) writes one file per sited tier with :func:`write_state`: one
+sparse matrix of travel seconds (+1e-9) within the tier's threshold, rows = existing facilities
+(first ``n_existing``) then candidate sites, columns = demand points; the demand weights; the
+candidate positions; the plan's choice. :func:`state_fields` adds what is needed to route a
+*new* point without re-running the plan: the network file, profile and clip (the network cache
+then loads in well under a second), the demand points' positions on that network, and the
+existing facilities' ids and names.
 
-:func:`load_state` reads it back as a :class:`PreparedState`; :meth:`PreparedState.route_points`
-computes coverage rows for arbitrary WGS-84 points with the same engine as the plan.
+:func:`load_state` reads a file back as a :class:`~carecover.siting.prepared.PreparedState`,
+resolving every field (and the documented fallbacks of older files) so that its queries never
+look values up with defaults of their own.
 
-This module imports only numpy/scipy at load time so that the meeting scripts answer quickly;
+Versions: files without ``state_version`` are version 1 (matrix, weights, candidates and the
+choice only); version 2 adds the fields of :func:`state_fields`.
+
+This module imports only numpy/scipy at load time so that the meeting commands answer quickly;
 the network stack is imported on first use.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from carecover.errors import InputError
+from carecover.siting.prepared import DemandPositions, NetworkRecord, PreparedState
 
-#: Version of the extra fields written by :func:`state_fields`.
+__all__ = [
+    "LEGACY_MAX_SNAP_M",
+    "POPULATIONS",
+    "STATE_VERSION",
+    "TierState",
+    "load_state",
+    "load_summary",
+    "state_fields",
+    "state_files",
+    "write_state",
+]
+
+#: Version written by :func:`write_state` (and the newest :func:`load_state` reads).
 STATE_VERSION = 2
+#: Version of files without a ``state_version`` field.
+LEGACY_VERSION = 1
+#: Snap limit (m) of files that do not record ``max_snap_m`` (version 1): the plan's fixed
+#: default when they were written. Version 2 files carry the limit of their run.
+LEGACY_MAX_SNAP_M = 300.0
+#: Keys of ``PreparedState.weights`` (from ``demand_elderly``/``demand_pop``, else
+#: ``weights_elderly``/``weights_pop``): elderly (60+) and total population.
 POPULATIONS = ("elderly", "total")
+
+#: The reach matrix (CSR parts) and the siting problem: in every version.
+CORE_FIELDS = ("data", "indices", "indptr", "shape", "n_existing", "weights_elderly", "weights_pop",
+               "existing_ok", "cand_lon", "cand_lat", "cand_node", "cand_id", "chosen")
+#: Version 2: the tier's record, existing facilities and demand points (matrix column order).
+RECORD_FIELDS = ("state_version", "threshold_s", "mode", "max_snap_m")
+FACILITY_FIELDS = ("existing_fid", "existing_name", "existing_lon", "existing_lat")
+DEMAND_FIELDS = ("demand_cell_id", "demand_lon", "demand_lat", "demand_elderly", "demand_pop")
+#: Version 2: the demand points' positions on the network (:class:`~carecover.network.snap.Snapped`).
+SNAP_FIELDS = ("dem_seg", "dem_frac", "dem_dist", "dem_ok", "dem_on_dropped", "dem_x", "dem_y")
+#: Version 2: the network the plan routed on.
+NETWORK_FIELDS = ("net_file", "net_profile", "net_clip_wkb", "net_cache", "net_sha256", "net_nodes",
+                  "net_segments")
+KNOWN_FIELDS = frozenset(CORE_FIELDS + RECORD_FIELDS + FACILITY_FIELDS + DEMAND_FIELDS + SNAP_FIELDS
+                         + NETWORK_FIELDS)
 
 
 # ----------------------------------------------------------------------------- writing
 
 @dataclass(frozen=True)
 class TierState:
-    """What one tier's ``state/<tier>.npz`` holds (the format this module owns).
+    """What one tier's ``state/<tier>.npz`` holds.
 
     Attributes
     ----------
@@ -69,7 +108,20 @@ class TierState:
 
 
 def write_state(path: str | Path, state: TierState) -> Path:
-    """Write a tier's prepared state (compressed ``.npz``, atomically)."""
+    """Write a tier's prepared state (compressed ``.npz``, atomically).
+
+    Parameters
+    ----------
+    path
+        Target file (``OUT/state/<tier>.npz``).
+    state
+        What to write.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     from carecover.utils import atomic_write
 
     M = sp.vstack([state.existing, state.candidates]).tocsr()
@@ -84,9 +136,30 @@ def write_state(path: str | Path, state: TierState) -> Path:
     return Path(path)
 
 
+def _lonlat_of(demand) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 centroids of the demand geometries (NaN where missing or empty)."""
+    import shapely
+
+    geoms = demand.geometry.to_crs(4326).values if len(demand) else []
+    xy = shapely.get_coordinates(shapely.centroid(geoms)) if len(demand) else np.zeros((0, 2))
+    lon = np.full(len(demand), np.nan)
+    lat = np.full(len(demand), np.nan)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if len(demand) else np.zeros(0, bool)
+    lon[present], lat[present] = xy[:, 0], xy[:, 1]
+    return lon, lat
+
+
+def _text(values, n: int, default: str) -> np.ndarray:
+    """Strings of ``values`` (None/NaN → ""), or ``default + index`` when ``values`` is None."""
+    if values is None:
+        return np.array([f"{default}{i}" for i in range(n)], dtype=str)
+    return np.array(["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+                     for v in values], dtype=str).reshape(-1)
+
+
 def state_fields(net, sources, demand, dem_snap, threshold_s: float, *, fids=None, names=None,
                  clip=None, network_file: str | Path | None = None) -> dict[str, np.ndarray]:
-    """Extra arrays saved beside the matrix in ``state/<tier>.npz`` (called by the pipeline).
+    """The version-2 arrays saved beside the matrix in ``state/<tier>.npz``.
 
     Parameters
     ----------
@@ -106,31 +179,25 @@ def state_fields(net, sources, demand, dem_snap, threshold_s: float, *, fids=Non
         WGS-84 clip polygon the network was built with (``None`` for the whole extract).
     network_file
         The OSM file the network was built from.
+
+    Returns
+    -------
+    dict
+        ``RECORD_FIELDS``, ``FACILITY_FIELDS``, ``DEMAND_FIELDS``, ``SNAP_FIELDS`` and
+        ``NETWORK_FIELDS`` by name.
     """
     import shapely
 
     n_ex = len(sources)
     lon_e, lat_e = net.to_wgs84().transform(np.asarray(sources.x, float), np.asarray(sources.y, float))
-    geoms = demand.geometry.to_crs(4326).values if len(demand) else []
-    xy = shapely.get_coordinates(shapely.centroid(geoms)) if len(demand) else np.zeros((0, 2))
-    dem_lon = np.full(len(demand), np.nan)
-    dem_lat = np.full(len(demand), np.nan)
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if len(demand) else np.zeros(0, bool)
-    dem_lon[present], dem_lat[present] = xy[:, 0], xy[:, 1]
-
-    def _text(values, default: str) -> np.ndarray:
-        if values is None:
-            return np.array([f"{default}{i}" for i in range(n_ex)], dtype=str)
-        return np.array(["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
-                         for v in values], dtype=str).reshape(-1)
-
+    dem_lon, dem_lat = _lonlat_of(demand)
     cache = net.source.get("cache") or ""
     return {
         "state_version": np.int64(STATE_VERSION),
         "threshold_s": np.float64(threshold_s),
         "mode": np.array(str(net.profile.get("name", ""))),
-        "existing_fid": _text(fids, "#"),
-        "existing_name": _text(names, ""),
+        "existing_fid": _text(fids, n_ex, "#"),
+        "existing_name": _text(names, n_ex, ""),
         "existing_lon": np.asarray(lon_e, float).reshape(-1),
         "existing_lat": np.asarray(lat_e, float).reshape(-1),
         "demand_cell_id": (demand["cell_id"].to_numpy(np.int64) if "cell_id" in demand
@@ -159,235 +226,6 @@ def state_fields(net, sources, demand, dem_snap, threshold_s: float, *, fids=Non
 
 # ----------------------------------------------------------------------------- reading
 
-@dataclass
-class PreparedState:
-    """One tier's prepared what-if state (see the module docstring).
-
-    Attributes
-    ----------
-    tier
-        Tier key (file name of the state).
-    matrix
-        CSR ``(n_existing + n_candidates) × n_demand``, travel seconds + 1e-9 within the
-        threshold (an explicit entry means "covered").
-    n_existing
-        Number of existing-facility rows (first rows of ``matrix``).
-    weights
-        ``{"elderly": ..., "total": ...}`` demand weights over the whole study area (what the
-        plan's ``area = "all"`` figures use).
-    region_weights
-        The same restricted to the tier's siting region (0 outside it): the solver's objective.
-    region
-        Name of the siting region (``"all"`` when the whole area).
-    existing_ok
-        Existing facilities that took part in routing (snapped).
-    existing_fid, existing_name, existing_lon, existing_lat
-        Existing facilities (ids ``#i`` when the state predates these fields).
-    cand_lon, cand_lat, cand_node
-        Candidate sites (WGS-84) and their network node index (-1 for candidates from a file).
-    cand_id
-        Candidate ids as in ``sites.csv``'s ``candidate`` column (``node/<osm id>`` or the
-        candidates file's id); ``None`` in older states.
-    chosen
-        Candidate indices chosen by the plan's solver (the "planned" scenario).
-    threshold_s, mode
-        The tier's threshold (seconds) and travel mode.
-    demand_lon, demand_lat, demand_cell_id
-        Demand points in column order (``None`` in states without them).
-    extra
-        Every other array of the file (network file, profile, clip, demand snapping...).
-    summary
-        ``summary.json`` of the run (``{}`` when absent).
-    path
-        The ``.npz`` file.
-    """
-
-    tier: str
-    matrix: sp.csr_matrix
-    n_existing: int
-    weights: dict[str, np.ndarray]
-    region_weights: dict[str, np.ndarray]
-    region: str
-    existing_ok: np.ndarray
-    existing_fid: np.ndarray
-    existing_name: np.ndarray
-    existing_lon: np.ndarray | None
-    existing_lat: np.ndarray | None
-    cand_lon: np.ndarray
-    cand_lat: np.ndarray
-    cand_node: np.ndarray
-    cand_id: np.ndarray | None
-    chosen: np.ndarray
-    threshold_s: float | None
-    mode: str | None
-    demand_lon: np.ndarray | None
-    demand_lat: np.ndarray | None
-    demand_cell_id: np.ndarray | None
-    extra: dict[str, Any] = field(default_factory=dict)
-    summary: dict = field(default_factory=dict)
-    path: Path | None = None
-    _net: Any = None
-    _dem_snap: Any = None
-
-    # -- sizes and rows
-    @property
-    def n_candidates(self) -> int:
-        return int(self.matrix.shape[0] - self.n_existing)
-
-    @property
-    def n_demand(self) -> int:
-        return int(self.matrix.shape[1])
-
-    def existing_rows(self) -> np.ndarray:
-        """Matrix rows of the existing facilities that take part (snapped)."""
-        return np.flatnonzero(self.existing_ok).astype(np.int64)
-
-    def candidate_row(self, k: int) -> int:
-        """Matrix row of candidate ``k`` (0-based candidate index)."""
-        k = int(k)
-        if not 0 <= k < self.n_candidates:
-            raise InputError(f"candidate {k} outside 0..{self.n_candidates - 1} / 候选点编号越界",
-                             field="candidate", expected=f"0..{self.n_candidates - 1}")
-        return self.n_existing + k
-
-    def planned_rows(self) -> np.ndarray:
-        """Existing rows plus the solver's chosen candidates."""
-        return np.concatenate([self.existing_rows(), self.n_existing + np.asarray(self.chosen, np.int64)])
-
-    def find_existing(self, key: str | int) -> int:
-        """Matrix row of an existing facility given its fid, or its 0-based index among the
-        tier's existing facilities."""
-        text = str(key).strip()
-        hit = np.flatnonzero(self.existing_fid == text)
-        if len(hit) == 1:
-            return int(hit[0])
-        try:
-            i = int(text)
-        except ValueError:
-            i = None
-        if i is not None and 0 <= i < self.n_existing:
-            return i
-        sample = ", ".join(self.existing_fid[:8].tolist()) + (" …" if self.n_existing > 8 else "")
-        raise InputError(f"no existing {self.tier} facility with id or index {text!r} / 找不到该现有设施",
-                         field="remove-existing",
-                         expected=f"a facility id ({sample}) or an index 0..{self.n_existing - 1}")
-
-    def find_candidate(self, key: str | int) -> int:
-        """Candidate index from ``K`` (0-based candidate index), a candidate id as in sites.csv
-        (``node/<osm id>`` or a candidates file's id) or ``node:N`` (network node index)."""
-        text = str(key).strip()
-        if self.cand_id is not None and not text.lstrip("-").isdigit():
-            hit = np.flatnonzero(self.cand_id == text)
-            if len(hit):
-                return int(hit[0])
-        if text.startswith("node:"):
-            hit = np.flatnonzero(self.cand_node == int(text[5:]))
-            if len(hit) == 0:
-                raise InputError(f"no candidate at network node {text[5:]} / 该节点不是候选点",
-                                 field="candidate", expected="a node listed in sites.csv")
-            return int(hit[0])
-        try:
-            k = int(text)
-        except ValueError as exc:
-            raise InputError(f"candidate must be a whole number, got {text!r} / 候选点编号须为整数",
-                             field="candidate", expected=f"0..{self.n_candidates - 1}, a candidate id from sites.csv, or node:N") from exc
-        self.candidate_row(k)
-        return k
-
-    # -- coverage
-    def covered(self, rows) -> np.ndarray:
-        """Demand covered by any of ``rows`` (boolean per demand point)."""
-        rows = np.asarray(rows, dtype=np.int64)
-        out = np.zeros(self.n_demand, bool)
-        if len(rows):
-            sub = self.matrix[rows]
-            out[sub.indices[sub.data > 0]] = True
-        return out
-
-    def figures(self, covered: np.ndarray, *, region: bool = False) -> dict[str, dict[str, float]]:
-        """``{"elderly"|"total": {"covered", "total", "share"}}`` for a coverage mask, over the
-        whole area or (``region=True``) over the tier's siting region."""
-        out = {}
-        for pop in POPULATIONS:
-            w = (self.region_weights if region else self.weights)[pop]
-            tot = float(w.sum())
-            cov = float(w[covered].sum())
-            out[pop] = {"covered": cov, "total": tot, "share": cov / tot if tot > 0 else float("nan")}
-        return out
-
-    # -- routing new points
-    def network(self):
-        """The tier's street network, loaded through the network cache (built if absent)."""
-        if self._net is not None:
-            return self._net
-        from carecover.network import load_network
-
-        need = ("net_file", "net_profile")
-        if any(k not in self.extra for k in need):
-            raise InputError("this prepared state has no network record; re-run `carecover plan` "
-                             "with this version to route new points / 状态文件过旧，请重新运行 plan",
-                             file=self.path)
-        path = Path(str(self.extra["net_file"]))
-        if not path.exists():
-            raise InputError("the plan's network file is gone / 找不到路网文件", file=path)
-        profile = json.loads(str(self.extra["net_profile"]))
-        clip_hex = str(self.extra.get("net_clip_wkb", ""))
-        clip = None
-        if clip_hex:
-            import shapely
-
-            clip = shapely.from_wkb(clip_hex)
-        cache: bool | Path = True
-        cached = str(self.extra.get("net_cache", ""))
-        if cached:
-            cache = Path(cached).parent.parent  # <cache dir>/networks/<file>.npz
-        net = load_network(path, profile, boundary=clip, cache=cache)
-        if int(self.extra.get("net_segments", net.n_segments)) != net.n_segments:
-            raise InputError("the network no longer matches the plan (file changed?) / 路网与规划结果不一致，"
-                             "请重新运行 plan", file=path)
-        self._net = net
-        return net
-
-    def demand_snapped(self):
-        """Demand positions on :meth:`network` (stored by the plan; re-snapped if absent)."""
-        if self._dem_snap is not None:
-            return self._dem_snap
-        from carecover.network.snap import Snapped, snap_lonlat
-
-        e = self.extra
-        if "dem_seg" in e:
-            snap = Snapped(e["dem_seg"], e["dem_frac"], e["dem_dist"], e["dem_ok"], e["dem_on_dropped"],
-                           e["dem_x"], e["dem_y"], float(e["max_snap_m"]))
-        elif self.demand_lon is not None:
-            snap = snap_lonlat(self.network(), self.demand_lon, self.demand_lat,
-                               float(e.get("max_snap_m", 300.0)))
-        else:
-            raise InputError("this prepared state has no demand positions; re-run `carecover plan` / "
-                             "状态文件过旧，请重新运行 plan", file=self.path)
-        self._dem_snap = snap
-        return snap
-
-    def route_points(self, lon, lat) -> tuple[sp.csr_matrix, Any]:
-        """Coverage rows (``k × n_demand``, seconds + 1e-9) of new sites at WGS-84 ``lon``/``lat``.
-
-        Each point is moved onto the nearest street segment exactly as the plan does (snap limit
-        of the plan); a point farther from the network gets an empty row and ``ok = False`` in
-        the returned :class:`~carecover.network.snap.Snapped`.
-        """
-        from carecover.network.engine import reach_matrix
-        from carecover.network.snap import snap_lonlat
-
-        net = self.network()
-        lon = np.atleast_1d(np.asarray(lon, float))
-        lat = np.atleast_1d(np.asarray(lat, float))
-        # a few points: snapped by brute force unless the network's index already exists
-        src = snap_lonlat(net, lon, lat, float(self.extra.get("max_snap_m", 300.0)))
-        if self.threshold_s is None:
-            raise InputError("this prepared state has no threshold; re-run `carecover plan`", file=self.path)
-        rows = reach_matrix(net, src, self.demand_snapped(), float(self.threshold_s))
-        return rows.tocsr(), src
-
-
 def state_files(out_dir: str | Path) -> dict[str, Path]:
     """``{tier: path}`` of the prepared states in a plan's output folder."""
     d = Path(out_dir) / "state"
@@ -405,10 +243,82 @@ def load_summary(out_dir: str | Path) -> dict:
         raise InputError(f"summary.json is not valid JSON: {exc}", file=p) from exc
 
 
-_KNOWN = {"data", "indices", "indptr", "shape", "n_existing", "weights_elderly", "weights_pop",
-          "existing_ok", "cand_lon", "cand_lat", "cand_node", "cand_id", "chosen", "threshold_s", "mode",
-          "existing_fid", "existing_name", "existing_lon", "existing_lat", "demand_lon", "demand_lat",
-          "demand_cell_id", "demand_elderly", "demand_pop"}
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arr = {k: z[k] for k in z.files}
+    except Exception as exc:  # zip/format errors of several types
+        raise InputError(f"cannot read prepared state: {exc}", file=path) from exc
+    version = int(arr["state_version"]) if "state_version" in arr else LEGACY_VERSION
+    if version > STATE_VERSION:
+        raise InputError(f"prepared state version {version} is newer than this carecover reads "
+                         f"({STATE_VERSION}); update carecover or re-run `carecover plan` / "
+                         "状态文件版本过新", file=path)
+    missing = [k for k in CORE_FIELDS if k not in arr and k != "cand_id"]
+    if missing:
+        raise InputError(f"not a prepared state: missing {', '.join(missing)} / 状态文件不完整", file=path)
+    return arr
+
+
+def _network_record(arr: dict[str, np.ndarray]) -> NetworkRecord | None:
+    """The network the plan routed on (``None`` when the file predates the record)."""
+    if "net_file" not in arr or "net_profile" not in arr:
+        return None
+
+    def opt(name: str):
+        return arr[name].item() if name in arr else None
+
+    return NetworkRecord(file=Path(str(arr["net_file"])), profile=json.loads(str(arr["net_profile"])),
+                         clip_wkb=opt("net_clip_wkb") or None, cache=opt("net_cache") or None,
+                         sha256=opt("net_sha256") or None,
+                         segments=None if opt("net_segments") is None else int(opt("net_segments")))
+
+
+def _demand_positions(arr: dict[str, np.ndarray]) -> DemandPositions | None:
+    if not all(k in arr for k in SNAP_FIELDS):
+        return None
+    return DemandPositions(*(arr[k] for k in SNAP_FIELDS))
+
+
+def _threshold_s(arr: dict[str, np.ndarray], summary: dict, key: str) -> float | None:
+    """The tier's threshold in seconds; older files: the tier threshold of summary.json."""
+    if "threshold_s" in arr:
+        return float(arr["threshold_s"])
+    t = ((summary.get("parameters") or {}).get("tiers") or {}).get(key) or {}
+    return None if t.get("threshold_min") is None else float(t["threshold_min"]) * 60
+
+
+def _weights(arr: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Weights over the whole study area and over the siting region (the same in old files)."""
+    elderly, total = POPULATIONS
+    region = {elderly: np.asarray(arr["weights_elderly"], float), total: np.asarray(arr["weights_pop"], float)}
+    if "demand_elderly" in arr and "demand_pop" in arr:
+        return {elderly: np.asarray(arr["demand_elderly"], float),
+                total: np.asarray(arr["demand_pop"], float)}, region
+    return region, region
+
+
+def _existing(arr: dict[str, np.ndarray], n_ex: int) -> dict:
+    """Existing facilities' ids (``#i`` in old files), names and positions."""
+    fid = arr.get("existing_fid")
+    name = arr.get("existing_name")
+    return {"existing_ok": np.asarray(arr["existing_ok"], bool),
+            "existing_fid": np.asarray(fid if fid is not None else [f"#{i}" for i in range(n_ex)], str),
+            "existing_name": np.asarray(name if name is not None else [""] * n_ex, str),
+            "existing_lon": arr.get("existing_lon"), "existing_lat": arr.get("existing_lat")}
+
+
+def _state_path(out_dir: Path, tier: str) -> tuple[str, Path]:
+    from carecover.tiers import tier_key
+
+    key = tier_key(tier) or str(tier)
+    files = state_files(out_dir)
+    if key not in files:
+        have = ", ".join(files) or "none / 无"
+        raise InputError(f"no prepared state for tier '{key}' in {out_dir / 'state'} (run `carecover plan "
+                         f"--suggest {key}=N` first) / 没有该层级的选址状态", file=out_dir / "state",
+                         field="tier", expected=f"one of: {have}")
+    return key, files[key]
 
 
 def load_state(out_dir: str | Path, tier: str, *, summary: dict | None = None) -> PreparedState:
@@ -423,83 +333,34 @@ def load_state(out_dir: str | Path, tier: str, *, summary: dict | None = None) -
     summary
         ``summary.json`` already read (read from ``out_dir`` otherwise).
 
+    Returns
+    -------
+    PreparedState
+
     Raises
     ------
     InputError
-        When the folder has no state for ``tier`` (the message lists those it has).
+        When the folder has no state for ``tier`` (the message lists those it has), or the file
+        is unreadable, incomplete or newer than this version.
     """
-    from carecover.tiers import tier_key
-
     out_dir = Path(out_dir)
-    key = tier_key(tier) or str(tier)
-    files = state_files(out_dir)
-    if key not in files:
-        have = ", ".join(files) or "none / 无"
-        raise InputError(f"no prepared state for tier '{key}' in {out_dir / 'state'} (run `carecover plan "
-                         f"--suggest {key}=N` first) / 没有该层级的选址状态", file=out_dir / "state",
-                         field="tier", expected=f"one of: {have}")
-    path = files[key]
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arr = {k: z[k] for k in z.files}
-    except Exception as exc:  # zip/format errors of several types
-        raise InputError(f"cannot read prepared state: {exc}", file=path) from exc
-    shape = tuple(int(v) for v in arr["shape"])
-    M = sp.csr_matrix((arr["data"], arr["indices"], arr["indptr"]), shape=shape)
-    n_ex = int(arr["n_existing"])
-
-    def opt(name: str):
-        return arr.get(name)
-
-    fid = opt("existing_fid")
-    if fid is None:
-        fid = np.array([f"#{i}" for i in range(n_ex)], dtype=str)
-    name = opt("existing_name")
-    if name is None:
-        name = np.array([""] * n_ex, dtype=str)
-    thr = opt("threshold_s")
-    if thr is None:  # older states: the tier threshold from summary.json
-        summary = load_summary(out_dir) if summary is None else summary
-        t = ((summary.get("parameters") or {}).get("tiers") or {}).get(key) or {}
-        thr = None if t.get("threshold_min") is None else float(t["threshold_min"]) * 60
-    mode = opt("mode")
+    key, path = _state_path(out_dir, tier)
+    arr = _read_npz(path)
     summary = load_summary(out_dir) if summary is None else summary
-    region_w = {"elderly": np.asarray(arr["weights_elderly"], float),
-                "total": np.asarray(arr["weights_pop"], float)}
-    full_w = region_w
-    if "demand_elderly" in arr and "demand_pop" in arr:
-        full_w = {"elderly": np.asarray(arr["demand_elderly"], float),
-                  "total": np.asarray(arr["demand_pop"], float)}
-    region = str(((summary.get("sites") or {}).get(key) or {}).get("region") or "all")
+    M = sp.csr_matrix((arr["data"], arr["indices"], arr["indptr"]), shape=tuple(int(v) for v in arr["shape"]))
+    n_ex = int(arr["n_existing"])
+    weights, region_weights = _weights(arr)
     return PreparedState(
-        tier=key, matrix=M, n_existing=n_ex,
-        weights=full_w, region_weights=region_w, region=region,
-        existing_ok=np.asarray(arr["existing_ok"], bool), existing_fid=np.asarray(fid, str),
-        existing_name=np.asarray(name, str), existing_lon=opt("existing_lon"), existing_lat=opt("existing_lat"),
-        cand_lon=arr["cand_lon"], cand_lat=arr["cand_lat"], cand_node=arr["cand_node"],
-        cand_id=None if opt("cand_id") is None else np.asarray(opt("cand_id"), str),
-        chosen=np.asarray(arr["chosen"], np.int64),
-        threshold_s=None if thr is None else float(thr), mode=None if mode is None else str(mode),
-        demand_lon=opt("demand_lon"), demand_lat=opt("demand_lat"), demand_cell_id=opt("demand_cell_id"),
-        extra={k: (v.item() if v.ndim == 0 else v) for k, v in arr.items() if k not in _KNOWN},
+        tier=key, matrix=M, n_existing=n_ex, weights=weights, region_weights=region_weights,
+        region=str(((summary.get("sites") or {}).get(key) or {}).get("region") or "all"),
+        **_existing(arr, n_ex), cand_lon=arr["cand_lon"], cand_lat=arr["cand_lat"], cand_node=arr["cand_node"],
+        cand_id=np.asarray(arr["cand_id"], str) if "cand_id" in arr else None,
+        chosen=np.asarray(arr["chosen"], np.int64), threshold_s=_threshold_s(arr, summary, key),
+        mode=str(arr["mode"]) if "mode" in arr else None, demand_lon=arr.get("demand_lon"),
+        demand_lat=arr.get("demand_lat"), demand_cell_id=arr.get("demand_cell_id"),
+        max_snap_m=float(arr["max_snap_m"]) if "max_snap_m" in arr else LEGACY_MAX_SNAP_M,
+        network_record=_network_record(arr), demand_positions=_demand_positions(arr),
+        version=int(arr["state_version"]) if "state_version" in arr else LEGACY_VERSION,
+        extra={k: (v.item() if v.ndim == 0 else v) for k, v in arr.items() if k not in KNOWN_FIELDS},
         summary=summary, path=path,
     )
-
-
-def summary_figure(summary: dict, tier: str, scenario: str = "current", population: str = "elderly",
-                   area: str = "all") -> dict | None:
-    """The plan's population figure for one tier at the main speed (``None`` if absent)."""
-    speed = (summary.get("parameters") or {}).get("speed_mps")
-    hits = [f for f in summary.get("figures") or []
-            if f.get("kind") == "population" and f.get("tiers") == [tier] and f.get("scenario") == scenario
-            and f.get("population") == population and f.get("area") == area
-            and (f.get("speed_mps") is None or speed is None or abs(f["speed_mps"] - speed) < 1e-9)]
-    return hits[0] if hits else None
-
-
-def tier_label(key: str) -> tuple[str, str]:
-    """(Chinese, English) display names of a tier key."""
-    from carecover.tiers import TIERS
-
-    t = TIERS.get(key)
-    return (t.name_zh, t.name_en) if t else (key, key)

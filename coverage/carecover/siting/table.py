@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from carecover.siting.candidates import Candidates
-from carecover.siting.model import SiteSolution
+from carecover.siting.solution import SiteSolution
 
 #: Columns of ``sites.csv`` in order.
 SITE_COLUMNS = ["tier", "method", "rank", "candidate", "node", "unit", "lon", "lat", "county",

@@ -1,0 +1,75 @@
+"""Helpers shared by the meeting commands: tier labels, the plan's figures, running a command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+
+from carecover.errors import InputError
+
+__all__ = ["command_start", "run_main", "summary_figure", "tier_label"]
+
+#: When the first meeting module was imported (a meeting script's start-up, near enough).
+_IMPORTED = [time.perf_counter()]
+
+
+def command_start() -> float:
+    """``time.perf_counter()`` at the start of this command, for the elapsed time it prints.
+
+    For the first command of the process: when the meeting package was imported (so a
+    script's elapsed time includes loading numpy and the state, as the meeting sees it); for
+    later ones (tests running several commands in one process): now.
+    """
+    return _IMPORTED.pop() if _IMPORTED else time.perf_counter()
+
+
+def tier_label(key: str) -> tuple[str, str]:
+    """(Chinese, English) display names of a tier key (the key itself when unknown)."""
+    from carecover.tiers import TIERS
+
+    t = TIERS.get(key)
+    return (t.name_zh, t.name_en) if t else (key, key)
+
+
+def summary_figure(summary: dict, tier: str, scenario: str = "current", population: str = "elderly",
+                   area: str = "all") -> dict | None:
+    """The plan's population figure for one tier at the main speed (``None`` if absent).
+
+    Parameters
+    ----------
+    summary
+        ``summary.json`` of the run.
+    tier
+        Tier key.
+    scenario, population, area
+        ``current``/``planned``, ``elderly``/``total``, and the reporting area.
+    """
+    speed = (summary.get("parameters") or {}).get("speed_mps")
+    hits = [f for f in summary.get("figures") or []
+            if f.get("kind") == "population" and f.get("tiers") == [tier] and f.get("scenario") == scenario
+            and f.get("population") == population and f.get("area") == area
+            and (f.get("speed_mps") is None or speed is None or abs(f["speed_mps"] - speed) < 1e-9)]
+    return hits[0] if hits else None
+
+
+def run_main(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int],
+             argv: list[str] | None) -> int:
+    """Parse ``argv`` and run a meeting command as a script: input errors → message, exit 2.
+
+    Parameters
+    ----------
+    parser
+        The command's parser (:mod:`carecover.meeting.cli`).
+    run
+        The command (``run(args) -> exit status``).
+    argv
+        Arguments (``sys.argv[1:]`` when ``None``).
+    """
+    args = parser.parse_args(argv)
+    try:
+        return int(run(args) or 0)
+    except InputError as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2

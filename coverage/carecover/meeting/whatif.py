@@ -1,0 +1,172 @@
+"""``carecover whatif``: add or remove sites in a meeting and see the coverage change at once.
+
+假如……会怎样：在现状（或规划方案）上增加或撤销站点，立即给出覆盖率变化与边际增益。The options are
+described in :data:`carecover.meeting.cli.WHATIF_DESCRIPTION` and ``docs/meetings.md``; the
+computing is :class:`carecover.siting.whatif.Session`. This module parses, prints and keeps an
+interactive session going.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from carecover.errors import InputError
+from carecover.meeting.common import command_start, run_main, tier_label
+from carecover.siting.whatif import POPULATIONS, Session
+
+__all__ = ["main", "print_session", "run"]
+
+#: Short bilingual labels of the operations in the printed table.
+OP_SHORT = {"add": "新增 add", "add-candidate": "新增候选\nadd cand.", "remove-existing": "撤销现有\nremove",
+            "remove-candidate": "撤销规划\nremove plan"}
+
+
+def _fmt(cov: float, tot: float, sep: str = "\n") -> str:
+    return f"{cov / tot:.2%}{sep}({cov:,.0f})" if tot > 0 else "—"
+
+
+def _signed(d: float, tot: float, sep: str = "\n") -> str:
+    return f"{d:+,.1f}{sep}({d / tot:+.2%})" if tot > 0 else "—"
+
+
+def _table(s: Session, tot: dict[str, float]):
+    """The steps as a rich table, and the notes of the steps that have one."""
+    from rich.table import Table
+
+    st = s.state
+    zh, en = tier_label(st.tier)
+    thr = f"{st.threshold_s / 60:g} 分钟 / min ({st.mode})" if st.threshold_s else ""
+    t = Table(title=f"假如…… / What if: {zh} / {en}, {thr}", show_lines=False)
+    for col, just in [("#", "right"), ("操作\naction", "left"), ("站点\nsite", "left"),
+                      ("老年人覆盖\nelderly", "right"), ("边际\nΔ elderly", "right"),
+                      ("总人口覆盖\ntotal", "right"), ("边际\nΔ total", "right")]:
+        t.add_column(col, justify=just)
+    base_zh = {"current": "现状 current", "planned": f"规划 plan (+{len(st.chosen)})"}
+    notes = []
+    for i, x in enumerate(s.steps):
+        if x.op == "base":
+            t.add_row("0", "基准 base", base_zh.get(x.target, x.target), _fmt(x.covered["elderly"], tot["elderly"]),
+                      "", _fmt(x.covered["total"], tot["total"]), "")
+            continue
+        where = x.target
+        if x.lon is not None and x.op != "add":
+            where += f"\n{x.lon:.6f},{x.lat:.6f}"
+        if x.note:
+            notes.append(f"[{i}] {x.note}")
+        t.add_row(str(i), OP_SHORT[x.op], where, _fmt(x.covered["elderly"], tot["elderly"]),
+                  _signed(x.delta["elderly"], tot["elderly"]), _fmt(x.covered["total"], tot["total"]),
+                  _signed(x.delta["total"], tot["total"]))
+    return t, notes
+
+
+def print_session(s: Session, elapsed: float | None = None) -> None:
+    """Print the steps of a session, the change before → after and (optionally) the time taken.
+
+    Parameters
+    ----------
+    s
+        The session.
+    elapsed
+        Seconds to report (``None``: no timing line).
+    """
+    from rich.console import Console
+
+    st = s.state
+    tot = {p: float(st.weights[p].sum()) for p in POPULATIONS}
+    console = Console()
+    table, notes = _table(s, tot)
+    console.print(table)
+    for n in notes:
+        console.print(n, style="dim")
+    b, a = s.steps[0].covered, s.steps[-1].covered
+    console.print(
+        f"之前 before: 老年人 {_fmt(b['elderly'], tot['elderly'], ' ')}，总人口 {_fmt(b['total'], tot['total'], ' ')} → "
+        f"之后 after: 老年人 {_fmt(a['elderly'], tot['elderly'], ' ')}，总人口 {_fmt(a['total'], tot['total'], ' ')}；"
+        f"合计变化 net change: 老年人 elderly {_signed(a['elderly'] - b['elderly'], tot['elderly'], ' ')}，"
+        f"总人口 total {_signed(a['total'] - b['total'], tot['total'], ' ')}")
+    if st.region != "all":
+        console.print(f"覆盖率按全区计；选址范围 {st.region} / shares over the whole study area; "
+                      f"the plan sited this tier in region {st.region}", style="dim")
+    if elapsed is not None:
+        extra = f"，其中路网与路径 {s.route_s:.2f} s / routing new points {s.route_s:.2f} s" if s.route_s else ""
+        console.print(f"用时 / elapsed: {elapsed:.2f} s{extra}")
+
+
+def interactive(s: Session, lines=None) -> None:
+    """Read operations until ``quit``; print the session after each.
+
+    Parameters
+    ----------
+    s
+        The session.
+    lines
+        Lines to read (default standard input): ``add LON,LAT``, ``add-candidate K``,
+        ``remove-existing FID``, ``remove-candidate K``, ``reset`` or ``quit``; an input error
+        is printed and skipped.
+    """
+    print("输入操作（add LON,LAT | add-candidate K | remove-existing FID | remove-candidate K | reset | quit）/ "
+          "enter operations", file=sys.stderr)
+    for line in sys.stdin if lines is None else lines:
+        line = line.strip()
+        if not line:
+            continue
+        if line in ("quit", "exit", "q", "退出"):
+            break
+        if line in ("reset", "重置"):
+            s.reset()
+            print_session(s)
+            continue
+        op, _, value = line.partition(" ")
+        t = time.perf_counter()
+        try:
+            s.apply(op, value.strip())
+        except InputError as exc:
+            print(f"错误 / error: {exc}", file=sys.stderr)
+            continue
+        print_session(s, time.perf_counter() - t)
+
+
+def _crs(name: str | None) -> str:
+    if not name:
+        return "wgs84"
+    from carecover.crs import normalize_crs_name
+
+    try:
+        return normalize_crs_name(name)
+    except ValueError as exc:
+        raise InputError(str(exc), field="crs") from exc
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``whatif`` on parsed arguments (see :func:`carecover.meeting.cli.whatif_arguments`).
+
+    Returns
+    -------
+    int
+        0; input errors raise :class:`~carecover.errors.InputError` (exit status 2).
+    """
+    t0 = command_start()
+    ops = args.ops or []
+    if not ops and not args.interactive:
+        args.usage_error("give at least one of --add, --add-candidate, --remove-existing, --remove-candidate "
+                         "(or --interactive) / 请至少给出一个操作")
+    crs = _crs(args.crs)
+    base = args.base or ("planned" if any(op == "remove-candidate" for op, _ in ops) else "current")
+    from carecover.siting.state import load_state
+
+    s = Session(load_state(args.out, args.tier), base=base, crs=crs)
+    for op, value in ops:
+        s.apply(op, value)
+    print_session(s, time.perf_counter() - t0)
+    if args.interactive:
+        interactive(s)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``scripts/whatif.py``: parse ``argv``, run, and map input errors to exit status 2."""
+    from carecover.meeting.cli import build_parser
+
+    return run_main(build_parser("whatif"), run, argv)

@@ -1,0 +1,469 @@
+"""The exact solver: the model's integer programme, reduced, solved by HiGHS (``highspy``).
+
+Greedy runs first: its solution is HiGHS' warm start, its objective prunes candidates that
+cannot be in any optimal set, and it is the fallback if HiGHS finds nothing in time. The
+integer programme (:func:`reduce` then :func:`build_lp`) is the formulation of
+:class:`~carecover.siting.model.MaximalCovering` on the reduced model: forced sites fixed,
+identical demand merged, useless candidates left out. Each constraint family has its own row
+builder (:func:`coverage_rows`, :func:`cardinality_row`, :func:`group_rows`,
+:func:`spacing_rows`). The gap is HiGHS' MIP gap against its dual bound (never looser than
+greedy's online bound).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from carecover.siting.greedy import Greedy
+
+if TYPE_CHECKING:
+    from carecover.siting.model import MaximalCovering
+    from carecover.siting.solution import SiteSolution
+
+__all__ = ["HIGHS_OPTIONS", "Highs", "Reduced", "RowBlock", "build_lp", "reduce"]
+
+#: Options passed to HiGHS. Presolve is off because :func:`reduce` already merges demand and
+#: drops useless candidates, and HiGHS' presolve then spends most of the time (city-scale
+#: benchmark: 7.6 s of presolve against a 3 s solve without it).
+HIGHS_OPTIONS: dict[str, Any] = {"presolve": "off", "mip_rel_gap": 1e-9, "random_seed": 0}
+
+
+@dataclass(frozen=True)
+class Highs:
+    """The integer programme solved exactly by HiGHS (``highspy``).
+
+    Parameters
+    ----------
+    time_limit
+        Seconds; on expiry the best solution found is returned with ``status="time_limit"``
+        and its gap against HiGHS' dual bound.
+    threads
+        HiGHS threads (``None``: HiGHS' choice).
+    """
+
+    time_limit: float = 30.0
+    threads: int | None = None
+    name = "exact"
+
+    def run(self, model: MaximalCovering) -> SiteSolution:
+        """Solve ``model`` exactly for its current ``p``.
+
+        Returns
+        -------
+        SiteSolution
+            Status ``optimal``, ``time_limit``, ``time_limit_greedy`` (HiGHS found nothing: the
+            greedy set) or HiGHS' status text; never worse than greedy.
+        """
+        t0 = time.perf_counter()
+        g_sol = Greedy().run(model)
+        g_sel = [int(j) for j in g_sol.chosen]
+        red = reduce(model, lower_bound=g_sol.objective)
+        extra = {**red.counts(), "n_model_candidates": int(red.cand.size), "build_s": model.build_s}
+        if red.cand.size == 0 or red.w.size == 0 or red.p_free == 0:
+            # Nothing left to choose: greedy (forced sites + anything useful) is optimal.
+            sel = model.prune(g_sel)
+            return model.solution(sel, self.name, "optimal", model.objective_of(sel), t0, extra=extra)
+        lp, n_pairs = build_lp(model, red)
+        out = _run_highs(lp, red, g_sel, self, t0)
+        sel, status = out["sel"], out["status"]
+        if out["x"] is not None:
+            sel = [int(j) for j in model.forced] + [int(c) for c in red.cand[out["x"] > 0.5]]
+        if g_sol.objective > model.objective_of(sel) + 1e-9:
+            sel = list(g_sel)  # never worse than greedy
+        bound = _bound(model, red, out["dual_bound"], g_sol.bound, status, sel)
+        extra.update({"n_conflict_pairs": int(n_pairs), "highs_status": out["model_status"],
+                      "highs_mip_gap": out["mip_gap"]})
+        return model.solution(model.prune(sel), self.name, status, bound, t0, extra=extra)
+
+
+def _bound(model: MaximalCovering, red: Reduced, dual_bound: float, greedy_bound: float | None,
+           status: str, sel: list[int]) -> float | None:
+    """Upper bound on the objective: HiGHS' (on the free part, plus what forced sites cover),
+    or greedy's online bound when tighter (early in the search HiGHS' can be weaker)."""
+    bound = dual_bound + red.fixed_objective if np.isfinite(dual_bound) else None
+    if greedy_bound is not None:
+        bound = greedy_bound if bound is None else min(bound, greedy_bound)
+    if status == "optimal":
+        bound = model.objective_of(sel) if bound is None else bound
+    return bound
+
+
+# ----------------------------------------------------------------------------- reduction
+
+@dataclass(frozen=True)
+class Reduced:
+    """The reduced model the integer programme is built on.
+
+    Attributes
+    ----------
+    cand
+        Original candidate indices of the model columns.
+    B
+        Boolean CSR, merged demand groups × model candidates.
+    w
+        Weight of each merged demand group.
+    p_free
+        Free choices left: ``p - len(forced)``.
+    fixed_objective
+        Weight newly covered by the forced sites.
+    cap_left
+        Per group, the cap left after the forced sites (-1 uncapped), or ``None``.
+    n_demand_in, n_groups, n_pruned_by_bound
+        Demand points that can still gain, merged demand groups, candidates pruned by the bound.
+    """
+
+    cand: np.ndarray
+    B: sp.csr_matrix
+    w: np.ndarray
+    p_free: int
+    fixed_objective: float
+    cap_left: np.ndarray | None
+    n_demand_in: int
+    n_groups: int
+    n_pruned_by_bound: int
+
+    def counts(self) -> dict[str, int]:
+        """The ``n_*`` sizes (reported in the solution's ``extra``)."""
+        return {"n_demand_in": self.n_demand_in, "n_groups": self.n_groups,
+                "n_pruned_by_bound": self.n_pruned_by_bound}
+
+
+def _fix_forced(model: MaximalCovering) -> tuple[np.ndarray, np.ndarray, float, np.ndarray | None]:
+    """Demand still active, candidates still free, the forced sites' objective and caps left."""
+    F, w = model.forced, model.weights
+    active = model.active.copy()
+    free = model.allowed.copy()
+    free[F] = False
+    fixed = 0.0
+    cap_left = None if model.groups is None else model.groups.cap.copy()
+    if F.size:
+        rows_f = np.unique(np.concatenate([model.row(int(j)) for j in F]))
+        rows_f = rows_f[active[rows_f]]
+        fixed = float(w[rows_f].sum())
+        active[rows_f] = False
+        if cap_left is not None:
+            cnt = np.bincount(model.groups.code[F], minlength=len(cap_left))
+            capped = cap_left >= 0
+            cap_left[capped] -= cnt[capped]
+            full = np.flatnonzero(capped & (cap_left <= 0))
+            free[np.isin(model.groups.code, full)] = False
+        if model.spacing is not None:
+            for j in F:
+                free[model.spacing.conflicts[int(j)]] = False
+    return active, free, fixed, cap_left
+
+
+def _merge_identical(D: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, int]:
+    """Rows of ``D`` with at least one entry, a group id per such row (identical rows share one;
+    groups numbered in order of first appearance) and the number of groups."""
+    rows = np.flatnonzero(np.diff(D.indptr) > 0)
+    # Exact grouping of identical coverer sets: key = bytes of the sorted column indices.
+    ind = D.indices.astype(np.int32)
+    ptr = D.indptr
+    keys: dict[bytes, int] = {}
+    gid = np.empty(rows.size, dtype=np.int64)
+    for n, i in enumerate(rows):
+        kb = ind[ptr[i]:ptr[i + 1]].tobytes()
+        g = keys.get(kb)
+        if g is None:
+            g = len(keys)
+            keys[kb] = g
+        gid[n] = g
+    return rows, gid, len(keys)
+
+
+def reduce(model: MaximalCovering, lower_bound: float | None = None) -> Reduced:
+    """The reduced model used by :class:`Highs`.
+
+    Forced sites are fixed: the demand they cover leaves the model, and candidates they exclude
+    (group cap reached, closer than the spacing) are dropped, leaving ``p - len(forced)`` free
+    choices. Demand that cannot gain (covered already, zero weight) or that no remaining
+    candidate reaches is left out; demand with identical sets of covering candidates is merged
+    (weights summed); candidates that cover nothing new are left out. With ``lower_bound`` (the
+    objective of a known solution, e.g. greedy's), a candidate ``j`` is also left out when even
+    ``gain_j + (sum of the p' - 1 largest single-site gains)`` falls short of it: no solution
+    containing ``j`` can then be optimal.
+
+    Parameters
+    ----------
+    model
+        The model (its current ``p``).
+    lower_bound
+        Objective of a known feasible solution, or ``None``.
+
+    Returns
+    -------
+    Reduced
+    """
+    w = model.weights
+    active, free, fixed, cap_left = _fix_forced(model)
+    p_free = model.p - int(model.forced.size)
+    act = np.flatnonzero(active)
+    free_idx = np.flatnonzero(free)
+    sub = model.A[free_idx][:, act].astype(np.float64)  # free candidates × active demand
+    gains = np.asarray(sub @ w[act]).ravel()
+    useful = gains > 0
+    n_pruned = 0
+    if lower_bound is not None and p_free > 0 and useful.any():
+        top = np.sort(gains)[::-1][: p_free - 1].sum()
+        target = lower_bound - fixed
+        ok = gains + top >= target - 1e-9 * max(1.0, abs(target))
+        n_pruned = int((useful & ~ok).sum())
+        useful &= ok
+    D = sub[useful].T.tocsr()  # active demand × kept candidates
+    D.sort_indices()
+    rows, gid, ng = _merge_identical(D)
+    wg = np.bincount(gid, weights=w[act[rows]], minlength=ng)
+    # Groups are numbered in order of first appearance, so return_index gives each group's row.
+    first = rows[np.unique(gid, return_index=True)[1]]
+    return Reduced(free_idx[useful], D[first].astype(bool), wg, p_free, fixed, cap_left,
+                   int(act.size), ng, n_pruned)
+
+
+# ----------------------------------------------------------------------------- the programme
+
+@dataclass(frozen=True)
+class RowBlock:
+    """Constraint rows ``lower <= M x <= upper`` in triplet form, numbered from 0.
+
+    Attributes
+    ----------
+    i, j, v
+        Row, column and value of each entry.
+    lower, upper
+        Bounds per row.
+    """
+
+    i: np.ndarray
+    j: np.ndarray
+    v: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows."""
+        return len(self.upper)
+
+
+def coverage_rows(B: sp.csr_matrix, nc: int) -> RowBlock:
+    """(2) ``y_g - sum_{j covers g} x_j <= 0`` per merged demand group ``g``.
+
+    Parameters
+    ----------
+    B
+        Merged demand groups × model candidates.
+    nc
+        Number of model candidates (the ``x`` columns; the ``y`` columns follow).
+    """
+    ng = B.shape[0]
+    Bc = B.tocoo()
+    i = np.r_[Bc.row.astype(np.int64), np.arange(ng, dtype=np.int64)]
+    j = np.r_[Bc.col.astype(np.int64), nc + np.arange(ng, dtype=np.int64)]
+    v = np.r_[-np.ones(Bc.nnz), np.ones(ng)]
+    return RowBlock(i, j, v, np.full(ng, -np.inf), np.zeros(ng))
+
+
+def cardinality_row(nc: int, p_free: int) -> RowBlock:
+    """(3) ``sum x <= p'`` (monotone objective: as good as ``= p'`` whenever ``p'`` sites are possible).
+
+    Parameters
+    ----------
+    nc
+        Number of model candidates.
+    p_free
+        Free choices ``p'``.
+    """
+    return RowBlock(np.zeros(nc, dtype=np.int64), np.arange(nc, dtype=np.int64), np.ones(nc),
+                    np.array([-np.inf]), np.array([float(p_free)]))
+
+
+def group_rows(model: MaximalCovering, red: Reduced) -> list[RowBlock]:
+    """(4) ``sum_{j in group} x_j <= cap left``, one row per group whose cap can bind.
+
+    Parameters
+    ----------
+    model
+        The model (its groups).
+    red
+        The reduced model (its candidates and caps left).
+    """
+    if model.groups is None:
+        return []
+    gc = model.groups.code[red.cand]
+    out = []
+    for g in np.unique(gc):
+        cap = red.cap_left[g]
+        members = np.flatnonzero(gc == g)
+        if cap < 0 or cap >= min(members.size, red.p_free):
+            continue
+        out.append(RowBlock(np.zeros(members.size, dtype=np.int64), members.astype(np.int64),
+                            np.ones(members.size), np.array([-np.inf]), np.array([float(cap)])))
+    return out
+
+
+def spacing_rows(model: MaximalCovering, red: Reduced) -> RowBlock | None:
+    """(5) ``x_j + x_k <= 1`` for each conflicting pair of model candidates (``None`` when none).
+
+    Parameters
+    ----------
+    model
+        The model (its spacing pairs).
+    red
+        The reduced model (its candidates).
+    """
+    if model.spacing is None or not len(model.spacing.pairs):
+        return None
+    inmod = np.zeros(model.n_candidates, dtype=np.int64) - 1
+    inmod[red.cand] = np.arange(red.cand.size)
+    pr = inmod[model.spacing.pairs]
+    pr = pr[(pr >= 0).all(axis=1)]
+    n = len(pr)
+    if not n:
+        return None
+    rr = np.arange(n, dtype=np.int64)
+    return RowBlock(np.r_[rr, rr], np.r_[pr[:, 0], pr[:, 1]], np.ones(2 * n), np.full(n, -np.inf),
+                    np.ones(n))
+
+
+def stack_rows(blocks: list[RowBlock], n_col: int) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
+    """The constraint matrix (CSC, sorted indices) and row bounds of the blocks, in order.
+
+    Parameters
+    ----------
+    blocks
+        Row blocks, numbered consecutively in this order.
+    n_col
+        Number of columns.
+    """
+    offset, ii, jj, vv = 0, [], [], []
+    for b in blocks:
+        ii.append(b.i + offset)
+        jj.append(b.j)
+        vv.append(b.v)
+        offset += b.n_rows
+    M = sp.csc_matrix((np.concatenate(vv), (np.concatenate(ii), np.concatenate(jj))),
+                      shape=(offset, n_col))
+    M.sort_indices()
+    return M, np.concatenate([b.lower for b in blocks]), np.concatenate([b.upper for b in blocks])
+
+
+def build_lp(model: MaximalCovering, red: Reduced) -> tuple[Any, int]:
+    """The integer programme of the reduced model as a ``highspy.HighsLp``.
+
+    Columns: ``x`` (one binary per model candidate) then ``y`` (one per merged demand group,
+    continuous in [0, 1]; integral at any optimum given ``x``). Maximises ``sum w_g y_g``.
+
+    Returns
+    -------
+    (lp, n_pairs)
+        The programme and the number of spacing rows.
+    """
+    import highspy
+
+    nc, ng = red.cand.size, red.w.size
+    n_col = nc + ng
+    spacing = spacing_rows(model, red)
+    blocks = [coverage_rows(red.B, nc), cardinality_row(nc, red.p_free), *group_rows(model, red)]
+    blocks += [spacing] if spacing is not None else []
+    M, row_lower, row_upper = stack_rows(blocks, n_col)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_col, M.shape[0]
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.col_cost_ = np.r_[np.zeros(nc), red.w]
+    lp.col_lower_, lp.col_upper_ = np.zeros(n_col), np.ones(n_col)
+    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = M.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = M.indices.astype(np.int32)
+    lp.a_matrix_.value_ = M.data
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * nc + [highspy.HighsVarType.kContinuous] * ng
+    return lp, 0 if spacing is None else spacing.n_rows
+
+
+# ----------------------------------------------------------------------------- HiGHS
+
+def _warm_start(highspy: Any, h: Any, red: Reduced, g_sel: list[int]) -> None:
+    """Start HiGHS from the greedy set: ``x`` from the greedy sites, ``y_g = 1`` where covered."""
+    try:
+        pos = {int(c): n for n, c in enumerate(red.cand)}
+        xs = np.zeros(red.cand.size)
+        xs[[pos[j] for j in g_sel if j in pos]] = 1.0  # forced sites are not model columns
+        ys = np.minimum(1.0, red.B @ xs)
+        sol = highspy.HighsSolution()
+        sol.col_value = list(np.r_[xs, ys])
+        sol.value_valid = True
+        h.setSolution(sol)
+    except Exception:  # noqa: BLE001 - warm start is an optimisation only
+        pass
+
+
+def _run_highs(lp: Any, red: Reduced, g_sel: list[int], solver: Highs, t0: float) -> dict[str, Any]:
+    """Solve ``lp`` within what is left of the time limit.
+
+    Returns
+    -------
+    dict
+        ``x`` (candidate columns, ``None`` when HiGHS has no solution), ``sel`` (the greedy set
+        when it has none), ``status``, ``model_status``, ``dual_bound``, ``mip_gap``.
+    """
+    import highspy
+
+    h = _new_highs(highspy)
+    h.setOptionValue("time_limit", float(max(0.1, solver.time_limit - (time.perf_counter() - t0))))
+    for key, value in HIGHS_OPTIONS.items():
+        h.setOptionValue(key, value)
+    if solver.threads:
+        h.setOptionValue("threads", int(solver.threads))
+    h.passModel(lp)
+    _warm_start(highspy, h, red, g_sel)
+    if solver.threads:
+        # HiGHS keeps one thread pool per process; another thread count needs it rebuilt, else
+        # run() fails once any earlier solve has started the pool
+        highspy.Highs.resetGlobalScheduler(True)
+    h.run()
+    if solver.threads:
+        highspy.Highs.resetGlobalScheduler(True)
+    status, info = h.getModelStatus(), h.getInfo()
+    ms = h.modelStatusToString(status)
+    nc = red.cand.size
+    x = np.asarray(h.getSolution().col_value[:nc]) if info.primal_solution_status else None
+    if x is None or len(x) != nc:
+        x, st = None, "time_limit_greedy"
+    else:
+        st = "optimal" if status == highspy.HighsModelStatus.kOptimal else (
+            "time_limit" if status == highspy.HighsModelStatus.kTimeLimit else ms)
+    return {"x": x, "sel": list(g_sel), "status": st, "model_status": ms,
+            "dual_bound": float(info.mip_dual_bound), "mip_gap": float(info.mip_gap)}
+
+
+_HIGHS_BANNER_SHOWN = False
+
+
+def _new_highs(highspy: Any) -> Any:
+    """A silent ``highspy.Highs``; the first one per process prints a banner on fd 1, so hide it."""
+    global _HIGHS_BANNER_SHOWN
+    if _HIGHS_BANNER_SHOWN:
+        h = highspy.Highs()
+    else:
+        import os
+        import sys
+
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _HIGHS_BANNER_SHOWN = True
+    h.silent()
+    return h
+
