@@ -34,7 +34,18 @@ _POLYGONAL = ("Polygon", "MultiPolygon")
 
 
 def is_lonlat_bounds(bounds) -> bool:
-    """Whether ``(minx, miny, maxx, maxy)`` can be longitude/latitude degrees."""
+    """Whether ``(minx, miny, maxx, maxy)`` can be longitude/latitude degrees.
+
+    Parameters
+    ----------
+    bounds
+        ``(minx, miny, maxx, maxy)``.
+
+    Returns
+    -------
+    bool
+        All finite, x within [-180, 180] and y within [-90, 90], min <= max.
+    """
     b = np.asarray(bounds, float)
     return bool(np.isfinite(b).all() and -180 <= b[0] <= b[2] <= 180 and -90 <= b[1] <= b[3] <= 90)
 
@@ -137,6 +148,24 @@ def boundary_geometry(source: Any, *, role: str = "boundary") -> shapely.Geometr
 
     Frames and files follow the CRS policy of the module docstring; a bare geometry or box is
     taken to be WGS-84 like every coordinate this package is given.
+
+    Parameters
+    ----------
+    source
+        File path, GeoDataFrame, GeoSeries, shapely (multi)polygon, a 4-tuple box, or None.
+    role
+        What the area is for, used in messages.
+
+    Returns
+    -------
+    shapely.Geometry or None
+        The union of all polygons (repaired where invalid).
+
+    Raises
+    ------
+    InputError
+        Unsupported type, a box that is not W,S,E,N degrees, a geometry that is not lon/lat,
+        a non-polygon feature, or an empty result; file errors as :func:`read_boundaries`.
     """
     if source is None:
         return None
@@ -168,7 +197,20 @@ def boundary_geometry(source: Any, *, role: str = "boundary") -> shapely.Geometr
 
 
 def buffered(geom: shapely.Geometry, metres: float) -> shapely.Geometry:
-    """``geom`` (WGS-84) grown by ``metres`` on the ground (buffered in its local UTM zone)."""
+    """``geom`` (WGS-84) grown by ``metres`` on the ground (buffered in its local UTM zone).
+
+    Parameters
+    ----------
+    geom
+        A WGS-84 geometry.
+    metres
+        Distance to grow by (negative shrinks).
+
+    Returns
+    -------
+    shapely.Geometry
+        The buffered geometry in WGS-84.
+    """
     series = gpd.GeoSeries([geom], crs=WGS84)
     utm = series.estimate_utm_crs()
     return series.to_crs(utm).buffer(float(metres)).to_crs(WGS84).iloc[0]

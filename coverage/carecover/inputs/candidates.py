@@ -66,6 +66,11 @@ def read_candidates(path: str | Path) -> CandidateFile:
         CSV/TXT with ``lon``/``lat`` (or 经度/纬度) columns and an optional ``id``/编号 column,
         or a point/polygon vector file (polygons are represented by a point inside).
 
+    Returns
+    -------
+    CandidateFile
+        WGS-84 positions and ids of the candidate sites.
+
     Raises
     ------
     InputError

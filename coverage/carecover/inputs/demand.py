@@ -3,7 +3,7 @@
 需求点契约：人口需求点及其来源说明。
 
 Every population reader (:mod:`carecover.inputs.population`) returns a :class:`Demand`; nothing
-travels in ``DataFrame.attrs``.
+travels hidden on the frame itself.
 """
 
 from __future__ import annotations
@@ -46,5 +46,17 @@ class Demand:
         return len(self.points)
 
     def with_points(self, points: gpd.GeoDataFrame, **source: Any) -> Demand:
-        """A copy with new points (same rows) and ``source`` keys added or replaced."""
+        """A copy with new points (same rows) and ``source`` keys added or replaced.
+
+        Parameters
+        ----------
+        points
+            The new frame (same rows, so ``cell_polygons`` stay aligned).
+        **source
+            Keys of ``source`` to add or replace.
+
+        Returns
+        -------
+        Demand
+        """
         return replace(self, points=points, source={**self.source, **source})

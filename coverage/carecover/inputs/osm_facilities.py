@@ -35,7 +35,8 @@ import shapely
 
 from carecover.errors import InputError
 from carecover.inputs.facilities import Register
-from carecover.inputs.registers import COLUMNS, _boundary_geometry, _inside, empty_facilities
+from carecover.inputs.registers.area import inside, study_area
+from carecover.inputs.registers.schema import COLUMNS, empty_facilities
 
 #: OSM facility type (value of ``social_facility`` or ``amenity``) → tier key.
 OSM_TIER_MAP: dict[str, str] = {
@@ -60,6 +61,21 @@ def classify_osm_tags(tags: dict[str, Any], tier_map: dict[str, str] | None = No
                       ) -> tuple[str, str] | None:
     """``(facility type, tier key)`` for an OSM element's tags, or ``None`` when it is not an
     elderly-care facility.
+
+    Parameters
+    ----------
+    tags
+        The element's OSM tags.
+    tier_map
+        Facility type → tier key, replacing :data:`OSM_TIER_MAP`.
+
+    Returns
+    -------
+    tuple of (str, str) or None
+        The tier key is "" when the type has no entry in the map (status ``unknown_tier``).
+
+    Examples
+    --------
 
     >>> classify_osm_tags({"amenity": "social_facility", "social_facility": "day_care",
     ...                    "social_facility:for": "senior"})
@@ -141,6 +157,76 @@ def _read_xml(path: Path) -> gpd.GeoDataFrame | None:
     return gdf
 
 
+def _read_osm(path: Path) -> gpd.GeoDataFrame | None:
+    """The elements carrying care tags, by file type (``None`` when nothing matches)."""
+    if not path.exists():
+        raise InputError("文件不存在 / file not found", file=path)
+    name = path.name.lower()
+    if name.endswith(".pbf"):
+        try:
+            return _read_pbf(path)
+        except InputError:
+            raise
+        except Exception as exc:
+            raise InputError(f"无法读取 OSM 文件 / cannot read the OSM file: {exc}", file=path) from None
+    if name.endswith((".osm", ".xml")):
+        return _read_xml(path)
+    raise InputError("不支持的 OSM 文件类型 / unsupported OSM file type", file=path,
+                     expected=".osm.pbf, .osm or .xml")
+
+
+def _records(raw: gpd.GeoDataFrame, tier_map: dict[str, str] | None) -> list[dict]:
+    """One record per elderly-care element that has a geometry to place."""
+    recs = []
+    for _, r in raw.iterrows():
+        tags = _tags_of(r)
+        cls = classify_osm_tags(tags, tier_map)
+        if cls is None:
+            continue
+        kind, tier = cls
+        geom = r.geometry
+        if geom is None or geom.is_empty:
+            continue  # pyrosm/osmnx could not build it (incomplete relation): nothing to place
+        pt = geom if geom.geom_type == "Point" else geom.point_on_surface()
+        addr = " ".join(str(tags[k]) for k in ("addr:city", "addr:district", "addr:street",
+                                               "addr:housenumber", "addr:full") if tags.get(k))
+        tag_key = "social_facility" if tags.get("social_facility") else "amenity"
+        recs.append({
+            "element": str(r.get("element") or "node"), "id": int(r["id"]),
+            "name": str(tags.get("name:zh") or tags.get("name") or ""),
+            "tier": tier or None, "tier_raw": f"{tag_key}={kind}", "address": addr,
+            "lon": pt.x, "lat": pt.y,
+        })
+    return recs
+
+
+def _osm_frame(recs: list[dict], path: Path, boundary: Any) -> gpd.GeoDataFrame:
+    """The Facilities contract of the records, in (element, id) order."""
+    df = pd.DataFrame(recs).sort_values(["element", "id"], kind="stable").reset_index(drop=True)
+    n = len(df)
+    lon, lat = df["lon"].to_numpy(float), df["lat"].to_numpy(float)
+    area = study_area(boundary)
+    within = inside(lon, lat, area) if area is not None else np.ones(n, bool)
+    unknown = df["tier"].isna().to_numpy()
+    status = np.where(~within, "outside_area", np.where(unknown, "unknown_tier", "ok"))
+    note = np.where(~within, NOTE + "; 位于研究区域之外 / outside the study area", NOTE)
+    out = pd.DataFrame({
+        "fid": ("osm/" + df["element"] + "/" + df["id"].astype(str)).to_numpy(dtype=object),
+        "name": df["name"].to_numpy(dtype=object),
+        "tier": pd.Series(df["tier"].to_numpy(dtype=object), dtype=object),
+        "tier_raw": df["tier_raw"].to_numpy(dtype=object),
+        "address": df["address"].to_numpy(dtype=object),
+        "street": "", "township": "", "county": "",
+        "source": "osm", "source_file": path.name,
+        "row": np.arange(1, n + 1, dtype=np.int64),
+        "crs_in": "wgs84", "lon_in": lon, "lat_in": lat,
+        "status": status.astype(object), "note": note.astype(object),
+    })
+    out["tier"] = out["tier"].astype(object).where(out["tier"].notna(), None)
+    gdf = gpd.GeoDataFrame(out, geometry=shapely.points(lon, lat), crs="EPSG:4326")
+    return gdf[list(COLUMNS)]
+
+
 def facilities_from_osm(pbf_path: str | Path, boundary: Any = None, *,
                         tier_map: dict[str, str] | None = None) -> Register:
     """Elderly-care facilities tagged in an OSM extract, in the Facilities contract.
@@ -163,68 +249,13 @@ def facilities_from_osm(pbf_path: str | Path, boundary: Any = None, *,
         ``note`` saying the tier is inferred; empty (with all columns) when nothing matches.
         ``info``: the file, how many OSM elements matched and how many were kept.
     """
+    # read the tagged elements → care facilities among them → the contract
     path = Path(pbf_path)
-    if not path.exists():
-        raise InputError("文件不存在 / file not found", file=path)
-    name = path.name.lower()
-    if name.endswith(".pbf"):
-        try:
-            raw = _read_pbf(path)
-        except InputError:
-            raise
-        except Exception as exc:
-            raise InputError(f"无法读取 OSM 文件 / cannot read the OSM file: {exc}", file=path) from None
-    elif name.endswith((".osm", ".xml")):
-        raw = _read_xml(path)
-    else:
-        raise InputError("不支持的 OSM 文件类型 / unsupported OSM file type", file=path,
-                         expected=".osm.pbf, .osm or .xml")
+    raw = _read_osm(path)
     if raw is None or len(raw) == 0:
         return Register(empty_facilities(), {"file": str(path), "matched": 0, "kept": 0})
-
-    recs = []
-    for _, r in raw.iterrows():
-        tags = _tags_of(r)
-        cls = classify_osm_tags(tags, tier_map)
-        if cls is None:
-            continue
-        kind, tier = cls
-        geom = r.geometry
-        if geom is None or geom.is_empty:
-            continue  # pyrosm/osmnx could not build it (incomplete relation): nothing to place
-        pt = geom if geom.geom_type == "Point" else geom.point_on_surface()
-        addr = " ".join(str(tags[k]) for k in ("addr:city", "addr:district", "addr:street",
-                                               "addr:housenumber", "addr:full") if tags.get(k))
-        tag_key = "social_facility" if tags.get("social_facility") else "amenity"
-        recs.append({
-            "element": str(r.get("element") or "node"), "id": int(r["id"]),
-            "name": str(tags.get("name:zh") or tags.get("name") or ""),
-            "tier": tier or None, "tier_raw": f"{tag_key}={kind}", "address": addr,
-            "lon": pt.x, "lat": pt.y,
-        })
+    recs = _records(raw, tier_map)
     if not recs:
         return Register(empty_facilities(), {"file": str(path), "matched": int(len(raw)), "kept": 0})
-    df = pd.DataFrame(recs).sort_values(["element", "id"], kind="stable").reset_index(drop=True)
-    n = len(df)
-    lon, lat = df["lon"].to_numpy(float), df["lat"].to_numpy(float)
-    area = _boundary_geometry(boundary)
-    inside = _inside(lon, lat, area) if area is not None else np.ones(n, bool)
-    unknown = df["tier"].isna().to_numpy()
-    status = np.where(~inside, "outside_area", np.where(unknown, "unknown_tier", "ok"))
-    note = np.where(~inside, NOTE + "; 位于研究区域之外 / outside the study area", NOTE)
-    out = pd.DataFrame({
-        "fid": ("osm/" + df["element"] + "/" + df["id"].astype(str)).to_numpy(dtype=object),
-        "name": df["name"].to_numpy(dtype=object),
-        "tier": pd.Series(df["tier"].to_numpy(dtype=object), dtype=object),
-        "tier_raw": df["tier_raw"].to_numpy(dtype=object),
-        "address": df["address"].to_numpy(dtype=object),
-        "street": "", "township": "", "county": "",
-        "source": "osm", "source_file": path.name,
-        "row": np.arange(1, n + 1, dtype=np.int64),
-        "crs_in": "wgs84", "lon_in": lon, "lat_in": lat,
-        "status": status.astype(object), "note": note.astype(object),
-    })
-    out["tier"] = out["tier"].astype(object).where(out["tier"].notna(), None)
-    gdf = gpd.GeoDataFrame(out, geometry=shapely.points(lon, lat), crs="EPSG:4326")
-    gdf = gdf[list(COLUMNS)]
-    return Register(gdf, {"file": str(path), "matched": int(len(raw)), "kept": n})
+    gdf = _osm_frame(recs, path, boundary)
+    return Register(gdf, {"file": str(path), "matched": int(len(raw)), "kept": len(gdf)})

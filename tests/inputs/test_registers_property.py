@@ -63,48 +63,51 @@ def _write(rows, encoding: str) -> bytes:
     return buf.getvalue().encode(encoding)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=records, encoding=st.sampled_from(["utf-8", "utf-8-sig", "gbk"]))
-def test_every_record_comes_back_with_the_right_status(tmp_path, rows, encoding):
-    path = tmp_path / "register.csv"
-    path.write_bytes(_write(rows, encoding))
-    fac = read_facilities(path, boundary=AREA)
+class TestRandomRegisters:
+    """Hypothesis-generated registers through read_facilities."""
 
-    assert len(fac) == len(rows)
-    assert list(fac["row"]) == list(range(2, len(rows) + 2))
-    assert fac["fid"].is_unique
-    assert set(fac["status"]) <= set(STATUSES)
-    for (name, tier, (kind, _, _, expect)), (_, r) in zip(rows, fac.iterrows(), strict=True):
-        assert r["name"] == name
-        assert r["tier"] == tier_key(tier)  # every accepted spelling resolves; others give None
-        if kind in ("blank", "text", "nan", "range"):
-            assert r["status"] == "missing_coords"
-            continue
-        if kind == "abroad":
-            assert r["status"] == "outside_area"
-            continue
-        # coordinates usable: the geometry is where the record says (after the swap, if any)
-        assert r.geometry is not None
-        assert math.isclose(r.geometry.x, expect[0], abs_tol=1e-9)
-        assert math.isclose(r.geometry.y, expect[1], abs_tol=1e-9)
-        assert AREA.contains(r.geometry)
-        if r["tier"] is None:
-            assert r["status"] in ("unknown_tier", "duplicate")
-        elif r["status"] not in ("duplicate",):
-            assert r["status"] == ("swapped_fixed" if kind == "swapped" else "ok")
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(rows=records, encoding=st.sampled_from(["utf-8", "utf-8-sig", "gbk"]))
+    def test_every_record_comes_back_with_the_right_status(self, tmp_path, rows, encoding):
+        path = tmp_path / "register.csv"
+        path.write_bytes(_write(rows, encoding))
+        fac = read_facilities(path, boundary=AREA)
+
+        assert len(fac) == len(rows)
+        assert list(fac["row"]) == list(range(2, len(rows) + 2))
+        assert fac["fid"].is_unique
+        assert set(fac["status"]) <= set(STATUSES)
+        for (name, tier, (kind, _, _, expect)), (_, r) in zip(rows, fac.iterrows(), strict=True):
+            assert r["name"] == name
+            assert r["tier"] == tier_key(tier)  # every accepted spelling resolves; others give None
+            if kind in ("blank", "text", "nan", "range"):
+                assert r["status"] == "missing_coords"
+                continue
+            if kind == "abroad":
+                assert r["status"] == "outside_area"
+                continue
+            # coordinates usable: the geometry is where the record says (after the swap, if any)
+            assert r.geometry is not None
+            assert math.isclose(r.geometry.x, expect[0], abs_tol=1e-9)
+            assert math.isclose(r.geometry.y, expect[1], abs_tol=1e-9)
+            assert AREA.contains(r.geometry)
+            if r["tier"] is None:
+                assert r["status"] in ("unknown_tier", "duplicate")
+            elif r["status"] not in ("duplicate",):
+                assert r["status"] == ("swapped_fixed" if kind == "swapped" else "ok")
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=records)
-def test_strict_mode_fails_exactly_when_a_record_is_not_ok(tmp_path, rows):
-    path = tmp_path / "register.csv"
-    path.write_bytes(_write(rows, "utf-8"))
-    lenient = read_facilities(path, boundary=AREA)
-    problems = np.flatnonzero(lenient["status"].to_numpy() != "ok")
-    if len(problems):
-        with pytest.raises(InputError) as err:
-            read_facilities(path, boundary=AREA, strict=True)
-        assert str(path) in str(err.value)
-        assert f"row {int(lenient['row'].iloc[problems[0]])}" in str(err.value)
-    else:
-        assert len(read_facilities(path, boundary=AREA, strict=True)) == len(rows)
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(rows=records)
+    def test_strict_mode_fails_exactly_when_a_record_is_not_ok(self, tmp_path, rows):
+        path = tmp_path / "register.csv"
+        path.write_bytes(_write(rows, "utf-8"))
+        lenient = read_facilities(path, boundary=AREA)
+        problems = np.flatnonzero(lenient["status"].to_numpy() != "ok")
+        if len(problems):
+            with pytest.raises(InputError) as err:
+                read_facilities(path, boundary=AREA, strict=True)
+            assert str(path) in str(err.value)
+            assert f"row {int(lenient['row'].iloc[problems[0]])}" in str(err.value)
+        else:
+            assert len(read_facilities(path, boundary=AREA, strict=True)) == len(rows)
