@@ -80,106 +80,111 @@ def synthetic_city(n_nodes: int = 250_000, seed: int | None = None, *, profile: 
         raise InputError(f"n_nodes must be at least 100, got {n_nodes}", field="n_nodes")
     prof = make_profile(profile) if isinstance(profile, str) else profile
     seed = settings.random_seed if seed is None else int(seed)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed)  # one generator, drawn from in a fixed order below
     crs = CRS.from_user_input(crs)
-    cx, cy = Transformer.from_crs(4326, crs, always_xy=True).transform(*center_lonlat)
+    centre = Transformer.from_crs(4326, crs, always_xy=True).transform(*center_lonlat)
+    # a jittered grid of intersections
+    gx, gy, nid = _grid(rng, n_nodes, block_m, jitter_m, missing_share, centre)
+    # ways: block sides and diagonal arterials, some residential links missing
+    wa, wb, wcls = _ways(rng, nid, diagonals, missing_share)
+    # each way split into straight segments through its way nodes
+    x, y, seg_a, seg_b, seg_way = _split_ways(rng, gx.ravel(), gy.ravel(), wa, wb)
+    # speeds and one-ways of the profile
+    speed, fwd, rev, oneway = _directions(rng, prof, wcls, seg_way, oneway_share)
+    net = StreetNetwork(
+        crs=crs, node_x=x, node_y=y, node_id=np.arange(len(x), dtype=np.int64) + 1,
+        seg_a=seg_a, seg_b=seg_b, seg_len=np.hypot(x[seg_b] - x[seg_a], y[seg_b] - y[seg_a]),
+        seg_speed=speed, seg_fwd=fwd, seg_rev=rev, seg_highway=wcls[seg_way], profile=prof,
+        source={"synthetic": "carecover.bench.synthetic.synthetic_city", "seed": seed,
+                "n_nodes_requested": int(n_nodes), "grid": list(nid.shape), "ways": int(len(wa)),
+                "oneway_ways": int(oneway.sum()), "block_m": list(block_m),
+                "missing_share": missing_share, "diagonals": diagonals,
+                "center_lonlat": list(center_lonlat)},
+    )
+    # drop intersections left without streets, then keep the largest connected part
+    net = _subset_segments(net, np.ones(len(seg_a), bool))
+    if prof.get("keep_largest", True):
+        net = keep_largest_component(net)
+    return net
 
+
+def _grid(rng, n_nodes: int, block_m, jitter_m: float, missing_share: float, centre):
+    """Intersection coordinates (R × C) and their ids, sized for about ``n_nodes`` nodes."""
     # nodes per intersection ≈ 1 + 2 block sides × mean way nodes per side
     per = 1 + 2 * float(np.dot(np.arange(len(SPLIT_P)), SPLIT_P)) * (1 - missing_share / 2)
     side = max(int(round(np.sqrt(n_nodes / per))), 4)
     R = C = side
     xs = np.concatenate([[0.0], np.cumsum(rng.uniform(*block_m, C - 1))])
     ys = np.concatenate([[0.0], np.cumsum(rng.uniform(*block_m, R - 1))])
-    xs += cx - xs[-1] / 2
-    ys += cy - ys[-1] / 2
+    xs += centre[0] - xs[-1] / 2
+    ys += centre[1] - ys[-1] / 2
     gx, gy = np.meshgrid(xs, ys)  # R × C
     gx = gx + rng.normal(0, jitter_m, gx.shape)
     gy = gy + rng.normal(0, jitter_m, gy.shape)
-    nid = np.arange(R * C).reshape(R, C)
+    return gx, gy, np.arange(R * C).reshape(R, C)
+
+
+def _ways(rng, nid: np.ndarray, diagonals: int, missing_share: float):
+    """Way end intersections and highway class: horizontal and vertical block sides, diagonal
+    arterials; residential sides dropped with probability ``missing_share``."""
+    R, C = nid.shape
     row_cls = _way_classes(rng, R)
     col_cls = _way_classes(rng, C)
-
-    # ways: horizontal block sides, vertical block sides, diagonal arterials
     ha, hb = nid[:, :-1].ravel(), nid[:, 1:].ravel()
-    hcls = np.repeat(row_cls, C - 1)
     va, vb = nid[:-1, :].ravel(), nid[1:, :].ravel()
-    vcls = np.tile(col_cls, R - 1)
     da, db = [], []
     for _ in range(diagonals):
-        r0 = int(rng.integers(0, R // 2))
-        c0 = int(rng.integers(0, C))
-        step = 1 if c0 < C // 2 else -1
-        r, c = r0, c0
+        r = int(rng.integers(0, R // 2))
+        c = int(rng.integers(0, C))
+        step = 1 if c < C // 2 else -1
         while 0 <= r + 1 < R and 0 <= c + step < C:
             da.append(nid[r, c])
             db.append(nid[r + 1, c + step])
             r, c = r + 1, c + step
     wa = np.concatenate([ha, va, np.asarray(da, np.int64)])
     wb = np.concatenate([hb, vb, np.asarray(db, np.int64)])
-    wcls = np.concatenate([hcls, vcls, np.full(len(da), "primary", dtype=object)]).astype(str)
+    wcls = np.concatenate([np.repeat(row_cls, C - 1), np.tile(col_cls, R - 1),
+                           np.full(len(da), "primary", dtype=object)]).astype(str)
     # missing links: residential sides only (arterials are continuous)
     drop = (wcls == "residential") & (rng.random(len(wa)) < missing_share)
-    wa, wb, wcls = wa[~drop], wb[~drop], wcls[~drop]
-    nw = len(wa)
+    return wa[~drop], wb[~drop], wcls[~drop]
 
-    # split each way into k + 1 straight segments through k intermediate way nodes
+
+def _split_ways(rng, gx: np.ndarray, gy: np.ndarray, wa: np.ndarray, wb: np.ndarray):
+    """Nodes and segments: each way split into k + 1 straight segments through k way nodes,
+    gently bent. Returns node x, y, segment ends and each segment's way."""
+    nw, n_int = len(wa), len(gx)
     k = rng.choice(len(SPLIT_P), size=nw, p=SPLIT_P)
-    node_x = [gx.ravel()]
-    node_y = [gy.ravel()]
-    wx0, wy0 = gx.ravel()[wa], gy.ravel()[wa]
-    wx1, wy1 = gx.ravel()[wb], gy.ravel()[wb]
+    wx0, wy0, wx1, wy1 = gx[wa], gy[wa], gx[wb], gy[wb]
     w_of = np.repeat(np.arange(nw), k)                      # way of each intermediate node
     pos = np.arange(len(w_of)) - np.repeat(np.cumsum(k) - k, k) + 1   # 1..k within its way
     f = pos / (k[w_of] + 1)
     dx, dy = wx1 - wx0, wy1 - wy0
     ln = np.hypot(dx, dy)
     bend = rng.normal(0, 2.0, len(w_of))                    # gentle curvature, metres
-    node_x.append(wx0[w_of] + f * dx[w_of] - bend * dy[w_of] / ln[w_of])
-    node_y.append(wy0[w_of] + f * dy[w_of] + bend * dx[w_of] / ln[w_of])
-    mid_id = R * C + np.arange(len(w_of))
+    x = np.concatenate([gx, wx0[w_of] + f * dx[w_of] - bend * dy[w_of] / ln[w_of]])
+    y = np.concatenate([gy, wy0[w_of] + f * dy[w_of] + bend * dx[w_of] / ln[w_of]])
+    mid_id = n_int + np.arange(len(w_of))
     # chain per way: a, mids..., b
     first = np.cumsum(k + 1) - (k + 1)                      # first segment index of each way
-    n_seg = int((k + 1).sum())
     seg_way = np.repeat(np.arange(nw), k + 1)
-    j = np.arange(n_seg) - first[seg_way]                   # 0..k within the way
+    j = np.arange(int((k + 1).sum())) - first[seg_way]      # 0..k within the way
     mid_start = np.cumsum(k) - k                            # index into mid_id of each way
     seg_a = np.where(j == 0, wa[seg_way], mid_id[np.minimum(mid_start[seg_way] + j - 1, len(mid_id) - 1)])
-    last = j == k[seg_way]
-    seg_b = np.where(last, wb[seg_way], mid_id[np.minimum(mid_start[seg_way] + j, len(mid_id) - 1)])
-    x = np.concatenate(node_x)
-    y = np.concatenate(node_y)
-    seg_a, seg_b = seg_a.astype(np.int32), seg_b.astype(np.int32)
-    length = np.hypot(x[seg_b] - x[seg_a], y[seg_b] - y[seg_a])
-    hw = wcls[seg_way]
+    seg_b = np.where(j == k[seg_way], wb[seg_way], mid_id[np.minimum(mid_start[seg_way] + j, len(mid_id) - 1)])
+    return x, y, seg_a.astype(np.int32), seg_b.astype(np.int32), seg_way
 
-    fwd = np.ones(n_seg, bool)
-    rev = np.ones(n_seg, bool)
+
+def _directions(rng, prof: dict, wcls: np.ndarray, seg_way: np.ndarray, oneway_share: float):
+    """Segment speeds and allowed directions, and which ways are one-way (drive only)."""
+    n_seg, nw = len(seg_way), len(wcls)
     if prof["name"] == "walk":
-        speed = np.full(n_seg, float(prof["speed_mps"]))
-        oneway = np.zeros(nw, bool)
-    else:
-        kph = np.array([prof["speeds_kph"].get(c, prof["default_kph"]) for c in wcls])
-        speed = (kph / 3.6)[seg_way]
-        oneway = (wcls != "primary") & (rng.random(nw) < oneway_share)
-        against = oneway & (rng.random(nw) < 0.5)
-        fwd = ~against[seg_way]
-        rev = ~(oneway & ~against)[seg_way]
-
-    net = StreetNetwork(
-        crs=crs, node_x=x, node_y=y, node_id=np.arange(len(x), dtype=np.int64) + 1,
-        seg_a=seg_a, seg_b=seg_b, seg_len=length, seg_speed=speed, seg_fwd=fwd, seg_rev=rev,
-        seg_highway=hw, profile=prof,
-        source={"synthetic": "carecover.bench.synthetic.synthetic_city", "seed": seed,
-                "n_nodes_requested": int(n_nodes), "grid": [R, C], "ways": int(nw),
-                "oneway_ways": int(oneway.sum()), "block_m": list(block_m),
-                "missing_share": missing_share, "diagonals": diagonals,
-                "center_lonlat": list(center_lonlat)},
-    )
-    # drop intersections left without streets, then keep the largest connected part
-    net = _subset_segments(net, np.ones(n_seg, bool))
-    if prof.get("keep_largest", True):
-        net = keep_largest_component(net)
-    return net
+        return (np.full(n_seg, float(prof["speed_mps"])), np.ones(n_seg, bool), np.ones(n_seg, bool),
+                np.zeros(nw, bool))
+    kph = np.array([prof["speeds_kph"].get(c, prof["default_kph"]) for c in wcls])
+    oneway = (wcls != "primary") & (rng.random(nw) < oneway_share)
+    against = oneway & (rng.random(nw) < 0.5)
+    return (kph / 3.6)[seg_way], ~against[seg_way], ~(oneway & ~against)[seg_way], oneway
 
 
 def synthetic_facilities(net: StreetNetwork, n: int = 1105, seed: int | None = None, *,
