@@ -62,12 +62,17 @@ class StudyArea:
     boundaries
         The :class:`Boundaries` of the run.
     polygon
-        WGS-84 polygon of the study area: the routing clip when a boundary is given (so
-        facilities just across the border are read), else the network's extent plus ~300 m.
+        WGS-84 polygon where facilities are taken from: the routing clip when a boundary is
+        given (facilities just across the border serve residents inside), else the network's
+        extent plus ~300 m.
+    demand_polygon
+        WGS-84 polygon where residents and candidate sites are taken from: the boundary itself
+        (no margin), else the network's extent plus ~300 m.
     """
 
     boundaries: Boundaries
     polygon: Any
+    demand_polygon: Any = None
 
 
 def read_boundaries_of(params: RunParams) -> Boundaries:
@@ -112,4 +117,7 @@ def study_area(bounds: Boundaries, walk: StreetNetwork) -> StudyArea:
     walk
         The walking network (gives the extent when there is no boundary).
     """
-    return StudyArea(bounds, bounds.clip if bounds.clip is not None else network_extent(walk))
+    if bounds.frame is None:
+        extent = network_extent(walk)
+        return StudyArea(bounds, extent, extent)
+    return StudyArea(bounds, bounds.clip, shapely.union_all(bounds.frame.geometry.values))

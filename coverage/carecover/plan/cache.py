@@ -116,7 +116,8 @@ class StageCache:
         if isinstance(value, Boundaries):
             return value.fingerprint
         if isinstance(value, StudyArea):
-            return value.boundaries.fingerprint + shapely.to_wkb(value.polygon, hex=True)
+            return (value.boundaries.fingerprint + shapely.to_wkb(value.polygon, hex=True)
+                    + shapely.to_wkb(value.demand_polygon, hex=True))
         if isinstance(value, Mapping):
             return json.dumps({str(k): self.fingerprint(v) for k, v in sorted(value.items())})
         raise TypeError(f"no cache fingerprint for {type(value).__name__}")  # a stage input not keyed

@@ -98,10 +98,10 @@ def read_facilities(params: RunParams, area: StudyArea, walk: StreetNetwork) -> 
 def _population_file(params: RunParams, area: StudyArea, counties) -> Demand:
     p = params.population
     if Path(p).suffix.lower() in (".tif", ".tiff"):
-        return population.from_raster(p, counties if counties is not None else area.polygon,
+        return population.from_raster(p, counties if counties is not None else area.demand_polygon,
                                       elderly_raster=params.elderly_raster, cell_polygons=True)
     return population.from_vector(p, params.population_field, elderly_field=params.elderly_field,
-                                  boundary=area.polygon)
+                                  boundary=area.demand_polygon)
 
 
 def _population_buildings(params: RunParams, area: StudyArea, counties) -> Demand:
@@ -110,7 +110,7 @@ def _population_buildings(params: RunParams, area: StudyArea, counties) -> Deman
                          "--total-population N to spread over OSM buildings / 缺少人口数据",
                          field="population")
     return population.from_buildings(params.network, params.total_population,
-                                     boundary=area.boundaries.clip, districts=counties)
+                                     boundary=area.demand_polygon, districts=counties)
 
 
 def _with_elderly(params: RunParams, demand: Demand) -> Demand:
@@ -134,8 +134,9 @@ def _with_elderly(params: RunParams, demand: Demand) -> Demand:
 def read_demand(params: RunParams, area: StudyArea) -> Demand:
     """Demand points from the population raster/vector, else a total over OSM buildings.
 
-    Without a boundary, population files are read within the study area (the extract's
-    extent), so a grid in the wrong place or CRS is an error rather than unreachable people.
+    Residents are taken from inside the boundary only (the network alone keeps a routing
+    margin beyond it); without a boundary, from the extract's extent, so a grid in the wrong
+    place or CRS is an error rather than unreachable people.
     """
     counties = area.boundaries.counties
     if params.population is not None:

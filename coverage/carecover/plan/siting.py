@@ -102,15 +102,18 @@ class Siting:
 # ----------------------------------------------------------------------------- the problem
 
 def region_of(params: RunParams, key: str, demand: Demand, bounds: Boundaries) -> tuple[np.ndarray, object]:
-    """Demand mask and WGS-84 polygon of the region a tier's sites are planned for."""
+    """Demand mask and WGS-84 polygon of the region a tier's sites are planned for: the
+    planned counties, else the boundary (candidates never lie in the routing margin), else
+    everywhere (``None``)."""
     region = params.regions.get(key)
     cfg = params.config
+    whole = shapely.union_all(bounds.frame.geometry.values) if bounds.frame is not None else None
     if not region or cfg is None or region == "all":
-        return np.ones(len(demand), bool), None
+        return np.ones(len(demand), bool), whole
     names = set(cfg.counties_in(region))
     mask = demand.points["county"].astype(str).isin(names).to_numpy()
     geoms = [g for n, g in bounds.county_geoms().items() if n in names]
-    return mask, (shapely.union_all(geoms) if geoms else None)
+    return mask, (shapely.union_all(geoms) if geoms else whole)
 
 
 def _candidates(params: RunParams, tier: Tier, net: StreetNetwork, existing_xy: np.ndarray,
