@@ -148,21 +148,22 @@ def cmd_demo(args) -> int:
 
 def cmd_check_claims(args) -> int:
     """Evaluate a claims file against the figures of an earlier ``plan`` run (summary.json)."""
-    import json
-
-    from carecover.analysis.claims import claims_table_text, evaluate_claims, load_claims
+    from carecover.analysis.claims import (
+        claims_table_text,
+        evaluate_claims,
+        load_claims,
+        read_summary,
+        tiers_of_summary,
+    )
 
     cfg = _config_for(args)
     claims_path = args.claims or (cfg.claims if cfg is not None else None)
     if claims_path is None:
         raise InputError("no claims file: give --claims FILE or --city", field="claims")
-    summary_path = Path(args.summary)
-    if not summary_path.exists():
-        raise InputError("summary.json not found: run `carecover plan` first / 请先运行 plan",
-                         file=summary_path)
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    summary = read_summary(args.summary)
     claims = load_claims(claims_path, [c.name for c in cfg.counties] if cfg is not None else None)
-    tiers = cfg.resolved_tiers() if cfg is not None else None
+    # each tier at the threshold the run used, not an assumed 15 minutes
+    tiers = tiers_of_summary(summary, cfg.resolved_tiers() if cfg is not None else None)
     table = evaluate_claims(claims, summary.get("figures", []), tiers=tiers,
                             main_speed_mps=(summary.get("parameters") or {}).get("speed_mps"))
     print(claims_table_text(table, (cfg.lang if cfg is not None else "zh")))

@@ -21,8 +21,10 @@ bands_min: tuple[float, ...] = (5.0, 10.0, 15.0)
 max_snap_m: float = 300.0
 #: Half-width (m) of the buffer drawn around reached street segments for isochrone polygons.
 isochrone_buffer_m: float = 25.0
-#: Straight-line radius (m) that plans commonly draw for a 15-minute circle.
-circle_radius_m: float = 1000.0
+#: Straight-line radius (m) of the circles compared with the network; ``None``: each tier's
+#: threshold × walking speed (a 15-minute walk at 1.0 m/s → 900 m). A config may set one (plans
+#: commonly draw 1,000 m for the 15-minute circle).
+circle_radius_m: float | None = None
 
 #: Drive speeds (km/h) by OSM highway class, used when ``maxspeed`` is not tagged.
 drive_speeds_kph: dict[str, float] = {

@@ -213,14 +213,21 @@ class TestErrors:
             load_config(write(tmp_path, MINIMAL + "[admin_units.township]\ntotal = 4\nwith_centre = 5\n"))
         with pytest.raises(InputError, match="area"):
             load_config(write(tmp_path, MINIMAL + '[planned.street_centre]\ncount = 2\nregion = "nowhere"\n'))
-        with pytest.raises(InputError, match="between 0 and 1"):
+        with pytest.raises(InputError, match="out of range"):
             load_config(write(tmp_path, MINIMAL + "default_elderly_share = 19.8\n"))
         # aliases of the coordinate systems are understood
         assert load_config(write(tmp_path, MINIMAL + 'crs_in = "GCJ-02"\n')).crs_in == "gcj02"
 
     @pytest.mark.parametrize("text, field", [
         ("walk_speed_mps = 0\n", "walk_speed_mps"),
-        ("bands_min = [5, -1]\n", "bands_min"),
+        ("bands_min = [5, -1]\n", "bands_min[1]"),
+        ("walk_speed_mps = inf\n", "walk_speed_mps"),
+        ("walk_speed_mps = 1000.0\n", "walk_speed_mps"),
+        ("isochrone_buffer_m = 1e9\n", "isochrone_buffer_m"),
+        ("[tiers.street_centre]\nthreshold_min = nan\n", "tiers.street_centre.threshold_min"),
+        ("[drive_speeds_kph]\nprimary = 5000.0\n", "drive_speeds_kph.primary"),
+        ('[[counties]]\nname = "A"\npopulation = -3\n', "counties[0].population"),
+        ("[planned.street_centre]\ncount = 2.5\n", "planned.street_centre.count"),
         ('lang = "fr"\n', "lang"),
         ("[tiers.street_centre]\nmode = \"fly\"\n", "tiers.street_centre.mode"),
         ("[tiers.street_centre]\nthreshold_min = 0\n", "tiers.street_centre.threshold_min"),

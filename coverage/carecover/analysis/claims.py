@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -347,3 +347,48 @@ class _Null:
 
 __all__ = ["Claim", "load_claims", "evaluate_claims", "claims_table_text", "COLUMNS", "PASS",
            "FAIL", "NOT_EVALUATED", "UNKNOWN"]
+
+
+def read_summary(path: str | Path) -> dict:
+    """The ``summary.json`` of an earlier run, or one clear error naming the file.
+
+    Raises
+    ------
+    InputError
+        Missing, a folder, unreadable, truncated or not a carecover summary.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError("summary.json not found: run `carecover plan` first / 请先运行 plan", file=p)
+    if p.is_dir():
+        raise InputError("is a folder, not a summary.json file / 是文件夹而不是 summary.json", file=p,
+                         expected="the summary.json of a `carecover plan` run")
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason}) / 不是 UTF-8 文本", file=p) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON (truncated or damaged?) at line {exc.lineno} column {exc.colno}: "
+                         f"{exc.msg} / JSON 无效（文件不完整或已损坏？）", file=p) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror} / 无法读取", file=p) from None
+    if not isinstance(data, dict) or not isinstance(data.get("figures"), list):
+        raise InputError("not a carecover summary (no 'figures' list) / 不是 carecover 的 summary.json",
+                         file=p, field="figures")
+    return data
+
+
+def tiers_of_summary(summary: dict, fallback: Mapping[str, Tier] | None = None) -> dict[str, Tier]:
+    """Tiers with the mode and threshold the run used (``summary["parameters"]["tiers"]``), so
+    a claim without its own threshold is tested at the run's threshold of its tier — 5 minutes in
+    a 5-minute run, never an assumed 15. Tiers the summary does not list come from ``fallback``
+    (the config's), else the defaults."""
+    out = dict(fallback if fallback is not None else TIERS)
+    used = (summary.get("parameters") or {}).get("tiers") or {}
+    for key, t in used.items():
+        base = out.get(key) or TIERS.get(key)
+        if base is None or not isinstance(t, dict):
+            continue
+        out[key] = replace(base, mode=t.get("mode", base.mode),
+                           threshold_min=float(t.get("threshold_min", base.threshold_min)))
+    return out

@@ -126,8 +126,10 @@ def sensitivity_figures(demand: pd.DataFrame, time_s: np.ndarray, *, tier: str, 
 
 
 def circle_figures(parts: dict, demand: pd.DataFrame, *, tier: str, threshold_min: float,
-                   speed_mps: float, radius_m: float, data: dict) -> list[dict]:
-    """Straight-line circle figures (elderly and total) from :func:`circle_gap`'s parts."""
+                   speed_mps: float, radius_m: float, data: dict,
+                   radius_source: str = "config") -> list[dict]:
+    """Straight-line circle figures (elderly and total) from :func:`circle_gap`'s parts; each
+    states its radius and where the radius came from (``radius_source``)."""
     out = []
     for population, key in (("elderly", "elderly"), ("total", "pop")):
         tot = float(_weights(demand, population).sum())
@@ -135,7 +137,8 @@ def circle_figures(parts: dict, demand: pd.DataFrame, *, tier: str, threshold_mi
         out.append({"kind": "circle", "tiers": [tier], "population": population, "area": "all",
                     "threshold_min": threshold_min, "speed_mps": speed_mps, "mode": "straight line",
                     "scenario": "current", "value": inside / tot if tot else float("nan"),
-                    "covered": inside, "total": tot, "radius_m": radius_m, "data": data,
+                    "covered": inside, "total": tot, "radius_m": radius_m,
+                    "radius_source": radius_source, "data": data,
                     "not_reached_by_network": parts[f"{key}_in_circles_not_reached"]})
     return out
 

@@ -18,6 +18,7 @@ try:  # Python 3.11+
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10 needs the tomli backport
     import tomli as tomllib
 
+from carecover.config import ranges
 from carecover.config.city import _RUN_PARAMETERS, AdminUnits, CityConfig, County, Planned
 from carecover.config.schema import (
     _SCHEMA,
@@ -92,6 +93,7 @@ def load_config(path: str | Path) -> CityConfig:
     def err(msg: str, field_: str, expected: str | None = None) -> InputError:
         return InputError(msg, file=path, field=field_, expected=expected)
 
+    check_numbers(data, path)
     lang, crs_in = _check_scalars(data, err)
     tiers = _check_tiers(data, err)
     drive = _check_drive_speeds(data, err)
@@ -129,17 +131,34 @@ def _check_scalars(data: dict[str, Any], err: _Err) -> tuple[str, str | None]:
         except ValueError:
             raise err(f"unknown coordinate system '{data['crs_in']}' / 未知坐标系", "crs_in",
                       ", ".join(CRS_NAMES)) from None
-    for key in ("walk_speed_mps", "threshold_min", "max_snap_m", "circle_radius_m"):
-        if key in data and not data[key] > 0:
-            raise err(f"must be positive, got {data[key]}", key, "a number > 0")
-    for key in ("sensitivity_speeds_mps", "bands_min"):
-        if key in data and not all(v > 0 for v in data[key]):
-            raise err("all values must be positive", key, "numbers > 0")
-    share = data.get("default_elderly_share")
-    if share is not None and not 0 < share < 1:
-        raise err(f"share must be between 0 and 1, got {share}", "default_elderly_share",
-                  "a fraction such as 0.198")
     return lang, crs_in
+
+
+def _numbers(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """Every numeric value of a config as (range name, key as written, value)."""
+    out = [(k, k, data[k]) for k in ("walk_speed_mps", "threshold_min", "max_snap_m", "circle_radius_m",
+                                     "isochrone_buffer_m", "default_elderly_share") if k in data]
+    for k in ("sensitivity_speeds_mps", "bands_min"):
+        out += [(k, f"{k}[{i}]", v) for i, v in enumerate(data.get(k, []))]
+    out += [("threshold_min", f"tiers.{k}.threshold_min", ov["threshold_min"])
+            for k, ov in data.get("tiers", {}).items() if "threshold_min" in ov]
+    out += [("drive_speeds_kph", f"drive_speeds_kph.{k}", v) for k, v in data.get("drive_speeds_kph", {}).items()]
+    for i, c in enumerate(data.get("counties", [])):
+        out += [(k, f"counties[{i}].{k}", c[k]) for k in ("population", "elderly_share") if k in c]
+    out += [("count", f"planned.{k}.count", pl["count"]) for k, pl in data.get("planned", {}).items()
+            if "count" in pl]
+    census = data.get("census", {})
+    if isinstance(census, dict) and "population" in census:
+        out.append(("population", "census.population", census["population"]))
+    return out
+
+
+def check_numbers(data: dict[str, Any], path: Path) -> None:
+    """Every numeric value in its accepted range (:mod:`carecover.config.ranges`), else an
+    error naming the file and the key; unusual values are warned about when a run uses them."""
+    for name, key, value in _numbers(data):
+        if value is not None:  # "unknown" figures are None
+            ranges.check(name, value, ranges.Origin(key, path))
 
 
 def _check_tiers(data: dict[str, Any], err: _Err) -> dict[str, dict]:

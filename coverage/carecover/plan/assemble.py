@@ -14,7 +14,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
-from carecover import __version__
+from carecover import __version__, notices
 from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork
@@ -124,7 +124,8 @@ def summary(params: RunParams, r: Results) -> dict[str, Any]:
         "gaps": {"link_m": r.gaps.link_m,
                  "method": "single linkage of uncovered populated points (1.5 × cell size for rasters, "
                            "100 m for points)"},
-        "sites": json_ready(dict(r.siting.info)), "claims": r.claims, "software": software(),
+        "sites": json_ready(dict(r.siting.info)), "claims": r.claims,
+        "warnings": notices.as_dicts(notices.current()), "software": software(),
         "runtime_s": None,  # kept out so equal inputs give equal files
     }
 

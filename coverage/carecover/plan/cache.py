@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import shapely
 
-from carecover import settings
+from carecover import notices, settings
 from carecover.network import StreetNetwork
 from carecover.plan.area import Boundaries, StudyArea
 from carecover.plan.params import RunParams
@@ -35,11 +35,12 @@ from carecover.utils import atomic_write, file_sha256, log
 T = TypeVar("T")
 
 #: Bump when the pickled layout of stage results changes in a way the code hash misses.
-STAGE_CACHE_VERSION = 1
+STAGE_CACHE_VERSION = 2
 
 #: Parameters that only stages downstream of the cached ones read.
 DOWNSTREAM = frozenset({"out", "lang", "title", "command", "inline_assets", "gaode_map", "cache",
-                        "suggest", "exact_time_limit_s", "target_share", "min_spacing_m"})
+                        "suggest", "exact_time_limit_s", "target_share", "min_spacing_m",
+                        "warnings"})
 #: Parameters whose value is a file: hashed by content, not by name.
 FILES = frozenset({"network", "boundary", "population", "elderly_raster", "candidates"})
 
@@ -127,18 +128,25 @@ class StageCache:
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     def run(self, name: str, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)``, or its result from the cache."""
+        """``fn(*args)``, or its result from the cache.
+
+        The warnings a stage raised are stored with its result and raised again when it is
+        read back, so a cached rerun says everything the first run said.
+        """
         if self.root is None:
             return fn(*args)
         key = self.key(name, args)
         path = self.root / name / f"{key}.pkl"
-        value = self._load(path)
-        if value is None:
-            value = fn(*args)
-            self._save(path, value)
+        stored = self._load(path)
+        if stored is None:
+            with notices.collect(echo=False) as found:
+                value = fn(*args)
+            self._save(path, (value, found))
         else:
+            value, found = stored
             self.hits.append(name)
             log(f"  {name}: 缓存 / from the stage cache")
+        notices.replay(found)
         self._keys[id(value)] = key
         return value
 
@@ -148,9 +156,10 @@ class StageCache:
             return None
         try:
             with open(path, "rb") as fh:
-                return pickle.load(fh)
+                stored = pickle.load(fh)
         except Exception:  # noqa: BLE001 - a damaged or outdated entry is recomputed
             return None
+        return stored if isinstance(stored, tuple) and len(stored) == 2 else None
 
     @staticmethod
     def _save(path: Path, value: Any) -> None:

@@ -71,10 +71,10 @@ def walk_tier_figures(params: RunParams, walk: StreetNetwork, tt: TierTravel, de
     fxy = np.column_stack([tt.sources.x[ok], tt.sources.y[ok]])
     pts = demand.points.geometry
     dxy = np.column_stack(walk.project_lonlat(pts.x.to_numpy(), pts.y.to_numpy()))
-    mask, parts = cf.circle_gap(demand.points, fxy, dxy, tt.time_s, radius_m=params.circle_radius_m,
-                                threshold_min=thr)
+    radius, source = params.circle_radius_of(tt.tier)
+    mask, parts = cf.circle_gap(demand.points, fxy, dxy, tt.time_s, radius_m=radius, threshold_min=thr)
     figs += cf.circle_figures(parts, demand.points, tier=key, threshold_min=thr, speed_mps=params.walk_speed_mps,
-                              radius_m=params.circle_radius_m, data=data)
+                              radius_m=radius, radius_source=source, data=data)
     return figs, band, mask
 
 

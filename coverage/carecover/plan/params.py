@@ -17,6 +17,7 @@ from typing import Any
 
 from carecover.config import CityConfig
 from carecover.network import make_profile
+from carecover.notices import Notice
 from carecover.tiers import Tier
 
 
@@ -44,7 +45,8 @@ class RunParams:
     drive_speeds_kph
         Drive speeds by highway class.
     bands_min, max_snap_m, isochrone_buffer_m, circle_radius_m, crs_in
-        Isochrone bands, snap limit, isochrone buffer, straight-line circle radius, register
+        Isochrone bands, snap limit, isochrone buffer, straight-line circle radius
+        (``None``: each tier's threshold × walking speed), register
         coordinate system (``None``: from each register or WGS-84).
     gap_link_m
         Gap linkage distance; ``None`` = automatic (1.5 × cell size for rasters, else 100 m).
@@ -56,6 +58,10 @@ class RunParams:
     strict, osm_facilities, facility_isochrones, inline_assets, gaode_map, cache
         Switches (``cache``: ``False``, ``True`` for the default folder, or a folder).
     sample_note, command, title
+        Sample-data note, the command as run, the run's title.
+    warnings
+        Unusual values found while resolving (each names its value and origin); raised
+        again when the run starts, so they reach the console, the summary and the report.
         What the outputs say about the run.
     """
 
@@ -80,7 +86,7 @@ class RunParams:
     bands_min: tuple[float, ...]
     max_snap_m: float
     isochrone_buffer_m: float
-    circle_radius_m: float
+    circle_radius_m: float | None
     crs_in: str | None
     gap_link_m: float | None
     suggest: Mapping[str, int]
@@ -100,6 +106,7 @@ class RunParams:
     sample_note: str | None
     command: str
     title: str
+    warnings: tuple[Notice, ...] = ()
 
     # ------------------------------------------------------------------ derived views
     def profile(self, mode: str) -> dict:
@@ -110,6 +117,14 @@ class RunParams:
     def speed_of(self, tier: Tier) -> float | None:
         """The walking speed a tier's figures are stated at (``None`` for drive tiers)."""
         return self.walk_speed_mps if tier.mode == "walk" else None
+
+    def circle_radius_of(self, tier: Tier) -> tuple[float, str]:
+        """Radius (m) of a walk tier's straight-line circle and where it comes from: the
+        configured ``circle_radius_m``, else the tier's threshold × the walking speed (so the
+        circle and the network answer the same question)."""
+        if self.circle_radius_m is not None:
+            return float(self.circle_radius_m), "config"
+        return tier.threshold_min * 60.0 * self.walk_speed_mps, "threshold × speed"
 
     def search_factor(self, tier: Tier) -> float:
         """How much farther than the threshold a tier is searched: walk tiers up to the slowest

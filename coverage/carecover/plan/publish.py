@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from carecover import notices
 from carecover.outputs.bundle import PlanBundle
 from carecover.outputs.export import export_all
 from carecover.outputs.maps import build_map
@@ -27,6 +28,7 @@ from carecover.utils import atomic_write, log
 
 def write_all(params: RunParams, bundle: PlanBundle, siting: Siting, folder: Path) -> None:
     """Every output file of a run, into ``folder``."""
+    bundle.summary["warnings"] = notices.as_dicts(notices.current())
     if siting.curve is not None:
         write_curve(siting.curve, folder / "site_curve.csv")
     for key, state in siting.states.items():
@@ -37,6 +39,8 @@ def write_all(params: RunParams, bundle: PlanBundle, siting: Siting, folder: Pat
     if params.gaode_map:
         build_map(bundle, folder / "map_gaode.html", basemap="gaode", inline_assets=params.inline_assets)
     write_report(bundle, folder)
+    # warnings raised while the outputs were drawn belong in the summary too
+    bundle.summary["warnings"] = notices.as_dicts(notices.current())
     with atomic_write(folder / "summary.json", "w", encoding="utf-8") as fh:
         json.dump(bundle.summary, fh, ensure_ascii=False, indent=2, sort_keys=False, default=str)
 

@@ -6,14 +6,14 @@ Each parameter is taken from the command line if given, else from the city confi
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from carecover import settings
-from carecover.config import CityConfig
+from carecover.config import CityConfig, ranges
 from carecover.errors import InputError
+from carecover.notices import Notice
 from carecover.plan.options import PlanOptions
 from carecover.plan.params import RunParams
 from carecover.tiers import TIERS, Tier, tier_key
@@ -31,11 +31,40 @@ def _cfg(cfg: CityConfig | None, name: str) -> Any:
     return getattr(cfg, name, None) if cfg is not None else None
 
 
-def _positive(value: float, field: str, expected: str) -> float:
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise InputError(f"must be a positive number, got {value} / 须为正数", field=field, expected=expected)
-    return value
+class _Numbers:
+    """Numeric settings taken from the option, else the config, else :mod:`carecover.settings`,
+    each checked against its range (:mod:`carecover.config.ranges`); errors and warnings name
+    where the value came from (the option, or the config file and key)."""
+
+    def __init__(self, cfg: CityConfig | None) -> None:
+        self.cfg = cfg
+        self.found: list[Notice] = []
+
+    def _origin(self, option: str | None, key: str, given: Any) -> tuple[Any, ranges.Origin]:
+        if given is not None:
+            return given, ranges.Origin(option or key)
+        value = _cfg(self.cfg, key)
+        if value is not None:
+            return value, ranges.Origin(key, self.cfg.path)
+        return getattr(settings, key, None), ranges.Origin(key, "carecover.settings")
+
+    def one(self, name: str, given: Any = None, option: str | None = None, key: str | None = None) -> Any:
+        """One number (``None`` stays ``None``: not set anywhere)."""
+        value, origin = self._origin(option, key or name, given)
+        return None if value is None else ranges.check(name, value, origin, self.found)
+
+    def many(self, name: str, key: str | None = None) -> tuple[float, ...]:
+        """A list of numbers from the config, else the settings."""
+        values, origin = self._origin(None, key or name, None)
+        return tuple(ranges.check(name, v, ranges.Origin(f"{origin.field}[{i}]", origin.file), self.found)
+                     for i, v in enumerate(values))
+
+    def tiers(self, tiers: dict[str, Tier]) -> None:
+        """Unusual tier thresholds (their accepted range was checked when the config was read)."""
+        path = self.cfg.path if self.cfg is not None else "carecover.tiers"
+        for key, tier in tiers.items():
+            ranges.check("threshold_min", tier.threshold_min,
+                         ranges.Origin(f"tiers.{key}.threshold_min", path), self.found)
 
 
 def _title(cfg: CityConfig | None, lang: str) -> str:
@@ -83,18 +112,20 @@ def _path(p: Any) -> Path | None:
     return None if p is None else Path(p)
 
 
-def _total_population(opts: PlanOptions, cfg: CityConfig | None, population: Path | None) -> float | None:
-    total = opts.total_population
-    if total is not None:
-        return _positive(total, "--total-population", "residents > 0, e.g. 3446100")
+def _total_population(opts: PlanOptions, cfg: CityConfig | None, population: Path | None,
+                      num: _Numbers) -> float | None:
+    if opts.total_population is not None:
+        return num.one("total_population", opts.total_population, "--total-population")
     if population is None and cfg is not None and cfg.census:
         census = cfg.census
         total = census.get("population") if isinstance(census, dict) else getattr(census, "population", None)
-    return None if total is None else float(total)
+        if total is not None:
+            return ranges.check("total_population", total, ranges.Origin("census.population", cfg.path), num.found)
+    return None
 
 
-def _suggest(opts: PlanOptions, cfg: CityConfig | None,
-             tiers: dict[str, Tier]) -> tuple[dict[str, int], dict[str, Any]]:
+def _suggest(opts: PlanOptions, cfg: CityConfig | None, tiers: dict[str, Tier],
+             num: _Numbers) -> tuple[dict[str, int], dict[str, Any]]:
     """New sites per tier (the options', else the config's planned regional centres) and the
     region each is planned for."""
     suggest: dict[str, int] = {}
@@ -102,7 +133,7 @@ def _suggest(opts: PlanOptions, cfg: CityConfig | None,
         key = tier_key(name) or name
         if key not in tiers:
             raise InputError(f"unknown tier '{name}' in --suggest", field="suggest", expected=", ".join(tiers))
-        suggest[key] = int(count)
+        suggest[key] = ranges.check("suggest", count, ranges.Origin(f"--suggest {name}"), num.found)
     if not opts.suggest and cfg is not None:
         suggest = {k: pl.count for k, pl in cfg.planned.items() if k in PLANNED_TIERS}
     regions: dict[str, Any] = {}
@@ -140,15 +171,19 @@ def resolve(opts: PlanOptions) -> RunParams:
     Raises
     ------
     InputError
-        Missing inputs (all listed at once), an unknown tier, a non-positive speed or total.
+        Missing inputs (all listed at once), an unknown tier, a number outside its accepted
+        range (naming the option or the config file and key).
     """
     cfg = opts.config
     files = _inputs(opts, cfg)
     lang = _first(opts.lang, _cfg(cfg, "lang"), "zh")
     tiers = cfg.resolved_tiers() if cfg is not None else dict(TIERS)
-    suggest, regions = _suggest(opts, cfg, tiers)
-    speed = _positive(_first(opts.walk_speed_mps, _cfg(cfg, "walk_speed_mps"), settings.walk_speed_mps),
-                      "--speed", "m/s > 0, e.g. 1.0")
+    num = _Numbers(cfg)
+    num.tiers(tiers)
+    suggest, regions = _suggest(opts, cfg, tiers, num)
+    drive = cfg.drive_speeds() if cfg is not None else dict(settings.drive_speeds_kph)
+    for key, kph in drive.items():
+        num.one("drive_speeds_kph", kph, f"drive_speeds_kph.{key}")
     cfg_files = [cfg.path, cfg.claims] if cfg is not None else []
     inputs = [*files["facilities"], files["network"], files["boundary"], files["population"],
               files["elderly_raster"], files["candidates"], *[p for _, p in files["units"]], *cfg_files]
@@ -156,26 +191,26 @@ def resolve(opts: PlanOptions) -> RunParams:
         **files, out=_out(opts, [p for p in inputs if p is not None]),
         population_field=_first(opts.population_field, settings.population_field),
         elderly_field=opts.elderly_field,
-        total_population=_total_population(opts, cfg, files["population"]),
-        config=cfg, lang=lang, walk_speed_mps=speed,
-        sensitivity_speeds_mps=tuple(_first(_cfg(cfg, "sensitivity_speeds_mps"), settings.sensitivity_speeds_mps)),
-        threshold_min=float(_first(_cfg(cfg, "threshold_min"), settings.threshold_min)),
-        tiers=MappingProxyType(tiers),
-        drive_speeds_kph=MappingProxyType(cfg.drive_speeds() if cfg is not None else dict(settings.drive_speeds_kph)),
-        bands_min=tuple(_first(_cfg(cfg, "bands_min"), settings.bands_min)),
-        max_snap_m=float(_first(_cfg(cfg, "max_snap_m"), settings.max_snap_m)),
-        isochrone_buffer_m=float(_first(_cfg(cfg, "isochrone_buffer_m"), settings.isochrone_buffer_m)),
-        circle_radius_m=float(_first(_cfg(cfg, "circle_radius_m"), settings.circle_radius_m)),
+        total_population=_total_population(opts, cfg, files["population"], num),
+        config=cfg, lang=lang, walk_speed_mps=num.one("walk_speed_mps", opts.walk_speed_mps, "--speed"),
+        sensitivity_speeds_mps=num.many("sensitivity_speeds_mps"),
+        threshold_min=num.one("threshold_min"),
+        tiers=MappingProxyType(tiers), drive_speeds_kph=MappingProxyType(drive),
+        bands_min=num.many("bands_min"), max_snap_m=num.one("max_snap_m"),
+        isochrone_buffer_m=num.one("isochrone_buffer_m"), circle_radius_m=num.one("circle_radius_m"),
         crs_in=_first(opts.crs_in, _cfg(cfg, "crs_in")),
         gap_link_m=None,
         suggest=MappingProxyType(suggest), regions=MappingProxyType(regions),
-        exact_time_limit_s=float(_first(opts.exact_time_limit_s, settings.exact_time_limit_s)),
-        max_candidates=int(_first(opts.max_candidates, settings.max_candidates)),
-        max_candidates_drive=int(_first(opts.max_candidates_drive, settings.max_candidates_drive)),
-        min_spacing_m=opts.min_spacing_m, min_distance_existing_m=opts.min_distance_existing_m,
-        target_share=float(_first(opts.target_share, settings.target_share)),
+        exact_time_limit_s=num.one("exact_time_limit_s", opts.exact_time_limit_s, "--exact-time-limit"),
+        max_candidates=num.one("max_candidates", opts.max_candidates, "--max-candidates"),
+        max_candidates_drive=num.one("max_candidates_drive", opts.max_candidates_drive, "--max-candidates-drive"),
+        min_spacing_m=num.one("min_spacing_m", opts.min_spacing_m, "--min-spacing"),
+        min_distance_existing_m=num.one("min_distance_existing_m", opts.min_distance_existing_m,
+                                        "--min-distance-existing"),
+        target_share=num.one("target_share", opts.target_share, "--target"),
         strict=bool(opts.strict), osm_facilities=bool(opts.osm_facilities),
         facility_isochrones=bool(opts.facility_isochrones), inline_assets=bool(opts.inline_assets),
         gaode_map=_first(opts.gaode_map, True), cache=_first(opts.cache, True),
         sample_note=opts.sample_note, command=opts.command or "", title=_title(cfg, lang),
+        warnings=tuple(num.found),
     )

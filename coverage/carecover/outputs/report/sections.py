@@ -19,6 +19,31 @@ if TYPE_CHECKING:
     from carecover.plan.params import RunParams
 
 
+def warnings_section(b: PlanBundle) -> Section | None:
+    """The run's warnings and findings (a tier with no usable facility, unusual values, inputs
+    read only in part), first in the report; ``None`` when there are none.
+
+    Parameters
+    ----------
+    b
+        The results (``summary["warnings"]``).
+
+    Returns
+    -------
+    Section or None
+    """
+    lang = b.lang
+    found = [w for w in b.summary.get("warnings", []) or [] if isinstance(w, dict)]
+    if not found:
+        return None
+    kinds = {"reduction": tr("发现", "Finding", lang), "warning": tr("警告", "Warning", lang)}
+    rows = [[kinds.get(str(w.get("kind")), str(w.get("kind"))),
+             " ".join(str(x) for x in (w.get("file"), w.get("field")) if x) or "–", str(w.get("message", ""))]
+            for w in found]
+    cols = [tr("类型", "Kind", lang), tr("来源", "Where", lang), tr("内容", "What", lang)]
+    return Section(tr("⚠ 须知：警告与发现", "⚠ Read first: warnings and findings", lang), [Table(cols, rows)])
+
+
 def figures_section(b: PlanBundle) -> Section:
     """Headline coverage figures (all, urban and rural areas), each with its speed and threshold.
 
@@ -177,10 +202,17 @@ def circle_section(b: PlanBundle, params: RunParams) -> Section:
         net = next((f for f in figs if f.get("kind") == "population" and f.get("tiers") == c.get("tiers")
                     and f.get("population") == c.get("population") and f.get("speed_mps") == speed
                     and f.get("scenario", "current") == "current" and f.get("area", "all") == "all"), None)
-        rows.append([tiers_label(c.get("tiers"), lang), c.get("mode", ""), pct(c.get("value")),
+        radius = c.get("radius_m")
+        source = tr("配置", "config", lang) if c.get("radius_source") == "config" else \
+            tr("阈值×速度", "threshold × speed", lang)
+        rows.append([tiers_label(c.get("tiers"), lang),
+                     f"{num(radius)} m ({source})" if radius is not None else "–",
+                     f"{float(c.get('threshold_min') or 0):g} min @ {float(c.get('speed_mps') or 0):g} m/s",
+                     pct(c.get("value")),
                      pct(net.get("value")) if net else "–",
                      pct(float(c["value"]) - float(net["value"])) if net and c.get("value") is not None else "–"])
-    cols = [tr("层级", "Tier", lang), tr("圆圈", "Circle", lang), tr("直线圆圈覆盖率", "Circle coverage", lang),
+    cols = [tr("层级", "Tier", lang), tr("圆半径", "Circle radius", lang), tr("路网阈值", "Network threshold", lang),
+            tr("直线圆圈覆盖率", "Circle coverage", lang),
             tr("路网覆盖率", "Network coverage", lang), tr("高估", "Overstatement", lang)]
     return Section(tr("直线圆圈与路网比较", "Circle vs network", lang),
                    [Table(cols, rows) if rows else tr("（无数据）", "(no data)", lang)])

@@ -37,11 +37,12 @@ def write_report(bundle: PlanBundle, out_dir: str | Path) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     cc = sec.county_coverage(bundle)
     charts = write_charts(bundle, cc, params, out_dir)
-    sections = [sec.figures_section(bundle), sec.county_section(bundle, cc), sec.sensitivity_section(bundle),
+    sections = [sec.warnings_section(bundle), sec.figures_section(bundle), sec.county_section(bundle, cc), sec.sensitivity_section(bundle),
                 sec.circle_section(bundle, params), sec.claims_section(bundle), sec.gaps_section(bundle),
                 sec.sites_section(bundle), sec.fidelity_section(bundle),
                 Section(tr("图表", "Charts", bundle.lang), [f"img:{p.name}" for p in charts.values()]),
                 sec.repro_section(bundle, params)]
+    sections = [s for s in sections if s is not None]
     title = bundle.display_title()
     paths = {"html": out_dir / "report.html", "md": out_dir / "report.md"}
     with atomic_write(paths["html"], "w", encoding="utf-8", newline="\n") as fh:

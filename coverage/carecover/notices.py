@@ -1,0 +1,136 @@
+"""Warnings and findings of a run: shown once, prominently, and kept for the summary.
+
+Built on the standard :mod:`warnings` machinery, so library warnings are caught by the same
+means: :func:`warn` raises a :class:`CarecoverWarning` (a value legal but unusual, a tier with no
+usable facility, an input read only in part); :func:`collect` records every warning raised inside
+it, prints carecover's own on stderr as one line each (also with ``--quiet``) and keeps library
+warnings (matplotlib, pyogrio …) off the console.
+
+Kinds: ``warning`` (look at this before trusting a figure) and ``reduction`` (an input was read
+only in part, or a setting reduced it — a finding, never a silent default).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+
+_STACK: list[list[Notice]] = []
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One warning or finding of a run.
+
+    Attributes
+    ----------
+    code
+        Stable identifier (``no_usable_facility``, ``unusual_value``, ``reduced_input`` …).
+    message
+        The text, Chinese first then English (``中文 / English``).
+    kind
+        ``warning`` or ``reduction``; ``library`` for a warning raised by a library.
+    file, field, value
+        What it concerns: the input file, the option or key, the value.
+    """
+
+    code: str
+    message: str
+    kind: str = "warning"
+    file: str | None = None
+    field: str | None = None
+    value: str | None = None
+
+    def line(self) -> str:
+        """The one line the console shows."""
+        where = ": ".join(x for x in (self.file, f"'{self.field}'" if self.field else None) if x)
+        label = "发现 / finding" if self.kind == "reduction" else "警告 / warning"
+        return f"⚠ {label}: " + (f"{where}: " if where else "") + self.message
+
+
+class CarecoverWarning(UserWarning):
+    """A :class:`Notice` travelling through :mod:`warnings`."""
+
+    def __init__(self, notice: Notice) -> None:
+        super().__init__(notice.message)
+        self.notice = notice
+
+
+def warn(code: str, message: str, *, kind: str = "warning", file: object = None,
+         field: str | None = None, value: object = None) -> None:
+    """Raise one warning of the run (shown once on stderr and written into the summary).
+
+    Parameters
+    ----------
+    code
+        Stable identifier of the kind of problem.
+    message
+        ``中文 / English`` text naming the value and what to do.
+    kind
+        ``warning`` or ``reduction``.
+    file, field, value
+        Where the value came from (input file or config, option or key) and the value.
+    """
+    notice = Notice(code, message, kind, None if file is None else str(file), field,
+                    None if value is None else str(value))
+    warnings.warn(CarecoverWarning(notice), stacklevel=2)
+
+
+def _notice_of(message: Warning | str, category: type[Warning]) -> Notice:
+    if isinstance(message, CarecoverWarning):
+        return message.notice
+    return Notice("library", f"{category.__name__}: {message}", "library")
+
+
+@contextlib.contextmanager
+def collect(echo: bool = True) -> Iterator[list[Notice]]:
+    """Record every warning raised inside the block (each distinct one once).
+
+    Parameters
+    ----------
+    echo
+        Print carecover's own warnings on stderr as they come (library warnings never are).
+
+    Yields
+    ------
+    list of Notice
+        Filled while the block runs.
+    """
+    found: list[Notice] = []
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ARG001
+        notice = _notice_of(message, category)
+        if notice in found:
+            return
+        found.append(notice)
+        if echo and notice.kind != "library":
+            print(notice.line(), file=sys.stderr, flush=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = show
+        _STACK.append(found)
+        try:
+            yield found
+        finally:
+            _STACK.pop()
+
+
+def replay(found: Iterable[Notice]) -> None:
+    """Raise recorded notices again (a stage read from the cache says what it said when run)."""
+    for notice in found:
+        warnings.warn(CarecoverWarning(notice), stacklevel=2)
+
+
+def current() -> list[Notice]:
+    """The notices recorded so far by the innermost :func:`collect` (empty outside one)."""
+    return list(_STACK[-1]) if _STACK else []
+
+
+def as_dicts(found: Iterable[Notice]) -> list[dict]:
+    """Notices as ``summary.json`` lists them: carecover's own only (library warnings depend on
+    library versions and on what was read from a cache, and equal inputs must give equal files)."""
+    return [asdict(n) for n in found if n.kind != "library"]
