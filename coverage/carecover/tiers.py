@@ -58,19 +58,19 @@ TIERS: dict[str, Tier] = {
              20.0, "county", ("区级综合中心", "区级养老服务中心", "district centre", "district comprehensive centre")),
         Tier("street_centre", "街道级养老服务中心", "Street-level centre", 2, "walk", 15.0, "street",
              ("街道养老服务中心", "街道级", "街道综合养老服务中心", "street centre", "street-level centre",
-              "sub-district centre")),
+              "sub-district centre", "street", "街道")),
         Tier("township_centre", "乡镇区域养老服务中心", "Township regional centre", 2, "drive", 15.0,
              "township", ("乡镇级养老服务中心", "乡镇养老服务中心", "区域养老服务中心", "乡镇级",
-                          "township centre", "township regional centre")),
+                          "township centre", "township regional centre", "township", "乡镇")),
         Tier("community_centre", "社区养老服务中心/站", "Community centre/station", 3, "walk", 15.0,
              "community", ("社区级居家社区养老服务中心", "社区养老服务站", "社区养老服务中心", "社区级",
-                           "社区居家养老服务站", "community centre", "community station")),
+                           "社区居家养老服务站", "community centre", "community station", "community", "社区")),
         Tier("village_station", "村级养老服务站", "Village station", 3, "walk", 15.0, "village",
-             ("村级养老服务站点", "村养老服务站", "village station")),
+             ("村级养老服务站点", "村养老服务站", "village station", "village")),
         Tier("happiness_home", "农村互助幸福院", "Mutual-aid happiness home", 3, "walk", 15.0,
              "village", ("互助幸福院", "幸福院", "happiness home", "mutual-aid happiness home")),
         Tier("meal_point", "老年助餐点", "Meal-assistance point", 4, "walk", 15.0, None,
-             ("助餐点", "老年食堂", "长者食堂", "meal point", "meal-assistance point", "meal assistance point")),
+             ("助餐点", "老年食堂", "长者食堂", "meal point", "meal-assistance point", "meal assistance point", "meal", "助餐")),
     ]
 }
 
@@ -78,13 +78,25 @@ _LOOKUP: dict[str, str] = {}
 for _t in TIERS.values():
     for _name in (_t.key, _t.name_zh, _t.name_en, *_t.aliases):
         _LOOKUP[_name.strip().lower()] = _t.key
+        _LOOKUP[_name.strip().lower().replace("-", " ").replace("_", " ")] = _t.key
+
+
+def tier_names() -> str:
+    """Every accepted tier name, for error messages: ``key (中文名)``."""
+    return ", ".join(f"{t.key} ({t.name_zh})" for t in TIERS.values())
 
 
 def tier_key(name: str) -> str | None:
-    """Canonical tier key for a name or alias, or ``None`` when it is not a known tier."""
+    """Canonical tier key for a name or alias, or ``None`` when it is not a known tier.
+
+    The one place tier names are read: registers, configs (``[tiers.*]``, ``[planned.*]``,
+    ``admin_units.*.tier``), claims, ``--suggest`` and the meeting commands all call it, so each
+    takes every key, Chinese and English name and alias (case, ``-`` and ``_`` ignored).
+    """
     if name is None:
         return None
-    return _LOOKUP.get(str(name).strip().lower())
+    text = str(name).strip().lower()
+    return _LOOKUP.get(text) or _LOOKUP.get(text.replace("-", " ").replace("_", " "))
 
 
 def resolve_tiers(overrides: dict[str, dict] | None = None) -> dict[str, Tier]:

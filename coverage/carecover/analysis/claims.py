@@ -39,7 +39,7 @@ import pandas as pd
 from carecover import settings
 from carecover.config import ADMIN_UNITS, AREA_GROUPS, UNKNOWN, _suggest, _validate, read_toml
 from carecover.errors import InputError
-from carecover.tiers import TIERS, Tier
+from carecover.tiers import TIERS, Tier, tier_key
 
 KINDS = ("population", "administrative", "all_of")
 POPULATIONS = ("elderly", "total")
@@ -138,12 +138,13 @@ def load_claims(path: str | Path, counties: list[str] | None = None) -> list[Cla
         where = f"claim '{c['id']}'"
         if c["kind"] not in KINDS:
             raise err(f"unknown kind '{c['kind']}'", "kind", ", ".join(KINDS))
-        tiers = (c["tiers"],) if isinstance(c["tiers"], str) else tuple(c["tiers"])
-        if not tiers:
+        given = (c["tiers"],) if isinstance(c["tiers"], str) else tuple(c["tiers"])
+        if not given:
             raise err("at least one tier is needed", "tiers")
-        for t in tiers:
-            if t not in TIERS:
+        for t in given:
+            if tier_key(t) is None:
                 raise err(f"unknown tier '{t}' / 未知层级" + _suggest(t, list(TIERS)), "tiers")
+        tiers = tuple(tier_key(t) for t in given)
         if c["op"] not in OPS:
             raise err(f"unknown op '{c['op']}'", "op", " ".join(OPS))
         if not 0 <= c["value"] <= 1:

@@ -30,7 +30,7 @@ from carecover.config.schema import (
 )
 from carecover.crs import normalize_crs_name
 from carecover.errors import InputError
-from carecover.tiers import TIERS
+from carecover.tiers import TIERS, tier_key
 
 #: ``err(message, field, expected=None)``: an :class:`InputError` about one key of the file.
 _Err = Callable[..., InputError]
@@ -161,12 +161,22 @@ def check_numbers(data: dict[str, Any], path: Path) -> None:
             ranges.check(name, value, ranges.Origin(key, path))
 
 
+def _tier(name: str, where: str, err: _Err) -> str:
+    """The tier key of a name or alias (:func:`carecover.tiers.tier_key`), else an error."""
+    key = tier_key(name)
+    if key is None:
+        raise err("unknown tier / 未知层级" + _suggest(name, list(TIERS)), where)
+    return key
+
+
 def _check_tiers(data: dict[str, Any], err: _Err) -> dict[str, dict]:
     """The ``[tiers.<key>]`` overrides, checked (known tier, walk/drive, positive threshold)."""
-    tiers = data.get("tiers", {})
-    for key, ov in tiers.items():
-        if key not in TIERS:
-            raise err("unknown tier / 未知层级" + _suggest(key, list(TIERS)), f"tiers.{key}")
+    tiers: dict[str, dict] = {}
+    for name, ov in data.get("tiers", {}).items():
+        key = _tier(name, f"tiers.{name}", err)
+        if key in tiers:
+            raise err(f"tier given twice (as '{name}' and another name) / 层级重复", f"tiers.{name}")
+        tiers[key] = ov
         if "mode" in ov and ov["mode"] not in ("walk", "drive"):
             raise err(f"unknown mode '{ov['mode']}'", f"tiers.{key}.mode", "walk or drive")
         if "threshold_min" in ov and not ov["threshold_min"] > 0:
@@ -218,8 +228,8 @@ def _load_admin_units(data: dict[str, Any], err: _Err) -> dict[str, AdminUnits]:
         if unit not in ADMIN_UNITS:
             raise err("unknown unit / 未知单位" + _suggest(unit, list(ADMIN_UNITS)), where)
         tier = au.get("tier")
-        if tier is not None and tier not in TIERS:
-            raise err("unknown tier / 未知层级" + _suggest(tier, list(TIERS)), f"{where}.tier")
+        if tier is not None:
+            tier = _tier(tier, f"{where}.tier", err)
         total, withc = au.get("total"), au.get("with_centre")
         if total is not None and withc is not None and not 0 <= withc <= total:
             raise err(f"with_centre ({withc}) must be between 0 and total ({total})",
@@ -232,10 +242,9 @@ def _load_admin_units(data: dict[str, Any], err: _Err) -> dict[str, AdminUnits]:
 def _load_planned(data: dict[str, Any], err: _Err, cfg_stub: CityConfig) -> dict[str, Planned]:
     """The ``[planned.<tier>]`` tables: known tier, a count >= 0, a region of ``cfg_stub``."""
     planned = {}
-    for key, pl in data.get("planned", {}).items():
-        where = f"planned.{key}"
-        if key not in TIERS:
-            raise err("unknown tier / 未知层级" + _suggest(key, list(TIERS)), where)
+    for name, pl in data.get("planned", {}).items():
+        where = f"planned.{name}"
+        key = _tier(name, where, err)
         if "count" not in pl:
             raise err("required key missing / 缺少必填键", f"{where}.count")
         if pl["count"] < 0:

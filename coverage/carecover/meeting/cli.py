@@ -76,11 +76,19 @@ state/<tier>.npz is present.
 _OUT_HELP = "plan 的输出目录 / a `carecover plan` output folder"
 
 
+def _tier(name: str) -> str:
+    """A tier named any way the register takes (key, Chinese or English name, alias)."""
+    from carecover.tiers import tier_key
+
+    return tier_key(name) or name  # an unknown name is refused where the state is looked up
+
+
 def whatif_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``whatif``: ``--out``, ``--tier``, the operations, ``--base``, ``--crs``,
     ``--interactive``."""
     p.add_argument("--out", type=Path, required=True, help=_OUT_HELP)
-    p.add_argument("--tier", required=True, help="层级 / tier key, e.g. street_centre")
+    p.add_argument("--tier", required=True, type=_tier,
+                   help="层级 / tier (key, name or alias), e.g. street_centre, 街道级养老服务中心")
     for op, help_text in [("add", "新增站点 经度,纬度 / new site at LON,LAT"),
                           ("add-candidate", "新增候选点 / open candidate K"),
                           ("remove-existing", "撤销现有设施 / close existing facility (id or index)"),
@@ -96,7 +104,7 @@ def whatif_arguments(p: argparse.ArgumentParser) -> None:
 def scenarios_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``scenarios``: ``--out``, ``--tier`` (repeatable), ``--csv``."""
     p.add_argument("--out", type=Path, required=True, help=_OUT_HELP)
-    p.add_argument("--tier", action="append", default=[],
+    p.add_argument("--tier", action="append", default=[], type=_tier,
                    help="层级（可多次，默认全部已选址层级）/ tier key (repeatable; default: every sited tier)")
     p.add_argument("--csv", type=Path, help="CSV 路径（默认 OUT/scenarios.csv）/ CSV path")
 
