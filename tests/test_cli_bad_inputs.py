@@ -265,6 +265,8 @@ FAIL: dict[str, Case] = {
     "speed_negative": _arg_case("--speed", "-1", says=("field '--speed'", "positive")),
     "total_population_negative": _arg_case("--total-population", "-5", says=("field '--total-population'", "-5")),
     "total_population_zero": _arg_case("--total-population", "0", says=("field '--total-population'", "positive")),
+    "register_bom_then_gbk": _reg_case("reg.csv", b"\xef\xbb\xbf" + GOOD.encode("gbk"),
+                                       "row 1", "UTF-8 BOM", "GBK"),
     # implausible or non-finite numbers (issue 11, items 12-13): refused, naming where they came from
     "speed_implausible": _arg_case("--speed", "1000", says=("field '--speed'", "1000 m/s is out of range")),
     "speed_tiny": _arg_case("--speed", "1e-9", says=("field '--speed'", "out of range")),

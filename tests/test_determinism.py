@@ -106,8 +106,10 @@ def _same_outputs(a: Path, b: Path, stamp_a: str, stamp_b: str) -> None:
 
 def test_same_epoch_same_outputs(demo_out: Path, again: Path) -> None:
     _same_outputs(demo_out, again, DEMO_STAMP, DEMO_STAMP)
-    # with the timestamp fixed, the maps are byte-identical too
-    assert (demo_out / "map.html").read_bytes() == (again / "map.html").read_bytes()
+    # with the timestamp fixed, the maps, the GeoPackage and the workbook are byte-identical too
+    # (issue 11, item 16: gpkg_contents.last_change and the workbook's dates held the wall clock)
+    for name in ("map.html", "carecover.gpkg", "carecover.xlsx"):
+        assert (demo_out / name).read_bytes() == (again / name).read_bytes(), name
 
 
 def test_without_epoch_only_the_timestamp_differs(demo_out: Path, unstamped: Path) -> None:

@@ -117,10 +117,16 @@ def json_ready(obj: Any, digits: int = 6) -> Any:
     return obj
 
 
-def now_iso() -> str:
-    """The run's timestamp: ``SOURCE_DATE_EPOCH`` when set (reproducible builds), else now (UTC)."""
+def run_datetime():
+    """The run's timestamp (UTC, whole seconds): ``SOURCE_DATE_EPOCH`` when set (reproducible
+    builds), else now."""
     from datetime import datetime, timezone
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     ts = datetime.fromtimestamp(int(epoch), tz=timezone.utc) if epoch else datetime.now(timezone.utc)
-    return ts.replace(microsecond=0).isoformat()
+    return ts.replace(microsecond=0)
+
+
+def now_iso() -> str:
+    """The run's timestamp as ISO text (see :func:`run_datetime`)."""
+    return run_datetime().isoformat()

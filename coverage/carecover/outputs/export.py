@@ -1,8 +1,10 @@
 """GeoPackage, GeoJSON, CSV and XLSX exports of a :class:`~carecover.outputs.bundle.PlanBundle`.
 
 Every table is written with sorted rows and a fixed column order, so equal inputs give equal
-attribute tables. (GeoPackage files also carry timestamps in their metadata tables, so the
-``.gpkg`` bytes differ between runs; the attributes read back identical.)
+attribute tables. The timestamps that GeoPackage and XLSX files carry (``gpkg_contents``
+``last_change``, the workbook's document dates, its zip entries' dates) are the run's timestamp
+(:func:`carecover.utils.run_datetime`: ``SOURCE_DATE_EPOCH`` when set), so with it set two runs
+write byte-identical files.
 
 Travel times beyond the search limit are ``inf`` in memory. GeoPackage keeps them as ``inf``
 (SQLite REAL); CSV, XLSX and GeoJSON, which have no portable infinity, leave the cell empty
@@ -12,6 +14,8 @@ and the ``covered__<tier>`` column says ``False``.
 from __future__ import annotations
 
 import csv
+import datetime
+import io
 import json
 import math
 from pathlib import Path
@@ -23,7 +27,7 @@ import pandas as pd
 
 from carecover.outputs.bundle import PlanBundle, sites_frame
 from carecover.tiers import TIERS
-from carecover.utils import atomic_path, atomic_write
+from carecover.utils import atomic_path, atomic_write, run_datetime
 
 #: Fixed leading column order per layer (other columns follow in sorted order).
 COLUMNS: dict[str, list[str]] = {
@@ -217,15 +221,22 @@ def _round_geojson(obj: Any, nd: int = 7) -> Any:
 
 
 def _write_gpkg(lays: dict[str, gpd.GeoDataFrame], path: Path) -> None:
-    with atomic_path(path) as tmp:
-        for name, gdf in lays.items():
-            g = gdf.copy()
-            for c in g.columns:
-                if c != g.geometry.name and g[c].map(lambda v: isinstance(v, (list, tuple, dict))).any():
-                    g[c] = g[c].map(_plain)
-            # GeoPackage reserves "fid" for its integer key: name that key gpkg_fid so that our
-            # string facility id keeps its column name
-            g.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", layer_options={"FID": "gpkg_fid"})
+    import pyogrio
+
+    # GDAL stamps gpkg_contents.last_change with the time of writing unless told the date
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": run_datetime().strftime("%Y-%m-%dT%H:%M:%S.000Z")})
+    try:
+        with atomic_path(path) as tmp:
+            for name, gdf in lays.items():
+                g = gdf.copy()
+                for c in g.columns:
+                    if c != g.geometry.name and g[c].map(lambda v: isinstance(v, (list, tuple, dict))).any():
+                        g[c] = g[c].map(_plain)
+                # GeoPackage reserves "fid" for its integer key: name that key gpkg_fid so that
+                # our string facility id keeps its column name
+                g.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", layer_options={"FID": "gpkg_fid"})
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
 
 #: Tables longer than this go to CSV/GeoPackage only, not into the workbook.
@@ -263,14 +274,33 @@ def _write_xlsx(tabs: dict[str, pd.DataFrame], path: Path, chinese: bool) -> Non
     for name, df in tabs.items():
         for c in df.columns:
             ws.append([name, c, header_zh(c)])
-    # fixed document dates: the workbook is otherwise stamped with the time of writing
-    import datetime as _dt
+    _save_workbook(wb, path)
 
-    stamp = _dt.datetime(2000, 1, 1)
-    wb.properties.created = stamp
-    wb.properties.modified = stamp
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+
+def _save_workbook(wb, path: Path) -> None:
+    """Save with the run's date as the document dates and as every zip entry's date
+    (``Workbook.save`` stamps both with the time of writing)."""
+    import zipfile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    stamp = run_datetime().replace(tzinfo=None)
+    wb.properties.created = wb.properties.modified = stamp
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(wb, archive).save()
+    date_time = max(stamp, _ZIP_EPOCH).timetuple()[:6]
+    with atomic_path(path) as tmp, zipfile.ZipFile(buf) as src, \
+            zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=date_time)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            dst.writestr(entry, src.read(info.filename))
+
+
+#: Zip dates cannot be earlier than 1980.
+_ZIP_EPOCH = datetime.datetime(1980, 1, 1)
 
 
 def export_all(bundle: PlanBundle, out_dir: str | Path, *, xlsx_chinese_headers: bool = True

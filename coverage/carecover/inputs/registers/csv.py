@@ -47,6 +47,15 @@ def detect_encoding(path: Path) -> str:
     if not raw.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise InputError("文件为空 / the file is empty", file=path)
     if raw.startswith(codecs.BOM_UTF8):
+        try:
+            raw[3:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # a UTF-8 BOM in front of GBK text (an editor added the BOM, not the encoding)
+            line = raw[: exc.start + 3].count(b"\n") + 1
+            raise InputError(f"文件以 UTF-8 BOM 开头，但第 {line} 行不是 UTF-8 文本（可能是 GBK）/ the file starts "
+                             f"with a UTF-8 BOM but row {line} is not UTF-8 (GBK text after a BOM?)",
+                             file=path, row=line,
+                             expected="one encoding throughout: save as UTF-8 (with or without BOM) or GBK") from None
         return "utf-8-sig"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
