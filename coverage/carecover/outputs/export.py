@@ -25,6 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from carecover.cells import as_text_cells, csv_safe, xlsx_text
 from carecover.outputs.bundle import PlanBundle, sites_frame
 from carecover.tiers import TIERS
 from carecover.utils import atomic_path, atomic_write, run_datetime
@@ -191,7 +192,7 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
         w = csv.writer(fh, lineterminator="\r\n")
         w.writerow(list(df.columns))
         for row in df.itertuples(index=False, name=None):
-            w.writerow(["" if (v := _plain(x)) is None else v for x in row])
+            w.writerow(["" if (v := _plain(x)) is None else csv_safe(v) for x in row])
 
 
 def _write_geojson(gdf: gpd.GeoDataFrame, path: Path) -> None:
@@ -257,9 +258,11 @@ def _write_xlsx(tabs: dict[str, pd.DataFrame], path: Path, chinese: bool) -> Non
             skipped.append((name, len(df)))
             continue
         ws = wb.create_sheet(f"{sheet_zh.get(name, name)} {name}"[:31] if chinese else name)
-        ws.append([header_zh(c) if chinese else c for c in df.columns])
+        ws.append([xlsx_text(header_zh(c) if chinese else c) for c in df.columns])
+        as_text_cells(ws[ws.max_row])
         for row in df.itertuples(index=False, name=None):
-            ws.append([_plain(v) for v in row])
+            ws.append([xlsx_text(_plain(v)) for v in row])
+            as_text_cells(ws[ws.max_row])
         ws.freeze_panes = "A2"
         for i, c in enumerate(df.columns, start=1):
             ws.column_dimensions[get_column_letter(i)].width = max(10, min(40, len(str(header_zh(c))) * 2 + 2))

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from carecover.cells import csv_safe
 from carecover.inputs.registers.schema import STATUSES
 from carecover.utils import atomic_write
 
@@ -80,6 +81,7 @@ def write_validation_report(facilities: gpd.GeoDataFrame, path: str | Path) -> P
     df["status_zh"] = df["status"].map({k: v[0] for k, v in STATUSES.items()}).fillna(df["status"])
     order = [c for c in _REPORT_ORDER if c in df.columns]
     df = df[order + [c for c in df.columns if c not in order]]
+    df = df.map(csv_safe)  # register text never becomes a live formula in Excel
     with atomic_write(path, "w", encoding="utf-8-sig", newline="") as fh:
         df.to_csv(fh, index=False)
     return path
