@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 
 import folium
 import numpy as np
@@ -11,7 +10,7 @@ import pandas as pd
 from carecover.outputs.bundle import USED_STATUSES, tier_name, tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import point_xy
-from carecover.outputs.maps.popups import fmt, kv_table
+from carecover.outputs.maps.popups import esc, fmt, kv_table
 from carecover.outputs.maps.style import LEVEL_RADIUS, UNKNOWN_COLOR, tier_color
 from carecover.tiers import TIERS
 
@@ -33,17 +32,17 @@ def facility_popup(r: pd.Series, lang: str, used: bool) -> str:
     str
         HTML.
     """
-    rows = [(tr("名称", "Name", lang), html.escape(str(r.get("name", "") or ""))),
-            (tr("层级", "Tier", lang), html.escape(tier_name(r.get("tier"), lang))),
-            (tr("地址", "Address", lang), html.escape(str(r.get("address", "") or "")))]
+    rows = [(tr("名称", "Name", lang), esc(str(r.get("name", "") or ""))),
+            (tr("层级", "Tier", lang), esc(tier_name(r.get("tier"), lang))),
+            (tr("地址", "Address", lang), esc(str(r.get("address", "") or "")))]
     if "reached_elderly" in r and pd.notna(r.get("reached_elderly")):
         rows.append((tr("可达老年人口", "Elderly reached", lang), fmt(r["reached_elderly"])))
     if "reached_pop" in r and pd.notna(r.get("reached_pop")):
         rows.append((tr("可达总人口", "Population reached", lang), fmt(r["reached_pop"])))
-    rows.append((tr("编号", "ID", lang), html.escape(str(r.get("fid", "")))))
+    rows.append((tr("编号", "ID", lang), esc(str(r.get("fid", "")))))
     if not used:
         rows.append((tr("状态", "Status", lang),
-                     html.escape(f"{r.get('status', '')}: {r.get('note', '') or ''}")))
+                     esc(f"{r.get('status', '')}: {r.get('note', '') or ''}")))
     return kv_table(rows)
 
 
@@ -57,7 +56,7 @@ def _marker(r: pd.Series, key: str | None, ok: bool, ctx: MapContext) -> folium.
         location=[lat, lon], radius=LEVEL_RADIUS.get(level, 5), color="#222" if ok else "#777",
         weight=1, fill=True, fill_color=color, fill_opacity=0.9 if ok else 0.4,
         class_name=f"cc-facility cc-tier-{key if ok else 'unused'}",
-        tooltip=html.escape(str(r.get("name", "") or r.get("fid", ""))),
+        tooltip=esc(str(r.get("name", "") or r.get("fid", ""))),
         popup=folium.Popup(facility_popup(r, ctx.lang, ok), max_width=320),
     )
 

@@ -3,11 +3,11 @@ legend. Parameters come from ``bundle.params``; sources and the timestamp from t
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import folium
 
+from carecover.outputs.maps.popups import esc
 from carecover.outputs.bundle import tier_name, tr
 from carecover.outputs.maps.base import HtmlBlock, MapContext
 from carecover.outputs.maps.style import CHORO_COLORS, GAP_COLOR, SITE_COLOR, band_opacity, tier_color
@@ -41,7 +41,7 @@ def parameter_rows(ctx: MapContext) -> list[tuple[str, str]]:
         mode_txt = {"walk": tr("步行", "walk", lang), "drive": tr("车行", "drive", lang)}.get(mode, mode)
         thresholds.append(f"{tier_name(key, lang, both=False)}: {thr} min {mode_txt}")
     if thresholds:
-        rows.append((tr("阈值", "Thresholds", lang), "<br>".join(html.escape(t) for t in thresholds)))
+        rows.append((tr("阈值", "Thresholds", lang), "<br>".join(esc(t) for t in thresholds)))
     return rows
 
 
@@ -67,15 +67,15 @@ def provenance_rows(ctx: MapContext) -> list[tuple[str, str]]:
             continue
         name = Path(str(inp.get("path", ""))).name
         date = inp.get("osm_replication_timestamp") or inp.get("date") or ""
-        srcs.append(html.escape(f"{name} {date}".strip()))
+        srcs.append(esc(f"{name} {date}".strip()))
     if srcs:
         rows.append((tr("数据来源", "Data", lang), "<br>".join(srcs)))
     base = {"osm": "OpenStreetMap (WGS-84)", "light": "CartoDB Positron (WGS-84)",
             "gaode": tr("高德地图（GCJ-02，图层已由WGS-84转换）",
                         "Gaode/Amap (GCJ-02; overlays converted from WGS-84)", lang)}[ctx.basemap]
-    rows.append((tr("底图", "Basemap", lang), html.escape(base)))
+    rows.append((tr("底图", "Basemap", lang), esc(base)))
     if s.get("generated_at"):
-        rows.append((tr("生成时间", "Generated", lang), html.escape(str(s["generated_at"]))))
+        rows.append((tr("生成时间", "Generated", lang), esc(str(s["generated_at"]))))
     return rows
 
 
@@ -93,12 +93,12 @@ def title_block(ctx: MapContext) -> str:
         HTML (``#cc-title``).
     """
     rows = parameter_rows(ctx) + provenance_rows(ctx)
-    body = "".join(f"<tr><td style='padding-right:6px;color:#555;vertical-align:top'>{html.escape(k)}</td>"
+    body = "".join(f"<tr><td style='padding-right:6px;color:#555;vertical-align:top'>{esc(k)}</td>"
                    f"<td>{v}</td></tr>" for k, v in rows)
-    note_html = "".join(f"<div style='color:#555;margin-top:3px'>{html.escape(n)}</div>" for n in ctx.notes)
+    note_html = "".join(f"<div style='color:#555;margin-top:3px'>{esc(n)}</div>" for n in ctx.notes)
     return (f"<div id='cc-title' style='{_BOX_CSS}top:10px;left:50px;'>"
             f"<div style='font-weight:bold;font-size:14px;margin-bottom:4px'>"
-            f"{html.escape(ctx.bundle.display_title())}</div>"
+            f"{esc(ctx.bundle.display_title())}</div>"
             f"<table>{body}</table>{note_html}</div>")
 
 
@@ -124,16 +124,16 @@ def legend(ctx: MapContext, tiers: list[str], breaks: list[float], bands: list[f
         HTML (``#cc-legend``).
     """
     lang = ctx.lang
-    parts = [f"<div style='font-weight:bold'>{html.escape(tr('图例', 'Legend', lang))}</div>"]
+    parts = [f"<div style='font-weight:bold'>{esc(tr('图例', 'Legend', lang))}</div>"]
     for key in tiers:
         parts.append(f"<div><span style='display:inline-block;width:10px;height:10px;border-radius:50%;"
                      f"background:{tier_color(key)};border:1px solid #333;margin-right:5px'></span>"
-                     f"{html.escape(tier_name(key, lang))}</div>")
+                     f"{esc(tier_name(key, lang))}</div>")
     if bands:
         cells = "".join(f"<span style='display:inline-block;padding:0 4px;margin-right:2px;"
                         f"background:rgba(213,94,0,{op:.2f})'>{b:g}</span>"
                         for b, op in zip(bands, band_opacity(bands), strict=True))
-        parts.append(f"<div style='margin-top:4px'>{html.escape(tr('等时圈（分钟）', 'Isochrones (min)', lang))}: {cells}</div>")
+        parts.append(f"<div style='margin-top:4px'>{esc(tr('等时圈（分钟）', 'Isochrones (min)', lang))}: {cells}</div>")
     if breaks:
         lo = 0.0
         rows = []
@@ -141,14 +141,14 @@ def legend(ctx: MapContext, tiers: list[str], breaks: list[float], bands: list[f
             rows.append(f"<div><span style='display:inline-block;width:14px;height:10px;background:{c};"
                         f"margin-right:5px'></span>{lo:,.4g}–{hi:,.4g}</div>")
             lo = hi
-        parts.append(f"<div style='margin-top:4px'>{html.escape(tr('每格老年人口', 'Elderly per cell', lang))}</div>"
+        parts.append(f"<div style='margin-top:4px'>{esc(tr('每格老年人口', 'Elderly per cell', lang))}</div>"
                      + "".join(rows))
     parts.append(f"<div style='margin-top:4px'><span style='color:{GAP_COLOR};font-weight:bold'>①</span> "
-                 f"{html.escape(tr('未覆盖区域（按老年人口排序）', 'Uncovered gap (rank by elderly)', lang))}</div>")
+                 f"{esc(tr('未覆盖区域（按老年人口排序）', 'Uncovered gap (rank by elderly)', lang))}</div>")
     if gap_note:
-        parts.append(f"<div style='color:#555'>{html.escape(gap_note)}</div>")
+        parts.append(f"<div style='color:#555'>{esc(gap_note)}</div>")
     parts.append(f"<div><span style='color:{SITE_COLOR};font-weight:bold'>★</span> "
-                 f"{html.escape(tr('建议新增站点（按序号，含新增覆盖老年人口）', 'Suggested site (rank, elderly gained)', lang))}</div>")
+                 f"{esc(tr('建议新增站点（按序号，含新增覆盖老年人口）', 'Suggested site (rank, elderly gained)', lang))}</div>")
     return f"<div id='cc-legend' style='{_BOX_CSS}bottom:30px;left:10px;'>" + "".join(parts) + "</div>"
 
 

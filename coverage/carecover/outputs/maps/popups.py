@@ -1,10 +1,35 @@
-"""Popup and tooltip text: number formatting and key/value tables."""
+"""Popup and tooltip text: escaping, number formatting and key/value tables.
+
+folium puts popup and tooltip HTML inside JavaScript template literals (`` `…` ``): HTML
+escaping alone would let a backtick end the literal (blanking the map) and ``${…}`` run as
+script. :func:`esc` therefore also turns `` ` ``, ``$`` and ``\`` into HTML character
+references, which the browser shows as the same characters once the HTML is parsed.
+"""
 
 from __future__ import annotations
 
 import html
 import math
 from typing import Any
+
+
+_JS_SAFE = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
+
+
+def esc(text: Any) -> str:
+    """Text from an input, safe inside HTML and inside a JavaScript template literal.
+
+    Parameters
+    ----------
+    text
+        Any value (shown as ``str(text)``).
+
+    Returns
+    -------
+    str
+        HTML-escaped text with `` ` ``, ``$`` and ``\`` as character references.
+    """
+    return html.escape(str(text)).translate(_JS_SAFE)
 
 
 def fmt(x: Any, digits: int = 0) -> str:
@@ -27,7 +52,7 @@ def fmt(x: Any, digits: int = 0) -> str:
     try:
         return f"{float(x):,.{digits}f}"
     except (TypeError, ValueError):
-        return html.escape(str(x))
+        return esc(x)
 
 
 def kv_table(rows: list[tuple[str, str]]) -> str:
@@ -44,5 +69,5 @@ def kv_table(rows: list[tuple[str, str]]) -> str:
         HTML.
     """
     return "<table>" + "".join(
-        f"<tr><td style='color:#555;padding-right:6px'>{html.escape(k)}</td><td>{v}</td></tr>"
+        f"<tr><td style='color:#555;padding-right:6px'>{esc(k)}</td><td>{v}</td></tr>"
         for k, v in rows) + "</table>"

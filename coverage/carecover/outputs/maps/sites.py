@@ -3,7 +3,6 @@ shown, the greedy one hidden when both exist)."""
 
 from __future__ import annotations
 
-import html
 
 import folium
 import numpy as np
@@ -12,7 +11,7 @@ import pandas as pd
 from carecover.outputs.bundle import sites_frame, tier_name, tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import point_xy
-from carecover.outputs.maps.popups import fmt, kv_table
+from carecover.outputs.maps.popups import esc, fmt, kv_table
 
 
 def site_popup(r: pd.Series, lang: str) -> str:
@@ -31,11 +30,11 @@ def site_popup(r: pd.Series, lang: str) -> str:
         HTML.
     """
     return kv_table([(tr("序号", "Rank", lang), str(int(r["rank"]))),
-                     (tr("层级", "Tier", lang), html.escape(tier_name(r.get("tier"), lang))),
-                     (tr("方法", "Method", lang), html.escape(str(r.get("method", "")))),
+                     (tr("层级", "Tier", lang), esc(tier_name(r.get("tier"), lang))),
+                     (tr("方法", "Method", lang), esc(str(r.get("method", "")))),
                      (tr("新增覆盖老年人口", "Elderly gained", lang), fmt(r.get("gain_elderly"))),
                      (tr("新增覆盖总人口", "Population gained", lang), fmt(r.get("gain_pop"))),
-                     (tr("旗县区", "County", lang), html.escape(str(r.get("county", "") or ""))),
+                     (tr("旗县区", "County", lang), esc(str(r.get("county", "") or ""))),
                      (tr("坐标(WGS-84)", "Lon/lat (WGS-84)", lang),
                       f"{float(r.get('lon', r.geometry.x)):.6f}, {float(r.get('lat', r.geometry.y)):.6f}")])
 
