@@ -81,7 +81,7 @@ def test_report_states_the_bundles_params(bundle: PlanBundle, written: dict[str,
     circ = next(f["value"] for f in figs if f["kind"] == "circle")
 
     def circle_row(speed: float) -> str:
-        return (f"| 老年助餐点 | circle_1000m | {100 * circ:.1f}% | {100 * net[speed]:.1f}% "
+        return (f"| 老年助餐点 | circle_1000m | 15 min @ {speed:g} m/s | {100 * circ:.1f}% | {100 * net[speed]:.1f}% "
                 f"| {100 * (circ - net[speed]):.1f}% |")
 
     assert circle_row(1.0) in _section(md, "直线圆圈与路网比较 Circle vs network")

@@ -206,8 +206,8 @@ def circle_section(b: PlanBundle, params: RunParams) -> Section:
         source = tr("配置", "config", lang) if c.get("radius_source") == "config" else \
             tr("阈值×速度", "threshold × speed", lang)
         rows.append([tiers_label(c.get("tiers"), lang),
-                     f"{num(radius)} m ({source})" if radius is not None else "–",
-                     f"{float(c.get('threshold_min') or 0):g} min @ {float(c.get('speed_mps') or 0):g} m/s",
+                     f"{num(radius)} m ({source})" if radius is not None else str(c.get("mode", "")),
+                     f"{float(c.get('threshold_min') or 0):g} min @ {speed:g} m/s",
                      pct(c.get("value")),
                      pct(net.get("value")) if net else "–",
                      pct(float(c["value"]) - float(net["value"])) if net and c.get("value") is not None else "–"])
