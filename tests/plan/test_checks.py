@@ -106,3 +106,16 @@ class TestLibraryWarnings:
         assert [n.kind for n in found] == ["library", "warning"]
         assert notices.as_dicts(found) == [{"code": "ours", "message": "我们的 / ours", "kind": "warning",
                                             "file": None, "field": None, "value": None}]
+
+
+class TestReductions:
+    def test_thinned_candidates_and_p_above_candidates_are_said(self, tmp_path: Path, capsys) -> None:
+        rc, err, out = _plan(tmp_path, HEADER + "A1,站1,社区养老服务站,26.95,60.53\n",
+                             "--suggest", "community_centre=10", "--max-candidates", "3", capsys=capsys)
+        assert rc == 0, err
+        w = {x["code"]: x for x in _warnings(out)}
+        assert w["reduced_input"]["kind"] == "reduction" and w["reduced_input"]["field"] == "--max-candidates"
+        assert "thinned on a grid to 3" in w["reduced_input"]["message"]
+        assert w["suggest_exceeds_candidates"]["value"] == "10" and "placing 3" in err
+        s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        assert (s["sites"]["community_centre"]["asked"], s["sites"]["community_centre"]["placed"]) == (10, 3)

@@ -17,6 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
+from carecover import notices
 from carecover.analysis import figures as cf
 from carecover.errors import InputError
 from carecover.inputs.candidates import read_candidates
@@ -276,11 +277,12 @@ def suggest(params: RunParams, pbs: Problems, bounds: Boundaries, demand: Demand
     """
     frames, info, curves, figs, states = [], {}, [], [], {}
     for key, pb in pbs.problems.items():
-        count, tier = params.suggest[key], pb.tier
+        count, tier = _placeable(params.suggest[key], pb), pb.tier
         log(f"选址 / siting {count} × {tier.name_zh} …")
         time_s = travel.tiers[key].time_s if key in travel.tiers else np.full(len(demand), np.inf)
         rows, info[key], after, states[key] = solve_tier(params, pb, count, bounds.county_geoms(),
                                                          gaps.members.get(key), time_s, pbs.state_fields[key])
+        info[key] = {**info[key], "asked": params.suggest[key], "placed": count}
         frames.append(rows)
         curves.append(pd.DataFrame(info[key]["curve"]).assign(tier=key))
         figs += cf.population_figures(demand.points, after, tiers=[key], threshold_min=tier.threshold_min,
@@ -293,6 +295,18 @@ def suggest(params: RunParams, pbs: Problems, bounds: Boundaries, demand: Demand
     sites = gpd.GeoDataFrame(sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs=4326)
     curve = pd.concat(curves, ignore_index=True)
     return Siting(sites, info, curve[["tier", *[c for c in curve.columns if c != "tier"]]], figs, states)
+
+
+def _placeable(asked: int, pb: Problem) -> int:
+    """The number of sites that can be placed: the asked count, or all candidates when fewer
+    (said as a warning; the summary states both counts)."""
+    n = int(pb.reach.shape[0])
+    if asked > n:
+        notices.warn("suggest_exceeds_candidates",
+                     f"「{pb.tier.name_zh}」要求 {asked} 个新站点，但只有 {n} 个候选点，按 {n} 个计算 / "
+                     f"{asked} new sites asked for '{pb.tier.name_en}' but only {n} candidates: placing {n}",
+                     field=f"--suggest {pb.tier.key}", value=asked)
+    return min(asked, n)
 
 
 def write_curve(curve: pd.DataFrame, path: Path) -> None:

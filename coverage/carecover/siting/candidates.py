@@ -16,6 +16,7 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
+from carecover import notices
 from carecover.network import StreetNetwork
 from carecover.network.snap import Snapped
 from carecover.tiers import Tier
@@ -95,7 +96,12 @@ def junctions(net: StreetNetwork, region, most: int, existing_xy: np.ndarray,
         lon, lat = net.to_wgs84().transform(net.node_x[idx], net.node_y[idx])
         idx = idx[shapely.contains_xy(region, lon, lat)]
     idx = idx[_far_from(net.node_x[idx], net.node_y[idx], existing_xy, min_dist)]
+    n_junctions = len(idx)
     idx = idx[_thin(net.node_x[idx], net.node_y[idx], most)]
+    if len(idx) < n_junctions:  # a reduction of the input is a finding, not a silent default
+        notices.warn("reduced_input", f"候选路口 {n_junctions:,} 个按网格抽稀为 {len(idx):,} 个（上限 {most:,}）/ "
+                     f"{n_junctions:,} candidate junctions thinned on a grid to {len(idx):,} (limit {most:,}; "
+                     "raise it with --max-candidates)", kind="reduction", field="--max-candidates", value=most)
     x, y = net.node_x[idx], net.node_y[idx]
     lon, lat = net.to_wgs84().transform(x, y)
     return Candidates(x, y, np.asarray(lon), np.asarray(lat), idx.astype(np.int64),
