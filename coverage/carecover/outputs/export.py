@@ -25,6 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from carecover import notices
 from carecover.cells import as_text_cells, csv_safe, xlsx_text
 from carecover.outputs.bundle import PlanBundle, sites_frame
 from carecover.tiers import TIERS
@@ -256,6 +257,10 @@ def _write_xlsx(tabs: dict[str, pd.DataFrame], path: Path, chinese: bool) -> Non
     for name, df in tabs.items():
         if len(df) > XLSX_MAX_ROWS:  # workbooks are for reading; the full table is in CSV/GPKG
             skipped.append((name, len(df)))
+            notices.warn("reduced_output", f"表 {name} 有 {len(df):,} 行，超过工作簿上限 {XLSX_MAX_ROWS:,}，"
+                         f"完整内容见 {name}.csv 与 carecover.gpkg / table {name} has {len(df):,} rows, over the "
+                         f"workbook's {XLSX_MAX_ROWS:,}: it is in {name}.csv and carecover.gpkg only",
+                         kind="reduction", file="carecover.xlsx", field=name, value=len(df))
             continue
         ws = wb.create_sheet(f"{sheet_zh.get(name, name)} {name}"[:31] if chinese else name)
         ws.append([xlsx_text(header_zh(c) if chinese else c) for c in df.columns])

@@ -28,7 +28,6 @@ from carecover.utils import atomic_write, log
 
 def write_all(params: RunParams, bundle: PlanBundle, siting: Siting, folder: Path) -> None:
     """Every output file of a run, into ``folder``."""
-    bundle.summary["warnings"] = notices.as_dicts(notices.current())
     if siting.curve is not None:
         write_curve(siting.curve, folder / "site_curve.csv")
     for key, state in siting.states.items():
@@ -38,8 +37,9 @@ def write_all(params: RunParams, bundle: PlanBundle, siting: Siting, folder: Pat
     build_map(bundle, folder / "map.html", inline_assets=params.inline_assets)
     if params.gaode_map:
         build_map(bundle, folder / "map_gaode.html", basemap="gaode", inline_assets=params.inline_assets)
+    # warnings raised while the tables and maps were written belong in the report and summary
+    bundle.summary["warnings"] = notices.as_dicts(notices.current())
     write_report(bundle, folder)
-    # warnings raised while the outputs were drawn belong in the summary too
     bundle.summary["warnings"] = notices.as_dicts(notices.current())
     with atomic_write(folder / "summary.json", "w", encoding="utf-8") as fh:
         json.dump(bundle.summary, fh, ensure_ascii=False, indent=2, sort_keys=False, default=str)
