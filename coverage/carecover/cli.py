@@ -75,6 +75,7 @@ def _plan_parser(sub) -> None:
                    help="街道/乡镇边界，用于行政覆盖率 / unit boundaries, e.g. township=townships.geojson")
     p.add_argument("--speed", type=float, help="步行速度 m/s / walking speed (default 1.0)")
     p.add_argument("--crs", dest="crs_in", help="名录坐标系 wgs84|gcj02|bd09 / register coordinates")
+    _sheet_arguments(p)
     p.add_argument("--strict", action="store_true", help="名录有任何问题即失败 / fail on any register problem")
     p.add_argument("--osm-facilities", action="store_true", help="补充 OSM 养老设施 / add OSM facilities")
     p.add_argument("--facility-isochrones", action="store_true", help="输出每个设施的等时圈 / per-facility isochrones")
@@ -97,6 +98,14 @@ def _config_for(args) -> object | None:
     return None
 
 
+def _sheet_arguments(p) -> None:
+    """``--sheet`` (XLSX worksheet) and ``--layer`` (GeoPackage layer) of the registers: one
+    value, a name or a 0-based index."""
+    p.add_argument("--sheet", "--layer", dest="sheet", metavar="NAME",
+                   help="名录工作表或图层（名称或从 0 开始的序号）/ register worksheet (XLSX) or layer (GeoPackage): "
+                        "name or 0-based index")
+
+
 def plan_options(args, sample_note: str | None = None):
     """The :class:`~carecover.plan.PlanOptions` of ``carecover plan``'s arguments."""
     from carecover.plan import PlanOptions
@@ -108,7 +117,7 @@ def plan_options(args, sample_note: str | None = None):
         elderly_raster=args.elderly_raster, candidates=args.candidates,
         min_distance_existing_m=args.min_distance_existing, total_population=args.total_population,
         suggest=tuple(_suggest(args.suggest).items()), units=tuple(_units(args.units).items()),
-        walk_speed_mps=args.speed, crs_in=args.crs_in, strict=args.strict,
+        walk_speed_mps=args.speed, crs_in=args.crs_in, sheet=args.sheet, strict=args.strict,
         osm_facilities=args.osm_facilities, facility_isochrones=args.facility_isochrones,
         exact_time_limit_s=args.exact_time_limit, max_candidates=args.max_candidates,
         min_spacing_m=args.min_spacing, target_share=args.target, inline_assets=args.offline_map,
@@ -186,7 +195,8 @@ def cmd_validate(args) -> int:
 
     if args.report is not None:  # the report never replaces the register (or the boundary)
         refuse_inputs([args.report], input_files([args.register, args.boundary]))
-    fac = read_facilities(args.register, crs=args.crs_in, boundary=args.boundary, strict=args.strict)
+    fac = read_facilities(args.register, crs=args.crs_in, boundary=args.boundary, strict=args.strict,
+                          sheet=int(args.sheet) if args.sheet and args.sheet.isdigit() else args.sheet)
     print(validation_table(fac).to_string(index=False))
     if args.report:
         write_validation_report(fac, args.report)
@@ -236,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="校验设施名录 / validate a facility register")
     v.add_argument("register", type=Path)
     v.add_argument("--crs", dest="crs_in")
+    _sheet_arguments(v)
     v.add_argument("--boundary", type=Path)
     v.add_argument("--strict", action="store_true")
     v.add_argument("--report", type=Path, help="逐行状态 CSV / per-row status CSV")

@@ -45,7 +45,8 @@ class Facilities:
 
 
 def _read_sources(params: RunParams, area: StudyArea) -> list[Register]:
-    regs = [registers.read_register(p, crs=params.crs_in, boundary=area.polygon, strict=params.strict)
+    regs = [registers.read_register(p, crs=params.crs_in, boundary=area.polygon, sheet=params.sheet,
+                                    strict=params.strict)
             for p in params.facilities]
     if params.osm_facilities:
         regs.append(facilities_from_osm(params.network, boundary=area.polygon))

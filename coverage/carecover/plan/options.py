@@ -37,6 +37,7 @@ class PlanOptions:
     units: tuple[tuple[str, Path], ...] | None = None
     walk_speed_mps: float | None = None
     crs_in: str | None = None
+    sheet: str | None = None
     strict: bool | None = None
     osm_facilities: bool | None = None
     facility_isochrones: bool | None = None

@@ -59,6 +59,8 @@ class RunParams:
         Switches (``cache``: ``False``, ``True`` for the default folder, or a folder).
     sample_note, command, title
         Sample-data note, the command as run, the run's title.
+    sheet
+        Worksheet (XLSX) or layer (GeoPackage) of the registers, name or 0-based index.
     warnings
         Unusual values found while resolving (each names its value and origin); raised
         again when the run starts, so they reach the console, the summary and the report.
@@ -107,6 +109,7 @@ class RunParams:
     command: str
     title: str
     warnings: tuple[Notice, ...] = ()
+    sheet: str | int | None = None
 
     # ------------------------------------------------------------------ derived views
     def profile(self, mode: str) -> dict:

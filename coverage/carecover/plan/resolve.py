@@ -108,6 +108,14 @@ def _inputs(opts: PlanOptions, cfg: CityConfig | None) -> dict[str, Any]:
             "units": tuple((k, Path(p)) for k, p in (opts.units or ()))}
 
 
+def _sheet(value: str | None) -> str | int | None:
+    """A worksheet or layer: a whole number is a 0-based index, other text a name."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return int(text) if text.isdigit() else text
+
+
 def _path(p: Any) -> Path | None:
     return None if p is None else Path(p)
 
@@ -212,5 +220,5 @@ def resolve(opts: PlanOptions) -> RunParams:
         facility_isochrones=bool(opts.facility_isochrones), inline_assets=bool(opts.inline_assets),
         gaode_map=_first(opts.gaode_map, True), cache=_first(opts.cache, True),
         sample_note=opts.sample_note, command=opts.command or "", title=_title(cfg, lang),
-        warnings=tuple(num.found),
+        warnings=tuple(num.found), sheet=_sheet(opts.sheet),
     )

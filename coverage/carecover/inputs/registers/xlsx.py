@@ -90,5 +90,5 @@ def sheet_hint(info: dict) -> str:
     """
     if len(info.get("sheets", [])) > 1:
         return (f"; 读取的工作表 / sheet read: {info['sheet']!r}, 全部工作表 / all sheets: "
-                + ", ".join(info["sheets"]) + "（用 sheet 参数选择 / choose with sheet=）")
+                + ", ".join(info["sheets"]) + "（用 --sheet 选择 / choose with --sheet NAME）")
     return ""
