@@ -283,7 +283,7 @@ def _defaults_for_demo(args) -> None:
                             total_population=None, suggest=[], units=[], speed=None, crs_in=None,
                             strict=False, osm_facilities=False, facility_isochrones=False,
                             exact_time_limit=None, max_candidates=None, min_spacing=None,
-                            target=None, boundary=None).items():
+                            target=None, boundary=None, sheet=None).items():
         if not hasattr(args, name):
             setattr(args, name, value)
 
