@@ -29,6 +29,18 @@ def andorra_pbf() -> Path:
 
 
 @pytest.fixture(scope="session")
+def futian_graphml() -> Path:
+    """Central Shenzhen (福田) as an OSMnx 1.2.2 simplified GraphML graph (EPSG:4326)."""
+    return shared_file("china", "shenzhen_futian.graphml")
+
+
+@pytest.fixture(scope="session")
+def xuanwu_osm() -> Path:
+    """Nanjing 玄武区 as raw OSM XML with buildings."""
+    return shared_file("china", "nanjing_xuanwu.osm")
+
+
+@pytest.fixture(scope="session")
 def hohhot_admin() -> Path:
     return shared_file("admin", "hohhot.geojson")
 

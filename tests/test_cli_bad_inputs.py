@@ -290,7 +290,24 @@ FAIL: dict[str, Case] = {
     "no_population_at_all": lambda d: (_plan(_w(d, "reg.csv", GOOD), pop=False),
                                        ["field 'population'", "--total-population"]),
     "out_is_a_file": _out_is_a_file,
+    "network_graphml_not_a_graph": lambda d: (
+        _plan(_w(d, "reg.csv", GOOD), network_file=_w(d, "streets.graphml", "<html>saved page</html>")),
+        ["streets.graphml", "not a GraphML file"]),
+    "network_gpkg_not_a_graph": lambda d: (
+        _plan(_w(d, "reg.csv", GOOD), network_file=_gpkg_without_graph(d)),
+        ["roads.gpkg", "has no layer nodes, edges"]),
+    "network_osm_gz_damaged": lambda d: (
+        _plan(_w(d, "reg.csv", GOOD), network_file=_w(d, "streets.osm.gz", b"\x1f\x8b\x08\x00damaged")),
+        ["streets.osm.gz", "cannot read OSM file"]),
 }
+
+
+def _gpkg_without_graph(d: Path) -> Path:
+    """A GeoPackage of street lines that is not an OSMnx graph (no nodes/edges layers)."""
+    path = d / "roads.gpkg"
+    line = shapely.LineString([(26.94, 60.52), (26.95, 60.53)])
+    gpd.GeoDataFrame({"name": ["a road"]}, geometry=[line], crs="EPSG:4326").to_file(path, layer="roads")
+    return path
 
 
 def _run(argv: list[str], capsys) -> tuple[int, str]:

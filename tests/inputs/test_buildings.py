@@ -140,3 +140,38 @@ class TestErrors:
             P.from_buildings(pbf, None, districts=w, district_totals={"W": -1})
         with pytest.raises(InputError, match="cannot read OSM buildings"):
             P.from_buildings(pbf, 5, districts=w)
+
+
+class TestOsmXml:
+    """Buildings from OSM XML — the format ``carecover fetch-network`` writes — plain or
+    compressed (issue 11 item 18), on Nanjing 玄武区 (../shared)."""
+
+    def test_xuanwu_xml(self, xuanwu_osm, check_contract):
+        dem = P.from_buildings(xuanwu_osm, 50_000)
+        check_contract(dem)
+        src = dem.source
+        # every building way and relation of the file is counted (1,278 features, 1 node)
+        assert src["buildings_in"] == 1_277
+        assert (src["buildings_out"] + src["buildings_zero_weight"] + src["buildings_not_polygon"]
+                + src["buildings_zero_area"] == src["buildings_in"])
+        assert dem.points["pop"].sum() == pytest.approx(50_000, rel=1e-12)
+        assert shapely.intersects(dem.cell_polygons.values, dem.points.geometry.values).all()
+
+    def test_gz_and_bz2_give_the_same_people(self, xuanwu_osm, tmp_path):
+        import bz2
+        import gzip
+
+        plain = P.from_buildings(xuanwu_osm, 50_000).points
+        data = xuanwu_osm.read_bytes()
+        (tmp_path / "x.osm.gz").write_bytes(gzip.compress(data, mtime=0))
+        (tmp_path / "x.osm.bz2").write_bytes(bz2.compress(data))
+        for name in ("x.osm.gz", "x.osm.bz2"):
+            got = P.from_buildings(tmp_path / name, 50_000).points
+            np.testing.assert_array_equal(got["osm_id"].to_numpy(), plain["osm_id"].to_numpy())
+            np.testing.assert_allclose(got["pop"].to_numpy(), plain["pop"].to_numpy(), rtol=0, atol=0)
+
+    def test_graph_files_hold_no_buildings(self, tmp_path):
+        path = tmp_path / "streets.graphml"
+        path.write_text("<graphml/>")
+        with pytest.raises(InputError, match="streets.graphml.*--population|--population.*streets.graphml"):
+            P.from_buildings(path, 1000)

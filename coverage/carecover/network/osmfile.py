@@ -7,6 +7,8 @@ milliseconds, so the error names the file instead of surfacing deep inside a par
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import struct
 import zlib
 from datetime import datetime, timezone
@@ -133,6 +135,16 @@ def _read_header(blob: bytes) -> dict:
     return out
 
 
+def _open_xml(path: Path):
+    """The file for reading bytes, decompressed when it ends in ``.gz`` or ``.bz2``."""
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        return gzip.open(path, "rb")
+    if name.endswith(".bz2"):
+        return bz2.open(path, "rb")
+    return open(path, "rb")
+
+
 def check_osm_xml(path: str | Path) -> dict:
     """Cheap sanity check of an OSM XML file (exists, non-empty, an <osm> element near the start).
 
@@ -154,8 +166,11 @@ def check_osm_xml(path: str | Path) -> dict:
     path = Path(path)
     if not path.exists():
         raise NetworkError("OSM file not found / 找不到OSM文件", file=path)
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
+    try:
+        with _open_xml(path) as fh:
+            head = fh.read(4096)
+    except (OSError, EOFError) as exc:  # a damaged .gz/.bz2, or a directory
+        raise NetworkError(f"cannot read OSM file: {exc} / 无法读取OSM文件", file=path) from exc
     if not head.strip():
         raise NetworkError("OSM file is empty / OSM文件为空", file=path)
     if b"<osm" not in head:

@@ -36,6 +36,7 @@ from carecover.inputs.population.common import (
     _utm_for,
     check_conservation,
 )
+from carecover.inputs.population.footprints import read_footprints
 from carecover.utils import file_sha256, log
 
 __all__ = ["DEFAULT_LEVELS", "FALLBACK_LEVELS", "MAX_LEVELS", "BUILDING_WEIGHTS",
@@ -188,22 +189,10 @@ def _population_groups(dframe, district_totals: Mapping[str, float] | None,
 
 
 def _read_buildings(path: Path, frame) -> gpd.GeoDataFrame:
-    """Buildings of the extract (only the area's bbox when there is an area), WGS-84, in a
-    deterministic order whatever the reader does: by OSM element type then id."""
-    import pyrosm
-
+    """Buildings of the OSM file (only the area's bbox when there is an area, where the format
+    allows), WGS-84, by OSM element type then id (see :mod:`.footprints`)."""
     bbox = list(_boundary_union(frame, WGS84).bounds) if frame is not None else None
-    try:
-        # complete_relations: multipolygon buildings crossing the bbox keep their whole outline
-        osm = pyrosm.OSM(str(path), bounding_box=bbox, complete_relations=bbox is not None)
-        raw = osm.get_buildings()
-    except Exception as exc:
-        raise InputError(f"无法读取 OSM 建筑 / cannot read OSM buildings: {exc}", file=path) from exc
-    if raw is None or len(raw) == 0:
-        raise InputError("OSM 文件中没有建筑 / no buildings in the OSM extract", file=path)
-    raw = raw.set_crs(WGS84, allow_override=False) if raw.crs is None else raw.to_crs(WGS84)
-    order_cols = [c for c in ("osm_type", "id") if c in raw.columns]
-    return raw.sort_values(order_cols, kind="stable").reset_index(drop=True) if order_cols else raw
+    return read_footprints(path, bbox)
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from carecover.network.osmfile import check_osm_xml
 from carecover.network.profiles import TAG_COLUMNS
 from carecover.network.readers import StreetData
 
-SUFFIXES = (".osm", ".xml")
-FILE_TYPES = (".osm", ".osm.xml")
+SUFFIXES = (".osm", ".xml", ".osm.gz", ".osm.bz2")
+FILE_TYPES = (".osm", ".osm.xml", ".osm.gz", ".osm.bz2")
 
 
 def check(path: Path) -> dict:
