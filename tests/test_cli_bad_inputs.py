@@ -290,6 +290,9 @@ FAIL: dict[str, Case] = {
     "no_population_at_all": lambda d: (_plan(_w(d, "reg.csv", GOOD), pop=False),
                                        ["field 'population'", "--total-population"]),
     "out_is_a_file": _out_is_a_file,
+    "network_is_a_folder": lambda d: (
+        _plan(_w(d, "reg.csv", GOOD), network_file=_folder(d, "streets.osm.pbf")),
+        ["streets.osm.pbf", "is a folder, not a network file"]),
     "network_graphml_not_a_graph": lambda d: (
         _plan(_w(d, "reg.csv", GOOD), network_file=_w(d, "streets.graphml", "<html>saved page</html>")),
         ["streets.graphml", "not a GraphML file"]),
@@ -300,6 +303,11 @@ FAIL: dict[str, Case] = {
         _plan(_w(d, "reg.csv", GOOD), network_file=_w(d, "streets.osm.gz", b"\x1f\x8b\x08\x00damaged")),
         ["streets.osm.gz", "cannot read OSM file"]),
 }
+
+
+def _folder(d: Path, name: str) -> Path:
+    (d / name).mkdir()
+    return d / name
 
 
 def _gpkg_without_graph(d: Path) -> Path:

@@ -87,9 +87,12 @@ def reader_for(path: str | Path) -> ModuleType:
     """
     name = Path(path).name.lower()
     readers = reader_modules()
+    types = [t for reader in readers for t in reader.FILE_TYPES]
+    expected = ", ".join(types[:-1]) + " or " + types[-1]
+    if Path(path).is_dir():
+        raise NetworkError("is a folder, not a network file / 是文件夹而不是路网文件", file=path,
+                           expected=expected)
     for reader in readers:
         if name.endswith(reader.SUFFIXES):
             return reader
-    types = [t for reader in readers for t in reader.FILE_TYPES]
-    raise NetworkError("unsupported network file type", file=path,
-                       expected=", ".join(types[:-1]) + " or " + types[-1])
+    raise NetworkError("unsupported network file type", file=path, expected=expected)
