@@ -30,7 +30,7 @@ class TestDispatch:
         assert reader_for("city.osm") is osmxml and reader_for("city.osm.xml") is osmxml
         with pytest.raises(NetworkError, match="unsupported network file type") as info:
             reader_for("roads.shp")
-        assert info.value.expected == ".osm, .osm.xml or .osm.pbf"
+        assert info.value.expected == ".gpkg, .graphml, .osm, .osm.xml, .osm.gz, .osm.bz2 or .osm.pbf"
 
     def test_every_module_is_a_reader_and_suffixes_do_not_overlap(self):
         mods = reader_modules()
