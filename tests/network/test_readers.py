@@ -34,7 +34,7 @@ class TestDispatch:
 
     def test_every_module_is_a_reader_and_suffixes_do_not_overlap(self):
         mods = reader_modules()
-        assert [m.__name__.rsplit(".", 1)[1] for m in mods] == ["osmxml", "pbf"]
+        assert [m.__name__.rsplit(".", 1)[1] for m in mods] == ["gpkg", "graphml", "osmxml", "pbf"]
         seen: list[str] = []
         for m in mods:
             assert callable(m.check) and callable(m.read) and m.FILE_TYPES
