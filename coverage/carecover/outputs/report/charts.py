@@ -247,7 +247,7 @@ def county_figure(cc: pd.DataFrame, params: RunParams, zh: bool, with_sites: set
                      fontsize=9)
         ax.grid(axis="x", alpha=0.3)
         ax.tick_params(axis="x", labelsize=8)
-        ax.legend(fontsize=7.5, loc="lower right")
+        ax.legend(fontsize=7.5, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     axes[-1, 0].set_xlabel(label("老年人口覆盖率", "Elderly coverage", zh), fontsize=8.5)
     fig.tight_layout()
     return fig

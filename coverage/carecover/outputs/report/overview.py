@@ -21,7 +21,6 @@ from pyproj import CRS
 from carecover.outputs.bundle import USED_STATUSES, PlanBundle, ranked_gaps, sites_frame, tier_name
 from carecover.outputs.report.charts import label, tier_threshold
 from carecover.outputs.report.document import threshold_text
-from carecover.tiers import TIERS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -29,17 +28,19 @@ if TYPE_CHECKING:
 
     from carecover.plan.params import RunParams
 
-#: One colour per tier (in :data:`~carecover.tiers.TIERS` order), shared by all pictures.
-TIER_COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-                "#ff7f0e", "#393b79")
+#: The colour of each tier's coverage and facilities: blues, greens, purples and browns, never
+#: the red of the gaps or the gold of the suggested sites.
+TIER_COLOURS = {"city_centre": "#393b79", "county_institution": "#5254a3", "district_centre": "#6b6ecf",
+                "street_centre": "#1f77b4", "township_centre": "#17becf", "community_centre": "#2ca02c",
+                "village_station": "#637939", "happiness_home": "#9467bd", "meal_point": "#8c564b"}
+OTHER_COLOUR = "#7f7f7f"
 GAP_COLOUR = "#d62728"
 SITE_COLOUR = "#ffbf00"
 
 
 def tier_colour(key: str) -> str:
-    """The colour of a tier's coverage and facilities."""
-    order = list(TIERS)
-    return TIER_COLOURS[(order.index(key) if key in order else len(order)) % len(TIER_COLOURS)]
+    """The colour of a tier's coverage and facilities (grey for a tier not in :data:`TIER_COLOURS`)."""
+    return TIER_COLOURS.get(key, OTHER_COLOUR)
 
 
 def chosen_sites(b: PlanBundle, key: str) -> gpd.GeoDataFrame | None:

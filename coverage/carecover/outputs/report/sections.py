@@ -284,7 +284,10 @@ def gaps_section(b: PlanBundle, params: RunParams | None = None, top: int = 10) 
     cols = [tr("排序", "Rank", lang), tr("缺口编号", "Gap ID", lang), tr("老年人口", "Elderly", lang),
             tr("总人口", "Population", lang), tr("面积(公顷)", "Area (ha)", lang), tr("旗县区", "County", lang),
             tr("到最近设施(分钟)", "To nearest (min)", lang)]
-    groups = [(k, g[g["tier"] == k]) for k in dict.fromkeys(g["tier"])] if "tier" in g else [(None, g)]
+    order = b.tiers_present()  # tables in tier order, unknown tiers last
+    keys = sorted(dict.fromkeys(g["tier"]), key=lambda k: (order.index(k) if k in order else len(order), str(k))) \
+        if "tier" in g else [None]
+    groups = [(k, g[g["tier"] == k] if k is not None else g) for k in keys]
     blocks: list[Table | str] = []
     for key, sub in groups:
         if key is not None:
@@ -385,9 +388,9 @@ def repro_section(b: PlanBundle, params: RunParams) -> Section:
                          tr("OSM复制时间戳", "OSM replication timestamp", lang)],
                         [[str(i.get("path", "")), str(i.get("sha256", "")), str(i.get("date", "") or ""),
                           str(i.get("osm_replication_timestamp") or "")] for i in inputs]))
-    blocks.append(tr("参数", "Parameters", lang))
+    blocks.append("### " + tr("参数", "Parameters", lang))
     blocks.append(generic(params.to_dict(), lang))  # the parameters as summary.json states them
-    blocks.append(tr("软件版本", "Software", lang))
+    blocks.append("### " + tr("软件版本", "Software", lang))
     blocks.append(generic(s.get("software") or {}, lang))
     blocks.append(tr("命令", "Command", lang) + f": `{s.get('command', '')}`")
     blocks.append(tr("生成时间", "Generated", lang) + f": {s.get('generated_at', '')}")

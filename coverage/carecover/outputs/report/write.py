@@ -82,7 +82,7 @@ class ReportContext:
 
     @cached_property
     def charts(self) -> dict[str, Image]:
-        """``travel_time`` and, with counties, ``county_coverage``."""
+        """``travel_time`` and, with two counties or more, ``county_coverage``."""
         out = {}
         with chart_style(self.lang) as zh:
             if self.tiers:
@@ -90,9 +90,9 @@ class ReportContext:
                 out["travel_time"] = Image("chart_travel_time.png", png_bytes(fig), tr(
                     "老年人口出行时间累计分布（红色虚线：各层级自身阈值）",
                     "Travel time of the elderly, cumulative (red dashed line: each tier's own threshold)", self.lang))
-            if len(self.county):
+            if len(self.county) and self.county["county"].nunique() > 1:  # one county: the summary says it all
                 fig = county_figure(self.county, self.params, zh, set(self.site_tiers))
-                out["county_coverage"] = Image("chart_county_coverage.png", png_bytes(fig), tr(
+                out["county_coverage"] = Image("chart_county_coverage.png", png_bytes(fig, tight=True), tr(
                     "分旗县区老年人口覆盖率", "Elderly coverage by county", self.lang))
         return out
 
