@@ -21,7 +21,7 @@ CLASS_ORDER = ("motorway", "trunk", "primary", "secondary", "tertiary", "unclass
                "bridleway", "steps", "corridor")
 
 #: Most segments kept (a city of a million segments draws in seconds with this many).
-MAX_SEGMENTS = 150_000
+MAX_SEGMENTS = 100_000
 
 
 def street_lines(net: StreetNetwork, max_segments: int = MAX_SEGMENTS) -> gpd.GeoDataFrame:

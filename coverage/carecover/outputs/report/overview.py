@@ -81,11 +81,46 @@ def coverage_polygon(b: PlanBundle, key: str, threshold_min: float) -> gpd.GeoSe
     return sel.geometry if len(sel) else None
 
 
+def map_crs(b: PlanBundle) -> CRS:
+    """The UTM zone the maps of a bundle are drawn in (of its demand, else its facilities)."""
+    return utm_of(*(b.demand if len(b.demand) else b.facilities).total_bounds)
+
+
 @functools.lru_cache(maxsize=8)
 def utm_of(west: float, south: float, east: float, north: float) -> CRS:
     """The UTM zone of an area of interest (looked up once per area: one lookup takes
     a quarter of a second)."""
     return gpd.GeoSeries([shapely.box(west, south, east, north)], crs=4326).estimate_utm_crs()
+
+
+#: Street classes drawn darker and wider.
+MAJOR_STREETS = ("motorway", "trunk", "primary", "secondary", "tertiary")
+
+
+def street_segments(streets: gpd.GeoDataFrame | None, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
+    """The street lines as ``(n, k, 2)`` coordinates in ``crs`` and whether each is a major street
+    (computed once per report: the maps of every tier share them).
+
+    Parameters
+    ----------
+    streets
+        :attr:`PlanBundle.streets` (two-point lines), or ``None``.
+    crs
+        The maps' projected CRS.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Coordinates and the major-street mask (both empty without streets).
+    """
+    if streets is None or not len(streets):
+        return np.zeros((0, 2, 2)), np.zeros(0, bool)
+    st = streets.to_crs(crs)
+    n = shapely.get_num_coordinates(st.geometry.values)
+    keep = n == 2  # the network's segments; anything else is not drawn
+    xy = shapely.get_coordinates(st.geometry.values[keep]).reshape(-1, 2, 2)
+    major = st["highway"].astype(str).str.removesuffix("_link").isin(MAJOR_STREETS).to_numpy()[keep]
+    return xy, major
 
 
 def _nice_length(span_m: float) -> float:
@@ -111,7 +146,8 @@ def _rect(x: float, y: float, w: float, h: float, fc: str):
     return Rectangle((x, y), w, h, facecolor=fc, edgecolor="#222", lw=0.8, zorder=11)
 
 
-def overview_figure(b: PlanBundle, params: RunParams, key: str, zh: bool) -> tuple[Figure, list[str]]:
+def overview_figure(b: PlanBundle, params: RunParams, key: str, zh: bool,
+                    streets: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Figure, list[str]]:
     """The overview map of one tier.
 
     Parameters
@@ -124,6 +160,9 @@ def overview_figure(b: PlanBundle, params: RunParams, key: str, zh: bool) -> tup
         Tier key.
     zh
         Chinese and English labels (else English).
+    streets
+        :func:`street_segments` of ``b.streets`` in the map's CRS (:func:`map_crs`), when
+        already computed.
 
     Returns
     -------
@@ -139,7 +178,7 @@ def overview_figure(b: PlanBundle, params: RunParams, key: str, zh: bool) -> tup
     thr, mode = tier_threshold(params, key)
     colour = tier_colour(key)
     d = b.demand
-    utm = utm_of(*(d if len(d) else b.facilities).total_bounds)
+    utm = map_crs(b)
     dp = d.to_crs(utm)
     fac = b.facilities
     if "tier" in fac:
@@ -163,14 +202,13 @@ def overview_figure(b: PlanBundle, params: RunParams, key: str, zh: bool) -> tup
         handle.set_label(text)
         handles.append(handle)
 
-    if b.streets is not None and len(b.streets):
-        st = b.streets.to_crs(utm).cx[xmin:xmax, ymin:ymax]
-        major = st["highway"].astype(str).str.removesuffix("_link").isin(
-            ("motorway", "trunk", "primary", "secondary", "tertiary")).to_numpy()
-        for sel, lw, c in ((~major, 0.35, "#c9c9c9"), (major, 0.9, "#a9a9a9")):
-            segs = [np.asarray(g.coords) for g in st.geometry[sel]]
-            if segs:
-                ax.add_collection(LineCollection(segs, colors=c, linewidths=lw, zorder=1))
+    xy, major = street_segments(b.streets, utm) if streets is None else streets
+    if len(xy):
+        x, y = xy[:, :, 0], xy[:, :, 1]
+        inside = (x.max(1) >= xmin) & (x.min(1) <= xmax) & (y.max(1) >= ymin) & (y.min(1) <= ymax)
+        for sel, lw, c in ((~major & inside, 0.35, "#c9c9c9"), (major & inside, 0.9, "#a9a9a9")):
+            if sel.any():
+                ax.add_collection(LineCollection(xy[sel], colors=c, linewidths=lw, zorder=1))
         add(Line2D([], [], color="#b5b5b5", lw=0.9), label("街道（OSM）", "Streets (OSM)", zh))
     if b.boundaries is not None and len(b.boundaries):
         bd = b.boundaries.to_crs(utm)

@@ -24,7 +24,12 @@ from carecover.outputs.report.charts import (
     travel_time_figure,
 )
 from carecover.outputs.report.document import Image, Section
-from carecover.outputs.report.overview import chosen_sites, overview_figure
+from carecover.outputs.report.overview import (
+    chosen_sites,
+    map_crs,
+    overview_figure,
+    street_segments,
+)
 from carecover.outputs.report.render import to_html, to_markdown
 from carecover.outputs.report.summary import summary_section
 from carecover.utils import atomic_write
@@ -73,9 +78,10 @@ class ReportContext:
     def maps(self) -> dict[str, Image]:
         """The overview map of every tier."""
         out = {}
+        streets = street_segments(self.bundle.streets, map_crs(self.bundle))
         with chart_style(self.lang) as zh:
             for key in self.tiers:
-                fig, _ = overview_figure(self.bundle, self.params, key, zh)
+                fig, _ = overview_figure(self.bundle, self.params, key, zh, streets)
                 out[key] = Image(f"map_overview_{key}.png", png_bytes(fig, tight=True), tr(
                     "总览图：覆盖范围、未覆盖缺口与建议站点", "Overview: coverage, gaps and suggested sites", self.lang))
         return out
