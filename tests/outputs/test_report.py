@@ -301,6 +301,13 @@ class TestErrors:
         assert len(err.splitlines()) == 1 and "Chromium" in err and "apt-get install chromium" in err
         assert not (folder / "report.pdf").exists()
 
+    def test_plan_pdf_without_chromium_stops_before_the_run(self, monkeypatch, tmp_path: Path, capsys) -> None:
+        monkeypatch.setattr(report_pdf, "find_chromium", lambda: None)
+        assert cli.main(["--quiet", "demo", "--pdf", "--out", str(tmp_path / "run")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "--pdf" in err and "Chromium" in err
+        assert not (tmp_path / "run").exists()  # nothing computed, nothing written
+
     def test_report_of_a_folder_without_a_run(self, tmp_path: Path, capsys) -> None:
         assert cli.main(["report", "--out", str(tmp_path), "--pdf"]) == 2
         assert "report.html" in capsys.readouterr().err
