@@ -120,17 +120,36 @@ def tier_summaries(b: PlanBundle, params: RunParams) -> list[TierSummary]:
             continue
         results = [str(c.get("result", "")) for c in claims if key in _claim_tiers(c)]
         sites = chosen_sites(b, key)
-        g = gaps[gaps["tier"] == key] if gaps is not None and "tier" in gaps else gaps
-        top = [] if g is None else [
-            {"gap_id": r["gap_id"], "rank": int(r["rank"]), "elderly": float(r["elderly"]), "pop": float(r["pop"]),
-             "county": "" if r.get("county") is None or r.get("county") != r.get("county") else str(r["county"])}
-            for _, r in g.head(TOP_GAPS).iterrows()]
+        # gaps without a tier belong to none of them (the summary names them apart)
+        g = gaps[gaps["tier"] == key] if gaps is not None and "tier" in gaps else None
         out.append(TierSummary(key, mode, thr, speed if mode == "walk" else None, now,
                                elderly_figure(figures, key, "planned", speed),
                                0 if sites is None else len(sites), results.count("PASS"), results.count("FAIL"),
-                               len(results) - results.count("PASS") - results.count("FAIL"), top,
+                               len(results) - results.count("PASS") - results.count("FAIL"), largest_gaps(g),
                                0 if g is None else len(g)))
     return out
+
+
+def largest_gaps(g, n: int = TOP_GAPS) -> list[dict]:
+    """The ``n`` first gaps of a ranked gaps table as the summary names them.
+
+    Parameters
+    ----------
+    g
+        Gaps in rank order (:func:`~carecover.outputs.bundle.ranked_gaps`), or ``None``.
+    n
+        How many.
+
+    Returns
+    -------
+    list of dict
+        ``gap_id``, ``rank``, ``elderly``, ``pop``, ``county`` ("" when not known).
+    """
+    if g is None:
+        return []
+    return [{"gap_id": r["gap_id"], "rank": int(r["rank"]), "elderly": float(r["elderly"]), "pop": float(r["pop"]),
+             "county": "" if r.get("county") is None or r.get("county") != r.get("county") else str(r["county"])}
+            for _, r in g.head(n).iterrows()]
 
 
 def _gap_text(g: dict, lang: str) -> str:
@@ -245,6 +264,11 @@ def summary_blocks(b: PlanBundle, params: RunParams) -> list[Table | Para | str]
         blocks.append(_sentence(s, "zh") if lang == "zh" else _sentence(s, "en"))
         if lang == "zh":
             blocks.append(Para(_sentence(s, "en"), muted=True))
+    if b.gaps is not None and len(b.gaps) and "tier" not in b.gaps:
+        top = largest_gaps(ranked_gaps(b.gaps).sort_values("rank", kind="stable"))
+        blocks.append(tr(f"共 {len(b.gaps)} 个未覆盖缺口（未分层级），最大的：" + "、".join(_gap_text(g, "zh") for g in top) + "。",
+                         f"{len(b.gaps)} uncovered gaps (no tier given); the largest: "
+                         + "; ".join(_gap_text(g, "en") for g in top) + ".", lang))
     claims = [c for c in b.summary.get("claims", []) or [] if isinstance(c, dict)]
     if claims:
         res = [str(c.get("result", "")) for c in claims]
