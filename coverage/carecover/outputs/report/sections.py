@@ -281,9 +281,9 @@ def gaps_section(b: PlanBundle, params: RunParams | None = None, top: int = 10) 
     if b.gaps is None or not len(b.gaps):
         return Section(title, [tr("（无）", "(none)", lang)], key="gaps")
     g = ranked_gaps(b.gaps).sort_values("rank", kind="stable")
-    cols = [tr("排序", "Rank", lang), tr("缺口编号", "Gap ID", lang), tr("老年人口", "Elderly", lang),
+    cols = [tr("缺口编号", "Gap ID", lang), tr("老年人口", "Elderly", lang),
             tr("总人口", "Population", lang), tr("面积(公顷)", "Area (ha)", lang), tr("旗县区", "County", lang),
-            tr("到最近设施(分钟)", "To nearest (min)", lang)]
+            tr("到最近设施(分钟)", "To nearest (min)", lang), tr("总排序", "Overall rank", lang)]
     order = b.tiers_present()  # tables in tier order, unknown tiers last
     keys = sorted(dict.fromkeys(g["tier"]), key=lambda k: (order.index(k) if k in order else len(order), str(k))) \
         if "tier" in g else [None]
@@ -294,11 +294,12 @@ def gaps_section(b: PlanBundle, params: RunParams | None = None, top: int = 10) 
             thr = params.tiers[key] if params is not None and key in params.tiers else None
             rule = f" · {threshold_text(thr.threshold_min, thr.mode, params.walk_speed_mps, lang)}" if thr else ""
             blocks.append(f"### {tier_name(key, lang, both=False)}{rule}")
-        rows = [[int(r["rank"]), r["gap_id"], num(r["elderly"]), num(r["pop"]), num(r["area_m2"] / 1e4, 1),
+        rows = [[r["gap_id"], num(r["elderly"]), num(r["pop"]), num(r["area_m2"] / 1e4, 1),
                  "" if r.get("county") is None or r.get("county") != r.get("county") else r.get("county"),
-                 num(float(r["time_to_nearest_s"]) / 60, 1)] for _, r in sub.head(top).iterrows()]
-        blocks.append(Table(cols, rows, tr(f"前 {min(top, len(sub))} 个，共 {len(sub)} 个（全部见 gaps.csv）",
-                                           f"top {min(top, len(sub))} of {len(sub)} (all in gaps.csv)", lang)))
+                 num(float(r["time_to_nearest_s"]) / 60, 1), int(r["rank"])] for _, r in sub.head(top).iterrows()]
+        blocks.append(Table(cols, rows, tr(
+            f"前 {min(top, len(sub))} 个，共 {len(sub)} 个（全部见 gaps.csv）；“–”：超出计算的出行时间范围。",
+            f"top {min(top, len(sub))} of {len(sub)} (all in gaps.csv); '–': beyond the travel times computed.", lang)))
     return Section(title, blocks, key="gaps")
 
 
@@ -355,16 +356,22 @@ def sites_section(b: PlanBundle) -> Section:
     cols = [tr("层级", "Tier", lang), tr("方法", "Method", lang), tr("序号", "Rank", lang),
             tr("新增老年人口", "Elderly gained", lang), tr("新增总人口", "Population gained", lang),
             tr("经度", "Lon", lang), tr("纬度", "Lat", lang), tr("旗县区", "County", lang), tr("缺口", "Gap", lang)]
-    rows = [[tier_name(r["tier"], lang, both=False), r["method"], int(r["rank"]), num(r["gain_elderly"]),
+    rows = [[tier_name(r["tier"], lang, both=False), _method(r["method"], lang), int(r["rank"]), num(r["gain_elderly"]),
              num(r["gain_pop"]), f"{r.geometry.x:.6f}", f"{r.geometry.y:.6f}", r.get("county", ""),
              r.get("gap_id", "")] for _, r in s.iterrows()]
     tot = s.groupby(["tier", "method"], sort=True)[["gain_elderly", "gain_pop"]].sum().reset_index()
-    trows = [[tier_name(r.tier, lang, both=False), r.method, num(r.gain_elderly), num(r.gain_pop)]
+    trows = [[tier_name(r.tier, lang, both=False), _method(r.method, lang), num(r.gain_elderly), num(r.gain_pop)]
              for r in tot.itertuples()]
     tcols = [tr("层级", "Tier", lang), tr("方法", "Method", lang), tr("合计新增老年人口", "Total elderly gained", lang),
              tr("合计新增总人口", "Total population gained", lang)]
     return Section(tr("建议新增站点（贪心与精确）", "Suggested sites (greedy vs exact)", lang),
                    [Table(tcols, trows), Table(cols, rows)])
+
+
+def _method(m: Any, lang: str) -> str:
+    """A siting method's name ("精确 exact", "贪心 greedy")."""
+    names = {"exact": ("精确", "exact"), "greedy": ("贪心", "greedy")}
+    return tr(*names[m], lang) if m in names else str(m)
 
 
 def repro_section(b: PlanBundle, params: RunParams) -> Section:
