@@ -21,10 +21,15 @@ from carecover.outputs.bundle import PlanBundle, tier_name
 from carecover.outputs.report import Section, write_report
 from carecover.outputs.report import pdf as report_pdf
 from carecover.outputs.report import sections as sec
-from carecover.outputs.report.charts import chart_style, travel_time_figure
+from carecover.outputs.report.charts import (
+    chart_style,
+    county_figure,
+    png_bytes,
+    travel_time_figure,
+)
 from carecover.outputs.report.document import num, pct, points
 from carecover.outputs.report.overview import overview_figure
-from carecover.outputs.report.render import to_markdown
+from carecover.outputs.report.render import to_html, to_markdown
 from carecover.outputs.report.summary import elderly_figure, summary_blocks, tier_summaries
 from carecover.outputs.report.write import SECTIONS, ReportContext, build_sections
 
@@ -285,6 +290,31 @@ def test_report_does_not_read_summary_parameters(bundle: PlanBundle, written: di
         assert got.keys() == written.keys()
         for key in written:
             assert got[key].read_bytes() == written[key].read_bytes(), (name, key)
+
+
+class TestTextFromInputs:
+    """Names from the inputs reach the HTML escaped and the pictures literally."""
+
+    def test_html_escaped(self, bundle: PlanBundle) -> None:
+        gaps = bundle.gaps.copy()
+        gaps["gap_id"] = gaps["gap_id"].astype(object)
+        gaps.loc[gaps["elderly"].idxmax(), "gap_id"] = "<img src=x onerror=alert(1)>"  # the largest: shown
+        gaps["county"] = "<b>县</b>"
+        b = dataclasses.replace(bundle, gaps=gaps)
+        page = to_html("t", [Section("摘要 Summary", summary_blocks(b, b.params)), sec.gaps_section(b, b.params)], "zh")
+        assert "<img" not in page and "<b>" not in page
+        assert "&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;b&gt;县&lt;/b&gt;" in page
+
+    def test_dollar_signs_drawn_literally(self, bundle: PlanBundle) -> None:
+        import pandas as pd
+
+        cc = pd.DataFrame({"county": ["$x_$", "B"], "tier": "street_centre", "total": [10.0, 10.0],
+                           "covered": [5.0, 2.0], "after": [6.0, 2.0], "after_exact": True})
+        with chart_style("en") as zh:
+            fig = county_figure(cc, bundle.params, zh, {"street_centre"})
+            labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+            assert png_bytes(fig)[:4] == b"\x89PNG"  # "$x_$" as mathtext would not draw
+        assert labels[0] == r"\$x_\$"
 
 
 # ----------------------------------------------------------------------------- errors

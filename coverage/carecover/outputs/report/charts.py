@@ -89,6 +89,11 @@ def chart_style(lang: str) -> Iterator[bool]:
         yield font is not None and lang == "zh"
 
 
+def plain(text: object) -> str:
+    """Text from an input as matplotlib draws it literally (``$`` would start mathtext)."""
+    return str(text).replace("$", r"\$")
+
+
 def label(z: str, e: str, zh: bool) -> str:
     """A chart label: "中文 English" when ``zh``, else English."""
     return f"{z} {e}" if zh else e
@@ -229,7 +234,7 @@ def county_figure(cc: pd.DataFrame, params: RunParams, zh: bool, with_sites: set
     lang = "zh" if zh else "en"
     for ax, key in zip(axes[:, 0], keys, strict=True):
         sub = cc[cc["tier"] == key].sort_values("county")
-        names = [c or label("（未知）", "(unknown)", zh) for c in sub["county"]]
+        names = [plain(c) if c else label("（未知）", "(unknown)", zh) for c in sub["county"]]
         y = np.arange(len(sub))
         tot = sub["total"].replace(0, np.nan)
         after = key in with_sites

@@ -19,7 +19,7 @@ import shapely
 from pyproj import CRS
 
 from carecover.outputs.bundle import USED_STATUSES, PlanBundle, ranked_gaps, sites_frame, tier_name
-from carecover.outputs.report.charts import label, tier_threshold
+from carecover.outputs.report.charts import label, plain, tier_threshold
 from carecover.outputs.report.document import threshold_text
 
 if TYPE_CHECKING:
@@ -244,7 +244,7 @@ def overview_figure(b: PlanBundle, params: RunParams, key: str, zh: bool,
                 add(Line2D([], [], ls="", marker="x", color=GAP_COLOUR),
                     label(f"未覆盖缺口（{len(g)} 个）", f"Uncovered gaps ({len(g)})", zh))
             for _, r in gp.head(3).iterrows():
-                ax.annotate(f"缺口{r['gap_id']}" if zh else f"gap {r['gap_id']}",
+                ax.annotate(plain(f"缺口{r['gap_id']}" if zh else f"gap {r['gap_id']}"),
                             (r.geometry.x, r.geometry.y), fontsize=8, color=GAP_COLOUR, weight="bold",
                             ha="center", va="center", zorder=9,
                             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": GAP_COLOUR, "lw": 0.6,

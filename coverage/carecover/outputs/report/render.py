@@ -148,7 +148,7 @@ def to_markdown(title: str, sections: list[Section]) -> str:
 
 
 def _anchor(sec: Section, i: int) -> str:
-    return sec.key or f"s{i}"
+    return html.escape(sec.key or f"s{i}")
 
 
 def to_html(title: str, sections: list[Section], lang: str, subtitle: str = "") -> str:

@@ -77,7 +77,9 @@ class ReportContext:
     @cached_property
     def maps(self) -> dict[str, Image]:
         """The overview map of every tier."""
-        out = {}
+        out: dict[str, Image] = {}
+        if not self.tiers:
+            return out
         streets = street_segments(self.bundle.streets, map_crs(self.bundle))
         with chart_style(self.lang) as zh:
             for key in self.tiers:
