@@ -1,4 +1,4 @@
-"""The ``carecover`` command: ``plan``, ``demo``, ``check-claims``, ``fetch``, ``validate``.
+"""The ``carecover`` command: ``plan``, ``demo``, ``check-claims``, ``fetch``, ``validate``, ``report``.
 
 Exit status: 0 success; 2 bad input (the message names file, row and field); 3 download failure;
 130 interrupted. Output folders are never left half-written (see :mod:`carecover.plan.publish`).
