@@ -1,4 +1,4 @@
-"""The ``carecover`` command: ``plan``, ``demo``, ``check-claims``, ``fetch``, ``validate``.
+"""The ``carecover`` command: ``plan``, ``demo``, ``check-claims``, ``fetch``, ``validate``, ``report``.
 
 Exit status: 0 success; 2 bad input (the message names file, row and field); 3 download failure;
 130 interrupted. Output folders are never left half-written (see :mod:`carecover.plan.publish`).
@@ -84,6 +84,8 @@ def _plan_parser(sub) -> None:
     p.add_argument("--min-spacing", type=float, help="新站点最小间距 m / minimum spacing of new sites")
     p.add_argument("--target", type=float, help="目标覆盖率 / target share for 'how many sites' (default 0.9)")
     p.add_argument("--offline-map", action="store_true", help="地图内嵌脚本样式 / inline JS/CSS in the map")
+    p.add_argument("--pdf", action="store_true",
+                   help="同时输出 report.pdf（需 Chromium）/ also print report.pdf (needs Chromium)")
     p.add_argument("--no-cache", action="store_true", help="不使用路网缓存 / do not cache networks")
     p.add_argument("--out", type=Path, required=False, help="输出目录 / output folder")
 
@@ -120,7 +122,7 @@ def plan_options(args, sample_note: str | None = None):
         walk_speed_mps=args.speed, crs_in=args.crs_in, sheet=args.sheet, strict=args.strict,
         osm_facilities=args.osm_facilities, facility_isochrones=args.facility_isochrones,
         exact_time_limit_s=args.exact_time_limit, max_candidates=args.max_candidates,
-        min_spacing_m=args.min_spacing, target_share=args.target, inline_assets=args.offline_map,
+        min_spacing_m=args.min_spacing, target_share=args.target, inline_assets=args.offline_map, pdf=args.pdf,
         cache=False if args.no_cache else None, sample_note=sample_note, lang=args.lang,
         command="carecover " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:])),
     )
@@ -224,6 +226,18 @@ def cmd_fetch_network(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    """``carecover report --out DIR --pdf``: ``DIR/report.pdf`` printed from the finished run's
+    self-contained ``report.html`` (the run's file list is updated, so a later run replaces it)."""
+    from carecover.outputs.report.pdf import print_run_report
+
+    if not args.pdf:
+        raise InputError("无事可做：请加 --pdf 以输出 report.pdf / nothing to do: add --pdf to print report.pdf",
+                         field="--pdf", expected="carecover report --out DIR --pdf")
+    print(f"→ {print_run_report(args.out)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="carecover",
@@ -235,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="用自带示例数据运行 plan（无需联网）/ run plan on bundled sample data")
     d.add_argument("--out", type=Path, help="输出目录 / output folder (default maps/demo)")
     d.add_argument("--offline-map", action="store_true")
+    d.add_argument("--pdf", action="store_true", help="同时输出 report.pdf（需 Chromium）/ also print report.pdf")
     d.add_argument("--no-cache", action="store_true")
     c = sub.add_parser("check-claims", help="核验声明 / check claims against a plan's summary.json")
     c.add_argument("--city")
@@ -257,6 +272,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--polygon", type=Path, help="边界文件 / boundary file")
     o.add_argument("--out", type=Path, required=True, help="输出 .osm 文件 / output .osm file")
     o.set_defaults(func=cmd_fetch_network)
+    r = sub.add_parser("report", help="由已完成的运行输出报告 PDF / print a finished run's report to PDF")
+    r.add_argument("--out", type=Path, required=True, help="已完成运行的输出目录 / output folder of a finished run")
+    r.add_argument("--pdf", action="store_true", help="输出 report.pdf（需 Chromium）/ write report.pdf (needs Chromium)")
+    r.set_defaults(func=cmd_report)
     from carecover.fetch import add_fetch_parser
 
     add_fetch_parser(sub)

@@ -68,6 +68,10 @@ class PlanBundle:
         each tier's mode and threshold, and the other parameters that the map's title block
         and the report state. The map and the report need it (:meth:`run_params`); layer
         names and the exports do not.
+    streets
+        The study area's walking streets as lines (``highway``, geometry, EPSG:4326; see
+        :func:`carecover.outputs.street_lines.street_lines`), for pictures drawn without
+        basemap tiles (the report's overview map), or ``None``.
     """
 
     facilities: gpd.GeoDataFrame
@@ -82,11 +86,12 @@ class PlanBundle:
     gap_hulls: gpd.GeoSeries | None = None
     cell_polygons: gpd.GeoSeries | None = None
     params: RunParams | None = None
+    streets: gpd.GeoDataFrame | None = None
 
     def __post_init__(self) -> None:
         if self.lang not in ("zh", "en"):
             raise InputError(f"unknown language {self.lang!r}", field="lang", expected="'zh' or 'en'")
-        for name in ("facilities", "isochrones", "demand", "gaps", "boundaries"):
+        for name in ("facilities", "isochrones", "demand", "gaps", "boundaries", "streets"):
             gdf = getattr(self, name)
             if gdf is None:
                 continue

@@ -19,6 +19,7 @@ from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork
 from carecover.outputs.bundle import PlanBundle
+from carecover.outputs.street_lines import street_lines
 from carecover.plan.area import Boundaries
 from carecover.plan.figures import Figures
 from carecover.plan.gaps import Gaps
@@ -159,4 +160,4 @@ def assemble(params: RunParams, r: Results) -> PlanBundle:
                       demand=demand_table(r.demand, r.travel, r.figures), gaps=r.gaps.zones,
                       sites=r.siting.sites, boundaries=r.bounds.frame, summary=s, lang=params.lang,
                       title=s["title"], gap_hulls=r.gaps.hulls, cell_polygons=r.demand.cell_polygons,
-                      params=params)
+                      params=params, streets=street_lines(r.nets["walk"]))

@@ -48,6 +48,7 @@ class PlanOptions:
     target_share: float | None = None
     inline_assets: bool | None = None
     gaode_map: bool | None = None
+    pdf: bool | None = None
     cache: bool | Path | None = None
     sample_note: str | None = None
     command: str | None = None

@@ -55,8 +55,9 @@ class RunParams:
     exact_time_limit_s, max_candidates, max_candidates_drive, min_spacing_m,
     min_distance_existing_m, target_share
         Siting options.
-    strict, osm_facilities, facility_isochrones, inline_assets, gaode_map, cache
-        Switches (``cache``: ``False``, ``True`` for the default folder, or a folder).
+    strict, osm_facilities, facility_isochrones, inline_assets, gaode_map, cache, pdf
+        Switches (``cache``: ``False``, ``True`` for the default folder, or a folder; ``pdf``:
+        also print ``report.pdf`` with headless Chromium).
     sample_note, command, title
         Sample-data note, the command as run, the run's title.
     sheet
@@ -110,6 +111,7 @@ class RunParams:
     title: str
     warnings: tuple[Notice, ...] = ()
     sheet: str | int | None = None
+    pdf: bool = False
 
     # ------------------------------------------------------------------ derived views
     def profile(self, mode: str) -> dict:

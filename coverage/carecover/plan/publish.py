@@ -19,6 +19,7 @@ from carecover.outputs.bundle import PlanBundle
 from carecover.outputs.export import export_all
 from carecover.outputs.maps import build_map
 from carecover.outputs.report import write_report
+from carecover.outputs.report.pdf import write_pdf
 from carecover.plan import outfolder
 from carecover.plan.params import RunParams
 from carecover.plan.siting import Siting, write_curve
@@ -40,6 +41,8 @@ def write_all(params: RunParams, bundle: PlanBundle, siting: Siting, folder: Pat
     # warnings raised while the tables and maps were written belong in the report and summary
     bundle.summary["warnings"] = notices.as_dicts(notices.current())
     write_report(bundle, folder)
+    if params.pdf:
+        write_pdf(folder / "report.html", folder / "report.pdf")
     bundle.summary["warnings"] = notices.as_dicts(notices.current())
     with atomic_write(folder / "summary.json", "w", encoding="utf-8") as fh:
         json.dump(bundle.summary, fh, ensure_ascii=False, indent=2, sort_keys=False, default=str)

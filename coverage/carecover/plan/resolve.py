@@ -220,5 +220,15 @@ def resolve(opts: PlanOptions) -> RunParams:
         facility_isochrones=bool(opts.facility_isochrones), inline_assets=bool(opts.inline_assets),
         gaode_map=_first(opts.gaode_map, True), cache=_first(opts.cache, True),
         sample_note=opts.sample_note, command=opts.command or "", title=_title(cfg, lang),
-        warnings=tuple(num.found), sheet=_sheet(opts.sheet),
+        warnings=tuple(num.found), sheet=_sheet(opts.sheet), pdf=_pdf(opts.pdf),
     )
+
+
+def _pdf(asked: bool | None) -> bool:
+    """Whether to print ``report.pdf``; asked without Chromium, the run stops now (exit 2),
+    not after the analysis."""
+    if asked:
+        from carecover.outputs.report.pdf import need_chromium
+
+        need_chromium("--pdf")
+    return bool(asked)

@@ -1,12 +1,18 @@
-"""The report's PNG charts (matplotlib, Agg): travel-time distribution of the elderly per tier,
-and elderly coverage per county before and after the suggested sites.
+"""The report's charts (matplotlib, Agg): travel-time distribution of the elderly per tier (each
+panel with its own tier's threshold) and elderly coverage per county, now and with the suggested
+sites.
 
-Chinese labels need a CJK font (e.g. Debian ``fonts-noto-cjk``); without one the labels are
-English. PNG files carry no software or date metadata, so equal inputs give equal bytes.
+Charts are PNG bytes (:func:`png_bytes`), embedded in ``report.html`` and written beside
+``report.md``. Chinese labels need a CJK font (e.g. Debian ``fonts-noto-cjk``); without one the
+labels are English. PNGs carry no software or date metadata, so equal inputs give equal bytes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,10 +20,16 @@ import numpy as np
 import pandas as pd
 
 from carecover.outputs.bundle import PlanBundle, tier_name
-from carecover.utils import atomic_path
+from carecover.outputs.report.document import threshold_text
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
     from carecover.plan.params import RunParams
+
+#: Resolution of every picture of the report (fixed: equal inputs, equal bytes).
+DPI = 110
 
 
 def cjk_font() -> str | None:
@@ -33,7 +45,8 @@ def cjk_font() -> str | None:
     names = ("Noto Sans CJK", "Noto Serif CJK", "WenQuanYi", "Source Han", "SimHei")
 
     def find() -> str | None:
-        for f in font_manager.fontManager.ttflist:
+        # sans first: chart labels read better in a sans face
+        for f in sorted(font_manager.fontManager.ttflist, key=lambda f: ("Serif" in f.name, f.name)):
             if any(k in f.name for k in names):
                 return f.name
         return None
@@ -50,35 +63,19 @@ def cjk_font() -> str | None:
     return found
 
 
-def _label(z: str, e: str, zh: bool) -> str:
-    return f"{z} {e}" if zh else e
-
-
-def _save(fig, path: Path) -> Path:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", metadata={"Software": None})
-    return path
-
-
-def write_charts(b: PlanBundle, cc: pd.DataFrame, params: RunParams, out_dir: Path) -> dict[str, Path]:
-    """Write the charts into ``out_dir``.
+@contextlib.contextmanager
+def chart_style(lang: str) -> Iterator[bool]:
+    """matplotlib on Agg with the CJK font (when installed) and fixed output settings.
 
     Parameters
     ----------
-    b
-        The results (``demand`` with ``time_s__<tier>``).
-    cc
-        Coverage per county (:func:`~carecover.outputs.report.sections.county_coverage`); no
-        county chart when empty.
-    params
-        The run's parameters (the threshold marked on the travel-time chart).
-    out_dir
-        Output folder.
+    lang
+        The report's language.
 
-    Returns
-    -------
-    dict of str to pathlib.Path
-        ``travel_time_cdf`` and, with counties, ``county_coverage`` -> PNG file.
+    Yields
+    ------
+    bool
+        Whether labels are Chinese and English (``lang == "zh"`` and a CJK font found).
     """
     import matplotlib
 
@@ -86,101 +83,176 @@ def write_charts(b: PlanBundle, cc: pd.DataFrame, params: RunParams, out_dir: Pa
     import matplotlib.pyplot as plt
 
     font = cjk_font()
-    zh = font is not None and b.lang == "zh"
     rc = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"], "svg.hashsalt": "carecover",
-          "axes.unicode_minus": False}
-    out: dict[str, Path] = {}
+          "axes.unicode_minus": False, "savefig.dpi": DPI, "figure.dpi": DPI}
     with plt.rc_context(rc):
-        out["travel_time_cdf"] = travel_time_chart(b, params.threshold_min, zh,
-                                                   out_dir / "chart_travel_time_cdf.png")
-        if len(cc):
-            out["county_coverage"] = county_chart(cc, zh, out_dir / "chart_county_coverage.png")
-    return out
+        yield font is not None and lang == "zh"
 
 
-def travel_time_chart(b: PlanBundle, threshold_min: float, zh: bool, path: Path) -> Path:
-    """Cumulative share of the elderly by travel time, one step line per tier.
+def plain(text: object) -> str:
+    """Text from an input as matplotlib draws it literally (``$`` would start mathtext)."""
+    return str(text).replace("$", r"\$")
+
+
+def label(z: str, e: str, zh: bool) -> str:
+    """A chart label: "中文 English" when ``zh``, else English."""
+    return f"{z} {e}" if zh else e
+
+
+def png_bytes(fig: Figure, tight: bool = False) -> bytes:
+    """The figure as PNG bytes, without software or date metadata; the figure is closed.
+
+    Parameters
+    ----------
+    fig
+        A matplotlib figure.
+    tight
+        Crop to what is drawn (e.g. a legend below the axes).
+
+    Returns
+    -------
+    bytes
+        PNG.
+    """
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None},
+                **({"bbox_inches": "tight", "pad_inches": 0.08} if tight else {}))
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def tier_threshold(params: RunParams, key: str) -> tuple[float, str | None]:
+    """A tier's threshold (minutes) and mode as used in the run.
+
+    Parameters
+    ----------
+    params
+        The run's parameters.
+    key
+        Tier key.
+
+    Returns
+    -------
+    tuple
+        ``(threshold_min, mode)``; the run's default threshold and ``None`` for a tier the
+        run does not know.
+    """
+    t = params.tiers.get(key)
+    return (float(t.threshold_min), t.mode) if t is not None else (float(params.threshold_min), None)
+
+
+def travel_time_figure(b: PlanBundle, params: RunParams, zh: bool) -> tuple[Figure, dict[str, Axes]]:
+    """Cumulative share of the elderly by travel time: one panel per tier, each with its own
+    tier's threshold marked (a 5-minute tier shows a 5-minute line, never a 15-minute one).
 
     Parameters
     ----------
     b
-        The results.
-    threshold_min
-        Marked with a dashed line.
+        The results (``demand`` with ``time_s__<tier>`` and ``elderly``).
+    params
+        The run's parameters (each tier's threshold and mode, the walking speed).
     zh
         Chinese and English labels (else English).
-    path
-        PNG file.
 
     Returns
     -------
-    pathlib.Path
-        ``path``.
+    tuple
+        The figure and tier key -> its panel (no panel for a tier without times).
     """
     import matplotlib.pyplot as plt
 
     d = b.demand
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
-    for key in b.tiers_present():
-        col = f"time_s__{key}"
-        if col not in d:
-            continue
-        t = d[col].to_numpy(float) / 60
-        w = d["elderly"].to_numpy(float)
+    keys = [k for k in b.tiers_present() if f"time_s__{k}" in d]
+    ncol = min(3, max(1, len(keys)))
+    nrow = max(1, math.ceil(len(keys) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.4 * ncol + 0.6, 2.9 * nrow + 0.3), squeeze=False)
+    panels: dict[str, Axes] = {}
+    w = d["elderly"].to_numpy(float)
+    lang = "zh" if zh else "en"
+    for i, key in enumerate(keys):
+        ax = axes[i // ncol, i % ncol]
+        thr, mode = tier_threshold(params, key)
+        t = d[f"time_s__{key}"].to_numpy(float) / 60
         order = np.argsort(t, kind="stable")
         cum = np.cumsum(w[order]) / max(w.sum(), 1e-12)
         x = t[order]
         finite = np.isfinite(x)
-        ax.step(x[finite], cum[finite], where="post", label=tier_name(key, "zh" if zh else "en", both=False))
-    ax.axvline(float(threshold_min), color="#888", ls="--", lw=1)
-    ax.set_xlabel(_label("出行时间（分钟）", "Travel time (min)", zh))
-    ax.set_ylabel(_label("老年人口累计比例", "Cumulative share of elderly", zh))
-    ax.set_ylim(0, 1)
-    ax.set_xlim(left=0)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+        tier = params.tiers.get(key)
+        # times are searched up to the slowest sensitivity speed's reach: no data beyond it
+        xmax = 1.1 * thr * (params.search_factor(tier) if tier is not None else 1.0)
+        xs = np.concatenate([[0.0], x[finite], [xmax]])
+        ys = np.concatenate([[0.0], cum[finite], [cum[finite][-1] if finite.any() else 0.0]])
+        ax.step(xs, ys, where="post", color="#1f77b4", lw=1.6)
+        share = float(w[t <= thr].sum() / max(w.sum(), 1e-12))
+        ax.axvline(thr, color="#c0392b", ls="--", lw=1.1)
+        ax.plot([thr], [share], "o", color="#c0392b", ms=4)
+        ax.annotate(f"{100 * share:.1f}%", (thr, share), xytext=(-5, 6), textcoords="offset points", ha="right",
+                    fontsize=8, color="#c0392b")
+        ax.set_title(f"{tier_name(key, lang, both=False)}\n{threshold_text(thr, mode, params.walk_speed_mps, lang)}",
+                     fontsize=8.5)
+        ax.set_xlim(0, xmax)
+        ax.set_ylim(0, 1)
+        ax.yaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=7.5)
+        ax.set_xlabel(label("出行时间（分钟）", "Travel time (min)", zh), fontsize=8)
+        if i % ncol == 0:
+            ax.set_ylabel(label("老年人口累计比例", "Elderly reached", zh), fontsize=8)
+        panels[key] = ax
+    for j in range(len(keys), nrow * ncol):
+        axes[j // ncol, j % ncol].set_visible(False)
     fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
-    return path
+    return fig, panels
 
 
-def county_chart(cc: pd.DataFrame, zh: bool, path: Path) -> Path:
+def county_figure(cc: pd.DataFrame, params: RunParams, zh: bool, with_sites: set[str]) -> Figure:
     """Elderly coverage per county, now and with the suggested sites, one panel per tier.
 
     Parameters
     ----------
     cc
-        Coverage per county (not empty).
+        Coverage per county (:func:`~carecover.outputs.report.sections.county_coverage`, not
+        empty).
+    params
+        The run's parameters (the threshold in each panel's title).
     zh
         Chinese and English labels (else English).
-    path
-        PNG file.
+    with_sites
+        Tiers with suggested sites (only these get an "after" bar).
 
     Returns
     -------
-    pathlib.Path
-        ``path``.
+    matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
 
     keys = list(dict.fromkeys(cc["tier"]))
-    fig, axes = plt.subplots(len(keys), 1, figsize=(7, 1.2 + 0.35 * cc["county"].nunique() * len(keys)),
-                             dpi=110, squeeze=False)
+    n_county = cc["county"].nunique()
+    fig, axes = plt.subplots(len(keys), 1, figsize=(7.5, 0.9 + (0.55 + 0.3 * n_county) * len(keys)), squeeze=False)
+    lang = "zh" if zh else "en"
     for ax, key in zip(axes[:, 0], keys, strict=True):
         sub = cc[cc["tier"] == key].sort_values("county")
-        names = [c or _label("（未知）", "(unknown)", zh) for c in sub["county"]]
+        names = [plain(c) if c else label("（未知）", "(unknown)", zh) for c in sub["county"]]
         y = np.arange(len(sub))
         tot = sub["total"].replace(0, np.nan)
-        ax.barh(y + 0.2, (sub["covered"] / tot).fillna(0), height=0.4, label=_label("现状", "Now", zh))
-        ax.barh(y - 0.2, (sub["after"] / tot).fillna(0), height=0.4, label=_label("新增站点后", "With sites", zh))
+        after = key in with_sites
+        h = 0.4 if after else 0.6
+        ax.barh(y + (0.2 if after else 0), (sub["covered"] / tot).fillna(0), height=h, color="#1f77b4",
+                label=label("现状", "Now", zh))
+        if after:
+            ax.barh(y - 0.2, (sub["after"] / tot).fillna(0), height=h, color="#2ca02c",
+                    label=label("新增站点后", "With suggested sites", zh))
         ax.set_yticks(y, names, fontsize=8)
         ax.set_xlim(0, 1)
-        ax.set_title(tier_name(key, "zh" if zh else "en", both=False), fontsize=9)
+        ax.xaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
+        thr, mode = tier_threshold(params, key)
+        ax.set_title(f"{tier_name(key, lang, both=False)} · {threshold_text(thr, mode, params.walk_speed_mps, lang)}",
+                     fontsize=9)
         ax.grid(axis="x", alpha=0.3)
-    axes[0, 0].legend(fontsize=8, loc="lower right")
-    axes[-1, 0].set_xlabel(_label("老年人口覆盖率", "Elderly coverage", zh))
+        ax.tick_params(axis="x", labelsize=8)
+        ax.legend(fontsize=7.5, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    axes[-1, 0].set_xlabel(label("老年人口覆盖率", "Elderly coverage", zh), fontsize=8.5)
     fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
-    return path
+    return fig

@@ -30,6 +30,42 @@ class Table:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class Image:
+    """A picture of the report (a chart or the static map): embedded in ``report.html`` as a
+    data URI, written beside ``report.md`` as its PNG file.
+
+    Attributes
+    ----------
+    name
+        File name of the PNG beside the report (e.g. ``chart_travel_time_street_centre.png``).
+    png
+        The PNG's bytes (no date or software metadata: equal inputs, equal bytes).
+    caption
+        What it shows (alt text and the line under it).
+    """
+
+    name: str
+    png: bytes
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Para:
+    """A paragraph set apart: ``muted`` for the English twin of a Chinese sentence.
+
+    Attributes
+    ----------
+    text
+        The text.
+    muted
+        Shown smaller and grey in HTML.
+    """
+
+    text: str
+    muted: bool = False
+
+
 @dataclass
 class Section:
     """A section of the report: a heading and its blocks.
@@ -39,11 +75,15 @@ class Section:
     title
         Heading.
     blocks
-        Tables and text: a ``str`` is a paragraph, ``"img:<file>"`` an image.
+        Tables, images and text: a ``str`` is a paragraph, or a sub-heading when it starts
+        with ``"### "``.
+    key
+        Anchor of the section in ``report.html`` (``id``), e.g. ``"summary"``; "" for none.
     """
 
     title: str
-    blocks: list[Table | str] = field(default_factory=list)
+    blocks: list[Table | Image | Para | str] = field(default_factory=list)
+    key: str = ""
 
 
 def pct(v: Any) -> str:
@@ -151,3 +191,52 @@ def tiers_label(t: Any, lang: str) -> str:
     """
     keys = t if isinstance(t, (list, tuple)) else [t]
     return " + ".join(tier_name(k, lang, both=False) for k in keys)
+
+
+def threshold_text(threshold_min: float, mode: str | None, speed_mps: float | None, lang: str) -> str:
+    """A tier's threshold as the report states it, e.g. "步行 5 分钟（1.0 m/s）" or
+    "5 min walk at 1.0 m/s"; drive tiers without a speed ("驾车 30 分钟").
+
+    Parameters
+    ----------
+    threshold_min
+        The tier's threshold.
+    mode
+        ``"walk"``, ``"drive"`` or ``None`` (not known).
+    speed_mps
+        The walking speed (walk tiers only).
+    lang
+        ``"zh"`` (Chinese only, for labels inside a Chinese sentence) or ``"en"``.
+
+    Returns
+    -------
+    str
+    """
+    minutes = f"{float(threshold_min):g}"
+    if lang == "zh":
+        how = {"walk": "步行 ", "drive": "驾车 "}.get(mode or "", "")
+        speed = f"（{float(speed_mps):.1f} m/s）" if mode == "walk" and speed_mps else ""
+        return f"{how}{minutes} 分钟{speed}"
+    how = {"walk": " walk", "drive": " drive"}.get(mode or "", "")
+    speed = f" at {float(speed_mps):.1f} m/s" if mode == "walk" and speed_mps else ""
+    return f"{minutes} min{how}{speed}"
+
+
+def points(v: Any) -> str:
+    """A change of a share in percentage points with its sign, e.g. ``"+36.6"``.
+
+    Parameters
+    ----------
+    v
+        Change of a share (0..1 scale).
+
+    Returns
+    -------
+    str
+        Signed, one decimal ("–" when not a finite number).
+    """
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return "–"
+    return f"{100 * f:+.1f}" if math.isfinite(f) else "–"

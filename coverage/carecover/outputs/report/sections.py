@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from carecover.outputs.bundle import PlanBundle, ranked_gaps, sites_frame, tier_name, tr
-from carecover.outputs.report.document import Section, Table, generic, num, pct, tiers_label
+from carecover.outputs.report.document import (
+    Section,
+    Table,
+    generic,
+    num,
+    pct,
+    threshold_text,
+    tiers_label,
+)
 
 if TYPE_CHECKING:
     from carecover.plan.params import RunParams
@@ -251,33 +259,48 @@ def claims_section(b: PlanBundle) -> Section:
     return Section(tr("声明核验", "Claim checks", lang), [Table(cols, rows)])
 
 
-def gaps_section(b: PlanBundle, top: int = 30) -> Section:
-    """The ``top`` gap zones by rank.
+def gaps_section(b: PlanBundle, params: RunParams | None = None, top: int = 10) -> Section:
+    """The ``top`` gap zones of each tier by rank, one table per tier (gaps of another tier's
+    threshold are never mixed in).
 
     Parameters
     ----------
     b
         The results.
+    params
+        The run's parameters (each tier's threshold in its table's heading).
     top
-        Most rows (all of them are in ``gaps.csv``).
+        Most rows per tier (all of them are in ``gaps.csv``).
 
     Returns
     -------
     Section
     """
     lang = b.lang
+    title = tr("未覆盖区域排序（分层级）", "Ranked gaps by tier", lang)
     if b.gaps is None or not len(b.gaps):
-        return Section(tr("未覆盖区域", "Uncovered gaps", lang), [tr("（无）", "(none)", lang)])
-    g = ranked_gaps(b.gaps).sort_values("rank")
-    cols = [tr("排序", "Rank", lang), tr("层级", "Tier", lang), tr("编号", "ID", lang),
-            tr("老年人口", "Elderly", lang), tr("总人口", "Population", lang), tr("面积(公顷)", "Area (ha)", lang),
-            tr("旗县区", "County", lang), tr("到最近设施(分钟)", "To nearest (min)", lang)]
-    rows = [[int(r["rank"]), tier_name(r.get("tier"), lang, both=False) if r.get("tier") else "", r["gap_id"],
-             num(r["elderly"]), num(r["pop"]), num(r["area_m2"] / 1e4, 1),
-             r.get("county", ""), num(float(r["time_to_nearest_s"]) / 60, 1)] for _, r in g.head(top).iterrows()]
-    note = tr(f"前 {min(top, len(g))} 个，共 {len(g)} 个（全部见 gaps.csv）",
-              f"top {min(top, len(g))} of {len(g)} (all in gaps.csv)", lang)
-    return Section(tr("未覆盖区域排序", "Ranked gaps", lang), [Table(cols, rows, note)])
+        return Section(title, [tr("（无）", "(none)", lang)], key="gaps")
+    g = ranked_gaps(b.gaps).sort_values("rank", kind="stable")
+    cols = [tr("缺口编号", "Gap ID", lang), tr("老年人口", "Elderly", lang),
+            tr("总人口", "Population", lang), tr("面积(公顷)", "Area (ha)", lang), tr("旗县区", "County", lang),
+            tr("到最近设施(分钟)", "To nearest (min)", lang), tr("总排序", "Overall rank", lang)]
+    order = b.tiers_present()  # tables in tier order, unknown tiers last
+    keys = sorted(dict.fromkeys(g["tier"]), key=lambda k: (order.index(k) if k in order else len(order), str(k))) \
+        if "tier" in g else [None]
+    groups = [(k, g[g["tier"] == k] if k is not None else g) for k in keys]
+    blocks: list[Table | str] = []
+    for key, sub in groups:
+        if key is not None:
+            thr = params.tiers[key] if params is not None and key in params.tiers else None
+            rule = f" · {threshold_text(thr.threshold_min, thr.mode, params.walk_speed_mps, lang)}" if thr else ""
+            blocks.append(f"### {tier_name(key, lang, both=False)}{rule}")
+        rows = [[r["gap_id"], num(r["elderly"]), num(r["pop"]), num(r["area_m2"] / 1e4, 1),
+                 "" if r.get("county") is None or r.get("county") != r.get("county") else r.get("county"),
+                 num(float(r["time_to_nearest_s"]) / 60, 1), int(r["rank"])] for _, r in sub.head(top).iterrows()]
+        blocks.append(Table(cols, rows, tr(
+            f"前 {min(top, len(sub))} 个，共 {len(sub)} 个（全部见 gaps.csv）；“–”：超出计算的出行时间范围。",
+            f"top {min(top, len(sub))} of {len(sub)} (all in gaps.csv); '–': beyond the travel times computed.", lang)))
+    return Section(title, blocks, key="gaps")
 
 
 def fidelity_section(b: PlanBundle) -> Section:
@@ -333,16 +356,22 @@ def sites_section(b: PlanBundle) -> Section:
     cols = [tr("层级", "Tier", lang), tr("方法", "Method", lang), tr("序号", "Rank", lang),
             tr("新增老年人口", "Elderly gained", lang), tr("新增总人口", "Population gained", lang),
             tr("经度", "Lon", lang), tr("纬度", "Lat", lang), tr("旗县区", "County", lang), tr("缺口", "Gap", lang)]
-    rows = [[tier_name(r["tier"], lang, both=False), r["method"], int(r["rank"]), num(r["gain_elderly"]),
+    rows = [[tier_name(r["tier"], lang, both=False), _method(r["method"], lang), int(r["rank"]), num(r["gain_elderly"]),
              num(r["gain_pop"]), f"{r.geometry.x:.6f}", f"{r.geometry.y:.6f}", r.get("county", ""),
              r.get("gap_id", "")] for _, r in s.iterrows()]
     tot = s.groupby(["tier", "method"], sort=True)[["gain_elderly", "gain_pop"]].sum().reset_index()
-    trows = [[tier_name(r.tier, lang, both=False), r.method, num(r.gain_elderly), num(r.gain_pop)]
+    trows = [[tier_name(r.tier, lang, both=False), _method(r.method, lang), num(r.gain_elderly), num(r.gain_pop)]
              for r in tot.itertuples()]
     tcols = [tr("层级", "Tier", lang), tr("方法", "Method", lang), tr("合计新增老年人口", "Total elderly gained", lang),
              tr("合计新增总人口", "Total population gained", lang)]
     return Section(tr("建议新增站点（贪心与精确）", "Suggested sites (greedy vs exact)", lang),
                    [Table(tcols, trows), Table(cols, rows)])
+
+
+def _method(m: Any, lang: str) -> str:
+    """A siting method's name ("精确 exact", "贪心 greedy")."""
+    names = {"exact": ("精确", "exact"), "greedy": ("贪心", "greedy")}
+    return tr(*names[m], lang) if m in names else str(m)
 
 
 def repro_section(b: PlanBundle, params: RunParams) -> Section:
@@ -366,9 +395,9 @@ def repro_section(b: PlanBundle, params: RunParams) -> Section:
                          tr("OSM复制时间戳", "OSM replication timestamp", lang)],
                         [[str(i.get("path", "")), str(i.get("sha256", "")), str(i.get("date", "") or ""),
                           str(i.get("osm_replication_timestamp") or "")] for i in inputs]))
-    blocks.append(tr("参数", "Parameters", lang))
+    blocks.append("### " + tr("参数", "Parameters", lang))
     blocks.append(generic(params.to_dict(), lang))  # the parameters as summary.json states them
-    blocks.append(tr("软件版本", "Software", lang))
+    blocks.append("### " + tr("软件版本", "Software", lang))
     blocks.append(generic(s.get("software") or {}, lang))
     blocks.append(tr("命令", "Command", lang) + f": `{s.get('command', '')}`")
     blocks.append(tr("生成时间", "Generated", lang) + f": {s.get('generated_at', '')}")

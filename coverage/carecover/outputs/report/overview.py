@@ -1,0 +1,286 @@
+"""The report's static overview map of one tier (matplotlib, no basemap tiles): the study area's
+streets and boundaries, the tier's coverage at its own threshold (the isochrone of that band),
+its facilities, the uncovered gaps (outlined, the three largest labelled) and the suggested
+sites (★ and their rank), with a legend of exactly what is drawn, a scale bar and a north arrow.
+
+Drawn in the study area's UTM zone, so distances on the map are true; the picture is PNG bytes
+(:func:`~carecover.outputs.report.charts.png_bytes`).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from carecover.outputs.bundle import USED_STATUSES, PlanBundle, ranked_gaps, sites_frame, tier_name
+from carecover.outputs.report.charts import label, plain, tier_threshold
+from carecover.outputs.report.document import threshold_text
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from carecover.plan.params import RunParams
+
+#: The colour of each tier's coverage and facilities: blues, greens, purples and browns, never
+#: the red of the gaps or the gold of the suggested sites.
+TIER_COLOURS = {"city_centre": "#393b79", "county_institution": "#5254a3", "district_centre": "#6b6ecf",
+                "street_centre": "#1f77b4", "township_centre": "#17becf", "community_centre": "#2ca02c",
+                "village_station": "#637939", "happiness_home": "#9467bd", "meal_point": "#8c564b"}
+OTHER_COLOUR = "#7f7f7f"
+GAP_COLOUR = "#d62728"
+SITE_COLOUR = "#ffbf00"
+
+
+def tier_colour(key: str) -> str:
+    """The colour of a tier's coverage and facilities (grey for a tier not in :data:`TIER_COLOURS`)."""
+    return TIER_COLOURS.get(key, OTHER_COLOUR)
+
+
+def chosen_sites(b: PlanBundle, key: str) -> gpd.GeoDataFrame | None:
+    """The suggested sites of a tier the report presents: the exact solution where there is
+    one, else the greedy one; ``None`` when the tier has none.
+
+    Parameters
+    ----------
+    b
+        The results.
+    key
+        Tier key.
+
+    Returns
+    -------
+    GeoDataFrame or None
+        In rank order.
+    """
+    s = sites_frame(b.sites)
+    if s is None or not len(s) or "tier" not in s:
+        return None
+    s = s[s["tier"] == key]
+    if "method" in s and (s["method"] == "exact").any():
+        s = s[s["method"] == "exact"]
+    elif "method" in s and (s["method"] == "greedy").any():
+        s = s[s["method"] == "greedy"]
+    return s.sort_values("rank", kind="stable") if len(s) else None
+
+
+def coverage_polygon(b: PlanBundle, key: str, threshold_min: float) -> gpd.GeoSeries | None:
+    """The tier's isochrone (per-tier union) of the band equal to its threshold, or ``None``
+    when no band equals it (the map then shows covered population points instead)."""
+    iso = b.isochrones
+    if iso is None or not len(iso) or not {"tier", "band_min"} <= set(iso.columns):
+        return None
+    union = iso["fid"].fillna("").astype(str) == "" if "fid" in iso else pd.Series(True, index=iso.index)
+    sel = iso[(iso["tier"] == key) & union & np.isclose(iso["band_min"].astype(float), threshold_min)]
+    return sel.geometry if len(sel) else None
+
+
+def map_crs(b: PlanBundle) -> CRS:
+    """The UTM zone the maps of a bundle are drawn in (of its demand, else its facilities)."""
+    return utm_of(*(b.demand if len(b.demand) else b.facilities).total_bounds)
+
+
+@functools.lru_cache(maxsize=8)
+def utm_of(west: float, south: float, east: float, north: float) -> CRS:
+    """The UTM zone of an area of interest (looked up once per area: one lookup takes
+    a quarter of a second)."""
+    return gpd.GeoSeries([shapely.box(west, south, east, north)], crs=4326).estimate_utm_crs()
+
+
+#: Street classes drawn darker and wider.
+MAJOR_STREETS = ("motorway", "trunk", "primary", "secondary", "tertiary")
+
+
+def street_segments(streets: gpd.GeoDataFrame | None, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
+    """The street lines as ``(n, k, 2)`` coordinates in ``crs`` and whether each is a major street
+    (computed once per report: the maps of every tier share them).
+
+    Parameters
+    ----------
+    streets
+        :attr:`PlanBundle.streets` (two-point lines), or ``None``.
+    crs
+        The maps' projected CRS.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Coordinates and the major-street mask (both empty without streets).
+    """
+    if streets is None or not len(streets):
+        return np.zeros((0, 2, 2)), np.zeros(0, bool)
+    st = streets.to_crs(crs)
+    n = shapely.get_num_coordinates(st.geometry.values)
+    keep = n == 2  # the network's segments; anything else is not drawn
+    xy = shapely.get_coordinates(st.geometry.values[keep]).reshape(-1, 2, 2)
+    major = st["highway"].astype(str).str.removesuffix("_link").isin(MAJOR_STREETS).to_numpy()[keep]
+    return xy, major
+
+
+def _nice_length(span_m: float) -> float:
+    """A round scale-bar length of about a fifth of the map's width."""
+    steps = [m * 10 ** e for e in range(0, 6) for m in (1, 2, 5)]
+    target = span_m / 5
+    return max([s for s in steps if s <= target] or [steps[0]])
+
+
+def _scale_bar(ax: Axes, x0: float, y0: float, span: float) -> None:
+    length = _nice_length(span)
+    height = span * 0.008
+    for i in range(2):  # two alternating halves, as on a printed map
+        ax.add_patch(_rect(x0 + i * length / 2, y0, length / 2, height, "#222" if i == 0 else "white"))
+    text = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(x0 + length / 2, y0 + height * 1.8, text, ha="center", va="bottom", fontsize=8, zorder=11,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
+
+
+def _rect(x: float, y: float, w: float, h: float, fc: str):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x, y), w, h, facecolor=fc, edgecolor="#222", lw=0.8, zorder=11)
+
+
+def overview_figure(b: PlanBundle, params: RunParams, key: str, zh: bool,
+                    streets: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Figure, list[str]]:
+    """The overview map of one tier.
+
+    Parameters
+    ----------
+    b
+        The results (``streets`` and ``boundaries`` drawn when present).
+    params
+        The run's parameters (the tier's threshold and mode, the walking speed).
+    key
+        Tier key.
+    zh
+        Chinese and English labels (else English).
+    streets
+        :func:`street_segments` of ``b.streets`` in the map's CRS (:func:`map_crs`), when
+        already computed.
+
+    Returns
+    -------
+    tuple
+        The figure and the legend's entries (exactly the layers drawn).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    lang = "zh" if zh else "en"
+    thr, mode = tier_threshold(params, key)
+    colour = tier_colour(key)
+    d = b.demand
+    utm = map_crs(b)
+    dp = d.to_crs(utm)
+    fac = b.facilities
+    if "tier" in fac:
+        fac = fac[fac["tier"] == key]
+    if "status" in fac:
+        fac = fac[fac["status"].isin(USED_STATUSES)]
+    fac = fac[~fac.geometry.is_empty & fac.geometry.notna()].to_crs(utm)
+    sites = chosen_sites(b, key)
+    sites = sites.to_crs(utm) if sites is not None else None
+    pts = [g for g in (dp.geometry, fac.geometry, sites.geometry if sites is not None else None) if g is not None
+           and len(g)]
+    xmin, ymin, xmax, ymax = gpd.GeoSeries(pd.concat(pts), crs=utm).total_bounds
+    pad = 0.06 * max(xmax - xmin, ymax - ymin, 200.0)
+    xmin, xmax, ymin, ymax = xmin - pad, xmax + pad, ymin - pad, ymax + pad
+    width = 7.6
+    height = float(np.clip(width * (ymax - ymin) / (xmax - xmin), 3.8, 9.0))
+    fig, ax = plt.subplots(figsize=(width, height + 1.1))
+    handles: list = []
+
+    def add(handle, text: str) -> None:
+        handle.set_label(text)
+        handles.append(handle)
+
+    xy, major = street_segments(b.streets, utm) if streets is None else streets
+    if len(xy):
+        x, y = xy[:, :, 0], xy[:, :, 1]
+        inside = (x.max(1) >= xmin) & (x.min(1) <= xmax) & (y.max(1) >= ymin) & (y.min(1) <= ymax)
+        for sel, lw, c in ((~major & inside, 0.35, "#c9c9c9"), (major & inside, 0.9, "#a9a9a9")):
+            if sel.any():
+                ax.add_collection(LineCollection(xy[sel], colors=c, linewidths=lw, zorder=1))
+        add(Line2D([], [], color="#b5b5b5", lw=0.9), label("街道（OSM）", "Streets (OSM)", zh))
+    if b.boundaries is not None and len(b.boundaries):
+        bd = b.boundaries.to_crs(utm)
+        bd.boundary.plot(ax=ax, color="#444", lw=1.0, zorder=2)
+        add(Line2D([], [], color="#444", lw=1.0), label("行政边界", "Boundaries", zh))
+    cover = coverage_polygon(b, key, thr)
+    rule = threshold_text(thr, mode, params.walk_speed_mps, lang)
+    if cover is not None:
+        cover.to_crs(utm).plot(ax=ax, color=colour, alpha=0.25, edgecolor=colour, lw=0.6, zorder=3)
+        add(Patch(facecolor=colour, alpha=0.35, edgecolor=colour),
+            label(f"覆盖范围（{rule}）", f"Reached within {threshold_text(thr, mode, None, 'en')}", zh))
+    elif f"covered__{key}" in dp:
+        cov = dp[dp[f"covered__{key}"].astype(bool)]
+        ax.scatter(cov.geometry.x, cov.geometry.y, s=4, color=colour, alpha=0.6, lw=0, zorder=3)
+        add(Line2D([], [], ls="", marker="o", ms=4, color=colour),
+            label(f"已覆盖人口点（{rule}）", f"Population reached within {threshold_text(thr, mode, None, 'en')}", zh))
+    gaps = b.gaps
+    if gaps is not None and len(gaps):
+        mask = (gaps["tier"] == key).to_numpy() if "tier" in gaps else np.ones(len(gaps), bool)
+        g = ranked_gaps(gaps[mask]).sort_values("rank", kind="stable") if mask.any() else None
+        if g is not None:
+            hulls = None
+            if b.gap_hulls is not None and len(b.gap_hulls) == len(gaps):
+                hulls = gpd.GeoSeries(np.asarray(b.gap_hulls)[mask], crs=b.gap_hulls.crs or 4326)
+            if hulls is not None:
+                hulls.to_crs(utm).plot(ax=ax, facecolor=GAP_COLOUR, alpha=0.10, zorder=4)
+                hulls.to_crs(utm).boundary.plot(ax=ax, color=GAP_COLOUR, lw=0.8, zorder=4)
+                add(Patch(facecolor=(0.84, 0.15, 0.16, 0.10), edgecolor=GAP_COLOUR, lw=0.8),
+                    label(f"未覆盖缺口（{len(g)} 个）", f"Uncovered gaps ({len(g)})", zh))
+            gp = g.to_crs(utm)
+            if hulls is None:
+                ax.scatter(gp.geometry.x, gp.geometry.y, marker="x", s=25, color=GAP_COLOUR, zorder=4)
+                add(Line2D([], [], ls="", marker="x", color=GAP_COLOUR),
+                    label(f"未覆盖缺口（{len(g)} 个）", f"Uncovered gaps ({len(g)})", zh))
+            for _, r in gp.head(3).iterrows():
+                ax.annotate(plain(f"缺口{r['gap_id']}" if zh else f"gap {r['gap_id']}"),
+                            (r.geometry.x, r.geometry.y), fontsize=8, color=GAP_COLOUR, weight="bold",
+                            ha="center", va="center", zorder=9,
+                            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": GAP_COLOUR, "lw": 0.6,
+                                  "alpha": 0.85})
+    if len(fac):
+        ax.scatter(fac.geometry.x, fac.geometry.y, s=30, color=colour, edgecolor="white", lw=0.8, zorder=6)
+        add(Line2D([], [], ls="", marker="o", ms=6, color=colour, markeredgecolor="white"),
+            label(f"现有{tier_name(key, 'zh', both=False)}（{len(fac)} 处）",
+                  f"Existing {tier_name(key, 'en', both=False).lower()} ({len(fac)})", zh))
+    if sites is not None:
+        ax.scatter(sites.geometry.x, sites.geometry.y, marker="*", s=260, color=SITE_COLOUR, edgecolor="#222",
+                   lw=0.9, zorder=8)
+        for _, r in sites.iterrows():
+            ax.annotate(f"★{int(r['rank'])}", (r.geometry.x, r.geometry.y), xytext=(8, 6),
+                        textcoords="offset points", fontsize=9, weight="bold", zorder=10,
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#222", "lw": 0.5, "alpha": 0.9})
+        add(Line2D([], [], ls="", marker="*", ms=13, color=SITE_COLOUR, markeredgecolor="#222"),
+            label(f"建议新增站点（{len(sites)} 处）", f"Suggested sites ({len(sites)})", zh))
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    for side in ax.spines.values():
+        side.set_color("#888")
+    span = xmax - xmin
+    _scale_bar(ax, xmin + 0.04 * span, ymin + 0.04 * (ymax - ymin), span)
+    ax.annotate("N", xy=(0.965, 0.95), xytext=(0.965, 0.87), xycoords="axes fraction", ha="center",
+                va="center", fontsize=10, weight="bold", zorder=11,
+                arrowprops={"arrowstyle": "-|>", "color": "#222", "lw": 1.2})
+    ax.text(0.995, 0.005, label("街道 © OpenStreetMap 贡献者", "Streets © OpenStreetMap contributors", zh),
+            transform=ax.transAxes, ha="right", va="bottom", fontsize=6.5, color="#555", zorder=11)
+    ax.set_title(f"{tier_name(key, lang, both=False)} · {rule}", fontsize=10.5)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=min(2, len(handles)),
+              fontsize=8, frameon=False)
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.95, bottom=0.02)  # saved cropped to what is drawn
+    return fig, [h.get_label() for h in handles]
