@@ -83,7 +83,7 @@ class Decay:
         if self.kind == "gaussian":
             return f"Gaussian exp(-t²/2σ²), σ = {self.sigma_min:.2f} min (weight {self.weights[-1]:g} at {self.threshold_min:g} min)"
         lo = np.r_[0.0, self.edges_min[:-1]]
-        return ", ".join(f"{a:g}–{b:g} min → {w:.2f}" for a, b, w in zip(lo, self.edges_min, self.weights, strict=True))
+        return ", ".join(f"{a:.3g}–{b:.3g} min → {w:.2f}" for a, b, w in zip(lo, self.edges_min, self.weights, strict=True))
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "threshold_min": self.threshold_min, "weights": list(self.weights),
