@@ -74,8 +74,11 @@ class Decay:
         if self.kind == "gaussian":
             w = np.exp(-t * t / (2.0 * self.sigma_min ** 2))
         else:
-            idx = np.searchsorted(self.edges_min, t, side="left")
-            w = np.asarray(self.weights + (0.0,), float)[np.minimum(idx, len(self.weights))]
+            # band index = number of band ends below t (a band's upper end belongs to it)
+            idx = np.zeros(t.shape, np.intp)
+            for edge in self.edges_min[:-1]:
+                idx += t > edge
+            w = np.asarray(self.weights, float)[idx]
         return np.where(t <= self.threshold_min, w, 0.0)
 
     def describe(self) -> str:
@@ -164,21 +167,23 @@ def assigned_demand(W: sp.csr_matrix, elderly: np.ndarray) -> np.ndarray:
     return np.asarray(W @ share, float)
 
 
-def weighted_gini(values: np.ndarray, weights: np.ndarray) -> float:
+def weighted_gini(values: np.ndarray, weights: np.ndarray, sorted_: bool = False) -> float:
     """Gini coefficient of ``values`` over a population weighted by ``weights``.
 
     ``G = 1 − Σ_k w_k (L_k + L_{k−1})`` over values sorted ascending, with ``w`` the population
     shares and ``L`` the cumulative share of the total (the area under the Lorenz curve, by
     trapezoids); 0 = everyone has the same, → 1 = one group has everything. ``nan`` when there is
-    no weight or the total is 0.
+    no weight or the total is 0. ``sorted_=True``: ``values`` are already ascending (many areas
+    of one set of values are then scored with one sort).
     """
     v, w = np.asarray(values, float), np.asarray(weights, float)
     ok = (w > 0) & np.isfinite(v) & np.isfinite(w)
     v, w = v[ok], w[ok]
     if not len(v) or (v * w).sum() <= 0:
         return float("nan")
-    order = np.argsort(v, kind="stable")
-    v, w = v[order], w[order]
+    if not sorted_:
+        order = np.argsort(v)  # the order among equal values does not change the area
+        v, w = v[order], w[order]
     share = w / w.sum()
     cum = np.cumsum(v * w)
     L = cum / cum[-1]

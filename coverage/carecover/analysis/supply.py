@@ -48,6 +48,12 @@ def access_figures(per_1000: np.ndarray, elderly: np.ndarray, *, tier: str, meth
     """
     w = np.nan_to_num(np.asarray(elderly, float), nan=0.0)
     below = per_1000 < rule.standard_per_1000 if rule.standard_per_1000 is not None else None
+    # one sort serves the Gini of every area (a subset of sorted values stays sorted; the order
+    # among equal values does not change the Lorenz area)
+    order = np.argsort(per_1000)
+    v_sorted, w_sorted = per_1000[order], w[order]
+    pw, reached_w = per_1000 * w, np.where(per_1000 > 0, w, 0.0)
+    below_w = np.where(below, w, 0.0) if below is not None else None
     out = []
     for area, m in areas.items():
         tot = float(w[m].sum())
@@ -55,12 +61,14 @@ def access_figures(per_1000: np.ndarray, elderly: np.ndarray, *, tier: str, meth
                 "threshold_min": float(threshold_min), "speed_mps": speed_mps, "mode": mode,
                 "scenario": scenario, "method": method, "decay": decay, "total": tot,
                 "capacity": rule.describe(), "standard_per_1000": rule.standard_per_1000, "data": data}
-        mean = float((per_1000[m] * w[m]).sum() / tot) if tot > 0 else float("nan")
-        reached = float(w[m & (per_1000 > 0)].sum())
+        mean = float(pw[m].sum() / tot) if tot > 0 else float("nan")
+        reached = float(reached_w[m].sum())
         out.append({**base, "measure": "places_per_1000", "value": mean, "covered": reached})
         if below is not None:
-            n_below = float(w[m & below].sum())
+            n_below = float(below_w[m].sum())
             out.append({**base, "measure": "share_below_standard",
                         "value": n_below / tot if tot > 0 else float("nan"), "covered": n_below})
-        out.append({**base, "measure": "gini", "value": weighted_gini(per_1000[m], w[m]), "covered": reached})
+        ms = m[order]
+        out.append({**base, "measure": "gini", "value": weighted_gini(v_sorted[ms], w_sorted[ms], sorted_=True),
+                    "covered": reached})
     return out
