@@ -44,6 +44,9 @@ TIERS = [("city_centre", 1, (150, 300)), ("county_institution", 5, (80, 200)), (
          ("street_centre", 31, (30, 60)), ("township_centre", 31, (30, 60)), ("community_centre", 304, (8, 30)),
          ("village_station", 302, (5, 20)), ("happiness_home", 69, (5, 20)), ("meal_point", 358, (20, 60))]
 THRESHOLD_MIN = 15.0
+#: Elderly spread over the demand points: the ~670,000 elderly records of Hohhot's platform (report
+#: of 2025-06-25), so that loads read like a city's.
+ELDERLY_TOTAL = 670_000
 
 
 def build(n_nodes: int, n_demand: int):
@@ -61,7 +64,8 @@ def build(n_nodes: int, n_demand: int):
     dx = fx[near] + rng.normal(0, 900, n_demand)
     dy = fy[near] + rng.normal(0, 900, n_demand)
     dem = snap_xy(net, dx, dy, max_snap_m=300)
-    elderly = np.round(rng.gamma(1.5, 8.0, n_demand), 1)
+    elderly = rng.gamma(1.5, 1.0, n_demand)
+    elderly = np.round(elderly * ELDERLY_TOTAL / elderly.sum(), 2)  # Hohhot's ~670,000 elderly records
     tiers, start = {}, 0
     for key, n, (lo, hi) in TIERS:
         src = snap_xy(net, fx[start:start + n], fy[start:start + n], max_snap_m=300)
