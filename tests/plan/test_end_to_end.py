@@ -26,6 +26,7 @@ from carecover.network import streets as network
 from carecover.network.snap import Snapped
 from carecover.outputs.bundle import USED_STATUSES, PlanBundle
 from carecover.outputs.maps import layer_names, map_stats
+from carecover.outputs.maps.load import load_layer_name
 from carecover.tiers import tier_key
 from engine_reference import reference_graph
 
@@ -257,7 +258,9 @@ def test_demo_map_in_headless_chromium(demo_out: Path, tmp_path: Path) -> None:
                   for layer in ("facilities", "isochrones", "gaps", "circle"))]
     for key in expected:
         assert names[key] in res.values["overlays"], key
-    assert len(res.values["overlays"]) == len(expected)  # no boundaries, no unused facilities
+    loads = [load_layer_name(t, "zh") for t in DEMO_TIERS]  # facility load (issue 13), hidden at start
+    assert all(n in res.values["overlays"] for n in loads)
+    assert len(res.values["overlays"]) == len(expected) + len(loads)  # no boundaries, no unused facilities
     usable = int((fac["status"].isin(USED_STATUSES) & fac.geometry.notna()).sum())
     assert res.values["facilities"] == usable == 14
     assert res.values["sites"] == 2  # the exact solution shown, greedy layer hidden
