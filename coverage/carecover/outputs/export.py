@@ -35,7 +35,8 @@ from carecover.utils import atomic_path, atomic_write, run_datetime
 COLUMNS: dict[str, list[str]] = {
     "facilities": ["fid", "name", "tier", "tier_raw", "address", "street", "township", "county",
                    "source", "source_file", "row", "crs_in", "lon_in", "lat_in", "status", "note",
-                   "reached_elderly", "reached_pop"],
+                   "reached_elderly", "reached_pop", "capacity", "capacity_source", "catchment_elderly",
+                   "assigned_elderly", "load"],
     "isochrones": ["tier", "band_min", "fid"],
     "demand": ["cell_id", "pop", "elderly", "county", "area_m2"],
     "gaps": ["rank", "gap_id", "pop", "elderly", "area_m2", "county", "time_to_nearest_s"],
@@ -63,8 +64,15 @@ HEADERS_ZH: dict[str, str] = {
     "area": "范围", "threshold_min": "阈值(分钟)", "speed_mps": "速度(米/秒)", "mode": "出行方式",
     "value": "覆盖率", "covered": "覆盖人数", "total": "总数", "claim": "声明", "target": "目标",
     "computed": "计算值", "status_claim": "结论",
+    # capacity and accessibility (issue 13)
+    "capacity": "容量(名额)", "capacity_source": "容量来源", "catchment_elderly": "服务范围内加权老年人口",
+    "assigned_elderly": "分配老年人口", "load": "负荷(人/名额)", "capacity_persons": "服务能力(人)",
+    "beds": "床位", "floor_area_m2": "建筑面积(平方米)", "meal_seats": "助餐座位", "measure": "指标",
+    "access_value": "数值(每千老人名额/比例/基尼)", "capacity_rule": "容量规则", "standard_per_1000": "标准(每千老人名额)",
+    "decay": "距离衰减",
 }
-_PREFIX_ZH = {"time_s": "出行时间(秒)", "covered": "是否覆盖", "covered_after": "新增站点后是否覆盖"}
+_PREFIX_ZH = {"time_s": "出行时间(秒)", "covered": "是否覆盖", "covered_after": "新增站点后是否覆盖",
+              "access_2sfca": "每千老人名额(2SFCA)", "access_e2sfca": "每千老人名额(E2SFCA)"}
 
 
 def header_zh(col: str) -> str:
@@ -179,12 +187,29 @@ def tables(bundle: PlanBundle) -> dict[str, pd.DataFrame]:
             df["lat"] = [round(p.y, 7) if p is not None and not p.is_empty else None for p in pts]
         out[name] = df
     figs = bundle.summary.get("figures") or []
-    if figs:
-        out["coverage"] = pd.DataFrame(figs)
+    coverage = [f for f in figs if f.get("kind") != "access"]
+    if coverage:
+        out["coverage"] = pd.DataFrame(coverage)
+    # capacity-aware accessibility (issue 13): its own table, the value named for its measure
+    access = [f for f in figs if f.get("kind") == "access"]
+    if access:
+        out["access"] = _access_table(access)
     claims = bundle.summary.get("claims") or []
     if claims:
         out["claims"] = pd.DataFrame(claims)
     return out
+
+
+#: Column order of the access table (``access.csv`` and its sheet).
+ACCESS_COLUMNS = ["kind", "tiers", "method", "measure", "area", "population", "threshold_min", "speed_mps", "mode",
+                  "scenario", "access_value", "covered", "total", "standard_per_1000", "capacity_rule", "decay", "data"]
+
+
+def _access_table(figs: list[dict]) -> pd.DataFrame:
+    """Access figures as a table: ``access_value`` is places per 1,000 elderly, a share of the
+    elderly below the standard, or a Gini coefficient, as ``measure`` says."""
+    df = pd.DataFrame(figs).rename(columns={"value": "access_value", "capacity": "capacity_rule"})
+    return df[[c for c in ACCESS_COLUMNS if c in df.columns] + sorted(c for c in df.columns if c not in ACCESS_COLUMNS)]
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
@@ -252,7 +277,7 @@ def _write_xlsx(tabs: dict[str, pd.DataFrame], path: Path, chinese: bool) -> Non
     wb = Workbook()
     wb.remove(wb.active)
     sheet_zh = {"facilities": "设施", "demand": "人口单元", "gaps": "覆盖缺口", "sites": "建议站点",
-                "coverage": "覆盖率", "claims": "声明核验"}
+                "coverage": "覆盖率", "claims": "声明核验", "access": "可达性"}
     skipped = []
     for name, df in tabs.items():
         if len(df) > XLSX_MAX_ROWS:  # workbooks are for reading; the full table is in CSV/GPKG

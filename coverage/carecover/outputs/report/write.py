@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from carecover.outputs.bundle import PlanBundle, tr
+from carecover.outputs.report import access as access_report
 from carecover.outputs.report import sections as sec
 from carecover.outputs.report.charts import (
     chart_style,
@@ -118,6 +119,20 @@ def _maps(ctx: ReportContext) -> Section | None:
     return Section(tr("各层级总览图", "Overview maps by tier", ctx.lang), list(rest), key="maps")
 
 
+def _access(ctx: ReportContext) -> Section | None:
+    # capacity-aware accessibility (issue 13), with its Lorenz chart
+    section = access_report.access_section(ctx.bundle)
+    if section is None:
+        return None
+    with chart_style(ctx.lang) as zh:
+        fig = access_report.lorenz_figure(ctx.bundle, zh)
+    if fig is not None:
+        section.blocks.append(Image("chart_access_lorenz.png", png_bytes(fig), tr(
+            "可达性洛伦兹曲线（E2SFCA，按老年人口）", "Lorenz curve of accessibility (E2SFCA, over the elderly)",
+            ctx.lang)))
+    return section
+
+
 def _charts(ctx: ReportContext) -> Section | None:
     if not ctx.charts:
         return None
@@ -129,6 +144,7 @@ SECTIONS: list[Callable[[ReportContext], Section | None]] = [
     _summary,
     lambda c: sec.warnings_section(c.bundle),
     lambda c: sec.figures_section(c.bundle),
+    _access,
     lambda c: sec.county_section(c.bundle, c.county),
     lambda c: sec.sensitivity_section(c.bundle),
     lambda c: sec.circle_section(c.bundle, c.params),
