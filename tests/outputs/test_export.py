@@ -25,8 +25,10 @@ import shapely
 from carecover.outputs.bundle import PlanBundle
 from carecover.outputs.columns import header, header_en, header_zh, kind, label_value
 from carecover.outputs.export import export_all, layers
+from carecover.outputs.textfiles import _geometry_json
 from carecover.outputs.workbook import display_width
 
+HOHHOT_XY = (111.670801, 40.818311)
 LAYERS = {"facilities", "isochrones", "facility_isochrones", "demand", "gaps", "gap_zones", "sites", "boundaries"}
 
 
@@ -167,10 +169,17 @@ class TestSynthetic:
         feats = {f["properties"]["fid"]: f for f in doc["features"]}
         assert feats["F1"]["geometry"] is None
         assert feats["F2"]["geometry"] == {"type": "Point", "coordinates": [111.670801, 40.818311]}
-        iso = json.loads(small_out["geojson:isochrones"].read_text(encoding="utf-8"))
-        ring = iso["features"][0]["geometry"]["coordinates"][0]
-        assert all(len(repr(v).split(".")[1]) <= 7 for xy in ring for v in xy)
-        assert iso["features"][0]["geometry"]["type"] == "Polygon"
+        # polygons in a layer of multipolygons stay Polygons; coordinates rounded to 7 decimals
+        poly = shapely.Point(HOHHOT_XY).buffer(0.001)
+        multi = shapely.MultiPolygon([poly, shapely.Point(112.0, 41.0).buffer(0.001)])
+        got = [json.loads(g) if g else None for g in _geometry_json(np.array([poly, None, multi], dtype=object))]
+        assert got[1] is None and got[0]["type"] == "Polygon" and got[2]["type"] == "MultiPolygon"
+        want = json.loads(json.dumps(shapely.geometry.mapping(poly)))["coordinates"]
+        assert [[[round(v, 7) for v in xy] for xy in ring] for ring in want] == got[0]["coordinates"]
+        assert all(len(repr(v).split(".")[1]) <= 7 for xy in got[2]["coordinates"][1][0] for v in xy)
+        # the polygon layers and the demand points are in the GeoPackage only
+        assert {k for k in small_out if k.startswith("geojson:")} == {"geojson:facilities", "geojson:gaps",
+                                                                     "geojson:sites"}
 
 
 class TestGeoPackage:
@@ -277,7 +286,7 @@ class TestRealWorld:
 
     def test_geojson_matches_the_layers(self, bundle: PlanBundle, two_runs) -> None:
         a, _ = two_runs
-        for name in ("isochrones", "facility_isochrones", "gap_zones", "boundaries", "facilities"):
+        for name in ("gaps", "boundaries", "facilities", "sites"):
             text = a[f"geojson:{name}"].read_text(encoding="utf-8")
             assert "Infinity" not in text and "NaN" not in text
             doc = json.loads(text)

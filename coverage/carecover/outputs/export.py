@@ -56,9 +56,11 @@ SORT: dict[str, list[str]] = {
     "gaps": ["rank", "gap_id"], "gap_zones": ["rank", "gap_id"], "sites": ["method", "tier", "rank"],
     "boundaries": ["level", "name"],
 }
-#: Layers written as GeoJSON too (the demand points are in the GeoPackage and demand.csv: a
-#: city's 100,000+ points as GeoJSON would be the largest file of the run and add nothing).
-GEOJSON_LAYERS = ("facilities", "isochrones", "facility_isochrones", "gaps", "gap_zones", "sites", "boundaries")
+#: Layers written as GeoJSON too: the points and boundaries a web page or a colleague loads.
+#: The demand points, isochrones and gap zones are in the GeoPackage (and demand.csv): at city
+#: scale they are 100,000+ points and millions of polygon vertices, GeoJSON files of 40-80 MB
+#: each that took most of the export's time and repeated the GeoPackage.
+GEOJSON_LAYERS = ("facilities", "gaps", "sites", "boundaries")
 
 
 def _order(df: pd.DataFrame, layer: str) -> pd.DataFrame:

@@ -64,6 +64,10 @@ def csv_column(s: pd.Series) -> pd.Series:
         return out
     if s.dtype.kind in "iu":
         return s.astype(str)
+    if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):  # text with gaps: vectorised
+        out = s.where(s.notna(), "").astype(str)
+        risky = out.str.startswith(FORMULA_START)
+        return out.where(~risky, "'" + out)
     return s.map(_text_cell)
 
 

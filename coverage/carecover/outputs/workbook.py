@@ -162,35 +162,39 @@ def add_table_sheet(wb, title: str, table: str, df: pd.DataFrame, lang: str = "z
     heads = [[head(c, lang) for c in cols]]
     if caption:
         ws.append([xlsx_text(caption)])
-        as_text_cells(ws[ws.max_row])
-        ws.cell(row=ws.max_row, column=1).font = Font(bold=True, size=12)
+        as_text_cells(ws[1])
+        ws.cell(row=1, column=1).font = Font(bold=True, size=12)
     bold, small = Font(bold=True), Font(italic=True, color="666666", size=9)
     fill = PatternFill("solid", fgColor="E8EEF4")
+    top = 1 if caption else 0  # rows written so far (ws.max_row scans every cell: not in the loop)
     for i, row in enumerate(heads):
         ws.append([xlsx_text(h) for h in row])
-        as_text_cells(ws[ws.max_row])
-        for cell in ws[ws.max_row]:
+        top += 1
+        as_text_cells(ws[top])
+        for cell in ws[top]:
             cell.font = bold if i == 0 else small
             cell.fill = fill
             cell.alignment = Alignment(vertical="center")
-    top = ws.max_row
     formats = [columns.NUMBER_FORMATS.get(k) for k in kinds]
     widths = [max(display_width(str(h[j])) for h in heads) for j in range(len(cols))]
     for n, row in enumerate(df.itertuples(index=False, name=None)):
         values = [cell_value(v, c, k, lang) for v, c, k in zip(row, cols, kinds, strict=True)]
-        ws.append(values)
-        cells = ws[ws.max_row]
-        as_text_cells(cells)
-        for cell, fmt in zip(cells, formats, strict=True):
-            if fmt is not None and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+        # ws.cell (a dict lookup), not ws.append + ws[row]: indexing a row scans every cell
+        for j, (v, fmt) in enumerate(zip(values, formats, strict=True), start=1):
+            if v is None:
+                continue
+            cell = ws.cell(row=top + 1 + n, column=j, value=v)
+            if cell.data_type == "f":  # text from an input is never a formula
+                cell.data_type = "s"
+            elif fmt is not None and not isinstance(v, (str, bool)):
                 cell.number_format = fmt
         if n < WIDTH_SAMPLE:
             widths = [max(w, display_width(_text(v))) for w, v in zip(widths, values, strict=True)]
     if len(df) == 0:
-        ws.append(["无 / none" if lang == "zh" else "none"])
+        ws.cell(row=top + 1, column=1, value="无 / none" if lang == "zh" else "none")
     ws.freeze_panes = f"A{top + 1}"
     if cols:
-        ws.auto_filter.ref = f"A{top}:{get_column_letter(len(cols))}{max(ws.max_row, top + 1)}"
+        ws.auto_filter.ref = f"A{top}:{get_column_letter(len(cols))}{top + max(len(df), 1)}"
     for j, w in enumerate(widths, start=1):
         # + 3: a margin and the autofilter's drop-down button
         ws.column_dimensions[get_column_letter(j)].width = min(MAX_WIDTH, max(MIN_WIDTH, w + 3))
