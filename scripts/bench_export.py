@@ -14,6 +14,8 @@ Usage::
     python scripts/bench_export.py --save            # once: inputs + one plan run (heavy)
     python scripts/bench_export.py --repeats 3       # export only, on the saved bundle
     python scripts/bench_export.py --folder          # sizes of WORK/out (the plan's outputs)
+    git show a7484d4:coverage/carecover/outputs/export.py > /tmp/old_export.py
+    python scripts/bench_export.py --module /tmp/old_export.py --repeats 2   # the version before
 """
 
 from __future__ import annotations
@@ -75,24 +77,35 @@ def show(sz: dict[str, int]) -> None:
     print(f"  {sum(sz.values()) / 1e6:9.2f} MB  total, {len(sz)} files")
 
 
-def time_exports(work: Path, repeats: int) -> None:
-    from carecover.outputs.export import export_all
+def time_exports(work: Path, repeats: int, module: Path | None = None) -> None:
+    if module is None:
+        from carecover.outputs.export import export_all
+    else:  # another version of the module, e.g. `git show COMMIT:coverage/carecover/outputs/export.py`
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("export_under_test", module)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        export_all = mod.export_all
+    import carecover.outputs.maps.style  # noqa: F401  (the plan has loaded the maps before exporting)
 
     with open(work / "bundle.pkl", "rb") as fh:
         bundle = pickle.load(fh)
     print(f"bundle: {len(bundle.demand):,} demand points, {len(bundle.facilities):,} facilities, "
           f"{len(bundle.isochrones):,} isochrones")
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
         tmp = Path(tempfile.mkdtemp(prefix="bench-export-", dir=work))
         try:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             export_all(bundle, tmp)
             times.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
             sz = sizes(tmp)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    print(f"export_all: median {statistics.median(times):.2f} s of {', '.join(f'{t:.2f}' for t in times)}")
+    print(f"export_all: wall median {statistics.median(times):.2f} s of {', '.join(f'{t:.2f}' for t in times)}; "
+          f"CPU median {statistics.median(cpu):.2f} s; load average {os.getloadavg()[0]:.1f}")
     show(sz)
 
 
@@ -102,6 +115,7 @@ def main() -> int:
     ap.add_argument("--save", action="store_true", help="build inputs and run the plan once (heavy)")
     ap.add_argument("--folder", action="store_true", help="sizes of the plan's output folder WORK/out")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--module", type=Path, help="time the export_all of this file instead (an older version)")
     args = ap.parse_args()
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -110,7 +124,7 @@ def main() -> int:
     elif args.folder:
         show(sizes(work / "out"))
     else:
-        time_exports(work, args.repeats)
+        time_exports(work, args.repeats, args.module)
     return 0
 
 
