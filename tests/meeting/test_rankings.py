@@ -42,9 +42,16 @@ def test_workbook(meeting_out, tmp_path, capsys):
     ws = wb[f"选址 {TIER}"]
     head = [c.value for c in ws[2]]
     body = [dict(zip(head, r, strict=True)) for r in ws.iter_rows(min_row=3, values_only=True)]
-    exact = [r for r in body if str(r["方法"]).endswith("exact")]
+    exact = [r for r in body if r["方法"] == "精确(HiGHS)"]
     st = load_state(meeting_out, TIER)
     assert [r["候选点序号(whatif)"] for r in exact] == st.chosen.tolist()
+    # the plan's sites by ★rank and street; people whole, shares as percentages
+    assert [r["站点"].split()[0] for r in exact] == [f"★{i}" for i in range(1, len(exact) + 1)]
+    assert all(r["所在道路"] and r["站点"].endswith(r["所在道路"]) for r in exact)
+    cols = {c.value: c.column for c in ws[2]}
+    assert ws.cell(3, cols["新增覆盖老年人口"]).number_format == "#,##0"
+    assert ws.cell(3, cols["累计老年人覆盖率"]).number_format == "0.0%"
+    assert ws.freeze_panes == "A3" and ws.auto_filter.ref.startswith("A2:")
     planned = summary_figure(st.summary, TIER, "planned")["value"]
     assert exact[-1]["累计老年人覆盖率"] == pytest.approx(planned, abs=1e-6)
 

@@ -71,7 +71,7 @@ class TestAgainstThePlan:
             -expect_planned, abs=1e-6)
         assert whatif.main(["--out", str(meeting_out), "--tier", TIER, "--remove-existing", "S001"]) == 0
         out = capsys.readouterr().out
-        assert f"{-expect:+,.1f}" in out and "用时 / elapsed" in out
+        assert f"{round(-expect):+,d} 人" in out and "用时 / elapsed" in out  # whole people
 
     def test_errors_and_far_point(self, meeting_out, capsys):
         assert whatif.main(["--out", str(meeting_out), "--tier", TIER, "--remove-existing", "NOPE"]) == 2

@@ -16,22 +16,21 @@ import pandas as pd
 
 from carecover.errors import InputError
 from carecover.meeting.common import command_start, run_main, tier_label
+from carecover.meeting.sites import CRS_LABEL, SiteNamer
 from carecover.siting.prepared import PreparedState
 from carecover.siting.whatif import Session
 
-__all__ = ["candidate_index", "gap_sheets", "main", "run", "site_sheets", "write_workbook", "zh"]
+__all__ = ["EXTRA", "candidate_index", "gap_sheets", "main", "run", "site_sheets", "write_workbook", "zh"]
 
-#: Headers of the columns this command adds (others come from
-#: :func:`carecover.outputs.export.header_zh`).
-EXTRA_ZH = {"tier_rank": "本层级排序", "candidate_index": "候选点序号(whatif)", "candidate": "候选点编号",
-            "unit": "所属单元", "cum_elderly_share": "累计老年人覆盖率",
-            "cum_pop_share": "累计总人口覆盖率", "n_cells": "人口单元数", "rep_cell_id": "代表单元编号",
-            "min_cell_id": "最小单元编号", "osm_node": "OSM节点编号", "node": "路网节点序号",
-            "objective": "目标值(覆盖老年人口)", "gap": "最优性差距", "time_to_nearest_min": "到最近设施时间(分钟)"}
-METHOD_ZH = {"exact": "精确(HiGHS)", "greedy": "贪心"}
-#: Decimal places per column (people to 0.1, areas to 1 m², coordinates to 1e-7°).
-DIGITS = {"pop": 1, "elderly": 1, "gain_elderly": 1, "gain_pop": 1, "objective": 1, "area_m2": 0,
-          "time_to_nearest_s": 1, "lon": 7, "lat": 7}
+#: Headers (Chinese, English) of the columns this command adds (others come from
+#: :mod:`carecover.outputs.columns`).
+EXTRA: dict[str, tuple[str, str]] = {
+    "tier_rank": ("本层级排序", "Rank in tier"), "candidate_index": ("候选点序号(whatif)", "Candidate index (whatif)"),
+    "site": ("站点", "Site"), "street_name": ("所在道路", "Street"),
+    "cum_elderly_share": ("累计老年人覆盖率", "Cumulative elderly coverage"),
+    "cum_pop_share": ("累计总人口覆盖率", "Cumulative total coverage"),
+    "time_to_nearest_min": ("到最近设施时间(分钟)", "Time to nearest (min)"),
+}
 
 
 def zh(col: str, kind: str = "") -> str:
@@ -44,11 +43,11 @@ def zh(col: str, kind: str = "") -> str:
     kind
         ``"gaps"`` or ``"sites"`` (the sheet the column is on).
     """
-    from carecover.outputs.export import header_zh
+    from carecover.outputs.columns import header
 
-    if kind == "gaps" and col == "rank":
-        return "总排序"  # gaps.csv ranks the gaps of all tiers together
-    return EXTRA_ZH.get(col) or header_zh(col)
+    if col in EXTRA:
+        return EXTRA[col][0]
+    return header(col, "zh", kind)
 
 
 def _read(path: Path) -> pd.DataFrame | None:
@@ -163,83 +162,95 @@ def site_sheets(out_dir: Path, summary: dict) -> dict[str, pd.DataFrame]:
                 cum_p += p
             s["cum_elderly_share"] = cum_e
             s["cum_pop_share"] = cum_p
-        if "method" in s:
-            s["method"] = s["method"].map(lambda m: f"{METHOD_ZH.get(m, m)} {m}")
+            _name_sites(s, st)
         out[str(tier)] = s
     return out
 
 
-def _value(v, col: str = ""):
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float):
-        if not np.isfinite(v):
-            return None
-        return round(v, DIGITS.get(col, 6))
-    if v is pd.NA:
-        return None
-    return v
+def _name_sites(s: pd.DataFrame, st: PreparedState) -> None:
+    """Add each site's label (★rank for the plan's sites), the street it stands on and, when the
+    register was not in WGS-84, its coordinates in the register's system (in place)."""
+    namer = SiteNamer(st)
+    labels, streets = [], []
+    for k, lon, lat in zip(s["candidate_index"], s["lon"], s["lat"], strict=True):
+        if k >= 0:
+            labels.append(namer.candidate(int(k)))
+            streets.append(namer.street(float(st.cand_lon[k]), float(st.cand_lat[k]), int(st.cand_node[k])))
+        else:
+            streets.append(namer.street(float(lon), float(lat)))
+            labels.append(streets[-1])
+    s.insert(1, "site", labels)
+    s.insert(2, "street_name", streets)
+    if namer.crs != "wgs84":
+        from carecover.crs import from_wgs84
+
+        x, y = from_wgs84(s["lon"].to_numpy(float), s["lat"].to_numpy(float), namer.crs)
+        at = s.columns.get_loc("lat") + 1
+        s.insert(at, f"lon_{namer.crs}", np.round(x, 7))
+        s.insert(at + 1, f"lat_{namer.crs}", np.round(y, 7))
 
 
-def _sheet(wb, label: str, kind: str, tier: str, df: pd.DataFrame) -> str:
-    """One ranking sheet: a title row, Chinese headers, the rows; returns its name."""
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+def _headers(df: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Headers of this command's columns (and of register-system coordinates) in ``df``."""
+    out = {c: EXTRA[c] for c in df.columns if c in EXTRA}
+    for c in df.columns:
+        if c.startswith(("lon_", "lat_")) and c[4:] in CRS_LABEL:
+            lab = CRS_LABEL[c[4:]]
+            out[c] = (f"{'经度' if c.startswith('lon') else '纬度'}({lab})",
+                      f"{'Longitude' if c.startswith('lon') else 'Latitude'} ({lab})")
+    return out
 
-    title = f"{label} {tier}"[:31]
-    ws = wb.create_sheet(title)
+
+def _caption(label: str, tier: str) -> str:
     tz, te = tier_label(tier)
-    note = "（到最近设施时间为空 = 超出搜索范围 / empty time = beyond the search limit）" \
-        if label == "空白区" else "（精确解为规划方案 / the exact solution is the plan）"
-    ws.append([f"{tz} / {te} — {label}排名 {note}"])
-    ws["A1"].font = Font(bold=True)
-    ws.append([zh(c, kind) for c in df.columns])
-    for c in ws[2]:
-        c.font = Font(bold=True)
-    for row in df.itertuples(index=False, name=None):
-        ws.append([_value(v, c) for v, c in zip(row, df.columns, strict=True)])
-    if len(df) == 0:
-        ws.append(["无 / none"])
-    ws.freeze_panes = "A3"
-    for i, c in enumerate(df.columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = max(10, min(36, len(zh(c, kind)) * 2 + 2))
-    return title
+    if label == "空白区":
+        return (f"{tz} — 空白区排名（到最近设施时间为空 = 超出搜索范围）/ {te} — gaps ranked "
+                "(empty time = beyond the search limit)")
+    return f"{tz} — 选址排名（★ = 规划方案的站点，精确解）/ {te} — sites ranked (★ = the plan's sites, exact solution)"
 
 
 def write_workbook(path: Path, gaps: dict[str, pd.DataFrame], sites: dict[str, pd.DataFrame],
                    summary: dict) -> list[str]:
-    """Write the workbook (fixed document dates: equal inputs give equal files).
+    """Write the workbook (formatted like ``carecover.xlsx``; fixed dates: equal inputs give
+    equal files).
 
     Returns
     -------
     list of str
         The sheet names.
     """
-    import datetime as dt
-
     from openpyxl import Workbook
+    from openpyxl.styles import Font
 
-    from carecover.utils import atomic_path
+    from carecover.outputs.workbook import add_table_sheet, save_workbook
 
     wb = Workbook()
     wb.remove(wb.active)
     parts = [("空白区", "gaps", t, df) for t, df in gaps.items()] + \
             [("选址", "sites", t, df) for t, df in sites.items()]
-    names = [_sheet(wb, label, kind, tier, df) for label, kind, tier, df in parts]
+    names = []
+    for label, kind, tier, df in parts:
+        ws = add_table_sheet(wb, f"{label} {tier}", kind, df, "zh", caption=_caption(label, tier),
+                             headers=_headers(df))
+        names.append(ws.title)
     ws = wb.create_sheet("表头对照 Headers")
     names.append(ws.title)
-    ws.append(["表 sheet", "列 column", "中文表头 Chinese header"])
+    ws.append(["表 sheet", "列 column", "中文表头 Chinese header", "英文表头 English header"])
+    for c in ws[1]:
+        c.font = Font(bold=True)
     for label, kind, tier, df in parts:
+        heads = _headers(df)
         for c in df.columns:
-            ws.append([f"{label} {tier}"[:31], c, zh(c, kind)])
+            from carecover.outputs.columns import header
+
+            zh_en = heads.get(c) or (header(c, "zh", kind), header(c, "en", kind))
+            ws.append([f"{label} {tier}"[:31], c, *zh_en])
+    for col, w in zip("ABCD", (22, 22, 30, 30), strict=True):
+        ws.column_dimensions[col].width = w
     if summary.get("sample_data"):
         ws.append([])
         ws.append([str(summary["sample_data"])])
-    stamp = dt.datetime(2000, 1, 1)
-    wb.properties.created = stamp
-    wb.properties.modified = stamp
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+    save_workbook(wb, path)
     return names
 
 
@@ -256,8 +267,8 @@ def run(args: argparse.Namespace) -> int:
     t0 = command_start()
     out_dir = Path(args.out)
     if not (out_dir / "gaps.csv").exists() and not (out_dir / "sites.csv").exists():
-        raise InputError("no gaps.csv or sites.csv: run `carecover plan` first / 请先运行 plan",
-                         file=out_dir)
+        raise InputError("没有 gaps.csv 或 sites.csv，请先运行 plan / no gaps.csv or sites.csv: run "
+                         "`carecover plan` first", file=out_dir)
     summary = load_summary(out_dir)
     gaps = gap_sheets(out_dir)
     sites = site_sheets(out_dir, summary)

@@ -16,10 +16,13 @@ import numpy as np
 
 from carecover.errors import InputError
 from carecover.meeting.common import command_start, run_main, tier_label
+from carecover.meeting.sites import people, share
 from carecover.siting.prepared import PreparedState
 from carecover.siting.whatif import POPULATIONS, Session
 
-__all__ = ["ANY", "CSV_COLUMNS", "main", "print_table", "run", "scenarios", "write_csv"]
+__all__ = ["ANY", "CSV_COLUMNS", "main", "print_table", "run", "scenarios", "title", "write_csv"]
+
+MODE_ZH = {"walk": "步行", "drive": "驾车"}
 
 #: The ``tier`` of the "any of these tiers" column.
 ANY = "any"
@@ -121,8 +124,16 @@ def write_csv(rows: list[dict], path: Path) -> None:
             w.writerow(out)
 
 
-def _cell(share: float, count: float) -> str:
-    return f"{share:.1%}\n({count:,.0f})" if np.isfinite(share) else "—"
+def _cell(value: float, count: float) -> str:
+    return f"{share(value)}\n({people(count)} 人)" if np.isfinite(value) else "—"
+
+
+def title(states: dict[str, PreparedState]) -> str:
+    """The table's title, naming the tiers' real thresholds (never 一刻钟 for a 5-minute run)."""
+    thr = sorted({st.threshold_s / 60 for st in states.values() if st.threshold_s})
+    if len(thr) == 1:
+        return (f"情景对比：{thr[0]:g} 分钟内覆盖率 / Scenario comparison: coverage within {thr[0]:g} min")
+    return "情景对比：各层级阈值内覆盖率 / Scenario comparison: coverage within each tier's threshold"
 
 
 def _notes(states: dict[str, PreparedState], summary: dict) -> list[str]:
@@ -157,8 +168,7 @@ def print_table(rows: list[dict], states: dict[str, PreparedState], summary: dic
 
     console = Console()
     tiers = list(dict.fromkeys(r["tier"] for r in rows))
-    t = Table(title="情景对比：一刻钟覆盖率 / Scenario comparison: coverage within the threshold",
-              show_lines=True)
+    t = Table(title=title(states), show_lines=True)
     t.add_column("情景 / Scenario", no_wrap=False)
     for k in tiers:
         if k == ANY:
@@ -166,7 +176,8 @@ def print_table(rows: list[dict], states: dict[str, PreparedState], summary: dic
         else:
             zh, en = tier_label(k)
             st = states[k]
-            thr = f"{st.threshold_s / 60:g} 分钟 min {st.mode or ''}" if st.threshold_s else ""
+            thr = f"{st.threshold_s / 60:g} 分钟 min {MODE_ZH.get(st.mode or '', '')} {st.mode or ''}" \
+                if st.threshold_s else ""
             head = f"{zh}\n{en}\n{thr}"
         t.add_column(f"{head}\n老年人 elderly", justify="right")
         t.add_column("总人口\ntotal", justify="right")
@@ -197,8 +208,8 @@ def run(args: argparse.Namespace) -> int:
     summary = load_summary(args.out)
     tiers = args.tier or list(state_files(args.out))
     if not tiers:
-        raise InputError("no prepared state: run `carecover plan --suggest TIER=N` first / "
-                         "没有选址状态，请先运行带 --suggest 的 plan", file=Path(args.out) / "state")
+        raise InputError("没有选址状态，请先运行带 --suggest 的 plan / no prepared state: run "
+                         "`carecover plan --suggest TIER=N` first", file=Path(args.out) / "state")
     states: dict[str, PreparedState] = {}
     for t in tiers:
         st = load_state(args.out, t, summary=summary)

@@ -14,34 +14,61 @@ import time
 
 from carecover.errors import InputError
 from carecover.meeting.common import command_start, run_main, tier_label
+from carecover.meeting.sites import SiteNamer, people, points, share
 from carecover.siting.whatif import POPULATIONS, Session
 
-__all__ = ["main", "print_session", "run"]
+__all__ = ["main", "print_session", "run", "title"]
 
 #: Short bilingual labels of the operations in the printed table.
 OP_SHORT = {"add": "新增 add", "add-candidate": "新增候选\nadd cand.", "remove-existing": "撤销现有\nremove",
             "remove-candidate": "撤销规划\nremove plan"}
+MODE_ZH = {"walk": "步行", "drive": "驾车"}
 
 
 def _fmt(cov: float, tot: float, sep: str = "\n") -> str:
-    return f"{cov / tot:.2%}{sep}({cov:,.0f})" if tot > 0 else "—"
+    """Covered share and whole people: ``5.8%\n(2,713 人)``."""
+    return f"{share(cov / tot)}{sep}({people(cov)} 人)" if tot > 0 else "—"
 
 
 def _signed(d: float, tot: float, sep: str = "\n") -> str:
-    return f"{d:+,.1f}{sep}({d / tot:+.2%})" if tot > 0 else "—"
+    """A change in whole people and percentage points: ``+358 人\n(+9.0 百分点)``."""
+    return f"{people(d, signed=True)} 人{sep}({points(d / tot)})" if tot > 0 else "—"
 
 
-def _table(s: Session, tot: dict[str, float]):
+def title(st) -> str:
+    """The table's title, naming the tier's real threshold and mode (never 一刻钟 for 5 minutes)."""
+    zh, en = tier_label(st.tier)
+    if not st.threshold_s:
+        return f"假如…… {zh} / What if: {en}"
+    thr = st.threshold_s / 60
+    return (f"假如…… {zh}（{thr:g} 分钟{MODE_ZH.get(st.mode or '', st.mode or '')}可达）/ "
+            f"What if: {en}, within {thr:g} min ({st.mode})")
+
+
+def _site(x, namer: SiteNamer) -> str:
+    """Where a step acts: ★rank or candidate and street, or the facility; with coordinates in
+    the register's coordinate system."""
+    if x.op in ("add-candidate", "remove-candidate"):
+        where = namer.candidate(int(x.target))
+    elif x.op == "add":
+        street = namer.street(x.lon, x.lat)
+        where = f"新增点 {street}".strip() if street else "新增点 new site"
+    else:
+        where = x.target
+    xy = namer.coords(x.lon, x.lat)
+    return f"{where}\n{xy}" if xy else where
+
+
+def _table(s: Session, tot: dict[str, float], namer: SiteNamer | None = None):
     """The steps as a rich table, and the notes of the steps that have one."""
     from rich.table import Table
 
     st = s.state
-    zh, en = tier_label(st.tier)
-    thr = f"{st.threshold_s / 60:g} 分钟 / min ({st.mode})" if st.threshold_s else ""
-    t = Table(title=f"假如…… / What if: {zh} / {en}, {thr}", show_lines=False)
+    namer = namer or SiteNamer(st)
+    t = Table(title=title(st), show_lines=False)
     for col, just in [("#", "right"), ("操作\naction", "left"), ("站点\nsite", "left"),
-                      ("老年人覆盖\nelderly", "right"), ("边际\nΔ elderly", "right"),
-                      ("总人口覆盖\ntotal", "right"), ("边际\nΔ total", "right")]:
+                      ("老年人覆盖\nelderly", "right"), ("变化\nΔ elderly", "right"),
+                      ("总人口覆盖\ntotal", "right"), ("变化\nΔ total", "right")]:
         t.add_column(col, justify=just)
     base_zh = {"current": "现状 current", "planned": f"规划 plan (+{len(st.chosen)})"}
     notes = []
@@ -50,12 +77,9 @@ def _table(s: Session, tot: dict[str, float]):
             t.add_row("0", "基准 base", base_zh.get(x.target, x.target), _fmt(x.covered["elderly"], tot["elderly"]),
                       "", _fmt(x.covered["total"], tot["total"]), "")
             continue
-        where = x.target
-        if x.lon is not None and x.op != "add":
-            where += f"\n{x.lon:.6f},{x.lat:.6f}"
         if x.note:
             notes.append(f"[{i}] {x.note}")
-        t.add_row(str(i), OP_SHORT[x.op], where, _fmt(x.covered["elderly"], tot["elderly"]),
+        t.add_row(str(i), OP_SHORT[x.op], _site(x, namer), _fmt(x.covered["elderly"], tot["elderly"]),
                   _signed(x.delta["elderly"], tot["elderly"]), _fmt(x.covered["total"], tot["total"]),
                   _signed(x.delta["total"], tot["total"]))
     return t, notes
@@ -95,7 +119,7 @@ def _access_table(s: Session):
     return t
 
 
-def print_session(s: Session, elapsed: float | None = None) -> None:
+def print_session(s: Session, elapsed: float | None = None, namer: SiteNamer | None = None) -> None:
     """Print the steps of a session, the change before → after and (optionally) the time taken.
 
     Parameters
@@ -104,13 +128,15 @@ def print_session(s: Session, elapsed: float | None = None) -> None:
         The session.
     elapsed
         Seconds to report (``None``: no timing line).
+    namer
+        Names and coordinates of the sites (default: a :class:`SiteNamer` of the state).
     """
     from rich.console import Console
 
     st = s.state
     tot = {p: float(st.weights[p].sum()) for p in POPULATIONS}
     console = Console()
-    table, notes = _table(s, tot)
+    table, notes = _table(s, tot, namer)
     console.print(table)
     for n in notes:
         console.print(n, style="dim")
@@ -122,10 +148,10 @@ def print_session(s: Session, elapsed: float | None = None) -> None:
                       f"for a removal, site load is before it. {s.access.record.get('text', '')}", style="dim")
     b, a = s.steps[0].covered, s.steps[-1].covered
     console.print(
-        f"之前 before: 老年人 {_fmt(b['elderly'], tot['elderly'], ' ')}，总人口 {_fmt(b['total'], tot['total'], ' ')} → "
-        f"之后 after: 老年人 {_fmt(a['elderly'], tot['elderly'], ' ')}，总人口 {_fmt(a['total'], tot['total'], ' ')}；"
-        f"合计变化 net change: 老年人 elderly {_signed(a['elderly'] - b['elderly'], tot['elderly'], ' ')}，"
-        f"总人口 total {_signed(a['total'] - b['total'], tot['total'], ' ')}")
+        f"之前 before：老年人 {_fmt(b['elderly'], tot['elderly'], ' ')}，总人口 {_fmt(b['total'], tot['total'], ' ')} → "
+        f"之后 after：老年人 {_fmt(a['elderly'], tot['elderly'], ' ')}，总人口 {_fmt(a['total'], tot['total'], ' ')}；"
+        f"合计变化 net change：老年人 {_signed(a['elderly'] - b['elderly'], tot['elderly'], ' ')}，"
+        f"总人口 {_signed(a['total'] - b['total'], tot['total'], ' ')}")
     if st.region != "all":
         console.print(f"覆盖率按全区计；选址范围 {st.region} / shares over the whole study area; "
                       f"the plan sited this tier in region {st.region}", style="dim")
@@ -134,7 +160,7 @@ def print_session(s: Session, elapsed: float | None = None) -> None:
         console.print(f"用时 / elapsed: {elapsed:.2f} s{extra}")
 
 
-def interactive(s: Session, lines=None) -> None:
+def interactive(s: Session, lines=None, namer: SiteNamer | None = None) -> None:
     """Read operations until ``quit``; print the session after each.
 
     Parameters
@@ -145,9 +171,12 @@ def interactive(s: Session, lines=None) -> None:
         Lines to read (default standard input): ``add LON,LAT``, ``add-candidate K``,
         ``remove-existing FID``, ``remove-candidate K``, ``reset`` or ``quit``; an input error
         is printed and skipped.
+    namer
+        Names and coordinates of the sites (one for the whole session).
     """
-    print("输入操作（add LON,LAT | add-candidate K | remove-existing FID | remove-candidate K | reset | quit）/ "
-          "enter operations", file=sys.stderr)
+    namer = namer or SiteNamer(s.state)
+    print("请输入操作（add 经度,纬度 | add-candidate K | remove-existing 设施编号 | remove-candidate K | reset 重置 | "
+          "quit 退出）/ enter operations", file=sys.stderr)
     for line in sys.stdin if lines is None else lines:
         line = line.strip()
         if not line:
@@ -156,7 +185,7 @@ def interactive(s: Session, lines=None) -> None:
             break
         if line in ("reset", "重置"):
             s.reset()
-            print_session(s)
+            print_session(s, namer=namer)
             continue
         op, _, value = line.partition(" ")
         t = time.perf_counter()
@@ -165,7 +194,7 @@ def interactive(s: Session, lines=None) -> None:
         except InputError as exc:
             print(f"错误 / error: {exc}", file=sys.stderr)
             continue
-        print_session(s, time.perf_counter() - t)
+        print_session(s, time.perf_counter() - t, namer)
 
 
 def _crs(name: str | None) -> str:
@@ -190,8 +219,8 @@ def run(args: argparse.Namespace) -> int:
     t0 = command_start()
     ops = args.ops or []
     if not ops and not args.interactive:
-        args.usage_error("give at least one of --add, --add-candidate, --remove-existing, --remove-candidate "
-                         "(or --interactive) / 请至少给出一个操作")
+        args.usage_error("请至少给出一个操作 / give at least one of --add, --add-candidate, --remove-existing, "
+                         "--remove-candidate (or --interactive)")
     crs = _crs(args.crs)
     base = args.base or ("planned" if any(op == "remove-candidate" for op, _ in ops) else "current")
     from carecover.siting.state import load_state
@@ -199,9 +228,10 @@ def run(args: argparse.Namespace) -> int:
     s = Session(load_state(args.out, args.tier), base=base, crs=crs)
     for op, value in ops:
         s.apply(op, value)
-    print_session(s, time.perf_counter() - t0)
+    namer = SiteNamer(s.state)
+    print_session(s, time.perf_counter() - t0, namer)
     if args.interactive:
-        interactive(s)
+        interactive(s, namer=namer)
     return 0
 
 

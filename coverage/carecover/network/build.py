@@ -165,13 +165,22 @@ def assemble(data: StreetData, profile: dict, source: dict) -> StreetNetwork:
         seg_a=a, seg_b=b, seg_len=length, seg_speed=profiles.speeds(segs, profile).astype(float),
         seg_fwd=fwd, seg_rev=rev,
         seg_highway=profiles.lower(segs["highway"]).fillna("").to_numpy(str),
-        profile=profile, source=source,
+        profile=profile, source=source, **way_names(segs),
     )
     # self-loops and zero-length segments carry no travel
     net = subset_segments(net, a != b)
     if profile.get("keep_largest", True):
         net = keep_largest_component(net)
     return net
+
+
+def way_names(segs) -> dict:
+    """``seg_name`` and ``name_table`` of the segments' ``name`` tags (see :class:`StreetNetwork`)."""
+    if "name" not in segs:
+        return {}
+    names = segs["name"].where(segs["name"].map(lambda v: isinstance(v, str)), "").to_numpy(str)
+    table, codes = np.unique(names, return_inverse=True)
+    return {"seg_name": codes.astype(np.int32), "name_table": table}
 
 
 def _take(net: StreetNetwork, segs: np.ndarray) -> dict:
@@ -182,7 +191,8 @@ def _take(net: StreetNetwork, segs: np.ndarray) -> dict:
         crs=net.crs, node_x=net.node_x[nodes], node_y=net.node_y[nodes], node_id=net.node_id[nodes],
         seg_a=inv[:k].astype(np.int32), seg_b=inv[k:].astype(np.int32), seg_len=net.seg_len[segs],
         seg_speed=net.seg_speed[segs], seg_fwd=net.seg_fwd[segs], seg_rev=net.seg_rev[segs],
-        seg_highway=net.seg_highway[segs], profile=net.profile)
+        seg_highway=net.seg_highway[segs], profile=net.profile,
+        seg_name=None if net.seg_name is None else net.seg_name[segs], name_table=net.name_table)
 
 
 def subset_segments(net: StreetNetwork, keep: np.ndarray) -> StreetNetwork:

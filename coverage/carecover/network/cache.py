@@ -83,11 +83,12 @@ def save(net: StreetNetwork, path: Path) -> None:
     """
     meta = {"crs": net.crs.to_wkt(), "profile": net.profile, "source": net.source,
             "dropped": net.dropped}
+    names = {} if net.seg_name is None else {"seg_name": net.seg_name, "name_table": net.name_table.astype("U")}
     with atomic_write(path, "wb") as fh:
         np.savez(fh, node_x=net.node_x, node_y=net.node_y, node_id=net.node_id, seg_a=net.seg_a,
                  seg_b=net.seg_b, seg_len=net.seg_len, seg_speed=net.seg_speed, seg_fwd=net.seg_fwd,
                  seg_rev=net.seg_rev, seg_highway=net.seg_highway.astype("U"),
-                 dropped_segments=net.dropped_segments, meta=np.array(json.dumps(meta)))
+                 dropped_segments=net.dropped_segments, meta=np.array(json.dumps(meta)), **names)
 
 
 def load(path: Path) -> StreetNetwork:
@@ -109,7 +110,10 @@ def load(path: Path) -> StreetNetwork:
             node_id=z["node_id"], seg_a=z["seg_a"], seg_b=z["seg_b"], seg_len=z["seg_len"],
             seg_speed=z["seg_speed"], seg_fwd=z["seg_fwd"], seg_rev=z["seg_rev"],
             seg_highway=z["seg_highway"], profile=meta["profile"], source=meta["source"],
-            dropped=meta["dropped"], dropped_segments=z["dropped_segments"])
+            dropped=meta["dropped"], dropped_segments=z["dropped_segments"],
+            # way names (entries written before they were kept have none: still valid)
+            seg_name=z["seg_name"] if "seg_name" in z.files else None,
+            name_table=z["name_table"] if "name_table" in z.files else None)
 
 
 def read_cached(path: Path | None) -> StreetNetwork | None:
@@ -123,8 +127,9 @@ def read_cached(path: Path | None) -> StreetNetwork | None:
     Returns
     -------
     StreetNetwork or None
-        With ``source["cache"]`` and ``source["from_cache"] = True``; ``None`` when absent or
-        unreadable (an unreadable file is removed so that it is rebuilt).
+        With ``source["cache"]`` and ``source["from_cache"] = True``; ``None`` when absent,
+        unreadable (an unreadable file is removed so that it is rebuilt) or without way names
+        (an entry of an earlier version: rebuilt and rewritten once).
     """
     if path is None or not path.exists():
         return None
@@ -132,6 +137,8 @@ def read_cached(path: Path | None) -> StreetNetwork | None:
         net = load(path)
     except Exception:  # unreadable cache: rebuild it
         path.unlink(missing_ok=True)
+        return None
+    if net.seg_name is None:  # written before way names were kept: rebuilt once, with them
         return None
     net.source = dict(net.source, cache=str(path), from_cache=True)
     return net

@@ -55,6 +55,10 @@ class StreetNetwork:
     dropped_segments
         ``(k, 4)`` array of x0, y0, x1, y1 of removed segments (to tell users that a point lay
         on a disconnected piece).
+    seg_name, name_table
+        OSM ``name`` of each segment's way as an index (int32) into ``name_table`` (sorted
+        unique names, ``""`` for unnamed); ``None`` when not recorded (networks built by code,
+        cache entries written before names were kept). See :meth:`segment_names`.
     """
 
     crs: CRS
@@ -72,6 +76,8 @@ class StreetNetwork:
     source: dict = field(default_factory=dict)
     dropped: dict = field(default_factory=dict)
     dropped_segments: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
+    seg_name: np.ndarray | None = None
+    name_table: np.ndarray | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -82,6 +88,25 @@ class StreetNetwork:
     def n_segments(self) -> int:
         """Number of segments."""
         return len(self.seg_a)
+
+    def segment_names(self, idx: np.ndarray | None = None) -> np.ndarray:
+        """OSM ``name`` of the ways the given segments belong to.
+
+        Parameters
+        ----------
+        idx
+            Segment indices or mask; all segments when ``None``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Strings, ``""`` where the way is unnamed or names were not recorded.
+        """
+        n = self.n_segments if idx is None else len(np.arange(self.n_segments)[idx])
+        if self.seg_name is None or self.name_table is None:
+            return np.full(n, "", dtype=object)
+        codes = self.seg_name if idx is None else self.seg_name[idx]
+        return self.name_table.astype(object)[codes]
 
     @property
     def seg_time(self) -> np.ndarray:

@@ -153,13 +153,19 @@ def access_summary(params: RunParams, acc: Access) -> dict[str, Any]:
 
 
 def demand_table(demand: Demand, travel: Travel, figures: Figures, acc: Access | None = None) -> gpd.GeoDataFrame:
-    """Demand points with their snapping and, per tier, time, coverage and the circle flag."""
+    """Demand points with their snapping and, per tier, time to and id of the nearest facility,
+    coverage, the circle flag and (with ``acc``) accessibility."""
     out = demand.points.copy()
     snap = travel.demand_snaps["walk"]
     out["snap_status"] = snap.status()
     out["snap_m"] = np.round(snap.dist, 2)
+    fids = travel.facilities["fid"].astype(str).to_numpy(object)
     for key, tt in travel.tiers.items():
         out[f"time_s__{key}"] = np.round(tt.time_s, 3)
+        # who serves whom: "" where no facility is within the search
+        near = fids[tt.rows]
+        out[f"nearest_fid__{key}"] = (np.where(tt.source >= 0, near[np.maximum(tt.source, 0)], "")
+                                      if len(near) else "")
         out[f"covered__{key}"] = tt.covered
         if key in figures.circle_masks:
             out[f"circle_not_reached__{key}"] = figures.circle_masks[key]

@@ -163,7 +163,7 @@ class PreparedState:
         """Matrix row of candidate ``k`` (0-based candidate index)."""
         k = int(k)
         if not 0 <= k < self.n_candidates:
-            raise InputError(f"candidate {k} outside 0..{self.n_candidates - 1} / 候选点编号越界",
+            raise InputError(f"候选点编号越界 / candidate {k} outside 0..{self.n_candidates - 1}",
                              field="candidate", expected=f"0..{self.n_candidates - 1}")
         return self.n_existing + k
 
@@ -185,7 +185,7 @@ class PreparedState:
         if i is not None and 0 <= i < self.n_existing:
             return i
         sample = ", ".join(self.existing_fid[:8].tolist()) + (" …" if self.n_existing > 8 else "")
-        raise InputError(f"no existing {self.tier} facility with id or index {text!r} / 找不到该现有设施",
+        raise InputError(f"找不到该现有设施 / no existing {self.tier} facility with id or index {text!r}",
                          field="remove-existing",
                          expected=f"a facility id ({sample}) or an index 0..{self.n_existing - 1}")
 
@@ -200,13 +200,13 @@ class PreparedState:
         if text.startswith("node:"):
             hit = np.flatnonzero(self.cand_node == int(text[5:]))
             if len(hit) == 0:
-                raise InputError(f"no candidate at network node {text[5:]} / 该节点不是候选点",
+                raise InputError(f"该节点不是候选点 / no candidate at network node {text[5:]}",
                                  field="candidate", expected="a node listed in sites.csv")
             return int(hit[0])
         try:
             k = int(text)
         except ValueError as exc:
-            raise InputError(f"candidate must be a whole number, got {text!r} / 候选点编号须为整数",
+            raise InputError(f"候选点编号须为整数 / candidate must be a whole number, got {text!r}",
                              field="candidate", expected=f"0..{self.n_candidates - 1}, a candidate id from sites.csv, or node:N") from exc
         self.candidate_row(k)
         return k
@@ -224,7 +224,7 @@ class PreparedState:
                              "with this version to route new points / 状态文件过旧，请重新运行 plan",
                              file=self.path)
         if not rec.file.exists():
-            raise InputError("the plan's network file is gone / 找不到路网文件", file=rec.file)
+            raise InputError("找不到路网文件 / the plan's network file is gone", file=rec.file)
         clip = None
         if rec.clip_wkb:
             import shapely

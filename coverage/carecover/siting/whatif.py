@@ -273,10 +273,10 @@ def parse_lonlat(text: str, crs: str = "wgs84") -> tuple[float, float]:
     try:
         lon, lat = (float(v) for v in parts)
     except ValueError as exc:
-        raise InputError(f"expected LON,LAT, got {text!r} / 坐标格式应为 经度,纬度", field="add",
+        raise InputError(f"坐标格式应为 经度,纬度 / expected LON,LAT, got {text!r}", field="add",
                          expected="e.g. 111.70,40.82") from exc
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise InputError(f"{text!r} is not a longitude,latitude pair / 经纬度超出范围", field="add",
+        raise InputError(f"经纬度超出范围 / {text!r} is not a longitude,latitude pair", field="add",
                          expected="LON in -180..180, LAT in -90..90 (longitude first)")
     if crs != "wgs84":
         from carecover.crs import to_wgs84
@@ -311,7 +311,7 @@ class Session:
 
     def __init__(self, state: PreparedState, base: str = "current", crs: str = "wgs84") -> None:
         if base not in ("current", "planned"):
-            raise InputError(f"unknown base {base!r} / 未知基准", field="base", expected="current or planned")
+            raise InputError(f"未知基准 / unknown base {base!r}", field="base", expected="current or planned")
         self.state, self.base, self.crs = state, base, crs
         self.route_s = 0.0
         self.reset()
@@ -370,8 +370,8 @@ class Session:
         rows, snap = st.route_points([lon], [lat])
         self.route_s += time.perf_counter() - t
         if not snap.ok[0] and self._swapped_fits(lon, lat):
-            raise InputError(f"{target or f'{lon},{lat}'!r} lies off the network but {lat},{lon} is on it: "
-                             "latitude and longitude swapped? / 经纬度是否颠倒？", field="add",
+            raise InputError(f"经纬度是否颠倒？/ {target or f'{lon},{lat}'!r} lies off the network but {lat},{lon} "
+                             "is on it: latitude and longitude swapped?", field="add",
                              expected="LON,LAT (longitude first)")
         row = int(self.engine.append_rows(rows)[0])
         if self.access is not None:
@@ -395,7 +395,7 @@ class Session:
         k = st.find_candidate(key)
         r = st.candidate_row(k)
         if self.engine.is_open(r):
-            raise InputError(f"candidate {k} is already open / 候选点 {k} 已在方案中", field="add-candidate")
+            raise InputError(f"候选点 {k} 已在方案中 / candidate {k} is already open", field="add-candidate")
         return self._record("add-candidate", str(k), r, True, "", float(st.cand_lon[k]), float(st.cand_lat[k]))
 
     def remove_existing(self, key: str | int) -> Step:
@@ -405,7 +405,7 @@ class Session:
         label = f"{st.existing_fid[r]} {st.existing_name[r]}".strip()
         if not self.engine.is_open(r):
             why = "未接入路网 / not on the network" if not st.existing_ok[r] else "已撤销 / already removed"
-            raise InputError(f"existing facility {label} is not in use ({why}) / 该设施不在方案中",
+            raise InputError(f"该设施不在方案中 / existing facility {label} is not in use ({why})",
                              field="remove-existing")
         lon = None if st.existing_lon is None else float(st.existing_lon[r])
         lat = None if st.existing_lat is None else float(st.existing_lat[r])
@@ -417,8 +417,8 @@ class Session:
         k = st.find_candidate(key)
         r = st.candidate_row(k)
         if not self.engine.is_open(r):
-            raise InputError(f"candidate {k} is not open (planned sites: {st.chosen.tolist()}; "
-                             "use --base planned) / 该候选点不在方案中", field="remove-candidate")
+            raise InputError(f"该候选点不在方案中 / candidate {k} is not open (planned sites: "
+                             f"{st.chosen.tolist()}; use --base planned)", field="remove-candidate")
         return self._record("remove-candidate", str(k), r, False, "", float(st.cand_lon[k]), float(st.cand_lat[k]))
 
     def apply(self, op: str, value: str) -> Step:
@@ -445,4 +445,4 @@ class Session:
             return self.remove_existing(value)
         if op == "remove-candidate":
             return self.remove_candidate(value)
-        raise InputError(f"unknown operation {op!r} / 未知操作", field="operation", expected=", ".join(OPS))
+        raise InputError(f"未知操作 / unknown operation {op!r}", field="operation", expected=", ".join(OPS))

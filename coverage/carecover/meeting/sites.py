@@ -1,0 +1,152 @@
+"""How the meeting output names places and numbers: sites by ★rank and street, coordinates in
+the register's coordinate system, whole people, changes in percentage points (百分点).
+
+A planned site is "★2 新华大街" (its rank in the plan and the OSM ``name`` of the street it
+stands on), another candidate "候选 12 新华大街"; coordinates are shown in the coordinate system
+the facility register was given in (GCJ-02 when the register came from Amap, :mod:`carecover.crs`),
+so a planner can paste them into the map they use. Street names come from the plan's network
+(:attr:`carecover.network.StreetNetwork.seg_name`): the street a candidate junction lies on, or the
+named street nearest a point within :data:`NAME_RADIUS_M`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from carecover.errors import InputError
+from carecover.siting.prepared import PreparedState
+
+__all__ = ["NAME_RADIUS_M", "SiteNamer", "people", "points", "register_crs", "share"]
+
+#: How far from a point a named street is looked for when the nearest street has no name.
+NAME_RADIUS_M = 150.0
+CRS_LABEL = {"wgs84": "WGS-84", "gcj02": "GCJ-02", "bd09": "BD-09"}
+
+
+def people(v: float, signed: bool = False) -> str:
+    """Whole people: ``2,713`` (``+358`` with ``signed``)."""
+    if not np.isfinite(v):
+        return "—"
+    r = round(float(v))
+    return f"{r:+,d}" if signed else f"{r:,d}"
+
+
+def share(v: float) -> str:
+    """A share as a percentage with one decimal: ``5.8%``."""
+    return f"{v:.1%}" if np.isfinite(v) else "—"
+
+
+def points(d: float, lang: str = "zh") -> str:
+    """A change of a share in percentage points: ``+9.0 百分点`` (``+9.0 pp``)."""
+    if not np.isfinite(d):
+        return "—"
+    return f"{d * 100:+.1f} {'百分点' if lang == 'zh' else 'pp'}"
+
+
+def register_crs(out_dir: str | Path | None, summary: dict | None = None) -> str:
+    """The coordinate system the plan's facility register was given in.
+
+    Parameters
+    ----------
+    out_dir
+        The plan's output folder (its ``facilities.csv`` says per row), or ``None``.
+    summary
+        ``summary.json`` (``parameters.crs_in`` when the run was told one).
+
+    Returns
+    -------
+    str
+        ``wgs84``, ``gcj02`` or ``bd09``: the run's ``--crs``, else the most common ``crs_in``
+        of the register rows, else ``wgs84``.
+    """
+    given = ((summary or {}).get("parameters") or {}).get("crs_in")
+    if given in CRS_LABEL:
+        return given
+    path = Path(out_dir) / "facilities.csv" if out_dir is not None else None
+    if path is None or not path.exists():
+        return "wgs84"
+    import pandas as pd
+
+    try:
+        fac = pd.read_csv(path, encoding="utf-8-sig", usecols=["crs_in", "source"], dtype=str,
+                          keep_default_na=False)
+    except (ValueError, OSError):
+        return "wgs84"
+    crs = fac.loc[fac["source"] != "osm", "crs_in"]
+    counts = Counter(c for c in crs if c in CRS_LABEL)
+    return counts.most_common(1)[0][0] if counts else "wgs84"
+
+
+class SiteNamer:
+    """Names and coordinates of a tier's sites as the meeting shows them.
+
+    Parameters
+    ----------
+    state
+        The tier's prepared state (its network is loaded on first use, from the cache).
+    crs
+        Coordinate system to show (default: :func:`register_crs` of the state's plan).
+    """
+
+    def __init__(self, state: PreparedState, crs: str | None = None) -> None:
+        self.state = state
+        out_dir = state.path.parent.parent if state.path is not None else None
+        self.crs = crs or register_crs(out_dir, state.summary)
+        self.rank = {int(k): i + 1 for i, k in enumerate(np.asarray(state.chosen).tolist())}
+        self._net = None
+        self._net_failed = False
+
+    def _network(self):
+        if self._net is None and not self._net_failed:
+            try:
+                self._net = self.state.network()
+            except (InputError, OSError):  # no network at hand: sites are named without streets
+                self._net_failed = True
+        return self._net
+
+    def street(self, lon: float | None, lat: float | None, node: int | None = None) -> str:
+        """OSM name of the street at a point (or candidate junction ``node``); ``""`` if none."""
+        net = self._network()
+        if net is None or net.seg_name is None or lon is None:
+            return ""
+        if node is not None and node >= 0 and node < net.n_nodes:
+            segs = np.flatnonzero((net.seg_a == node) | (net.seg_b == node))
+            names = [n for n in net.segment_names(segs) if n]
+            if names:
+                return Counter(names).most_common(1)[0][0]
+        import shapely
+
+        x, y = net.from_wgs84().transform(lon, lat)
+        from carecover.network.spatial import segment_index
+
+        tree = segment_index(net)
+        near = tree.query(shapely.Point(x, y).buffer(NAME_RADIUS_M))
+        if len(near) == 0:
+            return ""
+        names = net.segment_names(near)
+        named = near[names != ""]
+        if len(named) == 0:
+            return ""
+        d = shapely.distance(tree.geometries.take(named), shapely.Point(x, y))
+        return str(net.segment_names(named[[int(np.argmin(d))]])[0])
+
+    def coords(self, lon: float | None, lat: float | None) -> str:
+        """``"111.700123,40.820456 GCJ-02"``: WGS-84 ``lon``/``lat`` in the shown system."""
+        if lon is None or lat is None:
+            return ""
+        if self.crs != "wgs84":
+            from carecover.crs import from_wgs84
+
+            x, y = from_wgs84(np.array([lon]), np.array([lat]), self.crs)
+            lon, lat = float(x[0]), float(y[0])
+        return f"{lon:.6f},{lat:.6f} {CRS_LABEL[self.crs]}"
+
+    def candidate(self, k: int) -> str:
+        """``"★2 新华大街"`` for the plan's site of rank 2, ``"候选 12 新华大街"`` for another."""
+        st = self.state
+        head = f"★{self.rank[k]}" if k in self.rank else f"候选 {k}"
+        name = self.street(float(st.cand_lon[k]), float(st.cand_lat[k]), int(st.cand_node[k]))
+        return f"{head} {name}".strip()
