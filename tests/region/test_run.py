@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from carecover.region.options import RegionOptions
 from carecover.region.run import run_region
 
