@@ -57,7 +57,7 @@ def region_inputs(monaco_pbf: Path, tmp_path_factory) -> Path:
         doc = {"type": "FeatureCollection", "features": [feature(k, boxes[k]) for k in feats]}
         (d / f"{name}.geojson").write_text(json.dumps(doc), encoding="utf-8")
     net = monaco_pbf.resolve().as_uri()  # a URL: workers read it through fsspec
-    (d / "tiled.toml").write_text(f"""tile_km = 0.9
+    (d / "tiled.toml").write_text(f"""tile_km = 1.2
 [[areas]]
 name = "core"
 boundary = "core.geojson"

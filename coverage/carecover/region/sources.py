@@ -3,8 +3,9 @@
 输入文件：本地路径直接读取，URL 经 fsspec 下载一次并缓存。
 
 A URL (``https://…``, ``s3://…``, ``file://…`` — any protocol fsspec knows) is copied into
-``<cache>/inputs/`` through fsspec's ``filecache`` on first use, under a name that keeps the
-original file name (readers choose by suffix); later tasks on the same machine reuse the copy.
+``<cache>/inputs/<hash of the URL>/`` with ``fsspec.open`` on first use, under the original
+file name (readers choose by suffix), written to a ``.part`` file and renamed when complete;
+later tasks on the same machine reuse the copy.
 """
 
 from __future__ import annotations
