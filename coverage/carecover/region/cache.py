@@ -88,10 +88,13 @@ class TaskCache:
             pass
 
 
-def cached_run(spec: Any, root: Path | None) -> Any:
-    """Run a task on a worker: its stored result when there is one, else compute and store it."""
+def cached_run(spec: Any, root: Path | None, quiet: bool = False) -> Any:
+    """Run a task on a worker: its stored result when there is one, else compute and store it
+    (``quiet``: the client's ``--quiet``, which a worker process does not inherit)."""
+    from carecover import utils
     from carecover.region.task import run_task
 
+    utils.QUIET = quiet
     cache = TaskCache(root)
     found = cache.get(spec.key)
     if found is not None:

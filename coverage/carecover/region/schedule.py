@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from carecover import utils
 from carecover.region.cache import TaskCache, cached_run
 from carecover.region.task import TaskSpec
 from carecover.utils import log, progress
@@ -44,7 +45,7 @@ def submit_tasks(client: Any, specs: Sequence[TaskSpec], cache: TaskCache, *, re
         if cache.has(spec.key):
             cached.append(spec.key)
             continue
-        futures[spec.key] = client.submit(cached_run, spec, cache.root, key=f"carecover-task-{spec.key[:24]}",
+        futures[spec.key] = client.submit(cached_run, spec, cache.root, utils.QUIET, key=f"carecover-task-{spec.key[:24]}",
                                           retries=retries, pure=False)
     return Schedule(futures, cached, len(specs))
 
