@@ -88,9 +88,10 @@ class TaskCache:
             pass
 
 
-def cached_run(spec: Any, root: Path | None, quiet: bool = False) -> Any:
+def cached_run(spec: Any, root: Path | None, quiet: bool = False, *after: Any) -> Any:
     """Run a task on a worker: its stored result when there is one, else compute and store it
-    (``quiet``: the client's ``--quiet``, which a worker process does not inherit)."""
+    (``quiet``: the client's ``--quiet``, which a worker process does not inherit; ``after``:
+    results it waits for, such as its street arrays)."""
     from carecover import utils
     from carecover.region.task import run_task
 

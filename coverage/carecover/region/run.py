@@ -81,11 +81,12 @@ def run_region(opts: RegionOptions, client: Any = None) -> RegionRun:
         outfolder.refuse_inputs_early(out, outfolder.input_files([p for a in plans for p in a.params.input_paths()]))
         # tasks: areas split into tiles, each with its halo
         suggest = dict(opts.suggest or ())
-        tasks = specs.task_specs(plans, areas, cache_dir, suggest=suggest, candidate_cell_m=opts.candidate_cell_m)
+        tasks, prepares = specs.task_specs(plans, areas, cache_dir, suggest=suggest,
+                                           candidate_cell_m=opts.candidate_cell_m)
         log(f"区域 / areas: {len(plans)}, 任务 / tasks: {len(tasks)}")
         # the cluster: tasks the cache lacks, then one merge per area on the workers
         task_cache = TaskCache(None if opts.cache is False else cache_dir / "region" / "tasks")
-        run = _on_cluster(opts, client, plans, tasks, task_cache)
+        run = _on_cluster(opts, client, plans, tasks, task_cache, prepares, cache_dir)
         # sites: each area's planned counts, or one region-wide budget solved once
         polygons = [(p.spec.index, p.spec.geometry) for p in plans]
         sites, site_info = region_siting.region_sites(
@@ -112,14 +113,15 @@ def _merge(plan, cache_root, *items):
     return merge_area(plan.params, admin.name, admin.index, frame, load_cached(items, cache_root))
 
 
-def _on_cluster(opts: RegionOptions, client: Any, plans, tasks, task_cache: TaskCache) -> RegionRun:
+def _on_cluster(opts: RegionOptions, client: Any, plans, tasks, task_cache: TaskCache, prepares: dict,
+                cache_dir: Path) -> RegionRun:
     own = client is None
     ctx = cluster.connect(opts.workers, opts.scheduler, dashboard=opts.dashboard is not False) if own else None
     client = ctx.__enter__() if own else client
     try:
         line = cluster.dashboard_text(client)
         log(line)
-        sched = schedule.wait_tasks(schedule.submit_tasks(client, tasks, task_cache))
+        sched = schedule.wait_tasks(schedule.submit_tasks(client, tasks, task_cache, prepares, cache_dir))
         merges = []
         for plan in plans:
             items = [sched.futures.get(t.key, t.key) for t in tasks if t.area == plan.spec.name]

@@ -38,14 +38,25 @@ class Schedule:
     seconds: float = 0.0
 
 
-def submit_tasks(client: Any, specs: Sequence[TaskSpec], cache: TaskCache, *, retries: int = RETRIES) -> Schedule:
-    """Submit the tasks the cache lacks (each once, by its key)."""
-    futures, cached = {}, []
+def submit_tasks(client: Any, specs: Sequence[TaskSpec], cache: TaskCache, prepares: dict[str, tuple],
+                 cache_dir: Path, *, retries: int = RETRIES) -> Schedule:
+    """Submit the tasks the cache lacks (each once, by its key), after the street arrays they
+    are built from (each network file read once per area)."""
+    from carecover.region.streets import prepare
+
+    futures, cached, ready = {}, [], {}
     for spec in specs:
         if cache.has(spec.key):
             cached.append(spec.key)
             continue
-        futures[spec.key] = client.submit(cached_run, spec, cache.root, utils.QUIET, key=f"carecover-task-{spec.key[:24]}",
+        deps = ()
+        if spec.streets is not None and not Path(spec.streets).is_file():
+            if spec.streets not in ready:
+                source, clip = prepares[spec.streets]
+                ready[spec.streets] = client.submit(prepare, source, clip, spec.streets, cache_dir, retries=retries,
+                                                    key=f"carecover-streets-{Path(spec.streets).name}", pure=False)
+            deps = (ready[spec.streets],)
+        futures[spec.key] = client.submit(cached_run, spec, cache.root, utils.QUIET, *deps, key=f"carecover-task-{spec.key[:24]}",
                                           retries=retries, pure=False)
     return Schedule(futures, cached, len(specs))
 

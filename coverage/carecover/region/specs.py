@@ -13,6 +13,7 @@ import geopandas as gpd
 import shapely
 
 from carecover.config import load_config
+from carecover.inputs.boundaries import buffered
 from carecover.plan.options import PlanOptions
 from carecover.plan.params import RunParams
 from carecover.plan.resolve import resolve
@@ -20,6 +21,7 @@ from carecover.region.areas import Areas, AreaSpec
 from carecover.region.cache import task_key
 from carecover.region.halo import mode_halos_m
 from carecover.region.sources import is_url, local_path
+from carecover.region.streets import prepared_path
 from carecover.region.task import TaskSpec
 from carecover.region.tiles import Grid, clip_polygon, grid_of, tiles_of
 from carecover.tiers import tier_key
@@ -107,7 +109,7 @@ def candidate_grid(areas: Areas, cell_m: float) -> Grid:
 
 
 def task_specs(plans: list[AreaPlan], areas: Areas, cache_dir: Path, *, suggest: dict[str, int] | None = None,
-               candidate_cell_m: float | None = None) -> list[TaskSpec]:
+               candidate_cell_m: float | None = None) -> tuple[list[TaskSpec], dict[str, tuple]]:
     """Every task of the region run: one per area, or one per tile of a tiled area.
 
     Parameters
@@ -122,6 +124,12 @@ def task_specs(plans: list[AreaPlan], areas: Areas, cache_dir: Path, *, suggest:
         Region-wide budgets (``{tier: count}``), or ``None`` for each area's planned counts.
     candidate_cell_m
         Candidate thinning cell (m).
+
+    Returns
+    -------
+    (tasks, prepares)
+        The tasks, and per street-arrays file the ``(network as given, clip)`` to read it from
+        (:func:`carecover.region.streets.prepare`).
     """
     suggest = {tier_key(k) or k: n for k, n in (suggest or {}).items()}
     cgrid = candidate_grid(areas, candidate_cell_m or DEFAULT_CANDIDATE_CELL_M)
@@ -129,7 +137,7 @@ def task_specs(plans: list[AreaPlan], areas: Areas, cache_dir: Path, *, suggest:
     groups: dict[str, list[int]] = {}
     for i, p in enumerate(plans):
         groups.setdefault(p.spec.population_group, []).append(i)
-    out = []
+    out, prepares = [], {}
     for i, plan in enumerate(plans):
         a, params = plan.spec, plan.params
         members = groups[a.population_group]
@@ -140,6 +148,8 @@ def task_specs(plans: list[AreaPlan], areas: Areas, cache_dir: Path, *, suggest:
         grid = grid_of(a.geometry, a.tile_m) if a.tile_m else None
         tiles = tiles_of(a.geometry, grid) if grid is not None else [None]
         labels = tuple(t.label for t in tiles if t is not None)
+        area_clip = buffered(a.geometry, max(halos.values()))
+        streets = prepared_path(params.network, area_clip, cache_dir)
         group_regs = tuple(dict.fromkeys(f for m in members for f in plans[m].params.facilities))
         group_src = tuple(dict.fromkeys(s for m in members for s in plans[m].sources["facilities"]))
         for tile in tiles:
@@ -162,5 +172,7 @@ def task_specs(plans: list[AreaPlan], areas: Areas, cache_dir: Path, *, suggest:
                 key=key, area=a.name, area_index=i, params=_as_given(local, plan.sources, srcs), group=group,
                 group_registers=group_src, clips=clips, neighbours=neighbours, grid=grid, tile=tile,
                 tiles=labels, own_registers=tuple(Path(f).name for f in params.facilities),
-                siting_tiers=_siting_tiers(plan, suggest), candidate_grid=cgrid, candidate_region=region))
-    return out
+                siting_tiers=_siting_tiers(plan, suggest), candidate_grid=cgrid, candidate_region=region,
+                streets=str(streets)))
+            prepares[str(streets)] = (plan.sources["network"], area_clip)
+    return out, prepares

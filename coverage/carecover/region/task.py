@@ -77,6 +77,9 @@ class TaskSpec:
         Grid thinning the junction candidates region-wide (one per cell, smallest OSM id).
     candidate_region
         WGS-84 polygon where candidate sites may lie (the areas' union near this task).
+    streets
+        The area's street arrays (:mod:`carecover.region.streets`) the networks are built
+        from; ``None``: the network file itself.
     """
 
     key: str
@@ -94,6 +97,7 @@ class TaskSpec:
     siting_tiers: tuple[str, ...] = ()
     candidate_grid: Grid | None = None
     candidate_region: Any = None
+    streets: str | None = None
 
     @property
     def label(self) -> str:
@@ -339,13 +343,15 @@ def run_task(spec: TaskSpec) -> TaskResult:
         cache = StageCache.of(params)
         widest = max(spec.clips, key=lambda m: spec.clips[m].area)
         bounds = boundaries_of(spec, spec.clips["walk"])
+        # networks from the area's street arrays (the file is parsed once per area)
+        route_params = replace(params, network=Path(spec.streets)) if spec.streets else params
         # the walking network of the tile plus its halo
-        walk = networks.load_mode(params, bounds, "walk")
+        walk = networks.load_mode(route_params, bounds, "walk")
         # facilities from every register the halo meets; residents from the area's group
         study = StudyArea(bounds, spec.clips[widest], shapely.union_all(spec.group.geometry.values))
         fac = inputs.read_facilities(params, study, walk)
         # the other modes, each clipped to its own halo
-        nets = {"walk": walk} | {m: networks.load_mode(params, replace(bounds, clip=spec.clips[m]), m)
+        nets = {"walk": walk} | {m: networks.load_mode(route_params, replace(bounds, clip=spec.clips[m]), m)
                                  for m in networks.modes_needed(params, fac) if m != "walk"}
         _speed_check(params, nets)
         # the group's residents, read once for all its tasks (stage cache), cut to this task's
