@@ -80,6 +80,15 @@ facilities = ["east.csv"]
     return d
 
 
+@pytest.fixture(scope="session")
+def reference_plan(region_inputs: Path, monaco_pbf: Path, tmp_path_factory):
+    """One plan over west + east (the core box) with both registers: the reference of the
+    tiled area (its whole) and of the two areas (its counties)."""
+    d = tmp_path_factory.mktemp("reference")
+    return single_plan(monaco_pbf, [region_inputs / "west.csv", region_inputs / "east.csv"],
+                       region_inputs / "two.geojson", 20000, d / "cache", d / "out")
+
+
 def single_plan(network: Path, registers: list[Path], boundary: Path, total: float, cache: Path, out: Path):
     """One ``carecover plan`` over the boundary, through the plan's stages (no publishing)."""
     from carecover.plan import PlanOptions, area, figures, gaps, inputs, networks, resolve, travel

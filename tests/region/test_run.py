@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import shapely
 from carecover.region.options import RegionOptions
 from carecover.region.run import run_region
 
-from .conftest import single_plan
+from .conftest import CORE, SPLIT_LON
 
 pytestmark = pytest.mark.slow
 
@@ -50,10 +51,8 @@ def tiled(region_inputs: Path, cluster_client, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def tiled_plan(region_inputs: Path, monaco_pbf: Path, tiled, tmp_path_factory):
-    opts, _ = tiled
-    return single_plan(monaco_pbf, [region_inputs / "west.csv", region_inputs / "east.csv"],
-                       region_inputs / "core.geojson", 20000, Path(opts.cache), tmp_path_factory.mktemp("p") / "out")
+def tiled_plan(reference_plan):
+    return reference_plan
 
 
 class TestTiles:
@@ -82,8 +81,8 @@ class TestTiles:
 
     def test_figures_equal_one_plan(self, tiled, tiled_plan):
         _, run = tiled
-        plan_figs = _figs(tiled_plan[2].items, {"all": "all", "core": "core"})
-        region_figs = _figs(run.areas[0].figures, {"all": "all", "core": "core"})
+        plan_figs = _figs(tiled_plan[2].items, {"all": "all"})
+        region_figs = _figs(run.areas[0].figures, {"all": "all"})
         _assert_same_figures(region_figs, plan_figs)
 
     def test_gaps_crossing_tiles_equal_one_plan(self, tiled, tiled_plan):
@@ -154,14 +153,11 @@ class TestKilledWorker:
 class TestTwoAreas:
     @pytest.fixture(scope="class")
     @classmethod
-    def two(cls, region_inputs: Path, monaco_pbf: Path, cluster_client, tmp_path_factory):
+    def two(cls, region_inputs: Path, reference_plan, cluster_client, tmp_path_factory):
         cache = tmp_path_factory.mktemp("two_cache")
         opts = RegionOptions(areas=region_inputs / "two_list.toml", out=tmp_path_factory.mktemp("two") / "out",
-                             cache=cache, dashboard=False)
-        run = run_region(opts, client=cluster_client)
-        plan = single_plan(monaco_pbf, [region_inputs / "west.csv", region_inputs / "east.csv"],
-                           region_inputs / "two.geojson", 20000, cache, tmp_path_factory.mktemp("p2") / "out")
-        return run, plan
+                             cache=cache, dashboard=False, suggest=(("community_centre", 2),))
+        return run_region(opts, client=cluster_client), reference_plan
 
     def test_each_resident_in_one_area(self, two):
         run, plan = two
@@ -193,3 +189,38 @@ class TestTwoAreas:
             f = plan_all[("population", (row.tier,), row.population, "all", 1.0)]
             assert row.covered == pytest.approx(f["covered"], rel=1e-9)
             assert row.total == pytest.approx(f["total"], rel=1e-9)
+
+    def test_region_wide_budget_solved_once_over_both_areas(self, two):
+        from carecover.region.siting import region_sites
+
+        run, _ = two
+        pbs = {a.area: a.candidates["community_centre"] for a in run.areas}
+        assert all(len(c.ids) > 10 and c.reach.shape[1] == len(a.points) for a, c in zip(run.areas, pbs.values(),
+                                                                                        strict=True))
+        polygons = [(0, shapely.box(CORE[0], CORE[1], SPLIT_LON, CORE[3])),
+                    (1, shapely.box(SPLIT_LON, CORE[1], CORE[2], CORE[3]))]
+        tiers = run_tiers()
+        sites, info = region_sites(run.areas, tiers, polygons, suggest={"community_centre": 2}, planned={},
+                                   time_limit=30)
+        assert [i["scope"] for i in info] == ["region"] and info[0]["placed"] == 2
+        exact = sites[sites["method"] == "exact"]
+        assert len(exact) == 2 and exact["gain_elderly"].sum() == pytest.approx(info[0]["exact"])
+        assert info[0]["exact"] >= info[0]["greedy"] - 1e-9 > 0
+        # per area, one site each: the region-wide optimum is at least their sum
+        per_area, pinfo = region_sites(run.areas, tiers, polygons, suggest=None,
+                                       planned={0: {"community_centre": 1}, 1: {"community_centre": 1}}, time_limit=30)
+        assert sorted(i["scope"] for i in pinfo) == ["east", "west"]
+        assert set(per_area.loc[per_area["scope"] == "west", "area"]) == {"west"}
+        assert info[0]["exact"] >= sum(i["exact"] for i in pinfo) - 1e-6
+
+    def test_sites_written(self, two):
+        run, _ = two
+        assert "sites.csv" in run.written
+        text = run.written["sites.csv"].read_text(encoding="utf-8-sig")
+        assert text.startswith("scope,tier,method") and text.count("\n") == 5  # header + 2 greedy + 2 exact
+
+
+def run_tiers():
+    from carecover.tiers import TIERS
+
+    return TIERS

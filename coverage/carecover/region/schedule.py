@@ -43,19 +43,27 @@ def submit_tasks(client: Any, specs: Sequence[TaskSpec], cache: TaskCache, prepa
     """Submit the tasks the cache lacks (each once, by its key), after the street arrays they
     are built from (each network file read once per area)."""
     from carecover.region.streets import prepare
+    from carecover.region.task import read_group_demand
 
     futures, cached, ready = {}, [], {}
     for spec in specs:
         if cache.has(spec.key):
             cached.append(spec.key)
             continue
-        deps = ()
+        deps = []
         if spec.streets is not None and not Path(spec.streets).is_file():
             if spec.streets not in ready:
                 source, clip = prepares[spec.streets]
                 ready[spec.streets] = client.submit(prepare, source, clip, spec.streets, cache_dir, retries=retries,
                                                     key=f"carecover-streets-{Path(spec.streets).name}", pure=False)
-            deps = (ready[spec.streets],)
+            deps.append(ready[spec.streets])
+        group = "|".join(spec.group["name"].astype(str))
+        if spec.params.cache is not False:
+            # the group's residents once into the stage cache, before its tasks read them
+            if group not in ready:
+                ready[group] = client.submit(read_group_demand, spec, retries=retries, pure=False,
+                                             key=f"carecover-demand-{spec.key[:24]}")
+            deps.append(ready[group])
         futures[spec.key] = client.submit(cached_run, spec, cache.root, utils.QUIET, *deps, key=f"carecover-task-{spec.key[:24]}",
                                           retries=retries, pure=False)
     return Schedule(futures, cached, len(specs))

@@ -320,6 +320,23 @@ def _speed_check(params: RunParams, nets: Mapping[str, StreetNetwork]) -> None:
                          "reach across the border may be cut short", field="maxspeed")
 
 
+def group_demand(spec: TaskSpec, group_params: RunParams, bounds: Boundaries, cache: StageCache) -> Demand:
+    """The residents of the task's group, through the plan's demand stage and its cache (the
+    same key for every task of the group)."""
+    union = shapely.union_all(spec.group.geometry.values)
+    return cache.run("demand", inputs.read_demand, group_params, StudyArea(bounds, union, union))
+
+
+def read_group_demand(spec: TaskSpec) -> int:
+    """Read a group's residents once into the stage cache before its tasks start (a Dask
+    task of its own); returns their number."""
+    cache_dir = Path(spec.params.cache)
+    params = localized(spec.params, cache_dir)
+    group_params = replace(params, facilities=tuple(local_path(p, cache_dir) for p in spec.group_registers))
+    with notices.collect(echo=False):
+        return len(group_demand(spec, group_params, boundaries_of(spec, spec.clips["walk"]), StageCache.of(params)))
+
+
 # ----------------------------------------------------------------------------- the task
 
 def run_task(spec: TaskSpec) -> TaskResult:
@@ -355,8 +372,7 @@ def run_task(spec: TaskSpec) -> TaskResult:
                                  for m in networks.modes_needed(params, fac) if m != "walk"}
         _speed_check(params, nets)
         # the group's residents, read once for all its tasks (stage cache), cut to this task's
-        group_study = StudyArea(bounds, study.demand_polygon, study.demand_polygon)
-        demand_all = cache.run("demand", inputs.read_demand, group_params, group_study)
+        demand_all = group_demand(spec, group_params, bounds, cache)
         pts = demand_all.points
         mine = owned_mask(spec, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy(), group_index)
         demand = subset_demand(demand_all, mine)
