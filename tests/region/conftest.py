@@ -81,6 +81,12 @@ facilities = ["east.csv"]
 
 
 @pytest.fixture(scope="session")
+def two_cache(tmp_path_factory) -> Path:
+    """The cache of the two-area runs (the command-line test and the cluster tests share it)."""
+    return tmp_path_factory.mktemp("two_cache")
+
+
+@pytest.fixture(scope="session")
 def reference_plan(region_inputs: Path, monaco_pbf: Path, tmp_path_factory):
     """One plan over west + east (the core box) with both registers: the reference of the
     tiled area (its whole) and of the two areas (its counties)."""

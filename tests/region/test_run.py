@@ -153,8 +153,8 @@ class TestKilledWorker:
 class TestTwoAreas:
     @pytest.fixture(scope="class")
     @classmethod
-    def two(cls, region_inputs: Path, reference_plan, cluster_client, tmp_path_factory):
-        cache = tmp_path_factory.mktemp("two_cache")
+    def two(cls, region_inputs: Path, reference_plan, cluster_client, two_cache, tmp_path_factory):
+        cache = two_cache
         opts = RegionOptions(areas=region_inputs / "two_list.toml", out=tmp_path_factory.mktemp("two") / "out",
                              cache=cache, dashboard=False, suggest=(("community_centre", 2),))
         return run_region(opts, client=cluster_client), reference_plan
