@@ -30,11 +30,11 @@ class TestDispatch:
         assert reader_for("city.osm") is osmxml and reader_for("city.osm.xml") is osmxml
         with pytest.raises(NetworkError, match="unsupported network file type") as info:
             reader_for("roads.shp")
-        assert info.value.expected == ".osm, .osm.xml or .osm.pbf"
+        assert info.value.expected == ".osm, .osm.xml, .osm.pbf or .streets.npz"
 
     def test_every_module_is_a_reader_and_suffixes_do_not_overlap(self):
         mods = reader_modules()
-        assert [m.__name__.rsplit(".", 1)[1] for m in mods] == ["osmxml", "pbf"]
+        assert [m.__name__.rsplit(".", 1)[1] for m in mods] == ["osmxml", "pbf", "streets"]
         seen: list[str] = []
         for m in mods:
             assert callable(m.check) and callable(m.read) and m.FILE_TYPES
