@@ -94,6 +94,10 @@ class TestTiles:
         np.testing.assert_allclose(mine["pop"].to_numpy(), zones["pop"].to_numpy(), rtol=1e-9)
         assert mine[cols].astype(str).equals(zones[cols].astype(str))
 
+    def test_every_register_record_listed_once_over_the_tiles(self, tiled):
+        _, run = tiled
+        assert sorted(run.areas[0].facilities["fid"]) == ["E1", "E2", "W1", "W2"]
+
     def test_outputs(self, tiled):
         opts, run = tiled
         out = Path(opts.out)
@@ -166,6 +170,12 @@ class TestTwoAreas:
         ids = np.concatenate([a.points["cell_id"].to_numpy() for a in run.areas])
         assert len(np.unique(ids)) == n
         assert sum(a.points["pop"].sum() for a in run.areas) == pytest.approx(20000, rel=1e-9)
+
+    def test_every_register_record_listed_once(self, two):
+        run, _ = two
+        fids = [f for a in run.areas for f in a.facilities["fid"]]
+        assert sorted(fids) == ["E1", "E2", "W1", "W2"]
+        assert set(next(a for a in run.areas if a.area == "west").facilities["fid"]) == {"W1", "W2"}
 
     def test_facility_across_the_border_serves_residents_inside(self, two):
         run, _ = two

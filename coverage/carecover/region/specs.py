@@ -101,6 +101,21 @@ def _siting_tiers(plan: AreaPlan, suggest: dict[str, int]) -> tuple[str, ...]:
     return tuple(k for k, n in plan.spec.planned.items() if n > 0)
 
 
+def _register_firsts(plans: list[AreaPlan]) -> dict[tuple[int, str], tuple[str, ...]]:
+    """Per (area index, first tile label): the registers whose records without a position or
+    outside every area it lists (each register by the first area naming it)."""
+    first: dict[str, int] = {}
+    for i, p in enumerate(plans):
+        for f in p.params.facilities:
+            first.setdefault(Path(f).name, i)
+    out: dict[tuple[int, str], list[str]] = {}
+    for name, i in first.items():
+        a = plans[i].spec
+        label = tiles_of(a.geometry, grid_of(a.geometry, a.tile_m))[0].label if a.tile_m else ""
+        out.setdefault((i, label), []).append(name)
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def candidate_grid(areas: Areas, cell_m: float) -> Grid:
     """The region-wide grid thinning junction candidates (the same in every task)."""
     union = shapely.union_all([a.geometry for a in areas.areas])
@@ -138,6 +153,8 @@ def task_specs(plans: list[AreaPlan], areas: Areas, cache_dir: Path, *, suggest:
     for i, p in enumerate(plans):
         groups.setdefault(p.spec.population_group, []).append(i)
     out, prepares = [], {}
+    union_all = shapely.union_all(geoms)
+    firsts = _register_firsts(plans)
     for i, plan in enumerate(plans):
         a, params = plan.spec, plan.params
         members = groups[a.population_group]
@@ -171,7 +188,8 @@ def task_specs(plans: list[AreaPlan], areas: Areas, cache_dir: Path, *, suggest:
             out.append(TaskSpec(
                 key=key, area=a.name, area_index=i, params=_as_given(local, plan.sources, srcs), group=group,
                 group_registers=group_src, clips=clips, neighbours=neighbours, grid=grid, tile=tile,
-                tiles=labels, own_registers=tuple(Path(f).name for f in params.facilities),
+                tiles=labels, register_first=firsts.get((i, tile.label if tile else ""), ()),
+                region_union=union_all if firsts.get((i, tile.label if tile else "")) else None,
                 siting_tiers=_siting_tiers(plan, suggest), candidate_grid=cgrid, candidate_region=region,
                 streets=str(streets)))
             prepares[str(streets)] = (plan.sources["network"], area_clip)

@@ -68,9 +68,11 @@ class TaskSpec:
     grid, tile, tiles
         The area's tile grid, this task's tile and every tile label of the area (``None``,
         ``None``, ``()`` for an untiled area).
-    own_registers
-        File names of the area's own registers (records without a position are listed by the
-        area's first task).
+    register_first
+        File names of the registers whose records without a position, or outside every area,
+        this task lists (the first task of the first area naming the register).
+    region_union
+        WGS-84 union of every area (set when ``register_first`` is not empty).
     siting_tiers
         Tiers with planned sites: the task returns candidate reach for them.
     candidate_grid
@@ -93,7 +95,8 @@ class TaskSpec:
     grid: Grid | None = None
     tile: Tile | None = None
     tiles: tuple[str, ...] = ()
-    own_registers: tuple[str, ...] = ()
+    register_first: tuple[str, ...] = ()
+    region_union: Any = None
     siting_tiers: tuple[str, ...] = ()
     candidate_grid: Grid | None = None
     candidate_region: Any = None
@@ -102,11 +105,6 @@ class TaskSpec:
     @property
     def label(self) -> str:
         return self.area if self.tile is None else f"{self.area}#{self.tile.label}"
-
-    @property
-    def first(self) -> bool:
-        """The area's first task (it lists records without a position)."""
-        return self.tile is None or (self.tiles and self.tile.label == self.tiles[0])
 
 
 @dataclass(frozen=True)
@@ -219,25 +217,35 @@ def _facility_tile(spec: TaskSpec, lon: np.ndarray, lat: np.ndarray) -> np.ndarr
     return labels
 
 
-def owned_facilities(spec: TaskSpec, frame: gpd.GeoDataFrame, group_index) -> gpd.GeoDataFrame:
-    """The facility records this task lists: those located in its area (tie rule) and tile;
-    records without a position from the area's own registers go to the area's first task."""
+def owned_facilities(spec: TaskSpec, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The facility records this task lists, so that every record is listed exactly once:
+    a record inside an area is listed by the first area covering it (the tie rule) and the
+    tile holding it (else the area's nearest tile); a record without a position or outside
+    every area by the first task of the first area naming its register."""
     geom = frame.geometry
-    has = geom.notna() & ~geom.is_empty
+    has = (geom.notna() & ~geom.is_empty).to_numpy()
     lon = np.where(has, geom.x.where(has, 0.0), 0.0)
     lat = np.where(has, geom.y.where(has, 0.0), 0.0)
-    keep = np.zeros(len(frame), bool)
-    if has.any():
-        h = has.to_numpy()
-        keep[h] = owner_index(lon[h], lat[h], spec.neighbours, group_index) == spec.area_index
-        if spec.tile is not None and keep.any():
-            k = np.flatnonzero(keep)
-            keep[k] = _facility_tile(spec, lon[k], lat[k]) == spec.tile.label
-    if spec.first:
-        keep |= (~has.to_numpy()) & frame["source_file"].astype(str).isin(spec.own_registers).to_numpy()
+    owner = np.full(len(frame), -1, np.int64)
+    for idx, poly in sorted(spec.neighbours, key=lambda p: p[0]):
+        free = has & (owner < 0)
+        if free.any():
+            hit = np.zeros(len(frame), bool)
+            hit[free] = shapely.intersects_xy(poly, lon[free], lat[free])
+            owner[hit] = idx
+    keep = owner == spec.area_index
+    if spec.tile is not None and keep.any():
+        k = np.flatnonzero(keep)
+        keep[k] = _facility_tile(spec, lon[k], lat[k]) == spec.tile.label
+    if spec.register_first:
+        mine = frame["source_file"].astype(str).isin(spec.register_first).to_numpy()
+        outside = ~has.copy()
+        if has.any():
+            outside[has] = ~shapely.intersects_xy(spec.region_union, lon[has], lat[has])
+        keep |= mine & outside
     out = frame.loc[keep].copy()
-    out["lon"] = lon[keep]
-    out["lat"] = lat[keep]
+    out["lon"] = np.where(has[keep], lon[keep], np.nan)
+    out["lat"] = np.where(has[keep], lat[keep], np.nan)
     for col in FACILITY_COLUMNS:
         if col not in out.columns:
             out[col] = None
@@ -385,11 +393,10 @@ def run_task(spec: TaskSpec) -> TaskResult:
             if snaps is not None:
                 cands[key] = candidate_reach(spec, nets[tier.mode], snaps, tier.threshold_min * 60,
                                              params.max_snap_m)
-    return _result(spec, params, fac, demand, np.flatnonzero(mine), trav, cands, tuple(found), walk, t0,
-                   group_index)
+    return _result(spec, params, fac, demand, np.flatnonzero(mine), trav, cands, tuple(found), walk, t0)
 
 
-def _result(spec, params, fac, demand, rows, trav, cands, found, walk, t0, group_index) -> TaskResult:
+def _result(spec, params, fac, demand, rows, trav, cands, found, walk, t0) -> TaskResult:
     p = demand.points
     times, nearest = {}, {}
     frame = trav.facilities if trav is not None else fac.frame
@@ -406,5 +413,5 @@ def _result(spec, params, fac, demand, rows, trav, cands, found, walk, t0, group
     stats = {"seconds": time.perf_counter() - t0, "rss_mb": now, "peak_rss_mb": peak,
              "nodes": int(walk.n_nodes), "residents": len(p), "pid": os.getpid()}
     return TaskResult(spec.key, spec.area, spec.label, np.asarray(rows, np.int64), points, times, nearest,
-                      owned_facilities(spec, frame, group_index), reached_table(trav), cands, found,
+                      owned_facilities(spec, frame), reached_table(trav), cands, found,
                       dict(demand.source), stats)
