@@ -24,6 +24,7 @@ import pandas as pd
 
 from carecover.analysis.figures import figures_table
 from carecover.outputs.export import _write_csv, _write_xlsx
+from carecover.outputs.maps import deterministic_ids
 from carecover.region.merge import AreaResult
 from carecover.utils import atomic_write, json_ready
 
@@ -61,7 +62,6 @@ def region_rows(table: pd.DataFrame) -> pd.DataFrame:
 def _choropleth(results: Sequence[AreaResult], geoms: Mapping[str, Any], table: pd.DataFrame, path: Path,
                 title: str) -> None:
     """Areas coloured by elderly coverage of their first tier (names escaped)."""
-    import folium
 
     first = table[(table["population"] == "elderly")]
     tier = first["tier"].iloc[0] if len(first) else ""
@@ -72,6 +72,14 @@ def _choropleth(results: Sequence[AreaResult], geoms: Mapping[str, Any], table: 
                               "v": [float(value.get(r.area, float("nan"))) for r in results]},
                              geometry=[geoms[r.area] for r in results], crs=4326)
     minx, miny, maxx, maxy = frame.total_bounds
+    with deterministic_ids():
+        _draw(frame, tier, title, path, (minx, miny, maxx, maxy))
+
+
+def _draw(frame: gpd.GeoDataFrame, tier: str, title: str, path: Path, bounds) -> None:
+    import folium
+
+    minx, miny, maxx, maxy = bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=9, tiles="OpenStreetMap")
 
     def style(feat):

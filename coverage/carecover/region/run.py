@@ -129,6 +129,8 @@ def _on_cluster(opts: RegionOptions, client: Any, plans, tasks, task_cache: Task
                                         retries=schedule.RETRIES, key=f"carecover-area-{plan.spec.index}"))
         t1 = time.perf_counter()
         areas = client.gather(merges)
+        # the warnings the tasks raised, once each (they are also in region_summary.json)
+        notices.replay(dict.fromkeys(n for a in areas for n in a.notices))
         log(f"区域合并 / areas merged in {time.perf_counter() - t1:.1f} s")
         return RegionRun({}, list(areas), list(sched.futures), sched.cached,
                          {"tasks": sched.seconds, "merge": time.perf_counter() - t1}, line)
