@@ -282,6 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     from carecover.meeting.cli import add_meeting_parsers
 
     add_meeting_parsers(sub)
+    from carecover.region.cli import add_region_parser
+
+    add_region_parser(sub)
     for parser in sub.choices.values():
         # the same options after the subcommand; SUPPRESS keeps a value given before it
         _global_options(parser, argparse.SUPPRESS)

@@ -30,11 +30,11 @@ class TestDispatch:
         assert reader_for("city.osm") is osmxml and reader_for("city.osm.xml") is osmxml
         with pytest.raises(NetworkError, match="unsupported network file type") as info:
             reader_for("roads.shp")
-        assert info.value.expected == ".gpkg, .graphml, .osm, .osm.xml, .osm.gz, .osm.bz2 or .osm.pbf"
+        assert info.value.expected == ".gpkg, .graphml, .osm, .osm.xml, .osm.gz, .osm.bz2, .osm.pbf or .streets.npz"
 
     def test_every_module_is_a_reader_and_suffixes_do_not_overlap(self):
         mods = reader_modules()
-        assert [m.__name__.rsplit(".", 1)[1] for m in mods] == ["gpkg", "graphml", "osmxml", "pbf"]
+        assert [m.__name__.rsplit(".", 1)[1] for m in mods] == ["gpkg", "graphml", "osmxml", "pbf", "streets"]
         seen: list[str] = []
         for m in mods:
             assert callable(m.check) and callable(m.read) and m.FILE_TYPES

@@ -1,0 +1,189 @@
+"""One area from its tasks: its residents in one plan's order, figures and gaps over the whole area.
+
+合并一个区域的任务结果：按单次规划的顺序排列居民，在整个区域上计算覆盖指标与空白区。
+
+Figures and gaps are computed here, over all the area's residents at once, with the same
+functions the plan uses (:mod:`carecover.analysis.figures`, :func:`carecover.analysis.gaps.find_gaps`):
+a gap that crosses a tile border is one gap, exactly as in one plan over the area. Gaps are
+defined per area: a gap crossing the border between two areas is two gaps, one in each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from carecover.analysis import figures as cf
+from carecover.analysis.gaps import find_gaps
+from carecover.inputs.demand import Demand
+from carecover.plan import gaps as plan_gaps
+from carecover.plan.figures import data_record
+from carecover.plan.params import RunParams
+from carecover.region.task import CandidateReach, TaskResult
+
+__all__ = ["AreaResult", "merge_area", "POINT_COLUMNS"]
+
+#: Resident columns of an area result (then ``time_<tier>`` and ``nearest_<tier>`` per tier).
+POINT_COLUMNS = ["cell_id", "pop", "elderly", "county", "area_m2", "snapped"]
+
+
+@dataclass(frozen=True)
+class AreaResult:
+    """One area's results.
+
+    Attributes
+    ----------
+    area, index
+        Name and position in the areas file.
+    points
+        The area's residents (EPSG:4326) in its group's order: :data:`POINT_COLUMNS`,
+        ``time_<tier>`` (seconds, ``inf`` beyond the search) and ``nearest_<tier>`` (fid).
+    tiers
+        Routed tiers (those with usable facilities within some task's halo), in tier order.
+    figures
+        The plan's figure dicts (population per tier, walking-speed sensitivity, all-of).
+    gaps
+        Gap zones of every tier (``tier`` first; EPSG:4326), or ``None``; ``gap_hulls``
+        their polygons.
+    facilities
+        The facility records the area holds.
+    reached
+        Per facility and tier, residents of this area it reaches first.
+    candidates
+        Per planned tier: the candidates seen by the area's tasks and their reach on its
+        residents (rows: candidates, columns: ``points``).
+    stats
+        Per task: label, seconds, memory, nodes, residents, pid.
+    notices
+        Warnings of the area's tasks.
+    """
+
+    area: str
+    index: int
+    points: gpd.GeoDataFrame
+    tiers: tuple[str, ...]
+    figures: list[dict]
+    gaps: gpd.GeoDataFrame | None
+    gap_hulls: gpd.GeoSeries | None
+    facilities: pd.DataFrame
+    reached: pd.DataFrame
+    candidates: Mapping[str, CandidateReach] = field(default_factory=dict)
+    stats: tuple[dict, ...] = ()
+    notices: tuple = ()
+
+
+def _points(params: RunParams, results: Sequence[TaskResult], tiers: list[str]) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    rows = np.concatenate([r.rows for r in results]) if results else np.zeros(0, np.int64)
+    order = np.argsort(rows, kind="stable")
+    frame = pd.concat([r.points for r in results], ignore_index=True).iloc[order].reset_index(drop=True)
+    for key in tiers:
+        t = np.concatenate([r.times.get(key, np.full(len(r.points), np.inf)) for r in results])
+        n = np.concatenate([r.nearest.get(key, np.full(len(r.points), "", dtype=object)) for r in results])
+        frame[f"time_{key}"] = t[order]
+        frame[f"nearest_{key}"] = n[order]
+    pts = gpd.GeoDataFrame(frame.drop(columns=["lon", "lat"]),
+                           geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=4326)
+    return pts, order
+
+
+def _candidates(results: Sequence[TaskResult], order: np.ndarray, key: str) -> CandidateReach | None:
+    """Stack the tasks' candidate reach into one candidates × residents matrix (area order)."""
+    parts = [(r.candidates.get(key), len(r.points)) for r in results]
+    if all(c is None for c, _ in parts):
+        return None
+    ids = sorted({i for c, _ in parts if c is not None for i in c.ids})
+    pos = {v: k for k, v in enumerate(ids)}
+    lon = np.zeros(len(ids))
+    lat = np.zeros(len(ids))
+    blocks = []
+    for c, n in parts:
+        if c is None:
+            blocks.append(sp.csr_matrix((len(ids), n)))
+            continue
+        rows = np.array([pos[i] for i in c.ids], np.int64)
+        lon[rows], lat[rows] = c.lon, c.lat
+        coo = c.reach.tocoo()
+        blocks.append(sp.csr_matrix((coo.data, (rows[coo.row], coo.col)), shape=(len(ids), n)))
+    m = sp.hstack(blocks).tocsc()[:, order].tocsr() if len(order) else sp.csr_matrix((len(ids), 0))
+    return CandidateReach(np.asarray(ids, dtype=object), lon, lat, m)
+
+
+def figures_of(params: RunParams, pts: gpd.GeoDataFrame, demand: Demand, tiers: list[str]) -> list[dict]:
+    """The plan's population figures over the area's residents (see
+    :func:`carecover.plan.figures.compute`; straight-line circles and administrative
+    coverage are left to the per-area plan)."""
+    areas, data = cf.area_masks(pts, params.county_kinds), data_record(params, demand)
+    items = []
+    for key in tiers:
+        tier = params.tiers[key]
+        t = pts[f"time_{key}"].to_numpy(float)
+        items += cf.population_figures(pts, t, tiers=[key], threshold_min=tier.threshold_min,
+                                       speed_mps=params.speed_of(tier), mode=tier.mode, areas=areas,
+                                       data=data, bands_min=params.bands_min)
+        if tier.mode == "walk":
+            figs, _ = cf.sensitivity_figures(pts, t, tier=key, threshold_min=tier.threshold_min,
+                                             speed_mps=params.walk_speed_mps, speeds_mps=params.sensitivity_speeds_mps,
+                                             all_mask=areas["all"], data=data, bands_min=params.bands_min)
+            items += figs
+    walk_keys = [k for k in tiers if params.tiers[k].mode == "walk" and params.tiers[k].level >= 3]
+    if len(walk_keys) >= 2:
+        cov = {k: pts[f"time_{k}"].to_numpy(float) <= params.tiers[k].threshold_min * 60 + 1e-9 for k in walk_keys}
+        items += cf.all_of_figures(pts, cov, {k: params.tiers[k].threshold_min for k in walk_keys},
+                                   speed_mps=params.walk_speed_mps, areas=areas, data=data)
+    return items
+
+
+def gaps_of(params: RunParams, pts: gpd.GeoDataFrame, demand: Demand, tiers: list[str],
+            admin: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame | None, gpd.GeoSeries | None]:
+    """Gap zones of every tier over the whole area (as :func:`carecover.plan.gaps.find`)."""
+    link_m = plan_gaps.link_distance(params, demand)
+    base = pts[["cell_id", "pop", "elderly", "county", "area_m2", "geometry"]]
+    zones = []
+    for key in tiers:
+        t = pts[f"time_{key}"].to_numpy(float)
+        res = find_gaps(base.assign(time_s=t, covered=t <= params.tiers[key].threshold_min * 60 + 1e-9),
+                        link_m=link_m, admin=admin)
+        if len(res):
+            zones.append(res.zones.assign(tier=key)[["tier", *res.zones.columns]])
+    if not zones:
+        return None, None
+    hulls = pd.concat([gpd.GeoSeries(z["hull"]).to_crs(4326) for z in zones], ignore_index=True)
+    plain = [pd.DataFrame(z.drop(columns=["hull"]).to_crs(4326)) for z in zones]
+    frame = gpd.GeoDataFrame(pd.concat(plain, ignore_index=True), geometry="geometry", crs=4326)
+    return frame, gpd.GeoSeries(hulls.values, crs=4326)
+
+
+def merge_area(params: RunParams, area: str, index: int, admin: gpd.GeoDataFrame,
+               results: Sequence[TaskResult]) -> AreaResult:
+    """Merge an area's task results and compute its figures and gaps.
+
+    Parameters
+    ----------
+    params
+        The area's parameters.
+    area, index
+        The area's name and position.
+    admin
+        The area's polygon with its ``name`` (gap zones are named by it).
+    results
+        The area's task results, any order.
+    """
+    tier_set = {k for r in results for k in r.times}
+    tiers = [k for k in params.tiers if k in tier_set]
+    pts, order = _points(params, results, tiers)
+    source = dict(results[0].demand_source) if results else {}
+    demand = Demand(pts[["cell_id", "pop", "elderly", "county", "area_m2", "geometry"]], source, None)
+    figs = figures_of(params, pts, demand, tiers)
+    gaps, hulls = gaps_of(params, pts, demand, tiers, admin)
+    keys = sorted({k for r in results for k in r.candidates})
+    cands = {k: c for k in keys if (c := _candidates(results, order, k)) is not None}
+    fac = pd.concat([r.facilities for r in results], ignore_index=True) if results else pd.DataFrame()
+    reached = pd.concat([r.reached for r in results], ignore_index=True) if results else pd.DataFrame()
+    stats = tuple({"task": r.label, **dict(r.stats)} for r in results)
+    found = tuple(n for r in results for n in r.notices)
+    return AreaResult(area, index, pts, tuple(tiers), figs, gaps, hulls, fac, reached, cands, stats, found)

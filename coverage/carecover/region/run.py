@@ -1,0 +1,139 @@
+"""``carecover region``: many areas on a Dask cluster, exact across their borders.
+
+区域运行：多个区县/城市在 Dask 集群上计算，跨边界精确。
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from carecover import notices, settings
+from carecover.plan import outfolder
+from carecover.region import cluster, outputs, schedule, specs
+from carecover.region import siting as region_siting
+from carecover.region.areas import read_areas
+from carecover.region.cache import TaskCache
+from carecover.region.merge import AreaResult
+from carecover.region.options import RegionOptions
+from carecover.region.summary import region_summary
+from carecover.utils import log
+
+__all__ = ["RegionRun", "run_region"]
+
+
+@dataclass
+class RegionRun:
+    """What a region run did.
+
+    Attributes
+    ----------
+    written
+        Output files (relative name → path).
+    areas
+        The merged areas, in file order.
+    computed, cached
+        Task keys computed in this run and found in the cache.
+    seconds
+        Wall time of the tasks (submission to last result) and of the whole run.
+    dashboard
+        The dashboard line printed.
+    """
+
+    written: dict[str, Path]
+    areas: list[AreaResult]
+    computed: list[str]
+    cached: list[str]
+    seconds: dict[str, float] = field(default_factory=dict)
+    dashboard: str = ""
+
+
+def _cache_dir(opts: RegionOptions) -> Path:
+    if isinstance(opts.cache, (str, Path)):
+        return Path(opts.cache)
+    return settings.cache_dir
+
+
+def run_region(opts: RegionOptions, client: Any = None) -> RegionRun:
+    """Run every area of the areas file on a Dask cluster and write the region outputs.
+
+    Parameters
+    ----------
+    opts
+        The options (:class:`RegionOptions`).
+    client
+        A ``distributed.Client`` to use (tests, notebooks); by default one is made from
+        ``opts.workers`` / ``opts.scheduler`` and closed afterwards.
+    """
+    t0 = time.perf_counter()
+    out = Path(opts.out or "out_region")
+    cache_dir = _cache_dir(opts)
+    with notices.collect():
+        # the areas and their inputs
+        areas = read_areas(opts.areas)
+        # the output folder, refused before any work when it cannot be written or is an input
+        outfolder.check_folder(out)
+        # every area's parameters, resolved once by the plan's resolver
+        plans = specs.resolve_areas(areas, out, cache_dir, walk_speed_mps=opts.walk_speed_mps, lang=opts.lang,
+                                    command=opts.command or "")
+        outfolder.refuse_inputs_early(out, outfolder.input_files([p for a in plans for p in a.params.input_paths()]))
+        # tasks: areas split into tiles, each with its halo
+        suggest = dict(opts.suggest or ())
+        tasks, prepares = specs.task_specs(plans, areas, cache_dir, suggest=suggest,
+                                           candidate_cell_m=opts.candidate_cell_m)
+        log(f"区域 / areas: {len(plans)}, 任务 / tasks: {len(tasks)}")
+        # the cluster: tasks the cache lacks, then one merge per area on the workers
+        task_cache = TaskCache(None if opts.cache is False else cache_dir / "region" / "tasks")
+        run = _on_cluster(opts, client, plans, tasks, task_cache, prepares, cache_dir)
+        # sites: each area's planned counts, or one region-wide budget solved once
+        polygons = [(p.spec.index, p.spec.geometry) for p in plans]
+        sites, site_info = region_siting.region_sites(
+            run.areas, plans[0].params.tiers, polygons, suggest=suggest,
+            planned={p.spec.index: p.spec.planned for p in plans},
+            time_limit=opts.exact_time_limit_s or settings.exact_time_limit_s)
+        # region outputs, built once
+        summary = region_summary(plans, tasks, run.areas, site_info, opts)
+        run.written = outputs.write_outputs(out, run.areas, {p.spec.name: p.spec.geometry for p in plans}, summary,
+                                            sites, {p.spec.name: specs.safe_name(p.spec.name) for p in plans})
+    run.seconds["total"] = time.perf_counter() - t0
+    log(f"完成 / done in {run.seconds['total']:.1f} s → {out}")
+    return run
+
+
+def _merge(plan, cache_root, *items):
+    from carecover.region.merge import merge_area
+    from carecover.region.schedule import load_cached
+
+    admin = plan.spec
+    import geopandas as gpd
+
+    frame = gpd.GeoDataFrame({"name": [admin.name]}, geometry=[admin.geometry], crs=4326)
+    return merge_area(plan.params, admin.name, admin.index, frame, load_cached(items, cache_root))
+
+
+def _on_cluster(opts: RegionOptions, client: Any, plans, tasks, task_cache: TaskCache, prepares: dict,
+                cache_dir: Path) -> RegionRun:
+    own = client is None
+    ctx = cluster.connect(opts.workers, opts.scheduler, dashboard=opts.dashboard is not False) if own else None
+    client = ctx.__enter__() if own else client
+    try:
+        line = cluster.dashboard_text(client)
+        log(line)
+        sched = schedule.wait_tasks(schedule.submit_tasks(client, tasks, task_cache, prepares, cache_dir))
+        merges = []
+        for plan in plans:
+            items = [sched.futures.get(t.key, t.key) for t in tasks if t.area == plan.spec.name]
+            merges.append(client.submit(_merge, plan, task_cache.root, *items, pure=False,
+                                        retries=schedule.RETRIES, key=f"carecover-area-{plan.spec.index}"))
+        t1 = time.perf_counter()
+        areas = client.gather(merges)
+        # the warnings the tasks raised, once each (they are also in region_summary.json)
+        notices.replay(dict.fromkeys(n for a in areas for n in a.notices))
+        log(f"区域合并 / areas merged in {time.perf_counter() - t1:.1f} s")
+        return RegionRun({}, list(areas), list(sched.futures), sched.cached,
+                         {"tasks": sched.seconds, "merge": time.perf_counter() - t1}, line)
+    finally:
+        if own:
+            ctx.__exit__(None, None, None)
