@@ -75,6 +75,8 @@ class TestSynthetic:
         assert field._spacing(5.0, 25.0, (1.5, 100.0)) == 7.5
         assert field._spacing(5.0, 25.0, (25.0, 100.0)) == 12.5
         assert field._spacing(5.0, 4.0, (25.0, 100.0)) == 5.0
+        # a 2-minute band: a 40th of its walk
+        assert field._spacing(5.0, 25.0, (1.0, 100.0), 120.0) == 3.0
 
 
 class TestRealWorld:

@@ -95,13 +95,21 @@ def field_polygons(net: StreetNetwork, node_time: np.ndarray, bands, sources: Sn
     bbox = _reach_bbox(net, node_time, limit, buffer_m + 2 * res_m, sources, whole_speed_len)
     if bbox is None:
         return [(b, shapely.Polygon()) for b in bands]
-    res = _resolution(bbox, _spacing(res_m, buffer_m, whole_speed_len or speed_len_max(net)), max_pixels)
+    res = _resolution(bbox, _spacing(res_m, buffer_m, whole_speed_len or speed_len_max(net), min(bands) * 60),
+                      max_pixels)
     minx, miny, maxx, maxy = bbox
     W = max(int(np.ceil((maxx - minx) / res)), 1)
     H = max(int(np.ceil((maxy - miny) / res)), 1)
     x0, y0 = minx + 0.5 * res, maxy - 0.5 * res
     margin = int(np.ceil((buffer_m + 2 * res) / res)) + 1
-    tile = TILE if H * W > TILED_ABOVE else max(H, W)
+    limits = np.array([b * 60 for b in bands], float)
+    if H * W <= TILED_ABOVE:
+        # one piece (one facility's grid): no tiles to find, sort or skip
+        samples = _street_samples(net, node_time, bbox, res, sources)
+        f = _field_block(samples, x0, y0, res, 0, H, 0, W)
+        values = _band_values(f, (slice(None), slice(None)), limits, buffer_m)
+        return [(b, _contour(values[k], 0, 0, x0, y0, res)) for k, b in enumerate(bands)]
+    tile = TILE
     nti, ntj = -(-H // tile), -(-W // tile)
     # only streets near the tiles a reached street can come near are sampled
     near_tiles = _candidate_tiles(net, node_time, limit, sources, whole_speed_len, margin,
@@ -120,7 +128,6 @@ def field_polygons(net: StreetNetwork, node_time: np.ndarray, bands, sources: Sn
     tile_of = np.clip(r, -1, H) // tile * (ntj + 2) + np.clip(c, -1, W) // tile
     order = np.argsort(tile_of, kind="stable")
     sorted_keys = tile_of[order]
-    limits = np.array([b * 60 for b in bands], float)
     # contour values of every band on the whole grid (float32: 64 MB a band for 16 Mpixels);
     # skipped tiles keep the "outside" value
     values = np.full((len(bands), H, W), 2 * res, np.float32)
@@ -468,12 +475,15 @@ def speed_len_max(net: StreetNetwork) -> tuple[float, float]:
     return float(net.seg_speed.max()), float(net.seg_len.max())
 
 
-def _spacing(res_m: float, buffer_m: float, speed_len: tuple[float, float]) -> float:
-    """Grid spacing: ``res_m`` at walking speed; on faster networks the same spacing in seconds
-    at the fastest speed (a drive network's band cut moves 10 m in about a second), at most
-    half the buffer so that the drawn corridors keep their shape."""
+def _spacing(res_m: float, buffer_m: float, speed_len: tuple[float, float],
+             shortest_s: float = np.inf) -> float:
+    """Grid spacing: ``res_m`` at walking speed, finer for short bands (at most a 40th of the
+    shortest band's walk: each cut may overshoot by about a cell to keep the street inside); on
+    faster networks the same spacing in seconds at the fastest speed (a drive network's band cut
+    moves 10 m in about a second), at most half the buffer so that the corridors keep their shape."""
     from carecover import settings
 
+    res_m = min(res_m, max(shortest_s * settings.walk_speed_mps / 40, 1.0))
     scale = max(speed_len[0] / settings.walk_speed_mps, 1.0)
     return float(min(res_m * scale, max(res_m, buffer_m / 2)))
 
