@@ -531,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
             "one bounded Dijkstra per facility each side (scipy's rows are dense over all nodes, "
             "hence its per-call cost on a large city; A'' routes each facility on its street window "
             "instead, as our isochrones do). Ratios B and C compare per-facility polygons "
-            "(ours: three bands from a travel-time raster; the hull is a much cruder polygon).",
+            "(ours: three bands contoured from a travel-time grid; the hull is a much cruder polygon).",
         ]
         del NXG
     load1 = os.getloadavg()
