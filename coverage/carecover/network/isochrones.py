@@ -3,9 +3,9 @@
 A polygon is the union of small buffers around the parts of streets reachable within the band:
 segments reached whole, and segments reached partly cut at the exact point where time runs out.
 No convex or concave hulls: blocks nobody can enter stay holes, and a river with no bridge stays a
-gap. The default ``"field"`` method draws them from the raster travel-time field of
-:mod:`carecover.network.field`; :func:`fidelity` (:mod:`carecover.network.fidelity`) samples
-points inside the polygons and checks their true network time.
+gap. The default ``"field"`` method contours the travel-time grid of
+:mod:`carecover.network.field` (contourpy); :func:`fidelity` (:mod:`carecover.network.fidelity`)
+samples points inside the polygons and checks their true network time.
 """
 
 from __future__ import annotations
@@ -125,12 +125,14 @@ def isochrone_polygons(net: StreetNetwork, node_time: np.ndarray, bands_min, *,
     buffer_m
         Distance from the street drawn; default ``settings.isochrone_buffer_m``.
     res_m, max_pixels
-        Pixel size of the field, grown so that the raster has at most ``max_pixels``.
+        Grid spacing of the field at walking speed (coarser on faster networks), grown so that
+        the grid has at most ``max_pixels`` points.
     method
-        ``"field"`` (default): the raster travel-time field of :func:`time_field`, cut at each
+        ``"field"`` (default): the travel-time grid of :func:`time_field`, contoured at each
         band and at ``buffer_m`` from the street: the buffer narrows where time runs out, so the
-        drawn area agrees with the demand-point rule. ``"buffer"``: the plain union of
-        ``buffer_m`` buffers around the reached street pieces (exact cuts, vector).
+        drawn area agrees with the demand-point rule, and every street point reached within the
+        band is inside. ``"buffer"``: the plain union of ``buffer_m`` buffers around the reached
+        street pieces (exact cuts, vector).
 
     Returns
     -------
@@ -142,8 +144,8 @@ def isochrone_polygons(net: StreetNetwork, node_time: np.ndarray, bands_min, *,
 
 def _polygons(net, node_time, bands_min, sources, buffer_m, res_m, max_pixels, method,
               whole_speed_len) -> list[tuple[float, shapely.Geometry]]:
-    # ``whole_speed_len``: the whole network's (when ``net`` is a window of it) so the raster's
-    # extent, hence its pixels, are exactly those of the whole-network computation
+    # ``whole_speed_len``: the whole network's (when ``net`` is a window of it) so the grid's
+    # spacing, hence its points, are exactly those of the whole-network computation
     if method not in ("field", "buffer"):
         raise InputError(f"unknown isochrone method {method!r}", field="method", expected="field or buffer")
     bands = sorted(bands_min)
@@ -156,11 +158,11 @@ def _polygons(net, node_time, bands_min, sources, buffer_m, res_m, max_pixels, m
 def tier_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
                     buffer_m: float | None = None, node_times: NodeTimes | None = None,
                     res_m: float = 5.0, method: str = "field",
-                    max_pixels: float = 4e6) -> list[tuple[float, shapely.Geometry]]:
+                    max_pixels: float = 16e6) -> list[tuple[float, shapely.Geometry]]:
     """Union isochrone per band for a set of sources (what a tier covers), projected CRS.
 
-    A city-wide tier raster is capped at ``max_pixels`` (pixels grow beyond ``res_m`` for large
-    areas: ~10 m for a 20 km square); the fidelity check measures what that costs.
+    A city-wide tier grid is capped at ``max_pixels`` (the spacing grows beyond ``res_m`` for
+    large areas: 7.5 m for a 30 km square); the fidelity check measures what that costs.
 
     Parameters
     ----------
@@ -210,7 +212,7 @@ def facility_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
     window
         Route each source on the window of streets it can possibly reach (a square of half-side
         ``band × fastest speed`` plus margins, from a spatial index) instead of the whole
-        network. No street route within the band leaves that square, so times, rasters and
+        network. No street route within the band leaves that square, so times, grids and
         polygons are those of the whole-network computation (``window=False``, kept for
         checking); the cost no longer grows with the size of the city.
 
@@ -264,11 +266,7 @@ def _shared_rows(idx: np.ndarray) -> list[tuple[int, float, shapely.Geometry]]:
 def _facility_rows(net: StreetNetwork, sources: Snapped, idx: np.ndarray,
                    **kw) -> list[tuple[int, float, shapely.Geometry]]:
     """Isochrone rows for the sources ``idx`` (all ``ok``), in that order."""
-    from rasterio import Env
-
-    # one GDAL environment for all sources: otherwise every polygonize call sets one up (~6 %)
-    with Env():
-        return _rows(net, sources, idx, **kw)
+    return _rows(net, sources, idx, **kw)
 
 
 def _rows(net: StreetNetwork, sources: Snapped, idx: np.ndarray, *, bands, buffer_m, chunk, res_m,

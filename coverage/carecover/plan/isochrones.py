@@ -14,7 +14,7 @@ from carecover.plan.params import RunParams
 from carecover.plan.travel import Travel
 
 COLUMNS = ["tier", "band_min", "fid"]
-METHOD = "field (raster: 5 m pixels, coarser for city-wide tiers)"
+METHOD = "field (contoured travel-time grid: 5 m at walking speed, coarser for faster networks and city-wide tiers)"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,103 @@
+"""The contoured travel-time field: reached streets inside, little false area, valid outlines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from carecover.network import StreetNetwork, engine, field, isochrones, snap_xy
+
+
+def _street_sources(net: StreetNetwork, n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    k = rng.integers(0, net.n_segments, n)
+    f = rng.uniform(0, 1, n)
+    ax, ay = net.node_x[net.seg_a[k]], net.node_y[net.seg_a[k]]
+    return snap_xy(net, ax + f * (net.node_x[net.seg_b[k]] - ax), ay + f * (net.node_y[net.seg_b[k]] - ay))
+
+
+def _reached_street_points(net: StreetNetwork, nt, sources, limit_s: float, step_m: float = 1.0):
+    """Points every ``step_m`` along every street piece reached within ``limit_s``, with their
+    exact network time (the demand-point rule, from the source positions)."""
+    pieces = isochrones.reached_pieces(net, nt.time, limit_s, sources)
+    length = np.hypot(*(pieces[:, 1] - pieces[:, 0]).T)
+    m = np.maximum(np.ceil(length / step_m).astype(int), 1) + 1
+    rep = np.repeat(np.arange(len(pieces)), m)
+    u = (np.arange(len(rep)) - np.repeat(np.cumsum(m) - m, m)) / (m[rep] - 1)
+    xy = pieces[rep, 0] + u[:, None] * (pieces[rep, 1] - pieces[rep, 0])
+    t, _ = engine.point_times(net, nt, snap_xy(net, xy[:, 0], xy[:, 1]), sources)
+    return xy, t
+
+
+def _assert_streets_inside(polys, xy, t):
+    for band, poly in polys:
+        assert poly.is_valid, band
+        within = t <= band * 60 - 1e-6
+        assert within.sum() > 100, band
+        inside = shapely.contains_xy(poly, xy[within, 0], xy[within, 1])
+        assert inside.all(), (band, int((~inside).sum()), float(np.max(band * 60 - t[within][~inside])))
+
+
+class TestSynthetic:
+    def test_grid_street_points_inside_and_block_interiors_out(self, grid):
+        """5 × 5 grid of 100 m blocks at 1 m/s, source mid-segment: every street point reached
+        within 3 min is inside; 30 m beyond the cut along a street is outside."""
+        src = snap_xy(grid, [grid.node_x[12] + 30.0], [grid.node_y[12]])
+        nt = engine.nearest(grid, src)
+        polys = isochrones.tier_isochrones(grid, src, [2, 3], node_times=nt)
+        xy, t = _reached_street_points(grid, nt, src, 180)
+        _assert_streets_inside(polys, xy, t)
+        # the ends of the pieces reached in 3.5 min that lie 30 s past where 3 min run out: outside
+        pieces = isochrones.reached_pieces(grid, nt.time, 210, src)
+        ends = pieces.reshape(-1, 2)
+        te, _ = engine.point_times(grid, nt, snap_xy(grid, ends[:, 0], ends[:, 1]), src)
+        beyond = ends[te >= 210 - 1e-6]
+        assert len(beyond) > 4
+        assert not shapely.contains_xy(polys[1][1], beyond[:, 0], beyond[:, 1]).any()
+
+    def test_tiles_agree_with_one_piece(self, synthetic_network, monkeypatch):
+        """Working a grid in tiles (skipping far ones, contouring touching groups apart) draws
+        the same area as working it in one piece."""
+        net = synthetic_network(20_000, seed=7)
+        src = _street_sources(net, 6, seed=3)
+        nt = engine.nearest(net, src, 900)
+        whole = field.field_polygons(net, nt.time, [5, 15], src, 25.0, 5.0, 16e6)
+        monkeypatch.setattr(field, "TILED_ABOVE", 0)
+        monkeypatch.setattr(field, "TILE", 64)
+        tiled = field.field_polygons(net, nt.time, [5, 15], src, 25.0, 5.0, 16e6)
+        for (b1, p1), (b2, p2) in zip(whole, tiled, strict=True):
+            assert b1 == b2 and p2.is_valid
+            assert p1.symmetric_difference(p2).area < 1e-4 * p1.area, b1
+
+    def test_faster_network_gets_a_coarser_grid(self):
+        """Spacing is the walking one in seconds: ×speed on fast networks, at most half the buffer."""
+        assert field._spacing(5.0, 25.0, (1.0, 100.0)) == 5.0
+        assert field._spacing(5.0, 25.0, (1.5, 100.0)) == 7.5
+        assert field._spacing(5.0, 25.0, (25.0, 100.0)) == 12.5
+        assert field._spacing(5.0, 4.0, (25.0, 100.0)) == 5.0
+        # a 2-minute band: a 40th of its walk
+        assert field._spacing(5.0, 25.0, (1.0, 100.0), 120.0) == 3.0
+
+
+class TestRealWorld:
+    @pytest.mark.parametrize("extract", ["monaco_pbf", "andorra_pbf"])
+    def test_tier_streets_inside_and_false_share_small(self, real_network, extract):
+        net = real_network(extract, "walk")
+        src = _street_sources(net, 12, seed=2025)
+        nt = engine.nearest(net, src, 900)
+        polys = isochrones.tier_isochrones(net, src, [5, 10, 15], node_times=nt)
+        xy, t = _reached_street_points(net, nt, src, 900)
+        _assert_streets_inside(polys, xy, t)
+        fid = isochrones.fidelity(net, src, polys, seed=1, node_times=nt)
+        assert (fid["false_share"] <= 0.05).all(), fid
+
+    def test_facility_polygons_hold_their_streets(self, real_network):
+        net = real_network("monaco_pbf", "walk")
+        src = _street_sources(net, 4, seed=11)
+        rows = isochrones.facility_isochrones(net, src, [5, 15])
+        assert [(i, b) for i, b, _ in rows] == [(i, b) for i in range(4) for b in (5, 15)]
+        for i in range(4):
+            one = src.subset(np.array([i]))
+            nt = engine.nearest(net, one, 900)
+            xy, t = _reached_street_points(net, nt, one, 900)
+            _assert_streets_inside([(b, p) for j, b, p in rows if j == i], xy, t)
