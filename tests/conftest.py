@@ -149,7 +149,7 @@ class SyntheticCity:
                              "crs_in": "wgs84", "lon_in": flon[i], "lat_in": flat[i], "status": "ok", "note": ""})
         frame = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy([r["lon_in"] for r in rows],
                                                                   [r["lat_in"] for r in rows]), crs=4326)
-        self.facilities_frame = frame[list(COLUMNS)]
+        self.facilities_frame = frame.reindex(columns=list(COLUMNS))  # no supply measures: NaN
 
 
 @pytest.fixture(scope="session")

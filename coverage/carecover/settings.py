@@ -70,3 +70,10 @@ random_seed: int = 20250625
 
 #: Share of residents aged 60+ when no better figure is given (Inner Mongolia, 7th census 2020).
 default_elderly_share: float = 0.198
+
+#: Distance decay of the enhanced two-step floating catchment (E2SFCA): ``"bands"`` (the tier's
+#: threshold cut into equal bands weighted by :data:`access_band_weights`) or ``"gaussian"``.
+access_decay: str = "bands"
+#: E2SFCA band weights, nearest band first (Luo & Qi 2009: 0–5 / 5–10 / 10–15 min → 1.00 / 0.68 /
+#: 0.22 for a 15-minute catchment).
+access_band_weights: tuple[float, ...] = (1.0, 0.68, 0.22)

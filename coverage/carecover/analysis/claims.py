@@ -18,6 +18,12 @@ i.e. the rounding of a percentage quoted to one decimal), ``area`` (``all``, ``u
 ``scenario`` (``current`` or ``planned``: after the planned builds), ``basis`` (``reported``
 state or a ``target``), ``year``, ``note``.
 
+Capacity-aware accessibility (issue 13) is claimed with ``kind = "access"``, a ``measure``
+(``places_per_1000`` — places per 1,000 elderly within reach, ``value`` any number >= 0;
+``share_below_standard`` — share of the elderly below the config's ``standard_per_1000``;
+``gini`` — Gini of accessibility over the elderly, 0..1) and a ``method`` (``2sfca`` or
+``e2sfca``, default ``e2sfca``); population is always the elderly.
+
 Figures
 -------
 Dicts with ``kind``, ``tiers``, ``population``, ``area``, ``threshold_min``, ``speed_mps``,
@@ -41,7 +47,10 @@ from carecover.config import ADMIN_UNITS, AREA_GROUPS, UNKNOWN, _suggest, _valid
 from carecover.errors import InputError
 from carecover.tiers import TIERS, Tier, tier_key
 
-KINDS = ("population", "administrative", "all_of")
+KINDS = ("population", "administrative", "all_of", "access")
+#: What an access claim measures, and the methods (carecover.analysis.supply, .access).
+ACCESS_MEASURES = ("places_per_1000", "share_below_standard", "gini")
+ACCESS_METHODS = ("2sfca", "e2sfca")
 POPULATIONS = ("elderly", "total")
 OPS = (">=", ">", "<=", "<", "==")
 SCENARIOS = ("current", "planned")
@@ -54,12 +63,13 @@ _CLAIM_SCHEMA = {
     "tiers": "str|list[str]", "population": "str", "threshold_min": "float",
     "speed_mps": "float", "op": "str", "value": "float", "tolerance": "float", "area": "str",
     "unit": "str", "scenario": "str", "basis": "str", "year": "int", "note": "str",
+    "measure": "str", "method": "str",
 }
 _FILE_SCHEMA = {"city": "str", "notes": "str", "claim": ("array", _CLAIM_SCHEMA)}
 
 #: Columns of the table :func:`evaluate_claims` returns (also ``claims.csv``).
 COLUMNS = ["id", "claim_zh", "claim_en", "source", "basis", "year", "kind", "tiers", "unit",
-           "area", "population", "threshold_min", "speed_mps", "mode", "scenario", "op",
+           "area", "population", "threshold_min", "speed_mps", "mode", "scenario", "measure", "method", "op",
            "target", "computed", "covered", "total", "result", "reason", "data"]
 
 
@@ -85,6 +95,8 @@ class Claim:
     basis: str = "reported"
     year: int | None = None
     note: str = ""
+    measure: str | None = None
+    method: str | None = None
 
     def compare(self, computed: float) -> bool:
         """Whether ``computed`` satisfies ``op value`` (tiny float slack for ``>=``/``<=``)."""
@@ -147,10 +159,17 @@ def load_claims(path: str | Path, counties: list[str] | None = None) -> list[Cla
         tiers = tuple(tier_key(t) for t in given)
         if c["op"] not in OPS:
             raise err(f"unknown op '{c['op']}'", "op", " ".join(OPS))
-        if not 0 <= c["value"] <= 1:
+        measure, method = _access_keys(c, err)
+        if measure == "places_per_1000":
+            if not c["value"] >= 0:
+                raise err(f"value must be places per 1,000 elderly >= 0, got {c['value']}", "value",
+                          "e.g. 20 for 20 places per 1,000 elderly")
+        elif not 0 <= c["value"] <= 1:
             raise err(f"value must be a share between 0 and 1, got {c['value']}", "value",
                       "e.g. 0.9 for 90%")
         pop = c.get("population", "elderly" if c["kind"] != "administrative" else None)
+        if c["kind"] == "access" and pop != "elderly":
+            raise err(f"access is measured for the elderly only, got '{pop}'", "population", "elderly")
         if pop is not None and pop not in POPULATIONS:
             raise err(f"unknown population '{pop}'", "population", " or ".join(POPULATIONS))
         unit = c.get("unit")
@@ -175,8 +194,26 @@ def load_claims(path: str | Path, counties: list[str] | None = None) -> list[Cla
             threshold_min=c.get("threshold_min"), speed_mps=c.get("speed_mps"),
             tolerance=c.get("tolerance", 0.0005), area=area, unit=unit,
             scenario=c.get("scenario", "current"), basis=c.get("basis", "reported"),
-            year=c.get("year"), note=c.get("note", "")))
+            year=c.get("year"), note=c.get("note", ""), measure=measure, method=method))
     return claims
+
+
+def _access_keys(c: dict, err) -> tuple[str | None, str | None]:
+    """``measure`` and ``method`` of an access claim (defaults ``places_per_1000``, ``e2sfca``);
+    ``(None, None)`` for other kinds, which may not set them."""
+    if c["kind"] != "access":
+        for key in ("measure", "method"):
+            if key in c:
+                raise err(f"'{key}' applies to access claims only", key, 'kind = "access"')
+        return None, None
+    measure = c.get("measure", "places_per_1000")
+    method = c.get("method", "e2sfca")
+    if measure not in ACCESS_MEASURES:
+        raise err(f"unknown measure '{measure}'" + _suggest(measure, list(ACCESS_MEASURES)), "measure",
+                  ", ".join(ACCESS_MEASURES))
+    if method not in ACCESS_METHODS:
+        raise err(f"unknown method '{method}'", "method", " or ".join(ACCESS_METHODS))
+    return measure, method
 
 
 def _close(a: Any, b: Any) -> bool:
@@ -204,6 +241,9 @@ def _match(claim: Claim, figures: list[dict], tiers: Mapping[str, Tier],
     steps = [
         (lambda f: f.get("kind") == claim.kind, no_tier),
         (lambda f: set(f.get("tiers") or ()) == set(claim.tiers), no_tier),
+        (lambda f: claim.kind != "access" or (f.get("measure") == claim.measure and f.get("method") == claim.method),
+         f"无 {claim.measure} ({claim.method}) 数据（未配置容量或标准？） / no {claim.measure} figure by {claim.method} "
+         "(no capacity rule, or no standard_per_1000?)"),
         (lambda f: claim.kind != "administrative" or f.get("unit") in (None, claim.unit),
          f"无 {claim.unit} 单元的行政统计 / no administrative figure for unit '{claim.unit}'"),
         (lambda f: f.get("scenario", "current") == claim.scenario,
@@ -275,7 +315,8 @@ def evaluate_claims(claims: list[Claim], figures: list[dict],
             "area": claim.area, "population": claim.population,
             "threshold_min": thr if claim.kind != "administrative" else None,
             "speed_mps": spd if claim.kind != "administrative" else None,
-            "mode": (fig or {}).get("mode"), "scenario": claim.scenario, "op": claim.op,
+            "mode": (fig or {}).get("mode"), "scenario": claim.scenario, "measure": claim.measure,
+            "method": claim.method, "op": claim.op,
             "target": claim.value, "computed": None if computed is None else float(computed),
             "covered": (fig or {}).get("covered"), "total": (fig or {}).get("total"),
             "result": result, "reason": reason,
@@ -289,6 +330,18 @@ def _pct(x: Any) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
     return f"{100 * float(x):.1f}%"
+
+
+def format_value(x: Any, measure: Any = None) -> str:
+    """A figure or target as people read it: a share as a percentage, places per 1,000 elderly
+    and a Gini as numbers."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    if measure == "places_per_1000":
+        return f"{float(x):,.1f} ‰"  # places per 1,000 elderly
+    if measure == "gini":
+        return f"{float(x):.3f}"
+    return _pct(x)
 
 
 def _count(v: Any) -> str:
@@ -314,7 +367,8 @@ def claims_table_text(df: pd.DataFrame, lang: str = "zh", width: int = 120) -> s
     for r in df.itertuples(index=False):
         text = (f"{r.claim_zh}\n{r.claim_en}" if zh and r.claim_en else
                 (r.claim_zh if zh else (r.claim_en or r.claim_zh)))
-        computed = _pct(r.computed)
+        measure = r.measure if isinstance(r.measure, str) else None
+        computed = format_value(r.computed, measure)
         if r.covered is not None and r.total is not None and not pd.isna(r.covered) and not pd.isna(r.total):
             computed += f" ({_count(r.covered)}/{_count(r.total)})"
         result = f"{RESULT_ZH[r.result]} {r.result}" if zh else r.result
@@ -329,7 +383,9 @@ def claims_table_text(df: pd.DataFrame, lang: str = "zh", width: int = 120) -> s
             params += f", {r.scenario}"
         if r.reason:
             params += f"\n{r.reason}"
-        table.add_row(r.id, text, computed, f"{r.op} {_pct(r.target)}", result, params)
+        if measure:
+            params = f"{measure} ({r.method}), " + params
+        table.add_row(r.id, text, computed, f"{r.op} {format_value(r.target, measure)}", result, params)
     console = Console(width=width, record=True, file=_Null(), color_system=None,
                       force_terminal=False)
     console.print(table)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from carecover import settings
+from carecover.config.capacity import CapacityRule
 from carecover.config.schema import UNKNOWN
 from carecover.errors import InputError
 from carecover.tiers import TIERS, Tier, resolve_tiers, tier_for_unit
@@ -160,6 +161,7 @@ class CityConfig:
     planned: dict[str, Planned] = field(default_factory=dict)
     counties: list[County] = field(default_factory=list)
     admin_units: dict[str, AdminUnits] = field(default_factory=dict)
+    capacity: dict[str, CapacityRule] = field(default_factory=dict)
     census: dict = field(default_factory=dict)
     fetch: dict = field(default_factory=dict)
     default_elderly_share: float | None = None
@@ -356,6 +358,7 @@ class CityConfig:
                             else v.region} for k, v in self.planned.items()},
             "counties": [c.to_dict() for c in self.counties],
             "admin_units": {k: v.to_dict() for k, v in self.admin_units.items()},
+            "capacity": {k: v.to_dict() for k, v in self.capacity.items()},
             "census": {k: (UNKNOWN if v is None else v) for k, v in self.census.items()},
             "default_elderly_share": self.default_elderly_share,
             "default_elderly_share_source": self.default_elderly_share_source,

@@ -19,6 +19,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10 needs the tomli ba
     import tomli as tomllib
 
 from carecover.config import ranges
+from carecover.config.capacity import capacity_numbers, load_capacity
 from carecover.config.city import _RUN_PARAMETERS, AdminUnits, CityConfig, County, Planned
 from carecover.config.schema import (
     _SCHEMA,
@@ -103,13 +104,14 @@ def load_config(path: str | Path) -> CityConfig:
                           path=path.resolve(), counties=counties)
     admin = _load_admin_units(data, err)
     planned = _load_planned(data, err, cfg_stub)
+    capacity = load_capacity(data, err, path)
 
     kwargs = {k: data[k] for k in (*_RUN_PARAMETERS, "default_elderly_share_source", "notes")
               if k in data and k != "crs_in"}
     return CityConfig(
         city=data["city"], name_zh=data["name_zh"], name_en=data["name_en"], path=path.resolve(),
         lang=lang, crs_in=crs_in, tiers=tiers, drive_speeds_kph=drive, planned=planned,
-        counties=counties, admin_units=admin, census=data.get("census", {}),
+        counties=counties, admin_units=admin, census=data.get("census", {}), capacity=capacity,
         fetch=data.get("fetch", {}),
         **{k: _resolve(base, data.get(k)) for k in _PATH_KEYS},
         **kwargs,
@@ -147,6 +149,7 @@ def _numbers(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
         out += [(k, f"counties[{i}].{k}", c[k]) for k in ("population", "elderly_share") if k in c]
     out += [("count", f"planned.{k}.count", pl["count"]) for k, pl in data.get("planned", {}).items()
             if "count" in pl]
+    out += capacity_numbers(data)
     census = data.get("census", {})
     if isinstance(census, dict) and "population" in census:
         out.append(("population", "census.population", census["population"]))

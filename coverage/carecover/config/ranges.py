@@ -78,6 +78,12 @@ BOUNDS: dict[str, Bound] = {
     "drive_speeds_kph": Bound("车速 / drive speed", "km/h", 0.0, 300.0, (5.0, 130.0)),
     "suggest": Bound("新增站点数 / new sites", "", 0, 100_000, (0, 1_000), low_open=False, integer=True),
     "count": Bound("计划数量 / planned count", "", 0, 100_000, (0, 1_000), low_open=False, integer=True),
+    # [capacity.<tier>] (carecover.config.capacity): a measure value is beds, m², seats or persons
+    "capacity_places_per_unit": Bound("每单位名额 / places per unit", "places", 0.0, 1_000.0, (0.005, 10.0)),
+    "capacity_assumed": Bound("假定容量 / assumed measure", "", 0.0, 1e7, (1.0, 100_000.0)),
+    "capacity_new_site": Bound("新站点容量 / new-site measure", "", 0.0, 1e7, (1.0, 100_000.0)),
+    "capacity_standard_per_1000": Bound("千名老人名额标准 / places per 1,000 elderly", "places", 0.0, 1_000.0,
+                                        (1.0, 200.0)),
 }
 
 

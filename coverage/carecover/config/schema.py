@@ -52,6 +52,16 @@ _CENSUS = {
     "source": "str",
     "note": "str",
 }
+#: ``[capacity.<tier>]`` (see :mod:`carecover.config.capacity`, which checks the values).
+_CAPACITY = {
+    "measure": "str",
+    "places_per_unit": "float",
+    "assumed": "float",
+    "new_site": "float",
+    "standard_per_1000": "float",
+    "source": "str",
+    "note": "str",
+}
 _FETCH = {"osm_url": "str", "osm_file": "str", "population_url": "str", "note": "str"}
 
 _SCHEMA: dict[str, Any] = {
@@ -80,6 +90,7 @@ _SCHEMA: dict[str, Any] = {
     "tiers": ("table", _TIER_OVERRIDE),
     "drive_speeds_kph": ("table", "float"),
     "planned": ("table", _PLANNED),
+    "capacity": ("table", _CAPACITY),
     "admin_units": ("table", _ADMIN_UNIT),
     "counties": ("array", _COUNTY),
 }

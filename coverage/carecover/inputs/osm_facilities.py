@@ -36,7 +36,7 @@ import shapely
 from carecover.errors import InputError
 from carecover.inputs.facilities import Register
 from carecover.inputs.registers.area import inside, study_area
-from carecover.inputs.registers.schema import COLUMNS, empty_facilities
+from carecover.inputs.registers.schema import COLUMNS, MEASURE_COLUMNS, empty_facilities
 
 #: OSM facility type (value of ``social_facility`` or ``amenity``) → tier key.
 OSM_TIER_MAP: dict[str, str] = {
@@ -221,6 +221,7 @@ def _osm_frame(recs: list[dict], path: Path, boundary: Any) -> gpd.GeoDataFrame:
         "row": np.arange(1, n + 1, dtype=np.int64),
         "crs_in": "wgs84", "lon_in": lon, "lat_in": lat,
         "status": status.astype(object), "note": note.astype(object),
+        **{c: np.full(n, np.nan) for c in MEASURE_COLUMNS},  # OSM tags carry no capacity
     })
     out["tier"] = out["tier"].astype(object).where(out["tier"].notna(), None)
     gdf = gpd.GeoDataFrame(out, geometry=shapely.points(lon, lat), crs="EPSG:4326")

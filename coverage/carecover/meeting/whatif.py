@@ -61,6 +61,40 @@ def _table(s: Session, tot: dict[str, float]):
     return t, notes
 
 
+def _num(v, fmt: str = ",.1f", signed: bool = False) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return "—"
+    return format(v, ("+" if signed else "") + fmt)
+
+
+def _access_table(s: Session):
+    """Accessibility and load after each step (E2SFCA, the tier's capacity rule), or ``None``."""
+    from rich.table import Table
+
+    if s.access is None:
+        return None
+    std = s.access.standard
+    t = Table(title="可达性与负荷 / Accessibility and load (E2SFCA, " + s.access.decay.describe() + ")",
+              show_lines=False)
+    cols = [("#", "right"), ("每千老人名额\nplaces/1,000", "right"), ("Δ", "right")]
+    if std is not None:
+        cols += [(f"低于标准{std:g}\nbelow {std:g}", "right"), ("Δ", "right")]
+    cols += [("基尼\nGini", "right"), ("Δ", "right"), ("超载设施\noverloaded", "right"),
+             ("最大负荷\nmax load", "right"), ("该站负荷\nsite load", "right")]
+    for col, just in cols:
+        t.add_column(col, justify=just)
+    for i, x in enumerate(s.steps):
+        a, d = x.access or {}, x.access_delta or {}
+        row = [str(i), _num(a.get("places_per_1000")), _num(d.get("places_per_1000"), signed=True) if i else ""]
+        if std is not None:
+            row += [_num(a.get("share_below_standard"), ".1%"),
+                    _num(d.get("share_below_standard"), ".1%", signed=True) if i else ""]
+        row += [_num(a.get("gini"), ".3f"), _num(d.get("gini"), ".3f", signed=True) if i else "",
+                str(a.get("overloaded", "—")), _num(a.get("max_load"), ".2f"), _num(a.get("site_load"), ".2f")]
+        t.add_row(*row)
+    return t
+
+
 def print_session(s: Session, elapsed: float | None = None) -> None:
     """Print the steps of a session, the change before → after and (optionally) the time taken.
 
@@ -80,6 +114,12 @@ def print_session(s: Session, elapsed: float | None = None) -> None:
     console.print(table)
     for n in notes:
         console.print(n, style="dim")
+    access = _access_table(s)
+    if access is not None:
+        console.print(access)
+        console.print("负荷 = 按E2SFCA权重分配的老年人 ÷ 名额；新站点名额按配置 new_site；撤销时“该站负荷”为撤销前 / "
+                      "load = elderly assigned by E2SFCA weights ÷ places; new sites get the config's new_site places; "
+                      f"for a removal, site load is before it. {s.access.record.get('text', '')}", style="dim")
     b, a = s.steps[0].covered, s.steps[-1].covered
     console.print(
         f"之前 before: 老年人 {_fmt(b['elderly'], tot['elderly'], ' ')}，总人口 {_fmt(b['total'], tot['total'], ' ')} → "

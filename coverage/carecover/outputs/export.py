@@ -35,7 +35,8 @@ from carecover.utils import atomic_path, atomic_write, run_datetime
 COLUMNS: dict[str, list[str]] = {
     "facilities": ["fid", "name", "tier", "tier_raw", "address", "street", "township", "county",
                    "source", "source_file", "row", "crs_in", "lon_in", "lat_in", "status", "note",
-                   "reached_elderly", "reached_pop"],
+                   "reached_elderly", "reached_pop", "capacity", "capacity_source", "catchment_elderly",
+                   "assigned_elderly", "load"],
     "isochrones": ["tier", "band_min", "fid"],
     "demand": ["cell_id", "pop", "elderly", "county", "area_m2"],
     "gaps": ["rank", "gap_id", "pop", "elderly", "area_m2", "county", "time_to_nearest_s"],
@@ -63,8 +64,14 @@ HEADERS_ZH: dict[str, str] = {
     "area": "范围", "threshold_min": "阈值(分钟)", "speed_mps": "速度(米/秒)", "mode": "出行方式",
     "value": "覆盖率", "covered": "覆盖人数", "total": "总数", "claim": "声明", "target": "目标",
     "computed": "计算值", "status_claim": "结论",
+    # capacity and accessibility (issue 13)
+    "capacity": "容量(名额)", "capacity_source": "容量来源", "catchment_elderly": "服务范围内加权老年人口",
+    "assigned_elderly": "分配老年人口", "load": "负荷(人/名额)", "capacity_persons": "服务能力(人)",
+    "beds": "床位", "floor_area_m2": "建筑面积(平方米)", "meal_seats": "助餐座位", "measure": "指标",
+    "decay": "距离衰减",
 }
-_PREFIX_ZH = {"time_s": "出行时间(秒)", "covered": "是否覆盖", "covered_after": "新增站点后是否覆盖"}
+_PREFIX_ZH = {"time_s": "出行时间(秒)", "covered": "是否覆盖", "covered_after": "新增站点后是否覆盖",
+              "access_2sfca": "每千老人名额(2SFCA)", "access_e2sfca": "每千老人名额(E2SFCA)"}
 
 
 def header_zh(col: str) -> str:

@@ -19,6 +19,8 @@ from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork
 from carecover.outputs.bundle import PlanBundle
+from carecover.plan import access as access_stage
+from carecover.plan.access import Access
 from carecover.plan.area import Boundaries
 from carecover.plan.figures import Figures
 from carecover.plan.gaps import Gaps
@@ -44,6 +46,7 @@ class Results:
     gaps: Gaps
     siting: Siting
     claims: list[dict]
+    access: Access = Access()
 
 
 def input_record(path: Path | None, role: str, extra: dict | None = None, sha256: str | None = None) -> dict | None:
@@ -119,7 +122,8 @@ def summary(params: RunParams, r: Results) -> dict[str, Any]:
         "networks": {m: _net_summary(n) for m, n in r.nets.items()},
         "population": population_summary(r.demand, r.travel),
         "facilities": facilities_summary(r.facilities, r.travel.facilities),
-        "figures": json_ready(r.figures.items + r.siting.figures),
+        "figures": json_ready(r.figures.items + r.siting.figures + r.access.figures),
+        "access": access_summary(params, r.access),
         "sensitivity": dict(r.figures.sensitivity), "fidelity": dict(r.isochrones.fidelity),
         "gaps": {"link_m": r.gaps.link_m,
                  "method": "single linkage of uncovered populated points (1.5 × cell size for rasters, "
@@ -130,7 +134,24 @@ def summary(params: RunParams, r: Results) -> dict[str, Any]:
     }
 
 
-def demand_table(demand: Demand, travel: Travel, figures: Figures) -> gpd.GeoDataFrame:
+def access_summary(params: RunParams, acc: Access) -> dict[str, Any]:
+    """How accessibility was computed, per tier: capacity rule, decay, facilities, Lorenz curve."""
+    out = {}
+    for key, ta in acc.tiers.items():
+        x, y = acc.lorenz[key]
+        out[key] = {"capacity": ta.rule.to_dict(), "capacity_text": ta.rule.describe(),
+                    "decay": ta.decay.to_dict(), "facilities": int(len(ta.rows)),
+                    "places": float(np.nansum(ta.supply)),
+                    "facilities_without_capacity": int(np.isnan(ta.supply).sum()),
+                    "elderly_within_reach": float(ta.assigned.sum()),
+                    "lorenz_e2sfca": {"population_share": x[::10].round(2).tolist(),
+                                      "places_share": np.round(y[::10], 4).tolist()}}
+    return {"method": "2SFCA (binary catchment at the tier threshold) and E2SFCA (distance decay), "
+                      "places per 1,000 elderly; load = elderly assigned by E2SFCA weights / places",
+            "tiers": out}
+
+
+def demand_table(demand: Demand, travel: Travel, figures: Figures, acc: Access | None = None) -> gpd.GeoDataFrame:
     """Demand points with their snapping and, per tier, time, coverage and the circle flag."""
     out = demand.points.copy()
     snap = travel.demand_snaps["walk"]
@@ -141,6 +162,8 @@ def demand_table(demand: Demand, travel: Travel, figures: Figures) -> gpd.GeoDat
         out[f"covered__{key}"] = tt.covered
         if key in figures.circle_masks:
             out[f"circle_not_reached__{key}"] = figures.circle_masks[key]
+    for col, values in access_stage.demand_columns(acc or Access()).items():
+        out[col] = values
     return out
 
 
@@ -155,8 +178,9 @@ def assemble(params: RunParams, r: Results) -> PlanBundle:
         The stages' results.
     """
     s = summary(params, r)
-    return PlanBundle(facilities=r.travel.facilities, isochrones=r.isochrones.frame,
-                      demand=demand_table(r.demand, r.travel, r.figures), gaps=r.gaps.zones,
+    return PlanBundle(facilities=access_stage.facility_columns(r.travel.facilities, r.access),
+                      isochrones=r.isochrones.frame,
+                      demand=demand_table(r.demand, r.travel, r.figures, r.access), gaps=r.gaps.zones,
                       sites=r.siting.sites, boundaries=r.bounds.frame, summary=s, lang=params.lang,
                       title=s["title"], gap_hulls=r.gaps.hulls, cell_polygons=r.demand.cell_polygons,
                       params=params)

@@ -15,6 +15,7 @@ import pandas as pd
 from carecover import settings
 from carecover.errors import InputError
 from carecover.inputs import population, registers
+from carecover.inputs.capacity import facility_capacity
 from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import Register
 from carecover.inputs.osm_facilities import facilities_from_osm
@@ -91,6 +92,8 @@ def read_facilities(params: RunParams, area: StudyArea, walk: StreetNetwork) -> 
     frame = pd.concat(frames, ignore_index=True) if frames else registers.empty_facilities()
     frame = _unique_ids(gpd.GeoDataFrame(frame, geometry="geometry", crs=4326))
     frame["tier_mode"] = frame["tier"].map(lambda k: params.tiers[k].mode if k in params.tiers else None)
+    # supply in places: the register's measure of the tier, else the config's stated assumption
+    frame["capacity"], frame["capacity_source"] = facility_capacity(frame, params.capacity)
     return Facilities(frame, tuple(r.info for r in regs), crs_check(frame, walk, params.max_snap_m))
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from carecover.config import CityConfig
+from carecover.config.capacity import CapacityRule
 from carecover.network import make_profile
 from carecover.notices import Notice
 from carecover.tiers import Tier
@@ -61,6 +63,14 @@ class RunParams:
         Sample-data note, the command as run, the run's title.
     sheet
         Worksheet (XLSX) or layer (GeoPackage) of the registers, name or 0-based index.
+    capacity
+        How each tier's supply is measured in places (:class:`~carecover.config.capacity.CapacityRule`
+        by tier key, from the config's ``[capacity.<tier>]`` tables); a tier without a rule has
+        no capacity (``NaN``) and no accessibility figures.
+    access_decay, access_band_weights
+        Distance decay of the enhanced 2SFCA: ``"bands"`` (the threshold cut into as many equal
+        bands as there are weights, default 1.00 / 0.68 / 0.22 for 0–5 / 5–10 / 10–15 min) or
+        ``"gaussian"``.
     warnings
         Unusual values found while resolving (each names its value and origin); raised
         again when the run starts, so they reach the console, the summary and the report.
@@ -110,6 +120,9 @@ class RunParams:
     title: str
     warnings: tuple[Notice, ...] = ()
     sheet: str | int | None = None
+    capacity: Mapping[str, CapacityRule] = field(default_factory=lambda: MappingProxyType({}))
+    access_decay: str = "bands"
+    access_band_weights: tuple[float, ...] = (1.0, 0.68, 0.22)
 
     # ------------------------------------------------------------------ derived views
     def profile(self, mode: str) -> dict:
@@ -170,6 +183,9 @@ class RunParams:
             "max_candidates": self.max_candidates,
             "min_spacing_m": self.min_spacing_m,
             "target_share": self.target_share,
+            "capacity": {k: r.to_dict() for k, r in self.capacity.items()},
+            "access_decay": self.access_decay,
+            "access_band_weights": list(self.access_band_weights),
         }
 
     def fingerprint(self, *names: str) -> str:
@@ -182,6 +198,8 @@ class RunParams:
             if isinstance(v, (list, tuple)):
                 return [plain(x) for x in v]
             if isinstance(v, CityConfig):
+                return v.to_dict()
+            if isinstance(v, CapacityRule):
                 return v.to_dict()
             return str(v) if isinstance(v, Path) else v
 

@@ -67,6 +67,18 @@ class _Numbers:
                          ranges.Origin(f"tiers.{key}.threshold_min", path), self.found)
 
 
+def _capacity(cfg: CityConfig | None, num: _Numbers) -> MappingProxyType:
+    """The config's capacity rules (checked when the file was read; unusual values warned)."""
+    rules = dict(cfg.capacity) if cfg is not None else {}
+    for key, rule in rules.items():
+        for name in ("places_per_unit", "assumed", "new_site", "standard_per_1000"):
+            value = getattr(rule, name)
+            if value is not None:
+                ranges.check(f"capacity_{name}", value, ranges.Origin(f"capacity.{key}.{name}", cfg.path),
+                             num.found)
+    return MappingProxyType(rules)
+
+
 def _title(cfg: CityConfig | None, lang: str) -> str:
     if cfg is None:
         return "一刻钟养老服务圈覆盖分析 / 15-minute elderly-care coverage"
@@ -220,5 +232,7 @@ def resolve(opts: PlanOptions) -> RunParams:
         facility_isochrones=bool(opts.facility_isochrones), inline_assets=bool(opts.inline_assets),
         gaode_map=_first(opts.gaode_map, True), cache=_first(opts.cache, True),
         sample_note=opts.sample_note, command=opts.command or "", title=_title(cfg, lang),
-        warnings=tuple(num.found), sheet=_sheet(opts.sheet),
+        sheet=_sheet(opts.sheet), capacity=_capacity(cfg, num),
+        access_decay=settings.access_decay, access_band_weights=tuple(settings.access_band_weights),
+        warnings=tuple(num.found),
     )

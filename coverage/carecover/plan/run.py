@@ -7,6 +7,7 @@ from pathlib import Path
 
 from carecover import notices
 from carecover.plan import (
+    access,
     area,
     assemble,
     checks,
@@ -60,6 +61,8 @@ def run(params: RunParams) -> dict[str, Path]:
         iso = cache.run("isochrones", isochrones.build, params, nets, trav)
         # coverage figures by tier and area
         figs = cache.run("figures", figures.compute, params, walk, bounds, demand, trav)
+        # capacity-aware accessibility (2SFCA, E2SFCA) and facility load, per tier with a capacity rule
+        acc = cache.run("access", access.compute, params, nets, demand, trav, figs)
         # uncovered areas, ranked
         gap = cache.run("gaps", gaps.find, params, demand, trav, bounds)
         # candidate sites and their reach on the network, for each planned tier
@@ -67,9 +70,9 @@ def run(params: RunParams) -> dict[str, Path]:
         # sites for the planned centres (greedy and exact)
         sites = siting.suggest(params, problems, bounds, demand, trav, gap, figs)
         # the city's claims against the figures
-        checked = claims.check(params, figs.items + sites.figures)
+        checked = claims.check(params, figs.items + sites.figures + acc.figures)
         # what the outputs show
-        bundle = assemble.assemble(params, assemble.Results(nets, bounds, fac, demand, trav, iso, figs, gap, sites, checked))
+        bundle = assemble.assemble(params, assemble.Results(nets, bounds, fac, demand, trav, iso, figs, gap, sites, checked, acc))
         # map, report, tables and state files, moved into place only when all are written
         written = publish.publish(params, bundle, sites)
     log(f"完成 / done in {time.perf_counter() - t0:.1f} s → {params.out}")

@@ -24,11 +24,13 @@ from carecover.inputs.candidates import read_candidates
 from carecover.inputs.demand import Demand
 from carecover.network import StreetNetwork, engine
 from carecover.network.snap import Snapped, snap_xy
+from carecover.plan.access import decay_of
 from carecover.plan.area import Boundaries
 from carecover.plan.figures import Figures
 from carecover.plan.gaps import Gaps
 from carecover.plan.params import RunParams
 from carecover.plan.travel import Travel
+from carecover.siting import access_whatif
 from carecover.siting import candidates as cands
 from carecover.siting.curve import coverage_curve, min_sites_for_target
 from carecover.siting.greedy import Greedy
@@ -212,10 +214,13 @@ def _state_fields(params: RunParams, bounds: Boundaries, net: StreetNetwork, tra
     fac = travel.facilities
     rows = tt.rows if tt is not None else np.zeros(0, np.int64)
     sources, _ = _existing(travel, params.tiers[key], net, len(demand))
+    # the existing facilities' places and the tier's capacity rule: the what-if scores accessibility
+    capacity = access_whatif.state_capacity_fields(params.capacity.get(key), decay_of(params, params.tiers[key].threshold_min),
+                                                   fac["capacity"].to_numpy(float)[rows] if "capacity" in fac else np.full(len(rows), np.nan))
     return {"existing_ok": sources.ok,
-            "fields": state_fields(net, sources, demand.points, dem_snap, params.tiers[key].threshold_min * 60,
-                                   fids=fac["fid"].to_numpy()[rows], names=fac["name"].to_numpy()[rows],
-                                   clip=bounds.clip, network_file=params.network)}
+            "fields": {**state_fields(net, sources, demand.points, dem_snap, params.tiers[key].threshold_min * 60,
+                                      fids=fac["fid"].to_numpy()[rows], names=fac["name"].to_numpy()[rows],
+                                      clip=bounds.clip, network_file=params.network), **capacity}}
 
 
 @dataclass(frozen=True)

@@ -67,8 +67,12 @@ SNAP_FIELDS = ("dem_seg", "dem_frac", "dem_dist", "dem_ok", "dem_on_dropped", "d
 #: Version 2: the network the plan routed on.
 NETWORK_FIELDS = ("net_file", "net_profile", "net_clip_wkb", "net_cache", "net_sha256", "net_nodes",
                   "net_segments")
+#: Optional (issue 13): the existing facilities' places and the tier's capacity rule and decay
+#: (:func:`carecover.siting.access_whatif.state_capacity_fields`), handed to the what-if's
+#: :class:`~carecover.siting.access_whatif.AccessTracker` through ``PreparedState.extra``.
+CAPACITY_FIELDS = ("existing_capacity", "capacity_rule")
 KNOWN_FIELDS = frozenset(CORE_FIELDS + RECORD_FIELDS + FACILITY_FIELDS + DEMAND_FIELDS + SNAP_FIELDS
-                         + NETWORK_FIELDS)
+                         + NETWORK_FIELDS + CAPACITY_FIELDS)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -361,6 +365,7 @@ def load_state(out_dir: str | Path, tier: str, *, summary: dict | None = None) -
         max_snap_m=float(arr["max_snap_m"]) if "max_snap_m" in arr else LEGACY_MAX_SNAP_M,
         network_record=_network_record(arr), demand_positions=_demand_positions(arr),
         version=int(arr["state_version"]) if "state_version" in arr else LEGACY_VERSION,
-        extra={k: (v.item() if v.ndim == 0 else v) for k, v in arr.items() if k not in KNOWN_FIELDS},
+        extra={k: (v.item() if v.ndim == 0 else v) for k, v in arr.items()
+               if k not in KNOWN_FIELDS or k in CAPACITY_FIELDS},
         summary=summary, path=path,
     )

@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from carecover.errors import InputError
+from carecover.siting.access_whatif import AccessTracker
 from carecover.siting.reach import as_bool_csr, row_of
 from carecover.siting.state import POPULATIONS
 
@@ -240,6 +241,10 @@ class Step:
         Remark (e.g. how far a new point is from the street).
     lon, lat
         Position of the site (WGS-84) when known.
+    access, access_delta
+        Accessibility and load after the step and their change
+        (:data:`~carecover.siting.access_whatif.ACCESS_KEYS`); ``None`` when the state carries no
+        capacity (a plan without a capacity rule for the tier).
     """
 
     op: str
@@ -250,6 +255,8 @@ class Step:
     note: str = ""
     lon: float | None = None
     lat: float | None = None
+    access: dict | None = None
+    access_delta: dict | None = None
 
 
 def parse_lonlat(text: str, crs: str = "wgs84") -> tuple[float, float]:
@@ -314,8 +321,12 @@ class Session:
         st = self.state
         rows = st.planned_rows() if self.base == "planned" else st.existing_rows()
         self.engine = WhatIf(st.matrix, {p: st.weights[p] for p in POPULATIONS}, [int(r) for r in rows])
+        # accessibility and load of the open sites, when the plan stored the tier's capacity
+        self.access = AccessTracker.of(st)
+        base_access = self.access.score(self.engine.selected) if self.access is not None else None
         self.steps = [Step("base", self.base, None, self.engine.covered_weights(),
-                           {p: 0.0 for p in POPULATIONS})]
+                           {p: 0.0 for p in POPULATIONS}, access=base_access,
+                           access_delta=None if base_access is None else AccessTracker.delta(base_access, base_access))]
 
     # -- reading
     def covered_mask(self) -> np.ndarray:
@@ -334,6 +345,9 @@ class Session:
         (self.engine.add if opening else self.engine.remove)(row)
         after = self.engine.covered_weights()
         step = Step(op, target, row, after, {p: after[p] - before[p] for p in POPULATIONS}, note, lon, lat)
+        if self.access is not None:
+            step.access = self.access.score(self.engine.selected, site=row)
+            step.access_delta = AccessTracker.delta(self.steps[-1].access, step.access)
         self.steps.append(step)
         return step
 
@@ -360,6 +374,8 @@ class Session:
                              "latitude and longitude swapped? / 经纬度是否颠倒？", field="add",
                              expected="LON,LAT (longitude first)")
         row = int(self.engine.append_rows(rows)[0])
+        if self.access is not None:
+            self.access.append(rows)  # same row order as the engine
         if snap.ok[0]:
             note = f"距路网 {snap.dist[0]:.0f} 米 / {snap.dist[0]:.0f} m from the street"
         else:

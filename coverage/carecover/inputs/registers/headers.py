@@ -14,7 +14,7 @@ from typing import Any
 from carecover import crs as crsmod
 from carecover.errors import InputError
 
-__all__ = ["FIELD_ALIASES", "REQUIRED", "map_columns", "header_row", "require_fields"]
+__all__ = ["FIELD_ALIASES", "MEASURE_FIELDS", "REQUIRED", "map_columns", "header_row", "require_fields"]
 
 #: Accepted header names per field, in priority order (first match wins when a register has
 #: several, e.g. both 编号 and 序号). Matching ignores case, spaces, ``_``/``-`` and full-width
@@ -32,12 +32,20 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "township": ("乡镇", "苏木", "乡镇苏木", "乡镇（苏木）", "所属乡镇", "township", "town"),
     "county": ("旗县区", "区县", "县区", "旗县", "旗县（市、区）", "所属旗县区", "county", "district"),
     "crs": ("坐标系", "坐标系统", "crs", "coordinatesystem", "srs"),
+    # supply measures (optional; which one counts is the city config's [capacity.<tier>])
+    "capacity_persons": ("服务能力", "服务人数", "capacity", "capacity_persons", "service_capacity"),
+    "beds": ("床位", "床位数", "床位数量", "beds", "bed", "bed_count"),
+    "floor_area_m2": ("建筑面积", "面积", "floor_area_m2", "floor_area", "area_m2"),
+    "meal_seats": ("助餐座位", "助餐座位数", "座位", "座位数", "餐位", "meal_seats", "seats"),
 }
+#: The optional supply-measure fields (numbers; see :mod:`carecover.config.capacity`).
+MEASURE_FIELDS = ("capacity_persons", "beds", "floor_area_m2", "meal_seats")
 #: Fields a register must have (coordinates as lon+lat, a combined column, or geometry).
 REQUIRED = ("name", "tier_raw", "lon", "lat")
 _FIELD_ZH = {"fid": "编号", "name": "名称", "tier_raw": "层级", "lon": "经度", "lat": "纬度",
              "lonlat": "经纬度", "address": "地址", "street": "街道", "township": "乡镇",
-             "county": "旗县区", "crs": "坐标系"}
+             "county": "旗县区", "crs": "坐标系", "capacity_persons": "服务能力", "beds": "床位",
+             "floor_area_m2": "建筑面积", "meal_seats": "助餐座位"}
 
 _BRACKETS = re.compile(r"[\(\[【](.*?)[\)\]】]")
 

@@ -12,13 +12,16 @@ import pandas as pd
 
 from carecover.inputs.facilities import USABLE
 
-__all__ = ["COLUMNS", "STATUSES", "USABLE", "empty_facilities"]
+__all__ = ["COLUMNS", "MEASURE_COLUMNS", "STATUSES", "USABLE", "empty_facilities"]
 
 #: Columns of the Facilities GeoDataFrame, in order (docs/ARCHITECTURE.md).
 COLUMNS: tuple[str, ...] = (
     "fid", "name", "tier", "tier_raw", "address", "street", "township", "county", "source",
-    "source_file", "row", "crs_in", "lon_in", "lat_in", "status", "note", "geometry",
+    "source_file", "row", "crs_in", "lon_in", "lat_in", "status", "note",
+    "capacity_persons", "beds", "floor_area_m2", "meal_seats", "geometry",
 )
+#: The supply measures as given (float, NaN where not given); see carecover.config.capacity.
+MEASURE_COLUMNS: tuple[str, ...] = ("capacity_persons", "beds", "floor_area_m2", "meal_seats")
 
 #: Status values, in the order validation tables list them, with Chinese and English labels.
 STATUSES: dict[str, tuple[str, str]] = {
@@ -44,4 +47,6 @@ def empty_facilities() -> gpd.GeoDataFrame:
     df["row"] = df["row"].astype(np.int64)
     df["lon_in"] = df["lon_in"].astype(float)
     df["lat_in"] = df["lat_in"].astype(float)
+    for col in MEASURE_COLUMNS:
+        df[col] = df[col].astype(float)
     return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")

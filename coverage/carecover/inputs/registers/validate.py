@@ -24,6 +24,7 @@ import shapely
 from carecover import crs as crsmod
 from carecover.errors import InputError
 from carecover.inputs.registers.area import inside
+from carecover.inputs.registers.headers import MEASURE_FIELDS
 from carecover.inputs.registers.schema import STATUSES
 from carecover.inputs.registers.table import RawTable
 from carecover.tiers import tier_key
@@ -195,6 +196,42 @@ def _locate(c: _Columns, raw: RawTable, crs_default: str, area: Any) -> _Located
 
 # --------------------------------------------------------------------------------------------
 # tiers and duplicates
+
+
+# --------------------------------------------------------------------------------------------
+# supply measures (beds, floor area, meal seats, persons)
+
+_MEASURE_LABELS = {"capacity_persons": "服务能力 / capacity", "beds": "床位 / beds",
+                   "floor_area_m2": "建筑面积 / floor area", "meal_seats": "助餐座位 / meal seats"}
+#: Units written after a number in a cell (``120张``, ``350 m²``, ``1,000平方米``).
+_UNIT_SUFFIX = r"\s*(张|个|人|座|位|平方米|平米|㎡|m²|m2|sqm)?\s*$"
+
+
+def _measure_values(text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers of a measure column and the rows whose text is not a usable number.
+
+    Empty cells are NaN and not bad; thousands separators and a trailing unit are accepted;
+    negative, infinite or non-numeric text is NaN and bad (said in the row's note).
+    """
+    s = pd.Series(text, dtype=object).astype(str).str.normalize("NFKC").str.strip()
+    s = s.str.replace(",", "", regex=False).str.replace(_UNIT_SUFFIX, "", regex=True)
+    vals = np.array(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
+    bad = (text != "") & ~(np.isfinite(vals) & (vals >= 0))
+    vals[bad] = np.nan
+    return vals, bad
+
+
+def _measures(c: _Columns, notes: _Notes) -> dict[str, np.ndarray]:
+    """Every supply measure as numbers (NaN where not given); unusable cells are noted."""
+    out = {}
+    for field in MEASURE_FIELDS:
+        text = c.text(field)
+        vals, bad = _measure_values(text)
+        label = _MEASURE_LABELS[field]
+        notes.add(bad, lambda i, t=text, lab=label: f"{lab} '{t[i]}' 不是有效的非负数，按缺失处理 / "
+                                                    "not a number >= 0, taken as missing")
+        out[field] = vals
+    return out
 
 
 @dataclass(frozen=True)
@@ -378,7 +415,7 @@ def _raise_strict(status: np.ndarray, notes: np.ndarray, dup_id: np.ndarray, c: 
                      file=file, row=int(rows[i]), field=field_of.get(status[i]))
 
 
-def _frame(c: _Columns, fid, tiers: _Tiers, loc: _Located, status, notes, rows, *,
+def _frame(c: _Columns, fid, tiers: _Tiers, loc: _Located, status, notes, rows, measures, *,
            source: str, file: Path) -> gpd.GeoDataFrame:
     """The Facilities contract (columns of :data:`~carecover.inputs.registers.COLUMNS`)."""
     n = c.n
@@ -399,6 +436,7 @@ def _frame(c: _Columns, fid, tiers: _Tiers, loc: _Located, status, notes, rows, 
         "lat_in": loc.lat_in,
         "status": status,
         "note": notes,
+        **measures,
     })
     # None (not NaN) when the tier is unknown, as the contract says
     df["tier"] = pd.Series(tiers.tier, dtype=object, index=df.index)
@@ -448,7 +486,8 @@ def validate(raw: RawTable, cols: dict[str, int], *, file: Path, crs_default: st
     notes = _Notes(c.n)
     _coordinate_notes(notes, loc, raw, area)
     _record_notes(notes, dup_id, first_id_row, dup_near, first_near_row, tiers, names)
+    measures = _measures(c, notes)
     fid = _facility_ids(raw_id, rows)
     if strict:
         _raise_strict(status, notes.values, dup_id, c, rows, file)
-    return _frame(c, fid, tiers, loc, status, notes.values, rows, source=source, file=file)
+    return _frame(c, fid, tiers, loc, status, notes.values, rows, measures, source=source, file=file)

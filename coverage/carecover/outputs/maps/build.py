@@ -17,6 +17,7 @@ from carecover.outputs.maps.facilities import add_facilities
 from carecover.outputs.maps.gaps import add_gaps
 from carecover.outputs.maps.isochrones import add_isochrones
 from carecover.outputs.maps.legend import add_title_and_legend
+from carecover.outputs.maps.load import add_load
 from carecover.outputs.maps.population import add_population
 from carecover.outputs.maps.sites import add_sites
 from carecover.utils import atomic_write
@@ -99,6 +100,8 @@ def make_map(bundle: PlanBundle, basemap: str, inline_assets: bool, max_cells: i
     gap_note = add_gaps(m, ctx)
     # suggested sites per method
     add_sites(m, ctx)
+    # facility load: sized by places, coloured by load, with its legend box (hidden at start)
+    add_load(m, ctx)
     # page style, title block with the parameters, legend, layer control, initial view
     add_style(m)
     add_title_and_legend(m, ctx, tiers, breaks, bands, gap_note)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from carecover.analysis.claims import format_value
 from carecover.outputs.bundle import PlanBundle, ranked_gaps, sites_frame, tier_name, tr
 from carecover.outputs.report.document import Section, Table, generic, num, pct, tiers_label
 
@@ -59,7 +60,7 @@ def figures_section(b: PlanBundle) -> Section:
     lang = b.lang
     # the headline areas here; per county below, every area in coverage.csv
     figs = [f for f in b.summary.get("figures", []) or [] if isinstance(f, dict)
-            and str(f.get("area", "all")) in ("all", "urban", "rural")]
+            and str(f.get("area", "all")) in ("all", "urban", "rural") and f.get("kind") != "access"]
     cols = [tr("情景", "Scenario", lang), tr("层级", "Tier", lang), tr("类型", "Kind", lang),
             tr("人口口径", "Population", lang), tr("范围", "Area", lang),
             tr("阈值(分钟)", "Threshold (min)", lang), tr("速度(米/秒)", "Speed (m/s)", lang),
@@ -241,12 +242,15 @@ def claims_section(b: PlanBundle) -> Section:
     for c in claims:
         text = c.get("claim_zh") if lang == "zh" else c.get("claim_en")
         other = c.get("claim_en") if lang == "zh" else c.get("claim_zh")
-        stated = ", ".join(str(v) for v in (c.get("kind"), c.get("population"), c.get("area"),
+        measure = c.get("measure") if isinstance(c.get("measure"), str) else None
+        stated = ", ".join(str(v) for v in (c.get("kind"), measure and f"{measure} ({c.get('method')})",
+                                             c.get("population"), c.get("area"),
                                              f"{num(c.get('threshold_min'), 0)} min" if c.get("threshold_min") else None,
                                              f"{num(c.get('speed_mps'), 1)} m/s" if c.get("speed_mps") else None,
                                              c.get("scenario")) if v)
         rows.append([c.get("id", ""), f"{text or ''} / {other or ''}".strip(" /"),
-                     f"{c.get('op', '')} {pct(c.get('target'))}", pct(c.get("computed")),
+                     f"{c.get('op', '')} {format_value(c.get('target'), measure)}",
+                     format_value(c.get("computed"), measure),
                      c.get("result", ""), stated, c.get("reason") or "", c.get("source") or ""])
     return Section(tr("声明核验", "Claim checks", lang), [Table(cols, rows)])
 

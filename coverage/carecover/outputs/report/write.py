@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from carecover.outputs.bundle import PlanBundle, tr
+from carecover.outputs.report import access as access_report
 from carecover.outputs.report import sections as sec
 from carecover.outputs.report.charts import write_charts
 from carecover.outputs.report.document import Section
@@ -37,7 +38,10 @@ def write_report(bundle: PlanBundle, out_dir: str | Path) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     cc = sec.county_coverage(bundle)
     charts = write_charts(bundle, cc, params, out_dir)
-    sections = [sec.warnings_section(bundle), sec.figures_section(bundle), sec.county_section(bundle, cc), sec.sensitivity_section(bundle),
+    # the Lorenz chart of capacity-aware accessibility (issue 13)
+    charts.update(access_report.lorenz_charts(bundle, out_dir))
+    sections = [sec.warnings_section(bundle), sec.figures_section(bundle), access_report.access_section(bundle),
+                sec.county_section(bundle, cc), sec.sensitivity_section(bundle),
                 sec.circle_section(bundle, params), sec.claims_section(bundle), sec.gaps_section(bundle),
                 sec.sites_section(bundle), sec.fidelity_section(bundle),
                 Section(tr("图表", "Charts", bundle.lang), [f"img:{p.name}" for p in charts.values()]),

@@ -1,0 +1,114 @@
+"""Facility load: one layer per tier with capacity, markers sized by places and coloured by load
+(elderly assigned per place), with its own small legend box. Hidden at start (the facility layers
+show the same places); every text from the inputs is escaped."""
+
+from __future__ import annotations
+
+import folium
+import numpy as np
+import pandas as pd
+
+from carecover.outputs.bundle import tier_name, tr
+from carecover.outputs.maps.base import HtmlBlock, MapContext
+from carecover.outputs.maps.geometry import point_xy
+from carecover.outputs.maps.popups import esc, fmt, kv_table
+
+__all__ = ["LOAD_CLASSES", "add_load", "load_color", "load_radius"]
+
+#: Load classes (upper bound, colour, label zh, label en): underused → overloaded (RdYlBu reversed).
+LOAD_CLASSES: tuple[tuple[float, str, str, str], ...] = (
+    (0.5, "#2c7bb6", "利用不足 < 0.5", "underused < 0.5"),
+    (1.0, "#abd9e9", "0.5–1 正常", "0.5–1 within capacity"),
+    (1.5, "#fdae61", "1–1.5 超载", "1–1.5 overloaded"),
+    (np.inf, "#d7191c", "> 1.5 严重超载", "> 1.5 heavily overloaded"),
+)
+NO_LOAD_COLOR = "#999999"
+_BOX_CSS = ("position:fixed;z-index:9999;background:rgba(255,255,255,0.92);padding:6px 8px;"
+            "border:1px solid #999;border-radius:4px;font:12px/1.4 sans-serif;max-width:260px;")
+
+
+def load_color(load: float) -> str:
+    """Colour of a load value (grey when unknown)."""
+    if load is None or not np.isfinite(load):
+        return NO_LOAD_COLOR
+    for hi, color, _, _ in LOAD_CLASSES:
+        if load < hi:
+            return color
+    return LOAD_CLASSES[-1][1]
+
+
+def load_radius(capacity: np.ndarray) -> np.ndarray:
+    """Marker radius (px): area proportional to places, 4–18 px, the median facility 8 px."""
+    cap = np.asarray(capacity, float)
+    ok = np.isfinite(cap) & (cap > 0)
+    ref = float(np.median(cap[ok])) if ok.any() else 1.0
+    r = 8.0 * np.sqrt(np.where(ok, cap, 0.0) / ref)
+    return np.clip(np.where(ok, r, 4.0), 4.0, 18.0)
+
+
+def load_popup(r: pd.Series, lang: str) -> str:
+    """Popup: name, tier, places and their source, elderly assigned, load, id (all escaped)."""
+    rows = [(tr("名称", "Name", lang), esc(str(r.get("name", "") or ""))),
+            (tr("层级", "Tier", lang), esc(tier_name(r.get("tier"), lang))),
+            (tr("容量(名额)", "Places", lang), fmt(r.get("capacity"), 1)),
+            (tr("容量来源", "Capacity source", lang), esc(str(r.get("capacity_source", "") or ""))),
+            (tr("分配老年人口", "Elderly assigned", lang), fmt(r.get("assigned_elderly"), 1)),
+            (tr("负荷(人/名额)", "Load (elderly/place)", lang), fmt(r.get("load"), 2)),
+            (tr("编号", "ID", lang), esc(str(r.get("fid", ""))))]
+    return kv_table(rows)
+
+
+def load_legend(lang: str) -> str:
+    """The load legend box (``#cc-load-legend``)."""
+    rows = "".join(f"<div><span style='display:inline-block;width:10px;height:10px;border-radius:50%;"
+                   f"background:{c};border:1px solid #333;margin-right:5px'></span>{esc(tr(zh, en, lang))}</div>"
+                   for _, c, zh, en in LOAD_CLASSES)
+    rows += (f"<div><span style='display:inline-block;width:10px;height:10px;border-radius:50%;"
+             f"background:{NO_LOAD_COLOR};border:1px solid #333;margin-right:5px'></span>"
+             f"{esc(tr('无容量数据', 'capacity unknown', lang))}</div>")
+    title = tr("设施负荷（老年人/名额）；圆大小 = 名额", "Facility load (elderly per place); size = places", lang)
+    return (f"<div id='cc-load-legend' style='{_BOX_CSS}bottom:30px;right:10px;'>"
+            f"<div style='font-weight:bold'>{esc(title)}</div>{rows}</div>")
+
+
+def add_load(m: folium.Map, ctx: MapContext) -> list[str]:
+    """Draw the load layer of every tier with a ``load`` column value; add its legend box.
+
+    Parameters
+    ----------
+    m
+        The map.
+    ctx
+        The map's context.
+
+    Returns
+    -------
+    list of str
+        Tiers that got a load layer.
+    """
+    fac = ctx.bundle.facilities
+    if "load" not in fac or "capacity" not in fac:
+        return []
+    lang = ctx.lang
+    drawn = []
+    for key in ctx.tiers:
+        t = fac[(fac["tier"] == key) & fac["assigned_elderly"].notna() & fac.geometry.notna()]
+        if not len(t):
+            continue
+        t = t.sort_values("fid", kind="stable")
+        name = tr(f"负荷：{tier_name(key, lang, both=False)}", f"Load: {tier_name(key, lang, both=False)}", lang)
+        group = folium.FeatureGroup(name=esc(name), show=False)
+        radius = load_radius(t["capacity"].to_numpy(float))
+        for (_, r), rad in zip(t.iterrows(), radius, strict=True):
+            lat, lon = point_xy(r.geometry, ctx.fn)
+            folium.CircleMarker(
+                location=[lat, lon], radius=float(round(rad, 1)), color="#222", weight=1, fill=True,
+                fill_color=load_color(r.get("load")), fill_opacity=0.85, class_name=f"cc-load cc-load-{key}",
+                tooltip=esc(f"{r.get('name', '') or r.get('fid', '')}: {tr('负荷', 'load', lang)} {fmt(r.get('load'), 2)}"),
+                popup=folium.Popup(load_popup(r, lang), max_width=320),
+            ).add_to(group)
+        group.add_to(m)
+        drawn.append(key)
+    if drawn:
+        HtmlBlock(load_legend(lang), "load_legend").add_to(m)
+    return drawn
