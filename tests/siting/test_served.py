@@ -144,6 +144,24 @@ class TestAgainstBruteForce:
         assert s.chosen.tolist() == chosen
 
 
+class TestBounds:
+    """The cut bounds on a site's gain alone never cut off its exact gain (its own full LP)."""
+
+    @pytest.mark.parametrize("seed", range(200, 220))
+    def test_single_site_cuts(self, make_served, seed):
+        from carecover.siting.served_solvers import _Evaluator, _initial_bounds
+
+        m, A, E, w, ce, cn = make_served(seed * 4, n_cand=10, n_exist=int(seed % 5), n_dem=40)
+        prep = m.prepared()
+        ub = _initial_bounds(prep, _Evaluator(prep).lp)
+        exact = np.array([m.objective_of(list(m.forced) + [int(j)]) - m.objective_of(list(m.forced))
+                          for j in prep.cand])
+        assert np.all(ub >= exact - 1e-6), (ub, exact)
+        # candidates left out of the reduced problem gain nothing
+        out = sorted(set(range(A.shape[0])) - set(prep.cand.tolist()) - set(m.forced.tolist()))
+        assert all(m.objective_of(list(m.forced) + [j]) - m.objective_of(list(m.forced)) < 1e-6 for j in out)
+
+
 class TestErrors:
     def test_bad_capacity(self):
         A = sp.csr_matrix(np.ones((2, 3), bool))

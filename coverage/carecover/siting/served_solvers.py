@@ -86,13 +86,38 @@ class GreedyServedRun:
     n_evaluations: int
 
 
-def _initial_bounds(prep: Prepared) -> np.ndarray:
-    """Gain of each model candidate alone is at most its capacity, the weight of the groups it
-    reaches and all that is unserved."""
-    a = prep.arcs
-    reach = a.G.tocsc()[:, prep.n_fixed:]
-    wsum = np.asarray(reach.T @ a.w).ravel()
-    return np.minimum(np.minimum(a.cap[prep.n_fixed:], wsum), prep.unserved)
+def _initial_bounds(prep: Prepared, lp: TransportLP) -> np.ndarray:
+    """Upper bounds on each model candidate's gain alone: two cuts of the residual graph.
+
+    The gain of ``j`` alone is a maximum flow from the source to ``j`` in the residual graph of
+    the base flow, so any cut bounds it. Every path ends in a group ``N(j)`` that ``j`` reaches,
+    arriving from the source (unserved elderly) or back along a fixed site's flow: the cut
+    around ``N(j)`` is ``w(N(j))``. Taking in also the fixed sites ``E_j`` that serve ``N(j)``
+    and every group they reach (arcs into a site cannot be cut), the cut is ``w(T) - c(E_j)``
+    with ``T = N(j) + N(E_j)``: the elderly there less what those (saturated) sites serve. The
+    bound is the smaller cut, at most ``c_j`` and all that is unserved.
+
+    Parameters
+    ----------
+    prep
+        The reduced problem.
+    lp
+        Its LP with only the fixed sites open (the base flow).
+    """
+    a, nf = prep.arcs, prep.n_fixed
+    Gc = a.G.tocsc()
+    reach = Gc[:, nf:].T.tocsr().astype(np.float64)  # candidates × groups
+    cut1 = np.asarray(reach @ a.w).ravel()
+    x = lp.flows()
+    pos = x > 1e-9 * max(1.0, prep.unserved)
+    serves = sp.csr_matrix((np.ones(int(pos.sum())), (lp.arc_g[pos], lp.arc_k[pos])),
+                           shape=(a.n_groups, nf))  # groups × fixed sites with flow
+    E = (reach @ serves).astype(bool).astype(np.float64)  # candidates × fixed sites serving N(j)
+    T = ((E @ Gc[:, :nf].T.astype(np.float64)) + reach).astype(bool).astype(np.float64)
+    load = np.bincount(lp.arc_k, weights=x, minlength=a.n_sites)[:nf]
+    cut2 = np.asarray(T @ a.w).ravel() - np.asarray(E @ load).ravel()
+    ub = np.minimum(np.minimum(cut1, np.maximum(cut2, 0.0)), a.cap[nf:])
+    return np.minimum(ub, prep.unserved)
 
 
 class _Evaluator:
@@ -159,7 +184,7 @@ def served_greedy(model: MaximalServed, p_free: int) -> GreedyServedRun:
     prep = model.prepared()
     nc = prep.cand.size
     ev = _Evaluator(prep)
-    ub = _initial_bounds(prep)
+    ub = _initial_bounds(prep, ev.lp)
     single = ub.copy()
     bound0 = _online(ub, p_free, 0.0, prep.unserved)
     blocker = _Blocker(model)
