@@ -162,6 +162,23 @@ class TestBounds:
         assert all(m.objective_of(list(m.forced) + [j]) - m.objective_of(list(m.forced)) < 1e-6 for j in out)
 
 
+    @pytest.mark.parametrize("seed", range(300, 316))
+    def test_lagrangian_bound_and_pruning(self, make_served, seed):
+        from carecover.siting.served_bound import lagrangian_bound
+        from carecover.siting.served_solvers import _prune_lagrange
+
+        m, *_ = make_served(seed, n_cand=10, n_exist=2, n_dem=40, p=3)
+        best = m.solve(BruteForce())
+        prep = m.prepared()
+        p_free = m.p - m.forced.size
+        lag = lagrangian_bound(prep.arcs, prep.n_fixed, p_free, prep.base)
+        assert lag.value - prep.base + prep.fixed_objective >= best.objective - 1e-6
+        # the optimal set's free sites survive pruning at the optimum's own value
+        keep = _prune_lagrange(lag, p_free, prep.base + best.objective - prep.fixed_objective)
+        pos = {int(c): q for q, c in enumerate(prep.cand)}
+        assert all(keep[pos[int(j)]] for j in best.chosen if int(j) in pos)
+
+
 class TestErrors:
     def test_bad_capacity(self):
         A = sp.csr_matrix(np.ones((2, 3), bool))

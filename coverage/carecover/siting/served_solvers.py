@@ -38,6 +38,7 @@ from carecover.siting.highs import (
     spacing_rows,
     stack_rows,
 )
+from carecover.siting.served_bound import LagrangeBound, lagrangian_bound
 from carecover.siting.served_flow import TransportLP
 
 if TYPE_CHECKING:
@@ -159,6 +160,14 @@ class _Evaluator:
         self.n_lp += 1
         self.cur = self.lp.solve()
         self.resid = np.maximum(self.prep.arcs.w - self.lp.served(), 0.0)
+
+    def group_prices(self) -> np.ndarray:
+        """Each group's dual price in the LP of the open set (0..1: what one more elderly
+        person of the group would add)."""
+        self.lp.solve()
+        ng = self.prep.arcs.n_groups
+        dual = np.asarray(self.lp.h.getSolution().row_dual, dtype=float)[:ng] if self.lp.arc_g.size else np.zeros(0)
+        return np.clip(np.abs(dual), 0.0, 1.0) if dual.size == ng else np.full(ng, 0.5)
 
     def loads(self) -> np.ndarray:
         """Elderly each site serves in one optimal assignment of the open set (an LP solve)."""
@@ -348,6 +357,9 @@ def _brute(model: MaximalServed, solver: Any) -> ServedSolution:
 
 # ----------------------------------------------------------------------------- exact
 
+#: Share of the time left after greedy spent on the Lagrangian bound (the rest: the MIP).
+LAGRANGE_SHARE = 0.4
+
 #: Largest number of arcs to new sites for which the strong rows ``x_gj <= min(w_g, c_j) y_j``
 #: are added (they tighten the relaxation; beyond this the LP grows too large).
 STRONG_ROWS_MAX = 200_000
@@ -367,6 +379,18 @@ def _prune(single: np.ndarray, p_free: int, lower: float) -> np.ndarray:
     other single gains (submodularity: an upper bound on any set holding it) reaches ``lower``."""
     top = float(np.sort(single)[::-1][: max(p_free - 1, 0)].sum())
     return (single > 0) & (single + top >= lower - 1e-9 * max(1.0, abs(lower)))
+
+
+def _prune_lagrange(lag: LagrangeBound, p_free: int, lower: float) -> np.ndarray:
+    """Model candidates whose Lagrangian bound with them chosen still reaches ``lower``."""
+    v = lag.site_value
+    k = max(p_free - 1, 0)
+    order = np.sort(v)[::-1]
+    top_k, next_ = float(order[:k].sum()), float(order[k]) if order.size > k else 0.0
+    # the best p'-1 others: the top p'-1 unless the candidate is among them (then one more)
+    rank_in = v >= (order[k - 1] if k and order.size >= k else np.inf)
+    others = np.where(rank_in, top_k - v + next_, top_k)
+    return lag.base + v + others >= lower - 1e-9 * max(1.0, abs(lower))
 
 
 def _mip(model: MaximalServed, prep: Prepared, q_keep: np.ndarray, p_free: int, strong: bool
@@ -463,7 +487,18 @@ def _exact(model: MaximalServed, solver: Any) -> ServedSolution:
         # greedy meets its own bound: proven optimal without the integer programme
         return _solution(model, g_sel, solver.name, "optimal", g_gain + prep.fixed_objective, t0,
                          extra={**extra, "proof": "greedy meets its bound"}, ordered=run)
-    keep = _prune(run.single, p_free, g_gain)
+    # the Lagrangian bound, started from the prices of the greedy set's LP (its group-row duals),
+    # within a share of the time left; then the integer programme on the candidates it keeps
+    left = solver.time_limit - (time.perf_counter() - t0)
+    lag = lagrangian_bound(prep.arcs, prep.n_fixed, p_free, prep.base + g_gain, run.ev.group_prices(),
+                           time_budget_s=LAGRANGE_SHARE * max(left, 0.0))
+    bound = min(run.bound, lag.value - prep.base)
+    extra.update({"lagrangian_bound": lag.value - prep.base + prep.fixed_objective,
+                  "lagrangian_iterations": lag.iterations})
+    if bound <= g_gain + tol:
+        return _solution(model, g_sel, solver.name, "optimal", g_gain + prep.fixed_objective, t0,
+                         extra={**extra, "proof": "greedy meets the Lagrangian bound"}, ordered=run)
+    keep = _prune(run.single, p_free, g_gain) & _prune_lagrange(lag, p_free, prep.base + g_gain)
     q_keep = np.flatnonzero(keep)
     lp, arc, n_strong = _mip(model, prep, q_keep, p_free, strong=True)
     extra.update({"n_model_candidates": int(q_keep.size), "n_pruned_by_bound": int(prep.cand.size - q_keep.size),
@@ -490,7 +525,6 @@ def _exact(model: MaximalServed, solver: Any) -> ServedSolution:
         st = "optimal" if status == highspy.HighsModelStatus.kOptimal else (
             "time_limit" if status == highspy.HighsModelStatus.kTimeLimit else ms)
     dual = float(info.mip_dual_bound)
-    bound = run.bound
     if np.isfinite(dual):
         bound = min(bound, dual - prep.base)
     extra.update({"highs_status": ms, "highs_mip_gap": float(info.mip_gap)})
