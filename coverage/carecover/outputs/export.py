@@ -68,6 +68,7 @@ HEADERS_ZH: dict[str, str] = {
     "capacity": "容量(名额)", "capacity_source": "容量来源", "catchment_elderly": "服务范围内加权老年人口",
     "assigned_elderly": "分配老年人口", "load": "负荷(人/名额)", "capacity_persons": "服务能力(人)",
     "beds": "床位", "floor_area_m2": "建筑面积(平方米)", "meal_seats": "助餐座位", "measure": "指标",
+    "access_value": "数值(每千老人名额/比例/基尼)", "capacity_rule": "容量规则", "standard_per_1000": "标准(每千老人名额)",
     "decay": "距离衰减",
 }
 _PREFIX_ZH = {"time_s": "出行时间(秒)", "covered": "是否覆盖", "covered_after": "新增站点后是否覆盖",
@@ -186,12 +187,29 @@ def tables(bundle: PlanBundle) -> dict[str, pd.DataFrame]:
             df["lat"] = [round(p.y, 7) if p is not None and not p.is_empty else None for p in pts]
         out[name] = df
     figs = bundle.summary.get("figures") or []
-    if figs:
-        out["coverage"] = pd.DataFrame(figs)
+    coverage = [f for f in figs if f.get("kind") != "access"]
+    if coverage:
+        out["coverage"] = pd.DataFrame(coverage)
+    # capacity-aware accessibility (issue 13): its own table, the value named for its measure
+    access = [f for f in figs if f.get("kind") == "access"]
+    if access:
+        out["access"] = _access_table(access)
     claims = bundle.summary.get("claims") or []
     if claims:
         out["claims"] = pd.DataFrame(claims)
     return out
+
+
+#: Column order of the access table (``access.csv`` and its sheet).
+ACCESS_COLUMNS = ["kind", "tiers", "method", "measure", "area", "population", "threshold_min", "speed_mps", "mode",
+                  "scenario", "access_value", "covered", "total", "standard_per_1000", "capacity_rule", "decay", "data"]
+
+
+def _access_table(figs: list[dict]) -> pd.DataFrame:
+    """Access figures as a table: ``access_value`` is places per 1,000 elderly, a share of the
+    elderly below the standard, or a Gini coefficient, as ``measure`` says."""
+    df = pd.DataFrame(figs).rename(columns={"value": "access_value", "capacity": "capacity_rule"})
+    return df[[c for c in ACCESS_COLUMNS if c in df.columns] + sorted(c for c in df.columns if c not in ACCESS_COLUMNS)]
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
@@ -259,7 +277,7 @@ def _write_xlsx(tabs: dict[str, pd.DataFrame], path: Path, chinese: bool) -> Non
     wb = Workbook()
     wb.remove(wb.active)
     sheet_zh = {"facilities": "设施", "demand": "人口单元", "gaps": "覆盖缺口", "sites": "建议站点",
-                "coverage": "覆盖率", "claims": "声明核验"}
+                "coverage": "覆盖率", "claims": "声明核验", "access": "可达性"}
     skipped = []
     for name, df in tabs.items():
         if len(df) > XLSX_MAX_ROWS:  # workbooks are for reading; the full table is in CSV/GPKG

@@ -20,6 +20,7 @@ from carecover import notices
 from carecover.analysis import access as ac
 from carecover.analysis.supply import access_figures
 from carecover.config.capacity import CapacityRule
+from carecover.inputs.capacity import facility_capacity
 from carecover.inputs.demand import Demand
 from carecover.network import StreetNetwork, engine
 from carecover.plan.figures import Figures
@@ -102,6 +103,14 @@ def tier_access(key: str, rule: CapacityRule, decay: ac.Decay, rows: np.ndarray,
                       ac.two_step(We, supply, elderly, "e2sfca"), ac.assigned_demand(We, elderly))
 
 
+def _places(frame: pd.DataFrame, params: RunParams) -> np.ndarray:
+    """Places per facility record: the inputs stage's ``capacity`` column (computed from the rules
+    when a frame was built without it)."""
+    if "capacity" in frame:
+        return frame["capacity"].to_numpy(float)
+    return facility_capacity(frame, params.capacity)[0]
+
+
 def _route(params: RunParams, net: StreetNetwork, tt: TierTravel, travel: Travel) -> sp.csr_matrix:
     """Exact facility × demand seconds within the tier's threshold."""
     snaps = travel.demand_snaps[tt.tier.mode]
@@ -135,7 +144,7 @@ def compute(params: RunParams, nets: Mapping[str, StreetNetwork], demand: Demand
         rule = params.capacity.get(key)
         if rule is None:
             continue
-        supply = travel.facilities["capacity"].to_numpy(float)[tt.rows]
+        supply = _places(travel.facilities, params)[tt.rows]
         decay = decay_of(params, tt.tier.threshold_min)
         ta = tier_access(key, rule, decay, tt.rows, _route(params, nets[tt.tier.mode], tt, travel), supply, elderly)
         tiers[key] = ta

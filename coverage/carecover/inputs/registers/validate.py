@@ -225,8 +225,13 @@ def _measures(c: _Columns, notes: _Notes) -> dict[str, np.ndarray]:
     """Every supply measure as numbers (NaN where not given); unusable cells are noted."""
     out = {}
     for field in MEASURE_FIELDS:
-        text = c.text(field)
-        vals, bad = _measure_values(text)
+        if field not in c.cols:  # not in this register: nothing to read (fast on huge registers)
+            out[field] = np.full(c.n, np.nan)
+            continue
+        text, codes, uniq = c.col(field)
+        # parsed once per distinct text, like every other column
+        u_vals, u_bad = _measure_values(np.asarray(uniq, dtype=object))
+        vals, bad = u_vals[codes], u_bad[codes]
         label = _MEASURE_LABELS[field]
         notes.add(bad, lambda i, t=text, lab=label: f"{lab} '{t[i]}' 不是有效的非负数，按缺失处理 / "
                                                     "not a number >= 0, taken as missing")

@@ -13,7 +13,7 @@ from carecover.outputs.maps.base import HtmlBlock, MapContext
 from carecover.outputs.maps.geometry import point_xy
 from carecover.outputs.maps.popups import esc, fmt, kv_table
 
-__all__ = ["LOAD_CLASSES", "add_load", "load_color", "load_radius"]
+__all__ = ["LOAD_CLASSES", "add_load", "load_color", "load_layer_name", "load_radius"]
 
 #: Load classes (upper bound, colour, label zh, label en): underused → overloaded (RdYlBu reversed).
 LOAD_CLASSES: tuple[tuple[float, str, str, str], ...] = (
@@ -25,6 +25,11 @@ LOAD_CLASSES: tuple[tuple[float, str, str, str], ...] = (
 NO_LOAD_COLOR = "#999999"
 _BOX_CSS = ("position:fixed;z-index:9999;background:rgba(255,255,255,0.92);padding:6px 8px;"
             "border:1px solid #999;border-radius:4px;font:12px/1.4 sans-serif;max-width:260px;")
+
+
+def load_layer_name(key: str, lang: str) -> str:
+    """The layer control's name of a tier's load layer."""
+    return tr(f"负荷：{tier_name(key, lang, both=False)}", f"Load: {tier_name(key, lang, both=False)}", lang)
 
 
 def load_color(load: float) -> str:
@@ -96,8 +101,7 @@ def add_load(m: folium.Map, ctx: MapContext) -> list[str]:
         if not len(t):
             continue
         t = t.sort_values("fid", kind="stable")
-        name = tr(f"负荷：{tier_name(key, lang, both=False)}", f"Load: {tier_name(key, lang, both=False)}", lang)
-        group = folium.FeatureGroup(name=esc(name), show=False)
+        group = folium.FeatureGroup(name=esc(load_layer_name(key, lang)), show=False)
         radius = load_radius(t["capacity"].to_numpy(float))
         for (_, r), rad in zip(t.iterrows(), radius, strict=True):
             lat, lon = point_xy(r.geometry, ctx.fn)
