@@ -138,15 +138,19 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(settings.random_seed)
     ex_xy = inst["demand"][rng.choice(args.demand, args.existing, replace=False)]
     ex = coverage_matrix(ex_xy, inst["demand"], inst["radius"])
-    results = [run_regime(r, inst, cov, ex, args.p, args.time_limit, args.repeats) for r in ("scarce", "balanced")]
-    for r in results:
-        r["where"] = "plane, 900 m straight line"
+    # scarce places with Hohhot's 1,105 facilities; the balanced case with the 246 facilities of
+    # bench_sites.py (60 % covered): with 1,105 saturated facilities each LP re-solve re-routes
+    # through hundreds of them (see the notes under the table)
+    results = [run_regime("scarce", inst, cov, ex, args.p, args.time_limit, args.repeats)]
+    results[-1]["where"] = f"plane, 900 m straight line, {args.existing:,} existing"
+    ex246 = coverage_matrix(inst["existing_xy"], inst["demand"], inst["radius"])
+    results.append(run_regime("balanced", inst, cov, ex246, args.p, args.time_limit, args.repeats))
+    results[-1]["where"] = f"plane, 900 m straight line, {ex246.shape[0]:,} existing"
     if args.nodes:
         ninst, ncov, nex, ntimes = network_instance(args.nodes, args.candidates, args.demand, args.existing)
-        for r in ("scarce", "balanced"):
-            res = run_regime(r, ninst, ncov, nex, args.p, args.time_limit, args.repeats)
-            res["where"] = f"street network, 15-min walk ({ninst['n_cand']:,} candidates)"
-            results.append(res)
+        res = run_regime("scarce", ninst, ncov, nex, args.p, args.time_limit, args.repeats)
+        res["where"] = f"street network, 15-min walk, {args.existing:,} existing, {ninst['n_cand']:,} candidates"
+        results.append(res)
     peak = peak_rss_mb()
 
     say(f"Run {started.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} CPU(s) (`nproc` "
@@ -183,14 +187,21 @@ def main(argv: list[str] | None = None) -> int:
             f"{g.objective / e.objective if e.objective else float('nan'):.4f} |")
     say(f"| peak RSS (whole run) | | {peak:,.0f} MB | | | | | |")
     say()
-    say("Gap = (upper bound − objective) / upper bound on the gain; the bound is the smaller of HiGHS' dual "
-        "bound and the greedy's submodular online bound (the served amount is a bipartite flow's value, "
-        "monotone submodular in the open set). In the scarce regime every new site fills up: greedy "
-        "reaches the bound p × places and is proven optimal without the MIP. In the balanced regime the "
-        "integer programme (one flow column per reach arc, ~0.4 million) does not improve on the greedy "
-        "within the limit and the stated gap is the greedy's online bound, which is loose (the MIP's LP "
-        "relaxation with the strong rows x ≤ min(w, c)·y takes > 60 s alone at this size): the true gap is "
-        "at most what is stated.")
+    say("Gap = (upper bound − objective) / upper bound on the gain; the bound is the smallest of HiGHS' dual "
+        "bound, the greedy's submodular online bound (the served amount is a bipartite flow's value, "
+        "monotone submodular in the open set) and the Lagrangian bound (demand rows relaxed, a knapsack per "
+        "site, 40 % of the time left after greedy). In the scarce regime every new site fills up: greedy "
+        "reaches the bound p × places and is proven optimal without the MIP (no LP evaluation either: the "
+        "unserved elderly around each site already fill it). In the balanced regime the integer programme "
+        "(one flow column per reach arc, ~0.4 million) rarely improves on the greedy within the limit: the "
+        "stated gap is the Lagrangian bound's, an upper bound on the true gap.")
+    say()
+    say("**Not yet at Hohhot scale: the balanced regime with 1,105 facilities.** Measured on the same "
+        "instance (one run, load ≈ 10): the reduction takes 48 s (33,893 of 52,271 demand groups and 602 of "
+        "1,105 facilities kept) and one exact marginal gain (an LP re-solved from the last basis) 3.8 s, so "
+        "the greedy alone needs minutes; with the stations' real sizes (the scarce regime) the same instance "
+        "takes the seconds in the table. A faster exact evaluation (an augmenting-path max-flow on the "
+        "residual graph instead of the LP) is the next step.")
     write_section(args.out, "served", "## Siting with capacity (served objective)", lines)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
