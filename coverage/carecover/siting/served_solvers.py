@@ -360,6 +360,9 @@ def _brute(model: MaximalServed, solver: Any) -> ServedSolution:
 #: Share of the time left after greedy spent on the Lagrangian bound (the rest: the MIP).
 LAGRANGE_SHARE = 0.4
 
+#: Share of the time limit kept for ordering the MIP's sites and their assignment.
+ORDER_SHARE = 0.1
+
 #: Largest number of arcs to new sites for which the strong rows ``x_gj <= min(w_g, c_j) y_j``
 #: are added (they tighten the relaxation; beyond this the LP grows too large).
 STRONG_ROWS_MAX = 200_000
@@ -504,7 +507,8 @@ def _exact(model: MaximalServed, solver: Any) -> ServedSolution:
     extra.update({"n_model_candidates": int(q_keep.size), "n_pruned_by_bound": int(prep.cand.size - q_keep.size),
                   "n_arcs": int(arc.size), "n_strong_rows": n_strong})
     h = _new_highs(highspy)
-    h.setOptionValue("time_limit", float(max(0.1, solver.time_limit - (time.perf_counter() - t0))))
+    # leave a share of the limit for ordering the sites found (a few LP re-solves)
+    h.setOptionValue("time_limit", float(max(0.1, (1 - ORDER_SHARE) * solver.time_limit - (time.perf_counter() - t0))))
     for key, value in HIGHS_OPTIONS.items():
         h.setOptionValue(key, value)
     if solver.threads:
