@@ -191,8 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         "bound, the greedy's submodular online bound (the served amount is a bipartite flow's value, "
         "monotone submodular in the open set) and the Lagrangian bound (demand rows relaxed, a knapsack per "
         "site, 40 % of the time left after greedy). In the scarce regime every new site fills up: greedy "
-        "reaches the bound p × places and is proven optimal without the MIP (no LP evaluation either: the "
-        "unserved elderly around each site already fill it). In the balanced regime the integer programme "
+        "reaches the bound p × places and is proven optimal without the MIP (few LP evaluations: the "
+        "unserved elderly around most sites already fill them). In the balanced regime the integer programme "
         "(one flow column per reach arc, ~0.4 million) rarely improves on the greedy within the limit: the "
         "stated gap is the Lagrangian bound's, an upper bound on the true gap.")
     say()
