@@ -239,6 +239,17 @@ FAIL: dict[str, Case] = {
     "config_unknown_tier": _config_case("[tiers.nursing_home]\nthreshold_min = 10.0\n",
                                         "field 'tiers.nursing_home'", "unknown tier"),
     "config_negative_speed": _config_case("walk_speed_mps = -1.0\n", "field 'walk_speed_mps'", "must be positive"),
+    # capacity rules (issue 13)
+    "config_capacity_unknown_measure": _config_case('[capacity.street_centre]\nmeasure = "bedz"\nsource = "s"\n',
+                                                    "field 'capacity.street_centre.measure'", "did you mean 'beds'"),
+    "config_capacity_no_source": _config_case('[capacity.street_centre]\nmeasure = "beds"\n',
+                                              "field 'capacity.street_centre.source'", "须注明容量数据来源"),
+    "config_capacity_area_without_norm": _config_case(
+        '[capacity.street_centre]\nmeasure = "floor_area_m2"\nsource = "s"\n',
+        "field 'capacity.street_centre.places_per_unit'", "floor area needs a stated norm"),
+    "config_capacity_zero_places": _config_case(
+        '[capacity.street_centre]\nmeasure = "beds"\nplaces_per_unit = 0.0\nsource = "s"\n',
+        "field 'capacity.street_centre.places_per_unit'", "must be positive"),
     "config_missing_register": _config_missing_facilities,
     "config_missing_population": _config_population_missing,
     "config_no_elderly_share": _config_no_elderly_share,
@@ -433,6 +444,21 @@ def test_self_intersecting_boundary_is_repaired(tmp_path: Path, capsys) -> None:
     assert bounds.geometry.is_valid.all() and bounds.geometry.area.sum() > 0
     fac = pd.read_csv(out / "facilities.csv", encoding="utf-8-sig")
     assert fac["status"].eq("ok").all()
+    _assert_clean_after_success(out)
+
+
+def test_bad_supply_measure_is_noted_and_the_row_kept(tmp_path: Path, capsys) -> None:
+    # issue 13: a measure that is not a number >= 0 is taken as missing and said in the note
+    reg = _w(tmp_path, "reg.csv", "编号,名称,层级,经度,纬度,床位,建筑面积\n"
+             "A1,站1,社区养老服务站,26.95,60.53,-3,abc\nA2,站2,老年助餐点,26.94,60.525,12张,\"1,200\"\n")
+    out = tmp_path / "out"
+    rc, err = _run(_plan(reg) + ["--out", str(out)], capsys)
+    assert rc == 0, err
+    fac = pd.read_csv(out / "facilities.csv", encoding="utf-8-sig").set_index("fid")
+    assert fac["status"].eq("ok").all() and fac.loc["A1", "reached_pop"] > 0  # still routed
+    assert "床位 / beds '-3'" in fac.loc["A1", "note"] and "建筑面积 / floor area 'abc'" in fac.loc["A1", "note"]
+    assert (fac.loc["A2", "beds"], fac.loc["A2", "floor_area_m2"]) == (12, 1200)
+    assert fac["capacity_source"].eq("none").all()  # no config: no capacity rule
     _assert_clean_after_success(out)
 
 

@@ -28,7 +28,10 @@ from carecover.config.schema import _suggest
 from carecover.errors import InputError
 from carecover.tiers import TIERS, tier_key
 
-__all__ = ["MEASURES", "MEASURE_COLUMNS", "CapacityRule", "load_capacity"]
+__all__ = ["MEASURES", "MEASURE_COLUMNS", "CapacityRule", "check_decay", "load_capacity"]
+
+#: E2SFCA distance decays a config may choose (``access_decay``).
+DECAYS = ("bands", "gaussian")
 
 #: Supply measures a rule may name, with the Facilities column holding the register's value
 #: (the register's 服务能力/capacity in persons is ``capacity_persons``, so that ``capacity``
@@ -204,3 +207,30 @@ def load_capacity(data: Mapping[str, Any], err: Callable[..., InputError],
                                   standard_per_1000=nums.get("standard_per_1000"),
                                   source=table["source"], note=table.get("note", ""))
     return rules
+
+
+def check_decay(data: Mapping[str, Any], err: Callable[..., InputError]) -> tuple[str | None, tuple[float, ...] | None]:
+    """The config's ``access_decay`` (``bands`` | ``gaussian``) and ``access_band_weights`` (each
+    in (0, 1], nearest band first, never rising); ``None`` where not set (the settings' then).
+
+    Raises
+    ------
+    InputError
+        An unknown decay, or weights outside (0, 1] or rising, naming the key.
+    """
+    decay = data.get("access_decay")
+    if decay is not None and decay not in DECAYS:
+        raise err(f"unknown decay '{decay}' / 未知距离衰减", "access_decay", " or ".join(DECAYS))
+    weights = data.get("access_band_weights")
+    if weights is not None:
+        if not weights:
+            raise err("at least one band weight is needed", "access_band_weights", "e.g. [1.0, 0.68, 0.22]")
+        for i, w in enumerate(weights):
+            if not 0 < w <= 1:
+                raise err(f"band weight {w:g} is outside (0, 1] / 权重须在 0 到 1 之间", f"access_band_weights[{i}]",
+                          "a number > 0 and <= 1")
+        if any(b > a for a, b in zip(weights[:-1], weights[1:], strict=True)):
+            raise err("band weights must not rise with time / 权重不能随时间增大", "access_band_weights",
+                      "nearest band first, e.g. [1.0, 0.68, 0.22]")
+        weights = tuple(float(w) for w in weights)
+    return decay, weights

@@ -162,6 +162,8 @@ class CityConfig:
     counties: list[County] = field(default_factory=list)
     admin_units: dict[str, AdminUnits] = field(default_factory=dict)
     capacity: dict[str, CapacityRule] = field(default_factory=dict)
+    access_decay: str | None = None
+    access_band_weights: tuple[float, ...] | None = None
     census: dict = field(default_factory=dict)
     fetch: dict = field(default_factory=dict)
     default_elderly_share: float | None = None
@@ -359,6 +361,8 @@ class CityConfig:
             "counties": [c.to_dict() for c in self.counties],
             "admin_units": {k: v.to_dict() for k, v in self.admin_units.items()},
             "capacity": {k: v.to_dict() for k, v in self.capacity.items()},
+            "access_decay": self.access_decay,
+            "access_band_weights": seq(self.access_band_weights),
             "census": {k: (UNKNOWN if v is None else v) for k, v in self.census.items()},
             "default_elderly_share": self.default_elderly_share,
             "default_elderly_share_source": self.default_elderly_share_source,

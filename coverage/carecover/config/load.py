@@ -19,7 +19,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10 needs the tomli ba
     import tomli as tomllib
 
 from carecover.config import ranges
-from carecover.config.capacity import capacity_numbers, load_capacity
+from carecover.config.capacity import capacity_numbers, check_decay, load_capacity
 from carecover.config.city import _RUN_PARAMETERS, AdminUnits, CityConfig, County, Planned
 from carecover.config.schema import (
     _SCHEMA,
@@ -105,6 +105,7 @@ def load_config(path: str | Path) -> CityConfig:
     admin = _load_admin_units(data, err)
     planned = _load_planned(data, err, cfg_stub)
     capacity = load_capacity(data, err, path)
+    decay, weights = check_decay(data, err)
 
     kwargs = {k: data[k] for k in (*_RUN_PARAMETERS, "default_elderly_share_source", "notes")
               if k in data and k != "crs_in"}
@@ -112,6 +113,7 @@ def load_config(path: str | Path) -> CityConfig:
         city=data["city"], name_zh=data["name_zh"], name_en=data["name_en"], path=path.resolve(),
         lang=lang, crs_in=crs_in, tiers=tiers, drive_speeds_kph=drive, planned=planned,
         counties=counties, admin_units=admin, census=data.get("census", {}), capacity=capacity,
+        access_decay=decay, access_band_weights=weights,
         fetch=data.get("fetch", {}),
         **{k: _resolve(base, data.get(k)) for k in _PATH_KEYS},
         **kwargs,

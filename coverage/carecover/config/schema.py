@@ -91,6 +91,8 @@ _SCHEMA: dict[str, Any] = {
     "drive_speeds_kph": ("table", "float"),
     "planned": ("table", _PLANNED),
     "capacity": ("table", _CAPACITY),
+    "access_decay": "str",
+    "access_band_weights": "list[float]",
     "admin_units": ("table", _ADMIN_UNIT),
     "counties": ("array", _COUNTY),
 }

@@ -262,6 +262,7 @@ def resolve(opts: PlanOptions) -> RunParams:
         gaode_map=_first(opts.gaode_map, True), cache=_first(opts.cache, True),
         sample_note=opts.sample_note, command=opts.command or "", title=_title(cfg, lang),
         sheet=_sheet(opts.sheet), capacity=capacity, objective=objective,
-        access_decay=settings.access_decay, access_band_weights=tuple(settings.access_band_weights),
+        access_decay=_first(_cfg(cfg, "access_decay"), settings.access_decay),
+        access_band_weights=tuple(_first(_cfg(cfg, "access_band_weights"), settings.access_band_weights)),
         warnings=tuple(num.found),
     )
