@@ -291,6 +291,8 @@ FAIL: dict[str, Case] = {
                                                 says=("field '--min-distance-existing'", "negative")),
     "exact_time_limit_negative": _arg_case("--exact-time-limit", "-1", says=("field '--exact-time-limit'", "positive")),
     "target_above_one": _arg_case("--target", "1.5", says=("field '--target'", "out of range")),
+    "objective_served_without_capacity": _arg_case("--objective", "served", "--suggest", "street_centre=2",
+                                                   says=("field 'capacity.street_centre.new_site'", "new_site")),
     "config_speed_inf": _config_case("walk_speed_mps = inf\n", "field 'walk_speed_mps'", "finite"),
     "config_isochrone_buffer_huge": _config_case("isochrone_buffer_m = 1e9\n", "field 'isochrone_buffer_m'",
                                                  "out of range"),

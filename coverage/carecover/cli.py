@@ -83,6 +83,9 @@ def _plan_parser(sub) -> None:
     p.add_argument("--max-candidates", type=int, help="候选点上限 / most candidate sites (default 5000)")
     p.add_argument("--min-spacing", type=float, help="新站点最小间距 m / minimum spacing of new sites")
     p.add_argument("--target", type=float, help="目标覆盖率 / target share for 'how many sites' (default 0.9)")
+    p.add_argument("--objective", choices=["coverage", "served", "both"],
+                   help="选址目标：覆盖人数、按服务能力可服务人数或两者并列 / siting objective: elderly newly "
+                        "covered (default), elderly newly served within every facility's capacity, or both")
     p.add_argument("--offline-map", action="store_true", help="地图内嵌脚本样式 / inline JS/CSS in the map")
     p.add_argument("--pdf", action="store_true",
                    help="同时输出 report.pdf（需 Chromium）/ also print report.pdf (needs Chromium)")
@@ -122,7 +125,8 @@ def plan_options(args, sample_note: str | None = None):
         walk_speed_mps=args.speed, crs_in=args.crs_in, sheet=args.sheet, strict=args.strict,
         osm_facilities=args.osm_facilities, facility_isochrones=args.facility_isochrones,
         exact_time_limit_s=args.exact_time_limit, max_candidates=args.max_candidates,
-        min_spacing_m=args.min_spacing, target_share=args.target, inline_assets=args.offline_map, pdf=args.pdf,
+        min_spacing_m=args.min_spacing, target_share=args.target, objective=args.objective,
+        inline_assets=args.offline_map, pdf=args.pdf,
         cache=False if args.no_cache else None, sample_note=sample_note, lang=args.lang,
         command="carecover " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:])),
     )
@@ -305,7 +309,7 @@ def _defaults_for_demo(args) -> None:
                             total_population=None, suggest=[], units=[], speed=None, crs_in=None,
                             strict=False, osm_facilities=False, facility_isochrones=False,
                             exact_time_limit=None, max_candidates=None, min_spacing=None,
-                            target=None, boundary=None, sheet=None).items():
+                            target=None, boundary=None, sheet=None, objective=None).items():
         if not hasattr(args, name):
             setattr(args, name, value)
 

@@ -71,7 +71,7 @@ def run_params(*, tier_changes: dict[str, dict[str, Any]] | None = None, **chang
         "cache": False, "sample_note": None, "command": "", "title": "", "warnings": (), "sheet": None,
         "pdf": False,
         "capacity": MappingProxyType({}), "access_decay": settings.access_decay,
-        "access_band_weights": settings.access_band_weights,
+        "access_band_weights": settings.access_band_weights, "objective": "coverage",
     }
     missing = {f.name for f in dataclasses.fields(RunParams)} - set(values)
     assert not missing, f"run_params() needs a default for the new RunParams fields {sorted(missing)}"

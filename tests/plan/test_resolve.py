@@ -91,3 +91,20 @@ class TestErrors:
         f.write_text("x")
         with pytest.raises(InputError, match="not a folder"):
             resolve(PlanOptions(network=helsinki_pbf, facilities=(SAMPLE / "helsinki_facilities.csv",), out=f))
+
+
+class TestSitingObjective:
+    """``--objective`` (issue 13 item 5): coverage by default; served needs each planned tier's
+    capacity rule with the places of a new site."""
+
+    def test_served_needs_a_capacity_rule(self, tmp_path, helsinki_pbf):
+        cfg = load_config(sample_config(tmp_path))
+        assert resolve(PlanOptions(network=helsinki_pbf, config=cfg)).objective == "coverage"
+        with pytest.raises(InputError, match="new_site") as err:
+            resolve(PlanOptions(network=helsinki_pbf, config=cfg, suggest=(("street_centre", 2),), objective="served"))
+        assert err.value.field == "capacity.street_centre.new_site"
+
+    def test_unknown_objective(self, tmp_path, helsinki_pbf):
+        cfg = load_config(sample_config(tmp_path))
+        with pytest.raises(InputError, match="objective"):
+            resolve(PlanOptions(network=helsinki_pbf, config=cfg, objective="votes"))

@@ -46,6 +46,7 @@ class PlanOptions:
     max_candidates_drive: int | None = None
     min_spacing_m: float | None = None
     target_share: float | None = None
+    objective: str | None = None
     inline_assets: bool | None = None
     gaode_map: bool | None = None
     pdf: bool | None = None

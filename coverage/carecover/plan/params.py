@@ -68,6 +68,10 @@ class RunParams:
         How each tier's supply is measured in places (:class:`~carecover.config.capacity.CapacityRule`
         by tier key, from the config's ``[capacity.<tier>]`` tables); a tier without a rule has
         no capacity (``NaN``) and no accessibility figures.
+    objective
+        What the siting maximises: ``"coverage"`` (elderly newly within reach), ``"served"``
+        (elderly newly served within reach and every facility's capacity) or ``"both"`` (side by
+        side; the planned scenario then uses the coverage sites).
     access_decay, access_band_weights
         Distance decay of the enhanced 2SFCA: ``"bands"`` (the threshold cut into as many equal
         bands as there are weights, default 1.00 / 0.68 / 0.22 for 0–5 / 5–10 / 10–15 min) or
@@ -125,6 +129,7 @@ class RunParams:
     capacity: Mapping[str, CapacityRule] = field(default_factory=lambda: MappingProxyType({}))
     access_decay: str = "bands"
     access_band_weights: tuple[float, ...] = (1.0, 0.68, 0.22)
+    objective: str = "coverage"
 
     # ------------------------------------------------------------------ derived views
     def profile(self, mode: str) -> dict:
@@ -185,6 +190,7 @@ class RunParams:
             "max_candidates": self.max_candidates,
             "min_spacing_m": self.min_spacing_m,
             "target_share": self.target_share,
+            "objective": self.objective,
             "capacity": {k: r.to_dict() for k, r in self.capacity.items()},
             "access_decay": self.access_decay,
             "access_band_weights": list(self.access_band_weights),

@@ -164,6 +164,33 @@ def _suggest(opts: PlanOptions, cfg: CityConfig | None, tiers: dict[str, Tier],
     return suggest, regions
 
 
+#: What the siting may maximise (``--objective``).
+OBJECTIVES = ("coverage", "served", "both")
+
+
+def _objective(opts: PlanOptions, suggest: dict[str, int], capacity: MappingProxyType,
+               tiers: dict[str, Tier], cfg: CityConfig | None) -> str:
+    """The siting objective (default ``"coverage"``); ``served`` needs every planned tier's
+    capacity rule with the places of a new site."""
+    objective = _first(opts.objective, "coverage")
+    if objective not in OBJECTIVES:
+        raise InputError(f"unknown siting objective {objective!r} / 未知选址目标", field="--objective",
+                         expected=", ".join(OBJECTIVES))
+    if objective == "coverage":
+        return objective
+    for key in [k for k, n in suggest.items() if n > 0]:
+        rule = capacity.get(key)
+        name = tiers[key].name_zh if key in tiers else key
+        if rule is None or rule.new_site is None:
+            what = "no [capacity.{0}] table" if rule is None else "no new_site in [capacity.{0}]"
+            raise InputError(
+                f"--objective {objective} needs the places of a new {key}: {what.format(key)} / "
+                f"按服务能力选址须配置「{name}」新站点的规模（[capacity.{key}] 的 new_site）",
+                file=None if cfg is None else cfg.path, field=f"capacity.{key}.new_site",
+                expected="a [capacity.<tier>] table with measure, places_per_unit and new_site")
+    return objective
+
+
 def _out(opts: PlanOptions, inputs: list[Path]) -> Path:
     """The output folder, refused now (before any work) when it cannot be written or would
     replace an input file."""
@@ -205,6 +232,8 @@ def resolve(opts: PlanOptions) -> RunParams:
     for key, kph in drive.items():
         num.one("drive_speeds_kph", kph, f"drive_speeds_kph.{key}")
     cfg_files = [cfg.path, cfg.claims] if cfg is not None else []
+    capacity = _capacity(cfg, num)
+    objective = _objective(opts, suggest, capacity, tiers, cfg)
     inputs = [*files["facilities"], files["network"], files["boundary"], files["population"],
               files["elderly_raster"], files["candidates"], *[p for _, p in files["units"]], *cfg_files]
     return RunParams(
@@ -232,7 +261,7 @@ def resolve(opts: PlanOptions) -> RunParams:
         facility_isochrones=bool(opts.facility_isochrones), inline_assets=bool(opts.inline_assets),
         gaode_map=_first(opts.gaode_map, True), cache=_first(opts.cache, True),
         sample_note=opts.sample_note, command=opts.command or "", title=_title(cfg, lang),
-        sheet=_sheet(opts.sheet), pdf=_pdf(opts.pdf), capacity=_capacity(cfg, num),
+        sheet=_sheet(opts.sheet), pdf=_pdf(opts.pdf), capacity=capacity, objective=objective,
         access_decay=_first(_cfg(cfg, "access_decay"), settings.access_decay),
         access_band_weights=tuple(_first(_cfg(cfg, "access_band_weights"), settings.access_band_weights)),
         warnings=tuple(num.found),

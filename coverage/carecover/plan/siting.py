@@ -29,6 +29,13 @@ from carecover.plan.area import Boundaries
 from carecover.plan.figures import Figures
 from carecover.plan.gaps import Gaps
 from carecover.plan.params import RunParams
+from carecover.plan.siting_served import (
+    ServedInputs,
+    best_of,
+    served_info,
+    served_inputs,
+    solve_served,
+)
 from carecover.plan.travel import Travel
 from carecover.siting import access_whatif
 from carecover.siting import candidates as cands
@@ -37,7 +44,7 @@ from carecover.siting.greedy import Greedy
 from carecover.siting.highs import Highs
 from carecover.siting.model import MaximalCovering
 from carecover.siting.state import TierState, state_fields
-from carecover.siting.table import site_rows
+from carecover.siting.table import served_site_rows, site_rows, with_objective
 from carecover.tiers import Tier
 from carecover.utils import log
 
@@ -185,8 +192,11 @@ def _info(params: RunParams, pb: Problem, count: int, greedy, exact, best, curve
 
 
 def solve_tier(params: RunParams, pb: Problem, count: int, county_geoms: dict, gap_member,
-               time_s: np.ndarray, fields: dict) -> tuple[pd.DataFrame, dict, np.ndarray, TierState]:
-    """Greedy and exact solutions of one tier, their table, curve and prepared state."""
+               time_s: np.ndarray, fields: dict, served: ServedInputs | None = None
+               ) -> tuple[pd.DataFrame, dict, np.ndarray, TierState]:
+    """Greedy and exact solutions of one tier, their table, curve and prepared state; with
+    ``served`` also the served objective's (the planned scenario uses its sites when only the
+    served objective is asked)."""
     c = pb.candidates
     model = MaximalCovering.from_reach_matrix(
         pb.reach, pb.weights_elderly, min(count, len(c)), covered0=pb.covered0, candidate_ids=list(c.ids),
@@ -195,16 +205,24 @@ def solve_tier(params: RunParams, pb: Problem, count: int, county_geoms: dict, g
     greedy = model.solve(Greedy())
     exact = model.solve(Highs(time_limit=params.exact_time_limit_s))
     log(f"  greedy {greedy.runtime_s:.2f} s, exact ({exact.status}) {exact.runtime_s:.2f} s")
-    rows = site_rows(pb.tier.key, [greedy, exact], c, pb.groups, cands.county_of(county_geoms, c.lon, c.lat),
-                     pb.weights_pop, gap_member)
+    county = cands.county_of(county_geoms, c.lon, c.lat)
+    rows = site_rows(pb.tier.key, [greedy, exact], c, pb.groups, county, pb.weights_pop, gap_member)
     best = exact if exact.objective >= greedy.objective - 1e-9 else greedy
     curve = coverage_curve(model, min(max(2 * count, 10), len(c)))
     k_target, _ = min_sites_for_target(model, params.target_share)
+    info = _info(params, pb, count, greedy, exact, best, curve, k_target)
+    chosen = best.chosen
+    if served is not None:
+        s_greedy, s_exact = solve_served(params, pb, count, served)
+        s_rows = served_site_rows(pb.tier.key, [s_greedy, s_exact], c, pb.groups, county)
+        rows = with_objective(rows if params.objective == "both" else None, s_rows)
+        info["served"] = served_info(served, s_greedy, s_exact)
+        chosen = best_of(s_greedy, s_exact).chosen if params.objective == "served" else chosen
+        info["objective"] = params.objective
     state = TierState(pb.existing_reach, pb.reach, pb.weights_elderly, pb.weights_pop, fields["existing_ok"],
-                      c.lon, c.lat, c.node, np.asarray(c.ids, dtype=str), np.asarray(best.chosen, np.int64),
+                      c.lon, c.lat, c.node, np.asarray(c.ids, dtype=str), np.asarray(chosen, np.int64),
                       fields["fields"])
-    return (rows, _info(params, pb, count, greedy, exact, best, curve, k_target),
-            _time_after(time_s, pb.reach, best.chosen), state)
+    return rows, info, _time_after(time_s, pb.reach, chosen), state
 
 
 def _state_fields(params: RunParams, bounds: Boundaries, net: StreetNetwork, travel: Travel, key: str,
@@ -285,14 +303,16 @@ def suggest(params: RunParams, pbs: Problems, bounds: Boundaries, demand: Demand
         count, tier = _placeable(params.suggest[key], pb), pb.tier
         log(f"选址 / siting {count} × {tier.name_zh} …")
         time_s = travel.tiers[key].time_s if key in travel.tiers else np.full(len(demand), np.inf)
+        served = served_inputs(params, key, travel, demand)
         rows, info[key], after, states[key] = solve_tier(params, pb, count, bounds.county_geoms(),
-                                                         gaps.members.get(key), time_s, pbs.state_fields[key])
+                                                         gaps.members.get(key), time_s, pbs.state_fields[key],
+                                                         served)
         info[key] = {**info[key], "asked": params.suggest[key], "placed": count}
         frames.append(rows)
         curves.append(pd.DataFrame(info[key]["curve"]).assign(tier=key))
         figs += cf.population_figures(demand.points, after, tiers=[key], threshold_min=tier.threshold_min,
                                       speed_mps=params.speed_of(tier), mode=tier.mode, areas=figures.areas,
-                                      data={**figures.data, "sites": "exact"}, scenario="planned",
+                                      data={**figures.data, "sites": "served_exact" if params.objective == "served" else "exact"}, scenario="planned",
                                       bands_min=params.bands_min)
     if not frames:
         return Siting()

@@ -5,6 +5,10 @@
 * solvers: :mod:`~carecover.siting.greedy` (lazy greedy + online bound),
   :mod:`~carecover.siting.highs` (the reduced integer programme, HiGHS),
   :mod:`~carecover.siting.brute` (enumeration); :mod:`~carecover.siting.solution` -- their result;
+* :mod:`~carecover.siting.served` -- the maximal served model (capacity; formulation in its
+  docstring), its solvers in :mod:`~carecover.siting.served_solvers`, its transportation
+  LPs and reduction in :mod:`~carecover.siting.served_flow`, its Lagrangian bound in
+  :mod:`~carecover.siting.served_bound`;
 * :mod:`~carecover.siting.curve` -- coverage against the number of sites, sites for a target;
 * :mod:`~carecover.siting.candidates` -- candidate sites; :mod:`~carecover.siting.table` -- sites.csv;
 * :mod:`~carecover.siting.state` -- the state file format (writing and reading);

@@ -368,8 +368,10 @@ def sites_section(b: PlanBundle) -> Section:
              for r in tot.itertuples()]
     tcols = [tr("层级", "Tier", lang), tr("方法", "Method", lang), tr("合计新增老年人口", "Total elderly gained", lang),
              tr("合计新增总人口", "Total population gained", lang)]
+    from carecover.outputs.report.served import served_paragraphs  # --objective served|both
+
     return Section(tr("建议新增站点（贪心与精确）", "Suggested sites (greedy vs exact)", lang),
-                   [Table(tcols, trows), Table(cols, rows)])
+                   [*served_paragraphs(b), Table(tcols, trows), Table(cols, rows)])
 
 
 def _method(m: Any, lang: str) -> str:

@@ -1,0 +1,558 @@
+"""The served versions of the solvers: lazy greedy, the mixed-integer programme (HiGHS), brute force.
+
+:meth:`MaximalServed.solve <carecover.siting.served.MaximalServed.solve>` takes the covering
+model's solver objects (:class:`~carecover.siting.greedy.Greedy`,
+:class:`~carecover.siting.highs.Highs`, :class:`~carecover.siting.brute.BruteForce`) and runs
+their served version here:
+
+* **greedy** -- lazy greedy (CELF) on the reduced problem; every marginal gain is exact, the
+  change of one transportation LP re-solved from its last basis; the served amount is
+  submodular, so stale gains are upper bounds and the online bound ``f(S) + the p largest
+  marginal gains`` bounds the optimum;
+* **exact** -- the integer programme of :class:`~carecover.siting.served.MaximalServed` on the
+  reduced problem, greedy's set as the warm start, candidates pruned by greedy's objective; the
+  gap against HiGHS' dual bound (never looser than greedy's bound);
+* **brute** -- every feasible subset, each evaluated by its own LP on the *unreduced* problem.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from carecover.errors import InputError
+from carecover.siting.brute import BRUTE_LIMIT
+from carecover.siting.greedy import _Blocker
+from carecover.siting.highs import (
+    HIGHS_OPTIONS,
+    RowBlock,
+    _new_highs,
+    group_rows,
+    spacing_rows,
+    stack_rows,
+)
+from carecover.siting.served_bound import LagrangeBound, lagrangian_bound
+from carecover.siting.served_flow import TransportLP
+
+if TYPE_CHECKING:
+    from carecover.siting.model import Solver
+    from carecover.siting.served import MaximalServed, Prepared, ServedSolution
+
+__all__ = ["GreedyServedRun", "run_served", "served_greedy"]
+
+
+def run_served(model: MaximalServed, solver: Solver) -> ServedSolution:
+    """Run the served version of ``solver`` (by its ``name``) on ``model``."""
+    runners = {"greedy": _greedy, "exact": _exact, "brute": _brute}
+    if solver.name not in runners:
+        raise InputError(f"no served version of solver {solver.name!r} / 该求解方法不支持容量目标",
+                         field="method", expected="greedy, exact or brute")
+    return runners[solver.name](model, solver)
+
+
+# ----------------------------------------------------------------------------- greedy
+
+@dataclass
+class GreedyServedRun:
+    """The sequence a served greedy run took.
+
+    Attributes
+    ----------
+    chosen
+        Model-candidate positions (into ``Prepared.cand``) in the order taken.
+    gains
+        Exact marginal gain of each.
+    bound
+        Upper bound on the gain of any feasible set of ``p'`` free sites.
+    ev
+        The evaluator with the chosen sites open (its assignment warm-starts the MIP).
+    single
+        Upper bound on each model candidate's gain alone (exact where evaluated in the first round).
+    n_evaluations
+        LP re-solves spent on marginal gains.
+    """
+
+    chosen: list[int]
+    gains: list[float]
+    bound: float
+    ev: _Evaluator
+    single: np.ndarray
+    n_evaluations: int
+
+
+def _initial_bounds(prep: Prepared, lp: TransportLP) -> np.ndarray:
+    """Upper bounds on each model candidate's gain alone: two cuts of the residual graph.
+
+    The gain of ``j`` alone is a maximum flow from the source to ``j`` in the residual graph of
+    the base flow, so any cut bounds it. Every path ends in a group ``N(j)`` that ``j`` reaches,
+    arriving from the source (unserved elderly) or back along a fixed site's flow: the cut
+    around ``N(j)`` is ``w(N(j))``. Taking in also the fixed sites ``E_j`` that serve ``N(j)``
+    and every group they reach (arcs into a site cannot be cut), the cut is ``w(T) - c(E_j)``
+    with ``T = N(j) + N(E_j)``: the elderly there less what those (saturated) sites serve. The
+    bound is the smaller cut, at most ``c_j`` and all that is unserved.
+
+    Parameters
+    ----------
+    prep
+        The reduced problem.
+    lp
+        Its LP with only the fixed sites open (the base flow).
+    """
+    a, nf = prep.arcs, prep.n_fixed
+    Gc = a.G.tocsc()
+    reach = Gc[:, nf:].T.tocsr().astype(np.float64)  # candidates × groups
+    cut1 = np.asarray(reach @ a.w).ravel()
+    x = lp.flows()
+    pos = x > 1e-9 * max(1.0, prep.unserved)
+    serves = sp.csr_matrix((np.ones(int(pos.sum())), (lp.arc_g[pos], lp.arc_k[pos])),
+                           shape=(a.n_groups, nf))  # groups × fixed sites with flow
+    E = (reach @ serves).astype(bool).astype(np.float64)  # candidates × fixed sites serving N(j)
+    T = ((E @ Gc[:, :nf].T.astype(np.float64)) + reach).astype(bool).astype(np.float64)
+    load = np.bincount(lp.arc_k, weights=x, minlength=a.n_sites)[:nf]
+    cut2 = np.asarray(T @ a.w).ravel() - np.asarray(E @ load).ravel()
+    ub = np.minimum(np.minimum(cut1, np.maximum(cut2, 0.0)), a.cap[nf:])
+    return np.minimum(ub, prep.unserved)
+
+
+class _Evaluator:
+    """Exact marginal gains on the reduced problem for a growing set of new sites.
+
+    A candidate whose groups hold enough unserved elderly to fill it (or to reach its known upper
+    bound) gains exactly that by direct assignment, with no LP; otherwise the transportation LP
+    is re-solved from its last basis with the candidate open.
+    """
+
+    def __init__(self, prep: Prepared) -> None:
+        self.prep = prep
+        self.nf = prep.n_fixed
+        self.lp = TransportLP(prep.arcs, np.r_[np.ones(self.nf, bool), np.zeros(prep.cand.size, bool)])
+        self.cur = self.lp.value
+        self.resid = np.maximum(prep.arcs.w - self.lp.served(), 0.0)
+        self.Gc = prep.arcs.G.tocsc()
+        self.tol = 1e-9 * max(1.0, prep.unserved)
+        self.n_lp = 0
+
+    def _groups(self, q: int) -> np.ndarray:
+        k = self.nf + q
+        return self.Gc.indices[self.Gc.indptr[k]:self.Gc.indptr[k + 1]]
+
+    def _direct(self, q: int) -> float:
+        return min(float(self.prep.arcs.cap[self.nf + q]), float(self.resid[self._groups(q)].sum()))
+
+    def gain(self, q: int, ub: float) -> float:
+        """Marginal gain of model candidate ``q``, given an upper bound ``ub`` on it."""
+        direct = self._direct(q)
+        if direct >= ub - self.tol:
+            return direct
+        self.n_lp += 1
+        return max(0.0, self.lp.value_with(self.nf + q) - self.cur)
+
+    def take(self, q: int, gain: float) -> None:
+        """Open ``q`` (its marginal gain ``gain`` is known)."""
+        self.lp.set_open(self.nf + q, True)
+        self.n_lp += 1
+        self.cur = self.lp.solve()
+        self.resid = np.maximum(self.prep.arcs.w - self.lp.served(), 0.0)
+
+    def group_prices(self) -> np.ndarray:
+        """Each group's dual price in the LP of the open set (0..1: what one more elderly
+        person of the group would add)."""
+        self.lp.solve()
+        ng = self.prep.arcs.n_groups
+        dual = np.asarray(self.lp.h.getSolution().row_dual, dtype=float)[:ng] if self.lp.arc_g.size else np.zeros(0)
+        return np.clip(np.abs(dual), 0.0, 1.0) if dual.size == ng else np.full(ng, 0.5)
+
+    def loads(self) -> np.ndarray:
+        """Elderly each site serves in one optimal assignment of the open set (an LP solve)."""
+        self.lp.solve()
+        return self.lp.loads()
+
+
+def served_greedy(model: MaximalServed, p_free: int) -> GreedyServedRun:
+    """Lazy greedy (CELF) on the reduced problem: the best exact marginal gain (ties: lowest
+    candidate index) until ``p_free`` free sites are taken or none adds anything.
+
+    Parameters
+    ----------
+    model
+        The model.
+    p_free
+        Free sites to take (``p - len(forced)``).
+
+    Returns
+    -------
+    GreedyServedRun
+    """
+    prep = model.prepared()
+    nc = prep.cand.size
+    ev = _Evaluator(prep)
+    ub = _initial_bounds(prep, ev.lp)
+    single = ub.copy()
+    bound0 = _online(ub, p_free, 0.0, prep.unserved)
+    blocker = _Blocker(model)
+    for f in model.forced:
+        blocker.take(int(f))
+    tol = ev.tol
+    heap = [(-float(ub[q]), int(prep.cand[q]), q, -1) for q in range(nc) if ub[q] > tol]
+    heapq.heapify(heap)
+    chosen: list[int] = []
+    gains: list[float] = []
+    rnd, n_eval = 0, 0
+    while heap and len(chosen) < p_free:
+        neg, j, q, r_eval = heapq.heappop(heap)
+        if blocker.blocked[j]:
+            continue
+        if r_eval == rnd:
+            ev.take(q, -neg)
+            gains.append(-neg)
+            chosen.append(q)
+            ub[q] = 0.0
+            blocker.take(j)
+            rnd += 1
+            continue
+        g = ev.gain(q, -neg)
+        n_eval += 1
+        ub[q] = g
+        if rnd == 0:
+            single[q] = g
+        if g > tol:
+            heapq.heappush(heap, (-g, j, q, rnd))
+    gain = float(sum(gains))
+    bound = min(bound0, _online(ub, p_free, gain, prep.unserved))
+    return GreedyServedRun(chosen, gains, bound, ev, single, n_eval)
+
+
+def _online(ub: np.ndarray, k: int, gain: float, unserved: float) -> float:
+    """``gain + sum of the k largest marginal-gain bounds``, at most all that is unserved."""
+    top = float(np.sort(ub)[::-1][:k].sum()) if k > 0 and ub.size else 0.0
+    return min(unserved, gain + top)
+
+
+def _greedy(model: MaximalServed, solver: Any) -> ServedSolution:
+    t0 = time.perf_counter()
+    prep = model.prepared()
+    run = served_greedy(model, model.p - int(model.forced.size))
+    sel = [int(prep.cand[q]) for q in run.chosen]
+    return _solution(model, sel, solver.name, "heuristic", run.bound + prep.fixed_objective, t0,
+                     extra={"bound_kind": "submodular online bound", "n_evaluations": run.n_evaluations,
+                            "n_lp_solves": run.ev.n_lp}, ordered=run)
+
+
+# ----------------------------------------------------------------------------- the solution
+
+def _order(model: MaximalServed, sel: list[int]) -> tuple[list[int], list[float], _Evaluator]:
+    """Free sites of ``sel`` in greedy order within the set (ties: lowest index), their marginal
+    gains, and the evaluator with all of them open."""
+    prep = model.prepared()
+    pos = {int(c): q for q, c in enumerate(prep.cand)}
+    ev = _Evaluator(prep)
+    pool = sorted(int(j) for j in set(sel) if int(j) in pos)
+    ub = {j: float(prep.arcs.cap[prep.n_fixed + pos[j]]) for j in pool}
+    order, gains = [], []
+    while pool:
+        best, best_g = None, -1.0
+        for j in pool:
+            g = ev.gain(pos[j], ub[j])
+            ub[j] = g
+            if g > best_g + ev.tol:
+                best, best_g = j, g
+        pool.remove(best)
+        ev.take(pos[best], best_g)
+        order.append(best)
+        gains.append(best_g)
+    return order, gains, ev
+
+
+def _forced_gains(model: MaximalServed) -> tuple[list[int], list[float]]:
+    """Forced sites in greedy order among themselves and their marginal gains (full LPs)."""
+    pool, order, gains = sorted(int(f) for f in model.forced), [], []
+    cur = model.served_of([])
+    while pool:
+        vals = [model.served_of(order + [f]) for f in pool]
+        b = int(np.argmax(vals))
+        order.append(pool.pop(b))
+        gains.append(max(0.0, vals[b] - cur))
+        cur = vals[b]
+    return order, gains
+
+
+def _solution(model: MaximalServed, sel: list[int], method: str, status: str, bound: float | None, t0: float,
+              note: str = "", extra: dict | None = None, ordered: GreedyServedRun | None = None) -> ServedSolution:
+    """The :class:`ServedSolution` of the set ``sel``: forced sites first, then the free ones in
+    greedy order; sites adding nothing are dropped (forced sites stay)."""
+    from carecover.siting.served import ServedSolution
+
+    prep = model.prepared()
+    fset = set(model.forced.tolist())
+    if ordered is not None:  # the greedy's own sequence
+        order, gains, ev = [int(prep.cand[q]) for q in ordered.chosen], list(ordered.gains), ordered.ev
+    else:
+        order, gains, ev = _order(model, [j for j in sel if j not in fset])
+    pos = {int(c): q for q, c in enumerate(prep.cand)}
+    tol = 1e-9 * max(1.0, prep.unserved)
+    keep = [k for k, g in enumerate(gains) if g > tol]
+    loads = ev.loads()
+    f_order, f_gains = _forced_gains(model) if fset else ([], [])
+    kept_at = {int(s): n for n, s in enumerate(prep.kept_fixed)}
+    f_load = []
+    for f in f_order:
+        k = model.n_existing + int(np.flatnonzero(model.forced == f)[0])
+        base = prep.fixed_load[k]
+        n = kept_at.get(k)
+        # a kept forced site: what it serves outside the kept part plus its load inside it
+        f_load.append(base if n is None else base - prep.arcs.cap[n] + loads[n])
+    chosen = f_order + [order[k] for k in keep]
+    g = np.asarray(f_gains + [gains[k] for k in keep], dtype=float)
+    load = np.asarray(f_load + [loads[prep.n_fixed + pos[order[k]]] for k in keep], dtype=float)
+    obj = float(g.sum())
+    if bound is not None:
+        bound = max(bound, obj)
+    gap = None if bound is None else (0.0 if bound <= 0 else max(0.0, (bound - obj) / bound))
+    if len(chosen) < model.p and not note:
+        note = (f"只选出 {len(chosen)} 处（少于 p = {model.p}）：其余候选点不再增加服务人数或受约束限制 / "
+                f"only {len(chosen)} of p = {model.p} sites: no further candidate serves more elderly "
+                "or the constraints allow no more")
+    ch = np.asarray(chosen, dtype=np.int64)
+    return ServedSolution(
+        chosen=ch, candidate_ids=[model.candidate_ids[j] for j in ch], gains=g, load=load,
+        capacity=model.cap_new[ch].astype(float), objective=obj, served_before=prep.served_before,
+        served_after=prep.served_before + obj, total_weight=float(model.weights.sum()), method=method,
+        status=status, bound=bound, gap=gap, runtime_s=time.perf_counter() - t0, p=model.p, note=note,
+        extra={**prep.counts, **(extra or {})})
+
+
+# ----------------------------------------------------------------------------- brute force
+
+def _brute(model: MaximalServed, solver: Any) -> ServedSolution:
+    """Every feasible subset of at most ``p`` sites, each by its own LP on the unreduced problem."""
+    t0 = time.perf_counter()
+    forced = set(model.forced.tolist())
+    free = [int(j) for j in np.flatnonzero(model.allowed) if j not in forced]
+    k = model.p - model.forced.size
+    n_sub = sum(math.comb(len(free), kk) for kk in range(k + 1))
+    if n_sub > BRUTE_LIMIT:
+        raise InputError(f"brute force would enumerate {n_sub} subsets / 穷举子集过多",
+                         field="method", expected=f"at most {BRUTE_LIMIT} subsets")
+    before = model.served_of([])
+    best, best_obj = None, -1.0
+    for kk in range(k, -1, -1):
+        for comb in itertools.combinations(free, kk):
+            sel = sorted(forced) + list(comb)
+            if not model.is_feasible(sel):
+                continue
+            obj = model.served_of(sel) - before
+            if obj > best_obj + 1e-9 * max(1.0, abs(best_obj)):
+                best, best_obj = sel, obj
+    if best is None:
+        return _solution(model, [], solver.name, "infeasible", None, t0)
+    return _solution(model, best, solver.name, "optimal", best_obj, t0, extra={"brute_objective": best_obj})
+
+
+# ----------------------------------------------------------------------------- exact
+
+#: Share of the time left after greedy spent on the Lagrangian bound (the rest: the MIP).
+LAGRANGE_SHARE = 0.4
+
+#: Share of the time limit kept for ordering the MIP's sites and their assignment.
+ORDER_SHARE = 0.1
+
+#: Largest number of arcs to new sites for which the strong rows ``x_gj <= min(w_g, c_j) y_j``
+#: are added (they tighten the relaxation; beyond this the LP grows too large).
+STRONG_ROWS_MAX = 200_000
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """The attributes :func:`~carecover.siting.highs.group_rows`/``spacing_rows`` read."""
+
+    cand: np.ndarray
+    cap_left: np.ndarray | None
+    p_free: int
+
+
+def _prune(single: np.ndarray, p_free: int, lower: float) -> np.ndarray:
+    """Model candidates that may be in an optimal set: gain alone plus the ``p' - 1`` largest
+    other single gains (submodularity: an upper bound on any set holding it) reaches ``lower``."""
+    top = float(np.sort(single)[::-1][: max(p_free - 1, 0)].sum())
+    return (single > 0) & (single + top >= lower - 1e-9 * max(1.0, abs(lower)))
+
+
+def _prune_lagrange(lag: LagrangeBound, p_free: int, lower: float) -> np.ndarray:
+    """Model candidates whose Lagrangian bound with them chosen still reaches ``lower``."""
+    v = lag.site_value
+    k = max(p_free - 1, 0)
+    order = np.sort(v)[::-1]
+    top_k, next_ = float(order[:k].sum()), float(order[k]) if order.size > k else 0.0
+    # the best p'-1 others: the top p'-1 unless the candidate is among them (then one more)
+    rank_in = v >= (order[k - 1] if k and order.size >= k else np.inf)
+    others = np.where(rank_in, top_k - v + next_, top_k)
+    return lag.base + v + others >= lower - 1e-9 * max(1.0, abs(lower))
+
+
+def _mip(model: MaximalServed, prep: Prepared, q_keep: np.ndarray, p_free: int, strong: bool
+         ) -> tuple[Any, np.ndarray, int]:
+    """The integer programme on the reduced problem: arc flows (continuous) then ``y`` (binary)
+    for the model candidates ``q_keep``.
+
+    Returns
+    -------
+    (lp, arc_index, n_strong)
+        The ``highspy.HighsLp``, the reduced-problem arc of each flow column, and the number of
+        strong rows added.
+    """
+    import highspy
+
+    a, nf = prep.arcs, prep.n_fixed
+    G = a.G.tocoo()
+    site_ok = np.zeros(a.n_sites, bool)
+    site_ok[:nf] = True
+    site_ok[nf + q_keep] = True
+    arc = np.flatnonzero(site_ok[G.col])
+    ag, ak = G.row[arc].astype(np.int64), G.col[arc].astype(np.int64)
+    na, ny, ng = arc.size, q_keep.size, a.n_groups
+    ypos = np.full(a.n_sites, -1, dtype=np.int64)
+    ypos[nf + q_keep] = np.arange(ny)
+    cand_arc = ak >= nf
+    # (2) demand rows, (3)/(4) site rows: sum x - c_j y_j <= 0 for new sites
+    site_rows = np.r_[np.arange(nf), nf + q_keep]
+    srow = np.full(a.n_sites, -1, dtype=np.int64)
+    srow[site_rows] = np.arange(site_rows.size)
+    flow = RowBlock(np.r_[ag, ng + srow[ak], ng + nf + np.arange(ny)],
+                    np.r_[np.arange(na), np.arange(na), na + np.arange(ny)],
+                    np.r_[np.ones(2 * na), -a.cap[nf + q_keep]],
+                    np.full(ng + site_rows.size, -np.inf), np.r_[a.w, a.cap[:nf], np.zeros(ny)])
+    card = RowBlock(np.zeros(ny, dtype=np.int64), na + np.arange(ny), np.ones(ny), np.array([-np.inf]),
+                    np.array([float(p_free)]))
+    blocks = [flow, card]
+    kept = _Kept(prep.cand[q_keep], _cap_left(model), p_free)
+    for b in group_rows(model, kept):
+        blocks.append(RowBlock(b.i, na + b.j, b.v, b.lower, b.upper))
+    sp_rows = spacing_rows(model, kept)
+    if sp_rows is not None:
+        blocks.append(RowBlock(sp_rows.i, na + sp_rows.j, sp_rows.v, sp_rows.lower, sp_rows.upper))
+    n_strong = 0
+    if strong and 0 < int(cand_arc.sum()) <= STRONG_ROWS_MAX:
+        # x_gj - min(w_g, c_j) y_j <= 0
+        ca = np.flatnonzero(cand_arc)
+        n_strong = ca.size
+        rr = np.arange(n_strong, dtype=np.int64)
+        blocks.append(RowBlock(np.r_[rr, rr], np.r_[ca, na + ypos[ak[ca]]],
+                               np.r_[np.ones(n_strong), -np.minimum(a.w[ag[ca]], a.cap[ak[ca]])],
+                               np.full(n_strong, -np.inf), np.zeros(n_strong)))
+    M, lo, up = stack_rows(blocks, na + ny)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = na + ny, M.shape[0]
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.col_cost_ = np.r_[np.ones(na), np.zeros(ny)]
+    lp.col_lower_ = np.zeros(na + ny)
+    lp.col_upper_ = np.r_[np.full(na, np.inf), np.ones(ny)]
+    lp.row_lower_, lp.row_upper_ = lo, up
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = M.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = M.indices.astype(np.int32)
+    lp.a_matrix_.value_ = M.data
+    lp.integrality_ = [highspy.HighsVarType.kContinuous] * na + [highspy.HighsVarType.kInteger] * ny
+    return lp, arc, n_strong
+
+
+def _cap_left(model: MaximalServed) -> np.ndarray | None:
+    """Per group, the cap left after the forced sites (-1 uncapped)."""
+    if model.groups is None:
+        return None
+    cap = model.groups.cap.copy()
+    if model.forced.size:
+        cnt = np.bincount(model.groups.code[model.forced], minlength=len(cap))
+        cap[cap >= 0] -= cnt[cap >= 0]
+    return cap
+
+
+def _exact(model: MaximalServed, solver: Any) -> ServedSolution:
+    """Greedy, then (unless greedy is proven optimal) the pruned integer programme in HiGHS."""
+    import highspy
+
+    t0 = time.perf_counter()
+    prep = model.prepared()
+    p_free = model.p - int(model.forced.size)
+    run = served_greedy(model, p_free)
+    g_sel = [int(prep.cand[q]) for q in run.chosen]
+    g_gain = float(sum(run.gains))
+    extra: dict[str, Any] = {"greedy_objective": g_gain + prep.fixed_objective, "n_evaluations": run.n_evaluations,
+                             "n_lp_solves": run.ev.n_lp}
+    tol = 1e-9 * max(1.0, prep.unserved)
+    if p_free == 0 or prep.cand.size == 0 or run.bound <= g_gain + tol:
+        # greedy meets its own bound: proven optimal without the integer programme
+        return _solution(model, g_sel, solver.name, "optimal", g_gain + prep.fixed_objective, t0,
+                         extra={**extra, "proof": "greedy meets its bound"}, ordered=run)
+    # the Lagrangian bound, started from the prices of the greedy set's LP (its group-row duals),
+    # within a share of the time left; then the integer programme on the candidates it keeps
+    left = solver.time_limit - (time.perf_counter() - t0)
+    lag = lagrangian_bound(prep.arcs, prep.n_fixed, p_free, prep.base + g_gain, run.ev.group_prices(),
+                           time_budget_s=LAGRANGE_SHARE * max(left, 0.0))
+    bound = min(run.bound, lag.value - prep.base)
+    extra.update({"lagrangian_bound": lag.value - prep.base + prep.fixed_objective,
+                  "lagrangian_iterations": lag.iterations})
+    if bound <= g_gain + tol:
+        return _solution(model, g_sel, solver.name, "optimal", g_gain + prep.fixed_objective, t0,
+                         extra={**extra, "proof": "greedy meets the Lagrangian bound"}, ordered=run)
+    keep = _prune(run.single, p_free, g_gain) & _prune_lagrange(lag, p_free, prep.base + g_gain)
+    q_keep = np.flatnonzero(keep)
+    lp, arc, n_strong = _mip(model, prep, q_keep, p_free, strong=True)
+    extra.update({"n_model_candidates": int(q_keep.size), "n_pruned_by_bound": int(prep.cand.size - q_keep.size),
+                  "n_arcs": int(arc.size), "n_strong_rows": n_strong})
+    h = _new_highs(highspy)
+    # leave a share of the limit for ordering the sites found (a few LP re-solves)
+    h.setOptionValue("time_limit", float(max(0.1, (1 - ORDER_SHARE) * solver.time_limit - (time.perf_counter() - t0))))
+    for key, value in HIGHS_OPTIONS.items():
+        h.setOptionValue(key, value)
+    if solver.threads:
+        h.setOptionValue("threads", int(solver.threads))
+    h.passModel(lp)
+    _warm_start(highspy, h, run, arc, q_keep)
+    if solver.threads:
+        highspy.Highs.resetGlobalScheduler(True)
+    h.run()
+    if solver.threads:
+        highspy.Highs.resetGlobalScheduler(True)
+    status, info = h.getModelStatus(), h.getInfo()
+    ms = h.modelStatusToString(status)
+    sel, st = list(g_sel), "time_limit_greedy"
+    if info.primal_solution_status:
+        y = np.asarray(h.getSolution().col_value[arc.size:])
+        sel = [int(prep.cand[q]) for q in q_keep[y > 0.5]]
+        st = "optimal" if status == highspy.HighsModelStatus.kOptimal else (
+            "time_limit" if status == highspy.HighsModelStatus.kTimeLimit else ms)
+    dual = float(info.mip_dual_bound)
+    if np.isfinite(dual):
+        bound = min(bound, dual - prep.base)
+    extra.update({"highs_status": ms, "highs_mip_gap": float(info.mip_gap)})
+    sol = _solution(model, sel, solver.name, st, bound + prep.fixed_objective, t0, extra=extra)
+    if sol.objective < g_gain + prep.fixed_objective - tol:  # never worse than greedy
+        sol = _solution(model, g_sel, solver.name, st, bound + prep.fixed_objective, t0, extra=extra)
+    if st == "optimal" and sol.bound is not None:
+        sol.bound, sol.gap = sol.objective, 0.0
+    return sol
+
+
+def _warm_start(highspy: Any, h: Any, run: GreedyServedRun, arc: np.ndarray, q_keep: np.ndarray) -> None:
+    """Start HiGHS from the greedy set and its flows."""
+    try:
+        ev = run.ev
+        ev.lp.solve()
+        G = ev.prep.arcs.G.tocoo()
+        F = sp.csr_matrix((ev.lp.flows(), (ev.lp.arc_g, ev.lp.arc_k)), shape=G.shape)
+        x = np.asarray(F[G.row[arc], G.col[arc]]).ravel()
+        y = np.isin(q_keep, run.chosen).astype(float)
+        sol = highspy.HighsSolution()
+        sol.col_value = list(np.r_[x, y])
+        sol.value_valid = True
+        h.setSolution(sol)
+    except Exception:  # noqa: BLE001 - warm start is an optimisation only
+        pass
+
