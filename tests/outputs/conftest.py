@@ -69,6 +69,7 @@ def run_params(*, tier_changes: dict[str, dict[str, Any]] | None = None, **chang
         "min_distance_existing_m": None, "target_share": settings.target_share, "strict": False,
         "osm_facilities": False, "facility_isochrones": False, "inline_assets": False, "gaode_map": True,
         "cache": False, "sample_note": None, "command": "", "title": "", "warnings": (), "sheet": None,
+        "map_min_gap_share": settings.map_min_gap_share,
     }
     missing = {f.name for f in dataclasses.fields(RunParams)} - set(values)
     assert not missing, f"run_params() needs a default for the new RunParams fields {sorted(missing)}"

@@ -19,6 +19,8 @@ from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork
 from carecover.outputs.bundle import PlanBundle
+from carecover.outputs.maps.streets import street_lines
+from carecover.plan import serves
 from carecover.plan.area import Boundaries
 from carecover.plan.figures import Figures
 from carecover.plan.gaps import Gaps
@@ -130,8 +132,9 @@ def summary(params: RunParams, r: Results) -> dict[str, Any]:
     }
 
 
-def demand_table(demand: Demand, travel: Travel, figures: Figures) -> gpd.GeoDataFrame:
-    """Demand points with their snapping and, per tier, time, coverage and the circle flag."""
+def demand_table(demand: Demand, travel: Travel, figures: Figures, siting: Siting | None = None) -> gpd.GeoDataFrame:
+    """Demand points with their snapping and, per tier, time, coverage, the circle flag, the
+    nearest facility and, for planned tiers, the suggested site serving it after the plan."""
     out = demand.points.copy()
     snap = travel.demand_snaps["walk"]
     out["snap_status"] = snap.status()
@@ -141,6 +144,11 @@ def demand_table(demand: Demand, travel: Travel, figures: Figures) -> gpd.GeoDat
         out[f"covered__{key}"] = tt.covered
         if key in figures.circle_masks:
             out[f"circle_not_reached__{key}"] = figures.circle_masks[key]
+    for key, fids in serves.nearest_fids(travel).items():
+        out[f"nearest_fid__{key}"] = fids
+    for key, (site, covered) in serves.after_plan(siting.states if siting else {}, travel, len(out)).items():
+        out[f"after_site__{key}"] = site
+        out[f"covered_after__{key}"] = covered
     return out
 
 
@@ -156,7 +164,7 @@ def assemble(params: RunParams, r: Results) -> PlanBundle:
     """
     s = summary(params, r)
     return PlanBundle(facilities=r.travel.facilities, isochrones=r.isochrones.frame,
-                      demand=demand_table(r.demand, r.travel, r.figures), gaps=r.gaps.zones,
+                      demand=demand_table(r.demand, r.travel, r.figures, r.siting), gaps=r.gaps.zones,
                       sites=r.siting.sites, boundaries=r.bounds.frame, summary=s, lang=params.lang,
                       title=s["title"], gap_hulls=r.gaps.hulls, cell_polygons=r.demand.cell_polygons,
-                      params=params)
+                      params=params, streets=street_lines(r.nets["walk"]))

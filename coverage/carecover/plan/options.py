@@ -47,6 +47,7 @@ class PlanOptions:
     min_spacing_m: float | None = None
     target_share: float | None = None
     inline_assets: bool | None = None
+    map_min_gap_share: float | None = None
     gaode_map: bool | None = None
     cache: bool | Path | None = None
     sample_note: str | None = None

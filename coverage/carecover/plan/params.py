@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from carecover import settings
 from carecover.config import CityConfig
 from carecover.network import make_profile
 from carecover.notices import Notice
@@ -61,6 +62,9 @@ class RunParams:
         Sample-data note, the command as run, the run's title.
     sheet
         Worksheet (XLSX) or layer (GeoPackage) of the registers, name or 0-based index.
+    map_min_gap_share
+        The map draws a gap only when it holds at least this share of its tier's uncovered
+        elderly (or a suggested site serves it); the tables keep every gap.
     warnings
         Unusual values found while resolving (each names its value and origin); raised
         again when the run starts, so they reach the console, the summary and the report.
@@ -110,6 +114,7 @@ class RunParams:
     title: str
     warnings: tuple[Notice, ...] = ()
     sheet: str | int | None = None
+    map_min_gap_share: float = settings.map_min_gap_share
 
     # ------------------------------------------------------------------ derived views
     def profile(self, mode: str) -> dict:
@@ -170,6 +175,7 @@ class RunParams:
             "max_candidates": self.max_candidates,
             "min_spacing_m": self.min_spacing_m,
             "target_share": self.target_share,
+            "map_min_gap_share": self.map_min_gap_share,
         }
 
     def fingerprint(self, *names: str) -> str:

@@ -217,8 +217,9 @@ def resolve(opts: PlanOptions) -> RunParams:
                                         "--min-distance-existing"),
         target_share=num.one("target_share", opts.target_share, "--target"),
         strict=bool(opts.strict), osm_facilities=bool(opts.osm_facilities),
-        facility_isochrones=bool(opts.facility_isochrones), inline_assets=bool(opts.inline_assets),
+        facility_isochrones=bool(opts.facility_isochrones), inline_assets=_first(opts.inline_assets, True),
         gaode_map=_first(opts.gaode_map, True), cache=_first(opts.cache, True),
         sample_note=opts.sample_note, command=opts.command or "", title=_title(cfg, lang),
         warnings=tuple(num.found), sheet=_sheet(opts.sheet),
+        map_min_gap_share=num.one("map_min_gap_share", opts.map_min_gap_share, "--map-min-gap-share"),
     )

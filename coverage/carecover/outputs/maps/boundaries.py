@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import folium
 
+from carecover.outputs.bundle import tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import feature_collection, prep, total_bounds
+from carecover.outputs.maps.style import line_swatch
 
 
 def add_boundaries(m: folium.Map, ctx: MapContext) -> None:
@@ -33,3 +35,4 @@ def add_boundaries(m: folium.Map, ctx: MapContext) -> None:
                    tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False)).add_to(fg)
     fg.add_to(m)
     ctx.bounds.append(total_bounds(geoms))
+    ctx.add_legend(name, line_swatch("#444", 2, dash=True), tr("行政区划界线", "Administrative boundary", ctx.lang))
