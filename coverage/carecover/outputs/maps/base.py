@@ -256,9 +256,10 @@ def add_style(m: folium.Map) -> None:
         ".cc-site-sw{font-size:10px!important;line-height:14px!important}"
         ".cc-site,.cc-site-sw{background:" + SITE_COLOR + ";color:#fff;border:2px solid #fff;border-radius:4px;"
         "box-shadow:0 0 3px #000;font:bold 12px/18px sans-serif;text-align:center;white-space:nowrap;padding:0 3px}"
-        ".cc-after-label{background:rgba(255,255,255,.85);border:1px solid #1b7837;border-radius:3px;"
-        "font:11px/14px sans-serif;white-space:nowrap;padding:0 2px;color:#1b7837}"
         ".leaflet-control-layers-list{font:12px/1.4 sans-serif}"
+        # Leaflet 1.9 sizes text in rem (16 px without Bootstrap, which the map no longer loads)
+        ".leaflet-container{font-size:12px}.leaflet-popup-content{font:12px/1.35 sans-serif;margin:10px 14px}"
+        ".leaflet-popup-content td{vertical-align:top}.leaflet-tooltip{font:12px/1.3 sans-serif}"
         ".cc-panel{background:rgba(255,255,255,.94);border:1px solid #999;border-radius:4px;"
         "font:12px/1.4 sans-serif;padding:6px 9px;max-width:330px;box-shadow:0 1px 4px rgba(0,0,0,.3)}"
         ".cc-panel summary{cursor:pointer;font-weight:bold;outline:none}"

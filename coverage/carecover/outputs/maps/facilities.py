@@ -76,15 +76,17 @@ def facility_popup(r: pd.Series, lang: str, used: bool, served: tuple[float, flo
     rows = [(tr("名称", "Name", lang), esc(str(r.get("name", "") or ""))),
             (tr("层级", "Tier", lang), esc(tier_name(r.get("tier"), lang))),
             (tr("地址", "Address", lang), esc(str(r.get("address", "") or "")))]
+    # reached_* count the residents within the threshold for whom this facility is the nearest
+    thr = f"{threshold_min:g}" if threshold_min is not None else "?"
     if "reached_elderly" in r and pd.notna(r.get("reached_elderly")):
-        rows.append((tr("可达老年人口", "Elderly reached", lang), fmt(r["reached_elderly"])))
+        rows.append((tr(f"{thr} 分钟内以其为最近设施的老年人口", f"Elderly within {thr} min for whom it is the nearest",
+                        lang), fmt(r["reached_elderly"])))
     if "reached_pop" in r and pd.notna(r.get("reached_pop")):
-        rows.append((tr("可达总人口", "Population reached", lang), fmt(r["reached_pop"])))
+        rows.append((tr(f"{thr} 分钟内以其为最近设施的总人口", f"Population within {thr} min for whom it is the nearest",
+                        lang), fmt(r["reached_pop"])))
     if served is not None:
-        thr = f"{threshold_min:g}" if threshold_min is not None else "?"
-        rows.append((tr("以其为最近设施的老年人口", "Elderly for whom it is the nearest", lang),
-                     f"{fmt(served[0])}<br>{esc(tr(f'其中 {thr} 分钟内', f'within {thr} min', lang))}: "
-                     f"{fmt(served[1])}"))
+        rows.append((tr("以其为最近设施的老年人口（不限时间）", "Elderly for whom it is the nearest (any time)", lang),
+                     fmt(served[0])))
     rows.append((tr("编号", "ID", lang), esc(str(r.get("fid", "")))))
     if coords is not None:
         rows.append(coords)
