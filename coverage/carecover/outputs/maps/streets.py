@@ -35,8 +35,10 @@ PATHS = frozenset({"footway", "path", "steps", "track", "cycleway", "bridleway",
 KINDS = ("major", "minor", "path")
 #: Most vertices of the streets layer (a city's network is simplified to this).
 STREET_MAX_VERTICES = 150_000
-#: First simplification tolerance (m), doubled until the streets fit the budget.
+#: First simplification tolerance (m), doubled up to ``STREET_MAX_SIMPLIFY_M`` until the
+#: streets fit the budget.
 STREET_SIMPLIFY_M = 4.0
+STREET_MAX_SIMPLIFY_M = 64.0
 #: Line width (px) and opacity per class.
 STREET_STYLE = {"major": (1.8, 0.75), "minor": (0.9, 0.6), "path": (0.6, 0.45)}
 
@@ -60,7 +62,8 @@ def street_kinds(highway: np.ndarray) -> np.ndarray:
 
 def street_lines(net: StreetNetwork, max_vertices: int = STREET_MAX_VERTICES) -> gpd.GeoDataFrame:
     """The network's segments merged into lines per street class and simplified to at most
-    ``max_vertices`` vertices (paths dropped first when they do not fit).
+    ``max_vertices`` vertices: paths are dropped first, then the tolerance grows (to
+    :data:`STREET_MAX_SIMPLIFY_M`), then minor streets are dropped.
 
     Parameters
     ----------
@@ -84,12 +87,16 @@ def street_lines(net: StreetNetwork, max_vertices: int = STREET_MAX_VERTICES) ->
     while True:
         shown = {k: shapely.simplify(merged[k], tol, preserve_topology=False) for k in kinds}
         n = sum(int(shapely.get_num_coordinates(g)) for g in shown.values())
-        if n <= max_vertices or (len(kinds) == 1 and tol > 200):
+        if n <= max_vertices:
             break
         if "path" in kinds:
             kinds.remove("path")  # footpaths are the first to go: the map orients by streets
-        else:
+        elif tol < STREET_MAX_SIMPLIFY_M:
             tol *= 2
+        elif len(kinds) > 1:
+            kinds.remove(kinds[-1])  # then minor streets: main roads alone still orient
+        else:
+            break  # main roads at the coarsest tolerance: drawn as they are
     to_wgs = Transformer.from_crs(net.crs, 4326, always_xy=True)
     geoms = [shapely.transform(shown[k], lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
              for k in kinds]
