@@ -133,3 +133,21 @@ def test_vendored_assets_match_their_manifest() -> None:
         assert hashlib.sha256((ASSETS / name).read_bytes()).hexdigest() == rec["sha256"], name
     assert {rec["package"] for rec in manifest.values()} == {"leaflet", "jquery"}
     assert {"LICENSE-leaflet.txt", "LICENSE-jquery.txt"} <= on_disk
+
+
+def test_tooltips_escape_input_text(hohhot_bundle, tmp_path: Path) -> None:
+    """Catchment and boundary tooltips are set as innerHTML by folium: register and boundary
+    names reach them escaped."""
+    hostile = "<img src=x onerror=alert(1)>`${x}`"
+    b = hohhot_bundle()
+    fac = b.facilities.assign(name=hostile)
+    dem = b.demand.assign(nearest_fid__street_centre="F2")
+    bnd = gpd.GeoDataFrame({"name": [hostile], "level": ["county"]},
+                           geometry=[shapely.Point(*HOHHOT).buffer(0.01)], crs=4326)
+    b = PlanBundle(facilities=fac, isochrones=b.isochrones, demand=dem, boundaries=bnd, summary={},
+                   params=b.params)
+    text = build_map(b, tmp_path / "m.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in text and "\\u003cimg src=x" not in text
+    escaped = "&lt;img src=x onerror=alert(1)&gt;&#96;&#36;{x}&#96;"
+    assert text.count(escaped) >= 2  # the facility's popup and tooltip
+    assert text.count(escaped.replace("&", "\\u0026")) == 2  # catchment and boundary (GeoJSON)

@@ -7,6 +7,7 @@ import folium
 from carecover.outputs.bundle import tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import feature_collection, prep, total_bounds
+from carecover.outputs.maps.popups import esc
 from carecover.outputs.maps.style import line_swatch
 
 
@@ -25,7 +26,8 @@ def add_boundaries(m: folium.Map, ctx: MapContext) -> None:
         return
     b = b[b.geometry.notna()].sort_values(["level", "name"], kind="stable") if "level" in b else b
     geoms = prep(b.geometry.values, ctx.fn, simplify_deg=1e-5)
-    props = [{"name": str(r.get("name", "")), "level": str(r.get("level", ""))} for _, r in b.iterrows()]
+    # folium's tooltips set innerHTML: boundary names from the input file are escaped here
+    props = [{"name": esc(r.get("name", "")), "level": str(r.get("level", ""))} for _, r in b.iterrows()]
     name = ctx.names["boundaries"]
     fg = folium.FeatureGroup(name=name, show=True)
     folium.GeoJson(feature_collection(geoms, props), name=name,

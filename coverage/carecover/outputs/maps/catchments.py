@@ -9,6 +9,7 @@ import folium
 from carecover.outputs.bundle import tier_name, tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import feature_collection, prep
+from carecover.outputs.maps.popups import esc
 from carecover.outputs.maps.style import CATCHMENT_FILLS, box_swatch, tier_color
 from carecover.outputs.maps.zones import label_zones, neighbour_colours
 
@@ -37,7 +38,8 @@ def add_catchments(m: folium.Map, ctx: MapContext) -> None:
             continue
         colours = neighbour_colours(zones.geoms, len(CATCHMENT_FILLS))
         geoms = prep(zones.geoms, ctx.fn)
-        props = [{"fid": fid, "name": names.get(fid, fid), "e": f"{e:,.0f}", "c": CATCHMENT_FILLS[c]}
+        # folium's tooltips set innerHTML: text from the register is escaped here
+        props = [{"fid": esc(fid), "name": esc(names.get(fid, fid)), "e": f"{e:,.0f}", "c": CATCHMENT_FILLS[c]}
                  for fid, e, c in zip(zones.labels, zones.elderly, colours, strict=True)]
         name = ctx.names[f"catchments__{key}"]
         color = tier_color(key)
