@@ -18,7 +18,7 @@ from carecover.outputs.maps import build_map
 from carecover.outputs.maps.facilities import nearest_served
 from carecover.outputs.maps.gaps import drawn_mask
 from carecover.outputs.maps.streets import street_kinds, street_lines
-from carecover.outputs.maps.zones import label_zones, neighbour_colours
+from carecover.outputs.maps.zones import DisplayGrid, label_zones, neighbour_colours
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 HOHHOT = (111.670801, 40.818311)
@@ -39,7 +39,7 @@ class TestZones:
     def test_cells_go_to_the_label_with_most_elderly(self) -> None:
         # cell A holds a (5 elderly) and b (2); cell B, 300 m east, only b (1); one unlabelled point
         d = _points([(10, 10), (20, 20), (310, 10), (600, 10)], [5.0, 2.0, 1.0, 9.0])
-        z = label_zones(d, np.array(["a", "b", "b", ""]))
+        z = label_zones(DisplayGrid.of(d), np.array(["a", "b", "b", ""]))
         assert z.labels == ["a", "b"] and z.cell_m == pytest.approx(100.0)
         assert z.elderly.tolist() == [5.0, 3.0]  # every labelled point counts, "" none
         utm = d.estimate_utm_crs()
@@ -51,7 +51,7 @@ class TestZones:
 
     def test_no_labels_no_zones(self) -> None:
         d = _points([(0, 0)], [1.0])
-        assert label_zones(d, np.array([""])).labels == []
+        assert label_zones(DisplayGrid.of(d), np.array([""])).labels == []
 
     def test_touching_zones_get_different_colours(self) -> None:
         boxes = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1), shapely.box(2, 0, 3, 1),

@@ -71,7 +71,7 @@ def add_after_plan(m: folium.Map, ctx: MapContext) -> None:
 def _newly_covered(m: folium.Map, ctx: MapContext, key: str, labels: np.ndarray, show: bool) -> None:
     """The residents a tier's suggested sites newly cover, as one zone."""
     lang, demand = ctx.lang, ctx.bundle.demand
-    zones = label_zones(demand, labels)
+    zones = label_zones(ctx.grid(), labels)
     if not zones.labels:
         return
     e = float(demand["elderly"].fillna(0).to_numpy(float)[labels == "new"].sum())
@@ -96,7 +96,7 @@ def _site_catchments(m: folium.Map, ctx: MapContext, key: str, labels: np.ndarra
                      covered_now: np.ndarray) -> None:
     """Each suggested site's catchment: the residents for whom it becomes the nearest."""
     lang, demand = ctx.lang, ctx.bundle.demand
-    zones = label_zones(demand, labels)
+    zones = label_zones(ctx.grid(), labels)
     if not zones.labels:
         return
     e = demand["elderly"].fillna(0).to_numpy(float)

@@ -21,6 +21,7 @@ from carecover.outputs.maps.geometry import Transform, display_transform
 from carecover.outputs.maps.names import layer_names, tiers_in
 from carecover.outputs.maps.popups import esc
 from carecover.outputs.maps.style import CIRCLE_COLOR, CIRCLE_RING, GAP_COLOR, SITE_COLOR
+from carecover.outputs.maps.zones import DisplayGrid
 
 if TYPE_CHECKING:
     from carecover.plan.params import RunParams
@@ -98,6 +99,7 @@ class MapContext:
     notes: list[str] = field(default_factory=list)
     bounds: list[np.ndarray] = field(default_factory=list)
     legend: list[tuple[str, str]] = field(default_factory=list)
+    _grid: DisplayGrid | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, bundle: PlanBundle, basemap: str) -> MapContext:
@@ -122,6 +124,13 @@ class MapContext:
     def lang(self) -> str:
         """The language of the map (``bundle.lang``)."""
         return self.bundle.lang
+
+    def grid(self) -> DisplayGrid:
+        """The demand's display grid, computed on first use and shared by the zone layers
+        (:mod:`carecover.outputs.maps.zones`)."""
+        if self._grid is None:
+            self._grid = DisplayGrid.of(self.bundle.demand)
+        return self._grid
 
     def add_legend(self, layer: str, swatch: str, label: str, note: str = "") -> None:
         """Add the legend entry of an overlay that was drawn.

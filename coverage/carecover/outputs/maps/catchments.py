@@ -33,7 +33,7 @@ def add_catchments(m: folium.Map, ctx: MapContext) -> None:
         col = f"nearest_fid__{key}"
         if col not in demand:
             continue
-        zones = label_zones(demand, demand[col].to_numpy())
+        zones = label_zones(ctx.grid(), demand[col].to_numpy())
         if not zones.labels:
             continue
         colours = neighbour_colours(zones.geoms, len(CATCHMENT_FILLS))
