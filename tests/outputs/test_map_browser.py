@@ -5,8 +5,9 @@ Checked: nothing but basemap tiles is requested from the network; no JavaScript 
 layer control is collapsed on the projector and open on the large screen; no panel covers a
 suggested site at start or an opened popup; the legend lists exactly the layers drawn (also
 after a layer is switched on); the scale is metric and clear of the legend; the page has a
-title. Screenshots are written as test artifacts (their folder is printed and recorded as
-the ``screenshots`` property; ``CARECOVER_SCREENSHOT_DIR`` keeps a copy).
+title. Screenshots are written as test artifacts into pytest's temporary folder and copied to
+a stable folder, printed and recorded as the ``map_screenshots`` property:
+``$CARECOVER_SCREENSHOT_DIR``, else ``<system temp>/carecover-map-screenshots``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -87,8 +89,15 @@ SCALE_JS = """(() => {
 
 
 @pytest.fixture(scope="module")
-def screenshot_dir(tmp_path_factory, record_testsuite_property) -> Path:
-    d = tmp_path_factory.mktemp("map-screenshots")
+def screenshot_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("map-screenshots")
+
+
+@pytest.fixture(scope="module")
+def stable_dir(record_testsuite_property) -> Path:
+    """Where the screenshots are kept after the run (pytest rotates its temporary folders)."""
+    d = Path(os.environ.get("CARECOVER_SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "carecover-map-screenshots")
+    d.mkdir(parents=True, exist_ok=True)
     print(f"\nmap screenshots: {d}")
     record_testsuite_property("map_screenshots", str(d))
     return d
@@ -96,7 +105,8 @@ def screenshot_dir(tmp_path_factory, record_testsuite_property) -> Path:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width,height", [(1280, 720), (1920, 1080)])
-def test_demo_map_offline_on_screens(demo_out: Path, screenshot_dir: Path, width: int, height: int) -> None:
+def test_demo_map_offline_on_screens(demo_out: Path, screenshot_dir: Path, stable_dir: Path, width: int,
+                                     height: int) -> None:
     if chromium_path() is None:
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     shot = screenshot_dir / f"demo_map_{width}x{height}.png"
@@ -136,7 +146,5 @@ def test_demo_map_offline_on_screens(demo_out: Path, screenshot_dir: Path, width
     assert len(v["scale"]["lines"]) == 1 and re.fullmatch(r"\d+ k?m", v["scale"]["lines"][0])
     assert not v["scale"]["overlaps"]
     assert shot.stat().st_size > 20_000 and after.stat().st_size > 20_000
-    keep = os.environ.get("CARECOVER_SCREENSHOT_DIR")
-    if keep:
-        for p in (shot, after):
-            shutil.copy(p, Path(keep) / p.name)
+    for p in (shot, after):
+        shutil.copy(p, stable_dir / p.name)
