@@ -230,26 +230,6 @@ def check_offline(text: str) -> str:
     return text
 
 
-class HtmlBlock(branca.element.MacroElement):
-    """Fixed-position HTML (title block, legend) added to the map's page.
-
-    Parameters
-    ----------
-    content
-        The HTML.
-    name
-        The element's name in the page.
-    """
-
-    _template = branca.element.Template(
-        "{% macro html(this, kwargs) %}{{ this.content }}{% endmacro %}")
-
-    def __init__(self, content: str, name: str) -> None:
-        super().__init__()
-        self._name = name
-        self.content = content
-
-
 def add_style(m: folium.Map) -> None:
     """The CSS of gap and site labels, the panels and the legend, into the page header.
 
