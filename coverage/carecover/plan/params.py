@@ -175,7 +175,6 @@ class RunParams:
             "max_candidates": self.max_candidates,
             "min_spacing_m": self.min_spacing_m,
             "target_share": self.target_share,
-            "map_min_gap_share": self.map_min_gap_share,
         }
 
     def fingerprint(self, *names: str) -> str:
