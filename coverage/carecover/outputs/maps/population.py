@@ -160,10 +160,15 @@ def population_legend(breaks: list[float], lang: str, cell_size: float | None) -
     lo, cells = 0.0, []
     for c, hi in zip(CHORO_COLORS, breaks, strict=False):
         text_color = "#fff" if c in CHORO_COLORS[3:] else "#222"
-        cells.append(f"<span style='background:{c};color:{text_color}' title='{lo:,.4g}–{hi:,.4g}'>"
-                     f"{hi:,.3g}</span>")
+        cells.append(f"<span style='background:{c};color:{text_color}' title='{_people(lo)}–{_people(hi)}'>"
+                     f"{_people(hi)}</span>")
         lo = hi
     per = (tr(f"每 {cell_size:.0f} 米方格老年人口", f"Elderly per {cell_size:.0f} m cell", lang)
            if cell_size is not None else tr("每格老年人口", "Elderly per cell", lang))
     return (f"<div class='cc-lg-row'><span class='cc-sw' style='background:{CHORO_COLORS[2]}'></span>"
             f"<span>{esc(per + tr('（各级上限）', ' (class upper limits)', lang))}</span></div><div class='cc-ramp'>{''.join(cells)}</div>")
+
+
+def _people(x: float) -> str:
+    """A class bound as people: whole numbers from 100 on, never scientific notation."""
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
