@@ -1,8 +1,9 @@
 """Refresh the JavaScript/CSS vendored in ``coverage/assets/`` for offline maps.
 
-``carecover`` maps built with ``inline_assets=True`` embed Leaflet and jQuery (the only
-libraries the map's own scripts use: Leaflet for everything, jQuery for folium's HTML popups)
-so that ``map.html`` opens without internet. This script fetches the exact versions folium
+Every ``carecover`` map embeds Leaflet and jQuery (the only libraries the map's own scripts
+use: Leaflet for everything, jQuery for folium's HTML popups; Bootstrap, awesome-markers and
+icon fonts are not used) so that ``map.html`` opens without internet; only basemap tiles need
+it. ``tests/outputs/test_map_layers.py`` checks the files against ``MANIFEST.json``. This script fetches the exact versions folium
 references from the npm registry with ``npm pack`` and copies only the files needed, with
 their licences, plus ``MANIFEST.json`` (version, source, sha256 of each file).
 

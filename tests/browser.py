@@ -45,8 +45,10 @@ class PageResult:
     js_errors: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     network_errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
     screenshot: Path | None = None
+    final_screenshot: Path | None = None
 
 
 class _Cdp:
@@ -120,15 +122,22 @@ class _Cdp:
 
 def open_page(html_path: str | Path, *, evaluate: dict[str, str], screenshot: str | Path | None = None,
               ready: str = "document.querySelector('.leaflet-control-layers') !== null",
-              width: int = 1280, height: int = 860, timeout: float = 40.0) -> PageResult:
-    """Open ``html_path`` in headless Chromium and report errors, values and a screenshot.
+              width: int = 1280, height: int = 860, timeout: float = 40.0,
+              final_screenshot: str | Path | None = None) -> PageResult:
+    """Open ``html_path`` in headless Chromium and report errors, requests, values and screenshots.
 
     Parameters
     ----------
     evaluate
-        name -> JavaScript expression (JSON-serialisable value) evaluated once ``ready`` is true.
+        name -> JavaScript expression evaluated, in order, once ``ready`` is true; its value
+        (or the value of the promise it returns) must be JSON-serialisable.
     screenshot
-        PNG written here when given.
+        PNG of the page as it opened, written here when given (before ``evaluate``).
+    final_screenshot
+        PNG of the page after every expression ran, written here when given.
+
+    Every URL the page requests is in ``requests`` (the Network domain's
+    ``requestWillBeSent``), so tests can check that nothing but tiles leaves the machine.
     """
     exe = chromium_path()
     if exe is None:
@@ -139,7 +148,7 @@ def open_page(html_path: str | Path, *, evaluate: dict[str, str], screenshot: st
         try:
             target = cdp.send("Target.createTarget", {"url": "about:blank"})["targetId"]
             sid = cdp.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-            for method in ("Page.enable", "Runtime.enable", "Log.enable"):
+            for method in ("Page.enable", "Runtime.enable", "Log.enable", "Network.enable"):
                 cdp.send(method, session=sid)
             cdp.send("Emulation.setDeviceMetricsOverride",
                      {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=sid)
@@ -160,22 +169,30 @@ def open_page(html_path: str | Path, *, evaluate: dict[str, str], screenshot: st
                 time.sleep(0.1)
             if not loaded:
                 raise TimeoutError(f"map not ready after {timeout} s: {ready}")
+            if screenshot is not None:
+                res.screenshot = _shot(cdp, sid, screenshot)
             for name, expr in evaluate.items():
-                r = cdp.send("Runtime.evaluate", {"expression": f"JSON.stringify({expr})", "returnByValue": True},
-                             session=sid)
+                r = cdp.send("Runtime.evaluate", {"expression": f"Promise.resolve({expr}).then(v => JSON.stringify(v))",
+                                                  "returnByValue": True, "awaitPromise": True},
+                             session=sid, timeout=timeout)
                 if "exceptionDetails" in r:
-                    res.js_errors.append(f"evaluate {name}: {r['exceptionDetails'].get('text')}")
+                    d = r["exceptionDetails"]
+                    res.js_errors.append(f"evaluate {name}: {d.get('exception', {}).get('description') or d.get('text')}")
                     continue
                 res.values[name] = json.loads(r["result"]["value"])
-            if screenshot is not None:
-                png = cdp.send("Page.captureScreenshot", {"format": "png"}, session=sid)["data"]
-                Path(screenshot).write_bytes(base64.b64decode(png))
-                res.screenshot = Path(screenshot)
+            if final_screenshot is not None:
+                res.final_screenshot = _shot(cdp, sid, final_screenshot)
             time.sleep(0.2)
             _drain(cdp, res)
         finally:
             cdp.close()
     return res
+
+
+def _shot(cdp: _Cdp, sid: str, path: str | Path) -> Path:
+    png = cdp.send("Page.captureScreenshot", {"format": "png"}, session=sid)["data"]
+    Path(path).write_bytes(base64.b64decode(png))
+    return Path(path)
 
 
 def _drain(cdp: _Cdp, res: PageResult) -> None:
@@ -185,7 +202,9 @@ def _drain(cdp: _Cdp, res: PageResult) -> None:
         except queue.Empty:
             return
         method, p = ev.get("method"), ev.get("params", {})
-        if method == "Runtime.exceptionThrown":
+        if method == "Network.requestWillBeSent":
+            res.requests.append(str(p.get("request", {}).get("url", "")))
+        elif method == "Runtime.exceptionThrown":
             d = p.get("exceptionDetails", {})
             res.js_errors.append(str(d.get("exception", {}).get("description") or d.get("text")))
         elif method == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):

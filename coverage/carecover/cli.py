@@ -86,7 +86,12 @@ def _plan_parser(sub) -> None:
     p.add_argument("--objective", choices=["coverage", "served", "both"],
                    help="选址目标：覆盖人数、按服务能力可服务人数或两者并列 / siting objective: elderly newly "
                         "covered (default), elderly newly served within every facility's capacity, or both")
-    p.add_argument("--offline-map", action="store_true", help="地图内嵌脚本样式 / inline JS/CSS in the map")
+    p.add_argument("--offline-map", action="store_true",
+                   help="地图内嵌脚本样式（默认即如此）/ inline JS/CSS in the map (the default; kept for old scripts)")
+    p.add_argument("--map-min-gap-share", type=float, metavar="SHARE",
+                   help="地图只画占本层级未覆盖老年人口至少此比例的缺口（默认 0.01；表格列出全部）/ "
+                        "draw a gap on the map only above this share of the tier's uncovered elderly "
+                        "(default 0.01; the tables list all)")
     p.add_argument("--pdf", action="store_true",
                    help="同时输出 report.pdf（需 Chromium）/ also print report.pdf (needs Chromium)")
     p.add_argument("--no-cache", action="store_true", help="不使用路网缓存 / do not cache networks")
@@ -126,7 +131,7 @@ def plan_options(args, sample_note: str | None = None):
         osm_facilities=args.osm_facilities, facility_isochrones=args.facility_isochrones,
         exact_time_limit_s=args.exact_time_limit, max_candidates=args.max_candidates,
         min_spacing_m=args.min_spacing, target_share=args.target, objective=args.objective,
-        inline_assets=args.offline_map, pdf=args.pdf,
+        inline_assets=args.offline_map or None, pdf=args.pdf, map_min_gap_share=args.map_min_gap_share,
         cache=False if args.no_cache else None, sample_note=sample_note, lang=args.lang,
         command="carecover " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:])),
     )
@@ -309,7 +314,8 @@ def _defaults_for_demo(args) -> None:
                             total_population=None, suggest=[], units=[], speed=None, crs_in=None,
                             strict=False, osm_facilities=False, facility_isochrones=False,
                             exact_time_limit=None, max_candidates=None, min_spacing=None,
-                            target=None, boundary=None, sheet=None, objective=None).items():
+                            target=None, boundary=None, sheet=None, objective=None,
+                            map_min_gap_share=None).items():
         if not hasattr(args, name):
             setattr(args, name, value)
 

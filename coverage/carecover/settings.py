@@ -56,6 +56,9 @@ max_candidates: int = 5000
 max_candidates_drive: int = 1500
 #: Target share for "how many sites reach it" (coverage curve).
 target_share: float = 0.9
+#: The map draws a gap only when it holds at least this share of its tier's uncovered elderly
+#: (and every gap a suggested site serves); all gaps stay in the tables.
+map_min_gap_share: float = 0.01
 #: Population field of vector population files.
 population_field: str = "pop"
 #: Buffer (m) around the boundary within which streets are kept, so that residents near the

@@ -18,6 +18,8 @@ from carecover.crs import wgs84_to_gcj02
 from carecover.errors import InputError
 from carecover.outputs.bundle import PlanBundle
 from carecover.outputs.maps import build_map, layer_names, map_stats
+from carecover.outputs.maps.controls import legend_names, panel_html
+from carecover.outputs.maps.gaps import drawn_mask
 
 HOHHOT = (111.670801, 40.818311)  # 呼和浩特 city centre, WGS-84 (the hohhot_bundle fixture's facility)
 
@@ -33,9 +35,9 @@ def _drawn_facilities(b: PlanBundle) -> int:
 
 def _title_block(text: str) -> str:
     """The text of the map's title block (tags removed)."""
-    m = re.search(r"<div id='cc-title'.*?</table>", text, flags=re.S)
-    assert m is not None, "no title block"
-    return re.sub(r"<[^>]+>", " ", m.group(0))
+    block = panel_html(text, "cc-title")
+    assert block, "no title block"
+    return re.sub(r"<[^>]+>", " ", block)
 
 
 def _marker_latlons(text: str) -> list[tuple[float, float]]:
@@ -98,15 +100,18 @@ def test_bad_basemap_raises(bundle: PlanBundle, tmp_path: Path) -> None:
     assert not (tmp_path / "x.html").exists()
 
 
-def test_inline_assets_offline(bundle: PlanBundle, tmp_path: Path) -> None:
-    text = build_map(bundle, tmp_path / "off.html", inline_assets=True).read_text(encoding="utf-8")
+def test_offline_by_default(bundle: PlanBundle, tmp_path: Path) -> None:
+    text = build_map(bundle, tmp_path / "off.html").read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]*src=\"?https?://", text)
     assert not re.search(r"<link[^>]*href=\"?https?://", text)
     from carecover.outputs.maps import ASSETS
 
     assert (ASSETS / "leaflet.js").read_text(encoding="utf-8")[-300:] in text  # vendored copy inlined
     assert "data:image/png;base64," in text  # layer-control icon from leaflet.css, inlined too
-    online = build_map(bundle, tmp_path / "on.html").read_text(encoding="utf-8")
+    assert "<title>" + bundle.params.title + "</title>" in text
+    # no web font, icon font, Bootstrap or awesome-markers either (folium's other defaults)
+    assert not re.search(r"bootstrap|font-awesome|awesome-markers|googleapis|cdnjs", text, flags=re.I)
+    online = build_map(bundle, tmp_path / "on.html", inline_assets=False).read_text(encoding="utf-8")
     assert "cdn.jsdelivr.net/npm/leaflet@" in online
 
 
@@ -114,7 +119,7 @@ def test_inline_assets_offline(bundle: PlanBundle, tmp_path: Path) -> None:
 def test_map_in_headless_chromium(bundle: PlanBundle, tmp_path: Path) -> None:
     if chromium_path() is None:
         pytest.skip("Chromium is not installed (apt-get install chromium)")
-    path = build_map(bundle, tmp_path / "map.html", inline_assets=True)
+    path = build_map(bundle, tmp_path / "map.html")
     shot = tmp_path / "map.png"
     res = open_page(path, screenshot=shot, evaluate={
         "overlays": "[...document.querySelectorAll('.leaflet-control-layers-overlays label input + span')]"
@@ -122,10 +127,10 @@ def test_map_in_headless_chromium(bundle: PlanBundle, tmp_path: Path) -> None:
         "bases": "[...document.querySelectorAll('.leaflet-control-layers-base label input + span')]"
                  ".map(s => s.textContent.trim())",
         "facilities": "document.querySelectorAll('path.cc-facility').length",
-        "gap_labels": "document.querySelectorAll('.cc-gap').length",
+        "gap_labels": "document.querySelectorAll('.leaflet-marker-pane .cc-gap').length",
         "sites": "document.querySelectorAll('.cc-site').length",
-        "title": "document.getElementById('cc-title') && document.getElementById('cc-title').innerText",
-        "scale": "document.querySelectorAll('.leaflet-control-scale').length",
+        "title": "document.getElementById('cc-title') && document.getElementById('cc-title').textContent",
+        "scale": "[...document.querySelectorAll('.leaflet-control-scale-line')].map(e => e.innerText)",
         "base_checked": "[...document.querySelectorAll('.leaflet-control-layers-base input')].map(i => i.checked)",
     })
     assert res.js_errors == [] and res.console_errors == []
@@ -137,10 +142,14 @@ def test_map_in_headless_chromium(bundle: PlanBundle, tmp_path: Path) -> None:
     assert res.values["bases"] == ["OpenStreetMap", "浅色底图 Light (CartoDB Positron)"]
     assert res.values["base_checked"] == [True, False]  # OpenStreetMap shown first
     assert res.values["facilities"] == _drawn_facilities(bundle)
-    assert res.values["gap_labels"] == len(bundle.gaps)
+    # the gaps above the least share, and the gaps of suggested sites
+    keep = set(pd.DataFrame(bundle.sites)["gap_id"].astype(str))
+    drawn = drawn_mask(bundle.gaps, bundle.params.map_min_gap_share, keep)
+    assert res.values["gap_labels"] == int(drawn.sum()) < len(bundle.gaps)
     # the greedy layer is hidden when an exact solution exists
     assert res.values["sites"] == int((pd.DataFrame(bundle.sites)["method"] == "exact").sum())
-    assert "步行速度" in res.values["title"] and res.values["scale"] == 1
+    assert "步行速度" in res.values["title"]
+    assert len(res.values["scale"]) == 1 and res.values["scale"][0].endswith("m")  # metric only
     assert shot.stat().st_size > 20_000
     keep = os.environ.get("CARECOVER_SCREENSHOT_DIR")  # to look at it afterwards
     if keep:
@@ -186,3 +195,39 @@ def test_map_needs_params_layer_names_do_not(bundle: PlanBundle, tmp_path: Path)
         build_map(bare, tmp_path / "bare.html")
     assert not (tmp_path / "bare.html").exists()
     assert layer_names(bare) == layer_names(bundle)  # names come from the tables and the language
+
+
+# ----------------------------------------------------------------------------- legend, gaps
+
+def test_legend_lists_exactly_the_layers_drawn(bundle: PlanBundle, tmp_path: Path) -> None:
+    text = build_map(bundle, tmp_path / "m.html").read_text(encoding="utf-8")
+    overlays = re.search(r"overlays :  \{(.*?)\},\s*\};", text, flags=re.S).group(1)
+    drawn = [json.loads(n) for n in re.findall(r'^\s*("(?:[^"\\]|\\.)*") :', overlays, flags=re.M)]
+    assert sorted(legend_names(text)) == sorted(drawn)
+    names = layer_names(bundle)
+    assert names["sites_greedy"] in drawn and names["gaps"] in drawn
+    # a bundle without gaps or sites draws neither, and its legend has no entry for them
+    bare = dataclasses.replace(bundle, gaps=None, gap_hulls=None, sites=None)
+    bare_text = build_map(bare, tmp_path / "bare.html").read_text(encoding="utf-8")
+    assert not {names["gaps"], names["sites_exact"], names["sites_greedy"]} & set(legend_names(bare_text))
+    assert names["population"] in legend_names(bare_text)
+
+
+def test_gaps_drawn_above_the_least_share(bundle: PlanBundle, change_params, tmp_path: Path) -> None:
+    gaps = bundle.gaps
+    e = gaps["elderly"].to_numpy(float)
+    share = float(np.sort(e)[::-1][4] / e.sum())  # exactly the five largest reach it
+    few = change_params(dataclasses.replace(bundle, sites=None), map_min_gap_share=share)
+    text = build_map(few, tmp_path / "few.html").read_text(encoding="utf-8")
+    assert text.count('"className": "cc-gap-icon"') == 5
+    assert f"绘制 5 个（共 {len(gaps)} 个）" in text and "gaps.csv" in text
+    everything = change_params(dataclasses.replace(bundle, sites=None), map_min_gap_share=0.0)
+    all_text = build_map(everything, tmp_path / "all.html").read_text(encoding="utf-8")
+    assert all_text.count('"className": "cc-gap-icon"') == len(gaps) and "绘制" not in panel_html(all_text, "cc-legend")
+    # a gap a suggested site serves is drawn however small
+    smallest = gaps.sort_values("elderly").iloc[0]
+    sites = pd.DataFrame([{"rank": 1, "tier": "street_centre", "method": "exact", "gain_elderly": 1.0,
+                           "gain_pop": 4.0, "lon": smallest.geometry.x, "lat": smallest.geometry.y,
+                           "county": "", "gap_id": smallest["gap_id"]}])
+    kept = change_params(dataclasses.replace(bundle, sites=sites), map_min_gap_share=share)
+    assert build_map(kept, tmp_path / "kept.html").read_text(encoding="utf-8").count('"className": "cc-gap-icon"') == 6

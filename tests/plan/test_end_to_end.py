@@ -249,13 +249,14 @@ def test_demo_map_in_headless_chromium(demo_out: Path, tmp_path: Path) -> None:
                     ".map(s => s.textContent.trim())",
         "facilities": "document.querySelectorAll('path.cc-facility').length",
         "sites": "document.querySelectorAll('.cc-site').length",
-        "gaps": "document.querySelectorAll('.cc-gap').length",
-        "title": "document.getElementById('cc-title') && document.getElementById('cc-title').innerText",
+        "gaps": "document.querySelectorAll('.leaflet-marker-pane .cc-gap').length",
+        "title": "document.getElementById('cc-title') && document.getElementById('cc-title').textContent",
     })
     assert res.js_errors == [] and res.console_errors == []
-    expected = ["population", "sites_exact", "sites_greedy",
+    expected = ["streets", "population", "sites_exact", "sites_greedy", "after__street_centre",
+                "site_catchments__street_centre",
                 *(f"{layer}__{t}" for t in DEMO_TIERS
-                  for layer in ("facilities", "isochrones", "gaps", "circle"))]
+                  for layer in ("facilities", "isochrones", "gaps", "circle", "catchments"))]
     for key in expected:
         assert names[key] in res.values["overlays"], key
     loads = [load_layer_name(t, "zh") for t in DEMO_TIERS]  # facility load (issue 13), hidden at start
@@ -264,8 +265,13 @@ def test_demo_map_in_headless_chromium(demo_out: Path, tmp_path: Path) -> None:
     usable = int((fac["status"].isin(USED_STATUSES) & fac.geometry.notna()).sum())
     assert res.values["facilities"] == usable == 14
     assert res.values["sites"] == 2  # the exact solution shown, greedy layer hidden
-    # one gap layer per tier; only the tier with planned sites is shown (drawn) at start
-    assert res.values["gaps"] == int((gaps["tier"] == "street_centre").sum()) > 0
+    # one gap layer per tier; only the tier with planned sites is shown (drawn) at start, and
+    # of its gaps those with at least 1 % of its uncovered elderly or a suggested site
+    street = gaps[gaps["tier"] == "street_centre"]
+    sites = _csv(demo_out / "sites.csv")
+    big = street["elderly"] >= 0.01 * street["elderly"].sum() - 1e-9
+    served = street["gap_id"].astype(str).isin(sites["gap_id"].astype(str))
+    assert res.values["gaps"] == int((big | served).sum()) > 0
     assert "步行速度" in res.values["title"] and "1.0" in res.values["title"]
     assert shot.stat().st_size > 20_000
     keep = os.environ.get("CARECOVER_SCREENSHOT_DIR")

@@ -73,6 +73,8 @@ BOUNDS: dict[str, Bound] = {
     "min_distance_existing_m": Bound("与现有设施最小距离 / minimum distance from existing", "m", 0.0, 1e6,
                                      (0.0, 20_000.0), low_open=False),
     "target_share": Bound("目标比例 / target share", "", 0.0, 1.0, (0.3, 1.0)),
+    "map_min_gap_share": Bound("地图绘制缺口的最小占比 / least share of a gap drawn on the map", "", 0.0, 1.0,
+                               (0.0, 0.2), low_open=False),
     "default_elderly_share": Bound("老年人口比例 / elderly share", "", 0.0, 0.999, (0.05, 0.5)),
     "elderly_share": Bound("老年人口比例 / elderly share", "", 0.0, 0.999, (0.05, 0.5)),
     "drive_speeds_kph": Bound("车速 / drive speed", "km/h", 0.0, 300.0, (5.0, 130.0)),

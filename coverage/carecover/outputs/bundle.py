@@ -40,7 +40,10 @@ class PlanBundle:
         geometry (EPSG:4326).
     demand
         Demand contract plus ``time_s__<tier>`` (seconds, ``inf`` when not reached) and
-        ``covered__<tier>`` (bool) per tier.
+        ``covered__<tier>`` (bool) per tier; optionally ``nearest_fid__<tier>`` (the nearest
+        facility's id, "" when none was reached) and, for planned tiers, ``after_site__<tier>``
+        (``candidate`` id of the suggested site nearest after the plan within the threshold,
+        "" otherwise) and ``covered_after__<tier>`` (:mod:`carecover.plan.serves`).
     gaps
         ``gap_id``, ``pop``, ``elderly``, ``area_m2``, ``county``, ``time_to_nearest_s``,
         geometry (representative point).
@@ -63,15 +66,15 @@ class PlanBundle:
         pipeline passes ``params.lang``; set another to write the same run in the other language).
     title
         Title for the map and report; ``params.title`` when empty.
+    streets
+        The study area's streets for display (``kind``: ``major``/``minor``/``path``, merged
+        and simplified lines, EPSG:4326; :func:`carecover.outputs.maps.streets.street_lines`),
+        or ``None``.
     params
         The run's :class:`~carecover.plan.params.RunParams`: walking and sensitivity speeds,
         each tier's mode and threshold, and the other parameters that the map's title block
         and the report state. The map and the report need it (:meth:`run_params`); layer
         names and the exports do not.
-    streets
-        The study area's walking streets as lines (``highway``, geometry, EPSG:4326; see
-        :func:`carecover.outputs.street_lines.street_lines`), for pictures drawn without
-        basemap tiles (the report's overview map), or ``None``.
     """
 
     facilities: gpd.GeoDataFrame

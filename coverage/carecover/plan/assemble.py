@@ -19,8 +19,9 @@ from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork
 from carecover.outputs.bundle import PlanBundle
-from carecover.outputs.street_lines import street_lines
+from carecover.outputs.maps.streets import street_lines
 from carecover.plan import access as access_stage
+from carecover.plan import serves
 from carecover.plan.access import Access
 from carecover.plan.area import Boundaries
 from carecover.plan.figures import Figures
@@ -152,25 +153,28 @@ def access_summary(params: RunParams, acc: Access) -> dict[str, Any]:
             "tiers": out}
 
 
-def demand_table(demand: Demand, travel: Travel, figures: Figures, acc: Access | None = None) -> gpd.GeoDataFrame:
-    """Demand points with their snapping and, per tier, time to and id of the nearest facility,
-    coverage, the circle flag and (with ``acc``) accessibility."""
+def demand_table(demand: Demand, travel: Travel, figures: Figures, acc: Access | None = None,
+                 siting: Siting | None = None) -> gpd.GeoDataFrame:
+    """Demand points with their snapping and, per tier, time, coverage, the circle flag, the
+    nearest facility, for planned tiers the suggested site serving it after the plan, and (with
+    ``acc``) accessibility."""
     out = demand.points.copy()
     snap = travel.demand_snaps["walk"]
     out["snap_status"] = snap.status()
     out["snap_m"] = np.round(snap.dist, 2)
-    fids = travel.facilities["fid"].astype(str).to_numpy(object)
+    # who serves whom: "" where no facility is within the search
+    nearest = serves.nearest_fids(travel)
     for key, tt in travel.tiers.items():
         out[f"time_s__{key}"] = np.round(tt.time_s, 3)
-        # who serves whom: "" where no facility is within the search
-        near = fids[tt.rows]
-        out[f"nearest_fid__{key}"] = (np.where(tt.source >= 0, near[np.maximum(tt.source, 0)], "")
-                                      if len(near) else "")
+        out[f"nearest_fid__{key}"] = nearest[key]
         out[f"covered__{key}"] = tt.covered
         if key in figures.circle_masks:
             out[f"circle_not_reached__{key}"] = figures.circle_masks[key]
     for col, values in access_stage.demand_columns(acc or Access()).items():
         out[col] = values
+    for key, (site, covered) in serves.after_plan(siting.states if siting else {}, travel, len(out)).items():
+        out[f"after_site__{key}"] = site
+        out[f"covered_after__{key}"] = covered
     return out
 
 
@@ -187,7 +191,7 @@ def assemble(params: RunParams, r: Results) -> PlanBundle:
     s = summary(params, r)
     return PlanBundle(facilities=access_stage.facility_columns(r.travel.facilities, r.access),
                       isochrones=r.isochrones.frame,
-                      demand=demand_table(r.demand, r.travel, r.figures, r.access), gaps=r.gaps.zones,
+                      demand=demand_table(r.demand, r.travel, r.figures, r.access, r.siting), gaps=r.gaps.zones,
                       sites=r.siting.sites, boundaries=r.bounds.frame, summary=s, lang=params.lang,
                       title=s["title"], gap_hulls=r.gaps.hulls, cell_polygons=r.demand.cell_polygons,
                       params=params, streets=street_lines(r.nets["walk"]))

@@ -39,6 +39,7 @@ STAGE_CACHE_VERSION = 2
 
 #: Parameters that only stages downstream of the cached ones read.
 DOWNSTREAM = frozenset({"out", "lang", "title", "command", "inline_assets", "gaode_map", "cache",
+                        "map_min_gap_share",
                         "suggest", "exact_time_limit_s", "target_share", "min_spacing_m",
                         "warnings"})
 #: Parameters whose value is a file: hashed by content, not by name.

@@ -48,6 +48,7 @@ class PlanOptions:
     target_share: float | None = None
     objective: str | None = None
     inline_assets: bool | None = None
+    map_min_gap_share: float | None = None
     gaode_map: bool | None = None
     pdf: bool | None = None
     cache: bool | Path | None = None

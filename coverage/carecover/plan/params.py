@@ -16,6 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from carecover import settings
 from carecover.config import CityConfig
 from carecover.config.capacity import CapacityRule
 from carecover.network import make_profile
@@ -76,6 +77,9 @@ class RunParams:
         Distance decay of the enhanced 2SFCA: ``"bands"`` (the threshold cut into as many equal
         bands as there are weights, default 1.00 / 0.68 / 0.22 for 0–5 / 5–10 / 10–15 min) or
         ``"gaussian"``.
+    map_min_gap_share
+        The map draws a gap only when it holds at least this share of its tier's uncovered
+        elderly (or a suggested site serves it); the tables keep every gap.
     warnings
         Unusual values found while resolving (each names its value and origin); raised
         again when the run starts, so they reach the console, the summary and the report.
@@ -130,6 +134,7 @@ class RunParams:
     access_decay: str = "bands"
     access_band_weights: tuple[float, ...] = (1.0, 0.68, 0.22)
     objective: str = "coverage"
+    map_min_gap_share: float = settings.map_min_gap_share
 
     # ------------------------------------------------------------------ derived views
     def profile(self, mode: str) -> dict:

@@ -258,13 +258,14 @@ def resolve(opts: PlanOptions) -> RunParams:
                                         "--min-distance-existing"),
         target_share=num.one("target_share", opts.target_share, "--target"),
         strict=bool(opts.strict), osm_facilities=bool(opts.osm_facilities),
-        facility_isochrones=bool(opts.facility_isochrones), inline_assets=bool(opts.inline_assets),
+        facility_isochrones=bool(opts.facility_isochrones), inline_assets=_first(opts.inline_assets, True),
         gaode_map=_first(opts.gaode_map, True), cache=_first(opts.cache, True),
         sample_note=opts.sample_note, command=opts.command or "", title=_title(cfg, lang),
         sheet=_sheet(opts.sheet), pdf=_pdf(opts.pdf), capacity=capacity, objective=objective,
         access_decay=_first(_cfg(cfg, "access_decay"), settings.access_decay),
         access_band_weights=tuple(_first(_cfg(cfg, "access_band_weights"), settings.access_band_weights)),
         warnings=tuple(num.found),
+        map_min_gap_share=num.one("map_min_gap_share", opts.map_min_gap_share, "--map-min-gap-share"),
     )
 
 

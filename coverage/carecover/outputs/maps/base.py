@@ -19,7 +19,9 @@ import numpy as np
 from carecover.outputs.bundle import PlanBundle, tr
 from carecover.outputs.maps.geometry import Transform, display_transform
 from carecover.outputs.maps.names import layer_names, tiers_in
-from carecover.outputs.maps.style import GAP_COLOR, SITE_COLOR
+from carecover.outputs.maps.popups import esc
+from carecover.outputs.maps.style import CIRCLE_COLOR, CIRCLE_RING, GAP_COLOR, SITE_COLOR
+from carecover.outputs.maps.zones import DisplayGrid
 
 if TYPE_CHECKING:
     from carecover.plan.params import RunParams
@@ -83,6 +85,9 @@ class MapContext:
         Lines the title block adds (what was simplified, summed or left out); layers append.
     bounds
         ``[minx, miny, maxx, maxy]`` of everything drawn; layers append, the map fits them.
+    legend
+        ``(layer name, entry HTML)`` of every overlay drawn, in drawing order; each layer
+        adds its own entry, so the legend lists exactly the layers drawn.
     """
 
     bundle: PlanBundle
@@ -93,6 +98,8 @@ class MapContext:
     tiers: list[str]
     notes: list[str] = field(default_factory=list)
     bounds: list[np.ndarray] = field(default_factory=list)
+    legend: list[tuple[str, str]] = field(default_factory=list)
+    _grid: DisplayGrid | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, bundle: PlanBundle, basemap: str) -> MapContext:
@@ -118,6 +125,30 @@ class MapContext:
         """The language of the map (``bundle.lang``)."""
         return self.bundle.lang
 
+    def grid(self) -> DisplayGrid:
+        """The demand's display grid, computed on first use and shared by the zone layers
+        (:mod:`carecover.outputs.maps.zones`)."""
+        if self._grid is None:
+            self._grid = DisplayGrid.of(self.bundle.demand)
+        return self._grid
+
+    def add_legend(self, layer: str, swatch: str, label: str, note: str = "") -> None:
+        """Add the legend entry of an overlay that was drawn.
+
+        Parameters
+        ----------
+        layer
+            The overlay's name in the layer control (the entry is shown while it is).
+        swatch
+            HTML of the symbol (built here, no input text).
+        label
+            Text of the entry (escaped here).
+        note
+            A second, grey line (escaped here), e.g. what was left out.
+        """
+        extra = f"<div class='cc-lg-note'>{esc(note)}</div>" if note else ""
+        self.legend.append((layer, f"<div class='cc-lg-row'>{swatch}<span>{esc(label)}</span></div>{extra}"))
+
 
 def new_map(ctx: MapContext, inline_assets: bool) -> folium.Map:
     """An empty folium map with the basemap's tile layers (the first one shown).
@@ -132,9 +163,10 @@ def new_map(ctx: MapContext, inline_assets: bool) -> folium.Map:
     Returns
     -------
     folium.Map
-        With a scale bar.
+        With the page title (the scale bar is added with the other controls).
     """
-    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, control_scale=True, prefer_canvas=False)
+    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, control_scale=False, prefer_canvas=False)
+    m.get_root().title = esc(ctx.bundle.display_title())
     if inline_assets:
         m.default_js, m.default_css = [], []
         inline_into(m)
@@ -198,28 +230,8 @@ def check_offline(text: str) -> str:
     return text
 
 
-class HtmlBlock(branca.element.MacroElement):
-    """Fixed-position HTML (title block, legend) added to the map's page.
-
-    Parameters
-    ----------
-    content
-        The HTML.
-    name
-        The element's name in the page.
-    """
-
-    _template = branca.element.Template(
-        "{% macro html(this, kwargs) %}{{ this.content }}{% endmacro %}")
-
-    def __init__(self, content: str, name: str) -> None:
-        super().__init__()
-        self._name = name
-        self.content = content
-
-
 def add_style(m: folium.Map) -> None:
-    """The CSS of gap labels, site labels and the layer control, into the page header.
+    """The CSS of gap and site labels, the panels and the legend, into the page header.
 
     Parameters
     ----------
@@ -227,25 +239,48 @@ def add_style(m: folium.Map) -> None:
         The map.
     """
     m.get_root().header.add_child(branca.element.Element(
-        "<style>.cc-gap{background:#fff;border:2px solid " + GAP_COLOR + ";border-radius:50%;color:"
-        + GAP_COLOR + ";font:bold 11px/18px sans-serif;text-align:center;width:18px;height:18px}"
-        ".cc-site{background:" + SITE_COLOR + ";color:#fff;border-radius:4px;font:bold 11px/18px sans-serif;"
-        "text-align:center;white-space:nowrap;padding:0 2px}"
-        ".leaflet-control-layers-list{font:12px/1.4 sans-serif}</style>"), name="cc_style")
+        "<style>"
+        ".cc-gap{background:#fff;border:2px solid " + GAP_COLOR + ";border-radius:50%;color:" + GAP_COLOR
+        + ";font:bold 11px/18px sans-serif;text-align:center;width:18px;height:18px}"
+        ".cc-site-sw{font-size:10px!important;line-height:14px!important}"
+        ".cc-site,.cc-site-sw{background:" + SITE_COLOR + ";color:#fff;border:2px solid #fff;border-radius:4px;"
+        "box-shadow:0 0 3px #000;font:bold 12px/18px sans-serif;text-align:center;white-space:nowrap;padding:0 3px}"
+        ".leaflet-control-layers-list{font:12px/1.4 sans-serif}"
+        # Leaflet 1.9 sizes text in rem (16 px without Bootstrap, which the map no longer loads)
+        ".leaflet-container{font-size:12px}.leaflet-popup-content{font:12px/1.35 sans-serif;margin:10px 14px}"
+        ".leaflet-popup-content td{vertical-align:top}.leaflet-tooltip{font:12px/1.3 sans-serif}"
+        ".cc-panel{background:rgba(255,255,255,.94);border:1px solid #999;border-radius:4px;"
+        "font:12px/1.4 sans-serif;padding:6px 9px;max-width:330px;box-shadow:0 1px 4px rgba(0,0,0,.3)}"
+        ".cc-panel summary{cursor:pointer;font-weight:bold;outline:none}"
+        "#cc-title summary{font-size:13px;max-width:300px}"
+        "#cc-title table{margin-top:4px}#cc-title td{vertical-align:top}"
+        "#cc-legend .cc-lg-body{overflow-y:auto;margin-top:3px}"
+        ".cc-lg-row{display:flex;align-items:flex-start;gap:5px;margin:1px 0}"
+        ".cc-lg-row>span:first-child{margin-top:3px}"
+        ".cc-lg-note{color:#555;margin:0 0 2px 19px;font-size:11px}"
+        ".cc-sw{display:inline-block;flex:none;width:14px;height:10px}"
+        ".cc-dot{display:inline-block;flex:none;width:10px;height:10px;border-radius:50%;border:1px solid #333}"
+        ".cc-circle-pt{background:" + CIRCLE_COLOR + ";border:1.5px solid " + CIRCLE_RING + "}"
+        ".cc-ramp{display:flex;margin-left:19px}.cc-ramp span{flex:1;min-width:34px;text-align:center;"
+        "font-size:10px;padding:0 1px}"
+        "</style>"), name="cc_style")
 
 
-def fit_to(m: folium.Map, bounds: list[np.ndarray]) -> None:
-    """Fit the map's initial view to everything drawn.
+def view_bounds(bounds: list[np.ndarray]) -> list[list[float]] | None:
+    """The initial view: the bounds of everything drawn, as Leaflet takes them.
 
     Parameters
     ----------
-    m
-        The map.
     bounds
-        ``[minx, miny, maxx, maxy]`` arrays, one per layer or marker; nothing happens when
-        there are none.
+        ``[minx, miny, maxx, maxy]`` arrays, one per layer or marker.
+
+    Returns
+    -------
+    list or None
+        ``[[south, west], [north, east]]`` (``None`` when nothing with finite bounds was drawn).
     """
-    if bounds:
-        bb = np.vstack(bounds)
-        m.fit_bounds([[float(bb[:, 1].min()), float(bb[:, 0].min())],
-                      [float(bb[:, 3].max()), float(bb[:, 2].max())]])
+    b = np.vstack(bounds) if bounds else np.zeros((0, 4))
+    b = b[np.isfinite(b).all(axis=1)]
+    if not len(b):
+        return None
+    return [[float(b[:, 1].min()), float(b[:, 0].min())], [float(b[:, 3].max()), float(b[:, 2].max())]]

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import folium
 
+from carecover.outputs.bundle import tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import feature_collection, prep, total_bounds
+from carecover.outputs.maps.popups import esc
+from carecover.outputs.maps.style import line_swatch
 
 
 def add_boundaries(m: folium.Map, ctx: MapContext) -> None:
@@ -23,7 +26,8 @@ def add_boundaries(m: folium.Map, ctx: MapContext) -> None:
         return
     b = b[b.geometry.notna()].sort_values(["level", "name"], kind="stable") if "level" in b else b
     geoms = prep(b.geometry.values, ctx.fn, simplify_deg=1e-5)
-    props = [{"name": str(r.get("name", "")), "level": str(r.get("level", ""))} for _, r in b.iterrows()]
+    # folium's tooltips set innerHTML: boundary names from the input file are escaped here
+    props = [{"name": esc(r.get("name", "")), "level": str(r.get("level", ""))} for _, r in b.iterrows()]
     name = ctx.names["boundaries"]
     fg = folium.FeatureGroup(name=name, show=True)
     folium.GeoJson(feature_collection(geoms, props), name=name,
@@ -33,3 +37,4 @@ def add_boundaries(m: folium.Map, ctx: MapContext) -> None:
                    tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False)).add_to(fg)
     fg.add_to(m)
     ctx.bounds.append(total_bounds(geoms))
+    ctx.add_legend(name, line_swatch("#444", 2, dash=True), tr("行政区划界线", "Administrative boundary", ctx.lang))

@@ -9,22 +9,25 @@ import folium
 
 from carecover.errors import InputError
 from carecover.outputs.bundle import PlanBundle
-from carecover.outputs.maps.base import (BASEMAPS, MapContext, add_style, check_offline, deterministic_ids,
-                                         fit_to, new_map)
+from carecover.outputs.maps.after import add_after_plan
+from carecover.outputs.maps.base import BASEMAPS, MapContext, add_style, check_offline, deterministic_ids, new_map
 from carecover.outputs.maps.boundaries import add_boundaries
+from carecover.outputs.maps.catchments import add_catchments
 from carecover.outputs.maps.circles import add_circles
+from carecover.outputs.maps.controls import add_controls
 from carecover.outputs.maps.facilities import add_facilities
 from carecover.outputs.maps.gaps import add_gaps
 from carecover.outputs.maps.isochrones import add_isochrones
-from carecover.outputs.maps.legend import add_title_and_legend
+from carecover.outputs.maps.legend import title_block
 from carecover.outputs.maps.load import add_load
 from carecover.outputs.maps.population import add_population
 from carecover.outputs.maps.sites import add_sites
+from carecover.outputs.maps.streets import add_streets
 from carecover.utils import atomic_write
 
 
 def build_map(bundle: PlanBundle, path: str | Path, *, basemap: str = "osm",
-              inline_assets: bool = False, max_cells: int = 20000) -> Path:
+              inline_assets: bool = True, max_cells: int = 20000) -> Path:
     """Write the coverage map of ``bundle`` to ``path`` (one self-contained HTML file).
 
     Parameters
@@ -38,8 +41,8 @@ def build_map(bundle: PlanBundle, path: str | Path, *, basemap: str = "osm",
         OpenStreetMap as alternative) or ``"gaode"`` (Gaode tiles only; all overlays converted
         to GCJ-02, see :mod:`carecover.outputs.maps`).
     inline_assets
-        Embed Leaflet and jQuery from ``carecover/outputs/assets`` instead of linking CDNs, so
-        the map (all but the background tiles) works offline.
+        Embed Leaflet and jQuery from ``carecover/outputs/assets`` (the default), so the map
+        (all but the background tiles) works offline; ``False`` links folium's CDNs instead.
     max_cells
         Most population cells drawn; finer data is summed into coarser square cells.
 
@@ -86,27 +89,31 @@ def make_map(bundle: PlanBundle, basemap: str, inline_assets: bool, max_cells: i
     ctx = MapContext.of(bundle, basemap)
     # base tiles, and Leaflet/jQuery inline for an offline map
     m = new_map(ctx, inline_assets)
+    # the study area's own streets, so the map orients without tiles
+    add_streets(m, ctx)
     # administrative boundaries
     add_boundaries(m, ctx)
-    # elderly population per cell (its classes go into the legend)
-    breaks = add_population(m, ctx, max_cells)
-    # isochrone bands per tier (the bands go into the legend)
-    bands = add_isochrones(m, ctx)
-    # facilities per tier and those not used (tiers with a layer go into the legend)
-    tiers = add_facilities(m, ctx)
+    # elderly population per cell
+    add_population(m, ctx, max_cells)
+    # isochrone bands per tier
+    add_isochrones(m, ctx)
+    # who serves whom: each facility's nearest-facility catchment per tier (hidden at start)
+    add_catchments(m, ctx)
+    # the suggested sites' catchments and the coverage after the plan
+    add_after_plan(m, ctx)
+    # facilities per tier and those not used
+    add_facilities(m, ctx)
     # inside the straight-line circle but not reached on the network (hidden at start)
     add_circles(m, ctx)
-    # ranked gap zones per tier
-    gap_note = add_gaps(m, ctx)
+    # ranked gap zones per tier, the larger ones
+    add_gaps(m, ctx)
     # suggested sites per method
     add_sites(m, ctx)
     # facility load: sized by places, coloured by load, with its legend box (hidden at start)
     add_load(m, ctx)
-    # page style, title block with the parameters, legend, layer control, initial view
+    # page style; layer control, title block, scale, legend of the layers drawn, initial view
     add_style(m)
-    add_title_and_legend(m, ctx, tiers, breaks, bands, gap_note)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    fit_to(m, ctx.bounds)
+    add_controls(m, ctx, title_block(ctx))
     return m
 
 

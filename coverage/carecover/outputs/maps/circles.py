@@ -8,6 +8,7 @@ import folium
 from carecover.outputs.bundle import tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import feature_collection, prep
+from carecover.outputs.maps.style import CIRCLE_COLOR, CIRCLE_RING
 
 #: Most demand points drawn in a "inside the circle but not reachable" layer.
 MAX_CIRCLE_POINTS = 5000
@@ -35,8 +36,22 @@ def add_circles(m: folium.Map, ctx: MapContext) -> None:
         props = [{"e": round(float(e), 1)} for e in pts["elderly"].fillna(0)]
         fg = folium.FeatureGroup(name=ctx.names[f"circle__{key}"], show=False)
         folium.GeoJson(feature_collection(geoms, props),
-                       marker=folium.CircleMarker(radius=3, color="#6a3d9a", fill=True, fill_opacity=0.8,
-                                                  weight=0),
+                       marker=folium.CircleMarker(radius=3.5, color=CIRCLE_RING, fill=True, fill_color=CIRCLE_COLOR,
+                                                  fill_opacity=0.95, weight=1),
                        tooltip=folium.GeoJsonTooltip(["e"], aliases=[tr("老年人口", "Elderly", ctx.lang)])
                        ).add_to(fg)
         fg.add_to(m)
+        radius, _ = ctx.params.circle_radius_of(ctx.params.tiers[key]) if key in ctx.params.tiers else (None, "")
+        r_txt = f"{radius:,.0f} m" if radius is not None else ""
+        ctx.add_legend(ctx.names[f"circle__{key}"], "<span class='cc-dot cc-circle-pt'></span>",
+                       tr(f"直线 {r_txt} 圆内但路网不可达的居民点", f"Inside the {r_txt} straight-line circle, "
+                          "not reached on the street network", ctx.lang),
+                       note if (note := _cut_note(len(demand[demand[col].astype(bool)]), ctx.lang)) else "")
+
+
+def _cut_note(n: int, lang: str) -> str:
+    """Legend note when more points were flagged than drawn."""
+    if n <= MAX_CIRCLE_POINTS:
+        return ""
+    return tr(f"绘制老年人口最多的 {MAX_CIRCLE_POINTS:,} 个（共 {n:,} 个）",
+              f"the {MAX_CIRCLE_POINTS:,} with the most elderly drawn (of {n:,})", lang)

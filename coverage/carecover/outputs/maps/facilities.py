@@ -10,13 +10,47 @@ import pandas as pd
 from carecover.outputs.bundle import USED_STATUSES, tier_name, tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import point_xy
-from carecover.outputs.maps.popups import esc, fmt, kv_table
-from carecover.outputs.maps.style import LEVEL_RADIUS, UNKNOWN_COLOR, tier_color
+from carecover.outputs.maps.popups import coord_row, esc, fmt, kv_table
+from carecover.outputs.maps.style import LEVEL_RADIUS, UNKNOWN_COLOR, dot_swatch, tier_color
 from carecover.tiers import TIERS
 
 
-def facility_popup(r: pd.Series, lang: str, used: bool) -> str:
-    """Popup of one facility: name, tier, address, what it reaches, id (and status if unused).
+def nearest_served(demand: pd.DataFrame, tiers: list[str]) -> dict[tuple[str, str], tuple[float, float]]:
+    """Elderly for whom each facility is the nearest of its tier: all of them, and those
+    within the tier's threshold.
+
+    Parameters
+    ----------
+    demand
+        Demand points with ``nearest_fid__<tier>`` (the nearest facility's id, "" when none
+        was reached) and ``covered__<tier>``.
+    tiers
+        Tier keys.
+
+    Returns
+    -------
+    dict
+        ``(tier, fid) -> (elderly nearest, elderly nearest and within the threshold)``; tiers
+        without a ``nearest_fid__`` column are left out.
+    """
+    out: dict[tuple[str, str], tuple[float, float]] = {}
+    for key in tiers:
+        col = f"nearest_fid__{key}"
+        if col not in demand:
+            continue
+        fid = demand[col].fillna("").astype(str)
+        e = demand["elderly"].fillna(0).astype(float)
+        cov = demand[f"covered__{key}"].fillna(False).astype(bool) if f"covered__{key}" in demand else False
+        g = pd.DataFrame({"fid": fid, "all": e, "within": e.where(cov, 0.0)})
+        for f, row in g[g["fid"] != ""].groupby("fid", sort=True)[["all", "within"]].sum().iterrows():
+            out[(key, str(f))] = (float(row["all"]), float(row["within"]))
+    return out
+
+
+def facility_popup(r: pd.Series, lang: str, used: bool, served: tuple[float, float] | None = None,
+                   threshold_min: float | None = None, coords: tuple[str, str] | None = None) -> str:
+    """Popup of one facility: name, tier, address, what it reaches, the elderly for whom it
+    is the nearest, id (and status if unused).
 
     Parameters
     ----------
@@ -26,6 +60,13 @@ def facility_popup(r: pd.Series, lang: str, used: bool) -> str:
         ``"zh"`` or ``"en"``.
     used
         Whether the facility takes part in routing.
+    served
+        Elderly for whom it is the nearest facility of its tier, all and within the
+        threshold (:func:`nearest_served`), or ``None``.
+    threshold_min
+        The tier's threshold (for the label).
+    coords
+        The coordinates row (:func:`~carecover.outputs.maps.popups.coord_row`), or ``None``.
 
     Returns
     -------
@@ -35,29 +76,45 @@ def facility_popup(r: pd.Series, lang: str, used: bool) -> str:
     rows = [(tr("名称", "Name", lang), esc(str(r.get("name", "") or ""))),
             (tr("层级", "Tier", lang), esc(tier_name(r.get("tier"), lang))),
             (tr("地址", "Address", lang), esc(str(r.get("address", "") or "")))]
+    # reached_* count the residents within the threshold for whom this facility is the nearest
+    thr = f"{threshold_min:g}" if threshold_min is not None else "?"
     if "reached_elderly" in r and pd.notna(r.get("reached_elderly")):
-        rows.append((tr("可达老年人口", "Elderly reached", lang), fmt(r["reached_elderly"])))
+        rows.append((tr(f"{thr} 分钟内以其为最近设施的老年人口", f"Elderly within {thr} min for whom it is the nearest",
+                        lang), fmt(r["reached_elderly"])))
     if "reached_pop" in r and pd.notna(r.get("reached_pop")):
-        rows.append((tr("可达总人口", "Population reached", lang), fmt(r["reached_pop"])))
+        rows.append((tr(f"{thr} 分钟内以其为最近设施的总人口", f"Population within {thr} min for whom it is the nearest",
+                        lang), fmt(r["reached_pop"])))
+    if served is not None:
+        rows.append((tr("以其为最近设施的老年人口（不限时间）", "Elderly for whom it is the nearest (any time)", lang),
+                     fmt(served[0])))
     rows.append((tr("编号", "ID", lang), esc(str(r.get("fid", "")))))
+    if coords is not None:
+        rows.append(coords)
     if not used:
         rows.append((tr("状态", "Status", lang),
                      esc(f"{r.get('status', '')}: {r.get('note', '') or ''}")))
     return kv_table(rows)
 
 
-def _marker(r: pd.Series, key: str | None, ok: bool, ctx: MapContext) -> folium.CircleMarker:
+def _marker(r: pd.Series, key: str | None, ok: bool, ctx: MapContext,
+            served: dict[tuple[str, str], tuple[float, float]]) -> folium.CircleMarker:
     """The circle marker of one facility (sized by tier level, grey when not used)."""
     level = TIERS[key].level if key in TIERS else 3
     color = tier_color(key) if ok else UNKNOWN_COLOR
     lat, lon = point_xy(r.geometry, ctx.fn)
     ctx.bounds.append(np.array([lon, lat, lon, lat]))
+    tier = ctx.params.tiers.get(key) if key is not None else None
+    srv = served.get((str(key), str(r.get("fid", "")))) if ok else None
+    if ok and srv is None and f"nearest_fid__{key}" in ctx.bundle.demand:
+        srv = (0.0, 0.0)  # nearest to nobody (another facility of the tier is nearer to everyone)
+    popup = facility_popup(r, ctx.lang, ok, srv, tier.threshold_min if tier is not None else None,
+                           coords=coord_row(lon, lat, ctx.basemap, ctx.lang))
     return folium.CircleMarker(
         location=[lat, lon], radius=LEVEL_RADIUS.get(level, 5), color="#222" if ok else "#777",
         weight=1, fill=True, fill_color=color, fill_opacity=0.9 if ok else 0.4,
         class_name=f"cc-facility cc-tier-{key if ok else 'unused'}",
         tooltip=esc(str(r.get("name", "") or r.get("fid", ""))),
-        popup=folium.Popup(facility_popup(r, ctx.lang, ok), max_width=320),
+        popup=folium.Popup(popup, max_width=320),
     )
 
 
@@ -89,14 +146,21 @@ def add_facilities(m: folium.Map, ctx: MapContext) -> list[str]:
                             ctx.lang))
     drawn = fac[has_geom].sort_values("fid", kind="stable") if "fid" in fac else fac[has_geom]
     groups: dict[str, folium.FeatureGroup] = {}
+    served = nearest_served(ctx.bundle.demand, ctx.tiers)
     for idx, r in drawn.iterrows():
         key = r.get("tier")
         ok = bool(used.loc[idx]) and key in ctx.tiers
         gname = f"facilities__{key}" if ok else "unused"
         if gname not in groups:
             groups[gname] = folium.FeatureGroup(name=ctx.names[gname], show=True)
-        _marker(r, key, ok, ctx).add_to(groups[gname])
-    for g in [f"facilities__{k}" for k in ctx.tiers] + ["unused"]:
+        _marker(r, key, ok, ctx, served).add_to(groups[gname])
+    for key in ctx.tiers:
+        g = f"facilities__{key}"
         if g in groups:
             groups[g].add_to(m)
+            ctx.add_legend(ctx.names[g], dot_swatch(tier_color(key)), tier_name(key, ctx.lang))
+    if "unused" in groups:
+        groups["unused"].add_to(m)
+        ctx.add_legend(ctx.names["unused"], dot_swatch(UNKNOWN_COLOR, "#777", 0.5),
+                       tr("未纳入计算的设施（见弹窗中的状态）", "Facility not used (status in its popup)", ctx.lang))
     return [t for t in ctx.tiers if f"facilities__{t}" in groups]

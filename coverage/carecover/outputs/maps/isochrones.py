@@ -3,6 +3,8 @@ are unreadable)."""
 
 from __future__ import annotations
 
+import math
+
 import folium
 import geopandas as gpd
 import pandas as pd
@@ -11,7 +13,8 @@ from carecover.outputs.bundle import tier_name, tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import ISO_SIMPLIFY_DEG, feature_collection, iso_display, prep, total_bounds
 from carecover.outputs.maps.names import focus_tier
-from carecover.outputs.maps.style import band_opacity, tier_color
+from carecover.outputs.maps.popups import esc
+from carecover.outputs.maps.style import rgba, band_opacity, tier_color
 
 
 def tier_unions(iso: gpd.GeoDataFrame, tiers: list[str]) -> dict[str, gpd.GeoDataFrame]:
@@ -88,4 +91,35 @@ def add_isochrones(m: folium.Map, ctx: MapContext) -> list[float]:
                        ).add_to(fg)
         fg.add_to(m)
         ctx.bounds.append(total_bounds(geoms))
+        ctx.legend.append((name, band_legend(key, bands, ctx.lang)))
     return bands_all
+
+
+def band_legend(key: str, bands: list[float], lang: str) -> str:
+    """Legend entry of one tier's isochrones: a swatch per band in the tier's colour, as
+    dark as the band is drawn where the bands overlap.
+
+    Parameters
+    ----------
+    key
+        Tier key.
+    bands
+        The tier's bands (minutes), ascending.
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        HTML.
+    """
+    color = tier_color(key)
+    ops = band_opacity(bands)
+    # a band's own area is covered by its polygon and every wider one: the opacities add up
+    shown = [1 - math.prod(1 - o for o in ops[i:]) for i in range(len(bands))]
+    cells = "".join(f"<span style='background:{rgba(color, op)};padding:0 4px;margin-right:2px'>{b:g}</span>"
+                    for b, op in zip(bands, shown, strict=True))
+    label = tr("等时圈", "Isochrones", lang) + " · " + tier_name(key, lang, both=False)
+    return (f"<div class='cc-lg-row'><span class='cc-sw' style='background:{rgba(color, shown[-1])};"
+            f"border:1px solid {color}'></span><span>{esc(label)}</span></div>"
+            f"<div class='cc-lg-note'>{cells} {esc(tr('分钟', 'min', lang))}</div>")

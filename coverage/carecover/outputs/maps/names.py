@@ -17,8 +17,10 @@ def layer_names(bundle: PlanBundle) -> dict[str, str]:
     Returns
     -------
     dict of str to str
-        Keys ``boundaries``, ``population``, ``gaps``, ``gaps__<tier>``, ``sites_<method>``,
-        ``unused``, ``circle__<tier>``, ``facilities__<tier>``, ``isochrones__<tier>``.
+        Keys ``streets``, ``boundaries``, ``population``, ``gaps``, ``gaps__<tier>``,
+        ``sites_<method>``, ``unused``, ``circle__<tier>``, ``facilities__<tier>``,
+        ``isochrones__<tier>``, ``catchments__<tier>`` (demand with ``nearest_fid__<tier>``),
+        ``after__<tier>`` and ``site_catchments__<tier>`` (demand with ``after_site__<tier>``).
     """
     lang = bundle.lang
     names = {
@@ -26,6 +28,7 @@ def layer_names(bundle: PlanBundle) -> dict[str, str]:
         "population": tr("老年人口分布", "Elderly population", lang),
         "gaps": tr("未覆盖区域", "Uncovered gaps", lang),
         "unused": tr("未纳入计算的设施", "Facilities not used", lang),
+        "streets": tr("街道", "Streets", lang),
     }
     for method in ("greedy", "exact"):
         zh = {"greedy": "贪心", "exact": "精确"}[method]
@@ -39,6 +42,13 @@ def layer_names(bundle: PlanBundle) -> dict[str, str]:
                                          lang) + " · " + tier_name(key, lang, both=False)
         names[f"facilities__{key}"] = tier_name(key, lang)
         names[f"isochrones__{key}"] = tr("等时圈", "Isochrones", lang) + " · " + tier_name(key, lang, both=False)
+        short = tier_name(key, lang, both=False)
+        if f"nearest_fid__{key}" in bundle.demand:
+            names[f"catchments__{key}"] = tr("最近设施服务范围", "Nearest-facility catchments", lang) + " · " + short
+        if f"after_site__{key}" in bundle.demand:
+            names[f"after__{key}"] = tr("规划后新增覆盖", "Newly covered after the plan", lang) + " · " + short
+            names[f"site_catchments__{key}"] = (tr("建议站点服务范围", "Suggested sites' catchments", lang)
+                                                + " · " + short)
     return names
 
 

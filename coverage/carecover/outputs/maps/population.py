@@ -13,7 +13,8 @@ import shapely
 from carecover.outputs.bundle import tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import feature_collection, prep, total_bounds
-from carecover.outputs.maps.style import CHORO_COLORS
+from carecover.outputs.maps.popups import esc
+from carecover.outputs.maps.style import CHORO_COLORS, CHORO_OPACITY
 
 
 def aggregate_population(demand: gpd.GeoDataFrame, max_cells: int,
@@ -125,7 +126,7 @@ def add_population(m: folium.Map, ctx: MapContext, max_cells: int) -> list[float
     name = ctx.names["population"]
     fg = folium.FeatureGroup(name=name, show=True)
     folium.GeoJson(feature_collection(geoms, props), name=name,
-                   style_function=lambda f: {"fillColor": f["properties"]["c"], "fillOpacity": 0.55,
+                   style_function=lambda f: {"fillColor": f["properties"]["c"], "fillOpacity": CHORO_OPACITY,
                                              "weight": 0, "stroke": False},
                    tooltip=folium.GeoJsonTooltip(
                        fields=["elderly", "pop"],
@@ -135,4 +136,39 @@ def add_population(m: folium.Map, ctx: MapContext, max_cells: int) -> list[float
         ctx.notes.append(tr(f"人口格网已汇总为 {cell_size:.0f} 米方格",
                             f"population summed into {cell_size:.0f} m cells", lang))
     ctx.bounds.append(total_bounds(geoms))
+    ctx.legend.append((name, population_legend(breaks, ctx.lang, cell_size)))
     return breaks
+
+
+def population_legend(breaks: list[float], lang: str, cell_size: float | None) -> str:
+    """Legend entry of the population layer: the sequential ramp with each class's range.
+
+    Parameters
+    ----------
+    breaks
+        Class upper bounds (:func:`class_breaks`).
+    lang
+        ``"zh"`` or ``"en"``.
+    cell_size
+        Size (m) of the square cells the population was summed into, or ``None``.
+
+    Returns
+    -------
+    str
+        HTML.
+    """
+    lo, cells = 0.0, []
+    for c, hi in zip(CHORO_COLORS, breaks, strict=False):
+        text_color = "#fff" if c in CHORO_COLORS[3:] else "#222"
+        cells.append(f"<span style='background:{c};color:{text_color}' title='{_people(lo)}–{_people(hi)}'>"
+                     f"{_people(hi)}</span>")
+        lo = hi
+    per = (tr(f"每 {cell_size:.0f} 米方格老年人口", f"Elderly per {cell_size:.0f} m cell", lang)
+           if cell_size is not None else tr("每格老年人口", "Elderly per cell", lang))
+    return (f"<div class='cc-lg-row'><span class='cc-sw' style='background:{CHORO_COLORS[2]}'></span>"
+            f"<span>{esc(per + tr('（各级上限）', ' (class upper limits)', lang))}</span></div><div class='cc-ramp'>{''.join(cells)}</div>")
+
+
+def _people(x: float) -> str:
+    """A class bound as people: whole numbers from 100 on, never scientific notation."""
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"

@@ -71,3 +71,28 @@ def kv_table(rows: list[tuple[str, str]]) -> str:
     return "<table>" + "".join(
         f"<tr><td style='color:#555;padding-right:6px'>{esc(k)}</td><td>{v}</td></tr>"
         for k, v in rows) + "</table>"
+
+
+def coord_row(lon: float, lat: float, basemap: str, lang: str) -> tuple[str, str]:
+    """The coordinates row of a popup, in the coordinates of the map it is shown on: GCJ-02
+    on the Gaode map (so that pasting them into Amap lands on the point), else WGS-84.
+
+    Parameters
+    ----------
+    lon, lat
+        The point in the basemap's coordinates (as drawn).
+    basemap
+        ``"osm"``, ``"light"`` or ``"gaode"``.
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    tuple of str
+        ``(label, value HTML)``.
+    """
+    if basemap == "gaode":
+        label = "坐标（GCJ-02，高德） Lon/lat (GCJ-02, Gaode)" if lang == "zh" else "Lon/lat (GCJ-02, Gaode/Amap)"
+    else:
+        label = "坐标（WGS-84） Lon/lat (WGS-84)" if lang == "zh" else "Lon/lat (WGS-84)"
+    return label, f"<span class='cc-coord'>{float(lon):.6f}, {float(lat):.6f}</span>"

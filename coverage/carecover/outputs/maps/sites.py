@@ -11,10 +11,12 @@ import pandas as pd
 from carecover.outputs.bundle import sites_frame, tier_name, tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import point_xy
-from carecover.outputs.maps.popups import esc, fmt, kv_table
+from carecover.outputs.maps.popups import coord_row, esc, fmt, kv_table
+
+METHOD_ZH = {"exact": "精确", "greedy": "贪心"}
 
 
-def site_popup(r: pd.Series, lang: str) -> str:
+def site_popup(r: pd.Series, lang: str, coords: tuple[str, str]) -> str:
     """Popup of one suggested site: rank, tier, method, gains, county and coordinates.
 
     Parameters
@@ -23,6 +25,9 @@ def site_popup(r: pd.Series, lang: str) -> str:
         A row of the sites table (with a WGS-84 point geometry).
     lang
         ``"zh"`` or ``"en"``.
+    coords
+        The coordinates row in the map's coordinates
+        (:func:`~carecover.outputs.maps.popups.coord_row`).
 
     Returns
     -------
@@ -35,8 +40,7 @@ def site_popup(r: pd.Series, lang: str) -> str:
                      (tr("新增覆盖老年人口", "Elderly gained", lang), fmt(r.get("gain_elderly"))),
                      (tr("新增覆盖总人口", "Population gained", lang), fmt(r.get("gain_pop"))),
                      (tr("旗县区", "County", lang), esc(str(r.get("county", "") or ""))),
-                     (tr("坐标(WGS-84)", "Lon/lat (WGS-84)", lang),
-                      f"{float(r.get('lon', r.geometry.x)):.6f}, {float(r.get('lat', r.geometry.y)):.6f}")])
+                     coords])
 
 
 def add_sites(m: folium.Map, ctx: MapContext) -> None:
@@ -69,7 +73,11 @@ def add_sites(m: folium.Map, ctx: MapContext) -> None:
                                     icon_anchor=(15, 10), class_name="cc-site-icon"),
                 tooltip=tr(f"建议站点 {rank}：新增老年人口 {fmt(r.get('gain_elderly'))}",
                            f"Site {rank}: +{fmt(r.get('gain_elderly'))} elderly", lang),
-                popup=folium.Popup(site_popup(r, lang), max_width=300),
+                popup=folium.Popup(site_popup(r, lang, coord_row(lon, lat, ctx.basemap, lang)), max_width=300),
             ).add_to(fg)
             ctx.bounds.append(np.array([lon, lat, lon, lat]))
         fg.add_to(m)
+        ctx.add_legend(name, "<span class='cc-site-sw'>★1</span>",
+                       tr(f"建议新增站点（{METHOD_ZH.get(method, method)}解，按序号）",
+                          f"Suggested site ({method} solution, by rank)", lang),
+                       tr("弹窗：新增覆盖老年人口", "popup: elderly newly covered", lang))

@@ -104,7 +104,7 @@ def street_segments(streets: gpd.GeoDataFrame | None, crs: CRS) -> tuple[np.ndar
     Parameters
     ----------
     streets
-        :attr:`PlanBundle.streets` (two-point lines), or ``None``.
+        :attr:`PlanBundle.streets` (the map's street lines, ``kind`` major/minor/path), or ``None``.
     crs
         The maps' projected CRS.
 
@@ -116,10 +116,13 @@ def street_segments(streets: gpd.GeoDataFrame | None, crs: CRS) -> tuple[np.ndar
     if streets is None or not len(streets):
         return np.zeros((0, 2, 2)), np.zeros(0, bool)
     st = streets.to_crs(crs)
-    n = shapely.get_num_coordinates(st.geometry.values)
-    keep = n == 2  # the network's segments; anything else is not drawn
-    xy = shapely.get_coordinates(st.geometry.values[keep]).reshape(-1, 2, 2)
-    major = st["highway"].astype(str).str.removesuffix("_link").isin(MAJOR_STREETS).to_numpy()[keep]
+    # merged lines (the map's street layer) → their consecutive vertex pairs
+    parts = shapely.get_parts(st.geometry.values)
+    owner = np.repeat(np.arange(len(st)), shapely.get_num_geometries(st.geometry.values))
+    coords, idx = shapely.get_coordinates(parts, return_index=True)
+    pair = np.flatnonzero(idx[:-1] == idx[1:])
+    xy = np.stack([coords[pair], coords[pair + 1]], axis=1)
+    major = (st["kind"].astype(str).to_numpy() == "major")[owner[idx[pair]]]
     return xy, major
 
 

@@ -1,0 +1,170 @@
+"""Areas from labelled demand points: each point goes into a square display cell, each cell
+takes the label holding most of its elderly, and the cells of a label are dissolved into one
+(multi)polygon. Cells never overlap, so neither do the zones (a partition of the populated
+area). Used for the nearest-facility catchments, the suggested sites' catchments and the
+coverage after the plan."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+#: Smallest and most display cells of a zone layer.
+MIN_CELL_M = 50.0
+MAX_ZONE_CELLS = 40_000
+
+
+@dataclass(frozen=True)
+class Zones:
+    """Dissolved zones of one labelling.
+
+    Attributes
+    ----------
+    labels
+        One label per zone, sorted.
+    geoms
+        One (multi)polygon per zone, EPSG:4326.
+    elderly
+        Elderly of the points with that label (all of them, not only the cells it won).
+    cell_m
+        The display cell size (m).
+    """
+
+    labels: list[str]
+    geoms: np.ndarray
+    elderly: np.ndarray
+    cell_m: float
+
+
+@dataclass(frozen=True)
+class DisplayGrid:
+    """The demand points in square display cells, computed once per map and shared by every
+    zone layer.
+
+    Attributes
+    ----------
+    utm
+        The local UTM CRS the cells are square in.
+    size
+        Cell size (m): about a demand cell's size (at least :data:`MIN_CELL_M`), doubled until
+        the populated cells number at most :data:`MAX_ZONE_CELLS`.
+    i, j
+        Each point's cell column and row (0 for points without a geometry, see ``ok``).
+    ok
+        Points with a geometry.
+    elderly
+        Each point's elderly (0 for missing).
+    """
+
+    utm: object
+    size: float
+    i: np.ndarray
+    j: np.ndarray
+    ok: np.ndarray
+    elderly: np.ndarray
+
+    @classmethod
+    def of(cls, demand: gpd.GeoDataFrame) -> DisplayGrid:
+        """The grid of ``demand`` (EPSG:4326 points, ``elderly``, ``area_m2`` when known).
+
+        Parameters
+        ----------
+        demand
+            Demand points.
+
+        Returns
+        -------
+        DisplayGrid
+            Aligned with ``demand``.
+        """
+        ok = (demand.geometry.notna() & ~demand.geometry.is_empty).to_numpy()
+        e = demand["elderly"].fillna(0).to_numpy(float)
+        if not ok.any():
+            z = np.zeros(len(demand), np.int64)
+            return cls(None, MIN_CELL_M, z, z, ok, e)
+        utm = demand[ok].estimate_utm_crs()
+        pts = demand.geometry[ok].to_crs(utm)
+        x, y = np.zeros(len(demand)), np.zeros(len(demand))
+        x[ok], y[ok] = pts.x.to_numpy(), pts.y.to_numpy()
+        area = demand["area_m2"] if "area_m2" in demand else None
+        med = float(np.nanmedian(area)) if area is not None and area.notna().any() else 0.0
+        size = max(MIN_CELL_M, math.sqrt(med) if med > 0 else 100.0)
+        while True:
+            i, j = np.floor(x / size).astype(np.int64), np.floor(y / size).astype(np.int64)
+            if len(np.unique((i[ok] << 32) + j[ok])) <= MAX_ZONE_CELLS:
+                return cls(utm, size, i, j, ok, e)
+            size *= 2
+
+
+def label_zones(grid: DisplayGrid, labels: np.ndarray) -> Zones:
+    """The zones of ``labels`` (points labelled "" belong to no zone).
+
+    Parameters
+    ----------
+    grid
+        The demand's display grid (:meth:`DisplayGrid.of`).
+    labels
+        One label per demand point (text; "" or missing for none).
+
+    Returns
+    -------
+    Zones
+        Empty when no point has a label.
+    """
+    lab = pd.Series(labels).fillna("").astype(str).to_numpy()
+    has = (lab != "") & grid.ok
+    if not has.any():
+        return Zones([], np.empty(0, dtype=object), np.zeros(0), grid.size)
+    size = grid.size
+    codes, names = pd.factorize(lab[has], sort=True)
+    n_lab = len(names)
+    i, j, e = grid.i[has], grid.j[has], grid.elderly[has]
+    cells, cell_of = np.unique(((i - i.min()) << 32) + (j - j.min()), return_inverse=True)
+    keys, key_of = np.unique(cell_of * n_lab + codes, return_inverse=True)
+    weight = np.bincount(key_of, weights=e + 1e-9)  # a cell of zeros still counts
+    k_cell, k_lab = keys // n_lab, keys % n_lab
+    # each cell goes to the label with most elderly in it (ties: the first label by name)
+    order = np.lexsort((k_lab, -weight, k_cell))
+    first = order[np.r_[True, k_cell[order][1:] != k_cell[order][:-1]]]
+    win_cell, win_lab = k_cell[first], k_lab[first]
+    ci = (cells[win_cell] >> 32) + i.min()
+    cj = (cells[win_cell] & 0xFFFFFFFF) + j.min()
+    by = np.argsort(win_lab, kind="stable")
+    boxes = shapely.box(ci * size, cj * size, (ci + 1) * size, (cj + 1) * size)[by]
+    bounds = np.searchsorted(win_lab[by], np.arange(n_lab + 1))
+    geoms = np.array([shapely.coverage_union_all(boxes[a:b]) if b > a else shapely.Polygon()
+                      for a, b in zip(bounds[:-1], bounds[1:], strict=True)], dtype=object)
+    geoms = gpd.GeoSeries(geoms, crs=grid.utm).to_crs(4326).values
+    totals = np.bincount(codes, weights=e, minlength=n_lab)
+    names = [str(v) for v in names]
+    return Zones(names, np.asarray(geoms, dtype=object), totals, size)
+
+
+def neighbour_colours(geoms: np.ndarray, n_colours: int) -> list[int]:
+    """A colour index per zone so that touching zones differ where the palette allows
+    (greedy colouring in order).
+
+    Parameters
+    ----------
+    geoms
+        The zones.
+    n_colours
+        Size of the palette.
+
+    Returns
+    -------
+    list of int
+        Indices into the palette.
+    """
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    colours: list[int] = []
+    for k in range(len(geoms)):
+        used = {colours[j] for j in right[left == k] if j < k}
+        colours.append(next((c for c in range(n_colours) if c not in used), k % n_colours))
+    return colours
