@@ -212,6 +212,16 @@ def point_times(net: StreetNetwork, node_times: NodeTimes, targets: Snapped,
     return time, src.astype(np.int64)
 
 
+def _zorder(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
+    """Z-order (Morton) code of non-negative integer cell coordinates below 2**16."""
+    ix = np.clip(ix, 0, 2**16 - 1).astype(np.int64)
+    iy = np.clip(iy, 0, 2**16 - 1).astype(np.int64)
+    code = np.zeros(len(ix), np.int64)
+    for bit in range(16):
+        code |= ((ix >> bit) & 1) << (2 * bit) | ((iy >> bit) & 1) << (2 * bit + 1)
+    return code
+
+
 def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: float,
              chunk: int) -> Iterator[tuple[StreetNetwork, np.ndarray, Snapped, np.ndarray, Snapped]]:
     """Chunks of nearby sources, each with the street window no route within ``limit_s`` leaves.
@@ -237,7 +247,10 @@ def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: fl
     if np.isfinite(reach):
         key = (np.floor((px - px.min()) / cell).astype(np.int64) * 1_000_003
                + np.floor((py - py.min()) / cell).astype(np.int64))
-        order = np.lexsort((ok, key))  # cell by cell, sources in index order within a cell
+        # cell by cell; within a cell along a Z-curve, so that a chunk's sources lie close
+        # together and reach few of the same targets' streets (rows do not depend on the chunk)
+        fine = _zorder(np.floor((px - px.min()) / (cell / 256)), np.floor((py - py.min()) / (cell / 256)))
+        order = np.lexsort((ok, fine, key))
         bounds = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1], True])
         groups = [order[bounds[g]:bounds[g + 1]] for g in range(len(bounds) - 1)]
     else:
@@ -271,6 +284,30 @@ def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: fl
             yield local, idx, src, ti, tg
 
 
+def _row_major(rows: list, cols: list, vals: list, ns: int, nt: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keys ``row * nt + col`` in ascending order and their values, from chunks in any order.
+
+    Every row comes whole from one chunk with its columns ascending, so the rows are only
+    placed (an O(entries) scatter), not sorted.
+    """
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0)
+    R = np.concatenate(rows).astype(np.int64)
+    counts = np.bincount(R, minlength=ns)
+    start = np.zeros(ns + 1, np.int64)
+    np.cumsum(counts, out=start[1:])
+    first = np.flatnonzero(np.r_[True, R[1:] != R[:-1]]) if len(R) else np.zeros(0, np.int64)
+    begin = np.zeros(ns, np.int64)
+    begin[R[first]] = first
+    dest = start[R] + (np.arange(len(R)) - begin[R])
+    K = np.empty(len(R), np.int64)
+    K[dest] = R * nt + np.concatenate(cols)
+    del R
+    V = np.empty(len(K))
+    V[dest] = np.concatenate(vals)
+    return K, V
+
+
 def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: float,
                  chunk: int = 64) -> sp.csr_matrix:
     """Sources × targets sparse matrix of travel seconds within ``limit_s``.
@@ -297,23 +334,30 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
         still an explicit entry (subtract it, or test ``> 0``, when reading).
     """
     nt = len(targets)
-    keys, vals = [], []
+    rows, cols, vals = [], [], []
     for local, idx, src, ti, tg in _windows(net, sources, targets, limit_s, chunk):
         if len(ti) == 0:
             continue
-        ss = tg.seg
         for j, D in per_source(local, src, limit_s, chunk):
-            tt = _endpoint_terms(local, tg, D[:, local.seg_a[ss]], D[:, local.seg_b[ss]])
+            # only targets on a street with an end the chunk reaches can be within the limit
+            # (the same-segment routes are merged in below)
+            # (without a limit every target gets an entry, reached or not, as it always has)
+            if np.isfinite(limit_s):
+                reached = np.isfinite(D).any(axis=0)
+                near = np.flatnonzero(reached[local.seg_a[tg.seg]] | reached[local.seg_b[tg.seg]])
+            else:
+                near = np.arange(len(tg.seg))
+            sub = tg.subset(near)
+            ss = sub.seg
+            tt = _endpoint_terms(local, sub, D[:, local.seg_a[ss]], D[:, local.seg_b[ss]])
             del D
-            tt += tg.dist / local.seg_speed[ss]
+            tt += sub.dist / local.seg_speed[ss]
             r, c = np.nonzero(tt <= limit_s)
-            keys.append(idx[j][r].astype(np.int64) * nt + ti[c])
+            rows.append(idx[j][r])
+            cols.append(ti[near[c]])
             vals.append(tt[r, c])
-    K = np.concatenate(keys) if keys else np.zeros(0, np.int64)
-    V = np.concatenate(vals) if vals else np.zeros(0)
-    del keys, vals
-    order = np.argsort(K, kind="stable")  # windows come cell by cell: back to row-major order
-    K, V = K[order], V[order]
+    K, V = _row_major(rows, cols, vals, len(sources), nt)
+    del rows, cols, vals
     ti, si, t = _same_segment(net, sources, targets)
     t = t + targets.dist[ti] / net.seg_speed[targets.seg[ti]]
     keep = t <= limit_s
