@@ -284,28 +284,33 @@ def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: fl
             yield local, idx, src, ti, tg
 
 
-def _row_major(rows: list, cols: list, vals: list, ns: int, nt: int) -> tuple[np.ndarray, np.ndarray]:
-    """Keys ``row * nt + col`` in ascending order and their values, from chunks in any order.
+def _row_major(rows: list, cols: list, vals: list, ns: int, nt: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR parts (``indptr``, columns, values) from chunks in any order; the lists are emptied.
 
     Every row comes whole from one chunk with its columns ascending, so the rows are only
     placed (an O(entries) scatter), not sorted.
     """
-    if not rows:
-        return np.zeros(0, np.int64), np.zeros(0)
-    R = np.concatenate(rows).astype(np.int64)
+    index = np.int32 if nt < 2**31 and ns < 2**31 else np.int64
+    R = np.concatenate(rows).astype(index, copy=False) if rows else np.zeros(0, index)
+    rows.clear()
     counts = np.bincount(R, minlength=ns)
-    start = np.zeros(ns + 1, np.int64)
-    np.cumsum(counts, out=start[1:])
-    first = np.flatnonzero(np.r_[True, R[1:] != R[:-1]]) if len(R) else np.zeros(0, np.int64)
+    indptr = np.zeros(ns + 1, np.int64)
+    np.cumsum(counts, out=indptr[1:])
     begin = np.zeros(ns, np.int64)
-    begin[R[first]] = first
-    dest = start[R] + (np.arange(len(R)) - begin[R])
-    K = np.empty(len(R), np.int64)
-    K[dest] = R * nt + np.concatenate(cols)
+    if len(R):
+        first = np.flatnonzero(np.r_[True, R[1:] != R[:-1]])
+        begin[R[first]] = first
+    dest = np.arange(len(R), dtype=np.int64)
+    dest -= begin[R]
+    dest += indptr[:-1][R]
     del R
-    V = np.empty(len(K))
-    V[dest] = np.concatenate(vals)
-    return K, V
+    C = np.empty(len(dest), index)
+    C[dest] = np.concatenate(cols).astype(index, copy=False) if cols else np.zeros(0, index)
+    cols.clear()
+    V = np.empty(len(dest))
+    V[dest] = np.concatenate(vals) if vals else np.zeros(0)
+    vals.clear()
+    return indptr, C, V
 
 
 def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: float,
@@ -353,11 +358,11 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
             del D
             tt += sub.dist / local.seg_speed[ss]
             r, c = np.nonzero(tt <= limit_s)
-            rows.append(idx[j][r])
-            cols.append(ti[near[c]])
+            small = np.int32 if nt < 2**31 and len(sources) < 2**31 else np.int64
+            rows.append(idx[j][r].astype(small))
+            cols.append(ti[near[c]].astype(small))
             vals.append(tt[r, c])
-    K, V = _row_major(rows, cols, vals, len(sources), nt)
-    del rows, cols, vals
+    indptr, C, V = _row_major(rows, cols, vals, len(sources), nt)
     ti, si, t = _same_segment(net, sources, targets)
     t = t + targets.dist[ti] / net.seg_speed[targets.seg[ti]]
     keep = t <= limit_s
@@ -369,15 +374,18 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
         k2, v2 = k2[order], v2[order]
         first = np.r_[True, k2[1:] != k2[:-1]]
         k2, v2 = k2[first], v2[first]
-        pos = np.searchsorted(K, k2)
-        found = (pos < len(K)) & (K[np.minimum(pos, len(K) - 1)] == k2) if len(K) else np.zeros(len(k2), bool)
+        r2, c2 = k2 // nt, k2 % nt
+        # position of each pair in its row (rows hold ascending columns)
+        pos = np.array([indptr[r] + np.searchsorted(C[indptr[r]:indptr[r + 1]], c)
+                        for r, c in zip(r2, c2, strict=True)], dtype=np.int64)
+        found = (pos < indptr[r2 + 1]) & (C[np.minimum(pos, len(C) - 1)] == c2) if len(C) else \
+            np.zeros(len(k2), bool)
         V[pos[found]] = np.minimum(V[pos[found]], v2[found])
-        K = np.insert(K, pos[~found], k2[~found])
+        C = np.insert(C, pos[~found], c2[~found].astype(C.dtype))
         V = np.insert(V, pos[~found], v2[~found])
-    R = K // nt if nt else K
-    indptr = np.searchsorted(R, np.arange(len(sources) + 1))
-    C = (K - R * nt).astype(np.int32 if nt < 2**31 else np.int64)
-    return sp.csr_matrix((V + 1e-9, C, indptr), shape=(len(sources), nt))
+        indptr = indptr + np.r_[0, np.cumsum(np.bincount(r2[~found], minlength=len(sources)))]
+    V += 1e-9
+    return sp.csr_matrix((V, C, indptr), shape=(len(sources), nt))
 
 
 def catchments(node_times: NodeTimes, n_sources: int) -> np.ndarray:
