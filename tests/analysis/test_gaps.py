@@ -249,3 +249,50 @@ def test_find_gaps_carries_the_same_members_as_gap_members():
     want = gap_members(d, link_m=150)["gap_id"].fillna(0).to_numpy(np.int64)
     assert (want > 0).sum() > 10  # the random case has gaps to compare
     np.testing.assert_array_equal(got, want)
+
+
+class TestZonePolygonsOnAGrid:
+    """With ``pixel_size`` the zone polygon is the union of the zone's cells (a raster's
+    pixels): its area is the cells' area exactly; the zones themselves do not change."""
+
+    def test_blocks_are_unions_of_their_cells(self):
+        g = grid()
+        uncover(g, [0, 1], [0, 1])  # 2×2 block
+        uncover(g, [4, 5, 6], [7, 8, 9])  # 3×3 block
+        uncover(g, [3], [3])
+        uncover(g, [4], [4])  # diagonal pair: one zone, two squares touching at a corner
+        res = find_gaps(g, link_m=1.5 * CELL, pixel_size=(CELL, CELL))
+        plain = find_gaps(g, link_m=1.5 * CELL)
+        assert res.info["hull"] == "cells" and plain.info["hull"] == "buffers"
+        # the same zones, ranks and members as with buffer polygons
+        cols = [c for c in GAP_COLUMNS if c != "hull"]
+        assert res.zones[cols].equals(plain.zones[cols])
+        np.testing.assert_array_equal(res.member, plain.member)
+        hulls = dict(zip(res.zones["n_cells"], res.zones["hull"], strict=True))
+        assert hulls[9].equals(box(X0 + 7 * CELL, Y0 + 4 * CELL, X0 + 10 * CELL, Y0 + 7 * CELL))
+        assert hulls[4].equals(box(X0, Y0, X0 + 2 * CELL, Y0 + 2 * CELL))
+        assert hulls[2].geom_type == "MultiPolygon" and hulls[2].is_valid
+        for hull, n in zip(res.zones["hull"], res.zones["n_cells"], strict=True):
+            assert hull.area == pytest.approx(n * CELL * CELL, rel=1e-12)
+        # buffer polygons are larger than the cells they stand for
+        assert (plain.zones["hull"].area > res.zones["hull"].area).all()
+
+    def test_wgs84_pixels(self):
+        pix = 1.0 / 1200.0  # WorldPop's 3″
+        g = grid().to_crs(4326)
+        lon0, lat0 = 111.6, 40.8
+        g["geometry"] = gpd.points_from_xy(lon0 + (g["col"] + 0.5) * pix, lat0 - (g["row"] + 0.5) * pix)
+        uncover(g, [1, 2], [2, 3, 4])
+        res = find_gaps(g, link_m=150.0, pixel_size=(pix, pix))
+        assert res.info["hull"] == "cells" and len(res) == 1
+        hull = res.zones["hull"].iloc[0]
+        assert hull.equals(box(lon0 + 2 * pix, lat0 - 3 * pix, lon0 + 5 * pix, lat0 - pix))
+        assert res.zones["hull"].crs == g.crs
+
+    def test_points_off_the_grid_fall_back_to_buffers(self):
+        g = grid()
+        uncover(g, [0, 1], [0, 1])
+        g.loc[0, "geometry"] = Point(X0 + 37.0, Y0 + 50.0)  # not a cell centre
+        res = find_gaps(g, link_m=1.5 * CELL, pixel_size=(CELL, CELL))
+        assert res.info["hull"] == "buffers"
+        assert all(res.zones["hull"].iloc[0].contains(p) for p in g.loc[~g["covered"]].geometry)

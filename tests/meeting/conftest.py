@@ -53,7 +53,15 @@ def raw_covered():
     (no carecover code)."""
 
     def covered(raw: dict, rows) -> np.ndarray:
-        indptr, indices = raw["indptr"], raw["indices"]
+        indptr = raw["indptr"]
+        if "indices" in raw:
+            indices = raw["indices"]
+        else:  # version 3: per row, steps from the previous column (255: the next big step)
+            step = raw["reach_step"].astype(np.int64)
+            step[step == 255] = raw["reach_step_big"]
+            total = np.cumsum(step)
+            start = np.where(indptr[:-1] > 0, total[np.maximum(indptr[:-1] - 1, 0)], 0)
+            indices = total - np.repeat(start, np.diff(indptr)) - 1
         cov = np.zeros(int(raw["shape"][1]), bool)
         for r in rows:
             cov[indices[indptr[r]:indptr[r + 1]]] = True

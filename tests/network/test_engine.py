@@ -198,6 +198,12 @@ def test_random_graphs_match_reference(seed, n_nodes, n_segs, oneway, n_src, lim
     R = engine.reach_matrix(net, sources, targets, limit).toarray()
     Rt = np.where(R > 0, R - 1e-9, np.inf)
     assert_times_equal(Rt.min(axis=0), t, limit, "reach_matrix column minimum")
+    # rows are placed, not sorted: any chunking gives the same matrix, bit for bit
+    M = engine.reach_matrix(net, sources, targets, limit)
+    for ch in (1, 3):
+        Mc = engine.reach_matrix(net, sources, targets, limit, chunk=ch)
+        assert np.array_equal(Mc.indptr, M.indptr) and np.array_equal(Mc.indices, M.indices)
+        assert np.array_equal(Mc.data, M.data)
     fin = np.flatnonzero(np.isfinite(t))
     assert np.allclose(Rt[s[fin], fin], t[fin], atol=TOL, rtol=0)
     for i in rows:

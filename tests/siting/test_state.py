@@ -47,6 +47,33 @@ def _write(tmp_path: Path, state: TierState, drop: tuple = (), add: dict | None 
 class TestFormat:
     """Writing and reading round trip; older and newer files."""
 
+    def test_pattern_steps_round_trip(self):
+        rng = np.random.default_rng(3)
+        A = sp.random(60, 5000, density=0.05, format="lil", random_state=rng)
+        A[7] = 0  # an empty row in the middle
+        A[:, 4000:] = 0  # long steps (>= 255)
+        A[59, 4999] = 1.0  # an entry in the last column
+        A = A.tocsr()
+        A.eliminate_zeros()
+        A.sort_indices()
+        enc = fmt.encode_pattern(A.indptr, A.indices)
+        assert enc["reach_step"].dtype == np.uint8 and len(enc["reach_step"]) == A.nnz
+        assert len(enc["reach_step_big"]) > 0 and (enc["reach_step"] >= 1).all()
+        np.testing.assert_array_equal(fmt.decode_pattern(A.indptr, **enc), A.indices)
+        empty = sp.csr_matrix((3, 10))
+        assert fmt.decode_pattern(empty.indptr, **fmt.encode_pattern(empty.indptr, empty.indices)).size == 0
+
+    def test_older_files_with_seconds_are_read(self, tmp_path, tier_state):
+        st = tier_state()
+        M = sp.vstack([st.existing, st.candidates]).tocsr()
+        _write(tmp_path, st, drop=fmt.PATTERN_FIELDS,
+               add={"data": M.data.astype(np.float32), "indices": M.indices.astype(np.int32)})
+        old = load_state(tmp_path, TIER)
+        assert old.matrix.dtype == np.float32 and old.matrix[0, 0] == pytest.approx(10.0)
+        _write(tmp_path, st)
+        new = load_state(tmp_path, TIER)
+        assert new.matrix.dtype == bool and (new.matrix != (old.matrix > 0)).nnz == 0
+
     def test_round_trip_version_1(self, tmp_path, tier_state):
         _write(tmp_path, tier_state())
         st = load_state(tmp_path, TIER)
@@ -99,7 +126,7 @@ class TestFormat:
     def test_the_format_module_owns_every_field(self, demo_out):
         with np.load(demo_out / "state" / f"{TIER}.npz") as z:
             names = set(z.files)
-        assert names == set(fmt.KNOWN_FIELDS)
+        assert names == set(fmt.KNOWN_FIELDS) - set(fmt.MATRIX_FIELDS)  # seconds: older versions only
         assert int(load_state(demo_out, TIER).version) == fmt.STATE_VERSION
 
 
@@ -146,6 +173,8 @@ class TestDemoState:
         st = load_state(demo_out, TIER)
         rows, snap = st.route_points(st.cand_lon[st.chosen], st.cand_lat[st.chosen])
         assert snap.ok.all() and snap.max_snap_m == st.max_snap_m
-        # stored as float32 seconds: equal to within float32 rounding (< 1e-3 s at these times)
-        assert abs(rows - st.matrix[st.n_existing + st.chosen]).max() < 1e-3
+        # the file keeps the pattern (version 3): the same demand within the threshold
+        stored = st.matrix[st.n_existing + st.chosen]
+        assert stored.dtype == bool and (rows > 0).astype(bool).nnz == stored.nnz
+        assert ((rows > 0).astype(bool) != stored).nnz == 0
         assert st.demand_snapped().seg.tolist() == st.demand_positions.seg.tolist()

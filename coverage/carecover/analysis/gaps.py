@@ -4,6 +4,11 @@ Uncovered demand points with people in them are joined by single linkage: two po
 ``link_m`` (projected metres) belong to the same zone. For a raster grid use about 1.5 × the cell
 size so the 8 neighbours of a cell join. Zones are ranked by uncovered elderly, then population,
 then smallest ``cell_id`` (deterministic).
+
+A zone's polygon (``hull``) is the union of its cells when the demand points are the centres of a
+regular grid in the demand's CRS (a population raster read as is: ``pixel_size`` given), drawn
+in one pass over the grid of zone labels (``rasterio.features.shapes``); otherwise the union of
+buffers around its points.
 """
 
 from __future__ import annotations
@@ -44,8 +49,9 @@ class GapResult:
     member
         Per demand point (input order): its ``gap_id``, 0 outside every gap.
     info
-        ``link_m``, ``hull_buffer_m``, ``work_crs`` and the point counts (``n_points``,
-        ``n_covered``, ``n_gap_points``, ``n_no_population``).
+        ``link_m``, ``hull_buffer_m``, ``work_crs``, the point counts (``n_points``,
+        ``n_covered``, ``n_gap_points``, ``n_no_population``) and how the zone polygons were
+        drawn (``hull``: ``cells``, ``buffers`` or ``none``).
     """
 
     zones: gpd.GeoDataFrame
@@ -102,6 +108,68 @@ def _work_crs(demand: gpd.GeoDataFrame):
     return demand.crs if demand.crs.is_projected else demand.estimate_utm_crs()
 
 
+def _projected(points, crs, work) -> np.ndarray:
+    """Coordinates of ``points`` in the work CRS (what ``GeoSeries.to_crs`` gives, without
+    building new geometries)."""
+    from pyproj import Transformer
+
+    xy = shapely.get_coordinates(points) if len(points) else np.zeros((0, 2))
+    if not len(xy) or crs == work:
+        return xy
+    x, y = Transformer.from_crs(crs, work, always_xy=True).transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([x, y])
+
+
+#: Largest grid (cells of the gap points' bounding box) drawn as pixels; larger: buffers.
+_GRID_MAX_CELLS = 50_000_000
+
+
+def _grid_hulls(xy: np.ndarray, zone: np.ndarray, n_zones: int, pixel_size) -> list | None:
+    """Per zone, the union of its grid cells (``None`` when the points are not one grid's centres).
+
+    Parameters
+    ----------
+    xy
+        Cell centres in the demand's CRS.
+    zone
+        Zone index (0-based) of each point.
+    n_zones
+        Number of zones.
+    pixel_size
+        Cell width and height in the demand's CRS units.
+    """
+    import json
+    from collections import defaultdict
+
+    from rasterio.features import shapes
+    from rasterio.transform import Affine
+
+    a, e = (abs(float(v)) for v in pixel_size)
+    if not len(xy) or not (a > 0 and e > 0):
+        return None
+    x0, y1 = xy[:, 0].min(), xy[:, 1].max()
+    fc, fr = (xy[:, 0] - x0) / a, (y1 - xy[:, 1]) / e
+    col, row = np.rint(fc), np.rint(fr)
+    if max(np.abs(fc - col).max(), np.abs(fr - row).max()) > 1e-3:
+        return None  # not centres of a grid of this cell size
+    col, row = col.astype(np.int64), row.astype(np.int64)
+    h, w = int(row.max()) + 1, int(col.max()) + 1
+    if h * w > _GRID_MAX_CELLS:
+        return None
+    grid = np.zeros((h, w), dtype=np.int32)
+    grid[row, col] = zone + 1
+    if np.count_nonzero(grid) != len(xy):
+        return None  # two points in one cell: not a grid's centres
+    # 4-connected pieces: pieces of one zone that touch only at a corner stay separate polygons
+    found = list(shapes(grid, mask=grid > 0, connectivity=4,
+                        transform=Affine(a, 0.0, x0 - a / 2, 0.0, -e, y1 + e / 2)))
+    polys = shapely.from_geojson(np.array([json.dumps(g) for g, _ in found], dtype=object))
+    parts: dict[int, list] = defaultdict(list)
+    for poly, (_, value) in zip(polys, found, strict=True):
+        parts[int(value) - 1].append(poly)
+    return [p[0] if len(p) == 1 else shapely.multipolygons(p) for p in (parts[k] for k in range(n_zones))]
+
+
 def _labels(xy: np.ndarray, link_m: float) -> np.ndarray:
     """Single-linkage component labels of points within ``link_m`` of each other."""
     n = len(xy)
@@ -128,10 +196,13 @@ def _medoid(xy: np.ndarray, w: np.ndarray, ids: np.ndarray) -> int:
         c = (xy * w[:, None]).sum(0) / w.sum()
         cand = np.argsort(np.hypot(*(xy - c).T), kind="stable")[:256]
     cost = np.empty(cand.size)
-    for s in range(0, cand.size, 512):
-        blk = cand[s:s + 512]
+    # blocks of rows small enough to stay in cache (a multiple of 4 rows, as before: the same
+    # matrix-vector sums, bit for bit)
+    step = max(4, min(512, (1 << 21) // max(1, n) // 4 * 4))
+    for s in range(0, cand.size, step):
+        blk = cand[s:s + step]
         d = np.hypot(xy[blk, 0][:, None] - xy[:, 0][None], xy[blk, 1][:, None] - xy[:, 1][None])
-        cost[s:s + 512] = d @ w
+        cost[s:s + step] = d @ w
     best = cost.min()
     tie = cand[cost <= best * (1 + 1e-12) + 1e-9]
     return int(tie[np.argmin(ids[tie])])
@@ -153,21 +224,21 @@ def gap_members(demand: gpd.GeoDataFrame, *, link_m: float) -> pd.DataFrame:
     (uncovered but nobody lives there, so not a gap).
     """
     _validate(demand, link_m)
-    zones, labels_full = _zones(demand, link_m)
+    zones, labels_full = _zones(demand, link_m, _work_crs(demand))
     mask, covered = _gap_mask(demand)
     status = np.where(covered, "covered", np.where(mask, "gap", "no_population"))
-    return pd.DataFrame({"cell_id": demand["cell_id"].to_numpy(),
-                         "gap_id": pd.array(labels_full, dtype="Int64"), "status": status})
+    gap_id = pd.array(labels_full, dtype="Int64")
+    gap_id[labels_full == 0] = pd.NA
+    return pd.DataFrame({"cell_id": demand["cell_id"].to_numpy(), "gap_id": gap_id, "status": status})
 
 
-def _zones(demand: gpd.GeoDataFrame, link_m: float) -> tuple[list[dict], list]:
-    """Zone records (unranked) and per-point gap ids (None outside gaps), ranked ids filled."""
+def _zones(demand: gpd.GeoDataFrame, link_m: float, work) -> tuple[list[dict], np.ndarray]:
+    """Zone records (ranked) and the gap id of every point (0 outside gaps)."""
     mask, _ = _gap_mask(demand)
     idx = np.flatnonzero(mask)
     # Work in cell_id order so sums and ties do not depend on the row order of the input.
     idx = idx[np.argsort(demand["cell_id"].to_numpy()[idx], kind="stable")]
-    proj = demand.geometry.iloc[idx].to_crs(_work_crs(demand))
-    xy = shapely.get_coordinates(proj.values) if len(idx) else np.zeros((0, 2))
+    xy = _projected(demand.geometry.values[idx], demand.crs, work)
     lab = _labels(xy, link_m)
     ids = demand["cell_id"].to_numpy()[idx]
     pop = demand["pop"].to_numpy(dtype=float)[idx]
@@ -195,20 +266,21 @@ def _zones(demand: gpd.GeoDataFrame, link_m: float) -> tuple[list[dict], list]:
             "rep_cell_id": ids[k], "rep": int(k),
         })
     zones.sort(key=lambda z: (-z["elderly"], -z["pop"], z["min_cell_id"]))
-    labels_full: list = [None] * len(demand)
+    labels_full = np.zeros(len(demand), dtype=np.int64)
     for rank, z in enumerate(zones, start=1):
         z["gap_id"] = rank
-        for i in idx[z["members"]]:
-            labels_full[i] = rank
+        labels_full[idx[z["members"]]] = rank
     # Keep what find_gaps needs for geometry.
     for z in zones:
         z["_xy"] = xy[z["members"]]
+        z["_idx"] = idx[z["members"]]
         z["_rep_index"] = int(idx[z["rep"]])
     return zones, labels_full
 
 
 def find_gaps(demand: gpd.GeoDataFrame, *, link_m: float, admin: gpd.GeoDataFrame | None = None,
-              admin_name_col: str = "name", hull_buffer_m: float | None = None) -> GapResult:
+              admin_name_col: str = "name", hull_buffer_m: float | None = None,
+              pixel_size: tuple[float, float] | None = None, work_crs=None) -> GapResult:
     """Group uncovered demand into gap zones, ranked by uncovered elderly.
 
     Parameters
@@ -226,6 +298,13 @@ def find_gaps(demand: gpd.GeoDataFrame, *, link_m: float, admin: gpd.GeoDataFram
         Name column of ``admin``.
     hull_buffer_m
         Radius of the buffers unioned into the ``hull`` polygon (default ``link_m / 2``).
+    pixel_size
+        Cell width and height, in the demand CRS's units, when the points are the centres of a
+        regular grid in that CRS (a population raster): each ``hull`` is then the union of its
+        zone's cells. Ignored (buffers are used) when the points are not such centres.
+    work_crs
+        Projected CRS for distances (default: the demand's own if projected, else its UTM
+        zone); give it to skip estimating it again for every tier.
 
     Returns
     -------
@@ -234,26 +313,27 @@ def find_gaps(demand: gpd.GeoDataFrame, *, link_m: float, admin: gpd.GeoDataFram
         (1 = most uncovered elderly), ``n_cells``, ``pop``, ``elderly``, ``area_m2``,
         ``county``, ``time_to_nearest_s`` (at the elderly-weighted medoid), ``min_cell_id``,
         ``rep_cell_id``, ``geometry`` (the medoid point, active geometry) and ``hull`` (polygon,
-        same CRS); ``member`` the zone of every demand point (0 outside gaps), from the same
-        clustering as :func:`gap_members`; ``info`` the parameters and point counts.
+        same CRS: the union of the zone's cells with ``pixel_size``, else of buffers around its
+        points); ``member`` the zone of every demand point (0 outside gaps), from the same
+        clustering as :func:`gap_members`; ``info`` the parameters, the point counts and
+        ``hull`` (``cells``, ``buffers`` or ``none``).
     """
     _validate(demand, link_m)
     if admin is not None and admin_name_col not in admin.columns:
         raise InputError(f"admin lacks column {admin_name_col!r} / 行政区划缺少名称字段",
                          field=admin_name_col, expected="a name column")
     buf = float(link_m) / 2 if hull_buffer_m is None else float(hull_buffer_m)
-    work = _work_crs(demand)
-    zones, labels_full = _zones(demand, link_m)
+    work = _work_crs(demand) if work_crs is None else work_crs
+    zones, labels_full = _zones(demand, link_m, work)
 
+    hull_kind = "none"
     if not zones:
         out = gpd.GeoDataFrame({c: [] for c in GAP_COLUMNS if c not in ("geometry", "hull")},
                                geometry=gpd.GeoSeries([], crs=demand.crs), crs=demand.crs)
         out["hull"] = gpd.GeoSeries([], crs=demand.crs)
     else:
         rep = demand.geometry.iloc[[z["_rep_index"] for z in zones]].reset_index(drop=True)
-        hulls_work = [shapely.union_all(shapely.buffer(shapely.points(z["_xy"]), buf, quad_segs=4))
-                      for z in zones]
-        hull = gpd.GeoSeries(hulls_work, crs=work).to_crs(demand.crs)
+        hull, hull_kind = _hulls(demand, zones, buf, work, pixel_size)
         out = gpd.GeoDataFrame(
             {
                 "gap_id": [z["gap_id"] for z in zones],
@@ -284,5 +364,19 @@ def find_gaps(demand: gpd.GeoDataFrame, *, link_m: float, admin: gpd.GeoDataFram
     info = {"link_m": float(link_m), "hull_buffer_m": buf, "work_crs": str(work),
             "n_points": int(len(demand)), "n_covered": int(covered.sum()),
             "n_gap_points": int(mask.sum()), "n_no_population": int((~covered & ~mask).sum())}
-    member = np.array([0 if v is None else int(v) for v in labels_full], dtype=np.int64)
-    return GapResult(out, member, info)
+    info["hull"] = hull_kind
+    return GapResult(out, labels_full, info)
+
+
+def _hulls(demand: gpd.GeoDataFrame, zones: list[dict], buf: float, work,
+           pixel_size) -> tuple[gpd.GeoSeries, str]:
+    """Zone polygons in the demand's CRS and how they were drawn: ``cells`` (unions of grid
+    cells) or ``buffers`` (unions of point buffers)."""
+    if pixel_size is not None:
+        idx = np.concatenate([z["_idx"] for z in zones])
+        zone = np.repeat(np.arange(len(zones)), [len(z["_idx"]) for z in zones])
+        cells = _grid_hulls(shapely.get_coordinates(demand.geometry.values[idx]), zone, len(zones), pixel_size)
+        if cells is not None:
+            return gpd.GeoSeries(cells, crs=demand.crs), "cells"
+    hulls_work = [shapely.union_all(shapely.buffer(shapely.points(z["_xy"]), buf, quad_segs=4)) for z in zones]
+    return gpd.GeoSeries(hulls_work, crs=work).to_crs(demand.crs), "buffers"

@@ -212,6 +212,16 @@ def point_times(net: StreetNetwork, node_times: NodeTimes, targets: Snapped,
     return time, src.astype(np.int64)
 
 
+def _zorder(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
+    """Z-order (Morton) code of non-negative integer cell coordinates below 2**16."""
+    ix = np.clip(ix, 0, 2**16 - 1).astype(np.int64)
+    iy = np.clip(iy, 0, 2**16 - 1).astype(np.int64)
+    code = np.zeros(len(ix), np.int64)
+    for bit in range(16):
+        code |= ((ix >> bit) & 1) << (2 * bit) | ((iy >> bit) & 1) << (2 * bit + 1)
+    return code
+
+
 def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: float,
              chunk: int) -> Iterator[tuple[StreetNetwork, np.ndarray, Snapped, np.ndarray, Snapped]]:
     """Chunks of nearby sources, each with the street window no route within ``limit_s`` leaves.
@@ -237,7 +247,10 @@ def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: fl
     if np.isfinite(reach):
         key = (np.floor((px - px.min()) / cell).astype(np.int64) * 1_000_003
                + np.floor((py - py.min()) / cell).astype(np.int64))
-        order = np.lexsort((ok, key))  # cell by cell, sources in index order within a cell
+        # cell by cell; within a cell along a Z-curve, so that a chunk's sources lie close
+        # together and reach few of the same targets' streets (rows do not depend on the chunk)
+        fine = _zorder(np.floor((px - px.min()) / (cell / 256)), np.floor((py - py.min()) / (cell / 256)))
+        order = np.lexsort((ok, fine, key))
         bounds = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1], True])
         groups = [order[bounds[g]:bounds[g + 1]] for g in range(len(bounds) - 1)]
     else:
@@ -271,6 +284,35 @@ def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: fl
             yield local, idx, src, ti, tg
 
 
+def _row_major(rows: list, cols: list, vals: list, ns: int, nt: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR parts (``indptr``, columns, values) from chunks in any order; the lists are emptied.
+
+    Every row comes whole from one chunk with its columns ascending, so the rows are only
+    placed (an O(entries) scatter), not sorted.
+    """
+    index = np.int32 if nt < 2**31 and ns < 2**31 else np.int64
+    R = np.concatenate(rows).astype(index, copy=False) if rows else np.zeros(0, index)
+    rows.clear()
+    counts = np.bincount(R, minlength=ns)
+    indptr = np.zeros(ns + 1, np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    begin = np.zeros(ns, np.int64)
+    if len(R):
+        first = np.flatnonzero(np.r_[True, R[1:] != R[:-1]])
+        begin[R[first]] = first
+    dest = np.arange(len(R), dtype=np.int64)
+    dest -= begin[R]
+    dest += indptr[:-1][R]
+    del R
+    C = np.empty(len(dest), index)
+    C[dest] = np.concatenate(cols).astype(index, copy=False) if cols else np.zeros(0, index)
+    cols.clear()
+    V = np.empty(len(dest))
+    V[dest] = np.concatenate(vals) if vals else np.zeros(0)
+    vals.clear()
+    return indptr, C, V
+
+
 def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: float,
                  chunk: int = 64) -> sp.csr_matrix:
     """Sources × targets sparse matrix of travel seconds within ``limit_s``.
@@ -297,23 +339,30 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
         still an explicit entry (subtract it, or test ``> 0``, when reading).
     """
     nt = len(targets)
-    keys, vals = [], []
+    rows, cols, vals = [], [], []
     for local, idx, src, ti, tg in _windows(net, sources, targets, limit_s, chunk):
         if len(ti) == 0:
             continue
-        ss = tg.seg
         for j, D in per_source(local, src, limit_s, chunk):
-            tt = _endpoint_terms(local, tg, D[:, local.seg_a[ss]], D[:, local.seg_b[ss]])
+            # only targets on a street with an end the chunk reaches can be within the limit
+            # (the same-segment routes are merged in below)
+            # (without a limit every target gets an entry, reached or not, as it always has)
+            if np.isfinite(limit_s):
+                reached = np.isfinite(D).any(axis=0)
+                near = np.flatnonzero(reached[local.seg_a[tg.seg]] | reached[local.seg_b[tg.seg]])
+            else:
+                near = np.arange(len(tg.seg))
+            sub = tg.subset(near)
+            ss = sub.seg
+            tt = _endpoint_terms(local, sub, D[:, local.seg_a[ss]], D[:, local.seg_b[ss]])
             del D
-            tt += tg.dist / local.seg_speed[ss]
+            tt += sub.dist / local.seg_speed[ss]
             r, c = np.nonzero(tt <= limit_s)
-            keys.append(idx[j][r].astype(np.int64) * nt + ti[c])
+            small = np.int32 if nt < 2**31 and len(sources) < 2**31 else np.int64
+            rows.append(idx[j][r].astype(small))
+            cols.append(ti[near[c]].astype(small))
             vals.append(tt[r, c])
-    K = np.concatenate(keys) if keys else np.zeros(0, np.int64)
-    V = np.concatenate(vals) if vals else np.zeros(0)
-    del keys, vals
-    order = np.argsort(K, kind="stable")  # windows come cell by cell: back to row-major order
-    K, V = K[order], V[order]
+    indptr, C, V = _row_major(rows, cols, vals, len(sources), nt)
     ti, si, t = _same_segment(net, sources, targets)
     t = t + targets.dist[ti] / net.seg_speed[targets.seg[ti]]
     keep = t <= limit_s
@@ -325,15 +374,18 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
         k2, v2 = k2[order], v2[order]
         first = np.r_[True, k2[1:] != k2[:-1]]
         k2, v2 = k2[first], v2[first]
-        pos = np.searchsorted(K, k2)
-        found = (pos < len(K)) & (K[np.minimum(pos, len(K) - 1)] == k2) if len(K) else np.zeros(len(k2), bool)
+        r2, c2 = k2 // nt, k2 % nt
+        # position of each pair in its row (rows hold ascending columns)
+        pos = np.array([indptr[r] + np.searchsorted(C[indptr[r]:indptr[r + 1]], c)
+                        for r, c in zip(r2, c2, strict=True)], dtype=np.int64)
+        found = (pos < indptr[r2 + 1]) & (C[np.minimum(pos, len(C) - 1)] == c2) if len(C) else \
+            np.zeros(len(k2), bool)
         V[pos[found]] = np.minimum(V[pos[found]], v2[found])
-        K = np.insert(K, pos[~found], k2[~found])
+        C = np.insert(C, pos[~found], c2[~found].astype(C.dtype))
         V = np.insert(V, pos[~found], v2[~found])
-    R = K // nt if nt else K
-    indptr = np.searchsorted(R, np.arange(len(sources) + 1))
-    C = (K - R * nt).astype(np.int32 if nt < 2**31 else np.int64)
-    return sp.csr_matrix((V + 1e-9, C, indptr), shape=(len(sources), nt))
+        indptr = indptr + np.r_[0, np.cumsum(np.bincount(r2[~found], minlength=len(sources)))]
+    V += 1e-9
+    return sp.csr_matrix((V, C, indptr), shape=(len(sources), nt))
 
 
 def catchments(node_times: NodeTimes, n_sources: int) -> np.ndarray:

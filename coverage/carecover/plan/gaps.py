@@ -53,6 +53,18 @@ def link_distance(params: RunParams, demand: Demand) -> float:
     return 1.5 * float(np.sqrt(np.nanmedian(pts["area_m2"])))
 
 
+def pixel_size(demand: Demand) -> tuple[float, float] | None:
+    """Cell size of a population raster read as is (its pixel centres in the demand's CRS), so
+    that a gap zone is drawn as the union of its pixels; ``None`` for any other demand."""
+    src = demand.source
+    if src.get("method") != "raster" or not src.get("pixel_size") or demand.points.crs is None:
+        return None
+    from pyproj import CRS
+
+    same = CRS.from_user_input(src.get("crs") or "EPSG:4326") == CRS.from_user_input(demand.points.crs)
+    return (float(src["pixel_size"][0]), float(src["pixel_size"][1])) if same else None
+
+
 def find(params: RunParams, demand: Demand, travel: Travel, bounds: Boundaries) -> Gaps:
     """Gap zones of every routed tier.
 
@@ -69,9 +81,12 @@ def find(params: RunParams, demand: Demand, travel: Travel, bounds: Boundaries) 
     """
     link_m = link_distance(params, demand)
     base = demand.points[["cell_id", "pop", "elderly", "county", "area_m2", "geometry"]]
+    pixel, work = pixel_size(demand), (base.estimate_utm_crs() if len(base) and not base.crs.is_projected
+                                       else base.crs)
     zones, members = [], {}
     for key, tt in travel.tiers.items():
-        res = find_gaps(base.assign(time_s=tt.time_s, covered=tt.covered), link_m=link_m, admin=bounds.counties)
+        res = find_gaps(base.assign(time_s=tt.time_s, covered=tt.covered), link_m=link_m, admin=bounds.counties,
+                        pixel_size=pixel, work_crs=work)
         members[key] = res.member
         if len(res):
             zones.append(res.zones.assign(tier=key)[["tier", *res.zones.columns]])

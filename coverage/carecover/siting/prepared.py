@@ -73,8 +73,8 @@ class PreparedState:
     tier
         Tier key (file name of the state).
     matrix
-        CSR ``(n_existing + n_candidates) × n_demand``, travel seconds + 1e-9 within the
-        threshold (an explicit entry means "covered").
+        CSR ``(n_existing + n_candidates) × n_demand``: an explicit entry means "within the
+        threshold" (``True`` from version-3 files, travel seconds + 1e-9 from older ones).
     n_existing
         Number of existing-facility rows (first rows of ``matrix``).
     weights

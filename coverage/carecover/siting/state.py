@@ -2,7 +2,7 @@
 
 This is the one module that knows the file format (field names and versions). ``plan``
 (:mod:`carecover.plan.siting`) writes one file per sited tier with :func:`write_state`: one
-sparse matrix of travel seconds (+1e-9) within the tier's threshold, rows = existing facilities
+sparse reach pattern (who reaches whom within the tier's threshold), rows = existing facilities
 (first ``n_existing``) then candidate sites, columns = demand points; the demand weights; the
 candidate positions; the plan's choice. :func:`state_fields` adds what is needed to route a
 *new* point without re-running the plan: the network file, profile and clip (the network cache
@@ -14,7 +14,11 @@ resolving every field (and the documented fallbacks of older files) so that its 
 look values up with defaults of their own.
 
 Versions: files without ``state_version`` are version 1 (matrix, weights, candidates and the
-choice only); version 2 adds the fields of :func:`state_fields`.
+choice only); version 2 adds the fields of :func:`state_fields`; version 3 stores the matrix as
+its pattern only (``reach_step``/``reach_step_big`` instead of ``data``/``indices``, see
+:func:`encode_pattern`): the meeting commands read nothing but which entries exist, and the
+float32 seconds made a drive tier's file 158 MB at Hohhot scale (now a few MB). Files of every
+version are read.
 
 This module imports only numpy/scipy at load time so that the meeting commands answer quickly;
 the network stack is imported on first use.
@@ -45,7 +49,7 @@ __all__ = [
 ]
 
 #: Version written by :func:`write_state` (and the newest :func:`load_state` reads).
-STATE_VERSION = 2
+STATE_VERSION = 3
 #: Version of files without a ``state_version`` field.
 LEGACY_VERSION = 1
 #: Snap limit (m) of files that do not record ``max_snap_m`` (version 1): the plan's fixed
@@ -56,8 +60,11 @@ LEGACY_MAX_SNAP_M = 300.0
 POPULATIONS = ("elderly", "total")
 
 #: The reach matrix (CSR parts) and the siting problem: in every version.
-CORE_FIELDS = ("data", "indices", "indptr", "shape", "n_existing", "weights_elderly", "weights_pop",
+CORE_FIELDS = ("indptr", "shape", "n_existing", "weights_elderly", "weights_pop",
                "existing_ok", "cand_lon", "cand_lat", "cand_node", "cand_id", "chosen")
+#: The matrix's entries: seconds and column indices (versions 1–2), or the pattern (version 3).
+MATRIX_FIELDS = ("data", "indices")
+PATTERN_FIELDS = ("reach_step", "reach_step_big")
 #: Version 2: the tier's record, existing facilities and demand points (matrix column order).
 RECORD_FIELDS = ("state_version", "threshold_s", "mode", "max_snap_m")
 FACILITY_FIELDS = ("existing_fid", "existing_name", "existing_lon", "existing_lat")
@@ -71,8 +78,8 @@ NETWORK_FIELDS = ("net_file", "net_profile", "net_clip_wkb", "net_cache", "net_s
 #: (:func:`carecover.siting.access_whatif.state_capacity_fields`), handed to the what-if's
 #: :class:`~carecover.siting.access_whatif.AccessTracker` through ``PreparedState.extra``.
 CAPACITY_FIELDS = ("existing_capacity", "capacity_rule")
-KNOWN_FIELDS = frozenset(CORE_FIELDS + RECORD_FIELDS + FACILITY_FIELDS + DEMAND_FIELDS + SNAP_FIELDS
-                         + NETWORK_FIELDS + CAPACITY_FIELDS)
+KNOWN_FIELDS = frozenset(CORE_FIELDS + MATRIX_FIELDS + PATTERN_FIELDS + RECORD_FIELDS + FACILITY_FIELDS
+                         + DEMAND_FIELDS + SNAP_FIELDS + NETWORK_FIELDS + CAPACITY_FIELDS)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -111,6 +118,48 @@ class TierState:
     fields: dict[str, np.ndarray]
 
 
+#: Steps of this size or more are stored in ``reach_step_big``.
+_BIG_STEP = 255
+
+
+def encode_pattern(indptr: np.ndarray, indices: np.ndarray) -> dict[str, np.ndarray]:
+    """The column indices of a CSR pattern (sorted within rows) as small steps.
+
+    Within each row, a step is the column minus the previous column (minus -1 for the row's
+    first entry), so every step is >= 1. Steps below 255 are one byte each in ``reach_step``;
+    a 255 there means "the step is the next value of ``reach_step_big``". A catchment is mostly
+    runs of neighbouring demand points (steps of 1), which then compress to almost nothing.
+
+    Returns
+    -------
+    dict
+        ``reach_step`` (uint8, one per entry) and ``reach_step_big`` (uint32).
+    """
+    cols = np.asarray(indices)
+    # int32 steps (half the memory of int64 at tens of millions of entries) when columns fit
+    step = np.empty(len(cols), dtype=np.int32 if cols.size == 0 or cols.max() < 2**31 - 1 else np.int64)
+    if len(cols):
+        step[0] = cols[0] + 1
+        np.subtract(cols[1:], cols[:-1], out=step[1:], casting="unsafe")
+        starts = np.asarray(indptr[:-1], dtype=np.int64)
+        starts = starts[starts < len(cols)]
+        step[starts] = cols[starts] + 1
+    big = step >= _BIG_STEP
+    small = np.minimum(step, _BIG_STEP).astype(np.uint8)
+    return {"reach_step": small, "reach_step_big": step[big].astype(np.uint32)}
+
+
+def decode_pattern(indptr: np.ndarray, reach_step: np.ndarray, reach_step_big: np.ndarray) -> np.ndarray:
+    """Column indices from :func:`encode_pattern`'s steps (numpy only)."""
+    step = np.asarray(reach_step, dtype=np.int64)
+    step[step == _BIG_STEP] = reach_step_big
+    total = np.cumsum(step)
+    indptr = np.asarray(indptr, dtype=np.int64)
+    before = np.where(indptr[:-1] > 0, total[np.maximum(indptr[:-1] - 1, 0)], 0) if len(total) else \
+        np.zeros(len(indptr) - 1, np.int64)
+    return total - np.repeat(before, np.diff(indptr)) - 1
+
+
 def write_state(path: str | Path, state: TierState) -> Path:
     """Write a tier's prepared state (compressed ``.npz``, atomically).
 
@@ -128,11 +177,17 @@ def write_state(path: str | Path, state: TierState) -> Path:
     """
     from carecover.utils import atomic_write
 
-    M = sp.vstack([state.existing, state.candidates]).tocsr()
+    # the pattern of both matrices stacked (no copy of their seconds)
+    parts = [sp.csr_matrix(state.existing), sp.csr_matrix(state.candidates)]
+    for m in parts:
+        if not m.has_sorted_indices:
+            m.sort_indices()
+    indptr = np.concatenate([parts[0].indptr.astype(np.int64), parts[1].indptr[1:].astype(np.int64) + parts[0].nnz])
+    shape = (parts[0].shape[0] + parts[1].shape[0], parts[1].shape[1])
+    steps = encode_pattern(indptr, np.concatenate([parts[0].indices, parts[1].indices]))
     with atomic_write(path, "wb") as fh:
-        # float32 seconds and int32 indices: half the bytes to compress, ample for what-ifs
-        np.savez_compressed(fh, data=M.data.astype(np.float32), indices=M.indices.astype(np.int32),
-                            indptr=M.indptr, shape=M.shape, n_existing=state.existing.shape[0],
+        # the pattern only (version 3): what-ifs ask who reaches whom, never how long it takes
+        np.savez_compressed(fh, **steps, indptr=indptr, shape=np.asarray(shape), n_existing=state.existing.shape[0],
                             weights_elderly=state.weights_elderly, weights_pop=state.weights_pop,
                             existing_ok=state.existing_ok, cand_lon=state.cand_lon, cand_lat=state.cand_lat,
                             cand_node=state.cand_node, chosen=np.asarray(state.chosen, dtype=np.int64),
@@ -259,9 +314,21 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
                          f"({STATE_VERSION}); update carecover or re-run `carecover plan` / "
                          "状态文件版本过新", file=path)
     missing = [k for k in CORE_FIELDS if k not in arr and k != "cand_id"]
+    if not all(k in arr for k in PATTERN_FIELDS):
+        missing += [k for k in MATRIX_FIELDS if k not in arr]
     if missing:
         raise InputError(f"not a prepared state: missing {', '.join(missing)} / 状态文件不完整", file=path)
     return arr
+
+
+def _matrix(arr: dict[str, np.ndarray]) -> sp.csr_matrix:
+    """The reach matrix: seconds (versions 1–2) or ``True`` entries (version 3's pattern)."""
+    shape = tuple(int(v) for v in arr["shape"])
+    if all(k in arr for k in PATTERN_FIELDS):
+        cols = decode_pattern(arr["indptr"], arr["reach_step"], arr["reach_step_big"])
+        index = np.int32 if shape[1] < 2**31 else np.int64
+        return sp.csr_matrix((np.ones(len(cols), bool), cols.astype(index), arr["indptr"]), shape=shape)
+    return sp.csr_matrix((arr["data"], arr["indices"], arr["indptr"]), shape=shape)
 
 
 def _network_record(arr: dict[str, np.ndarray]) -> NetworkRecord | None:
@@ -351,7 +418,7 @@ def load_state(out_dir: str | Path, tier: str, *, summary: dict | None = None) -
     key, path = _state_path(out_dir, tier)
     arr = _read_npz(path)
     summary = load_summary(out_dir) if summary is None else summary
-    M = sp.csr_matrix((arr["data"], arr["indices"], arr["indptr"]), shape=tuple(int(v) for v in arr["shape"]))
+    M = _matrix(arr)
     n_ex = int(arr["n_existing"])
     weights, region_weights = _weights(arr)
     return PreparedState(
