@@ -396,7 +396,7 @@ def test_demo_capacity_access_and_load(demo_out: Path, summary: dict) -> None:
         assert fig["capacity"] == summary["access"]["tiers"][tier]["capacity_text"]  # the rule is stated
     assert summary["access"]["tiers"]["community_centre"]["capacity"]["standard_per_1000"] == 20.0
     html = (demo_out / "map.html").read_text(encoding="utf-8")
-    assert html.count('"cc-load cc-load-') == 14 and "cc-load-legend" in html
+    assert html.count('"cc-load cc-load-') == 14 and ("圆大小 = 名额" in html or "size = places" in html)
     report = (demo_out / "report.md").read_text(encoding="utf-8")
     assert "Capacity and accessibility" in report and "chart_access_lorenz.png" in report
     assert (demo_out / "chart_access_lorenz.png").stat().st_size > 10_000

@@ -1,6 +1,6 @@
 """Facility load: one layer per tier with capacity, markers sized by places and coloured by load
-(elderly assigned per place), with its own small legend box. Hidden at start (the facility layers
-show the same places); every text from the inputs is escaped."""
+(elderly assigned per place), with its legend entry (shown while the layer is on). Hidden at
+start (the facility layers show the same places); every text from the inputs is escaped."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 
 from carecover.outputs.bundle import tier_name, tr
-from carecover.outputs.maps.base import HtmlBlock, MapContext
+from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import point_xy
 from carecover.outputs.maps.popups import esc, fmt, kv_table
+from carecover.outputs.maps.style import dot_swatch
 
 __all__ = ["LOAD_CLASSES", "add_load", "load_color", "load_layer_name", "load_radius"]
 
@@ -23,8 +24,6 @@ LOAD_CLASSES: tuple[tuple[float, str, str, str], ...] = (
     (np.inf, "#d7191c", "> 1.5 严重超载", "> 1.5 heavily overloaded"),
 )
 NO_LOAD_COLOR = "#999999"
-_BOX_CSS = ("position:fixed;z-index:9999;background:rgba(255,255,255,0.92);padding:6px 8px;"
-            "border:1px solid #999;border-radius:4px;font:12px/1.4 sans-serif;max-width:260px;")
 
 
 def load_layer_name(key: str, lang: str) -> str:
@@ -63,21 +62,16 @@ def load_popup(r: pd.Series, lang: str) -> str:
     return kv_table(rows)
 
 
-def load_legend(lang: str) -> str:
-    """The load legend box (``#cc-load-legend``)."""
-    rows = "".join(f"<div><span style='display:inline-block;width:10px;height:10px;border-radius:50%;"
-                   f"background:{c};border:1px solid #333;margin-right:5px'></span>{esc(tr(zh, en, lang))}</div>"
-                   for _, c, zh, en in LOAD_CLASSES)
-    rows += (f"<div><span style='display:inline-block;width:10px;height:10px;border-radius:50%;"
-             f"background:{NO_LOAD_COLOR};border:1px solid #333;margin-right:5px'></span>"
-             f"{esc(tr('无容量数据', 'capacity unknown', lang))}</div>")
-    title = tr("设施负荷（老年人/名额）；圆大小 = 名额", "Facility load (elderly per place); size = places", lang)
-    return (f"<div id='cc-load-legend' style='{_BOX_CSS}bottom:30px;right:10px;'>"
-            f"<div style='font-weight:bold'>{esc(title)}</div>{rows}</div>")
+def load_legend(lang: str) -> tuple[str, str]:
+    """The legend entry of a load layer: a swatch of the load classes' colours and its label."""
+    swatch = "".join(dot_swatch(c) for _, c, _, _ in LOAD_CLASSES) + dot_swatch(NO_LOAD_COLOR)
+    label = tr("负荷（老年人/名额）：<0.5 / 0.5–1 / 1–1.5 / >1.5 / 无容量；圆大小 = 名额",
+               "Load (elderly per place): <0.5 / 0.5–1 / 1–1.5 / >1.5 / unknown; size = places", lang)
+    return swatch, label
 
 
 def add_load(m: folium.Map, ctx: MapContext) -> list[str]:
-    """Draw the load layer of every tier with a ``load`` column value; add its legend box.
+    """Draw the load layer of every tier with a ``load`` column value, each with its legend entry.
 
     Parameters
     ----------
@@ -101,7 +95,8 @@ def add_load(m: folium.Map, ctx: MapContext) -> list[str]:
         if not len(t):
             continue
         t = t.sort_values("fid", kind="stable")
-        group = folium.FeatureGroup(name=esc(load_layer_name(key, lang)), show=False)
+        name = load_layer_name(key, lang)
+        group = folium.FeatureGroup(name=esc(name), show=False)
         radius = load_radius(t["capacity"].to_numpy(float))
         for (_, r), rad in zip(t.iterrows(), radius, strict=True):
             lat, lon = point_xy(r.geometry, ctx.fn)
@@ -112,7 +107,6 @@ def add_load(m: folium.Map, ctx: MapContext) -> list[str]:
                 popup=folium.Popup(load_popup(r, lang), max_width=320),
             ).add_to(group)
         group.add_to(m)
+        ctx.add_legend(name, *load_legend(lang))
         drawn.append(key)
-    if drawn:
-        HtmlBlock(load_legend(lang), "load_legend").add_to(m)
     return drawn

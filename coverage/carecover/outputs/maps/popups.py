@@ -1,4 +1,4 @@
-"""Popup and tooltip text: escaping, number formatting and key/value tables.
+r"""Popup and tooltip text: escaping, number formatting and key/value tables.
 
 folium puts popup and tooltip HTML inside JavaScript template literals (`` `…` ``): HTML
 escaping alone would let a backtick end the literal (blanking the map) and ``${…}`` run as
@@ -17,7 +17,7 @@ _JS_SAFE = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
 
 
 def esc(text: Any) -> str:
-    """Text from an input, safe inside HTML and inside a JavaScript template literal.
+    r"""Text from an input, safe inside HTML and inside a JavaScript template literal.
 
     Parameters
     ----------
