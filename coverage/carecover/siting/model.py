@@ -16,8 +16,9 @@ the curves in :mod:`carecover.siting.curve` and the what-if engine in :mod:`care
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -317,18 +318,26 @@ class MaximalCovering:
         SiteSolution
         """
         solver = _solver_of(solver, time_limit, threads)
-        saved = self.p
-        if p is not None:
-            p = int(p)
-            n_allowed = int(self.allowed.sum())
-            if p < self.forced.size or p > n_allowed or p < 0:
-                raise InputError(f"p = {p} is not between {self.forced.size} and {n_allowed} / p 超出范围",
-                                 field="p", expected=f"{self.forced.size}..{n_allowed}")
-            self.p = p
-        try:
+        with with_p(self, p):
             return solver.run(self)
-        finally:
-            self.p = saved
+
+
+@contextlib.contextmanager
+def with_p(model, p: int | None) -> Iterator[None]:
+    """Context: ``model.p`` set to ``p`` (checked against the forced and allowed candidates)
+    for one solve, restored afterwards; ``None`` keeps the model's own."""
+    saved = model.p
+    if p is not None:
+        p = int(p)
+        n_allowed = int(model.allowed.sum())
+        if p < model.forced.size or p > n_allowed or p < 0:
+            raise InputError(f"p = {p} is not between {model.forced.size} and {n_allowed} / p 超出范围",
+                             field="p", expected=f"{model.forced.size}..{n_allowed}")
+        model.p = p
+    try:
+        yield
+    finally:
+        model.p = saved
 
 
 def _solver_of(solver: Solver | str | None, time_limit: float, threads: int | None) -> Solver:

@@ -298,22 +298,12 @@ class MaximalServed:
         -------
         ServedSolution
         """
-        from carecover.siting.model import _solver_of
+        from carecover.siting.model import _solver_of, with_p
         from carecover.siting.served_solvers import run_served
 
         solver = _solver_of(solver, time_limit, threads)
-        saved = self.p
-        if p is not None:
-            p = int(p)
-            n_allowed = int(self.allowed.sum())
-            if p < self.forced.size or p > n_allowed or p < 0:
-                raise InputError(f"p = {p} is not between {self.forced.size} and {n_allowed} / p 超出范围",
-                                 field="p", expected=f"{self.forced.size}..{n_allowed}")
-            self.p = p
-        try:
+        with with_p(self, p):
             return run_served(self, solver)
-        finally:
-            self.p = saved
 
 
 def _free_candidates(model: MaximalServed) -> np.ndarray:
