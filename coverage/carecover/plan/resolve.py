@@ -79,11 +79,25 @@ def _capacity(cfg: CityConfig | None, num: _Numbers) -> MappingProxyType:
     return MappingProxyType(rules)
 
 
-def _title(cfg: CityConfig | None, lang: str) -> str:
+#: The tiers of the urban 15-minute (一刻钟) circle, whose threshold a run's title names.
+_CIRCLE_TIERS = ("street_centre", "community_centre", "meal_point")
+
+
+def _title(cfg: CityConfig | None, lang: str, tiers: dict | None = None) -> str:
+    # the title names the walking threshold of the urban circle's tiers (street, community, meal)
+    # as the run really uses it: 一刻钟 only for 15 minutes
+    tiers = tiers or {}
+    circle = [t for k, t in tiers.items() if k in _CIRCLE_TIERS and t.mode == "walk"]
+    walk = sorted({float(t.threshold_min) for t in (circle or [t for t in tiers.values() if t.mode == "walk"])})
+    if not walk or walk == [15.0]:
+        zh, en = "一刻钟养老服务圈覆盖分析", "15-minute elderly-care coverage"
+    else:
+        span = f"{walk[0]:g}" if len(walk) == 1 else f"{walk[0]:g}–{walk[-1]:g}"
+        zh, en = f"{span} 分钟步行养老服务圈覆盖分析", f"{span}-minute walk elderly-care coverage"
     if cfg is None:
-        return "一刻钟养老服务圈覆盖分析 / 15-minute elderly-care coverage"
-    return (f"{cfg.name_zh} 一刻钟养老服务圈覆盖分析 / {cfg.name_en}: 15-minute elderly-care coverage"
-            if lang == "zh" else f"{cfg.name_en}: 15-minute elderly-care coverage / {cfg.name_zh}")
+        return f"{zh} / {en}"
+    return (f"{cfg.name_zh} {zh} / {cfg.name_en}: {en}"
+            if lang == "zh" else f"{cfg.name_en}: {en} / {cfg.name_zh}")
 
 
 def _inputs(opts: PlanOptions, cfg: CityConfig | None) -> dict[str, Any]:
@@ -260,7 +274,7 @@ def resolve(opts: PlanOptions) -> RunParams:
         strict=bool(opts.strict), osm_facilities=bool(opts.osm_facilities),
         facility_isochrones=bool(opts.facility_isochrones), inline_assets=_first(opts.inline_assets, True),
         gaode_map=_first(opts.gaode_map, True), cache=_first(opts.cache, True),
-        sample_note=opts.sample_note, command=opts.command or "", title=_title(cfg, lang),
+        sample_note=opts.sample_note, command=opts.command or "", title=_title(cfg, lang, tiers),
         sheet=_sheet(opts.sheet), pdf=_pdf(opts.pdf), capacity=capacity, objective=objective,
         access_decay=_first(_cfg(cfg, "access_decay"), settings.access_decay),
         access_band_weights=tuple(_first(_cfg(cfg, "access_band_weights"), settings.access_band_weights)),
