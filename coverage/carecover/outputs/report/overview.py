@@ -149,6 +149,147 @@ def _rect(x: float, y: float, w: float, h: float, fc: str):
     return Rectangle((x, y), w, h, facecolor=fc, edgecolor="#222", lw=0.8, zorder=11)
 
 
+class _Drawn:
+    """The axes being drawn on, the map's extent and the legend entries of what was drawn."""
+
+    def __init__(self, ax, extent: tuple[float, float, float, float], zh: bool) -> None:
+        self.ax, self.extent, self.zh = ax, extent, zh
+        self.handles: list = []
+
+    def add(self, handle, zh_text: str, en_text: str) -> None:
+        handle.set_label(label(zh_text, en_text, self.zh))
+        self.handles.append(handle)
+
+
+def _extent(dp: gpd.GeoDataFrame, fac: gpd.GeoDataFrame, sites, utm) -> tuple[float, float, float, float]:
+    pts = [g for g in (dp.geometry, fac.geometry, sites.geometry if sites is not None else None)
+           if g is not None and len(g)]
+    xmin, ymin, xmax, ymax = gpd.GeoSeries(pd.concat(pts), crs=utm).total_bounds
+    pad = 0.06 * max(xmax - xmin, ymax - ymin, 200.0)
+    return xmin - pad, xmax + pad, ymin - pad, ymax + pad
+
+
+def _streets(d: _Drawn, xy: np.ndarray, major: np.ndarray) -> None:
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+
+    if not len(xy):
+        return
+    xmin, xmax, ymin, ymax = d.extent
+    x, y = xy[:, :, 0], xy[:, :, 1]
+    inside = (x.max(1) >= xmin) & (x.min(1) <= xmax) & (y.max(1) >= ymin) & (y.min(1) <= ymax)
+    for sel, lw, c in ((~major & inside, 0.35, "#c9c9c9"), (major & inside, 0.9, "#a9a9a9")):
+        if sel.any():
+            d.ax.add_collection(LineCollection(xy[sel], colors=c, linewidths=lw, zorder=1))
+    d.add(Line2D([], [], color="#b5b5b5", lw=0.9), "街道（OSM）", "Streets (OSM)")
+
+
+def _boundaries(d: _Drawn, b: PlanBundle, utm) -> None:
+    from matplotlib.lines import Line2D
+
+    if b.boundaries is not None and len(b.boundaries):
+        b.boundaries.to_crs(utm).boundary.plot(ax=d.ax, color="#444", lw=1.0, zorder=2)
+        d.add(Line2D([], [], color="#444", lw=1.0), "行政边界", "Boundaries")
+
+
+def _coverage(d: _Drawn, b: PlanBundle, dp: gpd.GeoDataFrame, key: str, thr: float, mode, rule: str, utm) -> None:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    colour = tier_colour(key)
+    cover = coverage_polygon(b, key, thr)
+    if cover is not None:
+        cover.to_crs(utm).plot(ax=d.ax, color=colour, alpha=0.25, edgecolor=colour, lw=0.6, zorder=3)
+        d.add(Patch(facecolor=colour, alpha=0.35, edgecolor=colour),
+              f"覆盖范围（{rule}）", f"Reached within {threshold_text(thr, mode, None, 'en')}")
+    elif f"covered__{key}" in dp:
+        cov = dp[dp[f"covered__{key}"].astype(bool)]
+        d.ax.scatter(cov.geometry.x, cov.geometry.y, s=4, color=colour, alpha=0.6, lw=0, zorder=3)
+        d.add(Line2D([], [], ls="", marker="o", ms=4, color=colour),
+              f"已覆盖人口点（{rule}）", f"Population reached within {threshold_text(thr, mode, None, 'en')}")
+
+
+def _gaps(d: _Drawn, b: PlanBundle, key: str, utm) -> None:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    gaps = b.gaps
+    if gaps is None or not len(gaps):
+        return
+    mask = (gaps["tier"] == key).to_numpy() if "tier" in gaps else np.ones(len(gaps), bool)
+    if not mask.any():
+        return
+    g = ranked_gaps(gaps[mask]).sort_values("rank", kind="stable")
+    text = (f"未覆盖缺口（{len(g)} 个）", f"Uncovered gaps ({len(g)})")
+    gp = g.to_crs(utm)
+    if b.gap_hulls is not None and len(b.gap_hulls) == len(gaps):
+        hulls = gpd.GeoSeries(np.asarray(b.gap_hulls)[mask], crs=b.gap_hulls.crs or 4326).to_crs(utm)
+        hulls.plot(ax=d.ax, facecolor=GAP_COLOUR, alpha=0.10, zorder=4)
+        hulls.boundary.plot(ax=d.ax, color=GAP_COLOUR, lw=0.8, zorder=4)
+        d.add(Patch(facecolor=(0.84, 0.15, 0.16, 0.10), edgecolor=GAP_COLOUR, lw=0.8), *text)
+    else:
+        d.ax.scatter(gp.geometry.x, gp.geometry.y, marker="x", s=25, color=GAP_COLOUR, zorder=4)
+        d.add(Line2D([], [], ls="", marker="x", color=GAP_COLOUR), *text)
+    for _, r in gp.head(3).iterrows():
+        d.ax.annotate(plain(f"缺口{r['gap_id']}" if d.zh else f"gap {r['gap_id']}"),
+                      (r.geometry.x, r.geometry.y), fontsize=8, color=GAP_COLOUR, weight="bold",
+                      ha="center", va="center", zorder=9,
+                      bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": GAP_COLOUR, "lw": 0.6,
+                            "alpha": 0.85})
+
+
+def _facilities(d: _Drawn, fac: gpd.GeoDataFrame, key: str) -> None:
+    from matplotlib.lines import Line2D
+
+    if not len(fac):
+        return
+    colour = tier_colour(key)
+    d.ax.scatter(fac.geometry.x, fac.geometry.y, s=30, color=colour, edgecolor="white", lw=0.8, zorder=6)
+    d.add(Line2D([], [], ls="", marker="o", ms=6, color=colour, markeredgecolor="white"),
+          f"现有{tier_name(key, 'zh', both=False)}（{len(fac)} 处）",
+          f"Existing {tier_name(key, 'en', both=False).lower()} ({len(fac)})")
+
+
+def _sites(d: _Drawn, sites) -> None:
+    from matplotlib.lines import Line2D
+
+    if sites is None:
+        return
+    d.ax.scatter(sites.geometry.x, sites.geometry.y, marker="*", s=260, color=SITE_COLOUR, edgecolor="#222",
+                 lw=0.9, zorder=8)
+    for _, r in sites.iterrows():
+        d.ax.annotate(f"★{int(r['rank'])}", (r.geometry.x, r.geometry.y), xytext=(8, 6),
+                      textcoords="offset points", fontsize=9, weight="bold", zorder=10,
+                      bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#222", "lw": 0.5, "alpha": 0.9})
+    d.add(Line2D([], [], ls="", marker="*", ms=13, color=SITE_COLOUR, markeredgecolor="#222"),
+          f"建议新增站点（{len(sites)} 处）", f"Suggested sites ({len(sites)})")
+
+
+def _frame(d: _Drawn, title: str) -> None:
+    """Extent, no ticks, scale bar, north arrow, attribution, title and the legend below."""
+    ax = d.ax
+    xmin, xmax, ymin, ymax = d.extent
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    for side in ax.spines.values():
+        side.set_color("#888")
+    span = xmax - xmin
+    _scale_bar(ax, xmin + 0.04 * span, ymin + 0.04 * (ymax - ymin), span)
+    ax.annotate("N", xy=(0.965, 0.95), xytext=(0.965, 0.87), xycoords="axes fraction", ha="center",
+                va="center", fontsize=10, weight="bold", zorder=11,
+                arrowprops={"arrowstyle": "-|>", "color": "#222", "lw": 1.2})
+    ax.text(0.995, 0.005, label("街道 © OpenStreetMap 贡献者", "Streets © OpenStreetMap contributors", d.zh),
+            transform=ax.transAxes, ha="right", va="bottom", fontsize=6.5, color="#555", zorder=11)
+    ax.set_title(title, fontsize=10.5)
+    ax.legend(handles=d.handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=min(2, len(d.handles)),
+              fontsize=8, frameon=False)
+
+
 def overview_figure(b: PlanBundle, params: RunParams, key: str, zh: bool,
                     streets: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Figure, list[str]]:
     """The overview map of one tier.
@@ -173,16 +314,12 @@ def overview_figure(b: PlanBundle, params: RunParams, key: str, zh: bool,
         The figure and the legend's entries (exactly the layers drawn).
     """
     import matplotlib.pyplot as plt
-    from matplotlib.collections import LineCollection
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
     lang = "zh" if zh else "en"
     thr, mode = tier_threshold(params, key)
-    colour = tier_colour(key)
-    d = b.demand
+    rule = threshold_text(thr, mode, params.walk_speed_mps, lang)
     utm = map_crs(b)
-    dp = d.to_crs(utm)
+    dp = b.demand.to_crs(utm)
     fac = b.facilities
     if "tier" in fac:
         fac = fac[fac["tier"] == key]
@@ -191,99 +328,18 @@ def overview_figure(b: PlanBundle, params: RunParams, key: str, zh: bool,
     fac = fac[~fac.geometry.is_empty & fac.geometry.notna()].to_crs(utm)
     sites = chosen_sites(b, key)
     sites = sites.to_crs(utm) if sites is not None else None
-    pts = [g for g in (dp.geometry, fac.geometry, sites.geometry if sites is not None else None) if g is not None
-           and len(g)]
-    xmin, ymin, xmax, ymax = gpd.GeoSeries(pd.concat(pts), crs=utm).total_bounds
-    pad = 0.06 * max(xmax - xmin, ymax - ymin, 200.0)
-    xmin, xmax, ymin, ymax = xmin - pad, xmax + pad, ymin - pad, ymax + pad
+    extent = _extent(dp, fac, sites, utm)
     width = 7.6
-    height = float(np.clip(width * (ymax - ymin) / (xmax - xmin), 3.8, 9.0))
+    height = float(np.clip(width * (extent[3] - extent[2]) / (extent[1] - extent[0]), 3.8, 9.0))
     fig, ax = plt.subplots(figsize=(width, height + 1.1))
-    handles: list = []
-
-    def add(handle, text: str) -> None:
-        handle.set_label(text)
-        handles.append(handle)
-
-    xy, major = street_segments(b.streets, utm) if streets is None else streets
-    if len(xy):
-        x, y = xy[:, :, 0], xy[:, :, 1]
-        inside = (x.max(1) >= xmin) & (x.min(1) <= xmax) & (y.max(1) >= ymin) & (y.min(1) <= ymax)
-        for sel, lw, c in ((~major & inside, 0.35, "#c9c9c9"), (major & inside, 0.9, "#a9a9a9")):
-            if sel.any():
-                ax.add_collection(LineCollection(xy[sel], colors=c, linewidths=lw, zorder=1))
-        add(Line2D([], [], color="#b5b5b5", lw=0.9), label("街道（OSM）", "Streets (OSM)", zh))
-    if b.boundaries is not None and len(b.boundaries):
-        bd = b.boundaries.to_crs(utm)
-        bd.boundary.plot(ax=ax, color="#444", lw=1.0, zorder=2)
-        add(Line2D([], [], color="#444", lw=1.0), label("行政边界", "Boundaries", zh))
-    cover = coverage_polygon(b, key, thr)
-    rule = threshold_text(thr, mode, params.walk_speed_mps, lang)
-    if cover is not None:
-        cover.to_crs(utm).plot(ax=ax, color=colour, alpha=0.25, edgecolor=colour, lw=0.6, zorder=3)
-        add(Patch(facecolor=colour, alpha=0.35, edgecolor=colour),
-            label(f"覆盖范围（{rule}）", f"Reached within {threshold_text(thr, mode, None, 'en')}", zh))
-    elif f"covered__{key}" in dp:
-        cov = dp[dp[f"covered__{key}"].astype(bool)]
-        ax.scatter(cov.geometry.x, cov.geometry.y, s=4, color=colour, alpha=0.6, lw=0, zorder=3)
-        add(Line2D([], [], ls="", marker="o", ms=4, color=colour),
-            label(f"已覆盖人口点（{rule}）", f"Population reached within {threshold_text(thr, mode, None, 'en')}", zh))
-    gaps = b.gaps
-    if gaps is not None and len(gaps):
-        mask = (gaps["tier"] == key).to_numpy() if "tier" in gaps else np.ones(len(gaps), bool)
-        g = ranked_gaps(gaps[mask]).sort_values("rank", kind="stable") if mask.any() else None
-        if g is not None:
-            hulls = None
-            if b.gap_hulls is not None and len(b.gap_hulls) == len(gaps):
-                hulls = gpd.GeoSeries(np.asarray(b.gap_hulls)[mask], crs=b.gap_hulls.crs or 4326)
-            if hulls is not None:
-                hulls.to_crs(utm).plot(ax=ax, facecolor=GAP_COLOUR, alpha=0.10, zorder=4)
-                hulls.to_crs(utm).boundary.plot(ax=ax, color=GAP_COLOUR, lw=0.8, zorder=4)
-                add(Patch(facecolor=(0.84, 0.15, 0.16, 0.10), edgecolor=GAP_COLOUR, lw=0.8),
-                    label(f"未覆盖缺口（{len(g)} 个）", f"Uncovered gaps ({len(g)})", zh))
-            gp = g.to_crs(utm)
-            if hulls is None:
-                ax.scatter(gp.geometry.x, gp.geometry.y, marker="x", s=25, color=GAP_COLOUR, zorder=4)
-                add(Line2D([], [], ls="", marker="x", color=GAP_COLOUR),
-                    label(f"未覆盖缺口（{len(g)} 个）", f"Uncovered gaps ({len(g)})", zh))
-            for _, r in gp.head(3).iterrows():
-                ax.annotate(plain(f"缺口{r['gap_id']}" if zh else f"gap {r['gap_id']}"),
-                            (r.geometry.x, r.geometry.y), fontsize=8, color=GAP_COLOUR, weight="bold",
-                            ha="center", va="center", zorder=9,
-                            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": GAP_COLOUR, "lw": 0.6,
-                                  "alpha": 0.85})
-    if len(fac):
-        ax.scatter(fac.geometry.x, fac.geometry.y, s=30, color=colour, edgecolor="white", lw=0.8, zorder=6)
-        add(Line2D([], [], ls="", marker="o", ms=6, color=colour, markeredgecolor="white"),
-            label(f"现有{tier_name(key, 'zh', both=False)}（{len(fac)} 处）",
-                  f"Existing {tier_name(key, 'en', both=False).lower()} ({len(fac)})", zh))
-    if sites is not None:
-        ax.scatter(sites.geometry.x, sites.geometry.y, marker="*", s=260, color=SITE_COLOUR, edgecolor="#222",
-                   lw=0.9, zorder=8)
-        for _, r in sites.iterrows():
-            ax.annotate(f"★{int(r['rank'])}", (r.geometry.x, r.geometry.y), xytext=(8, 6),
-                        textcoords="offset points", fontsize=9, weight="bold", zorder=10,
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#222", "lw": 0.5, "alpha": 0.9})
-        add(Line2D([], [], ls="", marker="*", ms=13, color=SITE_COLOUR, markeredgecolor="#222"),
-            label(f"建议新增站点（{len(sites)} 处）", f"Suggested sites ({len(sites)})", zh))
-    ax.set_xlim(xmin, xmax)
-    ax.set_ylim(ymin, ymax)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    for side in ax.spines.values():
-        side.set_color("#888")
-    span = xmax - xmin
-    _scale_bar(ax, xmin + 0.04 * span, ymin + 0.04 * (ymax - ymin), span)
-    ax.annotate("N", xy=(0.965, 0.95), xytext=(0.965, 0.87), xycoords="axes fraction", ha="center",
-                va="center", fontsize=10, weight="bold", zorder=11,
-                arrowprops={"arrowstyle": "-|>", "color": "#222", "lw": 1.2})
-    ax.text(0.995, 0.005, label("街道 © OpenStreetMap 贡献者", "Streets © OpenStreetMap contributors", zh),
-            transform=ax.transAxes, ha="right", va="bottom", fontsize=6.5, color="#555", zorder=11)
-    ax.set_title(f"{tier_name(key, lang, both=False)} · {rule}", fontsize=10.5)
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=min(2, len(handles)),
-              fontsize=8, frameon=False)
+    d = _Drawn(ax, extent, zh)
+    # the layers from the bottom up, each adding its legend entry when drawn
+    _streets(d, *(street_segments(b.streets, utm) if streets is None else streets))
+    _boundaries(d, b, utm)
+    _coverage(d, b, dp, key, thr, mode, rule, utm)
+    _gaps(d, b, key, utm)
+    _facilities(d, fac, key)
+    _sites(d, sites)
+    _frame(d, f"{tier_name(key, lang, both=False)} · {rule}")
     fig.subplots_adjust(left=0.02, right=0.98, top=0.95, bottom=0.02)  # saved cropped to what is drawn
-    return fig, [h.get_label() for h in handles]
+    return fig, [h.get_label() for h in d.handles]
