@@ -32,14 +32,11 @@ from carecover.siting.brute import BRUTE_LIMIT
 from carecover.siting.greedy import _Blocker
 from carecover.siting.highs import (
     HIGHS_OPTIONS,
-    RowBlock,
     _new_highs,
-    group_rows,
-    spacing_rows,
-    stack_rows,
 )
 from carecover.siting.served_bound import LagrangeBound, lagrangian_bound
 from carecover.siting.served_flow import TransportLP
+from carecover.siting.served_mip import _mip, _warm_start
 
 if TYPE_CHECKING:
     from carecover.siting.model import Solver
@@ -363,18 +360,6 @@ LAGRANGE_SHARE = 0.4
 #: Share of the time limit kept for ordering the MIP's sites and their assignment.
 ORDER_SHARE = 0.1
 
-#: Largest number of arcs to new sites for which the strong rows ``x_gj <= min(w_g, c_j) y_j``
-#: are added (they tighten the relaxation; beyond this the LP grows too large).
-STRONG_ROWS_MAX = 200_000
-
-
-@dataclass(frozen=True)
-class _Kept:
-    """The attributes :func:`~carecover.siting.highs.group_rows`/``spacing_rows`` read."""
-
-    cand: np.ndarray
-    cap_left: np.ndarray | None
-    p_free: int
 
 
 def _prune(single: np.ndarray, p_free: int, lower: float) -> np.ndarray:
@@ -394,83 +379,6 @@ def _prune_lagrange(lag: LagrangeBound, p_free: int, lower: float) -> np.ndarray
     rank_in = v >= (order[k - 1] if k and order.size >= k else np.inf)
     others = np.where(rank_in, top_k - v + next_, top_k)
     return lag.base + v + others >= lower - 1e-9 * max(1.0, abs(lower))
-
-
-def _mip(model: MaximalServed, prep: Prepared, q_keep: np.ndarray, p_free: int, strong: bool
-         ) -> tuple[Any, np.ndarray, int]:
-    """The integer programme on the reduced problem: arc flows (continuous) then ``y`` (binary)
-    for the model candidates ``q_keep``.
-
-    Returns
-    -------
-    (lp, arc_index, n_strong)
-        The ``highspy.HighsLp``, the reduced-problem arc of each flow column, and the number of
-        strong rows added.
-    """
-    import highspy
-
-    a, nf = prep.arcs, prep.n_fixed
-    G = a.G.tocoo()
-    site_ok = np.zeros(a.n_sites, bool)
-    site_ok[:nf] = True
-    site_ok[nf + q_keep] = True
-    arc = np.flatnonzero(site_ok[G.col])
-    ag, ak = G.row[arc].astype(np.int64), G.col[arc].astype(np.int64)
-    na, ny, ng = arc.size, q_keep.size, a.n_groups
-    ypos = np.full(a.n_sites, -1, dtype=np.int64)
-    ypos[nf + q_keep] = np.arange(ny)
-    cand_arc = ak >= nf
-    # (2) demand rows, (3)/(4) site rows: sum x - c_j y_j <= 0 for new sites
-    site_rows = np.r_[np.arange(nf), nf + q_keep]
-    srow = np.full(a.n_sites, -1, dtype=np.int64)
-    srow[site_rows] = np.arange(site_rows.size)
-    flow = RowBlock(np.r_[ag, ng + srow[ak], ng + nf + np.arange(ny)],
-                    np.r_[np.arange(na), np.arange(na), na + np.arange(ny)],
-                    np.r_[np.ones(2 * na), -a.cap[nf + q_keep]],
-                    np.full(ng + site_rows.size, -np.inf), np.r_[a.w, a.cap[:nf], np.zeros(ny)])
-    card = RowBlock(np.zeros(ny, dtype=np.int64), na + np.arange(ny), np.ones(ny), np.array([-np.inf]),
-                    np.array([float(p_free)]))
-    blocks = [flow, card]
-    kept = _Kept(prep.cand[q_keep], _cap_left(model), p_free)
-    for b in group_rows(model, kept):
-        blocks.append(RowBlock(b.i, na + b.j, b.v, b.lower, b.upper))
-    sp_rows = spacing_rows(model, kept)
-    if sp_rows is not None:
-        blocks.append(RowBlock(sp_rows.i, na + sp_rows.j, sp_rows.v, sp_rows.lower, sp_rows.upper))
-    n_strong = 0
-    if strong and 0 < int(cand_arc.sum()) <= STRONG_ROWS_MAX:
-        # x_gj - min(w_g, c_j) y_j <= 0
-        ca = np.flatnonzero(cand_arc)
-        n_strong = ca.size
-        rr = np.arange(n_strong, dtype=np.int64)
-        blocks.append(RowBlock(np.r_[rr, rr], np.r_[ca, na + ypos[ak[ca]]],
-                               np.r_[np.ones(n_strong), -np.minimum(a.w[ag[ca]], a.cap[ak[ca]])],
-                               np.full(n_strong, -np.inf), np.zeros(n_strong)))
-    M, lo, up = stack_rows(blocks, na + ny)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = na + ny, M.shape[0]
-    lp.sense_ = highspy.ObjSense.kMaximize
-    lp.col_cost_ = np.r_[np.ones(na), np.zeros(ny)]
-    lp.col_lower_ = np.zeros(na + ny)
-    lp.col_upper_ = np.r_[np.full(na, np.inf), np.ones(ny)]
-    lp.row_lower_, lp.row_upper_ = lo, up
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = M.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = M.indices.astype(np.int32)
-    lp.a_matrix_.value_ = M.data
-    lp.integrality_ = [highspy.HighsVarType.kContinuous] * na + [highspy.HighsVarType.kInteger] * ny
-    return lp, arc, n_strong
-
-
-def _cap_left(model: MaximalServed) -> np.ndarray | None:
-    """Per group, the cap left after the forced sites (-1 uncapped)."""
-    if model.groups is None:
-        return None
-    cap = model.groups.cap.copy()
-    if model.forced.size:
-        cnt = np.bincount(model.groups.code[model.forced], minlength=len(cap))
-        cap[cap >= 0] -= cnt[cap >= 0]
-    return cap
 
 
 def _exact(model: MaximalServed, solver: Any) -> ServedSolution:
@@ -538,21 +446,3 @@ def _exact(model: MaximalServed, solver: Any) -> ServedSolution:
     if st == "optimal" and sol.bound is not None:
         sol.bound, sol.gap = sol.objective, 0.0
     return sol
-
-
-def _warm_start(highspy: Any, h: Any, run: GreedyServedRun, arc: np.ndarray, q_keep: np.ndarray) -> None:
-    """Start HiGHS from the greedy set and its flows."""
-    try:
-        ev = run.ev
-        ev.lp.solve()
-        G = ev.prep.arcs.G.tocoo()
-        F = sp.csr_matrix((ev.lp.flows(), (ev.lp.arc_g, ev.lp.arc_k)), shape=G.shape)
-        x = np.asarray(F[G.row[arc], G.col[arc]]).ravel()
-        y = np.isin(q_keep, run.chosen).astype(float)
-        sol = highspy.HighsSolution()
-        sol.col_value = list(np.r_[x, y])
-        sol.value_valid = True
-        h.setSolution(sol)
-    except Exception:  # noqa: BLE001 - warm start is an optimisation only
-        pass
-
