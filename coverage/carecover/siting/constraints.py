@@ -21,9 +21,11 @@ from carecover.errors import InputError
 from carecover.siting.reach import row_of
 
 __all__ = [
+    "CandidateRules",
     "GroupCaps",
     "Selection",
     "Spacing",
+    "candidate_rules",
     "check_candidate_ids",
     "check_covered0",
     "check_forced_feasible",
@@ -322,3 +324,66 @@ def check_forced_feasible(forced: np.ndarray, groups: GroupCaps | None, spacing:
                 raise InputError(
                     f"forced sites {a} and {b} are closer than {spacing.min_m} m / "
                     "两个指定站点间距小于最小间距", field="forced", expected="forced sites far enough apart")
+
+
+@dataclass(frozen=True)
+class CandidateRules:
+    """Every rule on the candidates of a siting model, checked together.
+
+    Attributes
+    ----------
+    p, forced, forbidden
+        From :func:`selection`.
+    allowed
+        Candidates that may be chosen (not forbidden, not in a group capped at 0).
+    groups, spacing
+        :class:`GroupCaps` and :class:`Spacing`, or ``None``.
+    candidate_xy
+        Candidate positions (metres) or ``None``.
+    """
+
+    p: int
+    forced: np.ndarray
+    forbidden: np.ndarray
+    allowed: np.ndarray
+    groups: GroupCaps | None
+    spacing: Spacing | None
+    candidate_xy: np.ndarray | None
+
+
+def candidate_rules(p: int, forced: Sequence[int], forbidden: Sequence[int], groups: Any,
+                    max_per_group: int | dict | None, candidate_xy: Any, min_spacing_m: float | None,
+                    n_cand: int) -> CandidateRules:
+    """The candidate rules every siting model shares (count, forced/forbidden, group caps,
+    spacing), with the forced sites checked against them.
+
+    Parameters
+    ----------
+    p, forced, forbidden
+        See :func:`selection`.
+    groups, max_per_group
+        See :func:`group_caps`.
+    candidate_xy, min_spacing_m
+        See :func:`spacing_conflicts`.
+    n_cand
+        Number of candidates.
+
+    Returns
+    -------
+    CandidateRules
+
+    Raises
+    ------
+    InputError
+        For an invalid rule or forced sites that break one.
+    """
+    sel = selection(p, forced, forbidden, n_cand)
+    caps = group_caps(groups, max_per_group, n_cand)
+    allowed = sel.allowed
+    if caps is not None:
+        # a group capped at 0 (e.g. a township that already has a centre) offers no candidate
+        allowed = allowed & ~(caps.cap[caps.code] == 0)
+    spacing = spacing_conflicts(candidate_xy, min_spacing_m, allowed)
+    check_forced_feasible(sel.forced, caps, spacing)
+    xy = None if candidate_xy is None else np.asarray(candidate_xy, dtype=float)
+    return CandidateRules(sel.p, sel.forced, sel.forbidden, allowed, caps, spacing, xy)

@@ -30,13 +30,10 @@ from carecover.siting.constraints import (
     GroupCaps,
     Selection,
     Spacing,
+    candidate_rules,
     check_candidate_ids,
     check_covered0,
-    check_forced_feasible,
     check_weights,
-    group_caps,
-    selection,
-    spacing_conflicts,
 )
 from carecover.siting.greedy import Greedy
 from carecover.siting.highs import Highs
@@ -135,16 +132,11 @@ class MaximalCovering:
         self.weights = check_weights(weights, self.n_demand)
         self.covered0 = check_covered0(covered0, self.n_demand)
         self.candidate_ids = check_candidate_ids(candidate_ids, self.n_candidates)
-        sel = selection(p, forced, forbidden, self.n_candidates)
-        self.p, self.forced, self.forbidden = sel.p, sel.forced, sel.forbidden
-        self.groups = group_caps(groups, max_per_group, self.n_candidates)
-        self.allowed = sel.allowed
-        if self.groups is not None:
-            # a group capped at 0 (e.g. a township that already has a centre) offers no candidate
-            self.allowed = self.allowed & ~(self.groups.cap[self.groups.code] == 0)
-        self.spacing = spacing_conflicts(candidate_xy, min_spacing_m, self.allowed)
-        self.candidate_xy = None if candidate_xy is None else np.asarray(candidate_xy, dtype=float)
-        check_forced_feasible(self.forced, self.groups, self.spacing)
+        rules = candidate_rules(p, forced, forbidden, groups, max_per_group, candidate_xy, min_spacing_m,
+                                self.n_candidates)
+        self.p, self.forced, self.forbidden = rules.p, rules.forced, rules.forbidden
+        self.groups, self.allowed, self.spacing = rules.groups, rules.allowed, rules.spacing
+        self.candidate_xy = rules.candidate_xy
         self.active = (~self.covered0) & (self.weights > 0)
         self.build_s = time.perf_counter() - t0
 

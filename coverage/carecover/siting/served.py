@@ -26,12 +26,9 @@ import scipy.sparse as sp
 
 from carecover.errors import InputError
 from carecover.siting.constraints import (
+    candidate_rules,
     check_candidate_ids,
-    check_forced_feasible,
     check_weights,
-    group_caps,
-    selection,
-    spacing_conflicts,
 )
 from carecover.siting.reach import as_bool_csr
 from carecover.siting.served_flow import (
@@ -198,15 +195,11 @@ class MaximalServed:
             self.n_existing, "capacity_existing")
         self.cap_new = check_capacity(capacity_new, self.n_candidates, "capacity_new")
         self.candidate_ids = check_candidate_ids(candidate_ids, self.n_candidates)
-        sel = selection(p, forced, forbidden, self.n_candidates)
-        self.p, self.forced, self.forbidden = sel.p, sel.forced, sel.forbidden
-        self.groups = group_caps(groups, max_per_group, self.n_candidates)
-        self.allowed = sel.allowed
-        if self.groups is not None:
-            self.allowed = self.allowed & ~(self.groups.cap[self.groups.code] == 0)
-        self.spacing = spacing_conflicts(candidate_xy, min_spacing_m, self.allowed)
-        self.candidate_xy = None if candidate_xy is None else np.asarray(candidate_xy, dtype=float)
-        check_forced_feasible(self.forced, self.groups, self.spacing)
+        rules = candidate_rules(p, forced, forbidden, groups, max_per_group, candidate_xy, min_spacing_m,
+                                self.n_candidates)
+        self.p, self.forced, self.forbidden = rules.p, rules.forced, rules.forbidden
+        self.groups, self.allowed, self.spacing = rules.groups, rules.allowed, rules.spacing
+        self.candidate_xy = rules.candidate_xy
         self._prepared: Prepared | None = None
         self.build_s = time.perf_counter() - t0
 
