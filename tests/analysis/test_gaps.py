@@ -296,3 +296,74 @@ class TestZonePolygonsOnAGrid:
         res = find_gaps(g, link_m=1.5 * CELL, pixel_size=(CELL, CELL))
         assert res.info["hull"] == "buffers"
         assert all(res.zones["hull"].iloc[0].contains(p) for p in g.loc[~g["covered"]].geometry)
+
+
+class TestMedoid:
+    """The pruned search (convexity bound from the geometric median) finds the member that
+    evaluating every member finds."""
+
+    @staticmethod
+    def brute(xy, w, ids, restrict=None):
+        from carecover.analysis.gaps import _costs
+
+        if w.sum() <= 0:
+            w = np.ones(len(xy))
+        cand = np.arange(len(xy)) if restrict is None else restrict
+        cost = _costs(xy, w, xy[cand])
+        best = cost.min()
+        tie = cand[cost <= best * (1 + 1e-12) + 1e-9]
+        return int(tie[np.argmin(ids[tie])])
+
+    @pytest.mark.parametrize("seed", range(12))
+    def test_random_zones_equal_brute_force(self, seed):
+        from carecover.analysis.gaps import _medoid
+
+        rng = np.random.default_rng(seed)
+        n = int(rng.integers(2, 2500))
+        shape = seed % 3
+        if shape == 0:  # scattered points
+            xy = rng.normal(0, 3000, (n, 2))
+        elif shape == 1:  # grid cells of 100 m, an L-shaped zone
+            g = np.argwhere(np.ones((60, 60), bool))
+            g = g[(g[:, 0] < 15) | (g[:, 1] < 15)][:n]
+            xy = g * 100.0
+        else:  # two clusters far apart
+            xy = np.concatenate([rng.normal(0, 200, (n // 2, 2)), rng.normal(8000, 200, (n - n // 2, 2))])
+        w = rng.random(len(xy)) * (rng.random(len(xy)) > 0.3)  # some cells without elderly
+        ids = rng.permutation(len(xy))
+        assert _medoid(xy, w, ids) == self.brute(xy, w, ids)
+
+    def test_symmetric_grid_ties_go_to_the_smallest_id(self):
+        from carecover.analysis.gaps import _medoid
+
+        xy = np.argwhere(np.ones((4, 4), bool)) * 250.0  # four equally central cells
+        ids = np.array([9, 8, 7, 6, 5, 40, 30, 4, 3, 20, 10, 2, 1, 0, 11, 12])
+        got = _medoid(xy, np.ones(16), ids)
+        assert ids[got] == 10  # cells (1,1) (1,2) (2,1) (2,2) have ids 40, 30, 20, 10
+        assert got == self.brute(xy, np.ones(16), ids)
+
+    def test_large_zone_searches_the_same_candidates(self):
+        from carecover.analysis import gaps as G
+
+        rng = np.random.default_rng(7)
+        n = G._EXACT_MEDOID_MAX + 2000
+        xy = rng.uniform(0, 20000, (n, 2))
+        w = rng.exponential(1.0, n)
+        ids = np.arange(n)
+        c = (xy * w[:, None]).sum(0) / w.sum()
+        near = np.argsort(np.hypot(*(xy - c).T), kind="stable")[:256]
+        assert G._medoid(xy, w, ids) == self.brute(xy, w, ids, restrict=near)
+
+    def test_bound_never_exceeds_the_true_cost_outside_the_circle(self):
+        from carecover.analysis.gaps import _costs, _outside_bound, _weiszfeld
+
+        rng = np.random.default_rng(3)
+        xy = rng.normal(0, 1000, (4000, 2))
+        w = rng.random(4000)
+        centre = _weiszfeld(xy, w)
+        f0 = float(_costs(xy, w, centre[None])[0])
+        for s in (50.0, 300.0, 1500.0):
+            low = _outside_bound(xy, w, centre, f0, s)
+            assert np.isfinite(low) and low >= f0
+            far = xy[np.hypot(*(xy - centre).T) >= s]
+            assert _costs(xy, w, far).min() >= low
