@@ -124,6 +124,16 @@ def _projected(points, crs, work) -> np.ndarray:
 _GRID_MAX_CELLS = 50_000_000
 
 
+def _polygons_of(rings_per_polygon: list) -> np.ndarray:
+    """Polygons from GeoJSON-style coordinate lists (shell, then holes), built in one call."""
+    rings = [np.asarray(r, dtype=float) for rs in rings_per_polygon for r in rs]
+    if not rings:
+        return np.array([], dtype=object)
+    ring_of = np.repeat(np.arange(len(rings)), [len(r) for r in rings])
+    poly_of = np.repeat(np.arange(len(rings_per_polygon)), [len(rs) for rs in rings_per_polygon])
+    return shapely.polygons(shapely.linearrings(np.concatenate(rings), indices=ring_of), indices=poly_of)
+
+
 def _grid_hulls(xy: np.ndarray, zone: np.ndarray, n_zones: int, pixel_size) -> list | None:
     """Per zone, the union of its grid cells (``None`` when the points are not one grid's centres).
 
@@ -138,7 +148,6 @@ def _grid_hulls(xy: np.ndarray, zone: np.ndarray, n_zones: int, pixel_size) -> l
     pixel_size
         Cell width and height in the demand's CRS units.
     """
-    import json
     from collections import defaultdict
 
     from rasterio.features import shapes
@@ -163,7 +172,7 @@ def _grid_hulls(xy: np.ndarray, zone: np.ndarray, n_zones: int, pixel_size) -> l
     # 4-connected pieces: pieces of one zone that touch only at a corner stay separate polygons
     found = list(shapes(grid, mask=grid > 0, connectivity=4,
                         transform=Affine(a, 0.0, x0 - a / 2, 0.0, -e, y1 + e / 2)))
-    polys = shapely.from_geojson(np.array([json.dumps(g) for g, _ in found], dtype=object))
+    polys = _polygons_of([g["coordinates"] for g, _ in found])
     parts: dict[int, list] = defaultdict(list)
     for poly, (_, value) in zip(polys, found, strict=True):
         parts[int(value) - 1].append(poly)
