@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +23,13 @@ from conftest import DEMO_EPOCH
 DEMO_STAMP = "2025-06-25T00:00:00+00:00"  # DEMO_EPOCH as written
 
 
-def _demo(out: Path, epoch: str | None, monkeypatch: pytest.MonkeyPatch) -> Path:
+def _demo(out: Path, epoch: str | None, monkeypatch: pytest.MonkeyPatch, workers: int) -> Path:
     with monkeypatch.context() as mp:
         if epoch is None:
             mp.delenv("SOURCE_DATE_EPOCH", raising=False)
         else:
             mp.setenv("SOURCE_DATE_EPOCH", epoch)
-        assert cli.main(["--quiet", "demo", "--offline-map", "--out", str(out)]) == 0
+        assert cli.main(["--quiet", "demo", "--offline-map", "--workers", str(workers), "--out", str(out)]) == 0
     return out
 
 
@@ -36,7 +37,8 @@ def _demo(out: Path, epoch: str | None, monkeypatch: pytest.MonkeyPatch) -> Path
 def again(tmp_path_factory) -> Path:
     mp = pytest.MonkeyPatch()
     try:
-        return _demo(tmp_path_factory.mktemp("again") / "out", DEMO_EPOCH, mp)
+        # in one process: the same outputs as the shared run's worker processes (two cores)
+        return _demo(tmp_path_factory.mktemp("again") / "out", DEMO_EPOCH, mp, workers=1)
     finally:
         mp.undo()
 
@@ -45,13 +47,14 @@ def again(tmp_path_factory) -> Path:
 def unstamped(tmp_path_factory) -> Path:
     mp = pytest.MonkeyPatch()
     try:
-        return _demo(tmp_path_factory.mktemp("unstamped") / "out", None, mp)
+        # with a worker process even on one core
+        return _demo(tmp_path_factory.mktemp("unstamped") / "out", None, mp, workers=2)
     finally:
         mp.undo()
 
 
 def _text(path: Path, out: Path, stamp: str | None = None) -> str:
-    text = path.read_text(encoding="utf-8").replace(str(out), "<OUT>")
+    text = re.sub(r" --workers \d", "", path.read_text(encoding="utf-8").replace(str(out), "<OUT>"))
     if stamp is not None:
         assert stamp in text, f"{path.name}: timestamp {stamp} not found"
         text = text.replace(stamp, "<STAMP>")

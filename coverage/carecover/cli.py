@@ -95,6 +95,7 @@ def _plan_parser(sub) -> None:
     p.add_argument("--pdf", action="store_true",
                    help="同时输出 report.pdf（需 Chromium）/ also print report.pdf (needs Chromium)")
     p.add_argument("--no-cache", action="store_true", help="不使用路网缓存 / do not cache networks")
+    _workers_argument(p)
     p.add_argument("--out", type=Path, required=False, help="输出目录 / output folder")
 
 
@@ -106,6 +107,12 @@ def _config_for(args) -> object | None:
     if getattr(args, "city", None):
         return load_config(find_city_config(args.city))
     return None
+
+
+def _workers_argument(p) -> None:
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="并行进程数（默认：有两核时为 2；1 = 全部在一个进程中）/ processes the run may use "
+                        "(default 2 when the machine has two cores; 1 runs everything in one process)")
 
 
 def _sheet_arguments(p) -> None:
@@ -132,7 +139,7 @@ def plan_options(args, sample_note: str | None = None):
         exact_time_limit_s=args.exact_time_limit, max_candidates=args.max_candidates,
         min_spacing_m=args.min_spacing, target_share=args.target, objective=args.objective,
         inline_assets=args.offline_map or None, pdf=args.pdf, map_min_gap_share=args.map_min_gap_share,
-        cache=False if args.no_cache else None, sample_note=sample_note, lang=args.lang,
+        cache=False if args.no_cache else None, workers=args.workers, sample_note=sample_note, lang=args.lang,
         command="carecover " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:])),
     )
 
@@ -260,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--offline-map", action="store_true")
     d.add_argument("--pdf", action="store_true", help="同时输出 report.pdf（需 Chromium）/ also print report.pdf")
     d.add_argument("--no-cache", action="store_true")
+    _workers_argument(d)
     c = sub.add_parser("check-claims", help="核验声明 / check claims against a plan's summary.json")
     c.add_argument("--city")
     c.add_argument("--config", type=Path)

@@ -125,6 +125,19 @@ def replay(found: Iterable[Notice]) -> None:
         warnings.warn(CarecoverWarning(notice), stacklevel=2)
 
 
+def insert(found: Iterable[Notice], at: int) -> None:
+    """Put notices recorded elsewhere (a worker process, which already showed them) into the
+    innermost :func:`collect` at position ``at``, as if raised there; none is shown again."""
+    if not _STACK:
+        return
+    rec, new = _STACK[-1], []
+    for n in found:  # each once, as collect() records them
+        if n not in new and n not in rec[:at]:
+            new.append(n)
+    rest = [n for n in rec[at:] if n not in new]
+    rec[at:] = [*new, *rest]
+
+
 def current() -> list[Notice]:
     """The notices recorded so far by the innermost :func:`collect` (empty outside one)."""
     return list(_STACK[-1]) if _STACK else []

@@ -16,6 +16,8 @@ T = TypeVar("T")
 
 #: Set by the command line's ``--quiet``.
 QUIET = False
+#: Progress bars shown (off in a worker process: the console shows the main process's bars).
+BARS = True
 
 
 @contextlib.contextmanager
@@ -79,7 +81,7 @@ def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
 
 def progress(iterable: Iterable[T], desc: str, total: int | None = None) -> Iterable[T]:
     """Wrap ``iterable`` in a progress bar on stderr unless quiet or not a terminal-like run."""
-    if QUIET:
+    if QUIET or not BARS:
         return iterable
     from tqdm.auto import tqdm
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
+import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -16,13 +19,25 @@ SAMPLE = Path(cli.__file__).resolve().parent / "sample"
 
 
 def plan(out: Path, *extra: str) -> set[str]:
-    """Run the demo's plan; return the stages read from the cache."""
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        rc = cli.main(["plan", "--config", str(SAMPLE / "helsinki.toml"), "--network", _pbf(), "--out", str(out),
-                       *extra])
-    assert rc == 0, err.getvalue()[-2000:]
-    return set(re.findall(r"\s(\w+): 缓存 / from the stage cache", err.getvalue()))
+    """Run the demo's plan; return the stages read from the cache (as the console says: also
+    what a worker process printed, so stderr is captured at the file descriptor)."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as tmp:
+        saved = os.dup(2)
+        sys.stderr.flush()
+        os.dup2(tmp.fileno(), 2)
+        try:
+            with contextlib.redirect_stderr(os.fdopen(os.dup(2), "w", encoding="utf-8")) as err, \
+                    contextlib.redirect_stdout(io.StringIO()):
+                rc = cli.main(["plan", "--config", str(SAMPLE / "helsinki.toml"), "--network", _pbf(),
+                               "--out", str(out), *extra])
+                err.flush()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        tmp.seek(0)
+        text = tmp.read()
+    assert rc == 0, text[-2000:]
+    return set(re.findall(r"\s(\w+): 缓存 / from the stage cache", text))
 
 
 def _pbf() -> str:

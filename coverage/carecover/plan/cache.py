@@ -22,12 +22,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import shapely
 
 from carecover import notices, settings
 from carecover.network import StreetNetwork
+from carecover.plan import background
 from carecover.plan.area import Boundaries, StudyArea
 from carecover.plan.params import RunParams
 from carecover.utils import atomic_write, file_sha256, log
@@ -39,7 +40,7 @@ STAGE_CACHE_VERSION = 2
 
 #: Parameters that only stages downstream of the cached ones read.
 DOWNSTREAM = frozenset({"out", "lang", "title", "command", "inline_assets", "gaode_map", "cache",
-                        "map_min_gap_share",
+                        "map_min_gap_share", "workers",
                         "suggest", "exact_time_limit_s", "target_share", "min_spacing_m",
                         "warnings"})
 #: Parameters whose value is a file: hashed by content, not by name.
@@ -151,6 +152,16 @@ class StageCache:
         self._keys[id(value)] = key
         return value
 
+    def start(self, workers: int, name: str, fn: Callable[..., T], *args: Any) -> CachedJob[T]:
+        """:meth:`run` in a worker process (:func:`carecover.plan.background.start`); ask the
+        returned job's ``result()`` for the value, recorded here as if run here."""
+        return CachedJob(self, background.start(workers, self._run_reporting, name, fn, *args))
+
+    def _run_reporting(self, name: str, fn: Callable[..., T], *args: Any) -> tuple[T, str, bool, str]:
+        hits = len(self.hits)
+        value = self.run(name, fn, *args)
+        return value, self._keys.get(id(value), ""), len(self.hits) > hits, name
+
     @staticmethod
     def _load(path: Path) -> Any:
         if not path.is_file():
@@ -169,3 +180,20 @@ class StageCache:
                 pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
         except OSError as exc:  # a full or read-only cache never fails the run
             log(f"  stage cache not written ({exc})")
+
+
+class CachedJob(Generic[T]):
+    """A stage run by :meth:`StageCache.start`."""
+
+    def __init__(self, cache: StageCache, job: background.Job) -> None:
+        self._cache, self._job = cache, job
+
+    def result(self) -> T:
+        """The stage's value; when a worker ran it, its cache hit and key are recorded here."""
+        value, key, hit, name = self._job.result()
+        if self._job.forked:
+            if hit:
+                self._cache.hits.append(name)
+            if key:
+                self._cache._keys[id(value)] = key
+        return value

@@ -52,6 +52,7 @@ class PlanOptions:
     gaode_map: bool | None = None
     pdf: bool | None = None
     cache: bool | Path | None = None
+    workers: int | None = None
     sample_note: str | None = None
     command: str | None = None
     lang: str | None = None

@@ -80,6 +80,10 @@ class RunParams:
     map_min_gap_share
         The map draws a gap only when it holds at least this share of its tier's uncovered
         elderly (or a suggested site serves it); the tables keep every gap.
+    workers
+        Processes the run may use (:mod:`carecover.plan.background`): with 2, the isochrones
+        and the second map are made in a worker process while the rest goes on; the outputs
+        are the same byte for byte.
     warnings
         Unusual values found while resolving (each names its value and origin); raised
         again when the run starts, so they reach the console, the summary and the report.
@@ -135,6 +139,7 @@ class RunParams:
     access_band_weights: tuple[float, ...] = (1.0, 0.68, 0.22)
     objective: str = "coverage"
     map_min_gap_share: float = settings.map_min_gap_share
+    workers: int = 1
 
     # ------------------------------------------------------------------ derived views
     def profile(self, mode: str) -> dict:

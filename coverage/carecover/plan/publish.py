@@ -20,7 +20,7 @@ from carecover.outputs.export import export_all
 from carecover.outputs.maps import build_map
 from carecover.outputs.report import write_report
 from carecover.outputs.report.pdf import write_pdf
-from carecover.plan import outfolder
+from carecover.plan import background, outfolder
 from carecover.plan.params import RunParams
 from carecover.plan.siting import Siting, write_curve
 from carecover.siting.state import write_state
@@ -34,10 +34,13 @@ def write_all(params: RunParams, bundle: PlanBundle, siting: Siting, folder: Pat
     for key, state in siting.states.items():
         write_state(folder / "state" / f"{key}.npz", state)
     log("输出 / writing outputs …")
+    # the GCJ-02 map, built by a worker process while the tables and the first map are written
+    gaode = (background.start(params.workers, build_map, bundle, folder / "map_gaode.html", basemap="gaode",
+                              inline_assets=params.inline_assets) if params.gaode_map else None)
     export_all(bundle, folder)
     build_map(bundle, folder / "map.html", inline_assets=params.inline_assets)
-    if params.gaode_map:
-        build_map(bundle, folder / "map_gaode.html", basemap="gaode", inline_assets=params.inline_assets)
+    if gaode is not None:
+        gaode.result(notices_here=True)
     # warnings raised while the tables and maps were written belong in the report and summary
     bundle.summary["warnings"] = notices.as_dicts(notices.current())
     write_report(bundle, folder)

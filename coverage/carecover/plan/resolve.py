@@ -280,7 +280,20 @@ def resolve(opts: PlanOptions) -> RunParams:
         access_band_weights=tuple(_first(_cfg(cfg, "access_band_weights"), settings.access_band_weights)),
         warnings=tuple(num.found),
         map_min_gap_share=num.one("map_min_gap_share", opts.map_min_gap_share, "--map-min-gap-share"),
+        workers=_workers(opts.workers),
     )
+
+
+def _workers(asked: int | None) -> int:
+    """Processes the run may use: as asked (at least 1), else two when there are two cores."""
+    from carecover.plan.background import default_workers
+
+    if asked is None:
+        return default_workers()
+    if isinstance(asked, bool) or not isinstance(asked, int) or asked < 1:
+        raise InputError(f"--workers 须为正整数，而非 {asked!r} / --workers must be a whole number ≥ 1, not {asked!r}",
+                         field="--workers", expected="1, 2, …")
+    return asked
 
 
 def _pdf(asked: bool | None) -> bool:

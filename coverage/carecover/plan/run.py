@@ -21,6 +21,7 @@ from carecover.plan import (
     siting,
     travel,
 )
+from carecover.plan.background import jobs
 from carecover.plan.cache import StageCache
 from carecover.plan.params import RunParams
 from carecover.utils import log
@@ -36,7 +37,7 @@ def run(params: RunParams) -> dict[str, Path]:
     """
     t0 = time.perf_counter()
     # every warning of the run: shown once, written into the summary and the report
-    with notices.collect():
+    with notices.collect(), jobs():
         # unusual values found when the parameters were resolved
         notices.replay(params.warnings)
         cache = StageCache.of(params)
@@ -57,8 +58,8 @@ def run(params: RunParams) -> dict[str, Path]:
         trav = cache.run("travel", travel.route, params, nets, fac, demand)
         # a tier with no usable facility is said at once (and refused with --strict)
         checks.check(params, fac, trav)
-        # isochrone polygons and their fidelity
-        iso = cache.run("isochrones", isochrones.build, params, nets, trav)
+        # isochrone polygons and their fidelity, drawn in a worker process while the analysis goes on
+        iso_job = cache.start(params.workers, "isochrones", isochrones.build, params, nets, trav)
         # coverage figures by tier and area
         figs = cache.run("figures", figures.compute, params, walk, bounds, demand, trav)
         # capacity-aware accessibility (2SFCA, E2SFCA) and facility load, per tier with a capacity rule
@@ -71,6 +72,8 @@ def run(params: RunParams) -> dict[str, Path]:
         sites = siting.suggest(params, problems, bounds, demand, trav, gap, figs)
         # the city's claims against the figures
         checked = claims.check(params, figs.items + sites.figures + acc.figures)
+        # the isochrones, when the worker has them
+        iso = iso_job.result()
         # what the outputs show
         bundle = assemble.assemble(params, assemble.Results(nets, bounds, fac, demand, trav, iso, figs, gap, sites, checked, acc))
         # map, report, tables and state files, moved into place only when all are written
