@@ -49,6 +49,9 @@ class Results:
     siting: Siting
     claims: list[dict]
     access: Access = Access()
+    #: The maps' light street layer (:func:`~carecover.outputs.maps.streets.street_lines` of the
+    #: walking network); made here when not given.
+    streets: gpd.GeoDataFrame | None = None
 
 
 def input_record(path: Path | None, role: str, extra: dict | None = None, sha256: str | None = None) -> dict | None:
@@ -194,4 +197,4 @@ def assemble(params: RunParams, r: Results) -> PlanBundle:
                       demand=demand_table(r.demand, r.travel, r.figures, r.access, r.siting), gaps=r.gaps.zones,
                       sites=r.siting.sites, boundaries=r.bounds.frame, summary=s, lang=params.lang,
                       title=s["title"], gap_hulls=r.gaps.hulls, cell_polygons=r.demand.cell_polygons,
-                      params=params, streets=street_lines(r.nets["walk"]))
+                      params=params, streets=street_lines(r.nets["walk"]) if r.streets is None else r.streets)

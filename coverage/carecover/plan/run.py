@@ -6,10 +6,12 @@ import time
 from pathlib import Path
 
 from carecover import notices
+from carecover.outputs.maps.streets import street_lines
 from carecover.plan import (
     access,
     area,
     assemble,
+    background,
     checks,
     claims,
     figures,
@@ -45,6 +47,8 @@ def run(params: RunParams) -> dict[str, Path]:
         bounds = area.read_boundaries_of(params)
         # the walking network: always needed, and without a boundary it gives the study area
         walk = networks.load_mode(params, bounds, "walk")
+        # the maps' light street layer, merged and simplified in a worker process meanwhile
+        streets = background.start(params.workers, street_lines, walk)
         # where facilities and residents are taken from
         study = area.study_area(bounds, walk)
         # every register record with its status
@@ -75,7 +79,8 @@ def run(params: RunParams) -> dict[str, Path]:
         # the isochrones, when the worker has them
         iso = iso_job.result()
         # what the outputs show
-        bundle = assemble.assemble(params, assemble.Results(nets, bounds, fac, demand, trav, iso, figs, gap, sites, checked, acc))
+        bundle = assemble.assemble(params, assemble.Results(nets, bounds, fac, demand, trav, iso, figs, gap, sites, checked,
+                                                            acc, streets.result()))
         # map, report, tables and state files, moved into place only when all are written
         written = publish.publish(params, bundle, sites)
     log(f"完成 / done in {time.perf_counter() - t0:.1f} s → {params.out}")
