@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from carecover.siting.covering_bound import keep_candidates, lagrangian_bound
 from carecover.siting.greedy import Greedy
 
 if TYPE_CHECKING:
@@ -32,6 +33,10 @@ __all__ = ["HIGHS_OPTIONS", "Highs", "Reduced", "RowBlock", "build_lp", "reduce"
 #: benchmark: 7.6 s of presolve against a 3 s solve without it).
 HIGHS_OPTIONS: dict[str, Any] = {"presolve": "off", "mip_rel_gap": 1e-9, "random_seed": 0}
 
+#: Reduced reach matrices with fewer entries skip the Lagrangian bound (HiGHS alone takes well
+#: under a second on them; the Hohhot-scale walk model has 611,513).
+LAGRANGE_MIN_ENTRIES = 50_000
+
 
 @dataclass(frozen=True)
 class Highs:
@@ -44,10 +49,18 @@ class Highs:
         and its gap against HiGHS' dual bound.
     threads
         HiGHS threads (``None``: HiGHS' choice).
+    lagrange_iterations
+        Most subgradient steps of the Lagrangian bound
+        (:func:`~carecover.siting.covering_bound.lagrangian_bound`) run before the programme.
+    lagrange_min_entries
+        The bound runs when the reduced reach matrix has at least this many entries (smaller
+        programmes HiGHS solves at once; they keep the sites HiGHS picks among equal optima).
     """
 
     time_limit: float = 30.0
     threads: int | None = None
+    lagrange_iterations: int = 1000
+    lagrange_min_entries: int = LAGRANGE_MIN_ENTRIES
     name = "exact"
 
     def run(self, model: MaximalCovering) -> SiteSolution:
@@ -68,6 +81,31 @@ class Highs:
             # Nothing left to choose: greedy (forced sites + anything useful) is optimal.
             sel = model.prune(g_sel)
             return model.solution(sel, self.name, "optimal", model.objective_of(sel), t0, extra=extra)
+        if red.B.nnz < self.lagrange_min_entries:
+            return self._programme(model, red, g_sol, g_sel, None, extra, t0)
+        # the Lagrangian bound on the reduced model; candidates it rules out leave the programme
+        lower = g_sol.objective - red.fixed_objective
+        lag = lagrangian_bound(red.B, red.w, red.p_free, lower, iterations=self.lagrange_iterations)
+        extra.update({"lagrangian_bound": lag.value + red.fixed_objective,
+                      "lagrangian_iterations": lag.iterations})
+        if lag.value <= lower + 1e-9 * max(1.0, float(red.w.sum())):
+            # greedy meets the bound: proven optimal without the integer programme
+            sel = model.prune(g_sel)
+            return model.solution(sel, self.name, "optimal", model.objective_of(sel), t0,
+                                  extra={**extra, "proof": "greedy meets the Lagrangian bound"})
+        keep = keep_candidates(lag, lower, float(red.w.sum()))
+        # sets holding a left-out candidate stay below the largest left-out bound (free part)
+        left_out = float(lag.with_site[~keep].max()) if (~keep).any() else -np.inf
+        red = restrict(red, keep)
+        extra.update({**red.counts(), "n_model_candidates": int(red.cand.size)})
+        return self._programme(model, red, g_sol, g_sel, (lag.value, left_out), extra, t0)
+
+    def _programme(self, model: MaximalCovering, red: Reduced, g_sol: SiteSolution, g_sel: list[int],
+                   lag: tuple[float, float] | None, extra: dict, t0: float) -> SiteSolution:
+        """The integer programme of ``red`` in HiGHS, from the greedy set; never worse than greedy.
+
+        ``lag`` is ``(Lagrangian bound, largest bound of a left-out candidate)`` on the free part.
+        """
         lp, n_pairs = build_lp(model, red)
         out = _run_highs(lp, red, g_sel, self, t0)
         sel, status = out["sel"], out["status"]
@@ -75,20 +113,31 @@ class Highs:
             sel = [int(j) for j in model.forced] + [int(c) for c in red.cand[out["x"] > 0.5]]
         if g_sol.objective > model.objective_of(sel) + 1e-9:
             sel = list(g_sel)  # never worse than greedy
-        bound = _bound(model, red, out["dual_bound"], g_sol.bound, status, sel)
+        bound = _bound(model, red, out["dual_bound"], g_sol.bound, lag, status, sel)
         extra.update({"n_conflict_pairs": int(n_pairs), "highs_status": out["model_status"],
                       "highs_mip_gap": out["mip_gap"]})
         return model.solution(model.prune(sel), self.name, status, bound, t0, extra=extra)
 
 
 def _bound(model: MaximalCovering, red: Reduced, dual_bound: float, greedy_bound: float | None,
-           status: str, sel: list[int]) -> float | None:
-    """Upper bound on the objective: HiGHS' (on the free part, plus what forced sites cover),
-    or greedy's online bound when tighter (early in the search HiGHS' can be weaker)."""
-    bound = dual_bound + red.fixed_objective if np.isfinite(dual_bound) else None
-    if greedy_bound is not None:
-        bound = greedy_bound if bound is None else min(bound, greedy_bound)
+           lag: tuple[float, float] | None, status: str, sel: list[int]) -> float | None:
+    """Upper bound on the objective.
+
+    HiGHS' dual bound covers the candidates left in the programme; sets holding a candidate the
+    Lagrangian bound left out stay below that candidate's bound, so the larger of HiGHS' bound
+    and the largest left-out bound (``lag[1]``; plus what forced sites cover) bounds every set.
+    Greedy's online bound and the Lagrangian bound itself (``lag[0]``) bound it too (early in
+    the search HiGHS' can be weaker); the smallest is reported.
+    """
+    bound = None
+    if np.isfinite(dual_bound):
+        bound = red.fixed_objective + max(dual_bound, -np.inf if lag is None else lag[1])
+    others = [b for b in (greedy_bound, None if lag is None else lag[0] + red.fixed_objective) if b is not None]
+    if others:
+        bound = min(others) if bound is None else min(bound, *others)
     if status == "optimal":
+        # every left-out candidate's bound is below the greedy value, so the programme's optimum is
+        # the model's
         bound = model.objective_of(sel) if bound is None else bound
     return bound
 
@@ -115,6 +164,8 @@ class Reduced:
         Per group, the cap left after the forced sites (-1 uncapped), or ``None``.
     n_demand_in, n_groups, n_pruned_by_bound
         Demand points that can still gain, merged demand groups, candidates pruned by the bound.
+    n_fixed_by_lagrange
+        Candidates left out by the Lagrangian bound (:func:`restrict`).
     """
 
     cand: np.ndarray
@@ -126,11 +177,13 @@ class Reduced:
     n_demand_in: int
     n_groups: int
     n_pruned_by_bound: int
+    n_fixed_by_lagrange: int = 0
 
     def counts(self) -> dict[str, int]:
         """The ``n_*`` sizes (reported in the solution's ``extra``)."""
         return {"n_demand_in": self.n_demand_in, "n_groups": self.n_groups,
-                "n_pruned_by_bound": self.n_pruned_by_bound}
+                "n_pruned_by_bound": self.n_pruned_by_bound,
+                "n_fixed_by_lagrange": self.n_fixed_by_lagrange}
 
 
 def _fix_forced(model: MaximalCovering) -> tuple[np.ndarray, np.ndarray, float, np.ndarray | None]:
@@ -223,6 +276,36 @@ def reduce(model: MaximalCovering, lower_bound: float | None = None) -> Reduced:
     first = rows[np.unique(gid, return_index=True)[1]]
     return Reduced(free_idx[useful], D[first].astype(bool), wg, p_free, fixed, cap_left,
                    int(act.size), ng, n_pruned)
+
+
+def restrict(red: Reduced, keep: np.ndarray) -> Reduced:
+    """The reduced model on the candidates ``keep`` only.
+
+    Groups no kept candidate reaches leave; groups that now share their set of reaching
+    candidates merge (weights summed, numbered in order of first appearance as in
+    :func:`reduce`).
+
+    Parameters
+    ----------
+    red
+        A reduced model.
+    keep
+        Boolean mask over ``red.cand``.
+
+    Returns
+    -------
+    Reduced
+    """
+    keep = np.asarray(keep, dtype=bool)
+    if keep.all():
+        return red
+    D = red.B[:, np.flatnonzero(keep)].tocsr()
+    D.sort_indices()
+    rows, gid, ng = _merge_identical(D)
+    wg = np.bincount(gid, weights=red.w[rows], minlength=ng)
+    first = rows[np.unique(gid, return_index=True)[1]]
+    return Reduced(red.cand[keep], D[first].astype(bool), wg, red.p_free, red.fixed_objective, red.cap_left,
+                   red.n_demand_in, ng, red.n_pruned_by_bound, red.n_fixed_by_lagrange + int((~keep).sum()))
 
 
 # ----------------------------------------------------------------------------- the programme
