@@ -9,20 +9,24 @@ import itertools
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from carecover.siting.covering_bound import keep_candidates, lagrangian_bound
+from carecover.siting.covering_bound import best_sites, keep_candidates, lagrangian_bound
 from carecover.siting.greedy import Greedy
 from carecover.siting.highs import reduce
 from carecover.siting.model import MaximalCovering
 
 
-def best_with(B: sp.csr_matrix, w: np.ndarray, p: int) -> tuple[float, np.ndarray]:
-    """By enumeration over sets of at most ``p`` candidates: the optimum, and per candidate the
-    best value of a set holding it."""
+def best_with(B: sp.csr_matrix, w: np.ndarray, p: int, code=None, cap=None) -> tuple[float, np.ndarray]:
+    """By enumeration over sets of at most ``p`` candidates (within the group caps): the optimum,
+    and per candidate the best value of a set holding it (-inf when no set may hold it)."""
     nc = B.shape[1]
     cols = B.T.tocsr()
-    best, per = 0.0, np.zeros(nc)
+    best, per = 0.0, np.full(nc, -np.inf)
     for k in range(1, min(p, nc) + 1):
         for S in itertools.combinations(range(nc), k):
+            if code is not None:
+                n = np.bincount(code[list(S)], minlength=cap.size)
+                if np.any((cap >= 0) & (n > cap)):
+                    continue
             v = float(w[np.unique(np.concatenate([cols[j].indices for j in S]))].sum())
             best = max(best, v)
             per[list(S)] = np.maximum(per[list(S)], v)
@@ -60,6 +64,27 @@ class TestHandChecked:
         assert keep_candidates(lag, 9.0, self.w.sum()).all()
 
 
+class TestBestSites:
+    """The inner problem by hand: prices 5, 4, 3, 2, 1 for sites 0-4."""
+
+    c = np.array([5.0, 4.0, 3.0, 2.0, 1.0])
+
+    def test_without_groups(self):
+        # two sites: {0, 1}; forcing site 2, 3 or 4 in swaps out site 1 (price 4)
+        top, pen = best_sites(self.c, 2)
+        assert sorted(top.tolist()) == [0, 1] and pen.tolist() == [0, 0, 1, 2, 3]
+
+    def test_group_caps(self):
+        # sites 0, 1, 2 in group 0 (cap 1), 3 in group 1 (cap 0), 4 in group 2 (uncapped);
+        # three sites: 0, then 1 and 2 blocked by the cap, 3 by its cap of 0, then 4: {0, 4}.
+        # Forcing 1 or 2 swaps out site 0 (their group's cheapest taken): penalties 1 and 2;
+        # site 3 can never be chosen: infinite penalty.
+        code, cap = np.array([0, 0, 0, 1, 2]), np.array([1, 0, -1])
+        top, pen = best_sites(self.c, 3, code, cap)
+        assert sorted(top.tolist()) == [0, 4]
+        assert pen.tolist() == [0, 1, 2, np.inf, 0]
+
+
 class TestValidBounds:
     """On random reduced models the bound is at least the optimum and each candidate's bound at
     least the best set holding it (enumeration); fixing leaves every optimal set intact."""
@@ -80,6 +105,24 @@ class TestValidBounds:
         assert np.all(lag.with_site >= per - tol)
         keep = keep_candidates(lag, g.objective, red.w.sum())
         assert np.all(keep[per >= opt - 1e-9])  # every candidate of an optimal set stays
+
+    @pytest.mark.parametrize("seed", range(30, 50))
+    def test_random_with_group_caps(self, make_instance, seed):
+        rng, A, w, c0, _, groups = make_instance(seed, 10, 40, 0.2)
+        p = int(rng.integers(2, 5))
+        m = MaximalCovering.from_reach_matrix(A, w, p, covered0=c0, groups=groups,
+                                              max_per_group={0: 1, 1: 2})
+        g = m.solve(Greedy())
+        red = reduce(m)
+        if red.cand.size == 0:
+            pytest.skip("nothing to gain")
+        code = m.groups.code[red.cand]
+        opt, per = best_with(red.B, red.w, p, code, red.cap_left)
+        lag = lagrangian_bound(red.B, red.w, p, g.objective, code=code, cap=red.cap_left)
+        tol = 1e-7 * red.w.sum()
+        assert lag.value >= opt - tol
+        assert np.all(lag.with_site >= per - tol)
+        assert np.all(keep_candidates(lag, g.objective, red.w.sum())[per >= opt - 1e-9])
 
     def test_fixing_happens(self, make_instance):
         # the check above could pass with nothing fixed: on these seeds the bound does fix

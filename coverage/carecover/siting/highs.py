@@ -85,7 +85,9 @@ class Highs:
             return self._programme(model, red, g_sol, g_sel, None, extra, t0)
         # the Lagrangian bound on the reduced model; candidates it rules out leave the programme
         lower = g_sol.objective - red.fixed_objective
-        lag = lagrangian_bound(red.B, red.w, red.p_free, lower, iterations=self.lagrange_iterations)
+        code = None if model.groups is None else model.groups.code[red.cand]
+        lag = lagrangian_bound(red.B, red.w, red.p_free, lower, code=code, cap=red.cap_left,
+                               iterations=self.lagrange_iterations)
         extra.update({"lagrangian_bound": lag.value + red.fixed_objective,
                       "lagrangian_iterations": lag.iterations})
         if lag.value <= lower + 1e-9 * max(1.0, float(red.w.sum())):
@@ -116,7 +118,11 @@ class Highs:
         bound = _bound(model, red, out["dual_bound"], g_sol.bound, lag, status, sel)
         extra.update({"n_conflict_pairs": int(n_pairs), "highs_status": out["model_status"],
                       "highs_mip_gap": out["mip_gap"]})
-        return model.solution(model.prune(sel), self.name, status, bound, t0, extra=extra)
+        sol = model.solution(model.prune(sel), self.name, status, bound, t0, extra=extra)
+        if status == "optimal" and lag is not None:
+            # HiGHS' bound on the re-merged groups can differ from the objective by rounding
+            sol.bound, sol.gap = sol.objective, 0.0
+        return sol
 
 
 def _bound(model: MaximalCovering, red: Reduced, dual_bound: float, greedy_bound: float | None,
