@@ -209,13 +209,23 @@ class TestLagrangianPath:
         assert proofs >= 10 and fixing >= 5
 
     def test_hand_checked_proof_without_programme(self):
-        # tests/siting/test_covering_bound.py::TestHandChecked; here reduce's single-site bound
-        # already drops sites 1 (4 < 6) and 2 (2 < 6), so one step of the bound meets greedy's 6
+        # demand a-d (weights 3, 3, 1, 2); site 0 reaches a, b; site 1 b, c; site 2 d; two sites.
+        # Greedy takes 0 (6) then 2 (2): 8, the optimum; its online bound is 9 (8 + site 1's 1).
+        # The bound from mu = w / 2 = (1.5, 1.5, 0.5, 1): prices (3, 2, 1), sites {0, 1}, L = 4.5 + 5
+        # = 9.5; subgradient (0, 1, 0, -1), step 2 * 1.5 / 2 = 1.5: mu = (1.5, 0, 0.5, 2). Prices
+        # (1.5, 0.5, 2), sites {0, 2}, L = 5 + 3.5 = 8.5; subgradient (0, 0, -1, 0), step 2 * 0.5
+        # = 1: mu = (1.5, 0, 1, 2). Prices (1.5, 1, 2), L = 4.5 + 3.5 = 8: greedy proven in 3 steps.
         A = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1]], dtype=bool))
-        s = MaximalCovering.from_reach_matrix(A, np.array([3.0, 3.0, 1.0, 2.0]), 1).solve(
+        m = MaximalCovering.from_reach_matrix(A, np.array([3.0, 3.0, 1.0, 2.0]), 2)
+        assert m.solve(Greedy()).bound == 9.0
+        s = m.solve(Highs(lagrange_min_entries=0))
+        assert sorted(s.chosen.tolist()) == [0, 2] and s.objective == 8.0 and s.status == "optimal"
+        assert s.extra["proof"] == "greedy meets the Lagrangian bound"
+        assert s.extra["lagrangian_iterations"] == 3 and s.extra["lagrangian_bound"] == 8.0
+        # with one site greedy's online bound (6) already proves site 0
+        one = MaximalCovering.from_reach_matrix(A, np.array([3.0, 3.0, 1.0, 2.0]), 1).solve(
             Highs(lagrange_min_entries=0))
-        assert s.chosen.tolist() == [0] and s.objective == 6.0 and s.status == "optimal"
-        assert s.extra["proof"] == "greedy meets the Lagrangian bound" and s.extra["lagrangian_iterations"] == 1
+        assert one.chosen.tolist() == [0] and one.extra["proof"] == "greedy meets its online bound"
 
     def test_greedy_trap_fixes_then_solves(self):
         # demand 0-3 (weights 4, 4, 3, 3); site 0 reaches 0-1 (8), site 1 reaches 0 and 2, site 2

@@ -4,10 +4,14 @@ Greedy runs first: its solution is HiGHS' warm start, its objective prunes candi
 cannot be in any optimal set, and it is the fallback if HiGHS finds nothing in time. The
 integer programme (:func:`reduce` then :func:`build_lp`) is the formulation of
 :class:`~carecover.siting.model.MaximalCovering` on the reduced model: forced sites fixed,
-identical demand merged, useless candidates left out. Each constraint family has its own row
-builder (:func:`coverage_rows`, :func:`cardinality_row`, :func:`group_rows`,
-:func:`spacing_rows`). The gap is HiGHS' MIP gap against its dual bound (never looser than
-greedy's online bound).
+identical demand merged, useless candidates left out. On large models (at least
+:data:`LAGRANGE_MIN_ENTRIES` reach entries after the reduction) the Lagrangian bound of
+:mod:`~carecover.siting.covering_bound` runs next: it proves greedy optimal when it meets
+greedy's value, else every candidate whose bound with it chosen falls below greedy's value leaves
+the programme (:func:`restrict`), which is then a few hundred candidates instead of thousands.
+Each constraint family has its own row builder (:func:`coverage_rows`, :func:`cardinality_row`,
+:func:`group_rows`, :func:`spacing_rows`). The gap is HiGHS' MIP gap against its dual bound
+(never looser than greedy's online bound or the Lagrangian bound).
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ if TYPE_CHECKING:
     from carecover.siting.model import MaximalCovering
     from carecover.siting.solution import SiteSolution
 
-__all__ = ["HIGHS_OPTIONS", "Highs", "Reduced", "RowBlock", "build_lp", "reduce"]
+__all__ = ["HIGHS_OPTIONS", "LAGRANGE_MIN_ENTRIES", "Highs", "Reduced", "RowBlock", "build_lp", "reduce",
+           "restrict"]
 
 #: Options passed to HiGHS. Presolve is off because :func:`reduce` already merges demand and
 #: drops useless candidates, and HiGHS' presolve then spends most of the time (city-scale
@@ -83,24 +88,32 @@ class Highs:
             return model.solution(sel, self.name, "optimal", model.objective_of(sel), t0, extra=extra)
         if red.B.nnz < self.lagrange_min_entries:
             return self._programme(model, red, g_sol, g_sel, None, extra, t0)
-        # the Lagrangian bound on the reduced model; candidates it rules out leave the programme
         lower = g_sol.objective - red.fixed_objective
+        tol = 1e-9 * max(1.0, float(red.w.sum()))
+        if g_sol.bound <= g_sol.objective + tol:
+            # greedy meets its own online bound: proven optimal as it stands
+            return self._proven(model, g_sel, "greedy meets its online bound", extra, t0)
+        # the Lagrangian bound on the reduced model; candidates it rules out leave the programme
         code = None if model.groups is None else model.groups.code[red.cand]
         lag = lagrangian_bound(red.B, red.w, red.p_free, lower, code=code, cap=red.cap_left,
                                iterations=self.lagrange_iterations)
         extra.update({"lagrangian_bound": lag.value + red.fixed_objective,
                       "lagrangian_iterations": lag.iterations})
-        if lag.value <= lower + 1e-9 * max(1.0, float(red.w.sum())):
-            # greedy meets the bound: proven optimal without the integer programme
-            sel = model.prune(g_sel)
-            return model.solution(sel, self.name, "optimal", model.objective_of(sel), t0,
-                                  extra={**extra, "proof": "greedy meets the Lagrangian bound"})
+        if lag.value <= lower + tol:
+            return self._proven(model, g_sel, "greedy meets the Lagrangian bound", extra, t0)
         keep = keep_candidates(lag, lower, float(red.w.sum()))
         # sets holding a left-out candidate stay below the largest left-out bound (free part)
         left_out = float(lag.with_site[~keep].max()) if (~keep).any() else -np.inf
         red = restrict(red, keep)
         extra.update({**red.counts(), "n_model_candidates": int(red.cand.size)})
         return self._programme(model, red, g_sol, g_sel, (lag.value, left_out), extra, t0)
+
+    def _proven(self, model: MaximalCovering, g_sel: list[int], proof: str, extra: dict,
+                t0: float) -> SiteSolution:
+        """The greedy set, proven optimal without the integer programme (``proof`` says how)."""
+        sel = model.prune(g_sel)
+        return model.solution(sel, self.name, "optimal", model.objective_of(sel), t0,
+                              extra={**extra, "proof": proof})
 
     def _programme(self, model: MaximalCovering, red: Reduced, g_sol: SiteSolution, g_sel: list[int],
                    lag: tuple[float, float] | None, extra: dict, t0: float) -> SiteSolution:
