@@ -51,7 +51,8 @@ class Highs:
     ----------
     time_limit
         Seconds; on expiry the best solution found is returned with ``status="time_limit"``
-        and its gap against HiGHS' dual bound.
+        and its gap against HiGHS' dual bound. The Lagrangian bound before HiGHS is ended by
+        its step count (for equal results on equal inputs), not by this limit.
     threads
         HiGHS threads (``None``: HiGHS' choice).
     lagrange_iterations
@@ -106,6 +107,9 @@ class Highs:
         left_out = float(lag.with_site[~keep].max()) if (~keep).any() else -np.inf
         red = restrict(red, keep)
         extra.update({**red.counts(), "n_model_candidates": int(red.cand.size)})
+        if red.cand.size == 0 or red.w.size == 0:
+            # (greedy's own sites always stay; only a greedy set without free sites gets here)
+            return self._proven(model, g_sel, "every candidate is fixed out by the Lagrangian bound", extra, t0)
         return self._programme(model, red, g_sol, g_sel, (lag.value, left_out), extra, t0)
 
     def _proven(self, model: MaximalCovering, g_sel: list[int], proof: str, extra: dict,
