@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from carecover.siting.brute import BruteForce
 from carecover.siting.curve import coverage_curve, min_sites_for_target
 from carecover.siting.greedy import Greedy
-from carecover.siting.highs import Highs, reduce
+from carecover.siting.highs import Highs, Reduced, reduce, restrict
 from carecover.siting.model import MaximalCovering
 
 BEFORE = Path(__file__).parent / "data" / "before_redesign.json"
@@ -177,7 +177,80 @@ class TestExactAgreesWithBruteForce:
         assert objective(A, w, c0, e.chosen) == pytest.approx(e.objective) and m.is_feasible(e.chosen)
 
 
+class TestLagrangianPath:
+    """The exact solver with the Lagrangian bound forced on (``lagrange_min_entries=0``; by
+    default it runs on large models only) agrees with brute force under every side constraint."""
+
+    @pytest.mark.parametrize("seed", range(40))
+    def test_random_instances(self, make_instance, make_constraints, objective, seed):
+        rng, A, w, c0, xy, groups = make_instance(seed, 12, 50, 0.2)
+        p = int(rng.integers(1, 5))
+        kwargs = make_constraints(seed, rng, xy, groups, 12)
+        m = MaximalCovering.from_reach_matrix(A, w, p, covered0=c0, **kwargs)
+        e, b = m.solve(Highs(lagrange_min_entries=0)), m.solve(BruteForce())
+        assert e.status == "optimal" and e.gap == 0.0
+        assert e.objective == pytest.approx(b.objective), (seed, kwargs, e.extra)
+        assert objective(A, w, c0, e.chosen) == pytest.approx(e.objective) and m.is_feasible(e.chosen)
+        assert set(kwargs.get("forced", [])) <= set(e.chosen)
+        assert not set(kwargs.get("forbidden", [])) & set(e.chosen)
+
+    def test_every_path_is_taken(self, make_instance, make_constraints):
+        # the agreement above means something only if the bound both proves greedy optimal and
+        # leaves candidates out of the programme on some of these instances
+        proofs = fixing = 0
+        for seed in range(40):
+            rng, A, w, c0, xy, groups = make_instance(seed, 12, 50, 0.2)
+            p = int(rng.integers(1, 5))
+            m = MaximalCovering.from_reach_matrix(A, w, p, covered0=c0,
+                                                  **make_constraints(seed, rng, xy, groups, 12))
+            extra = m.solve(Highs(lagrange_min_entries=0)).extra
+            proofs += "proof" in extra
+            fixing += extra.get("n_fixed_by_lagrange", 0) > 0
+        assert proofs >= 10 and fixing >= 5
+
+    def test_hand_checked_proof_without_programme(self):
+        # demand a-d (weights 3, 3, 1, 2); site 0 reaches a, b; site 1 b, c; site 2 d; two sites.
+        # Greedy takes 0 (6) then 2 (2): 8, the optimum; its online bound is 9 (8 + site 1's 1).
+        # The bound from mu = w / 2 = (1.5, 1.5, 0.5, 1): prices (3, 2, 1), sites {0, 1}, L = 4.5 + 5
+        # = 9.5; subgradient (0, 1, 0, -1), step 2 * 1.5 / 2 = 1.5: mu = (1.5, 0, 0.5, 2). Prices
+        # (1.5, 0.5, 2), sites {0, 2}, L = 5 + 3.5 = 8.5; subgradient (0, 0, -1, 0), step 2 * 0.5
+        # = 1: mu = (1.5, 0, 1, 2). Prices (1.5, 1, 2), L = 4.5 + 3.5 = 8: greedy proven in 3 steps.
+        A = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1]], dtype=bool))
+        m = MaximalCovering.from_reach_matrix(A, np.array([3.0, 3.0, 1.0, 2.0]), 2)
+        assert m.solve(Greedy()).bound == 9.0
+        s = m.solve(Highs(lagrange_min_entries=0))
+        assert sorted(s.chosen.tolist()) == [0, 2] and s.objective == 8.0 and s.status == "optimal"
+        assert s.extra["proof"] == "greedy meets the Lagrangian bound"
+        assert s.extra["lagrangian_iterations"] == 3 and s.extra["lagrangian_bound"] == 8.0
+        # with one site greedy's online bound (6) already proves site 0
+        one = MaximalCovering.from_reach_matrix(A, np.array([3.0, 3.0, 1.0, 2.0]), 1).solve(
+            Highs(lagrange_min_entries=0))
+        assert one.chosen.tolist() == [0] and one.extra["proof"] == "greedy meets its online bound"
+
+    def test_greedy_trap_fixes_then_solves(self):
+        # demand 0-3 (weights 4, 4, 3, 3); site 0 reaches 0-1 (8), site 1 reaches 0 and 2, site 2
+        # reaches 1 and 3 (7 each), site 3 reaches 2 (3). Greedy takes 0 then 1 or 2: 11; the
+        # optimum {1, 2} covers all 14.
+        A = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0]], dtype=bool))
+        m = MaximalCovering.from_reach_matrix(A, np.array([4.0, 4.0, 3.0, 3.0]), 2)
+        g, e = m.solve(Greedy()), m.solve(Highs(lagrange_min_entries=0))
+        assert g.objective == 11.0 and e.objective == 14.0 and sorted(e.chosen.tolist()) == [1, 2]
+        assert e.status == "optimal" and e.bound == 14.0
+        assert e.extra["lagrangian_bound"] >= 14.0 - 1e-9
+
+
 class TestReduction:
+    def test_restrict_drops_and_merges_groups(self):
+        # groups (rows) over candidates 0-2; dropping candidate 1 leaves group 1 unreached and
+        # makes groups 0 and 2 identical ({0}): merged, weights 1 + 3
+        B = sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 0], [1, 0, 0], [0, 0, 1]], dtype=bool))
+        red = Reduced(np.array([5, 6, 7]), B, np.array([1.0, 2.0, 3.0, 4.0]), 1, 0.0, None, 4, 4, 0)
+        r = restrict(red, np.array([True, False, True]))
+        assert r.cand.tolist() == [5, 7] and r.w.tolist() == [4.0, 4.0]
+        assert r.B.toarray().tolist() == [[True, False], [False, True]]
+        assert r.n_groups == 2 and r.n_fixed_by_lagrange == 1
+        assert restrict(red, np.ones(3, bool)) is red
+
     def test_merges_identical_demand(self):
         # Demand 0 and 2 are covered by exactly {0, 1}; demand 3 by nobody; site 2 covers nothing new.
         A = sp.csr_matrix(np.array([[1, 0, 1, 0], [1, 1, 1, 0], [0, 0, 0, 0]], dtype=bool))
@@ -220,3 +293,43 @@ def test_exact_matches_spopt_mclp(objective):
     assert pulp.value(model.problem.objective) == pytest.approx(ours.objective)
     g = MaximalCovering.from_reach_matrix(A, w, p).solve(Greedy())
     assert g.objective <= ours.objective + 1e-9
+
+
+@pytest.fixture(scope="module")
+def monaco_reach(monaco_pbf):
+    """Reach matrix, weights and existing coverage of the Monaco instance of :class:`TestRealExtract`."""
+    from carecover.network import engine, load_network, snap_xy
+    from engine_reference import street_points
+
+    net = load_network(monaco_pbf, "walk", cache=False)
+    rng = np.random.default_rng(14)
+    cand = snap_xy(net, *street_points(net, rng, 400, 0.0), 300.0)
+    dem = snap_xy(net, *street_points(net, rng, 6000, 30.0), 300.0)
+    existing = snap_xy(net, *street_points(net, rng, 3, 0.0), 300.0)
+    w = np.round(rng.gamma(1.2, 3.0, 6000), 1)
+    c0 = engine.reach_matrix(net, existing, dem, 600.0).getnnz(axis=0) > 0
+    return engine.reach_matrix(net, cand, dem, 600.0), w, np.asarray(c0).ravel()
+
+
+class TestRealExtract:
+    """Monaco's walk network: 400 candidate sites and 6,000 demand points along its streets,
+    10 minutes' walk, 3 existing facilities. The exact solver with the Lagrangian bound agrees
+    with HiGHS on the whole reduced programme, proves optimality and beats greedy where greedy
+    falls short."""
+
+    def test_agrees_with_the_whole_programme(self, monaco_reach, objective):
+        R, w, c0 = monaco_reach
+        fixed, beats = 0, 0
+        for p in (3, 5, 8):
+            m = MaximalCovering.from_reach_matrix(R, w, p, covered0=c0)
+            g = m.solve(Greedy())
+            lag = m.solve(Highs(lagrange_min_entries=0, threads=1))
+            whole = m.solve(Highs(lagrange_min_entries=10**12, threads=1))
+            assert lag.status == whole.status == "optimal" and lag.gap == 0.0
+            assert lag.objective == pytest.approx(whole.objective, rel=1e-12)
+            assert objective(R, w, c0, lag.chosen) == pytest.approx(lag.objective)
+            assert g.objective <= lag.objective + 1e-9 <= g.bound + 1e-6
+            assert lag.extra["lagrangian_bound"] >= lag.objective - 1e-6
+            fixed += lag.extra["n_fixed_by_lagrange"]
+            beats += lag.objective > g.objective + 1e-6
+        assert fixed > 100 and beats >= 1

@@ -3,7 +3,8 @@
 * :mod:`~carecover.siting.model` -- the maximal covering model (formulation in its docstring);
   :mod:`~carecover.siting.constraints` -- its inputs and side constraints;
 * solvers: :mod:`~carecover.siting.greedy` (lazy greedy + online bound),
-  :mod:`~carecover.siting.highs` (the reduced integer programme, HiGHS),
+  :mod:`~carecover.siting.highs` (the reduced integer programme, HiGHS; its Lagrangian bound and
+  candidate fixing in :mod:`~carecover.siting.covering_bound`),
   :mod:`~carecover.siting.brute` (enumeration); :mod:`~carecover.siting.solution` -- their result;
 * :mod:`~carecover.siting.served` -- the maximal served model (capacity; formulation in its
   docstring), its solvers in :mod:`~carecover.siting.served_solvers`, its transportation

@@ -4,10 +4,14 @@ Greedy runs first: its solution is HiGHS' warm start, its objective prunes candi
 cannot be in any optimal set, and it is the fallback if HiGHS finds nothing in time. The
 integer programme (:func:`reduce` then :func:`build_lp`) is the formulation of
 :class:`~carecover.siting.model.MaximalCovering` on the reduced model: forced sites fixed,
-identical demand merged, useless candidates left out. Each constraint family has its own row
-builder (:func:`coverage_rows`, :func:`cardinality_row`, :func:`group_rows`,
-:func:`spacing_rows`). The gap is HiGHS' MIP gap against its dual bound (never looser than
-greedy's online bound).
+identical demand merged, useless candidates left out. On large models (at least
+:data:`LAGRANGE_MIN_ENTRIES` reach entries after the reduction) the Lagrangian bound of
+:mod:`~carecover.siting.covering_bound` runs next: it proves greedy optimal when it meets
+greedy's value, else every candidate whose bound with it chosen falls below greedy's value leaves
+the programme (:func:`restrict`), which is then a few hundred candidates instead of thousands.
+Each constraint family has its own row builder (:func:`coverage_rows`, :func:`cardinality_row`,
+:func:`group_rows`, :func:`spacing_rows`). The gap is HiGHS' MIP gap against its dual bound
+(never looser than greedy's online bound or the Lagrangian bound).
 """
 
 from __future__ import annotations
@@ -19,18 +23,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from carecover.siting.covering_bound import keep_candidates, lagrangian_bound
 from carecover.siting.greedy import Greedy
 
 if TYPE_CHECKING:
     from carecover.siting.model import MaximalCovering
     from carecover.siting.solution import SiteSolution
 
-__all__ = ["HIGHS_OPTIONS", "Highs", "Reduced", "RowBlock", "build_lp", "reduce"]
+__all__ = ["HIGHS_OPTIONS", "LAGRANGE_MIN_ENTRIES", "Highs", "Reduced", "RowBlock", "build_lp", "reduce",
+           "restrict"]
 
 #: Options passed to HiGHS. Presolve is off because :func:`reduce` already merges demand and
 #: drops useless candidates, and HiGHS' presolve then spends most of the time (city-scale
 #: benchmark: 7.6 s of presolve against a 3 s solve without it).
 HIGHS_OPTIONS: dict[str, Any] = {"presolve": "off", "mip_rel_gap": 1e-9, "random_seed": 0}
+
+#: Reduced reach matrices with fewer entries skip the Lagrangian bound (HiGHS alone takes well
+#: under a second on them; the Hohhot-scale walk model has 611,513).
+LAGRANGE_MIN_ENTRIES = 50_000
 
 
 @dataclass(frozen=True)
@@ -41,13 +51,22 @@ class Highs:
     ----------
     time_limit
         Seconds; on expiry the best solution found is returned with ``status="time_limit"``
-        and its gap against HiGHS' dual bound.
+        and its gap against HiGHS' dual bound. The Lagrangian bound before HiGHS is ended by
+        its step count (for equal results on equal inputs), not by this limit.
     threads
         HiGHS threads (``None``: HiGHS' choice).
+    lagrange_iterations
+        Most subgradient steps of the Lagrangian bound
+        (:func:`~carecover.siting.covering_bound.lagrangian_bound`) run before the programme.
+    lagrange_min_entries
+        The bound runs when the reduced reach matrix has at least this many entries (smaller
+        programmes HiGHS solves at once; they keep the sites HiGHS picks among equal optima).
     """
 
     time_limit: float = 30.0
     threads: int | None = None
+    lagrange_iterations: int = 1000
+    lagrange_min_entries: int = LAGRANGE_MIN_ENTRIES
     name = "exact"
 
     def run(self, model: MaximalCovering) -> SiteSolution:
@@ -68,6 +87,44 @@ class Highs:
             # Nothing left to choose: greedy (forced sites + anything useful) is optimal.
             sel = model.prune(g_sel)
             return model.solution(sel, self.name, "optimal", model.objective_of(sel), t0, extra=extra)
+        if red.B.nnz < self.lagrange_min_entries:
+            return self._programme(model, red, g_sol, g_sel, None, extra, t0)
+        lower = g_sol.objective - red.fixed_objective
+        tol = 1e-9 * max(1.0, float(red.w.sum()))
+        if g_sol.bound <= g_sol.objective + tol:
+            # greedy meets its own online bound: proven optimal as it stands
+            return self._proven(model, g_sel, "greedy meets its online bound", extra, t0)
+        # the Lagrangian bound on the reduced model; candidates it rules out leave the programme
+        code = None if model.groups is None else model.groups.code[red.cand]
+        lag = lagrangian_bound(red.B, red.w, red.p_free, lower, code=code, cap=red.cap_left,
+                               iterations=self.lagrange_iterations)
+        extra.update({"lagrangian_bound": lag.value + red.fixed_objective,
+                      "lagrangian_iterations": lag.iterations})
+        if lag.value <= lower + tol:
+            return self._proven(model, g_sel, "greedy meets the Lagrangian bound", extra, t0)
+        keep = keep_candidates(lag, lower, float(red.w.sum()))
+        # sets holding a left-out candidate stay below the largest left-out bound (free part)
+        left_out = float(lag.with_site[~keep].max()) if (~keep).any() else -np.inf
+        red = restrict(red, keep)
+        extra.update({**red.counts(), "n_model_candidates": int(red.cand.size)})
+        if red.cand.size == 0 or red.w.size == 0:
+            # (greedy's own sites always stay; only a greedy set without free sites gets here)
+            return self._proven(model, g_sel, "every candidate is fixed out by the Lagrangian bound", extra, t0)
+        return self._programme(model, red, g_sol, g_sel, (lag.value, left_out), extra, t0)
+
+    def _proven(self, model: MaximalCovering, g_sel: list[int], proof: str, extra: dict,
+                t0: float) -> SiteSolution:
+        """The greedy set, proven optimal without the integer programme (``proof`` says how)."""
+        sel = model.prune(g_sel)
+        return model.solution(sel, self.name, "optimal", model.objective_of(sel), t0,
+                              extra={**extra, "proof": proof})
+
+    def _programme(self, model: MaximalCovering, red: Reduced, g_sol: SiteSolution, g_sel: list[int],
+                   lag: tuple[float, float] | None, extra: dict, t0: float) -> SiteSolution:
+        """The integer programme of ``red`` in HiGHS, from the greedy set; never worse than greedy.
+
+        ``lag`` is ``(Lagrangian bound, largest bound of a left-out candidate)`` on the free part.
+        """
         lp, n_pairs = build_lp(model, red)
         out = _run_highs(lp, red, g_sel, self, t0)
         sel, status = out["sel"], out["status"]
@@ -75,20 +132,35 @@ class Highs:
             sel = [int(j) for j in model.forced] + [int(c) for c in red.cand[out["x"] > 0.5]]
         if g_sol.objective > model.objective_of(sel) + 1e-9:
             sel = list(g_sel)  # never worse than greedy
-        bound = _bound(model, red, out["dual_bound"], g_sol.bound, status, sel)
+        bound = _bound(model, red, out["dual_bound"], g_sol.bound, lag, status, sel)
         extra.update({"n_conflict_pairs": int(n_pairs), "highs_status": out["model_status"],
                       "highs_mip_gap": out["mip_gap"]})
-        return model.solution(model.prune(sel), self.name, status, bound, t0, extra=extra)
+        sol = model.solution(model.prune(sel), self.name, status, bound, t0, extra=extra)
+        if status == "optimal" and lag is not None:
+            # HiGHS' bound on the re-merged groups can differ from the objective by rounding
+            sol.bound, sol.gap = sol.objective, 0.0
+        return sol
 
 
 def _bound(model: MaximalCovering, red: Reduced, dual_bound: float, greedy_bound: float | None,
-           status: str, sel: list[int]) -> float | None:
-    """Upper bound on the objective: HiGHS' (on the free part, plus what forced sites cover),
-    or greedy's online bound when tighter (early in the search HiGHS' can be weaker)."""
-    bound = dual_bound + red.fixed_objective if np.isfinite(dual_bound) else None
-    if greedy_bound is not None:
-        bound = greedy_bound if bound is None else min(bound, greedy_bound)
+           lag: tuple[float, float] | None, status: str, sel: list[int]) -> float | None:
+    """Upper bound on the objective.
+
+    HiGHS' dual bound covers the candidates left in the programme; sets holding a candidate the
+    Lagrangian bound left out stay below that candidate's bound, so the larger of HiGHS' bound
+    and the largest left-out bound (``lag[1]``; plus what forced sites cover) bounds every set.
+    Greedy's online bound and the Lagrangian bound itself (``lag[0]``) bound it too (early in
+    the search HiGHS' can be weaker); the smallest is reported.
+    """
+    bound = None
+    if np.isfinite(dual_bound):
+        bound = red.fixed_objective + max(dual_bound, -np.inf if lag is None else lag[1])
+    others = [b for b in (greedy_bound, None if lag is None else lag[0] + red.fixed_objective) if b is not None]
+    if others:
+        bound = min(others) if bound is None else min(bound, *others)
     if status == "optimal":
+        # every left-out candidate's bound is below the greedy value, so the programme's optimum is
+        # the model's
         bound = model.objective_of(sel) if bound is None else bound
     return bound
 
@@ -115,6 +187,8 @@ class Reduced:
         Per group, the cap left after the forced sites (-1 uncapped), or ``None``.
     n_demand_in, n_groups, n_pruned_by_bound
         Demand points that can still gain, merged demand groups, candidates pruned by the bound.
+    n_fixed_by_lagrange
+        Candidates left out by the Lagrangian bound (:func:`restrict`).
     """
 
     cand: np.ndarray
@@ -126,11 +200,13 @@ class Reduced:
     n_demand_in: int
     n_groups: int
     n_pruned_by_bound: int
+    n_fixed_by_lagrange: int = 0
 
     def counts(self) -> dict[str, int]:
         """The ``n_*`` sizes (reported in the solution's ``extra``)."""
         return {"n_demand_in": self.n_demand_in, "n_groups": self.n_groups,
-                "n_pruned_by_bound": self.n_pruned_by_bound}
+                "n_pruned_by_bound": self.n_pruned_by_bound,
+                "n_fixed_by_lagrange": self.n_fixed_by_lagrange}
 
 
 def _fix_forced(model: MaximalCovering) -> tuple[np.ndarray, np.ndarray, float, np.ndarray | None]:
@@ -223,6 +299,36 @@ def reduce(model: MaximalCovering, lower_bound: float | None = None) -> Reduced:
     first = rows[np.unique(gid, return_index=True)[1]]
     return Reduced(free_idx[useful], D[first].astype(bool), wg, p_free, fixed, cap_left,
                    int(act.size), ng, n_pruned)
+
+
+def restrict(red: Reduced, keep: np.ndarray) -> Reduced:
+    """The reduced model on the candidates ``keep`` only.
+
+    Groups no kept candidate reaches leave; groups that now share their set of reaching
+    candidates merge (weights summed, numbered in order of first appearance as in
+    :func:`reduce`).
+
+    Parameters
+    ----------
+    red
+        A reduced model.
+    keep
+        Boolean mask over ``red.cand``.
+
+    Returns
+    -------
+    Reduced
+    """
+    keep = np.asarray(keep, dtype=bool)
+    if keep.all():
+        return red
+    D = red.B[:, np.flatnonzero(keep)].tocsr()
+    D.sort_indices()
+    rows, gid, ng = _merge_identical(D)
+    wg = np.bincount(gid, weights=red.w[rows], minlength=ng)
+    first = rows[np.unique(gid, return_index=True)[1]]
+    return Reduced(red.cand[keep], D[first].astype(bool), wg, red.p_free, red.fixed_objective, red.cap_left,
+                   red.n_demand_in, ng, red.n_pruned_by_bound, red.n_fixed_by_lagrange + int((~keep).sum()))
 
 
 # ----------------------------------------------------------------------------- the programme
