@@ -68,7 +68,7 @@ def merge_demand(reach: sp.csr_matrix, w: np.ndarray) -> tuple[sp.csr_matrix, np
         Groups × sites boolean CSR (groups in order of first appearance), group weights, and the
         group of each demand point (-1 when left out).
     """
-    from carecover.siting.highs import _merge_identical
+    from carecover.siting.reduction import _merge_identical
 
     keep = np.flatnonzero(w > 0)
     D = reach[:, keep].T.tocsr()
