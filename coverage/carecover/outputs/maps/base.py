@@ -18,6 +18,7 @@ import numpy as np
 
 from carecover.outputs.bundle import PlanBundle, tr
 from carecover.outputs.maps.geometry import Transform, display_transform
+from carecover.outputs.maps.jsdata import add_script
 from carecover.outputs.maps.names import layer_names, tiers_in
 from carecover.outputs.maps.popups import esc
 from carecover.outputs.maps.style import CIRCLE_COLOR, CIRCLE_RING, GAP_COLOR, SITE_COLOR
@@ -170,6 +171,7 @@ def new_map(ctx: MapContext, inline_assets: bool) -> folium.Map:
     if inline_assets:
         m.default_js, m.default_css = [], []
         inline_into(m)
+    add_script(m)  # after Leaflet: the functions that draw the data layers
     osm = dict(tiles="OpenStreetMap", name="OpenStreetMap", attr=OSM_ATTR)
     light = dict(tiles=POSITRON_URL, attr=POSITRON_ATTR, subdomains="abcd", max_zoom=20,
                  name=tr("浅色底图", "Light (CartoDB Positron)", ctx.lang))
@@ -249,6 +251,7 @@ def add_style(m: folium.Map) -> None:
         # Leaflet 1.9 sizes text in rem (16 px without Bootstrap, which the map no longer loads)
         ".leaflet-container{font-size:12px}.leaflet-popup-content{font:12px/1.35 sans-serif;margin:10px 14px}"
         ".leaflet-popup-content td{vertical-align:top}.leaflet-tooltip{font:12px/1.3 sans-serif}"
+        ".cc-tip table{margin:auto}.cc-tip tr{text-align:left}.cc-tip th{padding:2px 8px 2px 2px}"
         ".cc-panel{background:rgba(255,255,255,.94);border:1px solid #999;border-radius:4px;"
         "font:12px/1.4 sans-serif;padding:6px 9px;max-width:330px;box-shadow:0 1px 4px rgba(0,0,0,.3)}"
         ".cc-panel summary{cursor:pointer;font-weight:bold;outline:none}"

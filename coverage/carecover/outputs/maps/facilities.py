@@ -10,6 +10,7 @@ import pandas as pd
 from carecover.outputs.bundle import USED_STATUSES, tier_name, tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import point_xy
+from carecover.outputs.maps.jsdata import PointLayer
 from carecover.outputs.maps.popups import coord_row, esc, fmt, kv_table
 from carecover.outputs.maps.style import LEVEL_RADIUS, UNKNOWN_COLOR, dot_swatch, tier_color
 from carecover.tiers import TIERS
@@ -49,7 +50,25 @@ def nearest_served(demand: pd.DataFrame, tiers: list[str]) -> dict[tuple[str, st
 
 def facility_popup(r: pd.Series, lang: str, used: bool, served: tuple[float, float] | None = None,
                    threshold_min: float | None = None, coords: tuple[str, str] | None = None) -> str:
-    """Popup of one facility: name, tier, address, what it reaches, the elderly for whom it
+    """Popup of one facility as HTML (:func:`facility_rows` in a table).
+
+    Parameters
+    ----------
+    r, lang, used, served, threshold_min, coords
+        As :func:`facility_rows` takes them.
+
+    Returns
+    -------
+    str
+        HTML.
+    """
+    return kv_table(facility_rows(r, lang, used, served, threshold_min, coords))
+
+
+def facility_rows(r: pd.Series, lang: str, used: bool, served: tuple[float, float] | None = None,
+                  threshold_min: float | None = None,
+                  coords: tuple[str, str] | None = None) -> list[tuple[str, str]]:
+    """Popup rows of one facility: name, tier, address, what it reaches, the elderly for whom it
     is the nearest, id (and status if unused).
 
     Parameters
@@ -70,8 +89,8 @@ def facility_popup(r: pd.Series, lang: str, used: bool, served: tuple[float, flo
 
     Returns
     -------
-    str
-        HTML.
+    list of tuple
+        ``(label, value HTML)`` pairs (input text escaped).
     """
     rows = [(tr("名称", "Name", lang), esc(str(r.get("name", "") or ""))),
             (tr("层级", "Tier", lang), esc(tier_name(r.get("tier"), lang))),
@@ -93,29 +112,34 @@ def facility_popup(r: pd.Series, lang: str, used: bool, served: tuple[float, flo
     if not used:
         rows.append((tr("状态", "Status", lang),
                      esc(f"{r.get('status', '')}: {r.get('note', '') or ''}")))
-    return kv_table(rows)
+    return rows
 
 
 def _marker(r: pd.Series, key: str | None, ok: bool, ctx: MapContext,
-            served: dict[tuple[str, str], tuple[float, float]]) -> folium.CircleMarker:
-    """The circle marker of one facility (sized by tier level, grey when not used)."""
+            served: dict[tuple[str, str], tuple[float, float]]) -> tuple:
+    """The marker of one facility for :class:`~carecover.outputs.maps.jsdata.PointLayer`:
+    position, tooltip, popup rows, and its radius (by tier level) where it differs from the
+    layer's."""
     level = TIERS[key].level if key in TIERS else 3
-    color = tier_color(key) if ok else UNKNOWN_COLOR
     lat, lon = point_xy(r.geometry, ctx.fn)
     ctx.bounds.append(np.array([lon, lat, lon, lat]))
     tier = ctx.params.tiers.get(key) if key is not None else None
     srv = served.get((str(key), str(r.get("fid", "")))) if ok else None
     if ok and srv is None and f"nearest_fid__{key}" in ctx.bundle.demand:
         srv = (0.0, 0.0)  # nearest to nobody (another facility of the tier is nearer to everyone)
-    popup = facility_popup(r, ctx.lang, ok, srv, tier.threshold_min if tier is not None else None,
-                           coords=coord_row(lon, lat, ctx.basemap, ctx.lang))
-    return folium.CircleMarker(
-        location=[lat, lon], radius=LEVEL_RADIUS.get(level, 5), color="#222" if ok else "#777",
-        weight=1, fill=True, fill_color=color, fill_opacity=0.9 if ok else 0.4,
-        class_name=f"cc-facility cc-tier-{key if ok else 'unused'}",
-        tooltip=esc(str(r.get("name", "") or r.get("fid", ""))),
-        popup=folium.Popup(popup, max_width=320),
-    )
+    rows = facility_rows(r, ctx.lang, ok, srv, tier.threshold_min if tier is not None else None,
+                         coords=coord_row(lon, lat, ctx.basemap, ctx.lang))
+    radius = LEVEL_RADIUS.get(level, 5)
+    return lat, lon, esc(str(r.get("name", "") or r.get("fid", ""))), rows, \
+        None if ok else {"radius": radius}
+
+
+def _layer_style(key: str | None, ok: bool) -> dict:
+    """Circle-marker options shared by a facility layer (grey when not used)."""
+    level = TIERS[key].level if key in TIERS else 3
+    return {"radius": LEVEL_RADIUS.get(level, 5), "color": "#222" if ok else "#777", "weight": 1,
+            "fillColor": tier_color(key) if ok else UNKNOWN_COLOR, "fillOpacity": 0.9 if ok else 0.4,
+            "className": f"cc-facility cc-tier-{key if ok else 'unused'}"}
 
 
 def add_facilities(m: folium.Map, ctx: MapContext) -> list[str]:
@@ -145,15 +169,17 @@ def add_facilities(m: folium.Map, ctx: MapContext) -> list[str]:
                             f"{n_missing} facilities without coordinates are not drawn (see facilities.csv)",
                             ctx.lang))
     drawn = fac[has_geom].sort_values("fid", kind="stable") if "fid" in fac else fac[has_geom]
-    groups: dict[str, folium.FeatureGroup] = {}
+    markers: dict[str, list[tuple]] = {}
     served = nearest_served(ctx.bundle.demand, ctx.tiers)
     for idx, r in drawn.iterrows():
         key = r.get("tier")
         ok = bool(used.loc[idx]) and key in ctx.tiers
-        gname = f"facilities__{key}" if ok else "unused"
-        if gname not in groups:
-            groups[gname] = folium.FeatureGroup(name=ctx.names[gname], show=True)
-        _marker(r, key, ok, ctx, served).add_to(groups[gname])
+        markers.setdefault(f"facilities__{key}" if ok else "unused", []).append(_marker(r, key, ok, ctx, served))
+    groups: dict[str, folium.FeatureGroup] = {}
+    for gname, pts in markers.items():
+        groups[gname] = folium.FeatureGroup(name=ctx.names[gname], show=True)
+        key = gname.removeprefix("facilities__") if gname != "unused" else None
+        PointLayer(pts, style=_layer_style(key, gname != "unused"), max_width=320).add_to(groups[gname])
     for key in ctx.tiers:
         g = f"facilities__{key}"
         if g in groups:

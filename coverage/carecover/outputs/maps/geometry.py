@@ -195,29 +195,6 @@ def total_bounds(geoms: np.ndarray) -> np.ndarray:
     return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()])
 
 
-def feature_collection(geoms: np.ndarray, props: list[dict]) -> dict:
-    """A GeoJSON FeatureCollection of the non-empty geometries with their properties.
-
-    Parameters
-    ----------
-    geoms
-        Shapely geometries (``None`` or empty ones are left out).
-    props
-        One properties dict per geometry.
-
-    Returns
-    -------
-    dict
-        GeoJSON.
-    """
-    feats = []
-    for g, p in zip(geoms, props, strict=True):
-        if g is None or g.is_empty:
-            continue
-        feats.append({"type": "Feature", "properties": p, "geometry": shapely.geometry.mapping(g)})
-    return {"type": "FeatureCollection", "features": feats}
-
-
 def point_xy(geom: Any, fn: Transform | None) -> tuple[float, float]:
     """A point's position for Leaflet.
 

@@ -12,7 +12,8 @@ import shapely
 
 from carecover.outputs.bundle import tr
 from carecover.outputs.maps.base import MapContext
-from carecover.outputs.maps.geometry import feature_collection, prep, total_bounds
+from carecover.outputs.maps.geometry import prep, total_bounds
+from carecover.outputs.maps.jsdata import GeoLayer, feature_collection_json
 from carecover.outputs.maps.popups import esc
 from carecover.outputs.maps.style import CHORO_COLORS, CHORO_OPACITY
 
@@ -125,12 +126,10 @@ def add_population(m: folium.Map, ctx: MapContext, max_cells: int) -> list[float
              for e, p, c in zip(cells["elderly"], cells["pop"], cls, strict=True)]
     name = ctx.names["population"]
     fg = folium.FeatureGroup(name=name, show=True)
-    folium.GeoJson(feature_collection(geoms, props), name=name,
-                   style_function=lambda f: {"fillColor": f["properties"]["c"], "fillOpacity": CHORO_OPACITY,
-                                             "weight": 0, "stroke": False},
-                   tooltip=folium.GeoJsonTooltip(
-                       fields=["elderly", "pop"],
-                       aliases=[tr("老年人口", "Elderly", lang), tr("总人口", "Population", lang)])).add_to(fg)
+    GeoLayer(feature_collection_json(geoms, props),
+             style={"fillOpacity": CHORO_OPACITY, "weight": 0, "stroke": False}, style_props={"fillColor": "c"},
+             tooltip=["elderly", "pop"],
+             aliases=[tr("老年人口", "Elderly", lang), tr("总人口", "Population", lang)]).add_to(fg)
     fg.add_to(m)
     if cell_size is not None:
         ctx.notes.append(tr(f"人口格网已汇总为 {cell_size:.0f} 米方格",
