@@ -152,3 +152,18 @@ def test_tooltips_escape_input_text(hohhot_bundle, tmp_path: Path) -> None:
     assert escaped not in text  # "&" itself is escaped in the JSON
     # the facility's popup and tooltip, its catchment's tooltip and the boundary's
     assert text.count(escaped.replace("&", "\\u0026")) == 4
+
+
+def test_input_text_is_not_a_template(hohhot_bundle, tmp_path: Path) -> None:
+    """Text from the inputs never goes through Jinja: folium compiled every rendered script as
+    a template again, so a name holding ``{{ … }}`` was evaluated when the map was built."""
+    b = hohhot_bundle()
+    jinja = "{{ 7 * 7 }}{% if 1 %}站{% endif %}"
+    fac = b.facilities.assign(name=jinja)
+    bnd = gpd.GeoDataFrame({"name": [jinja], "level": ["county"]},
+                           geometry=[shapely.Point(*HOHHOT).buffer(0.01)], crs=4326)
+    b = PlanBundle(facilities=fac, isochrones=b.isochrones, demand=b.demand.assign(nearest_fid__street_centre="F2"),
+                   boundaries=bnd, summary={}, params=b.params, title=jinja)
+    text = build_map(b, tmp_path / "m.html").read_text(encoding="utf-8")
+    # popup, tooltip, catchment, boundary, page title and title block: all as written
+    assert text.count(jinja) >= 6 and "49站" not in text

@@ -18,7 +18,7 @@ import numpy as np
 
 from carecover.outputs.bundle import PlanBundle, tr
 from carecover.outputs.maps.geometry import Transform, display_transform
-from carecover.outputs.maps.jsdata import add_script
+from carecover.outputs.maps.jsdata import Raw, add_script
 from carecover.outputs.maps.names import layer_names, tiers_in
 from carecover.outputs.maps.popups import esc
 from carecover.outputs.maps.style import CIRCLE_COLOR, CIRCLE_RING, GAP_COLOR, SITE_COLOR
@@ -200,10 +200,10 @@ def inline_into(m: folium.Map) -> None:
 
     css = re.sub(r"url\(images/([\w-]+\.png)\)", data_uri, css)
     header = m.get_root().header
-    header.add_child(branca.element.Element(f"<style>{css}</style>"), name="leaflet_css_inline")
+    header.add_child(Raw(f"<style>{css}</style>"), name="leaflet_css_inline")
     for name in ("leaflet.js", "jquery.min.js"):
         js = (ASSETS / name).read_text(encoding="utf-8").replace("</script", "<\\/script")
-        header.add_child(branca.element.Element(f"<script>{js}</script>"), name=f"{name}_inline")
+        header.add_child(Raw(f"<script>{js}</script>"), name=f"{name}_inline")
 
 
 def check_offline(text: str) -> str:
@@ -240,7 +240,7 @@ def add_style(m: folium.Map) -> None:
     m
         The map.
     """
-    m.get_root().header.add_child(branca.element.Element(
+    m.get_root().header.add_child(Raw(
         "<style>"
         ".cc-gap{background:#fff;border:2px solid " + GAP_COLOR + ";border-radius:50%;color:" + GAP_COLOR
         + ";font:bold 11px/18px sans-serif;text-align:center;width:18px;height:18px}"

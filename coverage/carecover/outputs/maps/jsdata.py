@@ -70,6 +70,45 @@ function ccGeo(group, fc, o) {
 </script>"""
 
 
+class Raw(branca.element.Element):
+    """Page text written as it is (a ``branca.element.Element`` compiles its text as a Jinja
+    template: seconds for the inlined Leaflet and jQuery).
+
+    Parameters
+    ----------
+    text
+        HTML.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Raw"
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        """The text."""
+        return self.text
+
+
+class RawMacro(folium.MacroElement):
+    """A ``MacroElement`` whose rendered header, html and script go into the page as text.
+
+    branca adds them as new ``Element`` s, which compile their text as a Jinja template again:
+    megabytes of layer data were lexed for seconds, and text from an input holding ``{{ … }}``
+    would have been evaluated by Jinja.
+    """
+
+    def render(self, **kwargs: Any) -> None:
+        """Render into the page (children after)."""
+        figure = self.get_root()
+        module = self._template.module.__dict__
+        for part, target in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
+            if module.get(part) is not None:
+                target.add_child(Raw(module[part](self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
 def safe_json(obj: Any) -> str:
     """JSON that can stand inside an HTML ``<script>`` element.
 
@@ -96,7 +135,7 @@ def add_script(m: folium.Map) -> None:
     """
     header = m.get_root().header
     if "cc_layers_js" not in header._children:
-        header.add_child(branca.element.Element(JS), name="cc_layers_js")
+        header.add_child(Raw(JS), name="cc_layers_js")
 
 
 def feature_collection_json(geoms: np.ndarray, props: list[dict]) -> str:
@@ -123,7 +162,7 @@ def feature_collection_json(geoms: np.ndarray, props: list[dict]) -> str:
     return '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}"
 
 
-class GeoLayer(folium.MacroElement):
+class GeoLayer(RawMacro):
     """A GeoJSON layer inside a feature group, styled and with tooltips from its properties.
 
     Parameters
@@ -176,7 +215,7 @@ class GeoLayer(folium.MacroElement):
         self.options = safe_json(opts)
 
 
-class PointLayer(folium.MacroElement):
+class PointLayer(RawMacro):
     """Markers inside a feature group from one data array: circle markers (``style``) or
     labelled badges (``icon``), each with its tooltip and popup table.
 
