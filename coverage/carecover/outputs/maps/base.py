@@ -22,7 +22,7 @@ from carecover.outputs.maps.jsdata import Raw, add_script
 from carecover.outputs.maps.names import layer_names, tiers_in
 from carecover.outputs.maps.popups import esc
 from carecover.outputs.maps.style import CIRCLE_COLOR, CIRCLE_RING, GAP_COLOR, SITE_COLOR
-from carecover.outputs.maps.zones import DisplayGrid
+from carecover.outputs.maps.zones import DisplayGrid, LocalXY
 
 if TYPE_CHECKING:
     from carecover.plan.params import RunParams
@@ -101,6 +101,7 @@ class MapContext:
     bounds: list[np.ndarray] = field(default_factory=list)
     legend: list[tuple[str, str]] = field(default_factory=list)
     _grid: DisplayGrid | None = field(default=None, repr=False)
+    _xy: LocalXY | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, bundle: PlanBundle, basemap: str) -> MapContext:
@@ -130,8 +131,14 @@ class MapContext:
         """The demand's display grid, computed on first use and shared by the zone layers
         (:mod:`carecover.outputs.maps.zones`)."""
         if self._grid is None:
-            self._grid = DisplayGrid.of(self.bundle.demand)
+            self._grid = DisplayGrid.of(self.bundle.demand, self.local_xy())
         return self._grid
+
+    def local_xy(self) -> LocalXY:
+        """The demand points in metres, computed on first use (population and zone layers)."""
+        if self._xy is None:
+            self._xy = LocalXY.of(self.bundle.demand)
+        return self._xy
 
     def add_legend(self, layer: str, swatch: str, label: str, note: str = "") -> None:
         """Add the legend entry of an overlay that was drawn.

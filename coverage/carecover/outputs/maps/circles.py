@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import folium
+import numpy as np
 
 from carecover.outputs.bundle import tr
 from carecover.outputs.maps.base import MapContext
@@ -34,7 +35,7 @@ def add_circles(m: folium.Map, ctx: MapContext) -> None:
         pts = demand[demand[col].astype(bool)]
         pts = pts.sort_values("elderly", ascending=False, kind="stable").head(MAX_CIRCLE_POINTS)
         geoms = prep(pts.geometry.values, ctx.fn)
-        props = [{"e": round(float(e), 1)} for e in pts["elderly"].fillna(0)]
+        props = [{"e": e} for e in np.round(pts["elderly"].fillna(0).to_numpy(float), 1).tolist()]
         fg = folium.FeatureGroup(name=ctx.names[f"circle__{key}"], show=False)
         GeoLayer(feature_collection_json(geoms, props),
                  point={"radius": 3.5, "color": CIRCLE_RING, "fill": True, "fillColor": CIRCLE_COLOR,

@@ -74,7 +74,7 @@ def facility_rows(r: pd.Series, lang: str, used: bool, served: tuple[float, floa
     Parameters
     ----------
     r
-        A row of the facilities table.
+        A row of the facilities table (a Series or a dict).
     lang
         ``"zh"`` or ``"en"``.
     used
@@ -115,13 +115,13 @@ def facility_rows(r: pd.Series, lang: str, used: bool, served: tuple[float, floa
     return rows
 
 
-def _marker(r: pd.Series, key: str | None, ok: bool, ctx: MapContext,
+def _marker(r: dict, key: str | None, ok: bool, ctx: MapContext,
             served: dict[tuple[str, str], tuple[float, float]]) -> tuple:
     """The marker of one facility for :class:`~carecover.outputs.maps.jsdata.PointLayer`:
     position, tooltip, popup rows, and its radius (by tier level) where it differs from the
     layer's."""
     level = TIERS[key].level if key in TIERS else 3
-    lat, lon = point_xy(r.geometry, ctx.fn)
+    lat, lon = point_xy(r["geometry"], ctx.fn)
     ctx.bounds.append(np.array([lon, lat, lon, lat]))
     tier = ctx.params.tiers.get(key) if key is not None else None
     srv = served.get((str(key), str(r.get("fid", "")))) if ok else None
@@ -171,9 +171,10 @@ def add_facilities(m: folium.Map, ctx: MapContext) -> list[str]:
     drawn = fac[has_geom].sort_values("fid", kind="stable") if "fid" in fac else fac[has_geom]
     markers: dict[str, list[tuple]] = {}
     served = nearest_served(ctx.bundle.demand, ctx.tiers)
-    for idx, r in drawn.iterrows():
+    # rows as dicts: a pandas row per facility costs more than everything else here
+    for ok_used, r in zip(used.loc[drawn.index].to_numpy(bool), drawn.to_dict("records"), strict=True):
         key = r.get("tier")
-        ok = bool(used.loc[idx]) and key in ctx.tiers
+        ok = bool(ok_used) and key in ctx.tiers
         markers.setdefault(f"facilities__{key}" if ok else "unused", []).append(_marker(r, key, ok, ctx, served))
     groups: dict[str, folium.FeatureGroup] = {}
     for gname, pts in markers.items():

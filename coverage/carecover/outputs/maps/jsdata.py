@@ -24,7 +24,8 @@ import numpy as np
 import shapely
 from folium.template import Template
 
-_HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"})
+_HTML_SAFE = (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("'", "\\u0027"))
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 #: The functions every data layer calls (added once to the page header).
 JS = """<script>
@@ -122,7 +123,10 @@ def safe_json(obj: Any) -> str:
     str
         Compact JSON (UTF-8 text kept) with ``<``, ``>``, ``&`` and ``'`` as ``\\u`` escapes.
     """
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).translate(_HTML_SAFE)
+    text = _ENCODER.encode(obj)
+    for ch, sub in _HTML_SAFE:
+        text = text.replace(ch, sub)
+    return text
 
 
 def add_script(m: folium.Map) -> None:

@@ -104,8 +104,8 @@ def add_load(m: folium.Map, ctx: MapContext) -> list[str]:
         group = folium.FeatureGroup(name=esc(name), show=False)
         radius = load_radius(t["capacity"].to_numpy(float))
         pts = []
-        for (_, r), rad in zip(t.iterrows(), radius, strict=True):
-            lat, lon = point_xy(r.geometry, ctx.fn)
+        for r, rad in zip(t.to_dict("records"), radius, strict=True):
+            lat, lon = point_xy(r["geometry"], ctx.fn)
             tip = esc(f"{r.get('name', '') or r.get('fid', '')}: {tr('负荷', 'load', lang)} {fmt(r.get('load'), 2)}")
             pts.append((lat, lon, tip, load_rows(r, lang),
                         {"radius": float(round(rad, 1)), "fillColor": load_color(r.get("load"))}))
