@@ -18,7 +18,7 @@ from carecover.outputs.maps.popups import esc
 
 PBF = Path(pyrosm.get_data("test_pbf"))
 HOSTILE = ["站`1", "${window.__pwn1=1}", "</script><script>window.__pwn2=1</script>",
-           "<img src=x onerror=window.__pwn3=1>", "反斜杠\\`${1+1}`"]
+           "<img src=x onerror=window.__pwn3=1>", "反斜杠\\`${1+1}`", "{{ 7 * 7 }}{% if 1 %}站{% endif %}"]
 
 
 class TestSynthetic:
