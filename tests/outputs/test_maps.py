@@ -21,6 +21,7 @@ from carecover.outputs.maps import build_map, layer_names, map_stats
 from carecover.outputs.maps.controls import legend_names, panel_html
 from carecover.outputs.maps.gaps import drawn_mask
 from carecover.outputs.maps.jsdata import point_layers
+from carecover.outputs.maps.popups import esc, kv_table
 
 HOHHOT = (111.670801, 40.818311)  # 呼和浩特 city centre, WGS-84 (the hohhot_bundle fixture's facility)
 
@@ -135,6 +136,8 @@ def test_map_in_headless_chromium(bundle: PlanBundle, tmp_path: Path) -> None:
         "title": "document.getElementById('cc-title') && document.getElementById('cc-title').textContent",
         "scale": "[...document.querySelectorAll('.leaflet-control-scale-line')].map(e => e.innerText)",
         "base_checked": "[...document.querySelectorAll('.leaflet-control-layers-base input')].map(i => i.checked)",
+        # a popup as the browser builds it from a layer's data: the table kv_table writes
+        "table": "ccTable(" + json.dumps([esc("名称 <&>")]) + ", [[0, '<b>1</b>'], [0, '2']])",
     })
     assert res.js_errors == [] and res.console_errors == []
     names = layer_names(bundle)
@@ -144,6 +147,7 @@ def test_map_in_headless_chromium(bundle: PlanBundle, tmp_path: Path) -> None:
         assert names[key] in res.values["overlays"], key
     assert res.values["bases"] == ["OpenStreetMap", "浅色底图 Light (CartoDB Positron)"]
     assert res.values["base_checked"] == [True, False]  # OpenStreetMap shown first
+    assert res.values["table"] == kv_table([("名称 <&>", "<b>1</b>"), ("名称 <&>", "2")])
     assert res.values["facilities"] == _drawn_facilities(bundle)
     # the gaps above the least share, and the gaps of suggested sites
     keep = set(pd.DataFrame(bundle.sites)["gap_id"].astype(str))

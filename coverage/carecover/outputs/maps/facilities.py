@@ -11,7 +11,7 @@ from carecover.outputs.bundle import USED_STATUSES, tier_name, tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import point_xy
 from carecover.outputs.maps.jsdata import PointLayer
-from carecover.outputs.maps.popups import coord_row, esc, fmt, kv_table
+from carecover.outputs.maps.popups import coord_row, esc, fmt
 from carecover.outputs.maps.style import LEVEL_RADIUS, UNKNOWN_COLOR, dot_swatch, tier_color
 from carecover.tiers import TIERS
 
@@ -46,23 +46,6 @@ def nearest_served(demand: pd.DataFrame, tiers: list[str]) -> dict[tuple[str, st
         for f, row in g[g["fid"] != ""].groupby("fid", sort=True)[["all", "within"]].sum().iterrows():
             out[(key, str(f))] = (float(row["all"]), float(row["within"]))
     return out
-
-
-def facility_popup(r: pd.Series, lang: str, used: bool, served: tuple[float, float] | None = None,
-                   threshold_min: float | None = None, coords: tuple[str, str] | None = None) -> str:
-    """Popup of one facility as HTML (:func:`facility_rows` in a table).
-
-    Parameters
-    ----------
-    r, lang, used, served, threshold_min, coords
-        As :func:`facility_rows` takes them.
-
-    Returns
-    -------
-    str
-        HTML.
-    """
-    return kv_table(facility_rows(r, lang, used, served, threshold_min, coords))
 
 
 def facility_rows(r: pd.Series, lang: str, used: bool, served: tuple[float, float] | None = None,

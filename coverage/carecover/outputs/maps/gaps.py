@@ -19,7 +19,7 @@ from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import iso_display, point_xy, prep
 from carecover.outputs.maps.jsdata import GeoLayer, PointLayer, feature_collection_json
 from carecover.outputs.maps.names import focus_tier, tier_order
-from carecover.outputs.maps.popups import esc, fmt, kv_table
+from carecover.outputs.maps.popups import esc, fmt
 from carecover.outputs.maps.style import GAP_COLOR, box_swatch
 
 #: Gap zones: most vertices per layer (the isochrones' doubling rule, holes under 1 ha filled).
@@ -29,11 +29,6 @@ MAX_GAP_LABELS = 200
 #: A gap's label: its rank in a magenta circle (:class:`~carecover.outputs.maps.jsdata.PointLayer`).
 GAP_ICON = {"cls": "cc-gap-icon", "pre": "<div class='cc-gap'>", "post": "</div>", "size": [22, 22],
             "anchor": [11, 11]}
-
-
-def gap_popup(r: pd.Series, lang: str) -> str:
-    """Popup of one gap zone as HTML (:func:`gap_rows` in a table)."""
-    return kv_table(gap_rows(r, lang))
 
 
 def gap_rows(r: pd.Series, lang: str) -> list[tuple[str, str]]:

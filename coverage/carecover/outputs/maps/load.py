@@ -12,7 +12,7 @@ from carecover.outputs.bundle import tier_name, tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import point_xy
 from carecover.outputs.maps.jsdata import PointLayer
-from carecover.outputs.maps.popups import esc, fmt, kv_table
+from carecover.outputs.maps.popups import esc, fmt
 from carecover.outputs.maps.style import dot_swatch
 
 __all__ = ["LOAD_CLASSES", "add_load", "load_color", "load_layer_name", "load_radius"]
@@ -51,13 +51,9 @@ def load_radius(capacity: np.ndarray) -> np.ndarray:
     return np.clip(np.where(ok, r, 4.0), 4.0, 18.0)
 
 
-def load_popup(r: pd.Series, lang: str) -> str:
-    """Popup: name, tier, places and their source, elderly assigned, load, id (all escaped)."""
-    return kv_table(load_rows(r, lang))
-
-
 def load_rows(r: pd.Series, lang: str) -> list[tuple[str, str]]:
-    """The popup's ``(label, value HTML)`` rows (:func:`load_popup`)."""
+    """Popup rows of a facility's load: name, tier, places and their source, elderly assigned,
+    load, id (``(label, value HTML)`` pairs, input text escaped)."""
     return [(tr("名称", "Name", lang), esc(str(r.get("name", "") or ""))),
             (tr("层级", "Tier", lang), esc(tier_name(r.get("tier"), lang))),
             (tr("容量(名额)", "Places", lang), fmt(r.get("capacity"), 1)),

@@ -12,17 +12,12 @@ from carecover.outputs.bundle import sites_frame, tier_name, tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import point_xy
 from carecover.outputs.maps.jsdata import PointLayer
-from carecover.outputs.maps.popups import coord_row, esc, fmt, kv_table
+from carecover.outputs.maps.popups import coord_row, esc, fmt
 
 METHOD_ZH = {"exact": "精确", "greedy": "贪心"}
 #: A site's badge: ★rank in a black box (:class:`~carecover.outputs.maps.jsdata.PointLayer`).
 SITE_ICON = {"cls": "cc-site-icon", "pre": "<div class='cc-site'>", "post": "</div>", "size": [30, 20],
              "anchor": [15, 10]}
-
-
-def site_popup(r: pd.Series, lang: str, coords: tuple[str, str]) -> str:
-    """Popup of one suggested site as HTML (:func:`site_rows` in a table)."""
-    return kv_table(site_rows(r, lang, coords))
 
 
 def site_rows(r: pd.Series, lang: str, coords: tuple[str, str]) -> list[tuple[str, str]]:
