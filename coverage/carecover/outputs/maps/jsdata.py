@@ -25,7 +25,8 @@ import shapely
 from folium.template import Template
 
 _HTML_SAFE = (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("'", "\\u0027"))
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+#: NaN and Infinity are written as JavaScript reads them (the data is a script literal, as folium's was)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 #: The functions every data layer calls (added once to the page header).
 JS = """<script>
@@ -116,7 +117,7 @@ def safe_json(obj: Any) -> str:
     Parameters
     ----------
     obj
-        Any JSON-serialisable value (no NaN).
+        Any JSON-serialisable value.
 
     Returns
     -------
