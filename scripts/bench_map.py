@@ -14,6 +14,7 @@
 Usage::
 
     python scripts/bench_map.py            # prints the timings (median of 3 builds per basemap)
+                                           # and the load time in headless Chromium
 """
 
 from __future__ import annotations
@@ -131,7 +132,26 @@ def main() -> int:
             print(f"build_map {basemap}: CPU median {statistics.median(cpu):.2f} s, wall median "
                   f"{statistics.median(times):.2f} s ({', '.join(f'{x:.2f}' for x in times)}), "
                   f"{path.stat().st_size / 1e6:.1f} MB")
+            print(f"  in Chromium: {open_in_chromium(path)}")
     return 0
+
+
+def open_in_chromium(path: Path, repeats: int = 3) -> str:
+    """The map's load time in headless Chromium at 1280×720 (the page's ``loadEventEnd``: every
+    inline script has run and drawn its layers), median of ``repeats`` openings."""
+    from browser import chromium_path, open_page
+
+    if chromium_path() is None:
+        return "skipped (Chromium not installed)"
+    loads, values = [], {}
+    for _ in range(repeats):
+        res = open_page(path, width=1280, height=720, timeout=120, evaluate={
+            "load_ms": "performance.getEntriesByType('navigation')[0].loadEventEnd",
+            "facilities": "document.querySelectorAll('path.cc-facility').length"})
+        loads.append(res.values["load_ms"] / 1000)
+        values = {"facility markers": res.values["facilities"], "JS errors": len(res.js_errors)}
+    return (f"loaded in {statistics.median(loads):.2f} s (median of {repeats}: "
+            f"{', '.join(f'{x:.2f}' for x in loads)}), {values}")
 
 
 if __name__ == "__main__":

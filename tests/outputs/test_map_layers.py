@@ -136,8 +136,8 @@ def test_vendored_assets_match_their_manifest() -> None:
 
 
 def test_tooltips_escape_input_text(hohhot_bundle, tmp_path: Path) -> None:
-    """Catchment and boundary tooltips are set as innerHTML by folium: register and boundary
-    names reach them escaped."""
+    """Popups and tooltips are set as innerHTML: register and boundary names reach the map's
+    data arrays HTML-escaped, and the JSON escapes ``&`` and ``<`` again (no ``</script>``)."""
     hostile = "<img src=x onerror=alert(1)>`${x}`"
     b = hohhot_bundle()
     fac = b.facilities.assign(name=hostile)
@@ -149,5 +149,21 @@ def test_tooltips_escape_input_text(hohhot_bundle, tmp_path: Path) -> None:
     text = build_map(b, tmp_path / "m.html").read_text(encoding="utf-8")
     assert "<img src=x" not in text and "\\u003cimg src=x" not in text
     escaped = "&lt;img src=x onerror=alert(1)&gt;&#96;&#36;{x}&#96;"
-    assert text.count(escaped) >= 2  # the facility's popup and tooltip
-    assert text.count(escaped.replace("&", "\\u0026")) == 2  # catchment and boundary (GeoJSON)
+    assert escaped not in text  # "&" itself is escaped in the JSON
+    # the facility's popup and tooltip, its catchment's tooltip and the boundary's
+    assert text.count(escaped.replace("&", "\\u0026")) == 4
+
+
+def test_input_text_is_not_a_template(hohhot_bundle, tmp_path: Path) -> None:
+    """Text from the inputs never goes through Jinja: folium compiled every rendered script as
+    a template again, so a name holding ``{{ … }}`` was evaluated when the map was built."""
+    b = hohhot_bundle()
+    jinja = "{{ 7 * 7 }}{% if 1 %}站{% endif %}"
+    fac = b.facilities.assign(name=jinja)
+    bnd = gpd.GeoDataFrame({"name": [jinja], "level": ["county"]},
+                           geometry=[shapely.Point(*HOHHOT).buffer(0.01)], crs=4326)
+    b = PlanBundle(facilities=fac, isochrones=b.isochrones, demand=b.demand.assign(nearest_fid__street_centre="F2"),
+                   boundaries=bnd, summary={}, params=b.params, title=jinja)
+    text = build_map(b, tmp_path / "m.html").read_text(encoding="utf-8")
+    # popup, tooltip, catchment, boundary, page title and title block: all as written
+    assert text.count(jinja) >= 6 and "49站" not in text

@@ -20,6 +20,8 @@ from carecover.outputs.bundle import PlanBundle
 from carecover.outputs.maps import build_map, layer_names, map_stats
 from carecover.outputs.maps.controls import legend_names, panel_html
 from carecover.outputs.maps.gaps import drawn_mask
+from carecover.outputs.maps.jsdata import point_layers
+from carecover.outputs.maps.popups import esc, kv_table
 
 HOHHOT = (111.670801, 40.818311)  # 呼和浩特 city centre, WGS-84 (the hohhot_bundle fixture's facility)
 
@@ -41,7 +43,9 @@ def _title_block(text: str) -> str:
 
 
 def _marker_latlons(text: str) -> list[tuple[float, float]]:
-    return [(float(a), float(b)) for a, b in re.findall(r"L\.circleMarker\(\s*\[([-\d.]+),\s*([-\d.]+)\]", text)]
+    """Where the map puts its facility markers (from the layers' data arrays)."""
+    return [(float(p[0]), float(p[1])) for d in point_layers(text)
+            if d.get("s", {}).get("className", "").startswith("cc-facility ") for p in d["p"]]
 
 
 def test_layers_markers_and_determinism(bundle: PlanBundle, tmp_path: Path) -> None:
@@ -78,7 +82,7 @@ def test_gcj02_on_gaode_wgs84_on_osm(hohhot_bundle, tmp_path: Path) -> None:
     assert 100 < np.hypot(dx, dy) < 1000
     assert "autonavi.com" in gd_text and "tile.openstreetmap.org" not in gd_text
     # isochrone polygons are shifted too
-    ring = re.search(r'"coordinates": \[\[\[([-\d.]+), ([-\d.]+)\]', gd_text)
+    ring = re.search(r'"coordinates":\s*\[\[\[([-\d.]+),\s*([-\d.]+)\]', gd_text)
     assert ring is not None
     assert abs(float(ring.group(1)) - (HOHHOT[0] + 0.005)) > 1e-4
 
@@ -86,7 +90,7 @@ def test_gcj02_on_gaode_wgs84_on_osm(hohhot_bundle, tmp_path: Path) -> None:
 def test_population_aggregated_to_max_cells(bundle: PlanBundle, tmp_path: Path) -> None:
     small = build_map(bundle, tmp_path / "small.html", max_cells=300)
     text = small.read_text(encoding="utf-8")
-    n_cells = text.count('"c": "#')
+    n_cells = len(re.findall(r'"c":\s*"#', text))
     assert 0 < n_cells <= 300
     assert bundle.demand["elderly"].gt(0).sum() > 300  # it really had to aggregate
     assert re.search(r"人口格网已汇总为 \d+ 米方格", text)
@@ -132,6 +136,8 @@ def test_map_in_headless_chromium(bundle: PlanBundle, tmp_path: Path) -> None:
         "title": "document.getElementById('cc-title') && document.getElementById('cc-title').textContent",
         "scale": "[...document.querySelectorAll('.leaflet-control-scale-line')].map(e => e.innerText)",
         "base_checked": "[...document.querySelectorAll('.leaflet-control-layers-base input')].map(i => i.checked)",
+        # a popup as the browser builds it from a layer's data: the table kv_table writes
+        "table": "ccTable(" + json.dumps([esc("名称 <&>")]) + ", [[0, '<b>1</b>'], [0, '2']])",
     })
     assert res.js_errors == [] and res.console_errors == []
     names = layer_names(bundle)
@@ -141,6 +147,7 @@ def test_map_in_headless_chromium(bundle: PlanBundle, tmp_path: Path) -> None:
         assert names[key] in res.values["overlays"], key
     assert res.values["bases"] == ["OpenStreetMap", "浅色底图 Light (CartoDB Positron)"]
     assert res.values["base_checked"] == [True, False]  # OpenStreetMap shown first
+    assert res.values["table"] == kv_table([("名称 <&>", "<b>1</b>"), ("名称 <&>", "2")])
     assert res.values["facilities"] == _drawn_facilities(bundle)
     # the gaps above the least share, and the gaps of suggested sites
     keep = set(pd.DataFrame(bundle.sites)["gap_id"].astype(str))
@@ -219,15 +226,15 @@ def test_gaps_drawn_above_the_least_share(bundle: PlanBundle, change_params, tmp
     share = float(np.sort(e)[::-1][4] / e.sum())  # exactly the five largest reach it
     few = change_params(dataclasses.replace(bundle, sites=None), map_min_gap_share=share)
     text = build_map(few, tmp_path / "few.html").read_text(encoding="utf-8")
-    assert text.count('"className": "cc-gap-icon"') == 5
+    assert map_stats(tmp_path / "few.html")["gap_labels"] == 5
     assert f"绘制 5 个（共 {len(gaps)} 个）" in text and "gaps.csv" in text
     everything = change_params(dataclasses.replace(bundle, sites=None), map_min_gap_share=0.0)
     all_text = build_map(everything, tmp_path / "all.html").read_text(encoding="utf-8")
-    assert all_text.count('"className": "cc-gap-icon"') == len(gaps) and "绘制" not in panel_html(all_text, "cc-legend")
+    assert map_stats(tmp_path / "all.html")["gap_labels"] == len(gaps) and "绘制" not in panel_html(all_text, "cc-legend")
     # a gap a suggested site serves is drawn however small
     smallest = gaps.sort_values("elderly").iloc[0]
     sites = pd.DataFrame([{"rank": 1, "tier": "street_centre", "method": "exact", "gain_elderly": 1.0,
                            "gain_pop": 4.0, "lon": smallest.geometry.x, "lat": smallest.geometry.y,
                            "county": "", "gap_id": smallest["gap_id"]}])
     kept = change_params(dataclasses.replace(bundle, sites=sites), map_min_gap_share=share)
-    assert build_map(kept, tmp_path / "kept.html").read_text(encoding="utf-8").count('"className": "cc-gap-icon"') == 6
+    assert map_stats(build_map(kept, tmp_path / "kept.html"))["gap_labels"] == 6

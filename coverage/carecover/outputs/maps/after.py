@@ -12,7 +12,8 @@ import pandas as pd
 
 from carecover.outputs.bundle import sites_frame, tier_name, tr
 from carecover.outputs.maps.base import MapContext
-from carecover.outputs.maps.geometry import feature_collection, prep
+from carecover.outputs.maps.geometry import prep
+from carecover.outputs.maps.jsdata import GeoLayer, feature_collection_json
 from carecover.outputs.maps.names import focus_tier
 from carecover.outputs.maps.popups import esc, fmt
 from carecover.outputs.maps.style import AFTER_COLOR, SITE_COLOR, box_swatch
@@ -83,10 +84,9 @@ def _newly_covered(m: folium.Map, ctx: MapContext, key: str, labels: np.ndarray,
              f"(coverage {share})", lang)
     name = ctx.names[f"after__{key}"]
     fg = folium.FeatureGroup(name=name, show=show)
-    folium.GeoJson(feature_collection(prep(zones.geoms, ctx.fn), [{"t": tip}]), name=name,
-                   style_function=lambda f: {"color": AFTER_COLOR, "weight": 1, "opacity": 0.8,
-                                             "fillColor": AFTER_COLOR, "fillOpacity": 0.35},
-                   tooltip=folium.GeoJsonTooltip(fields=["t"], labels=False)).add_to(fg)
+    GeoLayer(feature_collection_json(prep(zones.geoms, ctx.fn), [{"t": esc(tip)}]),
+             style={"color": AFTER_COLOR, "weight": 1, "opacity": 0.8, "fillColor": AFTER_COLOR,
+                    "fillOpacity": 0.35}, tooltip=["t"]).add_to(fg)
     fg.add_to(m)
     ctx.add_legend(name, box_swatch(AFTER_COLOR, 0.45, AFTER_COLOR), name,
                    tr("老年人口", "elderly", lang) + f" +{fmt(e)} · {share}")
@@ -108,14 +108,12 @@ def _site_catchments(m: folium.Map, ctx: MapContext, key: str, labels: np.ndarra
         props.append({"site": esc(label), "e": fmt(total), "new": fmt(new)})  # tooltips set innerHTML
     name = ctx.names[f"site_catchments__{key}"]
     fg = folium.FeatureGroup(name=name, show=False)
-    folium.GeoJson(feature_collection(prep(zones.geoms, ctx.fn), props), name=name,
-                   style_function=lambda f: {"color": SITE_COLOR, "weight": 2, "opacity": 0.9,
-                                             "fillColor": SITE_COLOR, "fillOpacity": 0.06},
-                   tooltip=folium.GeoJsonTooltip(
-                       fields=["site", "e", "new"],
-                       aliases=[tr("建议站点", "Suggested site", lang),
-                                tr("以其为最近设施的老年人口", "Elderly for whom it becomes the nearest", lang),
-                                tr("其中新增覆盖", "of whom newly covered", lang)])).add_to(fg)
+    GeoLayer(feature_collection_json(prep(zones.geoms, ctx.fn), props),
+             style={"color": SITE_COLOR, "weight": 2, "opacity": 0.9, "fillColor": SITE_COLOR, "fillOpacity": 0.06},
+             tooltip=["site", "e", "new"],
+             aliases=[tr("建议站点", "Suggested site", lang),
+                      tr("以其为最近设施的老年人口", "Elderly for whom it becomes the nearest", lang),
+                      tr("其中新增覆盖", "of whom newly covered", lang)]).add_to(fg)
     fg.add_to(m)
     ctx.add_legend(name, box_swatch(SITE_COLOR, 0.06, SITE_COLOR), name,
                    tr("建成后以其为最近设施的居民", "residents for whom it becomes the nearest", lang))

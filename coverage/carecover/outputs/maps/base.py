@@ -18,10 +18,11 @@ import numpy as np
 
 from carecover.outputs.bundle import PlanBundle, tr
 from carecover.outputs.maps.geometry import Transform, display_transform
+from carecover.outputs.maps.jsdata import Raw, add_script
 from carecover.outputs.maps.names import layer_names, tiers_in
 from carecover.outputs.maps.popups import esc
 from carecover.outputs.maps.style import CIRCLE_COLOR, CIRCLE_RING, GAP_COLOR, SITE_COLOR
-from carecover.outputs.maps.zones import DisplayGrid
+from carecover.outputs.maps.zones import DisplayGrid, LocalXY
 
 if TYPE_CHECKING:
     from carecover.plan.params import RunParams
@@ -100,6 +101,7 @@ class MapContext:
     bounds: list[np.ndarray] = field(default_factory=list)
     legend: list[tuple[str, str]] = field(default_factory=list)
     _grid: DisplayGrid | None = field(default=None, repr=False)
+    _xy: LocalXY | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, bundle: PlanBundle, basemap: str) -> MapContext:
@@ -129,8 +131,14 @@ class MapContext:
         """The demand's display grid, computed on first use and shared by the zone layers
         (:mod:`carecover.outputs.maps.zones`)."""
         if self._grid is None:
-            self._grid = DisplayGrid.of(self.bundle.demand)
+            self._grid = DisplayGrid.of(self.bundle.demand, self.local_xy())
         return self._grid
+
+    def local_xy(self) -> LocalXY:
+        """The demand points in metres, computed on first use (population and zone layers)."""
+        if self._xy is None:
+            self._xy = LocalXY.of(self.bundle.demand)
+        return self._xy
 
     def add_legend(self, layer: str, swatch: str, label: str, note: str = "") -> None:
         """Add the legend entry of an overlay that was drawn.
@@ -170,6 +178,7 @@ def new_map(ctx: MapContext, inline_assets: bool) -> folium.Map:
     if inline_assets:
         m.default_js, m.default_css = [], []
         inline_into(m)
+    add_script(m)  # after Leaflet: the functions that draw the data layers
     osm = dict(tiles="OpenStreetMap", name="OpenStreetMap", attr=OSM_ATTR)
     light = dict(tiles=POSITRON_URL, attr=POSITRON_ATTR, subdomains="abcd", max_zoom=20,
                  name=tr("浅色底图", "Light (CartoDB Positron)", ctx.lang))
@@ -198,10 +207,10 @@ def inline_into(m: folium.Map) -> None:
 
     css = re.sub(r"url\(images/([\w-]+\.png)\)", data_uri, css)
     header = m.get_root().header
-    header.add_child(branca.element.Element(f"<style>{css}</style>"), name="leaflet_css_inline")
+    header.add_child(Raw(f"<style>{css}</style>"), name="leaflet_css_inline")
     for name in ("leaflet.js", "jquery.min.js"):
         js = (ASSETS / name).read_text(encoding="utf-8").replace("</script", "<\\/script")
-        header.add_child(branca.element.Element(f"<script>{js}</script>"), name=f"{name}_inline")
+        header.add_child(Raw(f"<script>{js}</script>"), name=f"{name}_inline")
 
 
 def check_offline(text: str) -> str:
@@ -238,7 +247,7 @@ def add_style(m: folium.Map) -> None:
     m
         The map.
     """
-    m.get_root().header.add_child(branca.element.Element(
+    m.get_root().header.add_child(Raw(
         "<style>"
         ".cc-gap{background:#fff;border:2px solid " + GAP_COLOR + ";border-radius:50%;color:" + GAP_COLOR
         + ";font:bold 11px/18px sans-serif;text-align:center;width:18px;height:18px}"
@@ -249,6 +258,7 @@ def add_style(m: folium.Map) -> None:
         # Leaflet 1.9 sizes text in rem (16 px without Bootstrap, which the map no longer loads)
         ".leaflet-container{font-size:12px}.leaflet-popup-content{font:12px/1.35 sans-serif;margin:10px 14px}"
         ".leaflet-popup-content td{vertical-align:top}.leaflet-tooltip{font:12px/1.3 sans-serif}"
+        ".cc-tip table{margin:auto}.cc-tip tr{text-align:left}.cc-tip th{padding:2px 8px 2px 2px}"
         ".cc-panel{background:rgba(255,255,255,.94);border:1px solid #999;border-radius:4px;"
         "font:12px/1.4 sans-serif;padding:6px 9px;max-width:330px;box-shadow:0 1px 4px rgba(0,0,0,.3)}"
         ".cc-panel summary{cursor:pointer;font-weight:bold;outline:none}"

@@ -6,7 +6,8 @@ import folium
 
 from carecover.outputs.bundle import tr
 from carecover.outputs.maps.base import MapContext
-from carecover.outputs.maps.geometry import feature_collection, prep, total_bounds
+from carecover.outputs.maps.geometry import prep, total_bounds
+from carecover.outputs.maps.jsdata import GeoLayer, feature_collection_json
 from carecover.outputs.maps.popups import esc
 from carecover.outputs.maps.style import line_swatch
 
@@ -26,15 +27,13 @@ def add_boundaries(m: folium.Map, ctx: MapContext) -> None:
         return
     b = b[b.geometry.notna()].sort_values(["level", "name"], kind="stable") if "level" in b else b
     geoms = prep(b.geometry.values, ctx.fn, simplify_deg=1e-5)
-    # folium's tooltips set innerHTML: boundary names from the input file are escaped here
-    props = [{"name": esc(r.get("name", "")), "level": str(r.get("level", ""))} for _, r in b.iterrows()]
+    # tooltips set innerHTML: boundary names from the input file are escaped here; counties lighter
+    props = [{"name": esc(r.get("name", "")), "lc": "#888" if str(r.get("level", "")) == "county" else "#444",
+              "lw": 1 if str(r.get("level", "")) == "county" else 2} for _, r in b.iterrows()]
     name = ctx.names["boundaries"]
     fg = folium.FeatureGroup(name=name, show=True)
-    folium.GeoJson(feature_collection(geoms, props), name=name,
-                   style_function=lambda f: {"color": "#444" if f["properties"]["level"] != "county" else "#888",
-                                             "weight": 2 if f["properties"]["level"] != "county" else 1,
-                                             "dashArray": "6 4", "fill": False},
-                   tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False)).add_to(fg)
+    GeoLayer(feature_collection_json(geoms, props), style={"dashArray": "6 4", "fill": False},
+             style_props={"color": "lc", "weight": "lw"}, tooltip=["name"]).add_to(fg)
     fg.add_to(m)
     ctx.bounds.append(total_bounds(geoms))
     ctx.add_legend(name, line_swatch("#444", 2, dash=True), tr("行政区划界线", "Administrative boundary", ctx.lang))

@@ -18,6 +18,7 @@ from carecover.outputs.maps.controls import add_controls
 from carecover.outputs.maps.facilities import add_facilities
 from carecover.outputs.maps.gaps import add_gaps
 from carecover.outputs.maps.isochrones import add_isochrones
+from carecover.outputs.maps.jsdata import point_layers
 from carecover.outputs.maps.legend import title_block
 from carecover.outputs.maps.load import add_load
 from carecover.outputs.maps.population import add_population
@@ -128,7 +129,11 @@ def map_stats(path: str | Path) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``bytes`` (file size) and ``facility_markers`` (number of facility markers).
+        ``bytes`` (file size), ``facility_markers`` (number of facility markers) and
+        ``gap_labels`` (number of gap labels).
     """
     text = Path(path).read_text(encoding="utf-8")
-    return {"bytes": len(text.encode("utf-8")), "facility_markers": text.count('"cc-facility cc-tier-')}
+    layers = point_layers(text)
+    facilities = sum(len(d["p"]) for d in layers if d.get("s", {}).get("className", "").startswith("cc-facility "))
+    gaps = sum(len(d["p"]) for d in layers if d.get("i", {}).get("cls") == "cc-gap-icon")
+    return {"bytes": len(text.encode("utf-8")), "facility_markers": facilities, "gap_labels": gaps}

@@ -8,7 +8,8 @@ import folium
 
 from carecover.outputs.bundle import tier_name, tr
 from carecover.outputs.maps.base import MapContext
-from carecover.outputs.maps.geometry import feature_collection, prep
+from carecover.outputs.maps.geometry import prep
+from carecover.outputs.maps.jsdata import GeoLayer, feature_collection_json
 from carecover.outputs.maps.popups import esc
 from carecover.outputs.maps.style import CATCHMENT_FILLS, box_swatch, tier_color
 from carecover.outputs.maps.zones import label_zones, neighbour_colours
@@ -38,20 +39,17 @@ def add_catchments(m: folium.Map, ctx: MapContext) -> None:
             continue
         colours = neighbour_colours(zones.geoms, len(CATCHMENT_FILLS))
         geoms = prep(zones.geoms, ctx.fn)
-        # folium's tooltips set innerHTML: text from the register is escaped here
+        # tooltips set innerHTML: text from the register is escaped here
         props = [{"fid": esc(fid), "name": esc(names.get(fid, fid)), "e": f"{e:,.0f}", "c": CATCHMENT_FILLS[c]}
                  for fid, e, c in zip(zones.labels, zones.elderly, colours, strict=True)]
         name = ctx.names[f"catchments__{key}"]
         color = tier_color(key)
         fg = folium.FeatureGroup(name=name, show=False)
-        folium.GeoJson(feature_collection(geoms, props), name=name,
-                       style_function=lambda f, c=color: {"color": c, "weight": 1.5, "opacity": 0.9,
-                                                          "fillColor": f["properties"]["c"], "fillOpacity": 0.45},
-                       tooltip=folium.GeoJsonTooltip(
-                           fields=["name", "fid", "e"],
-                           aliases=[tr("最近设施", "Nearest facility", lang), tr("编号", "ID", lang),
-                                    tr("以其为最近的老年人口", "Elderly for whom it is nearest", lang)])
-                       ).add_to(fg)
+        GeoLayer(feature_collection_json(geoms, props),
+                 style={"color": color, "weight": 1.5, "opacity": 0.9, "fillOpacity": 0.45},
+                 style_props={"fillColor": "c"}, tooltip=["name", "fid", "e"],
+                 aliases=[tr("最近设施", "Nearest facility", lang), tr("编号", "ID", lang),
+                          tr("以其为最近的老年人口", "Elderly for whom it is nearest", lang)]).add_to(fg)
         fg.add_to(m)
         ctx.add_legend(name, box_swatch(CATCHMENT_FILLS[1], 0.8, color), name,
                        tr(f"每个设施一区，互不重叠（{zones.cell_m:.0f} 米方格）",

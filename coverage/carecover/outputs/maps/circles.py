@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import folium
+import numpy as np
 
 from carecover.outputs.bundle import tr
 from carecover.outputs.maps.base import MapContext
-from carecover.outputs.maps.geometry import feature_collection, prep
+from carecover.outputs.maps.geometry import prep
+from carecover.outputs.maps.jsdata import GeoLayer, feature_collection_json
 from carecover.outputs.maps.style import CIRCLE_COLOR, CIRCLE_RING
 
 #: Most demand points drawn in a "inside the circle but not reachable" layer.
@@ -33,13 +35,12 @@ def add_circles(m: folium.Map, ctx: MapContext) -> None:
         pts = demand[demand[col].astype(bool)]
         pts = pts.sort_values("elderly", ascending=False, kind="stable").head(MAX_CIRCLE_POINTS)
         geoms = prep(pts.geometry.values, ctx.fn)
-        props = [{"e": round(float(e), 1)} for e in pts["elderly"].fillna(0)]
+        props = [{"e": e} for e in np.round(pts["elderly"].fillna(0).to_numpy(float), 1).tolist()]
         fg = folium.FeatureGroup(name=ctx.names[f"circle__{key}"], show=False)
-        folium.GeoJson(feature_collection(geoms, props),
-                       marker=folium.CircleMarker(radius=3.5, color=CIRCLE_RING, fill=True, fill_color=CIRCLE_COLOR,
-                                                  fill_opacity=0.95, weight=1),
-                       tooltip=folium.GeoJsonTooltip(["e"], aliases=[tr("老年人口", "Elderly", ctx.lang)])
-                       ).add_to(fg)
+        GeoLayer(feature_collection_json(geoms, props),
+                 point={"radius": 3.5, "color": CIRCLE_RING, "fill": True, "fillColor": CIRCLE_COLOR,
+                        "fillOpacity": 0.95, "weight": 1},
+                 tooltip=["e"], aliases=[tr("老年人口", "Elderly", ctx.lang)]).add_to(fg)
         fg.add_to(m)
         radius, _ = ctx.params.circle_radius_of(ctx.params.tiers[key]) if key in ctx.params.tiers else (None, "")
         r_txt = f"{radius:,.0f} m" if radius is not None else ""

@@ -23,6 +23,7 @@ from folium.template import Template
 
 from carecover.outputs.bundle import tr
 from carecover.outputs.maps.base import MapContext, view_bounds
+from carecover.outputs.maps.jsdata import RawMacro
 from carecover.outputs.maps.popups import esc
 
 #: Below this window width (px) the layer control starts collapsed and the title block
@@ -155,7 +156,7 @@ _PANELS_TEMPLATE = """
 """
 
 
-class LayerControl(folium.LayerControl):
+class LayerControl(folium.LayerControl, RawMacro):
     """folium's layer control, collapsed when the window is narrower than ``wide_px``.
 
     Parameters
@@ -171,7 +172,7 @@ class LayerControl(folium.LayerControl):
         self.wide_px = int(wide_px)
 
 
-class Panels(branca.element.MacroElement):
+class Panels(RawMacro):
     """The title block, scale and legend controls and the script described in the module
     docstring.
 

@@ -10,7 +10,8 @@ import pandas as pd
 from carecover.outputs.bundle import USED_STATUSES, tier_name, tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import point_xy
-from carecover.outputs.maps.popups import coord_row, esc, fmt, kv_table
+from carecover.outputs.maps.jsdata import PointLayer
+from carecover.outputs.maps.popups import coord_row, esc, fmt
 from carecover.outputs.maps.style import LEVEL_RADIUS, UNKNOWN_COLOR, dot_swatch, tier_color
 from carecover.tiers import TIERS
 
@@ -47,15 +48,16 @@ def nearest_served(demand: pd.DataFrame, tiers: list[str]) -> dict[tuple[str, st
     return out
 
 
-def facility_popup(r: pd.Series, lang: str, used: bool, served: tuple[float, float] | None = None,
-                   threshold_min: float | None = None, coords: tuple[str, str] | None = None) -> str:
-    """Popup of one facility: name, tier, address, what it reaches, the elderly for whom it
+def facility_rows(r: pd.Series, lang: str, used: bool, served: tuple[float, float] | None = None,
+                  threshold_min: float | None = None,
+                  coords: tuple[str, str] | None = None) -> list[tuple[str, str]]:
+    """Popup rows of one facility: name, tier, address, what it reaches, the elderly for whom it
     is the nearest, id (and status if unused).
 
     Parameters
     ----------
     r
-        A row of the facilities table.
+        A row of the facilities table (a Series or a dict).
     lang
         ``"zh"`` or ``"en"``.
     used
@@ -70,8 +72,8 @@ def facility_popup(r: pd.Series, lang: str, used: bool, served: tuple[float, flo
 
     Returns
     -------
-    str
-        HTML.
+    list of tuple
+        ``(label, value HTML)`` pairs (input text escaped).
     """
     rows = [(tr("名称", "Name", lang), esc(str(r.get("name", "") or ""))),
             (tr("层级", "Tier", lang), esc(tier_name(r.get("tier"), lang))),
@@ -93,29 +95,34 @@ def facility_popup(r: pd.Series, lang: str, used: bool, served: tuple[float, flo
     if not used:
         rows.append((tr("状态", "Status", lang),
                      esc(f"{r.get('status', '')}: {r.get('note', '') or ''}")))
-    return kv_table(rows)
+    return rows
 
 
-def _marker(r: pd.Series, key: str | None, ok: bool, ctx: MapContext,
-            served: dict[tuple[str, str], tuple[float, float]]) -> folium.CircleMarker:
-    """The circle marker of one facility (sized by tier level, grey when not used)."""
+def _marker(r: dict, key: str | None, ok: bool, ctx: MapContext,
+            served: dict[tuple[str, str], tuple[float, float]]) -> tuple:
+    """The marker of one facility for :class:`~carecover.outputs.maps.jsdata.PointLayer`:
+    position, tooltip, popup rows, and its radius (by tier level) where it differs from the
+    layer's."""
     level = TIERS[key].level if key in TIERS else 3
-    color = tier_color(key) if ok else UNKNOWN_COLOR
-    lat, lon = point_xy(r.geometry, ctx.fn)
+    lat, lon = point_xy(r["geometry"], ctx.fn)
     ctx.bounds.append(np.array([lon, lat, lon, lat]))
     tier = ctx.params.tiers.get(key) if key is not None else None
     srv = served.get((str(key), str(r.get("fid", "")))) if ok else None
     if ok and srv is None and f"nearest_fid__{key}" in ctx.bundle.demand:
         srv = (0.0, 0.0)  # nearest to nobody (another facility of the tier is nearer to everyone)
-    popup = facility_popup(r, ctx.lang, ok, srv, tier.threshold_min if tier is not None else None,
-                           coords=coord_row(lon, lat, ctx.basemap, ctx.lang))
-    return folium.CircleMarker(
-        location=[lat, lon], radius=LEVEL_RADIUS.get(level, 5), color="#222" if ok else "#777",
-        weight=1, fill=True, fill_color=color, fill_opacity=0.9 if ok else 0.4,
-        class_name=f"cc-facility cc-tier-{key if ok else 'unused'}",
-        tooltip=esc(str(r.get("name", "") or r.get("fid", ""))),
-        popup=folium.Popup(popup, max_width=320),
-    )
+    rows = facility_rows(r, ctx.lang, ok, srv, tier.threshold_min if tier is not None else None,
+                         coords=coord_row(lon, lat, ctx.basemap, ctx.lang))
+    radius = LEVEL_RADIUS.get(level, 5)
+    return lat, lon, esc(str(r.get("name", "") or r.get("fid", ""))), rows, \
+        None if ok else {"radius": radius}
+
+
+def _layer_style(key: str | None, ok: bool) -> dict:
+    """Circle-marker options shared by a facility layer (grey when not used)."""
+    level = TIERS[key].level if key in TIERS else 3
+    return {"radius": LEVEL_RADIUS.get(level, 5), "color": "#222" if ok else "#777", "weight": 1,
+            "fillColor": tier_color(key) if ok else UNKNOWN_COLOR, "fillOpacity": 0.9 if ok else 0.4,
+            "className": f"cc-facility cc-tier-{key if ok else 'unused'}"}
 
 
 def add_facilities(m: folium.Map, ctx: MapContext) -> list[str]:
@@ -145,15 +152,18 @@ def add_facilities(m: folium.Map, ctx: MapContext) -> list[str]:
                             f"{n_missing} facilities without coordinates are not drawn (see facilities.csv)",
                             ctx.lang))
     drawn = fac[has_geom].sort_values("fid", kind="stable") if "fid" in fac else fac[has_geom]
-    groups: dict[str, folium.FeatureGroup] = {}
+    markers: dict[str, list[tuple]] = {}
     served = nearest_served(ctx.bundle.demand, ctx.tiers)
-    for idx, r in drawn.iterrows():
+    # rows as dicts: a pandas row per facility costs more than everything else here
+    for ok_used, r in zip(used.loc[drawn.index].to_numpy(bool), drawn.to_dict("records"), strict=True):
         key = r.get("tier")
-        ok = bool(used.loc[idx]) and key in ctx.tiers
-        gname = f"facilities__{key}" if ok else "unused"
-        if gname not in groups:
-            groups[gname] = folium.FeatureGroup(name=ctx.names[gname], show=True)
-        _marker(r, key, ok, ctx, served).add_to(groups[gname])
+        ok = bool(ok_used) and key in ctx.tiers
+        markers.setdefault(f"facilities__{key}" if ok else "unused", []).append(_marker(r, key, ok, ctx, served))
+    groups: dict[str, folium.FeatureGroup] = {}
+    for gname, pts in markers.items():
+        groups[gname] = folium.FeatureGroup(name=ctx.names[gname], show=True)
+        key = gname.removeprefix("facilities__") if gname != "unused" else None
+        PointLayer(pts, style=_layer_style(key, gname != "unused"), max_width=320).add_to(groups[gname])
     for key in ctx.tiers:
         g = f"facilities__{key}"
         if g in groups:

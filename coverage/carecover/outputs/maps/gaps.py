@@ -16,19 +16,23 @@ import pandas as pd
 
 from carecover.outputs.bundle import ranked_gaps, sites_frame, tr
 from carecover.outputs.maps.base import MapContext
-from carecover.outputs.maps.geometry import feature_collection, iso_display, point_xy, prep
+from carecover.outputs.maps.geometry import iso_display, point_xy, prep
+from carecover.outputs.maps.jsdata import GeoLayer, PointLayer, feature_collection_json
 from carecover.outputs.maps.names import focus_tier, tier_order
-from carecover.outputs.maps.popups import esc, fmt, kv_table
+from carecover.outputs.maps.popups import esc, fmt
 from carecover.outputs.maps.style import GAP_COLOR, box_swatch
 
 #: Gap zones: most vertices per layer (the isochrones' doubling rule, holes under 1 ha filled).
 GAP_MAX_VERTICES = 30_000
 #: Most gap labels drawn; all gap zones are drawn, and the legend states the cut.
 MAX_GAP_LABELS = 200
+#: A gap's label: its rank in a magenta circle (:class:`~carecover.outputs.maps.jsdata.PointLayer`).
+GAP_ICON = {"cls": "cc-gap-icon", "pre": "<div class='cc-gap'>", "post": "</div>", "size": [22, 22],
+            "anchor": [11, 11]}
 
 
-def gap_popup(r: pd.Series, lang: str) -> str:
-    """Popup of one gap zone: rank, id, residents, area, county, time to the nearest facility.
+def gap_rows(r: pd.Series, lang: str) -> list[tuple[str, str]]:
+    """Popup rows of one gap zone: rank, id, residents, area, county, time to the nearest facility.
 
     Parameters
     ----------
@@ -39,18 +43,18 @@ def gap_popup(r: pd.Series, lang: str) -> str:
 
     Returns
     -------
-    str
-        HTML.
+    list of tuple
+        ``(label, value HTML)`` pairs.
     """
     t = r.get("time_to_nearest_s")
     t_txt = fmt(float(t) / 60, 1) + " min" if t is not None and pd.notna(t) and math.isfinite(float(t)) else "–"
-    return kv_table([(tr("排序", "Rank", lang), str(int(r["rank"]))),
+    return [(tr("排序", "Rank", lang), str(int(r["rank"]))),
                      (tr("编号", "ID", lang), esc(str(r.get("gap_id", "")))),
                      (tr("老年人口", "Elderly", lang), fmt(r.get("elderly"))),
                      (tr("总人口", "Population", lang), fmt(r.get("pop"))),
                      (tr("面积(公顷)", "Area (ha)", lang), fmt(float(r.get("area_m2", 0) or 0) / 1e4, 1)),
                      (tr("旗县区", "County", lang), esc(str(r.get("county", "") or ""))),
-                     (tr("到最近设施", "To nearest facility", lang), t_txt)])
+                     (tr("到最近设施", "To nearest facility", lang), t_txt)]
 
 
 def drawn_mask(gaps: pd.DataFrame, min_share: float, keep_ids: set[str]) -> np.ndarray:
@@ -176,21 +180,17 @@ def gap_layer(m: folium.Map, ctx: MapContext, gaps: gpd.GeoDataFrame, hulls: gpd
         hs = hs.set_crs(4326) if hs.crs is None else hs.to_crs(4326)
         (shown,), _ = iso_display([hs.values], GAP_MAX_VERTICES)
         hull_geoms = prep(shown, ctx.fn)
-        folium.GeoJson(feature_collection(hull_geoms, [{} for _ in hull_geoms]),
-                       style_function=lambda f: {"color": GAP_COLOR, "weight": 2, "dashArray": "5 3",
-                                                 "fill": False}).add_to(fg)
+        GeoLayer(feature_collection_json(hull_geoms, [{} for _ in hull_geoms]),
+                 style={"color": GAP_COLOR, "weight": 2, "dashArray": "5 3", "fill": False}).add_to(fg)
+    pts = []
     for _, r in g.head(MAX_GAP_LABELS).iterrows():
         if r.geometry is None or r.geometry.is_empty:
             continue
         lat, lon = point_xy(r.geometry.representative_point(), ctx.fn)
         rank = int(r["rank"])
-        folium.Marker(
-            [lat, lon],
-            icon=folium.DivIcon(html=f"<div class='cc-gap'>{rank}</div>", icon_size=(22, 22),
-                                icon_anchor=(11, 11), class_name="cc-gap-icon"),
-            tooltip=tr(f"缺口 {rank}", f"Gap {rank}", lang),
-            popup=folium.Popup(gap_popup(r, lang), max_width=300),
-        ).add_to(fg)
+        pts.append((lat, lon, tr(f"缺口 {rank}", f"Gap {rank}", lang), gap_rows(r, lang), str(rank)))
+    if pts:
+        PointLayer(pts, icon=GAP_ICON).add_to(fg)
     fg.add_to(m)
     if len(g) > MAX_GAP_LABELS:
         return tr(f"仅标注前 {MAX_GAP_LABELS} 个（共 {len(g)} 个）",

@@ -75,6 +75,37 @@ def prep(geoms: Any, fn: Transform | None, *, simplify_deg: float = 0.0) -> np.n
     return shapely.transform(arr, lambda xy: np.round(xy, 6))
 
 
+def _polygon_rings(geoms: np.ndarray, min_area_m2: float):
+    """The rings of (multi)polygons without the holes smaller than ``min_area_m2``: ``(rings,
+    ring -> part, part -> geometry)``, or ``None`` when ``geoms`` holds anything else."""
+    parts, pidx = shapely.get_parts(geoms, return_index=True)
+    if not (shapely.get_type_id(parts) == 3).all():
+        return None
+    solid = ~shapely.is_empty(parts)  # an empty part has no rings: it would shift the indices
+    parts, pidx = parts[solid], pidx[solid]
+    rings, ridx = shapely.get_rings(parts, return_index=True)
+    first = np.r_[True, ridx[1:] != ridx[:-1]]  # the exterior comes first
+    # a ring's area is at most its bounding box's: only the holes whose box reaches the limit
+    # (a few of a street grid's hundreds of thousands of blocks) are measured exactly
+    b = shapely.bounds(rings)
+    box_m2 = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) * 111_320.0 ** 2
+    keep = first | (box_m2 >= min_area_m2)
+    check = np.flatnonzero(keep & ~first)
+    lat = shapely.get_y(shapely.centroid(rings[check]))
+    area = shapely.area(shapely.polygons(rings[check])) * 111_320.0 ** 2 * np.cos(np.radians(lat))
+    keep[check] = area >= min_area_m2
+    return rings[keep], ridx[keep], pidx
+
+
+def _assemble(geoms: np.ndarray, rings: np.ndarray, ridx: np.ndarray, pidx: np.ndarray) -> np.ndarray:
+    """``geoms`` with each (multi)polygon rebuilt from its rings (:func:`_polygon_rings`)."""
+    out = geoms.copy()
+    if len(pidx):
+        has = np.unique(pidx)
+        out[has] = shapely.multipolygons(shapely.polygons(rings, indices=ridx), indices=pidx)[has]
+    return out
+
+
 def fill_small_holes(geoms: np.ndarray, min_area_m2: float) -> np.ndarray:
     """Polygons without their interior rings smaller than ``min_area_m2`` (vectorised).
 
@@ -91,29 +122,22 @@ def fill_small_holes(geoms: np.ndarray, min_area_m2: float) -> np.ndarray:
         The polygons.
     """
     geoms = np.asarray(geoms, dtype=object)
-    out = geoms.copy()
-    parts, pidx = shapely.get_parts(geoms, return_index=True)
-    poly = shapely.get_type_id(parts) == 3
-    solid = ~shapely.is_empty(parts)  # an empty part has no rings: it would shift the indices
-    parts, pidx = parts[solid], pidx[solid]
-    if not poly.all() or len(parts) == 0:
-        return out  # only plain (multi)polygons are handled; anything else is drawn as it is
-    rings, ridx = shapely.get_rings(parts, return_index=True)
-    first = np.r_[True, ridx[1:] != ridx[:-1]]  # the exterior comes first
-    lat = shapely.get_y(shapely.centroid(rings))
-    area = shapely.area(shapely.polygons(rings)) * 111_320.0 ** 2 * np.cos(np.radians(lat))
-    keep = first | (area >= min_area_m2)
-    polys = shapely.polygons(rings[keep], indices=ridx[keep])
-    res = shapely.multipolygons(polys, indices=pidx)
-    has = np.unique(pidx)
-    out[has] = res[has]
-    return out
+    kept = _polygon_rings(geoms, min_area_m2)
+    if kept is None:
+        return geoms.copy()  # only plain (multi)polygons are handled; anything else is drawn as it is
+    return _assemble(geoms, *kept)
 
 
 def iso_display(geoms_by_layer: list[np.ndarray],
                 max_vertices: int = ISO_MAX_VERTICES) -> tuple[list[np.ndarray], float]:
-    """Polygons for display: small holes filled, then simplified with the smallest tolerance
-    (``ISO_SIMPLIFY_DEG`` × 2^k) that keeps all layers within ``max_vertices``.
+    """Polygons for display: holes under ``ISO_MIN_HOLE_M2`` filled, then simplified with the
+    smallest tolerance (``ISO_SIMPLIFY_DEG`` × 2^k) that keeps all layers within
+    ``max_vertices``.
+
+    Each ring is simplified on its own (Douglas-Peucker; a ring that would collapse keeps a
+    small ring, as topology-preserving simplification keeps it), so a simplified ring may
+    cross another by up to the tolerance, which a map does not show. Simplifying whole
+    polygons with their topology preserved took seconds per tolerance at city scale (issue 14).
 
     Parameters
     ----------
@@ -127,7 +151,27 @@ def iso_display(geoms_by_layer: list[np.ndarray],
     list of numpy.ndarray, float
         The display polygons per layer, and the tolerance used (degrees).
     """
-    filled = [fill_small_holes(g, ISO_MIN_HOLE_M2) for g in geoms_by_layer]
+    sizes = [len(g) for g in geoms_by_layer]
+    geoms = np.concatenate([np.asarray(g, dtype=object) for g in geoms_by_layer]) if sizes \
+        else np.empty(0, dtype=object)
+    kept = _polygon_rings(geoms, ISO_MIN_HOLE_M2)
+    if kept is None:  # not plain (multi)polygons: simplified whole
+        return _simplify_whole([fill_small_holes(g, ISO_MIN_HOLE_M2) for g in geoms_by_layer], max_vertices)
+    rings, ridx, pidx = kept
+    tol = ISO_SIMPLIFY_DEG
+    while True:
+        shown = shapely.simplify(rings, tol, preserve_topology=False)
+        # a ring that collapsed (smaller than the tolerance) is kept as a small ring instead
+        flat = shapely.get_type_id(shown) != 2
+        shown[flat] = shapely.simplify(rings[flat], tol, preserve_topology=True)
+        if int(shapely.get_num_coordinates(shown).sum()) <= max_vertices or tol > 0.01:
+            break
+        tol *= 2
+    return list(np.split(_assemble(geoms, shown, ridx, pidx), np.cumsum(sizes)[:-1])), tol
+
+
+def _simplify_whole(filled: list[np.ndarray], max_vertices: int) -> tuple[list[np.ndarray], float]:
+    """:func:`iso_display` for geometries other than (multi)polygons."""
     tol = ISO_SIMPLIFY_DEG
     while True:
         out = [shapely.simplify(g, tol, preserve_topology=True) for g in filled]
@@ -156,29 +200,6 @@ def total_bounds(geoms: np.ndarray) -> np.ndarray:
     if not len(b):
         return np.full(4, np.nan)
     return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()])
-
-
-def feature_collection(geoms: np.ndarray, props: list[dict]) -> dict:
-    """A GeoJSON FeatureCollection of the non-empty geometries with their properties.
-
-    Parameters
-    ----------
-    geoms
-        Shapely geometries (``None`` or empty ones are left out).
-    props
-        One properties dict per geometry.
-
-    Returns
-    -------
-    dict
-        GeoJSON.
-    """
-    feats = []
-    for g, p in zip(geoms, props, strict=True):
-        if g is None or g.is_empty:
-            continue
-        feats.append({"type": "Feature", "properties": p, "geometry": shapely.geometry.mapping(g)})
-    return {"type": "FeatureCollection", "features": feats}
 
 
 def point_xy(geom: Any, fn: Transform | None) -> tuple[float, float]:

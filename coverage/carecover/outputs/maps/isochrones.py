@@ -8,10 +8,12 @@ import math
 import folium
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from carecover.outputs.bundle import tier_name, tr
 from carecover.outputs.maps.base import MapContext
-from carecover.outputs.maps.geometry import ISO_SIMPLIFY_DEG, feature_collection, iso_display, prep, total_bounds
+from carecover.outputs.maps.geometry import ISO_SIMPLIFY_DEG, iso_display, prep, total_bounds
+from carecover.outputs.maps.jsdata import GeoLayer, feature_collection_json
 from carecover.outputs.maps.names import focus_tier
 from carecover.outputs.maps.popups import esc
 from carecover.outputs.maps.style import rgba, band_opacity, tier_color
@@ -81,14 +83,12 @@ def add_isochrones(m: folium.Map, ctx: MapContext) -> list[float]:
         geoms = prep(display, ctx.fn)
         props = [{"band": f"{float(bm):g}", "op": ops[float(bm)], "tier": tier_name(key, lang, both=False)}
                  for bm in union["band_min"]]
-        if not feature_collection(geoms, props)["features"]:
+        if (shapely.is_missing(geoms) | shapely.is_empty(geoms)).all():
             continue  # nothing reached (e.g. every facility of the tier unsnapped): no layer
-        folium.GeoJson(feature_collection(geoms, props), name=name,
-                       style_function=lambda f, c=color: {"color": c, "weight": 1, "opacity": 0.6,
-                                                          "fillColor": c, "fillOpacity": f["properties"]["op"]},
-                       tooltip=folium.GeoJsonTooltip(fields=["tier", "band"],
-                                                     aliases=[tr("层级", "Tier", lang), tr("分钟", "Minutes", lang)])
-                       ).add_to(fg)
+        GeoLayer(feature_collection_json(geoms, props),
+                 style={"color": color, "weight": 1, "opacity": 0.6, "fillColor": color},
+                 style_props={"fillOpacity": "op"}, tooltip=["tier", "band"],
+                 aliases=[tr("层级", "Tier", lang), tr("分钟", "Minutes", lang)]).add_to(fg)
         fg.add_to(m)
         ctx.bounds.append(total_bounds(geoms))
         ctx.legend.append((name, band_legend(key, bands, ctx.lang)))

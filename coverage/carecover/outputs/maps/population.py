@@ -12,13 +12,15 @@ import shapely
 
 from carecover.outputs.bundle import tr
 from carecover.outputs.maps.base import MapContext
-from carecover.outputs.maps.geometry import feature_collection, prep, total_bounds
+from carecover.outputs.maps.geometry import prep, total_bounds
+from carecover.outputs.maps.jsdata import GeoLayer, feature_collection_json
 from carecover.outputs.maps.popups import esc
 from carecover.outputs.maps.style import CHORO_COLORS, CHORO_OPACITY
+from carecover.outputs.maps.zones import LocalXY
 
 
-def aggregate_population(demand: gpd.GeoDataFrame, max_cells: int,
-                         polys: gpd.GeoSeries | None = None) -> tuple[gpd.GeoDataFrame, float | None]:
+def aggregate_population(demand: gpd.GeoDataFrame, max_cells: int, polys: gpd.GeoSeries | None = None,
+                         xy: LocalXY | None = None) -> tuple[gpd.GeoDataFrame, float | None]:
     """Elderly/pop per display cell, at most ``max_cells`` non-empty cells.
 
     Uses the demand's own cell polygons when there are few enough; otherwise sums demand
@@ -33,6 +35,9 @@ def aggregate_population(demand: gpd.GeoDataFrame, max_cells: int,
         Most cells.
     polys
         The polygons the demand points stand for, aligned with ``demand``, or ``None``.
+    xy
+        The demand's local coordinates (:class:`~carecover.outputs.maps.zones.LocalXY`), when
+        already computed.
 
     Returns
     -------
@@ -48,19 +53,17 @@ def aggregate_population(demand: gpd.GeoDataFrame, max_cells: int,
         return out.to_crs(4326).loc[d.index], None
     if len(d) == 0:
         return gpd.GeoDataFrame({"elderly": [], "pop": []}, geometry=[], crs=4326), None
-    utm = d.estimate_utm_crs()
-    p = d.to_crs(utm)
-    x, y = p.geometry.x.to_numpy(), p.geometry.y.to_numpy()
-    med = float(np.median(p["area_m2"])) if "area_m2" in p and p["area_m2"].notna().any() else 0.0
+    xy = xy if xy is not None else LocalXY.of(demand)
+    utm, x, y = xy.utm, xy.x[xy.ok], xy.y[xy.ok]
+    med = float(np.median(d["area_m2"])) if "area_m2" in d and d["area_m2"].notna().any() else 0.0
     size = max(100.0, math.sqrt(med) if med > 0 else 100.0)
     while True:
         ix, iy = np.floor(x / size).astype(np.int64), np.floor(y / size).astype(np.int64)
-        keys = pd.MultiIndex.from_arrays([ix, iy])
-        if keys.nunique() <= max_cells:
+        if len(np.unique(((ix - ix.min()) << 32) + (iy - iy.min()))) <= max_cells:
             break
         size *= 2
-    g = pd.DataFrame({"ix": ix, "iy": iy, "elderly": p["elderly"].to_numpy(float),
-                      "pop": p["pop"].to_numpy(float)}).groupby(["ix", "iy"], sort=True).sum()
+    g = pd.DataFrame({"ix": ix, "iy": iy, "elderly": d["elderly"].to_numpy(float),
+                      "pop": d["pop"].to_numpy(float)}).groupby(["ix", "iy"], sort=True).sum()
     g = g.reset_index()
     boxes = shapely.box(g["ix"] * size, g["iy"] * size, (g["ix"] + 1) * size, (g["iy"] + 1) * size)
     return gpd.GeoDataFrame(g[cols], geometry=boxes, crs=utm).to_crs(4326), size
@@ -113,7 +116,8 @@ def add_population(m: folium.Map, ctx: MapContext, max_cells: int) -> list[float
         The class upper bounds, for the legend (empty when nobody is elderly).
     """
     lang = ctx.lang
-    cells, cell_size = aggregate_population(ctx.bundle.demand, max_cells, ctx.bundle.cell_polygons)
+    cells, cell_size = aggregate_population(ctx.bundle.demand, max_cells, ctx.bundle.cell_polygons,
+                                            ctx.local_xy())
     cells = cells[cells["elderly"] > 0]
     if not len(cells):
         return []
@@ -125,12 +129,10 @@ def add_population(m: folium.Map, ctx: MapContext, max_cells: int) -> list[float
              for e, p, c in zip(cells["elderly"], cells["pop"], cls, strict=True)]
     name = ctx.names["population"]
     fg = folium.FeatureGroup(name=name, show=True)
-    folium.GeoJson(feature_collection(geoms, props), name=name,
-                   style_function=lambda f: {"fillColor": f["properties"]["c"], "fillOpacity": CHORO_OPACITY,
-                                             "weight": 0, "stroke": False},
-                   tooltip=folium.GeoJsonTooltip(
-                       fields=["elderly", "pop"],
-                       aliases=[tr("老年人口", "Elderly", lang), tr("总人口", "Population", lang)])).add_to(fg)
+    GeoLayer(feature_collection_json(geoms, props),
+             style={"fillOpacity": CHORO_OPACITY, "weight": 0, "stroke": False}, style_props={"fillColor": "c"},
+             tooltip=["elderly", "pop"],
+             aliases=[tr("老年人口", "Elderly", lang), tr("总人口", "Population", lang)]).add_to(fg)
     fg.add_to(m)
     if cell_size is not None:
         ctx.notes.append(tr(f"人口格网已汇总为 {cell_size:.0f} 米方格",

@@ -56,7 +56,9 @@ def fmt(x: Any, digits: int = 0) -> str:
 
 
 def kv_table(rows: list[tuple[str, str]]) -> str:
-    """A two-column HTML table of labels (escaped here) and values (HTML, escaped by the caller).
+    """A two-column HTML table of labels (escaped here) and values (HTML, escaped by the caller):
+    a popup as the browser builds it from a layer's data (``ccTable`` in
+    :mod:`carecover.outputs.maps.jsdata`; a browser test compares the two).
 
     Parameters
     ----------

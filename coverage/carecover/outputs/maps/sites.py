@@ -11,13 +11,17 @@ import pandas as pd
 from carecover.outputs.bundle import sites_frame, tier_name, tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import point_xy
-from carecover.outputs.maps.popups import coord_row, esc, fmt, kv_table
+from carecover.outputs.maps.jsdata import PointLayer
+from carecover.outputs.maps.popups import coord_row, esc, fmt
 
 METHOD_ZH = {"exact": "精确", "greedy": "贪心"}
+#: A site's badge: ★rank in a black box (:class:`~carecover.outputs.maps.jsdata.PointLayer`).
+SITE_ICON = {"cls": "cc-site-icon", "pre": "<div class='cc-site'>", "post": "</div>", "size": [30, 20],
+             "anchor": [15, 10]}
 
 
-def site_popup(r: pd.Series, lang: str, coords: tuple[str, str]) -> str:
-    """Popup of one suggested site: rank, tier, method, gains, county and coordinates.
+def site_rows(r: pd.Series, lang: str, coords: tuple[str, str]) -> list[tuple[str, str]]:
+    """Popup rows of one suggested site: rank, tier, method, gains, county and coordinates.
 
     Parameters
     ----------
@@ -31,16 +35,16 @@ def site_popup(r: pd.Series, lang: str, coords: tuple[str, str]) -> str:
 
     Returns
     -------
-    str
-        HTML.
+    list of tuple
+        ``(label, value HTML)`` pairs.
     """
-    return kv_table([(tr("序号", "Rank", lang), str(int(r["rank"]))),
+    return [(tr("序号", "Rank", lang), str(int(r["rank"]))),
                      (tr("层级", "Tier", lang), esc(tier_name(r.get("tier"), lang))),
                      (tr("方法", "Method", lang), esc(str(r.get("method", "")))),
                      (tr("新增覆盖老年人口", "Elderly gained", lang), fmt(r.get("gain_elderly"))),
                      (tr("新增覆盖总人口", "Population gained", lang), fmt(r.get("gain_pop"))),
                      (tr("旗县区", "County", lang), esc(str(r.get("county", "") or ""))),
-                     coords])
+                     coords]
 
 
 def add_sites(m: folium.Map, ctx: MapContext) -> None:
@@ -64,18 +68,15 @@ def add_sites(m: folium.Map, ctx: MapContext) -> None:
         name = ctx.names.get(f"sites_{method}", tr(f"建议新增站点（{method}）", f"Suggested sites ({method})", lang))
         show = method == "exact" or "exact" not in methods
         fg = folium.FeatureGroup(name=name, show=show)
+        pts = []
         for _, r in sub.iterrows():
             lat, lon = point_xy(r.geometry, ctx.fn)
             rank = int(r["rank"])
-            folium.Marker(
-                [lat, lon],
-                icon=folium.DivIcon(html=f"<div class='cc-site'>★{rank}</div>", icon_size=(30, 20),
-                                    icon_anchor=(15, 10), class_name="cc-site-icon"),
-                tooltip=tr(f"建议站点 {rank}：新增老年人口 {fmt(r.get('gain_elderly'))}",
-                           f"Site {rank}: +{fmt(r.get('gain_elderly'))} elderly", lang),
-                popup=folium.Popup(site_popup(r, lang, coord_row(lon, lat, ctx.basemap, lang)), max_width=300),
-            ).add_to(fg)
+            tip = tr(f"建议站点 {rank}：新增老年人口 {fmt(r.get('gain_elderly'))}",
+                     f"Site {rank}: +{fmt(r.get('gain_elderly'))} elderly", lang)
+            pts.append((lat, lon, tip, site_rows(r, lang, coord_row(lon, lat, ctx.basemap, lang)), f"★{rank}"))
             ctx.bounds.append(np.array([lon, lat, lon, lat]))
+        PointLayer(pts, icon=SITE_ICON).add_to(fg)
         fg.add_to(m)
         ctx.add_legend(name, "<span class='cc-site-sw'>★1</span>",
                        tr(f"建议新增站点（{METHOD_ZH.get(method, method)}解，按序号）",

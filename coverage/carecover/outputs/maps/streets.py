@@ -14,12 +14,12 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from folium.utilities import JsCode
 from pyproj import Transformer
 
 from carecover.outputs.bundle import tr
 from carecover.outputs.maps.base import MapContext
-from carecover.outputs.maps.geometry import feature_collection, prep
+from carecover.outputs.maps.geometry import prep
+from carecover.outputs.maps.jsdata import GeoLayer, feature_collection_json
 from carecover.outputs.maps.style import STREET_COLOR, line_swatch
 
 if TYPE_CHECKING:
@@ -121,10 +121,8 @@ def add_streets(m: folium.Map, ctx: MapContext) -> None:
              for k in streets["kind"].astype(str)]
     name = ctx.names["streets"]
     fg = folium.FeatureGroup(name=name, show=True)
-    folium.GeoJson(feature_collection(geoms, props), name=name, interactive=False,
-                   renderer=JsCode("L.canvas({padding: 0.5})"),
-                   style_function=lambda f: {"color": STREET_COLOR, "weight": f["properties"]["w"],
-                                             "opacity": f["properties"]["o"], "fill": False}).add_to(fg)
+    GeoLayer(feature_collection_json(geoms, props), style={"color": STREET_COLOR, "fill": False},
+             style_props={"weight": "w", "opacity": "o"}, interactive=False, canvas=True).add_to(fg)
     fg.add_to(m)  # not in the initial view's bounds: the network reaches into the routing margin
     ctx.add_legend(name, line_swatch(STREET_COLOR, 1.5),
                    tr("街道（计算所用路网，已简化）", "Streets (the network routed on, simplified)", ctx.lang))

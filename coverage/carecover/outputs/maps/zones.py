@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 
 #: Smallest and most display cells of a zone layer.
 MIN_CELL_M = 50.0
@@ -39,6 +40,52 @@ class Zones:
     geoms: np.ndarray
     elderly: np.ndarray
     cell_m: float
+
+
+@dataclass(frozen=True)
+class LocalXY:
+    """Demand points in metres: their local UTM CRS and coordinates, computed once per map
+    and shared by the population cells and the zone layers.
+
+    Attributes
+    ----------
+    utm
+        The local UTM CRS (``estimate_utm_crs`` of the points), ``None`` without points.
+    x, y
+        Coordinates (0 for points without a geometry, see ``ok``).
+    ok
+        Points with a geometry.
+    """
+
+    utm: object
+    x: np.ndarray
+    y: np.ndarray
+    ok: np.ndarray
+
+    @classmethod
+    def of(cls, demand: gpd.GeoDataFrame) -> LocalXY:
+        """The local coordinates of ``demand`` (EPSG:4326 points).
+
+        Parameters
+        ----------
+        demand
+            Demand points.
+
+        Returns
+        -------
+        LocalXY
+            Aligned with ``demand``.
+        """
+        geoms = demand.geometry.to_numpy()
+        ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        x, y = np.zeros(len(demand)), np.zeros(len(demand))
+        if not ok.any():
+            return cls(None, x, y, ok)
+        utm = demand[ok].estimate_utm_crs()
+        # pyproj on the coordinate arrays: GeoSeries.to_crs would build 100,000s of points
+        lon, lat = shapely.get_x(geoms[ok]), shapely.get_y(geoms[ok])
+        x[ok], y[ok] = Transformer.from_crs(demand.crs or 4326, utm, always_xy=True).transform(lon, lat)
+        return cls(utm, x, y, ok)
 
 
 @dataclass(frozen=True)
@@ -69,28 +116,27 @@ class DisplayGrid:
     elderly: np.ndarray
 
     @classmethod
-    def of(cls, demand: gpd.GeoDataFrame) -> DisplayGrid:
+    def of(cls, demand: gpd.GeoDataFrame, xy: LocalXY | None = None) -> DisplayGrid:
         """The grid of ``demand`` (EPSG:4326 points, ``elderly``, ``area_m2`` when known).
 
         Parameters
         ----------
         demand
             Demand points.
+        xy
+            Their local coordinates (:meth:`LocalXY.of`), when already computed.
 
         Returns
         -------
         DisplayGrid
             Aligned with ``demand``.
         """
-        ok = (demand.geometry.notna() & ~demand.geometry.is_empty).to_numpy()
+        xy = xy if xy is not None else LocalXY.of(demand)
+        ok, utm, x, y = xy.ok, xy.utm, xy.x, xy.y
         e = demand["elderly"].fillna(0).to_numpy(float)
         if not ok.any():
             z = np.zeros(len(demand), np.int64)
             return cls(None, MIN_CELL_M, z, z, ok, e)
-        utm = demand[ok].estimate_utm_crs()
-        pts = demand.geometry[ok].to_crs(utm)
-        x, y = np.zeros(len(demand)), np.zeros(len(demand))
-        x[ok], y[ok] = pts.x.to_numpy(), pts.y.to_numpy()
         area = demand["area_m2"] if "area_m2" in demand else None
         med = float(np.nanmedian(area)) if area is not None and area.notna().any() else 0.0
         size = max(MIN_CELL_M, math.sqrt(med) if med > 0 else 100.0)
