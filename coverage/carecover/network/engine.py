@@ -19,6 +19,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from carecover.network.build import window_network
+from carecover.network.chains import Chains, contract
 from carecover.network.snap import Snapped
 from carecover.network.spatial import segment_index
 from carecover.network.streets import StreetNetwork, _csr_min
@@ -125,6 +126,88 @@ def per_source(net: StreetNetwork, sources: Snapped, limit_s: float,
         idx = ok[start:start + chunk]
         d = dijkstra(G, directed=True, indices=n + idx, limit=limit_s)
         yield idx, d[:, :n]
+
+
+@dataclass
+class _CoreRoutes:
+    """The whole network with its degree-2 chains contracted, ready for one-to-many runs.
+
+    ``graph`` holds the core nodes, then one virtual node per source (linked to its segment's
+    ends, which are kept as core nodes); ``core``/``offset`` give each target its (at most
+    two distinct) core nodes and the seconds from each to the target, access leg included.
+    """
+
+    graph: sp.csr_matrix
+    n_core: int
+    core: np.ndarray
+    offset: np.ndarray
+
+    @classmethod
+    def build(cls, net: StreetNetwork, sources: Snapped, targets: Snapped) -> _CoreRoutes:
+        ok = np.flatnonzero(sources.ok)
+        s = sources.seg[ok]
+        ch = contract(net, np.concatenate([net.seg_a[s], net.seg_b[s]]))
+        i, node, lw = _source_links(net, sources)
+        graph = _csr_min(np.concatenate([ch.tail, ch.n_core + i]), np.concatenate([ch.head, ch.core[node]]),
+                         np.concatenate([ch.time_s, lw]), ch.n_core + len(sources))
+        core, offset = _target_entries(net, ch, targets)
+        return cls(graph, ch.n_core, core, offset)
+
+    def rows(self, idx: np.ndarray, limit_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Entries per source of ``idx``, then (target, seconds) of every target within
+        ``limit_s`` of them, source by source."""
+        D = dijkstra(self.graph, directed=True, indices=self.n_core + idx, limit=limit_s)[:, :self.n_core]
+        core, off = self.core, self.offset
+        if np.isfinite(limit_s):
+            # only targets with an entry the chunk reaches can be within the limit
+            reached = np.isfinite(D).any(axis=0)
+            near = np.flatnonzero((reached[core] & np.isfinite(off)).any(axis=1))
+            core, off = core[near], off[near]
+        else:  # without a limit every target gets an entry, reached or not, as it always has
+            near = np.arange(len(core))
+        # (np.take keeps the rows contiguous; D[:, cols] would return a column-major copy)
+        tt = np.take(D, core[:, 0], axis=1)
+        tt += off[:, 0]
+        for k in range(1, core.shape[1]):
+            alt = np.take(D, core[:, k], axis=1)
+            alt += off[:, k]
+            np.minimum(tt, alt, out=tt)
+        del D
+        within = tt <= limit_s
+        flat = np.flatnonzero(within)
+        counts = np.count_nonzero(within, axis=1)
+        del within
+        # row-major: each row's targets ascending
+        c = flat - np.repeat(np.arange(len(idx), dtype=np.int64) * tt.shape[1], counts)
+        return counts, near[c], np.take(tt.ravel(), flat)
+
+
+def _target_entries(net: StreetNetwork, ch: Chains, targets: Snapped) -> tuple[np.ndarray, np.ndarray]:
+    """Per target the distinct core nodes a route to it comes from and the seconds from each
+    (``inf`` and node 0 where unused), its access leg included."""
+    s = targets.seg
+    L, v = net.seg_len[s], net.seg_speed[s]
+    a, b = net.seg_a[s], net.seg_b[s]
+    # as in _endpoint_terms: via a segment end only where the segment can be driven from it
+    to_a = np.where(net.seg_fwd[s] | (targets.frac == 0.0), targets.frac * L / v, np.inf)
+    to_b = np.where(net.seg_rev[s] | (targets.frac == 1.0), (1.0 - targets.frac) * L / v, np.inf)
+    core = np.concatenate([ch.entry_core[a], ch.entry_core[b]], axis=1)
+    off = np.concatenate([ch.entry_s[a] + to_a[:, None], ch.entry_s[b] + to_b[:, None]], axis=1)
+    off += (targets.dist / v)[:, None]
+    off[~targets.ok] = np.inf
+    # the same core node twice (a target inside a chain reaches both ends through both of its
+    # segment ends): keep the faster
+    for k in range(1, 4):
+        for j in range(k):
+            same = core[:, k] == core[:, j]
+            off[same, j] = np.minimum(off[same, j], off[same, k])
+            off[same, k] = np.inf
+    core = np.where(np.isfinite(off), core, 0)
+    order = np.argsort(~np.isfinite(off), axis=1, kind="stable")
+    core = np.take_along_axis(core, order, axis=1)
+    off = np.take_along_axis(off, order, axis=1)
+    k = max(1, int(np.isfinite(off).sum(axis=1).max(initial=0)))
+    return np.ascontiguousarray(core[:, :k]), np.ascontiguousarray(off[:, :k])
 
 
 def _endpoint_terms(net: StreetNetwork, targets: Snapped, Ta: np.ndarray, Tb: np.ndarray) -> np.ndarray:
@@ -287,39 +370,47 @@ def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: fl
 def _row_major(rows: list, cols: list, vals: list, ns: int, nt: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """CSR parts (``indptr``, columns, values) from chunks in any order; the lists are emptied.
 
-    Every row comes whole from one chunk with its columns ascending, so the rows are only
-    placed (an O(entries) scatter), not sorted.
+    Every row comes whole from one chunk with its columns ascending, and each chunk holds its
+    rows ascending, so the rows are only copied into place as slices (no sort, no scatter).
     """
     index = np.int32 if nt < 2**31 and ns < 2**31 else np.int64
-    R = np.concatenate(rows).astype(index, copy=False) if rows else np.zeros(0, index)
+    piece_row, piece_chunk, piece_start, piece_end = [], [], [], []
+    for k, R in enumerate(rows):
+        if len(R) == 0:
+            continue
+        start = np.flatnonzero(np.r_[True, R[1:] != R[:-1]])
+        piece_row.append(np.asarray(R[start], np.int64))
+        piece_chunk.append(np.full(len(start), k))
+        piece_start.append(start)
+        piece_end.append(np.r_[start[1:], len(R)])
     rows.clear()
-    counts = np.bincount(R, minlength=ns)
+    if not piece_row:
+        return np.zeros(ns + 1, np.int64), np.zeros(0, index), np.zeros(0)
+    prow, pk, ps, pe = (np.concatenate(x) for x in (piece_row, piece_chunk, piece_start, piece_end))
+    order = np.argsort(prow, kind="stable")
+    counts = np.zeros(ns, np.int64)
+    counts[prow] = pe - ps
     indptr = np.zeros(ns + 1, np.int64)
     np.cumsum(counts, out=indptr[1:])
-    begin = np.zeros(ns, np.int64)
-    if len(R):
-        first = np.flatnonzero(np.r_[True, R[1:] != R[:-1]])
-        begin[R[first]] = first
-    dest = np.arange(len(R), dtype=np.int64)
-    dest -= begin[R]
-    dest += indptr[:-1][R]
-    del R
-    C = np.empty(len(dest), index)
-    C[dest] = np.concatenate(cols).astype(index, copy=False) if cols else np.zeros(0, index)
+    slices = list(zip(pk[order].tolist(), ps[order].tolist(), pe[order].tolist(), strict=True))
+    C = np.concatenate([cols[k][a:b] for k, a, b in slices]).astype(index, copy=False)
     cols.clear()
-    V = np.empty(len(dest))
-    V[dest] = np.concatenate(vals) if vals else np.zeros(0)
+    V = np.concatenate([vals[k][a:b] for k, a, b in slices])
     vals.clear()
     return indptr, C, V
 
 
 def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: float,
-                 chunk: int = 64) -> sp.csr_matrix:
+                 chunk: int = 64, window: bool = True) -> sp.csr_matrix:
     """Sources × targets sparse matrix of travel seconds within ``limit_s``.
 
     Nearby sources are routed together on the window of streets they can reach (see
     :func:`_windows`), which gives the same times as the whole network at a fraction of the
-    cost on a large city.
+    cost on a large city. Where a window would be most of the network (long drives), the
+    whole network is routed instead, on its junctions only (:mod:`carecover.network.chains`:
+    degree-2 chains contracted, about a third of the nodes of a street network); the times
+    are the same up to float rounding (the seconds along a chain are summed before they are
+    added to a route).
 
     Parameters
     ----------
@@ -331,6 +422,9 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
         Travel-time bound in seconds.
     chunk
         Sources per Dijkstra call.
+    window
+        Route on street windows where they are small; ``False`` routes every source on the
+        whole (contracted) network (kept for checking).
 
     Returns
     -------
@@ -340,8 +434,19 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
     """
     nt = len(targets)
     rows, cols, vals = [], [], []
-    for local, idx, src, ti, tg in _windows(net, sources, targets, limit_s, chunk):
+    small = np.int32 if nt < 2**31 and len(sources) < 2**31 else np.int64
+    whole = None
+    for local, idx, src, ti, tg in _windows(net, sources, targets, limit_s if window else np.inf, chunk):
         if len(ti) == 0:
+            continue
+        if local is net:
+            # the whole network: route on its junctions (degree-2 chains contracted), built once
+            if whole is None:
+                whole = _CoreRoutes.build(net, sources, targets.subset(ti))
+            n, c, v = whole.rows(idx, limit_s)
+            rows.append(np.repeat(idx.astype(small), n))
+            cols.append(ti[c].astype(small))
+            vals.append(v)
             continue
         for j, D in per_source(local, src, limit_s, chunk):
             # only targets on a street with an end the chunk reaches can be within the limit
@@ -358,7 +463,6 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
             del D
             tt += sub.dist / local.seg_speed[ss]
             r, c = np.nonzero(tt <= limit_s)
-            small = np.int32 if nt < 2**31 and len(sources) < 2**31 else np.int64
             rows.append(idx[j][r].astype(small))
             cols.append(ti[near[c]].astype(small))
             vals.append(tt[r, c])
@@ -381,9 +485,10 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
         found = (pos < indptr[r2 + 1]) & (C[np.minimum(pos, len(C) - 1)] == c2) if len(C) else \
             np.zeros(len(k2), bool)
         V[pos[found]] = np.minimum(V[pos[found]], v2[found])
-        C = np.insert(C, pos[~found], c2[~found].astype(C.dtype))
-        V = np.insert(V, pos[~found], v2[~found])
-        indptr = indptr + np.r_[0, np.cumsum(np.bincount(r2[~found], minlength=len(sources)))]
+        if not found.all():  # (each insert copies the whole matrix)
+            C = np.insert(C, pos[~found], c2[~found].astype(C.dtype))
+            V = np.insert(V, pos[~found], v2[~found])
+            indptr = indptr + np.r_[0, np.cumsum(np.bincount(r2[~found], minlength=len(sources)))]
     V += 1e-9
     return sp.csr_matrix((V, C, indptr), shape=(len(sources), nt))
 
