@@ -153,13 +153,21 @@ class _CoreRoutes:
         core, offset = _target_entries(net, ch, targets)
         return cls(graph, ch.n_core, core, offset)
 
-    def rows(self, idx: np.ndarray, limit_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Entries per source of ``idx``, then (target, seconds) of every target within
-        ``limit_s`` of them, source by source."""
-        D = dijkstra(self.graph, directed=True, indices=self.n_core + idx, limit=limit_s)[:, :self.n_core]
+    def rows(self, idx: np.ndarray, limit_s: float,
+             block: int = 16) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """One Dijkstra run from the sources ``idx``; yields, a block of sources at a time,
+        their entry counts, then (target, seconds) of every target within ``limit_s``,
+        source by source (targets ascending)."""
+        D_all = dijkstra(self.graph, directed=True, indices=self.n_core + idx, limit=limit_s)
+        for start in range(0, len(idx), block):
+            # a few rows at a time: they stay in cache while the targets are read off them
+            D = D_all[start:start + block, :self.n_core]
+            yield self._block(D, limit_s)
+
+    def _block(self, D: np.ndarray, limit_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         core, off = self.core, self.offset
         if np.isfinite(limit_s):
-            # only targets with an entry the chunk reaches can be within the limit
+            # only targets with an entry these sources reach can be within the limit
             reached = np.isfinite(D).any(axis=0)
             near = np.flatnonzero((reached[core] & np.isfinite(off)).any(axis=1))
             core, off = core[near], off[near]
@@ -172,13 +180,12 @@ class _CoreRoutes:
             alt = np.take(D, core[:, k], axis=1)
             alt += off[:, k]
             np.minimum(tt, alt, out=tt)
-        del D
         within = tt <= limit_s
         flat = np.flatnonzero(within)
         counts = np.count_nonzero(within, axis=1)
         del within
         # row-major: each row's targets ascending
-        c = flat - np.repeat(np.arange(len(idx), dtype=np.int64) * tt.shape[1], counts)
+        c = flat - np.repeat(np.arange(len(D), dtype=np.int64) * tt.shape[1], counts)
         return counts, near[c], np.take(tt.ravel(), flat)
 
 
@@ -370,32 +377,26 @@ def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: fl
 def _row_major(rows: list, cols: list, vals: list, ns: int, nt: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """CSR parts (``indptr``, columns, values) from chunks in any order; the lists are emptied.
 
-    Every row comes whole from one chunk with its columns ascending, and each chunk holds its
-    rows ascending, so the rows are only copied into place as slices (no sort, no scatter).
+    ``rows`` holds per chunk its sources (ascending) and their entry counts; ``cols``/``vals``
+    their entries source by source. Every row comes whole from one chunk with its columns
+    ascending, so the rows are only copied into place as slices (no sort, no scatter).
     """
     index = np.int32 if nt < 2**31 and ns < 2**31 else np.int64
-    piece_row, piece_chunk, piece_start, piece_end = [], [], [], []
-    for k, R in enumerate(rows):
-        if len(R) == 0:
-            continue
-        start = np.flatnonzero(np.r_[True, R[1:] != R[:-1]])
-        piece_row.append(np.asarray(R[start], np.int64))
-        piece_chunk.append(np.full(len(start), k))
-        piece_start.append(start)
-        piece_end.append(np.r_[start[1:], len(R)])
-    rows.clear()
-    if not piece_row:
-        return np.zeros(ns + 1, np.int64), np.zeros(0, index), np.zeros(0)
-    prow, pk, ps, pe = (np.concatenate(x) for x in (piece_row, piece_chunk, piece_start, piece_end))
-    order = np.argsort(prow, kind="stable")
     counts = np.zeros(ns, np.int64)
-    counts[prow] = pe - ps
+    where = []  # (row, chunk, start, end) of every row with entries
+    for k, (R, n) in enumerate(rows):
+        end = np.cumsum(n)
+        counts[R] = n
+        has = np.flatnonzero(n)
+        where += zip(R[has].tolist(), [k] * len(has), (end - n)[has].tolist(), end[has].tolist(), strict=True)
+    rows.clear()
     indptr = np.zeros(ns + 1, np.int64)
     np.cumsum(counts, out=indptr[1:])
-    slices = list(zip(pk[order].tolist(), ps[order].tolist(), pe[order].tolist(), strict=True))
-    C = np.concatenate([cols[k][a:b] for k, a, b in slices]).astype(index, copy=False)
+    where.sort()
+    C = np.concatenate([cols[k][a:b] for _, k, a, b in where]).astype(index, copy=False) if where \
+        else np.zeros(0, index)
     cols.clear()
-    V = np.concatenate([vals[k][a:b] for k, a, b in slices])
+    V = np.concatenate([vals[k][a:b] for _, k, a, b in where]) if where else np.zeros(0)
     vals.clear()
     return indptr, C, V
 
@@ -443,10 +444,12 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
             # the whole network: route on its junctions (degree-2 chains contracted), built once
             if whole is None:
                 whole = _CoreRoutes.build(net, sources, targets.subset(ti))
-            n, c, v = whole.rows(idx, limit_s)
-            rows.append(np.repeat(idx.astype(small), n))
-            cols.append(ti[c].astype(small))
-            vals.append(v)
+            done = 0
+            for n, c, v in whole.rows(idx, limit_s):
+                rows.append((idx[done:done + len(n)], n))
+                cols.append(ti[c].astype(small))
+                vals.append(v)
+                done += len(n)
             continue
         for j, D in per_source(local, src, limit_s, chunk):
             # only targets on a street with an end the chunk reaches can be within the limit
@@ -463,7 +466,7 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
             del D
             tt += sub.dist / local.seg_speed[ss]
             r, c = np.nonzero(tt <= limit_s)
-            rows.append(idx[j][r].astype(small))
+            rows.append((idx[j], np.bincount(r, minlength=len(j))))
             cols.append(ti[near[c]].astype(small))
             vals.append(tt[r, c])
     indptr, C, V = _row_major(rows, cols, vals, len(sources), nt)
