@@ -312,25 +312,24 @@ def _zorder(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
     return code
 
 
-def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: float,
-             chunk: int) -> Iterator[tuple[StreetNetwork, np.ndarray, Snapped, np.ndarray, Snapped]]:
+def _chunks(net: StreetNetwork, sources: Snapped, limit_s: float,
+            chunk: int) -> list[tuple[np.ndarray, np.ndarray | None]]:
     """Chunks of nearby sources, each with the street window no route within ``limit_s`` leaves.
 
-    Yields ``(network, source indices, their Snapped on it, target indices, their Snapped on
-    it)``. A route of ``limit_s`` seconds stays within ``limit_s × fastest speed`` of its start
-    in a straight line, so every segment it touches meets the square around the chunk's source
-    positions grown by that much: routing on that window gives the same times as routing on the
-    whole network (when the window is most of the network, the whole network is used).
+    Returns ``(source indices, ascending segment indices of the window)`` per chunk, the window
+    ``None`` where it would be most of the network. A route of ``limit_s`` seconds stays within
+    ``limit_s × fastest speed`` of its start in a straight line, so every segment it touches
+    meets the square around the chunk's source positions grown by that much: routing on that
+    window gives the same times as routing on the whole network.
     """
     ok = np.flatnonzero(sources.ok)
     if len(ok) == 0:
-        return
+        return []
     s = sources.seg[ok]
     a, b, f = net.seg_a[s], net.seg_b[s], sources.frac[ok]
     px = net.node_x[a] + f * (net.node_x[b] - net.node_x[a])
     py = net.node_y[a] + f * (net.node_y[b] - net.node_y[a])
     reach = float(limit_s) * float(net.seg_speed.max()) + 1.0 if net.n_segments else 0.0
-    tok = np.flatnonzero(targets.ok)
     if not np.isfinite(reach):
         reach = np.inf
     cell = 2.0 * reach if np.isfinite(reach) else 1.0
@@ -346,7 +345,7 @@ def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: fl
     else:
         groups = [np.arange(len(ok))]
     tree = segment_index(net) if np.isfinite(reach) else None
-    whole = None
+    out = []
     for grp in groups:
         for start in range(0, len(grp), chunk):
             g = np.sort(grp[start:start + chunk])
@@ -357,21 +356,23 @@ def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: fl
                 segs = np.sort(tree.query(box))
                 if len(segs) > net.n_segments // 3:
                     segs = None  # most of the network: cutting it out costs more than it saves
-            idx = ok[g]
-            if segs is None:
-                if whole is None:
-                    whole = (net, targets.subset(tok))
-                yield net, idx, sources.subset(idx), tok, whole[1]
-                continue
-            local = window_network(net, segs)
-            src = sources.subset(idx)
-            src.seg = np.searchsorted(segs, src.seg)
-            pos = np.searchsorted(segs, targets.seg[tok])
-            inside = (pos < len(segs)) & (segs[np.minimum(pos, len(segs) - 1)] == targets.seg[tok])
-            ti = tok[inside]
-            tg = targets.subset(ti)
-            tg.seg = pos[inside]
-            yield local, idx, src, ti, tg
+            out.append((ok[g], segs))
+    return out
+
+
+def _window(net: StreetNetwork, sources: Snapped, targets: Snapped, tok: np.ndarray, idx: np.ndarray,
+            segs: np.ndarray) -> tuple[StreetNetwork, Snapped, np.ndarray, Snapped]:
+    """The window network of ``segs`` with the sources ``idx`` and the targets on it (their
+    indices among ``tok``, the usable targets, and their Snapped on the window)."""
+    local = window_network(net, segs)
+    src = sources.subset(idx)
+    src.seg = np.searchsorted(segs, src.seg)
+    pos = np.searchsorted(segs, targets.seg[tok])
+    inside = (pos < len(segs)) & (segs[np.minimum(pos, len(segs) - 1)] == targets.seg[tok])
+    ti = tok[inside]
+    tg = targets.subset(ti)
+    tg.seg = pos[inside]
+    return local, src, ti, tg
 
 
 def _row_major(rows: list, cols: list, vals: list, ns: int, nt: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -406,9 +407,9 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
     """Sources × targets sparse matrix of travel seconds within ``limit_s``.
 
     Nearby sources are routed together on the window of streets they can reach (see
-    :func:`_windows`), which gives the same times as the whole network at a fraction of the
-    cost on a large city. Where a window would be most of the network (long drives), the
-    whole network is routed instead, on its junctions only (:mod:`carecover.network.chains`:
+    :func:`_chunks`), which gives the same times as the whole network at a fraction of the
+    cost on a large city. Where a window would be most of the network (long drives), every
+    source is routed on the whole network instead, on its junctions only (:mod:`carecover.network.chains`:
     degree-2 chains contracted, about a third of the nodes of a street network); the times
     are the same up to float rounding (the seconds along a chain are summed before they are
     added to a route).
@@ -436,30 +437,30 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
     nt = len(targets)
     rows, cols, vals = [], [], []
     small = np.int32 if nt < 2**31 and len(sources) < 2**31 else np.int64
-    whole = None
-    for local, idx, src, ti, tg in _windows(net, sources, targets, limit_s if window else np.inf, chunk):
-        if len(ti) == 0:
-            continue
-        if local is net:
-            # the whole network: route on its junctions (degree-2 chains contracted), built once
-            if whole is None:
-                whole = _CoreRoutes.build(net, sources, targets.subset(ti))
+    tok = np.flatnonzero(targets.ok)
+    chunks = _chunks(net, sources, limit_s if window else np.inf, chunk) if len(tok) else []
+    if any(segs is None for _, segs in chunks):
+        # a long limit: every source is routed on the whole network's junctions (degree-2
+        # chains contracted), built once; fewer nodes to settle than even a small window
+        whole = _CoreRoutes.build(net, sources, targets.subset(tok))
+        ti = tok.astype(small)
+        for idx, _ in chunks:
             done = 0
             for n, c, v in whole.rows(idx, limit_s):
                 rows.append((idx[done:done + len(n)], n))
-                cols.append(ti[c].astype(small))
+                cols.append(ti[c])
                 vals.append(v)
                 done += len(n)
+        chunks = []
+    for idx, segs in chunks:
+        local, src, ti, tg = _window(net, sources, targets, tok, idx, segs)
+        if len(ti) == 0:
             continue
         for j, D in per_source(local, src, limit_s, chunk):
             # only targets on a street with an end the chunk reaches can be within the limit
-            # (the same-segment routes are merged in below)
-            # (without a limit every target gets an entry, reached or not, as it always has)
-            if np.isfinite(limit_s):
-                reached = np.isfinite(D).any(axis=0)
-                near = np.flatnonzero(reached[local.seg_a[tg.seg]] | reached[local.seg_b[tg.seg]])
-            else:
-                near = np.arange(len(tg.seg))
+            # (the same-segment routes are merged in below; a window's limit is finite)
+            reached = np.isfinite(D).any(axis=0)
+            near = np.flatnonzero(reached[local.seg_a[tg.seg]] | reached[local.seg_b[tg.seg]])
             sub = tg.subset(near)
             ss = sub.seg
             tt = _endpoint_terms(local, sub, D[:, local.seg_a[ss]], D[:, local.seg_b[ss]])
