@@ -133,17 +133,20 @@ class _CoreRoutes:
     """The whole network with its degree-2 chains contracted, ready for one-to-many runs.
 
     ``graph`` holds the core nodes, then one virtual node per source (linked to its segment's
-    ends, which are kept as core nodes); ``core``/``offset`` give each target its (at most
-    two distinct) core nodes and the seconds from each to the target, access leg included.
+    ends, which are kept as core nodes); ``core[k]``/``offset[k]``/``usable[k]`` give each
+    target its k-th core node (at most two distinct ones) and the seconds from it to the
+    target, access leg included; ``ids`` are the targets' column numbers.
     """
 
     graph: sp.csr_matrix
     n_core: int
     core: np.ndarray
     offset: np.ndarray
+    usable: np.ndarray
+    ids: np.ndarray
 
     @classmethod
-    def build(cls, net: StreetNetwork, sources: Snapped, targets: Snapped) -> _CoreRoutes:
+    def build(cls, net: StreetNetwork, sources: Snapped, targets: Snapped, ids: np.ndarray) -> _CoreRoutes:
         ok = np.flatnonzero(sources.ok)
         s = sources.seg[ok]
         ch = contract(net, np.concatenate([net.seg_a[s], net.seg_b[s]]))
@@ -151,13 +154,14 @@ class _CoreRoutes:
         graph = _csr_min(np.concatenate([ch.tail, ch.n_core + i]), np.concatenate([ch.head, ch.core[node]]),
                          np.concatenate([ch.time_s, lw]), ch.n_core + len(sources))
         core, offset = _target_entries(net, ch, targets)
-        return cls(graph, ch.n_core, core, offset)
+        core, offset = np.ascontiguousarray(core.T), np.ascontiguousarray(offset.T)
+        return cls(graph, ch.n_core, core, offset, np.isfinite(offset), ids)
 
     def rows(self, idx: np.ndarray, limit_s: float,
              block: int = 16) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """One Dijkstra run from the sources ``idx``; yields, a block of sources at a time,
-        their entry counts, then (target, seconds) of every target within ``limit_s``,
-        source by source (targets ascending)."""
+        their entry counts, then (column, seconds) of every target within ``limit_s``,
+        source by source (columns ascending)."""
         D_all = dijkstra(self.graph, directed=True, indices=self.n_core + idx, limit=limit_s)
         for start in range(0, len(idx), block):
             # a few rows at a time: they stay in cache while the targets are read off them
@@ -169,16 +173,18 @@ class _CoreRoutes:
         if np.isfinite(limit_s):
             # only targets with an entry these sources reach can be within the limit
             reached = np.isfinite(D).any(axis=0)
-            near = np.flatnonzero((reached[core] & np.isfinite(off)).any(axis=1))
-            core, off = core[near], off[near]
+            hit = reached[core[0]] & self.usable[0]
+            for k in range(1, len(core)):
+                hit |= reached[core[k]] & self.usable[k]
+            near = np.flatnonzero(hit)
         else:  # without a limit every target gets an entry, reached or not, as it always has
-            near = np.arange(len(core))
+            near = np.arange(core.shape[1])
         # (np.take keeps the rows contiguous; D[:, cols] would return a column-major copy)
-        tt = np.take(D, core[:, 0], axis=1)
-        tt += off[:, 0]
-        for k in range(1, core.shape[1]):
-            alt = np.take(D, core[:, k], axis=1)
-            alt += off[:, k]
+        tt = np.take(D, core[0][near], axis=1)
+        tt += off[0][near]
+        for k in range(1, len(core)):
+            alt = np.take(D, core[k][near], axis=1)
+            alt += off[k][near]
             np.minimum(tt, alt, out=tt)
         within = tt <= limit_s
         flat = np.flatnonzero(within)
@@ -186,7 +192,7 @@ class _CoreRoutes:
         del within
         # row-major: each row's targets ascending
         c = flat - np.repeat(np.arange(len(D), dtype=np.int64) * tt.shape[1], counts)
-        return counts, near[c], np.take(tt.ravel(), flat)
+        return counts, self.ids[near][c], np.take(tt.ravel(), flat)
 
 
 def _target_entries(net: StreetNetwork, ch: Chains, targets: Snapped) -> tuple[np.ndarray, np.ndarray]:
@@ -442,13 +448,12 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
     if any(segs is None for _, segs in chunks):
         # a long limit: every source is routed on the whole network's junctions (degree-2
         # chains contracted), built once; fewer nodes to settle than even a small window
-        whole = _CoreRoutes.build(net, sources, targets.subset(tok))
-        ti = tok.astype(small)
+        whole = _CoreRoutes.build(net, sources, targets.subset(tok), tok.astype(small))
         for idx, _ in chunks:
             done = 0
             for n, c, v in whole.rows(idx, limit_s):
                 rows.append((idx[done:done + len(n)], n))
-                cols.append(ti[c])
+                cols.append(c)
                 vals.append(v)
                 done += len(n)
         chunks = []
