@@ -5,7 +5,8 @@ exact partial-segment time (plus its access leg). One bounded multi-source Dijks
 (``scipy.sparse.csgraph.dijkstra(..., min_only=True, limit=...)``) then gives every node its time
 to the nearest facility and which facility that is. Point times (population cells, samples)
 are read off their segment's two ends, with the along-segment case for a facility on the same
-segment handled exactly.
+segment handled exactly. Site × demand reach matrices route each site on its street window,
+or, for long limits, on the whole network's junctions (:mod:`carecover.network.chains`).
 """
 
 from __future__ import annotations
