@@ -430,7 +430,8 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
     limit_s
         Travel-time bound in seconds.
     chunk
-        Sources per Dijkstra call.
+        Sources per Dijkstra call (and per window). It can change only which of the two routes
+        is taken (bit for bit the same rows within a route; across them up to float rounding).
     window
         Route on street windows where they are small; ``False`` routes every source on the
         whole (contracted) network (kept for checking).
