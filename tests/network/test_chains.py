@@ -114,3 +114,24 @@ class TestRealExtracts:
         fin = np.isfinite(want)
         assert np.abs(got[fin] - want[fin]).max() <= 1e-9
         assert fin.sum() > 12 * 50  # the limit leaves many nodes reached
+
+
+class TestReachMatrixOnJunctions:
+    def test_targets_inside_a_chain_by_hand(self):
+        # the chain 0-1-2-3 (1 -> 2 one-way) hanging off junction 3 (to 4 and 5), 1 m/s
+        from carecover.network import engine, snap_xy
+
+        net = line_network([(0, 0), (100, 0), (200, 0), (300, 0), (300, 100), (400, 0)],
+                           [(0, 1), (1, 2), (2, 3), (3, 4), (3, 5)], oneway=[1])
+        src = snap_xy(net, [0.0, 300.0], [0.0, 100.0])  # at nodes 0 and 4
+        # mid-segment targets 0-1, 1-2, 2-3, and one 10 m off the street beside node 2
+        tgt = snap_xy(net, [50.0, 150.0, 250.0, 200.0], [0.0, 0.0, 0.0, 10.0])
+        R = engine.reach_matrix(net, src, tgt, 1000.0, window=False).toarray()
+        got = np.where(R > 0, R - 1e-9, np.inf)
+        assert got[0] == pytest.approx([50, 150, 250, 210])
+        # from node 4 only the part of the chain after the one-way segment is reached
+        assert np.isinf(got[1, :2]).all() and got[1, 2:] == pytest.approx([150, 210])
+        # a limit between two targets
+        R = engine.reach_matrix(net, src, tgt, 200.0, window=False).toarray()
+        assert (R[0] > 0).tolist() == [True, True, False, False]
+        assert (R[1] > 0).tolist() == [False, False, True, False]
