@@ -115,6 +115,7 @@ def test_reach_matrix_on_junctions_matches_networkx_reference(real_network, fixt
                           near_segments=sources.seg[sources.ok], n_near=60)
     targets = snap_xy(net, tx, ty)
     G = reference_graph(net, sources, targets)
+    assert sources.ok.sum() >= engine._CONTRACT_FROM  # enough sources to route on junctions
     R = engine.reach_matrix(net, sources, targets, limit, window=False).toarray()
     Rt = np.where(R > 0, R - 1e-9, np.inf)
     assert (R[~sources.ok] == 0).all()
@@ -232,6 +233,13 @@ def test_random_graphs_match_reference(seed, n_nodes, n_segs, oneway, n_src, lim
         assert np.array_equal(Mc.data, M.data)
     fin = np.flatnonzero(np.isfinite(t))
     assert np.allclose(Rt[s[fin], fin], t[fin], atol=TOL, rtol=0)
+    # routed on the junctions (degree-2 chains contracted, as for many sources): the same
+    # entries, times equal up to rounding
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "_CONTRACT_FROM", 1)
+        J = engine.reach_matrix(net, sources, targets, limit, window=False)
+    assert np.array_equal(J.indptr, M.indptr) and np.array_equal(J.indices, M.indices)
+    assert_times_equal(np.where(J.toarray() > 0, J.toarray() - 1e-9, np.inf), Rt, limit, "junctions")
     for i in rows:
         want = target_array(ref_single(G, i, limit), len(targets))
         assert_times_equal(Rt[i], want, limit, f"reach_matrix row {i}")

@@ -409,6 +409,11 @@ def _row_major(rows: list, cols: list, vals: list, ns: int, nt: int) -> tuple[np
     return indptr, C, V
 
 
+#: Fewest sources for which contracting the whole network pays (its build costs about as much
+#: as routing a dozen sources without it).
+_CONTRACT_FROM = 16
+
+
 def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: float,
                  chunk: int = 64, window: bool = True) -> sp.csr_matrix:
     """Sources × targets sparse matrix of travel seconds within ``limit_s``.
@@ -416,10 +421,10 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
     Nearby sources are routed together on the window of streets they can reach (see
     :func:`_chunks`), which gives the same times as the whole network at a fraction of the
     cost on a large city. Where a window would be most of the network (long drives), every
-    source is routed on the whole network instead, on its junctions only (:mod:`carecover.network.chains`:
-    degree-2 chains contracted, about a third of the nodes of a street network); the times
-    are the same up to float rounding (the seconds along a chain are summed before they are
-    added to a route).
+    source is routed on the whole network instead; from 16 sources on, on its junctions only
+    (:mod:`carecover.network.chains`: degree-2 chains contracted, about a third of the nodes
+    of a street network), with the same times up to float rounding (the seconds along a
+    chain are summed before they are added to a route).
 
     Parameters
     ----------
@@ -447,7 +452,7 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
     small = np.int32 if nt < 2**31 and len(sources) < 2**31 else np.int64
     tok = np.flatnonzero(targets.ok)
     chunks = _chunks(net, sources, limit_s if window else np.inf, chunk) if len(tok) else []
-    if any(segs is None for _, segs in chunks):
+    if any(segs is None for _, segs in chunks) and sources.ok.sum() >= _CONTRACT_FROM:
         # a long limit: every source is routed on the whole network's junctions (degree-2
         # chains contracted), built once; fewer nodes to settle than even a small window
         whole = _CoreRoutes.build(net, sources, targets.subset(tok), tok.astype(small))
@@ -460,14 +465,21 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
                 done += len(n)
         chunks = []
     for idx, segs in chunks:
-        local, src, ti, tg = _window(net, sources, targets, tok, idx, segs)
+        if segs is None:  # a few sources on the whole network
+            local, src, ti, tg = net, sources.subset(idx), tok, targets.subset(tok)
+        else:
+            local, src, ti, tg = _window(net, sources, targets, tok, idx, segs)
         if len(ti) == 0:
             continue
         for j, D in per_source(local, src, limit_s, chunk):
             # only targets on a street with an end the chunk reaches can be within the limit
-            # (the same-segment routes are merged in below; a window's limit is finite)
-            reached = np.isfinite(D).any(axis=0)
-            near = np.flatnonzero(reached[local.seg_a[tg.seg]] | reached[local.seg_b[tg.seg]])
+            # (the same-segment routes are merged in below)
+            # (without a limit every target gets an entry, reached or not, as it always has)
+            if np.isfinite(limit_s):
+                reached = np.isfinite(D).any(axis=0)
+                near = np.flatnonzero(reached[local.seg_a[tg.seg]] | reached[local.seg_b[tg.seg]])
+            else:
+                near = np.arange(len(tg.seg))
             sub = tg.subset(near)
             ss = sub.seg
             tt = _endpoint_terms(local, sub, D[:, local.seg_a[ss]], D[:, local.seg_b[ss]])
