@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from carecover.network import Snapped, StreetNetwork, engine, load_network, make_profile, snap_xy
 from engine_reference import (
     TOL,
@@ -100,6 +101,32 @@ def test_engine_matches_networkx_reference(real_network, fixture, profile):
     # the nearest source's time per target equals the column minimum of the reach matrix
     col = np.where(R > 0, R - 1e-9, np.inf).min(axis=0)
     assert_times_equal(col, t, limit, "reach_matrix column minimum")
+
+
+@pytest.mark.parametrize("fixture", ["monaco_pbf", "andorra_pbf"])
+def test_reach_matrix_on_junctions_matches_networkx_reference(real_network, fixture):
+    """The whole network routed on its junctions (degree-2 chains contracted, ``window=False``)
+    against the reference, and against the street windows (same entries up to rounding)."""
+    net = real_network(fixture, "drive")
+    limit = 240.0
+    rng = np.random.default_rng(11)
+    sources = snap_xy(net, *mixed_points(net, rng, n_street=16, n_node=4, n_bbox=2))
+    tx, ty = mixed_points(net, rng, n_street=500, n_node=40, n_bbox=20,
+                          near_segments=sources.seg[sources.ok], n_near=60)
+    targets = snap_xy(net, tx, ty)
+    G = reference_graph(net, sources, targets)
+    assert sources.ok.sum() >= engine._CONTRACT_FROM  # enough sources to route on junctions
+    R = engine.reach_matrix(net, sources, targets, limit, window=False).toarray()
+    Rt = np.where(R > 0, R - 1e-9, np.inf)
+    assert (R[~sources.ok] == 0).all()
+    for i in np.flatnonzero(sources.ok):
+        want = target_array(ref_single(G, int(i), limit), len(targets))
+        assert_times_equal(Rt[i], want, limit, f"reach_matrix (junctions) row {i}")
+    assert np.isfinite(Rt).sum() > 200 and np.isinf(Rt[sources.ok]).sum() > 200  # the limit matters
+    W = engine.reach_matrix(net, sources, targets, limit)
+    M = sp.csr_matrix(R)
+    assert np.array_equal(W.indptr, M.indptr) and np.array_equal(W.indices, M.indices)
+    assert np.abs(W.data - M.data).max() <= 1e-9
 
 
 def test_unbounded_times_on_test_extract(test_pbf):
@@ -206,6 +233,13 @@ def test_random_graphs_match_reference(seed, n_nodes, n_segs, oneway, n_src, lim
         assert np.array_equal(Mc.data, M.data)
     fin = np.flatnonzero(np.isfinite(t))
     assert np.allclose(Rt[s[fin], fin], t[fin], atol=TOL, rtol=0)
+    # routed on the junctions (degree-2 chains contracted, as for many sources): the same
+    # entries, times equal up to rounding
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "_CONTRACT_FROM", 1)
+        J = engine.reach_matrix(net, sources, targets, limit, window=False)
+    assert np.array_equal(J.indptr, M.indptr) and np.array_equal(J.indices, M.indices)
+    assert_times_equal(np.where(J.toarray() > 0, J.toarray() - 1e-9, np.inf), Rt, limit, "junctions")
     for i in rows:
         want = target_array(ref_single(G, i, limit), len(targets))
         assert_times_equal(Rt[i], want, limit, f"reach_matrix row {i}")

@@ -5,7 +5,8 @@ exact partial-segment time (plus its access leg). One bounded multi-source Dijks
 (``scipy.sparse.csgraph.dijkstra(..., min_only=True, limit=...)``) then gives every node its time
 to the nearest facility and which facility that is. Point times (population cells, samples)
 are read off their segment's two ends, with the along-segment case for a facility on the same
-segment handled exactly.
+segment handled exactly. Site × demand reach matrices route each site on its street window,
+or, for long limits, on the whole network's junctions (:mod:`carecover.network.chains`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from carecover.network.build import window_network
+from carecover.network.chains import Chains, contract
 from carecover.network.snap import Snapped
 from carecover.network.spatial import segment_index
 from carecover.network.streets import StreetNetwork, _csr_min
@@ -127,6 +129,101 @@ def per_source(net: StreetNetwork, sources: Snapped, limit_s: float,
         yield idx, d[:, :n]
 
 
+@dataclass
+class _CoreRoutes:
+    """The whole network with its degree-2 chains contracted, ready for one-to-many runs.
+
+    ``graph`` holds the core nodes, then one virtual node per source (linked to its segment's
+    ends, which are kept as core nodes); ``core[k]``/``offset[k]``/``usable[k]`` give each
+    target its k-th core node (at most two distinct ones) and the seconds from it to the
+    target, access leg included; ``ids`` are the targets' column numbers.
+    """
+
+    graph: sp.csr_matrix
+    n_core: int
+    core: np.ndarray
+    offset: np.ndarray
+    usable: np.ndarray
+    ids: np.ndarray
+
+    @classmethod
+    def build(cls, net: StreetNetwork, sources: Snapped, targets: Snapped, ids: np.ndarray) -> _CoreRoutes:
+        ok = np.flatnonzero(sources.ok)
+        s = sources.seg[ok]
+        ch = contract(net, np.concatenate([net.seg_a[s], net.seg_b[s]]))
+        i, node, lw = _source_links(net, sources)
+        graph = _csr_min(np.concatenate([ch.tail, ch.n_core + i]), np.concatenate([ch.head, ch.core[node]]),
+                         np.concatenate([ch.time_s, lw]), ch.n_core + len(sources))
+        core, offset = _target_entries(net, ch, targets)
+        core, offset = np.ascontiguousarray(core.T), np.ascontiguousarray(offset.T)
+        return cls(graph, ch.n_core, core, offset, np.isfinite(offset), ids)
+
+    def rows(self, idx: np.ndarray, limit_s: float,
+             block: int = 16) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """One Dijkstra run from the sources ``idx``; yields, a block of sources at a time,
+        their entry counts, then (column, seconds) of every target within ``limit_s``,
+        source by source (columns ascending)."""
+        D_all = dijkstra(self.graph, directed=True, indices=self.n_core + idx, limit=limit_s)
+        for start in range(0, len(idx), block):
+            # a few rows at a time: they stay in cache while the targets are read off them
+            D = D_all[start:start + block, :self.n_core]
+            yield self._block(D, limit_s)
+
+    def _block(self, D: np.ndarray, limit_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        core, off = self.core, self.offset
+        if np.isfinite(limit_s):
+            # only targets with an entry these sources reach can be within the limit
+            reached = np.isfinite(D).any(axis=0)
+            hit = reached[core[0]] & self.usable[0]
+            for k in range(1, len(core)):
+                hit |= reached[core[k]] & self.usable[k]
+            near = np.flatnonzero(hit)
+        else:  # without a limit every target gets an entry, reached or not, as it always has
+            near = np.arange(core.shape[1])
+        # (np.take keeps the rows contiguous; D[:, cols] would return a column-major copy)
+        tt = np.take(D, core[0][near], axis=1)
+        tt += off[0][near]
+        for k in range(1, len(core)):
+            alt = np.take(D, core[k][near], axis=1)
+            alt += off[k][near]
+            np.minimum(tt, alt, out=tt)
+        within = tt <= limit_s
+        flat = np.flatnonzero(within)
+        counts = np.count_nonzero(within, axis=1)
+        del within
+        # row-major: each row's targets ascending
+        c = flat - np.repeat(np.arange(len(D), dtype=np.int64) * tt.shape[1], counts)
+        return counts, self.ids[near][c], np.take(tt.ravel(), flat)
+
+
+def _target_entries(net: StreetNetwork, ch: Chains, targets: Snapped) -> tuple[np.ndarray, np.ndarray]:
+    """Per target the distinct core nodes a route to it comes from and the seconds from each
+    (``inf`` and node 0 where unused), its access leg included."""
+    s = targets.seg
+    L, v = net.seg_len[s], net.seg_speed[s]
+    a, b = net.seg_a[s], net.seg_b[s]
+    # as in _endpoint_terms: via a segment end only where the segment can be driven from it
+    to_a = np.where(net.seg_fwd[s] | (targets.frac == 0.0), targets.frac * L / v, np.inf)
+    to_b = np.where(net.seg_rev[s] | (targets.frac == 1.0), (1.0 - targets.frac) * L / v, np.inf)
+    core = np.concatenate([ch.entry_core[a], ch.entry_core[b]], axis=1)
+    off = np.concatenate([ch.entry_s[a] + to_a[:, None], ch.entry_s[b] + to_b[:, None]], axis=1)
+    off += (targets.dist / v)[:, None]
+    off[~targets.ok] = np.inf
+    # the same core node twice (a target inside a chain reaches both ends through both of its
+    # segment ends): keep the faster
+    for k in range(1, 4):
+        for j in range(k):
+            same = core[:, k] == core[:, j]
+            off[same, j] = np.minimum(off[same, j], off[same, k])
+            off[same, k] = np.inf
+    core = np.where(np.isfinite(off), core, 0)
+    order = np.argsort(~np.isfinite(off), axis=1, kind="stable")
+    core = np.take_along_axis(core, order, axis=1)
+    off = np.take_along_axis(off, order, axis=1)
+    k = max(1, int(np.isfinite(off).sum(axis=1).max(initial=0)))
+    return np.ascontiguousarray(core[:, :k]), np.ascontiguousarray(off[:, :k])
+
+
 def _endpoint_terms(net: StreetNetwork, targets: Snapped, Ta: np.ndarray, Tb: np.ndarray) -> np.ndarray:
     """Time at each target from node times at its segment ends (broadcasts over leading axes)."""
     s = targets.seg
@@ -222,25 +319,24 @@ def _zorder(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
     return code
 
 
-def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: float,
-             chunk: int) -> Iterator[tuple[StreetNetwork, np.ndarray, Snapped, np.ndarray, Snapped]]:
+def _chunks(net: StreetNetwork, sources: Snapped, limit_s: float,
+            chunk: int) -> list[tuple[np.ndarray, np.ndarray | None]]:
     """Chunks of nearby sources, each with the street window no route within ``limit_s`` leaves.
 
-    Yields ``(network, source indices, their Snapped on it, target indices, their Snapped on
-    it)``. A route of ``limit_s`` seconds stays within ``limit_s × fastest speed`` of its start
-    in a straight line, so every segment it touches meets the square around the chunk's source
-    positions grown by that much: routing on that window gives the same times as routing on the
-    whole network (when the window is most of the network, the whole network is used).
+    Returns ``(source indices, ascending segment indices of the window)`` per chunk, the window
+    ``None`` where it would be most of the network. A route of ``limit_s`` seconds stays within
+    ``limit_s × fastest speed`` of its start in a straight line, so every segment it touches
+    meets the square around the chunk's source positions grown by that much: routing on that
+    window gives the same times as routing on the whole network.
     """
     ok = np.flatnonzero(sources.ok)
     if len(ok) == 0:
-        return
+        return []
     s = sources.seg[ok]
     a, b, f = net.seg_a[s], net.seg_b[s], sources.frac[ok]
     px = net.node_x[a] + f * (net.node_x[b] - net.node_x[a])
     py = net.node_y[a] + f * (net.node_y[b] - net.node_y[a])
     reach = float(limit_s) * float(net.seg_speed.max()) + 1.0 if net.n_segments else 0.0
-    tok = np.flatnonzero(targets.ok)
     if not np.isfinite(reach):
         reach = np.inf
     cell = 2.0 * reach if np.isfinite(reach) else 1.0
@@ -256,7 +352,7 @@ def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: fl
     else:
         groups = [np.arange(len(ok))]
     tree = segment_index(net) if np.isfinite(reach) else None
-    whole = None
+    out = []
     for grp in groups:
         for start in range(0, len(grp), chunk):
             g = np.sort(grp[start:start + chunk])
@@ -267,59 +363,68 @@ def _windows(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: fl
                 segs = np.sort(tree.query(box))
                 if len(segs) > net.n_segments // 3:
                     segs = None  # most of the network: cutting it out costs more than it saves
-            idx = ok[g]
-            if segs is None:
-                if whole is None:
-                    whole = (net, targets.subset(tok))
-                yield net, idx, sources.subset(idx), tok, whole[1]
-                continue
-            local = window_network(net, segs)
-            src = sources.subset(idx)
-            src.seg = np.searchsorted(segs, src.seg)
-            pos = np.searchsorted(segs, targets.seg[tok])
-            inside = (pos < len(segs)) & (segs[np.minimum(pos, len(segs) - 1)] == targets.seg[tok])
-            ti = tok[inside]
-            tg = targets.subset(ti)
-            tg.seg = pos[inside]
-            yield local, idx, src, ti, tg
+            out.append((ok[g], segs))
+    return out
+
+
+def _window(net: StreetNetwork, sources: Snapped, targets: Snapped, tok: np.ndarray, idx: np.ndarray,
+            segs: np.ndarray) -> tuple[StreetNetwork, Snapped, np.ndarray, Snapped]:
+    """The window network of ``segs`` with the sources ``idx`` and the targets on it (their
+    indices among ``tok``, the usable targets, and their Snapped on the window)."""
+    local = window_network(net, segs)
+    src = sources.subset(idx)
+    src.seg = np.searchsorted(segs, src.seg)
+    pos = np.searchsorted(segs, targets.seg[tok])
+    inside = (pos < len(segs)) & (segs[np.minimum(pos, len(segs) - 1)] == targets.seg[tok])
+    ti = tok[inside]
+    tg = targets.subset(ti)
+    tg.seg = pos[inside]
+    return local, src, ti, tg
 
 
 def _row_major(rows: list, cols: list, vals: list, ns: int, nt: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """CSR parts (``indptr``, columns, values) from chunks in any order; the lists are emptied.
 
-    Every row comes whole from one chunk with its columns ascending, so the rows are only
-    placed (an O(entries) scatter), not sorted.
+    ``rows`` holds per chunk its sources (ascending) and their entry counts; ``cols``/``vals``
+    their entries source by source. Every row comes whole from one chunk with its columns
+    ascending, so the rows are only copied into place as slices (no sort, no scatter).
     """
     index = np.int32 if nt < 2**31 and ns < 2**31 else np.int64
-    R = np.concatenate(rows).astype(index, copy=False) if rows else np.zeros(0, index)
+    counts = np.zeros(ns, np.int64)
+    where = []  # (row, chunk, start, end) of every row with entries
+    for k, (R, n) in enumerate(rows):
+        end = np.cumsum(n)
+        counts[R] = n
+        has = np.flatnonzero(n)
+        where += zip(R[has].tolist(), [k] * len(has), (end - n)[has].tolist(), end[has].tolist(), strict=True)
     rows.clear()
-    counts = np.bincount(R, minlength=ns)
     indptr = np.zeros(ns + 1, np.int64)
     np.cumsum(counts, out=indptr[1:])
-    begin = np.zeros(ns, np.int64)
-    if len(R):
-        first = np.flatnonzero(np.r_[True, R[1:] != R[:-1]])
-        begin[R[first]] = first
-    dest = np.arange(len(R), dtype=np.int64)
-    dest -= begin[R]
-    dest += indptr[:-1][R]
-    del R
-    C = np.empty(len(dest), index)
-    C[dest] = np.concatenate(cols).astype(index, copy=False) if cols else np.zeros(0, index)
+    where.sort()
+    C = np.concatenate([cols[k][a:b] for _, k, a, b in where]).astype(index, copy=False) if where \
+        else np.zeros(0, index)
     cols.clear()
-    V = np.empty(len(dest))
-    V[dest] = np.concatenate(vals) if vals else np.zeros(0)
+    V = np.concatenate([vals[k][a:b] for _, k, a, b in where]) if where else np.zeros(0)
     vals.clear()
     return indptr, C, V
 
 
+#: Fewest sources for which contracting the whole network pays (its build costs about as much
+#: as routing a dozen sources without it).
+_CONTRACT_FROM = 16
+
+
 def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s: float,
-                 chunk: int = 64) -> sp.csr_matrix:
+                 chunk: int = 64, window: bool = True) -> sp.csr_matrix:
     """Sources × targets sparse matrix of travel seconds within ``limit_s``.
 
     Nearby sources are routed together on the window of streets they can reach (see
-    :func:`_windows`), which gives the same times as the whole network at a fraction of the
-    cost on a large city.
+    :func:`_chunks`), which gives the same times as the whole network at a fraction of the
+    cost on a large city. Where a window would be most of the network (long drives), every
+    source is routed on the whole network instead; from 16 sources on, on its junctions only
+    (:mod:`carecover.network.chains`: degree-2 chains contracted, about a third of the nodes
+    of a street network), with the same times up to float rounding (the seconds along a
+    chain are summed before they are added to a route).
 
     Parameters
     ----------
@@ -330,7 +435,11 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
     limit_s
         Travel-time bound in seconds.
     chunk
-        Sources per Dijkstra call.
+        Sources per Dijkstra call (and per window). It can change only which of the two routes
+        is taken (bit for bit the same rows within a route; across them up to float rounding).
+    window
+        Route on street windows where they are small; ``False`` routes every source on the
+        whole (contracted) network (kept for checking).
 
     Returns
     -------
@@ -340,7 +449,26 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
     """
     nt = len(targets)
     rows, cols, vals = [], [], []
-    for local, idx, src, ti, tg in _windows(net, sources, targets, limit_s, chunk):
+    small = np.int32 if nt < 2**31 and len(sources) < 2**31 else np.int64
+    tok = np.flatnonzero(targets.ok)
+    chunks = _chunks(net, sources, limit_s if window else np.inf, chunk) if len(tok) else []
+    if any(segs is None for _, segs in chunks) and sources.ok.sum() >= _CONTRACT_FROM:
+        # a long limit: every source is routed on the whole network's junctions (degree-2
+        # chains contracted), built once; fewer nodes to settle than even a small window
+        whole = _CoreRoutes.build(net, sources, targets.subset(tok), tok.astype(small))
+        for idx, _ in chunks:
+            done = 0
+            for n, c, v in whole.rows(idx, limit_s):
+                rows.append((idx[done:done + len(n)], n))
+                cols.append(c)
+                vals.append(v)
+                done += len(n)
+        chunks = []
+    for idx, segs in chunks:
+        if segs is None:  # a few sources on the whole network
+            local, src, ti, tg = net, sources.subset(idx), tok, targets.subset(tok)
+        else:
+            local, src, ti, tg = _window(net, sources, targets, tok, idx, segs)
         if len(ti) == 0:
             continue
         for j, D in per_source(local, src, limit_s, chunk):
@@ -358,8 +486,7 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
             del D
             tt += sub.dist / local.seg_speed[ss]
             r, c = np.nonzero(tt <= limit_s)
-            small = np.int32 if nt < 2**31 and len(sources) < 2**31 else np.int64
-            rows.append(idx[j][r].astype(small))
+            rows.append((idx[j], np.bincount(r, minlength=len(j))))
             cols.append(ti[near[c]].astype(small))
             vals.append(tt[r, c])
     indptr, C, V = _row_major(rows, cols, vals, len(sources), nt)
@@ -381,9 +508,10 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
         found = (pos < indptr[r2 + 1]) & (C[np.minimum(pos, len(C) - 1)] == c2) if len(C) else \
             np.zeros(len(k2), bool)
         V[pos[found]] = np.minimum(V[pos[found]], v2[found])
-        C = np.insert(C, pos[~found], c2[~found].astype(C.dtype))
-        V = np.insert(V, pos[~found], v2[~found])
-        indptr = indptr + np.r_[0, np.cumsum(np.bincount(r2[~found], minlength=len(sources)))]
+        if not found.all():  # (each insert copies the whole matrix)
+            C = np.insert(C, pos[~found], c2[~found].astype(C.dtype))
+            V = np.insert(V, pos[~found], v2[~found])
+            indptr = indptr + np.r_[0, np.cumsum(np.bincount(r2[~found], minlength=len(sources)))]
     V += 1e-9
     return sp.csr_matrix((V, C, indptr), shape=(len(sources), nt))
 
