@@ -152,8 +152,9 @@ def iso_display(geoms_by_layer: list[np.ndarray],
         The display polygons per layer, and the tolerance used (degrees).
     """
     sizes = [len(g) for g in geoms_by_layer]
-    geoms = np.concatenate([np.asarray(g, dtype=object) for g in geoms_by_layer]) if sizes \
-        else np.empty(0, dtype=object)
+    if not sizes:  # no tier has isochrones (no usable facility)
+        return [], ISO_SIMPLIFY_DEG
+    geoms = np.concatenate([np.asarray(g, dtype=object) for g in geoms_by_layer])
     kept = _polygon_rings(geoms, ISO_MIN_HOLE_M2)
     if kept is None:  # not plain (multi)polygons: simplified whole
         return _simplify_whole([fill_small_holes(g, ISO_MIN_HOLE_M2) for g in geoms_by_layer], max_vertices)
