@@ -49,15 +49,16 @@ class TimeField:
     res: float
 
 
-#: Outlines are simplified (Douglas–Peucker, ring by ring) within this share of the grid spacing,
-#: after being traced :data:`LEVEL_SHARE` of a spacing (in metres of the contour value) outside the
-#: exact band edge. The traced edge then lies at least ``LEVEL_SHARE·res / (2·√2)`` from any grid
-#: cell whose four corners are within the band (values are capped at two spacings, so a crossing
-#: moves at least ``level / 2`` along a cell edge, ``level / (2·√2)`` across a corner), more than
-#: the tolerance: every reached street point such a cell holds stays inside. A contoured outline
-#: has a vertex on every grid line it crosses; straight runs along streets keep only their ends.
+#: Outlines are simplified (Douglas–Peucker, ring by ring) within this share of the grid spacing.
+#: A contoured outline has a vertex on every grid line it crosses; straight runs along streets
+#: keep only their ends.
 SIMPLIFY_SHARE = 1 / 8
-LEVEL_SHARE = 3 / 8
+#: The corners of every cell a reached street crosses are lowered this share of a spacing (metres
+#: of the contour value) below the street's own value, so that the outline passes at least
+#: ``res · m / (2 + m) / √2`` (m = this share; values are capped at two spacings) from any such
+#: cell: more than the simplifying tolerance, so every reached street point such a cell holds
+#: stays inside. Only the cut ends of streets move (outwards, by at most a fifth of a spacing).
+STREET_MARGIN_SHARE = 1 / 2
 
 #: Grid points per side of a tile: grids of more than :data:`TILED_ABOVE` points are worked tile
 #: by tile, skipping tiles no reached street comes near (a city-wide walking tier reaches a
@@ -76,9 +77,9 @@ def field_polygons(net: StreetNetwork, node_time: np.ndarray, bands, sources: Sn
     the corners of every grid cell a reached street crosses, so that every street point reached
     within the band is inside. Large grids are worked out in tiles of :data:`TILE` points,
     skipping tiles with no reached street within ``buffer_m``; each group of touching tiles is
-    contoured on its own. Outlines are traced slightly outside the band edge and simplified
-    within an eighth of the spacing, so that no reached street is cut (see
-    :data:`SIMPLIFY_SHARE`).
+    contoured on its own. Outlines are simplified within an eighth of the spacing; the cells
+    of reached streets are kept farther than that from the outline (see
+    :data:`STREET_MARGIN_SHARE`).
 
     Parameters
     ----------
@@ -389,20 +390,21 @@ def band_polygon(field: TimeField, limit_s: float, buffer_m: float) -> shapely.G
 
 def _band_values(field: TimeField, core, limits: np.ndarray, buffer_m: float) -> np.ndarray:
     """``(bands, h, w)`` contour values at the ``core`` slice of ``field``: metres beyond the
-    band (at the street's speed) or the buffer, whichever is more, less the tracing level
-    (:data:`LEVEL_SHARE` of a spacing); ≤ 0 inside."""
+    band (at the street's speed) or the buffer, whichever is more; at the corners of cells a
+    reached street crosses, at most the street's own value less :data:`STREET_MARGIN_SHARE` of
+    a spacing; ≤ 0 inside."""
     time, dist, speed, street = (a[core] for a in (field.time, field.dist, field.speed, field.street))
-    level = LEVEL_SHARE * field.res
+    margin = STREET_MARGIN_SHARE * field.res
     cap = 2 * field.res
     out = np.empty((len(limits), *time.shape), np.float32)
     with np.errstate(invalid="ignore"):
         for k, lim in enumerate(limits):
             g = np.maximum((time - lim) * speed, dist - buffer_m)
-            np.minimum(g, (street - lim) * speed, out=g)
+            np.minimum(g, (street - lim) * speed - margin, out=g)
             # unreached points: a bounded value keeps the interpolated cut within one spacing;
             # no value exactly on the level, so that no two rings touch
             np.minimum(g, cap, out=g)
-            out[k] = g - level
+            out[k] = g
     out[out == 0] = 1e-9
     return out
 
