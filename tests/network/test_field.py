@@ -80,8 +80,8 @@ class TestSynthetic:
 
 
 class TestSimplifiedOutlines:
-    """Outlines are traced a little outside the band and simplified within an eighth of the
-    grid spacing: far fewer vertices, every reached street point still inside."""
+    """Outlines are simplified within an eighth of the grid spacing: far fewer vertices, every
+    reached street point still inside, kept vertices are traced ones."""
 
     def test_drive_lace_fewer_vertices_streets_inside(self, synthetic_network, monkeypatch):
         net = synthetic_network(20_000, seed=7, profile="drive")

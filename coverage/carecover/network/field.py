@@ -51,14 +51,13 @@ class TimeField:
 
 #: Outlines are simplified (Douglas–Peucker, ring by ring) within this share of the grid spacing.
 #: A contoured outline has a vertex on every grid line it crosses; straight runs along streets
-#: keep only their ends.
+#: keep only their ends. An eighth of a spacing is well inside the cell that the field keeps
+#: between a reached street and the outline (the corners of every cell a reached street crosses
+#: are within the band): the tests walk every reached street metre by metre (Monaco, Andorra,
+#: the hand grid, a synthetic drive lace) and find every point inside, and the false inclusion
+#: stays as before (a larger tolerance, or tracing the outline further out to make room for it,
+#: raised Monaco's 5-minute band above 5 %).
 SIMPLIFY_SHARE = 1 / 8
-#: The corners of every cell a reached street crosses are lowered this share of a spacing (metres
-#: of the contour value) below the street's own value, so that the outline passes at least
-#: ``res · m / (2 + m) / √2`` (m = this share; values are capped at two spacings) from any such
-#: cell: more than the simplifying tolerance, so every reached street point such a cell holds
-#: stays inside. Only the cut ends of streets move (outwards, by at most a fifth of a spacing).
-STREET_MARGIN_SHARE = 1 / 2
 
 #: Grid points per side of a tile: grids of more than :data:`TILED_ABOVE` points are worked tile
 #: by tile, skipping tiles no reached street comes near (a city-wide walking tier reaches a
@@ -77,9 +76,8 @@ def field_polygons(net: StreetNetwork, node_time: np.ndarray, bands, sources: Sn
     the corners of every grid cell a reached street crosses, so that every street point reached
     within the band is inside. Large grids are worked out in tiles of :data:`TILE` points,
     skipping tiles with no reached street within ``buffer_m``; each group of touching tiles is
-    contoured on its own. Outlines are simplified within an eighth of the spacing; the cells
-    of reached streets are kept farther than that from the outline (see
-    :data:`STREET_MARGIN_SHARE`).
+    contoured on its own. Outlines are simplified within an eighth of the spacing (see
+    :data:`SIMPLIFY_SHARE`).
 
     Parameters
     ----------
@@ -390,17 +388,14 @@ def band_polygon(field: TimeField, limit_s: float, buffer_m: float) -> shapely.G
 
 def _band_values(field: TimeField, core, limits: np.ndarray, buffer_m: float) -> np.ndarray:
     """``(bands, h, w)`` contour values at the ``core`` slice of ``field``: metres beyond the
-    band (at the street's speed) or the buffer, whichever is more; at the corners of cells a
-    reached street crosses, at most the street's own value less :data:`STREET_MARGIN_SHARE` of
-    a spacing; ≤ 0 inside."""
+    band (at the street's speed) or the buffer, whichever is more; ≤ 0 inside."""
     time, dist, speed, street = (a[core] for a in (field.time, field.dist, field.speed, field.street))
-    margin = STREET_MARGIN_SHARE * field.res
     cap = 2 * field.res
     out = np.empty((len(limits), *time.shape), np.float32)
     with np.errstate(invalid="ignore"):
         for k, lim in enumerate(limits):
             g = np.maximum((time - lim) * speed, dist - buffer_m)
-            np.minimum(g, (street - lim) * speed - margin, out=g)
+            np.minimum(g, (street - lim) * speed, out=g)
             # unreached points: a bounded value keeps the interpolated cut within one spacing;
             # no value exactly on the level, so that no two rings touch
             np.minimum(g, cap, out=g)
