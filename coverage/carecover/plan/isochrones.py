@@ -12,7 +12,7 @@ import pandas as pd
 
 from carecover.network import StreetNetwork, engine, isochrones
 from carecover.plan.params import RunParams
-from carecover.plan.travel import Travel
+from carecover.plan.travel import TierTravel, Travel
 
 COLUMNS = ["tier", "band_min", "fid"]
 METHOD = "field (contoured travel-time grid: 5 m at walking speed, coarser for faster networks and city-wide tiers)"
@@ -35,7 +35,7 @@ class Isochrones:
     fidelity: Mapping[str, dict] = field(default_factory=dict)
 
 
-def band_node_times(net: StreetNetwork, tt, limit_s: float) -> engine.NodeTimes:
+def band_node_times(net: StreetNetwork, tt: TierTravel, limit_s: float) -> engine.NodeTimes:
     """The tier's routed node times cut at ``limit_s`` (the largest band): the same times a
     search bounded there gives, without routing the tier again (searched anew only when the
     tier was routed less far than its bands)."""
