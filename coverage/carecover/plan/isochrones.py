@@ -15,7 +15,8 @@ from carecover.plan.params import RunParams
 from carecover.plan.travel import TierTravel, Travel
 
 COLUMNS = ["tier", "band_min", "fid"]
-METHOD = "field (contoured travel-time grid: 5 m at walking speed, coarser for faster networks and city-wide tiers)"
+METHOD = ("field (contoured travel-time grid: 5 m at walking speed, coarser for faster networks and city-wide tiers; "
+          "outlines simplified within 1/8 of the grid spacing)")
 
 
 @dataclass(frozen=True)
