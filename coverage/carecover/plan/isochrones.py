@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from carecover import memory
 from carecover.network import StreetNetwork, engine, isochrones
 from carecover.plan.params import RunParams
 from carecover.plan.travel import TierTravel, Travel
@@ -80,4 +81,6 @@ def build(params: RunParams, nets: Mapping[str, StreetNetwork], travel: Travel) 
         frames += parts
     frame = (gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326) if frames else
              gpd.GeoDataFrame({c: [] for c in COLUMNS}, geometry=[], crs=4326))
+    # the grids and traced outlines (hundreds of MB) go back to the system before the next stage
+    memory.release_freed()
     return Isochrones(frame, fidelity)
