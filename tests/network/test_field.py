@@ -79,6 +79,51 @@ class TestSynthetic:
         assert field._spacing(5.0, 25.0, (1.0, 100.0), 120.0) == 3.0
 
 
+class TestSimplifiedOutlines:
+    """Outlines are simplified within an eighth of the grid spacing: far fewer vertices, every
+    reached street point still inside, kept vertices are traced ones."""
+
+    def test_drive_lace_fewer_vertices_streets_inside(self, synthetic_network, monkeypatch):
+        net = synthetic_network(20_000, seed=7, profile="drive")
+        src = _street_sources(net, 2, seed=5)
+        nt = engine.nearest(net, src, 240)
+        polys = isochrones.tier_isochrones(net, src, [2, 4], node_times=nt)
+        xy, t = _reached_street_points(net, nt, src, 240, step_m=2.0)
+        _assert_streets_inside(polys, xy, t)
+        tol = field.SIMPLIFY_SHARE * field._spacing(5.0, 25.0, field.speed_len_max(net), 120)
+        monkeypatch.setattr(field, "SIMPLIFY_SHARE", 0.0)
+        traced = isochrones.tier_isochrones(net, src, [2, 4], node_times=nt)
+        for (band, p), (_, q) in zip(polys, traced, strict=True):
+            assert shapely.get_num_coordinates(p) < 0.7 * shapely.get_num_coordinates(q), band
+            # kept vertices are traced ones; every traced shell vertex is within the tolerance
+            kept = shapely.points(shapely.get_coordinates(p))
+            assert shapely.distance(kept, q.boundary).max() < 1e-6, band
+            shells = shapely.points(shapely.get_coordinates(shapely.get_exterior_ring(shapely.get_parts(q))))
+            assert shapely.distance(shells, p.boundary).max() <= tol + 1e-6, band
+            assert abs(p.area - q.area) < 0.01 * q.area, band
+
+    def test_rings_that_would_cross_keep_their_traced_outline(self):
+        """Simplifying the shell's 0.4 m dent away would cut the hole beside it: that polygon keeps
+        its traced rings; the other one is simplified (a ring never collapses below a triangle)."""
+        shell = shapely.LinearRing([(0, 0), (5, -0.4), (10, 0), (10, 10), (0, 10)])
+        hole = shapely.LinearRing([(4, -0.1), (6, -0.1), (5, 1)])
+        far_shell = shapely.LinearRing([(20, 0), (25, -0.4), (30, 0), (30, 10), (20, 10)])
+        tiny = shapely.LinearRing([(22, 5), (22.3, 5), (22, 5.3)])
+        rings = np.array([shell, hole, far_shell, tiny])
+        polys = field._simplified(rings, np.array([0, 2, 4]), 0.5)
+        assert polys[0].equals(shapely.Polygon(shell, [hole])) and polys[0].is_valid
+        assert polys[1].equals(shapely.Polygon(shapely.box(20, 0, 30, 10).exterior, [tiny])) and polys[1].is_valid
+
+    def test_grid_cross_keeps_its_corners_only(self, grid, monkeypatch):
+        """A 2-minute walk along four 100 m streets: the cross's straight sides keep only their
+        ends (the traced outline has a vertex on every grid line it crosses)."""
+        src = snap_xy(grid, [grid.node_x[12]], [grid.node_y[12]])
+        [(_, poly)] = isochrones.tier_isochrones(grid, src, [2.0], buffer_m=5)
+        monkeypatch.setattr(field, "SIMPLIFY_SHARE", 0.0)
+        [(_, traced)] = isochrones.tier_isochrones(grid, src, [2.0], buffer_m=5)
+        assert poly.is_valid and shapely.get_num_coordinates(poly) < 0.5 * shapely.get_num_coordinates(traced)
+
+
 class TestRealWorld:
     @pytest.mark.parametrize("extract", ["monaco_pbf", "andorra_pbf"])
     def test_tier_streets_inside_and_false_share_small(self, real_network, extract):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from carecover.plan import figures, gaps, siting, travel
+from carecover.network import engine
+from carecover.plan import figures, gaps, isochrones, siting, travel
 from carecover.plan.area import Boundaries
 from carecover.plan.inputs import Facilities
 from conftest import make_params
@@ -58,6 +59,32 @@ class TestTravel:
         # beyond the 5-min threshold but within 5 min at 0.8 m/s: still timed (exact rescaling)
         assert (reached & ~tt.covered).any()
         assert tt.time_s[reached].max() <= 5 * 60 / 0.8 * 1.0001 + 1e-6
+
+
+class TestIsochrones:
+    def test_band_times_are_the_routed_ones_cut_at_the_band(self, routed):
+        """The stage reuses the tier's routing: cut at the largest band it equals a search
+        bounded there; routed less far than the band, the tier is searched again."""
+        _, nets, t = routed
+        tt = t.tiers["community_centre"]  # searched to 5 min at 0.8 m/s: 375 s
+        for limit in (300.0, 900.0):
+            got = isochrones.band_node_times(nets["walk"], tt, limit)
+            want = engine.nearest(nets["walk"], tt.sources, limit)
+            assert got.limit_s == limit
+            np.testing.assert_array_equal(got.time, want.time)
+            np.testing.assert_array_equal(got.source, want.source)
+        assert np.isfinite(tt.node_times.time).sum() > np.isfinite(
+            isochrones.band_node_times(nets["walk"], tt, 300.0).time).sum()
+
+    def test_every_tier_and_band_drawn_valid_with_its_fidelity(self, routed):
+        params, nets, t = routed
+        iso = isochrones.build(params, nets, t)
+        assert sorted(map(tuple, iso.frame[["tier", "band_min"]].to_numpy())) == sorted(
+            (k, float(b)) for k in t.tiers for b in params.bands_min)
+        assert iso.frame.geometry.is_valid.all() and iso.frame.crs.to_epsg() == 4326
+        for key in t.tiers:
+            assert [r["band_min"] for r in iso.fidelity[key]["bands"]] == sorted(params.bands_min)
+            assert all(r["false_share"] <= 0.1 for r in iso.fidelity[key]["bands"])
 
 
 class TestFigures:

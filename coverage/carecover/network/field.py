@@ -49,6 +49,16 @@ class TimeField:
     res: float
 
 
+#: Outlines are simplified (Douglas–Peucker, ring by ring) within this share of the grid spacing.
+#: A contoured outline has a vertex on every grid line it crosses; straight runs along streets
+#: keep only their ends. An eighth of a spacing is well inside the cell that the field keeps
+#: between a reached street and the outline (the corners of every cell a reached street crosses
+#: are within the band): the tests walk every reached street metre by metre (Monaco, Andorra,
+#: the hand grid, a synthetic drive lace) and find every point inside, and the false inclusion
+#: stays as before (a larger tolerance, or tracing the outline further out to make room for it,
+#: raised Monaco's 5-minute band above 5 %).
+SIMPLIFY_SHARE = 1 / 8
+
 #: Grid points per side of a tile: grids of more than :data:`TILED_ABOVE` points are worked tile
 #: by tile, skipping tiles no reached street comes near (a city-wide walking tier reaches a
 #: fifth of its square); smaller ones (one facility's) in one piece.
@@ -66,8 +76,8 @@ def field_polygons(net: StreetNetwork, node_time: np.ndarray, bands, sources: Sn
     the corners of every grid cell a reached street crosses, so that every street point reached
     within the band is inside. Large grids are worked out in tiles of :data:`TILE` points,
     skipping tiles with no reached street within ``buffer_m``; each group of touching tiles is
-    contoured on its own. Outlines are not simplified: contouring leaves no staircase, and a
-    simplified ring could cut a reached street.
+    contoured on its own. Outlines are simplified within an eighth of the spacing (see
+    :data:`SIMPLIFY_SHARE`).
 
     Parameters
     ----------
@@ -143,6 +153,8 @@ def field_polygons(net: StreetNetwork, node_time: np.ndarray, bands, sources: Sn
         f = _field_block([a[near] for a in samples], x0, y0, res, er0, er1, ec0, ec1)
         core = (slice(r0 - er0, r1 - er0), slice(c0 - ec0, c1 - ec0))
         values[:, r0:r1, c0:c1] = _band_values(f, core, limits, buffer_m)
+    # the street samples (hundreds of MB for a city) are not needed for contouring
+    del samples, px, py, t, r, c, reached, tile_of, order, sorted_keys
     # each group of touching active tiles is contoured on its own (their outlines cannot meet:
     # a skipped tile lies between), so a spread-out tier does not contour the empty city between
     groups = _tile_groups(active, tile, H, W)
@@ -415,8 +427,46 @@ def _contour(g: np.ndarray, r0: int, c0: int, x0: float, y0: float, res: float) 
     xy = np.column_stack([x0 + gc * res, y0 - gr * res])
     n_rings = len(offsets) - 1
     rings = shapely.linearrings(xy, indices=np.repeat(np.arange(n_rings), np.diff(offsets)))
-    polys = shapely.polygons(rings, indices=np.repeat(np.arange(len(outer) - 1), np.diff(outer)))
+    polys = _simplified(rings, outer, SIMPLIFY_SHARE * res)
     return polys[0] if len(polys) == 1 else shapely.multipolygons(polys)
+
+
+def _simplified(rings: np.ndarray, outer: np.ndarray, tolerance: float) -> np.ndarray:
+    """Polygons of contoured rings (``outer`` as contourpy gives it: each polygon's shell, then
+    its holes), each ring simplified within ``tolerance`` (Douglas–Peucker ring by ring: GEOS'
+    polygon simplifiers are far slower on a city's lace of holes).
+
+    A shell that would collapse keeps its traced outline; a hole that would collapse is dropped
+    (the area only grows). A polygon whose simplified rings would cross themselves or one another
+    keeps its traced outline: checked ring by ring (``is_simple``), shell against its holes
+    (prepared) and hole against hole (their envelopes first), a third of ``is_valid``'s time on
+    a lace of thousands of holes. Holes stay inside their shell: no ring crosses another and
+    the kept vertices are traced ones."""
+    part = np.repeat(np.arange(len(outer) - 1), np.diff(outer))
+    simple = shapely.simplify(rings, tolerance)
+    collapsed = shapely.get_num_coordinates(simple) < 4
+    shell = np.zeros(len(rings), bool)
+    shell[outer[:-1]] = True
+    simple = np.where(collapsed & shell, rings, simple)
+    keep = np.flatnonzero(~(collapsed & ~shell))
+    simple, part, shell = simple[keep], part[keep], shell[keep]
+    bad = np.zeros(len(outer) - 1, bool)
+    bad[part[~shapely.is_simple(simple)]] = True
+    holes = np.flatnonzero(~shell)
+    if len(holes):
+        # each hole against its own shell (the shell prepared once) ...
+        shells = simple[shell]
+        lines = shapely.linestrings(shapely.get_coordinates(shells), indices=np.repeat(
+            np.arange(len(shells)), shapely.get_num_coordinates(shells)))
+        shapely.prepare(lines)
+        bad[part[holes[shapely.intersects(lines[part[holes]], simple[holes])]]] = True
+        # ... and against the holes whose envelopes meet its own
+        i, j = shapely.STRtree(simple[holes]).query(simple[holes], predicate="intersects")
+        bad[part[holes[i[i != j]]]] = True
+    polys = shapely.polygons(simple, indices=part)
+    for k in np.flatnonzero(bad):
+        polys[k] = shapely.polygons(rings[outer[k]], rings[outer[k] + 1:outer[k + 1]])
+    return polys
 
 
 def _reach_bbox(net: StreetNetwork, node_time: np.ndarray, limit_s: float, margin: float,
