@@ -26,6 +26,7 @@ from carecover.network import streets as network
 from carecover.network.snap import Snapped
 from carecover.outputs.bundle import USED_STATUSES, PlanBundle
 from carecover.outputs.maps import layer_names, map_stats
+from carecover.outputs.maps.jsdata import point_layers
 from carecover.outputs.maps.load import load_layer_name
 from carecover.tiers import tier_key
 from engine_reference import reference_graph
@@ -396,7 +397,9 @@ def test_demo_capacity_access_and_load(demo_out: Path, summary: dict) -> None:
         assert fig["capacity"] == summary["access"]["tiers"][tier]["capacity_text"]  # the rule is stated
     assert summary["access"]["tiers"]["community_centre"]["capacity"]["standard_per_1000"] == 20.0
     html = (demo_out / "map.html").read_text(encoding="utf-8")
-    assert html.count('"cc-load cc-load-') == 14 and ("圆大小 = 名额" in html or "size = places" in html)
+    load_layers = [d for d in point_layers(html) if str(d.get("s", {}).get("className", "")).startswith("cc-load ")]
+    assert len(load_layers) == 3 and sum(len(d["p"]) for d in load_layers) == 14
+    assert "圆大小 = 名额" in html or "size = places" in html
     report = (demo_out / "report.md").read_text(encoding="utf-8")
     assert "Capacity and accessibility" in report and "chart_access_lorenz.png" in report
     assert (demo_out / "chart_access_lorenz.png").stat().st_size > 10_000
