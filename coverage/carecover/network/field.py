@@ -433,8 +433,9 @@ def _contour(g: np.ndarray, r0: int, c0: int, x0: float, y0: float, res: float) 
 
 def _simplified(rings: np.ndarray, outer: np.ndarray, tolerance: float) -> np.ndarray:
     """Polygons of contoured rings (``outer`` as contourpy gives it: each polygon's shell, then
-    its holes), each ring simplified within ``tolerance`` (Douglas–Peucker ring by ring: GEOS'
-    polygon simplifiers are far slower on a city's lace of holes).
+    its holes), each ring simplified within ``tolerance`` (plain Douglas–Peucker ring by ring:
+    GEOS' polygon simplifiers, and its topology-preserving one on rings, are far slower on a
+    city's lace of holes; the checks below catch what they would have prevented).
 
     A shell that would collapse keeps its traced outline; a hole that would collapse is dropped
     (the area only grows). A polygon whose simplified rings would cross themselves or one another
@@ -443,7 +444,7 @@ def _simplified(rings: np.ndarray, outer: np.ndarray, tolerance: float) -> np.nd
     a lace of thousands of holes. Holes stay inside their shell: no ring crosses another and
     the kept vertices are traced ones."""
     part = np.repeat(np.arange(len(outer) - 1), np.diff(outer))
-    simple = shapely.simplify(rings, tolerance)
+    simple = shapely.simplify(rings, tolerance, preserve_topology=False)
     collapsed = shapely.get_num_coordinates(simple) < 4
     shell = np.zeros(len(rings), bool)
     shell[outer[:-1]] = True
