@@ -437,8 +437,7 @@ def _simplified(rings: np.ndarray, outer: np.ndarray, tolerance: float) -> np.nd
     GEOS' polygon simplifiers, and its topology-preserving one on rings, are far slower on a
     city's lace of holes; the checks below catch what they would have prevented).
 
-    A shell that would collapse keeps its traced outline; a hole that would collapse is dropped
-    (the area only grows). A polygon whose simplified rings would cross themselves or one another
+    A ring that would collapse (smaller than the tolerance) keeps its traced outline. A polygon whose simplified rings would cross themselves or one another
     keeps its traced outline: checked ring by ring (``is_simple``), shell against its holes
     (prepared) and hole against hole (their envelopes first), a third of ``is_valid``'s time on
     a lace of thousands of holes. Holes stay inside their shell: no ring crosses another and
@@ -448,9 +447,7 @@ def _simplified(rings: np.ndarray, outer: np.ndarray, tolerance: float) -> np.nd
     collapsed = shapely.get_num_coordinates(simple) < 4
     shell = np.zeros(len(rings), bool)
     shell[outer[:-1]] = True
-    simple = np.where(collapsed & shell, rings, simple)
-    keep = np.flatnonzero(~(collapsed & ~shell))
-    simple, part, shell = simple[keep], part[keep], shell[keep]
+    simple = np.where(collapsed, rings, simple)
     bad = np.zeros(len(outer) - 1, bool)
     bad[part[~shapely.is_simple(simple)]] = True
     holes = np.flatnonzero(~shell)
