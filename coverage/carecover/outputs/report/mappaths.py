@@ -194,8 +194,10 @@ def raster_alpha(cover: np.ndarray, fill_alpha: float, edge_alpha: float) -> np.
     """
     from scipy import ndimage
 
-    # closing (3 × 3 square) fills the holes of a pixel; the outline: inside, next to outside
-    inside = ndimage.minimum_filter(ndimage.maximum_filter((cover >= 0.5).view(np.uint8), 3), 3, mode="nearest")
+    # closing (3 × 3 square, outside the picture empty) fills the holes of a pixel
+    mask = np.pad((cover >= 0.5).view(np.uint8), 1)
+    inside = ndimage.minimum_filter(ndimage.maximum_filter(mask, 3, mode="constant"), 3, mode="nearest")[1:-1, 1:-1]
+    # the outline: inside, next to outside (none along the picture's border)
     edge = inside > ndimage.minimum_filter(inside, 3, mode="nearest")
     alpha = np.float32(fill_alpha) * np.clip(cover, 0, 1, dtype=np.float32)
     alpha[edge] = edge_alpha
