@@ -282,7 +282,7 @@ def _coverage(d: _Drawn, b: PlanBundle, demand_xy: np.ndarray, key: str, thr: fl
 
     colour = tier_colour(key)
     cover = coverage_polygon(b, key, thr)
-    if cover is not None and d.area(cover.values, cover.crs, colour, 0.3, 0.6, zorder=3):
+    if cover is not None and d.area(cover.values, cover.crs, colour, 0.35, 0.6, zorder=3):
         d.add(Patch(facecolor=colour, alpha=0.35, edgecolor=colour),
               f"覆盖范围（{rule}）", f"Reached within {threshold_text(thr, mode, None, 'en')}")
     elif f"covered__{key}" in b.demand:
