@@ -4,23 +4,33 @@ its facilities, the uncovered gaps (outlined, the three largest labelled) and th
 sites (★ and their rank), with a legend of exactly what is drawn, a scale bar and a north arrow.
 
 Drawn in the study area's UTM zone, so distances on the map are true; the picture is PNG bytes
-(:func:`~carecover.outputs.report.charts.png_bytes`).
+(:func:`~carecover.outputs.report.charts.png_bytes`). The heavy polygon layers (coverage, gap
+zones) are drawn as pictures at the map's resolution (:mod:`.mappaths`), and what every tier's
+map shares (projection, demand points, streets) is computed once per report (:func:`map_base`).
 """
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from carecover.outputs.bundle import USED_STATUSES, PlanBundle, ranked_gaps, sites_frame, tier_name
-from carecover.outputs.report.charts import label, plain, tier_threshold
+from carecover.outputs.report.charts import DPI, label, plain, tier_threshold
 from carecover.outputs.report.document import threshold_text
+from carecover.outputs.report.mappaths import (
+    composite,
+    pixel_grid,
+    polygon_path,
+    polygon_raster,
+    raster_alpha,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -126,6 +136,46 @@ def street_segments(streets: gpd.GeoDataFrame | None, crs: CRS) -> tuple[np.ndar
     return xy, major
 
 
+@dataclass(frozen=True)
+class MapBase:
+    """What the overview maps of every tier share, computed once per report.
+
+    Attributes
+    ----------
+    crs
+        The maps' UTM zone (:func:`map_crs`).
+    demand_xy
+        The demand points in ``crs``, ``(n, 2)``.
+    streets
+        :func:`street_segments` of the bundle's streets in ``crs``.
+    """
+
+    crs: CRS
+    demand_xy: np.ndarray
+    streets: tuple[np.ndarray, np.ndarray]
+
+
+def map_base(b: PlanBundle) -> MapBase:
+    """The projection, demand points and streets of a bundle's overview maps.
+
+    Parameters
+    ----------
+    b
+        The results.
+
+    Returns
+    -------
+    MapBase
+    """
+    crs = map_crs(b)
+    pts = b.demand.geometry.values
+    xy = shapely.get_coordinates(pts[~shapely.is_missing(pts) & ~shapely.is_empty(pts)])
+    if len(xy):
+        x, y = Transformer.from_crs(b.demand.crs, crs, always_xy=True).transform(xy[:, 0], xy[:, 1])
+        xy = np.column_stack([x, y])
+    return MapBase(crs, xy.reshape(-1, 2), street_segments(b.streets, crs))
+
+
 def _nice_length(span_m: float) -> float:
     """A round scale-bar length of about a fifth of the map's width."""
     steps = [m * 10 ** e for e in range(0, 6) for m in (1, 2, 5)]
@@ -150,21 +200,55 @@ def _rect(x: float, y: float, w: float, h: float, fc: str):
 
 
 class _Drawn:
-    """The axes being drawn on, the map's extent and the legend entries of what was drawn."""
+    """The axes being drawn on, the map's extent, its CRS, its width in pixels and the legend
+    entries of what was drawn."""
 
-    def __init__(self, ax, extent: tuple[float, float, float, float], zh: bool) -> None:
-        self.ax, self.extent, self.zh = ax, extent, zh
+    def __init__(self, ax, extent: tuple[float, float, float, float], zh: bool, crs: CRS, columns: int) -> None:
+        self.ax, self.extent, self.zh, self.crs, self.columns = ax, extent, zh, crs, columns
         self.handles: list = []
+        self.areas: list[tuple[object, np.ndarray]] = []  # the heavy layers: (colour, alpha), bottom first
+        self.areas_z = 0.0
+
+    def outlines(self, geoms, src, **style) -> bool:
+        """The outlines of the polygons among ``geoms`` (CRS ``src``) as one path; whether any were drawn."""
+        from matplotlib.patches import PathPatch
+
+        path = polygon_path(geoms, CRS.from_user_input(src), self.crs)
+        if path is not None:  # added as an artist: the extent is set, never computed from the vertices
+            self.ax.add_artist(PathPatch(path, facecolor="none", **style))
+        return path is not None
+
+    def area(self, geoms, src, colour, fill_alpha: float, edge_alpha: float, zorder: float) -> bool:
+        """The polygons among ``geoms`` (CRS ``src``) as a picture of the map's pixels, filled and
+        outlined in ``colour``, over the areas drawn before; whether any were drawn.
+
+        The areas are one picture (:meth:`show`): areas must be drawn one after the other, with
+        no other layer between their ``zorder``.
+        """
+        grid = pixel_grid(tuple(map(float, self.extent)), self.columns, self.crs, CRS.from_user_input(src))
+        cover = polygon_raster(geoms, grid)
+        if cover is None:
+            return False
+        if not self.areas:
+            self.areas_z = zorder
+        self.areas.append((colour, raster_alpha(cover, fill_alpha, edge_alpha)))
+        return True
+
+    def show(self) -> None:
+        """The areas as one picture on the map (at the first area's ``zorder``)."""
+        if self.areas:
+            self.ax.imshow(composite(self.areas), extent=self.extent, origin="upper", interpolation="nearest",
+                           zorder=self.areas_z, aspect="auto")
 
     def add(self, handle, zh_text: str, en_text: str) -> None:
         handle.set_label(label(zh_text, en_text, self.zh))
         self.handles.append(handle)
 
 
-def _extent(dp: gpd.GeoDataFrame, fac: gpd.GeoDataFrame, sites, utm) -> tuple[float, float, float, float]:
-    pts = [g for g in (dp.geometry, fac.geometry, sites.geometry if sites is not None else None)
-           if g is not None and len(g)]
-    xmin, ymin, xmax, ymax = gpd.GeoSeries(pd.concat(pts), crs=utm).total_bounds
+def _extent(demand_xy: np.ndarray, fac: gpd.GeoDataFrame, sites) -> tuple[float, float, float, float]:
+    xy = np.concatenate([demand_xy, *(shapely.get_coordinates(g.geometry.values) for g in (fac, sites)
+                                      if g is not None and len(g))])
+    (xmin, ymin), (xmax, ymax) = xy.min(axis=0), xy.max(axis=0)
     pad = 0.06 * max(xmax - xmin, ymax - ymin, 200.0)
     return xmin - pad, xmax + pad, ymin - pad, ymax + pad
 
@@ -184,32 +268,33 @@ def _streets(d: _Drawn, xy: np.ndarray, major: np.ndarray) -> None:
     d.add(Line2D([], [], color="#b5b5b5", lw=0.9), "街道（OSM）", "Streets (OSM)")
 
 
-def _boundaries(d: _Drawn, b: PlanBundle, utm) -> None:
+def _boundaries(d: _Drawn, b: PlanBundle) -> None:
     from matplotlib.lines import Line2D
 
     if b.boundaries is not None and len(b.boundaries):
-        b.boundaries.to_crs(utm).boundary.plot(ax=d.ax, color="#444", lw=1.0, zorder=2)
-        d.add(Line2D([], [], color="#444", lw=1.0), "行政边界", "Boundaries")
+        if d.outlines(b.boundaries.geometry.values, b.boundaries.crs, edgecolor="#444", lw=1.0, zorder=2):
+            d.add(Line2D([], [], color="#444", lw=1.0), "行政边界", "Boundaries")
 
 
-def _coverage(d: _Drawn, b: PlanBundle, dp: gpd.GeoDataFrame, key: str, thr: float, mode, rule: str, utm) -> None:
+def _coverage(d: _Drawn, b: PlanBundle, demand_xy: np.ndarray, key: str, thr: float, mode, rule: str) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     colour = tier_colour(key)
     cover = coverage_polygon(b, key, thr)
-    if cover is not None:
-        cover.to_crs(utm).plot(ax=d.ax, color=colour, alpha=0.25, edgecolor=colour, lw=0.6, zorder=3)
+    if cover is not None and d.area(cover.values, cover.crs, colour, 0.35, 0.6, zorder=3):
         d.add(Patch(facecolor=colour, alpha=0.35, edgecolor=colour),
               f"覆盖范围（{rule}）", f"Reached within {threshold_text(thr, mode, None, 'en')}")
-    elif f"covered__{key}" in dp:
-        cov = dp[dp[f"covered__{key}"].astype(bool)]
-        d.ax.scatter(cov.geometry.x, cov.geometry.y, s=4, color=colour, alpha=0.6, lw=0, zorder=3)
+    elif f"covered__{key}" in b.demand:
+        pts = b.demand.geometry.values
+        drawn = ~shapely.is_missing(pts) & ~shapely.is_empty(pts)  # the rows of demand_xy
+        cov = demand_xy[b.demand[f"covered__{key}"].to_numpy(bool)[drawn]]
+        d.ax.scatter(cov[:, 0], cov[:, 1], s=4, color=colour, alpha=0.6, lw=0, zorder=3)
         d.add(Line2D([], [], ls="", marker="o", ms=4, color=colour),
               f"已覆盖人口点（{rule}）", f"Population reached within {threshold_text(thr, mode, None, 'en')}")
 
 
-def _gaps(d: _Drawn, b: PlanBundle, key: str, utm) -> None:
+def _gaps(d: _Drawn, b: PlanBundle, key: str) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -221,11 +306,10 @@ def _gaps(d: _Drawn, b: PlanBundle, key: str, utm) -> None:
         return
     g = ranked_gaps(gaps[mask]).sort_values("rank", kind="stable")
     text = (f"未覆盖缺口（{len(g)} 个）", f"Uncovered gaps ({len(g)})")
-    gp = g.to_crs(utm)
-    if b.gap_hulls is not None and len(b.gap_hulls) == len(gaps):
-        hulls = gpd.GeoSeries(np.asarray(b.gap_hulls)[mask], crs=b.gap_hulls.crs or 4326).to_crs(utm)
-        hulls.plot(ax=d.ax, facecolor=GAP_COLOUR, alpha=0.10, zorder=4)
-        hulls.boundary.plot(ax=d.ax, color=GAP_COLOUR, lw=0.8, zorder=4)
+    gp = g.to_crs(d.crs)
+    hulls = b.gap_hulls
+    if (hulls is not None and len(hulls) == len(gaps)
+            and d.area(np.asarray(hulls)[mask], hulls.crs or 4326, GAP_COLOUR, 0.10, 1.0, zorder=4)):
         d.add(Patch(facecolor=(0.84, 0.15, 0.16, 0.10), edgecolor=GAP_COLOUR, lw=0.8), *text)
     else:
         d.ax.scatter(gp.geometry.x, gp.geometry.y, marker="x", s=25, color=GAP_COLOUR, zorder=4)
@@ -291,7 +375,7 @@ def _frame(d: _Drawn, title: str) -> None:
 
 
 def overview_figure(b: PlanBundle, params: RunParams, key: str, zh: bool,
-                    streets: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Figure, list[str]]:
+                    base: MapBase | None = None) -> tuple[Figure, list[str]]:
     """The overview map of one tier.
 
     Parameters
@@ -304,9 +388,8 @@ def overview_figure(b: PlanBundle, params: RunParams, key: str, zh: bool,
         Tier key.
     zh
         Chinese and English labels (else English).
-    streets
-        :func:`street_segments` of ``b.streets`` in the map's CRS (:func:`map_crs`), when
-        already computed.
+    base
+        :func:`map_base` of ``b``, when already computed (the maps of all tiers share it).
 
     Returns
     -------
@@ -318,8 +401,8 @@ def overview_figure(b: PlanBundle, params: RunParams, key: str, zh: bool,
     lang = "zh" if zh else "en"
     thr, mode = tier_threshold(params, key)
     rule = threshold_text(thr, mode, params.walk_speed_mps, lang)
-    utm = map_crs(b)
-    dp = b.demand.to_crs(utm)
+    base = map_base(b) if base is None else base
+    utm = base.crs
     fac = b.facilities
     if "tier" in fac:
         fac = fac[fac["tier"] == key]
@@ -328,18 +411,23 @@ def overview_figure(b: PlanBundle, params: RunParams, key: str, zh: bool,
     fac = fac[~fac.geometry.is_empty & fac.geometry.notna()].to_crs(utm)
     sites = chosen_sites(b, key)
     sites = sites.to_crs(utm) if sites is not None else None
-    extent = _extent(dp, fac, sites, utm)
+    extent = _extent(base.demand_xy, fac, sites)
     width = 7.6
     height = float(np.clip(width * (extent[3] - extent[2]) / (extent[1] - extent[0]), 3.8, 9.0))
-    fig, ax = plt.subplots(figsize=(width, height + 1.1))
-    d = _Drawn(ax, extent, zh)
+    side = 1.0  # room for a legend wider than the map (the picture is cropped to what is drawn)
+    fig, ax = plt.subplots(figsize=(width + 2 * side, height + 1.1))
+    # heavy layers are pictures as wide as the whole figure in pixels (the axes are a little narrower)
+    d = _Drawn(ax, extent, zh, utm, int(round(width * DPI)))
     # the layers from the bottom up, each adding its legend entry when drawn
-    _streets(d, *(street_segments(b.streets, utm) if streets is None else streets))
-    _boundaries(d, b, utm)
-    _coverage(d, b, dp, key, thr, mode, rule, utm)
-    _gaps(d, b, key, utm)
+    _streets(d, *base.streets)
+    _boundaries(d, b)
+    _coverage(d, b, base.demand_xy, key, thr, mode, rule)
+    _gaps(d, b, key)
+    d.show()
     _facilities(d, fac, key)
     _sites(d, sites)
     _frame(d, f"{tier_name(key, lang, both=False)} · {rule}")
-    fig.subplots_adjust(left=0.02, right=0.98, top=0.95, bottom=0.02)  # saved cropped to what is drawn
+    # the legend in the 1.1 inches below the map (the picture is cropped to what is drawn)
+    margin = (side + 0.02 * width) / (width + 2 * side)
+    fig.subplots_adjust(left=margin, right=1 - margin, top=1 - 0.45 / (height + 1.1), bottom=1.1 / (height + 1.1))
     return fig, [h.get_label() for h in d.handles]

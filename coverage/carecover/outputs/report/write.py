@@ -25,12 +25,7 @@ from carecover.outputs.report.charts import (
     travel_time_figure,
 )
 from carecover.outputs.report.document import Image, Section
-from carecover.outputs.report.overview import (
-    chosen_sites,
-    map_crs,
-    overview_figure,
-    street_segments,
-)
+from carecover.outputs.report.overview import chosen_sites, map_base, overview_figure
 from carecover.outputs.report.render import to_html, to_markdown
 from carecover.outputs.report.summary import summary_section
 from carecover.utils import atomic_write
@@ -81,10 +76,10 @@ class ReportContext:
         out: dict[str, Image] = {}
         if not self.tiers:
             return out
-        streets = street_segments(self.bundle.streets, map_crs(self.bundle))
+        base = map_base(self.bundle)
         with chart_style(self.lang) as zh:
             for key in self.tiers:
-                fig, _ = overview_figure(self.bundle, self.params, key, zh, streets)
+                fig, _ = overview_figure(self.bundle, self.params, key, zh, base)
                 out[key] = Image(f"map_overview_{key}.png", png_bytes(fig, tight=True), tr(
                     "总览图：覆盖范围、未覆盖缺口与建议站点", "Overview: coverage, gaps and suggested sites", self.lang))
         return out
