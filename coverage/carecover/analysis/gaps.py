@@ -257,24 +257,32 @@ def _medoid(xy: np.ndarray, w: np.ndarray, ids: np.ndarray) -> int:
     """Index (into ``xy``) of the weighted medoid: the member minimising Σ w·distance.
 
     Ties go to the smallest id. Zones larger than ``_EXACT_MEDOID_MAX`` evaluate only the 256
-    members nearest to the weighted centroid (the medoid lies close to it). Members are evaluated
-    outwards from the geometric median; once a convexity bound (:func:`_outside_bound`) shows that
-    every member further out costs more than the best so far (beyond the tie tolerance), the rest
-    are skipped: the same medoid as evaluating every member, at a fraction of the work.
+    members nearest to the weighted centroid (the medoid lies close to it). Either way members
+    are evaluated only until a lower bound shows the others cost more than the best so far
+    (beyond the tie tolerance): the same medoid as evaluating every one, at a fraction of the work.
     """
     n = len(xy)
     if n == 1:
         return 0
     if w.sum() <= 0:
         w = np.ones(n)
-    cand = np.arange(n)
+    centre = _weiszfeld(xy, w)
     if n > _EXACT_MEDOID_MAX:
         c = (xy * w[:, None]).sum(0) / w.sum()
-        cand = np.argsort(np.hypot(*(xy - c).T), kind="stable")[:256]
-    centre = _weiszfeld(xy, w)
-    r = np.hypot(*(xy[cand] - centre).T)
-    order = np.argsort(r, kind="stable")
-    cand, r = cand[order], r[order]
+        cand, cost = _few_costs(xy, w, np.argsort(np.hypot(*(xy - c).T), kind="stable")[:256], centre)
+    else:
+        cand, cost = _outward_costs(xy, w, centre)
+    best = cost.min()
+    tie = cand[cost <= best * (1 + 1e-12) + 1e-9]
+    return int(tie[np.argmin(ids[tie])])
+
+
+def _outward_costs(xy: np.ndarray, w: np.ndarray, centre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every member's cost, evaluated outwards from ``centre`` until the convexity bound
+    (:func:`_outside_bound`) shows that every member further out costs more (those: ``inf``)."""
+    r = np.hypot(*(xy - centre).T)
+    cand = np.argsort(r, kind="stable")
+    r = r[cand]
     f_centre = float(_costs(xy, w, centre[None])[0])
     cost = np.full(cand.size, np.inf)
     done, k = 0, 32
@@ -286,9 +294,25 @@ def _medoid(xy: np.ndarray, w: np.ndarray, ids: np.ndarray) -> int:
         best = cost[:done].min()
         if done < cand.size and _outside_bound(xy, w, centre, f_centre, r[done - 1]) > best * (1 + 1e-12) + 1e-9:
             break
-    best = cost.min()
-    tie = cand[cost <= best * (1 + 1e-12) + 1e-9]
-    return int(tie[np.argmin(ids[tie])])
+    return cand, cost
+
+
+def _few_costs(xy: np.ndarray, w: np.ndarray, cand: np.ndarray, centre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The costs of the candidates ``cand``, evaluated in the order of a cheap lower bound (the
+    cost of the points merged into groups, :func:`_grouped`) until the next bound exceeds the
+    best cost found (those left: ``inf``)."""
+    r = np.sort(np.hypot(*(xy[cand] - centre).T))
+    gxy, gw = _grouped(xy, w, centre, max(float(r[min(31, len(r) - 1)]), 1.0))
+    low = _costs(gxy, gw, xy[cand])
+    low -= 1e-9 * np.abs(low) + 1e-9  # rounding of the sums
+    order = np.argsort(low, kind="stable")
+    cost = np.full(cand.size, np.inf)
+    for s in range(0, cand.size, 16):
+        blk = order[s:s + 16]
+        cost[blk] = _costs(xy, w, xy[cand[blk]])
+        if s + 16 < cand.size and low[order[s + 16]] > cost.min() * (1 + 1e-12) + 1e-9:
+            break
+    return cand, cost
 
 
 def _gap_mask(demand: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
