@@ -53,7 +53,7 @@ class Job(Generic[T]):
         if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
             try:
                 self._value = fn(*args, **kwargs)
-            except BaseException as exc:  # noqa: BLE001 - raised where the value is asked for
+            except Exception as exc:  # noqa: BLE001 - raised where the value is asked for (Ctrl-C: now)
                 self._error = exc
             self._done = True
             return

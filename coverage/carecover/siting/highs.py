@@ -312,19 +312,29 @@ def build_lp(model: MaximalCovering, red: Reduced) -> tuple[Any, int]:
     spacing = spacing_rows(model, red)
     blocks = [coverage_rows(red.B, nc), cardinality_row(nc, red.p_free), *group_rows(model, red)]
     blocks += [spacing] if spacing is not None else []
-    M, row_lower, row_upper = stack_rows(blocks, n_col)
+    integer = np.r_[np.ones(nc, bool), np.zeros(ng, bool)]
+    lp = highs_lp(highspy, blocks, np.r_[np.zeros(nc), red.w], np.ones(n_col), integer)
+    return lp, 0 if spacing is None else spacing.n_rows
+
+
+def highs_lp(highspy: Any, blocks: list[RowBlock], cost: np.ndarray, upper: np.ndarray,
+             integer: np.ndarray) -> Any:
+    """A maximisation ``highspy.HighsLp`` of the constraint rows ``blocks``: columns with
+    ``cost``, bounds ``[0, upper]``, integral where ``integer``."""
+    M, row_lower, row_upper = stack_rows(blocks, len(cost))
     lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n_col, M.shape[0]
+    lp.num_col_, lp.num_row_ = len(cost), M.shape[0]
     lp.sense_ = highspy.ObjSense.kMaximize
-    lp.col_cost_ = np.r_[np.zeros(nc), red.w]
-    lp.col_lower_, lp.col_upper_ = np.zeros(n_col), np.ones(n_col)
+    lp.col_cost_ = np.asarray(cost, float)
+    lp.col_lower_, lp.col_upper_ = np.zeros(len(cost)), np.asarray(upper, float)
     lp.row_lower_, lp.row_upper_ = row_lower, row_upper
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = M.indptr.astype(np.int32)
     lp.a_matrix_.index_ = M.indices.astype(np.int32)
     lp.a_matrix_.value_ = M.data
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * nc + [highspy.HighsVarType.kContinuous] * ng
-    return lp, 0 if spacing is None else spacing.n_rows
+    kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+    lp.integrality_ = [kinds[int(b)] for b in integer]
+    return lp
 
 
 # ----------------------------------------------------------------------------- HiGHS

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from carecover.siting.highs import RowBlock, group_rows, spacing_rows, stack_rows
+from carecover.siting.highs import RowBlock, group_rows, highs_lp, spacing_rows
 
 if TYPE_CHECKING:
     from carecover.siting.served import MaximalServed, Prepared
@@ -90,19 +90,8 @@ def _mip(model: MaximalServed, prep: Prepared, q_keep: np.ndarray, p_free: int, 
         blocks.append(RowBlock(np.r_[rr, rr], np.r_[ca, na + ypos[ak[ca]]],
                                np.r_[np.ones(n_strong), -np.minimum(a.w[ag[ca]], a.cap[ak[ca]])],
                                np.full(n_strong, -np.inf), np.zeros(n_strong)))
-    M, lo, up = stack_rows(blocks, na + ny)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = na + ny, M.shape[0]
-    lp.sense_ = highspy.ObjSense.kMaximize
-    lp.col_cost_ = np.r_[np.ones(na), np.zeros(ny)]
-    lp.col_lower_ = np.zeros(na + ny)
-    lp.col_upper_ = np.r_[np.full(na, np.inf), np.ones(ny)]
-    lp.row_lower_, lp.row_upper_ = lo, up
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = M.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = M.indices.astype(np.int32)
-    lp.a_matrix_.value_ = M.data
-    lp.integrality_ = [highspy.HighsVarType.kContinuous] * na + [highspy.HighsVarType.kInteger] * ny
+    lp = highs_lp(highspy, blocks, np.r_[np.ones(na), np.zeros(ny)], np.r_[np.full(na, np.inf), np.ones(ny)],
+                  np.r_[np.zeros(na, bool), np.ones(ny, bool)])
     return lp, arc, n_strong
 
 
