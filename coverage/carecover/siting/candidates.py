@@ -49,12 +49,15 @@ class Candidates:
         return len(self.x)
 
 
-def _far_from(x: np.ndarray, y: np.ndarray, existing_xy: np.ndarray, min_dist: float | None) -> np.ndarray:
+def far_from(x: np.ndarray, y: np.ndarray, existing_xy: np.ndarray, min_dist: float | None) -> np.ndarray:
     """Mask of points at least ``min_dist`` from every existing facility."""
     if not min_dist or not len(existing_xy) or not len(x):
         return np.ones(len(x), bool)
     d, _ = cKDTree(existing_xy).query(np.column_stack([x, y]))
     return d >= min_dist
+
+
+_far_from = far_from
 
 
 def _thin(x: np.ndarray, y: np.ndarray, most: int) -> np.ndarray:
