@@ -47,6 +47,19 @@ def _suggest(values: list[str]) -> dict[str, int]:
     return out
 
 
+def _colocation_min(values: list[str]) -> tuple[tuple[str, int], ...] | None:
+    """``--colocation-min 2 --colocation-min school=1`` → ``(("any", 2), ("school", 1))``."""
+    out = {}
+    for v in values:
+        key, _, n = v.rpartition("=")
+        try:
+            out[key.strip() or "any"] = int(n)
+        except ValueError as exc:
+            raise InputError(f"--colocation-min 须为整数，而非 {v!r} / must be K or KIND=K, not {v!r}",
+                             field="--colocation-min", expected="K or KIND=K, e.g. 2 or school=1") from exc
+    return tuple(out.items()) or None
+
+
 def _units(values: list[str]) -> dict[str, Path]:
     return {k: Path(p) for k, p in _pairs(values, "--units", "UNIT=FILE, e.g. township=townships.geojson")}
 
@@ -65,6 +78,17 @@ def _plan_parser(sub) -> None:
     p.add_argument("--elderly-raster", type=Path, help="老年人口栅格 / elderly population raster")
     p.add_argument("--candidates", type=Path,
                    help="候选地块 (CSV 经纬度 / GeoJSON …)，默认用路网交叉口 / candidate sites file (default: street junctions)")
+    p.add_argument("--candidates-from-osm", metavar="KINDS",
+                   help="以路网文件中的公共设施为候选点（一老一小），如 school,kindergarten,clinic,community_centre / "
+                        "public facilities of the network file as candidate sites, e.g. school,kindergarten,clinic")
+    p.add_argument("--candidates-mix", action="store_true", default=None,
+                   help="公共设施候选点与候选地块或路口候选点合并（默认只用公共设施）/ add them to the file's or the "
+                        "junction candidates (default: the public facilities alone)")
+    p.add_argument("--colocation-min", action="append", default=[], metavar="[KIND=]K",
+                   help="至少 K 处建议站点与公共设施同址（KIND=K 针对一类），可多次 / at least K suggested sites "
+                        "co-located with a public facility (KIND=K: of that kind); repeatable")
+    p.add_argument("--colocation-within", type=float, metavar="M",
+                   help="同址距离 m（默认 100）/ distance that counts as co-located (default 100 m)")
     p.add_argument("--min-distance-existing", type=float,
                    help="候选点距现有同级设施最小距离 m / candidates at least this far from existing facilities")
     p.add_argument("--total-population", type=float,
@@ -132,6 +156,10 @@ def plan_options(args, sample_note: str | None = None):
         config=_config_for(args), boundary=args.boundary, population=args.population,
         population_field=args.population_field, elderly_field=args.elderly_field,
         elderly_raster=args.elderly_raster, candidates=args.candidates,
+        candidates_from_osm=getattr(args, "candidates_from_osm", None),
+        candidates_mix=getattr(args, "candidates_mix", None),
+        colocation_min=_colocation_min(getattr(args, "colocation_min", None) or []),
+        colocation_within_m=getattr(args, "colocation_within", None),
         min_distance_existing_m=args.min_distance_existing, total_population=args.total_population,
         suggest=tuple(_suggest(args.suggest).items()), units=tuple(_units(args.units).items()),
         walk_speed_mps=args.speed, crs_in=args.crs_in, sheet=args.sheet, strict=args.strict,

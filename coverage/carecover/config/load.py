@@ -114,7 +114,7 @@ def load_config(path: str | Path) -> CityConfig:
         lang=lang, crs_in=crs_in, tiers=tiers, drive_speeds_kph=drive, planned=planned,
         counties=counties, admin_units=admin, census=data.get("census", {}), capacity=capacity,
         access_decay=decay, access_band_weights=weights,
-        fetch=data.get("fetch", {}),
+        fetch=data.get("fetch", {}), colocation=data.get("colocation", {}),
         **{k: _resolve(base, data.get(k)) for k in _PATH_KEYS},
         **kwargs,
     )

@@ -62,6 +62,8 @@ _CAPACITY = {
     "source": "str",
     "note": "str",
 }
+#: ``[colocation]``: public facilities as candidate sites, and the co-location preference.
+_COLOCATION = {"kinds": "str|list[str]", "mix": "bool", "within_m": "float", "min_sites": ("table", "int")}
 _FETCH = {"osm_url": "str", "osm_file": "str", "population_url": "str", "note": "str"}
 
 _SCHEMA: dict[str, Any] = {
@@ -91,6 +93,7 @@ _SCHEMA: dict[str, Any] = {
     "drive_speeds_kph": ("table", "float"),
     "planned": ("table", _PLANNED),
     "capacity": ("table", _CAPACITY),
+    "colocation": _COLOCATION,
     "access_decay": "str",
     "access_band_weights": "list[float]",
     "admin_units": ("table", _ADMIN_UNIT),

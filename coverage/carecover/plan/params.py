@@ -80,6 +80,11 @@ class RunParams:
     map_min_gap_share
         The map draws a gap only when it holds at least this share of its tier's uncovered
         elderly (or a suggested site serves it); the tables keep every gap.
+    colocation_kinds, candidates_mix, colocation_min, colocation_within_m
+        Co-location (一老一小, :mod:`carecover.siting.colocation`): the kinds of public facility
+        read from the network file as candidates (``()``: none), whether they are added to the
+        file's or the junction candidates (else used alone), at least how many suggested sites
+        must be co-located (``{kind or "any": k}``), and the distance that counts as co-located.
     workers
         Processes the run may use (:mod:`carecover.plan.background`): with 2, the isochrones
         and the second map are made in a worker process while the rest goes on; the outputs
@@ -140,6 +145,10 @@ class RunParams:
     objective: str = "coverage"
     map_min_gap_share: float = settings.map_min_gap_share
     workers: int = 1
+    colocation_kinds: tuple[str, ...] = ()
+    candidates_mix: bool = False
+    colocation_min: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    colocation_within_m: float = settings.colocation_within_m
 
     # ------------------------------------------------------------------ derived views
     def profile(self, mode: str) -> dict:
@@ -204,6 +213,9 @@ class RunParams:
             "capacity": {k: r.to_dict() for k, r in self.capacity.items()},
             "access_decay": self.access_decay,
             "access_band_weights": list(self.access_band_weights),
+            **({"colocation": {"kinds": list(self.colocation_kinds), "mix": self.candidates_mix,
+                               "min_sites": dict(self.colocation_min), "within_m": self.colocation_within_m}}
+               if self.colocation_kinds else {}),
         }
 
     def fingerprint(self, *names: str) -> str:

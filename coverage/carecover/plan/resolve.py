@@ -205,6 +205,37 @@ def _objective(opts: PlanOptions, suggest: dict[str, int], capacity: MappingProx
     return objective
 
 
+def _colocation(opts: PlanOptions, cfg: CityConfig | None, num: _Numbers, suggest: dict[str, int],
+                objective: str) -> dict[str, Any]:
+    """The co-location parameters (``--candidates-from-osm``, ``--candidates-mix``,
+    ``--colocation-min``, ``--colocation-within``, else the config's ``[colocation]``)."""
+    from carecover.inputs.osm_public import parse_kinds
+    from carecover.siting.colocation import ANY
+
+    table = dict(_cfg(cfg, "colocation") or {})
+    kinds_given = _first(opts.candidates_from_osm, table.get("kinds"))
+    where = "--candidates-from-osm" if opts.candidates_from_osm is not None else "colocation.kinds"
+    kinds = parse_kinds(kinds_given, where) if kinds_given is not None else ()
+    mins = dict(opts.colocation_min) if opts.colocation_min else dict(table.get("min_sites") or {})
+    for key, k in mins.items():
+        if key != ANY and key not in kinds:
+            raise InputError(f"同址最少站点数针对「{key}」，但未读取该类设施 / at least {k} sites co-located with "
+                             f"'{key}' asked for, but that kind is not read", field="--colocation-min",
+                             expected=f"{ANY} or one of: {', '.join(kinds) or '(none: give --candidates-from-osm)'}")
+        if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+            raise InputError(f"同址最少站点数须为非负整数 / at least k co-located sites: k must be a whole "
+                             f"number >= 0, not {k!r}", field=f"--colocation-min {key}", expected=">= 0")
+    if any(mins.values()) and objective != "coverage":
+        raise InputError("同址最少站点数目前只用于覆盖目标 / at least k co-located sites works with "
+                         "--objective coverage (the served model does not take it yet)", field="--colocation-min",
+                         expected="--objective coverage")
+    within = num.one("colocation_within_m", _first(opts.colocation_within_m, table.get("within_m")),
+                     "--colocation-within")
+    return {"colocation_kinds": kinds, "candidates_mix": bool(_first(opts.candidates_mix, table.get("mix"), False)),
+            "colocation_min": MappingProxyType({k: int(v) for k, v in mins.items() if v}),
+            "colocation_within_m": float(within)}
+
+
 def _out(opts: PlanOptions, inputs: list[Path]) -> Path:
     """The output folder, refused now (before any work) when it cannot be written or would
     replace an input file."""
@@ -280,7 +311,7 @@ def resolve(opts: PlanOptions) -> RunParams:
         access_band_weights=tuple(_first(_cfg(cfg, "access_band_weights"), settings.access_band_weights)),
         warnings=tuple(num.found),
         map_min_gap_share=num.one("map_min_gap_share", opts.map_min_gap_share, "--map-min-gap-share"),
-        workers=_workers(opts.workers),
+        workers=_workers(opts.workers), **_colocation(opts, cfg, num, suggest, objective),
     )
 
 
