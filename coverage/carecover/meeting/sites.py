@@ -145,8 +145,12 @@ class SiteNamer:
         return f"{lon:.6f},{lat:.6f} {CRS_LABEL[self.crs]}"
 
     def candidate(self, k: int) -> str:
-        """``"★2 新华大街"`` for the plan's site of rank 2, ``"候选 12 新华大街"`` for another."""
+        """``"★2 新华大街"`` for the plan's site of rank 2, ``"候选 12 新华大街"`` for another; a
+        candidate made from a public facility (``--candidates-from-osm``) by the facility:
+        ``"★1 长江路小学旁 / next to Changjiang Road Primary School"``."""
         st = self.state
         head = f"★{self.rank[k]}" if k in self.rank else f"候选 {k}"
-        name = self.street(float(st.cand_lon[k]), float(st.cand_lat[k]), int(st.cand_node[k]))
+        names = (getattr(st, "extra", None) or {}).get("cand_name")
+        name = str(names[k]) if names is not None and k < len(names) else ""
+        name = name or self.street(float(st.cand_lon[k]), float(st.cand_lat[k]), int(st.cand_node[k]))
         return f"{head} {name}".strip()

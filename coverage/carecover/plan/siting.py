@@ -255,9 +255,11 @@ def solve_tier(params: RunParams, pb: Problem, count: int, county_geoms: dict, g
         info["objective"] = params.objective
     if pb.coloc is not None:
         rows = coloc.with_colocation(rows, c.ids, pb.names, pb.coloc)
+    # a candidate made from a public facility is named by it in the meeting ("★1 XX小学旁")
+    extra = {} if pb.names is None else {"cand_name": np.asarray(pb.names, dtype=str)}
     state = TierState(pb.existing_reach, pb.reach, pb.weights_elderly, pb.weights_pop, fields["existing_ok"],
                       c.lon, c.lat, c.node, np.asarray(c.ids, dtype=str), np.asarray(chosen, np.int64),
-                      fields["fields"])
+                      {**fields["fields"], **extra})
     return rows, info, _time_after(time_s, pb.reach, chosen), state
 
 
