@@ -15,7 +15,13 @@ from carecover.network import streets as network
 from carecover.network.snap import snap_xy
 from carecover.notices import CarecoverWarning
 from carecover.siting import candidates as cands
-from carecover.siting.colocation import ANY, colocated_with, facility_candidates, merge, min_sites_rows
+from carecover.siting.colocation import (
+    ANY,
+    colocated_with,
+    facility_candidates,
+    merge,
+    min_sites_rows,
+)
 from carecover.siting.model import BruteForce, Greedy, Highs, MaximalCovering
 
 NO_EXISTING = np.zeros((0, 2))
