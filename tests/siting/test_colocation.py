@@ -23,6 +23,7 @@ from carecover.siting.colocation import (
     min_sites_rows,
 )
 from carecover.siting.model import BruteForce, Greedy, Highs, MaximalCovering
+from carecover.siting.served import MaximalServed
 
 NO_EXISTING = np.zeros((0, 2))
 
@@ -91,6 +92,7 @@ def _real_instance(monaco, n_junctions: int = 8):
     return cand, colocated_with(net, cand, feats, 100.0), reach, weights
 
 
+@pytest.mark.filterwarnings("ignore::carecover.notices.CarecoverWarning")
 @pytest.mark.parametrize("k", [1, 2, 3])
 def test_exact_with_at_least_k_colocated_equals_brute_force_on_monaco(monaco, k):
     cand, col, reach, w = _real_instance(monaco)
@@ -154,3 +156,37 @@ def test_rule_that_cannot_hold_is_a_clear_error():
     assert exc.value.field == "colocation.min_sites.school"
     with pytest.raises(InputError, match="p = 1"):
         MaximalCovering.from_reach_matrix(A, np.ones(3), 1, min_sites_in={"any": (np.ones(3, bool), 2)})
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_served_exact_equals_brute_force_with_at_least_rows(seed):
+    rng = np.random.default_rng(seed)
+    nc, nd, ne = int(rng.integers(5, 10)), int(rng.integers(8, 25)), int(rng.integers(0, 3))
+    A = sp.random(nc, nd, density=float(rng.uniform(0.1, 0.4)), random_state=seed, format="csr")
+    E = sp.random(ne, nd, density=0.3, random_state=seed + 1000, format="csr")
+    p = int(rng.integers(2, 4))
+    m1, m2 = rng.random(nc) < 0.4, rng.random(nc) < 0.3
+    m1[0], m2[1] = True, True
+    rows = {"school": (m1, int(min(2, p, m1.sum()))), "clinic": (m2, 1)}
+    model = MaximalServed.from_reach_matrix(
+        A, rng.integers(0, 20, nd).astype(float), rng.integers(5, 30, ne).astype(float),
+        rng.integers(5, 40, nc).astype(float), p, existing_reach=E, min_sites_in=rows,
+        candidate_xy=rng.uniform(0, 1000, (nc, 2)), min_spacing_m=120.0 if seed % 2 else None)
+    brute, exact, greedy = model.solve(BruteForce()), model.solve(Highs(time_limit=10)), model.solve(Greedy())
+    if brute.status == "infeasible":
+        assert exact.status == "infeasible"
+        return
+    assert exact.objective == pytest.approx(brute.objective, abs=1e-6)
+    assert model.is_feasible(list(exact.chosen)) and model.is_feasible(list(brute.chosen))
+    if model.is_feasible(list(greedy.chosen)):
+        assert greedy.objective <= brute.objective + 1e-6
+
+
+@pytest.mark.filterwarnings("ignore::carecover.notices.CarecoverWarning")
+def test_served_with_at_least_k_colocated_on_monaco(monaco):
+    cand, col, reach, w = _real_instance(monaco)
+    rows = min_sites_rows(col, {ANY: 2})
+    model = MaximalServed.from_reach_matrix(reach, w, None, 150.0, 3, min_sites_in=rows)
+    exact, brute = model.solve(Highs(time_limit=30)), model.solve(BruteForce())
+    assert exact.objective == pytest.approx(brute.objective, abs=1e-6)
+    assert col.member[ANY][exact.chosen].sum() >= 2

@@ -205,8 +205,7 @@ def _objective(opts: PlanOptions, suggest: dict[str, int], capacity: MappingProx
     return objective
 
 
-def _colocation(opts: PlanOptions, cfg: CityConfig | None, num: _Numbers, suggest: dict[str, int],
-                objective: str) -> dict[str, Any]:
+def _colocation(opts: PlanOptions, cfg: CityConfig | None, num: _Numbers) -> dict[str, Any]:
     """The co-location parameters (``--candidates-from-osm``, ``--candidates-mix``,
     ``--colocation-min``, ``--colocation-within``, else the config's ``[colocation]``)."""
     from carecover.inputs.osm_public import parse_kinds
@@ -225,10 +224,6 @@ def _colocation(opts: PlanOptions, cfg: CityConfig | None, num: _Numbers, sugges
         if isinstance(k, bool) or not isinstance(k, int) or k < 0:
             raise InputError(f"同址最少站点数须为非负整数 / at least k co-located sites: k must be a whole "
                              f"number >= 0, not {k!r}", field=f"--colocation-min {key}", expected=">= 0")
-    if any(mins.values()) and objective != "coverage":
-        raise InputError("同址最少站点数目前只用于覆盖目标 / at least k co-located sites works with "
-                         "--objective coverage (the served model does not take it yet)", field="--colocation-min",
-                         expected="--objective coverage")
     within = num.one("colocation_within_m", _first(opts.colocation_within_m, table.get("within_m")),
                      "--colocation-within")
     return {"colocation_kinds": kinds, "candidates_mix": bool(_first(opts.candidates_mix, table.get("mix"), False)),
@@ -311,7 +306,7 @@ def resolve(opts: PlanOptions) -> RunParams:
         access_band_weights=tuple(_first(_cfg(cfg, "access_band_weights"), settings.access_band_weights)),
         warnings=tuple(num.found),
         map_min_gap_share=num.one("map_min_gap_share", opts.map_min_gap_share, "--map-min-gap-share"),
-        workers=_workers(opts.workers), **_colocation(opts, cfg, num, suggest, objective),
+        workers=_workers(opts.workers), **_colocation(opts, cfg, num),
     )
 
 

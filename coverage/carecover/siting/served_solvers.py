@@ -34,6 +34,7 @@ from carecover.siting.highs import (
     HIGHS_OPTIONS,
     _new_highs,
 )
+from carecover.siting.model import needed_too
 from carecover.siting.served_bound import LagrangeBound, lagrangian_bound
 from carecover.siting.served_flow import TransportLP
 from carecover.siting.served_mip import _mip, _warm_start
@@ -202,7 +203,21 @@ def served_greedy(model: MaximalServed, p_free: int) -> GreedyServedRun:
     chosen: list[int] = []
     gains: list[float] = []
     rnd, n_eval = 0, 0
-    while heap and len(chosen) < p_free:
+    while len(chosen) < p_free:
+        claim = _reserved(model, ev, ub, blocker, chosen, p_free, not heap)
+        if claim is not None:
+            if claim[0] < 0:
+                break  # an at-least row cannot be met any more
+            q, g = claim
+            ev.take(q, g)
+            gains.append(g)
+            chosen.append(q)
+            ub[q] = 0.0
+            blocker.take(int(prep.cand[q]))
+            rnd += 1
+            continue
+        if not heap:
+            break
         neg, j, q, r_eval = heapq.heappop(heap)
         if blocker.blocked[j]:
             continue
@@ -224,6 +239,31 @@ def served_greedy(model: MaximalServed, p_free: int) -> GreedyServedRun:
     gain = float(sum(gains))
     bound = min(bound0, _online(ub, p_free, gain, prep.unserved))
     return GreedyServedRun(chosen, gains, bound, ev, single, n_eval)
+
+
+def _reserved(model: MaximalServed, ev: _Evaluator, ub: np.ndarray, blocker: _Blocker, chosen: list[int],
+              p_free: int, heap_empty: bool) -> tuple[int, float] | None:
+    """The model candidate the at-least rows claim now and its gain, ``None`` when they claim
+    none, ``(-1, 0)`` when they cannot be met (as :func:`carecover.siting.greedy._reserved`:
+    the best exact marginal gain among the candidates that lower a row still short, once the
+    rows need as many sites as there are places left)."""
+    al, prep = model.at_least, ev.prep
+    if al is None:
+        return None
+    deficit = al.deficit([*model.forced.tolist(), *(int(prep.cand[q]) for q in chosen)])
+    need = int(deficit.sum())
+    if not need or (p_free - len(chosen) > need and not heap_empty):
+        return None
+    helps = al.helps(deficit)
+    qs = [q for q in range(prep.cand.size) if helps[prep.cand[q]] and not blocker.blocked[prep.cand[q]]]
+    if not qs:
+        return -1, 0.0
+    best, best_g = qs[0], -1.0
+    for q in qs:  # in candidate order: ties keep the lowest index
+        g = ev.gain(q, float(ub[q]))
+        if g > best_g + ev.tol:
+            best, best_g = q, g
+    return best, max(best_g, 0.0)
 
 
 def _online(ub: np.ndarray, k: int, gain: float, unserved: float) -> float:
@@ -295,6 +335,9 @@ def _solution(model: MaximalServed, sel: list[int], method: str, status: str, bo
     pos = {int(c): q for q, c in enumerate(prep.cand)}
     tol = 1e-9 * max(1.0, prep.unserved)
     keep = [k for k, g in enumerate(gains) if g > tol]
+    if model.at_least is not None:  # sites adding nothing stay where an at-least row needs them
+        kept = needed_too(model, [*sorted(fset), *(order[k] for k in keep)], [int(j) for j in order])
+        keep = [k for k, j in enumerate(order) if j in set(kept)]
     loads = ev.loads()
     f_order, f_gains = _forced_gains(model) if fset else ([], [])
     kept_at = {int(s): n for n, s in enumerate(prep.kept_fixed)}
@@ -383,7 +426,6 @@ def _prune_lagrange(lag: LagrangeBound, p_free: int, lower: float) -> np.ndarray
 
 def _exact(model: MaximalServed, solver: Any) -> ServedSolution:
     """Greedy, then (unless greedy is proven optimal) the pruned integer programme in HiGHS."""
-    import highspy
 
     t0 = time.perf_counter()
     prep = model.prepared()
@@ -394,6 +436,9 @@ def _exact(model: MaximalServed, solver: Any) -> ServedSolution:
     extra: dict[str, Any] = {"greedy_objective": g_gain + prep.fixed_objective, "n_evaluations": run.n_evaluations,
                              "n_lp_solves": run.ev.n_lp}
     tol = 1e-9 * max(1.0, prep.unserved)
+    g_ok = model.at_least is None or model.at_least.holds([*model.forced.tolist(), *g_sel])
+    if model.at_least is not None and p_free > 0 and prep.cand.size:
+        return _exact_at_least(model, solver, run, g_sel, g_ok, extra, t0)
     if p_free == 0 or prep.cand.size == 0 or run.bound <= g_gain + tol:
         # greedy meets its own bound: proven optimal without the integer programme
         return _solution(model, g_sel, solver.name, "optimal", g_gain + prep.fixed_objective, t0,
@@ -410,7 +455,33 @@ def _exact(model: MaximalServed, solver: Any) -> ServedSolution:
         return _solution(model, g_sel, solver.name, "optimal", g_gain + prep.fixed_objective, t0,
                          extra={**extra, "proof": "greedy meets the Lagrangian bound"}, ordered=run)
     keep = _prune(run.single, p_free, g_gain) & _prune_lagrange(lag, p_free, prep.base + g_gain)
-    q_keep = np.flatnonzero(keep)
+    return _programme(model, solver, run, g_sel, np.flatnonzero(keep), bound, extra, t0)
+
+
+def _exact_at_least(model: MaximalServed, solver: Any, run: GreedyServedRun, g_sel: list[int], g_ok: bool,
+                    extra: dict, t0: float) -> ServedSolution:
+    """The programme with at-least rows (co-location): no Lagrangian step; candidates pruned by
+    greedy's value only when greedy's set meets the rows (else it is no lower bound)."""
+    prep, p_free = model.prepared(), model.p - int(model.forced.size)
+    g_gain = float(sum(run.gains))
+    keep = np.ones(prep.cand.size, bool)
+    if g_ok:
+        # gain alone + the p' - 1 largest others below greedy's value: in no optimal set (a
+        # co-located candidate adding nothing included; greedy's set meets the rows)
+        top = float(np.sort(run.single)[::-1][: max(p_free - 1, 0)].sum())
+        keep = run.single + top >= g_gain - 1e-9 * max(1.0, abs(g_gain))
+    return _programme(model, solver, run, g_sel if g_ok else [], np.flatnonzero(keep), run.bound, extra, t0)
+
+
+def _programme(model: MaximalServed, solver: Any, run: GreedyServedRun, g_sel: list[int], q_keep: np.ndarray,
+               bound: float, extra: dict, t0: float) -> ServedSolution:
+    """The integer programme on the model candidates ``q_keep`` in HiGHS, from the greedy set;
+    never worse than greedy's set ``g_sel`` (empty when it misses an at-least row)."""
+    import highspy
+
+    prep, p_free = model.prepared(), model.p - int(model.forced.size)
+    g_gain = float(sum(run.gains)) if g_sel else -np.inf
+    tol = 1e-9 * max(1.0, prep.unserved)
     lp, arc, n_strong = _mip(model, prep, q_keep, p_free, strong=True)
     extra.update({"n_model_candidates": int(q_keep.size), "n_pruned_by_bound": int(prep.cand.size - q_keep.size),
                   "n_arcs": int(arc.size), "n_strong_rows": n_strong})
@@ -431,7 +502,9 @@ def _exact(model: MaximalServed, solver: Any) -> ServedSolution:
     status, info = h.getModelStatus(), h.getInfo()
     ms = h.modelStatusToString(status)
     sel, st = list(g_sel), "time_limit_greedy"
-    if info.primal_solution_status:
+    if status == highspy.HighsModelStatus.kInfeasible:
+        st = "infeasible"  # only side rules can make it so (at-least rows against spacing, caps)
+    elif info.primal_solution_status:
         y = np.asarray(h.getSolution().col_value[arc.size:])
         sel = [int(prep.cand[q]) for q in q_keep[y > 0.5]]
         st = "optimal" if status == highspy.HighsModelStatus.kOptimal else (
