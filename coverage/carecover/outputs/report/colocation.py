@@ -28,7 +28,8 @@ def _rule(mins: dict, lang: str) -> str:
         if lang == "zh":
             parts.append(f"至少 {k} 处与{'任一类公共设施' if key == 'any' else _kind(key, 'zh', True)}同址")
         else:
-            parts.append(f"at least {k} sites co-located with {'any public facility' if key == 'any' else _kind(key, 'en', True)}")
+            what = "any public facility" if key == "any" else _kind(key, "en", True)
+            parts.append(f"at least {k} site{'s' if k != 1 else ''} co-located with {what}")
     return "；".join(parts) if lang == "zh" else "; ".join(parts)
 
 
