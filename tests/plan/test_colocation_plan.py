@@ -96,6 +96,11 @@ def test_config_table_and_errors(tmp_path, monaco_pbf):
     assert p2.colocation_kinds == ("library",) and dict(p2.colocation_min) == {"any": 2}
     with pytest.raises(InputError, match="'hospital'"):
         resolve(PlanOptions(**base, colocation_min=(("hospital", 1),)))
+    # a rule or a mix without facilities to read is an error, not silently ignored
+    bare = {k: v for k, v in base.items() if k != "config"}
+    for extra in ({"colocation_min": (("any", 1),)}, {"candidates_mix": True}):
+        with pytest.raises(InputError, match="needs --candidates-from-osm"):
+            resolve(PlanOptions(**bare, **extra))
     # without the option nothing changes in the parameters the outputs state
     plain = resolve(PlanOptions(network=Path(monaco_pbf), facilities=(reg,), out=tmp_path / "o2",
                                 total_population=1000.0))
@@ -106,3 +111,16 @@ def test_colocation_min_option_parsing():
     assert cli._colocation_min(["2", "school=1"]) == (("any", 2), ("school", 1))
     with pytest.raises(InputError, match="KIND=K"):
         cli._colocation_min(["school=two"])
+
+
+def test_meeting_names_facility_sites_by_their_facility(runs, tmp_path):
+    mixed, _ = runs
+    assert cli.main(["--quiet", "rankings", "--out", str(mixed), "--xlsx", str(tmp_path / "r.xlsx")]) == 0
+    sheet = pd.read_excel(tmp_path / "r.xlsx", sheet_name="选址 community_centre", header=1)
+    sites = pd.read_csv(mixed / "sites.csv", encoding="utf-8-sig")
+    exact = sites[(sites["method"] == "exact") & sites["candidate"].str.startswith("osm/")]
+    assert len(exact)
+    labels = set(sheet["站点"])
+    for _, r in exact.iterrows():
+        assert f"★{int(r['rank'])} {r['site_name']}" in labels
+    assert {"同址设施类型", "同址设施名称", "与同址设施距离(米)"} <= set(sheet.columns)

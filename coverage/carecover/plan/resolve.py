@@ -216,6 +216,12 @@ def _colocation(opts: PlanOptions, cfg: CityConfig | None, num: _Numbers) -> dic
     where = "--candidates-from-osm" if opts.candidates_from_osm is not None else "colocation.kinds"
     kinds = parse_kinds(kinds_given, where) if kinds_given is not None else ()
     mins = dict(opts.colocation_min) if opts.colocation_min else dict(table.get("min_sites") or {})
+    mix = _first(opts.candidates_mix, table.get("mix"))
+    if not kinds and (any(mins.values()) or mix):
+        what = "--colocation-min" if any(mins.values()) else "--candidates-mix"
+        raise InputError(f"{what} 须与 --candidates-from-osm 同用 / {what} needs --candidates-from-osm "
+                         "(which public facilities to read)", field=what,
+                         expected="--candidates-from-osm school,clinic,… (or [colocation] kinds)")
     for key, k in mins.items():
         if key != ANY and key not in kinds:
             raise InputError(f"同址最少站点数针对「{key}」，但未读取该类设施 / at least {k} sites co-located with "
@@ -226,7 +232,7 @@ def _colocation(opts: PlanOptions, cfg: CityConfig | None, num: _Numbers) -> dic
                              f"number >= 0, not {k!r}", field=f"--colocation-min {key}", expected=">= 0")
     within = num.one("colocation_within_m", _first(opts.colocation_within_m, table.get("within_m")),
                      "--colocation-within")
-    return {"colocation_kinds": kinds, "candidates_mix": bool(_first(opts.candidates_mix, table.get("mix"), False)),
+    return {"colocation_kinds": kinds, "candidates_mix": bool(mix),
             "colocation_min": MappingProxyType({k: int(v) for k, v in mins.items() if v}),
             "colocation_within_m": float(within)}
 
