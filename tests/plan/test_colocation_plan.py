@@ -124,3 +124,19 @@ def test_meeting_names_facility_sites_by_their_facility(runs, tmp_path):
     for _, r in exact.iterrows():
         assert f"★{int(r['rank'])} {r['site_name']}" in labels
     assert {"同址设施类型", "同址设施名称", "与同址设施距离(米)"} <= set(sheet.columns)
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--candidates-from-osm", "school,church"], "--candidates-from-osm"),
+    (["--colocation-min", "2"], "--colocation-min"),
+    (["--candidates-from-osm", "school", "--colocation-min", "hospital=1"], "--colocation-min"),
+])
+def test_bad_colocation_options_exit_2_before_any_output(tmp_path, monaco_pbf, capsys, args, field):
+    reg = tmp_path / "r.csv"
+    reg.write_text("编号,名称,层级,经度,纬度\nC1,a,社区养老服务站,7.42,43.73\n", encoding="utf-8-sig")
+    out = tmp_path / "out"
+    code = cli.main(["--quiet", "plan", "--network", str(monaco_pbf), "--facilities", str(reg),
+                     "--total-population", "1000", "--suggest", "community_centre=1", *args, "--out", str(out)])
+    assert code == 2
+    assert f"field '{field}'" in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())
