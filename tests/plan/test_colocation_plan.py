@@ -130,13 +130,15 @@ def test_meeting_names_facility_sites_by_their_facility(runs, tmp_path):
     (["--candidates-from-osm", "school,church"], "--candidates-from-osm"),
     (["--colocation-min", "2"], "--colocation-min"),
     (["--candidates-from-osm", "school", "--colocation-min", "hospital=1"], "--colocation-min"),
+    (["--candidates-from-osm", "school", "--candidates", "{reg}"], "--candidates-mix"),
 ])
 def test_bad_colocation_options_exit_2_before_any_output(tmp_path, monaco_pbf, capsys, args, field):
     reg = tmp_path / "r.csv"
     reg.write_text("编号,名称,层级,经度,纬度\nC1,a,社区养老服务站,7.42,43.73\n", encoding="utf-8-sig")
     out = tmp_path / "out"
     code = cli.main(["--quiet", "plan", "--network", str(monaco_pbf), "--facilities", str(reg),
-                     "--total-population", "1000", "--suggest", "community_centre=1", *args, "--out", str(out)])
+                     "--total-population", "1000", "--suggest", "community_centre=1",
+                     *[a.format(reg=reg) for a in args], "--out", str(out)])
     assert code == 2
     assert f"field '{field}'" in capsys.readouterr().err
     assert not out.exists() or not any(out.iterdir())

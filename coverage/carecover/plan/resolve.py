@@ -230,6 +230,10 @@ def _colocation(opts: PlanOptions, cfg: CityConfig | None, num: _Numbers) -> dic
         if isinstance(k, bool) or not isinstance(k, int) or k < 0:
             raise InputError(f"同址最少站点数须为非负整数 / at least k co-located sites: k must be a whole "
                              f"number >= 0, not {k!r}", field=f"--colocation-min {key}", expected=">= 0")
+    if kinds and opts.candidates is not None and not mix:
+        raise InputError("同时给出候选地块文件与公共设施候选点：加 --candidates-mix 合并两者，或去掉其一 / --candidates "
+                         "FILE and --candidates-from-osm given: add --candidates-mix to use both, or drop one",
+                         field="--candidates-mix", expected="--candidates-mix")
     within = num.one("colocation_within_m", _first(opts.colocation_within_m, table.get("within_m")),
                      "--colocation-within")
     return {"colocation_kinds": kinds, "candidates_mix": bool(mix),
