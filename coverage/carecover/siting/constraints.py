@@ -34,6 +34,7 @@ __all__ = [
     "check_weights",
     "at_least",
     "group_caps",
+    "needed_too",
     "selection",
     "spacing_conflicts",
 ]
@@ -478,3 +479,25 @@ def at_least(min_sites_in: Mapping[str, tuple[Any, int]] | None, allowed: np.nda
     if not labels:
         return None
     return AtLeast(tuple(labels), np.vstack(rows), np.asarray(ks, dtype=np.int64))
+
+
+def needed_too(at_least: AtLeast | None, keep: list[int], order: list[int]) -> list[int]:
+    """``keep`` and, taken in ``order``, the sites left out of it that an at-least row still needs
+    (a site adding nothing stays when the rule needs it).
+
+    Parameters
+    ----------
+    at_least
+        The rows, or ``None`` (``keep`` is returned as it is).
+    keep
+        Sites kept (e.g. those with a positive marginal gain, and the forced ones).
+    order
+        Every site of the set, in the order to consider them.
+    """
+    if at_least is None:
+        return keep
+    out = list(keep)
+    for j in order:
+        if j not in out and at_least.helps(at_least.deficit(out))[j]:
+            out.append(j)
+    return out

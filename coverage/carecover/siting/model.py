@@ -34,6 +34,7 @@ from carecover.siting.constraints import (
     check_candidate_ids,
     check_covered0,
     check_weights,
+    needed_too,
 )
 from carecover.siting.greedy import Greedy
 from carecover.siting.highs import Highs
@@ -262,7 +263,7 @@ class MaximalCovering:
         order, gains, _ = self.greedy_order(sel)
         fs = set(self.forced.tolist())
         keep = [int(j) for j, g in zip(order, gains, strict=True) if g > 0 or j in fs]
-        return needed_too(self, keep, [int(j) for j in order])
+        return needed_too(self.at_least, keep, [int(j) for j in order])
 
     def solution(self, sel: Sequence[int], method: str, status: str, bound: float | None, t0: float,
                  note: str = "", extra: dict | None = None, ordered: tuple | None = None) -> SiteSolution:
@@ -345,17 +346,6 @@ def with_p(model, p: int | None) -> Iterator[None]:
         yield
     finally:
         model.p = saved
-
-
-def needed_too(model, keep: list[int], order: list[int]) -> list[int]:
-    """``keep`` and, in ``order``, the dropped sites an at-least row of ``model`` still needs."""
-    if getattr(model, "at_least", None) is None:
-        return keep
-    out = list(keep)
-    for j in order:
-        if j not in out and model.at_least.helps(model.at_least.deficit(out))[j]:
-            out.append(j)
-    return out
 
 
 def _solver_of(solver: Solver | str | None, time_limit: float, threads: int | None) -> Solver:

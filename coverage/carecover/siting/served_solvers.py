@@ -29,12 +29,12 @@ import scipy.sparse as sp
 
 from carecover.errors import InputError
 from carecover.siting.brute import BRUTE_LIMIT
+from carecover.siting.constraints import needed_too
 from carecover.siting.greedy import _Blocker
 from carecover.siting.highs import (
     HIGHS_OPTIONS,
     _new_highs,
 )
-from carecover.siting.model import needed_too
 from carecover.siting.served_bound import LagrangeBound, lagrangian_bound
 from carecover.siting.served_flow import TransportLP
 from carecover.siting.served_mip import _mip, _warm_start
@@ -336,7 +336,7 @@ def _solution(model: MaximalServed, sel: list[int], method: str, status: str, bo
     tol = 1e-9 * max(1.0, prep.unserved)
     keep = [k for k, g in enumerate(gains) if g > tol]
     if model.at_least is not None:  # sites adding nothing stay where an at-least row needs them
-        kept = needed_too(model, [*sorted(fset), *(order[k] for k in keep)], [int(j) for j in order])
+        kept = needed_too(model.at_least, [*sorted(fset), *(order[k] for k in keep)], [int(j) for j in order])
         keep = [k for k, j in enumerate(order) if j in set(kept)]
     loads = ev.loads()
     f_order, f_gains = _forced_gains(model) if fset else ([], [])
