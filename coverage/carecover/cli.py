@@ -7,12 +7,13 @@ Exit status: 0 success; 2 bad input (the message names file, row and field); 3 d
 from __future__ import annotations
 
 import argparse
+import logging
 import shlex
 import signal
 import sys
 from pathlib import Path
 
-from carecover import __version__, utils
+from carecover import __version__, logs, utils
 from carecover.errors import CarecoverError, InputError
 
 ROOT = Path(__file__).resolve().parent
@@ -309,8 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _global_options(parser: argparse.ArgumentParser, default) -> None:
-    """``--quiet`` and ``--lang``, accepted before or after the subcommand."""
+    """``--quiet``, ``-v`` and ``--lang``, accepted before or after the subcommand."""
     parser.add_argument("--quiet", action="store_true", help="不显示进度 / no progress output",
+                        **({"default": default} if default is not None else {}))
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="显示各阶段耗时 / also show each stage's wall and CPU seconds",
                         **({"default": default} if default is not None else {}))
     parser.add_argument("--lang", choices=["zh", "en"], help="语言 / language (zh: 中文在前)",
                         **({"default": default} if default is not None else {}))
@@ -336,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # the command as run, for summary.json
     utils.QUIET = bool(args.quiet)
+    logs.console(logging.WARNING if args.quiet else logging.DEBUG if getattr(args, "verbose", False) else logging.INFO)
     signal.signal(signal.SIGTERM, _on_term)
     try:
         if args.command == "plan":

@@ -67,7 +67,10 @@ def run_main(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace]
     argv
         Arguments (``sys.argv[1:]`` when ``None``).
     """
+    from carecover import logs
+
     args = parser.parse_args(argv)
+    logs.console()
     try:
         return int(run(args) or 0)
     except InputError as exc:

@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from carecover import memory
+from carecover import memory, timing
 from carecover.network import StreetNetwork, engine, isochrones
 from carecover.plan.params import RunParams
 from carecover.plan.travel import TierTravel, Travel
@@ -77,7 +77,8 @@ def build(params: RunParams, nets: Mapping[str, StreetNetwork], travel: Travel) 
     frames, fidelity = [], {}
     fid_all = travel.facilities["fid"].to_numpy()
     for key, tt in travel.tiers.items():
-        parts, fidelity[key] = tier_isochrones(params, nets[tt.tier.mode], tt, fid_all[tt.rows])
+        with timing.step(f"isochrones {key}"):
+            parts, fidelity[key] = tier_isochrones(params, nets[tt.tier.mode], tt, fid_all[tt.rows])
         frames += parts
     frame = (gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326) if frames else
              gpd.GeoDataFrame({c: [] for c in COLUMNS}, geometry=[], crs=4326))

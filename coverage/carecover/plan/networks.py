@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from carecover import timing
 from carecover.errors import NetworkError
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork, load_network
@@ -46,5 +47,6 @@ def load_networks(params: RunParams, bounds: Boundaries, walk: StreetNetwork,
     nets = {"walk": walk}
     for mode in modes_needed(params, facilities):
         if mode not in nets:
-            nets[mode] = load_mode(params, bounds, mode)
+            with timing.step(f"network {mode}"):
+                nets[mode] = load_mode(params, bounds, mode)
     return nets

@@ -141,6 +141,54 @@ class RunParams:
     map_min_gap_share: float = settings.map_min_gap_share
     workers: int = 1
 
+    # ------------------------------------------------------------------ a factory
+    @classmethod
+    def defaults(cls, **overrides: Any) -> RunParams:
+        """Parameters from :mod:`carecover.settings` and the default tiers, any field changed.
+
+        Nothing is checked (no file needs to exist): for tests, and for building parameters
+        in code. A run's parameters come from :func:`carecover.plan.resolve.resolve`.
+
+        Parameters
+        ----------
+        **overrides
+            Any field. ``tiers`` may give changes per tier (``{"street_centre":
+            {"threshold_min": 10.0}}``) or :class:`~carecover.tiers.Tier` objects; mappings
+            (``suggest``, ``regions``, ``drive_speeds_kph``, ``capacity``) may be plain dicts.
+
+        Returns
+        -------
+        RunParams
+        """
+        import dataclasses
+
+        from carecover.tiers import TIERS
+
+        tiers = dict(TIERS)
+        for key, change in dict(overrides.pop("tiers", None) or {}).items():
+            tiers[key] = change if isinstance(change, Tier) else dataclasses.replace(tiers[key], **change)
+        numbers = ("walk_speed_mps", "threshold_min", "max_snap_m", "isochrone_buffer_m", "circle_radius_m",
+                   "exact_time_limit_s", "max_candidates", "max_candidates_drive", "target_share",
+                   "map_min_gap_share", "population_field", "access_decay")
+        values: dict[str, Any] = {
+            "network": Path("network.osm.pbf"), "facilities": (Path("register.csv"),), "out": Path("out"),
+            "boundary": None, "population": None, "elderly_field": None, "elderly_raster": None,
+            "total_population": None, "candidates": None, "units": (), "config": None, "lang": "zh",
+            **{n: getattr(settings, n) for n in numbers},
+            "sensitivity_speeds_mps": tuple(settings.sensitivity_speeds_mps), "bands_min": tuple(settings.bands_min),
+            "access_band_weights": tuple(settings.access_band_weights), "tiers": MappingProxyType(tiers),
+            "drive_speeds_kph": MappingProxyType(dict(settings.drive_speeds_kph)), "crs_in": None,
+            "gap_link_m": None, "suggest": MappingProxyType({}), "regions": MappingProxyType({}),
+            "min_spacing_m": None, "min_distance_existing_m": None, "strict": False, "osm_facilities": False,
+            "facility_isochrones": False, "inline_assets": True, "gaode_map": True, "cache": True,
+            "sample_note": None, "command": "",
+            "title": "一刻钟养老服务圈覆盖分析 / 15-minute elderly-care coverage",
+        }
+        for name in ("suggest", "regions", "drive_speeds_kph", "capacity"):
+            if isinstance(overrides.get(name), dict):
+                overrides[name] = MappingProxyType(dict(overrides[name]))
+        return cls(**{**values, **overrides})
+
     # ------------------------------------------------------------------ derived views
     def profile(self, mode: str) -> dict:
         """Network profile of a travel mode with this run's speeds."""

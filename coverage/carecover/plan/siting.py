@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from carecover import notices
+from carecover import notices, timing
 from carecover.analysis import figures as cf
 from carecover.errors import InputError
 from carecover.inputs.candidates import read_candidates
@@ -272,7 +272,8 @@ def problems(params: RunParams, nets: Mapping[str, StreetNetwork], bounds: Bound
         tier = params.tiers[key]
         net, dem_snap = nets[tier.mode], travel.demand_snaps[tier.mode]
         log(f"候选站点 / candidates for {tier.name_zh} …")
-        pbs[key] = problem(params, key, net, demand, dem_snap, travel, bounds)
+        with timing.step(f"siting problem {key}"):
+            pbs[key] = problem(params, key, net, demand, dem_snap, travel, bounds)
         fields_[key] = _state_fields(params, bounds, net, travel, key, demand, dem_snap)
     return Problems(pbs, fields_)
 
@@ -304,9 +305,10 @@ def suggest(params: RunParams, pbs: Problems, bounds: Boundaries, demand: Demand
         log(f"选址 / siting {count} × {tier.name_zh} …")
         time_s = travel.tiers[key].time_s if key in travel.tiers else np.full(len(demand), np.inf)
         served = served_inputs(params, key, travel, demand)
-        rows, info[key], after, states[key] = solve_tier(params, pb, count, bounds.county_geoms(),
-                                                         gaps.members.get(key), time_s, pbs.state_fields[key],
-                                                         served)
+        with timing.step(f"siting solve {key}"):
+            rows, info[key], after, states[key] = solve_tier(params, pb, count, bounds.county_geoms(),
+                                                             gaps.members.get(key), time_s,
+                                                             pbs.state_fields[key], served)
         info[key] = {**info[key], "asked": params.suggest[key], "placed": count}
         frames.append(rows)
         curves.append(pd.DataFrame(info[key]["curve"]).assign(tier=key))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 
+from carecover import timing
 from carecover.errors import InputError
 from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import USABLE
@@ -140,7 +141,8 @@ def route(params: RunParams, nets: Mapping[str, StreetNetwork], facilities: Faci
     demand
         Demand points.
     """
-    snaps = snap_demand(params, nets, demand)
+    with timing.step(f"snap {len(demand):,} points ({', '.join(nets)})"):
+        snaps = snap_demand(params, nets, demand)
     frame = facilities.frame.copy()
     for col in ("reached_pop", "reached_elderly", "snap_m"):
         frame[col] = np.nan
@@ -151,6 +153,7 @@ def route(params: RunParams, nets: Mapping[str, StreetNetwork], facilities: Faci
         tier = params.tiers[key]
         rows = np.flatnonzero((used & (frame["tier"] == key)).to_numpy())
         log(f"{tier.name_zh} / {tier.name_en}: {len(rows)} …")
-        tiers[key] = route_tier(params, tier, nets[tier.mode], frame, rows, snaps[tier.mode])
+        with timing.step(f"routing {key} ({tier.mode})"):
+            tiers[key] = route_tier(params, tier, nets[tier.mode], frame, rows, snaps[tier.mode])
         _mark_facilities(frame, tiers[key], demand, params.max_snap_m)
     return Travel(snaps, tiers, frame)
