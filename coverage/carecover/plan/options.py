@@ -2,7 +2,7 @@
 
 Every field defaults to ``None`` ("not given"); :func:`carecover.plan.resolve.resolve` turns
 options, the city config and :mod:`carecover.settings` into one frozen
-:class:`~carecover.plan.params.RunParams`, the only place a default is applied.
+:class:`~carecover.params.RunParams`, the only place a default is applied.
 """
 
 from __future__ import annotations

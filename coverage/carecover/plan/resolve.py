@@ -14,8 +14,8 @@ from carecover import settings
 from carecover.config import CityConfig, ranges
 from carecover.errors import InputError
 from carecover.notices import Notice
+from carecover.params import RunParams
 from carecover.plan.options import PlanOptions
-from carecover.plan.params import RunParams
 from carecover.tiers import TIERS, Tier, tier_key
 
 #: Tiers that the shipped configs plan new centres for (the two regional tiers).

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from carecover import notices
 from carecover.outputs.maps.streets import street_lines
+from carecover.params import RunParams
 from carecover.plan import (
     access,
     area,
@@ -25,7 +26,6 @@ from carecover.plan import (
 )
 from carecover.plan.background import jobs
 from carecover.plan.cache import StageCache
-from carecover.plan.params import RunParams
 from carecover.utils import log
 
 

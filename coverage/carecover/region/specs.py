@@ -14,8 +14,8 @@ import shapely
 
 from carecover.config import load_config
 from carecover.inputs.boundaries import buffered
+from carecover.params import RunParams
 from carecover.plan.options import PlanOptions
-from carecover.plan.params import RunParams
 from carecover.plan.resolve import resolve
 from carecover.region.areas import Areas, AreaSpec
 from carecover.region.cache import task_key
