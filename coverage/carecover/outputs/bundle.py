@@ -68,7 +68,7 @@ class PlanBundle:
         Title for the map and report; ``params.title`` when empty.
     streets
         The study area's streets for display (``kind``: ``major``/``minor``/``path``, merged
-        and simplified lines, EPSG:4326; :func:`carecover.outputs.maps.streets.street_lines`),
+        and simplified lines, EPSG:4326; :func:`carecover.network.streetlines.street_lines`),
         or ``None``.
     params
         The run's :class:`~carecover.params.RunParams`: walking and sensitivity speeds,

@@ -18,8 +18,8 @@ from carecover import __version__, notices
 from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork
+from carecover.network.streetlines import street_lines
 from carecover.outputs.bundle import PlanBundle
-from carecover.outputs.maps.streets import street_lines
 from carecover.params import RunParams
 from carecover.plan import access as access_stage
 from carecover.plan import serves
@@ -49,7 +49,7 @@ class Results:
     siting: Siting
     claims: list[dict]
     access: Access = Access()
-    #: The maps' light street layer (:func:`~carecover.outputs.maps.streets.street_lines` of the
+    #: The maps' light street layer (:func:`~carecover.network.streetlines.street_lines` of the
     #: walking network); made here when not given.
     streets: gpd.GeoDataFrame | None = None
 

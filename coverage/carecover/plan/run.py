@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from carecover import notices
-from carecover.outputs.maps.streets import street_lines
+from carecover.network.streetlines import street_lines
 from carecover.params import RunParams
 from carecover.plan import (
     access,
