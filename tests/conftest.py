@@ -86,13 +86,13 @@ def demo_out(tmp_path_factory) -> Path:
 # ----------------------------------------------------------------------------- factories
 
 def make_params(**overrides):
-    """A :class:`carecover.plan.RunParams` from the settings' defaults (no file checks), with
+    """A :class:`carecover.params.RunParams` from the settings' defaults (no file checks), with
     ``overrides``; ``tiers`` may be given as ``{key: {"mode": …, "threshold_min": …}}``."""
     import dataclasses
     from types import MappingProxyType
 
     from carecover import settings
-    from carecover.plan.params import RunParams
+    from carecover.params import RunParams
     from carecover.tiers import TIERS
 
     tiers = dict(TIERS)

@@ -27,7 +27,7 @@ __all__ = ["Plan", "RunParams", "__version__", "read_plan", "run_plan"]
 
 #: Names of the front door and the modules they come from (imported when first asked for).
 _LAZY = {"run_plan": "carecover.api", "read_plan": "carecover.api", "Plan": "carecover.plan.result",
-         "RunParams": "carecover.plan.params"}
+         "RunParams": "carecover.params"}
 
 
 def __getattr__(name: str) -> Any:

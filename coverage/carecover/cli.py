@@ -20,36 +20,14 @@ ROOT = Path(__file__).resolve().parent
 SAMPLE = ROOT / "sample"
 
 
-def _pairs(values: list[str], flag: str, example: str) -> list[tuple[str, str]]:
-    """``KEY=VALUE`` command-line values, split once."""
-    out = []
-    for v in values or []:
-        if "=" not in v:
-            raise InputError(f"{flag} expects {example.split(',')[0]}, got {v!r}", field=flag,
-                             expected=example)
-        k, val = v.split("=", 1)
-        out.append((k, val))
-    return out
-
-
-def _suggest(values: list[str]) -> dict[str, int]:
-    from carecover.tiers import tier_key
-
-    out = {}
-    for k, n in _pairs(values, "--suggest", "TIER=N, e.g. street_centre=8"):
-        key = tier_key(k) or k
-        try:
-            out[key] = int(n)
-        except ValueError as exc:
-            raise InputError(f"--suggest count must be a whole number, got {n!r}", field="--suggest") from exc
-        if out[key] < 0:
-            raise InputError(f"--suggest count must not be negative, got {n!r}", field="--suggest",
-                             expected="a whole number >= 0")
-    return out
+#: What ``--suggest`` takes (``carecover plan`` and ``carecover region``).
+SUGGEST_FORM = "TIER=N, e.g. street_centre=8"
 
 
 def _units(values: list[str]) -> dict[str, Path]:
-    return {k: Path(p) for k, p in _pairs(values, "--units", "UNIT=FILE, e.g. township=townships.geojson")}
+    from carecover.plan.options import key_values
+
+    return {k: Path(p) for k, p in key_values(values, "--units", "UNIT=FILE, e.g. township=townships.geojson")}
 
 
 def _plan_parser(sub) -> None:
@@ -127,6 +105,7 @@ def _sheet_arguments(p) -> None:
 def plan_options(args, sample_note: str | None = None):
     """The :class:`~carecover.plan.PlanOptions` of ``carecover plan``'s arguments."""
     from carecover.plan import PlanOptions
+    from carecover.plan.options import key_values
 
     return PlanOptions(
         network=args.network, facilities=tuple(args.facilities) or None, out=args.out,
@@ -134,7 +113,7 @@ def plan_options(args, sample_note: str | None = None):
         population_field=args.population_field, elderly_field=args.elderly_field,
         elderly_raster=args.elderly_raster, candidates=args.candidates,
         min_distance_existing_m=args.min_distance_existing, total_population=args.total_population,
-        suggest=tuple(_suggest(args.suggest).items()), units=tuple(_units(args.units).items()),
+        suggest=key_values(args.suggest, "--suggest", SUGGEST_FORM), units=tuple(_units(args.units).items()),
         walk_speed_mps=args.speed, crs_in=args.crs_in, sheet=args.sheet, strict=args.strict,
         osm_facilities=args.osm_facilities, facility_isochrones=args.facility_isochrones,
         exact_time_limit_s=args.exact_time_limit, max_candidates=args.max_candidates,
@@ -210,7 +189,7 @@ def cmd_validate(args) -> int:
         validation_table,
         write_validation_report,
     )
-    from carecover.plan.outfolder import input_files, refuse_inputs
+    from carecover.outputs.outfolder import input_files, refuse_inputs
 
     if args.report is not None:  # the report never replaces the register (or the boundary)
         refuse_inputs([args.report], input_files([args.register, args.boundary]))

@@ -1,6 +1,6 @@
 """Fixtures of the outputs tests: run parameters for bundles built by hand, and bundles.
 
-* ``make_params(**changes)`` — a real :class:`~carecover.plan.params.RunParams` from the
+* ``make_params(**changes)`` — a real :class:`~carecover.params.RunParams` from the
   :mod:`carecover.settings` defaults and :data:`carecover.tiers.TIERS`, any field changed, and
   ``tier_changes={"street_centre": {"threshold_min": 10.0}}`` to change single tiers.
 * ``monaco_bundle`` — a small but real :class:`~carecover.outputs.bundle.PlanBundle` from the
@@ -26,7 +26,7 @@ import pytest
 import shapely
 from carecover import settings
 from carecover.outputs.bundle import PlanBundle
-from carecover.plan.params import RunParams
+from carecover.params import RunParams
 from carecover.tiers import TIERS
 
 # ---------------------------------------------------------------------------------------

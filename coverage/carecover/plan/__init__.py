@@ -1,7 +1,7 @@
 """The staged plan: ``run(resolve(options))``.
 
 Stages, each a plain function with typed inputs and outputs (frozen dataclasses), in the order
-data flows: :mod:`~carecover.plan.resolve` (options → :class:`RunParams`),
+data flows: :mod:`~carecover.plan.resolve` (options → :class:`~carecover.params.RunParams`),
 :mod:`~carecover.plan.area`, :mod:`~carecover.plan.networks`, :mod:`~carecover.plan.inputs`,
 :mod:`~carecover.plan.travel`, :mod:`~carecover.plan.isochrones`,
 :mod:`~carecover.plan.figures`, :mod:`~carecover.plan.gaps`, :mod:`~carecover.plan.siting`,
@@ -11,8 +11,7 @@ data flows: :mod:`~carecover.plan.resolve` (options → :class:`RunParams`),
 """
 
 from carecover.plan.options import PlanOptions
-from carecover.plan.params import RunParams
 from carecover.plan.resolve import resolve
 from carecover.plan.run import run
 
-__all__ = ["PlanOptions", "RunParams", "resolve", "run"]
+__all__ = ["PlanOptions", "resolve", "run"]

@@ -23,8 +23,8 @@ from carecover.config.capacity import CapacityRule
 from carecover.inputs.capacity import facility_capacity
 from carecover.inputs.demand import Demand
 from carecover.network import StreetNetwork, engine
+from carecover.params import RunParams
 from carecover.plan.figures import Figures
-from carecover.plan.params import RunParams
 from carecover.plan.travel import TierTravel, Travel
 
 __all__ = ["TierAccess", "Access", "compute", "tier_access", "facility_columns", "demand_columns"]

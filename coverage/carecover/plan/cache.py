@@ -28,9 +28,9 @@ import shapely
 
 from carecover import notices, settings, timing
 from carecover.network import StreetNetwork
+from carecover.params import RunParams
 from carecover.plan import background
 from carecover.plan.area import Boundaries, StudyArea
-from carecover.plan.params import RunParams
 from carecover.utils import atomic_write, file_sha256, log
 
 T = TypeVar("T")

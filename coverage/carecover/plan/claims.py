@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from carecover.analysis.claims import claims_table_text, evaluate_claims, load_claims
-from carecover.plan.params import RunParams
+from carecover.params import RunParams
 from carecover.utils import log
 
 

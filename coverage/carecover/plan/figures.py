@@ -12,8 +12,8 @@ import numpy as np
 from carecover.analysis import figures as cf
 from carecover.inputs.demand import Demand
 from carecover.network import StreetNetwork
+from carecover.params import RunParams
 from carecover.plan.area import Boundaries
-from carecover.plan.params import RunParams
 from carecover.plan.travel import TierTravel, Travel
 from carecover.tiers import tier_for_unit
 

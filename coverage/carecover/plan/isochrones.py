@@ -12,7 +12,7 @@ import pandas as pd
 
 from carecover import memory, timing
 from carecover.network import StreetNetwork, engine, isochrones
-from carecover.plan.params import RunParams
+from carecover.params import RunParams
 from carecover.plan.travel import TierTravel, Travel
 
 COLUMNS = ["tier", "band_min", "fid"]

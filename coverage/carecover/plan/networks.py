@@ -7,10 +7,16 @@ from pathlib import Path
 from carecover import timing
 from carecover.errors import NetworkError
 from carecover.inputs.facilities import USABLE
-from carecover.network import StreetNetwork, load_network
+from carecover.network import StreetNetwork, load_network, make_profile
+from carecover.params import RunParams
 from carecover.plan.area import Boundaries
 from carecover.plan.inputs import Facilities
-from carecover.plan.params import RunParams
+
+
+def profile_of(params: RunParams, mode: str) -> dict:
+    """Network profile of a travel mode with this run's speeds."""
+    return make_profile(mode, walk_speed_mps=params.walk_speed_mps,
+                        drive_speeds_kph=dict(params.drive_speeds_kph))
 
 
 def load_mode(params: RunParams, bounds: Boundaries, mode: str) -> StreetNetwork:
@@ -22,7 +28,7 @@ def load_mode(params: RunParams, bounds: Boundaries, mode: str) -> StreetNetwork
         No streets at all, or (with a boundary) none inside the boundary: wrong place or CRS.
     """
     try:
-        return load_network(params.network, params.profile(mode), boundary=bounds.clip, cache=params.cache)
+        return load_network(params.network, profile_of(params, mode), boundary=bounds.clip, cache=params.cache)
     except NetworkError as exc:
         if params.boundary is None or "no streets" not in exc.message:
             raise

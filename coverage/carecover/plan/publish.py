@@ -16,13 +16,14 @@ import tempfile
 from pathlib import Path
 
 from carecover import notices, timing
+from carecover.outputs import outfolder
 from carecover.outputs.bundle import PlanBundle
 from carecover.outputs.export import export_all
 from carecover.outputs.maps import build_map
 from carecover.outputs.report import write_report
 from carecover.outputs.report.pdf import write_pdf
-from carecover.plan import background, outfolder
-from carecover.plan.params import RunParams
+from carecover.params import RunParams
+from carecover.plan import background
 from carecover.plan.siting import Siting, write_curve
 from carecover.siting.state import write_state
 from carecover.utils import atomic_write, log

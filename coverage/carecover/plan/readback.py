@@ -16,7 +16,7 @@ import geopandas as gpd
 from carecover.config.capacity import CapacityRule
 from carecover.errors import InputError
 from carecover.outputs.bundle import PlanBundle
-from carecover.plan.params import RunParams
+from carecover.params import RunParams
 from carecover.plan.result import Plan
 from carecover.summary_file import SummaryFile
 from carecover.tiers import TIERS

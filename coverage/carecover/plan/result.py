@@ -22,7 +22,7 @@ import pandas as pd
 from carecover.errors import InputError
 from carecover.notices import Notice
 from carecover.outputs.bundle import PlanBundle, sites_frame
-from carecover.plan.params import RunParams
+from carecover.params import RunParams
 from carecover.records import Figure
 from carecover.summary_file import SummaryFile
 from carecover.timing import StageTime
@@ -55,7 +55,7 @@ class Plan:
     Attributes
     ----------
     params
-        The run's parameters, resolved once (:class:`~carecover.plan.params.RunParams`).
+        The run's parameters, resolved once (:class:`~carecover.params.RunParams`).
     bundle
         What the map, report and exports show (:class:`~carecover.outputs.bundle.PlanBundle`).
     summary

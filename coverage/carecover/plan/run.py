@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 from carecover import notices
-from carecover.outputs.maps.streets import street_lines
+from carecover.network.streetlines import street_lines
+from carecover.params import RunParams
 from carecover.plan import (
     access,
     area,
@@ -29,7 +30,6 @@ from carecover.plan import (
 )
 from carecover.plan import publish as publish_stage
 from carecover.plan.background import jobs
-from carecover.plan.params import RunParams
 from carecover.plan.result import Plan
 from carecover.plan.runner import StageRunner
 from carecover.summary_file import SummaryFile

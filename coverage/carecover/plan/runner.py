@@ -17,9 +17,9 @@ from typing import Any, Generic, TypeVar
 
 from carecover import timing
 from carecover.logs import LOGGER
+from carecover.params import RunParams
 from carecover.plan import background
 from carecover.plan.cache import StageCache
-from carecover.plan.params import RunParams
 
 T = TypeVar("T")
 

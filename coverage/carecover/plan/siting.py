@@ -24,11 +24,11 @@ from carecover.inputs.candidates import read_candidates
 from carecover.inputs.demand import Demand
 from carecover.network import StreetNetwork, engine
 from carecover.network.snap import Snapped, snap_xy
+from carecover.params import RunParams
 from carecover.plan.access import decay_of
 from carecover.plan.area import Boundaries
 from carecover.plan.figures import Figures
 from carecover.plan.gaps import Gaps
-from carecover.plan.params import RunParams
 from carecover.plan.siting_served import (
     ServedInputs,
     best_of,

@@ -14,7 +14,7 @@ import numpy as np
 
 from carecover import notices
 from carecover.inputs.demand import Demand
-from carecover.plan.params import RunParams
+from carecover.params import RunParams
 from carecover.plan.travel import Travel
 from carecover.siting.greedy import Greedy
 from carecover.siting.highs import Highs

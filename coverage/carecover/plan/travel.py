@@ -19,8 +19,8 @@ from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork, engine
 from carecover.network.snap import Snapped, snap_points
+from carecover.params import RunParams
 from carecover.plan.inputs import Facilities
-from carecover.plan.params import RunParams
 from carecover.tiers import Tier
 from carecover.utils import log
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import shapely
 
+from carecover.params import RunParams
 from carecover.plan.cache import code_fingerprint, params_fingerprint
-from carecover.plan.params import RunParams
 from carecover.utils import atomic_write, file_sha256
 
 __all__ = ["TaskCache", "task_key", "cached_run"]

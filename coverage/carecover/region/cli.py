@@ -30,13 +30,13 @@ def add_region_parser(sub) -> None:
 
 def cmd_region(args) -> int:
     """Run ``carecover region``."""
-    from carecover.cli import _suggest
+    from carecover.plan.options import key_values
     from carecover.region.options import RegionOptions
     from carecover.region.run import run_region
 
     opts = RegionOptions(
         areas=args.areas, out=args.out, workers=args.workers, scheduler=args.scheduler,
-        suggest=tuple(_suggest(args.suggest).items()) or None, walk_speed_mps=args.speed,
+        suggest=key_values(args.suggest, "--suggest", "TIER=N, e.g. township_centre=7") or None, walk_speed_mps=args.speed,
         cache=False if args.no_cache else None, candidate_cell_m=args.candidate_cell,
         exact_time_limit_s=args.exact_time_limit, dashboard=not args.no_dashboard, lang=args.lang,
         command="carecover " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:])))

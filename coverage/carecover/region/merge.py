@@ -21,9 +21,9 @@ import scipy.sparse as sp
 from carecover.analysis import figures as cf
 from carecover.analysis.gaps import find_gaps
 from carecover.inputs.demand import Demand
+from carecover.params import RunParams
 from carecover.plan import gaps as plan_gaps
 from carecover.plan.figures import data_record
-from carecover.plan.params import RunParams
 from carecover.region.task import CandidateReach, TaskResult
 
 __all__ = ["AreaResult", "merge_area", "POINT_COLUMNS"]

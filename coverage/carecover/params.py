@@ -19,7 +19,6 @@ from typing import Any
 from carecover import settings
 from carecover.config import CityConfig
 from carecover.config.capacity import CapacityRule
-from carecover.network import make_profile
 from carecover.notices import Notice
 from carecover.tiers import Tier
 
@@ -190,11 +189,6 @@ class RunParams:
         return cls(**{**values, **overrides})
 
     # ------------------------------------------------------------------ derived views
-    def profile(self, mode: str) -> dict:
-        """Network profile of a travel mode with this run's speeds."""
-        return make_profile(mode, walk_speed_mps=self.walk_speed_mps,
-                            drive_speeds_kph=dict(self.drive_speeds_kph))
-
     def speed_of(self, tier: Tier) -> float | None:
         """The walking speed a tier's figures are stated at (``None`` for drive tiers)."""
         return self.walk_speed_mps if tier.mode == "walk" else None
