@@ -28,7 +28,6 @@ from carecover.plan import (
     siting,
     travel,
 )
-from carecover.plan import publish as publish_stage
 from carecover.plan.background import jobs
 from carecover.plan.result import Plan
 from carecover.plan.runner import StageRunner
@@ -112,35 +111,9 @@ def _plain(summary: dict) -> dict:
 
 
 def publish(plan: Plan, out: str | Path | None = None) -> dict[str, Path]:
-    """Write a computed plan's outputs into ``out`` (``plan.params.out`` when not given).
-
-    Map, report, tables and state files are written into a staging folder and moved into place
-    only when all are written; the files are those ``carecover plan`` writes, byte for byte.
-
-    Returns
-    -------
-    dict
-        Relative file name → written path.
-
-    Raises
-    ------
-    InputError
-        A plan read back from a folder (it has no prepared states to write), an output that
-        would replace an input, a folder that cannot be written (exit 2).
-    """
-    if plan.siting is None:
-        from carecover.errors import InputError
-
-        raise InputError("a plan read back from its folder cannot be published again; publish the computed "
-                         "plan / 读回的规划结果不能再次输出", file=plan.folder, field="plan")
-    t0 = time.perf_counter()
-    out = Path(plan.params.out if out is None else out)
-    run = StageRunner(plan.params)
-    with notices.collect(seed=plan.notices), jobs():
-        written = run.run("publish", publish_stage.publish, plan.params, plan.bundle, plan.siting, out,
-                          label="输出 / publishing …")
-    log(f"完成 / done in {time.perf_counter() - t0:.1f} s → {out}")
-    return written
+    """Write a computed plan's outputs into ``out`` (``plan.params.out`` when not given):
+    :meth:`Plan.publish <carecover.plan.result.Plan.publish>`."""
+    return plan.publish(out)
 
 
 def run(params: RunParams) -> dict[str, Path]:
