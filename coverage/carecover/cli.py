@@ -171,8 +171,7 @@ def cmd_check_claims(args) -> int:
     claims = load_claims(claims_path, [c.name for c in cfg.counties] if cfg is not None else None)
     # each tier at the threshold the run used, not an assumed 15 minutes
     tiers = tiers_of_summary(summary, cfg.resolved_tiers() if cfg is not None else None)
-    table = evaluate_claims(claims, summary.get("figures", []), tiers=tiers,
-                            main_speed_mps=(summary.get("parameters") or {}).get("speed_mps"))
+    table = evaluate_claims(claims, list(summary.figures), tiers=tiers, main_speed_mps=summary.speed_mps)
     print(claims_table_text(table, (cfg.lang if cfg is not None else "zh")))
     if args.csv:
         from carecover.utils import atomic_write

@@ -14,7 +14,7 @@ import logging
 import sys
 import time
 
-__all__ = ["LOGGER", "console", "showing_progress"]
+__all__ = ["LOGGER", "console", "remove_console", "showing_progress"]
 
 #: The package's logger (every module logs through it).
 LOGGER = logging.getLogger("carecover")
@@ -64,14 +64,21 @@ def console(level: int = logging.INFO) -> logging.Handler:
     logging.Handler
         The handler (remove it with ``LOGGER.removeHandler``).
     """
-    for h in [h for h in LOGGER.handlers if isinstance(h, _Stderr)]:
-        LOGGER.removeHandler(h)
+    remove_console()
     handler = _Stderr()
     handler.setFormatter(_Format())
     LOGGER.addHandler(handler)
     LOGGER.setLevel(level)
     LOGGER.propagate = False
     return handler
+
+
+def remove_console() -> None:
+    """Remove :func:`console`'s handler: carecover is silent again unless logging is configured."""
+    for h in [h for h in LOGGER.handlers if isinstance(h, _Stderr)]:
+        LOGGER.removeHandler(h)
+    LOGGER.setLevel(logging.NOTSET)
+    LOGGER.propagate = True
 
 
 def showing_progress() -> bool:

@@ -93,7 +93,7 @@ class Figure:
         """An attribute, or a kind-specific value of :attr:`extra`, by its ``summary.json`` key."""
         if key in self.KEYS:
             value = getattr(self, key)
-            return list(value) if key == "tiers" else value
+            return list(value) if key == "tiers" else dict(value) if key == "data" else value
         return self.extra.get(key, default)
 
     @property

@@ -54,17 +54,15 @@ class SummaryFile:
 
     @classmethod
     def read(cls, path: str | Path) -> SummaryFile:
-        """Read ``summary.json`` (a run's folder is accepted too).
+        """Read ``summary.json``.
 
         Raises
         ------
         InputError
-            Missing, a folder without one, unreadable, truncated or not a carecover summary
+            Missing, a folder, unreadable, truncated or not a carecover summary
             (one line naming the file).
         """
         p = Path(path)
-        if p.is_dir() and (p / "summary.json").is_file():
-            p = p / "summary.json"
         if not p.exists():
             raise InputError("summary.json not found: run `carecover plan` first / 请先运行 plan", file=p)
         if p.is_dir():
@@ -108,7 +106,28 @@ class SummaryFile:
                                threshold_min=float(t.get("threshold_min", base.threshold_min)))
         return out
 
+    @property
+    def crs_in(self) -> str | None:
+        """The register coordinate system the run was told (``--crs``), else ``None``."""
+        return self.parameters.get("crs_in")
+
     # ------------------------------------------------------------------ what it states
+    @property
+    def sample_data(self) -> str | None:
+        """The note of a run on sample data (``None`` for real data)."""
+        note = self.data.get("sample_data")
+        return None if not note else str(note)
+
+    @property
+    def total_elderly(self) -> float:
+        """The study area's elderly residents (NaN when not stated)."""
+        return float((self.data.get("population") or {}).get("total_elderly", float("nan")))
+
+    @property
+    def total_pop(self) -> float:
+        """The study area's residents (NaN when not stated)."""
+        return float((self.data.get("population") or {}).get("total_pop", float("nan")))
+
     @property
     def title(self) -> str:
         """The run's title."""
