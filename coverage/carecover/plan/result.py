@@ -21,7 +21,7 @@ import pandas as pd
 
 from carecover.errors import InputError
 from carecover.notices import Notice
-from carecover.outputs.bundle import PlanBundle, sites_frame
+from carecover.outputs.bundle import PlanBundle, ranked_gaps, sites_frame
 from carecover.params import RunParams
 from carecover.records import Figure
 from carecover.summary_file import SummaryFile
@@ -101,12 +101,13 @@ class Plan:
 
     @property
     def gaps(self) -> gpd.GeoDataFrame | None:
-        """Uncovered areas ranked (one representative point per gap zone, EPSG:4326)."""
-        return self.bundle.gaps
+        """Uncovered areas ranked by the elderly they hold (``rank`` 1 first; one representative
+        point per gap zone, EPSG:4326)."""
+        return None if self.bundle.gaps is None else ranked_gaps(self.bundle.gaps)
 
     @property
     def gap_zones(self) -> gpd.GeoSeries | None:
-        """The gap zones' polygons, aligned with :attr:`gaps`."""
+        """The gap zones' polygons (index as in :attr:`gaps`)."""
         return self.bundle.gap_hulls
 
     @property
