@@ -125,10 +125,10 @@ def plan_options(args, sample_note: str | None = None):
 
 
 def cmd_plan(args, *, sample_note: str | None = None) -> int:
-    from carecover.plan import resolve, run
+    from carecover.plan import compute, publish, resolve
 
     params = resolve(plan_options(args, sample_note))
-    written = run(params)
+    written = publish(compute(params))
     if not utils.QUIET:
         print(f"输出 / outputs ({len(written)} files) → {params.out}")
         for key in ("summary.json", "map.html", "report.html", "coverage.csv", "gaps.csv", "sites.csv"):
