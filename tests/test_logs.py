@@ -59,3 +59,21 @@ def test_the_command_line_installs_a_console(no_console, tmp_path: Path, capsys,
     assert ("travel: 1.00 s" in err) is debug
     assert "⚠ 警告 / warning: 速度异常 / unusual speed" in err  # warnings also with --quiet
     assert err.count("unusual speed") == 1
+
+
+def test_nested_recordings_each_get_the_steps_inside_them() -> None:
+    from carecover import timing
+
+    with timing.recording() as outer:
+        with timing.recording() as first, timing.step("a"):
+            pass
+        with timing.recording() as second:  # equal (empty) lists: each closes its own
+            with timing.recording() as inner, timing.step("b"):
+                with timing.step("b1"):
+                    pass
+    assert [t.name for t in first] == ["a"]
+    assert [(t.name, t.depth) for t in second] == [("b1", 1), ("b", 0)] == [(t.name, t.depth) for t in inner]
+    assert [t.name for t in outer] == ["a", "b1", "b"]
+    with timing.step("not recorded"):
+        pass
+    assert [t.name for t in outer] == ["a", "b1", "b"]

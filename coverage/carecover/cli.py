@@ -125,7 +125,8 @@ def plan_options(args, sample_note: str | None = None):
 
 
 def cmd_plan(args, *, sample_note: str | None = None) -> int:
-    from carecover.plan import compute, publish, resolve
+    from carecover.plan import resolve
+    from carecover.plan.run import compute, publish
 
     params = resolve(plan_options(args, sample_note))
     written = publish(compute(params))

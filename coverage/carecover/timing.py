@@ -64,8 +64,8 @@ def recording() -> Iterator[list[StageTime]]:
     _OPEN.append(found)
     try:
         yield found
-    finally:
-        _OPEN.remove(found)
+    finally:  # this very list (lists compare by value: list.remove could take another)
+        del _OPEN[next(i for i in range(len(_OPEN) - 1, -1, -1) if _OPEN[i] is found)]
 
 
 class _Step:

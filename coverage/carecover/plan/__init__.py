@@ -15,6 +15,8 @@ unchanged stages.
 from carecover.plan.options import PlanOptions
 from carecover.plan.resolve import resolve
 from carecover.plan.result import Plan
-from carecover.plan.run import compute, publish, run
+from carecover.plan.run import compute, run
 
-__all__ = ["Plan", "PlanOptions", "compute", "publish", "resolve", "run"]
+# ``carecover.plan.publish`` stays the publish stage's module; the function that publishes a
+# computed plan is ``carecover.plan.run.publish`` (or ``Plan.publish``)
+__all__ = ["Plan", "PlanOptions", "compute", "resolve", "run"]

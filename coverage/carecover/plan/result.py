@@ -181,8 +181,8 @@ class Plan:
         import time
 
         from carecover import notices
-        from carecover.plan import publish as publish_stage
         from carecover.plan.background import jobs
+        from carecover.plan.publish import publish as write_folder
         from carecover.plan.runner import StageRunner
         from carecover.utils import log
 
@@ -194,7 +194,7 @@ class Plan:
         run = StageRunner(self.params)
         # the computed plan's warnings first (not shown again), then those of the writing
         with notices.collect(seed=self.notices), jobs():
-            written = run.run("publish", publish_stage.publish, self.params, self.bundle, self.siting, out,
+            written = run.run("publish", write_folder, self.params, self.bundle, self.siting, out,
                               label="输出 / publishing …")
         log(f"完成 / done in {time.perf_counter() - t0:.1f} s → {out}")
         return written
