@@ -43,7 +43,14 @@ from typing import Any
 import pandas as pd
 
 from carecover import settings
-from carecover.config import ADMIN_UNITS, AREA_GROUPS, UNKNOWN, _suggest, _validate, read_toml
+from carecover.config import (
+    ADMIN_UNITS,
+    AREA_GROUPS,
+    UNKNOWN,
+    did_you_mean,
+    read_toml,
+    validate_schema,
+)
 from carecover.errors import InputError
 from carecover.tiers import TIERS, Tier, tier_key
 
@@ -132,7 +139,7 @@ def load_claims(path: str | Path, counties: list[str] | None = None) -> list[Cla
     """
     path = Path(path)
     raw = read_toml(path, "claims file not found / 声明文件不存在")
-    data = _validate(raw, _FILE_SCHEMA, path)
+    data = validate_schema(raw, _FILE_SCHEMA, path)
     claims: list[Claim] = []
     seen: set[str] = set()
     for i, c in enumerate(data.get("claim", [])):
@@ -155,7 +162,7 @@ def load_claims(path: str | Path, counties: list[str] | None = None) -> list[Cla
             raise err("at least one tier is needed", "tiers")
         for t in given:
             if tier_key(t) is None:
-                raise err(f"unknown tier '{t}' / 未知层级" + _suggest(t, list(TIERS)), "tiers")
+                raise err(f"unknown tier '{t}' / 未知层级" + did_you_mean(t, list(TIERS)), "tiers")
         tiers = tuple(tier_key(t) for t in given)
         if c["op"] not in OPS:
             raise err(f"unknown op '{c['op']}'", "op", " ".join(OPS))
@@ -209,7 +216,7 @@ def _access_keys(c: dict, err) -> tuple[str | None, str | None]:
     measure = c.get("measure", "places_per_1000")
     method = c.get("method", "e2sfca")
     if measure not in ACCESS_MEASURES:
-        raise err(f"unknown measure '{measure}'" + _suggest(measure, list(ACCESS_MEASURES)), "measure",
+        raise err(f"unknown measure '{measure}'" + did_you_mean(measure, list(ACCESS_MEASURES)), "measure",
                   ", ".join(ACCESS_MEASURES))
     if method not in ACCESS_METHODS:
         raise err(f"unknown method '{method}'", "method", " or ".join(ACCESS_METHODS))

@@ -303,7 +303,7 @@ def _rows(net: StreetNetwork, sources: Snapped, idx: np.ndarray, *, bands, buffe
             # fast profile or small city: the window is most of the network, cutting it costs more
             local, one = net, sources.subset(np.array([i]))
         else:
-            local, one = _window(net, segs, sources, int(i))
+            local, one = street_window(net, segs, sources, int(i))
         for _, D in per_source(local, one, limit, 1):
             for band, poly in _polygons(local, D[0], bands, one, buffer_m, res_m, max_pixels, method,
                                         (vmax, lmax)):
@@ -312,7 +312,7 @@ def _rows(net: StreetNetwork, sources: Snapped, idx: np.ndarray, *, bands, buffe
     return out
 
 
-def _window(net: StreetNetwork, segs: np.ndarray, sources: Snapped,
+def street_window(net: StreetNetwork, segs: np.ndarray, sources: Snapped,
             i: int) -> tuple[StreetNetwork, Snapped]:
     """The sub-network of segments ``segs`` (ascending global indices, so every order-dependent
     step sees them in the same order) and source ``i`` re-indexed onto it."""
