@@ -138,7 +138,7 @@ def tier_unions(walk, seed: int, fx, fy, bands) -> tuple[list[tuple], float, flo
         start += n
         nt = engine.nearest(net, src, max(bands) * 60)
         t, c = time.perf_counter(), cpu_seconds()
-        polys = isochrones.tier_isochrones(net, src, bands, node_times=nt)
+        polys = isochrones.tier_isochrones(net, src, bands, node_times=nt, walk_speed_mps=settings.walk_speed_mps)
         dw, dc = time.perf_counter() - t, cpu_seconds() - c
         wall, cpu = wall + dw, cpu + dc
         fid = isochrones.fidelity(net, src, polys, n_samples=1000, node_times=nt)
