@@ -42,7 +42,6 @@ from typing import Any
 
 import pandas as pd
 
-from carecover import settings
 from carecover.config import (
     ADMIN_UNITS,
     AREA_GROUPS,
@@ -274,9 +273,8 @@ def _match(claim: Claim, figures: list[dict], tiers: Mapping[str, Tier],
     return pool[0], ""
 
 
-def evaluate_claims(claims: list[Claim], figures: list[dict],
-                    tiers: Mapping[str, Tier] | None = None,
-                    main_speed_mps: float | None = None) -> pd.DataFrame:
+def evaluate_claims(claims: list[Claim], figures: list[dict], tiers: Mapping[str, Tier], *,
+                    walk_speed_mps: float) -> pd.DataFrame:
     """Check each claim against the computed figures.
 
     Parameters
@@ -286,10 +284,9 @@ def evaluate_claims(claims: list[Claim], figures: list[dict],
     figures
         Figure dicts from the coverage step (and ``CityConfig.admin_figures()``).
     tiers
-        Tiers as resolved for the run (for a claim's default threshold); default ``TIERS``.
-    main_speed_mps
-        The run's main walking speed (a claim's default speed); default
-        ``settings.walk_speed_mps``.
+        Tiers as resolved for the run (for a claim's default threshold).
+    walk_speed_mps
+        The run's walking speed (a claim's default speed).
 
     Returns
     -------
@@ -297,8 +294,7 @@ def evaluate_claims(claims: list[Claim], figures: list[dict],
         One row per claim, in file order, columns :data:`COLUMNS`; ``result`` is PASS, FAIL
         or NOT EVALUATED and ``reason`` says why a claim was not evaluated.
     """
-    tiers = tiers or TIERS
-    speed = main_speed_mps if main_speed_mps is not None else settings.walk_speed_mps
+    speed = float(walk_speed_mps)
     rows = []
     for claim in claims:
         fig, reason = _match(claim, figures, tiers, speed)
