@@ -57,6 +57,13 @@ def test_a_cycle_between_sibling_modules_fails(tmp_path):
     assert "No cycles are allowed in carecover.siting" in broken.stdout
 
 
+def test_a_stage_reading_the_package_defaults_fails(tmp_path):
+    # the isochrone grid sized from the default walking speed again instead of the run's
+    broken = _lint(tmp_path, {"network/field.py": "from carecover import settings  # noqa"})
+    assert broken.returncode == 1, broken.stdout
+    assert "carecover.network.field is not allowed to import carecover.settings" in broken.stdout
+
+
 def _private_imports(root: Path) -> list[str]:
     """Every ``from carecover.x import _name`` and ``module._name`` of an imported carecover
     module in the files under ``root``."""
