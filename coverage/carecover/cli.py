@@ -13,12 +13,17 @@ import signal
 import sys
 from pathlib import Path
 
-from carecover import __version__, logs, utils
+from carecover import __version__, logs, settings, utils
 from carecover.errors import CarecoverError, InputError
 
 ROOT = Path(__file__).resolve().parent
 SAMPLE = ROOT / "sample"
 
+
+#: ``--offline-map`` is still accepted (old scripts pass it) but changes nothing: every map
+#: already carries its scripts and styles inline.
+OFFLINE_MAP_HELP = ("无作用：地图总是内嵌脚本与样式，可离线打开（为兼容旧脚本保留）/ no effect: every map "
+                    "already carries its scripts and styles inline and opens offline (kept for old scripts)")
 
 #: What ``--suggest`` takes (``carecover plan`` and ``carecover region``).
 SUGGEST_FORM = "TIER=N, e.g. street_centre=8"
@@ -52,21 +57,24 @@ def _plan_parser(sub) -> None:
                    help="新增站点数 / new sites to suggest, e.g. street_centre=8")
     p.add_argument("--units", action="append", default=[], metavar="UNIT=FILE",
                    help="街道/乡镇边界，用于行政覆盖率 / unit boundaries, e.g. township=townships.geojson")
-    p.add_argument("--speed", type=float, help="步行速度 m/s / walking speed (default 1.0)")
+    p.add_argument("--speed", dest="walk_speed_mps", type=float, metavar="SPEED",
+                   help=f"步行速度 m/s / walking speed (default {settings.walk_speed_mps:.1f})")
     p.add_argument("--crs", dest="crs_in", help="名录坐标系 wgs84|gcj02|bd09 / register coordinates")
     _sheet_arguments(p)
     p.add_argument("--strict", action="store_true", help="名录有任何问题即失败 / fail on any register problem")
     p.add_argument("--osm-facilities", action="store_true", help="补充 OSM 养老设施 / add OSM facilities")
     p.add_argument("--facility-isochrones", action="store_true", help="输出每个设施的等时圈 / per-facility isochrones")
-    p.add_argument("--exact-time-limit", type=float, help="精确求解时限 s / exact solver limit (default 30)")
+    p.add_argument("--exact-time-limit", type=float,
+                   help=f"精确求解时限 s / exact solver limit (default {settings.exact_time_limit_s:g})")
     p.add_argument("--max-candidates", type=int, help="候选点上限 / most candidate sites (default 5000)")
     p.add_argument("--min-spacing", type=float, help="新站点最小间距 m / minimum spacing of new sites")
+    p.add_argument("--gap-link", dest="gap_link_m", type=float, metavar="M",
+                   help="缺口连接距离 m / gap linkage distance (default: 1.5 × raster cell, else 100 m)")
     p.add_argument("--target", type=float, help="目标覆盖率 / target share for 'how many sites' (default 0.9)")
     p.add_argument("--objective", choices=["coverage", "served", "both"],
                    help="选址目标：覆盖人数、按服务能力可服务人数或两者并列 / siting objective: elderly newly "
                         "covered (default), elderly newly served within every facility's capacity, or both")
-    p.add_argument("--offline-map", action="store_true",
-                   help="地图内嵌脚本样式（默认即如此）/ inline JS/CSS in the map (the default; kept for old scripts)")
+    p.add_argument("--offline-map", action="store_true", help=OFFLINE_MAP_HELP)
     p.add_argument("--map-min-gap-share", type=float, metavar="SHARE",
                    help="地图只画占本层级未覆盖老年人口至少此比例的缺口（默认 0.01；表格列出全部）/ "
                         "draw a gap on the map only above this share of the tier's uncovered elderly "
@@ -114,11 +122,11 @@ def plan_options(args, sample_note: str | None = None):
         elderly_raster=args.elderly_raster, candidates=args.candidates,
         min_distance_existing_m=args.min_distance_existing, total_population=args.total_population,
         suggest=key_values(args.suggest, "--suggest", SUGGEST_FORM), units=tuple(_units(args.units).items()),
-        walk_speed_mps=args.speed, crs_in=args.crs_in, sheet=args.sheet, strict=args.strict,
+        walk_speed_mps=args.walk_speed_mps, crs_in=args.crs_in, sheet=args.sheet, strict=args.strict,
         osm_facilities=args.osm_facilities, facility_isochrones=args.facility_isochrones,
         exact_time_limit_s=args.exact_time_limit, max_candidates=args.max_candidates,
-        min_spacing_m=args.min_spacing, target_share=args.target, objective=args.objective,
-        inline_assets=args.offline_map or None, pdf=args.pdf, map_min_gap_share=args.map_min_gap_share,
+        min_spacing_m=args.min_spacing, gap_link_m=args.gap_link_m, target_share=args.target, objective=args.objective,
+        pdf=args.pdf, map_min_gap_share=args.map_min_gap_share,
         cache=False if args.no_cache else None, workers=args.workers, sample_note=sample_note, lang=args.lang,
         command="carecover " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:])),
     )
@@ -172,7 +180,12 @@ def cmd_check_claims(args) -> int:
     claims = load_claims(claims_path, [c.name for c in cfg.counties] if cfg is not None else None)
     # each tier at the threshold the run used, not an assumed 15 minutes
     tiers = tiers_of_summary(summary, cfg.resolved_tiers() if cfg is not None else None)
-    table = evaluate_claims(claims, list(summary.figures), tiers=tiers, main_speed_mps=summary.speed_mps)
+    # the walking speed the run used, as summary.json states it
+    speed = summary.speed_mps
+    if speed is None:
+        raise InputError("summary.json 未写明步行速度 / summary.json states no walking speed", file=args.summary,
+                         field="parameters.speed_mps", expected="the summary.json of a carecover plan run")
+    table = evaluate_claims(claims, list(summary.figures), tiers=tiers, walk_speed_mps=speed)
     print(claims_table_text(table, (cfg.lang if cfg is not None else "zh")))
     if args.csv:
         from carecover.utils import atomic_write
@@ -244,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     _plan_parser(sub)
     d = sub.add_parser("demo", help="用自带示例数据运行 plan（无需联网）/ run plan on bundled sample data")
     d.add_argument("--out", type=Path, help="输出目录 / output folder (default maps/demo)")
-    d.add_argument("--offline-map", action="store_true")
+    d.add_argument("--offline-map", action="store_true", help=OFFLINE_MAP_HELP)
     d.add_argument("--pdf", action="store_true", help="同时输出 report.pdf（需 Chromium）/ also print report.pdf")
     d.add_argument("--no-cache", action="store_true")
     _workers_argument(d)
@@ -302,9 +315,9 @@ def _global_options(parser: argparse.ArgumentParser, default) -> None:
 def _defaults_for_demo(args) -> None:
     for name, value in dict(population=None, population_field=None, elderly_field=None,
                             elderly_raster=None, candidates=None, min_distance_existing=None,
-                            total_population=None, suggest=[], units=[], speed=None, crs_in=None,
+                            total_population=None, suggest=[], units=[], walk_speed_mps=None, crs_in=None,
                             strict=False, osm_facilities=False, facility_isochrones=False,
-                            exact_time_limit=None, max_candidates=None, min_spacing=None,
+                            exact_time_limit=None, max_candidates=None, min_spacing=None, gap_link_m=None,
                             target=None, boundary=None, sheet=None, objective=None,
                             map_min_gap_share=None).items():
         if not hasattr(args, name):

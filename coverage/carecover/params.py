@@ -51,7 +51,8 @@ class RunParams:
         (``None``: each tier's threshold × walking speed), register
         coordinate system (``None``: from each register or WGS-84).
     gap_link_m
-        Gap linkage distance; ``None`` = automatic (1.5 × cell size for rasters, else 100 m).
+        Gap linkage distance (``--gap-link``); ``None`` = automatic (1.5 × cell size for rasters,
+        else 100 m: :func:`carecover.plan.gaps.link_distance`).
     suggest, regions
         New sites per tier and the region each is planned for (``None`` = everywhere).
     exact_time_limit_s, max_candidates, max_candidates_drive, min_spacing_m,

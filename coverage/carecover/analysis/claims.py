@@ -42,8 +42,14 @@ from typing import Any
 
 import pandas as pd
 
-from carecover import settings
-from carecover.config import ADMIN_UNITS, AREA_GROUPS, UNKNOWN, _suggest, _validate, read_toml
+from carecover.config import (
+    ADMIN_UNITS,
+    AREA_GROUPS,
+    UNKNOWN,
+    did_you_mean,
+    read_toml,
+    validate_schema,
+)
 from carecover.errors import InputError
 from carecover.records import Figure
 from carecover.summary_file import SummaryFile
@@ -134,7 +140,7 @@ def load_claims(path: str | Path, counties: list[str] | None = None) -> list[Cla
     """
     path = Path(path)
     raw = read_toml(path, "claims file not found / 声明文件不存在")
-    data = _validate(raw, _FILE_SCHEMA, path)
+    data = validate_schema(raw, _FILE_SCHEMA, path)
     claims: list[Claim] = []
     seen: set[str] = set()
     for i, c in enumerate(data.get("claim", [])):
@@ -157,7 +163,7 @@ def load_claims(path: str | Path, counties: list[str] | None = None) -> list[Cla
             raise err("at least one tier is needed", "tiers")
         for t in given:
             if tier_key(t) is None:
-                raise err(f"unknown tier '{t}' / 未知层级" + _suggest(t, list(TIERS)), "tiers")
+                raise err(f"unknown tier '{t}' / 未知层级" + did_you_mean(t, list(TIERS)), "tiers")
         tiers = tuple(tier_key(t) for t in given)
         if c["op"] not in OPS:
             raise err(f"unknown op '{c['op']}'", "op", " ".join(OPS))
@@ -211,7 +217,7 @@ def _access_keys(c: dict, err) -> tuple[str | None, str | None]:
     measure = c.get("measure", "places_per_1000")
     method = c.get("method", "e2sfca")
     if measure not in ACCESS_MEASURES:
-        raise err(f"unknown measure '{measure}'" + _suggest(measure, list(ACCESS_MEASURES)), "measure",
+        raise err(f"unknown measure '{measure}'" + did_you_mean(measure, list(ACCESS_MEASURES)), "measure",
                   ", ".join(ACCESS_MEASURES))
     if method not in ACCESS_METHODS:
         raise err(f"unknown method '{method}'", "method", " or ".join(ACCESS_METHODS))
@@ -269,9 +275,8 @@ def _match(claim: Claim, figures: list[Figure], tiers: Mapping[str, Tier],
     return pool[0], ""
 
 
-def evaluate_claims(claims: list[Claim], figures: list[Figure | dict],
-                    tiers: Mapping[str, Tier] | None = None,
-                    main_speed_mps: float | None = None) -> pd.DataFrame:
+def evaluate_claims(claims: list[Claim], figures: list[Figure | dict], tiers: Mapping[str, Tier], *,
+                    walk_speed_mps: float) -> pd.DataFrame:
     """Check each claim against the computed figures.
 
     Parameters
@@ -282,10 +287,9 @@ def evaluate_claims(claims: list[Claim], figures: list[Figure | dict],
         The figures (:class:`~carecover.records.Figure`, or figure dicts of the coverage step
         and ``CityConfig.admin_figures()``).
     tiers
-        Tiers as resolved for the run (for a claim's default threshold); default ``TIERS``.
-    main_speed_mps
-        The run's main walking speed (a claim's default speed); default
-        ``settings.walk_speed_mps``.
+        Tiers as resolved for the run (for a claim's default threshold).
+    walk_speed_mps
+        The run's walking speed (a claim's default speed).
 
     Returns
     -------
@@ -293,8 +297,7 @@ def evaluate_claims(claims: list[Claim], figures: list[Figure | dict],
         One row per claim, in file order, columns :data:`COLUMNS`; ``result`` is PASS, FAIL
         or NOT EVALUATED and ``reason`` says why a claim was not evaluated.
     """
-    tiers = tiers or TIERS
-    speed = main_speed_mps if main_speed_mps is not None else settings.walk_speed_mps
+    speed = float(walk_speed_mps)
     rows = []
     for claim in claims:
         fig, reason = _match(claim, figures, tiers, speed)

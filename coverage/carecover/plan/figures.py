@@ -114,9 +114,8 @@ def compute(params: RunParams, walk: StreetNetwork, bounds: Boundaries, demand: 
         if tt.tier.mode == "walk":
             figs, sensitivity[key], circles[key] = walk_tier_figures(params, walk, tt, demand, areas, data)
             items += figs
-    # "all of": every walk tier among the community-level services, each within its threshold
-    walk_keys = [k for k, tt in travel.tiers.items() if tt.tier.mode == "walk" and tt.tier.level >= 3]
-    if len(walk_keys) >= 2:
+    walk_keys = cf.all_of_tiers(tt.tier for tt in travel.tiers.values())
+    if walk_keys:
         items += cf.all_of_figures(demand.points, {k: travel.tiers[k].covered for k in walk_keys},
                                    {k: travel.tiers[k].tier.threshold_min for k in walk_keys},
                                    speed_mps=params.walk_speed_mps, areas=areas, data=data)

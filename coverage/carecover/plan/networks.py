@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from carecover import timing
+from carecover import settings, timing
 from carecover.errors import NetworkError
 from carecover.inputs.facilities import USABLE
-from carecover.network import StreetNetwork, load_network, make_profile
+from carecover.network import StreetNetwork, load_network
+from carecover.network.profiles import profile_for
 from carecover.params import RunParams
 from carecover.plan.area import Boundaries
 from carecover.plan.inputs import Facilities
 
 
 def profile_of(params: RunParams, mode: str) -> dict:
-    """Network profile of a travel mode with this run's speeds."""
-    return make_profile(mode, walk_speed_mps=params.walk_speed_mps,
-                        drive_speeds_kph=dict(params.drive_speeds_kph))
+    """Network profile of a travel mode with this run's (resolved) speeds."""
+    return profile_for(mode, walk_speed_mps=params.walk_speed_mps, drive_speeds_kph=dict(params.drive_speeds_kph),
+                       drive_default_kph=settings.drive_default_kph)
 
 
 def load_mode(params: RunParams, bounds: Boundaries, mode: str) -> StreetNetwork:

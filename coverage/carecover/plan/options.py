@@ -74,6 +74,7 @@ class PlanOptions:
     max_candidates: int | None = None
     max_candidates_drive: int | None = None
     min_spacing_m: float | None = None
+    gap_link_m: float | None = None
     target_share: float | None = None
     objective: str | None = None
     inline_assets: bool | None = None

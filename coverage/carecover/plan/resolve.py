@@ -291,7 +291,7 @@ def resolve(opts: PlanOptions) -> RunParams:
         bands_min=num.many("bands_min"), max_snap_m=num.one("max_snap_m"),
         isochrone_buffer_m=num.one("isochrone_buffer_m"), circle_radius_m=num.one("circle_radius_m"),
         crs_in=_first(opts.crs_in, _cfg(cfg, "crs_in")),
-        gap_link_m=None,
+        gap_link_m=num.one("gap_link_m", opts.gap_link_m, "--gap-link"),
         suggest=MappingProxyType(suggest), regions=MappingProxyType(regions),
         exact_time_limit_s=num.one("exact_time_limit_s", opts.exact_time_limit_s, "--exact-time-limit"),
         max_candidates=num.one("max_candidates", opts.max_candidates, "--max-candidates"),

@@ -23,6 +23,7 @@ from carecover.errors import InputError
 from carecover.inputs.candidates import read_candidates
 from carecover.inputs.demand import Demand
 from carecover.network import StreetNetwork, engine
+from carecover.network.covered import covered
 from carecover.network.snap import Snapped, snap_xy
 from carecover.params import RunParams
 from carecover.plan.access import decay_of
@@ -162,7 +163,7 @@ def problem(params: RunParams, key: str, net: StreetNetwork, demand: Demand, dem
     groups, caps = cands.unit_groups(bounds.units, tier, cand, net, sources)
     pts = demand.points
     return Problem(tier, cand, cand_snap, engine.reach_matrix(net, cand_snap, dem_snap, thr),
-                   engine.reach_matrix(net, sources, dem_snap, thr), time_s <= thr + 1e-9,
+                   engine.reach_matrix(net, sources, dem_snap, thr), covered(time_s, tier.threshold_min),
                    np.where(in_region, pts["elderly"].fillna(0).to_numpy(float), 0.0),
                    np.where(in_region, pts["pop"].fillna(0).to_numpy(float), 0.0), groups, caps,
                    str(params.regions.get(key) or "all"))

@@ -18,6 +18,7 @@ from carecover.errors import InputError
 from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork, engine
+from carecover.network.covered import covered as within_threshold
 from carecover.network.snap import Snapped, snap_points
 from carecover.params import RunParams
 from carecover.plan.inputs import Facilities
@@ -62,7 +63,7 @@ class TierTravel:
     @property
     def covered(self) -> np.ndarray:
         """Per demand point: reached within the tier's threshold."""
-        return self.time_s <= self.threshold_s + 1e-9
+        return within_threshold(self.time_s, self.tier.threshold_min)
 
 
 @dataclass(frozen=True)
