@@ -10,7 +10,6 @@ engine (:class:`carecover.siting.whatif.Session`) on a sited tier.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,7 +225,3 @@ class Plan:
             else:
                 self._states[key] = load_state(self.folder, key, summary=dict(self.summary.data))
         return Session(self._states[key], base=base)
-
-    def to_json(self) -> str:
-        """``summary.json``'s text as :meth:`publish` writes it (before the outputs' own warnings)."""
-        return json.dumps(self.bundle.summary, ensure_ascii=False, indent=2, sort_keys=False, default=str)
