@@ -74,6 +74,8 @@ def test_run_plan_on_the_demo_data_writes_the_cli_folder(demo_out: Path, tmp_pat
     # the what-if engine on the plan in memory answers as on the published state files
     a, b = plan.whatif("street_centre"), back.whatif("street_centre")
     assert a.add_candidate(0).covered == b.add_candidate(0).covered
+    # a new point is routed on the plan's own network in memory, on the cached one when read back
+    assert a.add_point(24.9445, 60.1668).covered == pytest.approx(b.add_point(24.9445, 60.1668).covered)
 
 
 def test_a_published_plan_cannot_be_published_again(demo_out: Path, tmp_path: Path) -> None:

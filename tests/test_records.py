@@ -58,3 +58,11 @@ def test_one_reader_one_line_errors(tmp_path: Path, text: str | None, says: str)
         SummaryFile.read(p)
     with pytest.raises(InputError, match="is a folder"):
         SummaryFile.read(tmp_path)
+
+
+def test_a_region_summary_is_read_too() -> None:
+    """region_summary.json states its parameters under the same key; its sites are a list."""
+    run = SummaryFile.of({"title": "区域", "parameters": {"speed_mps": 1.2, "max_snap_m": 300.0},
+                          "sites": [{"tier": "street_centre", "area": "A"}]})
+    assert run.speed_mps == 1.2 and run.parameters["max_snap_m"] == 300.0 and run.title == "区域"
+    assert run.figures == () and dict(run.sites) == {}

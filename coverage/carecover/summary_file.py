@@ -48,8 +48,11 @@ class SummaryFile:
     @classmethod
     def of(cls, data: Mapping[str, Any], path: Path | None = None) -> SummaryFile:
         """A summary's content (as :func:`json.load` gives it) as a :class:`SummaryFile`."""
-        figures = tuple(Figure.from_dict(f) for f in data.get("figures") or ())
-        sites = {k: SiteInfo.from_dict(v, k) for k, v in (data.get("sites") or {}).items() if isinstance(v, dict)}
+        figures = tuple(Figure.from_dict(f) for f in data.get("figures") or () if isinstance(f, Mapping))
+        # a plan states its sites by tier (a region run lists them: not read here)
+        given = data.get("sites")
+        sites = {k: SiteInfo.from_dict(v, k) for k, v in given.items() if isinstance(v, Mapping)} \
+            if isinstance(given, Mapping) else {}
         return cls(data, figures, MappingProxyType(sites), path)
 
     @classmethod
