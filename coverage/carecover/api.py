@@ -165,8 +165,10 @@ def _call(given: dict[str, Any]) -> str:
     parts = []
     for name in ("network", "facilities", "city", "config", "boundary", "population", "suggest"):
         value = given.get(name)
+        if isinstance(value, Path):
+            value = str(value)
         if value is not None:
-            parts.append(f"{name}={value!r}" if isinstance(value, (str, Path, dict, int, float)) else
+            parts.append(f"{name}={value!r}" if isinstance(value, (str, dict, int, float)) else
                          f"{name}=<{type(value).__name__}>")
     parts += [f"{k}={v!r}" for k, v in sorted(given.get("options", {}).items())]
     return f"carecover.run_plan({', '.join(parts)})"

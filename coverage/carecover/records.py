@@ -119,7 +119,8 @@ class Figure:
     def row(self) -> dict[str, Any]:
         """One row of :attr:`carecover.Plan.figures`: the attributes, ``tier``, and the
         kind-specific values as columns (``data`` stays one dict)."""
-        return {**{k: getattr(self, k) for k in self.KEYS}, "tier": self.tier, **self.extra}
+        return {**{k: getattr(self, k) for k in self.KEYS}, "data": dict(self.data), "tier": self.tier,
+                **self.extra}
 
 
 @dataclass(frozen=True)
