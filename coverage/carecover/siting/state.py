@@ -374,6 +374,14 @@ def _threshold_s(arr: dict[str, np.ndarray], summary: dict, key: str) -> float |
     return None if t.get("threshold_min") is None else float(t["threshold_min"]) * 60
 
 
+def _region(summary: dict, key: str) -> str:
+    """The region the tier's sites were placed in (``"all"`` when the whole area, or not stated)."""
+    from carecover.summary_file import SummaryFile
+
+    info = SummaryFile.of(summary).sites.get(key)
+    return str(info.region or "all") if info is not None else "all"
+
+
 def _weights(arr: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Weights over the whole study area and over the siting region (the same in old files)."""
     elderly, total = POPULATIONS
@@ -443,7 +451,7 @@ def _prepared(arr: dict[str, np.ndarray], key: str, summary: dict, path: Path | 
     weights, region_weights = _weights(arr)
     return PreparedState(
         tier=key, matrix=M, n_existing=n_ex, weights=weights, region_weights=region_weights,
-        region=str(((summary.get("sites") or {}).get(key) or {}).get("region") or "all"),
+        region=_region(summary, key),
         **_existing(arr, n_ex), cand_lon=arr["cand_lon"], cand_lat=arr["cand_lat"], cand_node=arr["cand_node"],
         cand_id=np.asarray(arr["cand_id"], str) if "cand_id" in arr else None,
         chosen=np.asarray(arr["chosen"], np.int64), threshold_s=_threshold_s(arr, summary, key),
