@@ -30,14 +30,20 @@ _LAZY = {"run_plan": "carecover.api", "read_plan": "carecover.api", "Plan": "car
          "RunParams": "carecover.params"}
 
 
+#: Modules a notebook reaches as attributes (``carecover.logs.console()``), imported on first use.
+_MODULES = ("api", "logs", "timing", "records", "summary_file")
+
+
 def __getattr__(name: str) -> Any:
     """``carecover.run_plan`` … imported on first use, so ``import carecover`` stays cheap."""
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
+    if name in _MODULES:
+        return importlib.import_module(f"carecover.{name}")
     raise AttributeError(f"module 'carecover' has no attribute {name!r}")
 
 
