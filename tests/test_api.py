@@ -155,6 +155,18 @@ def test_run_plan_refuses_as_the_cli_does(synthetic, tmp_path: Path) -> None:
         carecover.run_plan(streets, register, speed=1.2)
 
 
+def test_run_plan_says_what_the_cli_says(tmp_path: Path, capsys) -> None:
+    from carecover.errors import InputError
+
+    missing = [str(tmp_path / "nowhere.osm.pbf"), str(tmp_path / "register.csv")]
+    with pytest.raises(InputError) as caught:
+        carecover.run_plan(*missing, cache=False)
+    assert cli.main(["plan", "--network", missing[0], "--facilities", missing[1], "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.strip() == f"错误 / error: {caught.value}"
+    with pytest.raises(InputError, match="summary.json not found"):
+        carecover.read_plan(tmp_path)
+
+
 def test_plan_map_is_a_folium_map(demo_out: Path) -> None:
     import folium
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import shapely
 from carecover.network import StreetNetwork, engine, field, isochrones, snap_xy
+from carecover.network import grid as field_grid
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -76,7 +77,7 @@ class TestSynthetic:
     def test_faster_network_gets_a_coarser_grid(self):
         """Spacing is the walking one in seconds: ×speed on fast networks, at most half the buffer."""
         def spacing(*args):
-            return field.grid_spacing(*args, walk_speed_mps=1.0)
+            return field_grid.grid_spacing(*args, walk_speed_mps=1.0)
 
         assert spacing(5.0, 25.0, (1.0, 100.0)) == 5.0
         assert spacing(5.0, 25.0, (1.5, 100.0)) == 7.5
@@ -85,7 +86,7 @@ class TestSynthetic:
         # a 2-minute band: a 40th of its walk
         assert spacing(5.0, 25.0, (1.0, 100.0), 120.0) == 3.0
         # at the run's slower walking speed, a 40th of that walk
-        assert field.grid_spacing(5.0, 25.0, (0.6, 100.0), 300.0, walk_speed_mps=0.6) == pytest.approx(4.5)
+        assert field_grid.grid_spacing(5.0, 25.0, (0.6, 100.0), 300.0, walk_speed_mps=0.6) == pytest.approx(4.5)
 
     def test_grid_follows_the_runs_walking_speed_not_the_default(self, monkeypatch):
         """A run walking at 0.6 m/s draws its isochrones on a grid sized at 0.6 m/s (its walking
@@ -120,7 +121,7 @@ class TestSimplifiedOutlines:
         polys = isochrones.tier_isochrones(net, src, [2, 4], node_times=nt, walk_speed_mps=1.0)
         xy, t = _reached_street_points(net, nt, src, 240, step_m=2.0)
         _assert_streets_inside(polys, xy, t)
-        tol = field.SIMPLIFY_SHARE * field.grid_spacing(5.0, 25.0, field.speed_len_max(net), 120, walk_speed_mps=1.0)
+        tol = field.SIMPLIFY_SHARE * field_grid.grid_spacing(5.0, 25.0, field_grid.speed_len_max(net), 120, walk_speed_mps=1.0)
         monkeypatch.setattr(field, "SIMPLIFY_SHARE", 0.0)
         traced = isochrones.tier_isochrones(net, src, [2, 4], node_times=nt, walk_speed_mps=1.0)
         for (band, p), (_, q) in zip(polys, traced, strict=True):

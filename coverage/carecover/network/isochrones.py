@@ -20,7 +20,8 @@ from carecover.errors import InputError
 from carecover.network.build import window_network
 from carecover.network.engine import NodeTimes, nearest, per_source
 from carecover.network.fidelity import fidelity, sample_in_polygon
-from carecover.network.field import field_polygons, speed_len_max, time_field
+from carecover.network.field import field_polygons, time_field
+from carecover.network.grid import speed_len_max
 from carecover.network.snap import Snapped
 from carecover.network.spatial import segment_index
 from carecover.network.streets import StreetNetwork

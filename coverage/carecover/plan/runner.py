@@ -54,7 +54,8 @@ class StageRunner:
         fn, args
             The stage function and its inputs.
         label
-            What the progress message says (``name`` when not given).
+            A progress message logged (``INFO``) before the stage; none when not given (the
+            stage's seconds are logged at ``DEBUG`` either way).
         """
         if label:
             LOGGER.info(label)
