@@ -15,6 +15,7 @@ from carecover.network import streets as network
 from carecover.network.snap import snap_xy
 from carecover.notices import CarecoverWarning
 from carecover.siting import candidates as cands
+from carecover.siting.brute import BruteForce
 from carecover.siting.colocation import (
     ANY,
     colocated_with,
@@ -22,7 +23,9 @@ from carecover.siting.colocation import (
     merge,
     min_sites_rows,
 )
-from carecover.siting.model import BruteForce, Greedy, Highs, MaximalCovering
+from carecover.siting.greedy import Greedy
+from carecover.siting.highs import Highs
+from carecover.siting.model import MaximalCovering
 from carecover.siting.served import MaximalServed
 
 NO_EXISTING = np.zeros((0, 2))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from carecover.inputs.osm_public import KINDS
-from carecover.plan.params import RunParams
+from carecover.params import RunParams
 from carecover.siting.colocation import ANY, Colocated, min_sites_rows
 from carecover.siting.greedy import Greedy
 from carecover.siting.highs import Highs

@@ -57,9 +57,6 @@ def far_from(x: np.ndarray, y: np.ndarray, existing_xy: np.ndarray, min_dist: fl
     return d >= min_dist
 
 
-_far_from = far_from
-
-
 def _thin(x: np.ndarray, y: np.ndarray, most: int) -> np.ndarray:
     """Indices of at most ``most`` points, one per grid cell (the cell grows until they fit)."""
     if len(x) <= most:
@@ -98,7 +95,7 @@ def junctions(net: StreetNetwork, region, most: int, existing_xy: np.ndarray,
     if region is not None:
         lon, lat = net.to_wgs84().transform(net.node_x[idx], net.node_y[idx])
         idx = idx[shapely.contains_xy(region, lon, lat)]
-    idx = idx[_far_from(net.node_x[idx], net.node_y[idx], existing_xy, min_dist)]
+    idx = idx[far_from(net.node_x[idx], net.node_y[idx], existing_xy, min_dist)]
     n_junctions = len(idx)
     idx = idx[_thin(net.node_x[idx], net.node_y[idx], most)]
     if len(idx) < n_junctions:  # a reduction of the input is a finding, not a silent default
@@ -133,7 +130,7 @@ def from_file(net: StreetNetwork, lon: np.ndarray, lat: np.ndarray, ids, region,
     keep = np.ones(len(lon), bool) if region is None else shapely.contains_xy(region, lon, lat)
     x, y = net.project_lonlat(lon, lat)
     x, y = np.asarray(x), np.asarray(y)
-    keep &= _far_from(x, y, existing_xy, min_dist)
+    keep &= far_from(x, y, existing_xy, min_dist)
     x, y = x[keep], y[keep]
     lon2, lat2 = net.to_wgs84().transform(x, y)
     return Candidates(x, y, np.asarray(lon2), np.asarray(lat2), np.full(int(keep.sum()), -1, np.int64),

@@ -152,7 +152,7 @@ def lazy_greedy(model: MaximalCovering, p: int) -> GreedyRun:
     return run
 
 
-def _reserved(model: MaximalCovering, covered: np.ndarray, blocker: _Blocker, chosen: list[int], p: int,
+def _reserved(model: MaximalCovering, covered: np.ndarray, blocker: Blocker, chosen: list[int], p: int,
               heap_empty: bool) -> int | None:
     """The site the at-least rows claim now, ``None`` when they claim none, -1 when they cannot
     be met.
