@@ -73,6 +73,20 @@ state/<tier>.npz is present.
   carecover rankings --out maps/demo --xlsx 排名.xlsx
 """
 
+MEET_DESCRIPTION = """\
+会议室：在本机浏览器中打开一张地图，点击任意位置新增站点、点击候选点或现有设施开关、拖动站点，
+面板即时给出覆盖率变化；撤销/重做、保存情景、对比、打印讲义。
+The live meeting room: a map in the local browser; click to add a site, click a candidate or an
+existing facility to switch it, drag to move; the panel answers at once. Undo/redo, named
+scenarios (saved in OUT/scenarios/), comparison table, printable handout.
+
+The server listens on 127.0.0.1 only and needs the session token in the address it prints.
+Nothing is loaded from the internet (the OpenStreetMap basemap is optional). Ctrl-C stops it.
+
+  carecover meet --out maps/demo
+  carecover meet --out maps/demo --lang en --no-browser --port 8765
+"""
+
 _OUT_HELP = "plan 的输出目录 / a `carecover plan` output folder"
 
 
@@ -109,6 +123,17 @@ def scenarios_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--csv", type=Path, help="CSV 路径（默认 OUT/scenarios.csv）/ CSV path")
 
 
+def meet_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of ``meet``: ``--out``, ``--port``, ``--no-browser``, ``--lang``, ``--network``, ``--tiles``."""
+    p.add_argument("--out", type=Path, required=True, help=_OUT_HELP)
+    p.add_argument("--port", type=int, default=0, help="端口（默认任一空闲端口）/ port on 127.0.0.1 (default: any free one)")
+    p.add_argument("--no-browser", action="store_true", help="不打开浏览器 / do not open the browser")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="页面语言 / page language (zh first)")
+    p.add_argument("--network", type=Path, help="路网文件的另一份拷贝 / another copy of the plan's OSM file")
+    p.add_argument("--tiles", action="store_true",
+                   help="默认显示在线底图 (OpenStreetMap) / start with the online basemap switched on")
+
+
 def rankings_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``rankings``: ``--out``, ``--xlsx``."""
     p.add_argument("--out", type=Path, required=True, help=_OUT_HELP)
@@ -140,6 +165,8 @@ COMMANDS = {
                       WHATIF_DESCRIPTION, whatif_arguments, "whatif"),
     "scenarios": Command("情景对比：现状与规划的覆盖率 / compare current and planned coverage",
                          SCENARIOS_DESCRIPTION, scenarios_arguments, "scenarios"),
+    "meet": Command("会议室：在地图上点选增减站点，即时看覆盖 / live meeting room on a local web page",
+                    MEET_DESCRIPTION, meet_arguments, "meet"),
     "rankings": Command("导出空白区与选址排名表 (Excel) / gap and site rankings workbook",
                         RANKINGS_DESCRIPTION, rankings_arguments, "rankings"),
 }

@@ -40,6 +40,9 @@ class NetworkRecord:
         The OSM file's hash (``None`` when not recorded).
     segments
         Number of network segments (``None`` when not recorded): a changed file is detected.
+    file_rel, cache_rel
+        ``file`` and ``cache`` relative to the output folder (``None`` when not recorded):
+        found again when the folder moves with them.
     """
 
     file: Path
@@ -48,6 +51,8 @@ class NetworkRecord:
     cache: str | None = None
     sha256: str | None = None
     segments: int | None = None
+    file_rel: str | None = None
+    cache_rel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -212,30 +217,36 @@ class PreparedState:
         return k
 
     # -- routing new points
+    def use_network(self, path: str | Path) -> None:
+        """Route on another copy of the plan's OSM file (``--network``); checked against the
+        plan's content hash and segment count when the network is loaded."""
+        from dataclasses import replace
+
+        p = Path(path).expanduser().resolve()
+        if not p.is_file():
+            raise InputError(f"找不到路网文件 / no such network file: {p}", file=p, field="network")
+        if self.network_record is None:
+            raise InputError("this prepared state has no network record; re-run `carecover plan` / "
+                             "状态文件过旧，请重新运行 plan", file=self.path)
+        self.network_record = replace(self.network_record, file=p)
+        self._net = None
+
     def network(self):
-        """The tier's street network, loaded through the network cache (built if absent)."""
+        """The tier's street network: from the network cache the plan wrote (found beside the
+        state in a packed or moved folder too), else built from its OSM file."""
         if self._net is not None:
             return self._net
-        from carecover.network.streets import load_network
+        from carecover.siting.netfind import find_network
 
         rec = self.network_record
         if rec is None:
             raise InputError("this prepared state has no network record; re-run `carecover plan` "
                              "with this version to route new points / 状态文件过旧，请重新运行 plan",
                              file=self.path)
-        if not rec.file.exists():
-            raise InputError("找不到路网文件 / the plan's network file is gone", file=rec.file)
-        clip = None
-        if rec.clip_wkb:
-            import shapely
-
-            clip = shapely.from_wkb(rec.clip_wkb)
-        # <cache dir>/networks/<file>.npz
-        cache: bool | Path = Path(rec.cache).parent.parent if rec.cache else True
-        net = load_network(rec.file, rec.profile, boundary=clip, cache=cache)
+        net = find_network(rec, self.path.parent.parent if self.path is not None else None)
         if rec.segments is not None and rec.segments != net.n_segments:
             raise InputError("the network no longer matches the plan (file changed?) / 路网与规划结果不一致，"
-                             "请重新运行 plan", file=rec.file)
+                             "请重新运行 plan", file=Path(net.source.get("file") or rec.file).resolve())
         self._net = net
         return net
 

@@ -74,12 +74,16 @@ SNAP_FIELDS = ("dem_seg", "dem_frac", "dem_dist", "dem_ok", "dem_on_dropped", "d
 #: Version 2: the network the plan routed on.
 NETWORK_FIELDS = ("net_file", "net_profile", "net_clip_wkb", "net_cache", "net_sha256", "net_nodes",
                   "net_segments")
+#: The network file and cache relative to the output folder (added by :func:`write_state`): a
+#: moved or packed folder finds them again (:mod:`carecover.siting.netfind`).
+NETWORK_REL_FIELDS = ("net_file_rel", "net_cache_rel")
 #: Optional (issue 13): the existing facilities' places and the tier's capacity rule and decay
 #: (:func:`carecover.siting.access_whatif.state_capacity_fields`), handed to the what-if's
 #: :class:`~carecover.siting.access_whatif.AccessTracker` through ``PreparedState.extra``.
 CAPACITY_FIELDS = ("existing_capacity", "capacity_rule")
 KNOWN_FIELDS = frozenset(CORE_FIELDS + MATRIX_FIELDS + PATTERN_FIELDS + RECORD_FIELDS + FACILITY_FIELDS
-                         + DEMAND_FIELDS + SNAP_FIELDS + NETWORK_FIELDS + CAPACITY_FIELDS)
+                         + DEMAND_FIELDS + SNAP_FIELDS + NETWORK_FIELDS + NETWORK_REL_FIELDS
+                         + CAPACITY_FIELDS)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -191,8 +195,25 @@ def write_state(path: str | Path, state: TierState) -> Path:
                             weights_elderly=state.weights_elderly, weights_pop=state.weights_pop,
                             existing_ok=state.existing_ok, cand_lon=state.cand_lon, cand_lat=state.cand_lat,
                             cand_node=state.cand_node, chosen=np.asarray(state.chosen, dtype=np.int64),
-                            cand_id=np.asarray([str(c) for c in state.cand_id], dtype=str), **state.fields)
+                            cand_id=np.asarray([str(c) for c in state.cand_id], dtype=str), **state.fields,
+                            **_relative(state.fields, Path(path).parent.parent))
     return Path(path)
+
+
+def _relative(fields: dict, out_dir: Path) -> dict[str, np.ndarray]:
+    """``net_file_rel``/``net_cache_rel``: the network's paths relative to the output folder
+    (the staging folder lies beside it, so the same relative path holds once it is moved)."""
+    import os
+
+    out = {}
+    for key, rel in (("net_file", "net_file_rel"), ("net_cache", "net_cache_rel")):
+        val = str(fields.get(key, "") or "")
+        if val:
+            try:
+                out[rel] = np.array(os.path.relpath(Path(val).resolve(), out_dir.resolve()))
+            except ValueError:  # another drive (Windows)
+                out[rel] = np.array("")
+    return out
 
 
 def _lonlat_of(demand) -> tuple[np.ndarray, np.ndarray]:
@@ -342,7 +363,8 @@ def _network_record(arr: dict[str, np.ndarray]) -> NetworkRecord | None:
     return NetworkRecord(file=Path(str(arr["net_file"])), profile=json.loads(str(arr["net_profile"])),
                          clip_wkb=opt("net_clip_wkb") or None, cache=opt("net_cache") or None,
                          sha256=opt("net_sha256") or None,
-                         segments=None if opt("net_segments") is None else int(opt("net_segments")))
+                         segments=None if opt("net_segments") is None else int(opt("net_segments")),
+                         file_rel=opt("net_file_rel") or None, cache_rel=opt("net_cache_rel") or None)
 
 
 def _demand_positions(arr: dict[str, np.ndarray]) -> DemandPositions | None:
