@@ -124,11 +124,11 @@ def scenarios_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def meet_arguments(p: argparse.ArgumentParser) -> None:
-    """Options of ``meet``: ``--out``, ``--port``, ``--no-browser``, ``--lang``, ``--network``, ``--tiles``."""
+    """Options of ``meet``: ``--out``, ``--port``, ``--no-browser``, ``--network``, ``--tiles`` (``--lang`` is
+    carecover's global option)."""
     p.add_argument("--out", type=Path, required=True, help=_OUT_HELP)
     p.add_argument("--port", type=int, default=0, help="端口（默认任一空闲端口）/ port on 127.0.0.1 (default: any free one)")
     p.add_argument("--no-browser", action="store_true", help="不打开浏览器 / do not open the browser")
-    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="页面语言 / page language (zh first)")
     p.add_argument("--network", type=Path, help="路网文件的另一份拷贝 / another copy of the plan's OSM file")
     p.add_argument("--tiles", action="store_true",
                    help="默认显示在线底图 (OpenStreetMap) / start with the online basemap switched on")

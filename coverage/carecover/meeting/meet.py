@@ -59,11 +59,12 @@ def run(args: argparse.Namespace) -> int:
     from carecover.meeting.server import Served, build_app, new_token
 
     t0 = time.perf_counter()
+    lang = getattr(args, "lang", None) or "zh"
     room = build_room(args.out, args.network)
     token = new_token()
-    served = Served(build_app(room, token, args.lang, tiles=args.tiles), args.port)
+    served = Served(build_app(room, token, lang, tiles=args.tiles), args.port)
     url = served.url(token)
-    en = args.lang == "en"
+    en = lang == "en"
 
     def announce() -> None:
         while not served.server.started:

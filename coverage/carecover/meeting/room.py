@@ -129,6 +129,7 @@ class TierRoom:
         lats = [a for a in (st.demand_lat, st.cand_lat, st.existing_lat) if a is not None and len(a)]
         allx, ally = np.concatenate(lons), np.concatenate(lats)
         ok = np.isfinite(allx) & np.isfinite(ally)
+        self.extent = (float(allx[ok].min()), float(ally[ok].min()), float(allx[ok].max()), float(ally[ok].max()))
         self.bbox = (float(allx[ok].min()) - AREA_MARGIN_DEG, float(ally[ok].min()) - AREA_MARGIN_DEG,
                      float(allx[ok].max()) + AREA_MARGIN_DEG, float(ally[ok].max()) + AREA_MARGIN_DEG)
 

@@ -11,7 +11,6 @@ several tabs see the same scenario (the page polls :func:`version`).
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import secrets
@@ -60,6 +59,8 @@ class _TokenGate:
         self.app, self.token = app, token
 
     async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope.get("path") == "/favicon.ico":
+            return await Response(status_code=204)(scope, receive, send)
         if scope["type"] == "http":
             req = Request(scope)
             given = req.query_params.get("token") or req.headers.get(TOKEN_HEADER) or ""
@@ -136,7 +137,7 @@ def build_app(room: Room, token: str, lang: str = "zh", tiles: bool = False) -> 
         cfg = {"token": token, "lang": lang, "tiles": tiles,
                "tiers": [{"key": k, "name_zh": v[0], "name_en": v[1]} for k, v in _labels(room).items()]}
         text = (static / "meet.html").read_text(encoding="utf-8").replace(
-            "__CONFIG__", html.escape(json.dumps(cfg, ensure_ascii=False))).replace("__TOKEN__", token)
+            "__CONFIG__", _script_json(cfg)).replace("__TOKEN__", token)
         return HTMLResponse(text, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store",
                                            "Referrer-Policy": "no-referrer"})
 
@@ -165,6 +166,12 @@ def build_app(room: Room, token: str, lang: str = "zh", tiles: bool = False) -> 
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=[HOST, "localhost"]),
                   Middleware(_TokenGate, token=token)]
     return Starlette(routes=routes, middleware=middleware)
+
+
+def _script_json(doc) -> str:
+    """JSON safe inside ``<script type="application/json">`` (no ``<``, ``>``, ``&`` as such)."""
+    return (json.dumps(doc, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("&", "\\u0026"))
 
 
 def _labels(room: Room) -> dict[str, tuple[str, str]]:

@@ -44,7 +44,7 @@ def static_layers(t: TierRoom) -> dict:
     if st.demand_lon is not None:
         dem = {"lon": [_r(v, 5) for v in st.demand_lon], "lat": [_r(v, 5) for v in st.demand_lat]}
     return {"tier": st.tier, "name_zh": zh, "name_en": en, "threshold_min": (st.threshold_s or 0) / 60,
-            "mode": st.mode, "bbox": t.bbox, "existing": existing, "candidates": cands, "demand": dem,
+            "mode": st.mode, "bbox": t.extent, "covered_now": np.flatnonzero(t.base_mask).tolist(), "existing": existing, "candidates": cands, "demand": dem,
             "crs": CRS_LABEL[t.namer.crs], "capacity": t.session.access is not None,
             "standard": t.session.access.standard if t.session.access is not None else None}
 

@@ -20,8 +20,8 @@
     on: ["新增", "on"], off: ["撤销", "off"], scen: ["情景", "Scenario"], n_on: ["新增站点", "sites on"],
     n_off: ["撤销站点", "sites off"], dlt: ["变化", "Δ"], pp: [" 百分点", " pp"],
     within: ["分钟", "min"], walk: ["步行", "walk"], drive: ["驾车", "drive"],
-    legend: ["● 人口点（灰：未覆盖）　● 新增覆盖　● 失去覆盖　■ 现有设施　★ 规划站点　◆ 候选点　✚ 新增点",
-      "● demand (grey: not covered)  ● newly covered  ● no longer covered  ■ existing  ★ planned  ◆ candidate  ✚ new site"],
+    legend: ['<b style="color:#5b8fd0">●</b> 现状已覆盖　<b style="color:#9aa3ad">●</b> 未覆盖　<b style="color:#17a34a">●</b> 新增覆盖　<b style="color:#d62828">●</b> 失去覆盖<br><b style="color:#1f5fa8">■</b> 现有设施　<b style="color:#c77700">★</b> 规划站点　<b style="color:#8a6d3b">○</b> 候选点　<b style="color:#17803a">✚</b> 新增点',
+      '<b style="color:#5b8fd0">●</b> covered today  <b style="color:#9aa3ad">●</b> not covered  <b style="color:#17a34a">●</b> newly covered  <b style="color:#d62828">●</b> no longer covered<br><b style="color:#1f5fa8">■</b> existing  <b style="color:#c77700">★</b> planned  <b style="color:#8a6d3b">○</b> candidate  <b style="color:#17803a">✚</b> new site'],
     coords: ["坐标", "coordinates"], busy: ["计算中…", "computing…"], saved_ok: ["已保存", "Saved"],
     site: ["站点", "site"], change: ["调整", "change"], covered: ["覆盖", "covered"],
     handout: ["carecover 选址讲义", "carecover site handout"], remove: ["删除", "remove"]
@@ -49,7 +49,7 @@
     var m = $("message"); m.hidden = !text; m.textContent = text || ""; m.className = ok ? "ok" : "";
   }
 
-  var map = L.map("map", { preferCanvas: true, zoomControl: true, attributionControl: true, doubleClickZoom: false });
+  var map = L.map("map", { preferCanvas: true, zoomControl: true, attributionControl: true, doubleClickZoom: false, minZoom: 3, maxZoom: 19, zoomSnap: 0.25 });
   M.map = map;
   var canvas = L.canvas({ padding: 0.3 });
   var tiles = L.tileLayer("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", { maxZoom: 19, attribution: "© OpenStreetMap" });
@@ -63,8 +63,11 @@
     return api(tierPath("action"), body).then(function (v) {
       message("");
       render(v);
-      M.timings.push({ action: body.action, ms: performance.now() - t0 });
-    }).catch(function (e) { message(e.message); }).then(function () { M.pending -= 1; });
+      M.timings.push({ action: body.action, ms: performance.now() - t0, ok: true });
+    }).catch(function (e) {
+      message(e.message);
+      M.timings.push({ action: body.action, ms: performance.now() - t0, ok: false });
+    }).then(function () { M.pending -= 1; });
   }
   M.act = act;
   map.on("click", function (e) { act({ action: "add", lon: e.latlng.lng, lat: e.latlng.lat }); });
@@ -87,13 +90,15 @@
       $("tierinfo").textContent = (L_ ? ly.name_en : ly.name_zh) + " · " + Math.round(ly.threshold_min * 10) / 10 + " " + t("within") + " " +
         (T[ly.mode] ? t(ly.mode) : (ly.mode || "")) + " · " + ly.crs;
       gDemand.clearLayers();
-      var n = ly.demand.lon.length, step = Math.max(1, Math.ceil(n / 40000));
+      var n = ly.demand.lon.length, step = Math.max(1, Math.ceil(n / 40000)), cov = {};
+      ly.covered_now.forEach(function (i) { cov[i] = 1; });
       for (var i = 0; i < n; i += step) {
         if (ly.demand.lon[i] == null) continue;
-        L.circleMarker([ly.demand.lat[i], ly.demand.lon[i]], { renderer: canvas, radius: 2, stroke: false, fillColor: "#9aa3ad", fillOpacity: 0.55, interactive: false }).addTo(gDemand);
+        L.circleMarker([ly.demand.lat[i], ly.demand.lon[i]], { renderer: canvas, radius: 2.5, stroke: false, fillColor: cov[i] ? "#5b8fd0" : "#9aa3ad", fillOpacity: 0.6, interactive: false }).addTo(gDemand);
       }
       var b = ly.bbox;
-      map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
+      map.invalidateSize();
+      map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { padding: [12, 12] });
       M.version = -1;
       return refresh();
     });
@@ -115,7 +120,7 @@
         var m = siteMarker(c.lat, c.lon, (c.rank != null ? "star" : "cand") + (on[c.id] ? " on" : ""), glyph, name, "candidate", c.id);
         gSites.addLayer(m); M.markers.push(m);
       } else {
-        var cm = L.circleMarker([c.lat, c.lon], { renderer: canvas, radius: 4, color: "#7a5", weight: 1, fillColor: "#fff", fillOpacity: 0.9 });
+        var cm = L.circleMarker([c.lat, c.lon], { renderer: canvas, radius: 3, color: "#8a6d3b", weight: 1, opacity: 0.7, fillColor: "#fff", fillOpacity: 0.6 });
         cm.on("click", function (e) { L.DomEvent.stopPropagation(e); act({ action: "toggle", kind: "candidate", id: c.id }); });
         cm.bindTooltip(esc(c.name));
         gCand.addLayer(cm);
@@ -153,7 +158,9 @@
     if (M.layers.standard != null) rows.splice(1, 0, ["below", "share_below_standard", -1]);
     return rows.map(function (r) {
       var f = r[2] < 0 ? fmtS : function (x) { return fmtF(x, r[2]); };
-      return "<tr><td>" + t(r[0]) + "</td><td>" + f(a[r[1]]) + '</td><td class="big" data-access="' + r[1] + '">' + f(b[r[1]]) + "</td><td></td></tr>";
+      var d = (a[r[1]] == null || b[r[1]] == null) ? "" : (r[2] < 0 ? ((b[r[1]] - a[r[1]]) * 100).toFixed(1) + t("pp") : fmtF(b[r[1]] - a[r[1]], Math.max(r[2], 0)));
+      if (d && d.charAt(0) !== "-") d = "+" + d;
+      return "<tr><td>" + t(r[0]) + "</td><td>" + f(a[r[1]]) + '</td><td class="big" data-access="' + r[1] + '">' + f(b[r[1]]) + "</td><td>" + d + "</td></tr>";
     }).join("");
   }
   function renderFigures(v) {
@@ -250,7 +257,7 @@
   $("title").textContent = t("title");
   ["undo", "redo", "reset", "plan"].forEach(function (k) { $(k).textContent = t(k); });
   $("savebtn").textContent = t("save"); $("comparebtn").textContent = t("compare"); $("printbtn").textContent = t("print");
-  $("tileslabel").textContent = t("tiles"); $("sname").placeholder = t("name_ph"); $("legend").textContent = t("legend");
+  $("tileslabel").textContent = t("tiles"); $("sname").placeholder = t("name_ph"); $("legend").innerHTML = t("legend");
   $("undo").onclick = function () { act({ action: "undo" }); };
   $("redo").onclick = function () { act({ action: "redo" }); };
   $("reset").onclick = function () { act({ action: "reset" }); };
