@@ -13,7 +13,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from carecover.meeting.common import summary_figure
 from carecover.siting.state import load_state, load_summary
 from carecover.siting.whatif import Session

@@ -87,6 +87,16 @@ Nothing is loaded from the internet (the OpenStreetMap basemap is optional). Ctr
   carecover meet --out maps/demo --lang en --no-browser --port 8765
 """
 
+PACK_DESCRIPTION = """\
+打包：把规划输出目录（状态文件、地图、报告、已保存情景）和路网缓存写进一个 zip，拷到会议用的电脑上解压即可
+离线运行 `carecover meet` 与 `carecover whatif`。
+Write one zip with the plan's output folder (state, maps, report, saved scenarios) and the
+network cache the states were routed on; unpacked anywhere, `meet` and `whatif` run offline.
+
+  carecover pack --out maps/demo                 # -> maps/demo-meeting.zip
+  carecover pack --out out/hohhot --to /media/usb/hohhot.zip
+"""
+
 _OUT_HELP = "plan 的输出目录 / a `carecover plan` output folder"
 
 
@@ -113,6 +123,7 @@ def whatif_arguments(p: argparse.ArgumentParser) -> None:
                    help="基准：现状或规划方案 / start from today (default) or from the plan")
     p.add_argument("--crs", default="wgs84", help="--add 坐标系 wgs84|gcj02|bd09 / coordinates of --add")
     p.add_argument("--interactive", action="store_true", help="继续从标准输入读取操作 / read more operations from stdin")
+    p.add_argument("--network", type=Path, help="路网文件的另一份拷贝 / another copy of the plan's OSM file")
 
 
 def scenarios_arguments(p: argparse.ArgumentParser) -> None:
@@ -132,6 +143,12 @@ def meet_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--network", type=Path, help="路网文件的另一份拷贝 / another copy of the plan's OSM file")
     p.add_argument("--tiles", action="store_true",
                    help="默认显示在线底图 (OpenStreetMap) / start with the online basemap switched on")
+
+
+def pack_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of ``pack``: ``--out``, ``--to``."""
+    p.add_argument("--out", type=Path, required=True, help=_OUT_HELP)
+    p.add_argument("--to", type=Path, help="压缩包路径（默认 OUT-meeting.zip）/ archive path (default: OUT-meeting.zip)")
 
 
 def rankings_arguments(p: argparse.ArgumentParser) -> None:
@@ -167,6 +184,8 @@ COMMANDS = {
                          SCENARIOS_DESCRIPTION, scenarios_arguments, "scenarios"),
     "meet": Command("会议室：在地图上点选增减站点，即时看覆盖 / live meeting room on a local web page",
                     MEET_DESCRIPTION, meet_arguments, "meet"),
+    "pack": Command("打包会议所需文件（含路网缓存）/ one archive with everything a meeting laptop needs",
+                    PACK_DESCRIPTION, pack_arguments, "pack"),
     "rankings": Command("导出空白区与选址排名表 (Excel) / gap and site rankings workbook",
                         RANKINGS_DESCRIPTION, rankings_arguments, "rankings"),
 }

@@ -225,7 +225,10 @@ def run(args: argparse.Namespace) -> int:
     base = args.base or ("planned" if any(op == "remove-candidate" for op, _ in ops) else "current")
     from carecover.siting.state import load_state
 
-    s = Session(load_state(args.out, args.tier), base=base, crs=crs)
+    state = load_state(args.out, args.tier)
+    if getattr(args, "network", None) is not None:
+        state.use_network(args.network)
+    s = Session(state, base=base, crs=crs)
     for op, value in ops:
         s.apply(op, value)
     namer = SiteNamer(s.state)

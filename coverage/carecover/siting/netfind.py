@@ -25,8 +25,10 @@ PACKED_NETWORK = Path("network")
 def _unique(paths) -> list[Path]:
     out = []
     for p in paths:
-        if p is not None and p not in out:
-            out.append(p)
+        if p is not None:
+            p = Path(p).expanduser().resolve()
+            if p not in out:
+                out.append(p)
     return out
 
 

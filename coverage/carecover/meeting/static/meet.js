@@ -128,7 +128,7 @@
     });
     v.sites.forEach(function (s) {
       if (s.kind !== "point") return;
-      var m = siteMarker(s.lat, s.lon, "point", "✚", s.name + " · " + s.coords, "point", s.id);
+      var m = siteMarker(s.lat, s.lon, "point", "✚", siteName(s) + " · " + s.coords, "point", s.id);
       gSites.addLayer(m); M.markers.push(m);
     });
   }
@@ -169,11 +169,13 @@
       '<div><span class="gain" id="gained">' + t("gained") + " " + fmtSigned(v.with.gained_elderly) + t("people") + "</span>　" +
       '<span class="loss" id="lost">' + t("lost") + " " + fmtSigned(-v.with.lost_elderly) + t("people") + "</span></div>";
   }
+  function siteName(s) { return s.kind === "point" ? ((L_ ? "New site " : "新增点 ") + (s.street || "")).trim() : s.name; }
+  M.siteName = siteName;
   function renderChanges(v) {
     if (!v.sites.length) { $("changes").innerHTML = '<p class="dim">' + t("nochange") + "</p>"; return; }
     $("changes").innerHTML = "<b>" + t("changes") + "</b><ul>" + v.sites.map(function (s) {
       return "<li>" + (s.change === "on" ? '<span class="gain">' + t("on") + "</span> " : '<span class="loss">' + t("off") + "</span> ") +
-        esc(s.name) + ' <span class="dim">' + esc(s.coords) + "</span>" +
+        esc(siteName(s)) + ' <span class="dim">' + esc(s.coords) + "</span>" +
         ' <button class="x" title="' + t("remove") + '" data-kind="' + s.kind + '" data-id="' + s.id + '">✕</button></li>';
     }).join("") + "</ul>";
     Array.prototype.forEach.call($("changes").querySelectorAll("button.x"), function (b) {
@@ -213,7 +215,7 @@
       .catch(function (e) { message(e.message); });
   }
   function picture(page, existing) {
-    var ly = M.layers, b = ly.bbox, W = 1400, H = Math.round(W * Math.min(1.1, Math.max(0.45, (b[3] - b[1]) / ((b[2] - b[0]) * Math.cos((b[1] + b[3]) * Math.PI / 360)))));
+    var ly = M.layers, b = ly.bbox, W = 1400, H = Math.round(W * Math.min(0.8, Math.max(0.45, (b[3] - b[1]) / ((b[2] - b[0]) * Math.cos((b[1] + b[3]) * Math.PI / 360)))));
     var c = document.createElement("canvas"); c.width = W; c.height = H;
     var g = c.getContext("2d"), kx = Math.cos((b[1] + b[3]) * Math.PI / 360);
     var sx = W / ((b[2] - b[0]) * kx), sy = H / (b[3] - b[1]), s = Math.min(sx, sy);
@@ -223,16 +225,16 @@
     for (var i = 0; i < d.lon.length; i++) {
       if (d.lon[i] == null) continue;
       var cov = (bits.charCodeAt(i >> 3) >> (i & 7)) & 1, p = xy(d.lon[i], d.lat[i]);
-      g.fillStyle = cov ? "#4a90d9" : "#c8cdd3"; g.fillRect(p[0] - 2, p[1] - 2, 4, 4);
+      g.fillStyle = cov ? "#4a90d9" : "#c8cdd3"; g.beginPath(); g.arc(p[0], p[1], 4, 0, 6.283); g.fill();
     }
     g.fillStyle = "#1f3f6a";
-    existing.forEach(function (e) { if (e[0] == null) return; var p = xy(e[0], e[1]); g.fillRect(p[0] - 5, p[1] - 5, 10, 10); });
-    g.font = "bold 26px sans-serif"; g.textAlign = "center"; g.textBaseline = "middle";
+    existing.forEach(function (e) { if (e[0] == null) return; var p = xy(e[0], e[1]); g.fillRect(p[0] - 8, p[1] - 8, 16, 16); });
+    g.font = "bold 34px sans-serif"; g.textAlign = "center"; g.textBaseline = "middle";
     page.sites.forEach(function (st, j) {
       var p = xy(st.lon, st.lat);
       g.fillStyle = st.change === "on" ? "#17803a" : "#b3261e";
       g.fillText(st.change === "on" ? "★" : "✕", p[0], p[1]);
-      g.font = "bold 18px sans-serif"; g.fillText(String(j + 1), p[0] + 16, p[1] - 14); g.font = "bold 26px sans-serif";
+      g.font = "bold 22px sans-serif"; g.fillText(String(j + 1), p[0] + 20, p[1] - 18); g.font = "bold 34px sans-serif";
     });
     return c.toDataURL("image/png");
   }
@@ -241,11 +243,11 @@
       var ly = M.layers, title = (L_ ? ly.name_en : ly.name_zh);
       $("handout").innerHTML = h.pages.map(function (pg) {
         var sites = pg.sites.map(function (s, j) {
-          return "<tr><td>" + (j + 1) + "</td><td>" + (s.change === "on" ? t("on") : t("off")) + "</td><td>" + esc(s.name) + "</td><td>" + esc(s.coords) + "</td></tr>";
+          return "<tr><td>" + (j + 1) + "</td><td>" + (s.change === "on" ? t("on") : t("off")) + "</td><td>" + esc(siteName(s)) + "</td><td>" + esc(s.coords) + "</td></tr>";
         }).join("");
         return '<section class="hpage"><h2>' + t("handout") + " · " + esc(title) + " · " + esc(pg.label) + "</h2>" +
           '<img alt="map" src="' + picture(pg, h.existing) + '">' + compareTable([pg], h.base_elderly) +
-          "<table><tr><th>#</th><th>" + t("change") + "</th><th>" + t("site") + "</th><th>" + t("coords") + " (" + esc(ly.crs) + ")</th></tr>" + sites + "</table></section>";
+          "<table class=\"sites\"><tr><th>#</th><th>" + t("change") + "</th><th>" + t("site") + "</th><th>" + t("coords") + " (" + esc(ly.crs) + ")</th></tr>" + sites + "</table></section>";
       }).join("");
       return h;
     });
