@@ -22,6 +22,22 @@ from carecover.errors import InputError
 __all__ = ["DemandPositions", "NetworkRecord", "PreparedState"]
 
 
+def _named_candidate(text: str, chosen: np.ndarray) -> int | None:
+    """The candidate a meeting name points at: ``★R …`` (rank R of the plan) or ``候选 K …`` /
+    ``candidate K …``; ``None`` for any other text."""
+    import re
+
+    m = re.match(r"^[★☆*]\s*(\d+)(\s|$)", text)
+    if m:
+        rank = int(m.group(1))
+        if not 1 <= rank <= len(chosen):
+            raise InputError(f"规划方案没有 ★{rank} / the plan has no site ★{rank}", field="candidate",
+                             expected=f"★1..★{len(chosen)}")
+        return int(chosen[rank - 1])
+    m = re.match(r"^(?:候选|candidate)\s*(\d+)(\s|$)", text, flags=re.IGNORECASE)
+    return int(m.group(1)) if m else None
+
+
 @dataclass(frozen=True)
 class NetworkRecord:
     """The network a plan routed on, as recorded in its state file.
@@ -195,9 +211,14 @@ class PreparedState:
                          expected=f"a facility id ({sample}) or an index 0..{self.n_existing - 1}")
 
     def find_candidate(self, key: str | int) -> int:
-        """Candidate index from ``K`` (0-based candidate index), a candidate id as in sites.csv
+        """Candidate index from ``K`` (0-based candidate index), the site's name as the meeting
+        shows it (``★1``, ``★1 新华大街``, ``候选 12 新华大街``), a candidate id as in sites.csv
         (``node/<osm id>`` or a candidates file's id) or ``node:N`` (network node index)."""
         text = str(key).strip()
+        named = _named_candidate(text, self.chosen)
+        if named is not None:
+            self.candidate_row(named)
+            return named
         if self.cand_id is not None and not text.lstrip("-").isdigit():
             hit = np.flatnonzero(self.cand_id == text)
             if len(hit):
