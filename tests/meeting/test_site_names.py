@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from carecover.errors import InputError
 from carecover.meeting.sites import SiteNamer
 from carecover.siting.state import load_state
