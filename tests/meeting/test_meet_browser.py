@@ -254,3 +254,21 @@ def test_monaco_english_page_matches_engine(browser, monaco_meet) -> None:
     page.set_viewport_size({"width": 1280, "height": 720})
     page.screenshot(path=str(ARTIFACTS / "meet_monaco_1280x720.png"))
     assert not page.errors
+
+
+def test_every_tier_with_facilities_has_a_tab(browser, demo_meet) -> None:
+    out, room, url = demo_meet
+    page = _open(browser, url)
+    tabs = page.locator("#tiers button")
+    assert tabs.count() == 3
+    tabs.nth(2).click()  # meal points: not sited by the demo plan
+    page.wait_for_function("window.meet.view && window.meet.view.tier === 'meal_point'")
+    fig = summary_figure(load_summary(out), "meal_point", "current", "elderly")
+    assert _shown_people(page, "elderly") == round(fig["covered"])
+    assert page.locator("#plan").is_hidden()
+    lon, lat = _demand_point(room, "meal_point", 3)
+    _click_lonlat(page, lon, lat)
+    v = _view(page)
+    assert v["tier"] == "meal_point" and len(v["scenario"]["points"]) == 1
+    page.screenshot(path=str(ARTIFACTS / "meet_demo_meal_point.png"))
+    assert not page.errors

@@ -12,9 +12,11 @@ import sys
 import threading
 import time
 import webbrowser
+from functools import partial
 from pathlib import Path
 
 from carecover.errors import InputError
+from carecover.meeting.derived import derived_state, unsited_tiers
 from carecover.meeting.room import Room, TierRoom
 from carecover.meeting.sites import SiteNamer
 
@@ -43,15 +45,23 @@ def build_room(out: str | Path, network: str | Path | None = None, tiers=None) -
         raise InputError(f"该目录没有选址状态 / no prepared state in {(out / 'state').resolve()} (run `carecover plan "
                          "--suggest TIER=N` first)", file=(out / "state").resolve())
     summary = load_summary(out)
-    rooms = {}
+    rooms, states = {}, {}
     for key in tiers or files:
         st = load_state(out, key, summary=summary)
         if network is not None:
             st.use_network(network)
         t = TierRoom(st, SiteNamer(st))
         t.warm()
-        rooms[key] = t
-    return Room(rooms)
+        rooms[key], states[key] = t, st
+    later = {key: partial(_derived_room, out, key, sibling) for key, sibling in unsited_tiers(out, states).items()
+             if tiers is None or key in tiers}
+    return Room(rooms, later)
+
+
+def _derived_room(out: Path, key: str, sibling) -> TierRoom:
+    """The room of a tier the plan did not site (routed on first use)."""
+    st = derived_state(out, key, sibling)
+    return TierRoom(st, SiteNamer(st))
 
 
 def run(args: argparse.Namespace) -> int:

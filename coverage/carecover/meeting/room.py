@@ -298,20 +298,31 @@ class Room:
     ----------
     tiers
         ``{tier key: TierRoom}``.
+    later
+        ``{tier key: () -> TierRoom}``: tiers built on first use (routing their facilities
+        takes a moment; the server is ready before).
     """
 
-    def __init__(self, tiers: dict[str, TierRoom]) -> None:
+    def __init__(self, tiers: dict[str, TierRoom], later: dict | None = None) -> None:
         if not tiers:
             raise InputError("没有可讨论的层级 / no tier with a prepared state", field="tier")
         self.tiers = tiers
+        self.later = dict(later or {})
         self.lock = threading.RLock()
         self.version = 0
 
+    def keys(self) -> list[str]:
+        """Every tier of the meeting (those built first, then those built on first use)."""
+        return [*self.tiers, *(k for k in self.later if k not in self.tiers)]
+
     def tier(self, key) -> TierRoom:
-        """The room of tier ``key`` (a clear error for another name)."""
-        if key not in self.tiers:
-            raise InputError(f"没有该层级 / no tier {key!r}", field="tier", expected=", ".join(self.tiers))
-        return self.tiers[key]
+        """The room of tier ``key`` (built now if it waited; a clear error for another name)."""
+        with self.lock:
+            if key not in self.tiers and key in self.later:
+                self.tiers[key] = self.later.pop(key)()
+            if key not in self.tiers:
+                raise InputError(f"没有该层级 / no tier {key!r}", field="tier", expected=", ".join(self.keys()))
+            return self.tiers[key]
 
     def act(self, key: str, act: dict) -> None:
         """Apply one page action to tier ``key`` and bump the version."""

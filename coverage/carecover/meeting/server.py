@@ -177,7 +177,7 @@ def _script_json(doc) -> str:
 def _labels(room: Room) -> dict[str, tuple[str, str]]:
     from carecover.meeting.common import tier_label
 
-    return {k: tier_label(k) for k in room.tiers}
+    return {k: tier_label(k) for k in room.keys()}
 
 
 def _act(room: Room, t, body: dict) -> dict:

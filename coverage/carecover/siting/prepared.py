@@ -238,6 +238,10 @@ class PreparedState:
         return k
 
     # -- routing new points
+    def share_network(self, other: PreparedState) -> None:
+        """Route on ``other``'s network and demand positions (loaded once for both)."""
+        self._net, self._dem_snap = other.network(), other.demand_snapped()
+
     def use_network(self, path: str | Path) -> None:
         """Route on another copy of the plan's OSM file (``--network``); checked against the
         plan's content hash and segment count when the network is loaded."""

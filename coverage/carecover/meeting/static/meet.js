@@ -89,6 +89,7 @@
       M.layers = ly;
       $("tierinfo").textContent = (L_ ? ly.name_en : ly.name_zh) + " · " + Math.round(ly.threshold_min * 10) / 10 + " " + t("within") + " " +
         (T[ly.mode] ? t(ly.mode) : (ly.mode || "")) + " · " + ly.crs;
+      $("plan").hidden = !ly.candidates.some(function (c) { return c.rank != null; });
       gDemand.clearLayers();
       var n = ly.demand.lon.length, step = Math.max(1, Math.ceil(n / 40000)), cov = {};
       ly.covered_now.forEach(function (i) { cov[i] = 1; });
