@@ -216,11 +216,13 @@
       .catch(function (e) { message(e.message); });
   }
   function picture(page, existing) {
-    var ly = M.layers, b = ly.bbox, W = 1400, H = Math.round(W * Math.min(0.8, Math.max(0.45, (b[3] - b[1]) / ((b[2] - b[0]) * Math.cos((b[1] + b[3]) * Math.PI / 360)))));
+    var ly = M.layers, b = ly.bbox, kx = Math.cos((b[1] + b[3]) * Math.PI / 360);
+    var gw = Math.max((b[2] - b[0]) * kx, 1e-6), gh = Math.max(b[3] - b[1], 1e-6), r = gh / gw, W, H, pad = 30;
+    if (r <= 0.75) { W = 1400; H = Math.round(1400 * Math.max(r, 0.45)); } else { H = 1050; W = Math.max(500, Math.round(1050 / r)); }
     var c = document.createElement("canvas"); c.width = W; c.height = H;
-    var g = c.getContext("2d"), kx = Math.cos((b[1] + b[3]) * Math.PI / 360);
-    var sx = W / ((b[2] - b[0]) * kx), sy = H / (b[3] - b[1]), s = Math.min(sx, sy);
-    function xy(lon, lat) { return [(lon - b[0]) * kx * s, H - (lat - b[1]) * s]; }
+    var g = c.getContext("2d"), s = Math.min((W - 2 * pad) / gw, (H - 2 * pad) / gh);
+    var ox = (W - gw * s) / 2, oy = (H - gh * s) / 2;
+    function xy(lon, lat) { return [ox + (lon - b[0]) * kx * s, H - oy - (lat - b[1]) * s]; }
     g.fillStyle = "#fff"; g.fillRect(0, 0, W, H);
     var bits = atob(page.covered_bits), d = ly.demand;
     for (var i = 0; i < d.lon.length; i++) {
