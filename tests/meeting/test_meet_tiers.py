@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from carecover.meeting.common import summary_figure
 from carecover.meeting.meet import build_room
 from carecover.siting.whatif import Session

@@ -34,7 +34,7 @@
   function fmtSigned(v) { var r = Math.round(v); return (r > 0 ? "+" : r < 0 ? "−" : "±") + Math.abs(r).toLocaleString("en-US"); }
   function fmtF(v, d) { return v == null ? "—" : Number(v).toFixed(d); }
 
-  var M = { tier: null, layers: {}, view: null, version: -1, timings: [], pending: 0, markers: [] };
+  var M = { tier: null, layers: {}, view: null, version: -1, timings: [], pending: 0, drawn: {} };
   window.meet = M;
 
   function api(path, body) {
@@ -77,7 +77,8 @@
   function siteMarker(lat, lon, cls, glyph, title, kind, id) {
     var m = L.marker([lat, lon], { icon: icon(cls, glyph), draggable: true, title: title, keyboard: false, riseOnHover: true });
     m.on("click", function (e) { L.DomEvent.stopPropagation(e); act({ action: "toggle", kind: kind, id: id }); });
-    m.on("dragend", function () { var p = m.getLatLng(); act({ action: "move", kind: kind, id: id, lon: p.lng, lat: p.lat }); });
+    // the marker goes back to where it was: the server's answer places the moved site
+    m.on("dragend", function () { var p = m.getLatLng(); m.setLatLng([lat, lon]); act({ action: "move", kind: kind, id: id, lon: p.lng, lat: p.lat }); });
     m.bindTooltip(esc(title), { direction: "top", offset: [0, -8] });
     m.meet = { kind: kind, id: id };
     return m;
@@ -89,6 +90,7 @@
       M.layers = ly;
       $("tierinfo").textContent = (L_ ? ly.name_en : ly.name_zh) + " · " + Math.round(ly.threshold_min * 10) / 10 + " " + t("within") + " " +
         (T[ly.mode] ? t(ly.mode) : (ly.mode || "")) + " · " + ly.crs;
+      gSites.clearLayers(); gCand.clearLayers(); M.drawn = {};
       $("plan").hidden = !ly.candidates.some(function (c) { return c.rank != null; });
       gDemand.clearLayers();
       var n = ly.demand.lon.length, step = Math.max(1, Math.ceil(n / 40000)), cov = {};
@@ -104,33 +106,49 @@
       return refresh();
     });
   }
+  // markers are kept between renders and replaced only where a site changed (thousands of
+  // candidates at city scale: a click redraws what it touched)
+  function placeMarker(key, sig, make, group) {
+    var old = M.drawn[key];
+    if (old && old.sig === sig) { old.seen = true; return; }
+    if (old) old.group.removeLayer(old.m);
+    var m = make(); group.addLayer(m);
+    M.drawn[key] = { sig: sig, m: m, group: group, seen: true };
+  }
+  function candMarker(c) {
+    var cm = L.circleMarker([c.lat, c.lon], { renderer: canvas, radius: 3, color: "#8a6d3b", weight: 1, opacity: 0.7, fillColor: "#fff", fillOpacity: 0.6 });
+    cm.on("click", function (e) { L.DomEvent.stopPropagation(e); act({ action: "toggle", kind: "candidate", id: c.id }); });
+    cm.bindTooltip(esc(c.name));
+    return cm;
+  }
   function drawSites(v) {
-    var ly = M.layers, off = {}, on = {};
+    var ly = M.layers, off = {}, on = {}, names = {};
     v.scenario.existing_off.forEach(function (i) { off[i] = 1; });
     v.scenario.candidates_on.forEach(function (k) { on[k] = 1; });
-    gSites.clearLayers(); gCand.clearLayers(); M.markers = [];
+    v.sites.forEach(function (s) { if (s.kind === "candidate") names[s.id] = s.name; });
+    Object.keys(M.drawn).forEach(function (k) { M.drawn[k].seen = false; });
     ly.existing.forEach(function (f) {
       if (!f.ok) return;
-      var m = siteMarker(f.lat, f.lon, "existing" + (off[f.id] ? " off" : ""), "■", f.name, "existing", f.id);
-      gSites.addLayer(m); M.markers.push(m);
+      var cls = "existing" + (off[f.id] ? " off" : "");
+      placeMarker("e" + f.id, cls, function () { return siteMarker(f.lat, f.lon, cls, "■", f.name, "existing", f.id); }, gSites);
     });
     ly.candidates.forEach(function (c) {
       if (c.rank != null || on[c.id]) {
-        var glyph = c.rank != null ? "★" : "◆", name = c.name;
-        v.sites.forEach(function (s) { if (s.kind === "candidate" && s.id === c.id) { name = s.name; } });
-        var m = siteMarker(c.lat, c.lon, (c.rank != null ? "star" : "cand") + (on[c.id] ? " on" : ""), glyph, name, "candidate", c.id);
-        gSites.addLayer(m); M.markers.push(m);
+        var glyph = c.rank != null ? "★" : "◆", name = names[c.id] || c.name;
+        var cls = (c.rank != null ? "star" : "cand") + (on[c.id] ? " on" : "");
+        placeMarker("c" + c.id, cls + name, function () { return siteMarker(c.lat, c.lon, cls, glyph, name, "candidate", c.id); }, gSites);
       } else {
-        var cm = L.circleMarker([c.lat, c.lon], { renderer: canvas, radius: 3, color: "#8a6d3b", weight: 1, opacity: 0.7, fillColor: "#fff", fillOpacity: 0.6 });
-        cm.on("click", function (e) { L.DomEvent.stopPropagation(e); act({ action: "toggle", kind: "candidate", id: c.id }); });
-        cm.bindTooltip(esc(c.name));
-        gCand.addLayer(cm);
+        placeMarker("c" + c.id, "circle", function () { return candMarker(c); }, gCand);
       }
     });
     v.sites.forEach(function (s) {
       if (s.kind !== "point") return;
-      var m = siteMarker(s.lat, s.lon, "point", "✚", siteName(s) + " · " + s.coords, "point", s.id);
-      gSites.addLayer(m); M.markers.push(m);
+      var title = siteName(s) + " · " + s.coords;
+      placeMarker("p" + s.id, title + s.lon + "," + s.lat, function () { return siteMarker(s.lat, s.lon, "point", "✚", title, "point", s.id); }, gSites);
+    });
+    Object.keys(M.drawn).forEach(function (k) {
+      var d = M.drawn[k];
+      if (!d.seen) { d.group.removeLayer(d.m); delete M.drawn[k]; }
     });
   }
   function drawChange(v) {
