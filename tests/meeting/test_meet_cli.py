@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,3 +38,17 @@ def test_meet_process_binds_localhost_and_stops_on_ctrl_c(meeting_out: Path) -> 
         rc = p.wait(timeout=20)
     assert rc == 0
     assert "closed" in p.stderr.read()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
+def test_meet_pdf_prints_one_page_per_scenario(meeting_out: Path, tmp_path: Path) -> None:
+    from carecover.cli import main
+
+    pdf = tmp_path / "讲义.pdf"
+    assert main(["--quiet", "meet", "--out", str(meeting_out), "--pdf", str(pdf)]) == 0
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    # today is not printed; the plan and the working scenario are (one page each, a map picture each)
+    assert len(re.findall(rb"/Type\s*/Page[^s]", data)) >= 2
+    assert len(re.findall(rb"/Subtype\s*/Image", data)) >= 2

@@ -141,6 +141,8 @@ def meet_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=0, help="端口（默认任一空闲端口）/ port on 127.0.0.1 (default: any free one)")
     p.add_argument("--no-browser", action="store_true", help="不打开浏览器 / do not open the browser")
     p.add_argument("--network", type=Path, help="路网文件的另一份拷贝 / another copy of the plan's OSM file")
+    p.add_argument("--tier", type=_tier, help="先打开的层级（及 --pdf 的层级）/ tier shown first (and printed by --pdf)")
+    p.add_argument("--pdf", type=Path, help="把讲义打印为 PDF 后退出（需要 Chromium）/ print the handout to this PDF and exit")
     p.add_argument("--tiles", action="store_true",
                    help="默认显示在线底图 (OpenStreetMap) / start with the online basemap switched on")
 

@@ -64,6 +64,19 @@ def _derived_room(out: Path, key: str, sibling) -> TierRoom:
     return TierRoom(st, SiteNamer(st))
 
 
+def _pdf(served, url: str, args: argparse.Namespace) -> int:
+    """``--pdf``: serve in the background, print the handout, stop."""
+    from carecover.meeting.handout import print_handout
+
+    served.start()
+    try:
+        path = print_handout(url, args.pdf, args.tier)
+    finally:
+        served.stop()
+    print(f"讲义已写出 / handout written: {path}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``carecover meet`` on parsed arguments (see :func:`carecover.meeting.cli.meet_arguments`)."""
     from carecover.meeting.server import Served, build_app, new_token
@@ -74,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
     token = new_token()
     served = Served(build_app(room, token, lang, tiles=args.tiles), args.port)
     url = served.url(token)
+    if args.pdf is not None:
+        return _pdf(served, url, args)
     en = lang == "en"
 
     def announce() -> None:
@@ -84,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
               flush=True)
         print("Press Ctrl-C to stop." if en else "按 Ctrl-C 结束。", flush=True)
         if not args.no_browser:
-            webbrowser.open(url)
+            webbrowser.open(url + (f"&tier={args.tier}" if args.tier else ""))
 
     threading.Thread(target=announce, daemon=True).start()
     try:

@@ -134,7 +134,8 @@ def build_app(room: Room, token: str, lang: str = "zh", tiles: bool = False) -> 
         return endpoint
 
     def page(request: Request) -> Response:
-        cfg = {"token": token, "lang": lang, "tiles": tiles,
+        cfg = {"token": token, "lang": lang, "tiles": tiles and "handout" not in request.query_params,
+               "handout": request.query_params.get("handout") == "1", "tier": request.query_params.get("tier"),
                "tiers": [{"key": k, "name_zh": v[0], "name_en": v[1]} for k, v in _labels(room).items()]}
         text = (static / "meet.html").read_text(encoding="utf-8").replace(
             "__CONFIG__", _script_json(cfg)).replace("__TOKEN__", token)

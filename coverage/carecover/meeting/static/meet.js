@@ -303,5 +303,9 @@
     if (M.pending || !M.tier) return;
     api("/api/version").then(function (r) { if (r.version !== M.version && !M.pending) refresh(); }).catch(function () {});
   }, 1500);
-  M.ready = loadTier(CFG.tiers[0].key);
+  var first = CFG.tiers.filter(function (tr) { return tr.key === CFG.tier; })[0] || CFG.tiers[0];
+  M.ready = loadTier(first.key).then(function () {
+    // carecover meet --pdf: the handout is built at once and printed by headless Chromium
+    if (CFG.handout) return buildHandout().then(function () { document.body.dataset.handout = "ready"; });
+  });
 })();
