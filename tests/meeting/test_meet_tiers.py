@@ -38,3 +38,22 @@ def test_unsited_tier_actions(meeting_out: Path) -> None:
     room.act("meal_point", {"action": "undo"})
     room.act("meal_point", {"action": "undo"})
     assert t.engine.covered_weights() == pytest.approx(t.base_covered)
+
+
+def test_bad_actions_change_nothing(meeting_out: Path) -> None:
+    from carecover.errors import InputError
+
+    room = build_room(meeting_out, tiers=["street_centre"])
+    t = room.tier("street_centre")
+    for act in ({"action": "scenario", "scenario": {"existing_off": [99]}},
+                {"action": "scenario", "scenario": {"candidates_on": [10**6]}},
+                {"action": "scenario", "scenario": {"points": [["x", 1]]}},
+                {"action": "add", "lon": float("nan"), "lat": 60.1}, {"action": "add", "lon": 0, "lat": 0},
+                {"action": "toggle", "kind": "existing", "id": "S001"}, {"action": "toggle", "kind": "x", "id": 0},
+                {"action": "undo"}, {"action": "explode"}):
+        with pytest.raises(InputError):
+            room.act("street_centre", act)
+    assert t.scenario.to_dict() == {"existing_off": [], "candidates_on": [], "points": []}
+    assert t.engine.covered_weights() == pytest.approx(t.base_covered)
+    with pytest.raises(InputError, match="no tier"):
+        room.tier("../etc")

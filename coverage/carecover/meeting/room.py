@@ -179,6 +179,10 @@ class TierRoom:
     def rows_of(self, sc: Scenario) -> set[int]:
         """Engine rows open in a scenario (new points routed on first use)."""
         st = self.state
+        bad = [i for i in sc.existing_off if not 0 <= int(i) < st.n_existing]
+        if bad:
+            raise InputError(f"没有这处现有设施 / no existing facility {bad[0]}", field="existing_off",
+                             expected=f"0..{st.n_existing - 1}")
         rows = {int(r) for r in st.existing_rows()} - {int(i) for i in sc.existing_off}
         rows |= {st.candidate_row(k) for k in sc.candidates_on}
         rows |= {self._route(lon, lat).row for lon, lat in sc.points}
