@@ -57,3 +57,15 @@ def test_bad_actions_change_nothing(meeting_out: Path) -> None:
     assert t.engine.covered_weights() == pytest.approx(t.base_covered)
     with pytest.raises(InputError, match="no tier"):
         room.tier("../etc")
+
+
+def test_whatif_on_an_unsited_tier(meeting_out: Path, capsys) -> None:
+    from carecover.cli import main
+    from carecover.meeting.derived import load_any_state
+
+    st = load_any_state(meeting_out, "老年助餐点")
+    s = Session(st)
+    s.remove_existing("0")
+    assert main(["whatif", "--out", str(meeting_out), "--tier", "meal_point", "--remove-existing", "0"]) == 0
+    out = capsys.readouterr().out
+    assert f"{round(s.steps[-1].covered['elderly']):,d} 人" in out

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from carecover.siting.prepared import PreparedState
 
-__all__ = ["derived_state", "unsited_tiers"]
+__all__ = ["derived_state", "load_any_state", "unsited_tiers"]
 
 
 def _facilities(out: Path):
@@ -100,3 +100,25 @@ def derived_state(out: str | Path, key: str, sibling: PreparedState) -> Prepared
         extra=_capacity(sibling.summary, key, rows))
     st.share_network(sibling)
     return st
+
+
+def load_any_state(out: str | Path, tier: str) -> PreparedState:
+    """The tier's prepared state: its ``state/<tier>.npz``, else (a tier the plan did not site)
+    its facilities routed on a sited tier's network of the same mode."""
+    from carecover.errors import InputError
+    from carecover.siting.state import load_state, load_summary, state_files
+    from carecover.tiers import tier_key
+
+    key = tier_key(tier) or str(tier)
+    files = state_files(out)
+    if key in files or not files:
+        return load_state(out, key)
+    summary = load_summary(out)
+    sited = {k: load_state(out, k, summary=summary) for k in files}
+    sibling = unsited_tiers(out, sited).get(key)
+    if sibling is None:
+        return load_state(out, key)  # the clear "no prepared state for tier" message
+    try:
+        return derived_state(out, key, sibling)
+    except KeyError as exc:
+        raise InputError(f"summary.json lacks the tier's threshold: {exc}", file=Path(out) / "summary.json") from exc

@@ -223,9 +223,9 @@ def run(args: argparse.Namespace) -> int:
                          "--remove-candidate (or --interactive)")
     crs = _crs(args.crs)
     base = args.base or ("planned" if any(op == "remove-candidate" for op, _ in ops) else "current")
-    from carecover.siting.state import load_state
+    from carecover.meeting.derived import load_any_state
 
-    state = load_state(args.out, args.tier)
+    state = load_any_state(args.out, args.tier)
     if getattr(args, "network", None) is not None:
         state.use_network(args.network)
     s = Session(state, base=base, crs=crs)
