@@ -15,6 +15,8 @@
     places: ["每千老人名额", "Places per 1,000 elderly"], overloaded: ["超载设施", "Overloaded facilities"],
     maxload: ["最大负荷", "Largest load"], below: ["低于标准的老年人", "Elderly below standard"],
     gini: ["基尼系数", "Gini"],
+    gini_note: ["基尼系数衡量每千老人名额在老年人之间分布的不均；新增站点只提高附近居民的名额时，基尼系数可能上升。",
+      "The Gini measures how unequally places per 1,000 are spread among the elderly; a new site that raises places only for its neighbours can raise it."],
     changes: ["调整的站点", "Changed sites"], nochange: ["尚未调整。点击地图任意位置新增站点；点击 ★、候选点或现有设施开关；拖动站点移动。",
       "No changes yet. Click anywhere on the map to add a site; click a ★, a candidate or a facility to switch it; drag a site to move it."],
     on: ["新增", "on"], off: ["撤销", "off"], scen: ["情景", "Scenario"], n_on: ["新增站点", "sites on"],
@@ -185,6 +187,7 @@
   function renderFigures(v) {
     $("figures").innerHTML = "<table><tr><th></th><th>" + t("now") + "</th><th>" + t("with_") + "</th><th>" + t("dlt") + "</th></tr>" +
       figRow(t("elderly"), "elderly", v) + figRow(t("total"), "total", v) + accessRows(v) + "</table>" +
+      (v.now.access ? '<p class="dim">' + t("gini_note") + "</p>" : "") +
       '<div><span class="gain" id="gained">' + t("gained") + " " + fmtSigned(v.with.gained_elderly) + t("people") + "</span>　" +
       '<span class="loss" id="lost">' + t("lost") + " " + fmtSigned(-v.with.lost_elderly) + t("people") + "</span></div>";
   }
