@@ -34,14 +34,25 @@ def _facilities(out: Path):
     return fac[fac["status"].isin(USABLE) & (fac["tier"] != "")]
 
 
-def unsited_tiers(out: str | Path, sited: dict[str, PreparedState]) -> dict[str, PreparedState]:
-    """``{tier: sited state of the same mode}`` for every tier with facilities but no state."""
-    summary = next(iter(sited.values())).summary if sited else {}
+def unsited_tiers(out: str | Path, sited: list[str], summary: dict) -> dict[str, str]:
+    """``{tier: a sited tier of the same mode}`` for every tier with facilities but no state.
+
+    Parameters
+    ----------
+    out
+        The plan's output folder (``facilities.csv``).
+    sited
+        Tiers with a prepared state.
+    summary
+        ``summary.json`` (each tier's mode and threshold).
+    """
     tiers = ((summary.get("parameters") or {}).get("tiers") or {})
     fac = _facilities(Path(out))
     if fac is None:
         return {}
-    by_mode = {st.mode: st for st in sited.values() if st.network_record is not None}
+    by_mode: dict[str, str] = {}
+    for key in sited:
+        by_mode.setdefault((tiers.get(key) or {}).get("mode"), key)
     out_map = {}
     for key in dict.fromkeys(fac["tier"]):
         mode = (tiers.get(key) or {}).get("mode")
@@ -114,10 +125,10 @@ def load_any_state(out: str | Path, tier: str) -> PreparedState:
     if key in files or not files:
         return load_state(out, key)
     summary = load_summary(out)
-    sited = {k: load_state(out, k, summary=summary) for k in files}
-    sibling = unsited_tiers(out, sited).get(key)
-    if sibling is None:
+    sibling_key = unsited_tiers(out, list(files), summary).get(key)
+    if sibling_key is None:
         return load_state(out, key)  # the clear "no prepared state for tier" message
+    sibling = load_state(out, sibling_key, summary=summary)
     try:
         return derived_state(out, key, sibling)
     except KeyError as exc:

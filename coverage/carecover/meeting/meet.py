@@ -23,8 +23,9 @@ from carecover.meeting.sites import SiteNamer
 __all__ = ["build_room", "run"]
 
 
-def build_room(out: str | Path, network: str | Path | None = None, tiers=None) -> Room:
-    """The meeting's tiers from a plan output folder, networks loaded and warm.
+def build_room(out: str | Path, network: str | Path | None = None, tiers=None, first: str | None = None) -> Room:
+    """The meeting's tiers from a plan output folder: the first loaded and warm now, the others
+    when first asked for (or by :meth:`~carecover.meeting.room.Room.warm_later` in the background).
 
     Parameters
     ----------
@@ -33,9 +34,13 @@ def build_room(out: str | Path, network: str | Path | None = None, tiers=None) -
     network
         Another copy of the plan's OSM file (its content must match the plan's).
     tiers
-        Tier keys to load (default: every tier with a prepared state).
+        Tier keys to offer (default: every tier with a prepared state, then every other tier
+        with facilities).
+    first
+        The tier loaded first (default: the first with a prepared state).
     """
-    from carecover.siting.state import load_state, load_summary, state_files
+    from carecover.siting.state import load_summary, state_files
+    from carecover.tiers import tier_key
 
     out = Path(out)
     if not out.is_dir():
@@ -45,22 +50,38 @@ def build_room(out: str | Path, network: str | Path | None = None, tiers=None) -
         raise InputError(f"该目录没有选址状态 / no prepared state in {(out / 'state').resolve()} (run `carecover plan "
                          "--suggest TIER=N` first)", file=(out / "state").resolve())
     summary = load_summary(out)
-    rooms, states = {}, {}
-    for key in tiers or files:
-        st = load_state(out, key, summary=summary)
-        if network is not None:
-            st.use_network(network)
-        t = TierRoom(st, SiteNamer(st))
-        t.warm()
-        rooms[key], states[key] = t, st
-    later = {key: partial(_derived_room, out, key, sibling) for key, sibling in unsited_tiers(out, states).items()
-             if tiers is None or key in tiers}
-    return Room(rooms, later)
+    wanted = [tier_key(k) or k for k in tiers] if tiers else None
+    factories = {key: partial(_sited_room, out, key, summary, network) for key in files}
+    room = Room({}, {})
+    for key, sibling in unsited_tiers(out, list(files), summary).items():
+        factories[key] = partial(_derived_room, out, key, room, sibling)
+    order = [k for k in factories if wanted is None or k in wanted]
+    if not order:
+        raise InputError("没有可讨论的层级 / none of these tiers can be discussed", field="tier",
+                         expected=", ".join(factories))
+    start = tier_key(first) or first if first else order[0]
+    if start not in order:
+        raise InputError(f"没有该层级 / no tier {first!r}", field="tier", expected=", ".join(order))
+    room.tiers[start] = factories[start]()
+    room.later = {k: factories[k] for k in order if k != start}
+    return room
 
 
-def _derived_room(out: Path, key: str, sibling) -> TierRoom:
-    """The room of a tier the plan did not site (routed on first use)."""
-    st = derived_state(out, key, sibling)
+def _sited_room(out: Path, key: str, summary: dict, network) -> TierRoom:
+    """The room of a tier with a prepared state, its network loaded and indexed."""
+    from carecover.siting.state import load_state
+
+    st = load_state(out, key, summary=summary)
+    if network is not None:
+        st.use_network(network)
+    t = TierRoom(st, SiteNamer(st))
+    t.warm()
+    return t
+
+
+def _derived_room(out: Path, key: str, room: Room, sibling: str) -> TierRoom:
+    """The room of a tier the plan did not site (routed on the sibling tier's network)."""
+    st = derived_state(out, key, room.tier(sibling).state)
     return TierRoom(st, SiteNamer(st))
 
 
@@ -83,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     lang = getattr(args, "lang", None) or "zh"
-    room = build_room(args.out, args.network)
+    room = build_room(args.out, args.network, first=args.tier)
     token = new_token()
     served = Served(build_app(room, token, lang, tiles=args.tiles), args.port)
     url = served.url(token)
@@ -102,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
             webbrowser.open(url + (f"&tier={args.tier}" if args.tier else ""))
 
     threading.Thread(target=announce, daemon=True).start()
+    threading.Thread(target=room.warm_later, daemon=True).start()
     try:
         served.run()
     except KeyboardInterrupt:

@@ -308,8 +308,6 @@ class Room:
     """
 
     def __init__(self, tiers: dict[str, TierRoom], later: dict | None = None) -> None:
-        if not tiers:
-            raise InputError("没有可讨论的层级 / no tier with a prepared state", field="tier")
         self.tiers = tiers
         self.later = dict(later or {})
         self.lock = threading.RLock()
@@ -327,6 +325,22 @@ class Room:
             if key not in self.tiers:
                 raise InputError(f"没有该层级 / no tier {key!r}", field="tier", expected=", ".join(self.keys()))
             return self.tiers[key]
+
+    def warm_later(self) -> None:
+        """Build the waiting tiers one by one (a background thread after the server is ready):
+        each is built outside the lock, so the open tier keeps answering meanwhile."""
+        for key in list(self.later):
+            with self.lock:
+                factory = self.later.get(key)
+            if factory is None:
+                continue
+            try:
+                built = factory()
+            except Exception:  # noqa: BLE001 — the tab shows the error when it is opened
+                continue
+            with self.lock:
+                if self.later.pop(key, None) is not None:
+                    self.tiers[key] = built
 
     def act(self, key: str, act: dict) -> None:
         """Apply one page action to tier ``key`` and bump the version."""

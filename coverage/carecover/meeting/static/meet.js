@@ -36,7 +36,7 @@
   function fmtSigned(v) { var r = Math.round(v); return (r > 0 ? "+" : r < 0 ? "−" : "±") + Math.abs(r).toLocaleString("en-US"); }
   function fmtF(v, d) { return v == null ? "—" : Number(v).toFixed(d); }
 
-  var M = { tier: null, layers: {}, view: null, version: -1, timings: [], pending: 0, drawn: {} };
+  var M = { tier: null, layers: {}, view: null, version: -1, timings: [], pending: 0, drawn: {}, changed: {} };
   window.meet = M;
 
   function api(path, body) {
@@ -92,7 +92,7 @@
       M.layers = ly;
       $("tierinfo").textContent = (L_ ? ly.name_en : ly.name_zh) + " · " + Math.round(ly.threshold_min * 10) / 10 + " " + t("within") + " " +
         (T[ly.mode] ? t(ly.mode) : (ly.mode || "")) + " · " + ly.crs;
-      gSites.clearLayers(); gCand.clearLayers(); M.drawn = {};
+      gSites.clearLayers(); gCand.clearLayers(); gChange.clearLayers(); M.drawn = {}; M.changed = {};
       $("plan").hidden = !ly.candidates.some(function (c) { return c.rank != null; });
       gDemand.clearLayers();
       var n = ly.demand.lon.length, step = Math.max(1, Math.ceil(n / 40000)), cov = {};
@@ -153,14 +153,20 @@
       if (!d.seen) { d.group.removeLayer(d.m); delete M.drawn[k]; }
     });
   }
+  // the changed catchment: only the points whose state changed since the last answer are
+  // added or removed (after many sites the newly covered points run into thousands)
   function drawChange(v) {
-    gChange.clearLayers();
-    var d = M.layers.demand;
-    [[v.gained, "#17a34a"], [v.lost, "#d62828"]].forEach(function (pair) {
-      pair[0].forEach(function (i) {
-        if (d.lon[i] == null) return;
-        L.circleMarker([d.lat[i], d.lon[i]], { renderer: canvas, radius: 3.5, stroke: false, fillColor: pair[1], fillOpacity: 0.9, interactive: false }).addTo(gChange);
-      });
+    var d = M.layers.demand, want = {};
+    v.gained.forEach(function (i) { want[i] = "#17a34a"; });
+    v.lost.forEach(function (i) { want[i] = "#d62828"; });
+    Object.keys(M.changed).forEach(function (i) {
+      if (want[i] !== M.changed[i].color) { gChange.removeLayer(M.changed[i].m); delete M.changed[i]; }
+    });
+    Object.keys(want).forEach(function (i) {
+      if (M.changed[i] || d.lon[i] == null) return;
+      var m = L.circleMarker([d.lat[i], d.lon[i]], { renderer: canvas, radius: 3.5, stroke: false, fillColor: want[i], fillOpacity: 0.9, interactive: false });
+      gChange.addLayer(m);
+      M.changed[i] = { m: m, color: want[i] };
     });
   }
 
