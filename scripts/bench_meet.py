@@ -64,8 +64,8 @@ def start_meet(out: Path, env: dict) -> tuple[subprocess.Popen, str, float]:
     return p, m.group(1), ready
 
 
-def _timings(page, n0: int, action: str) -> list[float]:
-    return [t["ms"] for t in page.evaluate("window.meet.timings")[n0:] if t["action"] == action and t["ok"]]
+def _timings(page, n0: int, action: str, key: str = "ms") -> list[float]:
+    return [t[key] for t in page.evaluate("window.meet.timings")[n0:] if t["action"] == action and t["ok"]]
 
 
 def drive_page(url: str, out: Path, tier: str, clicks: int, switches: int) -> dict:
@@ -96,15 +96,16 @@ def drive_page(url: str, out: Path, tier: str, clicks: int, switches: int) -> di
             page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
             page.wait_for_function(f"window.meet.timings.length > {n} && window.meet.pending === 0", timeout=60000)
             fails += not page.evaluate("window.meet.timings[window.meet.timings.length - 1].ok")
-        add = _timings(page, n0, "add")
+        add, add_server = _timings(page, n0, "add"), _timings(page, n0, "add", "server_ms")
         n1 = page.evaluate("window.meet.timings.length")
         for k in cands:
             n = page.evaluate("window.meet.timings.length")
             page.evaluate(f"window.meet.act({{action: 'toggle', kind: 'candidate', id: {int(k)}}})")
             page.wait_for_function(f"window.meet.timings.length > {n} && window.meet.pending === 0", timeout=60000)
-        switch = _timings(page, n1, "toggle")
+        switch, switch_server = _timings(page, n1, "toggle"), _timings(page, n1, "toggle", "server_ms")
         b.close()
-    return {"add_ms": add, "add_refused": fails, "switch_ms": switch, "page_s": page_s,
+    return {"add_ms": add, "add_refused": fails, "switch_ms": switch, "page_s": page_s, "add_server_ms": add_server,
+            "switch_server_ms": switch_server,
             "n_demand": st.n_demand, "n_candidates": st.n_candidates, "n_existing": st.n_existing}
 
 
@@ -140,6 +141,9 @@ def report(r: dict, started: datetime) -> list[str]:
         f"| page loaded (layers drawn) | 1 | {r['page_s'] * 1000:.0f} | | |",
         f"| today: one `whatif --add` process | 1 | {r['whatif_s'] * 1000:.0f} | | (was 1,200) |",
         "",
+        f"Of which the server (route, re-score, JSON; `X-Elapsed-Ms`): add {_q(r['add_server_ms'], 50)} / "
+        f"{_q(r['add_server_ms'], 95)} ms, switch {_q(r['switch_server_ms'], 50)} / {_q(r['switch_server_ms'], 95)} ms "
+        "(median / p95); the rest is the request, parsing and drawing in the browser. "
         f"Clicks refused (too far from a street): {r['add_refused']}.",
     ]
 

@@ -126,11 +126,15 @@ def build_app(room: Room, token: str, lang: str = "zh", tiles: bool = False) -> 
 
     def guarded(fn):
         async def endpoint(request: Request) -> Response:
+            t0 = time.perf_counter()
             try:
                 body = await _body(request) if request.method == "POST" else {}
-                return _json(await run_in_threadpool(fn, request, body))
+                resp = _json(await run_in_threadpool(fn, request, body))
             except InputError as exc:
-                return _json({"error": str(exc)}, 400)
+                resp = _json({"error": str(exc)}, 400)
+            # the server's share of an answer (the page records it beside its own timing)
+            resp.headers["X-Elapsed-Ms"] = f"{(time.perf_counter() - t0) * 1000:.1f}"
+            return resp
         return endpoint
 
     def page(request: Request) -> Response:

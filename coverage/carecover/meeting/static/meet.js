@@ -36,13 +36,14 @@
   function fmtSigned(v) { var r = Math.round(v); return (r > 0 ? "+" : r < 0 ? "−" : "±") + Math.abs(r).toLocaleString("en-US"); }
   function fmtF(v, d) { return v == null ? "—" : Number(v).toFixed(d); }
 
-  var M = { tier: null, layers: {}, view: null, version: -1, timings: [], pending: 0, drawn: {}, changed: {} };
+  var M = { tier: null, layers: {}, view: null, version: -1, timings: [], pending: 0, drawn: {}, changed: {}, candOn: null, candById: {} };
   window.meet = M;
 
   function api(path, body) {
     var opts = { headers: { "X-Carecover-Token": CFG.token }, cache: "no-store" };
     if (body !== undefined) { opts.method = "POST"; opts.body = typeof body === "string" ? body : JSON.stringify(body); opts.headers["Content-Type"] = "application/json"; }
     return fetch(path, opts).then(function (r) {
+      M.serverMs = Number(r.headers.get("X-Elapsed-Ms"));
       return r.json().then(function (j) { if (!r.ok) { throw new Error(j.error || ("HTTP " + r.status)); } return j; });
     });
   }
@@ -65,7 +66,7 @@
     return api(tierPath("action"), body).then(function (v) {
       message("");
       render(v);
-      M.timings.push({ action: body.action, ms: performance.now() - t0, ok: true });
+      M.timings.push({ action: body.action, ms: performance.now() - t0, ok: true, server_ms: M.serverMs });
     }).catch(function (e) {
       message(e.message);
       M.timings.push({ action: body.action, ms: performance.now() - t0, ok: false });
@@ -92,7 +93,8 @@
       M.layers = ly;
       $("tierinfo").textContent = (L_ ? ly.name_en : ly.name_zh) + " · " + Math.round(ly.threshold_min * 10) / 10 + " " + t("within") + " " +
         (T[ly.mode] ? t(ly.mode) : (ly.mode || "")) + " · " + ly.crs;
-      gSites.clearLayers(); gCand.clearLayers(); gChange.clearLayers(); M.drawn = {}; M.changed = {};
+      gSites.clearLayers(); gCand.clearLayers(); gChange.clearLayers(); M.drawn = {}; M.changed = {}; M.candOn = null;
+      M.candById = {}; ly.candidates.forEach(function (c) { M.candById[c.id] = c; });
       $("plan").hidden = !ly.candidates.some(function (c) { return c.rank != null; });
       gDemand.clearLayers();
       var n = ly.demand.lon.length, step = Math.max(1, Math.ceil(n / 40000)), cov = {};
@@ -112,10 +114,10 @@
   // candidates at city scale: a click redraws what it touched)
   function placeMarker(key, sig, make, group) {
     var old = M.drawn[key];
-    if (old && old.sig === sig) { old.seen = true; return; }
+    if (old && old.sig === sig) return;
     if (old) old.group.removeLayer(old.m);
     var m = make(); group.addLayer(m);
-    M.drawn[key] = { sig: sig, m: m, group: group, seen: true };
+    M.drawn[key] = { sig: sig, m: m, group: group };
   }
   function candMarker(c) {
     var cm = L.circleMarker([c.lat, c.lon], { renderer: canvas, radius: 3, color: "#8a6d3b", weight: 1, opacity: 0.7, fillColor: "#fff", fillOpacity: 0.6 });
@@ -123,34 +125,41 @@
     cm.bindTooltip(esc(c.name));
     return cm;
   }
+  function drawCandidate(c, on, names) {
+    if (c.rank != null || on[c.id]) {
+      var glyph = c.rank != null ? "★" : "◆", name = names[c.id] || c.name;
+      var cls = (c.rank != null ? "star" : "cand") + (on[c.id] ? " on" : "");
+      placeMarker("c" + c.id, cls + name, function () { return siteMarker(c.lat, c.lon, cls, glyph, name, "candidate", c.id); }, gSites);
+    } else {
+      placeMarker("c" + c.id, "circle", function () { return candMarker(c); }, gCand);
+    }
+  }
   function drawSites(v) {
-    var ly = M.layers, off = {}, on = {}, names = {};
+    var ly = M.layers, off = {}, on = {}, names = {}, prev = M.candOn;
     v.scenario.existing_off.forEach(function (i) { off[i] = 1; });
     v.scenario.candidates_on.forEach(function (k) { on[k] = 1; });
     v.sites.forEach(function (s) { if (s.kind === "candidate") names[s.id] = s.name; });
-    Object.keys(M.drawn).forEach(function (k) { M.drawn[k].seen = false; });
     ly.existing.forEach(function (f) {
       if (!f.ok) return;
       var cls = "existing" + (off[f.id] ? " off" : "");
       placeMarker("e" + f.id, cls, function () { return siteMarker(f.lat, f.lon, cls, "■", f.name, "existing", f.id); }, gSites);
     });
-    ly.candidates.forEach(function (c) {
-      if (c.rank != null || on[c.id]) {
-        var glyph = c.rank != null ? "★" : "◆", name = names[c.id] || c.name;
-        var cls = (c.rank != null ? "star" : "cand") + (on[c.id] ? " on" : "");
-        placeMarker("c" + c.id, cls + name, function () { return siteMarker(c.lat, c.lon, cls, glyph, name, "candidate", c.id); }, gSites);
-      } else {
-        placeMarker("c" + c.id, "circle", function () { return candMarker(c); }, gCand);
-      }
-    });
+    if (prev === null) {
+      ly.candidates.forEach(function (c) { drawCandidate(c, on, names); });
+    } else {  // only the candidates switched now or before can have changed
+      var byId = M.candById;
+      Object.keys(Object.assign({}, prev, on)).forEach(function (k) { drawCandidate(byId[k], on, names); });
+    }
+    M.candOn = on;
+    var points = {};
     v.sites.forEach(function (s) {
       if (s.kind !== "point") return;
       var title = siteName(s) + " · " + s.coords;
+      points["p" + s.id] = 1;
       placeMarker("p" + s.id, title + s.lon + "," + s.lat, function () { return siteMarker(s.lat, s.lon, "point", "✚", title, "point", s.id); }, gSites);
     });
     Object.keys(M.drawn).forEach(function (k) {
-      var d = M.drawn[k];
-      if (!d.seen) { d.group.removeLayer(d.m); delete M.drawn[k]; }
+      if (k.charAt(0) === "p" && !points[k]) { M.drawn[k].group.removeLayer(M.drawn[k].m); delete M.drawn[k]; }
     });
   }
   // the changed catchment: only the points whose state changed since the last answer are
