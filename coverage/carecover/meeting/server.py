@@ -104,7 +104,11 @@ def _finite(obj):
 
 
 def _json(doc, status: int = 200) -> JSONResponse:
-    return JSONResponse(_finite(doc), status_code=status, headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store"}
+    try:  # strict JSON at once (no walk over thousands of point indices) …
+        return JSONResponse(doc, status_code=status, headers=headers)
+    except (ValueError, TypeError):  # … else with NaN as null and numpy scalars as numbers
+        return JSONResponse(_finite(doc), status_code=status, headers=headers)
 
 
 def build_app(room: Room, token: str, lang: str = "zh", tiles: bool = False) -> Starlette:
