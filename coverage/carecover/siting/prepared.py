@@ -183,6 +183,10 @@ class PreparedState:
     def candidate_row(self, k: int) -> int:
         """Matrix row of candidate ``k`` (0-based candidate index)."""
         k = int(k)
+        if self.n_candidates == 0:
+            raise InputError(f"该层级没有候选点（规划未为其选址）/ tier {self.tier} has no candidate sites (the plan did "
+                             f"not site it; run `carecover plan --suggest {self.tier}=N`); --add LON,LAT and "
+                             "--remove-existing work", field="candidate")
         if not 0 <= k < self.n_candidates:
             raise InputError(f"候选点编号越界 / candidate {k} outside 0..{self.n_candidates - 1}",
                              field="candidate", expected=f"0..{self.n_candidates - 1}")
