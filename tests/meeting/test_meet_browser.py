@@ -208,11 +208,18 @@ def test_bad_coordinates_are_refused_on_the_page(browser, demo_meet) -> None:
 def test_two_tabs_stay_consistent(browser, demo_meet) -> None:
     _, room, url = demo_meet
     a, b = _open(browser, url), _open(browser, url)
+    before = _view(a)["scenario"]
     lon, lat = _demand_point(room, "street_centre", 7)
     _click_lonlat(a, lon, lat)
     version = _view(a)["version"]
     b.wait_for_function(f"window.meet.view.version >= {version}", timeout=10000)
     assert _view(b)["scenario"] == _view(a)["scenario"]
+    # undo from the other tab with the keyboard: both tabs are back
+    n = b.evaluate("window.meet.timings.length")
+    b.keyboard.press("Control+z")
+    _act_done(b, n)
+    a.wait_for_function(f"window.meet.view.version > {version}", timeout=10000)
+    assert _view(a)["scenario"] == _view(b)["scenario"] == before
 
 
 def test_token_is_required_and_bound_to_localhost(demo_meet) -> None:

@@ -5,7 +5,7 @@
   var L_ = CFG.lang === "en" ? 1 : 0;
   var T = {
     title: ["carecover 会议室", "carecover meeting room"],
-    undo: ["↶ 撤销", "↶ Undo"], redo: ["↷ 重做", "↷ Redo"], reset: ["现状", "Today"],
+    undo: ["↶ 撤销", "↶ Undo"], redo: ["↷ 重做", "↷ Redo"], undo_tip: ["撤销 (Ctrl+Z)", "Undo (Ctrl+Z)"], redo_tip: ["重做 (Ctrl+Y)", "Redo (Ctrl+Y)"], reset: ["现状", "Today"],
     plan: ["规划方案 ★", "The plan ★"], save: ["保存情景", "Save scenario"],
     compare: ["情景对比", "Compare"], print: ["打印讲义", "Print handout"], tiles: ["在线底图", "Online basemap"],
     name_ph: ["情景名称", "scenario name"], saved: ["已保存：", "Saved:"],
@@ -89,7 +89,9 @@
   function loadTier(key) {
     M.tier = key;
     Array.prototype.forEach.call($("tiers").children, function (b) { b.className = b.dataset.key === key ? "on" : ""; });
+    message(t("busy"), true);
     return api(tierPath("layers")).then(function (ly) {
+      message("");
       M.layers = ly;
       $("tierinfo").textContent = (L_ ? ly.name_en : ly.name_zh) + " · " + Math.round(ly.threshold_min * 10) / 10 + " " + t("within") + " " +
         (T[ly.mode] ? t(ly.mode) : (ly.mode || "")) + " · " + ly.crs;
@@ -108,7 +110,7 @@
       map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { padding: [12, 12] });
       M.version = -1;
       return refresh();
-    });
+    }).catch(function (e) { message(e.message); });
   }
   // markers are kept between renders and replaced only where a site changed (thousands of
   // candidates at city scale: a click redraws what it touched)
@@ -297,6 +299,7 @@
   document.title = t("title");
   $("title").textContent = t("title");
   ["undo", "redo", "reset", "plan"].forEach(function (k) { $(k).textContent = t(k); });
+  $("undo").title = t("undo_tip"); $("redo").title = t("redo_tip");
   $("savebtn").textContent = t("save"); $("comparebtn").textContent = t("compare"); $("printbtn").textContent = t("print");
   $("tileslabel").textContent = t("tiles"); $("sname").placeholder = t("name_ph"); $("legend").innerHTML = t("legend");
   $("undo").onclick = function () { act({ action: "undo" }); };
@@ -306,6 +309,12 @@
   $("savebtn").onclick = function () {
     act({ action: "save", name: $("sname").value }).then(function () { if (!$("message").textContent) message(t("saved_ok") + "：" + $("sname").value, true); });
   };
+  document.addEventListener("keydown", function (e) {
+    if (!(e.ctrlKey || e.metaKey) || e.target.tagName === "INPUT") return;
+    var k = e.key.toLowerCase();
+    if (k === "z" && !e.shiftKey && !$("undo").disabled) { e.preventDefault(); act({ action: "undo" }); }
+    if ((k === "y" || (k === "z" && e.shiftKey)) && !$("redo").disabled) { e.preventDefault(); act({ action: "redo" }); }
+  });
   $("comparebtn").onclick = function () { if ($("compare").hidden) showCompare(); else $("compare").hidden = true; };
   $("printbtn").onclick = function () { buildHandout().then(function () { window.print(); }); };
   $("tiles").checked = !!CFG.tiles;
