@@ -61,7 +61,8 @@ def _site_list(t: TierRoom, sc: Scenario) -> list[dict]:
         lat = None if st.existing_lat is None else float(st.existing_lat[i])
         out.append({"change": "off", "kind": "existing", "id": i, "name": t.existing_name(i),
                     "coords": t.namer.coords(lon, lat), "lon": _r(lon), "lat": _r(lat)})
-    for k in sc.candidates_on:
+    rank = t.namer.rank
+    for k in sorted(sc.candidates_on, key=lambda k: (rank.get(k, len(rank) + 1), k)):  # ★1, ★2 … first
         lon, lat = float(st.cand_lon[k]), float(st.cand_lat[k])
         out.append({"change": "on", "kind": "candidate", "id": k, "name": t.candidate_name(k),
                     "coords": t.namer.coords(lon, lat), "lon": _r(lon), "lat": _r(lat), "rank": t.namer.rank.get(k)})
