@@ -32,3 +32,15 @@ def test_base_planned_removal_message(meeting_out: Path) -> None:
     with pytest.raises(InputError) as exc:
         s.remove_candidate(str(not_planned))
     assert "use --base planned" not in str(exc.value) and "★1 =" in str(exc.value)
+
+
+def test_whatif_at_80_columns_cuts_no_site(meeting_out: Path, capsys, monkeypatch) -> None:
+    from carecover.cli import main
+
+    monkeypatch.setenv("COLUMNS", "80")
+    st = load_state(meeting_out, "street_centre")
+    assert main(["whatif", "--out", str(meeting_out), "--tier", "street_centre", "--add-candidate", "★1"]) == 0
+    out = capsys.readouterr().out
+    table = out.split("┏", 1)[1].split("可达性与负荷")[0]
+    assert "…" not in table
+    assert f"{float(st.cand_lat[int(st.chosen[0])]):.6f}" in table
