@@ -10,16 +10,50 @@ content hash; a miss names every full path it tried.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from carecover.errors import InputError
-from carecover.siting.prepared import NetworkRecord
 
 __all__ = ["PACKED_CACHE", "PACKED_NETWORK", "cache_candidates", "file_candidates", "find_network"]
 
 #: Where a packed folder keeps the network cache and (optionally) the OSM file.
 PACKED_CACHE = Path("cache")
 PACKED_NETWORK = Path("network")
+
+
+
+@dataclass(frozen=True)
+class NetworkRecord:
+    """The network a plan routed on, as recorded in its state file.
+
+    Attributes
+    ----------
+    file
+        The OSM file.
+    profile
+        The travel profile (``network.make_profile`` dict).
+    clip_wkb
+        Hex WKB of the WGS-84 clip polygon, ``None`` for the whole extract.
+    cache
+        The network cache file the plan used (``None`` when not recorded).
+    sha256
+        The OSM file's hash (``None`` when not recorded).
+    segments
+        Number of network segments (``None`` when not recorded): a changed file is detected.
+    file_rel, cache_rel
+        ``file`` and ``cache`` relative to the output folder (``None`` when not recorded):
+        found again when the folder moves with them.
+    """
+
+    file: Path
+    profile: dict
+    clip_wkb: str | None = None
+    cache: str | None = None
+    sha256: str | None = None
+    segments: int | None = None
+    file_rel: str | None = None
+    cache_rel: str | None = None
 
 
 def _unique(paths) -> list[Path]:

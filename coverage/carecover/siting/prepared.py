@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from carecover.errors import InputError
+from carecover.siting.netfind import NetworkRecord
 
 __all__ = ["DemandPositions", "NetworkRecord", "PreparedState"]
 
@@ -36,39 +37,6 @@ def _named_candidate(text: str, chosen: np.ndarray) -> int | None:
         return int(chosen[rank - 1])
     m = re.match(r"^(?:候选|candidate)\s*(\d+)(\s|$)", text, flags=re.IGNORECASE)
     return int(m.group(1)) if m else None
-
-
-@dataclass(frozen=True)
-class NetworkRecord:
-    """The network a plan routed on, as recorded in its state file.
-
-    Attributes
-    ----------
-    file
-        The OSM file.
-    profile
-        The travel profile (``network.make_profile`` dict).
-    clip_wkb
-        Hex WKB of the WGS-84 clip polygon, ``None`` for the whole extract.
-    cache
-        The network cache file the plan used (``None`` when not recorded).
-    sha256
-        The OSM file's hash (``None`` when not recorded).
-    segments
-        Number of network segments (``None`` when not recorded): a changed file is detected.
-    file_rel, cache_rel
-        ``file`` and ``cache`` relative to the output folder (``None`` when not recorded):
-        found again when the folder moves with them.
-    """
-
-    file: Path
-    profile: dict
-    clip_wkb: str | None = None
-    cache: str | None = None
-    sha256: str | None = None
-    segments: int | None = None
-    file_rel: str | None = None
-    cache_rel: str | None = None
 
 
 @dataclass(frozen=True)

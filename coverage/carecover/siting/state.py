@@ -34,7 +34,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from carecover.errors import InputError
-from carecover.siting.prepared import DemandPositions, NetworkRecord, PreparedState
+from carecover.siting.netfind import NetworkRecord
+from carecover.siting.prepared import DemandPositions, PreparedState
 
 __all__ = [
     "LEGACY_MAX_SNAP_M",
