@@ -185,7 +185,7 @@ def test_demo_click_toggle_drag_undo_save_compare(browser, demo_meet) -> None:
     # the plan's sites: the page's figure equals the plan's own (summary.json, the siting model)
     _act(page, "{action: 'plan'}")
     planned = summary_figure(load_summary(out), tier, "planned", "elderly")
-    assert _view(page)["with"]["covered"]["elderly"] == pytest.approx(planned["covered"], rel=1e-9)
+    assert _view(page)["with"]["covered"]["elderly"] == pytest.approx(planned.covered, rel=1e-9)
     page.evaluate("window.meet.buildHandout()")
     page.emulate_media(media="print")
     assert page.locator(".hpage").count() >= 3
@@ -271,7 +271,7 @@ def test_every_tier_with_facilities_has_a_tab(browser, demo_meet) -> None:
     tabs.nth(2).click()  # meal points: not sited by the demo plan
     page.wait_for_function("window.meet.view && window.meet.view.tier === 'meal_point'")
     fig = summary_figure(load_summary(out), "meal_point", "current", "elderly")
-    assert _shown_people(page, "elderly") == round(fig["covered"])
+    assert _shown_people(page, "elderly") == round(fig.covered)
     assert page.locator("#plan").is_hidden()
     lon, lat = _demand_point(room, "meal_point", 3)
     _click_lonlat(page, lon, lat)

@@ -20,7 +20,7 @@ def test_unsited_tiers_match_the_plan(meeting_out: Path) -> None:
         t = room.tier(key)
         for pop in ("elderly", "total"):
             fig = summary_figure(t.state.summary, key, "current", pop)
-            assert t.base_covered[pop] == pytest.approx(fig["covered"], rel=1e-6), (key, pop)
+            assert t.base_covered[pop] == pytest.approx(fig.covered, rel=1e-6), (key, pop)
         assert t.session.access is not None and t.base_access["places_per_1000"] > 0
 
 
