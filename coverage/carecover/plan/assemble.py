@@ -31,7 +31,7 @@ from carecover.plan.isochrones import Isochrones
 from carecover.plan.params import RunParams
 from carecover.plan.siting import Siting
 from carecover.plan.travel import Travel
-from carecover.utils import file_sha256, json_ready, now_iso
+from carecover.utils import elapsed, file_sha256, json_ready, now_iso
 
 
 @dataclass(frozen=True)
@@ -135,8 +135,16 @@ def summary(params: RunParams, r: Results) -> dict[str, Any]:
                            "100 m for points)"},
         "sites": json_ready(dict(r.siting.info)), "claims": r.claims,
         "warnings": notices.as_dicts(notices.current()), "software": software(),
-        "runtime_s": None,  # kept out so equal inputs give equal files
+        "runtime_s": runtime_s(),
     }
+
+
+def runtime_s() -> float | None:
+    """Seconds from the start of carecover to the assembled outputs; ``None`` when
+    ``SOURCE_DATE_EPOCH`` is set, so reproducible runs give byte-identical files."""
+    import os
+
+    return None if os.environ.get("SOURCE_DATE_EPOCH") else round(elapsed(), 1)
 
 
 def access_summary(params: RunParams, acc: Access) -> dict[str, Any]:

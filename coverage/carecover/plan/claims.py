@@ -10,6 +10,17 @@ from carecover.plan.params import RunParams
 from carecover.utils import log
 
 
+def claims_heading(table) -> str:
+    """The line over the console's claims table: what it is, and how many pass and fail (a
+    FAIL is a finding about a claim, not an error of the run)."""
+    n = len(table)
+    passed = int((table["result"] == "PASS").sum())
+    failed = int((table["result"] == "FAIL").sum())
+    return (f"声明核验 / claims checked against this run: {n} 条声明，{passed} 条通过，{failed} 条未通过"
+            f"（未通过是对声明的结论，不是运行错误）/ {n} claims, {passed} pass, {failed} fail (a FAIL is a "
+            "finding about the claim, not an error of the run)")
+
+
 def check(params: RunParams, figures: list[dict]) -> list[dict]:
     """PASS / FAIL / NOT EVALUATED rows of the config's claims file (none without one).
 
@@ -25,5 +36,5 @@ def check(params: RunParams, figures: list[dict]) -> list[dict]:
         return []
     claims = load_claims(cfg.claims, [c.name for c in cfg.counties])
     table = evaluate_claims(claims, figures, tiers=dict(params.tiers), main_speed_mps=params.walk_speed_mps)
-    log(claims_table_text(table, params.lang))
+    log(claims_heading(table) + "\n" + claims_table_text(table, params.lang))
     return json.loads(table.to_json(orient="records", force_ascii=False))

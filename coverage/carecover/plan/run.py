@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from carecover import notices
@@ -26,7 +25,7 @@ from carecover.plan import (
 from carecover.plan.background import jobs
 from carecover.plan.cache import StageCache
 from carecover.plan.params import RunParams
-from carecover.utils import log
+from carecover.utils import elapsed, log
 
 
 def run(params: RunParams) -> dict[str, Path]:
@@ -37,7 +36,6 @@ def run(params: RunParams) -> dict[str, Path]:
     parameters are unchanged. Warnings (ours and the libraries') are collected for the
     summary; only ours reach the console.
     """
-    t0 = time.perf_counter()
     # every warning of the run: shown once, written into the summary and the report
     with notices.collect(), jobs():
         # unusual values found when the parameters were resolved
@@ -83,5 +81,5 @@ def run(params: RunParams) -> dict[str, Path]:
                                                             acc, streets.result()))
         # map, report, tables and state files, moved into place only when all are written
         written = publish.publish(params, bundle, sites)
-    log(f"完成 / done in {time.perf_counter() - t0:.1f} s → {params.out}")
+    log(f"完成 / done in {elapsed():.1f} s → {params.out}")
     return written
