@@ -174,6 +174,7 @@ class CityConfig:
     population: Path | None = None
     facilities: Path | None = None
     notes: str = ""
+    timezone: str = ""
 
     # -- derived views -------------------------------------------------------------------------
 

@@ -99,8 +99,9 @@ PREFIXES: dict[str, tuple[str, str]] = {
     "covered_after": ("新增站点后是否覆盖", "Covered after the plan"),
     "nearest_fid": ("最近设施编号", "Nearest facility id"),
     "circle_not_reached": ("圆内但路网不可达", "In circle, not reached by network"),
-    "access_2sfca": ("每千老人名额(2SFCA)", "Places per 1,000 elderly (2SFCA)"),
-    "access_e2sfca": ("每千老人名额(E2SFCA)", "Places per 1,000 elderly (E2SFCA)"),
+    "access_2sfca": ("每千老人可达名额(阈值内)", "Places per 1,000 elderly (within the threshold)"),
+    "access_e2sfca": ("每千老人可达名额(距离衰减)", "Places per 1,000 elderly (distance decay)"),
+    "after_site": ("规划后服务该处的新站点", "New site serving it after the plan"),
 }
 
 #: Cell kind per column (see the module docstring); per-tier columns by prefix.
@@ -123,6 +124,7 @@ KINDS: dict[str, str] = {
 }
 #: Cell kind of the per-tier columns ``<prefix>__<tier>``.
 _PREFIX_KINDS = {"time_s": "seconds", "covered": "bool", "covered_after": "bool", "nearest_fid": "text",
+                 "after_site": "text",
                  "circle_not_reached": "bool",
                  "access_2sfca": "decimal", "access_e2sfca": "decimal"}
 #: Number format per kind (Excel codes).
@@ -137,20 +139,33 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
     "status": {"ok": ("正常", "ok"), "swapped_fixed": ("经纬度颠倒已纠正", "lon/lat swapped, fixed"),
                "outside_area": ("在研究区外", "outside the area"), "missing_coords": ("缺少坐标", "no coordinates"),
                "duplicate": ("重复记录", "duplicate"), "unknown_tier": ("层级不明", "unknown tier"),
-               "unsnapped": ("未接入路网", "off the network"), "optimal": ("已证最优", "optimal"),
-               "time_limit": ("达到时间上限", "time limit"), "greedy": ("贪心解", "greedy")},
-    "method": {"exact": ("精确(HiGHS)", "exact (HiGHS)"), "greedy": ("贪心", "greedy")},
-    "kind": {"population": ("人口覆盖率", "population"), "all_of": ("多层级同时覆盖", "all of the tiers"),
-             "circle": ("直线圆覆盖", "straight-line circle"), "administrative": ("行政覆盖率", "administrative")},
-    "population": {"elderly": ("老年人口", "elderly"), "total": ("总人口", "total")},
+               "unsnapped": ("未接入路网", "off the network"), "optimal": ("已证最优", "proven optimal"),
+               "time_limit": ("达到时间上限（未证最优）", "time limit reached (not proven optimal)"),
+               "greedy": ("贪心解", "greedy"), "heuristic": ("近似解（逐个选最优）", "approximate (best one at a time)"),
+               "infeasible": ("无可行解", "no feasible solution")},
+    "method": {"exact": ("精确(HiGHS)", "exact (HiGHS)"), "greedy": ("贪心", "greedy"),
+               "served_exact": ("按服务能力·精确求解", "by capacity, exact"),
+               "served_greedy": ("按服务能力·贪心", "by capacity, greedy"),
+               "2sfca": ("两步移动搜索法（阈值内）", "two-step catchment (within the threshold)"),
+               "e2sfca": ("按距离衰减的两步移动搜索法", "two-step catchment with distance decay")},
+    "measure": {"places_per_1000": ("每千名老人可达名额", "places per 1,000 elderly within reach"),
+                "share_below_standard": ("低于标准的老年人比例", "share of elderly below the standard"),
+                "gini": ("基尼系数（名额分布不均程度）", "Gini coefficient (unevenness of places)")},
+    "kind": {"population": ("人口覆盖率", "population coverage"), "all_of": ("多层级同时覆盖", "within reach of all the tiers"),
+             "circle": ("直线圆覆盖（对照）", "straight-line circle (comparison)"),
+             "administrative": ("行政覆盖率", "administrative coverage"),
+             "access": ("供给能力与可达性", "capacity and access")},
+    "population": {"elderly": ("老年人口", "elderly"), "total": ("总人口", "all residents")},
+    "weight": {"elderly": ("老年人口", "elderly"), "pop": ("总人口", "all residents")},
     "scenario": {"current": ("现状", "current"), "planned": ("规划后", "planned")},
-    "mode": {"walk": ("步行", "walk"), "drive": ("驾车", "drive")},
+    "mode": {"walk": ("步行", "walk"), "drive": ("驾车", "drive"), "straight line": ("直线距离", "straight line")},
     "tier_mode": {"walk": ("步行", "walk"), "drive": ("驾车", "drive")},
-    "area": {"all": ("全区", "all"), "urban": ("城区", "urban"), "rural": ("农村", "rural")},
+    "area": {"all": ("全区", "whole area"), "urban": ("城区", "urban"), "rural": ("农村", "rural")},
     "result": {"PASS": ("通过", "PASS"), "FAIL": ("未通过", "FAIL"), "NOT EVALUATED": ("未评估", "NOT EVALUATED")},
     "snap_status": {"ok": ("正常", "ok")},
     "crs_in": {"wgs84": ("WGS-84", "WGS-84"), "gcj02": ("GCJ-02(高德/腾讯)", "GCJ-02 (Amap/Tencent)"),
                "bd09": ("BD-09(百度)", "BD-09 (Baidu)")},
+    "objective": {"coverage": ("覆盖人数", "elderly covered"), "served": ("按服务能力可服务人数", "elderly served")},
 }
 
 

@@ -13,11 +13,13 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from carecover import __version__, notices
 from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork
+from carecover.network.names import place_names
 from carecover.outputs.bundle import PlanBundle
 from carecover.outputs.maps.streets import street_lines
 from carecover.plan import access as access_stage
@@ -189,6 +191,21 @@ def demand_table(demand: Demand, travel: Travel, figures: Figures, acc: Access |
     return out
 
 
+def named(frame: pd.DataFrame | None, net: StreetNetwork, k: int) -> pd.DataFrame | None:
+    """``frame`` with a ``place`` column: the ``k`` named streets nearest each row's point
+    (gaps: their representative point; sites: the site), joined with "、"."""
+    if frame is None or not len(frame):
+        return frame
+    if "lon" in frame and "lat" in frame:
+        lon, lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
+    else:
+        pts = gpd.GeoSeries(frame.geometry).to_crs(4326)
+        lon, lat = pts.x.to_numpy(), pts.y.to_numpy()
+    out = frame.copy()
+    out["place"] = place_names(net, lon, lat, k)
+    return out
+
+
 def assemble(params: RunParams, r: Results) -> PlanBundle:
     """The bundle of a run.
 
@@ -200,9 +217,10 @@ def assemble(params: RunParams, r: Results) -> PlanBundle:
         The stages' results.
     """
     s = summary(params, r)
+    walk = r.nets["walk"]
     return PlanBundle(facilities=access_stage.facility_columns(r.travel.facilities, r.access),
                       isochrones=r.isochrones.frame,
-                      demand=demand_table(r.demand, r.travel, r.figures, r.access, r.siting), gaps=r.gaps.zones,
-                      sites=r.siting.sites, boundaries=r.bounds.frame, summary=s, lang=params.lang,
+                      demand=demand_table(r.demand, r.travel, r.figures, r.access, r.siting),
+                      gaps=named(r.gaps.zones, walk, 2), sites=named(r.siting.sites, walk, 1), boundaries=r.bounds.frame, summary=s, lang=params.lang,
                       title=s["title"], gap_hulls=r.gaps.hulls, cell_polygons=r.demand.cell_polygons,
                       params=params, streets=street_lines(r.nets["walk"]) if r.streets is None else r.streets)

@@ -1,0 +1,174 @@
+"""Plain words for every code a person reads: one bilingual vocabulary (Chinese first).
+
+The machine files (``summary.json``, the CSV tables, documented in ``docs/outputs.md``) keep the
+codes (``heuristic``, ``places_per_1000``, ``2sfca``, ``all_of`` …); the report, the workbook,
+the maps and the console say them through :func:`term`, whose table is
+:data:`carecover.outputs.columns.VALUES` (the workbook's value labels) — one table, so a word
+reads the same everywhere. This module adds what is said in sentences: the run's time in the
+city's time zone (:func:`local_time`), people counts no one can misread (:func:`people`), a gap's
+label (:func:`gap_label`), the recommendation of a sited tier (:func:`recommendation`), what a
+Gini coefficient means (:data:`GINI_NOTE`) and the "data" record of a figure as text
+(:func:`data_text`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from carecover.outputs.columns import VALUES
+
+__all__ = ["GINI_NOTE", "CODE_WORDS", "data_text", "display_zone", "gap_label", "local_time", "people",
+           "recommendation", "term"]
+
+#: What a Gini coefficient of places per 1,000 elderly says, where it appears.
+GINI_NOTE = ("基尼系数衡量每千名老人可达名额在老年人之间分布的不均衡程度：0 = 人人相同，1 = 全部集中在一处；"
+             "新增站点若只惠及部分老人，基尼系数可能上升，即使总体名额增加。",
+             "The Gini coefficient measures how unevenly places per 1,000 elderly are spread among the "
+             "elderly: 0 = everyone the same, 1 = all in one place; a new site that helps only some of "
+             "them can raise it even though places grow overall.")
+
+#: Codes that must not reach a page a person reads (the test of issue 23 scans report.html and
+#: the workbook's cells for them).
+CODE_WORDS = ("heuristic", "places_per_1000", "share_below_standard", "2sfca", "e2sfca", "all_of",
+              "after_site", "street_centre", "community_centre", "meal_point", "township_centre",
+              "node/", "time_limit", "served_greedy", "served_exact")
+
+#: Columns whose values are codes, looked up in :data:`VALUES` by this column.
+_ALIASES = {"tier_mode": "mode", "status_claim": "result"}
+
+
+def term(code: Any, column: str, lang: str = "zh", both: bool = False) -> str:
+    """A code as people read it.
+
+    Parameters
+    ----------
+    code
+        The value (``"heuristic"``, ``"2sfca"``, ``"walk"`` …); anything else is returned as text.
+    column
+        The column or field it is a value of (``"status"``, ``"method"``, ``"measure"``,
+        ``"kind"``, ``"population"``, ``"area"``, ``"mode"``, ``"scenario"``, ``"result"``).
+    lang
+        ``"zh"`` or ``"en"``.
+    both
+        ``"中文 English"`` (Chinese first) instead of one language.
+
+    Returns
+    -------
+    str
+        The label, or the value itself when the vocabulary has none.
+    """
+    if code is None or (isinstance(code, float) and math.isnan(code)):
+        return ""
+    hit = VALUES.get(_ALIASES.get(column, column), {}).get(str(code))
+    if hit is None:
+        return str(code)
+    if both and hit[0] != hit[1]:
+        return f"{hit[0]} {hit[1]}"
+    return hit[0] if lang == "zh" else hit[1]
+
+
+def display_zone(config_zone: str | None, lang: str = "zh") -> str:
+    """The time zone a run's times are shown in: the config's ``timezone``, else Beijing time
+    for a Chinese run, else UTC."""
+    if config_zone:
+        return config_zone
+    return "Asia/Shanghai" if lang == "zh" else "UTC"
+
+
+def local_time(iso: str | None, zone: str | None, lang: str = "zh") -> str:
+    """A run's ISO timestamp in local time with its zone: ``2025-06-25 08:00 (Asia/Shanghai,
+    UTC+08:00)``; the text as given when it is not an ISO time."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not iso:
+        return ""
+    try:
+        t = datetime.fromisoformat(str(iso))
+        tz = ZoneInfo(zone or "UTC")
+    except (ValueError, ZoneInfoNotFoundError):
+        return str(iso)
+    local = t.astimezone(tz)
+    off = local.strftime("%z")
+    offset = f"UTC{off[:3]}:{off[3:]}" if off else "UTC"
+    name = "北京时间" if lang == "zh" and zone == "Asia/Shanghai" else (zone or "UTC")
+    return f"{local:%Y-%m-%d %H:%M} ({name}, {offset})"
+
+
+def people(n: Any, lang: str = "zh") -> str:
+    """Whole people with thousands separators and the unit: ``2,713 人`` / ``2,713 people``."""
+    try:
+        v = float(n)
+    except (TypeError, ValueError):
+        return "–"
+    if not math.isfinite(v):
+        return "–"
+    return f"{round(v):,d} 人" if lang == "zh" else f"{round(v):,d} people"
+
+
+def gap_label(gap_id: Any, elderly: Any, place: str = "", lang: str = "zh") -> str:
+    """A gap as a sentence names it: ``缺口 1（华侨路、石鼓路附近）：2,713 名老人`` — the id and the
+    count never touch, so "缺口1 2,713" cannot be read as 12,713."""
+    where = ""
+    if place:
+        where = f"（{place}附近）" if lang == "zh" else f" (near {place.replace('、', ', ')})"
+    try:
+        count = f"{round(float(elderly)):,d}"
+    except (TypeError, ValueError):
+        count = "–"
+    if lang == "zh":
+        return f"缺口 {gap_id}{where}：{count} 名老人"
+    return f"gap {gap_id}{where}: {count} elderly"
+
+
+def recommendation(tier_name: str, streets: list[str], n_sites: int, lang: str = "zh") -> str:
+    """The sentence of a sited tier: ``建议在华侨路、中山东路附近新建 2 处街道级养老服务中心。``"""
+    named = [s for s in dict.fromkeys(streets) if s]
+    if lang == "zh":
+        where = f"在{'、'.join(named)}附近" if named else ""
+        return f"建议{where}新建 {n_sites} 处{tier_name}。"
+    where = f" near {', '.join(named)}" if named else ""
+    return f"Build {n_sites} new {tier_name}{'s' if n_sites != 1 else ''}{where}."
+
+
+_DATA_KEYS = {
+    "facilities": ("设施名录", "facility register"), "network": ("路网", "street network"),
+    "population": ("人口", "population"), "boundary": ("边界", "boundary"),
+    "facilities_without_capacity": ("无容量数据的设施", "facilities without capacity"),
+    "elderly_share": ("老年人口比例", "elderly share"), "census": ("普查", "census"),
+    "planned": ("规划", "plan"), "config": ("配置", "config"), "units": ("单元边界", "unit boundaries"),
+}
+_DATA_VALUES = {"buildings": ("按建筑面积分配", "spread over buildings"), "raster": ("人口栅格", "population raster"),
+                "config": ("城市配置", "city config")}
+
+
+def data_text(data: Any, lang: str = "zh") -> str:
+    """The ``data`` record of a figure (which inputs it was computed from) as one line of
+    ``名称：值；…`` text instead of a JSON blob; a dict of tier thresholds as
+    ``社区养老服务中心/站 15 分钟；…``."""
+    from carecover.tiers import TIERS
+
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return data
+    if not isinstance(data, dict):
+        return "" if data is None else str(data)
+    i = 0 if lang == "zh" else 1
+    parts = []
+    for k, v in data.items():
+        if k in TIERS:
+            name = TIERS[k].name_zh if lang == "zh" else TIERS[k].name_en
+            parts.append(f"{name} {v:g} 分钟" if lang == "zh" and isinstance(v, (int, float))
+                         else f"{name} {v:g} min" if isinstance(v, (int, float)) else f"{name}：{v}")
+            continue
+        key = _DATA_KEYS.get(k, (k.replace("_", " "), k.replace("_", " ")))[i]
+        if isinstance(v, (dict, list)):
+            v = json.dumps(v, ensure_ascii=False)
+        elif isinstance(v, str) and v in _DATA_VALUES:
+            v = _DATA_VALUES[v][i]
+        parts.append(f"{key}：{v}" if lang == "zh" else f"{key}: {v}")
+    return "；".join(parts) if lang == "zh" else "; ".join(parts)
