@@ -150,8 +150,40 @@ def cmd_plan(args, *, sample_note: str | None = None) -> int:
     params = resolve(plan_options(args, sample_note))
     written = run(params)
     if not utils.QUIET:
+        print(tier_lines(written))
         print(outputs_text(written, params.out, params.lang))
     return 0
+
+
+def tier_lines(written: dict) -> str:
+    """One line per tier for the console: its rule, the elderly within reach now and with the
+    suggested sites (from the run's summary.json)."""
+    import json
+
+    from carecover.outputs.report.summary import elderly_figure
+    from carecover.tiers import TIERS
+
+    try:
+        summary = json.loads(Path(written["summary.json"]).read_text(encoding="utf-8"))
+    except (KeyError, OSError, ValueError):
+        return ""
+    figures = summary.get("figures") or []
+    speed = (summary.get("parameters") or {}).get("speed_mps")
+    lines = ["各层级老年人覆盖 / elderly within reach, per tier:"]
+    for key, t in ((summary.get("parameters") or {}).get("tiers") or {}).items():
+        walk = t.get("mode") == "walk"
+        now = elderly_figure(figures, key, "current", speed if walk else None)
+        if now is None or key not in TIERS:
+            continue
+        after = elderly_figure(figures, key, "planned", speed if walk else None)
+        rule = f"{'步行' if walk else '驾车'} {t.get('threshold_min', 0):g} 分钟"
+        line = (f"  {TIERS[key].name_zh}（{rule}）：{now['value']:.1%}，{round(now['covered']):,d} / "
+                f"{round(now['total']):,d} 人")
+        if after is not None:
+            n = (summary.get("sites") or {}).get(key, {}).get("placed", "")
+            line += f"；新增 {n} 处后 {after['value']:.1%} / with {n} new sites {after['value']:.1%}"
+        lines.append(line + f"  ({TIERS[key].name_en}, {t.get('threshold_min', 0):g}-min {t.get('mode')})")
+    return "\n".join(lines)
 
 
 #: The outputs a person opens, in the order to open them (report first).

@@ -19,7 +19,8 @@ from typing import Any
 
 from carecover.outputs.columns import VALUES
 
-__all__ = ["GINI_NOTE", "CODE_WORDS", "data_text", "display_zone", "gap_label", "local_time", "people",
+__all__ = ["GINI_NOTE", "CODE_WORDS", "data_text", "plain_text", "display_zone", "gap_label", "generated_text",
+           "local_time", "people",
            "recommendation", "term"]
 
 #: What a Gini coefficient of places per 1,000 elderly says, where it appears.
@@ -97,6 +98,15 @@ def local_time(iso: str | None, zone: str | None, lang: str = "zh") -> str:
     return f"{local:%Y-%m-%d %H:%M} ({name}, {offset})"
 
 
+def generated_text(bundle: Any) -> str:
+    """A run's time (``summary["generated_at"]``) in the city's time zone: ``2025-06-25 08:00
+    (北京时间, UTC+08:00)``; the zone is the config's ``timezone`` (see :func:`display_zone`)."""
+    params = getattr(bundle, "params", None)
+    cfg = getattr(params, "config", None) if params is not None else None
+    zone = display_zone(getattr(cfg, "timezone", "") if cfg is not None else "", bundle.lang)
+    return local_time(bundle.summary.get("generated_at"), zone, bundle.lang)
+
+
 def people(n: Any, lang: str = "zh") -> str:
     """Whole people with thousands separators and the unit: ``2,713 人`` / ``2,713 people``."""
     try:
@@ -139,6 +149,8 @@ _DATA_KEYS = {
     "facilities_without_capacity": ("无容量数据的设施", "facilities without capacity"),
     "elderly_share": ("老年人口比例", "elderly share"), "census": ("普查", "census"),
     "planned": ("规划", "plan"), "config": ("配置", "config"), "units": ("单元边界", "unit boundaries"),
+    "population_file": ("人口数据", "population data"), "sample": ("示例说明", "sample note"),
+    "claims": ("声明文件", "claims file"), "capacity": ("容量规则", "capacity rule"),
 }
 _DATA_VALUES = {"buildings": ("按建筑面积分配", "spread over buildings"), "raster": ("人口栅格", "population raster"),
                 "config": ("城市配置", "city config")}
@@ -172,3 +184,17 @@ def data_text(data: Any, lang: str = "zh") -> str:
             v = _DATA_VALUES[v][i]
         parts.append(f"{key}：{v}" if lang == "zh" else f"{key}: {v}")
     return "；".join(parts) if lang == "zh" else "; ".join(parts)
+
+
+#: Field names that appear inside stated rules ("floor_area_m2 × 0.04 places/m²"), in words.
+_FIELDS = {"register:": ("名录：", "register: "), "assumed:": ("假定：", "assumed: "),
+           "floor_area_m2": ("建筑面积", "floor area"), "meal_seats": ("助餐座位", "meal seats"),
+           "beds": ("床位", "beds"), "capacity_persons": ("服务能力(人)", "capacity (persons)")}
+
+
+def plain_text(text: Any, lang: str = "zh") -> str:
+    """A stated rule or note with its field names in words (``floor_area_m2`` → 建筑面积)."""
+    out = "" if text is None else str(text)
+    for code, words in _FIELDS.items():
+        out = out.replace(code, words[0] if lang == "zh" else words[1])
+    return out
