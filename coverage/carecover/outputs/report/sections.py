@@ -180,7 +180,7 @@ def sensitivity_section(b: PlanBundle) -> Section:
     speeds = sorted({float(f["speed_mps"]) for f in figs})
     by: dict[tuple, dict[float, Any]] = {}
     for f in figs:
-        k = (tiers_label(f.get("tiers"), lang), f.get("population", ""), f.get("threshold_min"))
+        k = (tiers_label(f.get("tiers"), lang), term(f.get("population", ""), "population", lang), f.get("threshold_min"))
         by.setdefault(k, {})[float(f["speed_mps"])] = f.get("value")
     cols = [tr("层级", "Tier", lang), tr("人口口径", "Population", lang), tr("阈值(分钟)", "Threshold (min)", lang)]
     cols += [f"{s:g} m/s" for s in speeds]
