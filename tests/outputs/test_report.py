@@ -276,7 +276,7 @@ def test_report_states_the_bundles_params(bundle: PlanBundle, written: dict[str,
     assert md2.startswith("# 另一个标题 Another title\n")
     repro2 = _section(md2, "可复现信息 Reproducibility")
     assert "| 步行速度(米/秒) | 1.2 |" in repro2 and "| 最大接入道路距离(米) | 150 |" in repro2
-    assert "| circle_radius_m | 800.0 |" in repro2
+    assert "| 直线圆半径(米) | 800 |" in repro2
     assert circle_row(1.2) in _section(md2, "直线圆圈与路网比较 Circle vs network")
 
 
