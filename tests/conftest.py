@@ -177,3 +177,20 @@ def synthetic_city_factory():
         return cache[key]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def nanjing_demo_out(tmp_path_factory) -> Path:
+    """Output folder of one ``carecover demo`` run (the bundled Nanjing sample, 15 minutes,
+    four tiers), with ``SOURCE_DATE_EPOCH`` fixed; shared by the session."""
+    from carecover import cli
+
+    out = tmp_path_factory.mktemp("nanjing_demo") / "out"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SOURCE_DATE_EPOCH", DEMO_EPOCH)
+    try:
+        rc = cli.main(["--quiet", "demo", "--out", str(out)])
+    finally:
+        mp.undo()
+    assert rc == 0, "carecover demo failed"
+    return out
