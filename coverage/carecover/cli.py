@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from carecover import __version__, utils
+from carecover.cli_habits import PLAN_EXAMPLES, Parser, check_files
 from carecover.errors import CarecoverError, InputError
 
 ROOT = Path(__file__).resolve().parent
@@ -52,7 +53,8 @@ def _units(values: list[str]) -> dict[str, Path]:
 
 
 def _plan_parser(sub) -> None:
-    p = sub.add_parser("plan", help="全流程：可达性、覆盖率、空白区、选址、地图与报告 / the whole job")
+    p = sub.add_parser("plan", help="全流程：可达性、覆盖率、空白区、选址、地图与报告 / the whole job",
+                       epilog=PLAN_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--city", help="城市配置 data/<city>/config.toml / use a shipped city configuration")
     p.add_argument("--config", type=Path, help="城市配置文件 / city config TOML")
     p.add_argument("--network", type=Path, help="OSM 文件 (.osm.pbf/.osm) / OSM extract")
@@ -145,6 +147,7 @@ def plan_options(args, sample_note: str | None = None):
 
 
 def cmd_plan(args, *, sample_note: str | None = None) -> int:
+    check_files(args)  # before the heavy imports: a missing file is said at once
     from carecover.plan import resolve, run
 
     params = resolve(plan_options(args, sample_note))
@@ -320,7 +323,7 @@ def cmd_report(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = Parser(
         prog="carecover",
         description="一刻钟养老服务圈覆盖分析 / 15-minute elderly-care service coverage")
     ap.add_argument("--version", action="version", version=f"carecover {__version__}")
@@ -339,18 +342,19 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--no-cache", action="store_true", help="不使用路网缓存 / do not cache networks")
     _workers_argument(d)
     c = sub.add_parser("check-claims", help="核验声明 / check claims against a plan's summary.json")
-    c.add_argument("--city")
-    c.add_argument("--config", type=Path)
-    c.add_argument("--claims", type=Path)
-    c.add_argument("--summary", type=Path, default=Path("out") / "summary.json")
+    c.add_argument("--city", help="城市配置（其声明文件）/ a shipped city configuration (its claims file)")
+    c.add_argument("--config", type=Path, help="城市配置文件 / city config TOML")
+    c.add_argument("--claims", type=Path, help="声明文件 (TOML) / claims file (default: the config's)")
+    c.add_argument("--summary", type=Path, default=Path("out") / "summary.json",
+                   help="plan 输出的 summary.json / the summary.json of a plan run (default out/summary.json)")
     c.add_argument("--csv", type=Path, help="写出表格 / also write the table as CSV")
     c.add_argument("--fail-on-fail", action="store_true", help="有 FAIL 时退出码 1 / exit 1 on any FAIL")
     v = sub.add_parser("validate", help="校验设施名录 / validate a facility register")
-    v.add_argument("register", type=Path)
-    v.add_argument("--crs", dest="crs_in")
+    v.add_argument("register", type=Path, help="设施名录 (CSV/XLSX/GeoJSON/GPKG) / the facility register")
+    v.add_argument("--crs", dest="crs_in", help="名录坐标系 wgs84|gcj02|bd09 / register coordinates")
     _sheet_arguments(v)
-    v.add_argument("--boundary", type=Path)
-    v.add_argument("--strict", action="store_true")
+    v.add_argument("--boundary", type=Path, help="研究区边界，用于检查坐标 / study-area boundary to check coordinates")
+    v.add_argument("--strict", action="store_true", help="名录有任何问题即失败 / fail on any register problem")
     v.add_argument("--report", type=Path, help="逐行状态 CSV / per-row status CSV")
     o = sub.add_parser("fetch-network", help="经 OSMnx 在线下载路网存为 .osm / download streets via OSMnx into an .osm file")
     g = o.add_mutually_exclusive_group(required=True)
@@ -403,6 +407,7 @@ def _on_term(signum, frame):  # SIGTERM behaves like Ctrl-C: unwind, clean stagi
 
 
 def main(argv: list[str] | None = None) -> int:
+    Parser.argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # the command as run, for summary.json
     utils.QUIET = bool(args.quiet)

@@ -80,7 +80,22 @@ def inputs_of(params: RunParams, walk: StreetNetwork, facilities: Facilities) ->
             *[input_record(p, f"units:{k}") for k, p in params.units],
             input_record(cfg.path, "config") if cfg is not None and cfg.path else None,
             input_record(claims, "claims")]
-    return [r for r in recs if r is not None]
+    return [with_relative(r, params.out) for r in recs if r is not None]
+
+
+def with_relative(rec: dict, out: Path | None) -> dict:
+    """An input record with its path absolute and, as ``relative``, relative to the output
+    folder (so a folder moved together with its inputs still finds them)."""
+    import os
+
+    path = Path(rec["path"]).resolve()
+    rec = {**rec, "path": str(path)}
+    if out is not None:
+        try:
+            rec["relative"] = Path(os.path.relpath(path, Path(out).resolve())).as_posix()
+        except ValueError:  # another drive (Windows)
+            rec["relative"] = None
+    return rec
 
 
 def _net_summary(net: StreetNetwork) -> dict:
