@@ -267,8 +267,14 @@ def write_workbook(tabs: dict[str, pd.DataFrame], path: str | Path, lang: str = 
     wb.remove(wb.active)
     if summary is not None:
         frame, heads, note = summary
-        add_table_sheet(wb, "摘要 Summary" if lang == "zh" else "Summary", "summary", frame, lang,
-                        caption=note or None, headers=heads)
+        ws = add_table_sheet(wb, "摘要 Summary" if lang == "zh" else "Summary", "summary", frame, lang,
+                             caption="摘要：各层级老年人口覆盖（与报告第一页相同）/ Summary: elderly coverage per "
+                                     "tier (as on the report's first page)" if lang == "zh" else
+                                     "Summary: elderly coverage per tier (as on the report's first page)",
+                             headers=heads)
+        if note:
+            ws.append([])
+            ws.append([xlsx_text(note)])
     tabs = plain_tables(tabs, lang)
     skipped = []
     for name, df in tabs.items():
