@@ -59,4 +59,4 @@ def test_a_missing_file_is_reported_before_the_heavy_imports(tmp_path: Path) -> 
     env = {**os.environ, "PYTHONPATH": str(ROOT / "coverage")}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert proc.stdout.split() == ["2", "False", "False"], proc.stderr
-    assert "nope.osm.pbf" in proc.stderr and "--network" in proc.stderr and "file not found" in proc.stderr
+    assert "nope.osm.pbf" in proc.stderr and "--network" in proc.stderr and "missing inputs" in proc.stderr

@@ -116,15 +116,18 @@ def check_files(args: argparse.Namespace) -> None:
     Raises
     ------
     InputError
-        The first missing one, naming the file and the option it was given to.
+        "missing inputs" listing every missing file with the option it was given to (the same
+        words as the full check in :mod:`carecover.plan.resolve`, which also knows the config's).
     """
     named: list[tuple[object, str]] = [(getattr(args, a, None), flag) for a, flag in _FILE_ARGS]
     named += [(p, "--facilities") for p in getattr(args, "facilities", None) or []]
     for spec in getattr(args, "units", None) or []:
         if "=" in str(spec):
             named.append((str(spec).split("=", 1)[1], "--units"))
-    for path, flag in named:
-        if path is None or re.match(r"^[a-z][a-z0-9+.-]*://", str(path)):
-            continue  # not given, or a URL (read later)
-        if not Path(path).exists():
-            raise InputError("文件不存在 / file not found", file=Path(path), field=flag)
+    missing = [(Path(path), flag) for path, flag in named
+               if path is not None and not re.match(r"^[a-z][a-z0-9+.-]*://", str(path))  # URLs: later
+               and not Path(path).exists()]
+    if missing:
+        raise InputError("missing inputs / 缺少输入（文件不存在 / file not found）:\n  "
+                         + "\n  ".join(f"{flag} {path}" for path, flag in missing),
+                         file=missing[0][0], field=missing[0][1])
