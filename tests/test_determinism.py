@@ -18,7 +18,7 @@ import pandas as pd
 import pyogrio
 import pytest
 from carecover import cli
-from carecover.outputs.vocab import local_time
+from carecover.vocab import local_time
 from conftest import DEMO_EPOCH
 
 DEMO_STAMP = "2025-06-25T00:00:00+00:00"  # DEMO_EPOCH as written

@@ -244,6 +244,7 @@ def cmd_demo(args) -> int:
 def cmd_check_claims(args) -> int:
     """Evaluate a claims file against the figures of an earlier ``plan`` run (summary.json)."""
     from carecover.analysis.claims import (
+        claims_heading,
         claims_table_text,
         evaluate_claims,
         load_claims,
@@ -261,6 +262,7 @@ def cmd_check_claims(args) -> int:
     tiers = tiers_of_summary(summary, cfg.resolved_tiers() if cfg is not None else None)
     table = evaluate_claims(claims, summary.get("figures", []), tiers=tiers,
                             main_speed_mps=(summary.get("parameters") or {}).get("speed_mps"))
+    print(claims_heading(table))
     print(claims_table_text(table, (cfg.lang if cfg is not None else "zh")))
     if args.csv:
         from carecover.utils import atomic_write

@@ -14,7 +14,7 @@ import pandas as pd
 import pyogrio
 import shapely
 from carecover import cli
-from carecover.outputs.vocab import CODE_WORDS, gap_label, local_time, recommendation, term
+from carecover.vocab import CODE_WORDS, gap_label, local_time, recommendation, term
 
 
 def _visible_text(page: str) -> str:

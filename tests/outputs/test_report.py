@@ -32,7 +32,7 @@ from carecover.outputs.report.overview import overview_figure
 from carecover.outputs.report.render import to_html, to_markdown
 from carecover.outputs.report.summary import elderly_figure, summary_blocks, tier_summaries
 from carecover.outputs.report.write import SECTIONS, ReportContext, build_sections
-from carecover.outputs.vocab import gap_label, local_time
+from carecover.vocab import gap_label, local_time
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from carecover.outputs.vocab import data_text, plain_text
+from carecover.vocab import data_text, plain_text
 
 __all__ = ["HIDDEN", "plain_tables", "summary_frame"]
 

@@ -5,20 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from carecover.analysis.claims import claims_table_text, evaluate_claims, load_claims
+from carecover.analysis.claims import (
+    claims_heading,
+    claims_table_text,
+    evaluate_claims,
+    load_claims,
+)
 from carecover.plan.params import RunParams
 from carecover.utils import log
-
-
-def claims_heading(table) -> str:
-    """The line over the console's claims table: what it is, and how many pass and fail (a
-    FAIL is a finding about a claim, not an error of the run)."""
-    n = len(table)
-    passed = int((table["result"] == "PASS").sum())
-    failed = int((table["result"] == "FAIL").sum())
-    return (f"声明核验 / claims checked against this run: {n} 条声明，{passed} 条通过，{failed} 条未通过"
-            f"（未通过是对声明的结论，不是运行错误）/ {n} claims, {passed} pass, {failed} fail (a FAIL is a "
-            "finding about the claim, not an error of the run)")
 
 
 def check(params: RunParams, figures: list[dict]) -> list[dict]:

@@ -9,7 +9,7 @@ import pandas as pd
 from carecover.analysis.access import lorenz, weighted_gini
 from carecover.outputs.bundle import PlanBundle, tier_name, tr
 from carecover.outputs.report.document import Section, Table, num, pct
-from carecover.outputs.vocab import GINI_NOTE, plain_text, term
+from carecover.vocab import GINI_NOTE, plain_text, term
 
 __all__ = ["access_section", "load_tables", "lorenz_figure"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from carecover.outputs.bundle import tier_name
-from carecover.outputs.vocab import generated_text, term
+from carecover.vocab import generated_text, term
 
 __all__ = ["NAMES", "generated_text", "plain_parameters"]
 

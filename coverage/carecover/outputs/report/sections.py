@@ -24,7 +24,7 @@ from carecover.outputs.report.document import (
     tiers_label,
 )
 from carecover.outputs.report.plainparams import generated_text, plain_parameters
-from carecover.outputs.vocab import term
+from carecover.vocab import term
 
 if TYPE_CHECKING:
     from carecover.plan.params import RunParams

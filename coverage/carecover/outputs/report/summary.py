@@ -16,7 +16,7 @@ from carecover.outputs.bundle import PlanBundle, ranked_gaps, tier_name, tr
 from carecover.outputs.report.charts import tier_threshold
 from carecover.outputs.report.document import Para, Section, Table, num, pct, points, threshold_text
 from carecover.outputs.report.overview import chosen_sites
-from carecover.outputs.vocab import gap_label, recommendation
+from carecover.vocab import gap_label, recommendation
 
 if TYPE_CHECKING:
     from carecover.plan.params import RunParams

@@ -215,7 +215,7 @@ def write_report(bundle: PlanBundle, out_dir: str | Path, *,
 
 
 def _subtitle(b: PlanBundle) -> str:
-    from carecover.outputs.vocab import generated_text
+    from carecover.vocab import generated_text
 
     return tr("生成时间", "Generated", b.lang) + f": {generated_text(b)}"
 

@@ -3,8 +3,9 @@
 The machine files (``summary.json``, the CSV tables, documented in ``docs/outputs.md``) keep the
 codes (``heuristic``, ``places_per_1000``, ``2sfca``, ``all_of`` …); the report, the workbook,
 the maps and the console say them through :func:`term`, whose table is
-:data:`carecover.outputs.columns.VALUES` (the workbook's value labels) — one table, so a word
-reads the same everywhere. This module adds what is said in sentences: the run's time in the
+:data:`VALUES` (also the workbook's value labels, :mod:`carecover.outputs.columns`) — one table,
+so a word reads the same everywhere. It sits below every other package (it imports only
+:mod:`carecover.tiers`), so analysis, outputs and the command line can all use it. This module adds what is said in sentences: the run's time in the
 city's time zone (:func:`local_time`), people counts no one can misread (:func:`people`), a gap's
 label (:func:`gap_label`), the recommendation of a sited tier (:func:`recommendation`), what a
 Gini coefficient means (:data:`GINI_NOTE`) and the "data" record of a figure as text
@@ -17,11 +18,43 @@ import json
 import math
 from typing import Any
 
-from carecover.outputs.columns import VALUES
-
-__all__ = ["GINI_NOTE", "CODE_WORDS", "data_text", "plain_text", "display_zone", "gap_label", "generated_text",
+__all__ = ["VALUES", "GINI_NOTE", "CODE_WORDS", "data_text", "plain_text", "display_zone", "gap_label", "generated_text",
            "local_time", "people",
            "recommendation", "term"]
+
+#: Labels of coded values: column -> value -> (Chinese, English).
+VALUES: dict[str, dict[str, tuple[str, str]]] = {
+    "status": {"ok": ("正常", "ok"), "swapped_fixed": ("经纬度颠倒已纠正", "lon/lat swapped, fixed"),
+               "outside_area": ("在研究区外", "outside the area"), "missing_coords": ("缺少坐标", "no coordinates"),
+               "duplicate": ("重复记录", "duplicate"), "unknown_tier": ("层级不明", "unknown tier"),
+               "unsnapped": ("未接入路网", "off the network"), "optimal": ("已证最优", "proven optimal"),
+               "time_limit": ("达到时间上限（未证最优）", "time limit reached (not proven optimal)"),
+               "greedy": ("贪心解", "greedy"), "heuristic": ("近似解（逐个选最优）", "approximate (best one at a time)"),
+               "infeasible": ("无可行解", "no feasible solution")},
+    "method": {"exact": ("精确(HiGHS)", "exact (HiGHS)"), "greedy": ("贪心", "greedy"),
+               "served_exact": ("按服务能力·精确求解", "by capacity, exact"),
+               "served_greedy": ("按服务能力·贪心", "by capacity, greedy"),
+               "2sfca": ("两步移动搜索法（阈值内）", "two-step catchment (within the threshold)"),
+               "e2sfca": ("按距离衰减的两步移动搜索法", "two-step catchment with distance decay")},
+    "measure": {"places_per_1000": ("每千名老人可达名额", "places per 1,000 elderly within reach"),
+                "share_below_standard": ("低于标准的老年人比例", "share of elderly below the standard"),
+                "gini": ("基尼系数（名额分布不均程度）", "Gini coefficient (unevenness of places)")},
+    "kind": {"population": ("人口覆盖率", "population coverage"), "all_of": ("多层级同时覆盖", "within reach of all the tiers"),
+             "circle": ("直线圆覆盖（对照）", "straight-line circle (comparison)"),
+             "administrative": ("行政覆盖率", "administrative coverage"),
+             "access": ("供给能力与可达性", "capacity and access")},
+    "population": {"elderly": ("老年人口", "elderly"), "total": ("总人口", "all residents")},
+    "weight": {"elderly": ("老年人口", "elderly"), "pop": ("总人口", "all residents")},
+    "scenario": {"current": ("现状", "current"), "planned": ("规划后", "planned")},
+    "mode": {"walk": ("步行", "walk"), "drive": ("驾车", "drive"), "straight line": ("直线距离", "straight line")},
+    "tier_mode": {"walk": ("步行", "walk"), "drive": ("驾车", "drive")},
+    "area": {"all": ("全区", "whole area"), "urban": ("城区", "urban"), "rural": ("农村", "rural")},
+    "result": {"PASS": ("通过", "PASS"), "FAIL": ("未通过", "FAIL"), "NOT EVALUATED": ("未评估", "NOT EVALUATED")},
+    "snap_status": {"ok": ("正常", "ok")},
+    "crs_in": {"wgs84": ("WGS-84", "WGS-84"), "gcj02": ("GCJ-02(高德/腾讯)", "GCJ-02 (Amap/Tencent)"),
+               "bd09": ("BD-09(百度)", "BD-09 (Baidu)")},
+    "objective": {"coverage": ("覆盖人数", "elderly covered"), "served": ("按服务能力可服务人数", "elderly served")},
+}
 
 #: What a Gini coefficient of places per 1,000 elderly says, where it appears.
 GINI_NOTE = ("基尼系数衡量每千名老人可达名额在老年人之间分布的不均衡程度：0 = 人人相同，1 = 全部集中在一处；"
