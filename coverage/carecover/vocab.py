@@ -173,7 +173,7 @@ def recommendation(tier_name: str, streets: list[str], n_sites: int, lang: str =
         where = f"在{'、'.join(named)}附近" if named else ""
         return f"建议{where}新建 {n_sites} 处{tier_name}。"
     where = f" near {', '.join(named)}" if named else ""
-    return f"Build {n_sites} new {tier_name}{'s' if n_sites != 1 else ''}{where}."
+    return f"Build {n_sites} new {tier_name} {'site' if n_sites == 1 else 'sites'}{where}."
 
 
 _DATA_KEYS = {
