@@ -7,12 +7,13 @@ Exit status: 0 success; 2 bad input (the message names file, row and field); 3 d
 from __future__ import annotations
 
 import argparse
+import logging
 import shlex
 import signal
 import sys
 from pathlib import Path
 
-from carecover import __version__, utils
+from carecover import __version__, logs, settings, utils
 from carecover.cli_habits import PLAN_EXAMPLES, Parser, check_files
 from carecover.errors import CarecoverError, InputError
 
@@ -20,36 +21,19 @@ ROOT = Path(__file__).resolve().parent
 SAMPLE = ROOT / "sample"
 
 
-def _pairs(values: list[str], flag: str, example: str) -> list[tuple[str, str]]:
-    """``KEY=VALUE`` command-line values, split once."""
-    out = []
-    for v in values or []:
-        if "=" not in v:
-            raise InputError(f"{flag} expects {example.split(',')[0]}, got {v!r}", field=flag,
-                             expected=example)
-        k, val = v.split("=", 1)
-        out.append((k, val))
-    return out
+#: ``--offline-map`` is still accepted (old scripts pass it) but changes nothing: every map
+#: already carries its scripts and styles inline.
+OFFLINE_MAP_HELP = ("无作用：地图总是内嵌脚本与样式，可离线打开（为兼容旧脚本保留）/ no effect: every map "
+                    "already carries its scripts and styles inline and opens offline (kept for old scripts)")
 
-
-def _suggest(values: list[str]) -> dict[str, int]:
-    from carecover.tiers import tier_key
-
-    out = {}
-    for k, n in _pairs(values, "--suggest", "TIER=N, e.g. street_centre=8"):
-        key = tier_key(k) or k
-        try:
-            out[key] = int(n)
-        except ValueError as exc:
-            raise InputError(f"--suggest count must be a whole number, got {n!r}", field="--suggest") from exc
-        if out[key] < 0:
-            raise InputError(f"--suggest count must not be negative, got {n!r}", field="--suggest",
-                             expected="a whole number >= 0")
-    return out
+#: What ``--suggest`` takes (``carecover plan`` and ``carecover region``).
+SUGGEST_FORM = "TIER=N, e.g. street_centre=8"
 
 
 def _units(values: list[str]) -> dict[str, Path]:
-    return {k: Path(p) for k, p in _pairs(values, "--units", "UNIT=FILE, e.g. township=townships.geojson")}
+    from carecover.plan.options import key_values
+
+    return {k: Path(p) for k, p in key_values(values, "--units", "UNIT=FILE, e.g. township=townships.geojson")}
 
 
 def _plan_parser(sub) -> None:
@@ -75,21 +59,24 @@ def _plan_parser(sub) -> None:
                    help="新增站点数 / new sites to suggest, e.g. street_centre=8")
     p.add_argument("--units", action="append", default=[], metavar="UNIT=FILE",
                    help="街道/乡镇边界，用于行政覆盖率 / unit boundaries, e.g. township=townships.geojson")
-    p.add_argument("--speed", type=float, help="步行速度 m/s / walking speed (default 1.0)")
+    p.add_argument("--speed", dest="walk_speed_mps", type=float, metavar="SPEED",
+                   help=f"步行速度 m/s / walking speed (default {settings.walk_speed_mps:.1f})")
     p.add_argument("--crs", dest="crs_in", help="名录坐标系 wgs84|gcj02|bd09 / register coordinates")
     _sheet_arguments(p)
     p.add_argument("--strict", action="store_true", help="名录有任何问题即失败 / fail on any register problem")
     p.add_argument("--osm-facilities", action="store_true", help="补充 OSM 养老设施 / add OSM facilities")
     p.add_argument("--facility-isochrones", action="store_true", help="输出每个设施的等时圈 / per-facility isochrones")
-    p.add_argument("--exact-time-limit", type=float, help="精确求解时限 s / exact solver limit (default 30)")
+    p.add_argument("--exact-time-limit", type=float,
+                   help=f"精确求解时限 s / exact solver limit (default {settings.exact_time_limit_s:g})")
     p.add_argument("--max-candidates", type=int, help="候选点上限 / most candidate sites (default 5000)")
     p.add_argument("--min-spacing", type=float, help="新站点最小间距 m / minimum spacing of new sites")
+    p.add_argument("--gap-link", dest="gap_link_m", type=float, metavar="M",
+                   help="缺口连接距离 m / gap linkage distance (default: 1.5 × raster cell, else 100 m)")
     p.add_argument("--target", type=float, help="目标覆盖率 / target share for 'how many sites' (default 0.9)")
     p.add_argument("--objective", choices=["coverage", "served", "both"],
                    help="选址目标：覆盖人数、按服务能力可服务人数或两者并列 / siting objective: elderly newly "
                         "covered (default), elderly newly served within every facility's capacity, or both")
-    p.add_argument("--offline-map", action="store_true",
-                   help="地图内嵌脚本样式（默认即如此）/ inline JS/CSS in the map (the default; kept for old scripts)")
+    p.add_argument("--offline-map", action="store_true", help=OFFLINE_MAP_HELP)
     p.add_argument("--map-min-gap-share", type=float, metavar="SHARE",
                    help="地图只画占本层级未覆盖老年人口至少此比例的缺口（默认 0.01；表格列出全部）/ "
                         "draw a gap on the map only above this share of the tier's uncovered elderly "
@@ -128,6 +115,7 @@ def _sheet_arguments(p) -> None:
 def plan_options(args, sample_note: str | None = None):
     """The :class:`~carecover.plan.PlanOptions` of ``carecover plan``'s arguments."""
     from carecover.plan import PlanOptions
+    from carecover.plan.options import key_values
 
     return PlanOptions(
         network=args.network, facilities=tuple(args.facilities) or None, out=args.out,
@@ -135,12 +123,12 @@ def plan_options(args, sample_note: str | None = None):
         population_field=args.population_field, elderly_field=args.elderly_field,
         elderly_raster=args.elderly_raster, candidates=args.candidates,
         min_distance_existing_m=args.min_distance_existing, total_population=args.total_population,
-        suggest=tuple(_suggest(args.suggest).items()), units=tuple(_units(args.units).items()),
-        walk_speed_mps=args.speed, crs_in=args.crs_in, sheet=args.sheet, strict=args.strict,
+        suggest=key_values(args.suggest, "--suggest", SUGGEST_FORM), units=tuple(_units(args.units).items()),
+        walk_speed_mps=args.walk_speed_mps, crs_in=args.crs_in, sheet=args.sheet, strict=args.strict,
         osm_facilities=args.osm_facilities, facility_isochrones=args.facility_isochrones,
         exact_time_limit_s=args.exact_time_limit, max_candidates=args.max_candidates,
-        min_spacing_m=args.min_spacing, target_share=args.target, objective=args.objective,
-        inline_assets=args.offline_map or None, pdf=args.pdf, map_min_gap_share=args.map_min_gap_share,
+        min_spacing_m=args.min_spacing, gap_link_m=args.gap_link_m, target_share=args.target, objective=args.objective,
+        pdf=args.pdf, map_min_gap_share=args.map_min_gap_share,
         cache=False if args.no_cache else None, workers=args.workers, sample_note=sample_note, lang=args.lang,
         command="carecover " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:])),
     )
@@ -148,43 +136,37 @@ def plan_options(args, sample_note: str | None = None):
 
 def cmd_plan(args, *, sample_note: str | None = None) -> int:
     check_files(args)  # before the heavy imports: a missing file is said at once
-    from carecover.plan import resolve, run
+    from carecover.plan import resolve
+    from carecover.plan.run import compute, publish
 
     params = resolve(plan_options(args, sample_note))
-    written = run(params)
+    plan = compute(params)
+    written = publish(plan)
     if not utils.QUIET:
-        print(tier_lines(written))
+        print(tier_lines(plan.summary))
         print(outputs_text(written, params.out, params.lang))
     return 0
 
 
-def tier_lines(written: dict) -> str:
+def tier_lines(summary) -> str:
     """One line per tier for the console: its rule, the elderly within reach now and with the
-    suggested sites (from the run's summary.json)."""
-    import json
-
-    from carecover.outputs.report.summary import elderly_figure
+    suggested sites (from the run's :class:`~carecover.summary_file.SummaryFile`)."""
     from carecover.tiers import TIERS
 
-    try:
-        summary = json.loads(Path(written["summary.json"]).read_text(encoding="utf-8"))
-    except (KeyError, OSError, ValueError):
-        return ""
-    figures = summary.get("figures") or []
-    speed = (summary.get("parameters") or {}).get("speed_mps")
     lines = ["各层级老年人覆盖 / elderly within reach, per tier:"]
-    for key, t in ((summary.get("parameters") or {}).get("tiers") or {}).items():
+    for key, t in (summary.parameters.get("tiers") or {}).items():
         walk = t.get("mode") == "walk"
-        now = elderly_figure(figures, key, "current", speed if walk else None)
+        now = summary.figure(key, "current")
         if now is None or key not in TIERS:
             continue
-        after = elderly_figure(figures, key, "planned", speed if walk else None)
+        after = summary.figure(key, "planned")
         rule = f"{'步行' if walk else '驾车'} {t.get('threshold_min', 0):g} 分钟"
-        line = (f"  {TIERS[key].name_zh}（{rule}）：{now['value']:.1%}，{round(now['covered']):,d} / "
-                f"{round(now['total']):,d} 人")
+        line = (f"  {TIERS[key].name_zh}（{rule}）：{now.value:.1%}，{round(now.covered):,d} / "
+                f"{round(now.total):,d} 人")
         if after is not None:
-            n = (summary.get("sites") or {}).get(key, {}).get("placed", "")
-            line += f"；新增 {n} 处后 {after['value']:.1%} / with {n} new sites {after['value']:.1%}"
+            info = summary.sites.get(key)
+            n = "" if info is None or info.placed is None else info.placed
+            line += f"；新增 {n} 处后 {after.value:.1%} / with {n} new sites {after.value:.1%}"
         lines.append(line + f"  ({TIERS[key].name_en}, {t.get('threshold_min', 0):g}-min {t.get('mode')})")
     return "\n".join(lines)
 
@@ -260,8 +242,12 @@ def cmd_check_claims(args) -> int:
     claims = load_claims(claims_path, [c.name for c in cfg.counties] if cfg is not None else None)
     # each tier at the threshold the run used, not an assumed 15 minutes
     tiers = tiers_of_summary(summary, cfg.resolved_tiers() if cfg is not None else None)
-    table = evaluate_claims(claims, summary.get("figures", []), tiers=tiers,
-                            main_speed_mps=(summary.get("parameters") or {}).get("speed_mps"))
+    # the walking speed the run used, as summary.json states it
+    speed = summary.speed_mps
+    if speed is None:
+        raise InputError("summary.json 未写明步行速度 / summary.json states no walking speed", file=args.summary,
+                         field="parameters.speed_mps", expected="the summary.json of a carecover plan run")
+    table = evaluate_claims(claims, list(summary.figures), tiers=tiers, walk_speed_mps=speed)
     print(claims_heading(table))
     print(claims_table_text(table, (cfg.lang if cfg is not None else "zh")))
     if args.csv:
@@ -279,7 +265,7 @@ def cmd_validate(args) -> int:
         validation_table,
         write_validation_report,
     )
-    from carecover.plan.outfolder import input_files, refuse_inputs
+    from carecover.outputs.outfolder import input_files, refuse_inputs
 
     if args.report is not None:  # the report never replaces the register (or the boundary)
         refuse_inputs([args.report], input_files([args.register, args.boundary]))
@@ -338,8 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "sample: nanjing (default, Nanjing around Xinjiekou, 15 minutes, four tiers) or "
                         "helsinki (the former demo, 5 minutes)")
     d.add_argument("--out", type=Path, help="输出目录 / output folder (default maps/demo)")
-    d.add_argument("--offline-map", action="store_true",
-                   help="地图内嵌脚本样式（默认即如此）/ inline JS/CSS in the map (the default)")
+    d.add_argument("--offline-map", action="store_true", help=OFFLINE_MAP_HELP)
     d.add_argument("--pdf", action="store_true", help="同时输出 report.pdf（需 Chromium）/ also print report.pdf")
     d.add_argument("--no-cache", action="store_true", help="不使用路网缓存 / do not cache networks")
     _workers_argument(d)
@@ -385,8 +370,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _global_options(parser: argparse.ArgumentParser, default) -> None:
-    """``--quiet`` and ``--lang``, accepted before or after the subcommand."""
+    """``--quiet``, ``-v`` and ``--lang``, accepted before or after the subcommand."""
     parser.add_argument("--quiet", action="store_true", help="不显示进度 / no progress output",
+                        **({"default": default} if default is not None else {}))
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="显示各阶段耗时 / also show each stage's wall and CPU seconds",
                         **({"default": default} if default is not None else {}))
     parser.add_argument("--lang", choices=["zh", "en"], help="语言 / language (zh: 中文在前)",
                         **({"default": default} if default is not None else {}))
@@ -395,9 +383,9 @@ def _global_options(parser: argparse.ArgumentParser, default) -> None:
 def _defaults_for_demo(args) -> None:
     for name, value in dict(population=None, population_field=None, elderly_field=None,
                             elderly_raster=None, candidates=None, min_distance_existing=None,
-                            total_population=None, suggest=[], units=[], speed=None, crs_in=None,
+                            total_population=None, suggest=[], units=[], walk_speed_mps=None, crs_in=None,
                             strict=False, osm_facilities=False, facility_isochrones=False,
-                            exact_time_limit=None, max_candidates=None, min_spacing=None,
+                            exact_time_limit=None, max_candidates=None, min_spacing=None, gap_link_m=None,
                             target=None, boundary=None, sheet=None, objective=None,
                             map_min_gap_share=None).items():
         if not hasattr(args, name):
@@ -413,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # the command as run, for summary.json
     utils.QUIET = bool(args.quiet)
+    logs.console(logging.WARNING if args.quiet else logging.DEBUG if getattr(args, "verbose", False) else logging.INFO)
     signal.signal(signal.SIGTERM, _on_term)
     try:
         if args.command == "plan":

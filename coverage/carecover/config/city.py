@@ -21,7 +21,7 @@ from carecover.tiers import TIERS, Tier, resolve_tiers, tier_for_unit
 #: ``crs_in`` has no counterpart in :mod:`carecover.settings` (``None``: the register's own
 #: header, else WGS-84) and ``default_elderly_share`` stays ``None`` when unset (the run then
 #: stops and names the key), so only the others resolve against the settings by name.
-_RUN_PARAMETERS = ("walk_speed_mps", "sensitivity_speeds_mps", "threshold_min", "bands_min",
+RUN_PARAMETERS = ("walk_speed_mps", "sensitivity_speeds_mps", "threshold_min", "bands_min",
                    "max_snap_m", "isochrone_buffer_m", "circle_radius_m", "crs_in",
                    "default_elderly_share")
 

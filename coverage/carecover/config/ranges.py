@@ -61,6 +61,7 @@ BOUNDS: dict[str, Bound] = {
     "bands_min": _MINUTES,
     "max_snap_m": Bound("最大吸附距离 / snap limit", "m", 0.0, 50_000.0, (10.0, 2_000.0)),
     "isochrone_buffer_m": Bound("等时圈缓冲 / isochrone buffer", "m", 0.0, 1_000.0, (2.0, 200.0)),
+    "gap_link_m": Bound("缺口连接距离 / gap linkage distance", "m", 0.0, 100_000.0, (10.0, 2_000.0)),
     "circle_radius_m": Bound("直线圆半径 / circle radius", "m", 0.0, 100_000.0, (100.0, 5_000.0)),
     "total_population": Bound("总人口 / total population", "persons", 0.0, 2e9, (100.0, 5e7)),
     "population": Bound("人口 / population", "persons", 0.0, 2e9, None, low_open=False),

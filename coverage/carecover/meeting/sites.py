@@ -18,6 +18,7 @@ import numpy as np
 
 from carecover.errors import InputError
 from carecover.siting.prepared import PreparedState
+from carecover.summary_file import SummaryFile
 
 __all__ = ["NAME_RADIUS_M", "SiteNamer", "people", "points", "register_crs", "share"]
 
@@ -62,7 +63,7 @@ def register_crs(out_dir: str | Path | None, summary: dict | None = None) -> str
         ``wgs84``, ``gcj02`` or ``bd09``: the run's ``--crs``, else the most common ``crs_in``
         of the register rows, else ``wgs84``.
     """
-    given = ((summary or {}).get("parameters") or {}).get("crs_in")
+    given = SummaryFile.of(summary or {}).crs_in
     if given in CRS_LABEL:
         return given
     path = Path(out_dir) / "facilities.csv" if out_dir is not None else None

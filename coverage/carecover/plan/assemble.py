@@ -20,8 +20,9 @@ from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork
 from carecover.network.names import place_names
+from carecover.network.streetlines import street_lines
 from carecover.outputs.bundle import PlanBundle
-from carecover.outputs.maps.streets import street_lines
+from carecover.params import RunParams
 from carecover.plan import access as access_stage
 from carecover.plan import serves
 from carecover.plan.access import Access
@@ -30,10 +31,9 @@ from carecover.plan.figures import Figures
 from carecover.plan.gaps import Gaps
 from carecover.plan.inputs import Facilities
 from carecover.plan.isochrones import Isochrones
-from carecover.plan.params import RunParams
 from carecover.plan.siting import Siting
 from carecover.plan.travel import Travel
-from carecover.utils import elapsed, file_sha256, json_ready, now_iso
+from carecover.utils import file_sha256, json_ready, now_iso
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Results:
     siting: Siting
     claims: list[dict]
     access: Access = Access()
-    #: The maps' light street layer (:func:`~carecover.outputs.maps.streets.street_lines` of the
+    #: The maps' light street layer (:func:`~carecover.network.streetlines.street_lines` of the
     #: walking network); made here when not given.
     streets: gpd.GeoDataFrame | None = None
 
@@ -152,16 +152,17 @@ def summary(params: RunParams, r: Results) -> dict[str, Any]:
                            "100 m for points)"},
         "sites": json_ready(dict(r.siting.info)), "claims": r.claims,
         "warnings": notices.as_dicts(notices.current()), "software": software(),
-        "runtime_s": runtime_s(),
+        "runtime_s": None,  # the computation's seconds, filled by plan.run.compute (runtime_s)
     }
 
 
-def runtime_s() -> float | None:
-    """Seconds from the start of carecover to the assembled outputs; ``None`` when
+def runtime_s(seconds: float) -> float | None:
+    """``summary.json``'s ``runtime_s``: the computation's wall seconds (the stage runner's clock,
+    :meth:`~carecover.plan.runner.StageRunner.elapsed_s`), rounded to 0.1 s; ``None`` when
     ``SOURCE_DATE_EPOCH`` is set, so reproducible runs give byte-identical files."""
     import os
 
-    return None if os.environ.get("SOURCE_DATE_EPOCH") else round(elapsed(), 1)
+    return None if os.environ.get("SOURCE_DATE_EPOCH") else round(seconds, 1)
 
 
 def access_summary(params: RunParams, acc: Access) -> dict[str, Any]:

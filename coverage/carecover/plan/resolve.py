@@ -6,6 +6,7 @@ Each parameter is taken from the command line if given, else from the city confi
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -14,8 +15,8 @@ from carecover import settings
 from carecover.config import CityConfig, ranges
 from carecover.errors import InputError
 from carecover.notices import Notice
+from carecover.params import RunParams
 from carecover.plan.options import PlanOptions
-from carecover.plan.params import RunParams
 from carecover.tiers import TIERS, Tier, tier_key
 
 #: Tiers that the shipped configs plan new centres for (the two regional tiers).
@@ -158,16 +159,44 @@ def _total_population(opts: PlanOptions, cfg: CityConfig | None, population: Pat
     return None
 
 
+def suggest_counts(pairs: Iterable[tuple[str, int | str]], tiers: Mapping[str, Tier],
+                   found: list[Notice] | None = None) -> dict[str, int]:
+    """New sites per tier as asked (``--suggest TIER=N``), checked once: every name is a tier of
+    the run (any alias), every count a whole number in range.
+
+    Parameters
+    ----------
+    pairs
+        ``(tier name, count)`` pairs; the counts may be text as typed.
+    tiers
+        The run's tiers by key.
+    found
+        Where a warning about an unusual count is appended.
+
+    Returns
+    -------
+    dict
+        Count by tier key.
+
+    Raises
+    ------
+    InputError
+        An unknown tier, or a count that is not a whole number ≥ 0.
+    """
+    suggest: dict[str, int] = {}
+    for name, count in pairs:
+        key = tier_key(name) or name
+        if key not in tiers:
+            raise InputError(f"unknown tier '{name}' in --suggest", field="suggest", expected=", ".join(tiers))
+        suggest[key] = ranges.check("suggest", count, ranges.Origin("--suggest"), found)
+    return suggest
+
+
 def _suggest(opts: PlanOptions, cfg: CityConfig | None, tiers: dict[str, Tier],
              num: _Numbers) -> tuple[dict[str, int], dict[str, Any]]:
     """New sites per tier (the options', else the config's planned regional centres) and the
     region each is planned for."""
-    suggest: dict[str, int] = {}
-    for name, count in opts.suggest or ():
-        key = tier_key(name) or name
-        if key not in tiers:
-            raise InputError(f"unknown tier '{name}' in --suggest", field="suggest", expected=", ".join(tiers))
-        suggest[key] = ranges.check("suggest", count, ranges.Origin(f"--suggest {name}"), num.found)
+    suggest = suggest_counts(opts.suggest or (), tiers, num.found)
     if not opts.suggest and cfg is not None:
         suggest = {k: pl.count for k, pl in cfg.planned.items() if k in PLANNED_TIERS}
     regions: dict[str, Any] = {}
@@ -208,7 +237,7 @@ def _objective(opts: PlanOptions, suggest: dict[str, int], capacity: MappingProx
 def _out(opts: PlanOptions, inputs: list[Path]) -> Path:
     """The output folder, refused now (before any work) when it cannot be written or would
     replace an input file."""
-    from carecover.plan import outfolder
+    from carecover.outputs import outfolder
 
     out = Path(opts.out or "out")
     outfolder.check_folder(out)
@@ -262,7 +291,7 @@ def resolve(opts: PlanOptions) -> RunParams:
         bands_min=num.many("bands_min"), max_snap_m=num.one("max_snap_m"),
         isochrone_buffer_m=num.one("isochrone_buffer_m"), circle_radius_m=num.one("circle_radius_m"),
         crs_in=_first(opts.crs_in, _cfg(cfg, "crs_in")),
-        gap_link_m=None,
+        gap_link_m=num.one("gap_link_m", opts.gap_link_m, "--gap-link"),
         suggest=MappingProxyType(suggest), regions=MappingProxyType(regions),
         exact_time_limit_s=num.one("exact_time_limit_s", opts.exact_time_limit_s, "--exact-time-limit"),
         max_candidates=num.one("max_candidates", opts.max_candidates, "--max-candidates"),

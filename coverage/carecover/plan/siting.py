@@ -18,18 +18,19 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from carecover import notices
+from carecover import notices, timing
 from carecover.analysis import figures as cf
 from carecover.errors import InputError
 from carecover.inputs.candidates import read_candidates
 from carecover.inputs.demand import Demand
 from carecover.network import StreetNetwork, engine
+from carecover.network.covered import covered
 from carecover.network.snap import Snapped, snap_xy
+from carecover.params import RunParams
 from carecover.plan.access import decay_of
 from carecover.plan.area import Boundaries
 from carecover.plan.figures import Figures
 from carecover.plan.gaps import Gaps
-from carecover.plan.params import RunParams
 from carecover.plan.siting_served import (
     ServedInputs,
     best_of,
@@ -163,7 +164,7 @@ def problem(params: RunParams, key: str, net: StreetNetwork, demand: Demand, dem
     groups, caps = cands.unit_groups(bounds.units, tier, cand, net, sources)
     pts = demand.points
     return Problem(tier, cand, cand_snap, engine.reach_matrix(net, cand_snap, dem_snap, thr),
-                   engine.reach_matrix(net, sources, dem_snap, thr), time_s <= thr + 1e-9,
+                   engine.reach_matrix(net, sources, dem_snap, thr), covered(time_s, tier.threshold_min),
                    np.where(in_region, pts["elderly"].fillna(0).to_numpy(float), 0.0),
                    np.where(in_region, pts["pop"].fillna(0).to_numpy(float), 0.0), groups, caps,
                    str(params.regions.get(key) or "all"))
@@ -286,7 +287,8 @@ def problems(params: RunParams, nets: Mapping[str, StreetNetwork], bounds: Bound
         tier = params.tiers[key]
         net, dem_snap = nets[tier.mode], travel.demand_snaps[tier.mode]
         log(f"候选站点 / candidates for {tier.name_zh} …")
-        pbs[key] = problem(params, key, net, demand, dem_snap, travel, bounds)
+        with timing.step(f"siting problem {key}"):
+            pbs[key] = problem(params, key, net, demand, dem_snap, travel, bounds)
         fields_[key] = _state_fields(params, bounds, net, travel, key, demand, dem_snap)
     return Problems(pbs, fields_)
 
@@ -318,9 +320,10 @@ def suggest(params: RunParams, pbs: Problems, bounds: Boundaries, demand: Demand
         log(f"选址 / siting {count} × {tier.name_zh} …")
         time_s = travel.tiers[key].time_s if key in travel.tiers else np.full(len(demand), np.inf)
         served = served_inputs(params, key, travel, demand)
-        rows, info[key], after, states[key] = solve_tier(params, pb, count, bounds.county_geoms(),
-                                                         gaps.members.get(key), time_s, pbs.state_fields[key],
-                                                         served)
+        with timing.step(f"siting solve {key}"):
+            rows, info[key], after, states[key] = solve_tier(params, pb, count, bounds.county_geoms(),
+                                                             gaps.members.get(key), time_s,
+                                                             pbs.state_fields[key], served)
         info[key] = {**info[key], "asked": params.suggest[key], "placed": count}
         frames.append(rows)
         curves.append(pd.DataFrame(info[key]["curve"]).assign(tier=key))

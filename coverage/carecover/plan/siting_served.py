@@ -14,11 +14,12 @@ import numpy as np
 
 from carecover import notices
 from carecover.inputs.demand import Demand
-from carecover.plan.params import RunParams
+from carecover.params import RunParams
 from carecover.plan.travel import Travel
 from carecover.siting.greedy import Greedy
 from carecover.siting.highs import Highs
-from carecover.siting.served import MaximalServed, ServedSolution
+from carecover.siting.served import MaximalServed
+from carecover.siting.served_model import ServedSolution
 from carecover.utils import log
 
 __all__ = ["ServedInputs", "served_info", "served_inputs", "solve_served"]

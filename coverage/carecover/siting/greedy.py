@@ -64,7 +64,7 @@ class GreedyRun:
     newly: list[np.ndarray]
 
 
-class _Blocker:
+class Blocker:
     """Candidates no longer available: taken, forbidden, in a full group or too close."""
 
     def __init__(self, model: MaximalCovering) -> None:
@@ -102,7 +102,7 @@ def lazy_greedy(model: MaximalCovering, p: int) -> GreedyRun:
     w = model.weights
     covered = ~model.active  # True where demand cannot gain any more
     run = GreedyRun([], covered, [], [])
-    blocker = _Blocker(model)
+    blocker = Blocker(model)
 
     def take(j: int) -> None:
         r = model.row(j)

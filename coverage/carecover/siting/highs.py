@@ -25,14 +25,13 @@ import scipy.sparse as sp
 
 from carecover.siting.covering_bound import keep_candidates, lagrangian_bound
 from carecover.siting.greedy import Greedy
-from carecover.siting.reduction import Reduced, _merge_identical, reduce, restrict  # noqa: F401 - also imported from here
+from carecover.siting.reduction import Reduced, reduce, restrict
 
 if TYPE_CHECKING:
     from carecover.siting.model import MaximalCovering
     from carecover.siting.solution import SiteSolution
 
-__all__ = ["HIGHS_OPTIONS", "LAGRANGE_MIN_ENTRIES", "Highs", "Reduced", "RowBlock", "build_lp", "reduce",
-           "restrict"]
+__all__ = ["HIGHS_OPTIONS", "LAGRANGE_MIN_ENTRIES", "Highs", "RowBlock", "build_lp", "new_highs"]
 
 #: Options passed to HiGHS. Presolve is off because :func:`reduce` already merges demand and
 #: drops useless candidates, and HiGHS' presolve then spends most of the time (city-scale
@@ -365,7 +364,7 @@ def _run_highs(lp: Any, red: Reduced, g_sel: list[int], solver: Highs, t0: float
     """
     import highspy
 
-    h = _new_highs(highspy)
+    h = new_highs(highspy)
     h.setOptionValue("time_limit", float(max(0.1, solver.time_limit - (time.perf_counter() - t0))))
     for key, value in HIGHS_OPTIONS.items():
         h.setOptionValue(key, value)
@@ -396,7 +395,7 @@ def _run_highs(lp: Any, red: Reduced, g_sel: list[int], solver: Highs, t0: float
 _HIGHS_BANNER_SHOWN = False
 
 
-def _new_highs(highspy: Any) -> Any:
+def new_highs(highspy: Any) -> Any:
     """A silent ``highspy.Highs``; the first one per process prints a banner on fd 1, so hide it."""
     global _HIGHS_BANNER_SHOWN
     if _HIGHS_BANNER_SHOWN:

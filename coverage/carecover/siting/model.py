@@ -25,7 +25,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from carecover.errors import InputError
-from carecover.siting.brute import BruteForce
 from carecover.siting.constraints import (
     GroupCaps,
     Selection,
@@ -35,16 +34,11 @@ from carecover.siting.constraints import (
     check_covered0,
     check_weights,
 )
-from carecover.siting.greedy import Greedy
-from carecover.siting.highs import Highs
 from carecover.siting.reach import as_bool_csr, row_of
 from carecover.siting.solution import SiteSolution
 
 __all__ = [
-    "BruteForce",
     "GroupCaps",
-    "Greedy",
-    "Highs",
     "MaximalCovering",
     "Selection",
     "SiteSolution",
@@ -61,10 +55,6 @@ class Solver(Protocol):
     def run(self, model: MaximalCovering) -> SiteSolution:
         """Solve ``model`` for its current ``p``."""
         ...
-
-
-#: Solvers by the names ``solve`` also accepts (a convenience; pass solver objects).
-SOLVER_NAMES = {"greedy": Greedy, "exact": Highs, "brute": BruteForce}
 
 
 # ----------------------------------------------------------------------------- the model
@@ -290,18 +280,14 @@ class MaximalCovering:
             gap=gap, runtime_s=time.perf_counter() - t0, p=self.p, note=note, extra=extra or {})
 
     # ------------------------------------------------------------------ solve
-    def solve(self, solver: Solver | str | None = None, time_limit: float = 30.0, *, p: int | None = None,
-              threads: int | None = None) -> SiteSolution:
+    def solve(self, solver: Solver, *, p: int | None = None) -> SiteSolution:
         """Choose the sites.
 
         Parameters
         ----------
         solver
-            :class:`~carecover.siting.greedy.Greedy` (default),
+            A solver object: :class:`~carecover.siting.greedy.Greedy`,
             :class:`~carecover.siting.highs.Highs` or :class:`~carecover.siting.brute.BruteForce`.
-            Their names ``"greedy"``, ``"exact"``, ``"brute"`` are accepted as a convenience.
-        time_limit, threads
-            For ``"exact"`` given by name only: the :class:`~carecover.siting.highs.Highs` options.
         p
             Override the model's ``p`` for this call (used by :mod:`carecover.siting.curve`).
 
@@ -309,7 +295,7 @@ class MaximalCovering:
         -------
         SiteSolution
         """
-        solver = _solver_of(solver, time_limit, threads)
+        solver = solver_checked(solver)
         with with_p(self, p):
             return solver.run(self)
 
@@ -332,14 +318,14 @@ def with_p(model, p: int | None) -> Iterator[None]:
         model.p = saved
 
 
-def _solver_of(solver: Solver | str | None, time_limit: float, threads: int | None) -> Solver:
-    """A solver object from an object, a name or ``None`` (greedy)."""
-    if solver is None or isinstance(solver, str):
-        name = solver or "greedy"
-        if name not in SOLVER_NAMES:
-            raise InputError(f"unknown method {name!r} / 未知求解方法", field="method",
-                             expected="greedy, exact or brute")
-        return Highs(time_limit, threads) if name == "exact" else SOLVER_NAMES[name]()
+def solver_checked(solver: Solver) -> Solver:
+    """``solver`` if it is a solver object (it has ``run``).
+
+    Raises
+    ------
+    InputError
+        Anything else (a name such as ``"exact"`` included: pass ``Highs()``).
+    """
     if not callable(getattr(solver, "run", None)):
         raise InputError(f"unknown method {solver!r} / 未知求解方法", field="method",
                          expected="Greedy(), Highs() or BruteForce()")

@@ -87,7 +87,7 @@ def _fix_forced(model: MaximalCovering) -> tuple[np.ndarray, np.ndarray, float, 
     return active, free, fixed, cap_left
 
 
-def _merge_identical(D: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, int]:
+def merge_identical(D: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, int]:
     """Rows of ``D`` with at least one entry, a group id per such row (identical rows share one;
     groups numbered in order of first appearance) and the number of groups."""
     rows = np.flatnonzero(np.diff(D.indptr) > 0)
@@ -146,7 +146,7 @@ def reduce(model: MaximalCovering, lower_bound: float | None = None) -> Reduced:
         useful &= ok
     D = sub[useful].T.tocsr()  # active demand × kept candidates
     D.sort_indices()
-    rows, gid, ng = _merge_identical(D)
+    rows, gid, ng = merge_identical(D)
     wg = np.bincount(gid, weights=w[act[rows]], minlength=ng)
     # Groups are numbered in order of first appearance, so return_index gives each group's row.
     first = rows[np.unique(gid, return_index=True)[1]]
@@ -177,7 +177,7 @@ def restrict(red: Reduced, keep: np.ndarray) -> Reduced:
         return red
     D = red.B[:, np.flatnonzero(keep)].tocsr()
     D.sort_indices()
-    rows, gid, ng = _merge_identical(D)
+    rows, gid, ng = merge_identical(D)
     wg = np.bincount(gid, weights=red.w[rows], minlength=ng)
     first = rows[np.unique(gid, return_index=True)[1]]
     return Reduced(red.cand[keep], D[first].astype(bool), wg, red.p_free, red.fixed_objective, red.cap_left,

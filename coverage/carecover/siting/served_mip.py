@@ -12,8 +12,8 @@ import scipy.sparse as sp
 from carecover.siting.highs import RowBlock, group_rows, highs_lp, spacing_rows
 
 if TYPE_CHECKING:
-    from carecover.siting.served import MaximalServed, Prepared
-    from carecover.siting.served_solvers import GreedyServedRun
+    from carecover.siting.served_greedy import GreedyServedRun
+    from carecover.siting.served_model import Prepared, ServedModel
 
 #: Largest number of arcs to new sites for which the strong rows ``x_gj <= min(w_g, c_j) y_j``
 #: are added (they tighten the relaxation; beyond this the LP grows too large).
@@ -29,7 +29,7 @@ class _Kept:
     p_free: int
 
 
-def _cap_left(model: MaximalServed) -> np.ndarray | None:
+def _cap_left(model: ServedModel) -> np.ndarray | None:
     """Per group, the cap left after the forced sites (-1 uncapped)."""
     if model.groups is None:
         return None
@@ -40,7 +40,7 @@ def _cap_left(model: MaximalServed) -> np.ndarray | None:
     return cap
 
 
-def _mip(model: MaximalServed, prep: Prepared, q_keep: np.ndarray, p_free: int, strong: bool
+def served_mip(model: ServedModel, prep: Prepared, q_keep: np.ndarray, p_free: int, strong: bool
          ) -> tuple[Any, np.ndarray, int]:
     """The integer programme on the reduced problem: arc flows (continuous) then ``y`` (binary)
     for the model candidates ``q_keep``.
@@ -96,7 +96,7 @@ def _mip(model: MaximalServed, prep: Prepared, q_keep: np.ndarray, p_free: int, 
 
 
 
-def _warm_start(highspy: Any, h: Any, run: GreedyServedRun, arc: np.ndarray, q_keep: np.ndarray) -> None:
+def warm_start(highspy: Any, h: Any, run: GreedyServedRun, arc: np.ndarray, q_keep: np.ndarray) -> None:
     """Start HiGHS from the greedy set and its flows."""
     try:
         ev = run.ev

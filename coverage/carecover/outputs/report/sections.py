@@ -3,7 +3,7 @@ network, claims, gaps, sites, fidelity, reproducibility.
 
 Results (figures, claims, gaps, sites, fidelity, inputs) come from the bundle's tables and
 summary; parameters (the walking speed a comparison is made at, the parameters table) from the
-run's :class:`~carecover.plan.params.RunParams`.
+run's :class:`~carecover.params.RunParams`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from carecover.outputs.report.plainparams import generated_text, plain_parameter
 from carecover.vocab import term
 
 if TYPE_CHECKING:
-    from carecover.plan.params import RunParams
+    from carecover.params import RunParams
 
 
 def warnings_section(b: PlanBundle) -> Section | None:

@@ -19,7 +19,7 @@ from carecover.outputs.report.overview import chosen_sites
 from carecover.vocab import gap_label, recommendation
 
 if TYPE_CHECKING:
-    from carecover.plan.params import RunParams
+    from carecover.params import RunParams
 
 #: Largest gaps named per tier in the summary.
 TOP_GAPS = 3
