@@ -12,10 +12,9 @@ import argparse
 import difflib
 import re
 import sys
-from pathlib import Path
 from typing import NoReturn
 
-from carecover.errors import InputError
+from carecover.errors import check_inputs_exist
 
 __all__ = ["PLAN_EXAMPLES", "Parser", "check_files", "suggestions"]
 
@@ -124,10 +123,4 @@ def check_files(args: argparse.Namespace) -> None:
     for spec in getattr(args, "units", None) or []:
         if "=" in str(spec):
             named.append((str(spec).split("=", 1)[1], "--units"))
-    missing = [(Path(path), flag) for path, flag in named
-               if path is not None and not re.match(r"^[a-z][a-z0-9+.-]*://", str(path))  # URLs: later
-               and not Path(path).exists()]
-    if missing:
-        raise InputError("missing inputs / 缺少输入（文件不存在 / file not found）:\n  "
-                         + "\n  ".join(f"{flag} {path}" for path, flag in missing),
-                         file=missing[0][0], field=missing[0][1])
+    check_inputs_exist(named)
