@@ -175,6 +175,7 @@ class CityConfig:
     population: Path | None = None
     facilities: Path | None = None
     notes: str = ""
+    timezone: str = ""
 
     # -- derived views -------------------------------------------------------------------------
 

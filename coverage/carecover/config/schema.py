@@ -87,6 +87,7 @@ SCHEMA: dict[str, Any] = {
     "default_elderly_share": "float",
     "default_elderly_share_source": "str",
     "notes": "str",
+    "timezone": "str",
     "census": _CENSUS,
     "fetch": _FETCH,
     "tiers": ("table", _TIER_OVERRIDE),

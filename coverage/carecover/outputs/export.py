@@ -219,7 +219,10 @@ def export_all(bundle: PlanBundle, out_dir: str | Path, *, xlsx_chinese_headers:
     # the workbook: the tables people read
     chinese = bundle.lang == "zh" if xlsx_chinese_headers is None else xlsx_chinese_headers
     written["xlsx"] = out_dir / "carecover.xlsx"
-    skipped = write_workbook(tabs, written["xlsx"], "zh" if chinese else "en", _workbook_notes(bundle))
+    from carecover.outputs.workbook_plain import summary_frame
+
+    skipped = write_workbook(tabs, written["xlsx"], "zh" if chinese else "en", _workbook_notes(bundle),
+                             summary=summary_frame(bundle))
     _warn_skipped(skipped)
     return written
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from carecover import settings
 from carecover.config import CityConfig, ranges
-from carecover.errors import InputError
+from carecover.errors import InputError, check_inputs_exist
 from carecover.notices import Notice
 from carecover.params import RunParams
 from carecover.plan.options import PlanOptions
@@ -103,6 +103,11 @@ def _title(cfg: CityConfig | None, lang: str, tiers: dict | None = None) -> str:
 
 def _inputs(opts: PlanOptions, cfg: CityConfig | None) -> dict[str, Any]:
     """Input files from the options, else the config; every missing one listed in one error."""
+    # the files given as options first, in the words of the command line's early check
+    check_inputs_exist([(opts.network, "--network"), *[(f, "--facilities") for f in opts.facilities or ()],
+                        (opts.boundary, "--boundary"), (opts.population, "--population"),
+                        (opts.elderly_raster, "--elderly-raster"), (opts.candidates, "--candidates"),
+                        *[(f, "--units") for _, f in opts.units or ()]])
     network = _first(opts.network, _cfg(cfg, "network"))
     facilities = tuple(opts.facilities or ([cfg.facilities] if cfg is not None and cfg.facilities else []))
     population = opts.population
