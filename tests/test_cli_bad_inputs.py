@@ -405,7 +405,7 @@ MESSY_ROWS = {  # fid: (line, status, words in the note)
     "LAT95": ("LAT95,站9,社区养老服务站,26.95,95", ("missing_coords", "outside_area"), None),
     "OK1#dup": ("OK1,站10,老年助餐点,26.96,60.535", "duplicate", "duplicate id"),
     "SAME": ("SAME,站1,社区养老服务站,26.95,60.53", "duplicate", "same name and tier"),
-    "TIER": ("TIER,站12,养老院,26.955,60.532", "unknown_tier", "养老院"),
+    "TIER": ("TIER,站12,棋牌室,26.955,60.532", "unknown_tier", "棋牌室"),
     "FAR": ("FAR,站13,社区养老服务站,26.9275,60.5175", "unsnapped", "from the walk network"),
 }
 

@@ -112,9 +112,15 @@ def population_summary(demand: Demand, travel: Travel) -> dict:
             "pop_nearest_dropped_part": float(pts.loc[travel.demand_snaps["walk"].on_dropped, "pop"].sum())}
 
 
+#: The keys of the combined coordinate-system check in ``summary["facilities"]`` (the verdict of
+#: each register, with its evidence, is in ``summary["ledger"]``).
+_CRS_KEYS = ("declared", "best", "medians", "n", "warning", "warning_zh", "warning_en", "reason")
+
+
 def facilities_summary(facilities: Facilities, frame: gpd.GeoDataFrame) -> dict:
+    crs = facilities.crs_check
     return {"records": int(len(frame)), "by_status": frame["status"].value_counts().sort_index().to_dict(),
-            "crs_check": facilities.crs_check,
+            "crs_check": {k: v for k, v in crs.items() if k in _CRS_KEYS} if crs else crs,
             "by_tier": frame.loc[frame["status"].isin(USABLE), "tier"].value_counts().sort_index().to_dict()}
 
 

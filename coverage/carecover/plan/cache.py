@@ -42,7 +42,7 @@ STAGE_CACHE_VERSION = 2
 DOWNSTREAM = frozenset({"out", "lang", "title", "command", "inline_assets", "gaode_map", "cache",
                         "map_min_gap_share", "workers",
                         "suggest", "exact_time_limit_s", "target_share", "min_spacing_m",
-                        "warnings"})
+                        "warnings", "crs_explicit"})
 #: Parameters whose value is a file: hashed by content, not by name.
 FILES = frozenset({"network", "boundary", "population", "elderly_raster", "candidates"})
 

@@ -20,6 +20,7 @@ from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import Register
 from carecover.inputs.osm_facilities import facilities_from_osm
 from carecover.network import StreetNetwork, snap_xy
+from carecover.plan import crs_evidence
 from carecover.plan.area import StudyArea
 from carecover.plan.params import RunParams
 
@@ -37,17 +38,22 @@ class Facilities:
         per file, OSM included).
     crs_check
         Whether the declared coordinate system puts the facilities on the streets
-        (:func:`carecover.inputs.registers.crs_plausibility`).
+        (:func:`carecover.inputs.registers.crs_plausibility`), all registers together.
+    crs_checks
+        The same per register file (``file``, ``verdict``, ``evidence`` …:
+        :func:`carecover.plan.crs_evidence.check_registers`).
     """
 
     frame: gpd.GeoDataFrame
     registers: tuple[dict, ...] = ()
     crs_check: dict | None = None
+    crs_checks: tuple[dict, ...] = ()
 
 
 def _read_sources(params: RunParams, area: StudyArea) -> list[Register]:
+    vocab = params.config.vocabulary() if params.config is not None else None
     regs = [registers.read_register(p, crs=params.crs_in, boundary=area.polygon, sheet=params.sheet,
-                                    strict=params.strict)
+                                    strict=params.strict, vocabulary=vocab)
             for p in params.facilities]
     if params.osm_facilities:
         regs.append(facilities_from_osm(params.network, boundary=area.polygon))
@@ -94,7 +100,8 @@ def read_facilities(params: RunParams, area: StudyArea, walk: StreetNetwork) -> 
     frame["tier_mode"] = frame["tier"].map(lambda k: params.tiers[k].mode if k in params.tiers else None)
     # supply in places: the register's measure of the tier, else the config's stated assumption
     frame["capacity"], frame["capacity_source"] = facility_capacity(frame, params.capacity)
-    return Facilities(frame, tuple(r.info for r in regs), crs_check(frame, walk, params.max_snap_m))
+    return Facilities(frame, tuple(r.info for r in regs), crs_check(frame, walk, params.max_snap_m),
+                      crs_evidence.check_registers(frame, walk, params.max_snap_m, params.network))
 
 
 # ----------------------------------------------------------------------------- population

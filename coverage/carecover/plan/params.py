@@ -84,6 +84,9 @@ class RunParams:
         Processes the run may use (:mod:`carecover.plan.background`): with 2, the isochrones
         and the second map are made in a worker process while the rest goes on; the outputs
         are the same byte for byte.
+    crs_explicit
+        ``--crs`` was given on the command line: a coordinate-system check sure of a mistake
+        then warns instead of stopping the run.
     warnings
         Unusual values found while resolving (each names its value and origin); raised
         again when the run starts, so they reach the console, the summary and the report.
@@ -140,6 +143,7 @@ class RunParams:
     objective: str = "coverage"
     map_min_gap_share: float = settings.map_min_gap_share
     workers: int = 1
+    crs_explicit: bool = False
 
     # ------------------------------------------------------------------ derived views
     def profile(self, mode: str) -> dict:

@@ -53,6 +53,8 @@ def run(params: RunParams) -> dict[str, Path]:
         study = area.study_area(bounds, walk)
         # every register record with its status
         fac = cache.run("facilities", inputs.read_facilities, params, study, walk)
+        # a coordinate system the check is sure is wrong stops the run here (unless --crs was explicit)
+        checks.crs_stop(params, fac)
         # the other networks that tiers with facilities or planned sites need
         nets = networks.load_networks(params, bounds, walk, fac)
         # population as demand points with their elderly share
