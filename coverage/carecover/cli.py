@@ -62,7 +62,17 @@ def _plan_parser(sub) -> None:
     p.add_argument("--population", type=Path, help="人口栅格或矢量 / population raster (GeoTIFF) or vector")
     p.add_argument("--population-field", help="矢量人口字段 / population field (vector, default pop)")
     p.add_argument("--elderly-field", help="矢量老年人口字段 / elderly field (vector)")
-    p.add_argument("--elderly-raster", type=Path, help="老年人口栅格 / elderly population raster")
+    p.add_argument("--elderly-raster", type=Path, action="append", default=[],
+                   help="老年人口栅格，可多次（如 WorldPop 各年龄性别组），逐项相加 / elderly population raster, "
+                        "repeatable (e.g. WorldPop's age-sex groups), summed")
+    p.add_argument("--band", "--bands", dest="bands", metavar="N[,M…]",
+                   help="人口栅格的波段，多个则相加（多波段栅格必须指定）/ band(s) of the population raster, summed "
+                        "(required for a multi-band raster)")
+    p.add_argument("--elderly-bands", metavar="N[,M…]",
+                   help="老年人口栅格的波段（默认全部相加）/ bands of the elderly raster(s) (default: all, summed)")
+    p.add_argument("--elderly-share", type=float, metavar="SHARE",
+                   help="老年人口比例 0–1，用于所有区域（人口栅格即老年人口时为 1）/ elderly share 0–1 for every area "
+                        "(1 when --population is itself an aged-60+ raster)")
     p.add_argument("--candidates", type=Path,
                    help="候选地块 (CSV 经纬度 / GeoJSON …)，默认用路网交叉口 / candidate sites file (default: street junctions)")
     p.add_argument("--min-distance-existing", type=float,
@@ -125,13 +135,16 @@ def _sheet_arguments(p) -> None:
 
 def plan_options(args, sample_note: str | None = None):
     """The :class:`~carecover.plan.PlanOptions` of ``carecover plan``'s arguments."""
+    from carecover.inputs.population.bands import parse_bands
     from carecover.plan import PlanOptions
 
     return PlanOptions(
         network=args.network, facilities=tuple(args.facilities) or None, out=args.out,
         config=_config_for(args), boundary=args.boundary, population=args.population,
         population_field=args.population_field, elderly_field=args.elderly_field,
-        elderly_raster=args.elderly_raster, candidates=args.candidates,
+        elderly_raster=tuple(args.elderly_raster) or None, candidates=args.candidates,
+        population_bands=parse_bands(args.bands, "--bands"), elderly_bands=parse_bands(args.elderly_bands, "--elderly-bands"),
+        elderly_share=args.elderly_share,
         min_distance_existing_m=args.min_distance_existing, total_population=args.total_population,
         suggest=tuple(_suggest(args.suggest).items()), units=tuple(_units(args.units).items()),
         walk_speed_mps=args.speed, crs_in=args.crs_in, sheet=args.sheet, strict=args.strict,
@@ -318,7 +331,8 @@ def _global_options(parser: argparse.ArgumentParser, default) -> None:
 
 def _defaults_for_demo(args) -> None:
     for name, value in dict(population=None, population_field=None, elderly_field=None,
-                            elderly_raster=None, candidates=None, min_distance_existing=None,
+                            elderly_raster=[], bands=None, elderly_bands=None, elderly_share=None,
+                            candidates=None, min_distance_existing=None,
                             total_population=None, suggest=[], units=[], speed=None, crs_in=None,
                             strict=False, osm_facilities=False, facility_isochrones=False,
                             exact_time_limit=None, max_candidates=None, min_spacing=None,

@@ -232,7 +232,7 @@ def _load_counties(data: dict[str, Any], err: _Err) -> list[County]:
         if kind not in COUNTY_KINDS:
             raise err(f"unknown kind '{kind}'", f"{where}.kind", ", ".join(COUNTY_KINDS))
         es = c.get("elderly_share")
-        if es is not None and not 0 < es < 1:
+        if es is not None and not 0 <= es <= 1:
             raise err(f"share must be between 0 and 1, got {es}", f"{where}.elderly_share")
         pop = c.get("population")
         if pop is not None and pop < 0:

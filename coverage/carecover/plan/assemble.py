@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 
 from carecover import __version__, notices
+from carecover.analysis.ledger import Ledger
 from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork
@@ -52,6 +53,8 @@ class Results:
     #: The maps' light street layer (:func:`~carecover.outputs.maps.streets.street_lines` of the
     #: walking network); made here when not given.
     streets: gpd.GeoDataFrame | None = None
+    #: The data-quality ledger (:func:`carecover.plan.ledger.compute`), or ``None``.
+    ledger: Ledger | None = None
 
 
 def input_record(path: Path | None, role: str, extra: dict | None = None, sha256: str | None = None) -> dict | None:
@@ -129,6 +132,8 @@ def summary(params: RunParams, r: Results) -> dict[str, Any]:
     return {
         "title": params.title, "generated_at": now_iso(), "command": params.command,
         "sample_data": params.sample_note, "parameters": params.to_dict(),
+        # every reduction between the inputs and the figures, first (plan/ledger.py)
+        "ledger": r.ledger.to_dict() if r.ledger is not None else None,
         "inputs": inputs_of(params, r.nets["walk"], r.facilities),
         "networks": {m: _net_summary(n) for m, n in r.nets.items()},
         "population": population_summary(r.demand, r.travel),

@@ -66,9 +66,7 @@ def check(params: RunParams, facilities: Facilities, travel: Travel) -> None:
         if params.strict:
             raise InputError(message, file=files or None, field=field)
         notices.warn("no_usable_facility", message, file=files or None, field=field)
-    for c in facilities.crs_checks:
-        if c.get("warning") and not (c.get("verdict") == "wrong" and not params.crs_explicit):
-            notices.warn("crs_check", str(c["warning"]), file=c.get("file"), field="crs")
+    # each register's coordinate-system verdict is a line of the data-quality ledger (plan/ledger.py)
 
 
 def crs_stop(params: RunParams, facilities: Facilities) -> None:

@@ -12,7 +12,6 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from carecover import settings
 from carecover.errors import InputError
 from carecover.inputs import population, registers
 from carecover.inputs.capacity import facility_capacity
@@ -110,7 +109,8 @@ def _population_file(params: RunParams, area: StudyArea, counties) -> Demand:
     p = params.population
     if Path(p).suffix.lower() in (".tif", ".tiff"):
         return population.from_raster(p, counties if counties is not None else area.demand_polygon,
-                                      elderly_raster=params.elderly_raster, cell_polygons=True)
+                                      bands=params.population_bands, elderly_raster=params.elderly_rasters or None,
+                                      elderly_bands=params.elderly_bands, cell_polygons=True)
     return population.from_vector(p, params.population_field, elderly_field=params.elderly_field,
                                   boundary=area.demand_polygon)
 
@@ -125,14 +125,16 @@ def _population_buildings(params: RunParams, area: StudyArea, counties) -> Deman
 
 
 def _with_elderly(params: RunParams, demand: Demand) -> Demand:
-    """Elderly from the config's shares (per county where known), unless the source gave them."""
+    """Elderly from ``--elderly-share`` (everywhere), else the config's shares (per county where
+    known) and default, else the built-in default (the ledger says so), unless the source gave them."""
     given = params.elderly_field is not None and params.population is not None \
         and Path(params.population).suffix.lower() not in (".tif", ".tiff")
     if given or not demand.points["elderly"].isna().any():
         return demand
     cfg = params.config
-    share = cfg.default_elderly_share if cfg is not None else settings.default_elderly_share
-    shares = {c.name: c.elderly_share for c in cfg.counties if c.elderly_share is not None} if cfg else {}
+    share = params.elderly_share
+    shares = ({c.name: c.elderly_share for c in cfg.counties if c.elderly_share is not None}
+              if cfg and params.elderly_share_origin != "option" else {})
     try:
         return population.apply_elderly_share(demand, share, district_shares=shares or None)
     except InputError as exc:

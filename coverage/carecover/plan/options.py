@@ -29,7 +29,10 @@ class PlanOptions:
     population: Path | None = None
     population_field: str | None = None
     elderly_field: str | None = None
-    elderly_raster: Path | None = None
+    elderly_raster: Path | tuple[Path, ...] | None = None
+    population_bands: tuple[int, ...] | None = None
+    elderly_bands: tuple[int, ...] | None = None
+    elderly_share: float | None = None
     candidates: Path | None = None
     min_distance_existing_m: float | None = None
     total_population: float | None = None

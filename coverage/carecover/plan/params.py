@@ -84,6 +84,16 @@ class RunParams:
         Processes the run may use (:mod:`carecover.plan.background`): with 2, the isochrones
         and the second map are made in a worker process while the rest goes on; the outputs
         are the same byte for byte.
+    elderly_rasters, elderly_bands
+        Every elderly raster (``elderly_raster`` is the first), summed, and the bands of each
+        to sum (``None``: all).
+    population_bands
+        Bands of the population raster to sum (``None``: band 1 of a single-band raster; a
+        multi-band raster then is refused).
+    elderly_share, elderly_share_origin
+        The elderly share where the population gives none, and where it comes from
+        (``option`` ``--elderly-share``, ``config`` ``default_elderly_share``, ``default``
+        :data:`carecover.settings.default_elderly_share`, said in the ledger).
     crs_explicit
         ``--crs`` was given on the command line: a coordinate-system check sure of a mistake
         then warns instead of stopping the run.
@@ -144,6 +154,11 @@ class RunParams:
     map_min_gap_share: float = settings.map_min_gap_share
     workers: int = 1
     crs_explicit: bool = False
+    elderly_rasters: tuple[Path, ...] = ()
+    population_bands: tuple[int, ...] | None = None
+    elderly_bands: tuple[int, ...] | None = None
+    elderly_share: float | None = None
+    elderly_share_origin: str = "default"
 
     # ------------------------------------------------------------------ derived views
     def profile(self, mode: str) -> dict:
@@ -173,7 +188,7 @@ class RunParams:
     def input_paths(self) -> list[Path]:
         """Every input file of the run (none of them may ever be overwritten)."""
         cfg = self.config
-        paths = [self.network, *self.facilities, self.boundary, self.population, self.elderly_raster,
+        paths = [self.network, *self.facilities, self.boundary, self.population, *self.elderly_rasters,
                  self.candidates, *[p for _, p in self.units]]
         if cfg is not None:
             paths += [cfg.path, cfg.claims]

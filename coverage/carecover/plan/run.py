@@ -18,6 +18,7 @@ from carecover.plan import (
     gaps,
     inputs,
     isochrones,
+    ledger,
     networks,
     publish,
     siting,
@@ -64,6 +65,10 @@ def run(params: RunParams) -> dict[str, Path]:
         trav = cache.run("travel", travel.route, params, nets, fac, demand)
         # a tier with no usable facility is said at once (and refused with --strict)
         checks.check(params, fac, trav)
+        # the data-quality ledger: every reduction between inputs and figures, on the console now
+        # (each line beyond its threshold a warning; with --strict, exit 2)
+        led = ledger.compute(params, nets, study, fac, demand, trav)
+        ledger.publish(params, led)
         # isochrone polygons and their fidelity, drawn in a worker process while the analysis goes on
         iso_job = cache.start(params.workers, "isochrones", isochrones.build, params, nets, trav)
         # coverage figures by tier and area
@@ -82,7 +87,7 @@ def run(params: RunParams) -> dict[str, Path]:
         iso = iso_job.result()
         # what the outputs show
         bundle = assemble.assemble(params, assemble.Results(nets, bounds, fac, demand, trav, iso, figs, gap, sites, checked,
-                                                            acc, streets.result()))
+                                                            acc, streets.result(), led))
         # map, report, tables and state files, moved into place only when all are written
         written = publish.publish(params, bundle, sites)
     log(f"完成 / done in {time.perf_counter() - t0:.1f} s → {params.out}")
