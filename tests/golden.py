@@ -94,7 +94,7 @@ def run(case: str, work: Path, main) -> Path:
 
 def summary_digest(summary: dict) -> dict:
     """The parts of summary.json that carry results (no paths, times or versions)."""
-    keep = ("figures", "sensitivity", "fidelity", "sites", "population", "facilities")
+    keep = ("figures", "sensitivity", "fidelity", "sites", "population", "facilities", "ledger")
     out = {k: summary.get(k) for k in keep}
     pop = dict(out["population"] or {})
     src = dict(pop.get("source") or {})

@@ -86,7 +86,7 @@ access_band_weights: tuple[float, ...] = (1.0, 0.68, 0.22)
 #: Residents unsnapped or nearest a dropped network part, share of all residents (per tier).
 ledger_max_unsnapped_share: float = 0.05
 #: Street length dropped as disconnected parts, share of the network read (per mode).
-ledger_max_dropped_share: float = 0.05
+ledger_max_dropped_share: float = 0.10
 #: Share of the boundary the walking network's extent covers, at least.
 ledger_min_boundary_covered: float = 0.95
 #: Share of the study area the population raster covers, at least.

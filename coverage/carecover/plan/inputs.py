@@ -12,6 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from carecover.config.capacity import CapacityRule
 from carecover.errors import InputError
 from carecover.inputs import population, registers
 from carecover.inputs.capacity import facility_capacity
@@ -22,6 +23,7 @@ from carecover.network import StreetNetwork, snap_xy
 from carecover.plan import crs_evidence
 from carecover.plan.area import StudyArea
 from carecover.plan.params import RunParams
+from carecover.tiers import INSTITUTION_MEASURE
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,15 @@ def crs_check(frame: gpd.GeoDataFrame, net: StreetNetwork, max_snap_m: float) ->
         return {"warning": None, "reason": f"check not run: {exc}"}
 
 
+def capacity_rules(params: RunParams) -> dict[str, CapacityRule]:
+    """The run's capacity rules, and an institution's beds as its places where the config states
+    no rule for the institutional tier (养老机构床位即服务能力)."""
+    rules = dict(params.capacity)
+    rules.setdefault("institution", CapacityRule(
+        "institution", INSTITUTION_MEASURE, 1.0, source="carecover: 养老机构床位即服务能力 / an institution's beds are its places"))
+    return rules
+
+
 def read_facilities(params: RunParams, area: StudyArea, walk: StreetNetwork) -> Facilities:
     """Read every register (and OSM facilities when asked) into one Facilities frame.
 
@@ -98,7 +109,7 @@ def read_facilities(params: RunParams, area: StudyArea, walk: StreetNetwork) -> 
     frame = _unique_ids(gpd.GeoDataFrame(frame, geometry="geometry", crs=4326))
     frame["tier_mode"] = frame["tier"].map(lambda k: params.tiers[k].mode if k in params.tiers else None)
     # supply in places: the register's measure of the tier, else the config's stated assumption
-    frame["capacity"], frame["capacity_source"] = facility_capacity(frame, params.capacity)
+    frame["capacity"], frame["capacity_source"] = facility_capacity(frame, capacity_rules(params))
     return Facilities(frame, tuple(r.info for r in regs), crs_check(frame, walk, params.max_snap_m),
                       crs_evidence.check_registers(frame, walk, params.max_snap_m, params.network))
 

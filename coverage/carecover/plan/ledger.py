@@ -138,11 +138,12 @@ def elderly_share(params: RunParams, demand: Demand) -> LedgerLine:
     text = (f"老年人口 {eld:,.0f} / 总人口 {pop:,.0f}（{_pct(eld / pop if pop else float('nan'))}）；"
             + "、".join(parts) + more + " — " + "; ".join(_SOURCE_TEXT.get(s, s) for s in sources)
             + f" / {eld:,.0f} elderly of {pop:,.0f} residents")
-    warn = "default" in sources
-    if warn:
+    # a line, not a warning: every run without a config would warn (and fail with --strict)
+    warn = False
+    if "default" in sources:
         text += ("；未配置城市，使用默认比例：请用 --elderly-share、--elderly-raster 或 --config 给出本地数据 / "
                  "no city config: the default share was applied — give --elderly-share, --elderly-raster or --config")
-    return LedgerLine("elderly_share", "老年人口比例 / Elderly share", text, warn, "默认比例 / default share",
+    return LedgerLine("elderly_share", "老年人口比例 / Elderly share", text, warn, "",
                       {"sources": sources, "areas": areas, "total_pop": pop, "total_elderly": eld})
 
 

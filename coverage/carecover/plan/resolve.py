@@ -12,12 +12,11 @@ from typing import Any
 
 from carecover import settings
 from carecover.config import CityConfig, ranges
-from carecover.config.capacity import CapacityRule
 from carecover.errors import InputError
 from carecover.notices import Notice
 from carecover.plan.options import PlanOptions
 from carecover.plan.params import RunParams
-from carecover.tiers import INSTITUTION_MEASURE, TIERS, Tier, tier_key
+from carecover.tiers import TIERS, Tier, tier_key
 
 #: Tiers that the shipped configs plan new centres for (the two regional tiers).
 PLANNED_TIERS = ("street_centre", "township_centre")
@@ -69,8 +68,7 @@ class _Numbers:
 
 
 def _capacity(cfg: CityConfig | None, num: _Numbers) -> MappingProxyType:
-    """The config's capacity rules (checked when the file was read; unusual values warned), and
-    the institutional tier's beds when the config states no rule for it."""
+    """The config's capacity rules (checked when the file was read; unusual values warned)."""
     rules = dict(cfg.capacity) if cfg is not None else {}
     for key, rule in rules.items():
         for name in ("places_per_unit", "assumed", "new_site", "standard_per_1000"):
@@ -78,9 +76,6 @@ def _capacity(cfg: CityConfig | None, num: _Numbers) -> MappingProxyType:
             if value is not None:
                 ranges.check(f"capacity_{name}", value, ranges.Origin(f"capacity.{key}.{name}", cfg.path),
                              num.found)
-    if "institution" not in rules:  # 机构养老: an institution's beds are its places unless the city says otherwise
-        rules["institution"] = CapacityRule("institution", INSTITUTION_MEASURE, 1.0,
-                                            source="carecover: 养老机构床位即服务能力 / an institution's beds are its places")
     return MappingProxyType(rules)
 
 
