@@ -216,22 +216,60 @@ def cmd_check_claims(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    """Read and validate a facility register, printing the status table."""
+    """Read and validate a facility register (with a city's coordinate system, vocabulary and
+    boundary when ``--city``/``--config`` is given), printing the status table, the counts, the
+    swapped rows fixed, unknown tier names and — with a network — the coordinate-system verdict."""
     from carecover.inputs.registers import (
         read_facilities,
         validation_table,
         write_validation_report,
     )
+    from carecover.inputs.registers.report import validation_lines
     from carecover.plan.outfolder import input_files, refuse_inputs
 
+    cfg = _config_for(args)
+    boundary = args.boundary or _existing(getattr(cfg, "boundary", None))
+    network = args.network or _existing(getattr(cfg, "network", None))
     if args.report is not None:  # the report never replaces the register (or the boundary)
-        refuse_inputs([args.report], input_files([args.register, args.boundary]))
-    fac = read_facilities(args.register, crs=args.crs_in, boundary=args.boundary, strict=args.strict,
+        refuse_inputs([args.report], input_files([args.register, boundary]))
+    vocab = cfg.vocabulary() if cfg is not None else None
+    fac = read_facilities(args.register, crs=args.crs_in or getattr(cfg, "crs_in", None), boundary=boundary,
+                          strict=args.strict, vocabulary=vocab,
                           sheet=int(args.sheet) if args.sheet and args.sheet.isdigit() else args.sheet)
     print(validation_table(fac).to_string(index=False))
+    for line in validation_lines(fac, vocab):
+        print(line)
     if args.report:
         write_validation_report(fac, args.report)
         print(f"→ {args.report}")
+    return _validate_crs(fac, network, args)
+
+
+def _existing(path) -> Path | None:
+    return Path(path) if path is not None and Path(path).exists() else None
+
+
+def _validate_crs(fac, network: Path | None, args) -> int:
+    """Print the coordinate-system verdict (needs a street network); sure of a mistake, exit 2
+    naming the likely system, unless --crs was given."""
+    from carecover import settings
+    from carecover.network import load_network, make_profile
+    from carecover.plan.crs_evidence import check_file
+
+    if network is None:
+        print("坐标系核查：未给出路网，未核查 / coordinate system: not checked (give --network, or --city with its "
+              "fetched network)")
+        return 0
+    net = load_network(network, make_profile("walk"), cache=True)
+    c = check_file(fac, net, settings.max_snap_m, network)
+    med = ", ".join(f"{s} {v:.0f} m" for s, v in (c.get("medians") or {}).items())
+    print(f"坐标系核查 / coordinate system: 声明 / declared {c['declared']}, 判定 / verdict {c['verdict']}, "
+          f"最可能 / likely {c['best']} ({med or c.get('reason')}; {c.get('evidence')})")
+    if c["verdict"] == "wrong" and not args.crs_in:
+        raise InputError(f"{c['warning_zh']} / {c['warning_en']}", file=args.register, field="crs",
+                         expected=f"--crs {c['best']}")
+    if c["verdict"] in ("wrong", "suspect") and args.strict:
+        raise InputError(str(c["warning"]), file=args.register, field="crs", expected=f"--crs {c['best']}")
     return 0
 
 
@@ -293,6 +331,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--crs", dest="crs_in")
     _sheet_arguments(v)
     v.add_argument("--boundary", type=Path)
+    v.add_argument("--city", help="城市配置（坐标系、层级名称、边界）/ a shipped city configuration (coordinate "
+                                  "system, tier names, boundary)")
+    v.add_argument("--config", type=Path, help="城市配置文件 / city config TOML")
+    v.add_argument("--network", type=Path, help="路网（用于坐标系核查）/ street network, for the coordinate-system check")
     v.add_argument("--strict", action="store_true")
     v.add_argument("--report", type=Path, help="逐行状态 CSV / per-row status CSV")
     o = sub.add_parser("fetch-network", help="经 OSMnx 在线下载路网存为 .osm / download streets via OSMnx into an .osm file")

@@ -80,7 +80,7 @@ def check_file(frame: gpd.GeoDataFrame, net: StreetNetwork, max_snap_m: float,
     if network_file is not None and _inconclusive(out):
         both = building_distance(Path(network_file), net, frame, streets)
         if both is not None:
-            out = registers.crs_plausibility(frame, both)
+            out = registers.crs_plausibility(frame, both, target=("道路或建筑", "street or building"))
             out["evidence"] = "streets and buildings"
     return out
 

@@ -30,12 +30,13 @@ def _given_coordinates(facilities: gpd.GeoDataFrame, use: np.ndarray) -> tuple[n
     return np.where(swapped, lat_in, lon_in)[use], np.where(swapped, lon_in, lat_in)[use]
 
 
-def _warnings(declared: str, best: str, med: dict[str, float]) -> tuple[str, str]:
-    zh = (f"坐标系可能有误：按声明的 {_ZH_NAME[declared]} 解读，设施到最近道路的距离中位数为 "
+def _warnings(declared: str, best: str, med: dict[str, float],
+              target: tuple[str, str] = ("道路", "street")) -> tuple[str, str]:
+    zh = (f"坐标系可能有误：按声明的 {_ZH_NAME[declared]} 解读，设施到最近{target[0]}的距离中位数为 "
           f"{med[declared]:.0f} 米；按 {_ZH_NAME[best]} 解读仅为 {med[best]:.0f} 米。"
           f"请核对登记表坐标取自哪种地图（可用 --crs {best} 或“坐标系”列指定）。")
     en = (f"The coordinate system may be wrong: read as the declared {_EN_NAME[declared]}, "
-          f"facilities lie a median {med[declared]:.0f} m from the nearest street; read as "
+          f"facilities lie a median {med[declared]:.0f} m from the nearest {target[1]}; read as "
           f"{_EN_NAME[best]}, only {med[best]:.0f} m. Check which map the coordinates were "
           f"taken from (set it with --crs {best} or a 坐标系/crs column).")
     return zh, en
@@ -80,7 +81,8 @@ def _verdict(out: dict, declared: str, best: str, *, ratio: float, min_gain_m: f
 def crs_plausibility(facilities: gpd.GeoDataFrame,
                      snap_distance_fn: Callable[[np.ndarray, np.ndarray], np.ndarray], *,
                      ratio: float = 0.5, min_gain_m: float = 30.0, min_points: int = 5,
-                     force: bool = False, shift_m: float = 400.0) -> dict:
+                     force: bool = False, shift_m: float = 400.0,
+                     target: tuple[str, str] = ("道路", "street")) -> dict:
     """Check the declared coordinate system against the street network.
 
     Facilities sit beside streets. Reading the given coordinates as WGS-84, GCJ-02 and BD-09
@@ -108,6 +110,8 @@ def crs_plausibility(facilities: gpd.GeoDataFrame,
         Apply the China formulas outside China (tests and synthetic data only).
     shift_m
         Displacement of the chance baseline.
+    target
+        What ``snap_distance_fn`` measures the distance to, in Chinese and English (for the warning).
 
     Returns
     -------
@@ -140,6 +144,6 @@ def crs_plausibility(facilities: gpd.GeoDataFrame,
     out["closer"], out["farther"], out["p_value"] = _sign_test(dist[best], dist[declared])
     out["verdict"] = _verdict(out, declared, best, ratio=ratio, min_gain_m=min_gain_m)
     if out["verdict"] in ("suspect", "wrong"):
-        out["warning_zh"], out["warning_en"] = _warnings(declared, best, med)
+        out["warning_zh"], out["warning_en"] = _warnings(declared, best, med, target)
         out["warning"] = out["warning_zh"] + " / " + out["warning_en"]
     return out
