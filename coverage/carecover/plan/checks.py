@@ -2,8 +2,8 @@
 
 A tier whose register records are all unusable (outside the study area, beyond the snap limit,
 without coordinates) is said in one prominent line, written into summary.json and the report, and
-refused with ``--strict``; so is a run with no usable facility at all, and a coordinate system
-that puts the facilities off the streets.
+refused with ``--strict``; so is a run with no usable facility at all. A register whose declared
+coordinate system the check is sure is wrong stops the run (:func:`crs_stop`).
 """
 
 from __future__ import annotations
