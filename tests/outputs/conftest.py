@@ -73,6 +73,8 @@ def run_params(*, tier_changes: dict[str, dict[str, Any]] | None = None, **chang
         "capacity": MappingProxyType({}), "access_decay": settings.access_decay,
         "access_band_weights": settings.access_band_weights, "objective": "coverage",
         "map_min_gap_share": settings.map_min_gap_share, "workers": 1,
+        "crs_explicit": False, "elderly_rasters": (), "population_bands": None, "elderly_bands": None,
+        "elderly_share": settings.default_elderly_share, "elderly_share_origin": "default",
     }
     missing = {f.name for f in dataclasses.fields(RunParams)} - set(values)
     assert not missing, f"run_params() needs a default for the new RunParams fields {sorted(missing)}"
