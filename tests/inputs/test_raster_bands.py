@@ -90,3 +90,19 @@ class TestSynthetic:
     def test_parse_bands_refuses(self, text):
         with pytest.raises(InputError, match="bands"):
             parse_bands(text)
+
+
+class TestWithoutTotal:
+    def test_elderly_rasters_alone_are_the_residents(self, tmp_path, per_file):
+        """No total raster: the ten aged-60+ files are the population, all of it elderly."""
+        from carecover.plan import PlanOptions, inputs, resolve
+        from carecover.plan.area import Boundaries, StudyArea
+
+        reg = tmp_path / "r.csv"
+        reg.write_text("名称,层级,经度,纬度\n甲,社区站,114.257,30.619\n", encoding="utf-8")
+        net = Path(__file__).resolve().parents[1] / "data" / "golden" / "nanjing" / "register.csv"  # any file
+        p = resolve(PlanOptions(network=net, facilities=(reg,), elderly_raster=tuple(FILES), out=tmp_path / "o",
+                                cache=False))
+        d = inputs.read_demand(p, StudyArea(Boundaries(), AREA, AREA))
+        assert d.points["pop"].sum() == pytest.approx(sum(per_file), rel=1e-6)
+        assert np.allclose(d.points["pop"], d.points["elderly"]) and d.source["total_unknown"]

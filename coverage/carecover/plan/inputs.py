@@ -126,6 +126,23 @@ def _population_file(params: RunParams, area: StudyArea, counties) -> Demand:
                                   boundary=area.demand_polygon)
 
 
+def _elderly_only(params: RunParams, area: StudyArea, counties) -> Demand:
+    """Elderly rasters without a total raster: the residents are the elderly (every figure then
+    counts the elderly only; the ledger says so). Points are the populated pixels of the first
+    elderly raster (WorldPop's age-sex groups share one grid), each with all groups summed."""
+    import rasterio
+
+    first = params.elderly_rasters[0]
+    with rasterio.open(first) as src:
+        bands = params.elderly_bands or tuple(range(1, src.count + 1))
+    demand = population.from_raster(first, counties if counties is not None else area.demand_polygon,
+                                    bands=bands, elderly_raster=params.elderly_rasters,
+                                    elderly_bands=params.elderly_bands, cell_polygons=True)
+    pts = demand.points.copy()
+    pts["pop"] = pts["elderly"]
+    return demand.with_points(pts, total_unknown=True, total_out=float(pts["pop"].sum()))
+
+
 def _population_buildings(params: RunParams, area: StudyArea, counties) -> Demand:
     if params.total_population is None:
         raise InputError("no population: give --population FILE (raster or vector) or "
@@ -165,6 +182,8 @@ def read_demand(params: RunParams, area: StudyArea) -> Demand:
     counties = area.boundaries.counties
     if params.population is not None:
         demand = _population_file(params, area, counties)
+    elif params.elderly_rasters:
+        demand = _elderly_only(params, area, counties)
     else:
         demand = _population_buildings(params, area, counties)
     return _with_elderly(params, demand)

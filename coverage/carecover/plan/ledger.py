@@ -108,6 +108,24 @@ def boundary_covered(study: StudyArea, walk: StreetNetwork) -> LedgerLine:
                       f"< {_pct(limit)}", {"share": share, "boundary_km2": area / 1e6})
 
 
+_METHOD_TEXT = {"raster": "人口栅格 / population raster", "vector": "人口矢量（普查单元或格网）/ population vector",
+                "buildings": "总人口按 OSM 建筑面积分配 / a total spread over OSM building floor area"}
+
+
+def population(demand: Demand) -> LedgerLine:
+    """How the residents were placed: the method, the file and the total."""
+    src = demand.source
+    method = str(src.get("method", ""))
+    total = float(demand.points["pop"].sum())
+    where = Path(str(src["file"])).name if src.get("file") else ""
+    text = (f"{_METHOD_TEXT.get(method, method)}{'：' + where if where else ''}；"
+            f"{len(demand.points):,} 个需求点，{total:,.0f} 人 / {len(demand.points):,} demand points, {total:,.0f} residents")
+    if src.get("total_unknown"):
+        text += "；无总人口栅格：居民即老年人口，总人口数字只计老年人 / no total raster: the residents are the elderly"
+    return LedgerLine("population", "人口方法 / Population method", text, False, "",
+                      {"method": method, "file": where or None, "points": len(demand.points), "total_pop": total})
+
+
 _SOURCE_TEXT = {"register": "人口数据的老年人口字段 / the population data's elderly field",
                 "raster": "老年人口栅格 / elderly raster", "config": "城市配置 / city config",
                 "option": "--elderly-share", "default": "内置默认值（内蒙古七普）/ built-in default (Inner Mongolia, 2020 census)"}
@@ -238,8 +256,9 @@ def crs(fac: Facilities) -> LedgerLine | None:
                       "suspect / wrong", {"files": files})
 
 
-def streets(nets: Mapping[str, StreetNetwork]) -> LedgerLine:
-    """Street kinds present (by length); a walk network without footways says so."""
+def streets(nets: Mapping[str, StreetNetwork], params: RunParams | None = None) -> LedgerLine:
+    """Street kinds present (by length); a walk network without footways says so; the drive
+    speeds used when a tier drives."""
     modes, parts = {}, []
     warn = False
     for mode, net in nets.items():
@@ -257,6 +276,9 @@ def streets(nets: Mapping[str, StreetNetwork]) -> LedgerLine:
             warn = True
             parts[-1] += (f"；步行路网几乎没有人行道/小路（{_pct(share)}），步行时间按车行道计算 / the walking network has "
                           f"(almost) no footways or paths ({_pct(share)}): walking is routed along roads only")
+    if "drive" in nets and params is not None:
+        speeds = ", ".join(f"{k} {v:g}" for k, v in params.drive_speeds_kph.items())
+        parts.append(f"车速 km/h / drive speeds km/h: {speeds}")
     return LedgerLine("streets", "街道类型 / Street kinds", "; ".join(parts), warn,
                       f"人行道 / footways < {_pct(settings.ledger_min_footway_share)}", {"modes": modes})
 
@@ -284,8 +306,8 @@ def compute(params: RunParams, nets: Mapping[str, StreetNetwork], study: StudyAr
     """
     walk = nets["walk"]
     lines = [unsnapped(demand, trav), network_dropped(nets), boundary_covered(study, walk),
-             elderly_share(params, demand), raster(demand, study, walk), registers(trav),
-             tier_names(params, trav), crs(fac), streets(nets)]
+             population(demand), elderly_share(params, demand), raster(demand, study, walk), registers(trav),
+             tier_names(params, trav), crs(fac), streets(nets, params)]
     return Ledger(tuple(line for line in lines if line is not None), MappingProxyType(thresholds()))
 
 

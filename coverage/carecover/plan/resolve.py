@@ -114,7 +114,7 @@ def _inputs(opts: PlanOptions, cfg: CityConfig | None) -> dict[str, Any]:
     missing += [f"设施名录 / facility register: {f}" for f in facilities if not Path(f).exists()]
     if not facilities:
         missing.append("设施名录 / facility register: --facilities FILE")
-    if population is None and opts.total_population is None and cfg_pop is not None:
+    if population is None and opts.total_population is None and cfg_pop is not None and not opts.elderly_raster:
         # a different population method changes every figure: the user chooses it, not a fallback
         missing.append(f"人口栅格 / population raster: {cfg_pop} "
                        "(或用 --total-population N 按 OSM 建筑分配 / or --total-population N to spread "
