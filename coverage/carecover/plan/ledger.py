@@ -193,10 +193,14 @@ def raster(demand: Demand, study: StudyArea, walk: StreetNetwork) -> LedgerLine 
             + f"，覆盖研究区 {_pct(share)} / covers {_pct(share)} of the study area")
     eld = src.get("elderly")
     if isinstance(eld, dict) and eld.get("file"):
-        files = eld.get("files") or [{"file": eld["file"], "bands": [eld.get("band")]}]
-        data["elderly"] = [{"file": Path(f["file"]).name, "bands": f.get("bands")} for f in files]
+        files = eld.get("files") or [{"file": eld["file"], "bands": eld.get("bands") or [eld.get("band")]}]
+        data["elderly"] = [{"file": Path(f["file"]).name, "bands": f.get("bands") or [f.get("band")],
+                            "covered_share": _covered_share(Path(f["file"]), study.demand_polygon, walk)}
+                           for f in files]
+        share = min([share, *[f["covered_share"] for f in data["elderly"]]])
         text += "；老年人口 / elderly: " + "; ".join(
-            f"{f['file']} 波段 / band(s) {', '.join(map(str, f['bands'] or []))}" for f in data["elderly"])
+            f"{f['file']} 波段 / band(s) {', '.join(map(str, f['bands'] or []))}，覆盖 / covers {_pct(f['covered_share'])}"
+            for f in data["elderly"])
         if len(files) > 1 or any(len(f.get("bands") or []) > 1 for f in files):
             text += "（相加 / summed）"
     limit = settings.ledger_min_raster_covered
