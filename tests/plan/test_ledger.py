@@ -7,6 +7,7 @@ registers at the positions of real OSM amenities of the extract.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 import rasterio
 from carecover import cli, settings
+from carecover.errors import InputError
 from carecover.plan import PlanOptions, area, inputs, ledger, networks, resolve, travel
 from carecover.plan.checks import crs_stop
 from conftest import shared_file
@@ -136,7 +138,10 @@ class TestRealWorld:
         right = write(tmp_path / "wgs.csv", reg.read_text(encoding="utf-8").replace("（高德）", ""))
         _, fac2, led2 = stages(tmp_path, network=xuanwu, facilities=(right,), total_population=60000.0)
         assert fac2.crs_checks[0]["verdict"] == "ok" and not led2.line("crs").warning
-        crs_stop(params.__class__(**{**params.__dict__, "crs_explicit": True}), fac)  # explicit: no stop
+        crs_stop(dataclasses.replace(params, crs_explicit=True), fac)  # explicit: no stop
+        with pytest.raises(InputError, match="--crs wgs84") as e:
+            crs_stop(params, fac)
+        assert str(e.value.file).endswith("amap.csv") and e.value.field == "crs"
 
     def test_institutions_and_day_care_centres(self, tmp_path, xuanwu, capsys):
         pts = amenities(xuanwu, 8)

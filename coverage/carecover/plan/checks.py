@@ -41,7 +41,8 @@ def check(params: RunParams, facilities: Facilities, travel: Travel) -> None:
     params
         Tiers and strict mode.
     facilities
-        The records as read (their coordinate-system check).
+        The records as read (their coordinate-system verdicts are lines of the data-quality
+        ledger, :mod:`carecover.plan.ledger`, and stop the run in :func:`crs_stop`).
     travel
         The records after snapping (statuses final).
 
