@@ -240,6 +240,10 @@ def tier_names(params: RunParams, trav: Travel) -> LedgerLine | None:
                       "任一 / any", {"names": counts})
 
 
+_TO = {"streets": "到最近道路的中位距离 / median distance to the nearest street",
+       "streets and buildings": "到最近道路或建筑的中位距离 / median distance to the nearest street or building"}
+
+
 def crs(fac: Facilities) -> LedgerLine | None:
     """Each register's coordinate system and the check's verdict."""
     if not fac.crs_checks:
@@ -253,8 +257,8 @@ def crs(fac: Facilities) -> LedgerLine | None:
         dist = ", ".join(f"{s} {v:.0f} m" for s, v in med.items() if v is not None and np.isfinite(v))
         parts.append(f"{name}: 声明 / declared {c.get('declared')}, 判定 / verdict {c.get('verdict')}"
                      + (f", 最可能 / likely {c.get('best')}" if c.get("best") != c.get("declared") else "")
-                     + (f"（到最近道路或建筑的中位距离 / median distance to the nearest street or building: {dist}; "
-                        f"{c.get('evidence')}）" if dist else f"（{c.get('reason')}）"))
+                     + (f"（{_TO.get(str(c.get('evidence')), _TO['streets'])}: {dist}）" if dist
+                        else f"（{c.get('reason')}）"))
     warn = any(f["verdict"] in ("suspect", "wrong") for f in files.values())
     return LedgerLine("crs", "名录坐标系 / Register coordinate systems", "; ".join(parts), warn,
                       "suspect / wrong", {"files": files})
