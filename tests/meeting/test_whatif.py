@@ -37,7 +37,7 @@ class TestAgainstThePlan:
             s.apply("add-candidate", str(k))
         for pop in ("elderly", "total"):
             assert s.steps[-1].covered[pop] == pytest.approx(
-                summary_figure(st.summary, TIER, "planned", pop)["covered"], abs=1e-4)
+                summary_figure(st.summary, TIER, "planned", pop).covered, abs=1e-4)
         # the marginal gains are the plan's curve
         curve = st.summary["sites"][TIER]["curve"]
         assert [x.delta["elderly"] for x in s.steps[1:]] == pytest.approx(

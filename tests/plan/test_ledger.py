@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -181,3 +182,25 @@ class TestSynthetic:
         back = Ledger.from_dict(json.loads(json.dumps(led.to_dict())))
         assert back.to_dict() == led.to_dict() and [w.key for w in back.warnings] == ["a"]
         assert "⚠ A: x  [> 5%]" in led.console() and "· B: y" in led.console()
+
+    @pytest.mark.parametrize("level", [logging.INFO, logging.WARNING])
+    def test_console_through_the_carecover_logger(self, level, capfd):
+        """The block is one INFO record of the ``carecover`` logger (its warnings join the run's
+        notices without a second line); with ``--quiet`` (WARNING) each warning is a line of its own."""
+        from carecover import logs, notices
+        from carecover.analysis.ledger import Ledger, LedgerLine
+        from carecover.params import RunParams
+
+        led = Ledger((LedgerLine("a", "A", "x", True, "> 5%"), LedgerLine("b", "B", "y")))
+        logs.console(level)
+        try:
+            with notices.collect() as found:
+                ledger.report(RunParams.defaults(), led)
+        finally:
+            logs.remove_console()
+        err = capfd.readouterr().err
+        assert [n.code for n in found] == ["ledger_a"]
+        assert err.count("A: x") == 1
+        assert ("数据质量 / Data quality" in err and "· B: y" in err) == (level == logging.INFO)
+        with pytest.raises(InputError, match="--strict"):
+            ledger.report(RunParams.defaults(strict=True), led)

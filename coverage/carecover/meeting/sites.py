@@ -18,6 +18,7 @@ import numpy as np
 
 from carecover.errors import InputError
 from carecover.siting.prepared import PreparedState
+from carecover.summary_file import SummaryFile
 
 __all__ = ["NAME_RADIUS_M", "SiteNamer", "people", "points", "register_crs", "share"]
 
@@ -62,7 +63,7 @@ def register_crs(out_dir: str | Path | None, summary: dict | None = None) -> str
         ``wgs84``, ``gcj02`` or ``bd09``: the run's ``--crs``, else the most common ``crs_in``
         of the register rows, else ``wgs84``.
     """
-    given = ((summary or {}).get("parameters") or {}).get("crs_in")
+    given = SummaryFile.of(summary or {}).crs_in
     if given in CRS_LABEL:
         return given
     path = Path(out_dir) / "facilities.csv" if out_dir is not None else None
@@ -145,8 +146,12 @@ class SiteNamer:
         return f"{lon:.6f},{lat:.6f} {CRS_LABEL[self.crs]}"
 
     def candidate(self, k: int) -> str:
-        """``"★2 新华大街"`` for the plan's site of rank 2, ``"候选 12 新华大街"`` for another."""
+        """``"★2 新华大街"`` for the plan's site of rank 2, ``"候选 12 新华大街"`` for another; a
+        candidate made from a public facility (``--candidates-from-osm``) by the facility:
+        ``"★1 长江路小学旁 / next to Changjiang Road Primary School"``."""
         st = self.state
         head = f"★{self.rank[k]}" if k in self.rank else f"候选 {k}"
-        name = self.street(float(st.cand_lon[k]), float(st.cand_lat[k]), int(st.cand_node[k]))
+        names = (getattr(st, "extra", None) or {}).get("cand_name")
+        name = str(names[k]) if names is not None and k < len(names) else ""
+        name = name or self.street(float(st.cand_lon[k]), float(st.cand_lat[k]), int(st.cand_node[k]))
         return f"{head} {name}".strip()

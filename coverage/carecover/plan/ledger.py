@@ -4,7 +4,7 @@ computed once from the stages' results, shown on the console, warned about, and 
 
 from __future__ import annotations
 
-import sys
+import logging
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,15 +15,16 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
-from carecover import notices, settings, utils
+from carecover import notices, settings
 from carecover.analysis.ledger import Ledger, LedgerLine
 from carecover.errors import InputError
 from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import USABLE
+from carecover.logs import LOGGER
 from carecover.network import StreetNetwork
+from carecover.params import RunParams
 from carecover.plan.area import StudyArea
 from carecover.plan.inputs import Facilities
-from carecover.plan.params import RunParams
 from carecover.plan.travel import Travel
 from carecover.tiers import unknown_names_message
 
@@ -319,9 +320,14 @@ def compute(params: RunParams, nets: Mapping[str, StreetNetwork], study: StudyAr
     return Ledger(tuple(line for line in lines if line is not None), MappingProxyType(thresholds()))
 
 
-def publish(params: RunParams, ledger: Ledger) -> None:
-    """Show the ledger on the console, warn about each line beyond its threshold, and with
+def report(params: RunParams, ledger: Ledger) -> None:
+    """Show the ledger on the console (a block logged at ``INFO`` through the ``carecover``
+    logger, :mod:`carecover.logs`), warn about each line beyond its threshold, and with
     ``--strict`` refuse the run when there is one.
+
+    When the logger does not show ``INFO`` (``--quiet``, or a library caller that configured no
+    logging), each warning line is a warning of the run of its own (logged at ``WARNING``);
+    otherwise the block shows them and they join the run's notices without a second line.
 
     Raises
     ------
@@ -333,10 +339,10 @@ def publish(params: RunParams, ledger: Ledger) -> None:
         raise InputError("数据质量警告（--strict）/ data-quality warnings with --strict: "
                          + " | ".join(f"{w.label}: {w.text}" for w in warned), field=warned[0].key)
     found = [notices.Notice(f"ledger_{w.key}", f"{w.label}: {w.text}", field=w.key) for w in warned]
-    if utils.QUIET:  # no block: each warning on its own line, as every warning is
+    if not LOGGER.isEnabledFor(logging.INFO):  # no block: each warning on its own line, as every warning is
         for n in found:
             notices.warn(n.code, n.message, field=n.field)
         return
     # the block shows the warnings already: they join the run's notices without a second line
-    print(ledger.console(), file=sys.stderr, flush=True)
+    LOGGER.info(ledger.console())
     notices.insert(found, len(notices.current()))

@@ -43,6 +43,8 @@ __all__ = [
     "TierState",
     "load_state",
     "load_summary",
+    "prepared",
+    "state_arrays",
     "state_fields",
     "state_files",
     "write_state",
@@ -177,6 +179,13 @@ def write_state(path: str | Path, state: TierState) -> Path:
     """
     from carecover.utils import atomic_write
 
+    with atomic_write(path, "wb") as fh:
+        np.savez_compressed(fh, **state_arrays(state))
+    return Path(path)
+
+
+def state_arrays(state: TierState) -> dict[str, np.ndarray]:
+    """The arrays :func:`write_state` writes (version 3: the reach pattern only, no seconds)."""
     # the pattern of both matrices stacked (no copy of their seconds)
     parts = [sp.csr_matrix(state.existing), sp.csr_matrix(state.candidates)]
     for m in parts:
@@ -185,14 +194,20 @@ def write_state(path: str | Path, state: TierState) -> Path:
     indptr = np.concatenate([parts[0].indptr.astype(np.int64), parts[1].indptr[1:].astype(np.int64) + parts[0].nnz])
     shape = (parts[0].shape[0] + parts[1].shape[0], parts[1].shape[1])
     steps = encode_pattern(indptr, np.concatenate([parts[0].indices, parts[1].indices]))
-    with atomic_write(path, "wb") as fh:
-        # the pattern only (version 3): what-ifs ask who reaches whom, never how long it takes
-        np.savez_compressed(fh, **steps, indptr=indptr, shape=np.asarray(shape), n_existing=state.existing.shape[0],
-                            weights_elderly=state.weights_elderly, weights_pop=state.weights_pop,
-                            existing_ok=state.existing_ok, cand_lon=state.cand_lon, cand_lat=state.cand_lat,
-                            cand_node=state.cand_node, chosen=np.asarray(state.chosen, dtype=np.int64),
-                            cand_id=np.asarray([str(c) for c in state.cand_id], dtype=str), **state.fields)
-    return Path(path)
+    # the pattern only (version 3): what-ifs ask who reaches whom, never how long it takes
+    return dict(**steps, indptr=indptr, shape=np.asarray(shape), n_existing=state.existing.shape[0],
+                weights_elderly=state.weights_elderly, weights_pop=state.weights_pop,
+                existing_ok=state.existing_ok, cand_lon=state.cand_lon, cand_lat=state.cand_lat,
+                cand_node=state.cand_node, chosen=np.asarray(state.chosen, dtype=np.int64),
+                cand_id=np.asarray([str(c) for c in state.cand_id], dtype=str), **state.fields)
+
+
+def prepared(state: TierState, tier: str, summary: dict, net=None) -> PreparedState:
+    """A tier's state held in memory (a computed plan's) as the :class:`PreparedState` that
+    :func:`load_state` would read from its file: the same arrays, no file (``net``: the plan's
+    network of the tier's mode, so new points are routed without loading it again)."""
+    arr = {k: np.asarray(v) for k, v in state_arrays(state).items()}
+    return _prepared(arr, tier, summary, None, net)
 
 
 def _lonlat_of(demand) -> tuple[np.ndarray, np.ndarray]:
@@ -359,6 +374,14 @@ def _threshold_s(arr: dict[str, np.ndarray], summary: dict, key: str) -> float |
     return None if t.get("threshold_min") is None else float(t["threshold_min"]) * 60
 
 
+def _region(summary: dict, key: str) -> str:
+    """The region the tier's sites were placed in (``"all"`` when the whole area, or not stated)."""
+    from carecover.summary_file import SummaryFile
+
+    info = SummaryFile.of(summary).sites.get(key)
+    return str(info.region or "all") if info is not None else "all"
+
+
 def _weights(arr: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Weights over the whole study area and over the siting region (the same in old files)."""
     elderly, total = POPULATIONS
@@ -418,12 +441,17 @@ def load_state(out_dir: str | Path, tier: str, *, summary: dict | None = None) -
     key, path = _state_path(out_dir, tier)
     arr = _read_npz(path)
     summary = load_summary(out_dir) if summary is None else summary
+    return _prepared(arr, key, summary, path)
+
+
+def _prepared(arr: dict[str, np.ndarray], key: str, summary: dict, path: Path | None, net=None) -> PreparedState:
+    """The :class:`PreparedState` of a state's arrays (read from a file, or held in memory)."""
     M = _matrix(arr)
     n_ex = int(arr["n_existing"])
     weights, region_weights = _weights(arr)
     return PreparedState(
         tier=key, matrix=M, n_existing=n_ex, weights=weights, region_weights=region_weights,
-        region=str(((summary.get("sites") or {}).get(key) or {}).get("region") or "all"),
+        region=_region(summary, key),
         **_existing(arr, n_ex), cand_lon=arr["cand_lon"], cand_lat=arr["cand_lat"], cand_node=arr["cand_node"],
         cand_id=np.asarray(arr["cand_id"], str) if "cand_id" in arr else None,
         chosen=np.asarray(arr["chosen"], np.int64), threshold_s=_threshold_s(arr, summary, key),
@@ -434,5 +462,5 @@ def load_state(out_dir: str | Path, tier: str, *, summary: dict | None = None) -
         version=int(arr["state_version"]) if "state_version" in arr else LEGACY_VERSION,
         extra={k: (v.item() if v.ndim == 0 else v) for k, v in arr.items()
                if k not in KNOWN_FIELDS or k in CAPACITY_FIELDS},
-        summary=summary, path=path,
+        summary=summary, path=path, _net=net,
     )
