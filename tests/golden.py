@@ -31,7 +31,7 @@ M3,社区站3,社区养老服务站,7.3995086,43.7358152
 M4,助餐点1,老年助餐点,7.4236041,43.7331004
 M5,助餐点2,老年助餐点,7.4084608,43.7475079
 M6,坏坐标,社区养老服务站,abc,43.74
-M7,未知层级,养老院,7.42,43.74
+M7,未知层级,棋牌室,7.42,43.74
 """
 
 #: Tables compared, and the columns left out of the comparison (none so far).
@@ -97,7 +97,7 @@ def run(case: str, work: Path, main) -> Path:
 
 def summary_digest(summary: dict) -> dict:
     """The parts of summary.json that carry results (no paths, times or versions)."""
-    keep = ("figures", "sensitivity", "fidelity", "sites", "population", "facilities")
+    keep = ("figures", "sensitivity", "fidelity", "sites", "population", "facilities", "ledger")
     out = {k: summary.get(k) for k in keep}
     pop = dict(out["population"] or {})
     src = dict(pop.get("source") or {})

@@ -49,6 +49,10 @@ def _same_plan_tables(plan, back) -> None:
     assert len(back.demand) == len(plan.demand) and len(back.gaps) == len(plan.gaps)
     assert back.params.walk_speed_mps == plan.params.walk_speed_mps
     assert dict(back.params.suggest) == dict(plan.params.suggest)
+    # the data-quality ledger: a stage of the runner, kept on the plan, read back from summary.json
+    assert "ledger" in set(plan.timings["name"])
+    assert plan.ledger is not None and plan.ledger.lines
+    assert back.ledger is not None and back.ledger.to_dict() == plan.ledger.to_dict()
 
 
 # ----------------------------------------------------------------------------- the demo (real extract)

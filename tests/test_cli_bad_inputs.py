@@ -236,8 +236,8 @@ FAIL: dict[str, Case] = {
     "config_unknown_key": _config_case("walk_sped_mps = 1.0\n", "field 'walk_sped_mps'", "did you mean 'walk_speed_mps'"),
     "config_wrong_type": _config_case('walk_speed_mps = "fast"\n', "field 'walk_speed_mps'", "wrong type string"),
     "config_invalid_toml": _config_case('notes = "unclosed\n', "not valid TOML"),
-    "config_unknown_tier": _config_case("[tiers.nursing_home]\nthreshold_min = 10.0\n",
-                                        "field 'tiers.nursing_home'", "unknown tier"),
+    "config_unknown_tier": _config_case("[tiers.bakery]\nthreshold_min = 10.0\n",
+                                        "field 'tiers.bakery'", "unknown tier"),
     "config_negative_speed": _config_case("walk_speed_mps = -1.0\n", "field 'walk_speed_mps'", "must be positive"),
     # capacity rules (issue 13)
     "config_capacity_unknown_measure": _config_case('[capacity.street_centre]\nmeasure = "bedz"\nsource = "s"\n',
@@ -270,7 +270,7 @@ FAIL: dict[str, Case] = {
     "suggest_no_equals": _arg_case("--suggest", "street_centre", says=("field '--suggest'", "TIER=N")),
     "suggest_not_a_number": _arg_case("--suggest", "street_centre=eight", says=("field '--suggest'", "'eight'")),
     "suggest_negative": _arg_case("--suggest", "street_centre=-1", says=("field '--suggest'", "negative")),
-    "suggest_unknown_tier": _arg_case("--suggest", "nursing_home=2", says=("field 'suggest'", "unknown tier 'nursing_home'")),
+    "suggest_unknown_tier": _arg_case("--suggest", "bakery=2", says=("field 'suggest'", "unknown tier 'bakery'")),
     "units_bad_syntax": _arg_case("--units", "township", says=("field '--units'", "UNIT=FILE")),
     "speed_zero": _arg_case("--speed", "0", says=("field '--speed'", "positive")),
     "speed_negative": _arg_case("--speed", "-1", says=("field '--speed'", "positive")),
@@ -405,7 +405,7 @@ MESSY_ROWS = {  # fid: (line, status, words in the note)
     "LAT95": ("LAT95,站9,社区养老服务站,26.95,95", ("missing_coords", "outside_area"), None),
     "OK1#dup": ("OK1,站10,老年助餐点,26.96,60.535", "duplicate", "duplicate id"),
     "SAME": ("SAME,站1,社区养老服务站,26.95,60.53", "duplicate", "same name and tier"),
-    "TIER": ("TIER,站12,养老院,26.955,60.532", "unknown_tier", "养老院"),
+    "TIER": ("TIER,站12,棋牌室,26.955,60.532", "unknown_tier", "棋牌室"),
     "FAR": ("FAR,站13,社区养老服务站,26.9275,60.5175", "unsnapped", "from the walk network"),
 }
 

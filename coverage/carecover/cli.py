@@ -61,7 +61,17 @@ def _plan_parser(sub) -> None:
     p.add_argument("--population", type=Path, help="人口栅格或矢量 / population raster (GeoTIFF) or vector")
     p.add_argument("--population-field", help="矢量人口字段 / population field (vector, default pop)")
     p.add_argument("--elderly-field", help="矢量老年人口字段 / elderly field (vector)")
-    p.add_argument("--elderly-raster", type=Path, help="老年人口栅格 / elderly population raster")
+    p.add_argument("--elderly-raster", type=Path, action="append", default=[],
+                   help="老年人口栅格，可多次（如 WorldPop 各年龄性别组），逐项相加 / elderly population raster, "
+                        "repeatable (e.g. WorldPop's age-sex groups), summed")
+    p.add_argument("--band", "--bands", dest="bands", metavar="N[,M…]",
+                   help="人口栅格的波段，多个则相加（多波段栅格必须指定）/ band(s) of the population raster, summed "
+                        "(required for a multi-band raster)")
+    p.add_argument("--elderly-bands", metavar="N[,M…]",
+                   help="老年人口栅格的波段（默认全部相加）/ bands of the elderly raster(s) (default: all, summed)")
+    p.add_argument("--elderly-share", type=float, metavar="SHARE",
+                   help="老年人口比例 0–1，用于所有区域（人口栅格即老年人口时为 1）/ elderly share 0–1 for every area "
+                        "(1 when --population is itself an aged-60+ raster)")
     p.add_argument("--candidates", type=Path,
                    help="候选地块 (CSV 经纬度 / GeoJSON …)，默认用路网交叉口 / candidate sites file (default: street junctions)")
     p.add_argument("--candidates-from-osm", metavar="KINDS",
@@ -138,6 +148,7 @@ def _sheet_arguments(p) -> None:
 
 def plan_options(args, sample_note: str | None = None):
     """The :class:`~carecover.plan.PlanOptions` of ``carecover plan``'s arguments."""
+    from carecover.inputs.population.bands import parse_bands
     from carecover.plan import PlanOptions
     from carecover.plan.options import key_values
 
@@ -145,7 +156,9 @@ def plan_options(args, sample_note: str | None = None):
         network=args.network, facilities=tuple(args.facilities) or None, out=args.out,
         config=_config_for(args), boundary=args.boundary, population=args.population,
         population_field=args.population_field, elderly_field=args.elderly_field,
-        elderly_raster=args.elderly_raster, candidates=args.candidates,
+        elderly_raster=tuple(args.elderly_raster) or None, candidates=args.candidates,
+        population_bands=parse_bands(args.bands, "--bands"), elderly_bands=parse_bands(args.elderly_bands, "--elderly-bands"),
+        elderly_share=args.elderly_share,
         candidates_from_osm=getattr(args, "candidates_from_osm", None),
         candidates_mix=getattr(args, "candidates_mix", None),
         colocation_min=_colocation_min(getattr(args, "colocation_min", None) or []),
@@ -287,22 +300,60 @@ def cmd_check_claims(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    """Read and validate a facility register, printing the status table."""
+    """Read and validate a facility register (with a city's coordinate system, vocabulary and
+    boundary when ``--city``/``--config`` is given), printing the status table, the counts, the
+    swapped rows fixed, unknown tier names and — with a network — the coordinate-system verdict."""
     from carecover.inputs.registers import (
         read_facilities,
         validation_table,
         write_validation_report,
     )
+    from carecover.inputs.registers.report import validation_lines
     from carecover.outputs.outfolder import input_files, refuse_inputs
 
+    cfg = _config_for(args)
+    boundary = args.boundary or _existing(getattr(cfg, "boundary", None))
+    network = args.network or _existing(getattr(cfg, "network", None))
     if args.report is not None:  # the report never replaces the register (or the boundary)
-        refuse_inputs([args.report], input_files([args.register, args.boundary]))
-    fac = read_facilities(args.register, crs=args.crs_in, boundary=args.boundary, strict=args.strict,
+        refuse_inputs([args.report], input_files([args.register, boundary]))
+    vocab = cfg.vocabulary() if cfg is not None else None
+    fac = read_facilities(args.register, crs=args.crs_in or getattr(cfg, "crs_in", None), boundary=boundary,
+                          strict=args.strict, vocabulary=vocab,
                           sheet=int(args.sheet) if args.sheet and args.sheet.isdigit() else args.sheet)
     print(validation_table(fac).to_string(index=False))
+    for line in validation_lines(fac, vocab):
+        print(line)
     if args.report:
         write_validation_report(fac, args.report)
         print(f"→ {args.report}")
+    return _validate_crs(fac, network, args)
+
+
+def _existing(path) -> Path | None:
+    return Path(path) if path is not None and Path(path).exists() else None
+
+
+def _validate_crs(fac, network: Path | None, args) -> int:
+    """Print the coordinate-system verdict (needs a street network); sure of a mistake, exit 2
+    naming the likely system, unless --crs was given."""
+    from carecover import settings
+    from carecover.network import load_network, make_profile
+    from carecover.plan.crs_evidence import check_file
+
+    if network is None:
+        print("坐标系核查：未给出路网，未核查 / coordinate system: not checked (give --network, or --city with its "
+              "fetched network)")
+        return 0
+    net = load_network(network, make_profile("walk"), cache=True)
+    c = check_file(fac, net, settings.max_snap_m, network)
+    med = ", ".join(f"{s} {v:.0f} m" for s, v in (c.get("medians") or {}).items())
+    print(f"坐标系核查 / coordinate system: 声明 / declared {c['declared']}, 判定 / verdict {c['verdict']}, "
+          f"最可能 / likely {c['best']} ({med or c.get('reason')}; {c.get('evidence')})")
+    if c["verdict"] == "wrong" and not args.crs_in:
+        raise InputError(f"{c['warning_zh']} / {c['warning_en']}", file=args.register, field="crs",
+                         expected=f"--crs {c['best']}")
+    if c["verdict"] in ("wrong", "suspect") and args.strict:
+        raise InputError(str(c["warning"]), file=args.register, field="crs", expected=f"--crs {c['best']}")
     return 0
 
 
@@ -369,6 +420,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--crs", dest="crs_in", help="名录坐标系 wgs84|gcj02|bd09 / register coordinates")
     _sheet_arguments(v)
     v.add_argument("--boundary", type=Path, help="研究区边界，用于检查坐标 / study-area boundary to check coordinates")
+    v.add_argument("--city", help="城市配置（坐标系、层级名称、边界）/ a shipped city configuration (coordinate "
+                                  "system, tier names, boundary)")
+    v.add_argument("--config", type=Path, help="城市配置文件 / city config TOML")
+    v.add_argument("--network", type=Path, help="路网（用于坐标系核查）/ street network, for the coordinate-system check")
     v.add_argument("--strict", action="store_true", help="名录有任何问题即失败 / fail on any register problem")
     v.add_argument("--report", type=Path, help="逐行状态 CSV / per-row status CSV")
     o = sub.add_parser("fetch-network", help="经 OSMnx 在线下载路网存为 .osm / download streets via OSMnx into an .osm file")
@@ -410,7 +465,8 @@ def _global_options(parser: argparse.ArgumentParser, default) -> None:
 
 def _defaults_for_demo(args) -> None:
     for name, value in dict(population=None, population_field=None, elderly_field=None,
-                            elderly_raster=None, candidates=None, min_distance_existing=None,
+                            elderly_raster=[], bands=None, elderly_bands=None, elderly_share=None,
+                            candidates=None, min_distance_existing=None,
                             total_population=None, suggest=[], units=[], walk_speed_mps=None, crs_in=None,
                             strict=False, osm_facilities=False, facility_isochrones=False,
                             exact_time_limit=None, max_candidates=None, min_spacing=None, gap_link_m=None,

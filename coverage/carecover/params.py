@@ -89,6 +89,19 @@ class RunParams:
         Processes the run may use (:mod:`carecover.plan.background`): with 2, the isochrones
         and the second map are made in a worker process while the rest goes on; the outputs
         are the same byte for byte.
+    elderly_rasters, elderly_bands
+        Every elderly raster (``elderly_raster`` is the first), summed, and the bands of each
+        to sum (``None``: all).
+    population_bands
+        Bands of the population raster to sum (``None``: band 1 of a single-band raster; a
+        multi-band raster then is refused).
+    elderly_share, elderly_share_origin
+        The elderly share where the population gives none, and where it comes from
+        (``option`` ``--elderly-share``, ``config`` ``default_elderly_share``, ``default``
+        :data:`carecover.settings.default_elderly_share`, said in the ledger).
+    crs_explicit
+        ``--crs`` was given on the command line: a coordinate-system check sure of a mistake
+        then warns instead of stopping the run.
     warnings
         Unusual values found while resolving (each names its value and origin); raised
         again when the run starts, so they reach the console, the summary and the report.
@@ -145,6 +158,12 @@ class RunParams:
     objective: str = "coverage"
     map_min_gap_share: float = settings.map_min_gap_share
     workers: int = 1
+    crs_explicit: bool = False
+    elderly_rasters: tuple[Path, ...] = ()
+    population_bands: tuple[int, ...] | None = None
+    elderly_bands: tuple[int, ...] | None = None
+    elderly_share: float | None = settings.default_elderly_share
+    elderly_share_origin: str = "default"
     colocation_kinds: tuple[str, ...] = ()
     candidates_mix: bool = False
     colocation_min: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
@@ -194,6 +213,8 @@ class RunParams:
             "sample_note": None, "command": "",
             "title": "一刻钟养老服务圈覆盖分析 / 15-minute elderly-care coverage",
         }
+        if overrides.get("elderly_raster") is not None and "elderly_rasters" not in overrides:
+            overrides["elderly_rasters"] = (Path(overrides["elderly_raster"]),)  # the first is the only one
         for name in ("suggest", "regions", "drive_speeds_kph", "capacity", "colocation_min"):
             if isinstance(overrides.get(name), dict):
                 overrides[name] = MappingProxyType(dict(overrides[name]))
@@ -222,7 +243,7 @@ class RunParams:
     def input_paths(self) -> list[Path]:
         """Every input file of the run (none of them may ever be overwritten)."""
         cfg = self.config
-        paths = [self.network, *self.facilities, self.boundary, self.population, self.elderly_raster,
+        paths = [self.network, *self.facilities, self.boundary, self.population, *self.elderly_rasters,
                  self.candidates, *[p for _, p in self.units]]
         if cfg is not None:
             paths += [cfg.path, cfg.claims]

@@ -83,3 +83,18 @@ access_decay: str = "bands"
 #: E2SFCA band weights, nearest band first (Luo & Qi 2009: 0–5 / 5–10 / 10–15 min → 1.00 / 0.68 /
 #: 0.22 for a 15-minute catchment).
 access_band_weights: tuple[float, ...] = (1.0, 0.68, 0.22)
+
+# ---------------------------------------------------------------------- data-quality ledger
+# A ledger line beyond its threshold is a warning (and, with --strict, exit status 2).
+#: Residents unsnapped or nearest a dropped network part, share of all residents (per tier).
+ledger_max_unsnapped_share: float = 0.05
+#: Street length dropped as disconnected parts, share of the network read (per mode).
+ledger_max_dropped_share: float = 0.10
+#: Share of the boundary the walking network's extent covers, at least.
+ledger_min_boundary_covered: float = 0.95
+#: Share of the study area the population raster covers, at least.
+ledger_min_raster_covered: float = 0.99
+#: Register rows not used (outside the area, unsnapped, unknown tier, duplicate …), share of the rows.
+ledger_max_unused_rows_share: float = 0.10
+#: Footways, paths, pedestrian streets and steps, share of the walking network's length, at least.
+ledger_min_footway_share: float = 0.01

@@ -29,7 +29,7 @@ class TestSynthetic:
         for t in TIERS.values():
             for name in (t.key, t.name_zh, t.name_en, *t.aliases):
                 assert tier_key(name) == t.key, name
-        assert tier_key("nursing home") is None
+        assert tier_key("nursing home") == "institution" and tier_key("bakery") is None
 
     def test_config_takes_aliases(self, tmp_path: Path) -> None:
         p = tmp_path / "c.toml"

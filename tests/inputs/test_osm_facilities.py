@@ -41,9 +41,9 @@ class TestTags:
         assert classify_osm_tags(senior) == ("day_care", "community_centre")
         assert classify_osm_tags({**senior, "social_facility:for": "elderly"})[1] == "community_centre"
         assert classify_osm_tags({**senior, "social_facility:for": "child"}) is None
-        assert classify_osm_tags({"amenity": "nursing_home"}) == ("nursing_home", "county_institution")
+        assert classify_osm_tags({"amenity": "nursing_home"}) == ("nursing_home", "institution")
         assert classify_osm_tags({"amenity": "social_facility", "social_facility": "assisted_living"}
-                                 ) == ("assisted_living", "county_institution")
+                                 ) == ("assisted_living", "institution")
         # untagged audience: only care homes count as senior facilities
         assert classify_osm_tags({"amenity": "social_facility", "social_facility": "outreach"}) is None
         assert classify_osm_tags({"amenity": "social_facility", "social_facility": "food_bank",
@@ -60,7 +60,7 @@ class TestSynthetic:
         assert list(g.columns) == list(COLUMNS)
         assert g.crs.to_epsg() == 4326
         assert list(g["fid"]) == ["osm/node/1", "osm/node/7", "osm/way/10"]
-        assert list(g["tier"]) == ["community_centre", "meal_point", "county_institution"]
+        assert list(g["tier"]) == ["community_centre", "meal_point", "institution"]
         assert list(g["row"]) == [1, 2, 3]
         assert set(g["source"]) == {"osm"} and set(g["crs_in"]) == {"wgs84"}
         assert (g["note"].str.startswith(NOTE)).all()

@@ -38,7 +38,7 @@ class TestSynthetic:
         assert "row 2" in by.loc[7, "note"] and "row 2" in by.loc[8, "note"]
         assert g["fid"].is_unique and by.loc[2, "fid"] == "1" and by.loc[7, "fid"] != "1"
         # unknown tier kept with tier None and the raw text
-        assert by.loc[9, "tier"] is None and by.loc[9, "tier_raw"] == "养老院"
+        assert by.loc[9, "tier"] is None and by.loc[9, "tier_raw"] == "棋牌室"
         assert by.loc[2, "tier"] == "street_centre" and by.loc[10, "tier"] == "meal_point"
         # per-row GCJ-02 converted to WGS-84 (a few hundred metres)
         assert by.loc[10, "crs_in"] == "gcj02" and by.loc[2, "crs_in"] == "wgs84"

@@ -104,7 +104,7 @@ class TestStrictMode:
         p = write_register("r.csv", [hand.header, hand.rows[0], hand.rows[7]])
         with pytest.raises(InputError) as e:
             read_facilities(p, strict=True)
-        assert e.value.row == 3 and e.value.field == "层级" and "养老院" in str(e.value)
+        assert e.value.row == 3 and e.value.field == "层级" and "棋牌室" in str(e.value)
         clean = write_register("c.csv", [hand.header, hand.rows[0], hand.rows[8]])
         assert list(read_facilities(clean, strict=True)["status"]) == ["ok", "ok"]
 

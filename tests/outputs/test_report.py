@@ -242,7 +242,7 @@ class TestOverviewMap:
 
 def test_sections_are_a_list_of_builders(bundle: PlanBundle, tmp_path: Path) -> None:
     assert len(SECTIONS) >= 10
-    extra = [SECTIONS[2], lambda ctx: Section("容量 Capacity", [f"{len(ctx.tiers)} tiers"], key="capacity")]
+    extra = [SECTIONS[3], lambda ctx: Section("容量 Capacity", [f"{len(ctx.tiers)} tiers"], key="capacity")]
     built = build_sections(ReportContext(bundle, bundle.params), extra)
     assert [s.title for s in built] == ["覆盖率 Coverage figures", "容量 Capacity"]
     html = write_report(bundle, tmp_path, sections=extra)["html"].read_text(encoding="utf-8")

@@ -290,7 +290,7 @@ M3,社区站3,社区养老服务站,7.3995086,43.7358152
 M4,助餐点1,老年助餐点,7.4236041,43.7331004
 M5,助餐点2,老年助餐点,7.4084608,43.7475079
 M6,坏坐标,社区养老服务站,abc,43.74
-M7,未知层级,养老院,7.42,43.74
+M7,未知层级,棋牌室,7.42,43.74
 """
 
 
@@ -331,8 +331,8 @@ def test_monaco_statuses(monaco_run: Path) -> None:
     fac = _csv(monaco_run / "facilities.csv").set_index("fid")
     assert fac["status"].to_dict() == {"M1": "ok", "M2": "ok", "M3": "ok", "M4": "ok", "M5": "ok",
                                        "M6": "missing_coords", "M7": "unknown_tier"}
-    assert "abc" in fac.loc["M6", "note"] and "养老院" in fac.loc["M7", "note"]
-    assert fac.loc["M7", "tier_raw"] == "养老院" and pd.isna(fac.loc["M7", "tier"])
+    assert "abc" in fac.loc["M6", "note"] and "棋牌室" in fac.loc["M7", "note"]
+    assert fac.loc["M7", "tier_raw"] == "棋牌室" and pd.isna(fac.loc["M7", "tier"])
     assert (fac.loc[["M1", "M2", "M3", "M4", "M5"], "snap_m"] < 1.0).all()  # on the street
     s = json.loads((monaco_run / "summary.json").read_text(encoding="utf-8"))
     assert s["facilities"]["by_status"] == {"missing_coords": 1, "ok": 5, "unknown_tier": 1}

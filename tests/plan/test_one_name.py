@@ -44,7 +44,7 @@ class TestSuggestParsedOnce:
     @pytest.mark.parametrize("value, says", [("street_centre=eight", "not a number"),
                                              ("street_centre=-1", "negative"),
                                              ("street_centre=1.5", "whole number"),
-                                             ("nursing_home=2", "unknown tier")])
+                                             ("bakery=2", "unknown tier")])  # nursing home: the institution tier
     def test_one_check_for_plan_and_region(self, value, says):
         pairs = key_values([value], "--suggest", "TIER=N")
         with pytest.raises(InputError, match=says):

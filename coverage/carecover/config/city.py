@@ -162,6 +162,8 @@ class CityConfig:
     counties: list[County] = field(default_factory=list)
     admin_units: dict[str, AdminUnits] = field(default_factory=dict)
     capacity: dict[str, CapacityRule] = field(default_factory=dict)
+    #: ``[tier_names]``: tier key → the extra names a register may use for it.
+    tier_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
     access_decay: str | None = None
     access_band_weights: tuple[float, ...] | None = None
     census: dict = field(default_factory=dict)
@@ -196,6 +198,12 @@ class CityConfig:
             for key in TIERS:
                 overrides.setdefault(key, {}).setdefault("threshold_min", self.threshold_min)
         return resolve_tiers(overrides)
+
+    def vocabulary(self) -> dict[str, str]:
+        """The extra tier names of this city as a lookup table (:func:`carecover.tiers.vocabulary`)."""
+        from carecover.tiers import vocabulary
+
+        return vocabulary(self.tier_names)
 
     def drive_speeds(self) -> dict[str, float]:
         """Default drive speeds (km/h) by highway class with this city's overrides."""
@@ -357,6 +365,7 @@ class CityConfig:
             "tiers": {k: {"mode": t.mode, "threshold_min": t.threshold_min}
                       for k, t in self.resolved_tiers().items()},
             "tier_overrides": self.tiers,
+            "tier_names": {k: list(v) for k, v in self.tier_names.items()},
             "drive_speeds_kph": self.drive_speeds_kph,
             "planned": {k: {**v.__dict__, "region": list(v.region) if isinstance(v.region, tuple)
                             else v.region} for k, v in self.planned.items()},

@@ -31,7 +31,7 @@ from carecover.config.schema import (
 )
 from carecover.crs import normalize_crs_name
 from carecover.errors import InputError
-from carecover.tiers import TIERS, tier_key
+from carecover.tiers import TIERS, tier_key, vocabulary
 
 #: ``err(message, field, expected=None)``: an :class:`InputError` about one key of the file.
 _Err = Callable[..., InputError]
@@ -97,6 +97,7 @@ def load_config(path: str | Path) -> CityConfig:
     check_numbers(data, path)
     lang, crs_in = _check_scalars(data, err)
     tiers = _check_tiers(data, err)
+    tier_names = _check_tier_names(data, err)
     drive = _check_drive_speeds(data, err)
     counties = _load_counties(data, err)
     # planned regions name counties: check them against a config holding only the counties
@@ -111,7 +112,7 @@ def load_config(path: str | Path) -> CityConfig:
               if k in data and k != "crs_in"}
     return CityConfig(
         city=data["city"], name_zh=data["name_zh"], name_en=data["name_en"], path=path.resolve(),
-        lang=lang, crs_in=crs_in, tiers=tiers, drive_speeds_kph=drive, planned=planned,
+        lang=lang, crs_in=crs_in, tiers=tiers, tier_names=tier_names, drive_speeds_kph=drive, planned=planned,
         counties=counties, admin_units=admin, census=data.get("census", {}), capacity=capacity,
         access_decay=decay, access_band_weights=weights,
         fetch=data.get("fetch", {}), colocation=data.get("colocation", {}),
@@ -197,6 +198,24 @@ def _check_tiers(data: dict[str, Any], err: _Err) -> dict[str, dict]:
     return tiers
 
 
+def _check_tier_names(data: dict[str, Any], err: _Err) -> dict[str, tuple[str, ...]]:
+    """The ``[tier_names]`` table (tier → extra names a register may use), checked: a known
+    tier, names not taken by another tier."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, names in data.get("tier_names", {}).items():
+        key = _tier(name, f"tier_names.{name}", err)
+        out[key] = out.get(key, ()) + tuple(str(n) for n in ([names] if isinstance(names, str) else names))
+        try:
+            vocabulary({key: out[key]})
+        except ValueError as exc:
+            raise err(str(exc), f"tier_names.{name}") from None
+    try:
+        vocabulary(out)
+    except ValueError as exc:
+        raise err(str(exc), "tier_names") from None
+    return out
+
+
 def _check_drive_speeds(data: dict[str, Any], err: _Err) -> dict[str, float]:
     """The ``[drive_speeds_kph]`` overrides, checked (every speed positive)."""
     drive = data.get("drive_speeds_kph", {})
@@ -221,7 +240,7 @@ def _load_counties(data: dict[str, Any], err: _Err) -> list[County]:
         if kind not in COUNTY_KINDS:
             raise err(f"unknown kind '{kind}'", f"{where}.kind", ", ".join(COUNTY_KINDS))
         es = c.get("elderly_share")
-        if es is not None and not 0 < es < 1:
+        if es is not None and not 0 <= es <= 1:
             raise err(f"share must be between 0 and 1, got {es}", f"{where}.elderly_share")
         pop = c.get("population")
         if pop is not None and pop < 0:

@@ -77,8 +77,9 @@ BOUNDS: dict[str, Bound] = {
     "target_share": Bound("目标比例 / target share", "", 0.0, 1.0, (0.3, 1.0)),
     "map_min_gap_share": Bound("地图绘制缺口的最小占比 / least share of a gap drawn on the map", "", 0.0, 1.0,
                                (0.0, 0.2), low_open=False),
-    "default_elderly_share": Bound("老年人口比例 / elderly share", "", 0.0, 0.999, (0.05, 0.5)),
-    "elderly_share": Bound("老年人口比例 / elderly share", "", 0.0, 0.999, (0.05, 0.5)),
+    # shares lie in [0, 1]: 1.0 when the population given is itself the elderly (docs/population.md)
+    "default_elderly_share": Bound("老年人口比例 / elderly share", "", 0.0, 1.0, (0.05, 0.5), low_open=False),
+    "elderly_share": Bound("老年人口比例 / elderly share", "", 0.0, 1.0, (0.05, 0.5), low_open=False),
     "drive_speeds_kph": Bound("车速 / drive speed", "km/h", 0.0, 300.0, (5.0, 130.0)),
     "suggest": Bound("新增站点数 / new sites", "", 0, 100_000, (0, 1_000), low_open=False, integer=True),
     "count": Bound("计划数量 / planned count", "", 0, 100_000, (0, 1_000), low_open=False, integer=True),

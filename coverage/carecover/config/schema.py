@@ -91,6 +91,7 @@ SCHEMA: dict[str, Any] = {
     "census": _CENSUS,
     "fetch": _FETCH,
     "tiers": ("table", _TIER_OVERRIDE),
+    "tier_names": ("table", "str|list[str]"),
     "drive_speeds_kph": ("table", "float"),
     "planned": ("table", _PLANNED),
     "capacity": ("table", _CAPACITY),

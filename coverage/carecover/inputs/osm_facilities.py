@@ -15,7 +15,7 @@ Tier mapping (:data:`OSM_TIER_MAP`; a documented heuristic — OSM has no three-
   ``food_bank``/``soup_kitchen`` for seniors → meal point) → the community / meal tiers: they
   provide the walk-in services of 社区养老服务中心/站 and 助餐点;
 * residential care (``nursing_home``, ``assisted_living``, ``group_home``) →
-  ``county_institution``: institutions with beds serve by admission, not by a 15-minute walk, so
+  ``institution`` (养老机构): institutions with beds serve by admission, not by a 15-minute walk, so
   they are put in the institution tier (drive threshold) rather than inflate walking coverage.
 
 Pass ``tier_map`` to choose otherwise. Every row's note says "OSM 补充数据，层级为推断 / OSM
@@ -46,9 +46,9 @@ OSM_TIER_MAP: dict[str, str] = {
     "community_centre": "community_centre",
     "food_bank": "meal_point",
     "soup_kitchen": "meal_point",
-    "nursing_home": "county_institution",
-    "assisted_living": "county_institution",
-    "group_home": "county_institution",
+    "nursing_home": "institution",
+    "assisted_living": "institution",
+    "group_home": "institution",
 }
 #: ``social_facility:for`` values meaning older people.
 SENIOR_VALUES = frozenset({"senior", "seniors", "elderly", "aged", "older_people", "old_people"})

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from carecover import __version__, notices
+from carecover.analysis.ledger import Ledger
 from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork
@@ -54,6 +55,8 @@ class Results:
     #: The maps' light street layer (:func:`~carecover.network.streetlines.street_lines` of the
     #: walking network); made here when not given.
     streets: gpd.GeoDataFrame | None = None
+    #: The data-quality ledger (:func:`carecover.plan.ledger.compute`), or ``None``.
+    ledger: Ledger | None = None
 
 
 def input_record(path: Path | None, role: str, extra: dict | None = None, sha256: str | None = None) -> dict | None:
@@ -129,9 +132,15 @@ def population_summary(demand: Demand, travel: Travel) -> dict:
             "pop_nearest_dropped_part": float(pts.loc[travel.demand_snaps["walk"].on_dropped, "pop"].sum())}
 
 
+#: The keys of the combined coordinate-system check in ``summary["facilities"]`` (the verdict of
+#: each register, with its evidence, is in ``summary["ledger"]``).
+_CRS_KEYS = ("declared", "best", "medians", "n", "warning", "warning_zh", "warning_en", "reason")
+
+
 def facilities_summary(facilities: Facilities, frame: gpd.GeoDataFrame) -> dict:
+    crs = facilities.crs_check
     return {"records": int(len(frame)), "by_status": frame["status"].value_counts().sort_index().to_dict(),
-            "crs_check": facilities.crs_check,
+            "crs_check": {k: v for k, v in crs.items() if k in _CRS_KEYS} if crs else crs,
             "by_tier": frame.loc[frame["status"].isin(USABLE), "tier"].value_counts().sort_index().to_dict()}
 
 
@@ -140,6 +149,8 @@ def summary(params: RunParams, r: Results) -> dict[str, Any]:
     return {
         "title": params.title, "generated_at": now_iso(), "command": params.command,
         "sample_data": params.sample_note, "parameters": params.to_dict(),
+        # every reduction between the inputs and the figures, first (plan/ledger.py)
+        "ledger": r.ledger.to_dict() if r.ledger is not None else None,
         "inputs": inputs_of(params, r.nets["walk"], r.facilities),
         "networks": {m: _net_summary(n) for m, n in r.nets.items()},
         "population": population_summary(r.demand, r.travel),

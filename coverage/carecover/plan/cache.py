@@ -42,7 +42,7 @@ STAGE_CACHE_VERSION = 2
 DOWNSTREAM = frozenset({"out", "lang", "title", "command", "inline_assets", "gaode_map", "cache",
                         "map_min_gap_share", "workers",
                         "suggest", "exact_time_limit_s", "target_share", "min_spacing_m",
-                        "warnings"})
+                        "warnings", "crs_explicit"})
 #: Parameters whose value is a file: hashed by content, not by name.
 FILES = frozenset({"network", "boundary", "population", "elderly_raster", "candidates"})
 
@@ -70,6 +70,7 @@ def params_fingerprint(params: RunParams) -> str:
     files = {n: _file_digest(getattr(params, n)) for n in sorted(FILES)}
     files["facilities"] = [_file_digest(p) for p in params.facilities]
     files["units"] = [(k, _file_digest(p)) for k, p in params.units]
+    files["elderly_rasters"] = [_file_digest(p) for p in params.elderly_rasters]
     siting_tiers = sorted(k for k, n in params.suggest.items() if n > 0)
     extra = json.dumps({"files": files, "siting_tiers": siting_tiers}, sort_keys=True)
     return hashlib.sha256((params.fingerprint(*names) + extra).encode()).hexdigest()

@@ -2,8 +2,8 @@
 
 A tier whose register records are all unusable (outside the study area, beyond the snap limit,
 without coordinates) is said in one prominent line, written into summary.json and the report, and
-refused with ``--strict``; so is a run with no usable facility at all, and a coordinate system
-that puts the facilities off the streets.
+refused with ``--strict``; so is a run with no usable facility at all. A register whose declared
+coordinate system the check is sure is wrong stops the run (:func:`crs_stop`).
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ def check(params: RunParams, facilities: Facilities, travel: Travel) -> None:
     params
         Tiers and strict mode.
     facilities
-        The records as read (their coordinate-system check).
+        The records as read (their coordinate-system verdicts are lines of the data-quality
+        ledger, :mod:`carecover.plan.ledger`, and stop the run in :func:`crs_stop`).
     travel
         The records after snapping (statuses final).
 
@@ -66,6 +67,26 @@ def check(params: RunParams, facilities: Facilities, travel: Travel) -> None:
         if params.strict:
             raise InputError(message, file=files or None, field=field)
         notices.warn("no_usable_facility", message, file=files or None, field=field)
-    crs = facilities.crs_check or {}
-    if crs.get("warning"):
-        notices.warn("crs_check", str(crs["warning"]), file=files or None, field="crs")
+    # each register's coordinate-system verdict is a line of the data-quality ledger (plan/ledger.py)
+
+
+def crs_stop(params: RunParams, facilities: Facilities) -> None:
+    """Stop the run (exit 2, naming the file and the likely system) when the coordinate-system
+    check is sure a register's declared system is wrong — unless ``--crs`` was given explicitly,
+    when the run goes on and the warning stays.
+
+    Raises
+    ------
+    InputError
+        A register whose check's verdict is ``wrong`` and no explicit ``--crs``.
+    """
+    for c in facilities.crs_checks:
+        if c.get("verdict") != "wrong" or params.crs_explicit:
+            continue
+        best = str(c.get("best"))
+        raise InputError(
+            f"{c.get('warning_zh')} 运行已停止；确认坐标系后用 --crs {best}（或 --crs {c.get('declared')} 坚持原声明）重新运行 / "
+            f"{c.get('warning_en')} The run stopped; rerun with --crs {best} (or --crs {c.get('declared')} "
+            f"to keep the declared system) — evidence: {c.get('evidence')}, {c.get('closer')} of "
+            f"{int(c.get('closer', 0)) + int(c.get('farther', 0))} facilities nearer under {best}",
+            file=c.get("file"), field="crs", expected=f"--crs {best}")

@@ -58,7 +58,10 @@ class PlanOptions:
     population: Path | None = None
     population_field: str | None = None
     elderly_field: str | None = None
-    elderly_raster: Path | None = None
+    elderly_raster: Path | tuple[Path, ...] | None = None
+    population_bands: tuple[int, ...] | None = None
+    elderly_bands: tuple[int, ...] | None = None
+    elderly_share: float | None = None
     candidates: Path | None = None
     candidates_from_osm: str | tuple[str, ...] | None = None
     candidates_mix: bool | None = None

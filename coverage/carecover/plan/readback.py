@@ -13,6 +13,7 @@ from typing import Any
 
 import geopandas as gpd
 
+from carecover.analysis.ledger import Ledger
 from carecover.config.capacity import CapacityRule
 from carecover.errors import InputError
 from carecover.outputs.bundle import PlanBundle
@@ -83,5 +84,7 @@ def read_plan(out: Path) -> Plan:
         sites=_layer(gpkg, "sites", present), boundaries=_layer(gpkg, "boundaries", present),
         summary=dict(summary.data), lang=params.lang, title=summary.title,
         gap_hulls=None if zones is None else zones.geometry, params=params)
-    return Plan(params, bundle, summary, notices=(), folder=out)
+    ledger = summary.data.get("ledger")
+    return Plan(params, bundle, summary, notices=(), folder=out,
+                ledger=None if ledger is None else Ledger.from_dict(ledger))
 

@@ -120,7 +120,7 @@ def _inputs(opts: PlanOptions, cfg: CityConfig | None) -> dict[str, Any]:
     missing += [f"设施名录 / facility register: {f}" for f in facilities if not Path(f).exists()]
     if not facilities:
         missing.append("设施名录 / facility register: --facilities FILE")
-    if population is None and opts.total_population is None and cfg_pop is not None:
+    if population is None and opts.total_population is None and cfg_pop is not None and not opts.elderly_raster:
         # a different population method changes every figure: the user chooses it, not a fallback
         missing.append(f"人口栅格 / population raster: {cfg_pop} "
                        "(或用 --total-population N 按 OSM 建筑分配 / or --total-population N to spread "
@@ -135,9 +135,27 @@ def _inputs(opts: PlanOptions, cfg: CityConfig | None) -> dict[str, Any]:
         raise InputError("missing inputs / 缺少输入:\n  " + "\n  ".join(missing) + hint, field="inputs")
     return {"network": Path(network), "facilities": tuple(Path(f) for f in facilities),
             "boundary": _path(_first(opts.boundary, _cfg(cfg, "boundary"))),
-            "population": _path(population), "elderly_raster": _path(opts.elderly_raster),
+            "population": _path(population), "elderly_raster": _elderly_files(opts)[0] if _elderly_files(opts) else None,
+            "elderly_rasters": _elderly_files(opts),
             "candidates": _path(opts.candidates),
             "units": tuple((k, Path(p)) for k, p in (opts.units or ()))}
+
+
+def _elderly_files(opts: PlanOptions) -> tuple[Path, ...]:
+    """Every ``--elderly-raster`` (WorldPop's age-sex groups come one file each)."""
+    given = opts.elderly_raster
+    if given is None:
+        return ()
+    return tuple(Path(p) for p in (given if isinstance(given, (list, tuple)) else [given]))
+
+
+def _elderly_share(opts: PlanOptions, cfg: CityConfig | None, num: _Numbers) -> tuple[float | None, str]:
+    """The elderly share where the population gives none, and its origin (option, config, default)."""
+    if opts.elderly_share is not None:
+        return num.one("elderly_share", opts.elderly_share, "--elderly-share"), "option"
+    if cfg is not None:  # the config's default (None: every county must state its own)
+        return cfg.default_elderly_share, "config"
+    return settings.default_elderly_share, "default"
 
 
 def _sheet(value: str | None) -> str | int | None:
@@ -318,8 +336,9 @@ def resolve(opts: PlanOptions) -> RunParams:
     cfg_files = [cfg.path, cfg.claims] if cfg is not None else []
     capacity = _capacity(cfg, num)
     objective = _objective(opts, suggest, capacity, tiers, cfg)
+    share, share_origin = _elderly_share(opts, cfg, num)
     inputs = [*files["facilities"], files["network"], files["boundary"], files["population"],
-              files["elderly_raster"], files["candidates"], *[p for _, p in files["units"]], *cfg_files]
+              *files["elderly_rasters"], files["candidates"], *[p for _, p in files["units"]], *cfg_files]
     return RunParams(
         **files, out=_out(opts, [p for p in inputs if p is not None]),
         population_field=_first(opts.population_field, settings.population_field),
@@ -331,7 +350,7 @@ def resolve(opts: PlanOptions) -> RunParams:
         tiers=MappingProxyType(tiers), drive_speeds_kph=MappingProxyType(drive),
         bands_min=num.many("bands_min"), max_snap_m=num.one("max_snap_m"),
         isochrone_buffer_m=num.one("isochrone_buffer_m"), circle_radius_m=num.one("circle_radius_m"),
-        crs_in=_first(opts.crs_in, _cfg(cfg, "crs_in")),
+        crs_in=_first(opts.crs_in, _cfg(cfg, "crs_in")), crs_explicit=opts.crs_in is not None,
         gap_link_m=num.one("gap_link_m", opts.gap_link_m, "--gap-link"),
         suggest=MappingProxyType(suggest), regions=MappingProxyType(regions),
         exact_time_limit_s=num.one("exact_time_limit_s", opts.exact_time_limit_s, "--exact-time-limit"),
@@ -350,7 +369,9 @@ def resolve(opts: PlanOptions) -> RunParams:
         access_band_weights=tuple(_first(_cfg(cfg, "access_band_weights"), settings.access_band_weights)),
         warnings=tuple(num.found),
         map_min_gap_share=num.one("map_min_gap_share", opts.map_min_gap_share, "--map-min-gap-share"),
-        workers=_workers(opts.workers), **_colocation(opts, cfg, num),
+        workers=_workers(opts.workers), population_bands=opts.population_bands,
+        elderly_bands=opts.elderly_bands, elderly_share=share, elderly_share_origin=share_origin,
+        **_colocation(opts, cfg, num),
     )
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
+from carecover.analysis.ledger import Ledger
 from carecover.errors import InputError
 from carecover.notices import Notice
 from carecover.outputs.bundle import PlanBundle, ranked_gaps, sites_frame
@@ -69,6 +70,9 @@ class Plan:
         Each stage's (and step's) wall and CPU seconds (empty when read back).
     folder
         The published folder it was read from (``None`` for a computed plan).
+    ledger
+        The data-quality ledger (:class:`~carecover.analysis.ledger.Ledger`; read back from
+        ``summary.json["ledger"]``; ``None`` when the summary has none).
     """
 
     params: RunParams
@@ -79,6 +83,7 @@ class Plan:
     notices: tuple[Notice, ...] = ()
     stage_times: tuple[StageTime, ...] = ()
     folder: Path | None = None
+    ledger: Ledger | None = None
     _states: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ tables

@@ -23,6 +23,7 @@ from carecover.plan import (
     gaps,
     inputs,
     isochrones,
+    ledger,
     networks,
     siting,
     travel,
@@ -67,6 +68,8 @@ def compute(params: RunParams) -> Plan:
         study = run.run("study area", area.study_area, bounds, walk)
         # every register record with its status
         fac = run.run("facilities", inputs.read_facilities, params, study, walk)
+        # a coordinate system the check is sure is wrong stops the run here (unless --crs was explicit)
+        run.run("crs check", checks.crs_stop, params, fac)
         # the other networks that tiers with facilities or planned sites need
         nets = run.run("networks", networks.load_networks, params, bounds, walk, fac)
         # population as demand points with their elderly share
@@ -75,6 +78,10 @@ def compute(params: RunParams) -> Plan:
         trav = run.run("travel", travel.route, params, nets, fac, demand)
         # a tier with no usable facility is said at once (and refused with --strict)
         run.run("checks", checks.check, params, fac, trav)
+        # the data-quality ledger: every reduction between inputs and figures, on the console now
+        # (each line beyond its threshold a warning; with --strict, exit 2)
+        led = run.run("ledger", ledger.compute, params, nets, study, fac, demand, trav)
+        ledger.report(params, led)
         # isochrone polygons and their fidelity, drawn in a worker process while the analysis goes on
         iso_job = run.start("isochrones", isochrones.build, params, nets, trav)
         # coverage figures by tier and area
@@ -93,13 +100,13 @@ def compute(params: RunParams) -> Plan:
         iso = iso_job.result()
         # what the outputs show
         results = assemble.Results(nets, bounds, fac, demand, trav, iso, figs, gap, sites, checked, acc,
-                                   streets.result())
+                                   streets.result(), led)
         bundle = run.run("assemble", assemble.assemble, params, results)
     # the computation's wall seconds, from the runner's clock (kept out under SOURCE_DATE_EPOCH)
     bundle.summary["runtime_s"] = assemble.runtime_s(run.elapsed_s())
     log(f"计算完成 / computed in {run.elapsed_s():.1f} s")
     summary = SummaryFile.of(_plain(bundle.summary))
-    return Plan(params, bundle, summary, sites, results, tuple(found), tuple(run.times))
+    return Plan(params, bundle, summary, sites, results, tuple(found), tuple(run.times), ledger=led)
 
 
 def _plain(summary: dict) -> dict:

@@ -11,6 +11,7 @@ Method notes: ``docs/population.md`` §1.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from pyproj import CRS, Proj, Transformer
 
 from carecover.errors import InputError
 from carecover.inputs.demand import Demand
+from carecover.inputs.population.bands import band_list, choose_bands, describe_bands, read_band_sum
 from carecover.inputs.population.common import (
     ELDERLY_UNKNOWN,
     WGS84,
@@ -155,14 +157,11 @@ def _open_raster(path: Path):
         raise InputError(f"无法读取栅格 / cannot read raster: {exc}", file=path) from exc
 
 
-def _check_raster(src, path: Path, band: int) -> CRS:
-    """The raster's CRS, once it is known to have one, the band and no rotation."""
+def _check_raster(src, path: Path) -> CRS:
+    """The raster's CRS, once it is known to have one and no rotation."""
     if src.crs is None:
         raise InputError("栅格没有坐标参考系 / raster has no CRS", file=path,
                          expected="a GeoTIFF with a CRS (e.g. EPSG:4326)")
-    if not 1 <= band <= src.count:
-        raise InputError(f"波段不存在 / band {band} not in raster ({src.count} band(s))",
-                         file=path, field=f"band {band}", expected=f"1..{src.count}")
     t = src.transform
     if t.b != 0 or t.d != 0:
         raise InputError("不支持旋转栅格 / rotated rasters are not supported", file=path,
@@ -183,13 +182,10 @@ def _area_window(src, frame, crs: CRS, path: Path) -> tuple[shapely.Geometry | N
     return geom, win
 
 
-def _read_counts(src, band: int, win: _Window, path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(counts, valid) of the window; a negative head-count is an error, not a guess."""
-    data = src.read(band, window=win.window).astype("float64")
-    nodata = src.nodata
-    valid = np.isfinite(data)
-    if nodata is not None:
-        valid &= data != nodata
+def _read_counts(src, bands: tuple[int, ...], win: _Window, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(counts, valid) of the window, the bands summed; a negative head-count is an error, not a guess."""
+    data, valid = read_band_sum(src, bands, win.window)
+    band = band_list(bands)
     neg = valid & (data < 0)
     if neg.any():
         r, c = np.argwhere(neg)[0]
@@ -249,23 +245,20 @@ def _pixel_boxes(t, px: _Pixels) -> np.ndarray:
 # the elderly raster
 
 
-def _elderly_same_grid(esrc, band: int, window) -> np.ndarray:
-    data = esrc.read(band, window=window).astype("float64")
-    nod = esrc.nodata
-    bad = ~np.isfinite(data) | ((data == nod) if nod is not None else False)
-    return np.where(bad, 0.0, data)
+def _elderly_same_grid(esrc, bands: tuple[int, ...], window) -> np.ndarray:
+    data, valid = read_band_sum(esrc, bands, window)
+    return np.where(valid, data, 0.0)
 
 
-def _elderly_resampled(esrc, band: int, dst_crs, win_transform, shape,
+def _elderly_resampled(esrc, bands: tuple[int, ...], dst_crs, win_transform, shape,
                        pop_areas_grid) -> np.ndarray:
     """Resample the *density* (people per m²) with an average so counts are not duplicated
     when upsampling nor lost when downsampling, then × the population pixel area."""
     from rasterio.enums import Resampling
     from rasterio.warp import reproject
 
-    src_data = esrc.read(band).astype("float64")
-    nod = esrc.nodata
-    bad = ~np.isfinite(src_data) | ((src_data == nod) if nod is not None else False)
+    src_data, valid = read_band_sum(esrc, bands)
+    bad = ~valid
     rr, cc = np.indices(src_data.shape)
     e_area = _pixel_areas(CRS(esrc.crs), esrc.transform, rr.ravel(), cc.ravel()).reshape(src_data.shape)
     dens = np.where(bad, np.nan, src_data / e_area)
@@ -276,9 +269,10 @@ def _elderly_resampled(esrc, band: int, dst_crs, win_transform, shape,
     return np.where(np.isfinite(out), out, 0.0) * pop_areas_grid
 
 
-def _read_elderly(elderly_raster, src, band: int, window, win_transform, shape,
+def _read_elderly(elderly_raster, src, bands: tuple[int, ...] | None, window, win_transform, shape,
                   pop_areas_grid) -> tuple[np.ndarray, dict]:
-    """Elderly counts on the population raster's window (same grid, or resampled)."""
+    """Elderly counts of one elderly raster on the population raster's window (same grid, or
+    resampled); its bands as asked, else all of them, summed."""
     import rasterio
 
     path = Path(elderly_raster)
@@ -287,14 +281,18 @@ def _read_elderly(elderly_raster, src, band: int, window, win_transform, shape,
     with rasterio.open(path) as esrc:
         if esrc.crs is None:
             raise InputError("老年人口栅格没有坐标参考系 / elderly raster has no CRS", file=path)
+        use = choose_bands(esrc, path, bands, role="elderly", option="--elderly-bands")
         same = (CRS(esrc.crs).equals(CRS(src.crs)) and esrc.transform == src.transform
                 and esrc.width == src.width and esrc.height == src.height)
-        info = {"file": str(path), "sha256": file_sha256(path), "band": band,
+        info = {"file": str(path), "sha256": file_sha256(path), "band": use[0],
                 "method": "same grid" if same else "resampled (density, average)"}
+        if len(use) > 1 or esrc.count > 1:
+            info.update(bands=list(use), band_count=esrc.count, band_descriptions=describe_bands(esrc))
         if same:
-            data = _elderly_same_grid(esrc, band, window)
+            data = _elderly_same_grid(esrc, use, window)
         else:
-            data = _elderly_resampled(esrc, band, src.crs, win_transform, shape, pop_areas_grid)
+            data = _elderly_resampled(esrc, use, src.crs, win_transform, shape, pop_areas_grid)
+        band = band_list(use)
         if (data < 0).any():
             r, c = np.argwhere(data < 0)[0]
             raise InputError(
@@ -304,18 +302,26 @@ def _read_elderly(elderly_raster, src, band: int, window, win_transform, shape,
     return data, info
 
 
-def _pixel_elderly(elderly_raster, src, band: int, win: _Window, data: np.ndarray,
+def _pixel_elderly(elderly_raster, src, bands: tuple[int, ...] | None, win: _Window, data: np.ndarray,
                    use: np.ndarray, px: _Pixels, crs: CRS) -> tuple[np.ndarray, dict | str]:
-    """Elderly per populated pixel and how they were read (NaN without an elderly raster)."""
-    if elderly_raster is None:
+    """Elderly per populated pixel and how they were read (NaN without an elderly raster); several
+    elderly rasters (WorldPop's age-sex groups) are summed."""
+    files = [elderly_raster] if isinstance(elderly_raster, (str, Path)) else list(elderly_raster or [])
+    if not files:
         return np.full(len(px.pop), np.nan), ELDERLY_UNKNOWN
     t = src.transform
     area_grid = np.zeros(data.shape)
     r_all, c_all = np.indices(data.shape)
     area_grid[:] = _pixel_areas(crs, t, (r_all + win.row0).ravel().astype("float64"),
                                 (c_all + win.col0).ravel().astype("float64")).reshape(data.shape)
-    edata, info = _read_elderly(elderly_raster, src, band, win.window,
-                                win.transform(t), data.shape, area_grid)
+    edata, info = None, {}
+    for f in files:
+        one, one_info = _read_elderly(f, src, bands, win.window, win.transform(t), data.shape, area_grid)
+        edata = one if edata is None else edata + one
+        info = one_info if not info else info
+        if len(files) > 1:
+            info.setdefault("files", []).append(
+                {k: one_info.get(k) for k in ("file", "sha256", "band", "bands", "band_descriptions", "method")})
     elderly = edata[px.rr, px.cc]
     info["total"] = float(elderly.sum())
     info["cells_elderly_gt_pop"] = int((elderly > px.pop + 1e-9).sum())
@@ -325,6 +331,13 @@ def _pixel_elderly(elderly_raster, src, band: int, win: _Window, data: np.ndarra
 
 # --------------------------------------------------------------------------------------------
 # the reader
+
+
+def _band_record(src, bands: tuple[int, ...]) -> dict:
+    """The bands read, stated when the raster has more than one (``band`` alone otherwise)."""
+    if src.count == 1 and bands == (1,):
+        return {}
+    return {"bands": list(bands), "band_count": src.count, "band_descriptions": describe_bands(src)}
 
 
 def _raster_source(path: Path, band: int, crs: CRS, t, win: _Window, *, cells_out: int,
@@ -351,8 +364,10 @@ def _raster_source(path: Path, band: int, crs: CRS, t, win: _Window, *, cells_ou
     }
 
 
-def from_raster(path: str | Path, boundary: Any = None, *, band: int = 1,
-                elderly_raster: str | Path | None = None,
+def from_raster(path: str | Path, boundary: Any = None, *, band: int | None = None,
+                bands: Sequence[int] | None = None,
+                elderly_raster: str | Path | Sequence[str | Path] | None = None,
+                elderly_bands: Sequence[int] | None = None,
                 cell_polygons: bool = True) -> Demand:
     """Demand points at the centres of populated pixels of a people-per-pixel GeoTIFF.
 
@@ -367,11 +382,16 @@ def from_raster(path: str | Path, boundary: Any = None, *, band: int = 1,
         EPSG:4326). Reprojected to the raster CRS. Only the bbox window is read; a pixel belongs
         to the area when its *centre* is inside (``all_touched=False``). With a ``name`` column
         and several polygons, each point's ``county`` is the smallest polygon containing it.
-    band
-        Raster band (1-based).
+    band, bands
+        Raster band (1-based), or several bands summed (e.g. WorldPop's age-sex groups). A
+        single-band raster needs neither; a multi-band raster without either is refused (the
+        message lists the bands and their descriptions).
     elderly_raster
-        Optional raster of residents aged 60+; same grid (read window-for-window) or any other
-        grid (density resampled by area average onto the population grid).
+        Optional raster(s) of residents aged 60+, summed (WorldPop publishes each age-sex group
+        as its own file); each on the same grid (read window-for-window) or any other grid
+        (density resampled by area average onto the population grid).
+    elderly_bands
+        Bands of the elderly raster(s) to sum; default all of them.
     cell_polygons
         Keep the pixel squares as ``cell_polygons`` (skip for very large areas).
 
@@ -391,20 +411,23 @@ def from_raster(path: str | Path, boundary: Any = None, *, band: int = 1,
     src = _open_raster(path)
     with src:
         # check → window over the area → counts → centres inside → points → elderly → cells
-        crs = _check_raster(src, path, band)
+        crs = _check_raster(src, path)
+        chosen = choose_bands(src, path, tuple(bands) if bands else ((band,) if band else None))
+        band = chosen[0]
         frame = boundary_frame(boundary)
         geom, win = _area_window(src, frame, crs, path)
-        data, valid = _read_counts(src, band, win, path)
+        data, valid = _read_counts(src, chosen, win, path)
         inside = _centres_inside(geom, data.shape, win.transform(src.transform))
         use = valid & inside
         if not use.any():
             raise InputError("研究区内全部为无数据像元 / only nodata pixels within the area",
-                             file=path, field=f"band {band}")
+                             file=path, field=f"band {band_list(chosen)}")
         t = src.transform
         px = _populated(data, use, win)
         areas = _pixel_areas(crs, t, px.grow.astype("float64"), px.gcol.astype("float64"))
         points = _centre_points(t, px, crs)
-        elderly, elderly_info = _pixel_elderly(elderly_raster, src, band, win, data, use, px, crs)
+        elderly, elderly_info = _pixel_elderly(elderly_raster, src, elderly_bands, win, data, use, px, crs)
+        band_info = _band_record(src, chosen)
         polygons = _pixel_boxes(t, px) if cell_polygons else None
         width = src.width
     county = (assign_names(points if is_wgs84(crs) else points.to_crs(WGS84), frame)
@@ -415,5 +438,6 @@ def from_raster(path: str | Path, boundary: Any = None, *, band: int = 1,
                             nodata_inside=int((inside & ~valid).sum()), total_in=total_in,
                             total_out=total_out, total_window=float(data[valid].sum()),
                             clipped=geom is not None, elderly=elderly_info)
+    source.update(band_info)
     return demand_frame(px.grow * width + px.gcol, px.pop, elderly, county, areas, points.values,
                          crs, source, polygons)

@@ -30,6 +30,7 @@ module         concern
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,8 @@ def _read_info(raw: RawTable, path: Path, *, records: int, crs: str | None, hint
 
 
 def read_facilities(path: str | Path, *, crs: str | None = None, boundary: Any = None,
-                    sheet: str | int | None = None, strict: bool = False) -> gpd.GeoDataFrame:
+                    sheet: str | int | None = None, strict: bool = False,
+                    vocabulary: Mapping[str, str] | None = None) -> gpd.GeoDataFrame:
     """The Facilities GeoDataFrame of a register (``read_register(...).frame``).
 
     Parameters and errors: see :func:`read_register`.
@@ -121,11 +123,13 @@ def read_facilities(path: str | Path, *, crs: str | None = None, boundary: Any =
     geopandas.GeoDataFrame
         One row per input record with the columns of :data:`COLUMNS`.
     """
-    return read_register(path, crs=crs, boundary=boundary, sheet=sheet, strict=strict).frame
+    return read_register(path, crs=crs, boundary=boundary, sheet=sheet, strict=strict,
+                         vocabulary=vocabulary).frame
 
 
 def read_register(path: str | Path, *, crs: str | None = None, boundary: Any = None,
-                  sheet: str | int | None = None, strict: bool = False) -> Register:
+                  sheet: str | int | None = None, strict: bool = False,
+                  vocabulary: Mapping[str, str] | None = None) -> Register:
     """Read a facility register into the Facilities contract (EPSG:4326).
 
     Parameters
@@ -146,6 +150,8 @@ def read_register(path: str | Path, *, crs: str | None = None, boundary: Any = N
         Worksheet (name or 0-based index) of a workbook, or layer of a GeoPackage.
     strict
         Raise :class:`InputError` at the first record that is not ``ok`` instead of flagging it.
+    vocabulary
+        A city's extra tier names (:meth:`carecover.config.CityConfig.vocabulary`).
 
     Returns
     -------
@@ -170,6 +176,7 @@ def read_register(path: str | Path, *, crs: str | None = None, boundary: Any = N
                                 hint=xlsx.sheet_hint(raw.info))
     crs_default = crs or hint or "wgs84"
     area = study_area(boundary)
-    frame = validate(raw, cols, file=path, crs_default=crs_default, area=area, strict=strict)
+    frame = validate(raw, cols, file=path, crs_default=crs_default, area=area, strict=strict,
+                     vocabulary=vocabulary)
     return Register(frame, _read_info(raw, path, records=len(frame), crs=crs, hint=hint,
                                       crs_default=crs_default, cols=cols, area=area))

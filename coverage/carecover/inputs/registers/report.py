@@ -16,7 +16,7 @@ from carecover.cells import csv_safe
 from carecover.inputs.registers.schema import STATUSES
 from carecover.utils import atomic_write
 
-__all__ = ["validation_table", "write_validation_report"]
+__all__ = ["SWAP_NOTE", "swapped_rows", "validation_lines", "validation_table", "write_validation_report"]
 
 _REPORT_ORDER = ("row", "fid", "name", "tier", "tier_raw", "status", "status_zh", "note",
                  "lon", "lat", "crs_in", "lon_in", "lat_in", "address", "street",
@@ -85,3 +85,40 @@ def write_validation_report(facilities: gpd.GeoDataFrame, path: str | Path) -> P
     with atomic_write(path, "w", encoding="utf-8-sig", newline="") as fh:
         df.to_csv(fh, index=False)
     return path
+
+
+#: The note of a row whose latitude and longitude were swapped (its status may be another one).
+SWAP_NOTE = "latitude and longitude were swapped; fixed"
+
+
+def swapped_rows(facilities: pd.DataFrame) -> int:
+    """Rows whose latitude and longitude were swapped and fixed, whatever their final status."""
+    return int(facilities["note"].astype(str).str.contains(SWAP_NOTE, regex=False).sum())
+
+
+def validation_lines(facilities: pd.DataFrame, vocabulary=None) -> list[str]:
+    """What ``carecover validate`` says under its table: the statuses that occur, the swapped
+    rows fixed, and each unknown tier name once with the closest known names and the config key.
+
+    Parameters
+    ----------
+    facilities
+        A Facilities frame.
+    vocabulary
+        The city's extra tier names (:meth:`carecover.config.CityConfig.vocabulary`).
+
+    Returns
+    -------
+    list of str
+        ``中文 / English`` lines.
+    """
+    from carecover.tiers import unknown_names_message
+
+    counts = facilities["status"].astype(str).value_counts()
+    text = ", ".join(f"{s} {int(counts[s])}" for s in STATUSES if s in counts)
+    out = [f"按状态 / by status ({len(facilities)} 行 / rows): {text}",
+           f"经纬度颠倒已纠正 / swapped rows fixed: {swapped_rows(facilities)}"]
+    unknown = facilities.loc[facilities["status"] == "unknown_tier", "tier_raw"].astype(str).value_counts()
+    if len(unknown):
+        out.append(unknown_names_message({k: int(v) for k, v in unknown.items()}, vocabulary))
+    return out

@@ -11,7 +11,7 @@ Rules: ``docs/register_schema.md``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -251,10 +251,10 @@ class _Tiers:
     kinds: int
 
 
-def _tiers(c: _Columns) -> _Tiers:
-    """Tier keys, resolved once per distinct text."""
+def _tiers(c: _Columns, vocabulary: Mapping[str, str] | None = None) -> _Tiers:
+    """Tier keys, resolved once per distinct text (a city's extra names in ``vocabulary``)."""
     tier_raw, tier_codes, tier_uniq = c.col("tier_raw")
-    tkeys = np.array([tier_key(u) if u else None for u in tier_uniq], dtype=object)
+    tkeys = np.array([tier_key(u, vocabulary) if u else None for u in tier_uniq], dtype=object)
     unknown_u = np.array([k is None for k in tkeys], bool)
     tkey_codes, _ = pd.factorize(np.where(unknown_u, "?" + tier_uniq.astype(str),
                                           tkeys.astype(str)))
@@ -449,7 +449,8 @@ def _frame(c: _Columns, fid, tiers: _Tiers, loc: _Located, status, notes, rows, 
 
 
 def validate(raw: RawTable, cols: dict[str, int], *, file: Path, crs_default: str, area: Any,
-             strict: bool, source: str = "register") -> gpd.GeoDataFrame:
+             strict: bool, source: str = "register", vocabulary: Mapping[str, str] | None = None
+             ) -> gpd.GeoDataFrame:
     """Validate the records of a register into the Facilities contract.
 
     Parameters
@@ -468,6 +469,8 @@ def validate(raw: RawTable, cols: dict[str, int], *, file: Path, crs_default: st
         Raise at the first record that is not ``ok``.
     source
         Value of the ``source`` column.
+    vocabulary
+        A city's extra tier names (:func:`carecover.tiers.vocabulary`).
 
     Returns
     -------
@@ -484,7 +487,7 @@ def validate(raw: RawTable, cols: dict[str, int], *, file: Path, crs_default: st
     raw_id, names = c.text("fid"), c.text("name")
     # coordinates → tiers → duplicates → status → notes → ids → strict → frame
     loc = _locate(c, raw, crs_default, area)
-    tiers = _tiers(c)
+    tiers = _tiers(c, vocabulary)
     dup_id, first_id_row = _duplicate_ids(raw_id, rows)
     dup_near, first_near_row = _duplicate_names(names, tiers, loc, rows)
     status = _statuses(loc, tiers.unknown, dup_id | dup_near)

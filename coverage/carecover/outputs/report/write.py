@@ -25,6 +25,7 @@ from carecover.outputs.report.charts import (
     travel_time_figure,
 )
 from carecover.outputs.report.document import Image, Section
+from carecover.outputs.report.ledger import ledger_section
 from carecover.outputs.report.overview import chosen_sites, map_base, overview_figure
 from carecover.outputs.report.render import to_html, to_markdown
 from carecover.outputs.report.summary import summary_section
@@ -136,6 +137,8 @@ def _charts(ctx: ReportContext) -> Section | None:
 
 #: The report's sections in order: the executive summary first, then the detail.
 SECTIONS: list[Callable[[ReportContext], Section | None]] = [
+    # the data-quality ledger first: every reduction between the inputs and the figures
+    lambda c: ledger_section(c.bundle),
     _summary,
     lambda c: sec.warnings_section(c.bundle),
     lambda c: sec.figures_section(c.bundle),
