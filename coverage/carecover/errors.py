@@ -75,13 +75,17 @@ def check_inputs_exist(named: Iterable[tuple[Any, str]]) -> None:
     Parameters
     ----------
     named
-        ``(path, option)`` pairs; ``None`` paths and URLs (``scheme://``) are skipped.
+        ``(path, option)`` pairs (``path`` may be a list of paths for a repeated option);
+        ``None`` paths and URLs (``scheme://``) are skipped.
 
     Raises
     ------
     InputError
         "missing inputs", naming the first missing file and its option.
     """
+    # an option given several times (``--elderly-raster a.tif --elderly-raster b.tif``) names each file
+    named = [(p, flag) for path, flag in named
+             for p in (path if isinstance(path, (list, tuple)) else (path,))]
     missing = [(Path(path), flag) for path, flag in named
                if path is not None and not re.match(r"^[a-z][a-z0-9+.-]*://", str(path))  # URLs: later
                and not Path(path).exists()]

@@ -63,7 +63,9 @@ def unsnapped(demand: Demand, trav: Travel) -> LedgerLine:
     parts = []
     for mode in shown:
         m = modes[mode]
-        names = ", ".join(k for k, t in tiers.items() if t["mode"] == mode) or "–"
+        # the tiers by the names people read (the keys stay in the data)
+        named = [trav.tiers[k].tier for k, t in tiers.items() if t["mode"] == mode]
+        names = ("、".join(t.name_zh for t in named) + " / " + ", ".join(t.name_en for t in named)) if named else "–"
         parts.append(f"{_MODE.get(mode, mode)} ({names}): 未吸附 {m['unsnapped_pop']:,.0f} 人、最近为被删除路网碎片 "
                      f"{m['dropped_part_pop']:,.0f} 人，共 {_pct(m['share'])} / {m['unsnapped_pop']:,.0f} unsnapped, "
                      f"{m['dropped_part_pop']:,.0f} nearest a dropped part, {_pct(m['share'])} of {total:,.0f} residents")
