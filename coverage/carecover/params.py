@@ -19,6 +19,7 @@ from typing import Any
 from carecover import settings
 from carecover.config import CityConfig
 from carecover.config.capacity import CapacityRule
+from carecover.mobility import MobilityProfile
 from carecover.notices import Notice
 from carecover.tiers import Tier
 
@@ -140,6 +141,8 @@ class RunParams:
     objective: str = "coverage"
     map_min_gap_share: float = settings.map_min_gap_share
     workers: int = 1
+    profiles: tuple[MobilityProfile, ...] = ()
+    dem: Path | None = None
 
     # ------------------------------------------------------------------ a factory
     @classmethod

@@ -25,6 +25,7 @@ from carecover.plan import (
     inputs,
     isochrones,
     networks,
+    profiles,
     siting,
     travel,
 )
@@ -97,6 +98,10 @@ def compute(params: RunParams) -> Plan:
         results = assemble.Results(nets, bounds, fac, demand, trav, iso, figs, gap, sites, checked, acc,
                                    streets.result())
         bundle = run.run("assemble", assemble.assemble, params, results)
+        # coverage per mobility profile (only with --profiles: a new summary key)
+        by_profile = run.run("profiles", profiles.compute, params, walk, demand, trav)
+        if by_profile is not None:
+            bundle.summary["profiles"] = by_profile
     log(f"计算完成 / computed in {time.perf_counter() - t0:.1f} s")
     summary = SummaryFile.of(_plain(bundle.summary))
     return Plan(params, bundle, summary, sites, results, tuple(found), tuple(run.times))

@@ -1,0 +1,83 @@
+"""Stage — mobility profiles: each walk tier's coverage per profile, side by side.
+
+For every profile of ``--profiles`` (:mod:`carecover.mobility`) the walk network is adapted
+(:func:`carecover.network.mobility_net.apply_profile`), reversed (times are measured from the
+resident to the facility, the trip an older person makes) and every walk tier routed again with
+the same engine. The figures go into ``summary.json`` under ``"profiles"``; without
+``--profiles`` nothing is computed and the outputs are unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from carecover import timing
+from carecover.inputs.demand import Demand
+from carecover.network import StreetNetwork
+from carecover.network.covered import covered
+from carecover.network.mobility import reverse
+from carecover.network.mobility_net import apply_profile
+from carecover.network.snap import snap_points
+from carecover.params import RunParams
+from carecover.plan.travel import Travel, route_tier
+
+DIRECTION = "resident → facility / 从居民到设施"
+
+
+def compute(params: RunParams, walk: StreetNetwork, demand: Demand, trav: Travel) -> dict | None:
+    """Coverage of every walk tier under every profile.
+
+    Parameters
+    ----------
+    params
+        ``profiles`` and ``dem``.
+    walk
+        The walk network.
+    demand
+        Demand points.
+    trav
+        The run's travel (which facilities each tier has).
+
+    Returns
+    -------
+    dict or None
+        ``{"direction", "dem", "profiles": [...], "figures": [...]}``; ``None`` without profiles.
+        Each figure names its ``profile``, ``tier``, the covered elderly and population and
+        their shares.
+    """
+    if not params.profiles:
+        return None
+    pop = demand.points["pop"].to_numpy(float)
+    eld = demand.points["elderly"].fillna(0).to_numpy(float)
+    figures, described = [], []
+    for prof in params.profiles:
+        with timing.step(f"profile {prof.name} ({prof.tags})"):
+            net, info = apply_profile(walk, prof, params.dem)
+            rnet = reverse(net)
+            snaps = snap_points(rnet, demand.points, params.max_snap_m)
+        described.append({**prof.to_dict(), "tags": prof.tags, "network": info})
+        for key, tt in trav.tiers.items():
+            if tt.tier.mode != "walk":
+                continue
+            with timing.step(f"routing {key} for {prof.name}"):
+                got = route_tier(params, tt.tier, rnet, trav.facilities, tt.rows, snaps)
+            cov = covered(got.time_s, tt.tier.threshold_min)
+            figures.append(_figure(prof.name, prof.tags if prof.step_free else None, key,
+                                   tt.tier.threshold_min, cov, pop, eld))
+    return {"direction": DIRECTION, "dem": str(params.dem) if params.dem else None,
+            "profiles": described, "figures": figures}
+
+
+def _figure(name: str, tags: str | None, tier: str, thr: float, cov: np.ndarray, pop: np.ndarray,
+            eld: np.ndarray) -> dict:
+    """One profile figure."""
+    def share(w: np.ndarray) -> float | None:
+        total = float(w.sum())
+        return round(float(w[cov].sum()) / total, 4) if total > 0 else None
+
+    return {"profile": name, "tags": tags, "tier": tier, "threshold_min": thr,
+            "direction": "resident → facility",
+            "covered_elderly": round(float(eld[cov].sum()), 1), "elderly": round(float(eld.sum()), 1),
+            "covered_elderly_share": share(eld),
+            "covered_pop": round(float(pop[cov].sum()), 1), "pop": round(float(pop.sum()), 1),
+            "covered_pop_share": share(pop)}

@@ -1,0 +1,136 @@
+"""Mobility profiles on real networks: slope from real SRTM tiles, step-free, winter (issue 24)."""
+
+from __future__ import annotations
+
+import math
+import zipfile
+
+import networkx as nx
+import numpy as np
+import pytest
+from carecover.errors import InputError
+from carecover.mobility import make, resolve_profiles, tobler
+from carecover.network import engine
+from carecover.network.build import subset_segments
+from carecover.network.dem import slopes
+from carecover.network.mobility import reverse
+from carecover.network.mobility_net import apply_profile
+from carecover.network.snap import snap_xy
+from conftest import shared_file
+
+
+@pytest.fixture(scope="module")
+def monaco(real_network):
+    return real_network("monaco_pbf", "walk")
+
+
+def _dem(name: str):
+    path = shared_file("dem", name)
+    if not path.exists():
+        pytest.skip(f"{path} absent")
+    return path
+
+
+def test_profiles_parse_and_combine():
+    got = resolve_profiles("elderly,step_free+winter,slope")
+    assert [(p.name, p.tags) for p in got] == [
+        ("elderly", "optimistic"), ("step_free+winter", "optimistic"),
+        ("step_free+winter", "pessimistic"), ("slope", "optimistic")]
+    assert make("winter+step_free").name == "step_free+winter"
+    with pytest.raises(InputError, match="unknown mobility profile"):
+        make("wheelchair")
+
+
+def test_tobler_normalised_and_capped():
+    assert tobler(np.array([0.0]))[0] == pytest.approx(1.0)
+    # 10 % uphill: exp(-3.5 * 0.15) / exp(-3.5 * 0.05) = exp(-0.35)
+    assert tobler(np.array([0.10]))[0] == pytest.approx(math.exp(-0.35))
+    assert tobler(np.array([-0.05]))[0] == 1.0  # Tobler's 1.19 capped
+    assert tobler(np.array([-0.05]), cap=2.0)[0] == pytest.approx(math.exp(0.175))
+
+
+def test_graded_segment_both_ways(grid):
+    """A hand-checked 100 m segment at a 10 % grade: uphill a→b, downhill b→a."""
+    seg = 0
+    L = grid.seg_len[seg]
+    up, down = tobler(np.array([0.10]))[0], tobler(np.array([-0.10]))[0]
+    net = subset_segments(grid, np.arange(grid.n_segments) == seg)
+    net.seg_slope_ab, net.seg_slope_ba = np.array([up]), np.array([down])
+    # by hand: 100 m at 1 m/s × exp(-0.35) uphill = 141.91 s; downhill × exp(-3.5·0.05)/exp(-0.175) = 1
+    assert L == pytest.approx(100.0)
+    assert L / up == pytest.approx(141.9068, abs=1e-3)
+    assert L / down == pytest.approx(100.0)
+    ax, ay = net.node_x[net.seg_a[0]], net.node_y[net.seg_a[0]]
+    bx, by = net.node_x[net.seg_b[0]], net.node_y[net.seg_b[0]]
+    src = snap_xy(net, [ax], [ay])  # a facility at a
+    # facility → resident (forward graph): b reached uphill
+    assert engine.nearest(net, src).time[net.seg_b[0]] == pytest.approx(141.9068, abs=1e-3)
+    # resident → facility (reverse graph): from b down to a
+    assert engine.nearest(reverse(net), src).time[net.seg_b[0]] == pytest.approx(100.0)
+    # a resident halfway walks 50 m downhill to the facility; point times honour direction too
+    mid = snap_xy(net, [(ax + bx) / 2], [(ay + by) / 2])
+    t, _ = engine.point_times(reverse(net), engine.nearest(reverse(net), src), mid, src)
+    assert t[0] == pytest.approx(50.0)
+
+
+def test_monaco_slope_matches_networkx(monaco):
+    """Resident → facility times on Monaco's graded network equal a networkx reference."""
+    net, info = apply_profile(monaco, make("slope"), _dem("N43E007.hgt.zip"))
+    assert info["dem"]["covered_share"] == 1.0 and info["dem"]["nodata_filled_samples"] > 0
+    assert not np.allclose(net.seg_slope_ab, net.seg_slope_ba)
+    rng = np.random.default_rng(3)
+    fac = rng.choice(net.n_nodes, 5, replace=False)
+    src = snap_xy(net, net.node_x[fac], net.node_y[fac])
+    got = engine.nearest(reverse(net), src).time
+    G = nx.DiGraph()
+    for a, b, L, vab, vba in zip(net.seg_a, net.seg_b, net.seg_len, net.speed_ab(), net.speed_ba(),
+                                 strict=True):
+        for u, v, w in ((a, b, L / vab), (b, a, L / vba)):
+            if not G.has_edge(u, v) or G[u][v]["w"] > w:
+                G.add_edge(int(u), int(v), w=float(w))
+    # from every node to its nearest facility = from the facilities on the reversed graph
+    ref = nx.multi_source_dijkstra_path_length(G.reverse(copy=False), set(map(int, fac)), weight="w")
+    nodes = np.array(sorted(ref))
+    assert np.isfinite(got).sum() == len(nodes)
+    np.testing.assert_allclose(got[nodes], [ref[n] for n in nodes], rtol=0, atol=1e-6)
+    # and direction matters: facility → resident differs
+    assert not np.allclose(engine.nearest(net, src).time[nodes], got[nodes])
+
+
+def test_step_free_monaco_is_the_graph_without_steps(monaco):
+    net, info = apply_profile(monaco, make("step_free"), None)
+    steps = monaco.seg_highway == "steps"
+    assert steps.sum() > 1000 and "steps" not in set(net.seg_highway)
+    # Monaco's extract carries no kerb/incline/wheelchair way tags: steps, loose surfaces
+    # (gravel, unpaved) and two ways tagged width=0.5 go, nothing else
+    tags = monaco.seg_tags
+    narrow = tags["width"] == "0.5"
+    assert narrow.sum() == 2
+    ref = subset_segments(monaco, ~steps & ~np.isin(tags["surface"], ["gravel", "unpaved"]) & ~narrow)
+    assert net.n_segments == ref.n_segments and info["excluded_segments"] == monaco.n_segments - ref.n_segments
+    src = snap_xy(ref, ref.node_x[:3], ref.node_y[:3])
+    np.testing.assert_array_equal(engine.nearest(reverse(net), snap_xy(net, ref.node_x[:3], ref.node_y[:3])).time,
+                                  engine.nearest(ref, src).time)
+    pess, pinfo = apply_profile(monaco, make("step_free", tags="pessimistic"), None)
+    assert pess.n_segments < net.n_segments and pinfo["excluded_segments"] > info["excluded_segments"]
+
+
+def test_winter_factor_applied_exactly(monaco):
+    net, _ = apply_profile(monaco, make("winter", winter_factor=0.85, winter_unpaved_factor=0.7), None)
+    keep = monaco.seg_highway != "steps"
+    unpaved = np.isin(monaco.seg_tags["surface"][keep], ["gravel", "compacted", "unpaved"])
+    expect = np.where(unpaved, 1.0 * 0.85 * 0.7, 1.0 * 0.85)
+    assert unpaved.any()
+    np.testing.assert_array_equal(net.seg_speed, expect)
+    assert "steps" not in set(net.seg_highway)
+
+
+def test_dem_that_misses_the_network_is_refused(monaco, tmp_path):
+    andorra_tile = _dem("N42E001.hgt.zip")
+    with pytest.raises(InputError, match=r"covers only 0\.0% of the street network"):
+        slopes(monaco, andorra_tile)
+    bad = tmp_path / "empty.zip"
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("readme.txt", "no raster")
+    with pytest.raises(InputError, match="no .hgt or .tif"):
+        slopes(monaco, bad)
