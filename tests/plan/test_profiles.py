@@ -1,0 +1,89 @@
+"""Coverage per mobility profile through the front door (issue 24): ``run_plan(profiles=…)``
+and ``carecover plan --profiles … --dem …`` on the synthetic city, with a GeoTIFF DEM in the
+city's UTM zone (a plane rising 8 % to the east) and a quarter of its paths turned into steps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import carecover
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from carecover import cli
+from carecover.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory, synthetic_city_factory):
+    import rasterio
+    from carecover.network.readers import StreetData
+    from carecover.network.readers.streets import write
+    from affine import Affine
+
+    c = synthetic_city_factory()
+    net, folder = c.net, tmp_path_factory.mktemp("profiles")
+    lon, lat = (np.asarray(a) for a in net.to_wgs84().transform(net.node_x, net.node_y))
+    highway = net.seg_highway.astype(object).copy()
+    highway[np.arange(net.n_segments) % 4 == 0] = "steps"
+    streets = write(folder / "city.streets.npz", StreetData(
+        pd.DataFrame({"id": net.node_id, "lon": lon, "lat": lat}),
+        pd.DataFrame({"highway": highway, "u": net.node_id[net.seg_a], "v": net.node_id[net.seg_b]})))
+    x0, y1 = net.node_x.min() - 500, net.node_y.max() + 500
+    w, h = int((net.node_x.max() + 500 - x0) / 30) + 1, int((y1 - net.node_y.min() + 500) / 30) + 1
+    cols = x0 + 30 * (np.arange(w) + 0.5)
+    z = np.tile(0.08 * (cols - x0), (h, 1)).astype("float32")
+    dem = folder / "plane.tif"
+    with rasterio.open(dem, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32",
+                       crs=net.crs.to_wkt(), transform=Affine(30, 0, x0, 0, -30, y1), nodata=-9999) as ds:
+        ds.write(z, 1)
+    fac = c.facilities_frame
+    register = gpd.GeoDataFrame({"编号": fac["fid"], "名称": fac["name"], "层级": fac["tier"]},
+                                geometry=fac.geometry, crs=4326)
+    return streets, register, c.demand.points[["pop", "elderly", "geometry"]], dem
+
+
+def test_profiles_side_by_side(city, tmp_path: Path, monkeypatch) -> None:
+    streets, register, population, dem = city
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1750809600")
+    plan = carecover.run_plan(streets, register, population=population, elderly_field="elderly",
+                              profiles="elderly,step_free,winter,slope", dem=dem, cache=False, workers=1)
+    prof = plan.summary.data["profiles"]
+    assert prof["direction"].startswith("resident → facility")
+    figs = plan.profile_figures
+    assert set(figs.profile) == {"elderly", "step_free", "winter", "slope"}
+    share = {(r.profile, r.tags or "", r.tier): r.covered_elderly_share
+             for r in figs.fillna({"tags": ""}).itertuples()}
+    for tier in set(figs.tier):
+        flat = share["elderly", "", tier]
+        assert 0 < flat <= 1
+        assert share["winter", "", tier] < flat
+        assert share["slope", "", tier] < flat
+        assert share["step_free", "pessimistic", tier] <= share["step_free", "optimistic", tier] < flat
+    winter = next(p for p in prof["profiles"] if p["name"] == "winter")
+    assert winter["winter"]["speed_factor"] == 0.85 and "10-20 %" in winter["winter"]["source"]
+    slope = next(p for p in prof["profiles"] if p["name"] == "slope")
+    assert slope["network"]["dem"]["covered_share"] == 1.0
+    assert slope["network"]["dem"]["max_grade"] == pytest.approx(0.08, abs=0.005)
+    # the published summary names every figure's profile; without --profiles there is no key
+    plan.publish(tmp_path / "out")
+    written = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert written["profiles"]["figures"] == prof["figures"]
+    plain = carecover.run_plan(streets, register, population=population, elderly_field="elderly",
+                               cache=False, workers=1)
+    assert "profiles" not in plain.summary.data and plain.profile_figures.empty
+
+
+def test_cli_profiles_need_a_dem_and_refuse_unknown_names(city, tmp_path: Path, capsys) -> None:
+    streets, register, population, _ = city
+    reg = tmp_path / "reg.geojson"
+    register.to_file(reg)
+    base = ["--quiet", "plan", "--network", str(streets), "--facilities", str(reg), "--out", str(tmp_path / "o")]
+    assert cli.main([*base, "--profiles", "slope"]) == 2
+    assert "needs a DEM" in capsys.readouterr().err
+    assert cli.main([*base, "--profiles", "wheelchair"]) == 2
+    assert "unknown mobility profile" in capsys.readouterr().err
+    with pytest.raises(InputError, match="unknown mobility profile"):
+        carecover.run_plan(streets, register, profiles=["elderly", "icy"], cache=False)
