@@ -19,9 +19,9 @@ from carecover.errors import InputError
 @pytest.fixture(scope="module")
 def city(tmp_path_factory, synthetic_city_factory):
     import rasterio
+    from affine import Affine
     from carecover.network.readers import StreetData
     from carecover.network.readers.streets import write
-    from affine import Affine
 
     c = synthetic_city_factory()
     net, folder = c.net, tmp_path_factory.mktemp("profiles")
