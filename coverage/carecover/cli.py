@@ -321,6 +321,7 @@ def _defaults_for_demo(args) -> None:
     for name, value in dict(population=None, population_field=None, elderly_field=None,
                             elderly_raster=None, candidates=None, min_distance_existing=None,
                             total_population=None, suggest=[], units=[], walk_speed_mps=None, crs_in=None,
+                            profiles=None, dem=None,
                             strict=False, osm_facilities=False, facility_isochrones=False,
                             exact_time_limit=None, max_candidates=None, min_spacing=None, gap_link_m=None,
                             target=None, boundary=None, sheet=None, objective=None,
