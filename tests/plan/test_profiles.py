@@ -59,6 +59,11 @@ def test_profiles_side_by_side(city, tmp_path: Path, monkeypatch) -> None:
     for tier in set(figs.tier):
         flat = share["elderly", "", tier]
         assert 0 < flat <= 1
+        # the average older walker is the run's own walk figure (flat walking is symmetric)
+        f = plan.figures
+        main = f[(f.kind == "population") & (f.population == "elderly") & (f.area == "all") & (f.tier == tier)
+                 & (f.scenario == "current") & (f.speed_mps == plan.params.walk_speed_mps)]
+        assert main.value.iloc[0] == pytest.approx(flat, abs=1e-4)
         assert share["winter", "", tier] < flat
         assert share["slope", "", tier] < flat
         assert share["step_free", "pessimistic", tier] <= share["step_free", "optimistic", tier] < flat
@@ -71,6 +76,11 @@ def test_profiles_side_by_side(city, tmp_path: Path, monkeypatch) -> None:
     plan.publish(tmp_path / "out")
     written = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert written["profiles"]["figures"] == prof["figures"]
+    # the report's table: a row per profile, step-free as a range, the direction stated
+    md = next((tmp_path / "out").glob("report*.md")).read_text(encoding="utf-8")
+    table = md[md.index("Coverage by mobility profile"):]
+    assert "wheelchair and rollator users" in table and "in winter" in table and "on slopes" in table
+    assert "from the resident to the facility" in table and "% – " in table
     plain = carecover.run_plan(streets, register, population=population, elderly_field="elderly",
                                cache=False, workers=1)
     assert "profiles" not in plain.summary.data and plain.profile_figures.empty
