@@ -153,7 +153,8 @@ def make(name: str, *, tags: str = "optimistic", winter_factor: float = WINTER_S
                          expected="elderly, step_free, winter, slope or a + combination")
     for f in (winter_factor, winter_unpaved_factor):
         if not 0 < f <= 1:
-            raise InputError(f"winter speed factor must be in (0, 1], got {f}", field="winter")
+            raise InputError(f"冬季步速系数须在 (0, 1] 之间 / winter speed factor must be in (0, 1], got {f}",
+                             field="winter_speed_factor")
     parts = [p for p in PARTS if p in parts and (p != "elderly" or len(parts) == 1)]
     winter = "winter" in parts
     return MobilityProfile(
