@@ -152,3 +152,55 @@ def test_andorra_slope_coverage_below_flat(real_network):
         reached[name] = int((engine.nearest(r, snap_lonlat(r, lon, lat), 900.0).time <= 900).sum())
     assert reached["flat"] > 2000
     assert 0.75 * reached["flat"] < reached["slope"] < 0.95 * reached["flat"]
+
+
+def test_step_free_tag_rules_and_range():
+    """The documented limits, one way each (OSM tag values as mappers write them)."""
+    from carecover.network.mobility import step_free_mask
+
+    cases = [  # (highway, tag, value, optimistic passable, pessimistic passable)
+        ("steps", "wheelchair", "yes", False, False),
+        ("residential", "wheelchair", "no", False, False),
+        ("footway", "incline", "8%", False, False),
+        ("footway", "incline", "-5 %", True, False),       # 5 % is within 6 %; no surface tag
+        ("residential", "incline", "5°", False, False),    # tan 5° = 8.7 %
+        ("residential", "incline", "up", True, False),
+        ("residential", "kerb", "raised", False, False),
+        ("residential", "kerb", "lowered", True, True),
+        ("residential", "kerb", "0.05", False, False),
+        ("residential", "surface", "gravel", False, False),
+        ("footway", "surface", "asphalt", True, True),
+        ("residential", "smoothness", "very_bad", False, False),
+        ("residential", "width", "0.8", False, False),
+        ("footway", "wheelchair", "yes", True, True),       # tagged usable: no range
+        ("residential", "surface", "", True, True),         # streets assumed to have a pavement
+    ]
+    hw = np.array([c[0] for c in cases])
+    tags = {k: np.array([c[2] if c[1] == k else "" for c in cases]) for k in
+            ("kerb", "incline", "surface", "smoothness", "width", "wheelchair")}
+    assert list(step_free_mask(tags, hw, False)) == [c[3] for c in cases]
+    assert list(step_free_mask(tags, hw, True)) == [c[4] for c in cases]
+
+
+def test_reach_matrix_on_a_graded_network(monaco):
+    """Site × resident matrices (siting) on the graded reverse graph: windows and the contracted
+    junction graph give each source's own nearest/point times."""
+    from carecover.mobility import make as make_profile
+
+    net, _ = apply_profile(monaco, make_profile("slope"), _dem("N43E007.hgt.zip"))
+    rnet = reverse(net)
+    rng = np.random.default_rng(5)
+    at = rng.choice(rnet.n_nodes, 20, replace=False)
+    src = snap_xy(rnet, rnet.node_x[at] + 5.0, rnet.node_y[at] + 5.0)
+    assert src.ok.sum() >= 16  # enough sources for the contracted junction graph (window=False)
+    tgt = snap_xy(rnet, rnet.node_x[::97] + 7.0, rnet.node_y[::97] - 4.0)
+    ref = np.full((len(src), len(tgt)), np.inf)
+    for i in np.flatnonzero(src.ok):
+        one = src.subset([i])
+        t, _ = engine.point_times(rnet, engine.nearest(rnet, one, 600.0), tgt, one)
+        ref[i] = t
+    assert np.isfinite(ref).sum() > 50
+    for window in (True, False):
+        m = engine.reach_matrix(rnet, src, tgt, 600.0, window=window).toarray()
+        got = np.where(m > 0, m - 1e-9, np.inf)
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)

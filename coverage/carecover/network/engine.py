@@ -312,6 +312,13 @@ def point_times(net: StreetNetwork, node_times: NodeTimes, targets: Snapped,
     return time, src.astype(np.int64)
 
 
+def _fastest(net: StreetNetwork) -> float:
+    """The fastest speed on the network in either direction (m/s)."""
+    if net.seg_slope_ab is None and net.seg_slope_ba is None:
+        return float(net.seg_speed.max())
+    return float(max(net.speed_ab().max(), net.speed_ba().max()))
+
+
 def _zorder(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
     """Z-order (Morton) code of non-negative integer cell coordinates below 2**16."""
     ix = np.clip(ix, 0, 2**16 - 1).astype(np.int64)
@@ -339,7 +346,7 @@ def _chunks(net: StreetNetwork, sources: Snapped, limit_s: float,
     a, b, f = net.seg_a[s], net.seg_b[s], sources.frac[ok]
     px = net.node_x[a] + f * (net.node_x[b] - net.node_x[a])
     py = net.node_y[a] + f * (net.node_y[b] - net.node_y[a])
-    reach = float(limit_s) * float(net.seg_speed.max()) + 1.0 if net.n_segments else 0.0
+    reach = float(limit_s) * _fastest(net) + 1.0 if net.n_segments else 0.0
     if not np.isfinite(reach):
         reach = np.inf
     cell = 2.0 * reach if np.isfinite(reach) else 1.0

@@ -9,6 +9,7 @@ import re
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 
 from carecover.mobility import (
     BAD_SMOOTHNESS,
@@ -20,16 +21,12 @@ from carecover.mobility import (
 )
 from carecover.network.streets import StreetNetwork
 
-_NUM = re.compile(r"-?\d+(?:\.\d+)?")
+_NUM = re.compile(r"(-?\d+(?:\.\d+)?)")
 
 
 def _number(values: np.ndarray) -> np.ndarray:
-    out = np.full(len(values), np.nan)
-    for i, v in enumerate(values):
-        m = _NUM.search(v) if v else None
-        if m:
-            out[i] = float(m.group())
-    return out
+    """The first number in each tag value (``"8%"``, ``"-10 %"``, ``"0.5 m"``); NaN where none."""
+    return pd.Series(values, dtype="string").str.extract(_NUM.pattern, expand=False).astype(float).to_numpy()
 
 
 def step_free_mask(tags: dict[str, np.ndarray], highway: np.ndarray, pessimistic: bool) -> np.ndarray:
