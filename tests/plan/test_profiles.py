@@ -67,6 +67,9 @@ def test_profiles_side_by_side(city, tmp_path: Path, monkeypatch) -> None:
         assert share["winter", "", tier] < flat
         assert share["slope", "", tier] < flat
         assert share["step_free", "pessimistic", tier] <= share["step_free", "optimistic", tier] < flat
+    # a quarter of the synthetic ways were made steps; no step-free tags at all
+    present = prof["tags_present"]
+    assert present["steps"] > present["segments"] // 5 and present["surface"] == present["kerb"] == 0
     winter = next(p for p in prof["profiles"] if p["name"] == "winter")
     assert winter["winter"]["speed_factor"] == 0.85 and "10-20 %" in winter["winter"]["source"]
     slope = next(p for p in prof["profiles"] if p["name"] == "slope")
@@ -97,3 +100,33 @@ def test_cli_profiles_need_a_dem_and_refuse_unknown_names(city, tmp_path: Path, 
     assert "unknown mobility profile" in capsys.readouterr().err
     with pytest.raises(InputError, match="unknown mobility profile"):
         carecover.run_plan(streets, register, profiles=["elderly", "icy"], cache=False)
+
+
+def test_profiles_from_the_city_config(tmp_path: Path, helsinki_pbf) -> None:
+    """``profiles``, ``dem`` and the winter factors in the config, resolved once; the option wins."""
+    import shutil
+
+    from carecover.config import load_config
+    from carecover.plan import PlanOptions, resolve
+
+    sample = Path(cli.__file__).resolve().parent / "sample"
+    head = (sample / "helsinki.toml").read_text(encoding="utf-8").split("[census]")[0]
+    head = head.replace('claims = "helsinki_claims.toml"\n', "").replace(
+        'facilities = "helsinki_facilities.csv"', f'facilities = "{(sample / "helsinki_facilities.csv").as_posix()}"')
+    tile = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "dem" / "N43E007.hgt.zip"
+    if not tile.exists():
+        pytest.skip(f"{tile} absent")
+    shutil.copy(tile, tmp_path / "N43E007.hgt.zip")
+    text = ('profiles = ["step_free+winter", "slope"]\ndem = "N43E007.hgt.zip"\n'
+            "winter_speed_factor = 0.9\n")
+    cfg_file = tmp_path / "city.toml"
+    cfg_file.write_text(head + text + "\n[census]\npopulation = 20000\n", encoding="utf-8")
+    p = resolve(PlanOptions(network=helsinki_pbf, config=load_config(cfg_file)))
+    assert [(x.name, x.tags) for x in p.profiles] == [
+        ("step_free+winter", "optimistic"), ("step_free+winter", "pessimistic"), ("slope", "optimistic")]
+    assert p.profiles[0].winter_factor == 0.9 and p.dem == tmp_path / "N43E007.hgt.zip"
+    assert [x.name for x in resolve(PlanOptions(network=helsinki_pbf, config=load_config(cfg_file),
+                                                profiles="elderly")).profiles] == ["elderly"]
+    cfg_file.write_text(head + 'profiles = "slope"\n' + "\n[census]\npopulation = 20000\n", encoding="utf-8")
+    with pytest.raises(InputError, match="needs a DEM"):
+        resolve(PlanOptions(network=helsinki_pbf, config=load_config(cfg_file)))

@@ -17,6 +17,7 @@ from carecover.network import StreetNetwork
 from carecover.network.covered import covered
 from carecover.network.mobility import reverse
 from carecover.network.mobility_net import apply_profile
+from carecover.network.profiles import MOBILITY_TAGS
 from carecover.network.snap import snap_points
 from carecover.params import RunParams
 from carecover.plan.travel import Travel, route_tier
@@ -41,7 +42,8 @@ def compute(params: RunParams, walk: StreetNetwork, demand: Demand, trav: Travel
     Returns
     -------
     dict or None
-        ``{"direction", "dem", "profiles": [...], "figures": [...]}``; ``None`` without profiles.
+        ``{"direction", "dem", "tags_present", "profiles": [...], "figures": [...]}``; ``None``
+        without profiles.
         Each figure names its ``profile``, ``tier``, the covered elderly and population and
         their shares.
     """
@@ -65,7 +67,16 @@ def compute(params: RunParams, walk: StreetNetwork, demand: Demand, trav: Travel
             figures.append(_figure(prof.name, prof.tags if prof.step_free else None, key,
                                    tt.tier.threshold_min, cov, pop, eld))
     return {"direction": DIRECTION, "dem": str(params.dem) if params.dem else None,
-            "profiles": described, "figures": figures}
+            "tags_present": tags_present(walk), "profiles": described, "figures": figures}
+
+
+def tags_present(walk: StreetNetwork) -> dict:
+    """How many walk segments carry each step-free tag (and how many are steps): how far the
+    step-free range rests on tags rather than on the optimistic/pessimistic assumption."""
+    tags = walk.seg_tags or {}
+    out = {"segments": int(walk.n_segments), "steps": int((walk.seg_highway == "steps").sum())}
+    out.update({k: int((tags[k] != "").sum()) if k in tags else 0 for k in MOBILITY_TAGS})
+    return out
 
 
 def _figure(name: str, tags: str | None, tier: str, thr: float, cov: np.ndarray, pop: np.ndarray,

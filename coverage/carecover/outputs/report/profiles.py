@@ -62,6 +62,13 @@ def _notes(given: dict, lang: str) -> str:
            tr("无障碍一栏为区间：标签缺失的小路视为不可通行（悲观）至可通行（乐观）。",
               "Step-free is a range: untagged footpaths impassable (pessimistic) to passable "
               "(optimistic).", lang)]
+    t = given.get("tags_present")
+    if t:
+        out.append(tr(f"路网 {t['segments']:,} 段中：台阶 {t['steps']:,}，路缘 {t['kerb']:,}，坡度 {t['incline']:,}，"
+                      f"路面 {t['surface']:,}，宽度 {t['width']:,}，轮椅 {t['wheelchair']:,} 段有标签。",
+                      f"Of {t['segments']:,} walk segments: {t['steps']:,} steps; tagged kerb {t['kerb']:,}, "
+                      f"incline {t['incline']:,}, surface {t['surface']:,}, width {t['width']:,}, "
+                      f"wheelchair {t['wheelchair']:,}.", lang))
     for p in given.get("profiles", []):
         if "winter" in p and "冬季" not in "".join(out):
             w = p["winter"]
