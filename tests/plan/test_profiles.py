@@ -79,6 +79,7 @@ def test_profiles_side_by_side(city, tmp_path: Path, monkeypatch) -> None:
     plan.publish(tmp_path / "out")
     written = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert written["profiles"]["figures"] == prof["figures"]
+    pd.testing.assert_frame_equal(carecover.read_plan(tmp_path / "out").profile_figures, figs)
     # the report's table: a row per profile, step-free as a range, the direction stated
     md = next((tmp_path / "out").glob("report*.md")).read_text(encoding="utf-8")
     table = md[md.index("Coverage by mobility profile"):]
