@@ -9,10 +9,13 @@ the same engine. The figures go into ``summary.json`` under ``"profiles"``; with
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from carecover import timing
 from carecover.inputs.demand import Demand
+from carecover.mobility import MobilityProfile
 from carecover.network import StreetNetwork
 from carecover.network.covered import covered
 from carecover.network.mobility import reverse
@@ -25,8 +28,18 @@ from carecover.plan.travel import Travel, route_tier
 DIRECTION = "resident → facility / 从居民到设施"
 
 
-def compute(params: RunParams, walk: StreetNetwork, demand: Demand, trav: Travel) -> dict | None:
-    """Coverage of every walk tier under every profile.
+@dataclass(frozen=True)
+class ProfileNetwork:
+    """One profile's reverse graph and what building it excluded/sampled."""
+
+    profile: MobilityProfile
+    net: StreetNetwork
+    info: dict
+
+
+def prepare(params: RunParams, walk: StreetNetwork) -> tuple[ProfileNetwork, ...]:
+    """Every profile's reverse graph, built right after the walk network so that a DEM that
+    does not cover it is refused before the run's routing.
 
     Parameters
     ----------
@@ -34,6 +47,32 @@ def compute(params: RunParams, walk: StreetNetwork, demand: Demand, trav: Travel
         ``profiles`` and ``dem``.
     walk
         The walk network.
+
+    Returns
+    -------
+    tuple of ProfileNetwork
+        Empty without profiles.
+    """
+    out = []
+    for prof in params.profiles:
+        with timing.step(f"profile network {prof.name} ({prof.tags})"):
+            net, info = apply_profile(walk, prof, params.dem)
+            out.append(ProfileNetwork(prof, reverse(net), info))
+    return tuple(out)
+
+
+def compute(params: RunParams, nets: tuple[ProfileNetwork, ...], walk: StreetNetwork, demand: Demand,
+            trav: Travel) -> dict | None:
+    """Coverage of every walk tier under every profile.
+
+    Parameters
+    ----------
+    params
+        ``profiles`` and ``dem``.
+    nets
+        From :func:`prepare`.
+    walk
+        The walk network (which tags it carries).
     demand
         Demand points.
     trav
@@ -43,21 +82,18 @@ def compute(params: RunParams, walk: StreetNetwork, demand: Demand, trav: Travel
     -------
     dict or None
         ``{"direction", "dem", "tags_present", "profiles": [...], "figures": [...]}``; ``None``
-        without profiles.
-        Each figure names its ``profile``, ``tier``, the covered elderly and population and
-        their shares.
+        without profiles. Each figure names its ``profile``, ``tier``, the covered elderly and
+        population and their shares.
     """
-    if not params.profiles:
+    if not nets:
         return None
     pop = demand.points["pop"].to_numpy(float)
     eld = demand.points["elderly"].fillna(0).to_numpy(float)
     figures, described = [], []
-    for prof in params.profiles:
-        with timing.step(f"profile {prof.name} ({prof.tags})"):
-            net, info = apply_profile(walk, prof, params.dem)
-            rnet = reverse(net)
-            snaps = snap_points(rnet, demand.points, params.max_snap_m)
-        described.append({**prof.to_dict(), "tags": prof.tags, "network": info})
+    for pn in nets:
+        prof, rnet = pn.profile, pn.net
+        snaps = snap_points(rnet, demand.points, params.max_snap_m)
+        described.append({**prof.to_dict(), "tags": prof.tags, "network": pn.info})
         for key, tt in trav.tiers.items():
             if tt.tier.mode != "walk":
                 continue

@@ -64,6 +64,8 @@ def compute(params: RunParams) -> Plan:
         bounds = run.run("boundaries", area.read_boundaries_of, params)
         # the walking network: always needed, and without a boundary it gives the study area
         walk = run.run("network walk", networks.load_mode, params, bounds, "walk")
+        # each mobility profile's network (--profiles): a DEM that misses the city is refused now
+        prof_nets = run.run("profile networks", profiles.prepare, params, walk) if params.profiles else ()
         # the maps' light street layer, merged and simplified in a worker process meanwhile
         streets = run.start("street layer", street_lines, walk)
         # where facilities and residents are taken from
@@ -99,9 +101,9 @@ def compute(params: RunParams) -> Plan:
                                    streets.result())
         bundle = run.run("assemble", assemble.assemble, params, results)
         # coverage per mobility profile (only with --profiles: a new summary key)
-        by_profile = run.run("profiles", profiles.compute, params, walk, demand, trav)
-        if by_profile is not None:
-            bundle.summary["profiles"] = by_profile
+        if prof_nets:
+            bundle.summary["profiles"] = run.run("profiles", profiles.compute, params, prof_nets, walk,
+                                                 demand, trav)
     log(f"计算完成 / computed in {time.perf_counter() - t0:.1f} s")
     summary = SummaryFile.of(_plain(bundle.summary))
     return Plan(params, bundle, summary, sites, results, tuple(found), tuple(run.times))
