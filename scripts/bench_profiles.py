@@ -107,7 +107,7 @@ def main() -> None:
               "factors); the routing itself is the same engine on a graph of the same size."]
     print("\n".join(lines))
     if args.write:
-        write_section(ROOT / "BENCHMARKS.md", "profiles", "Mobility profiles at Hohhot scale (issue 24)", lines)
+        write_section(ROOT / "BENCHMARKS.md", "profiles", "## Mobility profiles at Hohhot scale (issue 24)", lines)
 
 
 if __name__ == "__main__":
