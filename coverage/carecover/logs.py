@@ -14,13 +14,19 @@ import logging
 import sys
 import time
 
-__all__ = ["LOGGER", "console", "remove_console", "showing_progress"]
+__all__ = ["LOGGER", "console", "elapsed", "remove_console", "showing_progress"]
 
 #: The package's logger (every module logs through it).
 LOGGER = logging.getLogger("carecover")
 LOGGER.addHandler(logging.NullHandler())
 
 _T0 = time.perf_counter()
+
+
+def elapsed() -> float:
+    """Seconds since carecover started (this module's import): the console's clock, shown before
+    every progress line, so a command's "done in" agrees with the last line's time."""
+    return time.perf_counter() - _T0
 
 
 class _Stderr(logging.StreamHandler):
@@ -45,7 +51,7 @@ class _Format(logging.Formatter):
         text = record.getMessage()
         if record.levelno >= logging.WARNING:
             return text
-        return f"[{time.perf_counter() - _T0:7.1f} s] {text}"
+        return f"[{elapsed():7.1f} s] {text}"
 
 
 def console(level: int = logging.INFO) -> logging.Handler:

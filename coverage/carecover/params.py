@@ -81,6 +81,14 @@ class RunParams:
     map_min_gap_share
         The map draws a gap only when it holds at least this share of its tier's uncovered
         elderly (or a suggested site serves it); the tables keep every gap.
+    profiles, dem
+        Mobility profiles compared side by side (``--profiles``, :mod:`carecover.mobility`; each
+        step-free profile as its optimistic and pessimistic pair) and the DEM of ``slope``.
+    colocation_kinds, candidates_mix, colocation_min, colocation_within_m
+        Co-location (一老一小, :mod:`carecover.siting.colocation`): the kinds of public facility
+        read from the network file as candidates (``()``: none), whether they are added to the
+        file's or the junction candidates (else used alone), at least how many suggested sites
+        must be co-located (``{kind or "any": k}``), and the distance that counts as co-located.
     workers
         Processes the run may use (:mod:`carecover.plan.background`): with 2, the isochrones
         and the second map are made in a worker process while the rest goes on; the outputs
@@ -143,6 +151,10 @@ class RunParams:
     workers: int = 1
     profiles: tuple[MobilityProfile, ...] = ()
     dem: Path | None = None
+    colocation_kinds: tuple[str, ...] = ()
+    candidates_mix: bool = False
+    colocation_min: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    colocation_within_m: float = settings.colocation_within_m
 
     # ------------------------------------------------------------------ a factory
     @classmethod
@@ -157,7 +169,8 @@ class RunParams:
         **overrides
             Any field. ``tiers`` may give changes per tier (``{"street_centre":
             {"threshold_min": 10.0}}``) or :class:`~carecover.tiers.Tier` objects; mappings
-            (``suggest``, ``regions``, ``drive_speeds_kph``, ``capacity``) may be plain dicts.
+            (``suggest``, ``regions``, ``drive_speeds_kph``, ``capacity``, ``colocation_min``) may be
+            plain dicts.
 
         Returns
         -------
@@ -187,7 +200,7 @@ class RunParams:
             "sample_note": None, "command": "",
             "title": "一刻钟养老服务圈覆盖分析 / 15-minute elderly-care coverage",
         }
-        for name in ("suggest", "regions", "drive_speeds_kph", "capacity"):
+        for name in ("suggest", "regions", "drive_speeds_kph", "capacity", "colocation_min"):
             if isinstance(overrides.get(name), dict):
                 overrides[name] = MappingProxyType(dict(overrides[name]))
         return cls(**{**values, **overrides})
@@ -250,6 +263,9 @@ class RunParams:
             "capacity": {k: r.to_dict() for k, r in self.capacity.items()},
             "access_decay": self.access_decay,
             "access_band_weights": list(self.access_band_weights),
+            **({"colocation": {"kinds": list(self.colocation_kinds), "mix": self.candidates_mix,
+                               "min_sites": dict(self.colocation_min), "within_m": self.colocation_within_m}}
+               if self.colocation_kinds else {}),
         }
 
     def fingerprint(self, *names: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 from carecover.analysis.gaps import GAP_COLUMNS, find_gaps, gap_members
 from carecover.errors import InputError
 from shapely.geometry import Point, box
@@ -263,7 +264,7 @@ class TestZonePolygonsOnAGrid:
         uncover(g, [4], [4])  # diagonal pair: one zone, two squares touching at a corner
         res = find_gaps(g, link_m=1.5 * CELL, pixel_size=(CELL, CELL))
         plain = find_gaps(g, link_m=1.5 * CELL)
-        assert res.info["hull"] == "cells" and plain.info["hull"] == "buffers"
+        assert res.info["hull"] == "cells" and plain.info["hull"] == "own_cells"
         # the same zones, ranks and members as with buffer polygons
         cols = [c for c in GAP_COLUMNS if c != "hull"]
         assert res.zones[cols].equals(plain.zones[cols])
@@ -274,8 +275,8 @@ class TestZonePolygonsOnAGrid:
         assert hulls[2].geom_type == "MultiPolygon" and hulls[2].is_valid
         for hull, n in zip(res.zones["hull"], res.zones["n_cells"], strict=True):
             assert hull.area == pytest.approx(n * CELL * CELL, rel=1e-12)
-        # buffer polygons are larger than the cells they stand for
-        assert (plain.zones["hull"].area > res.zones["hull"].area).all()
+        # the points' own cells are never larger than discs of half the linkage around them
+        assert (plain.zones["hull"].area <= res.zones["hull"].area * (1.5 ** 2 * np.pi / 4) + 1e-6).all()
 
     def test_wgs84_pixels(self):
         pix = 1.0 / 1200.0  # WorldPop's 3″
@@ -289,12 +290,12 @@ class TestZonePolygonsOnAGrid:
         assert hull.equals(box(lon0 + 2 * pix, lat0 - 3 * pix, lon0 + 5 * pix, lat0 - pix))
         assert res.zones["hull"].crs == g.crs
 
-    def test_points_off_the_grid_fall_back_to_buffers(self):
+    def test_points_off_the_grid_fall_back_to_own_cells(self):
         g = grid()
         uncover(g, [0, 1], [0, 1])
         g.loc[0, "geometry"] = Point(X0 + 37.0, Y0 + 50.0)  # not a cell centre
         res = find_gaps(g, link_m=1.5 * CELL, pixel_size=(CELL, CELL))
-        assert res.info["hull"] == "buffers"
+        assert res.info["hull"] == "own_cells"
         assert all(res.zones["hull"].iloc[0].contains(p) for p in g.loc[~g["covered"]].geometry)
 
 
@@ -367,3 +368,30 @@ class TestMedoid:
             assert np.isfinite(low) and low >= f0
             far = xy[np.hypot(*(xy - centre).T) >= s]
             assert _costs(xy, w, far).min() >= low
+
+
+def test_gap_outlines_hold_no_covered_point():
+    """Issue 23: gap outlines are drawn from the uncovered points' own cells, so a gap never
+    covers covered people on the map (100 m buffers did: they reached over covered points)."""
+    import geopandas as gpd
+
+    rng = np.random.default_rng(11)
+    n = 600
+    xy = rng.uniform(0, 2000, (n, 2))
+    d = gpd.GeoDataFrame({"cell_id": np.arange(n), "pop": rng.uniform(1, 10, n), "elderly": rng.uniform(0, 2, n),
+                          "county": "", "area_m2": 100.0, "time_s": np.hypot(xy[:, 0] - 600, xy[:, 1] - 900)},
+                         geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=32649)
+    d["covered"] = d["time_s"] <= 700
+    res = find_gaps(d, link_m=100.0)
+    assert res.info["hull"] == "own_cells" and len(res) > 3
+    covered_pts = d.loc[d["covered"]].geometry.to_numpy()
+    for hull in res.zones["hull"]:
+        assert not shapely.contains(hull, covered_pts).any()
+    # every uncovered point with people is inside its own zone's outline
+    for gid, hull in zip(res.zones["gap_id"], res.zones["hull"], strict=True):
+        members = d.geometry.to_numpy()[res.member == gid]
+        assert shapely.covers(hull, members).all()
+    # the old buffers would have reached over covered points in this case
+    buffers = [shapely.union_all(shapely.buffer(d.geometry.to_numpy()[res.member == g], 50.0))
+               for g in res.zones["gap_id"]]
+    assert any(shapely.contains(b, covered_pts).any() for b in buffers)

@@ -19,7 +19,7 @@ def meeting_out(tmp_path_factory) -> Path:
     from carecover.cli import main
 
     out = tmp_path_factory.mktemp("meet") / "demo"
-    assert main(["--quiet", "demo", "--out", str(out)]) == 0
+    assert main(["--quiet", "demo", "--sample", "helsinki", "--out", str(out)]) == 0
     return out
 
 

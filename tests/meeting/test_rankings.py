@@ -29,17 +29,19 @@ def test_workbook(meeting_out, tmp_path, capsys):
     with open(meeting_out / "gaps.csv", encoding="utf-8-sig") as fh:
         gaps = list(csv.DictReader(fh))
     tiers = sorted({g["tier"] for g in gaps})
-    assert sorted(n for n in wb.sheetnames if n.startswith("空白区")) == sorted(f"空白区 {t}" for t in tiers)
-    assert wb.sheetnames.count(f"选址 {TIER}") == 1
+    assert sorted(n for n in wb.sheetnames if n.startswith("空白区")) == sorted(
+        rankings.sheet_name("空白区", t) for t in tiers)
+    assert wb.sheetnames.count(rankings.sheet_name("选址", TIER)) == 1
+    assert not any("_" in n for n in wb.sheetnames)  # tier names, never codes (issue 23)
     for t in tiers:
-        ws = wb[f"空白区 {t}"]
+        ws = wb[rankings.sheet_name("空白区", t)]
         head = [c.value for c in ws[2]]
         assert "老年人口(60岁以上)" in head and "本层级排序" in head
         body = list(ws.iter_rows(min_row=3, values_only=True))
         assert len(body) == sum(g["tier"] == t for g in gaps)
         eld = [r[head.index("老年人口(60岁以上)")] for r in body]
         assert eld == sorted(eld, reverse=True)  # largest uncovered elderly population first
-    ws = wb[f"选址 {TIER}"]
+    ws = wb[rankings.sheet_name("选址", TIER)]
     head = [c.value for c in ws[2]]
     body = [dict(zip(head, r, strict=True)) for r in ws.iter_rows(min_row=3, values_only=True)]
     exact = [r for r in body if r["方法"] == "精确(HiGHS)"]

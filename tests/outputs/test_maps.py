@@ -53,7 +53,7 @@ def test_layers_markers_and_determinism(bundle: PlanBundle, tmp_path: Path) -> N
     b = build_map(bundle, tmp_path / "b.html")
     text = a.read_text(encoding="utf-8")
     assert text == b.read_text(encoding="utf-8")  # ids are a counter, not random
-    assert "2025-06-25T00:00:00+00:00" in text  # the one stated timestamp
+    assert "2025-06-25 08:00 (北京时间, UTC+08:00)" in text  # the one stated time, in the city's zone
     # one marker per facility with coordinates; the record without coordinates is stated
     assert map_stats(a)["facility_markers"] == _drawn_facilities(bundle) == len(bundle.facilities) - 1
     assert "1 个设施无坐标" in text

@@ -32,6 +32,7 @@ from carecover.outputs.report.overview import overview_figure
 from carecover.outputs.report.render import to_html, to_markdown
 from carecover.outputs.report.summary import elderly_figure, summary_blocks, tier_summaries
 from carecover.outputs.report.write import SECTIONS, ReportContext, build_sections
+from carecover.vocab import gap_label, local_time
 
 
 @pytest.fixture(scope="module")
@@ -120,10 +121,11 @@ def test_summary_first_then_the_detail(bundle: PlanBundle, written: dict[str, Pa
     assert re.search(rf"\| La Turbie \| 街道级养老服务中心 \| [\d,]+ \| [\d,]+ \| {share:.1f}% \|", md)
     fig = {f["speed_mps"]: f["value"] for f in bundle.summary["figures"]
            if f["kind"] == "population" and f["tiers"] == ["meal_point"]}
-    row = f"| 老年助餐点 | elderly | 15 | {100 * fig[0.8]:.1f}% | {100 * fig[1.0]:.1f}% | {100 * fig[1.2]:.1f}% |"
+    row = f"| 老年助餐点 | 老年人口 | 15 | {100 * fig[0.8]:.1f}% | {100 * fig[1.0]:.1f}% | {100 * fig[1.2]:.1f}% |"
     assert row in md
     assert bundle.summary["inputs"][0]["sha256"] in md
-    assert bundle.summary["command"] in md and bundle.summary["generated_at"] in md
+    # the time in the city's zone (issue 23: not a UTC ISO stamp)
+    assert bundle.summary["command"] in md and local_time(bundle.summary["generated_at"], "Asia/Shanghai") in md
 
 
 def test_summary_figures_match_summary_json(bundle: PlanBundle, written: dict[str, Path]) -> None:
@@ -142,7 +144,8 @@ def test_summary_figures_match_summary_json(bundle: PlanBundle, written: dict[st
     # Monaco's gaps state no tier: named once, the largest by elderly, not under every tier
     top = bundle.gaps.sort_values(["elderly", "pop", "gap_id"], ascending=[False, False, True]).head(3)
     assert all(r.gaps == [] and r.n_gaps == 0 for r in rows)
-    named = "、".join(f"缺口{g} {num(e)} 人" + (f"（{c}）" if c else "")
+    # "缺口 1：2,713 名老人", never "缺口1 2,713 人" (read as 12,713; issue 23)
+    named = "、".join(gap_label(g, e, "", "zh") + (f"（{c}）" if c else "")
                      for g, e, c in zip(top["gap_id"], top["elderly"], top["county"], strict=True))
     assert f"共 {len(bundle.gaps)} 个未覆盖缺口（未分层级），最大的：{named}" in summary
     # the exact solution's three sites are what the summary counts
@@ -158,7 +161,8 @@ def test_summary_after_the_plan(bundle: PlanBundle, tmp_path: Path) -> None:
     b = dataclasses.replace(bundle, summary={**bundle.summary, "figures": [*bundle.summary["figures"], planned]})
     summary = _summary_md(b)
     assert f"| 3 | {pct(planned['value'])} | +12.3 |" in summary
-    assert f"建议新增 3 处站点后覆盖 {num(planned['covered'])} 人（{pct(planned['value'])}），增加 50 人，+12.3 个百分点。" in summary
+    assert "建议新建 3 处街道级养老服务中心。" in summary  # the bundle's sites carry no street names
+    assert f"建成后覆盖 {num(planned['covered'])} 人（{pct(planned['value'])}），增加 50 人，+12.3 个百分点。" in summary
 
 
 def test_html_is_self_contained(written: dict[str, Path]) -> None:
@@ -252,7 +256,9 @@ def test_report_states_the_bundles_params(bundle: PlanBundle, written: dict[str,
     md = written["md"].read_text(encoding="utf-8")
     assert md.startswith(f"# {bundle.params.title}\n")
     repro = _section(md, "可复现信息 Reproducibility")
-    assert "| speed_mps | 1.0000 |" in repro and "| max_snap_m | 300.0 |" in repro
+    # parameters in words, not summary.json's codes (issue 23)
+    assert "| 步行速度(米/秒) | 1 |" in repro and "| 最大接入道路距离(米) | 300 |" in repro
+    assert "speed_mps" not in repro and "street_centre" not in repro
     figs = [f for f in bundle.summary["figures"] if f["tiers"] == ["meal_point"]]
     net = {f["speed_mps"]: f["value"] for f in figs if f["kind"] == "population"}
     circ = next(f["value"] for f in figs if f["kind"] == "circle")
@@ -269,8 +275,8 @@ def test_report_states_the_bundles_params(bundle: PlanBundle, written: dict[str,
         lambda c: sec.circle_section(c.bundle, c.params), lambda c: sec.repro_section(c.bundle, c.params)]))
     assert md2.startswith("# 另一个标题 Another title\n")
     repro2 = _section(md2, "可复现信息 Reproducibility")
-    assert "| speed_mps | 1.2000 |" in repro2 and "| max_snap_m | 150.0 |" in repro2
-    assert "| circle_radius_m | 800.0 |" in repro2
+    assert "| 步行速度(米/秒) | 1.2 |" in repro2 and "| 最大接入道路距离(米) | 150 |" in repro2
+    assert "| 直线圆半径(米) | 800 |" in repro2
     assert circle_row(1.2) in _section(md2, "直线圆圈与路网比较 Circle vs network")
 
 

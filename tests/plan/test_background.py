@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from carecover import notices
+from carecover import logs, notices
 from carecover.errors import InputError
 from carecover.plan import background
 
@@ -46,12 +46,16 @@ class TestSameAsInPlace:
 
     @pytest.mark.parametrize("workers", [1, 2])
     def test_notices_where_the_branch_started(self, workers, capfd):
-        with notices.collect() as found:
-            notices.warn("before", "before")
-            job = background.start(workers, _warns, 3)
-            notices.warn("after", "after")
-            notices.warn("second", "second 3")  # also raised by the branch: recorded once, there
-            assert job.result() == 3
+        logs.console()  # the command line's console (a library shows nothing unless logging is set up)
+        try:
+            with notices.collect() as found:
+                notices.warn("before", "before")
+                job = background.start(workers, _warns, 3)
+                notices.warn("after", "after")
+                notices.warn("second", "second 3")  # also raised by the branch: recorded once, there
+                assert job.result() == 3
+        finally:
+            logs.remove_console()
         assert [n.code for n in found] == ["before", "first", "second", "after"]
         # the branch's own notice shown on the console once (by the process that raised it)
         err = capfd.readouterr().err

@@ -87,7 +87,7 @@ def test_summary_has_each_tier_with_its_parameters(summary: dict) -> None:
             assert "SAMPLE DATA" in f["data"]["sample"]
             assert 0.0 < f["value"] < 1.0  # the 5-minute sample leaves real gaps
     assert summary["generated_at"] == "2025-06-25T00:00:00+00:00"  # SOURCE_DATE_EPOCH
-    assert summary["command"] == "carecover --quiet demo --offline-map --out " + str(
+    assert summary["command"] == "carecover --quiet demo --sample helsinki --offline-map --out " + str(
         Path(summary["command"].split()[-1]))  # the command as run, not pytest's argv
     assert summary["sample_data"] and "SAMPLE DATA" in summary["sample_data"]
 
@@ -228,7 +228,7 @@ def test_map_and_report(demo_out: Path, summary: dict) -> None:
     html = (demo_out / "map.html").read_text(encoding="utf-8")
     assert "cdn.jsdelivr.net" not in html  # --offline-map
     report = (demo_out / "report.md").read_text(encoding="utf-8")
-    assert "carecover --quiet demo --offline-map" in report
+    assert "carecover --quiet demo --sample helsinki --offline-map" in report
     assert "FAIL" in report
 
 

@@ -54,6 +54,7 @@ from carecover.errors import InputError
 from carecover.records import Figure
 from carecover.summary_file import SummaryFile
 from carecover.tiers import TIERS, Tier, tier_key
+from carecover.vocab import term
 
 KINDS = ("population", "administrative", "all_of", "access")
 #: What an access claim measures, and the methods (carecover.analysis.supply, .access).
@@ -356,6 +357,17 @@ def _count(v: Any) -> str:
     return f"{float(v):,.0f}" if not float(v).is_integer() or abs(float(v)) >= 1000 else f"{int(v)}"
 
 
+def claims_heading(table) -> str:
+    """The line over the console's claims table: what it is, and how many pass and fail (a
+    FAIL is a finding about a claim, not an error of the run)."""
+    n = len(table)
+    passed = int((table["result"] == "PASS").sum())
+    failed = int((table["result"] == "FAIL").sum())
+    return (f"声明核验 / claims checked against this run: {n} 条声明，{passed} 条通过，{failed} 条未通过"
+            f"（未通过是对声明的结论，不是运行错误）/ {n} claims, {passed} pass, {failed} fail (a FAIL is a "
+            "finding about the claim, not an error of the run)")
+
+
 def claims_table_text(df: pd.DataFrame, lang: str = "zh", width: int = 120) -> str:
     """Plain-text PASS/FAIL table of :func:`evaluate_claims` output for the terminal.
 
@@ -366,6 +378,7 @@ def claims_table_text(df: pd.DataFrame, lang: str = "zh", width: int = 120) -> s
     from rich.table import Table
 
     zh = lang == "zh"
+    la = "zh" if zh else "en"
     table = Table(box=box.SIMPLE, show_lines=False, expand=False)
     for head in (("编号", "ID"), ("声明", "Claim"), ("计算值", "Computed"), ("目标", "Target"),
                  ("结果", "Result"), ("参数 / 说明", "Parameters / reason")):
@@ -382,16 +395,17 @@ def claims_table_text(df: pd.DataFrame, lang: str = "zh", width: int = 120) -> s
         if r.kind == "administrative":
             params = f"unit={r.unit}, area={r.area}"
         else:
-            thr = "" if r.threshold_min is None or pd.isna(r.threshold_min) else f"{r.threshold_min:g} min"
+            thr = "" if r.threshold_min is None or pd.isna(r.threshold_min) else \
+                (f"{r.threshold_min:g} 分钟" if zh else f"{r.threshold_min:g} min")
             spd = "" if r.speed_mps is None or pd.isna(r.speed_mps) else f"{r.speed_mps:g} m/s"
-            params = ", ".join(x for x in (r.population, r.area, thr, spd,
-                                           r.mode if isinstance(r.mode, str) else "") if x)
+            params = ", ".join(x for x in (term(r.population, "population", la), term(r.area, "area", la), thr, spd,
+                                           term(r.mode, "mode", la) if isinstance(r.mode, str) else "") if x)
         if r.scenario != "current":
-            params += f", {r.scenario}"
+            params += f", {term(r.scenario, 'scenario', la)}"
         if r.reason:
             params += f"\n{r.reason}"
         if measure:
-            params = f"{measure} ({r.method}), " + params
+            params = f"{term(measure, 'measure', la)} ({term(r.method, 'method', la)}), " + params
         table.add_row(r.id, text, computed, f"{r.op} {format_value(r.target, measure)}", result, params)
     console = Console(width=width, record=True, file=_Null(), color_system=None,
                       force_terminal=False)
@@ -409,7 +423,7 @@ class _Null:
         pass
 
 
-__all__ = ["Claim", "load_claims", "evaluate_claims", "claims_table_text", "COLUMNS", "PASS",
+__all__ = ["Claim", "load_claims", "evaluate_claims", "claims_heading", "claims_table_text", "COLUMNS", "PASS",
            "FAIL", "NOT_EVALUATED", "UNKNOWN"]
 
 

@@ -5,10 +5,17 @@ Uncovered demand points with people in them are joined by single linkage: two po
 size so the 8 neighbours of a cell join. Zones are ranked by uncovered elderly, then population,
 then smallest ``cell_id`` (deterministic).
 
+With ``split_m`` (the tier's reach, e.g. 15 min × 1.0 m/s = 900 m) a zone too wide for one centre
+is cut into parts one centre could serve: square tiles of side ``split_m × √2`` (every point of a
+tile lies within ``split_m`` of its centre), anchored at the zone's south-west corner, one part
+per tile. "Everything south of the centre" becomes pieces a planner can site one centre in each.
+
 A zone's polygon (``hull``) is the union of its cells when the demand points are the centres of a
 regular grid in the demand's CRS (a population raster read as is: ``pixel_size`` given), drawn
 in one pass over the grid of zone labels (``rasterio.features.shapes``); otherwise the union of
-buffers around its points.
+its points' own cells: the Voronoi cell of each uncovered point among every covered and
+uncovered point, cut to a disc of ``link_m / 2`` around it. Either way a zone's outline holds
+no covered point, so the map never draws a gap over covered people.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from carecover.analysis.gap_outlines import grid_outlines, own_cell_outlines
 from carecover.errors import InputError
 
 __all__ = ["find_gaps", "gap_members", "GapResult", "GAP_COLUMNS"]
@@ -120,63 +128,22 @@ def _projected(points, crs, work) -> np.ndarray:
     return np.column_stack([x, y])
 
 
-#: Largest grid (cells of the gap points' bounding box) drawn as pixels; larger: buffers.
-_GRID_MAX_CELLS = 50_000_000
-
-
-def _polygons_of(rings_per_polygon: list) -> np.ndarray:
-    """Polygons from GeoJSON-style coordinate lists (shell, then holes), built in one call."""
-    rings = [np.asarray(r, dtype=float) for rs in rings_per_polygon for r in rs]
-    if not rings:
-        return np.array([], dtype=object)
-    ring_of = np.repeat(np.arange(len(rings)), [len(r) for r in rings])
-    poly_of = np.repeat(np.arange(len(rings_per_polygon)), [len(rs) for rs in rings_per_polygon])
-    return shapely.polygons(shapely.linearrings(np.concatenate(rings), indices=ring_of), indices=poly_of)
-
-
-def _grid_hulls(xy: np.ndarray, zone: np.ndarray, n_zones: int, pixel_size) -> list | None:
-    """Per zone, the union of its grid cells (``None`` when the points are not one grid's centres).
-
-    Parameters
-    ----------
-    xy
-        Cell centres in the demand's CRS.
-    zone
-        Zone index (0-based) of each point.
-    n_zones
-        Number of zones.
-    pixel_size
-        Cell width and height in the demand's CRS units.
-    """
-    from collections import defaultdict
-
-    from rasterio.features import shapes
-    from rasterio.transform import Affine
-
-    a, e = (abs(float(v)) for v in pixel_size)
-    if not len(xy) or not (a > 0 and e > 0):
-        return None
-    x0, y1 = xy[:, 0].min(), xy[:, 1].max()
-    fc, fr = (xy[:, 0] - x0) / a, (y1 - xy[:, 1]) / e
-    col, row = np.rint(fc), np.rint(fr)
-    if max(np.abs(fc - col).max(), np.abs(fr - row).max()) > 1e-3:
-        return None  # not centres of a grid of this cell size
-    col, row = col.astype(np.int64), row.astype(np.int64)
-    h, w = int(row.max()) + 1, int(col.max()) + 1
-    if h * w > _GRID_MAX_CELLS:
-        return None
-    grid = np.zeros((h, w), dtype=np.int32)
-    grid[row, col] = zone + 1
-    if np.count_nonzero(grid) != len(xy):
-        return None  # two points in one cell: not a grid's centres
-    # 4-connected pieces: pieces of one zone that touch only at a corner stay separate polygons
-    found = list(shapes(grid, mask=grid > 0, connectivity=4,
-                        transform=Affine(a, 0.0, x0 - a / 2, 0.0, -e, y1 + e / 2)))
-    polys = _polygons_of([g["coordinates"] for g, _ in found])
-    parts: dict[int, list] = defaultdict(list)
-    for poly, (_, value) in zip(polys, found, strict=True):
-        parts[int(value) - 1].append(poly)
-    return [p[0] if len(p) == 1 else shapely.multipolygons(p) for p in (parts[k] for k in range(n_zones))]
+def _split(xy: np.ndarray, lab: np.ndarray, split_m: float | None) -> np.ndarray:
+    """Zone labels with every zone wider than one tile (side ``split_m × √2``) cut into one part
+    per tile, anchored at the zone's own south-west corner; other zones keep their label."""
+    if split_m is None or not len(xy) or not (np.isfinite(split_m) and split_m > 0):
+        return lab
+    side = float(split_m) * np.sqrt(2.0)
+    order = np.argsort(lab, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(lab[order]) != 0])
+    lo = np.minimum.reduceat(xy[order], starts, axis=0)
+    hi = np.maximum.reduceat(xy[order], starts, axis=0)
+    zone = np.searchsorted(lab[order][starts], lab)
+    tile = np.floor((xy - lo[zone]) / side).astype(np.int64)
+    wide = ((hi - lo) > side).any(axis=1)[zone]
+    tile[~wide] = 0
+    key = np.column_stack([lab, tile])
+    return np.unique(key, axis=0, return_inverse=True)[1].ravel().astype(np.int64)
 
 
 def _labels(xy: np.ndarray, link_m: float) -> np.ndarray:
@@ -321,7 +288,7 @@ def _gap_mask(demand: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     return ~covered & has_people, covered
 
 
-def gap_members(demand: gpd.GeoDataFrame, *, link_m: float) -> pd.DataFrame:
+def gap_members(demand: gpd.GeoDataFrame, *, link_m: float, split_m: float | None = None) -> pd.DataFrame:
     """Gap zone of every demand point.
 
     Returns
@@ -331,7 +298,7 @@ def gap_members(demand: gpd.GeoDataFrame, *, link_m: float) -> pd.DataFrame:
     (uncovered but nobody lives there, so not a gap).
     """
     _validate(demand, link_m)
-    zones, labels_full = _zones(demand, link_m, _work_crs(demand))
+    zones, labels_full = _zones(demand, link_m, _work_crs(demand), split_m)
     mask, covered = _gap_mask(demand)
     status = np.where(covered, "covered", np.where(mask, "gap", "no_population"))
     gap_id = pd.array(labels_full, dtype="Int64")
@@ -339,14 +306,15 @@ def gap_members(demand: gpd.GeoDataFrame, *, link_m: float) -> pd.DataFrame:
     return pd.DataFrame({"cell_id": demand["cell_id"].to_numpy(), "gap_id": gap_id, "status": status})
 
 
-def _zones(demand: gpd.GeoDataFrame, link_m: float, work) -> tuple[list[dict], np.ndarray]:
+def _zones(demand: gpd.GeoDataFrame, link_m: float, work, split_m: float | None = None
+           ) -> tuple[list[dict], np.ndarray]:
     """Zone records (ranked) and the gap id of every point (0 outside gaps)."""
     mask, _ = _gap_mask(demand)
     idx = np.flatnonzero(mask)
     # Work in cell_id order so sums and ties do not depend on the row order of the input.
     idx = idx[np.argsort(demand["cell_id"].to_numpy()[idx], kind="stable")]
     xy = _projected(demand.geometry.values[idx], demand.crs, work)
-    lab = _labels(xy, link_m)
+    lab = _split(xy, _labels(xy, link_m), split_m)
     ids = demand["cell_id"].to_numpy()[idx]
     pop = demand["pop"].to_numpy(dtype=float)[idx]
     eld = demand["elderly"].to_numpy(dtype=float)[idx]
@@ -387,7 +355,8 @@ def _zones(demand: gpd.GeoDataFrame, link_m: float, work) -> tuple[list[dict], n
 
 def find_gaps(demand: gpd.GeoDataFrame, *, link_m: float, admin: gpd.GeoDataFrame | None = None,
               admin_name_col: str = "name", hull_buffer_m: float | None = None,
-              pixel_size: tuple[float, float] | None = None, work_crs=None) -> GapResult:
+              pixel_size: tuple[float, float] | None = None, work_crs=None,
+              split_m: float | None = None) -> GapResult:
     """Group uncovered demand into gap zones, ranked by uncovered elderly.
 
     Parameters
@@ -412,6 +381,9 @@ def find_gaps(demand: gpd.GeoDataFrame, *, link_m: float, admin: gpd.GeoDataFram
     work_crs
         Projected CRS for distances (default: the demand's own if projected, else its UTM
         zone); give it to skip estimating it again for every tier.
+    split_m
+        The reach of one centre (m): zones wider than a tile of side ``split_m × √2`` are cut
+        into one part per tile (see the module docstring); ``None`` keeps them whole.
 
     Returns
     -------
@@ -431,7 +403,7 @@ def find_gaps(demand: gpd.GeoDataFrame, *, link_m: float, admin: gpd.GeoDataFram
                          field=admin_name_col, expected="a name column")
     buf = float(link_m) / 2 if hull_buffer_m is None else float(hull_buffer_m)
     work = _work_crs(demand) if work_crs is None else work_crs
-    zones, labels_full = _zones(demand, link_m, work)
+    zones, labels_full = _zones(demand, link_m, work, split_m)
 
     hull_kind = "none"
     if not zones:
@@ -468,7 +440,8 @@ def find_gaps(demand: gpd.GeoDataFrame, *, link_m: float, admin: gpd.GeoDataFram
                              for n, c in zip(name, out["county"], strict=True)]
         out = out[GAP_COLUMNS]
     mask, covered = _gap_mask(demand)
-    info = {"link_m": float(link_m), "hull_buffer_m": buf, "work_crs": str(work),
+    info = {"link_m": float(link_m), "split_m": None if split_m is None else float(split_m),
+            "hull_buffer_m": buf, "work_crs": str(work),
             "n_points": int(len(demand)), "n_covered": int(covered.sum()),
             "n_gap_points": int(mask.sum()), "n_no_population": int((~covered & ~mask).sum())}
     info["hull"] = hull_kind
@@ -482,8 +455,12 @@ def _hulls(demand: gpd.GeoDataFrame, zones: list[dict], buf: float, work,
     if pixel_size is not None:
         idx = np.concatenate([z["_idx"] for z in zones])
         zone = np.repeat(np.arange(len(zones)), [len(z["_idx"]) for z in zones])
-        cells = _grid_hulls(shapely.get_coordinates(demand.geometry.values[idx]), zone, len(zones), pixel_size)
+        cells = grid_outlines(shapely.get_coordinates(demand.geometry.values[idx]), zone, len(zones), pixel_size)
         if cells is not None:
             return gpd.GeoSeries(cells, crs=demand.crs), "cells"
+    mask, covered = _gap_mask(demand)
+    own = own_cell_outlines(demand, mask, covered, zones, buf, work)
+    if own is not None:
+        return gpd.GeoSeries(own, crs=work).to_crs(demand.crs), "own_cells"
     hulls_work = [shapely.union_all(shapely.buffer(shapely.points(z["_xy"]), buf, quad_segs=4)) for z in zones]
     return gpd.GeoSeries(hulls_work, crs=work).to_crs(demand.crs), "buffers"

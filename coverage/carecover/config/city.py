@@ -167,6 +167,7 @@ class CityConfig:
     access_band_weights: tuple[float, ...] | None = None
     census: dict = field(default_factory=dict)
     fetch: dict = field(default_factory=dict)
+    colocation: dict = field(default_factory=dict)
     default_elderly_share: float | None = None
     default_elderly_share_source: str = ""
     claims: Path | None = None
@@ -179,6 +180,7 @@ class CityConfig:
     profiles: str | list[str] | None = None
     winter_speed_factor: float | None = None
     winter_unpaved_factor: float | None = None
+    timezone: str = ""
 
     # -- derived views -------------------------------------------------------------------------
 
@@ -373,5 +375,6 @@ class CityConfig:
             "default_elderly_share_source": self.default_elderly_share_source,
             "inputs": {k: p(getattr(self, k)) for k in _INPUT_HINTS},
             "fetch": self.fetch,
+            **({"colocation": dict(self.colocation)} if self.colocation else {}),
             "notes": self.notes,
         }

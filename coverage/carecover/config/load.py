@@ -107,14 +107,14 @@ def load_config(path: str | Path) -> CityConfig:
     capacity = load_capacity(data, err, path)
     decay, weights = check_decay(data, err)
 
-    kwargs = {k: data[k] for k in (*RUN_PARAMETERS, "default_elderly_share_source", "notes")
+    kwargs = {k: data[k] for k in (*RUN_PARAMETERS, "default_elderly_share_source", "notes", "timezone")
               if k in data and k != "crs_in"}
     return CityConfig(
         city=data["city"], name_zh=data["name_zh"], name_en=data["name_en"], path=path.resolve(),
         lang=lang, crs_in=crs_in, tiers=tiers, drive_speeds_kph=drive, planned=planned,
         counties=counties, admin_units=admin, census=data.get("census", {}), capacity=capacity,
         access_decay=decay, access_band_weights=weights,
-        fetch=data.get("fetch", {}),
+        fetch=data.get("fetch", {}), colocation=data.get("colocation", {}),
         profiles=data.get("profiles"), winter_speed_factor=data.get("winter_speed_factor"),
         winter_unpaved_factor=data.get("winter_unpaved_factor"),
         **{k: _resolve(base, data.get(k)) for k in _PATH_KEYS},
@@ -137,6 +137,14 @@ def _check_scalars(data: dict[str, Any], err: _Err) -> tuple[str, str | None]:
         except ValueError:
             raise err(f"unknown coordinate system '{data['crs_in']}' / 未知坐标系", "crs_in",
                       ", ".join(CRS_NAMES)) from None
+    if "timezone" in data:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(str(data["timezone"]))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise err(f"unknown time zone '{data['timezone']}' / 未知时区", "timezone",
+                      "an IANA zone such as Asia/Shanghai") from None
     return lang, crs_in
 
 

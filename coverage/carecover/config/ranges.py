@@ -73,6 +73,7 @@ BOUNDS: dict[str, Bound] = {
     "min_spacing_m": Bound("最小间距 / minimum spacing", "m", 0.0, 1e6, (0.0, 20_000.0), low_open=False),
     "min_distance_existing_m": Bound("与现有设施最小距离 / minimum distance from existing", "m", 0.0, 1e6,
                                      (0.0, 20_000.0), low_open=False),
+    "colocation_within_m": Bound("同址距离 / co-location distance", "m", 0.0, 10_000.0, (10.0, 500.0)),
     "target_share": Bound("目标比例 / target share", "", 0.0, 1.0, (0.3, 1.0)),
     "map_min_gap_share": Bound("地图绘制缺口的最小占比 / least share of a gap drawn on the map", "", 0.0, 1.0,
                                (0.0, 0.2), low_open=False),

@@ -62,6 +62,8 @@ _CAPACITY = {
     "source": "str",
     "note": "str",
 }
+#: ``[colocation]``: public facilities as candidate sites, and the co-location preference.
+_COLOCATION = {"kinds": "str|list[str]", "mix": "bool", "within_m": "float", "min_sites": ("table", "int")}
 _FETCH = {"osm_url": "str", "osm_file": "str", "population_url": "str", "note": "str"}
 
 SCHEMA: dict[str, Any] = {
@@ -85,12 +87,14 @@ SCHEMA: dict[str, Any] = {
     "default_elderly_share": "float",
     "default_elderly_share_source": "str",
     "notes": "str",
+    "timezone": "str",
     "census": _CENSUS,
     "fetch": _FETCH,
     "tiers": ("table", _TIER_OVERRIDE),
     "drive_speeds_kph": ("table", "float"),
     "planned": ("table", _PLANNED),
     "capacity": ("table", _CAPACITY),
+    "colocation": _COLOCATION,
     "access_decay": "str",
     "access_band_weights": "list[float]",
     "dem": "str",

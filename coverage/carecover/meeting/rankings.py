@@ -202,6 +202,12 @@ def _headers(df: pd.DataFrame) -> dict[str, tuple[str, str]]:
     return out
 
 
+def sheet_name(label: str, tier: str) -> str:
+    """A sheet's name: ``空白区 街道级养老服务中心`` (the tier's Chinese name, never its code; "/"
+    is not allowed in sheet names)."""
+    return f"{label} {tier_label(tier)[0]}".replace("/", "、")[:31]
+
+
 def _caption(label: str, tier: str) -> str:
     tz, te = tier_label(tier)
     if label == "空白区":
@@ -231,7 +237,7 @@ def write_workbook(path: Path, gaps: dict[str, pd.DataFrame], sites: dict[str, p
             [("选址", "sites", t, df) for t, df in sites.items()]
     names = []
     for label, kind, tier, df in parts:
-        ws = add_table_sheet(wb, f"{label} {tier}", kind, df, "zh", caption=_caption(label, tier),
+        ws = add_table_sheet(wb, sheet_name(label, tier), kind, df, "zh", caption=_caption(label, tier),
                              headers=_headers(df))
         names.append(ws.title)
     ws = wb.create_sheet("表头对照 Headers")
@@ -245,7 +251,7 @@ def write_workbook(path: Path, gaps: dict[str, pd.DataFrame], sites: dict[str, p
             from carecover.outputs.columns import header
 
             zh_en = heads.get(c) or (header(c, "zh", kind), header(c, "en", kind))
-            ws.append([f"{label} {tier}"[:31], c, *zh_en])
+            ws.append([sheet_name(label, tier), c, *zh_en])
     for col, w in zip("ABCD", (22, 22, 30, 30), strict=True):
         ws.column_dimensions[col].width = w
     note = SummaryFile.of(summary).sample_data

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from carecover import vocab
 from carecover.tiers import TIERS
 
 #: Chinese header per column.
@@ -55,6 +56,9 @@ HEADERS_ZH: dict[str, str] = {
     "profile": "出行能力档案", "tags": "标签缺失时假设", "direction": "时间方向",
     "covered_elderly": "覆盖老年人口", "covered_elderly_share": "老年人口覆盖率",
     "covered_pop": "覆盖总人口", "covered_pop_share": "总人口覆盖率",
+    "site_name": "站点名称", "colocated_kind": "同址设施类型", "colocated_name": "同址设施名称",
+    "colocated_m": "与同址设施距离(米)", "colocated_with": "同址设施(全部)",
+    "place": "位置(最近的街道)",
 }
 #: English header per column (the workbook's second header row).
 HEADERS_EN: dict[str, str] = {
@@ -88,6 +92,9 @@ HEADERS_EN: dict[str, str] = {
     "profile": "Mobility profile", "tags": "Untagged ways taken as", "direction": "Times measured",
     "covered_elderly": "Elderly covered", "covered_elderly_share": "Elderly coverage",
     "covered_pop": "Population covered", "covered_pop_share": "Population coverage",
+    "site_name": "Site name", "colocated_kind": "Co-located facility kind", "colocated_name": "Co-located facility",
+    "colocated_m": "Distance to co-located facility (m)", "colocated_with": "Co-located facilities (all)",
+    "place": "Where (nearest streets)",
 }
 #: Headers that differ in one table: ``(table, column) -> (Chinese, English)``.
 TABLE_HEADERS: dict[tuple[str, str], tuple[str, str]] = {
@@ -107,8 +114,9 @@ PREFIXES: dict[str, tuple[str, str]] = {
     "covered_after": ("新增站点后是否覆盖", "Covered after the plan"),
     "nearest_fid": ("最近设施编号", "Nearest facility id"),
     "circle_not_reached": ("圆内但路网不可达", "In circle, not reached by network"),
-    "access_2sfca": ("每千老人名额(2SFCA)", "Places per 1,000 elderly (2SFCA)"),
-    "access_e2sfca": ("每千老人名额(E2SFCA)", "Places per 1,000 elderly (E2SFCA)"),
+    "access_2sfca": ("每千老人可达名额(阈值内)", "Places per 1,000 elderly (within the threshold)"),
+    "access_e2sfca": ("每千老人可达名额(距离衰减)", "Places per 1,000 elderly (distance decay)"),
+    "after_site": ("规划后服务该处的新站点", "New site serving it after the plan"),
 }
 
 #: Cell kind per column (see the module docstring); per-tier columns by prefix.
@@ -133,6 +141,7 @@ KINDS: dict[str, str] = {
 }
 #: Cell kind of the per-tier columns ``<prefix>__<tier>``.
 _PREFIX_KINDS = {"time_s": "seconds", "covered": "bool", "covered_after": "bool", "nearest_fid": "text",
+                 "after_site": "text",
                  "circle_not_reached": "bool",
                  "access_2sfca": "decimal", "access_e2sfca": "decimal"}
 #: Number format per kind (Excel codes).
@@ -142,26 +151,8 @@ NUMBER_FORMATS: dict[str, str] = {
 }
 _SHARE_WITHIN = re.compile(r"^share_within_(\d+(?:\.\d+)?)min$")
 
-#: Labels of coded values: column -> value -> (Chinese, English).
-VALUES: dict[str, dict[str, tuple[str, str]]] = {
-    "status": {"ok": ("正常", "ok"), "swapped_fixed": ("经纬度颠倒已纠正", "lon/lat swapped, fixed"),
-               "outside_area": ("在研究区外", "outside the area"), "missing_coords": ("缺少坐标", "no coordinates"),
-               "duplicate": ("重复记录", "duplicate"), "unknown_tier": ("层级不明", "unknown tier"),
-               "unsnapped": ("未接入路网", "off the network"), "optimal": ("已证最优", "optimal"),
-               "time_limit": ("达到时间上限", "time limit"), "greedy": ("贪心解", "greedy")},
-    "method": {"exact": ("精确(HiGHS)", "exact (HiGHS)"), "greedy": ("贪心", "greedy")},
-    "kind": {"population": ("人口覆盖率", "population"), "all_of": ("多层级同时覆盖", "all of the tiers"),
-             "circle": ("直线圆覆盖", "straight-line circle"), "administrative": ("行政覆盖率", "administrative")},
-    "population": {"elderly": ("老年人口", "elderly"), "total": ("总人口", "total")},
-    "scenario": {"current": ("现状", "current"), "planned": ("规划后", "planned")},
-    "mode": {"walk": ("步行", "walk"), "drive": ("驾车", "drive")},
-    "tier_mode": {"walk": ("步行", "walk"), "drive": ("驾车", "drive")},
-    "area": {"all": ("全区", "all"), "urban": ("城区", "urban"), "rural": ("农村", "rural")},
-    "result": {"PASS": ("通过", "PASS"), "FAIL": ("未通过", "FAIL"), "NOT EVALUATED": ("未评估", "NOT EVALUATED")},
-    "snap_status": {"ok": ("正常", "ok")},
-    "crs_in": {"wgs84": ("WGS-84", "WGS-84"), "gcj02": ("GCJ-02(高德/腾讯)", "GCJ-02 (Amap/Tencent)"),
-               "bd09": ("BD-09(百度)", "BD-09 (Baidu)")},
-}
+#: Labels of coded values (the one vocabulary, :mod:`carecover.vocab`).
+VALUES = vocab.VALUES
 
 
 def split_tier(col: str) -> tuple[str, str | None]:

@@ -47,7 +47,8 @@ COLUMNS: dict[str, list[str]] = {
     "demand": ["cell_id", "pop", "elderly", "county", "area_m2"],
     "gaps": ["rank", "gap_id", "pop", "elderly", "area_m2", "county", "time_to_nearest_s"],
     "gap_zones": ["rank", "gap_id", "pop", "elderly", "area_m2", "county"],
-    "sites": ["method", "tier", "rank", "gain_elderly", "gain_pop", "lon", "lat", "county", "gap_id"],
+    "sites": ["method", "tier", "rank", "site_name", "gain_elderly", "gain_pop", "lon", "lat", "county", "gap_id",
+              "colocated_kind", "colocated_name", "colocated_m"],
     "boundaries": ["level", "name"],
 }
 #: Sort keys per layer.
@@ -222,7 +223,10 @@ def export_all(bundle: PlanBundle, out_dir: str | Path, *, xlsx_chinese_headers:
     # the workbook: the tables people read
     chinese = bundle.lang == "zh" if xlsx_chinese_headers is None else xlsx_chinese_headers
     written["xlsx"] = out_dir / "carecover.xlsx"
-    skipped = write_workbook(tabs, written["xlsx"], "zh" if chinese else "en", _workbook_notes(bundle))
+    from carecover.outputs.workbook_plain import summary_frame
+
+    skipped = write_workbook(tabs, written["xlsx"], "zh" if chinese else "en", _workbook_notes(bundle),
+                             summary=summary_frame(bundle))
     _warn_skipped(skipped)
     return written
 

@@ -219,23 +219,24 @@ def _notes_sheet(wb, skipped: list[tuple[str, int]], notes: list[str]) -> None:
 def _headers_sheet(wb, tabs: dict[str, pd.DataFrame]) -> None:
     from openpyxl.styles import Font
 
+    # the CSV column names are documented in docs/outputs.md; this sheet pairs the headers only
     ws = wb.create_sheet("表头对照 Headers")
-    ws.append(["表 table", "列 column", "中文表头 Chinese header", "英文表头 English header", "显示格式 format"])
+    ws.append(["工作表 sheet", "中文表头 Chinese header", "英文表头 English header", "显示格式 format"])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for name, df in tabs.items():
         for c in df.columns:
             k = columns.kind(c, name)
-            ws.append([name, c, columns.header(c, "zh", name), columns.header(c, "en", name),
+            ws.append([sheet_title(name, "zh"), columns.header(c, "zh", name), columns.header(c, "en", name),
                        columns.NUMBER_FORMATS.get(k, {"bool": "是/否 yes/no", "tier": "层级名称 tier name"}.get(k, ""))])
-    for col, w in zip("ABCDE", (14, 30, 34, 34, 16), strict=True):
+    for col, w in zip("ABCD", (20, 34, 34, 16), strict=True):
         ws.column_dimensions[col].width = w
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:E{ws.max_row}"
+    ws.auto_filter.ref = f"A1:D{ws.max_row}"
 
 
 def write_workbook(tabs: dict[str, pd.DataFrame], path: str | Path, lang: str = "zh",
-                   notes: list[str] | None = None) -> list[tuple[str, int]]:
+                   notes: list[str] | None = None, summary=None) -> list[tuple[str, int]]:
     """Write the tables as one formatted workbook.
 
     Parameters
@@ -249,6 +250,9 @@ def write_workbook(tabs: dict[str, pd.DataFrame], path: str | Path, lang: str = 
         English.
     notes
         Lines for the notes sheet (e.g. the sample-data note).
+    summary
+        The first sheet, ``(frame, headers, note)`` of
+        :func:`carecover.outputs.workbook_plain.summary_frame`, or ``None``.
 
     Returns
     -------
@@ -257,8 +261,21 @@ def write_workbook(tabs: dict[str, pd.DataFrame], path: str | Path, lang: str = 
     """
     from openpyxl import Workbook
 
+    from carecover.outputs.workbook_plain import plain_tables
+
     wb = Workbook()
     wb.remove(wb.active)
+    if summary is not None:
+        frame, heads, note = summary
+        ws = add_table_sheet(wb, "摘要 Summary" if lang == "zh" else "Summary", "summary", frame, lang,
+                             caption="摘要：各层级老年人口覆盖（与报告第一页相同）/ Summary: elderly coverage per "
+                                     "tier (as on the report's first page)" if lang == "zh" else
+                                     "Summary: elderly coverage per tier (as on the report's first page)",
+                             headers=heads)
+        if note:
+            ws.append([])
+            ws.append([xlsx_text(note)])
+    tabs = plain_tables(tabs, lang)
     skipped = []
     for name, df in tabs.items():
         if len(df) > XLSX_MAX_ROWS:  # workbooks are for reading; the full table is in CSV/GPKG

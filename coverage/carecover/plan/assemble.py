@@ -13,11 +13,13 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from carecover import __version__, notices
 from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork
+from carecover.network.names import place_names
 from carecover.network.streetlines import street_lines
 from carecover.outputs.bundle import PlanBundle
 from carecover.params import RunParams
@@ -78,7 +80,22 @@ def inputs_of(params: RunParams, walk: StreetNetwork, facilities: Facilities) ->
             *[input_record(p, f"units:{k}") for k, p in params.units],
             input_record(cfg.path, "config") if cfg is not None and cfg.path else None,
             input_record(claims, "claims")]
-    return [r for r in recs if r is not None]
+    return [with_relative(r, params.out) for r in recs if r is not None]
+
+
+def with_relative(rec: dict, out: Path | None) -> dict:
+    """An input record with its path absolute and, as ``relative``, relative to the output
+    folder (so a folder moved together with its inputs still finds them)."""
+    import os
+
+    path = Path(rec["path"]).resolve()
+    rec = {**rec, "path": str(path)}
+    if out is not None:
+        try:
+            rec["relative"] = Path(os.path.relpath(path, Path(out).resolve())).as_posix()
+        except ValueError:  # another drive (Windows)
+            rec["relative"] = None
+    return rec
 
 
 def _net_summary(net: StreetNetwork) -> dict:
@@ -135,8 +152,17 @@ def summary(params: RunParams, r: Results) -> dict[str, Any]:
                            "100 m for points)"},
         "sites": json_ready(dict(r.siting.info)), "claims": r.claims,
         "warnings": notices.as_dicts(notices.current()), "software": software(),
-        "runtime_s": None,  # kept out so equal inputs give equal files
+        "runtime_s": None,  # the computation's seconds, filled by plan.run.compute (runtime_s)
     }
+
+
+def runtime_s(seconds: float) -> float | None:
+    """``summary.json``'s ``runtime_s``: the computation's wall seconds (the stage runner's clock,
+    :meth:`~carecover.plan.runner.StageRunner.elapsed_s`), rounded to 0.1 s; ``None`` when
+    ``SOURCE_DATE_EPOCH`` is set, so reproducible runs give byte-identical files."""
+    import os
+
+    return None if os.environ.get("SOURCE_DATE_EPOCH") else round(seconds, 1)
 
 
 def access_summary(params: RunParams, acc: Access) -> dict[str, Any]:
@@ -181,6 +207,21 @@ def demand_table(demand: Demand, travel: Travel, figures: Figures, acc: Access |
     return out
 
 
+def named(frame: pd.DataFrame | None, net: StreetNetwork, k: int) -> pd.DataFrame | None:
+    """``frame`` with a ``place`` column: the ``k`` named streets nearest each row's point
+    (gaps: their representative point; sites: the site), joined with "、"."""
+    if frame is None or not len(frame):
+        return frame
+    if "lon" in frame and "lat" in frame:
+        lon, lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
+    else:
+        pts = gpd.GeoSeries(frame.geometry).to_crs(4326)
+        lon, lat = pts.x.to_numpy(), pts.y.to_numpy()
+    out = frame.copy()
+    out["place"] = place_names(net, lon, lat, k)
+    return out
+
+
 def assemble(params: RunParams, r: Results) -> PlanBundle:
     """The bundle of a run.
 
@@ -192,9 +233,10 @@ def assemble(params: RunParams, r: Results) -> PlanBundle:
         The stages' results.
     """
     s = summary(params, r)
+    walk = r.nets["walk"]
     return PlanBundle(facilities=access_stage.facility_columns(r.travel.facilities, r.access),
                       isochrones=r.isochrones.frame,
-                      demand=demand_table(r.demand, r.travel, r.figures, r.access, r.siting), gaps=r.gaps.zones,
-                      sites=r.siting.sites, boundaries=r.bounds.frame, summary=s, lang=params.lang,
+                      demand=demand_table(r.demand, r.travel, r.figures, r.access, r.siting),
+                      gaps=named(r.gaps.zones, walk, 2), sites=named(r.siting.sites, walk, 1), boundaries=r.bounds.frame, summary=s, lang=params.lang,
                       title=s["title"], gap_hulls=r.gaps.hulls, cell_polygons=r.demand.cell_polygons,
                       params=params, streets=street_lines(r.nets["walk"]) if r.streets is None else r.streets)

@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from carecover.analysis.claims import claims_table_text, evaluate_claims, load_claims
+from carecover.analysis.claims import (
+    claims_heading,
+    claims_table_text,
+    evaluate_claims,
+    load_claims,
+)
 from carecover.params import RunParams
 from carecover.utils import log
 
@@ -25,5 +30,5 @@ def check(params: RunParams, figures: list[dict]) -> list[dict]:
         return []
     claims = load_claims(cfg.claims, [c.name for c in cfg.counties])
     table = evaluate_claims(claims, figures, tiers=dict(params.tiers), walk_speed_mps=params.walk_speed_mps)
-    log(claims_table_text(table, params.lang))
+    log(claims_heading(table) + "\n" + claims_table_text(table, params.lang))
     return json.loads(table.to_json(orient="records", force_ascii=False))

@@ -53,6 +53,15 @@ def link_distance(params: RunParams, demand: Demand) -> float:
     return 1.5 * float(np.sqrt(np.nanmedian(pts["area_m2"])))
 
 
+def split_distance(params: RunParams, key: str) -> float | None:
+    """The reach of one centre of a walking tier (threshold × walking speed, e.g. 900 m): wider
+    gaps are cut into parts one centre could serve. ``None`` for drive tiers (kept whole)."""
+    tier = params.tiers[key]
+    if tier.mode != "walk" or not params.walk_speed_mps:
+        return None
+    return float(tier.threshold_min) * 60.0 * float(params.walk_speed_mps)
+
+
 def pixel_size(demand: Demand) -> tuple[float, float] | None:
     """Cell size of a population raster read as is (its pixel centres in the demand's CRS), so
     that a gap zone is drawn as the union of its pixels; ``None`` for any other demand."""
@@ -86,7 +95,7 @@ def find(params: RunParams, demand: Demand, travel: Travel, bounds: Boundaries) 
     zones, members = [], {}
     for key, tt in travel.tiers.items():
         res = find_gaps(base.assign(time_s=tt.time_s, covered=tt.covered), link_m=link_m, admin=bounds.counties,
-                        pixel_size=pixel, work_crs=work)
+                        pixel_size=pixel, work_crs=work, split_m=split_distance(params, key))
         members[key] = res.member
         if len(res):
             zones.append(res.zones.assign(tier=key)[["tier", *res.zones.columns]])

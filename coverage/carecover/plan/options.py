@@ -60,6 +60,10 @@ class PlanOptions:
     elderly_field: str | None = None
     elderly_raster: Path | None = None
     candidates: Path | None = None
+    candidates_from_osm: str | tuple[str, ...] | None = None
+    candidates_mix: bool | None = None
+    colocation_min: tuple[tuple[str, int], ...] | None = None
+    colocation_within_m: float | None = None
     min_distance_existing_m: float | None = None
     total_population: float | None = None
     suggest: tuple[tuple[str, int | str], ...] | None = None

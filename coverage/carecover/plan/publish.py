@@ -24,6 +24,7 @@ from carecover.outputs.report import write_report
 from carecover.outputs.report.pdf import write_pdf
 from carecover.params import RunParams
 from carecover.plan import background
+from carecover.plan.assemble import with_relative
 from carecover.plan.siting import Siting, write_curve
 from carecover.siting.state import write_state
 from carecover.utils import atomic_write, log
@@ -89,6 +90,8 @@ def publish(params: RunParams, bundle: PlanBundle, siting: Siting, out: Path | N
     inputs = outfolder.input_files(params.input_paths())
     # the warnings of the writing are added to a copy: the computed plan stays as it was
     bundle = dataclasses.replace(bundle, summary=dict(bundle.summary))
+    # the inputs' paths relative to the folder written (the plan may be published elsewhere)
+    bundle.summary["inputs"] = [with_relative(r, out) for r in bundle.summary.get("inputs") or []]
     outfolder.check_folder(out)
     outfolder.clean_stale_staging(out)
     try:

@@ -13,7 +13,7 @@ from typing import Any
 
 from carecover import mobility, settings
 from carecover.config import CityConfig, ranges
-from carecover.errors import InputError
+from carecover.errors import InputError, check_inputs_exist
 from carecover.notices import Notice
 from carecover.params import RunParams
 from carecover.plan.options import PlanOptions
@@ -103,6 +103,11 @@ def _title(cfg: CityConfig | None, lang: str, tiers: dict | None = None) -> str:
 
 def _inputs(opts: PlanOptions, cfg: CityConfig | None) -> dict[str, Any]:
     """Input files from the options, else the config; every missing one listed in one error."""
+    # the files given as options first, in the words of the command line's early check
+    check_inputs_exist([(opts.network, "--network"), *[(f, "--facilities") for f in opts.facilities or ()],
+                        (opts.boundary, "--boundary"), (opts.population, "--population"),
+                        (opts.elderly_raster, "--elderly-raster"), (opts.candidates, "--candidates"),
+                        *[(f, "--units") for _, f in opts.units or ()]])
     network = _first(opts.network, _cfg(cfg, "network"))
     facilities = tuple(opts.facilities or ([cfg.facilities] if cfg is not None and cfg.facilities else []))
     population = opts.population
@@ -234,6 +239,42 @@ def _objective(opts: PlanOptions, suggest: dict[str, int], capacity: MappingProx
     return objective
 
 
+def _colocation(opts: PlanOptions, cfg: CityConfig | None, num: _Numbers) -> dict[str, Any]:
+    """The co-location parameters (``--candidates-from-osm``, ``--candidates-mix``,
+    ``--colocation-min``, ``--colocation-within``, else the config's ``[colocation]``)."""
+    from carecover.inputs.osm_public import parse_kinds
+    from carecover.siting.colocation import ANY
+
+    table = dict(_cfg(cfg, "colocation") or {})
+    kinds_given = _first(opts.candidates_from_osm, table.get("kinds"))
+    where = "--candidates-from-osm" if opts.candidates_from_osm is not None else "colocation.kinds"
+    kinds = parse_kinds(kinds_given, where) if kinds_given is not None else ()
+    mins = dict(opts.colocation_min) if opts.colocation_min else dict(table.get("min_sites") or {})
+    mix = _first(opts.candidates_mix, table.get("mix"))
+    if not kinds and (any(mins.values()) or mix):
+        what = "--colocation-min" if any(mins.values()) else "--candidates-mix"
+        raise InputError(f"{what} 须与 --candidates-from-osm 同用 / {what} needs --candidates-from-osm "
+                         "(which public facilities to read)", field=what,
+                         expected="--candidates-from-osm school,clinic,… (or [colocation] kinds)")
+    for key, k in mins.items():
+        if key != ANY and key not in kinds:
+            raise InputError(f"同址最少站点数针对「{key}」，但未读取该类设施 / at least {k} sites co-located with "
+                             f"'{key}' asked for, but that kind is not read", field="--colocation-min",
+                             expected=f"{ANY} or one of: {', '.join(kinds) or '(none: give --candidates-from-osm)'}")
+        if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+            raise InputError(f"同址最少站点数须为非负整数 / at least k co-located sites: k must be a whole "
+                             f"number >= 0, not {k!r}", field=f"--colocation-min {key}", expected=">= 0")
+    if kinds and opts.candidates is not None and not mix:
+        raise InputError("同时给出候选地块文件与公共设施候选点：加 --candidates-mix 合并两者，或去掉其一 / --candidates "
+                         "FILE and --candidates-from-osm given: add --candidates-mix to use both, or drop one",
+                         field="--candidates-mix", expected="--candidates-mix")
+    within = num.one("colocation_within_m", _first(opts.colocation_within_m, table.get("within_m")),
+                     "--colocation-within")
+    return {"colocation_kinds": kinds, "candidates_mix": bool(mix),
+            "colocation_min": MappingProxyType({k: int(v) for k, v in mins.items() if v}),
+            "colocation_within_m": float(within)}
+
+
 def _out(opts: PlanOptions, inputs: list[Path]) -> Path:
     """The output folder, refused now (before any work) when it cannot be written or would
     replace an input file."""
@@ -309,7 +350,7 @@ def resolve(opts: PlanOptions) -> RunParams:
         access_band_weights=tuple(_first(_cfg(cfg, "access_band_weights"), settings.access_band_weights)),
         warnings=tuple(num.found),
         map_min_gap_share=num.one("map_min_gap_share", opts.map_min_gap_share, "--map-min-gap-share"),
-        workers=_workers(opts.workers), **_mobility(opts, cfg),
+        workers=_workers(opts.workers), **_colocation(opts, cfg, num), **_mobility(opts, cfg),
     )
 
 

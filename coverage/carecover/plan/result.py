@@ -185,9 +185,8 @@ class Plan:
             A plan read back from a folder (it has no prepared states to write), an output
             that would replace an input, a folder that cannot be written (exit 2).
         """
-        import time
-
         from carecover import notices
+        from carecover.logs import elapsed
         from carecover.plan.background import jobs
         from carecover.plan.publish import publish as write_folder
         from carecover.plan.runner import StageRunner
@@ -196,14 +195,14 @@ class Plan:
         if self.siting is None:
             raise InputError("a plan read back from its folder cannot be published again; publish the computed "
                              "plan / 读回的规划结果不能再次输出", file=self.folder, field="plan")
-        t0 = time.perf_counter()
         out = Path(self.params.out if out is None else out)
         run = StageRunner(self.params)
         # the computed plan's warnings first (not shown again), then those of the writing
         with notices.collect(seed=self.notices), jobs():
             written = run.run("publish", write_folder, self.params, self.bundle, self.siting, out,
                               label="输出 / publishing …")
-        log(f"完成 / done in {time.perf_counter() - t0:.1f} s → {out}")
+        # the console's clock (one clock: "done in" agrees with the line's own time)
+        log(f"完成 / done in {elapsed():.1f} s → {out.resolve()}")
         return written
 
     def whatif(self, tier: str, base: str = "current") -> Session:

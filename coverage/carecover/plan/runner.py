@@ -12,6 +12,7 @@ them (``scripts/bench_plan.py``), nothing is monkeypatched.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -43,6 +44,13 @@ class StageRunner:
         self.cache = StageCache.of(params) if cache is None else cache
         #: Every stage and step timed so far (in the order they ended).
         self.times: list[timing.StageTime] = []
+        #: ``time.perf_counter()`` when the runner was made: the clock of :meth:`elapsed_s`.
+        self.started = time.perf_counter()
+
+    def elapsed_s(self) -> float:
+        """Wall-clock seconds since the runner was made (a computation's ``runtime_s``, its
+        "computed in" line)."""
+        return time.perf_counter() - self.started
 
     def run(self, name: str, fn: Callable[..., T], *args: Any, label: str | None = None) -> T:
         """``fn(*args)`` as the stage ``name`` (from the stage cache when it keeps ``name``).

@@ -153,7 +153,9 @@ def route(params: RunParams, nets: Mapping[str, StreetNetwork], facilities: Faci
     for key in [k for k in params.tiers if k in present]:
         tier = params.tiers[key]
         rows = np.flatnonzero((used & (frame["tier"] == key)).to_numpy())
-        log(f"{tier.name_zh} / {tier.name_en}: {len(rows)} …")
+        mode = "步行" if tier.mode == "walk" else "驾车"
+        log(f"出行时间 / travel times: {tier.name_zh} {len(rows)} 处设施（{mode} {tier.threshold_min:g} 分钟）/ "
+            f"{tier.name_en}: {len(rows)} facilities ({tier.threshold_min:g}-min {tier.mode}) …")
         with timing.step(f"routing {key} ({tier.mode})"):
             tiers[key] = route_tier(params, tier, nets[tier.mode], frame, rows, snaps[tier.mode])
         _mark_facilities(frame, tiers[key], demand, params.max_snap_m)

@@ -148,7 +148,7 @@ def gaps_of(params: RunParams, pts: gpd.GeoDataFrame, demand: Demand, tiers: lis
     for key in tiers:
         t = pts[f"time_{key}"].to_numpy(float)
         res = find_gaps(base.assign(time_s=t, covered=covered(t, params.tiers[key].threshold_min)),
-                        link_m=link_m, admin=admin)
+                        link_m=link_m, admin=admin, split_m=plan_gaps.split_distance(params, key))
         if len(res):
             zones.append(res.zones.assign(tier=key)[["tier", *res.zones.columns]])
     if not zones:

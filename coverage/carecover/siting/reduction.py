@@ -137,8 +137,12 @@ def reduce(model: MaximalCovering, lower_bound: float | None = None) -> Reduced:
     sub = model.A[free_idx][:, act].astype(np.float64)  # free candidates × active demand
     gains = np.asarray(sub @ w[act]).ravel()
     useful = gains > 0
+    if model.at_least is not None:
+        # a site adding nothing may still be needed by an at-least row (co-location)
+        useful |= model.at_least.members.any(axis=0)[free_idx]
     n_pruned = 0
     if lower_bound is not None and p_free > 0 and useful.any():
+        # (valid with at-least rows too: the lower bound is a set meeting them)
         top = np.sort(gains)[::-1][: p_free - 1].sum()
         target = lower_bound - fixed
         ok = gains + top >= target - 1e-9 * max(1.0, abs(target))

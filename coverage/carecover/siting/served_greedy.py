@@ -169,7 +169,21 @@ def served_greedy(model: ServedModel, p_free: int) -> GreedyServedRun:
     chosen: list[int] = []
     gains: list[float] = []
     rnd, n_eval = 0, 0
-    while heap and len(chosen) < p_free:
+    while len(chosen) < p_free:
+        claim = _reserved(model, ev, ub, blocker, chosen, p_free, not heap)
+        if claim is not None:
+            if claim[0] < 0:
+                break  # an at-least row cannot be met any more
+            q, g = claim
+            ev.take(q, g)
+            gains.append(g)
+            chosen.append(q)
+            ub[q] = 0.0
+            blocker.take(int(prep.cand[q]))
+            rnd += 1
+            continue
+        if not heap:
+            break
         neg, j, q, r_eval = heapq.heappop(heap)
         if blocker.blocked[j]:
             continue
@@ -191,6 +205,31 @@ def served_greedy(model: ServedModel, p_free: int) -> GreedyServedRun:
     gain = float(sum(gains))
     bound = min(bound0, online_bound(ub, p_free, gain, prep.unserved))
     return GreedyServedRun(chosen, gains, bound, ev, single, n_eval)
+
+
+def _reserved(model: ServedModel, ev: Evaluator, ub: np.ndarray, blocker: Blocker, chosen: list[int],
+              p_free: int, heap_empty: bool) -> tuple[int, float] | None:
+    """The model candidate the at-least rows claim now and its gain, ``None`` when they claim
+    none, ``(-1, 0)`` when they cannot be met (as in :class:`carecover.siting.greedy.Greedy`:
+    the best exact marginal gain among the candidates that lower a row still short, once the
+    rows need as many sites as there are places left)."""
+    al, prep = model.at_least, ev.prep
+    if al is None:
+        return None
+    deficit = al.deficit([*model.forced.tolist(), *(int(prep.cand[q]) for q in chosen)])
+    need = int(deficit.sum())
+    if not need or (p_free - len(chosen) > need and not heap_empty):
+        return None
+    helps = al.helps(deficit)
+    qs = [q for q in range(prep.cand.size) if helps[prep.cand[q]] and not blocker.blocked[prep.cand[q]]]
+    if not qs:
+        return -1, 0.0
+    best, best_g = qs[0], -1.0
+    for q in qs:  # in candidate order: ties keep the lowest index
+        g = ev.gain(q, float(ub[q]))
+        if g > best_g + ev.tol:
+            best, best_g = q, g
+    return best, max(best_g, 0.0)
 
 
 def online_bound(ub: np.ndarray, k: int, gain: float, unserved: float) -> float:

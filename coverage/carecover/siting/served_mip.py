@@ -81,6 +81,7 @@ def served_mip(model: ServedModel, prep: Prepared, q_keep: np.ndarray, p_free: i
     sp_rows = spacing_rows(model, kept)
     if sp_rows is not None:
         blocks.append(RowBlock(sp_rows.i, na + sp_rows.j, sp_rows.v, sp_rows.lower, sp_rows.upper))
+    blocks += _at_least_rows(model, prep.cand[q_keep], na)
     n_strong = 0
     if strong and 0 < int(cand_arc.sum()) <= STRONG_ROWS_MAX:
         # x_gj - min(w_g, c_j) y_j <= 0
@@ -94,6 +95,22 @@ def served_mip(model: ServedModel, prep: Prepared, q_keep: np.ndarray, p_free: i
                   np.r_[np.zeros(na, bool), np.ones(ny, bool)])
     return lp, arc, n_strong
 
+
+
+def _at_least_rows(model: ServedModel, cand: np.ndarray, offset: int) -> list[RowBlock]:
+    """(9) ``sum_{j in K_r} y_j >= k_r - (forced sites in K_r)`` over the ``y`` columns (from
+    ``offset``) of the model candidates ``cand``, one row per at-least row still short."""
+    al = model.at_least
+    if al is None:
+        return []
+    out = []
+    for r in range(len(al.k)):
+        left = int(al.k[r] - al.members[r][model.forced].sum())
+        members = np.flatnonzero(al.members[r][cand])
+        if left > 0:
+            out.append(RowBlock(np.zeros(members.size, dtype=np.int64), offset + members.astype(np.int64),
+                                np.ones(members.size), np.array([float(left)]), np.array([np.inf])))
+    return out
 
 
 def warm_start(highspy: Any, h: Any, run: GreedyServedRun, arc: np.ndarray, q_keep: np.ndarray) -> None:

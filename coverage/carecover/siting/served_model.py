@@ -10,7 +10,7 @@ reduction are in :mod:`carecover.siting.served_flow`.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -134,8 +134,14 @@ class ServedModel:
                            & \sum_{j \in J_g} y_j \le c_g            & \forall g \text{ capped} & (6)\ \text{group caps} \\
                            & y_j + y_k \le 1                         & \forall (j, k) \in C  & (7)\ \text{spacing} \\
                            & y_j = 1 \ (j \in F), \ y_j = 0 \ (j \in X) &                    & (8)\ \text{forced, forbidden} \\
+                           & \sum_{j \in K_r} y_j \ge k_r            & \forall r             & (9)\ \text{at least (co-location)} \\
                            & x_{ik} \ge 0, \ y_j \in \{0, 1\}        &                       &
        \end{array}
+
+    :math:`K_r` are the allowed candidates of row :math:`r` of ``min_sites_in`` (e.g. those
+    co-located with a school, :mod:`carecover.siting.colocation`), of which at least :math:`k_r`
+    are chosen; with such rows the served greedy gives the places the rows still need to their
+    candidates, and the exact solver solves the whole reduced programme (no Lagrangian step).
 
     The objective reported is the *gain*: (1) minus what the existing facilities serve alone (a
     maximum flow). The served amount is monotone and submodular in the chosen set (a bipartite
@@ -155,7 +161,7 @@ class ServedModel:
         Demand weights (elderly).
     cap_existing, cap_new
         Places of each existing facility and of each candidate if chosen.
-    p, forced, forbidden, allowed, groups, spacing, candidate_ids, candidate_xy
+    p, forced, forbidden, allowed, groups, spacing, at_least, candidate_ids, candidate_xy
         As in :class:`~carecover.siting.model.MaximalCovering`.
     build_s
         Seconds taken to validate the inputs.
@@ -166,7 +172,8 @@ class ServedModel:
                  candidate_ids: Sequence | None = None, groups: np.ndarray | None = None,
                  max_per_group: int | dict | None = None, candidate_xy: np.ndarray | None = None,
                  min_spacing_m: float | None = None, forced: Sequence[int] = (),
-                 forbidden: Sequence[int] = ()) -> None:
+                 forbidden: Sequence[int] = (), min_sites_in: Mapping[str, tuple[np.ndarray, int]] | None = None
+                 ) -> None:
         t0 = time.perf_counter()
         self.A = as_bool_csr(reach)
         self.n_candidates, self.n_demand = self.A.shape
@@ -187,10 +194,10 @@ class ServedModel:
         self.cap_new = check_capacity(capacity_new, self.n_candidates, "capacity_new")
         self.candidate_ids = check_candidate_ids(candidate_ids, self.n_candidates)
         rules = candidate_rules(p, forced, forbidden, groups, max_per_group, candidate_xy, min_spacing_m,
-                                self.n_candidates)
+                                self.n_candidates, min_sites_in)
         self.p, self.forced, self.forbidden = rules.p, rules.forced, rules.forbidden
         self.groups, self.allowed, self.spacing = rules.groups, rules.allowed, rules.spacing
-        self.candidate_xy = rules.candidate_xy
+        self.candidate_xy, self.at_least = rules.candidate_xy, rules.at_least
         self._prepared: Prepared | None = None
         self.build_s = time.perf_counter() - t0
 
@@ -200,7 +207,8 @@ class ServedModel:
                           candidate_ids: Sequence | None = None, groups: np.ndarray | None = None,
                           max_per_group: int | dict | None = None, candidate_xy: np.ndarray | None = None,
                           min_spacing_m: float | None = None, forced: Sequence[int] = (),
-                          forbidden: Sequence[int] = ()) -> ServedModel:
+                          forbidden: Sequence[int] = (),
+                          min_sites_in: Mapping[str, tuple[np.ndarray, int]] | None = None) -> ServedModel:
         """A model from reach matrices and capacities.
 
         Parameters
@@ -220,7 +228,7 @@ class ServedModel:
             Number of new sites to choose (including ``forced``).
         existing_reach
             Existing facilities × demand (``None``: no existing facility).
-        candidate_ids, groups, max_per_group, candidate_xy, min_spacing_m, forced, forbidden
+        candidate_ids, groups, max_per_group, candidate_xy, min_spacing_m, forced, forbidden, min_sites_in
             As in :meth:`MaximalCovering.from_reach_matrix
             <carecover.siting.model.MaximalCovering.from_reach_matrix>`.
 
@@ -235,7 +243,8 @@ class ServedModel:
         """
         return cls(reach, weights, capacity_existing, capacity_new, p, existing_reach=existing_reach,
                    candidate_ids=candidate_ids, groups=groups, max_per_group=max_per_group,
-                   candidate_xy=candidate_xy, min_spacing_m=min_spacing_m, forced=forced, forbidden=forbidden)
+                   candidate_xy=candidate_xy, min_spacing_m=min_spacing_m, forced=forced, forbidden=forbidden,
+                   min_sites_in=min_sites_in)
 
     # ------------------------------------------------------------------ evaluation
     def served_of(self, sel: Sequence[int]) -> float:
@@ -250,7 +259,7 @@ class ServedModel:
         return self.served_of(sel) - self.served_of([])
 
     def is_feasible(self, sel: Sequence[int]) -> bool:
-        """Whether the set ``sel`` respects the group caps and the spacing."""
+        """Whether the set ``sel`` respects the group caps, the spacing and the at-least rows."""
         from carecover.siting.model import MaximalCovering
 
         return MaximalCovering.is_feasible(self, sel)  # same attributes, same rule
@@ -273,7 +282,9 @@ def _free_candidates(model: ServedModel) -> np.ndarray:
     if model.spacing is not None:
         for j in model.forced:
             free[model.spacing.conflicts[int(j)]] = False
-    return np.flatnonzero(free & (model.cap_new > 0))
+    # a co-located candidate counts for an at-least row even where it adds no places
+    member = model.at_least.members.any(axis=0) if model.at_least is not None else False
+    return np.flatnonzero(free & ((model.cap_new > 0) | member))
 
 
 def _prepare(model: ServedModel) -> Prepared:
@@ -297,7 +308,10 @@ def _prepare(model: ServedModel) -> Prepared:
     # kept groups × (kept fixed sites, free candidates reaching a kept group), merged again
     sub = sp.hstack([GF[kept.groups][:, kept.fixed_sites], GN[kept.groups]]).tocsc()
     nkf = kept.fixed_sites.size
-    useful = np.flatnonzero(np.diff(sub.indptr)[nkf:] > 0)
+    useful = np.diff(sub.indptr)[nkf:] > 0
+    if model.at_least is not None:  # kept for the at-least rows even when they serve no one
+        useful |= model.at_least.members.any(axis=0)[free]
+    useful = np.flatnonzero(useful)
     sub = sub[:, np.r_[np.arange(nkf), nkf + useful]].tocsr()
     G2, w2, member = merge_demand(sub.T.tocsr(), kept.w)
     arcs = Arcs(G2, w2, np.r_[kept.cap_fixed, model.cap_new[free[useful]]])

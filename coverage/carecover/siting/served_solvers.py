@@ -26,6 +26,7 @@ import numpy as np
 
 from carecover.errors import InputError
 from carecover.siting.brute import BRUTE_LIMIT
+from carecover.siting.constraints import needed_too
 from carecover.siting.highs import HIGHS_OPTIONS, new_highs
 from carecover.siting.served_bound import LagrangeBound, lagrangian_bound
 from carecover.siting.served_greedy import Evaluator, GreedyServedRun, served_greedy
@@ -112,6 +113,9 @@ def _solution(model: ServedModel, sel: list[int], method: str, status: str, boun
     pos = {int(c): q for q, c in enumerate(prep.cand)}
     tol = 1e-9 * max(1.0, prep.unserved)
     keep = [k for k, g in enumerate(gains) if g > tol]
+    if model.at_least is not None:  # sites adding nothing stay where an at-least row needs them
+        kept = needed_too(model.at_least, [*sorted(fset), *(order[k] for k in keep)], [int(j) for j in order])
+        keep = [k for k, j in enumerate(order) if j in set(kept)]
     loads = ev.loads()
     f_order, f_gains = _forced_gains(model) if fset else ([], [])
     kept_at = {int(s): n for n, s in enumerate(prep.kept_fixed)}
@@ -200,8 +204,6 @@ def prune_lagrange(lag: LagrangeBound, p_free: int, lower: float) -> np.ndarray:
 
 def _exact(model: ServedModel, solver: Any) -> ServedSolution:
     """Greedy, then (unless greedy is proven optimal) the pruned integer programme in HiGHS."""
-    import highspy
-
     t0 = time.perf_counter()
     prep = model.prepared()
     p_free = model.p - int(model.forced.size)
@@ -211,6 +213,9 @@ def _exact(model: ServedModel, solver: Any) -> ServedSolution:
     extra: dict[str, Any] = {"greedy_objective": g_gain + prep.fixed_objective, "n_evaluations": run.n_evaluations,
                              "n_lp_solves": run.ev.n_lp}
     tol = 1e-9 * max(1.0, prep.unserved)
+    g_ok = model.at_least is None or model.at_least.holds([*model.forced.tolist(), *g_sel])
+    if model.at_least is not None and p_free > 0 and prep.cand.size:
+        return _exact_at_least(model, solver, run, g_sel, g_ok, extra, t0)
     if p_free == 0 or prep.cand.size == 0 or run.bound <= g_gain + tol:
         # greedy meets its own bound: proven optimal without the integer programme
         return _solution(model, g_sel, solver.name, "optimal", g_gain + prep.fixed_objective, t0,
@@ -227,7 +232,33 @@ def _exact(model: ServedModel, solver: Any) -> ServedSolution:
         return _solution(model, g_sel, solver.name, "optimal", g_gain + prep.fixed_objective, t0,
                          extra={**extra, "proof": "greedy meets the Lagrangian bound"}, ordered=run)
     keep = _prune(run.single, p_free, g_gain) & prune_lagrange(lag, p_free, prep.base + g_gain)
-    q_keep = np.flatnonzero(keep)
+    return _programme(model, solver, run, g_sel, np.flatnonzero(keep), bound, extra, t0)
+
+
+def _exact_at_least(model: ServedModel, solver: Any, run: GreedyServedRun, g_sel: list[int], g_ok: bool,
+                    extra: dict, t0: float) -> ServedSolution:
+    """The programme with at-least rows (co-location): no Lagrangian step; candidates pruned by
+    greedy's value only when greedy's set meets the rows (else it is no lower bound)."""
+    prep, p_free = model.prepared(), model.p - int(model.forced.size)
+    g_gain = float(sum(run.gains))
+    keep = np.ones(prep.cand.size, bool)
+    if g_ok:
+        # gain alone + the p' - 1 largest others below greedy's value: in no optimal set (a
+        # co-located candidate adding nothing included; greedy's set meets the rows)
+        top = float(np.sort(run.single)[::-1][: max(p_free - 1, 0)].sum())
+        keep = run.single + top >= g_gain - 1e-9 * max(1.0, abs(g_gain))
+    return _programme(model, solver, run, g_sel if g_ok else [], np.flatnonzero(keep), run.bound, extra, t0)
+
+
+def _programme(model: ServedModel, solver: Any, run: GreedyServedRun, g_sel: list[int], q_keep: np.ndarray,
+               bound: float, extra: dict, t0: float) -> ServedSolution:
+    """The integer programme on the model candidates ``q_keep`` in HiGHS, from the greedy set;
+    never worse than greedy's set ``g_sel`` (empty when it misses an at-least row)."""
+    import highspy
+
+    prep, p_free = model.prepared(), model.p - int(model.forced.size)
+    g_gain = float(sum(run.gains)) if g_sel else -np.inf
+    tol = 1e-9 * max(1.0, prep.unserved)
     lp, arc, n_strong = served_mip(model, prep, q_keep, p_free, strong=True)
     extra.update({"n_model_candidates": int(q_keep.size), "n_pruned_by_bound": int(prep.cand.size - q_keep.size),
                   "n_arcs": int(arc.size), "n_strong_rows": n_strong})
@@ -248,7 +279,9 @@ def _exact(model: ServedModel, solver: Any) -> ServedSolution:
     status, info = h.getModelStatus(), h.getInfo()
     ms = h.modelStatusToString(status)
     sel, st = list(g_sel), "time_limit_greedy"
-    if info.primal_solution_status:
+    if status == highspy.HighsModelStatus.kInfeasible:
+        st = "infeasible"  # only side rules can make it so (at-least rows against spacing, caps)
+    elif info.primal_solution_status:
         y = np.asarray(h.getSolution().col_value[arc.size:])
         sel = [int(prep.cand[q]) for q in q_keep[y > 0.5]]
         st = "optimal" if status == highspy.HighsModelStatus.kOptimal else (

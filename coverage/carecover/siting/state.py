@@ -34,7 +34,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from carecover.errors import InputError
-from carecover.siting.prepared import DemandPositions, NetworkRecord, PreparedState
+from carecover.siting.netfind import NetworkRecord
+from carecover.siting.prepared import DemandPositions, PreparedState
 
 __all__ = [
     "LEGACY_MAX_SNAP_M",
@@ -76,12 +77,16 @@ SNAP_FIELDS = ("dem_seg", "dem_frac", "dem_dist", "dem_ok", "dem_on_dropped", "d
 #: Version 2: the network the plan routed on.
 NETWORK_FIELDS = ("net_file", "net_profile", "net_clip_wkb", "net_cache", "net_sha256", "net_nodes",
                   "net_segments")
+#: The network file and cache relative to the output folder (added by :func:`write_state`): a
+#: moved or packed folder finds them again (:mod:`carecover.siting.netfind`).
+NETWORK_REL_FIELDS = ("net_file_rel", "net_cache_rel")
 #: Optional (issue 13): the existing facilities' places and the tier's capacity rule and decay
 #: (:func:`carecover.siting.access_whatif.state_capacity_fields`), handed to the what-if's
 #: :class:`~carecover.siting.access_whatif.AccessTracker` through ``PreparedState.extra``.
 CAPACITY_FIELDS = ("existing_capacity", "capacity_rule")
 KNOWN_FIELDS = frozenset(CORE_FIELDS + MATRIX_FIELDS + PATTERN_FIELDS + RECORD_FIELDS + FACILITY_FIELDS
-                         + DEMAND_FIELDS + SNAP_FIELDS + NETWORK_FIELDS + CAPACITY_FIELDS)
+                         + DEMAND_FIELDS + SNAP_FIELDS + NETWORK_FIELDS + NETWORK_REL_FIELDS
+                         + CAPACITY_FIELDS)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -180,7 +185,7 @@ def write_state(path: str | Path, state: TierState) -> Path:
     from carecover.utils import atomic_write
 
     with atomic_write(path, "wb") as fh:
-        np.savez_compressed(fh, **state_arrays(state))
+        np.savez_compressed(fh, **state_arrays(state), **_relative(state.fields, Path(path).parent.parent))
     return Path(path)
 
 
@@ -208,6 +213,22 @@ def prepared(state: TierState, tier: str, summary: dict, net=None) -> PreparedSt
     network of the tier's mode, so new points are routed without loading it again)."""
     arr = {k: np.asarray(v) for k, v in state_arrays(state).items()}
     return _prepared(arr, tier, summary, None, net)
+
+
+def _relative(fields: dict, out_dir: Path) -> dict[str, np.ndarray]:
+    """``net_file_rel``/``net_cache_rel``: the network's paths relative to the output folder
+    (the staging folder lies beside it, so the same relative path holds once it is moved)."""
+    import os
+
+    out = {}
+    for key, rel in (("net_file", "net_file_rel"), ("net_cache", "net_cache_rel")):
+        val = str(fields.get(key, "") or "")
+        if val:
+            try:
+                out[rel] = np.array(os.path.relpath(Path(val).resolve(), out_dir.resolve()))
+            except ValueError:  # another drive (Windows)
+                out[rel] = np.array("")
+    return out
 
 
 def _lonlat_of(demand) -> tuple[np.ndarray, np.ndarray]:
@@ -357,7 +378,8 @@ def _network_record(arr: dict[str, np.ndarray]) -> NetworkRecord | None:
     return NetworkRecord(file=Path(str(arr["net_file"])), profile=json.loads(str(arr["net_profile"])),
                          clip_wkb=opt("net_clip_wkb") or None, cache=opt("net_cache") or None,
                          sha256=opt("net_sha256") or None,
-                         segments=None if opt("net_segments") is None else int(opt("net_segments")))
+                         segments=None if opt("net_segments") is None else int(opt("net_segments")),
+                         file_rel=opt("net_file_rel") or None, cache_rel=opt("net_cache_rel") or None)
 
 
 def _demand_positions(arr: dict[str, np.ndarray]) -> DemandPositions | None:

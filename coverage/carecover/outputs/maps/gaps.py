@@ -48,8 +48,11 @@ def gap_rows(r: pd.Series, lang: str) -> list[tuple[str, str]]:
     """
     t = r.get("time_to_nearest_s")
     t_txt = fmt(float(t) / 60, 1) + " min" if t is not None and pd.notna(t) and math.isfinite(float(t)) else "–"
+    place = r.get("place")
+    place = str(place) if isinstance(place, str) and place else "–"
     return [(tr("排序", "Rank", lang), str(int(r["rank"]))),
                      (tr("编号", "ID", lang), esc(str(r.get("gap_id", "")))),
+                     (tr("位置（最近的街道）", "Where (nearest streets)", lang), esc(place)),
                      (tr("老年人口", "Elderly", lang), fmt(r.get("elderly"))),
                      (tr("总人口", "Population", lang), fmt(r.get("pop"))),
                      (tr("面积(公顷)", "Area (ha)", lang), fmt(float(r.get("area_m2", 0) or 0) / 1e4, 1)),

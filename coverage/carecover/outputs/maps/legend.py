@@ -70,7 +70,9 @@ def provenance_rows(ctx: MapContext) -> list[tuple[str, str]]:
                         "Gaode/Amap (GCJ-02; overlays converted from WGS-84)", lang)}[ctx.basemap]
     rows.append((tr("底图", "Basemap", lang), esc(base)))
     if s.get("generated_at"):
-        rows.append((tr("生成时间", "Generated", lang), esc(str(s["generated_at"]))))
+        from carecover.vocab import generated_text
+
+        rows.append((tr("生成时间", "Generated", lang), esc(generated_text(ctx.bundle))))
     return rows
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 from carecover.analysis.access import lorenz, weighted_gini
 from carecover.outputs.bundle import PlanBundle, tier_name, tr
 from carecover.outputs.report.document import Section, Table, num, pct
+from carecover.vocab import GINI_NOTE, plain_text, term
 
 __all__ = ["access_section", "load_tables", "lorenz_figure"]
 
@@ -34,7 +35,7 @@ def figure_rows(b: PlanBundle, areas: tuple[str, ...] | None = None) -> list[lis
     for (tiers, method, area), r in rows.items():
         f = r["f"]
         std = f.get("standard_per_1000")
-        out.append([tier_name(tiers[0], lang) if tiers else "", str(method).upper(), area,
+        out.append([tier_name(tiers[0], lang) if tiers else "", term(method, "method", lang), term(area, "area", lang),
                     num(f.get("threshold_min"), 0), num(f.get("speed_mps"), 1) if f.get("speed_mps") else "–",
                     num(r.get("places_per_1000"), 1), num(std, 0) if std is not None else "–",
                     pct(r.get("share_below_standard")) if std is not None else "–", num(r.get("gini"), 3),
@@ -60,7 +61,8 @@ def load_tables(b: PlanBundle, top: int = TOP) -> list[Table | str]:
         order = t.sort_values(["load", "fid"], ascending=[False, True], kind="stable")
 
         def rows(frame: pd.DataFrame) -> list[list[str]]:
-            return [[str(r.fid), str(r.name), num(r.capacity, 1), str(r.capacity_source), num(r.assigned_elderly, 1),
+            return [[str(r.fid), str(r.name), num(r.capacity, 1), plain_text(r.capacity_source, lang),
+                     num(r.assigned_elderly, 1),
                      num(r.load, 2)] for r in frame.itertuples(index=False)]
 
         if len(order) <= top:
@@ -88,7 +90,7 @@ def access_section(b: PlanBundle) -> Section | None:
             tr("每千名老人名额", "Places per 1,000 elderly", lang), tr("标准", "Standard", lang),
             tr("低于标准的老年人比例", "Elderly below standard", lang), tr("基尼系数", "Gini", lang),
             tr("老年人口", "Elderly", lang)]
-    rules = [f"{tier_name(k, lang)}: {v.get('capacity_text', '')}; "
+    rules = [f"{tier_name(k, lang)}: {plain_text(v.get('capacity_text', ''), lang)}; "
              + tr(f"{v.get('facilities', 0)} 个设施，共 {num(v.get('places'), 0)} 个名额（"
                   f"{v.get('facilities_without_capacity', 0)} 个无容量数据）；E2SFCA 衰减：",
                   f"{v.get('facilities', 0)} facilities, {num(v.get('places'), 0)} places "
@@ -96,15 +98,14 @@ def access_section(b: PlanBundle) -> Section | None:
              + str((v.get("decay") or {}).get("text", "")) for k, v in info.items()]
     intro = tr("两步移动搜索法（2SFCA，阈值内二元服务范围）与增强两步移动搜索法（E2SFCA，距离衰减），按路网精确出行时间计算，"
                "单位为每千名老年人可获得的名额；负荷 = 按 E2SFCA 权重分配到设施的老年人数 ÷ 名额（> 1 超载，≪ 1 利用不足）。"
-               "基尼系数衡量名额在老年人之间分布的均衡程度（0 为完全均衡）。",
+               + GINI_NOTE[0],
                "Two-step floating catchment (2SFCA: binary catchment at the threshold) and enhanced 2SFCA (E2SFCA: "
                "distance decay) on the exact network times, in places per 1,000 elderly; load = elderly assigned to a "
-               "facility by the E2SFCA weights ÷ its places (> 1 overloaded, ≪ 1 underused). The Gini coefficient "
-               "measures how evenly places are spread over the elderly (0 = perfectly even).", lang)
+               "facility by the E2SFCA weights ÷ its places (> 1 overloaded, ≪ 1 underused). " + GINI_NOTE[1], lang)
     blocks: list[Table | str] = [intro, *rules,
                                  Table(cols, figure_rows(b, ("all", "urban", "rural")),
-                                       note=tr("各区县与街道/乡镇的数值见 summary.json 的 figures（kind = access）。",
-                                               "Figures per county and unit are in summary.json (figures, kind = access).",
+                                       note=tr("各区县与街道/乡镇的数值见 access.csv。",
+                                               "Figures per county and unit are in access.csv.",
                                                lang))]
     blocks += load_tables(b)
     return Section(tr("供给能力与可达性", "Capacity and accessibility", lang), blocks)

@@ -23,6 +23,8 @@ from carecover.outputs.report.document import (
     threshold_text,
     tiers_label,
 )
+from carecover.outputs.report.plainparams import generated_text, plain_parameters
+from carecover.vocab import term
 
 if TYPE_CHECKING:
     from carecover.params import RunParams
@@ -76,9 +78,10 @@ def figures_section(b: PlanBundle) -> Section:
             tr("总数", "Total", lang)]
     scen = {"current": tr("现状", "current", lang), "planned": tr("规划后", "planned", lang)}
     rows = [[scen.get(f.get("scenario", "current"), f.get("scenario", "")), tiers_label(f.get("tiers"), lang),
-             f.get("kind", ""), f.get("population", "") or "", f.get("area", ""),
+             term(f.get("kind"), "kind", lang), term(f.get("population"), "population", lang),
+             term(f.get("area"), "area", lang),
              num(f.get("threshold_min"), 0), num(f.get("speed_mps"), 1) if f.get("speed_mps") else "–",
-             f.get("mode", "") or "", pct(f.get("value")), num(f.get("covered")), num(f.get("total"))]
+             term(f.get("mode"), "mode", lang), pct(f.get("value")), num(f.get("covered")), num(f.get("total"))]
             for f in figs]
     return Section(tr("覆盖率", "Coverage figures", lang),
                    [tr("空间/人口覆盖率：阈值时间内可沿路网到达设施的人口比例；每个数字均注明速度与阈值。",
@@ -177,7 +180,7 @@ def sensitivity_section(b: PlanBundle) -> Section:
     speeds = sorted({float(f["speed_mps"]) for f in figs})
     by: dict[tuple, dict[float, Any]] = {}
     for f in figs:
-        k = (tiers_label(f.get("tiers"), lang), f.get("population", ""), f.get("threshold_min"))
+        k = (tiers_label(f.get("tiers"), lang), term(f.get("population", ""), "population", lang), f.get("threshold_min"))
         by.setdefault(k, {})[float(f["speed_mps"])] = f.get("value")
     cols = [tr("层级", "Tier", lang), tr("人口口径", "Population", lang), tr("阈值(分钟)", "Threshold (min)", lang)]
     cols += [f"{s:g} m/s" for s in speeds]
@@ -251,11 +254,15 @@ def claims_section(b: PlanBundle) -> Section:
         text = c.get("claim_zh") if lang == "zh" else c.get("claim_en")
         other = c.get("claim_en") if lang == "zh" else c.get("claim_zh")
         measure = c.get("measure") if isinstance(c.get("measure"), str) else None
-        stated = ", ".join(str(v) for v in (c.get("kind"), measure and f"{measure} ({c.get('method')})",
-                                             c.get("population"), c.get("area"),
-                                             f"{num(c.get('threshold_min'), 0)} min" if c.get("threshold_min") else None,
-                                             f"{num(c.get('speed_mps'), 1)} m/s" if c.get("speed_mps") else None,
-                                             c.get("scenario")) if v)
+        stated = ", ".join(str(v) for v in (
+            term(c.get("kind"), "kind", lang),
+            measure and f"{term(measure, 'measure', lang)} ({term(c.get('method'), 'method', lang)})",
+            term(c.get("population"), "population", lang), term(c.get("area"), "area", lang),
+            (f"{num(c.get('threshold_min'), 0)} 分钟" if lang == "zh" else f"{num(c.get('threshold_min'), 0)} min")
+            if c.get("threshold_min") else None,
+            f"{num(c.get('speed_mps'), 1)} m/s" if c.get("speed_mps") else None,
+            term(c.get("mode"), "mode", lang) if c.get("mode") else None,
+            term(c.get("scenario"), "scenario", lang)) if v)
         rows.append([c.get("id", ""), f"{text or ''} / {other or ''}".strip(" /"),
                      f"{c.get('op', '')} {format_value(c.get('target'), measure)}",
                      format_value(c.get("computed"), measure),
@@ -285,7 +292,8 @@ def gaps_section(b: PlanBundle, params: RunParams | None = None, top: int = 10) 
     if b.gaps is None or not len(b.gaps):
         return Section(title, [tr("（无）", "(none)", lang)], key="gaps")
     g = ranked_gaps(b.gaps).sort_values("rank", kind="stable")
-    cols = [tr("缺口编号", "Gap ID", lang), tr("老年人口", "Elderly", lang),
+    cols = [tr("缺口", "Gap", lang), tr("位置（最近的街道）", "Where (nearest streets)", lang),
+            tr("老年人口", "Elderly", lang),
             tr("总人口", "Population", lang), tr("面积(公顷)", "Area (ha)", lang), tr("旗县区", "County", lang),
             tr("到最近设施(分钟)", "To nearest (min)", lang), tr("总排序", "Overall rank", lang)]
     order = b.tiers_present()  # tables in tier order, unknown tiers last
@@ -298,7 +306,8 @@ def gaps_section(b: PlanBundle, params: RunParams | None = None, top: int = 10) 
             thr = params.tiers[key] if params is not None and key in params.tiers else None
             rule = f" · {threshold_text(thr.threshold_min, thr.mode, params.walk_speed_mps, lang)}" if thr else ""
             blocks.append(f"### {tier_name(key, lang, both=False)}{rule}")
-        rows = [[r["gap_id"], num(r["elderly"]), num(r["pop"]), num(r["area_m2"] / 1e4, 1),
+        rows = [[f"缺口 {r['gap_id']}" if lang == "zh" else f"gap {r['gap_id']}",
+                 str(r.get("place") or "–"), num(r["elderly"]), num(r["pop"]), num(r["area_m2"] / 1e4, 1),
                  "" if r.get("county") is None or r.get("county") != r.get("county") else r.get("county"),
                  num(float(r["time_to_nearest_s"]) / 60, 1), int(r["rank"])] for _, r in sub.head(top).iterrows()]
         blocks.append(Table(cols, rows, tr(
@@ -359,25 +368,31 @@ def sites_section(b: PlanBundle) -> Section:
     s = s.sort_values(["tier", "method", "rank"], kind="stable")
     cols = [tr("层级", "Tier", lang), tr("方法", "Method", lang), tr("序号", "Rank", lang),
             tr("新增老年人口", "Elderly gained", lang), tr("新增总人口", "Population gained", lang),
+            tr("位置（所在街道）", "Where (street)", lang),
             tr("经度", "Lon", lang), tr("纬度", "Lat", lang), tr("旗县区", "County", lang), tr("缺口", "Gap", lang)]
     rows = [[tier_name(r["tier"], lang, both=False), _method(r["method"], lang), int(r["rank"]), num(r["gain_elderly"]),
-             num(r["gain_pop"]), f"{r.geometry.x:.6f}", f"{r.geometry.y:.6f}", r.get("county", ""),
-             r.get("gap_id", "")] for _, r in s.iterrows()]
+             num(r["gain_pop"]), str(r.get("place") or "–"), f"{r.geometry.x:.6f}", f"{r.geometry.y:.6f}",
+             r.get("county", ""), r.get("gap_id", "")] for _, r in s.iterrows()]
     tot = s.groupby(["tier", "method"], sort=True)[["gain_elderly", "gain_pop"]].sum().reset_index()
     trows = [[tier_name(r.tier, lang, both=False), _method(r.method, lang), num(r.gain_elderly), num(r.gain_pop)]
              for r in tot.itertuples()]
     tcols = [tr("层级", "Tier", lang), tr("方法", "Method", lang), tr("合计新增老年人口", "Total elderly gained", lang),
              tr("合计新增总人口", "Total population gained", lang)]
+    from carecover.outputs.report.colocation import (  # 一老一小
+        colocation_paragraphs,
+        colocation_table,
+    )
     from carecover.outputs.report.served import served_paragraphs  # --objective served|both
 
+    coloc = colocation_table(s, lang)
     return Section(tr("建议新增站点（贪心与精确）", "Suggested sites (greedy vs exact)", lang),
-                   [*served_paragraphs(b), Table(tcols, trows), Table(cols, rows)])
+                   [*served_paragraphs(b), *colocation_paragraphs(b), Table(tcols, trows), Table(cols, rows),
+                    *([coloc] if coloc is not None else [])])
 
 
 def _method(m: Any, lang: str) -> str:
-    """A siting method's name ("精确 exact", "贪心 greedy")."""
-    names = {"exact": ("精确", "exact"), "greedy": ("贪心", "greedy")}
-    return tr(*names[m], lang) if m in names else str(m)
+    """A siting method's name ("精确(HiGHS) exact (HiGHS)", "贪心 greedy"), from the vocabulary."""
+    return term(m, "method", lang, both=lang == "zh")
 
 
 def repro_section(b: PlanBundle, params: RunParams) -> Section:
@@ -402,9 +417,9 @@ def repro_section(b: PlanBundle, params: RunParams) -> Section:
                         [[str(i.get("path", "")), str(i.get("sha256", "")), str(i.get("date", "") or ""),
                           str(i.get("osm_replication_timestamp") or "")] for i in inputs]))
     blocks.append("### " + tr("参数", "Parameters", lang))
-    blocks.append(generic(params.to_dict(), lang))  # the parameters as summary.json states them
+    blocks.append(generic(plain_parameters(params.to_dict(), lang), lang))  # summary.json's, in words
     blocks.append("### " + tr("软件版本", "Software", lang))
     blocks.append(generic(s.get("software") or {}, lang))
     blocks.append(tr("命令", "Command", lang) + f": `{s.get('command', '')}`")
-    blocks.append(tr("生成时间", "Generated", lang) + f": {s.get('generated_at', '')}")
+    blocks.append(tr("生成时间", "Generated", lang) + f": {generated_text(b)}")
     return Section(tr("可复现信息", "Reproducibility", lang), blocks)

@@ -16,6 +16,7 @@ from carecover.outputs.bundle import PlanBundle, ranked_gaps, tier_name, tr
 from carecover.outputs.report.charts import tier_threshold
 from carecover.outputs.report.document import Para, Section, Table, num, pct, points, threshold_text
 from carecover.outputs.report.overview import chosen_sites
+from carecover.vocab import gap_label, recommendation
 
 if TYPE_CHECKING:
     from carecover.params import RunParams
@@ -43,6 +44,8 @@ class TierSummary:
         The :data:`TOP_GAPS` largest gaps (``gap_id``, ``rank``, ``elderly``, ``pop``, ``county``).
     n_gaps
         All gaps of the tier.
+    streets
+        The street each suggested site stands on (``place`` of the sites, "" when unnamed).
     """
 
     tier: str
@@ -57,6 +60,7 @@ class TierSummary:
     other: int = 0
     gaps: list[dict] = field(default_factory=list)
     n_gaps: int = 0
+    streets: list[str] = field(default_factory=list)
 
 
 def elderly_figure(figures: list[dict], key: str, scenario: str, speed: float | None) -> dict | None:
@@ -126,8 +130,14 @@ def tier_summaries(b: PlanBundle, params: RunParams) -> list[TierSummary]:
                                elderly_figure(figures, key, "planned", speed),
                                0 if sites is None else len(sites), results.count("PASS"), results.count("FAIL"),
                                len(results) - results.count("PASS") - results.count("FAIL"), largest_gaps(g),
-                               0 if g is None else len(g)))
+                               0 if g is None else len(g), _streets(sites)))
     return out
+
+
+def _streets(sites) -> list[str]:
+    if sites is None or "place" not in sites:
+        return []
+    return [str(p) for p in sites["place"].fillna("").astype(str)]
 
 
 def largest_gaps(g, n: int = TOP_GAPS) -> list[dict]:
@@ -148,15 +158,14 @@ def largest_gaps(g, n: int = TOP_GAPS) -> list[dict]:
     if g is None:
         return []
     return [{"gap_id": r["gap_id"], "rank": int(r["rank"]), "elderly": float(r["elderly"]), "pop": float(r["pop"]),
-             "county": "" if r.get("county") is None or r.get("county") != r.get("county") else str(r["county"])}
+             "county": "" if r.get("county") is None or r.get("county") != r.get("county") else str(r["county"]),
+             "place": str(r.get("place") or "") if r.get("place") == r.get("place") else ""}
             for _, r in g.head(n).iterrows()]
 
 
 def _gap_text(g: dict, lang: str) -> str:
     where = f"（{g['county']}）" if lang == "zh" and g["county"] else f" ({g['county']})" if g["county"] else ""
-    if lang == "zh":
-        return f"缺口{g['gap_id']} {num(g['elderly'])} 人{where}"
-    return f"gap {g['gap_id']}: {num(g['elderly'])} elderly{where}"
+    return gap_label(g["gap_id"], g["elderly"], g.get("place", ""), lang) + where
 
 
 def _claims_text(s: TierSummary, lang: str) -> str:
@@ -177,7 +186,8 @@ def _sentence(s: TierSummary, lang: str) -> str:
                      f"（{pct(now.get('value'))}）。")
         if s.after is not None and s.sites:
             gain = float(s.after["covered"]) - float(now.get("covered") or 0)
-            parts.append(f"建议新增 {s.sites} 处站点后覆盖 {num(s.after.get('covered'))} 人（{pct(s.after.get('value'))}），"
+            parts.append(recommendation(name, s.streets, s.sites, "zh"))
+            parts.append(f"建成后覆盖 {num(s.after.get('covered'))} 人（{pct(s.after.get('value'))}），"
                          f"增加 {num(gain)} 人，{points(float(s.after['value']) - float(now['value']))} 个百分点。")
         if s.n_gaps:
             parts.append(f"共 {num(s.n_gaps)} 个未覆盖缺口，最大的：" + "、".join(_gap_text(g, lang) for g in s.gaps) + "。")
@@ -188,6 +198,7 @@ def _sentence(s: TierSummary, lang: str) -> str:
                  f"reached now ({pct(now.get('value'))}).")
     if s.after is not None and s.sites:
         gain = float(s.after["covered"]) - float(now.get("covered") or 0)
+        parts.append(recommendation(name, s.streets, s.sites, "en"))
         parts.append(f"With the {s.sites} suggested sites: {num(s.after.get('covered'))} ({pct(s.after.get('value'))}), "
                      f"{num(gain)} more, {points(float(s.after['value']) - float(now['value']))} percentage points.")
     if s.n_gaps:

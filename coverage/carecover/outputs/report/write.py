@@ -217,6 +217,8 @@ def write_report(bundle: PlanBundle, out_dir: str | Path, *,
 
 
 def _subtitle(b: PlanBundle) -> str:
-    return tr("生成时间", "Generated", b.lang) + f": {b.summary.get('generated_at', '')}"
+    from carecover.vocab import generated_text
+
+    return tr("生成时间", "Generated", b.lang) + f": {generated_text(b)}"
 
 
