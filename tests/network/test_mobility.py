@@ -204,3 +204,28 @@ def test_reach_matrix_on_a_graded_network(monaco):
         m = engine.reach_matrix(rnet, src, tgt, 600.0, window=window).toarray()
         got = np.where(m > 0, m - 1e-9, np.inf)
         np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)
+
+
+def test_plain_hgt_and_a_partial_geotiff(monaco, tmp_path):
+    """The tile unzipped (.hgt) gives the same factors as the zip; a GeoTIFF cut from it that
+    covers only the west of the network is refused with the share it covers."""
+    import rasterio
+    from rasterio.windows import Window
+
+    tile = _dem("N43E007.hgt.zip")
+    with zipfile.ZipFile(tile) as z:
+        z.extract("N43E007.hgt", tmp_path)
+    a, b = slopes(monaco, tile), slopes(monaco, tmp_path / "N43E007.hgt")
+    np.testing.assert_array_equal(a.ab, b.ab)
+    np.testing.assert_array_equal(a.ba, b.ba)
+    lon, _ = monaco.to_wgs84().transform(monaco.node_x, monaco.node_y)
+    cut = float(np.median(lon))
+    with rasterio.open(tmp_path / "N43E007.hgt") as ds:
+        col = int((cut - ds.bounds.left) / ds.res[0])
+        win = Window(0, 0, col, ds.height)
+        profile = {**ds.profile, "driver": "GTiff", "width": col, "height": ds.height,
+                   "transform": ds.transform}  # the window starts at the tile's corner
+        with rasterio.open(tmp_path / "west.tif", "w", **profile) as out:
+            out.write(ds.read(1, window=win), 1)
+    with pytest.raises(InputError, match=r"covers only (4\d|5\d)\.\d% of the street network"):
+        slopes(monaco, tmp_path / "west.tif")
