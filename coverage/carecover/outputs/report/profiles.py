@@ -30,8 +30,8 @@ def profiles_section(b: PlanBundle) -> Section | None:
         column per walk tier.
     """
     given = b.summary.get("profiles")
-    if not given:
-        return None
+    if not given or not given.get("figures"):
+        return None  # no profiles, or no walk tier with facilities
     lang = b.lang
     figs = given.get("figures", [])
     tiers = list(dict.fromkeys(f["tier"] for f in figs))
