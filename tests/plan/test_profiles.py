@@ -75,6 +75,29 @@ def test_profiles_side_by_side(city, tmp_path: Path, monkeypatch) -> None:
     slope = next(p for p in prof["profiles"] if p["name"] == "slope")
     assert slope["network"]["dem"]["covered_share"] == 1.0
     assert slope["network"]["dem"]["max_grade"] == pytest.approx(0.08, abs=0.005)
+    # claims may name a profile: tested on that profile's figure (step-free: the pessimistic one)
+    from carecover.analysis.claims import evaluate_claims, load_claims
+    from carecover.plan.profiles import claim_figures
+
+    tier = figs.tier.iloc[0]
+    lo = share["step_free", "pessimistic", tier]
+    claims_file = tmp_path / "claims.toml"
+    claims_file.write_text(
+        f'[[claim]]\nid = "sf"\nkind = "population"\ntiers = ["{tier}"]\nop = ">="\n'
+        f'value = {lo}\nprofile = "step_free"\n'
+        f'[[claim]]\nid = "sf_hi"\nkind = "population"\ntiers = ["{tier}"]\nop = ">="\n'
+        f'value = {min(1.0, lo + 0.002)}\nprofile = "step_free"\n'
+        f'[[claim]]\nid = "flat"\nkind = "population"\ntiers = ["{tier}"]\nop = ">="\nvalue = 0.0\n'
+        f'[[claim]]\nid = "icy"\nkind = "population"\ntiers = ["{tier}"]\nop = ">="\nvalue = 0.0\n'
+        f'profile = "winter+step_free"\n', encoding="utf-8")
+    table = evaluate_claims(load_claims(claims_file), list(plan.summary.figures)
+                            + claim_figures(plan.params, prof), tiers=dict(plan.params.tiers),
+                            walk_speed_mps=plan.params.walk_speed_mps).set_index("id")
+    assert table.loc["sf", "result"] == "PASS" and table.loc["sf", "computed"] == pytest.approx(lo)
+    assert table.loc["sf_hi", "result"] == "FAIL"
+    assert table.loc["flat", "computed"] == pytest.approx(share["elderly", "", tier], abs=1e-4)
+    assert pd.isna(table.loc["flat", "profile"])
+    assert table.loc["icy", "result"] == "NOT EVALUATED" and "--profiles" in table.loc["icy", "reason"]
     # the published summary names every figure's profile; without --profiles there is no key
     plan.publish(tmp_path / "out")
     written = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
@@ -138,3 +161,18 @@ def test_profiles_from_the_city_config(tmp_path: Path, helsinki_pbf) -> None:
     cfg_file.write_text(head + 'profiles = "slope"\n' + "\n[census]\npopulation = 20000\n", encoding="utf-8")
     with pytest.raises(InputError, match="needs a DEM"):
         resolve(PlanOptions(network=helsinki_pbf, config=load_config(cfg_file)))
+
+
+def test_claims_file_profile_key_is_checked(tmp_path: Path) -> None:
+    from carecover.analysis.claims import load_claims
+
+    f = tmp_path / "claims.toml"
+    base = '[[claim]]\nid = "a"\nkind = "{kind}"\ntiers = ["street_centre"]\nop = ">="\nvalue = 0.5\n'
+    f.write_text(base.format(kind="population") + 'profile = "Winter + step_free"\n', encoding="utf-8")
+    assert load_claims(f)[0].profile == "step_free+winter"
+    f.write_text(base.format(kind="population") + 'profile = "icy"\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"claim\[0\]\.profile'?: unknown mobility profile 'icy'"):
+        load_claims(f)
+    f.write_text(base.format(kind="administrative") + 'profile = "winter"\n', encoding="utf-8")
+    with pytest.raises(InputError, match="applies to population claims only"):
+        load_claims(f)

@@ -106,6 +106,33 @@ def compute(params: RunParams, nets: tuple[ProfileNetwork, ...], walk: StreetNet
             "tags_present": tags_present(walk), "profiles": described, "figures": figures}
 
 
+def claim_figures(params: RunParams, result: dict | None) -> list[dict]:
+    """The profile figures as the claims check reads figures (``kind = "population"``, each
+    naming its ``profile`` and ``tags``), for claims that name a profile.
+
+    Parameters
+    ----------
+    params
+        The run's walking speed (what the figures are stated at).
+    result
+        From :func:`compute` (``None``: no profiles).
+
+    Returns
+    -------
+    list of dict
+        Two per profile figure: the elderly and the total population.
+    """
+    out = []
+    for f in (result or {}).get("figures", []):
+        for pop, key in (("elderly", "elderly"), ("total", "pop")):
+            out.append({"kind": "population", "tiers": [f["tier"]], "population": pop, "area": "all",
+                        "scenario": "current", "threshold_min": f["threshold_min"],
+                        "speed_mps": params.walk_speed_mps, "mode": "walk",
+                        "value": f[f"covered_{key}_share"], "covered": f[f"covered_{key}"],
+                        "total": f[key], "data": {}, "profile": f["profile"], "tags": f["tags"]})
+    return out
+
+
 def tags_present(walk: StreetNetwork) -> dict:
     """How many walk segments carry each step-free tag (and how many are steps): how far the
     step-free range rests on tags rather than on the optimistic/pessimistic assumption."""

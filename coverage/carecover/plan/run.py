@@ -76,6 +76,9 @@ def compute(params: RunParams) -> Plan:
         demand = run.run("demand", inputs.read_demand, params, study, label="人口 / population …")
         # travel times of every tier
         trav = run.run("travel", travel.route, params, nets, fac, demand)
+        # every walk tier again for each mobility profile (--profiles), resident → facility
+        by_profile = (run.run("profiles", profiles.compute, params, prof_nets, walk, demand, trav)
+                      if prof_nets else None)
         # a tier with no usable facility is said at once (and refused with --strict)
         run.run("checks", checks.check, params, fac, trav)
         # isochrone polygons and their fidelity, drawn in a worker process while the analysis goes on
@@ -91,7 +94,8 @@ def compute(params: RunParams) -> Plan:
         # sites for the planned centres (greedy and exact)
         sites = run.run("siting solve", siting.suggest, params, problems, bounds, demand, trav, gap, figs)
         # the city's claims against the figures
-        checked = run.run("claims", claims.check, params, figs.items + sites.figures + acc.figures)
+        checked = run.run("claims", claims.check, params, figs.items + sites.figures + acc.figures
+                          + profiles.claim_figures(params, by_profile))
         # the isochrones, when the worker has them
         iso = iso_job.result()
         # what the outputs show
@@ -99,9 +103,8 @@ def compute(params: RunParams) -> Plan:
                                    streets.result())
         bundle = run.run("assemble", assemble.assemble, params, results)
         # coverage per mobility profile (only with --profiles: a new summary key)
-        if prof_nets:
-            bundle.summary["profiles"] = run.run("profiles", profiles.compute, params, prof_nets, walk,
-                                                 demand, trav)
+        if by_profile is not None:
+            bundle.summary["profiles"] = by_profile
     # the computation's wall seconds, from the runner's clock (kept out under SOURCE_DATE_EPOCH)
     bundle.summary["runtime_s"] = assemble.runtime_s(run.elapsed_s())
     log(f"计算完成 / computed in {run.elapsed_s():.1f} s")
