@@ -31,7 +31,8 @@ __all__ = ["read_plan", "run_plan"]
 _AS_GIVEN = ("population_field", "elderly_field", "min_distance_existing_m", "total_population",
              "walk_speed_mps", "crs_in", "sheet", "strict", "osm_facilities", "facility_isochrones",
              "exact_time_limit_s", "max_candidates", "max_candidates_drive", "min_spacing_m", "target_share",
-             "objective", "map_min_gap_share", "gaode_map", "pdf", "workers", "sample_note", "lang", "inline_assets")
+             "objective", "map_min_gap_share", "gaode_map", "pdf", "workers", "sample_note", "lang", "inline_assets",
+             "profiles")
 
 
 def _input_folder(cache: bool | str | Path | None) -> Path:
@@ -98,6 +99,7 @@ def run_plan(network: str | Path | None = None, facilities: Any = None, *, city:
              config: Any = None, boundary: Any = None, population: Any = None, elderly_raster: Any = None,
              candidates: Any = None, units: Mapping[str, Any] | None = None,
              suggest: Mapping[str, int] | None = None, cache: bool | str | Path | None = None,
+             dem: str | Path | None = None,
              out: str | Path | None = None, command: str | None = None, **options: Any) -> Plan:
     """Compute a plan from Python: the options of ``carecover plan``, paths or in-memory objects.
 
@@ -127,7 +129,10 @@ def run_plan(network: str | Path | None = None, facilities: Any = None, *, city:
         Any other option of :class:`~carecover.plan.options.PlanOptions` by name:
         ``walk_speed_mps``, ``total_population``, ``population_field``, ``crs_in``, ``sheet``,
         ``objective``, ``exact_time_limit_s``, ``max_candidates``, ``min_spacing_m``,
-        ``target_share``, ``workers``, ``lang`` …
+        ``target_share``, ``workers``, ``lang``, ``profiles`` (mobility profiles side by side:
+        ``["elderly", "step_free", "winter", "slope"]`` or ``"step_free+winter"``) …
+    dem
+        DEM file for the ``slope`` profile (``.hgt``, ``.hgt.zip``, GeoTIFF).
 
     Returns
     -------
@@ -155,7 +160,7 @@ def run_plan(network: str | Path | None = None, facilities: Any = None, *, city:
         elderly_raster=as_file(elderly_raster, "elderly_raster", cache),
         candidates=as_file(candidates, "candidates", cache),
         units=tuple((k, as_file(v, f"units-{k}", cache)) for k, v in (units or {}).items()) or None,
-        suggest=_suggest(suggest), cache=cache, command=command if command is not None else _call(locals()),
+        suggest=_suggest(suggest), cache=cache, dem=Path(dem) if dem is not None else None, command=command if command is not None else _call(locals()),
         **options)
     return compute(resolve(opts))
 

@@ -96,6 +96,10 @@ def _plan_parser(sub) -> None:
     p.add_argument("--speed", dest="walk_speed_mps", type=float, metavar="SPEED",
                    help=f"步行速度 m/s / walking speed (default {settings.walk_speed_mps:.1f})")
     p.add_argument("--crs", dest="crs_in", help="名录坐标系 wgs84|gcj02|bd09 / register coordinates")
+    p.add_argument("--profiles", metavar="P,P+Q",
+                   help="出行能力档案并列比较 / mobility profiles side by side: "
+                        "elderly,step_free,winter,slope (combine with +)")
+    p.add_argument("--dem", type=Path, help="高程数据 (.hgt/.hgt.zip/GeoTIFF) / DEM for the slope profile")
     _sheet_arguments(p)
     p.add_argument("--strict", action="store_true", help="名录有任何问题即失败 / fail on any register problem")
     p.add_argument("--osm-facilities", action="store_true", help="补充 OSM 养老设施 / add OSM facilities")
@@ -166,6 +170,7 @@ def plan_options(args, sample_note: str | None = None):
         min_distance_existing_m=args.min_distance_existing, total_population=args.total_population,
         suggest=key_values(args.suggest, "--suggest", SUGGEST_FORM), units=tuple(_units(args.units).items()),
         walk_speed_mps=args.walk_speed_mps, crs_in=args.crs_in, sheet=args.sheet, strict=args.strict,
+        profiles=args.profiles, dem=args.dem,
         osm_facilities=args.osm_facilities, facility_isochrones=args.facility_isochrones,
         exact_time_limit_s=args.exact_time_limit, max_candidates=args.max_candidates,
         min_spacing_m=args.min_spacing, gap_link_m=args.gap_link_m, target_share=args.target, objective=args.objective,
@@ -468,6 +473,7 @@ def _defaults_for_demo(args) -> None:
                             elderly_raster=[], bands=None, elderly_bands=None, elderly_share=None,
                             candidates=None, min_distance_existing=None,
                             total_population=None, suggest=[], units=[], walk_speed_mps=None, crs_in=None,
+                            profiles=None, dem=None,
                             strict=False, osm_facilities=False, facility_isochrones=False,
                             exact_time_limit=None, max_candidates=None, min_spacing=None, gap_link_m=None,
                             target=None, boundary=None, sheet=None, objective=None,

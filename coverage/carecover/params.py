@@ -19,6 +19,7 @@ from typing import Any
 from carecover import settings
 from carecover.config import CityConfig
 from carecover.config.capacity import CapacityRule
+from carecover.mobility import MobilityProfile
 from carecover.notices import Notice
 from carecover.tiers import Tier
 
@@ -80,6 +81,9 @@ class RunParams:
     map_min_gap_share
         The map draws a gap only when it holds at least this share of its tier's uncovered
         elderly (or a suggested site serves it); the tables keep every gap.
+    profiles, dem
+        Mobility profiles compared side by side (``--profiles``, :mod:`carecover.mobility`; each
+        step-free profile as its optimistic and pessimistic pair) and the DEM of ``slope``.
     colocation_kinds, candidates_mix, colocation_min, colocation_within_m
         Co-location (一老一小, :mod:`carecover.siting.colocation`): the kinds of public facility
         read from the network file as candidates (``()``: none), whether they are added to the
@@ -164,6 +168,8 @@ class RunParams:
     elderly_bands: tuple[int, ...] | None = None
     elderly_share: float | None = settings.default_elderly_share
     elderly_share_origin: str = "default"
+    profiles: tuple[MobilityProfile, ...] = ()
+    dem: Path | None = None
     colocation_kinds: tuple[str, ...] = ()
     candidates_mix: bool = False
     colocation_min: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))

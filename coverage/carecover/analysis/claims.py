@@ -16,7 +16,8 @@ the tier's), ``speed_mps`` (default: the run's main walking speed), ``op`` (``>=
 i.e. the rounding of a percentage quoted to one decimal), ``area`` (``all``, ``urban``,
 ``rural`` or a county name), ``unit`` (administrative: ``street``, ``township`` ...),
 ``scenario`` (``current`` or ``planned``: after the planned builds), ``basis`` (``reported``
-state or a ``target``), ``year``, ``note``.
+state or a ``target``), ``year``, ``note``, ``profile`` (population claims: a mobility profile of
+``--profiles``, e.g. ``step_free``; a step-free claim is tested on the pessimistic figure).
 
 Capacity-aware accessibility (issue 13) is claimed with ``kind = "access"``, a ``measure``
 (``places_per_1000`` — places per 1,000 elderly within reach, ``value`` any number >= 0;
@@ -42,6 +43,7 @@ from typing import Any
 
 import pandas as pd
 
+from carecover import mobility
 from carecover.config import (
     ADMIN_UNITS,
     AREA_GROUPS,
@@ -72,7 +74,7 @@ _CLAIM_SCHEMA = {
     "tiers": "str|list[str]", "population": "str", "threshold_min": "float",
     "speed_mps": "float", "op": "str", "value": "float", "tolerance": "float", "area": "str",
     "unit": "str", "scenario": "str", "basis": "str", "year": "int", "note": "str",
-    "measure": "str", "method": "str",
+    "measure": "str", "method": "str", "profile": "str",
 }
 _FILE_SCHEMA = {"city": "str", "notes": "str", "claim": ("array", _CLAIM_SCHEMA)}
 
@@ -106,6 +108,7 @@ class Claim:
     note: str = ""
     measure: str | None = None
     method: str | None = None
+    profile: str | None = None
 
     def compare(self, computed: float) -> bool:
         """Whether ``computed`` satisfies ``op value`` (tiny float slack for ``>=``/``<=``)."""
@@ -203,8 +206,23 @@ def load_claims(path: str | Path, counties: list[str] | None = None) -> list[Cla
             threshold_min=c.get("threshold_min"), speed_mps=c.get("speed_mps"),
             tolerance=c.get("tolerance", 0.0005), area=area, unit=unit,
             scenario=c.get("scenario", "current"), basis=c.get("basis", "reported"),
-            year=c.get("year"), note=c.get("note", ""), measure=measure, method=method))
+            year=c.get("year"), note=c.get("note", ""), measure=measure, method=method,
+            profile=_profile(c, err)))
     return claims
+
+
+def _profile(c: dict, err) -> str | None:
+    """A population claim's mobility profile (``step_free+winter`` …), normalised; ``None``
+    when the claim names none."""
+    if "profile" not in c:
+        return None
+    if c["kind"] != "population":
+        raise err("'profile' applies to population claims only", "profile", 'kind = "population"')
+    try:
+        return mobility.make(c["profile"]).name
+    except InputError as exc:
+        raise err(f"unknown mobility profile '{c['profile']}' / 未知的出行能力档案", "profile",
+                  "elderly, step_free, winter, slope or a + combination") from exc
 
 
 def _access_keys(c: dict, err) -> tuple[str | None, str | None]:
@@ -250,6 +268,12 @@ def _match(claim: Claim, figures: list[Figure], tiers: Mapping[str, Tier],
     steps = [
         (lambda f: f.get("kind") == claim.kind, no_tier),
         (lambda f: set(f.get("tiers") or ()) == set(claim.tiers), no_tier),
+        # a profile's figures answer only claims naming it; step-free claims are tested on the
+        # pessimistic figure (the claim must hold where tags are missing too)
+        (lambda f: f.get("profile") == claim.profile and (
+            claim.profile is None or "step_free" not in claim.profile or f.get("tags") == "pessimistic"),
+         f"本次运行无出行能力档案“{claim.profile}”的数据（--profiles） / no figure for mobility profile "
+         f"'{claim.profile}' in this run (--profiles)"),
         (lambda f: claim.kind != "access" or (f.get("measure") == claim.measure and f.get("method") == claim.method),
          f"无 {claim.measure} ({claim.method}) 数据（未配置容量或标准？） / no {claim.measure} figure by {claim.method} "
          "(no capacity rule, or no standard_per_1000?)"),
@@ -329,8 +353,10 @@ def evaluate_claims(claims: list[Claim], figures: list[Figure | dict], tiers: Ma
             "result": result, "reason": reason,
             "data": json.dumps((fig or {}).get("data") or {}, ensure_ascii=False, sort_keys=True,
                                default=str),
+            "profile": claim.profile,
         })
-    return pd.DataFrame(rows, columns=COLUMNS)
+    # the profile column only when a claim names a profile (other runs' tables unchanged)
+    return pd.DataFrame(rows, columns=COLUMNS + (["profile"] if any(c.profile for c in claims) else []))
 
 
 def _pct(x: Any) -> str:

@@ -140,7 +140,8 @@ class CityConfig:
     ``bands_min``, ``max_snap_m``, ``isochrone_buffer_m``, ``circle_radius_m``, ``crs_in``,
     ``default_elderly_share``) are ``None`` when the file does not set them; the run resolves
     them against :mod:`carecover.settings`. The top-level ``threshold_min`` also reaches every
-    tier without a threshold of its own through :meth:`resolved_tiers`.
+    tier without a threshold of its own through :meth:`resolved_tiers`. ``dem``,
+    ``profiles`` and the winter factors are the mobility profiles' (:mod:`carecover.mobility`).
     """
 
     city: str
@@ -177,6 +178,10 @@ class CityConfig:
     population: Path | None = None
     facilities: Path | None = None
     notes: str = ""
+    dem: Path | None = None
+    profiles: str | list[str] | None = None
+    winter_speed_factor: float | None = None
+    winter_unpaved_factor: float | None = None
     timezone: str = ""
 
     # -- derived views -------------------------------------------------------------------------

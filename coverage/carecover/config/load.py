@@ -36,7 +36,7 @@ from carecover.tiers import TIERS, tier_key, vocabulary
 #: ``err(message, field, expected=None)``: an :class:`InputError` about one key of the file.
 _Err = Callable[..., InputError]
 
-_PATH_KEYS = ("claims", "boundary", "network", "population", "facilities")
+_PATH_KEYS = ("claims", "boundary", "network", "population", "facilities", "dem")
 
 
 def read_toml(path: Path, missing_message: str) -> dict:
@@ -116,6 +116,8 @@ def load_config(path: str | Path) -> CityConfig:
         counties=counties, admin_units=admin, census=data.get("census", {}), capacity=capacity,
         access_decay=decay, access_band_weights=weights,
         fetch=data.get("fetch", {}), colocation=data.get("colocation", {}),
+        profiles=data.get("profiles"), winter_speed_factor=data.get("winter_speed_factor"),
+        winter_unpaved_factor=data.get("winter_unpaved_factor"),
         **{k: _resolve(base, data.get(k)) for k in _PATH_KEYS},
         **kwargs,
     )

@@ -98,6 +98,10 @@ SCHEMA: dict[str, Any] = {
     "colocation": _COLOCATION,
     "access_decay": "str",
     "access_band_weights": "list[float]",
+    "dem": "str",
+    "profiles": "str|list[str]",
+    "winter_speed_factor": "float",
+    "winter_unpaved_factor": "float",
     "admin_units": ("table", _ADMIN_UNIT),
     "counties": ("array", _COUNTY),
 }

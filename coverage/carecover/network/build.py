@@ -165,13 +165,21 @@ def assemble(data: StreetData, profile: dict, source: dict) -> StreetNetwork:
         seg_a=a, seg_b=b, seg_len=length, seg_speed=profiles.speeds(segs, profile).astype(float),
         seg_fwd=fwd, seg_rev=rev,
         seg_highway=profiles.lower(segs["highway"]).fillna("").to_numpy(str),
-        profile=profile, source=source, **way_names(segs),
+        profile=profile, source=source, **way_names(segs), seg_tags=mobility_tags(segs),
     )
     # self-loops and zero-length segments carry no travel
     net = subset_segments(net, a != b)
     if profile.get("keep_largest", True):
         net = keep_largest_component(net)
     return net
+
+
+def mobility_tags(segs) -> dict | None:
+    """Lower-case mobility tags (:data:`~carecover.network.profiles.MOBILITY_TAGS`) per segment."""
+    cols = [c for c in profiles.MOBILITY_TAGS if c in segs]
+    if not cols:
+        return None
+    return {c: profiles.lower(segs[c]).fillna("").to_numpy(str) for c in cols}
 
 
 def way_names(segs) -> dict:
@@ -192,7 +200,10 @@ def _take(net: StreetNetwork, segs: np.ndarray) -> dict:
         seg_a=inv[:k].astype(np.int32), seg_b=inv[k:].astype(np.int32), seg_len=net.seg_len[segs],
         seg_speed=net.seg_speed[segs], seg_fwd=net.seg_fwd[segs], seg_rev=net.seg_rev[segs],
         seg_highway=net.seg_highway[segs], profile=net.profile,
-        seg_name=None if net.seg_name is None else net.seg_name[segs], name_table=net.name_table)
+        seg_name=None if net.seg_name is None else net.seg_name[segs], name_table=net.name_table,
+        seg_slope_ab=None if net.seg_slope_ab is None else net.seg_slope_ab[segs],
+        seg_slope_ba=None if net.seg_slope_ba is None else net.seg_slope_ba[segs],
+        seg_tags=None if net.seg_tags is None else {k: v[segs] for k, v in net.seg_tags.items()})
 
 
 def subset_segments(net: StreetNetwork, keep: np.ndarray) -> StreetNetwork:

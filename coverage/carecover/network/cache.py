@@ -20,7 +20,7 @@ from carecover import settings
 from carecover.network.streets import StreetNetwork
 from carecover.utils import atomic_write
 
-CACHE_VERSION = 5  # 5: OSM XML read with raw oneway tags; 4: PBF clip keeps only segments with both ends inside
+CACHE_VERSION = 6  # 6: mobility tags kept per segment; 5: OSM XML read with raw oneway tags; 4: PBF clip keeps only segments with both ends inside
 
 
 def cache_key(digest: str, profile: dict, clip_geom: shapely.Geometry | None) -> str:
@@ -84,6 +84,7 @@ def save(net: StreetNetwork, path: Path) -> None:
     meta = {"crs": net.crs.to_wkt(), "profile": net.profile, "source": net.source,
             "dropped": net.dropped}
     names = {} if net.seg_name is None else {"seg_name": net.seg_name, "name_table": net.name_table.astype("U")}
+    names.update({f"tag_{k}": v.astype("U") for k, v in (net.seg_tags or {}).items()})
     with atomic_write(path, "wb") as fh:
         np.savez(fh, node_x=net.node_x, node_y=net.node_y, node_id=net.node_id, seg_a=net.seg_a,
                  seg_b=net.seg_b, seg_len=net.seg_len, seg_speed=net.seg_speed, seg_fwd=net.seg_fwd,
@@ -113,7 +114,8 @@ def load(path: Path) -> StreetNetwork:
             dropped=meta["dropped"], dropped_segments=z["dropped_segments"],
             # way names (entries written before they were kept have none: still valid)
             seg_name=z["seg_name"] if "seg_name" in z.files else None,
-            name_table=z["name_table"] if "name_table" in z.files else None)
+            name_table=z["name_table"] if "name_table" in z.files else None,
+            seg_tags={f[4:]: z[f] for f in z.files if f.startswith("tag_")} or None)
 
 
 def read_cached(path: Path | None) -> StreetNetwork | None:

@@ -103,15 +103,16 @@ def contract(net: StreetNetwork, keep: np.ndarray | None = None) -> Chains:
         keep_mask[np.asarray(keep, np.int64)] = True
     inner = _interior(net, keep_mask)
     a, b = net.seg_a.astype(np.int64), net.seg_b.astype(np.int64)
-    t = net.seg_len / net.seg_speed
+    # a graded network's directions have their own speeds (equal to seg_speed on the flat)
+    t_ab, t_ba = net.seg_len / net.speed_ab(), net.seg_len / net.speed_ba()
     # darts: 2s runs a->b, 2s+1 runs b->a; a dart's cost forward (tail to head) and back
     d_tail = np.empty(2 * m, np.int64)
     d_head = np.empty(2 * m, np.int64)
     d_tail[0::2], d_tail[1::2] = a, b
     d_head[0::2], d_head[1::2] = b, a
     fwd = np.empty(2 * m)
-    fwd[0::2] = np.where(net.seg_fwd, t, np.inf)
-    fwd[1::2] = np.where(net.seg_rev, t, np.inf)
+    fwd[0::2] = np.where(net.seg_fwd, t_ab, np.inf)
+    fwd[1::2] = np.where(net.seg_rev, t_ba, np.inf)
     back = fwd.reshape(-1, 2)[:, ::-1].ravel()  # a dart's cost is its twin's forward cost
     # the dart leaving an interior node by its other segment
     out_order = np.argsort(d_tail, kind="stable")

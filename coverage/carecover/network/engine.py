@@ -54,8 +54,8 @@ def _source_links(net: StreetNetwork, src: Snapped) -> tuple[np.ndarray, np.ndar
     # a source exactly at a segment end is at that node, whatever the segment's direction
     fwd = net.seg_fwd[s] | (src.frac[idx] == 1.0)
     rev = net.seg_rev[s] | (src.frac[idx] == 0.0)
-    to_b = access + (1.0 - src.frac[idx]) * L / v
-    to_a = access + src.frac[idx] * L / v
+    to_b = access + (1.0 - src.frac[idx]) * L / net.speed_ab(s)
+    to_a = access + src.frac[idx] * L / net.speed_ba(s)
     i = np.concatenate([idx[fwd], idx[rev]])
     node = np.concatenate([net.seg_b[s][fwd], net.seg_a[s][rev]])
     w = np.concatenate([to_b[fwd], to_a[rev]])
@@ -203,8 +203,9 @@ def _target_entries(net: StreetNetwork, ch: Chains, targets: Snapped) -> tuple[n
     L, v = net.seg_len[s], net.seg_speed[s]
     a, b = net.seg_a[s], net.seg_b[s]
     # as in _endpoint_terms: via a segment end only where the segment can be driven from it
-    to_a = np.where(net.seg_fwd[s] | (targets.frac == 0.0), targets.frac * L / v, np.inf)
-    to_b = np.where(net.seg_rev[s] | (targets.frac == 1.0), (1.0 - targets.frac) * L / v, np.inf)
+    to_a = np.where(net.seg_fwd[s] | (targets.frac == 0.0), targets.frac * L / net.speed_ab(s), np.inf)
+    to_b = np.where(net.seg_rev[s] | (targets.frac == 1.0), (1.0 - targets.frac) * L / net.speed_ba(s),
+                    np.inf)
     core = np.concatenate([ch.entry_core[a], ch.entry_core[b]], axis=1)
     off = np.concatenate([ch.entry_s[a] + to_a[:, None], ch.entry_s[b] + to_b[:, None]], axis=1)
     off += (targets.dist / v)[:, None]
@@ -227,10 +228,11 @@ def _target_entries(net: StreetNetwork, ch: Chains, targets: Snapped) -> tuple[n
 def _endpoint_terms(net: StreetNetwork, targets: Snapped, Ta: np.ndarray, Tb: np.ndarray) -> np.ndarray:
     """Time at each target from node times at its segment ends (broadcasts over leading axes)."""
     s = targets.seg
-    L, v = net.seg_len[s], net.seg_speed[s]
+    L = net.seg_len[s]
     # a target exactly at a segment end is at that node, whatever the segment's direction
-    via_a = np.where(net.seg_fwd[s] | (targets.frac == 0.0), Ta + targets.frac * L / v, np.inf)
-    via_b = np.where(net.seg_rev[s] | (targets.frac == 1.0), Tb + (1.0 - targets.frac) * L / v, np.inf)
+    via_a = np.where(net.seg_fwd[s] | (targets.frac == 0.0), Ta + targets.frac * L / net.speed_ab(s), np.inf)
+    via_b = np.where(net.seg_rev[s] | (targets.frac == 1.0), Tb + (1.0 - targets.frac) * L / net.speed_ba(s),
+                     np.inf)
     return np.minimum(via_a, via_b)
 
 
@@ -256,7 +258,8 @@ def _same_segment(net: StreetNetwork, sources: Snapped,
     L, v = net.seg_len[s], net.seg_speed[s]
     delta = (targets.frac[ti] - sources.frac[si]) * L
     allowed = np.where(delta > 0, net.seg_fwd[s], np.where(delta < 0, net.seg_rev[s], True))
-    t = np.where(allowed, np.abs(delta) / v + sources.dist[si] / v, np.inf)
+    along = np.where(delta > 0, net.speed_ab(s), net.speed_ba(s))
+    t = np.where(allowed, np.abs(delta) / along + sources.dist[si] / v, np.inf)
     return ti, si, t
 
 
@@ -286,8 +289,8 @@ def point_times(net: StreetNetwork, node_times: NodeTimes, targets: Snapped,
     s = targets.seg
     a, b = net.seg_a[s], net.seg_b[s]
     L, v = net.seg_len[s], net.seg_speed[s]
-    via_a = np.where(net.seg_fwd[s] | (targets.frac == 0.0), T[a] + targets.frac * L / v, np.inf)
-    via_b = np.where(net.seg_rev[s] | (targets.frac == 1.0), T[b] + (1.0 - targets.frac) * L / v,
+    via_a = np.where(net.seg_fwd[s] | (targets.frac == 0.0), T[a] + targets.frac * L / net.speed_ab(s), np.inf)
+    via_b = np.where(net.seg_rev[s] | (targets.frac == 1.0), T[b] + (1.0 - targets.frac) * L / net.speed_ba(s),
                      np.inf)
     time = np.minimum(via_a, via_b)
     src = np.where(via_a <= via_b, S[a], S[b])
@@ -307,6 +310,13 @@ def point_times(net: StreetNetwork, node_times: NodeTimes, targets: Snapped,
     time[bad] = np.inf
     src = np.where(bad, -1, src)
     return time, src.astype(np.int64)
+
+
+def _fastest(net: StreetNetwork) -> float:
+    """The fastest speed on the network in either direction (m/s)."""
+    if net.seg_slope_ab is None and net.seg_slope_ba is None:
+        return float(net.seg_speed.max())
+    return float(max(net.speed_ab().max(), net.speed_ba().max()))
 
 
 def _zorder(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
@@ -336,7 +346,7 @@ def _chunks(net: StreetNetwork, sources: Snapped, limit_s: float,
     a, b, f = net.seg_a[s], net.seg_b[s], sources.frac[ok]
     px = net.node_x[a] + f * (net.node_x[b] - net.node_x[a])
     py = net.node_y[a] + f * (net.node_y[b] - net.node_y[a])
-    reach = float(limit_s) * float(net.seg_speed.max()) + 1.0 if net.n_segments else 0.0
+    reach = float(limit_s) * _fastest(net) + 1.0 if net.n_segments else 0.0
     if not np.isfinite(reach):
         reach = np.inf
     cell = 2.0 * reach if np.isfinite(reach) else 1.0

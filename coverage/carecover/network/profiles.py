@@ -30,9 +30,11 @@ FOOT_YES = {"yes", "designated", "permissive", "official"}
 DRIVE_SERVICE_EXCLUDE = {"parking", "parking_aisle", "driveway", "private", "emergency_access"}
 NO_ACCESS = {"no", "private"}
 
+#: Way tags the mobility profiles read (:mod:`carecover.network.mobility`), kept per segment.
+MOBILITY_TAGS = ["kerb", "incline", "surface", "smoothness", "width", "wheelchair"]
 #: The OSM way tags the profiles read; every reader gives its segments these columns.
 TAG_COLUMNS = ["highway", "oneway", "foot", "access", "area", "service", "junction", "maxspeed",
-               "motor_vehicle", "motorcar", "name"]
+               "motor_vehicle", "motorcar", "name", *MOBILITY_TAGS]
 
 
 def profile_for(name: str, *, walk_speed_mps: float, drive_speeds_kph: dict[str, float],

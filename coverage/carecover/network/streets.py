@@ -59,6 +59,16 @@ class StreetNetwork:
         OSM ``name`` of each segment's way as an index (int32) into ``name_table`` (sorted
         unique names, ``""`` for unnamed); ``None`` when not recorded (networks built by code,
         cache entries written before names were kept). See :meth:`segment_names`.
+    seg_slope_ab, seg_slope_ba
+        Slope factors of a graded network (:mod:`carecover.network.mobility`): travel ``a→b``
+        runs at ``seg_speed × seg_slope_ab``, ``b→a`` at ``seg_speed × seg_slope_ba``; access
+        legs stay at ``seg_speed``. ``None`` (the default) on a flat network. The engine's
+        node and point times (:func:`~carecover.network.engine.nearest`,
+        :func:`~carecover.network.engine.point_times`) honour them.
+    seg_tags
+        Lower-case mobility way tags per segment (``kerb``, ``incline``, ``surface``,
+        ``smoothness``, ``width``, ``wheelchair``; ``""`` = untagged) as string arrays, or
+        ``None`` when not recorded.
     """
 
     crs: CRS
@@ -78,6 +88,23 @@ class StreetNetwork:
     dropped_segments: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
     seg_name: np.ndarray | None = None
     name_table: np.ndarray | None = None
+    seg_slope_ab: np.ndarray | None = None
+    seg_slope_ba: np.ndarray | None = None
+    seg_tags: dict | None = None
+
+    def speed_ab(self, idx=None) -> np.ndarray:
+        """Speed (m/s) of travel ``a→b`` on the given segments (all when ``None``)."""
+        v = self.seg_speed if idx is None else self.seg_speed[idx]
+        if self.seg_slope_ab is None:
+            return v
+        return v * (self.seg_slope_ab if idx is None else self.seg_slope_ab[idx])
+
+    def speed_ba(self, idx=None) -> np.ndarray:
+        """Speed (m/s) of travel ``b→a`` on the given segments (all when ``None``)."""
+        v = self.seg_speed if idx is None else self.seg_speed[idx]
+        if self.seg_slope_ba is None:
+            return v
+        return v * (self.seg_slope_ba if idx is None else self.seg_slope_ba[idx])
 
     @property
     def n_nodes(self) -> int:
@@ -127,7 +154,10 @@ class StreetNetwork:
         tail = np.concatenate([self.seg_a[f], self.seg_b[r]])
         head = np.concatenate([self.seg_b[f], self.seg_a[r]])
         seg = np.concatenate([idx[f], idx[r]])
-        return tail, head, self.seg_time[seg], seg
+        if self.seg_slope_ab is None and self.seg_slope_ba is None:
+            return tail, head, self.seg_time[seg], seg
+        w = np.concatenate([self.seg_len[f] / self.speed_ab(f), self.seg_len[r] / self.speed_ba(r)])
+        return tail, head, w, seg
 
     def csr(self, extra_nodes: int = 0) -> sp.csr_matrix:
         """Travel-time matrix (seconds); parallel segments keep the fastest.

@@ -52,6 +52,10 @@ HEADERS_ZH: dict[str, str] = {
     "beds": "床位", "floor_area_m2": "建筑面积(平方米)", "meal_seats": "助餐座位", "measure": "指标",
     "access_value": "数值(每千老人名额/比例/基尼)", "capacity_rule": "容量规则",
     "standard_per_1000": "标准(每千老人名额)", "decay": "距离衰减",
+    # mobility profiles (issue 24)
+    "profile": "出行能力档案", "tags": "标签缺失时假设", "direction": "时间方向",
+    "covered_elderly": "覆盖老年人口", "covered_elderly_share": "老年人口覆盖率",
+    "covered_pop": "覆盖总人口", "covered_pop_share": "总人口覆盖率",
     "site_name": "站点名称", "colocated_kind": "同址设施类型", "colocated_name": "同址设施名称",
     "colocated_m": "与同址设施距离(米)", "colocated_with": "同址设施(全部)",
     "place": "位置(最近的街道)",
@@ -84,6 +88,10 @@ HEADERS_EN: dict[str, str] = {
     "beds": "Beds", "floor_area_m2": "Floor area (m²)", "meal_seats": "Meal seats", "measure": "Measure",
     "access_value": "Value (places per 1,000 / share / Gini)", "capacity_rule": "Capacity rule",
     "standard_per_1000": "Standard (places per 1,000)", "decay": "Distance decay",
+    # mobility profiles (issue 24)
+    "profile": "Mobility profile", "tags": "Untagged ways taken as", "direction": "Times measured",
+    "covered_elderly": "Elderly covered", "covered_elderly_share": "Elderly coverage",
+    "covered_pop": "Population covered", "covered_pop_share": "Population coverage",
     "site_name": "Site name", "colocated_kind": "Co-located facility kind", "colocated_name": "Co-located facility",
     "colocated_m": "Distance to co-located facility (m)", "colocated_with": "Co-located facilities (all)",
     "place": "Where (nearest streets)",
@@ -127,6 +135,8 @@ KINDS: dict[str, str] = {
     "not_reached_by_network": "people",
     **dict.fromkeys(["catchment_elderly", "assigned_elderly", "capacity_persons", "beds", "meal_seats"], "people"),
     "floor_area_m2": "area", "capacity": "decimal", "load": "decimal",
+    **dict.fromkeys(["covered_elderly", "covered_pop"], "people"),
+    **dict.fromkeys(["covered_elderly_share", "covered_pop_share"], "share"),
     **dict.fromkeys(["tier", "tiers"], "tier"),
 }
 #: Cell kind of the per-tier columns ``<prefix>__<tier>``.

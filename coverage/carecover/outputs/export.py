@@ -166,6 +166,10 @@ def tables(bundle: PlanBundle) -> dict[str, pd.DataFrame]:
     claims = bundle.summary.get("claims") or []
     if claims:
         out["claims"] = pd.DataFrame(claims)
+    # coverage per mobility profile (only with --profiles)
+    by_profile = (bundle.summary.get("profiles") or {}).get("figures") or []
+    if by_profile:
+        out["profiles"] = pd.DataFrame(by_profile)
     return out
 
 

@@ -72,6 +72,8 @@ class PlanOptions:
     suggest: tuple[tuple[str, int | str], ...] | None = None
     units: tuple[tuple[str, Path], ...] | None = None
     walk_speed_mps: float | None = None
+    profiles: str | tuple[str, ...] | None = None
+    dem: Path | None = None
     crs_in: str | None = None
     sheet: str | None = None
     strict: bool | None = None

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from carecover import settings
+from carecover import mobility, settings
 from carecover.config import CityConfig, ranges
 from carecover.errors import InputError, check_inputs_exist
 from carecover.notices import Notice
@@ -371,8 +371,24 @@ def resolve(opts: PlanOptions) -> RunParams:
         map_min_gap_share=num.one("map_min_gap_share", opts.map_min_gap_share, "--map-min-gap-share"),
         workers=_workers(opts.workers), population_bands=opts.population_bands,
         elderly_bands=opts.elderly_bands, elderly_share=share, elderly_share_origin=share_origin,
-        **_colocation(opts, cfg, num),
+        **_colocation(opts, cfg, num), **_mobility(opts, cfg),
     )
+
+
+def _mobility(opts: PlanOptions, cfg: CityConfig | None) -> dict[str, Any]:
+    """``profiles`` and ``dem``: the option, else the config; a slope profile needs a DEM."""
+    winter = {k: v for k, v in (("winter_factor", _cfg(cfg, "winter_speed_factor")),
+                                ("winter_unpaved_factor", _cfg(cfg, "winter_unpaved_factor")))
+              if v is not None}
+    profiles = mobility.resolve_profiles(_first(opts.profiles, _cfg(cfg, "profiles")), **winter)
+    dem = _path(_first(opts.dem, _cfg(cfg, "dem")))
+    if any(p.slope for p in profiles):
+        if dem is None:
+            raise InputError("the 'slope' profile needs a DEM (--dem FILE or the config's 'dem') / "
+                             "坡度档案需要高程数据 (--dem)", field="dem")
+        if not dem.is_file():
+            raise InputError("DEM file not found / 找不到高程文件", file=dem, field="dem")
+    return {"profiles": profiles, "dem": dem}
 
 
 def _workers(asked: int | None) -> int:

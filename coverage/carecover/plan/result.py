@@ -104,6 +104,14 @@ class Plan:
         return figures_frame(list(self.summary.figures))
 
     @property
+    def profile_figures(self) -> pd.DataFrame:
+        """Coverage per mobility profile (``--profiles``), a row per profile (and step-free tag
+        assumption) and walk tier, each naming its ``profile``; empty without profiles."""
+        given = self.summary.data.get("profiles") or {}
+        return pd.DataFrame(given.get("figures") or [],
+                            columns=None if given.get("figures") else ["profile", "tags", "tier"])
+
+    @property
     def gaps(self) -> gpd.GeoDataFrame | None:
         """Uncovered areas ranked by the elderly they hold (``rank`` 1 first; one representative
         point per gap zone, EPSG:4326)."""

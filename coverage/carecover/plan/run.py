@@ -25,6 +25,7 @@ from carecover.plan import (
     isochrones,
     ledger,
     networks,
+    profiles,
     siting,
     travel,
 )
@@ -62,6 +63,8 @@ def compute(params: RunParams) -> Plan:
         bounds = run.run("boundaries", area.read_boundaries_of, params)
         # the walking network: always needed, and without a boundary it gives the study area
         walk = run.run("network walk", networks.load_mode, params, bounds, "walk")
+        # each mobility profile's network (--profiles): a DEM that misses the city is refused now
+        prof_nets = run.run("profile networks", profiles.prepare, params, walk) if params.profiles else ()
         # the maps' light street layer, merged and simplified in a worker process meanwhile
         streets = run.start("street layer", street_lines, walk)
         # where facilities and residents are taken from
@@ -76,6 +79,9 @@ def compute(params: RunParams) -> Plan:
         demand = run.run("demand", inputs.read_demand, params, study, label="人口 / population …")
         # travel times of every tier
         trav = run.run("travel", travel.route, params, nets, fac, demand)
+        # every walk tier again for each mobility profile (--profiles), resident → facility
+        by_profile = (run.run("profiles", profiles.compute, params, prof_nets, walk, demand, trav)
+                      if prof_nets else None)
         # a tier with no usable facility is said at once (and refused with --strict)
         run.run("checks", checks.check, params, fac, trav)
         # the data-quality ledger: every reduction between inputs and figures, on the console now
@@ -95,13 +101,17 @@ def compute(params: RunParams) -> Plan:
         # sites for the planned centres (greedy and exact)
         sites = run.run("siting solve", siting.suggest, params, problems, bounds, demand, trav, gap, figs)
         # the city's claims against the figures
-        checked = run.run("claims", claims.check, params, figs.items + sites.figures + acc.figures)
+        checked = run.run("claims", claims.check, params, figs.items + sites.figures + acc.figures
+                          + profiles.claim_figures(params, by_profile))
         # the isochrones, when the worker has them
         iso = iso_job.result()
         # what the outputs show
         results = assemble.Results(nets, bounds, fac, demand, trav, iso, figs, gap, sites, checked, acc,
                                    streets.result(), led)
         bundle = run.run("assemble", assemble.assemble, params, results)
+        # coverage per mobility profile (only with --profiles: a new summary key)
+        if by_profile is not None:
+            bundle.summary["profiles"] = by_profile
     # the computation's wall seconds, from the runner's clock (kept out under SOURCE_DATE_EPOCH)
     bundle.summary["runtime_s"] = assemble.runtime_s(run.elapsed_s())
     log(f"计算完成 / computed in {run.elapsed_s():.1f} s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import shapely
 
 from carecover.errors import NetworkError
 from carecover.network.osmfile import check_pbf
-from carecover.network.profiles import TAG_COLUMNS
+from carecover.network.profiles import MOBILITY_TAGS, TAG_COLUMNS
 from carecover.network.readers import StreetData
 
 SUFFIXES = (".pbf",)
@@ -76,4 +77,10 @@ def _tags_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=df.index)
     for col in TAG_COLUMNS:
         out[col] = df[col].astype(object) if col in df.columns else None
+    # pyrosm keeps the other tags as JSON in "tags": the mobility tags are read from there
+    if "tags" in df.columns:
+        extra = df["tags"].map(lambda t: json.loads(t) if isinstance(t, str) and t else {})
+        for col in MOBILITY_TAGS:
+            got = extra.map(lambda d, c=col: d.get(c))
+            out[col] = out[col].where(out[col].notna(), got)
     return out

@@ -17,6 +17,7 @@ import pandas as pd
 
 from carecover.outputs.bundle import PlanBundle, tr
 from carecover.outputs.report import access as access_report
+from carecover.outputs.report import profiles as profiles_report
 from carecover.outputs.report import sections as sec
 from carecover.outputs.report.charts import (
     chart_style,
@@ -145,6 +146,7 @@ SECTIONS: list[Callable[[ReportContext], Section | None]] = [
     _access,
     lambda c: sec.county_section(c.bundle, c.county),
     lambda c: sec.sensitivity_section(c.bundle),
+    lambda c: profiles_report.profiles_section(c.bundle),
     lambda c: sec.circle_section(c.bundle, c.params),
     lambda c: sec.claims_section(c.bundle),
     lambda c: sec.gaps_section(c.bundle, c.params),

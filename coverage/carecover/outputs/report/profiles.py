@@ -1,0 +1,86 @@
+"""The report's mobility-profile table: coverage for the average older walker, wheelchair
+users, in winter and on slopes, side by side (``--profiles``; :mod:`carecover.mobility`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from carecover.mobility import LABELS
+from carecover.outputs.bundle import PlanBundle, tier_name, tr
+from carecover.outputs.report.document import Section, Table, pct
+
+
+def _label(name: str, lang: str) -> str:
+    parts = [LABELS.get(p, (p, p)) for p in name.split("+")]
+    return tr("＋".join(z for z, _ in parts), " + ".join(e for _, e in parts), lang)
+
+
+def profiles_section(b: PlanBundle) -> Section | None:
+    """Elderly coverage of every walk tier per mobility profile; ``None`` without profiles.
+
+    Parameters
+    ----------
+    b
+        The results (``summary["profiles"]``).
+
+    Returns
+    -------
+    Section or None
+        One row per profile (step-free as a range: tags optimistic – pessimistic), one
+        column per walk tier.
+    """
+    given = b.summary.get("profiles")
+    if not given or not given.get("figures"):
+        return None  # no profiles, or no walk tier with facilities
+    lang = b.lang
+    figs = given.get("figures", [])
+    tiers = list(dict.fromkeys(f["tier"] for f in figs))
+    by: dict[str, dict[str, dict]] = {}
+    for f in figs:
+        by.setdefault(f["profile"], {}).setdefault(f["tier"], {})[f.get("tags") or "-"] = f
+    rows = []
+    for name, per_tier in by.items():
+        row = [_label(name, lang)]
+        for t in tiers:
+            got = per_tier.get(t, {})
+            if "optimistic" in got:
+                lo, hi = got.get("pessimistic", {}), got["optimistic"]
+                row.append(f"{pct(lo.get('covered_elderly_share'))} – {pct(hi.get('covered_elderly_share'))}")
+            else:
+                row.append(pct(got.get("-", {}).get("covered_elderly_share")))
+        rows.append(row)
+    cols = [tr("出行能力档案", "Mobility profile", lang)] + [tier_name(t, lang) for t in tiers]
+    notes = _notes(given, lang)
+    return Section(tr("不同出行能力的覆盖率", "Coverage by mobility profile", lang),
+                   [Table(cols, rows, notes)], key="profiles")
+
+
+def _notes(given: dict, lang: str) -> str:
+    """The direction, the step-free range, the winter and slope values with their sources."""
+    out = [tr("老年人口覆盖率；时间从居民到设施计算。", "Share of older residents covered; times measured "
+              "from the resident to the facility.", lang),
+           tr("无障碍一栏为区间：标签缺失的小路视为不可通行（悲观）至可通行（乐观）。",
+              "Step-free is a range: untagged footpaths impassable (pessimistic) to passable "
+              "(optimistic).", lang)]
+    t = given.get("tags_present")
+    if t:
+        out.append(tr(f"路网 {t['segments']:,} 段中：台阶 {t['steps']:,}，路缘 {t['kerb']:,}，坡度 {t['incline']:,}，"
+                      f"路面 {t['surface']:,}，宽度 {t['width']:,}，轮椅 {t['wheelchair']:,} 段有标签。",
+                      f"Of {t['segments']:,} walk segments: {t['steps']:,} steps; tagged kerb {t['kerb']:,}, "
+                      f"incline {t['incline']:,}, surface {t['surface']:,}, width {t['width']:,}, "
+                      f"wheelchair {t['wheelchair']:,}.", lang))
+    for p in given.get("profiles", []):
+        if "winter" in p and "冬季" not in "".join(out):
+            w = p["winter"]
+            out.append(tr(f"冬季：步行速度 × {w['speed_factor']:g}，未铺装路面再 × {w['unpaved_factor']:g}，"
+                          f"台阶不可通行（冰雪路面步速降低约 10–20%）。",
+                          f"Winter: walking speed × {w['speed_factor']:g}, unpaved ways × a further "
+                          f"{w['unpaved_factor']:g}, steps excluded ({w['source']}).", lang))
+        dem = (p.get("network") or {}).get("dem")
+        if dem and "DEM" not in "".join(out):
+            out.append(tr(f"坡度：DEM {Path(dem['dem']).name}，Tobler 步行函数（平地为 1，下坡加速上限 "
+                          f"{dem['downhill_cap']:g}），{dem['nodata_filled_samples']} 个无值采样点以邻近值填补。",
+                          f"Slopes: DEM {Path(dem['dem']).name}, Tobler's hiking function (1 on the flat, downhill "
+                          f"gain capped at {dem['downhill_cap']:g}); {dem['nodata_filled_samples']} nodata "
+                          "samples filled from neighbours.", lang))
+    return " ".join(out)
