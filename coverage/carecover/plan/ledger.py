@@ -154,7 +154,10 @@ def elderly_share(params: RunParams, demand: Demand) -> LedgerLine:
         kind = "raster" if isinstance(src, dict) else "register"
         areas["(all)"] = {"share": eld / pop if pop > 0 else None, "source": kind, "pop": pop, "elderly": eld}
     sources = sorted({a["source"] for a in areas.values()})
-    parts = [f"{name}: {_pct(float(a['share'] or 0))}（{a['source']}）" for name, a in list(areas.items())[:12]]
+    # no county named: the share holds for the whole study area
+    whole = {"(unknown)": "全区 / whole area", "(all)": "全区 / whole area"}
+    parts = [f"{whole.get(name, name)}: {_pct(float(a['share'] or 0))}（{a['source']}）"
+             for name, a in list(areas.items())[:12]]
     more = f" … +{len(areas) - 12}" if len(areas) > 12 else ""
     text = (f"老年人口 {eld:,.0f} / 总人口 {pop:,.0f}（{_pct(eld / pop if pop else float('nan'))}）；"
             + "、".join(parts) + more + " — " + "; ".join(_SOURCE_TEXT.get(s, s) for s in sources)
