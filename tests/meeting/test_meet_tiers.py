@@ -22,6 +22,13 @@ def test_unsited_tiers_match_the_plan(meeting_out: Path) -> None:
             fig = summary_figure(t.state.summary, key, "current", pop)
             assert t.base_covered[pop] == pytest.approx(fig.covered, rel=1e-6), (key, pop)
         assert t.session.access is not None and t.base_access["places_per_1000"] > 0
+        # accessibility as the plan's own E2SFCA figures (the decayed weights, not full ones)
+        acc = {f["measure"]: f["value"] for f in t.state.summary["figures"]
+               if f["kind"] == "access" and f["tiers"] == [key] and f["method"] == "e2sfca"
+               and f["area"] == "all" and f["scenario"] == "current"}
+        assert {"places_per_1000", "gini"} <= set(acc), key
+        for measure, value in acc.items():
+            assert t.base_access[measure] == pytest.approx(value, abs=1e-6), (key, measure)
 
 
 def test_unsited_tier_actions(meeting_out: Path) -> None:

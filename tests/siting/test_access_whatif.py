@@ -3,6 +3,8 @@ real prepared state against a recomputation by the plan's own functions."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -66,20 +68,72 @@ class TestHandChecked:
         assert s.apply("add-candidate", "c0").access is None
 
 
+def _from_scratch(st, lon, lat, supply) -> dict:
+    """Accessibility of sites at ``lon``/``lat`` recomputed from nothing: each routed on the
+    plan's network (real seconds), weighted by the plan's decay, scored by analysis/access.py."""
+    from carecover.analysis.access import assigned_demand, two_step, weight_matrix, weighted_gini
+
+    times, snap = st.route_points(lon, lat)
+    assert snap.ok.all()
+    rule = json.loads(str(st.extra["capacity_rule"]))
+    decay = Decay(rule["decay"]["kind"], rule["decay"]["threshold_min"], tuple(rule["decay"]["weights"]))
+    W = weight_matrix(times, decay.threshold_min, decay)
+    w = st.weights["elderly"]
+    per = two_step(W, supply, w, "e2sfca").per_1000
+    load = assigned_demand(W, w) / supply
+    return {"places_per_1000": (per * w).sum() / w.sum(), "gini": weighted_gini(per, w),
+            "max_load": load.max(), "overloaded": int((load > 1).sum()), "load": load}
+
+
 class TestDemoState:
-    def test_scores_equal_the_plan_functions(self, demo_out):
-        from carecover.analysis.access import two_step, weight_matrix
+    """The demo's real prepared state (Helsinki streets, a capacity rule with band decay): the
+    what-if weighs the plan's sites as the plan does (issue 21: the state kept the pattern only,
+    so stored sites counted with full weight and a new point with its decayed weights)."""
+
+    KEYS = ("places_per_1000", "gini", "max_load", "overloaded")
+
+    def test_no_change_equals_the_plans_figures(self, demo_out):
+        from carecover.siting.state import load_state
+
+        st = load_state(demo_out, "street_centre")
+        base = Session(st).steps[0].access
+        figs = {f["measure"]: f["value"] for f in st.summary["figures"]
+                if f["kind"] == "access" and f["tiers"] == ["street_centre"] and f["method"] == "e2sfca"
+                and f["area"] == "all" and f["scenario"] == "current"}
+        # summary.json rounds to 6 decimals; the Gini of full weights (the old what-if) is 0.9418
+        assert base["places_per_1000"] == pytest.approx(figs["places_per_1000"], abs=1e-6)
+        assert base["gini"] == pytest.approx(figs["gini"], abs=1e-6)
+        cap = np.asarray(st.extra["existing_capacity"], float)
+        ref = _from_scratch(st, st.existing_lon, st.existing_lat, cap)
+        for k in self.KEYS:
+            assert base[k] == pytest.approx(ref[k], rel=1e-9), k
+
+    def test_adding_a_candidate_equals_recomputing(self, demo_out):
         from carecover.siting.state import load_state
 
         st = load_state(demo_out, "street_centre")
         s = Session(st)
-        assert s.access is not None
         cap = np.asarray(st.extra["existing_capacity"], float)
-        step = s.apply("add-candidate", "0")
-        rows = np.array(sorted(s.engine.selected))
-        supply = np.r_[cap, np.full(st.n_candidates, 40.0)][rows]  # 1,000 m² × 0.04 for a new site
-        res = two_step(weight_matrix(st.matrix[rows], s.access.decay.threshold_min, s.access.decay),
-                       supply, st.weights["elderly"], "e2sfca")
-        w = st.weights["elderly"]
-        assert step.access["places_per_1000"] == pytest.approx((res.per_1000 * w).sum() / w.sum(), rel=1e-9)
+        new = float(json.loads(str(st.extra["capacity_rule"]))["rule"]["new_site_places"])
+        # the first candidate that shares demand with the existing centre (both catchments count)
+        M = st.matrix.tocsr()
+        c = next(i for i in range(st.n_candidates) if M[st.n_existing + i].multiply(M[0]).nnz)
+        step = s.apply("add-candidate", str(st.cand_id[c]))
+        ref = _from_scratch(st, np.r_[st.existing_lon, st.cand_lon[c]], np.r_[st.existing_lat, st.cand_lat[c]],
+                            np.r_[cap, new])
+        for k in self.KEYS:
+            assert step.access[k] == pytest.approx(ref[k], rel=1e-9), k
+        assert step.access["site_load"] == pytest.approx(ref["load"][-1], rel=1e-9)
+        # the same place added as a new point (routed now, real seconds) scores the same
+        s2 = Session(st)
+        point = s2.apply("add", f"{float(st.cand_lon[c])!r},{float(st.cand_lat[c])!r}")
+        for k in self.KEYS:
+            assert point.access[k] == pytest.approx(ref[k], rel=1e-9), k
         assert "1,000 m²" in s.access.record["text"]
+
+    def test_a_pattern_only_state_scores_no_access(self, demo_out):
+        from carecover.siting.state import load_state
+
+        st = load_state(demo_out, "street_centre")
+        st.extra = {k: v for k, v in st.extra.items() if k != "reach_band"}  # as version 3 wrote it
+        assert Session(st).access is None

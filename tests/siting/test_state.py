@@ -74,6 +74,27 @@ class TestFormat:
         new = load_state(tmp_path, TIER)
         assert new.matrix.dtype == bool and (new.matrix != (old.matrix > 0)).nnz == 0
 
+    def test_decay_values_only_with_a_capacity_rule(self, tmp_path, tier_state):
+        from carecover.analysis.access import Decay
+        from carecover.config.capacity import CapacityRule
+        from carecover.siting.access_whatif import NO_BAND, state_capacity_fields
+
+        _write(tmp_path, tier_state())  # no rule: the pattern only (a drive tier stays small)
+        with np.load(tmp_path / "state" / f"{TIER}.npz") as z:
+            assert not {"reach_band", "reach_seconds"} & set(z.files)
+        rule = CapacityRule(TIER, "floor_area_m2", 0.04, assumed=350.0, new_site=500.0, source="test")
+        for kind, field in (("bands", "reach_band"), ("gaussian", "reach_seconds")):
+            # 0.15 min = 9 s in bands of 3 s: 10 s is beyond, 5 s in the 2nd band, 7 s in the 3rd
+            cap = state_capacity_fields(rule, Decay(kind, 0.15), np.array([20.0, np.nan]))
+            _write(tmp_path, tier_state(cap))
+            st = load_state(tmp_path, TIER)
+            assert st.matrix.dtype == bool and set(st.extra) >= {field, "capacity_rule"}
+            assert len(st.extra[field]) == st.matrix.nnz
+        np.testing.assert_allclose(st.extra["reach_seconds"], [10.0, 5.0, 7.0], rtol=1e-7)
+        cap = state_capacity_fields(rule, Decay("bands", 0.15), np.array([20.0, np.nan]))
+        _write(tmp_path, tier_state(cap))
+        assert load_state(tmp_path, TIER).extra["reach_band"].tolist() == [NO_BAND, 1, 2]
+
     def test_round_trip_version_1(self, tmp_path, tier_state):
         _write(tmp_path, tier_state())
         st = load_state(tmp_path, TIER)
@@ -126,7 +147,8 @@ class TestFormat:
     def test_the_format_module_owns_every_field(self, demo_out):
         with np.load(demo_out / "state" / f"{TIER}.npz") as z:
             names = set(z.files)
-        assert names == set(fmt.KNOWN_FIELDS) - set(fmt.MATRIX_FIELDS)  # seconds: older versions only
+        # seconds: older versions only; the demo's band decay stores band indices, not seconds
+        assert names == set(fmt.KNOWN_FIELDS) - set(fmt.MATRIX_FIELDS) - {"reach_seconds"}
         assert int(load_state(demo_out, TIER).version) == fmt.STATE_VERSION
 
 

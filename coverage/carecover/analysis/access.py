@@ -74,12 +74,17 @@ class Decay:
         if self.kind == "gaussian":
             w = np.exp(-t * t / (2.0 * self.sigma_min ** 2))
         else:
-            # band index = number of band ends below t (a band's upper end belongs to it)
-            idx = np.zeros(t.shape, np.intp)
-            for edge in self.edges_min[:-1]:
-                idx += t > edge
-            w = np.asarray(self.weights, float)[idx]
+            w = np.asarray(self.weights, float)[self.band(t)]
         return np.where(t <= self.threshold_min, w, 0.0)
+
+    def band(self, t_min: np.ndarray) -> np.ndarray:
+        """Band index of times (minutes): the number of band ends below ``t`` (a band's upper end
+        belongs to it); times beyond the threshold get the last band (their weight is 0)."""
+        t = np.asarray(t_min, float)
+        idx = np.zeros(t.shape, np.intp)
+        for edge in self.edges_min[:-1]:
+            idx += t > edge
+        return idx
 
     def describe(self) -> str:
         """The decay as the outputs state it."""

@@ -109,6 +109,10 @@ def derived_state(out: str | Path, key: str, sibling: PreparedState) -> Prepared
         network_record=sibling.network_record, demand_positions=sibling.demand_positions,
         version=sibling.version, summary=sibling.summary, path=sibling.path,
         extra=_capacity(sibling.summary, key, rows))
+    if st.extra:  # the decay's values of each entry, as a plan's state stores them (version 4)
+        from carecover.siting.access_whatif import decay_fields
+
+        st.extra.update(decay_fields(st.extra["capacity_rule"], M.data))
     st.share_network(sibling)
     return st
 

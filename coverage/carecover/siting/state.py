@@ -17,8 +17,11 @@ Versions: files without ``state_version`` are version 1 (matrix, weights, candid
 choice only); version 2 adds the fields of :func:`state_fields`; version 3 stores the matrix as
 its pattern only (``reach_step``/``reach_step_big`` instead of ``data``/``indices``, see
 :func:`encode_pattern`): the meeting commands read nothing but which entries exist, and the
-float32 seconds made a drive tier's file 158 MB at Hohhot scale (now a few MB). Files of every
-version are read.
+float32 seconds made a drive tier's file 158 MB at Hohhot scale (now a few MB); version 4 adds,
+for tiers with a capacity rule only, what the E2SFCA decay needs of each entry (``reach_band``, the
+band index, or ``reach_seconds`` for a Gaussian decay, see
+:func:`carecover.siting.access_whatif.decay_fields`), so that the what-if's places per 1,000 and
+load weigh the plan's sites as the plan does. Files of every version are read.
 
 This module imports only numpy/scipy at load time so that the meeting commands answer quickly;
 the network stack is imported on first use.
@@ -52,7 +55,7 @@ __all__ = [
 ]
 
 #: Version written by :func:`write_state` (and the newest :func:`load_state` reads).
-STATE_VERSION = 3
+STATE_VERSION = 4
 #: Version of files without a ``state_version`` field.
 LEGACY_VERSION = 1
 #: Snap limit (m) of files that do not record ``max_snap_m`` (version 1): the plan's fixed
@@ -65,7 +68,7 @@ POPULATIONS = ("elderly", "total")
 #: The reach matrix (CSR parts) and the siting problem: in every version.
 CORE_FIELDS = ("indptr", "shape", "n_existing", "weights_elderly", "weights_pop",
                "existing_ok", "cand_lon", "cand_lat", "cand_node", "cand_id", "chosen")
-#: The matrix's entries: seconds and column indices (versions 1–2), or the pattern (version 3).
+#: The matrix's entries: seconds and column indices (versions 1–2), or the pattern (versions 3–4).
 MATRIX_FIELDS = ("data", "indices")
 PATTERN_FIELDS = ("reach_step", "reach_step_big")
 #: Version 2: the tier's record, existing facilities and demand points (matrix column order).
@@ -83,7 +86,7 @@ NETWORK_REL_FIELDS = ("net_file_rel", "net_cache_rel")
 #: Optional (issue 13): the existing facilities' places and the tier's capacity rule and decay
 #: (:func:`carecover.siting.access_whatif.state_capacity_fields`), handed to the what-if's
 #: :class:`~carecover.siting.access_whatif.AccessTracker` through ``PreparedState.extra``.
-CAPACITY_FIELDS = ("existing_capacity", "capacity_rule")
+CAPACITY_FIELDS = ("existing_capacity", "capacity_rule", "reach_band", "reach_seconds")
 KNOWN_FIELDS = frozenset(CORE_FIELDS + MATRIX_FIELDS + PATTERN_FIELDS + RECORD_FIELDS + FACILITY_FIELDS
                          + DEMAND_FIELDS + SNAP_FIELDS + NETWORK_FIELDS + NETWORK_REL_FIELDS
                          + CAPACITY_FIELDS)
@@ -190,7 +193,8 @@ def write_state(path: str | Path, state: TierState) -> Path:
 
 
 def state_arrays(state: TierState) -> dict[str, np.ndarray]:
-    """The arrays :func:`write_state` writes (version 3: the reach pattern only, no seconds)."""
+    """The arrays :func:`write_state` writes (the reach pattern; the decay's band or seconds of
+    each entry only when the tier has a capacity rule)."""
     # the pattern of both matrices stacked (no copy of their seconds)
     parts = [sp.csr_matrix(state.existing), sp.csr_matrix(state.candidates)]
     for m in parts:
@@ -199,7 +203,11 @@ def state_arrays(state: TierState) -> dict[str, np.ndarray]:
     indptr = np.concatenate([parts[0].indptr.astype(np.int64), parts[1].indptr[1:].astype(np.int64) + parts[0].nnz])
     shape = (parts[0].shape[0] + parts[1].shape[0], parts[1].shape[1])
     steps = encode_pattern(indptr, np.concatenate([parts[0].indices, parts[1].indices]))
-    # the pattern only (version 3): what-ifs ask who reaches whom, never how long it takes
+    if "capacity_rule" in state.fields:  # the E2SFCA weights of each entry (issue 21)
+        from carecover.siting.access_whatif import decay_fields
+
+        steps.update(decay_fields(state.fields["capacity_rule"], np.concatenate([m.data for m in parts])))
+    # the pattern (versions 3–4): coverage asks who reaches whom, not how long it takes
     return dict(**steps, indptr=indptr, shape=np.asarray(shape), n_existing=state.existing.shape[0],
                 weights_elderly=state.weights_elderly, weights_pop=state.weights_pop,
                 existing_ok=state.existing_ok, cand_lon=state.cand_lon, cand_lat=state.cand_lat,
@@ -358,7 +366,7 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
 
 
 def _matrix(arr: dict[str, np.ndarray]) -> sp.csr_matrix:
-    """The reach matrix: seconds (versions 1–2) or ``True`` entries (version 3's pattern)."""
+    """The reach matrix: seconds (versions 1–2) or ``True`` entries (the pattern of versions 3–4)."""
     shape = tuple(int(v) for v in arr["shape"])
     if all(k in arr for k in PATTERN_FIELDS):
         cols = decode_pattern(arr["indptr"], arr["reach_step"], arr["reach_step_big"])
