@@ -81,6 +81,7 @@ def _open(browser, url: str, width: int = 1280, height: int = 720):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url)
     page.wait_for_function("window.meet && window.meet.view !== null")
+    page.wait_for_function("window.meet.streetsShown > 0")  # the streets under the points are drawn
     page.errors = errors
     return page
 
@@ -191,6 +192,36 @@ def test_demo_click_toggle_drag_undo_save_compare(browser, demo_meet) -> None:
     assert page.locator(".hpage").count() >= 3
     page.pdf(path=str(ARTIFACTS / "meet_demo_handout.pdf"), format="A4")
     page.screenshot(path=str(ARTIFACTS / "meet_demo_print.png"), full_page=True)
+    assert not page.errors
+
+
+#: Painted pixels of the streets' canvas (the pane under the demand points).
+STREET_PIXELS = """(() => {
+  const pane = document.querySelector('.leaflet-streets-pane'), c = pane.querySelector('canvas');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+  return [n, Number(getComputedStyle(pane).zIndex)];
+})()"""
+
+
+def test_streets_are_drawn_without_tiles(browser, demo_meet) -> None:
+    from carecover.meeting.streets import MEET_STREET_VERTICES, streets_geojson
+
+    _, room, url = demo_meet
+    page = _open(browser, url)
+    assert not page.locator("#tiles").is_checked()  # offline: no basemap
+    tier = page.evaluate("window.meet.tier")
+    fc = page.evaluate("window.meet.streets[window.meet.layers.mode]")
+    # the maps' street layer of the tier's own (warm) network, simplified to the page's budget
+    assert fc == streets_geojson(room.tier(tier).state.network())
+    assert {f["properties"]["kind"] for f in fc["features"]} >= {"major", "minor"}
+    assert 1000 < fc["vertices"] <= MEET_STREET_VERTICES
+    pixels, z = page.evaluate(STREET_PIXELS)
+    overlay = int(page.evaluate("getComputedStyle(document.querySelector('.leaflet-overlay-pane')).zIndex"))
+    assert pixels > 5000 and z < overlay  # drawn, and under the demand points
+    # the handout's picture draws them too (the tier's layer is cached per travel mode)
+    page.evaluate("window.meet.buildHandout()")
+    assert page.locator(".hpage img").count() >= 1
     assert not page.errors
 
 

@@ -6,7 +6,8 @@ another local page or user cannot drive the meeting. Only the page, its script a
 vendored Leaflet files are served, by name (no path from a request ever reaches the file
 system); request bodies are limited to :data:`MAX_BODY` bytes; the host name must be
 ``127.0.0.1`` or ``localhost``. The state lives in one :class:`~carecover.meeting.room.Room`:
-several tabs see the same scenario (the page polls :func:`version`).
+several tabs see the same scenario (the page polls :func:`version`). The streets drawn under the
+map come from the warm network (:mod:`carecover.meeting.streets`), once per travel mode.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from starlette.routing import Route
 from carecover.errors import InputError
 from carecover.meeting import views
 from carecover.meeting.room import Room
+from carecover.meeting.streets import StreetLayers
 
 __all__ = ["MAX_BODY", "Served", "build_app", "new_token", "start"]
 
@@ -126,6 +128,7 @@ def build_app(room: Room, token: str, lang: str = "zh", tiles: bool = False) -> 
         Whether the OpenStreetMap basemap starts switched on (the page can switch it).
     """
     static = files("carecover.meeting") / "static"
+    streets = StreetLayers()
     assets = files("carecover") / "outputs" / "assets"
 
     def guarded(fn):
@@ -169,6 +172,8 @@ def build_app(room: Room, token: str, lang: str = "zh", tiles: bool = False) -> 
               Route("/api/version", guarded(lambda r, b: {"version": room.version})),
               Route("/api/tier/{tier}/layers", guarded(tier_call(lambda rm, t, b: views.static_layers(t)))),
               Route("/api/tier/{tier}/view", guarded(tier_call(lambda rm, t, b: views.view(t, rm.version)))),
+              # the streets under the map (built once per travel mode, outside the room's lock)
+              Route("/api/tier/{tier}/streets", guarded(lambda r, b: streets.of(room.tier(r.path_params["tier"])))),
               Route("/api/tier/{tier}/compare", guarded(tier_call(lambda rm, t, b: views.compare(t)))),
               Route("/api/tier/{tier}/handout", guarded(tier_call(lambda rm, t, b: views.handout(t)))),
               Route("/api/tier/{tier}/action", guarded(tier_call(_act)), methods=["POST"])]

@@ -22,8 +22,8 @@
     on: ["新增", "on"], off: ["撤销", "off"], scen: ["情景", "Scenario"], n_on: ["新增站点", "sites on"],
     n_off: ["撤销站点", "sites off"], dlt: ["变化", "Δ"], pp: [" 百分点", " pp"],
     within: ["分钟", "min"], walk: ["步行", "walk"], drive: ["驾车", "drive"],
-    legend: ['<b style="color:#5b8fd0">●</b> 现状已覆盖　<b style="color:#9aa3ad">●</b> 未覆盖　<b style="color:#17a34a">●</b> 新增覆盖　<b style="color:#d62828">●</b> 失去覆盖<br><b style="color:#1f5fa8">■</b> 现有设施　<b style="color:#c77700">★</b> 规划站点　<b style="color:#8a6d3b">○</b> 候选点　<b style="color:#17803a">✚</b> 新增点',
-      '<b style="color:#5b8fd0">●</b> covered today  <b style="color:#9aa3ad">●</b> not covered  <b style="color:#17a34a">●</b> newly covered  <b style="color:#d62828">●</b> no longer covered<br><b style="color:#1f5fa8">■</b> existing  <b style="color:#c77700">★</b> planned  <b style="color:#8a6d3b">○</b> candidate  <b style="color:#17803a">✚</b> new site'],
+    legend: ['<b style="color:#5b8fd0">●</b> 现状已覆盖　<b style="color:#9aa3ad">●</b> 未覆盖　<b style="color:#17a34a">●</b> 新增覆盖　<b style="color:#d62828">●</b> 失去覆盖<br><b style="color:#1f5fa8">■</b> 现有设施　<b style="color:#c77700">★</b> 规划站点　<b style="color:#8a6d3b">○</b> 候选点　<b style="color:#17803a">✚</b> 新增点　<b style="color:#8c8c8c">━</b> 街道（计算所用路网，已简化）',
+      '<b style="color:#5b8fd0">●</b> covered today  <b style="color:#9aa3ad">●</b> not covered  <b style="color:#17a34a">●</b> newly covered  <b style="color:#d62828">●</b> no longer covered<br><b style="color:#1f5fa8">■</b> existing  <b style="color:#c77700">★</b> planned  <b style="color:#8a6d3b">○</b> candidate  <b style="color:#17803a">✚</b> new site  <b style="color:#8c8c8c">━</b> streets (the network routed on, simplified)'],
     coords: ["坐标", "coordinates"], busy: ["计算中…", "computing…"], saved_ok: ["已保存", "Saved"],
     site: ["站点", "site"], change: ["调整", "change"], covered: ["覆盖", "covered"],
     handout: ["carecover 选址讲义", "carecover site handout"], remove: ["删除", "remove"]
@@ -56,6 +56,11 @@
   M.map = map;
   var canvas = L.canvas({ padding: 0.3 });
   var tiles = L.tileLayer("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", { maxZoom: 19, attribution: "© OpenStreetMap" });
+  // the study area's streets, under everything (the page reads without tiles): own pane, own canvas
+  map.createPane("streets"); map.getPane("streets").style.zIndex = 350; map.getPane("streets").style.pointerEvents = "none";
+  var streetCanvas = L.canvas({ pane: "streets", padding: 0.3 });
+  var gStreets = L.layerGroup().addTo(map);
+  M.streets = {};  // street layer (GeoJSON) per travel mode, fetched once
   var gDemand = L.layerGroup().addTo(map), gChange = L.layerGroup().addTo(map), gCand = L.layerGroup().addTo(map), gSites = L.layerGroup().addTo(map);
 
   // ---------------------------------------------------------------- actions
@@ -105,11 +110,24 @@
         if (ly.demand.lon[i] == null) continue;
         L.circleMarker([ly.demand.lat[i], ly.demand.lon[i]], { renderer: canvas, radius: 2.5, stroke: false, fillColor: cov[i] ? "#5b8fd0" : "#9aa3ad", fillOpacity: 0.6, interactive: false }).addTo(gDemand);
       }
+      M.streetsReady = drawStreets(key, ly.mode);
       var b = ly.bbox;
       map.invalidateSize();
       map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { padding: [12, 12] });
       M.version = -1;
       return refresh();
+    }).catch(function (e) { message(e.message); });
+  }
+  function drawStreets(key, mode) {
+    var have = M.streets[mode];
+    var got = have ? Promise.resolve(have) : api(tierPath("streets")).then(function (fc) { M.streets[mode] = fc; return fc; });
+    return got.then(function (fc) {
+      if (M.tier !== key) return;  // another tier was chosen meanwhile
+      gStreets.clearLayers();
+      L.geoJSON(fc, { renderer: streetCanvas, interactive: false, pane: "streets", style: function (f) {
+        return { color: fc.color, weight: f.properties.weight, opacity: f.properties.opacity, fill: false };
+      } }).addTo(gStreets);
+      M.streetsShown = fc.vertices;
     }).catch(function (e) { message(e.message); });
   }
   // markers are kept between renders and replaced only where a site changed (thousands of
@@ -262,6 +280,18 @@
     var ox = (W - gw * s) / 2, oy = (H - gh * s) / 2;
     function xy(lon, lat) { return [ox + (lon - b[0]) * kx * s, H - oy - (lat - b[1]) * s]; }
     g.fillStyle = "#fff"; g.fillRect(0, 0, W, H);
+    var fc = M.streets[ly.mode];
+    if (fc) {  // the streets under the points, as on the page
+      g.strokeStyle = fc.color; g.lineJoin = "round";
+      fc.features.forEach(function (f) {
+        g.lineWidth = 1.5 * f.properties.weight; g.globalAlpha = f.properties.opacity; g.beginPath();
+        f.geometry.coordinates.forEach(function (line) {
+          line.forEach(function (c, j) { var p = xy(c[0], c[1]); if (j) g.lineTo(p[0], p[1]); else g.moveTo(p[0], p[1]); });
+        });
+        g.stroke();
+      });
+      g.globalAlpha = 1;
+    }
     var bits = atob(page.covered_bits), d = ly.demand;
     for (var i = 0; i < d.lon.length; i++) {
       if (d.lon[i] == null) continue;
