@@ -88,6 +88,8 @@ def drive_page(url: str, out: Path, tier: str, clicks: int, switches: int) -> di
         page_s = time.perf_counter() - t0
         page.evaluate(f"document.querySelector('#tiers button[data-key=\"{tier}\"]').click()")
         page.wait_for_function(f"window.meet.view && window.meet.view.tier === '{tier}'", timeout=120000)
+        # the street layer is built once per travel mode on first show: clicks are timed after it
+        page.wait_for_function("window.meet.streetsShown > 0", timeout=120000)
         box = page.locator("#map").bounding_box()
         n0, fails = page.evaluate("window.meet.timings.length"), 0
         for i in pts:

@@ -95,6 +95,23 @@ class TestFormat:
         _write(tmp_path, tier_state(cap))
         assert load_state(tmp_path, TIER).extra["reach_band"].tolist() == [NO_BAND, 1, 2]
 
+    def test_gaussian_decay_scores_from_the_stored_seconds(self, tmp_path, tier_state):
+        from carecover.analysis.access import Decay
+        from carecover.config.capacity import CapacityRule
+        from carecover.siting.access_whatif import state_capacity_fields
+
+        rule = CapacityRule(TIER, "floor_area_m2", 0.04, assumed=350.0, new_site=500.0, source="test")
+        ts = tier_state(state_capacity_fields(rule, Decay("gaussian", 0.2), np.array([20.0, np.nan])))
+        _write(tmp_path, ts)
+        st = load_state(tmp_path, TIER)
+        got = Session(st).apply("add-candidate", "node/1").access
+        # the same state holding the float64 seconds themselves (as versions 1–2 did)
+        st.matrix = sp.vstack([ts.existing, ts.candidates]).tocsr()
+        st.extra = {k: v for k, v in st.extra.items() if k != "reach_seconds"}
+        want = Session(st).apply("add-candidate", "node/1").access
+        for k in ("places_per_1000", "gini", "max_load", "site_load"):
+            assert got[k] == pytest.approx(want[k], rel=1e-6), k
+
     def test_round_trip_version_1(self, tmp_path, tier_state):
         _write(tmp_path, tier_state())
         st = load_state(tmp_path, TIER)
