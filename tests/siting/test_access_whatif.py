@@ -136,4 +136,5 @@ class TestDemoState:
 
         st = load_state(demo_out, "street_centre")
         st.extra = {k: v for k, v in st.extra.items() if k != "reach_band"}  # as version 3 wrote it
-        assert Session(st).access is None
+        with pytest.warns(Warning, match="re-run `carecover plan`"):
+            assert Session(st).access is None

@@ -156,7 +156,14 @@ class AccessTracker:
         if "existing_capacity" not in extra or "capacity_rule" not in extra:
             return None
         weights = stored_weights(state, _decay(json.loads(str(extra["capacity_rule"]))))
-        return None if weights is None else cls(state, weights)
+        if weights is None:
+            from carecover import notices
+
+            notices.warn("state_without_decay", "该状态文件未存距离衰减分段（旧版本），只给覆盖率；请重新运行 carecover plan / "
+                         "this prepared state keeps no decay values (an older version): coverage only, no "
+                         "places per 1,000 or load; re-run `carecover plan`", file=state.path)
+            return None
+        return cls(state, weights)
 
     def append(self, times: sp.csr_matrix) -> None:
         """New sites (routed points, travel seconds + 1e-9) with the rule's new-site places."""
