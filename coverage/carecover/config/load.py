@@ -13,11 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-try:  # Python 3.11+
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10 needs the tomli backport
-    import tomli as tomllib
-
+from carecover import filelimits
 from carecover.config import ranges
 from carecover.config.capacity import capacity_numbers, check_decay, load_capacity
 from carecover.config.city import _RUN_PARAMETERS, AdminUnits, CityConfig, County, Planned
@@ -52,14 +48,11 @@ def read_toml(path: Path, missing_message: str) -> dict:
     Raises
     ------
     InputError
-        Naming the file: missing, not UTF-8 or not valid TOML.
+        Naming the file: missing, not a regular file, larger than
+        :data:`carecover.filelimits.MAX_TEXT_BYTES`, not UTF-8, not valid TOML or nested too
+        deeply. A UTF-8 BOM is accepted.
     """
-    if not path.is_file():
-        raise InputError(missing_message, file=path)
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"not valid TOML / TOML 格式错误: {exc}", file=path) from exc
+    return filelimits.read_toml(path, "TOML file", missing=missing_message)
 
 
 def load_config(path: str | Path) -> CityConfig:

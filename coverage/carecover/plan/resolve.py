@@ -100,6 +100,17 @@ def _title(cfg: CityConfig | None, lang: str, tiers: dict | None = None) -> str:
             if lang == "zh" else f"{cfg.name_en}: {en} / {cfg.name_zh}")
 
 
+def _refuse_repeated_registers(facilities: tuple) -> None:
+    """The same register given twice would count each of its facilities twice: refused."""
+    seen: dict[Path, Any] = {}
+    for f in facilities:
+        real = Path(f).resolve()
+        if real in seen:
+            raise InputError(f"同一设施名录给出两次 / the same register is given twice: {seen[real]} and {f}",
+                             file=f, field="--facilities", expected="each register once")
+        seen[real] = f
+
+
 def _inputs(opts: PlanOptions, cfg: CityConfig | None) -> dict[str, Any]:
     """Input files from the options, else the config; every missing one listed in one error."""
     network = _first(opts.network, _cfg(cfg, "network"))
@@ -127,6 +138,7 @@ def _inputs(opts: PlanOptions, cfg: CityConfig | None) -> dict[str, Any]:
             hint += ("\n  → 设施名录模板 / register template: data/templates/facility_register_template.csv "
                      "(docs/register_schema.md)")
         raise InputError("missing inputs / 缺少输入:\n  " + "\n  ".join(missing) + hint, field="inputs")
+    _refuse_repeated_registers(facilities)
     return {"network": Path(network), "facilities": tuple(Path(f) for f in facilities),
             "boundary": _path(_first(opts.boundary, _cfg(cfg, "boundary"))),
             "population": _path(population), "elderly_raster": _path(opts.elderly_raster),
@@ -192,6 +204,10 @@ def _objective(opts: PlanOptions, suggest: dict[str, int], capacity: MappingProx
                          expected=", ".join(OBJECTIVES))
     if objective == "coverage":
         return objective
+    if opts.objective is not None and not any(n > 0 for n in suggest.values()):
+        raise InputError(f"--objective {objective} 需要选址数量 / --objective {objective} chooses new sites, but none "
+                         "are asked for", field="--objective",
+                         expected="--suggest TIER=N (or planned counts in the config), or no --objective")
     for key in [k for k, n in suggest.items() if n > 0]:
         rule = capacity.get(key)
         name = tiers[key].name_zh if key in tiers else key

@@ -15,10 +15,32 @@ from typing import Any
 
 from carecover.errors import CarecoverError, InputError
 
-__all__ = ["connect", "dashboard_text", "DEFAULT_WORKERS"]
+__all__ = ["connect", "dashboard_text", "check_workers", "DEFAULT_WORKERS", "MAX_WORKERS"]
 
 #: Worker processes of the local cluster when ``--workers`` is not given.
 DEFAULT_WORKERS = 2
+#: Most worker processes a local cluster starts (``--workers``).
+MAX_WORKERS = 256
+
+
+def check_workers(workers: int | None) -> None:
+    """Refuse a ``--workers`` that is not a whole number from 1 to :data:`MAX_WORKERS`.
+
+    Parameters
+    ----------
+    workers
+        As given (``None``: the default).
+
+    Raises
+    ------
+    InputError
+        Zero, negative, not whole, or above the limit.
+    """
+    if workers is None:
+        return
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
+        raise InputError(f"--workers 须为 1 到 {MAX_WORKERS} 的整数 / --workers must be a whole number from 1 to "
+                         f"{MAX_WORKERS}, not {workers!r}", field="--workers", expected=f"1 … {MAX_WORKERS}")
 
 
 def _distributed():
@@ -50,7 +72,12 @@ def connect(workers: int | None = None, scheduler: str | None = None, *, dashboa
     CarecoverError
         When the scheduler cannot be reached (exit 3).
     """
+    check_workers(workers)
     distributed = _distributed()
+    import dask
+
+    from carecover.region.schedule import WORKER_DEATHS
+
     cluster = None
     try:
         if scheduler:
@@ -59,9 +86,12 @@ def connect(workers: int | None = None, scheduler: str | None = None, *, dashboa
             except OSError as exc:
                 raise CarecoverError(f"cannot reach the Dask scheduler {scheduler}: {exc} / 无法连接调度器") from exc
         else:
-            cluster = distributed.LocalCluster(n_workers=int(workers or DEFAULT_WORKERS), threads_per_worker=1,
-                                               processes=True, dashboard_address=":0" if dashboard else None,
-                                               silence_logs=logging.ERROR)
+            # the workers' own logs are silenced (CRITICAL): a task's error reaches the client
+            # and is shown once, as one line; a task is run again only when its worker dies
+            with dask.config.set({"distributed.scheduler.allowed-failures": WORKER_DEATHS}):
+                cluster = distributed.LocalCluster(n_workers=workers or DEFAULT_WORKERS, threads_per_worker=1,
+                                                   processes=True, dashboard_address=":0" if dashboard else None,
+                                                   silence_logs=logging.CRITICAL)
             client = distributed.Client(cluster)
         try:
             yield client

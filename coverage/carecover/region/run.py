@@ -70,6 +70,7 @@ def run_region(opts: RegionOptions, client: Any = None) -> RegionRun:
     t0 = time.perf_counter()
     out = Path(opts.out or "out_region")
     cache_dir = _cache_dir(opts)
+    cluster.check_workers(opts.workers)
     with notices.collect():
         # the areas and their inputs
         areas = read_areas(opts.areas)
@@ -79,6 +80,7 @@ def run_region(opts: RegionOptions, client: Any = None) -> RegionRun:
         plans = specs.resolve_areas(areas, out, cache_dir, walk_speed_mps=opts.walk_speed_mps, lang=opts.lang,
                                     command=opts.command or "")
         outfolder.refuse_inputs_early(out, outfolder.input_files([p for a in plans for p in a.params.input_paths()]))
+        _check_registers(plans)
         # tasks: areas split into tiles, each with its halo
         suggest = dict(opts.suggest or ())
         tasks, prepares = specs.task_specs(plans, areas, cache_dir, suggest=suggest,
@@ -100,6 +102,22 @@ def run_region(opts: RegionOptions, client: Any = None) -> RegionRun:
     run.seconds["total"] = time.perf_counter() - t0
     log(f"完成 / done in {run.seconds['total']:.1f} s → {out}")
     return run
+
+
+def _check_registers(plans) -> None:
+    """Read every local register once here, before any task starts: a bad register stops the
+    run with one line naming it, instead of failing on the workers (never retried there)."""
+    from carecover.inputs.registers import read_register
+    from carecover.region.sources import is_url
+
+    seen = set()
+    for plan in plans:
+        p = plan.params
+        for path in p.facilities:
+            if is_url(str(path)) or str(path) in seen:
+                continue
+            seen.add(str(path))
+            read_register(path, crs=p.crs_in, sheet=p.sheet, strict=p.strict)
 
 
 def _merge(plan, cache_root, *items):
@@ -126,7 +144,7 @@ def _on_cluster(opts: RegionOptions, client: Any, plans, tasks, task_cache: Task
         for plan in plans:
             items = [sched.futures.get(t.key, t.key) for t in tasks if t.area == plan.spec.name]
             merges.append(client.submit(_merge, plan, task_cache.root, *items, pure=False,
-                                        retries=schedule.RETRIES, key=f"carecover-area-{plan.spec.index}"))
+                                        key=f"carecover-area-{plan.spec.index}"))
         t1 = time.perf_counter()
         areas = client.gather(merges)
         # the warnings the tasks raised, once each (they are also in region_summary.json)

@@ -297,9 +297,13 @@ def load_summary(out_dir: str | Path) -> dict:
     if not p.exists():
         return {}
     try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise InputError(f"summary.json is not valid JSON: {exc}", file=p) from exc
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise InputError(f"summary.json 不是有效的 JSON / summary.json is not valid JSON: {exc}", file=p) from None
+    if not isinstance(data, dict):
+        raise InputError(f"summary.json 已损坏 / summary.json is damaged: a JSON {type(data).__name__}, "
+                         "not an object", file=p, expected="the summary.json a `carecover plan` run wrote")
+    return data
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
@@ -321,14 +325,32 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     return arr
 
 
-def _matrix(arr: dict[str, np.ndarray]) -> sp.csr_matrix:
-    """The reach matrix: seconds (versions 1–2) or ``True`` entries (version 3's pattern)."""
-    shape = tuple(int(v) for v in arr["shape"])
-    if all(k in arr for k in PATTERN_FIELDS):
-        cols = decode_pattern(arr["indptr"], arr["reach_step"], arr["reach_step_big"])
-        index = np.int32 if shape[1] < 2**31 else np.int64
-        return sp.csr_matrix((np.ones(len(cols), bool), cols.astype(index), arr["indptr"]), shape=shape)
-    return sp.csr_matrix((arr["data"], arr["indices"], arr["indptr"]), shape=shape)
+def _matrix(arr: dict[str, np.ndarray], path: Path) -> sp.csr_matrix:
+    """The reach matrix: seconds (versions 1–2) or ``True`` entries (version 3's pattern),
+    its sparse indices checked (a damaged file is refused naming it, never indexed out of range)."""
+    try:
+        shape = tuple(int(v) for v in arr["shape"])
+        indptr = np.asarray(arr["indptr"])
+        if len(shape) != 2 or min(shape) < 0 or indptr.ndim != 1 or len(indptr) != shape[0] + 1:
+            raise ValueError("shape and row pointers disagree")
+        if len(indptr) and (indptr[0] != 0 or np.any(np.diff(indptr) < 0)):
+            raise ValueError("row pointers not increasing from 0")
+        if all(k in arr for k in PATTERN_FIELDS):
+            if indptr[-1] != len(arr["reach_step"]):
+                raise ValueError("row pointers and entries disagree")
+            cols = decode_pattern(indptr, arr["reach_step"], arr["reach_step_big"])
+            data = np.ones(len(cols), bool)
+        else:
+            cols, data = np.asarray(arr["indices"]), arr["data"]
+            if indptr[-1] != len(cols) or len(data) != len(cols):
+                raise ValueError("row pointers and entries disagree")
+        if len(cols) and (cols.min() < 0 or cols.max() >= shape[1]):
+            raise ValueError("column index out of range")
+    except (ValueError, TypeError, IndexError) as exc:
+        raise InputError(f"状态文件已损坏 / the prepared state is damaged ({exc}); re-run `carecover plan`",
+                         file=path) from None
+    index = np.int32 if shape[1] < 2**31 else np.int64
+    return sp.csr_matrix((data, cols.astype(index), indptr), shape=shape)
 
 
 def _network_record(arr: dict[str, np.ndarray]) -> NetworkRecord | None:
@@ -418,7 +440,7 @@ def load_state(out_dir: str | Path, tier: str, *, summary: dict | None = None) -
     key, path = _state_path(out_dir, tier)
     arr = _read_npz(path)
     summary = load_summary(out_dir) if summary is None else summary
-    M = _matrix(arr)
+    M = _matrix(arr, path)
     n_ex = int(arr["n_existing"])
     weights, region_weights = _weights(arr)
     return PreparedState(
