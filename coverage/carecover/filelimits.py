@@ -83,13 +83,13 @@ def regular_file(path: str | Path, what: str, limit: int, *, missing: str | None
     return path
 
 
-def read_text(path: str | Path, what: str, limit: int = MAX_TEXT_BYTES, *, missing: str | None = None) -> str:
+def read_text(path: str | Path, what: str, limit: int | None = None, *, missing: str | None = None) -> str:
     """A UTF-8 text file (a leading BOM dropped), checked by :func:`regular_file` first.
 
     Parameters
     ----------
     path, what, limit, missing
-        As for :func:`regular_file`.
+        As for :func:`regular_file` (``limit`` default: :data:`MAX_TEXT_BYTES`).
 
     Returns
     -------
@@ -100,7 +100,7 @@ def read_text(path: str | Path, what: str, limit: int = MAX_TEXT_BYTES, *, missi
     InputError
         As :func:`regular_file`, or the file is not UTF-8.
     """
-    path = regular_file(path, what, limit, missing=missing)
+    path = regular_file(path, what, MAX_TEXT_BYTES if limit is None else limit, missing=missing)
     try:
         return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:

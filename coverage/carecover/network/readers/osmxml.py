@@ -68,7 +68,7 @@ def read(path: Path, clip: shapely.Geometry | None) -> StreetData:
         try:
             doc = _osm_xml._overpass_json_from_xml(Path(path), "utf-8")
         except Exception as exc:  # noqa: BLE001 - XML, gzip/bz2 and decoding errors of several types
-            raise NetworkError(f"无法解析 OSM XML / cannot parse the OSM XML file: {exc}", file=path) from None
+            raise NetworkError(f"无法解析 OSM XML / cannot read OSM XML: {exc}", file=path) from None
         doc, cut = _without_missing_nodes(doc)
         if not any(e.get("type") in ("node", "way") for e in doc.get("elements", ())):
             raise NetworkError("文件中没有节点或道路 / the OSM XML file holds no nodes or ways", file=path)
