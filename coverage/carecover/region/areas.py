@@ -273,12 +273,12 @@ def read_areas(path: str | Path) -> Areas:
         specs = [_spec(path, base, {**shared, **entry}, i, doc.get("tile_km"),
                        shared_total="total_population" in shared and "total_population" not in entry)
                  for i, entry in enumerate(doc["areas"])]
-    _refuse_overlaps(path, specs)
     seen: set[str] = set()
     for s in specs:
         if s.name in seen:
             raise _err(path, f"area name '{s.name}' repeated / 区域名称重复", "name", s.index + 1)
         seen.add(s.name)
+    _refuse_overlaps(path, specs)
     if not specs:
         raise _err(path, "no areas / 没有区域", "areas")
     return Areas(path, tuple(specs))

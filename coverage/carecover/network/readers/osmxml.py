@@ -60,6 +60,8 @@ def read(path: Path, clip: shapely.Geometry | None) -> StreetData:
     NetworkError
         When the XML cannot be parsed or holds no streets.
     """
+    # the two steps of osmnx.graph_from_xml (OSMnx 2.x), with the clipped ways mended between
+    # them: graph_from_xml itself refuses "edges missing nodes" where the PBF reader reads
     from osmnx import _osm_xml
     from osmnx.graph import _create_graph
 
