@@ -96,6 +96,9 @@ CASES: dict[str, Case] = {
     "validate_report_under_a_file": lambda d: (
         ["validate", str(write(d, "reg.csv", GOOD)), "--report", str(d / "reg.csv" / "status.csv")],
         ["status.csv", "field '--report'", "cannot write here"]),
+    "validate_report_onto_a_device": lambda d: (
+        ["validate", str(write(d, "reg.csv", GOOD)), "--report", "/dev/full"],
+        ["/dev/full", "field '--report'", "not a regular file"]),
     # class 3: silently wrong or partial
     "suggest_tier_twice": lambda d: (plan(write(d, "reg.csv", GOOD), "--suggest", "street_centre=2", "--suggest",
                                           "街道级=3"), ["field '--suggest'", "twice"]),

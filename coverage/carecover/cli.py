@@ -219,7 +219,10 @@ def _writable_target(path: Path, flag: str) -> None:
     folder = path.resolve().parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
-    if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+    if path.exists() and not path.is_file():  # a folder, a device (/dev/full), a pipe: never replaced
+        raise InputError("不是普通文件，不会被替换 / not a regular file: it is not replaced", file=path, field=flag,
+                         expected="a new or existing regular file")
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
         raise InputError(f"无法写入 / cannot write here ({folder} is not a writable folder)", file=path,
                          field=flag, expected="a file in a folder you can write to")
 
