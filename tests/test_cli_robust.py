@@ -177,7 +177,7 @@ def test_validate_report_into_read_only_folder(tmp_path: Path, capsys) -> None:
 
 
 @pytest.mark.skipif(not MONACO.is_file(), reason="needs ../shared/data/osm/monaco.osm.pbf")
-def test_region_bad_register_is_refused_before_any_task(tmp_path: Path, capsys) -> None:
+def test_region_bad_register_is_refused_before_any_task(tmp_path: Path, capfd) -> None:
     # a register without records stops the run before the cluster starts: one line, no worker
     # tracebacks, no retries (a task is run again only when its worker dies)
     write(tmp_path, "reg.csv", HEADER)
@@ -185,7 +185,7 @@ def test_region_bad_register_is_refused_before_any_task(tmp_path: Path, capsys) 
     argv = ["region", "--areas", str(areas(tmp_path, body, network=MONACO)), "--no-dashboard",
             "--out", str(tmp_path / "out")]
     rc = cli.main(["--quiet", *argv])
-    err = capsys.readouterr().err
+    err = capfd.readouterr().err  # the file descriptor: the workers' own output too
     assert rc == 2, err
     assert err.count("错误 / error:") == 1 and "Traceback" not in err and "Compute Failed" not in err
     assert str(tmp_path / "reg.csv") in err and "no data records" in err
