@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from carecover.errors import InputError
+from carecover.records import Figure
+from carecover.summary_file import SummaryFile
 
 __all__ = ["command_start", "run_main", "summary_figure", "tier_label"]
 
@@ -33,25 +35,21 @@ def tier_label(key: str) -> tuple[str, str]:
     return (t.name_zh, t.name_en) if t else (key, key)
 
 
-def summary_figure(summary: dict, tier: str, scenario: str = "current", population: str = "elderly",
-                   area: str = "all") -> dict | None:
+def summary_figure(summary: Mapping | SummaryFile, tier: str, scenario: str = "current",
+                   population: str = "elderly", area: str = "all") -> Figure | None:
     """The plan's population figure for one tier at the main speed (``None`` if absent).
 
     Parameters
     ----------
     summary
-        ``summary.json`` of the run.
+        ``summary.json`` of the run (read, or as :class:`~carecover.summary_file.SummaryFile`).
     tier
         Tier key.
     scenario, population, area
         ``current``/``planned``, ``elderly``/``total``, and the reporting area.
     """
-    speed = (summary.get("parameters") or {}).get("speed_mps")
-    hits = [f for f in summary.get("figures") or []
-            if f.get("kind") == "population" and f.get("tiers") == [tier] and f.get("scenario") == scenario
-            and f.get("population") == population and f.get("area") == area
-            and (f.get("speed_mps") is None or speed is None or abs(f["speed_mps"] - speed) < 1e-9)]
-    return hits[0] if hits else None
+    file = summary if isinstance(summary, SummaryFile) else SummaryFile.of(summary)
+    return file.figure(tier, scenario, population, area)
 
 
 def run_main(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int],
@@ -67,7 +65,10 @@ def run_main(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace]
     argv
         Arguments (``sys.argv[1:]`` when ``None``).
     """
+    from carecover import logs
+
     args = parser.parse_args(argv)
+    logs.console()
     try:
         return int(run(args) or 0)
     except InputError as exc:

@@ -17,8 +17,7 @@ from scipy.sparse.csgraph import connected_components
 
 from carecover.errors import NetworkError
 from carecover.network import profiles
-from carecover.network.readers import StreetData
-from carecover.network.readers._edges import valid_lonlat, warn_bad_coordinates
+from carecover.network.readers import StreetData, valid_lonlat, warn_bad_coordinates
 from carecover.network.streets import StreetNetwork
 
 
