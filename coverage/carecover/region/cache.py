@@ -21,9 +21,9 @@ from typing import Any
 
 import shapely
 
+from carecover import datastore
 from carecover.plan.cache import code_fingerprint, params_fingerprint
 from carecover.plan.params import RunParams
-from carecover import datastore
 from carecover.utils import file_sha256, log
 
 __all__ = ["TaskCache", "task_key", "cached_run"]

@@ -23,7 +23,10 @@ def add_region_parser(sub) -> None:
     p.add_argument("--speed", type=float, help="步行速度 m/s / walking speed (default 1.0)")
     p.add_argument("--candidate-cell", type=float, help="候选点抽稀网格 m / candidate thinning cell (default 250)")
     p.add_argument("--exact-time-limit", type=float, help="精确求解时限 s / exact solver limit (default 30)")
-    p.add_argument("--no-dashboard", action="store_true", help="不启动 Dask 仪表板 / no Dask dashboard")
+    d = p.add_mutually_exclusive_group()
+    d.add_argument("--dashboard", action="store_true",
+                   help="启动 Dask 仪表板（仅本机 127.0.0.1）/ start the Dask dashboard (on 127.0.0.1 only)")
+    d.add_argument("--no-dashboard", action="store_true", help="不启动 Dask 仪表板（默认）/ no dashboard (default)")
     p.add_argument("--no-cache", action="store_true", help="不保存任务结果 / do not store task results")
     p.set_defaults(func=cmd_region)
 
@@ -38,7 +41,7 @@ def cmd_region(args) -> int:
         areas=args.areas, out=args.out, workers=args.workers, scheduler=args.scheduler,
         suggest=tuple(_suggest(args.suggest).items()) or None, walk_speed_mps=args.speed,
         cache=False if args.no_cache else None, candidate_cell_m=args.candidate_cell,
-        exact_time_limit_s=args.exact_time_limit, dashboard=not args.no_dashboard, lang=args.lang,
+        exact_time_limit_s=args.exact_time_limit, dashboard=bool(args.dashboard), lang=args.lang,
         command="carecover " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:])))
     run = run_region(opts)
     if not utils.QUIET:

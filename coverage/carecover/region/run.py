@@ -116,7 +116,7 @@ def _merge(plan, cache_root, *items):
 def _on_cluster(opts: RegionOptions, client: Any, plans, tasks, task_cache: TaskCache, prepares: dict,
                 cache_dir: Path) -> RegionRun:
     own = client is None
-    ctx = cluster.connect(opts.workers, opts.scheduler, dashboard=opts.dashboard is not False) if own else None
+    ctx = cluster.connect(opts.workers, opts.scheduler, dashboard=bool(opts.dashboard)) if own else None
     client = ctx.__enter__() if own else client
     try:
         line = cluster.dashboard_text(client)

@@ -230,9 +230,9 @@ class PreparedState:
             import shapely
 
             clip = shapely.from_wkb(rec.clip_wkb)
-        # <cache dir>/networks/<file>.npz
-        cache: bool | Path = Path(rec.cache).parent.parent if rec.cache else True
-        net = load_network(rec.file, rec.profile, boundary=clip, cache=cache)
+        # the network cache file the state names is only read, never written or removed (a
+        # hand-edited state must not make a what-if write where it says); else the user's cache
+        net = _recorded_network(rec) or load_network(rec.file, rec.profile, boundary=clip, cache=True)
         if rec.segments is not None and rec.segments != net.n_segments:
             raise InputError("the network no longer matches the plan (file changed?) / 路网与规划结果不一致，"
                              "请重新运行 plan", file=rec.file)
@@ -302,3 +302,23 @@ class PreparedState:
             raise InputError("this prepared state has no threshold; re-run `carecover plan`", file=self.path)
         rows = reach_matrix(self.network(), src, self.demand_snapped(), float(self.threshold_s))
         return rows.tocsr(), src
+
+
+def _recorded_network(rec: NetworkRecord):
+    """The network in the cache file the plan recorded, read only, when it is a readable network
+    of the recorded file (its SHA-256) and profile; ``None`` otherwise."""
+    if not rec.cache or not rec.sha256:
+        return None
+    path = Path(rec.cache)
+    if path.suffix != ".npz" or not path.is_file():
+        return None
+    from carecover.network.cache import load
+
+    try:
+        net = load(path)
+    except Exception:  # noqa: BLE001 - not a readable network: the user's own cache is used
+        return None
+    if net.source.get("sha256") != rec.sha256 or net.profile != rec.profile:
+        return None
+    net.source = dict(net.source, cache=str(path), from_cache=True)
+    return net

@@ -1,0 +1,165 @@
+"""Class 1 of issue 26: caches and state files hold data, never code.
+
+A crafted pickle (one that creates a file when unpickled) is planted at every cache and state
+location; it never runs, the run still succeeds (the entry is recomputed with one line), and an
+entry holding another key's content is recomputed, never used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import pickle
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from carecover import cli, datastore, settings
+
+SAMPLE = Path(cli.__file__).resolve().parent / "sample"
+
+
+class _Planted:
+    """Unpickling this creates ``marker`` (what a hostile cache file would do)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def crafted(marker: Path) -> bytes:
+    data = pickle.dumps(_Planted(marker))
+    with pytest.raises(Exception):  # noqa: B017 - proves the payload is live: loading it creates marker
+        pickle.loads(data).close()
+        raise RuntimeError("ran")
+    marker.unlink()
+    return data
+
+
+def plan(out: Path, *extra: str) -> str:
+    import pyrosm
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        rc = cli.main(["plan", "--config", str(SAMPLE / "helsinki.toml"), "--network",
+                       str(pyrosm.get_data("helsinki_pbf")), "--out", str(out), "--workers", "1", *extra])
+    text = err.getvalue()
+    assert rc == 0, text[-2000:]
+    return text
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch) -> Path:
+    root = tmp_path / "cache"
+    monkeypatch.setattr(settings, "cache_dir", root)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1750809600")
+    return root
+
+
+@pytest.mark.slow
+def test_planted_pickles_in_the_stage_and_network_caches_never_run(tmp_path, cache):
+    marker = tmp_path / "pwned"
+    plan(tmp_path / "a")
+    assert (cache / "stages").stat().st_mode & 0o777 == 0o700
+    assert cache.stat().st_mode & 0o777 == 0o700
+    payload = crafted(marker)
+    entries = sorted((cache / "stages").rglob("*.npz")) + sorted((cache / "networks").rglob("*.npz"))
+    assert len(entries) >= 9
+    for p in entries:
+        p.write_bytes(payload)
+        p.with_suffix(".pkl").write_bytes(payload)  # the old name of an entry
+    text = plan(tmp_path / "b")
+    assert not marker.exists()
+    assert "缓存 / from the stage cache" not in text
+    assert text.count("cache entry not used") == len(list((cache / "stages").iterdir()))
+    for name in ("coverage.csv", "gaps.csv", "sites.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+@pytest.mark.slow
+def test_an_entry_holding_another_keys_content_is_recomputed(tmp_path, cache):
+    plan(tmp_path / "a")
+    plan(tmp_path / "b", "--speed", "0.8")  # other travel times under other keys
+    travel = sorted((cache / "stages" / "travel").glob("*.npz"), key=lambda p: p.stat().st_mtime_ns)
+    assert len(travel) == 2
+    first, second = travel
+    shutil.copyfile(second, first)  # the slow run's times under the first run's key
+    text = plan(tmp_path / "c")
+    assert "travel: 缓存 / from the stage cache" not in text and "cache entry not used" in text
+    assert (tmp_path / "a" / "coverage.csv").read_bytes() == (tmp_path / "c" / "coverage.csv").read_bytes()
+
+
+def test_planted_pickle_in_the_region_task_cache_never_runs(tmp_path):
+    pytest.importorskip("distributed")
+    from carecover.region.cache import TaskCache
+
+    marker = tmp_path / "pwned"
+    tc = TaskCache(tmp_path / "tasks")
+    tc.put("k1", {"a": np.arange(3)})
+    assert tc.get("k1")["a"].tolist() == [0, 1, 2]
+    assert (tmp_path / "tasks").stat().st_mode & 0o777 == 0o700
+    tc.path("k1").write_bytes(crafted(marker))
+    assert not tc.has("k1") and tc.get("k1") is None
+    tc.put("k2", {"a": np.arange(4)})
+    shutil.copyfile(tc.path("k2"), tc.path("k1"))  # another key's content
+    assert not tc.has("k1")
+    assert not marker.exists()
+
+
+def test_planted_pickle_as_a_state_file_never_runs(tmp_path):
+    from carecover.errors import InputError
+    from carecover.siting.state import load_state
+
+    marker = tmp_path / "pwned"
+    (tmp_path / "out" / "state").mkdir(parents=True)
+    (tmp_path / "out" / "state" / "street_centre.npz").write_bytes(crafted(marker))
+    with pytest.raises(InputError):
+        load_state(tmp_path / "out", "street_centre")
+    assert not marker.exists()
+    rc = cli.main(["whatif", "--out", str(tmp_path / "out"), "--tier", "street_centre", "--add", "0"])
+    assert rc == 2 and not marker.exists()
+
+
+class TestDatastore:
+    def test_round_trip_of_tables_geometries_and_sparse(self):
+        import geopandas as gpd
+        import pandas as pd
+        import scipy.sparse as sp
+        import shapely
+        from carecover.notices import Notice
+
+        gdf = gpd.GeoDataFrame({"name": ["甲", "乙"], "n": [1, 2], "geometry": [shapely.Point(1, 2), None]},
+                               crs=4326)
+        value = {"gdf": gdf, "m": sp.csr_matrix(np.eye(3)), "g": shapely.box(0, 0, 1, 1), (1, "a"): np.float32(2.5),
+                 "notes": [Notice("c", "m")], "nan": float("nan"), "s": pd.Series([1.5, None], name="x"),
+                 "obj": pd.DataFrame({"o": pd.Series(["a", None], dtype=object)})}
+        back = datastore.loads(io.BytesIO(datastore.dumps(value, "k")), "k")
+        pd.testing.assert_frame_equal(back["gdf"], gdf)
+        assert back["gdf"].crs == gdf.crs
+        assert (back["m"] != value["m"]).nnz == 0 and back["g"].equals(value["g"])
+        assert type(back[(1, "a")]) is np.float32 and back["notes"] == [Notice("c", "m")]
+        pd.testing.assert_series_equal(back["s"], value["s"])
+        pd.testing.assert_frame_equal(back["obj"], value["obj"])
+
+    @pytest.mark.parametrize("name", ["os:system", "builtins:open", "carecover.utils:log",
+                                      "carecover.errors:InputError", "carecover..x:Y", "subprocess:Popen"])
+    def test_names_outside_carecover_data_classes_are_refused(self, name):
+        import json
+
+        tree = {"format": datastore.FORMAT, "key": "k", "value": {"t": "dc", "c": name, "f": {}}}
+        buf = io.BytesIO()
+        np.savez(buf, __tree__=np.array(json.dumps(tree)))
+        buf.seek(0)
+        with pytest.raises(datastore.EntryError):
+            datastore.loads(buf, "k")
+
+    def test_other_key_is_refused(self):
+        with pytest.raises(datastore.EntryError, match="another key"):
+            datastore.loads(io.BytesIO(datastore.dumps([1], "a")), "b")
+
+    def test_private_dir(self, tmp_path):
+        d = datastore.private_dir(tmp_path / "x" / "y")
+        assert d.is_dir() and all((tmp_path / p).stat().st_mode & 0o777 == 0o700 for p in ("x", "x/y"))
