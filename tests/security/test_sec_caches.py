@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from carecover import cli, datastore, settings
+from carecover import cli, settings
 
 SAMPLE = Path(cli.__file__).resolve().parent / "sample"
 
@@ -124,6 +124,11 @@ def test_planted_pickle_as_a_state_file_never_runs(tmp_path):
 
 
 class TestDatastore:
+    @pytest.fixture(autouse=True)
+    def _module(self):
+        global datastore
+        from carecover import datastore
+
     def test_round_trip_of_tables_geometries_and_sparse(self):
         import geopandas as gpd
         import pandas as pd

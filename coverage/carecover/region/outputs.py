@@ -26,10 +26,17 @@ from carecover.analysis.figures import figures_table
 from carecover.outputs.maps import deterministic_ids
 from carecover.outputs.textfiles import write_csv as _write_csv
 from carecover.outputs.workbook import write_workbook
+from carecover.plan import outfolder
+from carecover.plan.publish import move_into_place
 from carecover.region.merge import AreaResult
 from carecover.utils import atomic_write, json_ready
 
 __all__ = ["area_table", "region_rows", "write_outputs", "AREA_COLUMNS"]
+
+#: What a region run writes at the top of its output folder (besides ``areas/``).
+RESERVED = frozenset({"areas.csv", "region.csv", "sites.csv", "region_summary.json", "region_map.html",
+                      "region_report.html", "region.xlsx", outfolder.MANIFEST})
+RESERVED_DIRS = ("areas",)
 
 AREA_COLUMNS = ["area", "tier", "mode", "threshold_min", "speed_mps", "population", "covered", "total", "value",
                 "median_min", "p90_min"]
@@ -158,8 +165,12 @@ def reached_by_facility(results: Sequence[AreaResult]) -> pd.DataFrame:
 
 
 def write_outputs(out: Path, results: Sequence[AreaResult], geoms: Mapping[str, Any], summary: dict,
-                  sites: pd.DataFrame, folder_names: Mapping[str, str]) -> dict[str, Path]:
+                  sites: pd.DataFrame, folder_names: Mapping[str, str],
+                  inputs: Mapping[Path, Path] | None = None) -> dict[str, Path]:
     """Write every region output into a staging folder, then move it into ``out``.
+
+    ``inputs`` (resolved path → given path, :func:`carecover.plan.outfolder.input_files`) are
+    never replaced or removed (exit 2 naming both paths).
 
     Returns
     -------
@@ -189,13 +200,11 @@ def write_outputs(out: Path, results: Sequence[AreaResult], geoms: Mapping[str, 
                        lang="zh")
         for r in results:
             _area_folder(r, reached, sites, staging / "areas" / folder_names[r.area])
-        written = {}
-        for src in sorted(p for p in staging.rglob("*") if p.is_file()):
-            rel = src.relative_to(staging)
-            dst = out / rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, dst)
-            written[str(rel)] = dst
-        return written
+        files = [str(p.relative_to(staging)) for p in sorted(staging.rglob("*")) if p.is_file()]
+        outfolder.write_manifest(staging, [*files, outfolder.MANIFEST])
+        outfolder.refuse_inputs([out / f for f in files], dict(inputs or {}))
+        # the plan's move: no link followed, no input replaced or removed, the previous run's
+        # files (area folders of areas no longer in the file) removed when still as written
+        return move_into_place(staging, out, dict(inputs or {}))
     finally:
         shutil.rmtree(staging, ignore_errors=True)

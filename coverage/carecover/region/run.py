@@ -78,7 +78,8 @@ def run_region(opts: RegionOptions, client: Any = None) -> RegionRun:
         # every area's parameters, resolved once by the plan's resolver
         plans = specs.resolve_areas(areas, out, cache_dir, walk_speed_mps=opts.walk_speed_mps, lang=opts.lang,
                                     command=opts.command or "")
-        outfolder.refuse_inputs_early(out, outfolder.input_files([p for a in plans for p in a.params.input_paths()]))
+        inputs = region_inputs(areas, plans)
+        outfolder.refuse_inputs_early(out, inputs, outputs.RESERVED, outputs.RESERVED_DIRS)
         # tasks: areas split into tiles, each with its halo
         suggest = dict(opts.suggest or ())
         tasks, prepares = specs.task_specs(plans, areas, cache_dir, suggest=suggest,
@@ -96,10 +97,42 @@ def run_region(opts: RegionOptions, client: Any = None) -> RegionRun:
         # region outputs, built once
         summary = region_summary(plans, tasks, run.areas, site_info, opts)
         run.written = outputs.write_outputs(out, run.areas, {p.spec.name: p.spec.geometry for p in plans}, summary,
-                                            sites, {p.spec.name: specs.safe_name(p.spec.name) for p in plans})
+                                            sites, {p.spec.name: specs.safe_name(p.spec.name) for p in plans},
+                                            inputs)
     run.seconds["total"] = time.perf_counter() - t0
     log(f"完成 / done in {run.seconds['total']:.1f} s → {out}")
     return run
+
+
+def region_inputs(areas, plans) -> dict[Path, Path]:
+    """Every local input file of a region run (``file://`` URLs included): the areas file,
+    every file it names (boundaries, registers, configs …) and every area's resolved inputs."""
+    named: list[str | Path] = [areas.path]
+    try:
+        import tomllib
+
+        doc = tomllib.loads(Path(areas.path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        doc = {}
+
+    def strings(v):
+        if isinstance(v, str):
+            yield v
+        elif isinstance(v, dict):
+            for x in v.values():
+                yield from strings(x)
+        elif isinstance(v, list):
+            for x in v:
+                yield from strings(x)
+
+    base = Path(areas.path).parent
+    for text in strings(doc):
+        if "\n" not in text and len(text) < 4096:
+            named.append(text if "://" in text else base / text)
+    for a in areas.areas:
+        named += [a.network, *a.facilities, a.population, a.config]
+    named += [p for plan in plans for p in plan.params.input_paths()]
+    return outfolder.input_files(p for p in named if p)
 
 
 def _merge(plan, cache_root, *items):
