@@ -16,7 +16,7 @@ from carecover.errors import InputError
 from carecover.notices import Notice
 from carecover.plan.options import PlanOptions
 from carecover.plan.params import RunParams
-from carecover.tiers import TIERS, Tier, tier_key
+from carecover.tiers import TIERS, Tier, tier_key, visible
 
 #: Tiers that the shipped configs plan new centres for (the two regional tiers).
 PLANNED_TIERS = ("street_centre", "township_centre")
@@ -166,7 +166,7 @@ def _suggest(opts: PlanOptions, cfg: CityConfig | None, tiers: dict[str, Tier],
     for name, count in opts.suggest or ():
         key = tier_key(name) or name
         if key not in tiers:
-            raise InputError(f"unknown tier '{name}' in --suggest", field="suggest", expected=", ".join(tiers))
+            raise InputError(f"unknown tier '{visible(name)}' in --suggest", field="suggest", expected=", ".join(tiers))
         suggest[key] = ranges.check("suggest", count, ranges.Origin(f"--suggest {name}"), num.found)
     if not opts.suggest and cfg is not None:
         suggest = {k: pl.count for k, pl in cfg.planned.items() if k in PLANNED_TIERS}

@@ -75,7 +75,7 @@ def _choropleth(results: Sequence[AreaResult], geoms: Mapping[str, Any], table: 
     tier = first["tier"].iloc[0] if len(first) else ""
     value = dict(zip(first.loc[first["tier"] == tier, "area"], first.loc[first["tier"] == tier, "value"],
                      strict=True))
-    frame = gpd.GeoDataFrame({"name": [html.escape(r.area) for r in results],
+    frame = gpd.GeoDataFrame({"name": [f"<bdi>{html.escape(r.area)}</bdi>" for r in results],
                               "coverage": [f"{value.get(r.area, float('nan')):.1%}" for r in results],
                               "v": [float(value.get(r.area, float("nan"))) for r in results]},
                              geometry=[geoms[r.area] for r in results], crs=4326)
@@ -109,7 +109,7 @@ def _report(summary: dict, table: pd.DataFrame, region: pd.DataFrame, sites: pd.
     """A short bilingual HTML report: region totals, the per-area table, the sites."""
     def tab(df: pd.DataFrame) -> str:
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>"
+        body = "".join("<tr>" + "".join(f"<td><bdi>{html.escape(_fmt(v))}</bdi></td>" for v in row) + "</tr>"
                        for row in df.itertuples(index=False, name=None))
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
