@@ -14,6 +14,7 @@ import shapely
 
 from carecover.config import load_config
 from carecover.inputs.boundaries import buffered
+from carecover.network.readers import reader_for
 from carecover.plan.options import PlanOptions
 from carecover.plan.params import RunParams
 from carecover.plan.resolve import resolve
@@ -71,6 +72,8 @@ def resolve_areas(areas: Areas, out: Path, cache_dir: Path, *, walk_speed_mps: f
                            suggest=tuple(a.planned.items()), walk_speed_mps=walk_speed_mps, cache=cache_dir,
                            lang=lang, command=command, gaode_map=False)
         params = resolve(opts)
+        # the network's file type is checked here, once, in one line (not by every worker)
+        reader_for(params.network)
         sources = {"network": a.network, "facilities": a.facilities, "population": a.population}
         plans.append(AreaPlan(a, params, sources))
     return plans
