@@ -116,6 +116,10 @@ class TestPlan:
         with open(path, "wb") as fh:
             np.savez_compressed(fh, **arrays)
         lon, lat = float(arrays["cand_lon"][0]), float(arrays["cand_lat"][0])
-        rc, text = run("whatif", "--out", str(out), "--tier", "street_centre", "--add", f"{lon},{lat}")
+        add = ["whatif", "--out", str(out), "--tier", "street_centre", "--add", f"{lon},{lat}"]
+        rc, text = run(*add)  # the manifest's SHA-256 says the state is not the plan's
+        assert rc == 2 and "not the file the plan wrote" in text, text
+        (out / ".carecover-manifest.json").unlink()  # a folder without a record: read, but never obeyed
+        rc, text = run(*add)
         assert rc == 0, text
         assert tree(sibling) == before
