@@ -33,7 +33,8 @@ def encode(w: Any, v: Any) -> dict:
                 "cols": _index(w, v.columns), "data": [_column(w, v.iloc[:, i]) for i in range(v.shape[1])],
                 "attrs": w.enc(dict(v.attrs))}
         if node["t"] == "gdf":
-            node["geometry"] = v._geometry_column_name if v._geometry_column_name in v.columns else None
+            name = getattr(v, "active_geometry_name", None)
+            node["geometry"] = name if name in v.columns else None
             node["crs"] = None if v.crs is None else v.crs.to_wkt()
         return node
     if isinstance(v, pd.Series):
