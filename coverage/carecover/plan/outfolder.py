@@ -160,8 +160,9 @@ def clean_stale_staging(out: Path) -> list[Path]:
     removed = []
     for d in out.parent.glob(f".{out.name}.*"):
         mark = d / PID_FILE
-        if not d.is_dir() or not mark.is_file():
-            continue
+        if d.is_symlink() or not d.is_dir() or not mark.is_file() or mark.is_symlink() \
+                or d.stat().st_uid != os.getuid():
+            continue  # only real staging folders of this user, never through a link
         try:
             owner = json.loads(mark.read_text())
         except (OSError, ValueError):
