@@ -51,20 +51,33 @@ def plan(out: Path, *extra: str) -> str:
     return text
 
 
+@pytest.fixture(scope="module")
+def first(tmp_path_factory):
+    """One plan run into a fresh cache: its output folder (the cache is beside it)."""
+    d = tmp_path_factory.mktemp("sec_caches")
+    mp = pytest.MonkeyPatch()
+    mp.setattr(settings, "cache_dir", d / "cache")
+    mp.setenv("SOURCE_DATE_EPOCH", "1750809600")
+    plan(d / "a")
+    yield d / "a"
+    mp.undo()
+
+
 @pytest.fixture
-def cache(tmp_path, monkeypatch) -> Path:
+def cache(first, tmp_path, monkeypatch) -> Path:
+    """A copy of the first run's cache, used by this test's runs."""
     root = tmp_path / "cache"
+    shutil.copytree(first.parent / "cache", root, symlinks=True)
     monkeypatch.setattr(settings, "cache_dir", root)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1750809600")
     return root
 
 
 @pytest.mark.slow
-def test_planted_pickles_in_the_stage_and_network_caches_never_run(tmp_path, cache):
+def test_planted_pickles_in_the_stage_and_network_caches_never_run(tmp_path, first, cache):
     marker = tmp_path / "pwned"
-    plan(tmp_path / "a")
-    assert (cache / "stages").stat().st_mode & 0o777 == 0o700
-    assert cache.stat().st_mode & 0o777 == 0o700
+    assert (first.parent / "cache" / "stages").stat().st_mode & 0o777 == 0o700
+    assert (first.parent / "cache").stat().st_mode & 0o777 == 0o700
     payload = crafted(marker)
     entries = sorted((cache / "stages").rglob("*.npz")) + sorted((cache / "networks").rglob("*.npz"))
     assert len(entries) >= 9
@@ -76,20 +89,19 @@ def test_planted_pickles_in_the_stage_and_network_caches_never_run(tmp_path, cac
     assert "缓存 / from the stage cache" not in text
     assert text.count("cache entry not used") == len(list((cache / "stages").iterdir()))
     for name in ("coverage.csv", "gaps.csv", "sites.csv"):
-        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+        assert (first / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
 @pytest.mark.slow
-def test_an_entry_holding_another_keys_content_is_recomputed(tmp_path, cache):
-    plan(tmp_path / "a")
+def test_an_entry_holding_another_keys_content_is_recomputed(tmp_path, first, cache):
     plan(tmp_path / "b", "--speed", "0.8")  # other travel times under other keys
     travel = sorted((cache / "stages" / "travel").glob("*.npz"), key=lambda p: p.stat().st_mtime_ns)
     assert len(travel) == 2
-    first, second = travel
-    shutil.copyfile(second, first)  # the slow run's times under the first run's key
+    mine, other = travel
+    shutil.copyfile(other, mine)  # the slow run's times under the first run's key
     text = plan(tmp_path / "c")
     assert "travel: 缓存 / from the stage cache" not in text and "cache entry not used" in text
-    assert (tmp_path / "a" / "coverage.csv").read_bytes() == (tmp_path / "c" / "coverage.csv").read_bytes()
+    assert (first / "coverage.csv").read_bytes() == (tmp_path / "c" / "coverage.csv").read_bytes()
 
 
 def test_planted_pickle_in_the_region_task_cache_never_runs(tmp_path):
