@@ -19,7 +19,7 @@ import pyrosm
 import pytest
 from browser import chromium_path, open_page
 from carecover import cli
-from carecover.tiers import tier_key, visible
+from carecover.tiers import tier_key
 
 PBF = Path(pyrosm.get_data("test_pbf"))
 LIAR = "站\u202egpj.exe"
@@ -28,6 +28,8 @@ ROWS = [("B0", LIAR, "社区养老服务站"), ("B1", "普通站", "社区养老
 
 
 def test_tier_names_are_normalised_before_lookup():
+    from carecover.tiers import visible
+
     assert tier_key("社区养老服务\u200b站") == "community_centre"
     assert tier_key("\ufeff街道级") == "street_centre"
     assert tier_key("ｓｔｒｅｅｔ ｃｅｎｔｒｅ") == "street_centre"

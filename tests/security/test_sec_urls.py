@@ -12,6 +12,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -28,13 +32,18 @@ REGISTER = "编号,名称,层级,经度,纬度\nW1,社区站西,社区养老服�
 QUICK = (STALL_S / 3, STALL_S / 3)
 
 
+def forget() -> None:
+    """A new run: URLs are revalidated again (``forget_checks`` where the module has it)."""
+    getattr(sources, "forget_checks", lambda: None)()
+
+
 @pytest.fixture
 def server():
     srv = FaultServer()
-    sources.forget_checks()
+    forget()
     yield srv
     srv.close()
-    sources.forget_checks()
+    forget()
 
 
 def test_region_extra_has_the_http_clients():
@@ -75,14 +84,14 @@ def test_a_cached_download_is_revalidated(server, tmp_path):
     first = sources.local_path(url, tmp_path)
     assert first.read_bytes() == b"v1"
     server.add("/reg.csv", b"v2, changed at the source")
-    sources.forget_checks()  # a new run
+    forget()  # a new run
     again = sources.local_path(url, tmp_path)
     assert again == first and again.read_bytes() == b"v2, changed at the source"
     assert server.requests("/reg.csv")[-1]["if_none_match"]  # asked with the copy's ETag
-    sources.forget_checks()
+    forget()
     mtime = again.stat().st_mtime_ns
     assert sources.local_path(url, tmp_path).stat().st_mtime_ns == mtime  # 304: kept as it is
-    sources.forget_checks()
+    forget()
     server.faults["/reg.csv"].append("hang")
     with notices.collect(echo=False) as found:
         assert sources.local_path(url, tmp_path, timeout=QUICK).read_bytes() == b"v2, changed at the source"
@@ -98,18 +107,35 @@ def _areas(tmp_path: Path, network: str) -> Path:
 
 
 def _region(areas: Path, out: Path) -> tuple[int, str]:
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        rc = cli.main(["--quiet", "region", "--areas", str(areas), "--out", str(out), "--no-cache"])
-    return rc, err.getvalue()
+    """Run ``carecover region``; stderr captured at the file descriptor, so that what the Dask
+    workers and their loggers print is seen too."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as tmp:
+        saved = os.dup(2)
+        sys.stderr.flush()
+        os.dup2(tmp.fileno(), 2)
+        try:
+            with contextlib.redirect_stderr(os.fdopen(os.dup(2), "w", encoding="utf-8")) as err, \
+                    contextlib.redirect_stdout(io.StringIO()):
+                rc = cli.main(["--quiet", "region", "--areas", str(areas), "--out", str(out), "--no-cache"])
+                err.flush()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        time.sleep(0.5)  # late lines of closing workers
+        tmp.seek(0)
+        return rc, tmp.read()
 
 
 @pytest.mark.parametrize("case", ["passwd", "404"])
-def test_region_url_errors_are_one_line(server, tmp_path, case):
+def test_region_url_errors_are_one_line(server, tmp_path, case, monkeypatch):
     pytest.importorskip("distributed")
+    from carecover import settings
+
+    monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
     network = "file:///etc/passwd" if case == "passwd" else server.base + "/none.osm.pbf"
     rc, text = _region(_areas(tmp_path, network), tmp_path / "out")
     lines = [ln for ln in text.splitlines() if ln.strip()]
     assert rc == 2 and len(lines) == 1, text
     assert ("unsupported network file type" in text) if case == "passwd" else ("404" in text)
     assert "Traceback" not in text and not (tmp_path / "out").exists()
+    assert not (tmp_path / "cache" / "inputs").exists()  # nothing copied: read in place, or nothing to copy

@@ -94,10 +94,7 @@ def local_path(source: str | Path, cache_dir: Path, *, revalidate: bool = True,
             raise InputError("file:// 输入不存在 / the file:// input names no file", file=url,
                              expected="file:///absolute/path/to/an/existing/file")
         return path
-    from carecover.datastore import private_dir
-
     target = Path(cache_dir) / "inputs" / hashlib.sha256(url.encode()).hexdigest()[:16] / url_file_name(url)
-    private_dir(target.parent)
     if scheme in ("http", "https"):
         return _http(url, target, revalidate, timeout or (CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
     if target.is_file():
@@ -108,6 +105,9 @@ def local_path(source: str | Path, cache_dir: Path, *, revalidate: bool = True,
 def _fsspec(url: str, target: Path) -> Path:
     import fsspec
 
+    from carecover.datastore import private_dir
+
+    private_dir(target.parent)
     part = target.with_name(target.name + ".part")
     try:
         with fsspec.open(url, "rb") as src, open(part, "wb") as dst:
@@ -170,6 +170,9 @@ def _raise_for_status(url: str, code: int, reason: str | None) -> None:
 
 
 def _save(r, target: Path) -> None:
+    from carecover.datastore import private_dir
+
+    private_dir(target.parent)
     part = target.with_name(target.name + ".part")
     try:
         with open(part, "wb") as dst:
