@@ -109,7 +109,7 @@ PROFILE = [
     "Before (raster field polygonised with rasterio, then union and simplify), one walking tier "
     "union of 358 facilities on the 247,722-node city, 4-Mpixel raster, 22.7 s: `shapely.union_all` "
     "of the traced pixel polygons **30.0 %** (own time), `shapely.simplify(preserve_topology=True)` of "
-    "the staircase **30.0 %**, routing `_csr_min` 4.0 %, `rasterio.features.shapes` 3.1 %, "
+    "the staircase **30.0 %**, routing `csr_min` 4.0 %, `rasterio.features.shapes` 3.1 %, "
     "`distance_transform_edt` 3.6 %, street sampling in `time_field` ≈ 6 %. Per facility (300 "
     "facilities, 1 process): `rasterio.features.shapes` 17.8 %, `distance_transform_edt` 14.3 %, "
     "`simplify` 10.1 %, `union_all` 7.3 % (polygonising 47 % in all), field 32 %, routing on the "
@@ -138,7 +138,7 @@ def tier_unions(walk, seed: int, fx, fy, bands) -> tuple[list[tuple], float, flo
         start += n
         nt = engine.nearest(net, src, max(bands) * 60)
         t, c = time.perf_counter(), cpu_seconds()
-        polys = isochrones.tier_isochrones(net, src, bands, node_times=nt)
+        polys = isochrones.tier_isochrones(net, src, bands, node_times=nt, walk_speed_mps=settings.walk_speed_mps)
         dw, dc = time.perf_counter() - t, cpu_seconds() - c
         wall, cpu = wall + dw, cpu + dc
         fid = isochrones.fidelity(net, src, polys, n_samples=1000, node_times=nt)
@@ -383,10 +383,10 @@ def main(argv: list[str] | None = None) -> int:
         px = net.node_x[net.seg_a[s_]] + src.frac[i] * (net.node_x[net.seg_b[s_]] - net.node_x[net.seg_a[s_]])
         py = net.node_y[net.seg_a[s_]] + src.frac[i] * (net.node_y[net.seg_b[s_]] - net.node_y[net.seg_a[s_]])
         segs = np.sort(tree.query(shapely.box(px - reach, py - reach, px + reach, py + reach)))
-        local, one_ = isochrones._window(net, segs, src, int(i))
+        local, one_ = isochrones.street_window(net, segs, src, int(i))
         next(engine.per_source(local, one_, limit, 1))
     per_win = (time.perf_counter() - t) / nps
-    row(f"per-facility reach on its street window (`isochrones._window` + `per_source`; sample of {nps})",
+    row(f"per-facility reach on its street window (`isochrones.street_window` + `per_source`; sample of {nps})",
         f"{per_win * 1000:.2f} ms/facility", "", "exact: no route within 15 min leaves the window")
     t, c = time.perf_counter(), cpu_seconds()
     iso = isochrones.facility_isochrones(net, src, bands, workers=args.workers)

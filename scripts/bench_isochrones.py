@@ -108,13 +108,13 @@ def main() -> int:
         print(f"| {key} | {tt.tier.mode} | {int(tt.sources.ok.sum()):,} | {statistics.median(ws):.2f} s "
               f"| {statistics.median(cs):.2f} s | {verts} | {fals} |")
     nv = int(shapely.get_num_coordinates(frame.geometry.values).sum())
-    from carecover.outputs.export import _order
+    from carecover.outputs.export import ordered_layer
     from carecover.outputs.gpkg import write_gpkg
 
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / "iso.gpkg"
         w = time.perf_counter()
-        write_gpkg({"isochrones": _order(frame, "isochrones")}, p, styles=False)
+        write_gpkg({"isochrones": ordered_layer(frame, "isochrones")}, p, styles=False)
         print(f"vertices in all: {nv:,}; isochrones layer in a GeoPackage: {p.stat().st_size / 1e6:.1f} MB "
               f"(written in {time.perf_counter() - w:.2f} s)")
     return 0

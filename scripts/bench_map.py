@@ -2,7 +2,7 @@
 ≤ 5 s), without running the routing: the bundle is made directly.
 
 * streets: :func:`carecover.bench.synthetic.synthetic_city` (about 250,000 nodes) through
-  :func:`~carecover.outputs.maps.streets.street_lines` (timed too);
+  :func:`~carecover.network.streetlines.street_lines` (timed too);
 * 1,105 facilities in Hohhot's tier counts (:func:`~carecover.bench.synthetic.synthetic_facilities`);
 * demand: one point per populated 100 m cell (about 130,000), elderly 15-25 %; per tier the
   straight-line time × 1.3 to the nearest facility (``time_s__``, ``covered__``,
@@ -43,8 +43,8 @@ PLANNED = ("street_centre", "township_centre")
 
 def make_bundle(seed: int = 20250625):
     from carecover.bench.synthetic import synthetic_city, synthetic_facilities
+    from carecover.network.streetlines import street_lines
     from carecover.outputs.bundle import PlanBundle
-    from carecover.outputs.maps.streets import street_lines
     from outputs.conftest import run_params
 
     rng = np.random.default_rng(seed)

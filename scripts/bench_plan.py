@@ -16,7 +16,8 @@ Inputs are made from :mod:`carecover.bench.synthetic` and written as real files:
   8 street-level centres (urban) and 7 township centres (drive, rural).
 
 Each ``plan`` runs in a child process (so its peak memory is its own) in-process through
-``carecover.cli.main``, with timing wrappers around the pipeline's stages. Then the map is loaded
+``carecover.cli.main``; the stage timings are those the plan's stage runner records
+(:mod:`carecover.timing`, read with ``timing.recording()``; nothing is monkeypatched). Then the map is loaded
 in headless Chromium (when installed) and the meeting scripts are timed on the output.
 
 Usage::
@@ -293,78 +294,10 @@ def build_inputs(work: Path, n_nodes: int, seed: int) -> dict:
 
 # ----------------------------------------------------------------------------- one plan (child)
 
-def _instrument(stages: list, side: Path) -> None:
-    """Wrap the plan's stages (and the heavy calls inside them) with timers; each call appends
-    (name, seconds) — to ``side`` (JSON lines) when made in a worker process of the run."""
-    import carecover.analysis.gaps as gap_finder
-    import carecover.plan.area as area
-    import carecover.plan.figures as figures
-    import carecover.plan.gaps as gaps
-    import carecover.plan.inputs as inputs
-    import carecover.plan.isochrones as iso
-    import carecover.plan.networks as networks
-    import carecover.plan.publish as publish
-    import carecover.plan.siting as siting
-    import carecover.plan.travel as travel
-    import carecover.siting.model as model
-    from carecover.network import engine
-
-    main_pid = os.getpid()
-
-    def record(name: str, seconds: float) -> None:
-        if os.getpid() == main_pid:
-            stages.append((name, seconds))
-        else:  # a worker process (carecover.plan.background): its memory is not ours
-            with open(side, "a") as fh:
-                fh.write(json.dumps([f"{name} (worker)", seconds]) + "\n")
-
-    def wrap(mod, attr, label):
-        fn = getattr(mod, attr)
-
-        def inner(*a, **k):
-            t = time.perf_counter()
-            try:
-                return fn(*a, **k)
-            finally:
-                record(label(*a, **k) if callable(label) else label, time.perf_counter() - t)
-        setattr(mod, attr, inner)
-
-    wrap(area, "read_boundaries_of", "boundaries")
-    wrap(networks, "load_mode", lambda params, bounds, mode: f"network {mode}")
-    wrap(inputs, "read_facilities", "facilities register (+ CRS check)")
-    wrap(inputs, "read_demand", "population read (raster)")
-    wrap(travel, "snap_demand", lambda params, nets, d: f"snap {len(d):,} points ({', '.join(nets)})")
-    wrap(travel, "route_tier", lambda params, tier, *a, **k: f"routing {tier.key} ({tier.mode})")
-    wrap(iso, "tier_isochrones", lambda params, net, tt, fids: f"isochrones {tt.tier.key}")
-    wrap(figures, "compute", "coverage figures")
-    wrap(gap_finder, "find_gaps", "gaps (find, per tier)")
-    wrap(gaps, "find", "gaps (all tiers)")
-    wrap(engine, "reach_matrix", lambda net, s, t, lim, **k: f"reach matrix {net.profile['name']} {len(s):,} sources")
-    wrap(siting, "problem", lambda params, key, *a, **k: f"siting problem {key}")
-    wrap(siting, "solve_tier", lambda params, pb, *a, **k: f"siting solve {pb.tier.key}")
-    wrap(siting, "coverage_curve", "coverage curve")
-    wrap(siting, "min_sites_for_target", "min sites for target")
-    wrap(publish, "export_all", "exports (CSV/GPKG/GeoJSON/XLSX)")
-    wrap(publish, "build_map", lambda b, p, **k: f"map {Path(p).name}")
-    wrap(publish, "write_report", "report")
-    wrap(publish, "move_into_place", "publish")
-    solve = model.MaximalCovering.solve
-
-    def timed_solve(self, solver=None, *a, **k):
-        t = time.perf_counter()
-        try:
-            return solve(self, solver, *a, **k)
-        finally:
-            record(f"solve {getattr(solver, 'name', solver or 'greedy')}", time.perf_counter() - t)
-    model.MaximalCovering.solve = timed_solve
-
-
 def child(args) -> int:
-    stages: list = []
-    side = Path(args.child).with_suffix(".worker.jsonl")
-    side.unlink(missing_ok=True)
-    _instrument(stages, side)
-    from carecover import cli
+    """One ``carecover plan`` in this process; every stage's and step's timing is read from the
+    plan's stage runner (:mod:`carecover.timing`), the worker process's included."""
+    from carecover import cli, timing
 
     prof = None
     if args.profile:
@@ -373,19 +306,25 @@ def child(args) -> int:
         prof = cProfile.Profile()
         prof.enable()
     t = time.perf_counter()
-    rc = cli.main(args.plan_argv)
+    with timing.recording() as times:
+        rc = cli.main(args.plan_argv)
     total = time.perf_counter() - t
     if prof is not None:
         prof.disable()
         prof.dump_stats(args.profile)
-    if side.exists():
-        stages += [tuple(json.loads(line)) for line in side.read_text().splitlines()]
     import resource
 
+    stages = [(_label(st), st.wall_s, st.cpu_s, st.depth) for st in times]
     Path(args.child).write_text(json.dumps({
         "rc": rc, "total_s": total, "stages": stages, "peak_rss_mb": peak_rss_mb(),
         "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0}))
     return rc
+
+
+def _label(st) -> str:
+    """A timing's row label: steps indented under their stage, work done in the worker marked."""
+    marks = (" (worker)" if st.worker else "") + (" (cached)" if st.cached else "")
+    return "  " * st.depth + st.name + marks
 
 
 def run_plan(work: Path, out: Path, label: str, env: dict, profile: Path | None = None) -> dict:
@@ -407,10 +346,11 @@ def run_plan(work: Path, out: Path, label: str, env: dict, profile: Path | None 
 
 
 def _agg(stages) -> dict:
+    """Wall seconds (summed), CPU seconds (summed) and calls per label, in the order first seen."""
     out: dict[str, list] = {}
-    for name, s in stages:
-        out.setdefault(name, []).append(s)
-    return {k: (sum(v), len(v)) for k, v in out.items()}
+    for name, wall, cpu, *_ in stages:
+        out.setdefault(name, []).append((wall, cpu))
+    return {k: (sum(w for w, _ in v), sum(c for _, c in v), len(v)) for k, v in out.items()}
 
 
 def time_script(cmd: list[str], env: dict, repeats: int = 3) -> list[float]:
@@ -546,15 +486,21 @@ def report_lines(r: dict, summary: dict, args, started: datetime) -> list[str]:
         f". Demand points: {summary['population']['points']:,} "
         f"({summary['population']['total_pop']:,.0f} people, {summary['population']['total_elderly']:,.0f} elderly).",
         "",
+        "Stages and the steps inside them (indented) as the plan's stage runner timed them "
+        "(`carecover.timing`: wall seconds, CPU seconds of the process that did the work; "
+        "(worker) = in the worker process beside the main one).",
+        "",
         "| stage | first run (network built) | second run (network cached) | note |",
         "| --- | --- | --- | --- |",
     ]
     order = [k for k in s1] + [k for k in s2 if k not in s1]
     notes = {"network walk": "target cached < 1 s", "network drive": "target cached < 1 s"}
     for k in order:
-        a, b = s1.get(k, (0.0, 0)), s2.get(k, (0.0, 0))
-        calls = f" ({a[1]} calls)" if a[1] > 1 else ""
-        lines.append(f"| {k}{calls} | {a[0]:.2f} s | {b[0]:.2f} s | {notes.get(k, '')} |")
+        a, b = s1.get(k, (0.0, 0.0, 0)), s2.get(k, (0.0, 0.0, 0))
+        calls = f" ({a[2]} calls)" if a[2] > 1 else ""
+        label = k.replace("  ", "&nbsp;&nbsp;")
+        lines.append(f"| {label}{calls} | {a[0]:.2f} s (CPU {a[1]:.2f}) | {b[0]:.2f} s (CPU {b[1]:.2f}) | "
+                     f"{notes.get(k.strip(), '')} |")
     lines.append(f"| **total `carecover plan`** | **{r['run1']['total_s']:.1f} s** | **{r['run2']['total_s']:.1f} s** "
                  "| target: a few minutes |")
     lines.append(f"| peak RSS (plan process) | {r['run1']['peak_rss_mb']:,.0f} MB | {r['run2']['peak_rss_mb']:,.0f} MB "

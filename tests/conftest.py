@@ -86,34 +86,12 @@ def demo_out(tmp_path_factory) -> Path:
 # ----------------------------------------------------------------------------- factories
 
 def make_params(**overrides):
-    """A :class:`carecover.plan.RunParams` from the settings' defaults (no file checks), with
-    ``overrides``; ``tiers`` may be given as ``{key: {"mode": …, "threshold_min": …}}``."""
-    import dataclasses
-    from types import MappingProxyType
+    """:meth:`carecover.params.RunParams.defaults` for tests: no caches, no Gaode map, linked
+    assets, a test title; ``tiers`` may be given as ``{key: {"mode": …, "threshold_min": …}}``."""
+    from carecover.params import RunParams
 
-    from carecover import settings
-    from carecover.plan.params import RunParams
-    from carecover.tiers import TIERS
-
-    tiers = dict(TIERS)
-    for key, change in (overrides.pop("tiers", None) or {}).items():
-        tiers[key] = dataclasses.replace(tiers[key], **change)
-    base = dict(
-        network=Path("network.osm.pbf"), facilities=(Path("register.csv"),), out=Path("out"), boundary=None,
-        population=None, population_field="pop", elderly_field=None, elderly_raster=None,
-        total_population=None, candidates=None, units=(), config=None, lang="zh",
-        walk_speed_mps=settings.walk_speed_mps, sensitivity_speeds_mps=settings.sensitivity_speeds_mps,
-        threshold_min=settings.threshold_min, tiers=MappingProxyType(tiers),
-        drive_speeds_kph=MappingProxyType(dict(settings.drive_speeds_kph)), bands_min=settings.bands_min,
-        max_snap_m=settings.max_snap_m, isochrone_buffer_m=settings.isochrone_buffer_m,
-        circle_radius_m=settings.circle_radius_m, crs_in=None, gap_link_m=None, suggest=MappingProxyType({}),
-        regions=MappingProxyType({}), exact_time_limit_s=settings.exact_time_limit_s,
-        max_candidates=settings.max_candidates, max_candidates_drive=settings.max_candidates_drive,
-        min_spacing_m=None, min_distance_existing_m=None, target_share=settings.target_share, strict=False,
-        osm_facilities=False, facility_isochrones=False, inline_assets=False, gaode_map=False, cache=False,
-        sample_note=None, command="carecover test", title="test")
-    base.update(overrides)
-    return RunParams(**base)
+    test = dict(inline_assets=False, gaode_map=False, cache=False, command="carecover test", title="test")
+    return RunParams.defaults(**{**test, **overrides})
 
 
 @pytest.fixture

@@ -7,48 +7,45 @@ Exit status: 0 success; 2 bad input (the message names file, row and field); 3 d
 from __future__ import annotations
 
 import argparse
+import logging
 import shlex
 import signal
 import sys
 from pathlib import Path
 
-from carecover import __version__, utils
+from carecover import __version__, logs, settings, utils
 from carecover.errors import CarecoverError, InputError
 
 ROOT = Path(__file__).resolve().parent
 SAMPLE = ROOT / "sample"
 
 
-def _pairs(values: list[str], flag: str, example: str) -> list[tuple[str, str]]:
-    """``KEY=VALUE`` command-line values, split once."""
-    out = []
-    for v in values or []:
-        if "=" not in v:
-            raise InputError(f"{flag} expects {example.split(',')[0]}, got {v!r}", field=flag,
-                             expected=example)
-        k, val = v.split("=", 1)
-        out.append((k, val))
-    return out
+#: ``--offline-map`` is still accepted (old scripts pass it) but changes nothing: every map
+#: already carries its scripts and styles inline.
+OFFLINE_MAP_HELP = ("无作用：地图总是内嵌脚本与样式，可离线打开（为兼容旧脚本保留）/ no effect: every map "
+                    "already carries its scripts and styles inline and opens offline (kept for old scripts)")
+
+#: What ``--suggest`` takes (``carecover plan`` and ``carecover region``).
+SUGGEST_FORM = "TIER=N, e.g. street_centre=8"
 
 
-def _suggest(values: list[str]) -> dict[str, int]:
-    from carecover.tiers import tier_key
-
+def _colocation_min(values: list[str]) -> tuple[tuple[str, int], ...] | None:
+    """``--colocation-min 2 --colocation-min school=1`` → ``(("any", 2), ("school", 1))``."""
     out = {}
-    for k, n in _pairs(values, "--suggest", "TIER=N, e.g. street_centre=8"):
-        key = tier_key(k) or k
+    for v in values:
+        key, _, n = v.rpartition("=")
         try:
-            out[key] = int(n)
+            out[key.strip() or "any"] = int(n)
         except ValueError as exc:
-            raise InputError(f"--suggest count must be a whole number, got {n!r}", field="--suggest") from exc
-        if out[key] < 0:
-            raise InputError(f"--suggest count must not be negative, got {n!r}", field="--suggest",
-                             expected="a whole number >= 0")
-    return out
+            raise InputError(f"--colocation-min 须为整数，而非 {v!r} / must be K or KIND=K, not {v!r}",
+                             field="--colocation-min", expected="K or KIND=K, e.g. 2 or school=1") from exc
+    return tuple(out.items()) or None
 
 
 def _units(values: list[str]) -> dict[str, Path]:
-    return {k: Path(p) for k, p in _pairs(values, "--units", "UNIT=FILE, e.g. township=townships.geojson")}
+    from carecover.plan.options import key_values
+
+    return {k: Path(p) for k, p in key_values(values, "--units", "UNIT=FILE, e.g. township=townships.geojson")}
 
 
 def _plan_parser(sub) -> None:
@@ -65,6 +62,17 @@ def _plan_parser(sub) -> None:
     p.add_argument("--elderly-raster", type=Path, help="老年人口栅格 / elderly population raster")
     p.add_argument("--candidates", type=Path,
                    help="候选地块 (CSV 经纬度 / GeoJSON …)，默认用路网交叉口 / candidate sites file (default: street junctions)")
+    p.add_argument("--candidates-from-osm", metavar="KINDS",
+                   help="以路网文件中的公共设施为候选点（一老一小），如 school,kindergarten,clinic,community_centre / "
+                        "public facilities of the network file as candidate sites, e.g. school,kindergarten,clinic")
+    p.add_argument("--candidates-mix", action="store_true", default=None,
+                   help="公共设施候选点与候选地块或路口候选点合并（默认只用公共设施）/ add them to the file's or the "
+                        "junction candidates (default: the public facilities alone)")
+    p.add_argument("--colocation-min", action="append", default=[], metavar="[KIND=]K",
+                   help="至少 K 处建议站点与公共设施同址（KIND=K 针对一类），可多次 / at least K suggested sites "
+                        "co-located with a public facility (KIND=K: of that kind); repeatable")
+    p.add_argument("--colocation-within", type=float, metavar="M",
+                   help="同址距离 m（默认 100）/ distance that counts as co-located (default 100 m)")
     p.add_argument("--min-distance-existing", type=float,
                    help="候选点距现有同级设施最小距离 m / candidates at least this far from existing facilities")
     p.add_argument("--total-population", type=float,
@@ -73,21 +81,24 @@ def _plan_parser(sub) -> None:
                    help="新增站点数 / new sites to suggest, e.g. street_centre=8")
     p.add_argument("--units", action="append", default=[], metavar="UNIT=FILE",
                    help="街道/乡镇边界，用于行政覆盖率 / unit boundaries, e.g. township=townships.geojson")
-    p.add_argument("--speed", type=float, help="步行速度 m/s / walking speed (default 1.0)")
+    p.add_argument("--speed", dest="walk_speed_mps", type=float, metavar="SPEED",
+                   help=f"步行速度 m/s / walking speed (default {settings.walk_speed_mps:.1f})")
     p.add_argument("--crs", dest="crs_in", help="名录坐标系 wgs84|gcj02|bd09 / register coordinates")
     _sheet_arguments(p)
     p.add_argument("--strict", action="store_true", help="名录有任何问题即失败 / fail on any register problem")
     p.add_argument("--osm-facilities", action="store_true", help="补充 OSM 养老设施 / add OSM facilities")
     p.add_argument("--facility-isochrones", action="store_true", help="输出每个设施的等时圈 / per-facility isochrones")
-    p.add_argument("--exact-time-limit", type=float, help="精确求解时限 s / exact solver limit (default 30)")
+    p.add_argument("--exact-time-limit", type=float,
+                   help=f"精确求解时限 s / exact solver limit (default {settings.exact_time_limit_s:g})")
     p.add_argument("--max-candidates", type=int, help="候选点上限 / most candidate sites (default 5000)")
     p.add_argument("--min-spacing", type=float, help="新站点最小间距 m / minimum spacing of new sites")
+    p.add_argument("--gap-link", dest="gap_link_m", type=float, metavar="M",
+                   help="缺口连接距离 m / gap linkage distance (default: 1.5 × raster cell, else 100 m)")
     p.add_argument("--target", type=float, help="目标覆盖率 / target share for 'how many sites' (default 0.9)")
     p.add_argument("--objective", choices=["coverage", "served", "both"],
                    help="选址目标：覆盖人数、按服务能力可服务人数或两者并列 / siting objective: elderly newly "
                         "covered (default), elderly newly served within every facility's capacity, or both")
-    p.add_argument("--offline-map", action="store_true",
-                   help="地图内嵌脚本样式（默认即如此）/ inline JS/CSS in the map (the default; kept for old scripts)")
+    p.add_argument("--offline-map", action="store_true", help=OFFLINE_MAP_HELP)
     p.add_argument("--map-min-gap-share", type=float, metavar="SHARE",
                    help="地图只画占本层级未覆盖老年人口至少此比例的缺口（默认 0.01；表格列出全部）/ "
                         "draw a gap on the map only above this share of the tier's uncovered elderly "
@@ -126,29 +137,35 @@ def _sheet_arguments(p) -> None:
 def plan_options(args, sample_note: str | None = None):
     """The :class:`~carecover.plan.PlanOptions` of ``carecover plan``'s arguments."""
     from carecover.plan import PlanOptions
+    from carecover.plan.options import key_values
 
     return PlanOptions(
         network=args.network, facilities=tuple(args.facilities) or None, out=args.out,
         config=_config_for(args), boundary=args.boundary, population=args.population,
         population_field=args.population_field, elderly_field=args.elderly_field,
         elderly_raster=args.elderly_raster, candidates=args.candidates,
+        candidates_from_osm=getattr(args, "candidates_from_osm", None),
+        candidates_mix=getattr(args, "candidates_mix", None),
+        colocation_min=_colocation_min(getattr(args, "colocation_min", None) or []),
+        colocation_within_m=getattr(args, "colocation_within", None),
         min_distance_existing_m=args.min_distance_existing, total_population=args.total_population,
-        suggest=tuple(_suggest(args.suggest).items()), units=tuple(_units(args.units).items()),
-        walk_speed_mps=args.speed, crs_in=args.crs_in, sheet=args.sheet, strict=args.strict,
+        suggest=key_values(args.suggest, "--suggest", SUGGEST_FORM), units=tuple(_units(args.units).items()),
+        walk_speed_mps=args.walk_speed_mps, crs_in=args.crs_in, sheet=args.sheet, strict=args.strict,
         osm_facilities=args.osm_facilities, facility_isochrones=args.facility_isochrones,
         exact_time_limit_s=args.exact_time_limit, max_candidates=args.max_candidates,
-        min_spacing_m=args.min_spacing, target_share=args.target, objective=args.objective,
-        inline_assets=args.offline_map or None, pdf=args.pdf, map_min_gap_share=args.map_min_gap_share,
+        min_spacing_m=args.min_spacing, gap_link_m=args.gap_link_m, target_share=args.target, objective=args.objective,
+        pdf=args.pdf, map_min_gap_share=args.map_min_gap_share,
         cache=False if args.no_cache else None, workers=args.workers, sample_note=sample_note, lang=args.lang,
         command="carecover " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:])),
     )
 
 
 def cmd_plan(args, *, sample_note: str | None = None) -> int:
-    from carecover.plan import resolve, run
+    from carecover.plan import resolve
+    from carecover.plan.run import compute, publish
 
     params = resolve(plan_options(args, sample_note))
-    written = run(params)
+    written = publish(compute(params))
     if not utils.QUIET:
         print(f"输出 / outputs ({len(written)} files) → {params.out}")
         for key in ("summary.json", "map.html", "report.html", "coverage.csv", "gaps.csv", "sites.csv"):
@@ -191,8 +208,12 @@ def cmd_check_claims(args) -> int:
     claims = load_claims(claims_path, [c.name for c in cfg.counties] if cfg is not None else None)
     # each tier at the threshold the run used, not an assumed 15 minutes
     tiers = tiers_of_summary(summary, cfg.resolved_tiers() if cfg is not None else None)
-    table = evaluate_claims(claims, summary.get("figures", []), tiers=tiers,
-                            main_speed_mps=(summary.get("parameters") or {}).get("speed_mps"))
+    # the walking speed the run used, as summary.json states it
+    speed = summary.speed_mps
+    if speed is None:
+        raise InputError("summary.json 未写明步行速度 / summary.json states no walking speed", file=args.summary,
+                         field="parameters.speed_mps", expected="the summary.json of a carecover plan run")
+    table = evaluate_claims(claims, list(summary.figures), tiers=tiers, walk_speed_mps=speed)
     print(claims_table_text(table, (cfg.lang if cfg is not None else "zh")))
     if args.csv:
         from carecover.utils import atomic_write
@@ -209,7 +230,7 @@ def cmd_validate(args) -> int:
         validation_table,
         write_validation_report,
     )
-    from carecover.plan.outfolder import input_files, refuse_inputs
+    from carecover.outputs.outfolder import input_files, refuse_inputs
 
     if args.report is not None:  # the report never replaces the register (or the boundary)
         refuse_inputs([args.report], input_files([args.register, args.boundary]))
@@ -264,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     _plan_parser(sub)
     d = sub.add_parser("demo", help="用自带示例数据运行 plan（无需联网）/ run plan on bundled sample data")
     d.add_argument("--out", type=Path, help="输出目录 / output folder (default maps/demo)")
-    d.add_argument("--offline-map", action="store_true")
+    d.add_argument("--offline-map", action="store_true", help=OFFLINE_MAP_HELP)
     d.add_argument("--pdf", action="store_true", help="同时输出 report.pdf（需 Chromium）/ also print report.pdf")
     d.add_argument("--no-cache", action="store_true")
     _workers_argument(d)
@@ -309,8 +330,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _global_options(parser: argparse.ArgumentParser, default) -> None:
-    """``--quiet`` and ``--lang``, accepted before or after the subcommand."""
+    """``--quiet``, ``-v`` and ``--lang``, accepted before or after the subcommand."""
     parser.add_argument("--quiet", action="store_true", help="不显示进度 / no progress output",
+                        **({"default": default} if default is not None else {}))
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="显示各阶段耗时 / also show each stage's wall and CPU seconds",
                         **({"default": default} if default is not None else {}))
     parser.add_argument("--lang", choices=["zh", "en"], help="语言 / language (zh: 中文在前)",
                         **({"default": default} if default is not None else {}))
@@ -319,9 +343,9 @@ def _global_options(parser: argparse.ArgumentParser, default) -> None:
 def _defaults_for_demo(args) -> None:
     for name, value in dict(population=None, population_field=None, elderly_field=None,
                             elderly_raster=None, candidates=None, min_distance_existing=None,
-                            total_population=None, suggest=[], units=[], speed=None, crs_in=None,
+                            total_population=None, suggest=[], units=[], walk_speed_mps=None, crs_in=None,
                             strict=False, osm_facilities=False, facility_isochrones=False,
-                            exact_time_limit=None, max_candidates=None, min_spacing=None,
+                            exact_time_limit=None, max_candidates=None, min_spacing=None, gap_link_m=None,
                             target=None, boundary=None, sheet=None, objective=None,
                             map_min_gap_share=None).items():
         if not hasattr(args, name):
@@ -336,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # the command as run, for summary.json
     utils.QUIET = bool(args.quiet)
+    logs.console(logging.WARNING if args.quiet else logging.DEBUG if getattr(args, "verbose", False) else logging.INFO)
     signal.signal(signal.SIGTERM, _on_term)
     try:
         if args.command == "plan":

@@ -88,7 +88,7 @@ class _Writer:
         return self.library(v)
 
     def library(self, v: Any) -> Any:
-        from carecover import _datastore_frames as frames
+        from carecover._datastore_frames import encode
 
         kind = type(v).__module__.split(".")[0]
         if kind == "shapely":
@@ -101,7 +101,7 @@ class _Writer:
         if kind == "scipy" and type(v).__name__ in _SPARSE:
             return self.sparse(v)
         if kind in ("pandas", "geopandas"):
-            return frames.encode(self, v)
+            return encode(self, v)
         raise TypeError(f"cannot store a {type(v).__module__}.{type(v).__qualname__} / 无法缓存该类型")
 
     def ndarray(self, a: np.ndarray, scalar: bool = False) -> Any:
@@ -202,7 +202,7 @@ class _Reader:
         return obj
 
     def library(self, t: Any, n: dict) -> Any:
-        from carecover import _datastore_frames as frames
+        from carecover._datastore_frames import TAGS, decode
 
         if t == "geom":
             import shapely
@@ -223,8 +223,8 @@ class _Reader:
             if n["c"].startswith("coo"):
                 return cls((p["data"], (p["row"], p["col"])), shape=shape)
             return cls((p["data"], p["indices"], p["indptr"]), shape=shape)
-        if t in frames.TAGS:
-            return frames.decode(self, n)
+        if t in TAGS:
+            return decode(self, n)
         raise EntryError(f"unknown entry form {t!r} / 未知的条目形式")
 
 

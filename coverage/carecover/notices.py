@@ -3,7 +3,7 @@
 Built on the standard :mod:`warnings` machinery, so library warnings are caught by the same
 means: :func:`warn` raises a :class:`CarecoverWarning` (a value legal but unusual, a tier with no
 usable facility, an input read only in part); :func:`collect` records every warning raised inside
-it, prints carecover's own on stderr as one line each (also with ``--quiet``) and keeps library
+it, logs carecover's own as one ``WARNING`` line each (shown also with ``--quiet``) and keeps library
 warnings (matplotlib, pyogrio …) off the console.
 
 Kinds: ``warning`` (look at this before trusting a figure) and ``reduction`` (an input was read
@@ -13,10 +13,11 @@ only in part, or a setting reduced it — a finding, never a silent default).
 from __future__ import annotations
 
 import contextlib
-import sys
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
+
+from carecover.logs import LOGGER
 
 _STACK: list[list[Notice]] = []
 
@@ -86,20 +87,24 @@ def _notice_of(message: Warning | str, category: type[Warning]) -> Notice:
 
 
 @contextlib.contextmanager
-def collect(echo: bool = True) -> Iterator[list[Notice]]:
+def collect(echo: bool = True, seed: Iterable[Notice] = ()) -> Iterator[list[Notice]]:
     """Record every warning raised inside the block (each distinct one once).
 
     Parameters
     ----------
     echo
-        Print carecover's own warnings on stderr as they come (library warnings never are).
+        Log carecover's own warnings as they come (``WARNING`` records of the ``carecover``
+        logger, :mod:`carecover.logs`; library warnings never are).
+    seed
+        Notices recorded earlier (a computed plan's, when it is published): kept first, not
+        shown again.
 
     Yields
     ------
     list of Notice
         Filled while the block runs.
     """
-    found: list[Notice] = []
+    found: list[Notice] = list(seed)
 
     def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ARG001
         notice = _notice_of(message, category)
@@ -107,7 +112,7 @@ def collect(echo: bool = True) -> Iterator[list[Notice]]:
             return
         found.append(notice)
         if echo and notice.kind != "library":
-            print(notice.line(), file=sys.stderr, flush=True)
+            LOGGER.warning(notice.line())
 
     with warnings.catch_warnings():
         warnings.simplefilter("always")

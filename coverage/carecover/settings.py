@@ -19,6 +19,9 @@ threshold_min: float = 15.0
 bands_min: tuple[float, ...] = (5.0, 10.0, 15.0)
 #: Largest distance (m) a point may be moved onto the street network; beyond it: unsnapped.
 max_snap_m: float = 300.0
+#: A suggested site within this distance (m, straight line to the outline) of a public facility
+#: (school, clinic …, ``--candidates-from-osm``) is co-located with it (一老一小).
+colocation_within_m: float = 100.0
 #: Half-width (m) of the buffer drawn around reached street segments for isochrone polygons.
 isochrone_buffer_m: float = 25.0
 #: Straight-line radius (m) of the circles compared with the network; ``None``: each tier's

@@ -1,13 +1,16 @@
 """Facility tiers of the three-tier elderly-care network (三级养老服务网络).
 
 Names follow the source documents (../shared/brief.md). Each tier carries its default travel
-mode and threshold; a city config may override both.
+mode and threshold (the 15-minute circle's tiers: ``settings.threshold_min``, the one place that
+default lives); a city config may override both.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field, replace
+
+from carecover import settings
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class Tier:
     name_en: str
     level: int
     mode: str = "walk"
-    threshold_min: float = 15.0
+    threshold_min: float = settings.threshold_min
     unit: str | None = None
     aliases: tuple[str, ...] = field(default=())
 
@@ -57,20 +60,20 @@ TIERS: dict[str, Tier] = {
              ("特困供养机构", "县级综合养老服务管理平台", "county institution", "special-care institution")),
         Tier("district_centre", "区级综合养老服务中心", "District comprehensive centre", 1, "drive",
              20.0, "county", ("区级综合中心", "区级养老服务中心", "district centre", "district comprehensive centre")),
-        Tier("street_centre", "街道级养老服务中心", "Street-level centre", 2, "walk", 15.0, "street",
+        Tier("street_centre", "街道级养老服务中心", "Street-level centre", 2, "walk", settings.threshold_min, "street",
              ("街道养老服务中心", "街道级", "街道综合养老服务中心", "street centre", "street-level centre",
               "sub-district centre", "street", "街道")),
-        Tier("township_centre", "乡镇区域养老服务中心", "Township regional centre", 2, "drive", 15.0,
+        Tier("township_centre", "乡镇区域养老服务中心", "Township regional centre", 2, "drive", settings.threshold_min,
              "township", ("乡镇级养老服务中心", "乡镇养老服务中心", "区域养老服务中心", "乡镇级",
                           "township centre", "township regional centre", "township", "乡镇")),
-        Tier("community_centre", "社区养老服务中心/站", "Community centre/station", 3, "walk", 15.0,
+        Tier("community_centre", "社区养老服务中心/站", "Community centre/station", 3, "walk", settings.threshold_min,
              "community", ("社区级居家社区养老服务中心", "社区养老服务站", "社区养老服务中心", "社区级",
                            "社区居家养老服务站", "community centre", "community station", "community", "社区")),
-        Tier("village_station", "村级养老服务站", "Village station", 3, "walk", 15.0, "village",
+        Tier("village_station", "村级养老服务站", "Village station", 3, "walk", settings.threshold_min, "village",
              ("村级养老服务站点", "村养老服务站", "village station", "village")),
-        Tier("happiness_home", "农村互助幸福院", "Mutual-aid happiness home", 3, "walk", 15.0,
+        Tier("happiness_home", "农村互助幸福院", "Mutual-aid happiness home", 3, "walk", settings.threshold_min,
              "village", ("互助幸福院", "幸福院", "happiness home", "mutual-aid happiness home")),
-        Tier("meal_point", "老年助餐点", "Meal-assistance point", 4, "walk", 15.0, None,
+        Tier("meal_point", "老年助餐点", "Meal-assistance point", 4, "walk", settings.threshold_min, None,
              ("助餐点", "老年食堂", "长者食堂", "meal point", "meal-assistance point", "meal assistance point", "meal", "助餐")),
     ]
 }

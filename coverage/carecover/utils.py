@@ -7,14 +7,14 @@ import hashlib
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 T = TypeVar("T")
 
-#: Set by the command line's ``--quiet``.
+#: Set by the command line's ``--quiet`` (messages themselves follow the ``carecover`` logger's
+#: level, :mod:`carecover.logs`).
 QUIET = False
 #: Progress bars shown (off in a worker process: the console shows the main process's bars).
 BARS = True
@@ -80,8 +80,11 @@ def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
 
 
 def progress(iterable: Iterable[T], desc: str, total: int | None = None) -> Iterable[T]:
-    """Wrap ``iterable`` in a progress bar on stderr unless quiet or not a terminal-like run."""
-    if QUIET or not BARS:
+    """Wrap ``iterable`` in a progress bar on stderr when the ``carecover`` logger shows progress
+    on a console (:func:`carecover.logs.showing_progress`: the command line without ``--quiet``)."""
+    from carecover.logs import showing_progress
+
+    if QUIET or not BARS or not showing_progress():
         return iterable
     from tqdm.auto import tqdm
 
@@ -89,13 +92,12 @@ def progress(iterable: Iterable[T], desc: str, total: int | None = None) -> Iter
                 disable=None if not os.environ.get("CARECOVER_PROGRESS") else False)
 
 
-_T0 = time.perf_counter()
-
-
 def log(message: str) -> None:
-    """Print a progress message on stderr, with the seconds since start, unless quiet."""
-    if not QUIET:
-        print(f"[{time.perf_counter() - _T0:7.1f} s] {message}", file=sys.stderr, flush=True)
+    """A progress message: an ``INFO`` record of the ``carecover`` logger (:mod:`carecover.logs`;
+    the command line shows it on stderr with the seconds since start, unless ``--quiet``)."""
+    from carecover.logs import LOGGER
+
+    LOGGER.info(message)
 
 
 def json_ready(obj: Any, digits: int = 6) -> Any:

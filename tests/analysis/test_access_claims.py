@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from carecover.analysis.claims import evaluate_claims, format_value, load_claims
 from carecover.errors import InputError
+from carecover.tiers import TIERS
 
 HEAD = 'city = "t"\n'
 
@@ -29,13 +30,13 @@ class TestAccessClaims:
         p.write_text(claim('kind = "access"\nvalue = 20.0\n'), encoding="utf-8")
         (c,) = load_claims(p)
         assert (c.measure, c.method, c.population) == ("places_per_1000", "e2sfca", "elderly")
-        row = evaluate_claims([c], FIGS).iloc[0]
+        row = evaluate_claims([c], FIGS, TIERS, walk_speed_mps=1.0).iloc[0]
         assert row["computed"] == 21.5 and row["result"] == "PASS" and row["measure"] == "places_per_1000"
         p.write_text(claim('kind = "access"\nmethod = "2sfca"\nvalue = 20.0\n'), encoding="utf-8")
-        assert evaluate_claims(load_claims(p), FIGS).iloc[0]["result"] == "FAIL"  # 18 < 20
+        assert evaluate_claims(load_claims(p), FIGS, TIERS, walk_speed_mps=1.0).iloc[0]["result"] == "FAIL"  # 18 < 20
         p.write_text(claim('kind = "access"\nmeasure = "share_below_standard"\nmethod = "2sfca"\nvalue = 0.5\n'),
                      encoding="utf-8")
-        row = evaluate_claims(load_claims(p), FIGS).iloc[0]
+        row = evaluate_claims(load_claims(p), FIGS, TIERS, walk_speed_mps=1.0).iloc[0]
         assert row["result"] == "NOT EVALUATED" and "share_below_standard" in row["reason"]
 
     @pytest.mark.parametrize("body, field, text", [

@@ -14,6 +14,7 @@ from carecover.analysis.claims import (
 )
 from carecover.config import find_city_config, load_config
 from carecover.errors import InputError
+from carecover.tiers import TIERS
 
 CLAIMS = """
 [[claim]]
@@ -122,7 +123,7 @@ def test_hand_checked_results(claims):
         admin(31, 45),
         admin(38, 45, "planned"),
     ]
-    df = evaluate_claims(claims, figures)
+    df = evaluate_claims(claims, figures, TIERS, walk_speed_mps=1.0)
     assert list(df.columns) == COLUMNS
     assert list(df["id"]) == [c.id for c in claims]  # every claim, in file order
     r = by_id(df)
@@ -144,21 +145,21 @@ def test_hand_checked_results(claims):
 
 def test_main_speed_default_and_reasons(claims):
     # only a 1.2 m/s figure: the claim (default speed = the run's main speed) is not evaluated...
-    df = evaluate_claims(claims, [fig(value=0.95, covered=95, total=100, speed_mps=1.2)])
+    df = evaluate_claims(claims, [fig(value=0.95, covered=95, total=100, speed_mps=1.2)], TIERS, walk_speed_mps=1.0)
     r = by_id(df)["community-90"]
     assert r["result"] == NOT_EVALUATED and "1.0 m/s" in r["reason"]
     # ...unless the run's main speed is 1.2 m/s
-    df = evaluate_claims(claims, [fig(value=0.95, covered=95, total=100, speed_mps=1.2)],
-                         main_speed_mps=1.2)
+    df = evaluate_claims(claims, [fig(value=0.95, covered=95, total=100, speed_mps=1.2)], TIERS,
+                         walk_speed_mps=1.2)
     assert by_id(df)["community-90"]["result"] == PASS
     # no administrative figures: says which unit is missing
-    r = by_id(evaluate_claims(claims, []))["township-80"]
+    r = by_id(evaluate_claims(claims, [], TIERS, walk_speed_mps=1.0))["township-80"]
     assert r["result"] == NOT_EVALUATED and "township" in r["reason"]
     # only the current scenario: the planned claim says so
-    r = by_id(evaluate_claims(claims, [admin(31, 45)]))["township-80-planned"]
+    r = by_id(evaluate_claims(claims, [admin(31, 45)], TIERS, walk_speed_mps=1.0))["township-80-planned"]
     assert r["result"] == NOT_EVALUATED and "planned" in r["reason"]
     # a figure at a different threshold is not used
-    r = by_id(evaluate_claims(claims, [fig(value=1.0, threshold_min=20.0)]))["community-90"]
+    r = by_id(evaluate_claims(claims, [fig(value=1.0, threshold_min=20.0)], TIERS, walk_speed_mps=1.0))["community-90"]
     assert r["result"] == NOT_EVALUATED and "15" in r["reason"]
 
 
@@ -166,14 +167,14 @@ def test_threshold_follows_city_tier_override(claims):
     from carecover.tiers import resolve_tiers
 
     tiers = resolve_tiers({"community_centre": {"threshold_min": 10.0}})
-    df = evaluate_claims(claims, [fig(value=0.93, threshold_min=10.0)], tiers=tiers)
+    df = evaluate_claims(claims, [fig(value=0.93, threshold_min=10.0)], tiers=tiers, walk_speed_mps=1.0)
     assert by_id(df)["community-90"]["result"] == PASS
 
 
 def test_admin_claims_from_hohhot_config():
     cfg = load_config(find_city_config("hohhot"))
     claims = load_claims(cfg.claims, [c.name for c in cfg.counties])
-    r = by_id(evaluate_claims(claims, cfg.admin_figures(), cfg.resolved_tiers(), cfg.walk_speed_mps))
+    r = by_id(evaluate_claims(claims, cfg.admin_figures(), cfg.resolved_tiers(), walk_speed_mps=cfg.walk_speed_mps))
     assert r["hohhot-township-68.9"]["result"] == PASS
     assert r["hohhot-township-80-now"]["result"] == FAIL
     assert r["hohhot-township-80-2025"]["result"] == PASS
@@ -194,7 +195,7 @@ def test_shipped_claims_load(city):
 
 
 def test_table_text(claims):
-    df = evaluate_claims(claims, [admin(31, 45), admin(38, 45, "planned")])
+    df = evaluate_claims(claims, [admin(31, 45), admin(38, 45, "planned")], TIERS, walk_speed_mps=1.0)
     zh = claims_table_text(df, "zh")
     assert "通过 PASS" in zh and "未通过 FAIL" in zh and "未评估" in zh
     assert "68.9% (31/45)" in zh and "84.4% (38/45)" in zh

@@ -52,7 +52,7 @@ def test_workbook(meeting_out, tmp_path, capsys):
     assert ws.cell(3, cols["新增覆盖老年人口"]).number_format == "#,##0"
     assert ws.cell(3, cols["累计老年人覆盖率"]).number_format == "0.0%"
     assert ws.freeze_panes == "A3" and ws.auto_filter.ref.startswith("A2:")
-    planned = summary_figure(st.summary, TIER, "planned")["value"]
+    planned = summary_figure(st.summary, TIER, "planned").value
     assert exact[-1]["累计老年人覆盖率"] == pytest.approx(planned, abs=1e-6)
 
 

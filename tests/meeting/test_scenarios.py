@@ -35,8 +35,8 @@ class TestOneTier:
         for sid, scen in (("current", "current"), (f"planned:{TIER}", "planned")):
             for pop, col in (("elderly", "elderly"), ("total", "pop")):
                 fig = summary_figure(summary, TIER, scen, pop)
-                assert float(by[sid][f"{col}_covered"]) == pytest.approx(fig["covered"], abs=0.06)
-                assert float(by[sid][f"{col}_share"]) == pytest.approx(fig["value"], abs=1e-6)
+                assert float(by[sid][f"{col}_covered"]) == pytest.approx(fig.covered, abs=0.06)
+                assert float(by[sid][f"{col}_share"]) == pytest.approx(fig.value, abs=1e-6)
         assert int(by[f"planned:{TIER}"]["sites_added"]) == 2
         print(f"compare_scenarios in-process: {elapsed:.3f} s")
         assert elapsed < 5
@@ -71,9 +71,9 @@ def test_two_tiers(two_tier_out, raw_state, raw_covered, capsys):
         masks[k] = (cur, plan)
         summary = load_state(two_tier_out, k).summary
         assert float(get[("current", k)]["elderly_covered"]) == pytest.approx(
-            summary_figure(summary, k, "current")["covered"], abs=0.06)
+            summary_figure(summary, k, "current").covered, abs=0.06)
         assert float(get[("planned:all", k)]["elderly_covered"]) == pytest.approx(
-            summary_figure(summary, k, "planned")["covered"], abs=0.06)
+            summary_figure(summary, k, "planned").covered, abs=0.06)
         assert float(get[(f"planned:{k}", k)]["elderly_covered"]) == pytest.approx(
             float(elderly[plan].sum()), abs=0.06)
     # "any" = a resident reached by either tier, counted once

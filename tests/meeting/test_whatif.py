@@ -37,7 +37,7 @@ class TestAgainstThePlan:
             s.apply("add-candidate", str(k))
         for pop in ("elderly", "total"):
             assert s.steps[-1].covered[pop] == pytest.approx(
-                summary_figure(st.summary, TIER, "planned", pop)["covered"], abs=1e-4)
+                summary_figure(st.summary, TIER, "planned", pop).covered, abs=1e-4)
         # the marginal gains are the plan's curve
         curve = st.summary["sites"][TIER]["curve"]
         assert [x.delta["elderly"] for x in s.steps[1:]] == pytest.approx(
@@ -76,7 +76,11 @@ class TestAgainstThePlan:
     def test_errors_and_far_point(self, meeting_out, capsys):
         assert whatif.main(["--out", str(meeting_out), "--tier", TIER, "--remove-existing", "NOPE"]) == 2
         assert "S001" in capsys.readouterr().err
+        # a tier the plan did not site has facilities but no candidates (issue 21: it answers --add and
+        # --remove-existing, tests/meeting/test_meet_tiers.py)
         assert whatif.main(["--out", str(meeting_out), "--tier", "meal_point", "--add-candidate", "1"]) == 2
+        assert "--suggest meal_point" in capsys.readouterr().err
+        assert whatif.main(["--out", str(meeting_out), "--tier", "village_station", "--add-candidate", "1"]) == 2
         assert "street_centre" in capsys.readouterr().err
         assert whatif.main(["--out", str(meeting_out), "--tier", TIER, "--add", "60.17,24.94"]) == 2  # swapped
         assert "swapped" in capsys.readouterr().err

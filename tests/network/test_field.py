@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import shapely
 from carecover.network import StreetNetwork, engine, field, isochrones, snap_xy
+from carecover.network import grid as field_grid
+
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def _street_sources(net: StreetNetwork, n: int, seed: int):
@@ -61,22 +66,48 @@ class TestSynthetic:
         net = synthetic_network(20_000, seed=7)
         src = _street_sources(net, 6, seed=3)
         nt = engine.nearest(net, src, 900)
-        whole = field.field_polygons(net, nt.time, [5, 15], src, 25.0, 5.0, 16e6)
+        whole = field.field_polygons(net, nt.time, [5, 15], src, 25.0, 5.0, 16e6, walk_speed_mps=1.0)
         monkeypatch.setattr(field, "TILED_ABOVE", 0)
         monkeypatch.setattr(field, "TILE", 64)
-        tiled = field.field_polygons(net, nt.time, [5, 15], src, 25.0, 5.0, 16e6)
+        tiled = field.field_polygons(net, nt.time, [5, 15], src, 25.0, 5.0, 16e6, walk_speed_mps=1.0)
         for (b1, p1), (b2, p2) in zip(whole, tiled, strict=True):
             assert b1 == b2 and p2.is_valid
             assert p1.symmetric_difference(p2).area < 1e-4 * p1.area, b1
 
     def test_faster_network_gets_a_coarser_grid(self):
         """Spacing is the walking one in seconds: ×speed on fast networks, at most half the buffer."""
-        assert field._spacing(5.0, 25.0, (1.0, 100.0)) == 5.0
-        assert field._spacing(5.0, 25.0, (1.5, 100.0)) == 7.5
-        assert field._spacing(5.0, 25.0, (25.0, 100.0)) == 12.5
-        assert field._spacing(5.0, 4.0, (25.0, 100.0)) == 5.0
+        def spacing(*args):
+            return field_grid.grid_spacing(*args, walk_speed_mps=1.0)
+
+        assert spacing(5.0, 25.0, (1.0, 100.0)) == 5.0
+        assert spacing(5.0, 25.0, (1.5, 100.0)) == 7.5
+        assert spacing(5.0, 25.0, (25.0, 100.0)) == 12.5
+        assert spacing(5.0, 4.0, (25.0, 100.0)) == 5.0
         # a 2-minute band: a 40th of its walk
-        assert field._spacing(5.0, 25.0, (1.0, 100.0), 120.0) == 3.0
+        assert spacing(5.0, 25.0, (1.0, 100.0), 120.0) == 3.0
+        # at the run's slower walking speed, a 40th of that walk
+        assert field_grid.grid_spacing(5.0, 25.0, (0.6, 100.0), 300.0, walk_speed_mps=0.6) == pytest.approx(4.5)
+
+    def test_grid_follows_the_runs_walking_speed_not_the_default(self, monkeypatch):
+        """A run walking at 0.6 m/s draws its isochrones on a grid sized at 0.6 m/s (its walking
+        network's speed), whatever the package default (``settings.walk_speed_mps``) says:
+        changing the default changes nothing."""
+        from carecover import settings
+        from carecover.network import load_network, make_profile
+
+        net = load_network(DATA / "grid.osm", make_profile("walk", walk_speed_mps=0.6), cache=False)
+        src = snap_xy(net, [net.node_x[12] + 30.0], [net.node_y[12]])
+        nt = engine.nearest(net, src)
+
+        def drawn():
+            return [p.wkb for _, p in isochrones.tier_isochrones(net, src, [2, 4], node_times=nt)]
+
+        at_run_speed = drawn()
+        monkeypatch.setattr(settings, "walk_speed_mps", 2.0)
+        assert drawn() == at_run_speed
+        # the run's speed given explicitly: the same grid
+        assert [p.wkb for _, p in isochrones.tier_isochrones(net, src, [2, 4], node_times=nt,
+                                                             walk_speed_mps=0.6)] == at_run_speed
 
 
 class TestSimplifiedOutlines:
@@ -87,12 +118,12 @@ class TestSimplifiedOutlines:
         net = synthetic_network(20_000, seed=7, profile="drive")
         src = _street_sources(net, 2, seed=5)
         nt = engine.nearest(net, src, 240)
-        polys = isochrones.tier_isochrones(net, src, [2, 4], node_times=nt)
+        polys = isochrones.tier_isochrones(net, src, [2, 4], node_times=nt, walk_speed_mps=1.0)
         xy, t = _reached_street_points(net, nt, src, 240, step_m=2.0)
         _assert_streets_inside(polys, xy, t)
-        tol = field.SIMPLIFY_SHARE * field._spacing(5.0, 25.0, field.speed_len_max(net), 120)
+        tol = field.SIMPLIFY_SHARE * field_grid.grid_spacing(5.0, 25.0, field_grid.speed_len_max(net), 120, walk_speed_mps=1.0)
         monkeypatch.setattr(field, "SIMPLIFY_SHARE", 0.0)
-        traced = isochrones.tier_isochrones(net, src, [2, 4], node_times=nt)
+        traced = isochrones.tier_isochrones(net, src, [2, 4], node_times=nt, walk_speed_mps=1.0)
         for (band, p), (_, q) in zip(polys, traced, strict=True):
             assert shapely.get_num_coordinates(p) < 0.7 * shapely.get_num_coordinates(q), band
             # kept vertices are traced ones; every traced shell vertex is within the tolerance

@@ -1,6 +1,6 @@
 """Fixtures of the outputs tests: run parameters for bundles built by hand, and bundles.
 
-* ``make_params(**changes)`` — a real :class:`~carecover.plan.params.RunParams` from the
+* ``make_params(**changes)`` — a real :class:`~carecover.params.RunParams` from the
   :mod:`carecover.settings` defaults and :data:`carecover.tiers.TIERS`, any field changed, and
   ``tier_changes={"street_centre": {"threshold_min": 10.0}}`` to change single tiers.
 * ``monaco_bundle`` — a small but real :class:`~carecover.outputs.bundle.PlanBundle` from the
@@ -24,10 +24,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from carecover import settings
 from carecover.outputs.bundle import PlanBundle
-from carecover.plan.params import RunParams
-from carecover.tiers import TIERS
+from carecover.params import RunParams
 
 # ---------------------------------------------------------------------------------------
 # Run parameters
@@ -39,7 +37,7 @@ MONACO_TITLE = "摩纳哥 Monaco 一刻钟养老服务圈覆盖分析 / Monaco: 
 
 
 def run_params(*, tier_changes: dict[str, dict[str, Any]] | None = None, **changes: Any) -> RunParams:
-    """A :class:`RunParams` with the settings' defaults and ``TIERS``, ``changes`` applied.
+    """:meth:`RunParams.defaults` (settings' defaults and ``TIERS``) with ``changes`` applied.
 
     Parameters
     ----------
@@ -49,36 +47,8 @@ def run_params(*, tier_changes: dict[str, dict[str, Any]] | None = None, **chang
     **changes
         Any field of :class:`RunParams`.
     """
-    tiers = dict(TIERS)
-    for key, change in (tier_changes or {}).items():
-        tiers[key] = dataclasses.replace(tiers[key], **change)
-    values: dict[str, Any] = {
-        "network": Path("network.osm.pbf"), "facilities": (Path("register.csv"),), "out": Path("out"),
-        "boundary": None, "population": None, "population_field": settings.population_field,
-        "elderly_field": None, "elderly_raster": None, "total_population": None, "candidates": None,
-        "units": (), "config": None, "lang": "zh",
-        "walk_speed_mps": settings.walk_speed_mps,
-        "sensitivity_speeds_mps": tuple(settings.sensitivity_speeds_mps),
-        "threshold_min": settings.threshold_min, "tiers": MappingProxyType(tiers),
-        "drive_speeds_kph": MappingProxyType(dict(settings.drive_speeds_kph)),
-        "bands_min": tuple(settings.bands_min), "max_snap_m": settings.max_snap_m,
-        "isochrone_buffer_m": settings.isochrone_buffer_m, "circle_radius_m": settings.circle_radius_m,
-        "crs_in": None, "gap_link_m": None, "suggest": MappingProxyType({}), "regions": MappingProxyType({}),
-        "exact_time_limit_s": settings.exact_time_limit_s, "max_candidates": settings.max_candidates,
-        "max_candidates_drive": settings.max_candidates_drive, "min_spacing_m": None,
-        "min_distance_existing_m": None, "target_share": settings.target_share, "strict": False,
-        "osm_facilities": False, "facility_isochrones": False, "inline_assets": False, "gaode_map": True,
-        "cache": False, "sample_note": None, "command": "", "title": "", "warnings": (), "sheet": None,
-        "pdf": False,
-        "capacity": MappingProxyType({}), "access_decay": settings.access_decay,
-        "access_band_weights": settings.access_band_weights, "objective": "coverage",
-        "map_min_gap_share": settings.map_min_gap_share, "workers": 1,
-    }
-    missing = {f.name for f in dataclasses.fields(RunParams)} - set(values)
-    assert not missing, f"run_params() needs a default for the new RunParams fields {sorted(missing)}"
-    unknown = set(changes) - set(values)
-    assert not unknown, f"RunParams has no fields {sorted(unknown)}"
-    return RunParams(**{**values, **changes})
+    test = {"inline_assets": False, "cache": False, "title": ""}
+    return RunParams.defaults(**{**test, **changes}, tiers=tier_changes or {})
 
 
 def with_params(bundle: PlanBundle, **changes: Any) -> PlanBundle:

@@ -13,11 +13,11 @@ import pytest
 import shapely
 from carecover.crs import wgs84_to_gcj02
 from carecover.network import load_network
+from carecover.network.streetlines import street_kinds, street_lines
 from carecover.outputs.bundle import PlanBundle
 from carecover.outputs.maps import build_map
 from carecover.outputs.maps.facilities import nearest_served
 from carecover.outputs.maps.gaps import drawn_mask
-from carecover.outputs.maps.streets import street_kinds, street_lines
 from carecover.outputs.maps.zones import DisplayGrid, label_zones, neighbour_colours
 
 DATA = Path(__file__).resolve().parents[1] / "data"

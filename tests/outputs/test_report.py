@@ -222,7 +222,7 @@ class TestOverviewMap:
 
     def test_streets_drawn_when_the_bundle_has_them(self, bundle: PlanBundle, monaco_pbf: Path) -> None:
         from carecover.network import load_network
-        from carecover.outputs.maps.streets import street_lines
+        from carecover.network.streetlines import street_lines
         from carecover.outputs.report.overview import map_crs, street_segments
 
         net = load_network(monaco_pbf, "walk")

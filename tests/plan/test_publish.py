@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from carecover import cli, settings
-from carecover.plan import outfolder, publish
+from carecover.outputs import outfolder
+from carecover.plan import publish
 
 SAMPLE = Path(cli.__file__).resolve().parent / "sample"
 

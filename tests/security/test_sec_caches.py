@@ -180,3 +180,35 @@ class TestDatastore:
     def test_private_dir(self, tmp_path):
         d = datastore.private_dir(tmp_path / "x" / "y")
         assert d.is_dir() and all((tmp_path / p).stat().st_mode & 0o777 == 0o700 for p in ("x", "x/y"))
+
+
+def test_a_colocation_siting_problem_is_stored_and_read_back_whole(tmp_path, monkeypatch, monaco_pbf):
+    """The siting stage's problem with candidate names and co-location (issue 28) goes through
+    the data-only store: written, read back under its key with the same names and masks, and
+    a rerun takes it from the cache."""
+    import numpy as np
+    import pandas as pd
+    from carecover import datastore
+    from carecover.siting.colocation import Colocated
+
+    monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1750809600")
+    pd.DataFrame([("C1", "社区站 1", "社区养老服务站", 7.4205, 43.7384)],
+                 columns=["编号", "名称", "层级", "经度", "纬度"]).to_csv(tmp_path / "reg.csv", index=False)
+    args = ["plan", "--network", str(monaco_pbf), "--facilities", str(tmp_path / "reg.csv"),
+            "--total-population", "38000", "--suggest", "community_centre=2", "--max-candidates", "120",
+            "--candidates-from-osm", "school,hospital,library", "--workers", "1"]
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert cli.main([*args, "--out", str(tmp_path / "a")]) == 0, err.getvalue()[-2000:]
+    entries = sorted((tmp_path / "cache" / "stages" / "siting").glob("*.npz"))
+    assert entries, "the siting stage was not stored: " + err.getvalue()[-2000:]
+    problems = [p for e in entries for p in datastore.load(e, e.stem)[0].problems.values()]
+    assert problems and all(p.names is not None and isinstance(p.coloc, Colocated) for p in problems)
+    p = problems[0]
+    assert len(p.names) == len(p.coloc.kind) == p.reach.shape[0] and any(n for n in p.names)
+    assert isinstance(p.coloc.member["any"], np.ndarray) and p.coloc.member["any"].any()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert cli.main([*args, "--out", str(tmp_path / "b")]) == 0, err.getvalue()[-2000:]
+    assert "siting: 缓存 / from the stage cache" in err.getvalue()
+    assert (tmp_path / "a" / "sites.csv").read_bytes() == (tmp_path / "b" / "sites.csv").read_bytes()

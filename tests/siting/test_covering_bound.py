@@ -11,8 +11,8 @@ import pytest
 import scipy.sparse as sp
 from carecover.siting.covering_bound import best_sites, keep_candidates, lagrangian_bound
 from carecover.siting.greedy import Greedy
-from carecover.siting.highs import reduce
 from carecover.siting.model import MaximalCovering
+from carecover.siting.reduction import reduce
 
 
 def best_with(B: sp.csr_matrix, w: np.ndarray, p: int, code=None, cap=None) -> tuple[float, np.ndarray]:

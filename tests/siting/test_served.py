@@ -149,11 +149,11 @@ class TestBounds:
 
     @pytest.mark.parametrize("seed", range(200, 220))
     def test_single_site_cuts(self, make_served, seed):
-        from carecover.siting.served_solvers import _Evaluator, _initial_bounds
+        from carecover.siting.served_greedy import Evaluator, initial_bounds
 
         m, A, E, w, ce, cn = make_served(seed * 4, n_cand=10, n_exist=int(seed % 5), n_dem=40)
         prep = m.prepared()
-        ub = _initial_bounds(prep, _Evaluator(prep).lp)
+        ub = initial_bounds(prep, Evaluator(prep).lp)
         exact = np.array([m.objective_of(list(m.forced) + [int(j)]) - m.objective_of(list(m.forced))
                           for j in prep.cand])
         assert np.all(ub >= exact - 1e-6), (ub, exact)
@@ -165,7 +165,7 @@ class TestBounds:
     @pytest.mark.parametrize("seed", range(300, 316))
     def test_lagrangian_bound_and_pruning(self, make_served, seed):
         from carecover.siting.served_bound import lagrangian_bound
-        from carecover.siting.served_solvers import _prune_lagrange
+        from carecover.siting.served_solvers import prune_lagrange
 
         m, *_ = make_served(seed, n_cand=10, n_exist=2, n_dem=40, p=3)
         best = m.solve(BruteForce())
@@ -174,7 +174,7 @@ class TestBounds:
         lag = lagrangian_bound(prep.arcs, prep.n_fixed, p_free, prep.base)
         assert lag.value - prep.base + prep.fixed_objective >= best.objective - 1e-6
         # the optimal set's free sites survive pruning at the optimum's own value
-        keep = _prune_lagrange(lag, p_free, prep.base + best.objective - prep.fixed_objective)
+        keep = prune_lagrange(lag, p_free, prep.base + best.objective - prep.fixed_objective)
         pos = {int(c): q for q, c in enumerate(prep.cand)}
         assert all(keep[pos[int(j)]] for j in best.chosen if int(j) in pos)
 

@@ -143,8 +143,8 @@ class TestDemoState:
             for pop in ("elderly", "total"):
                 fig = summary_figure(st.summary, TIER, scenario, pop)
                 assert fig is not None
-                assert got[pop]["covered"] == pytest.approx(fig["covered"], abs=1e-4)
-                assert got[pop]["share"] == pytest.approx(fig["value"], abs=1e-6)
+                assert got[pop]["covered"] == pytest.approx(fig.covered, abs=1e-4)
+                assert got[pop]["share"] == pytest.approx(fig.value, abs=1e-6)
         # the stored choice is the one in sites.csv
         with open(demo_out / "sites.csv", encoding="utf-8-sig") as fh:
             exact = [r for r in csv.DictReader(fh) if r["method"] == "exact" and r["tier"] == TIER]

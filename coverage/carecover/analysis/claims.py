@@ -36,15 +36,23 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from carecover import settings
-from carecover.config import ADMIN_UNITS, AREA_GROUPS, UNKNOWN, _suggest, _validate, read_toml
+from carecover.config import (
+    ADMIN_UNITS,
+    AREA_GROUPS,
+    UNKNOWN,
+    did_you_mean,
+    read_toml,
+    validate_schema,
+)
 from carecover.errors import InputError
+from carecover.records import Figure
+from carecover.summary_file import SummaryFile
 from carecover.tiers import TIERS, Tier, tier_key
 
 KINDS = ("population", "administrative", "all_of", "access")
@@ -132,7 +140,7 @@ def load_claims(path: str | Path, counties: list[str] | None = None) -> list[Cla
     """
     path = Path(path)
     raw = read_toml(path, "claims file not found / 声明文件不存在")
-    data = _validate(raw, _FILE_SCHEMA, path)
+    data = validate_schema(raw, _FILE_SCHEMA, path)
     claims: list[Claim] = []
     seen: set[str] = set()
     for i, c in enumerate(data.get("claim", [])):
@@ -155,7 +163,7 @@ def load_claims(path: str | Path, counties: list[str] | None = None) -> list[Cla
             raise err("at least one tier is needed", "tiers")
         for t in given:
             if tier_key(t) is None:
-                raise err(f"unknown tier '{t}' / 未知层级" + _suggest(t, list(TIERS)), "tiers")
+                raise err(f"unknown tier '{t}' / 未知层级" + did_you_mean(t, list(TIERS)), "tiers")
         tiers = tuple(tier_key(t) for t in given)
         if c["op"] not in OPS:
             raise err(f"unknown op '{c['op']}'", "op", " ".join(OPS))
@@ -209,7 +217,7 @@ def _access_keys(c: dict, err) -> tuple[str | None, str | None]:
     measure = c.get("measure", "places_per_1000")
     method = c.get("method", "e2sfca")
     if measure not in ACCESS_MEASURES:
-        raise err(f"unknown measure '{measure}'" + _suggest(measure, list(ACCESS_MEASURES)), "measure",
+        raise err(f"unknown measure '{measure}'" + did_you_mean(measure, list(ACCESS_MEASURES)), "measure",
                   ", ".join(ACCESS_MEASURES))
     if method not in ACCESS_METHODS:
         raise err(f"unknown method '{method}'", "method", " or ".join(ACCESS_METHODS))
@@ -225,8 +233,8 @@ def _default_threshold(claim: Claim, tiers: Mapping[str, Tier]) -> float | None:
     return values.pop() if len(values) == 1 else None
 
 
-def _match(claim: Claim, figures: list[dict], tiers: Mapping[str, Tier],
-           main_speed: float) -> tuple[dict | None, str]:
+def _match(claim: Claim, figures: list[Figure], tiers: Mapping[str, Tier],
+           main_speed: float) -> tuple[Figure | None, str]:
     """The figure that tests ``claim`` (first match), or ``None`` and why there is none."""
     tiers_txt = ", ".join(claim.tiers)
     want_thr = claim.threshold_min if claim.threshold_min is not None else _default_threshold(claim, tiers)
@@ -259,7 +267,7 @@ def _match(claim: Claim, figures: list[dict], tiers: Mapping[str, Tier],
          or _close(f.get("speed_mps"), want_speed),
          f"无步速 {want_speed} m/s 的数据 / no figure at walking speed {want_speed} m/s"),
     ]
-    pool = list(figures)
+    pool = [Figure.of(f) for f in figures]
     for keep, reason in steps:
         pool = [f for f in pool if keep(f)]
         if not pool:
@@ -267,9 +275,8 @@ def _match(claim: Claim, figures: list[dict], tiers: Mapping[str, Tier],
     return pool[0], ""
 
 
-def evaluate_claims(claims: list[Claim], figures: list[dict],
-                    tiers: Mapping[str, Tier] | None = None,
-                    main_speed_mps: float | None = None) -> pd.DataFrame:
+def evaluate_claims(claims: list[Claim], figures: list[Figure | dict], tiers: Mapping[str, Tier], *,
+                    walk_speed_mps: float) -> pd.DataFrame:
     """Check each claim against the computed figures.
 
     Parameters
@@ -277,12 +284,12 @@ def evaluate_claims(claims: list[Claim], figures: list[dict],
     claims
         From :func:`load_claims`.
     figures
-        Figure dicts from the coverage step (and ``CityConfig.admin_figures()``).
+        The figures (:class:`~carecover.records.Figure`, or figure dicts of the coverage step
+        and ``CityConfig.admin_figures()``).
     tiers
-        Tiers as resolved for the run (for a claim's default threshold); default ``TIERS``.
-    main_speed_mps
-        The run's main walking speed (a claim's default speed); default
-        ``settings.walk_speed_mps``.
+        Tiers as resolved for the run (for a claim's default threshold).
+    walk_speed_mps
+        The run's walking speed (a claim's default speed).
 
     Returns
     -------
@@ -290,8 +297,7 @@ def evaluate_claims(claims: list[Claim], figures: list[dict],
         One row per claim, in file order, columns :data:`COLUMNS`; ``result`` is PASS, FAIL
         or NOT EVALUATED and ``reason`` says why a claim was not evaluated.
     """
-    tiers = tiers or TIERS
-    speed = main_speed_mps if main_speed_mps is not None else settings.walk_speed_mps
+    speed = float(walk_speed_mps)
     rows = []
     for claim in claims:
         fig, reason = _match(claim, figures, tiers, speed)
@@ -407,46 +413,14 @@ __all__ = ["Claim", "load_claims", "evaluate_claims", "claims_table_text", "COLU
            "FAIL", "NOT_EVALUATED", "UNKNOWN"]
 
 
-def read_summary(path: str | Path) -> dict:
-    """The ``summary.json`` of an earlier run, or one clear error naming the file.
-
-    Raises
-    ------
-    InputError
-        Missing, a folder, unreadable, truncated or not a carecover summary.
-    """
-    p = Path(path)
-    if not p.exists():
-        raise InputError("summary.json not found: run `carecover plan` first / 请先运行 plan", file=p)
-    if p.is_dir():
-        raise InputError("is a folder, not a summary.json file / 是文件夹而不是 summary.json", file=p,
-                         expected="the summary.json of a `carecover plan` run")
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason}) / 不是 UTF-8 文本", file=p) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON (truncated or damaged?) at line {exc.lineno} column {exc.colno}: "
-                         f"{exc.msg} / JSON 无效（文件不完整或已损坏？）", file=p) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror} / 无法读取", file=p) from None
-    if not isinstance(data, dict) or not isinstance(data.get("figures"), list):
-        raise InputError("not a carecover summary (no 'figures' list) / 不是 carecover 的 summary.json",
-                         file=p, field="figures")
-    return data
+def read_summary(path: str | Path) -> SummaryFile:
+    """The ``summary.json`` of an earlier run (:meth:`SummaryFile.read
+    <carecover.summary_file.SummaryFile.read>`: one clear error naming the file)."""
+    return SummaryFile.read(path)
 
 
-def tiers_of_summary(summary: dict, fallback: Mapping[str, Tier] | None = None) -> dict[str, Tier]:
-    """Tiers with the mode and threshold the run used (``summary["parameters"]["tiers"]``), so
-    a claim without its own threshold is tested at the run's threshold of its tier — 5 minutes in
-    a 5-minute run, never an assumed 15. Tiers the summary does not list come from ``fallback``
-    (the config's), else the defaults."""
-    out = dict(fallback if fallback is not None else TIERS)
-    used = (summary.get("parameters") or {}).get("tiers") or {}
-    for key, t in used.items():
-        base = out.get(key) or TIERS.get(key)
-        if base is None or not isinstance(t, dict):
-            continue
-        out[key] = replace(base, mode=t.get("mode", base.mode),
-                           threshold_min=float(t.get("threshold_min", base.threshold_min)))
-    return out
+def tiers_of_summary(summary: SummaryFile, fallback: Mapping[str, Tier] | None = None) -> dict[str, Tier]:
+    """Tiers with the mode and threshold the run used, so a claim without its own threshold is
+    tested at the run's threshold of its tier — 5 minutes in a 5-minute run, never an assumed 15
+    (:meth:`SummaryFile.tiers <carecover.summary_file.SummaryFile.tiers>`)."""
+    return summary.tiers(fallback)

@@ -9,7 +9,7 @@ statistics for population figures.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -18,6 +18,8 @@ import shapely
 from scipy.spatial import cKDTree
 
 from carecover.inputs.facilities import USABLE
+from carecover.network.covered import covered
+from carecover.tiers import Tier
 
 POPULATIONS = ("elderly", "total")
 
@@ -72,13 +74,13 @@ def population_figures(demand: pd.DataFrame, time_s: np.ndarray, *, tiers: list[
                        kind: str = "population", bands_min=(5, 10, 15)) -> list[dict]:
     """Population within ``threshold_min`` (``time_s`` is the time to the nearest facility of
     ``tiers``; for ``all_of``, the slowest of the tiers' times, each scaled to its threshold)."""
-    covered = time_s <= threshold_min * 60 + 1e-9
+    within = covered(time_s, threshold_min)
     out = []
     for population in POPULATIONS:
         w = _weights(demand, population)
         for area, m in areas.items():
             tot = float(w[m].sum())
-            cov = float(w[m & covered].sum())
+            cov = float(w[m & within].sum())
             fig = {"kind": kind, "tiers": list(tiers), "population": population, "area": area,
                    "threshold_min": float(threshold_min), "speed_mps": speed_mps, "mode": mode,
                    "scenario": scenario, "value": cov / tot if tot > 0 else float("nan"),
@@ -119,7 +121,7 @@ def sensitivity_figures(demand: pd.DataFrame, time_s: np.ndarray, *, tier: str, 
         if v != speed_mps:
             figs += population_figures(demand, t_v, tiers=[tier], threshold_min=threshold_min, speed_mps=v,
                                        mode="walk", areas={"all": all_mask}, data=data, bands_min=bands_min)
-        band[str(v)] = float(w[t_v <= threshold_min * 60 + 1e-9].sum() / w.sum()) if w.sum() > 0 else None
+        band[str(v)] = float(w[covered(t_v, threshold_min)].sum() / w.sum()) if w.sum() > 0 else None
     info = {"population": "elderly", "threshold_min": threshold_min, "by_speed_mps": band,
             "method": "exact rescaling: walking times are distance / speed on every segment"}
     return figs, info
@@ -141,6 +143,25 @@ def circle_figures(parts: dict, demand: pd.DataFrame, *, tier: str, threshold_mi
                     "radius_source": radius_source, "data": data,
                     "not_reached_by_network": parts[f"{key}_in_circles_not_reached"]})
     return out
+
+
+def all_of_tiers(tiers: Iterable[Tier]) -> list[str]:
+    """The tiers the "all of" figure combines: every walk tier among the community-level
+    services (level ≥ 3), each within its own threshold — when there are at
+    least two; else none.
+
+    Parameters
+    ----------
+    tiers
+        The run's tiers, in their order.
+
+    Returns
+    -------
+    list of str
+        Their keys, or ``[]``.
+    """
+    keys = [t.key for t in tiers if t.mode == "walk" and t.level >= 3]
+    return keys if len(keys) >= 2 else []
 
 
 def all_of_figures(demand: pd.DataFrame, covered: Mapping[str, np.ndarray], thresholds: Mapping[str, float], *,
@@ -176,7 +197,7 @@ def circle_gap(demand: gpd.GeoDataFrame, facilities_xy: np.ndarray, demand_xy: n
     else:
         d, _ = cKDTree(facilities_xy).query(demand_xy, k=1, distance_upper_bound=radius_m)
         inside = np.isfinite(d)
-    unreachable = inside & ~(time_s <= threshold_min * 60 + 1e-9)
+    unreachable = inside & ~covered(time_s, threshold_min)
     pop, eld = _weights(demand, "total"), _weights(demand, "elderly")
     parts = {"radius_m": radius_m, "pop_in_circles": float(pop[inside].sum()),
              "elderly_in_circles": float(eld[inside].sum()),

@@ -27,8 +27,8 @@ from carecover.config.schema import (
     COUNTY_KINDS,
     CRS_NAMES,
     UNKNOWN,
-    _suggest,
-    _validate,
+    did_you_mean,
+    validate_schema,
 )
 
 __all__ = [
@@ -42,8 +42,8 @@ __all__ = [
     "CityConfig",
     "County",
     "Planned",
-    "_suggest",
-    "_validate",
+    "did_you_mean",
+    "validate_schema",
     "available_cities",
     "find_city_config",
     "load_config",

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from carecover.config import ranges
-from carecover.config.schema import _suggest
+from carecover.config.schema import did_you_mean
 from carecover.errors import InputError
 from carecover.tiers import TIERS, tier_key
 
@@ -184,14 +184,14 @@ def load_capacity(data: Mapping[str, Any], err: Callable[..., InputError],
         where = f"capacity.{name}"
         key = tier_key(name)
         if key is None:
-            raise err("unknown tier / 未知层级" + _suggest(name, list(TIERS)), where)
+            raise err("unknown tier / 未知层级" + did_you_mean(name, list(TIERS)), where)
         if key in rules:
             raise err(f"tier given twice (as '{name}' and another name) / 层级重复", where)
         measure = table.get("measure")
         if measure is None:
             raise err("required key missing / 缺少必填键", f"{where}.measure", " or ".join(MEASURES))
         if measure not in MEASURE_COLUMNS:
-            raise err(f"unknown measure '{measure}' / 未知容量指标" + _suggest(measure, list(MEASURES)),
+            raise err(f"unknown measure '{measure}' / 未知容量指标" + did_you_mean(measure, list(MEASURES)),
                       f"{where}.measure", " or ".join(MEASURES))
         if not table.get("source", "").strip():
             raise err("state where the capacity figures come from / 须注明容量数据来源 (source)",

@@ -21,7 +21,7 @@ from carecover.tiers import TIERS, Tier, resolve_tiers, tier_for_unit
 #: ``crs_in`` has no counterpart in :mod:`carecover.settings` (``None``: the register's own
 #: header, else WGS-84) and ``default_elderly_share`` stays ``None`` when unset (the run then
 #: stops and names the key), so only the others resolve against the settings by name.
-_RUN_PARAMETERS = ("walk_speed_mps", "sensitivity_speeds_mps", "threshold_min", "bands_min",
+RUN_PARAMETERS = ("walk_speed_mps", "sensitivity_speeds_mps", "threshold_min", "bands_min",
                    "max_snap_m", "isochrone_buffer_m", "circle_radius_m", "crs_in",
                    "default_elderly_share")
 
@@ -166,6 +166,7 @@ class CityConfig:
     access_band_weights: tuple[float, ...] | None = None
     census: dict = field(default_factory=dict)
     fetch: dict = field(default_factory=dict)
+    colocation: dict = field(default_factory=dict)
     default_elderly_share: float | None = None
     default_elderly_share_source: str = ""
     claims: Path | None = None
@@ -368,5 +369,6 @@ class CityConfig:
             "default_elderly_share_source": self.default_elderly_share_source,
             "inputs": {k: p(getattr(self, k)) for k in _INPUT_HINTS},
             "fetch": self.fetch,
+            **({"colocation": dict(self.colocation)} if self.colocation else {}),
             "notes": self.notes,
         }

@@ -20,14 +20,14 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10 needs the tomli ba
 
 from carecover.config import ranges
 from carecover.config.capacity import capacity_numbers, check_decay, load_capacity
-from carecover.config.city import _RUN_PARAMETERS, AdminUnits, CityConfig, County, Planned
+from carecover.config.city import RUN_PARAMETERS, AdminUnits, CityConfig, County, Planned
 from carecover.config.schema import (
-    _SCHEMA,
     ADMIN_UNITS,
     COUNTY_KINDS,
     CRS_NAMES,
-    _suggest,
-    _validate,
+    SCHEMA,
+    did_you_mean,
+    validate_schema,
 )
 from carecover.crs import normalize_crs_name
 from carecover.errors import InputError
@@ -84,7 +84,7 @@ def load_config(path: str | Path) -> CityConfig:
     """
     path = Path(path)
     raw = read_toml(path, "config file not found / 配置文件不存在")
-    data = _validate(raw, _SCHEMA, path)
+    data = validate_schema(raw, SCHEMA, path)
     base = path.resolve().parent
 
     for key in ("city", "name_zh", "name_en"):
@@ -107,14 +107,14 @@ def load_config(path: str | Path) -> CityConfig:
     capacity = load_capacity(data, err, path)
     decay, weights = check_decay(data, err)
 
-    kwargs = {k: data[k] for k in (*_RUN_PARAMETERS, "default_elderly_share_source", "notes")
+    kwargs = {k: data[k] for k in (*RUN_PARAMETERS, "default_elderly_share_source", "notes")
               if k in data and k != "crs_in"}
     return CityConfig(
         city=data["city"], name_zh=data["name_zh"], name_en=data["name_en"], path=path.resolve(),
         lang=lang, crs_in=crs_in, tiers=tiers, drive_speeds_kph=drive, planned=planned,
         counties=counties, admin_units=admin, census=data.get("census", {}), capacity=capacity,
         access_decay=decay, access_band_weights=weights,
-        fetch=data.get("fetch", {}),
+        fetch=data.get("fetch", {}), colocation=data.get("colocation", {}),
         **{k: _resolve(base, data.get(k)) for k in _PATH_KEYS},
         **kwargs,
     )
@@ -170,7 +170,7 @@ def _tier(name: str, where: str, err: _Err) -> str:
     """The tier key of a name or alias (:func:`carecover.tiers.tier_key`), else an error."""
     key = tier_key(name)
     if key is None:
-        raise err(f"unknown tier '{visible(name)}' / 未知层级" + _suggest(name, list(TIERS)), where)
+        raise err(f"unknown tier '{visible(name)}' / 未知层级" + did_you_mean(name, list(TIERS)), where)
     return key
 
 
@@ -231,7 +231,7 @@ def _load_admin_units(data: dict[str, Any], err: _Err) -> dict[str, AdminUnits]:
     for unit, au in data.get("admin_units", {}).items():
         where = f"admin_units.{unit}"
         if unit not in ADMIN_UNITS:
-            raise err("unknown unit / 未知单位" + _suggest(unit, list(ADMIN_UNITS)), where)
+            raise err("unknown unit / 未知单位" + did_you_mean(unit, list(ADMIN_UNITS)), where)
         tier = au.get("tier")
         if tier is not None:
             tier = _tier(tier, f"{where}.tier", err)

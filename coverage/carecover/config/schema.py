@@ -3,8 +3,8 @@
 The schema maps each key to an expected type: ``"str"``, ``"int"``, ``"float"``, ``"bool"``,
 ``"list[float]"``, ``"str|list[str]"``, ``"int|unknown"``, ``"float|unknown"``, a nested dict
 (a table with fixed keys), ``("table", inner)`` (a table of free keys, each value ``inner``) or
-``("array", inner)`` (an array of tables). :func:`_validate` is also used for claims files
-(:mod:`carecover.analysis.claims`), which is why it and :func:`_suggest` are re-exported by
+``("array", inner)`` (an array of tables). :func:`validate_schema` is also used for claims files
+(:mod:`carecover.analysis.claims`), which is why it and :func:`did_you_mean` are re-exported by
 :mod:`carecover.config` despite the leading underscore.
 """
 
@@ -62,9 +62,11 @@ _CAPACITY = {
     "source": "str",
     "note": "str",
 }
+#: ``[colocation]``: public facilities as candidate sites, and the co-location preference.
+_COLOCATION = {"kinds": "str|list[str]", "mix": "bool", "within_m": "float", "min_sites": ("table", "int")}
 _FETCH = {"osm_url": "str", "osm_file": "str", "population_url": "str", "note": "str"}
 
-_SCHEMA: dict[str, Any] = {
+SCHEMA: dict[str, Any] = {
     "city": "str",
     "name_zh": "str",
     "name_en": "str",
@@ -91,6 +93,7 @@ _SCHEMA: dict[str, Any] = {
     "drive_speeds_kph": ("table", "float"),
     "planned": ("table", _PLANNED),
     "capacity": ("table", _CAPACITY),
+    "colocation": _COLOCATION,
     "access_decay": "str",
     "access_band_weights": "list[float]",
     "admin_units": ("table", _ADMIN_UNIT),
@@ -104,7 +107,7 @@ def _type_name(value: Any) -> str:
             dict: "table"}.get(type(value), type(value).__name__)
 
 
-def _suggest(key: str, valid: list[str]) -> str:
+def did_you_mean(key: str, valid: list[str]) -> str:
     """Message tail for an unknown ``key``: the closest valid key, else all valid keys.
 
     Parameters
@@ -173,8 +176,8 @@ def _check_value(value: Any, expected: str, file: Path, key: str) -> Any:
     raise AssertionError(expected)  # pragma: no cover - schema typo
 
 
-def _validate(data: Any, schema: Any, file: Path, where: str = "") -> Any:
-    """Validate ``data`` against ``schema`` (see ``_SCHEMA``) and return normalised values.
+def validate_schema(data: Any, schema: Any, file: Path, where: str = "") -> Any:
+    """Validate ``data`` against ``schema`` (see ``SCHEMA``) and return normalised values.
 
     Parameters
     ----------
@@ -205,12 +208,12 @@ def _validate(data: Any, schema: Any, file: Path, where: str = "") -> Any:
             if not isinstance(data, dict):
                 raise InputError(f"wrong type {_type_name(data)} / 类型错误", file=file,
                                  field=where, expected="table")
-            return {k: _validate(v, inner, file, f"{where}.{k}") for k, v in data.items()}
+            return {k: validate_schema(v, inner, file, f"{where}.{k}") for k, v in data.items()}
         if kind == "array":
             if not isinstance(data, list):
                 raise InputError(f"wrong type {_type_name(data)} / 类型错误", file=file,
                                  field=where, expected="array of tables ([[...]])")
-            return [_validate(v, inner, file, f"{where}[{i}]") for i, v in enumerate(data)]
+            return [validate_schema(v, inner, file, f"{where}[{i}]") for i, v in enumerate(data)]
     # a fixed-key table
     if not isinstance(data, dict):
         raise InputError(f"wrong type {_type_name(data)} / 类型错误", file=file, field=where,
@@ -219,7 +222,7 @@ def _validate(data: Any, schema: Any, file: Path, where: str = "") -> Any:
     for key, value in data.items():
         name = f"{where}.{key}" if where else key
         if key not in schema:
-            raise InputError("unknown key / 未知键" + _suggest(key, list(schema)), file=file,
+            raise InputError("unknown key / 未知键" + did_you_mean(key, list(schema)), file=file,
                              field=name)
-        out[key] = _validate(value, schema[key], file, name)
+        out[key] = validate_schema(value, schema[key], file, name)
     return out

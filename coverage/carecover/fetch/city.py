@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from carecover import settings
-from carecover.fetch.cache import _cached, _now, _read_meta, _write_json
+from carecover.fetch.cache import cached_download, read_meta, utc_now, write_json
 from carecover.fetch.checks import check_pbf, check_tiff
 from carecover.fetch.clip import clip_pbf, clip_raster, load_boundary
 from carecover.fetch.errors import FetchError
 from carecover.fetch.http import download, fetch_text
-from carecover.fetch.sources import SOURCES, _md5_from_text, source_url
+from carecover.fetch.sources import SOURCES, md5_from_text, source_url
 from carecover.utils import file_sha256, log
 
 
@@ -73,7 +73,7 @@ def fetch_city(city: str, data_dir: str | Path, *, boundary: str | Path | None =
     cache = Path(cache_dir) if cache_dir is not None else Path(settings.cache_dir) / "downloads"
     opts = {"timeout": timeout, "retries": retries, "backoff": backoff}
     record: dict[str, Any] = {
-        "city": city, "created": _now(),
+        "city": city, "created": utc_now(),
         "boundary": {"file": str(boundary_path), "sha256": file_sha256(boundary_path),
                      "buffer_m": buffer_m, "bbox": [round(v, 6) for v in geom.bounds]},
         "sources": {}, "outputs": {},
@@ -82,7 +82,7 @@ def fetch_city(city: str, data_dir: str | Path, *, boundary: str | Path | None =
                clip_method=clip_method, progress=progress, opts=opts)
     _fetch_population(record, city, city_dir, geom, cache, sources, mirrors, population_source,
                       force=force, progress=progress, opts=opts)
-    _write_json(city_dir / "fetched.json", record)
+    write_json(city_dir / "fetched.json", record)
     return record
 
 
@@ -95,9 +95,9 @@ def _osm_md5(url: str, suffix: str | None, osm_cache: Path, *, force: bool,
     """
     md5 = None
     md5_note = "not published"
-    if suffix and (force or not _cached(osm_cache, url, None, None, None)):
+    if suffix and (force or not cached_download(osm_cache, url, None, None, None)):
         try:
-            md5 = _md5_from_text(fetch_text(url + suffix, **opts))
+            md5 = md5_from_text(fetch_text(url + suffix, **opts))
             md5_note = "verified" if md5 else "unreadable .md5 file"
         except FetchError as exc:
             md5_note = f"unavailable: {exc.message}"
@@ -119,7 +119,7 @@ def _fetch_osm(record: dict[str, Any], city: str, city_dir: Path, geom: Any, cac
     log(f"下载 OSM / downloading OSM: {osm_url}")
     download(osm_url, osm_cache, md5=md5, expected_types=src.get("types"),
              check=check_pbf, force=force, progress=progress, **opts)
-    osm_meta = _read_meta(Path(f"{osm_cache}.json"))
+    osm_meta = read_meta(Path(f"{osm_cache}.json"))
     if not md5 and osm_meta.get("md5_verified"):
         md5_note = "verified (earlier download)"
     record["sources"]["osm"] = {**osm_meta, "cache_file": str(osm_cache), "md5_check": md5_note,
@@ -146,7 +146,7 @@ def _fetch_population(record: dict[str, Any], city: str, city_dir: Path, geom: A
     log(f"下载人口栅格 / downloading population grid: {pop_url}")
     download(pop_url, pop_cache, expected_types=pop_src.get("types"), check=check_tiff,
              force=force, progress=progress, **opts)
-    record["sources"]["population"] = {**_read_meta(Path(f"{pop_cache}.json")),
+    record["sources"]["population"] = {**read_meta(Path(f"{pop_cache}.json")),
                                        "key": population_source, "cache_file": str(pop_cache),
                                        "licence": pop_src.get("licence"),
                                        "attribution": pop_src.get("attribution")}

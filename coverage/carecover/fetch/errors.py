@@ -1,4 +1,4 @@
-"""How a download fails: :class:`FetchError` for callers; ``_Retry`` / ``_Fatal`` inside a request."""
+"""How a download fails: :class:`FetchError` for callers; ``RetryableError`` / ``FatalError`` inside a request."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class FetchError(CarecoverError):
         return text + ")"
 
 
-class _Retry(Exception):
+class RetryableError(Exception):
     """A transient failure: try again (after a delay unless ``immediate``)."""
 
     def __init__(self, message: str, *, retry_after: float | None = None,
@@ -45,5 +45,5 @@ class _Retry(Exception):
         self.immediate = immediate
 
 
-class _Fatal(Exception):
+class FatalError(Exception):
     """A permanent failure: no point retrying."""

@@ -23,9 +23,9 @@ from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
 from carecover import utils
-from carecover.fetch.cache import _cached, _file_md5, _now, _read_meta, _write_json
-from carecover.fetch.errors import FetchError, _Fatal, _Retry
-from carecover.fetch.retry import _retry_after, _run_with_retries
+from carecover.fetch.cache import cached_download, file_md5, read_meta, utc_now, write_json
+from carecover.fetch.errors import FatalError, FetchError, RetryableError
+from carecover.fetch.retry import retry_after_seconds, run_with_retries
 from carecover.utils import file_sha256, log
 
 USER_AGENT = "carecover/0.1 (+https://github.com/; elderly-care coverage planning)"
@@ -51,19 +51,19 @@ def _type_ok(content_type: str | None, expected_types: Sequence[str] | None) -> 
 
 
 def _open(url: str, headers: dict[str, str], timeout: float) -> http.client.HTTPResponse:
-    """Open ``url``; map HTTP and network errors to :class:`_Retry` / :class:`_Fatal`."""
+    """Open ``url``; map HTTP and network errors to :class:`RetryableError` / :class:`FatalError`."""
     req = Request(url, headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **headers})
     try:
         return urlopen(req, timeout=timeout)  # noqa: S310 (http/https URLs only)
     except HTTPError as exc:
         exc.close()
         if exc.code >= 500 or exc.code in RETRY_STATUS:
-            raise _Retry(f"HTTP {exc.code} {exc.reason}",
-                         retry_after=_retry_after(exc.headers)) from exc
-        raise _Fatal(f"HTTP {exc.code} {exc.reason}") from exc
+            raise RetryableError(f"HTTP {exc.code} {exc.reason}",
+                         retry_after=retry_after_seconds(exc.headers)) from exc
+        raise FatalError(f"HTTP {exc.code} {exc.reason}") from exc
     except (URLError, OSError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", exc)
-        raise _Retry(f"connection failed: {reason}") from exc
+        raise RetryableError(f"connection failed: {reason}") from exc
 
 
 @dataclass
@@ -111,7 +111,7 @@ class _Transfer:
                 headers["If-Range"] = self.validator
         try:
             return _open(self.url, headers, self.timeout)
-        except _Fatal as exc:
+        except FatalError as exc:
             cause = exc.__cause__
             if have and isinstance(cause, HTTPError) and cause.code == 416:
                 # Range not satisfiable: the .part may already be complete, else start again.
@@ -120,7 +120,7 @@ class _Transfer:
                     self.total = have
                     return None
                 self.part.unlink()
-                raise _Retry("server refused the resume range; restarting", immediate=True) from cause
+                raise RetryableError("server refused the resume range; restarting", immediate=True) from cause
             self._drop_part()
             raise
 
@@ -130,7 +130,7 @@ class _Transfer:
         ctype = resp.headers.get("Content-Type")
         if not _type_ok(ctype, self.expected_types):
             self._drop_part()
-            raise _Fatal(f"unexpected content type {ctype!r} (expected "
+            raise FatalError(f"unexpected content type {ctype!r} (expected "
                          f"{', '.join(self.expected_types) if self.expected_types else 'not HTML'})")
         length = resp.headers.get("Content-Length")
         to_read = int(length) if length and length.isdigit() else None
@@ -138,7 +138,7 @@ class _Transfer:
             m = _CONTENT_RANGE.match(resp.headers.get("Content-Range", "") or "")
             if not m or int(m.group(1)) != have:
                 self.part.unlink()
-                raise _Retry(f"server answered 206 with Content-Range "
+                raise RetryableError(f"server answered 206 with Content-Range "
                              f"{resp.headers.get('Content-Range')!r} for a resume at {have}; "
                              "restarting", immediate=True)
             total = int(m.group(3)) if m.group(3) != "*" else None
@@ -149,10 +149,10 @@ class _Transfer:
                 log(f"服务器不支持续传，重新下载 / server ignored the Range request, restarting: {self.url}")
             have, total, mode = 0, to_read, "wb"
         else:
-            raise _Fatal(f"unexpected HTTP status {resp.status}")
+            raise FatalError(f"unexpected HTTP status {resp.status}")
         if self.expected_size is not None and total is not None and total != self.expected_size:
             self._drop_part()
-            raise _Fatal(f"server announces {total} bytes, expected {self.expected_size}")
+            raise FatalError(f"server announces {total} bytes, expected {self.expected_size}")
         return have, total, mode, to_read
 
     def _remember(self, resp: http.client.HTTPResponse, total: int | None, mode: str) -> None:
@@ -161,13 +161,13 @@ class _Transfer:
         validator = resp.headers.get("ETag") or resp.headers.get("Last-Modified")
         if mode == "wb" or validator:
             self.validator = validator
-        _write_json(self.part_meta_path, {"url": self.url, "etag": resp.headers.get("ETag"),
+        write_json(self.part_meta_path, {"url": self.url, "etag": resp.headers.get("ETag"),
                                           "last_modified": resp.headers.get("Last-Modified"),
                                           "total": total})
 
     def _stream(self, resp: http.client.HTTPResponse, have: int, total: int | None, mode: str,
                 to_read: int | None) -> None:
-        """Append (or write) the body to the ``.part``; a short body is a :class:`_Retry`."""
+        """Append (or write) the body to the ``.part``; a short body is a :class:`RetryableError`."""
         if self.bar is not None:
             self.bar.reset(total=total)
             self.bar.update(have)
@@ -178,7 +178,7 @@ class _Transfer:
                     # read1: return what has arrived, so bytes before a stall are kept.
                     chunk = resp.read1(CHUNK)
                 except (OSError, http.client.HTTPException) as exc:
-                    raise _Retry(f"connection lost after {have + got} bytes: "
+                    raise RetryableError(f"connection lost after {have + got} bytes: "
                                  f"{type(exc).__name__}: {exc}") from exc
                 if not chunk:
                     break
@@ -187,7 +187,7 @@ class _Transfer:
                 if self.bar is not None:
                     self.bar.update(len(chunk))
         if to_read is not None and got < to_read:
-            raise _Retry(f"connection closed after {have + got} of "
+            raise RetryableError(f"connection closed after {have + got} of "
                          f"{total if total is not None else have + to_read} bytes")
 
 
@@ -222,7 +222,7 @@ def _commit(t: _Transfer, dest: Path, attempts: int, *, expected_size: int | Non
     digest = file_sha256(t.part)
     if sha256 and digest != sha256.lower():
         refuse(f"SHA-256 mismatch: got {digest}, expected {sha256.lower()}")
-    md5_digest = _file_md5(t.part)
+    md5_digest = file_md5(t.part)
     if md5 and md5_digest != md5.lower():
         refuse(f"MD5 mismatch: got {md5_digest}, expected {md5.lower()}")
     if check is not None:
@@ -231,10 +231,10 @@ def _commit(t: _Transfer, dest: Path, attempts: int, *, expected_size: int | Non
         except Exception as exc:  # noqa: BLE001 (any refusal by the caller's check)
             refuse(f"content check failed: {exc}")
     os.replace(t.part, dest)
-    _write_json(Path(f"{dest}.json"), {
+    write_json(Path(f"{dest}.json"), {
         "url": t.url, "final_url": t.url if t.final_url is None else t.final_url, "size": size,
         "sha256": digest, "md5": md5_digest, "md5_verified": bool(md5),
-        "sha256_verified": bool(sha256), "date": _now(), "etag": t.headers.get("ETag"),
+        "sha256_verified": bool(sha256), "date": utc_now(), "etag": t.headers.get("ETag"),
         "last_modified": t.headers.get("Last-Modified"),
         "content_type": t.headers.get("Content-Type"), "attempts": attempts,
     })
@@ -296,12 +296,12 @@ def download(url: str, dest: str | Path, *, expected_size: int | None = None,
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    if not force and _cached(dest, url, sha256, md5, expected_size):
+    if not force and cached_download(dest, url, sha256, md5, expected_size):
         return dest
     part = Path(f"{dest}.part")
     part_meta_path = Path(f"{dest}.part.json")
     # A .part is resumed only if we know which URL and which version of the file it holds.
-    part_meta = _read_meta(part_meta_path)
+    part_meta = read_meta(part_meta_path)
     if part.exists() and part_meta.get("url") != url:
         part.unlink()
     transfer = _Transfer(url=url, part=part, part_meta_path=part_meta_path, timeout=timeout,
@@ -310,7 +310,7 @@ def download(url: str, dest: str | Path, *, expected_size: int | None = None,
                          total=part_meta.get("total"))
     transfer.bar = _progress_bar(dest, progress)
     try:
-        _, attempts = _run_with_retries(url, transfer.step, retries=retries, backoff=backoff)
+        _, attempts = run_with_retries(url, transfer.step, retries=retries, backoff=backoff)
     finally:
         if transfer.bar is not None:
             transfer.bar.close()
@@ -349,9 +349,9 @@ def fetch_text(url: str, *, timeout: float = 30, retries: int = 4, backoff: floa
             try:
                 data = resp.read(max_bytes + 1)
             except (OSError, http.client.HTTPException) as exc:
-                raise _Retry(f"connection lost: {exc}") from exc
+                raise RetryableError(f"connection lost: {exc}") from exc
         if len(data) > max_bytes:
-            raise _Fatal(f"response larger than {max_bytes} bytes")
+            raise FatalError(f"response larger than {max_bytes} bytes")
         return data.decode("utf-8", errors="replace")
 
-    return _run_with_retries(url, step, retries=retries, backoff=backoff)[0]
+    return run_with_retries(url, step, retries=retries, backoff=backoff)[0]

@@ -11,7 +11,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from carecover.fetch.errors import FetchError, _Fatal, _Retry
+from carecover.fetch.errors import FatalError, FetchError, RetryableError
 from carecover.utils import log
 
 #: Longest wait between two attempts (seconds), whatever the backoff or Retry-After says.
@@ -27,7 +27,7 @@ def _delay(url: str, attempt: int, backoff: float, retry_after: float | None) ->
     return min(delay, MAX_DELAY_S)
 
 
-def _retry_after(headers: Any) -> float | None:
+def retry_after_seconds(headers: Any) -> float | None:
     """Seconds a ``Retry-After`` header asks for (a number or an HTTP date), else ``None``."""
     value = headers.get("Retry-After") if headers is not None else None
     if not value:
@@ -40,9 +40,9 @@ def _retry_after(headers: Any) -> float | None:
     return None
 
 
-def _run_with_retries(url: str, step: Callable[[int], Any], *, retries: int,
+def run_with_retries(url: str, step: Callable[[int], Any], *, retries: int,
                       backoff: float) -> tuple[Any, int]:
-    """Call ``step(attempt)`` until it returns; retry on :class:`_Retry`, stop on :class:`_Fatal`.
+    """Call ``step(attempt)`` until it returns; retry on :class:`RetryableError`, stop on :class:`FatalError`.
 
     Returns
     -------
@@ -52,16 +52,16 @@ def _run_with_retries(url: str, step: Callable[[int], Any], *, retries: int,
     Raises
     ------
     FetchError
-        On a :class:`_Fatal`, or on a :class:`_Retry` after ``retries`` extra attempts.
+        On a :class:`FatalError`, or on a :class:`RetryableError` after ``retries`` extra attempts.
     """
     attempt = 0
     while True:
         attempt += 1
         try:
             return step(attempt), attempt
-        except _Fatal as exc:
+        except FatalError as exc:
             raise FetchError(str(exc), url=url, attempts=attempt, cause=exc.__cause__) from exc
-        except _Retry as exc:
+        except RetryableError as exc:
             if attempt > retries:
                 raise FetchError(f"gave up after {attempt} attempts: {exc}", url=url,
                                  attempts=attempt, cause=exc.__cause__ or exc) from exc

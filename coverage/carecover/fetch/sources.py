@@ -73,7 +73,7 @@ def source_url(key: str, sources: dict[str, dict[str, Any]] = SOURCES,
     return f"{base.rstrip('/')}/{src['path'].lstrip('/')}"
 
 
-def _md5_from_text(text: str) -> str | None:
+def md5_from_text(text: str) -> str | None:
     """The first 32-hex-digit MD5 in a ``.md5`` file's text (lower case), else ``None``."""
     m = re.search(r"\b([0-9a-fA-F]{32})\b", text)
     return m.group(1).lower() if m else None

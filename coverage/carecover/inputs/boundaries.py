@@ -54,7 +54,7 @@ def _bounds_text(bounds) -> str:
     return "(" + ", ".join(f"{float(v):.1f}" for v in bounds) + ")"
 
 
-def _to_wgs84(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+def to_wgs84(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     """Apply the CRS policy of the module docstring."""
     if gdf.crs is None:
         if not is_lonlat_bounds(gdf.total_bounds):
@@ -73,7 +73,7 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     return out
 
 
-def _check_polygons(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+def check_polygons(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     geom = gdf.geometry
     bad = geom.isna().to_numpy() | geom.is_empty.to_numpy() | ~geom.geom_type.isin(_POLYGONAL).to_numpy()
     if bad.any():
@@ -133,7 +133,7 @@ def read_boundaries(path: str | Path, *, role: str = "boundary") -> gpd.GeoDataF
         raise InputError(f"cannot read {role} file: {exc} / 无法读取边界文件", file=path) from exc
     if len(gdf) == 0:
         raise InputError(f"{role} file has no features / 边界文件为空", file=path)
-    gdf = _check_polygons(_to_wgs84(gdf, str(path)), str(path))
+    gdf = check_polygons(to_wgs84(gdf, str(path)), str(path))
     if "name" not in gdf:
         gdf["name"] = [f"unit {i + 1}" for i in range(len(gdf))]
     gdf["name"] = gdf["name"].fillna("").astype(str)
@@ -179,14 +179,14 @@ def boundary_geometry(source: Any, *, role: str = "boundary") -> shapely.Geometr
     if isinstance(source, (str, Path)):
         frame = read_boundaries(source, role=role)
     elif isinstance(source, gpd.GeoSeries):
-        frame = _check_polygons(_to_wgs84(gpd.GeoDataFrame(geometry=source), name), name)
+        frame = check_polygons(to_wgs84(gpd.GeoDataFrame(geometry=source), name), name)
     elif isinstance(source, gpd.GeoDataFrame):
-        frame = _check_polygons(_to_wgs84(source, name), name)
+        frame = check_polygons(to_wgs84(source, name), name)
     elif isinstance(source, shapely.Geometry):
         if not is_lonlat_bounds(source.bounds):
             raise InputError(f"{role} coordinates {_bounds_text(source.bounds)} are not longitude/latitude",
                              field=role, expected="a WGS-84 polygon")
-        frame = _check_polygons(gpd.GeoDataFrame(geometry=[source], crs=WGS84), name)
+        frame = check_polygons(gpd.GeoDataFrame(geometry=[source], crs=WGS84), name)
     else:
         raise InputError(f"unsupported {role} type {type(source).__name__} / 无法识别的边界类型",
                          field=role, expected="a file path, GeoDataFrame, GeoSeries, polygon or box")

@@ -73,6 +73,30 @@ state/<tier>.npz is present.
   carecover rankings --out maps/demo --xlsx 排名.xlsx
 """
 
+MEET_DESCRIPTION = """\
+会议室：在本机浏览器中打开一张地图，点击任意位置新增站点、点击候选点或现有设施开关、拖动站点，
+面板即时给出覆盖率变化；撤销/重做、保存情景、对比、打印讲义。
+The live meeting room: a map in the local browser; click to add a site, click a candidate or an
+existing facility to switch it, drag to move; the panel answers at once. Undo/redo, named
+scenarios (saved in OUT/scenarios/), comparison table, printable handout.
+
+The server listens on 127.0.0.1 only and needs the session token in the address it prints.
+Nothing is loaded from the internet (the OpenStreetMap basemap is optional). Ctrl-C stops it.
+
+  carecover meet --out maps/demo
+  carecover meet --out maps/demo --lang en --no-browser --port 8765
+"""
+
+PACK_DESCRIPTION = """\
+打包：把规划输出目录（状态文件、地图、报告、已保存情景）和路网缓存写进一个 zip，拷到会议用的电脑上解压即可
+离线运行 `carecover meet` 与 `carecover whatif`。
+Write one zip with the plan's output folder (state, maps, report, saved scenarios) and the
+network cache the states were routed on; unpacked anywhere, `meet` and `whatif` run offline.
+
+  carecover pack --out maps/demo                 # -> maps/demo-meeting.zip
+  carecover pack --out out/hohhot --to /media/usb/hohhot.zip
+"""
+
 _OUT_HELP = "plan 的输出目录 / a `carecover plan` output folder"
 
 
@@ -99,6 +123,7 @@ def whatif_arguments(p: argparse.ArgumentParser) -> None:
                    help="基准：现状或规划方案 / start from today (default) or from the plan")
     p.add_argument("--crs", default="wgs84", help="--add 坐标系 wgs84|gcj02|bd09 / coordinates of --add")
     p.add_argument("--interactive", action="store_true", help="继续从标准输入读取操作 / read more operations from stdin")
+    p.add_argument("--network", type=Path, help="路网文件的另一份拷贝 / another copy of the plan's OSM file")
 
 
 def scenarios_arguments(p: argparse.ArgumentParser) -> None:
@@ -107,6 +132,25 @@ def scenarios_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tier", action="append", default=[], type=_tier,
                    help="层级（可多次，默认全部已选址层级）/ tier key (repeatable; default: every sited tier)")
     p.add_argument("--csv", type=Path, help="CSV 路径（默认 OUT/scenarios.csv）/ CSV path")
+
+
+def meet_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of ``meet``: ``--out``, ``--port``, ``--no-browser``, ``--network``, ``--tiles`` (``--lang`` is
+    carecover's global option)."""
+    p.add_argument("--out", type=Path, required=True, help=_OUT_HELP)
+    p.add_argument("--port", type=int, default=0, help="端口（默认任一空闲端口）/ port on 127.0.0.1 (default: any free one)")
+    p.add_argument("--no-browser", action="store_true", help="不打开浏览器 / do not open the browser")
+    p.add_argument("--network", type=Path, help="路网文件的另一份拷贝 / another copy of the plan's OSM file")
+    p.add_argument("--tier", type=_tier, help="先打开的层级（及 --pdf 的层级）/ tier shown first (and printed by --pdf)")
+    p.add_argument("--pdf", type=Path, help="把讲义打印为 PDF 后退出（需要 Chromium）/ print the handout to this PDF and exit")
+    p.add_argument("--tiles", action="store_true",
+                   help="默认显示在线底图 (OpenStreetMap) / start with the online basemap switched on")
+
+
+def pack_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of ``pack``: ``--out``, ``--to``."""
+    p.add_argument("--out", type=Path, required=True, help=_OUT_HELP)
+    p.add_argument("--to", type=Path, help="压缩包路径（默认 OUT-meeting.zip）/ archive path (default: OUT-meeting.zip)")
 
 
 def rankings_arguments(p: argparse.ArgumentParser) -> None:
@@ -140,6 +184,10 @@ COMMANDS = {
                       WHATIF_DESCRIPTION, whatif_arguments, "whatif"),
     "scenarios": Command("情景对比：现状与规划的覆盖率 / compare current and planned coverage",
                          SCENARIOS_DESCRIPTION, scenarios_arguments, "scenarios"),
+    "meet": Command("会议室：在地图上点选增减站点，即时看覆盖 / live meeting room on a local web page",
+                    MEET_DESCRIPTION, meet_arguments, "meet"),
+    "pack": Command("打包会议所需文件（含路网缓存）/ one archive with everything a meeting laptop needs",
+                    PACK_DESCRIPTION, pack_arguments, "pack"),
     "rankings": Command("导出空白区与选址排名表 (Excel) / gap and site rankings workbook",
                         RANKINGS_DESCRIPTION, rankings_arguments, "rankings"),
 }

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from carecover.errors import InputError
+from carecover.records import Figure
+from carecover.summary_file import SummaryFile
 
 __all__ = ["command_start", "refuse_own_inputs", "run_main", "summary_figure", "tier_label"]
 
@@ -34,25 +36,21 @@ def tier_label(key: str) -> tuple[str, str]:
     return (t.name_zh, t.name_en) if t else (key, key)
 
 
-def summary_figure(summary: dict, tier: str, scenario: str = "current", population: str = "elderly",
-                   area: str = "all") -> dict | None:
+def summary_figure(summary: Mapping | SummaryFile, tier: str, scenario: str = "current",
+                   population: str = "elderly", area: str = "all") -> Figure | None:
     """The plan's population figure for one tier at the main speed (``None`` if absent).
 
     Parameters
     ----------
     summary
-        ``summary.json`` of the run.
+        ``summary.json`` of the run (read, or as :class:`~carecover.summary_file.SummaryFile`).
     tier
         Tier key.
     scenario, population, area
         ``current``/``planned``, ``elderly``/``total``, and the reporting area.
     """
-    speed = (summary.get("parameters") or {}).get("speed_mps")
-    hits = [f for f in summary.get("figures") or []
-            if f.get("kind") == "population" and f.get("tiers") == [tier] and f.get("scenario") == scenario
-            and f.get("population") == population and f.get("area") == area
-            and (f.get("speed_mps") is None or speed is None or abs(f["speed_mps"] - speed) < 1e-9)]
-    return hits[0] if hits else None
+    file = summary if isinstance(summary, SummaryFile) else SummaryFile.of(summary)
+    return file.figure(tier, scenario, population, area)
 
 
 def run_main(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int],
@@ -68,7 +66,10 @@ def run_main(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace]
     argv
         Arguments (``sys.argv[1:]`` when ``None``).
     """
+    from carecover import logs
+
     args = parser.parse_args(argv)
+    logs.console()
     try:
         return int(run(args) or 0)
     except InputError as exc:
@@ -80,7 +81,7 @@ def refuse_own_inputs(path: str | Path, out_dir: str | Path) -> None:
     """Refuse (exit 2, both paths named) an output file that is one of the command's inputs:
     a file of the plan's output folder that the plan wrote (``summary.json``, ``sites.csv``,
     ``state/…``, every file of its manifest) or the manifest itself."""
-    from carecover.plan import outfolder
+    from carecover.outputs import outfolder
 
     out_dir = Path(out_dir)
     named = [out_dir / outfolder.MANIFEST, *(out_dir / f for f in outfolder.previous_files(out_dir))]

@@ -19,6 +19,7 @@ from carecover.meeting.common import command_start, refuse_own_inputs, run_main,
 from carecover.meeting.sites import CRS_LABEL, SiteNamer
 from carecover.siting.prepared import PreparedState
 from carecover.siting.whatif import Session
+from carecover.summary_file import SummaryFile
 
 __all__ = ["EXTRA", "candidate_index", "gap_sheets", "main", "run", "site_sheets", "write_workbook", "zh"]
 
@@ -247,9 +248,10 @@ def write_workbook(path: Path, gaps: dict[str, pd.DataFrame], sites: dict[str, p
             ws.append([f"{label} {tier}"[:31], c, *zh_en])
     for col, w in zip("ABCD", (22, 22, 30, 30), strict=True):
         ws.column_dimensions[col].width = w
-    if summary.get("sample_data"):
+    note = SummaryFile.of(summary).sample_data
+    if note:
         ws.append([])
-        ws.append([str(summary["sample_data"])])
+        ws.append([note])
     save_workbook(wb, path)
     return names
 

@@ -19,6 +19,7 @@ from carecover.meeting.common import command_start, refuse_own_inputs, run_main,
 from carecover.meeting.sites import people, share
 from carecover.siting.prepared import PreparedState
 from carecover.siting.whatif import POPULATIONS, Session
+from carecover.summary_file import SummaryFile
 
 __all__ = ["ANY", "CSV_COLUMNS", "main", "print_table", "run", "scenarios", "title", "write_csv"]
 
@@ -137,17 +138,16 @@ def title(states: dict[str, PreparedState]) -> str:
 
 
 def _notes(states: dict[str, PreparedState], summary: dict) -> list[str]:
-    pop = summary.get("population") or {}
-    speed = (summary.get("parameters") or {}).get("speed_mps")
-    eld, tot = pop.get("total_elderly", float("nan")), pop.get("total_pop", float("nan"))
+    run = SummaryFile.of(summary)
+    speed, eld, tot = run.speed_mps, run.total_elderly, run.total_pop
     notes = [f"全区老年人 {eld:,.0f} 人，总人口 {tot:,.0f} 人；步行速度 {speed} 米/秒 / study area elderly "
              f"{eld:,.0f}, total {tot:,.0f}; walking speed {speed} m/s"]
     for k, st in states.items():
         if st.region != "all":
             notes.append(f"{tier_label(k)[0]} 选址范围 {st.region}（覆盖率按全区计）/ {k} sited in region "
                          f"{st.region} (shares over the whole area)")
-    if summary.get("sample_data"):
-        notes.append(str(summary["sample_data"]))
+    if run.sample_data:
+        notes.append(run.sample_data)
     return notes
 
 

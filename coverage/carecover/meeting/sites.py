@@ -18,6 +18,7 @@ import numpy as np
 
 from carecover.errors import InputError
 from carecover.siting.prepared import PreparedState
+from carecover.summary_file import SummaryFile
 
 __all__ = ["NAME_RADIUS_M", "SiteNamer", "people", "points", "register_crs", "share"]
 
@@ -62,7 +63,7 @@ def register_crs(out_dir: str | Path | None, summary: dict | None = None) -> str
         ``wgs84``, ``gcj02`` or ``bd09``: the run's ``--crs``, else the most common ``crs_in``
         of the register rows, else ``wgs84``.
     """
-    given = ((summary or {}).get("parameters") or {}).get("crs_in")
+    given = SummaryFile.of(summary or {}).crs_in
     if given in CRS_LABEL:
         return given
     path = Path(out_dir) / "facilities.csv" if out_dir is not None else None
@@ -78,6 +79,23 @@ def register_crs(out_dir: str | Path | None, summary: dict | None = None) -> str
     crs = fac.loc[fac["source"] != "osm", "crs_in"]
     counts = Counter(c for c in crs if c in CRS_LABEL)
     return counts.most_common(1)[0][0] if counts else "wgs84"
+
+
+def _segments_near(net, x: float, y: float, r: float) -> np.ndarray:
+    """Segments whose bounding box comes within ``r`` of ``(x, y)``: the network's spatial index
+    when it is built (the meeting room builds it once), else one vectorised pass over the segment
+    ends (no index over the whole network for one point)."""
+    from carecover.network.spatial import has_segment_index, segment_index
+
+    if has_segment_index(net):
+        import shapely
+
+        return np.asarray(segment_index(net).query(shapely.box(x - r, y - r, x + r, y + r)), np.int64)
+    ax, ay = net.node_x[net.seg_a], net.node_y[net.seg_a]
+    bx, by = net.node_x[net.seg_b], net.node_y[net.seg_b]
+    hit = ((np.minimum(ax, bx) <= x + r) & (np.maximum(ax, bx) >= x - r)
+           & (np.minimum(ay, by) <= y + r) & (np.maximum(ay, by) >= y - r))
+    return np.flatnonzero(hit)
 
 
 class SiteNamer:
@@ -117,21 +135,17 @@ class SiteNamer:
             names = [n for n in net.segment_names(segs) if n]
             if names:
                 return Counter(names).most_common(1)[0][0]
-        import shapely
-
         x, y = net.from_wgs84().transform(lon, lat)
-        from carecover.network.spatial import segment_index
-
-        tree = segment_index(net)
-        near = tree.query(shapely.Point(x, y).buffer(NAME_RADIUS_M))
-        if len(near) == 0:
-            return ""
-        names = net.segment_names(near)
+        near = _segments_near(net, float(x), float(y), NAME_RADIUS_M)
+        names = net.segment_names(near) if len(near) else np.zeros(0, str)
         named = near[names != ""]
         if len(named) == 0:
             return ""
-        d = shapely.distance(tree.geometries.take(named), shapely.Point(x, y))
-        return str(net.segment_names(named[[int(np.argmin(d))]])[0])
+        from carecover.network.streets import project_onto_segments
+
+        _, d = project_onto_segments(net, named, np.full(len(named), float(x)), np.full(len(named), float(y)))
+        best = int(np.argmin(d))
+        return str(net.segment_names(named[[best]])[0]) if d[best] <= NAME_RADIUS_M else ""
 
     def coords(self, lon: float | None, lat: float | None) -> str:
         """``"111.700123,40.820456 GCJ-02"``: WGS-84 ``lon``/``lat`` in the shown system."""
@@ -145,8 +159,12 @@ class SiteNamer:
         return f"{lon:.6f},{lat:.6f} {CRS_LABEL[self.crs]}"
 
     def candidate(self, k: int) -> str:
-        """``"★2 新华大街"`` for the plan's site of rank 2, ``"候选 12 新华大街"`` for another."""
+        """``"★2 新华大街"`` for the plan's site of rank 2, ``"候选 12 新华大街"`` for another; a
+        candidate made from a public facility (``--candidates-from-osm``) by the facility:
+        ``"★1 长江路小学旁 / next to Changjiang Road Primary School"``."""
         st = self.state
         head = f"★{self.rank[k]}" if k in self.rank else f"候选 {k}"
-        name = self.street(float(st.cand_lon[k]), float(st.cand_lat[k]), int(st.cand_node[k]))
+        names = (getattr(st, "extra", None) or {}).get("cand_name")
+        name = str(names[k]) if names is not None and k < len(names) else ""
+        name = name or self.street(float(st.cand_lon[k]), float(st.cand_lat[k]), int(st.cand_node[k]))
         return f"{head} {name}".strip()

@@ -69,7 +69,8 @@ def _table(s: Session, tot: dict[str, float], namer: SiteNamer | None = None):
     for col, just in [("#", "right"), ("操作\naction", "left"), ("站点\nsite", "left"),
                       ("老年人覆盖\nelderly", "right"), ("变化\nΔ elderly", "right"),
                       ("总人口覆盖\ntotal", "right"), ("变化\nΔ total", "right")]:
-        t.add_column(col, justify=just)
+        # a narrow terminal folds a site's street and coordinates onto more lines, never cuts them
+        t.add_column(col, justify=just, overflow="fold")
     base_zh = {"current": "现状 current", "planned": f"规划 plan (+{len(st.chosen)})"}
     notes = []
     for i, x in enumerate(s.steps):
@@ -106,7 +107,7 @@ def _access_table(s: Session):
     cols += [("基尼\nGini", "right"), ("Δ", "right"), ("超载设施\noverloaded", "right"),
              ("最大负荷\nmax load", "right"), ("该站负荷\nsite load", "right")]
     for col, just in cols:
-        t.add_column(col, justify=just)
+        t.add_column(col, justify=just, overflow="fold")
     for i, x in enumerate(s.steps):
         a, d = x.access or {}, x.access_delta or {}
         row = [str(i), _num(a.get("places_per_1000")), _num(d.get("places_per_1000"), signed=True) if i else ""]
@@ -223,9 +224,12 @@ def run(args: argparse.Namespace) -> int:
                          "--remove-candidate (or --interactive)")
     crs = _crs(args.crs)
     base = args.base or ("planned" if any(op == "remove-candidate" for op, _ in ops) else "current")
-    from carecover.siting.state import load_state
+    from carecover.meeting.derived import load_any_state
 
-    s = Session(load_state(args.out, args.tier), base=base, crs=crs)
+    state = load_any_state(args.out, args.tier)
+    if getattr(args, "network", None) is not None:
+        state.use_network(args.network)
+    s = Session(state, base=base, crs=crs)
     for op, value in ops:
         s.apply(op, value)
     namer = SiteNamer(s.state)

@@ -23,7 +23,7 @@ from carecover.network.build import window_network
 from carecover.network.chains import Chains, contract
 from carecover.network.snap import Snapped
 from carecover.network.spatial import segment_index
-from carecover.network.streets import StreetNetwork, _csr_min
+from carecover.network.streets import StreetNetwork, csr_min
 
 
 @dataclass
@@ -67,7 +67,7 @@ def _augmented(net: StreetNetwork, src: Snapped) -> sp.csr_matrix:
     tail, head, w, _ = net.directed()
     i, node, lw = _source_links(net, src)
     n = net.n_nodes
-    return _csr_min(np.concatenate([tail, n + i]), np.concatenate([head, node]),
+    return csr_min(np.concatenate([tail, n + i]), np.concatenate([head, node]),
                     np.concatenate([w, lw]), n + len(src))
 
 
@@ -152,7 +152,7 @@ class _CoreRoutes:
         s = sources.seg[ok]
         ch = contract(net, np.concatenate([net.seg_a[s], net.seg_b[s]]))
         i, node, lw = _source_links(net, sources)
-        graph = _csr_min(np.concatenate([ch.tail, ch.n_core + i]), np.concatenate([ch.head, ch.core[node]]),
+        graph = csr_min(np.concatenate([ch.tail, ch.n_core + i]), np.concatenate([ch.head, ch.core[node]]),
                          np.concatenate([ch.time_s, lw]), ch.n_core + len(sources))
         core, offset = _target_entries(net, ch, targets)
         core, offset = np.ascontiguousarray(core.T), np.ascontiguousarray(offset.T)

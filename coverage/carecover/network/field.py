@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from carecover.network.grid import grid_spacing, speed_len_max
 from carecover.network.snap import Snapped
 from carecover.network.streets import StreetNetwork
 
@@ -68,7 +69,8 @@ TILED_ABOVE = 1_000_000
 
 def field_polygons(net: StreetNetwork, node_time: np.ndarray, bands, sources: Snapped | None,
                    buffer_m: float, res_m: float, max_pixels: float,
-                   whole_speed_len: tuple[float, float] | None = None) -> list[tuple[float, shapely.Geometry]]:
+                   whole_speed_len: tuple[float, float] | None = None, *,
+                   walk_speed_mps: float) -> list[tuple[float, shapely.Geometry]]:
     """Band polygons from the travel-time field: points within the band and ``buffer_m`` of a street.
 
     Each band's outline is the zero contour of ``max((time − band)·speed, dist − buffer_m)``
@@ -90,11 +92,13 @@ def field_polygons(net: StreetNetwork, node_time: np.ndarray, bands, sources: Sn
     buffer_m
         Distance from the street drawn (metres).
     res_m, max_pixels
-        Grid spacing at walking speed (coarser on faster networks, see :func:`_spacing`), grown
-        so that the grid has at most ``max_pixels`` points.
+        Grid spacing at walking speed (coarser on faster networks, see :func:`grid_spacing`),
+        grown so that the grid has at most ``max_pixels`` points.
     whole_speed_len
         The whole network's :func:`speed_len_max` when ``net`` is a window of it, so that the
         grid's extent, hence its points, are exactly those of the whole-network computation.
+    walk_speed_mps
+        The run's walking speed, which ``res_m`` is stated at.
 
     Returns
     -------
@@ -105,8 +109,9 @@ def field_polygons(net: StreetNetwork, node_time: np.ndarray, bands, sources: Sn
     bbox = _reach_bbox(net, node_time, limit, buffer_m + 2 * res_m, sources, whole_speed_len)
     if bbox is None:
         return [(b, shapely.Polygon()) for b in bands]
-    res = _resolution(bbox, _spacing(res_m, buffer_m, whole_speed_len or speed_len_max(net), min(bands) * 60),
-                      max_pixels)
+    spacing = grid_spacing(res_m, buffer_m, whole_speed_len or speed_len_max(net), min(bands) * 60,
+                           walk_speed_mps=walk_speed_mps)
+    res = _resolution(bbox, spacing, max_pixels)
     minx, miny, maxx, maxy = bbox
     W = max(int(np.ceil((maxx - minx) / res)), 1)
     H = max(int(np.ceil((maxy - miny) / res)), 1)
@@ -503,37 +508,6 @@ def _reach_bbox(net: StreetNetwork, node_time: np.ndarray, limit_s: float, margi
     x = ax + f * (net.node_x[net.seg_b[seg]] - ax)
     y = ay + f * (net.node_y[net.seg_b[seg]] - ay)
     return (x.min() - margin, y.min() - margin, x.max() + margin, y.max() + margin)
-
-
-def speed_len_max(net: StreetNetwork) -> tuple[float, float]:
-    """Fastest speed and longest segment of a network.
-
-    Parameters
-    ----------
-    net
-        The network.
-
-    Returns
-    -------
-    (m/s, m)
-        Both 0 for a network without segments.
-    """
-    if not len(net.seg_speed):
-        return 0.0, 0.0
-    return float(net.seg_speed.max()), float(net.seg_len.max())
-
-
-def _spacing(res_m: float, buffer_m: float, speed_len: tuple[float, float],
-             shortest_s: float = np.inf) -> float:
-    """Grid spacing: ``res_m`` at walking speed, finer for short bands (at most a 40th of the
-    shortest band's walk: each cut may overshoot by about a cell to keep the street inside); on
-    faster networks the same spacing in seconds at the fastest speed (a drive network's band cut
-    moves 10 m in about a second), at most half the buffer so that the corridors keep their shape."""
-    from carecover import settings
-
-    res_m = min(res_m, max(shortest_s * settings.walk_speed_mps / 40, 1.0))
-    scale = max(speed_len[0] / settings.walk_speed_mps, 1.0)
-    return float(min(res_m * scale, max(res_m, buffer_m / 2)))
 
 
 def _resolution(bbox, res_m: float, max_pixels: float) -> float:

@@ -20,7 +20,8 @@ from carecover.errors import InputError
 from carecover.network.build import window_network
 from carecover.network.engine import NodeTimes, nearest, per_source
 from carecover.network.fidelity import fidelity, sample_in_polygon
-from carecover.network.field import field_polygons, speed_len_max, time_field
+from carecover.network.field import field_polygons, time_field
+from carecover.network.grid import speed_len_max
 from carecover.network.snap import Snapped
 from carecover.network.spatial import segment_index
 from carecover.network.streets import StreetNetwork
@@ -111,7 +112,8 @@ def pieces_polygon(pieces: np.ndarray, buffer_m: float) -> shapely.Geometry:
 def isochrone_polygons(net: StreetNetwork, node_time: np.ndarray, bands_min, *,
                        sources: Snapped | None = None, buffer_m: float | None = None,
                        res_m: float = 5.0, max_pixels: float = 16e6,
-                       method: str = "field") -> list[tuple[float, shapely.Geometry]]:
+                       method: str = "field", walk_speed_mps: float | None = None,
+                       ) -> list[tuple[float, shapely.Geometry]]:
     """Polygons per band for one node-time array (one source, or the nearest of a set).
 
     Parameters
@@ -133,17 +135,37 @@ def isochrone_polygons(net: StreetNetwork, node_time: np.ndarray, bands_min, *,
         drawn area agrees with the demand-point rule, and every street point reached within the
         band is inside. ``"buffer"``: the plain union of ``buffer_m`` buffers around the reached
         street pieces (exact cuts, vector).
+    walk_speed_mps
+        The run's walking speed, which ``res_m`` is stated at (:func:`walk_speed_of`).
 
     Returns
     -------
     list of (band_min, polygon)
         Ascending bands; projected CRS.
     """
-    return _polygons(net, node_time, bands_min, sources, buffer_m, res_m, max_pixels, method, None)
+    return _polygons(net, node_time, bands_min, sources, buffer_m, res_m, max_pixels, method, None,
+                     walk_speed_of(net, walk_speed_mps))
+
+
+def walk_speed_of(net: StreetNetwork, walk_speed_mps: float | None) -> float:
+    """The walking speed the isochrone grid is sized at: the run's, else the network's own
+    (a walking network is built at the run's speed).
+
+    Raises
+    ------
+    InputError
+        No speed given for a network that is not a walking network.
+    """
+    if walk_speed_mps is not None:
+        return float(walk_speed_mps)
+    if net.profile.get("name") == "walk" and net.profile.get("speed_mps"):
+        return float(net.profile["speed_mps"])
+    raise InputError("the isochrone grid of a non-walking network needs the run's walking speed",
+                     field="walk_speed_mps", expected="a speed in m/s")
 
 
 def _polygons(net, node_time, bands_min, sources, buffer_m, res_m, max_pixels, method,
-              whole_speed_len) -> list[tuple[float, shapely.Geometry]]:
+              whole_speed_len, walk_speed_mps: float) -> list[tuple[float, shapely.Geometry]]:
     # ``whole_speed_len``: the whole network's (when ``net`` is a window of it) so the grid's
     # spacing, hence its points, are exactly those of the whole-network computation
     if method not in ("field", "buffer"):
@@ -152,13 +174,14 @@ def _polygons(net, node_time, bands_min, sources, buffer_m, res_m, max_pixels, m
     buf = settings.isochrone_buffer_m if buffer_m is None else buffer_m
     if method == "buffer":
         return [(b, pieces_polygon(reached_pieces(net, node_time, b * 60, sources), buf)) for b in bands]
-    return field_polygons(net, node_time, bands, sources, buf, res_m, max_pixels, whole_speed_len)
+    return field_polygons(net, node_time, bands, sources, buf, res_m, max_pixels, whole_speed_len,
+                          walk_speed_mps=walk_speed_mps)
 
 
 def tier_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
                     buffer_m: float | None = None, node_times: NodeTimes | None = None,
-                    res_m: float = 5.0, method: str = "field",
-                    max_pixels: float = 16e6) -> list[tuple[float, shapely.Geometry]]:
+                    res_m: float = 5.0, method: str = "field", max_pixels: float = 16e6,
+                    walk_speed_mps: float | None = None) -> list[tuple[float, shapely.Geometry]]:
     """Union isochrone per band for a set of sources (what a tier covers), projected CRS.
 
     A city-wide tier grid is capped at ``max_pixels`` (the spacing grows beyond ``res_m`` for
@@ -172,7 +195,7 @@ def tier_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
         Snapped sources (a tier's facilities).
     bands_min
         Bands in minutes; default ``settings.bands_min``.
-    buffer_m, res_m, method, max_pixels
+    buffer_m, res_m, method, max_pixels, walk_speed_mps
         As for :func:`isochrone_polygons`.
     node_times
         From :func:`~carecover.network.engine.nearest` when already computed (bound at least
@@ -185,13 +208,15 @@ def tier_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
     bands = sorted(bands_min or settings.bands_min)
     nt = node_times or nearest(net, sources, max(bands) * 60)
     return isochrone_polygons(net, nt.time, bands, sources=sources, buffer_m=buffer_m,
-                              res_m=res_m, method=method, max_pixels=max_pixels)
+                              res_m=res_m, method=method, max_pixels=max_pixels,
+                              walk_speed_mps=walk_speed_mps)
 
 
 def facility_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
                         buffer_m: float | None = None, chunk: int = 64, res_m: float = 5.0,
                         method: str = "field", max_pixels: float = 1e6, workers: int = 1,
-                        window: bool = True) -> list[tuple[int, float, shapely.Geometry]]:
+                        window: bool = True, walk_speed_mps: float | None = None,
+                        ) -> list[tuple[int, float, shapely.Geometry]]:
     """Isochrone per source and band (projected CRS).
 
     Parameters
@@ -202,7 +227,7 @@ def facility_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
         Snapped sources; those not ``ok`` have no rows.
     bands_min
         Bands in minutes; default ``settings.bands_min``.
-    buffer_m, res_m, method, max_pixels
+    buffer_m, res_m, method, max_pixels, walk_speed_mps
         As for :func:`isochrone_polygons`.
     chunk
         Sources per Dijkstra call when ``window=False``.
@@ -226,7 +251,7 @@ def facility_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
     if len(ok) == 0:
         return []
     kw = dict(bands=bands, buffer_m=buffer_m, chunk=chunk, res_m=res_m, method=method,
-              max_pixels=max_pixels, window=window)
+              max_pixels=max_pixels, window=window, walk_speed_mps=walk_speed_of(net, walk_speed_mps))
     workers = max(1, min(int(workers), len(ok)))
     if workers == 1:
         return _facility_rows(net, sources, ok, progress_bar=True, **kw)
@@ -270,7 +295,7 @@ def _facility_rows(net: StreetNetwork, sources: Snapped, idx: np.ndarray,
 
 
 def _rows(net: StreetNetwork, sources: Snapped, idx: np.ndarray, *, bands, buffer_m, chunk, res_m,
-          method, max_pixels, window, progress_bar: bool = False) -> list[tuple[int, float, shapely.Geometry]]:
+          method, max_pixels, window, walk_speed_mps, progress_bar: bool = False) -> list[tuple[int, float, shapely.Geometry]]:
     limit = max(bands) * 60
     out = []
     bar = iter(progress(range(len(idx)), "等时圈 / isochrones")) if progress_bar else iter(())
@@ -280,7 +305,7 @@ def _rows(net: StreetNetwork, sources: Snapped, idx: np.ndarray, *, bands, buffe
             for k, i in enumerate(idx[j]):
                 one = sources.subset(np.array([i]))
                 for band, poly in _polygons(net, D[k], bands, one, buffer_m, res_m, max_pixels,
-                                            method, None):
+                                            method, None, walk_speed_mps):
                     out.append((int(i), band, poly))
                 next(bar, None)
         return out
@@ -303,17 +328,17 @@ def _rows(net: StreetNetwork, sources: Snapped, idx: np.ndarray, *, bands, buffe
             # fast profile or small city: the window is most of the network, cutting it costs more
             local, one = net, sources.subset(np.array([i]))
         else:
-            local, one = _window(net, segs, sources, int(i))
+            local, one = street_window(net, segs, sources, int(i))
         for _, D in per_source(local, one, limit, 1):
             for band, poly in _polygons(local, D[0], bands, one, buffer_m, res_m, max_pixels, method,
-                                        (vmax, lmax)):
+                                        (vmax, lmax), walk_speed_mps):
                 out.append((int(i), band, poly))
         next(bar, None)
     return out
 
 
-def _window(net: StreetNetwork, segs: np.ndarray, sources: Snapped,
-            i: int) -> tuple[StreetNetwork, Snapped]:
+def street_window(net: StreetNetwork, segs: np.ndarray, sources: Snapped,
+                  i: int) -> tuple[StreetNetwork, Snapped]:
     """The sub-network of segments ``segs`` (ascending global indices, so every order-dependent
     step sees them in the same order) and source ``i`` re-indexed onto it."""
     local = window_network(net, segs)

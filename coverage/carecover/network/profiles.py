@@ -35,10 +35,48 @@ TAG_COLUMNS = ["highway", "oneway", "foot", "access", "area", "service", "juncti
                "motor_vehicle", "motorcar", "name"]
 
 
+def profile_for(name: str, *, walk_speed_mps: float, drive_speeds_kph: dict[str, float],
+                drive_default_kph: float, keep_largest: bool = True) -> dict:
+    """Profile parameters from values already resolved (a run's :class:`~carecover.params.RunParams`):
+    nothing is defaulted or checked again here.
+
+    Parameters
+    ----------
+    name
+        ``"walk"`` or ``"drive"``.
+    walk_speed_mps
+        Walking speed.
+    drive_speeds_kph, drive_default_kph
+        Speeds by highway class, and for a class without one.
+    keep_largest
+        Keep only the largest connected part (strongly connected for drive).
+
+    Returns
+    -------
+    dict
+        JSON-serialisable; part of the network cache key.
+
+    Raises
+    ------
+    InputError
+        For an unknown profile name.
+    """
+    if name == "walk":
+        return {"name": "walk", "speed_mps": float(walk_speed_mps), "oneway": "ignored",
+                "excluded_highways": sorted(WALK_EXCLUDE), "keep_largest": keep_largest,
+                "access": "foot=no and access=no|private (without foot permission) excluded"}
+    if name == "drive":
+        return {"name": "drive", "speeds_kph": dict(drive_speeds_kph), "default_kph": drive_default_kph,
+                "maxspeed": "used where tagged", "oneway": "respected", "keep_largest": keep_largest,
+                "access": "motor_vehicle/motorcar=no, access=no|private, parking/driveway services excluded"}
+    raise InputError(f"unknown profile '{name}'", field="profile", expected="walk or drive")
+
+
 def make_profile(name: str = "walk", *, walk_speed_mps: float | None = None,
                  drive_speeds_kph: dict[str, float] | None = None,
                  keep_largest: bool = True) -> dict:
-    """Profile parameters (a plain dict, written into outputs).
+    """Profile parameters for use outside a run (a run builds its profiles with
+    :func:`profile_for` from its resolved parameters): unset values from :mod:`carecover.settings`.
 
     Parameters
     ----------
@@ -61,20 +99,12 @@ def make_profile(name: str = "walk", *, walk_speed_mps: float | None = None,
     InputError
         For an unknown profile name or a walking speed that is not positive.
     """
-    if name == "walk":
-        speed = float(walk_speed_mps if walk_speed_mps is not None else settings.walk_speed_mps)
-        if not speed > 0:
-            raise InputError(f"walking speed must be positive, got {speed}", field="walk_speed_mps")
-        return {"name": "walk", "speed_mps": speed, "oneway": "ignored",
-                "excluded_highways": sorted(WALK_EXCLUDE), "keep_largest": keep_largest,
-                "access": "foot=no and access=no|private (without foot permission) excluded"}
-    if name == "drive":
-        speeds = dict(settings.drive_speeds_kph)
-        speeds.update(drive_speeds_kph or {})
-        return {"name": "drive", "speeds_kph": speeds, "default_kph": settings.drive_default_kph,
-                "maxspeed": "used where tagged", "oneway": "respected", "keep_largest": keep_largest,
-                "access": "motor_vehicle/motorcar=no, access=no|private, parking/driveway services excluded"}
-    raise InputError(f"unknown profile '{name}'", field="profile", expected="walk or drive")
+    speed = float(walk_speed_mps if walk_speed_mps is not None else settings.walk_speed_mps)
+    if name == "walk" and not speed > 0:
+        raise InputError(f"walking speed must be positive, got {speed}", field="walk_speed_mps")
+    return profile_for(name, walk_speed_mps=speed,
+                       drive_speeds_kph={**settings.drive_speeds_kph, **(drive_speeds_kph or {})},
+                       drive_default_kph=settings.drive_default_kph, keep_largest=keep_largest)
 
 
 def lower(s: pd.Series) -> pd.Series:

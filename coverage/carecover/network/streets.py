@@ -143,7 +143,7 @@ class StreetNetwork:
             ``(n + extra_nodes) × (n + extra_nodes)``.
         """
         tail, head, w, _ = self.directed()
-        return _csr_min(tail, head, w, self.n_nodes + extra_nodes)
+        return csr_min(tail, head, w, self.n_nodes + extra_nodes)
 
     def segment_lines(self, idx: np.ndarray | None = None) -> np.ndarray:
         """Shapely LineStrings (projected) of the given segments.
@@ -262,7 +262,7 @@ def project_onto_segments(net: StreetNetwork, seg: np.ndarray, x: np.ndarray,
     return frac, np.hypot(x - (ax + frac * dx), y - (ay + frac * dy))
 
 
-def _csr_min(tail: np.ndarray, head: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
+def csr_min(tail: np.ndarray, head: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
     # coo->csr would *sum* duplicate (tail, head) pairs; keep the minimum instead.
     order = np.lexsort((w, head, tail))
     tail, head, w = tail[order], head[order], w[order]

@@ -5,7 +5,7 @@ The pipeline fills a :class:`PlanBundle`; :func:`carecover.outputs.maps.build_ma
 they can be run (and tested) on any set of GeoDataFrames that follow the contracts in
 ``docs/ARCHITECTURE.md``. Results (figures, claims, sites) come from its tables and summary;
 parameters (speeds, each tier's mode and threshold, …) only from its
-:class:`~carecover.plan.params.RunParams` (``params``), never from ``summary["parameters"]``.
+:class:`~carecover.params.RunParams` (``params``), never from ``summary["parameters"]``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from carecover.errors import InputError
 from carecover.tiers import TIERS
 
 if TYPE_CHECKING:  # carecover.plan imports this module: no import at run time
-    from carecover.plan.params import RunParams
+    from carecover.params import RunParams
 
 #: Facility statuses that take part in routing (ARCHITECTURE.md).
 USED_STATUSES = ("ok", "swapped_fixed")
@@ -68,10 +68,10 @@ class PlanBundle:
         Title for the map and report; ``params.title`` when empty.
     streets
         The study area's streets for display (``kind``: ``major``/``minor``/``path``, merged
-        and simplified lines, EPSG:4326; :func:`carecover.outputs.maps.streets.street_lines`),
+        and simplified lines, EPSG:4326; :func:`carecover.network.streetlines.street_lines`),
         or ``None``.
     params
-        The run's :class:`~carecover.plan.params.RunParams`: walking and sensitivity speeds,
+        The run's :class:`~carecover.params.RunParams`: walking and sensitivity speeds,
         each tier's mode and threshold, and the other parameters that the map's title block
         and the report state. The map and the report need it (:meth:`run_params`); layer
         names and the exports do not.
@@ -128,7 +128,7 @@ class PlanBundle:
         Raises
         ------
         InputError
-            The bundle carries no :class:`~carecover.plan.params.RunParams`.
+            The bundle carries no :class:`~carecover.params.RunParams`.
         """
         if self.params is None:
             raise InputError("the bundle has no run parameters (PlanBundle.params is None); the map "

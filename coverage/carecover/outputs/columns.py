@@ -51,6 +51,8 @@ HEADERS_ZH: dict[str, str] = {
     "beds": "床位", "floor_area_m2": "建筑面积(平方米)", "meal_seats": "助餐座位", "measure": "指标",
     "access_value": "数值(每千老人名额/比例/基尼)", "capacity_rule": "容量规则",
     "standard_per_1000": "标准(每千老人名额)", "decay": "距离衰减",
+    "site_name": "站点名称", "colocated_kind": "同址设施类型", "colocated_name": "同址设施名称",
+    "colocated_m": "与同址设施距离(米)", "colocated_with": "同址设施(全部)",
 }
 #: English header per column (the workbook's second header row).
 HEADERS_EN: dict[str, str] = {
@@ -80,6 +82,8 @@ HEADERS_EN: dict[str, str] = {
     "beds": "Beds", "floor_area_m2": "Floor area (m²)", "meal_seats": "Meal seats", "measure": "Measure",
     "access_value": "Value (places per 1,000 / share / Gini)", "capacity_rule": "Capacity rule",
     "standard_per_1000": "Standard (places per 1,000)", "decay": "Distance decay",
+    "site_name": "Site name", "colocated_kind": "Co-located facility kind", "colocated_name": "Co-located facility",
+    "colocated_m": "Distance to co-located facility (m)", "colocated_with": "Co-located facilities (all)",
 }
 #: Headers that differ in one table: ``(table, column) -> (Chinese, English)``.
 TABLE_HEADERS: dict[tuple[str, str], tuple[str, str]] = {

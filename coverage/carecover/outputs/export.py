@@ -47,7 +47,8 @@ COLUMNS: dict[str, list[str]] = {
     "demand": ["cell_id", "pop", "elderly", "county", "area_m2"],
     "gaps": ["rank", "gap_id", "pop", "elderly", "area_m2", "county", "time_to_nearest_s"],
     "gap_zones": ["rank", "gap_id", "pop", "elderly", "area_m2", "county"],
-    "sites": ["method", "tier", "rank", "gain_elderly", "gain_pop", "lon", "lat", "county", "gap_id"],
+    "sites": ["method", "tier", "rank", "site_name", "gain_elderly", "gain_pop", "lon", "lat", "county", "gap_id",
+              "colocated_kind", "colocated_name", "colocated_m"],
     "boundaries": ["level", "name"],
 }
 #: Sort keys per layer.
@@ -64,7 +65,7 @@ SORT: dict[str, list[str]] = {
 GEOJSON_LAYERS = ("facilities", "gaps", "sites", "boundaries")
 
 
-def _order(df: pd.DataFrame, layer: str) -> pd.DataFrame:
+def ordered_layer(df: pd.DataFrame, layer: str) -> pd.DataFrame:
     """Fixed column order and sorted rows."""
     geom = df.geometry.name if isinstance(df, gpd.GeoDataFrame) else None
     lead = [c for c in COLUMNS.get(layer, []) if c in df.columns]
@@ -93,11 +94,11 @@ def layers(bundle: PlanBundle) -> dict[str, gpd.GeoDataFrame]:
     """
     iso = bundle.isochrones.assign(fid=bundle.isochrones["fid"].fillna("").astype(str))
     per_facility = iso["fid"] != ""
-    out: dict[str, gpd.GeoDataFrame] = {"facilities": _order(bundle.facilities, "facilities"),
-                                        "isochrones": _order(iso[~per_facility], "isochrones")}
+    out: dict[str, gpd.GeoDataFrame] = {"facilities": ordered_layer(bundle.facilities, "facilities"),
+                                        "isochrones": ordered_layer(iso[~per_facility], "isochrones")}
     if per_facility.any():
-        out["facility_isochrones"] = _order(iso[per_facility], "facility_isochrones")
-    out["demand"] = _order(bundle.demand, "demand")
+        out["facility_isochrones"] = ordered_layer(iso[per_facility], "facility_isochrones")
+    out["demand"] = ordered_layer(bundle.demand, "demand")
     if bundle.gaps is not None:
         g = bundle.gaps.copy()
         if "rank" not in g:
@@ -105,18 +106,18 @@ def layers(bundle: PlanBundle) -> dict[str, gpd.GeoDataFrame]:
             g.loc[order, "rank"] = np.arange(1, len(g) + 1)
             g["rank"] = g["rank"].astype(int)
         hulls = bundle.gap_hulls
-        out["gaps"] = _order(g, "gaps")
+        out["gaps"] = ordered_layer(g, "gaps")
         if hulls is not None and len(hulls) == len(g):
             hs = gpd.GeoSeries(hulls)
             hs = hs.set_crs(4326) if hs.crs is None else hs.to_crs(4326)
             zones = gpd.GeoDataFrame(g.drop(columns=[g.geometry.name, "time_to_nearest_s"], errors="ignore"),
                                      geometry=list(hs.values), crs=4326)
-            out["gap_zones"] = _order(zones, "gap_zones")
+            out["gap_zones"] = ordered_layer(zones, "gap_zones")
     s = sites_frame(bundle.sites)
     if s is not None:
-        out["sites"] = _order(s, "sites")
+        out["sites"] = ordered_layer(s, "sites")
     if bundle.boundaries is not None:
-        out["boundaries"] = _order(bundle.boundaries, "boundaries")
+        out["boundaries"] = ordered_layer(bundle.boundaries, "boundaries")
     return out
 
 

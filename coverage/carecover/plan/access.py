@@ -23,8 +23,9 @@ from carecover.config.capacity import CapacityRule
 from carecover.inputs.capacity import facility_capacity
 from carecover.inputs.demand import Demand
 from carecover.network import StreetNetwork, engine
+from carecover.network.covered import limit_s
+from carecover.params import RunParams
 from carecover.plan.figures import Figures
-from carecover.plan.params import RunParams
 from carecover.plan.travel import TierTravel, Travel
 
 __all__ = ["TierAccess", "Access", "compute", "tier_access", "facility_columns", "demand_columns"]
@@ -114,7 +115,7 @@ def _places(frame: pd.DataFrame, params: RunParams) -> np.ndarray:
 def _route(params: RunParams, net: StreetNetwork, tt: TierTravel, travel: Travel) -> sp.csr_matrix:
     """Exact facility × demand seconds within the tier's threshold."""
     snaps = travel.demand_snaps[tt.tier.mode]
-    return engine.reach_matrix(net, tt.sources, snaps, tt.threshold_s + 1e-9)
+    return engine.reach_matrix(net, tt.sources, snaps, limit_s(tt.tier.threshold_min))
 
 
 def compute(params: RunParams, nets: Mapping[str, StreetNetwork], demand: Demand, travel: Travel,

@@ -18,7 +18,7 @@ import shapely
 from carecover import settings
 from carecover.inputs.boundaries import buffered, read_boundaries
 from carecover.network import StreetNetwork
-from carecover.plan.params import RunParams
+from carecover.params import RunParams
 from carecover.utils import file_sha256
 
 

@@ -18,8 +18,9 @@ from carecover import __version__, notices
 from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork
+from carecover.network.streetlines import street_lines
 from carecover.outputs.bundle import PlanBundle
-from carecover.outputs.maps.streets import street_lines
+from carecover.params import RunParams
 from carecover.plan import access as access_stage
 from carecover.plan import serves
 from carecover.plan.access import Access
@@ -28,7 +29,6 @@ from carecover.plan.figures import Figures
 from carecover.plan.gaps import Gaps
 from carecover.plan.inputs import Facilities
 from carecover.plan.isochrones import Isochrones
-from carecover.plan.params import RunParams
 from carecover.plan.siting import Siting
 from carecover.plan.travel import Travel
 from carecover.utils import file_sha256, json_ready, now_iso
@@ -49,7 +49,7 @@ class Results:
     siting: Siting
     claims: list[dict]
     access: Access = Access()
-    #: The maps' light street layer (:func:`~carecover.outputs.maps.streets.street_lines` of the
+    #: The maps' light street layer (:func:`~carecover.network.streetlines.street_lines` of the
     #: walking network); made here when not given.
     streets: gpd.GeoDataFrame | None = None
 

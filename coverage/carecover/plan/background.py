@@ -24,7 +24,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
-from carecover import notices, utils
+from carecover import notices, timing, utils
 
 T = TypeVar("T")
 
@@ -74,17 +74,18 @@ class Job(Generic[T]):
         """
         if not self._done:
             try:
-                ok, payload, found = self._conn.recv()
+                ok, payload, found, times = self._conn.recv()
             except EOFError:  # killed (out of memory?) before it could answer
                 self._proc.join()
-                ok, payload, found = False, RuntimeError(
+                ok, payload, found, times = False, RuntimeError(
                     f"后台进程意外退出 / a worker process ended without a result "
-                    f"(exit code {self._proc.exitcode})"), []
+                    f"(exit code {self._proc.exitcode})"), [], []
             self._proc.join()
             self._conn.close()
             _RUNNING.remove(self)
             self._done = True
             notices.insert(found, len(notices.current()) if notices_here else self._at)
+            timing.add(times, worker=True)
             if ok:
                 self._value = payload
             else:
@@ -104,17 +105,18 @@ class Job(Generic[T]):
 
 
 def _work(conn, fn: Callable, args: tuple, kwargs: dict) -> None:
-    """The worker: run ``fn`` under its own notice collection and send back the outcome."""
+    """The worker: run ``fn`` under its own notice collection and send back the outcome, the
+    notices and the timings (:mod:`carecover.timing`) it recorded."""
     utils.BARS = False  # one progress bar at a time on the console: the parent's
-    with notices.collect(echo=True) as found:
+    with notices.collect(echo=True) as found, timing.recording() as times:
         try:
             outcome = (True, fn(*args, **kwargs))
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
             outcome = (False, _portable(exc))
     try:
-        conn.send((*outcome, list(found)))
+        conn.send((*outcome, list(found), list(times)))
     except Exception as exc:  # noqa: BLE001 - an unpicklable value
-        conn.send((False, RuntimeError(f"worker result could not be sent back: {exc!r}"), list(found)))
+        conn.send((False, RuntimeError(f"worker result could not be sent back: {exc!r}"), list(found), list(times)))
     conn.close()
     os._exit(0)  # no atexit handlers or finalizers of the parent's objects in the fork
 

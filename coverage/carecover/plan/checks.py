@@ -13,8 +13,8 @@ from collections import Counter
 from carecover import notices
 from carecover.errors import InputError
 from carecover.inputs.facilities import USABLE
+from carecover.params import RunParams
 from carecover.plan.inputs import Facilities
-from carecover.plan.params import RunParams
 from carecover.plan.travel import Travel
 
 

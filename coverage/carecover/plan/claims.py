@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from carecover.analysis.claims import claims_table_text, evaluate_claims, load_claims
-from carecover.plan.params import RunParams
+from carecover.params import RunParams
 from carecover.utils import log
 
 
@@ -24,6 +24,6 @@ def check(params: RunParams, figures: list[dict]) -> list[dict]:
     if cfg is None or cfg.claims is None or not Path(cfg.claims).exists():
         return []
     claims = load_claims(cfg.claims, [c.name for c in cfg.counties])
-    table = evaluate_claims(claims, figures, tiers=dict(params.tiers), main_speed_mps=params.walk_speed_mps)
+    table = evaluate_claims(claims, figures, tiers=dict(params.tiers), walk_speed_mps=params.walk_speed_mps)
     log(claims_table_text(table, params.lang))
     return json.loads(table.to_json(orient="records", force_ascii=False))

@@ -12,8 +12,8 @@ import numpy as np
 from carecover.analysis import figures as cf
 from carecover.inputs.demand import Demand
 from carecover.network import StreetNetwork
+from carecover.params import RunParams
 from carecover.plan.area import Boundaries
-from carecover.plan.params import RunParams
 from carecover.plan.travel import TierTravel, Travel
 from carecover.tiers import tier_for_unit
 
@@ -114,9 +114,8 @@ def compute(params: RunParams, walk: StreetNetwork, bounds: Boundaries, demand: 
         if tt.tier.mode == "walk":
             figs, sensitivity[key], circles[key] = walk_tier_figures(params, walk, tt, demand, areas, data)
             items += figs
-    # "all of": every walk tier among the community-level services, each within its threshold
-    walk_keys = [k for k, tt in travel.tiers.items() if tt.tier.mode == "walk" and tt.tier.level >= 3]
-    if len(walk_keys) >= 2:
+    walk_keys = cf.all_of_tiers(tt.tier for tt in travel.tiers.values())
+    if walk_keys:
         items += cf.all_of_figures(demand.points, {k: travel.tiers[k].covered for k in walk_keys},
                                    {k: travel.tiers[k].tier.threshold_min for k in walk_keys},
                                    speed_mps=params.walk_speed_mps, areas=areas, data=data)

@@ -11,8 +11,8 @@ import pandas as pd
 
 from carecover.analysis.gaps import find_gaps
 from carecover.inputs.demand import Demand
+from carecover.params import RunParams
 from carecover.plan.area import Boundaries
-from carecover.plan.params import RunParams
 from carecover.plan.travel import Travel
 
 #: Linkage distance (m) for demand that is not a raster grid (building points, polygons).

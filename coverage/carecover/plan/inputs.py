@@ -20,8 +20,8 @@ from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import Register
 from carecover.inputs.osm_facilities import facilities_from_osm
 from carecover.network import StreetNetwork, snap_xy
+from carecover.params import RunParams
 from carecover.plan.area import StudyArea
-from carecover.plan.params import RunParams
 
 
 @dataclass(frozen=True)

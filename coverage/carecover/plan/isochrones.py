@@ -10,9 +10,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from carecover import memory
+from carecover import memory, timing
 from carecover.network import StreetNetwork, engine, isochrones
-from carecover.plan.params import RunParams
+from carecover.params import RunParams
 from carecover.plan.travel import TierTravel, Travel
 
 COLUMNS = ["tier", "band_min", "fid"]
@@ -52,12 +52,14 @@ def tier_isochrones(params: RunParams, net: StreetNetwork, tt, fids) -> tuple[li
     """One tier's union polygons (and facility polygons when asked) and their fidelity."""
     bands, buffer_m = list(params.bands_min), params.isochrone_buffer_m
     nt = band_node_times(net, tt, max(bands) * 60)
-    polys = isochrones.tier_isochrones(net, tt.sources, bands, buffer_m=buffer_m, node_times=nt)
+    polys = isochrones.tier_isochrones(net, tt.sources, bands, buffer_m=buffer_m, node_times=nt,
+                                       walk_speed_mps=params.walk_speed_mps)
     fid = isochrones.fidelity(net, tt.sources, polys, n_samples=1000, node_times=nt)
     key = tt.tier.key
     frames = [isochrones.to_geodataframe([(key, b, "", p) for b, p in polys], net, COLUMNS)]
     if params.facility_isochrones:
-        items = isochrones.facility_isochrones(net, tt.sources, bands, buffer_m=buffer_m)
+        items = isochrones.facility_isochrones(net, tt.sources, bands, buffer_m=buffer_m,
+                                               walk_speed_mps=params.walk_speed_mps)
         frames.append(isochrones.to_geodataframe([(key, b, fids[i], p) for i, b, p in items], net, COLUMNS))
     return frames, {"buffer_m": buffer_m, "method": METHOD, "bands": fid.round(4).to_dict("records")}
 
@@ -77,7 +79,8 @@ def build(params: RunParams, nets: Mapping[str, StreetNetwork], travel: Travel) 
     frames, fidelity = [], {}
     fid_all = travel.facilities["fid"].to_numpy()
     for key, tt in travel.tiers.items():
-        parts, fidelity[key] = tier_isochrones(params, nets[tt.tier.mode], tt, fid_all[tt.rows])
+        with timing.step(f"isochrones {key}"):
+            parts, fidelity[key] = tier_isochrones(params, nets[tt.tier.mode], tt, fid_all[tt.rows])
         frames += parts
     frame = (gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326) if frames else
              gpd.GeoDataFrame({c: [] for c in COLUMNS}, geometry=[], crs=4326))

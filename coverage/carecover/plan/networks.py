@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from carecover import settings, timing
 from carecover.errors import NetworkError
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork, load_network
+from carecover.network.profiles import profile_for
+from carecover.params import RunParams
 from carecover.plan.area import Boundaries
 from carecover.plan.inputs import Facilities
-from carecover.plan.params import RunParams
+
+
+def profile_of(params: RunParams, mode: str) -> dict:
+    """Network profile of a travel mode with this run's (resolved) speeds."""
+    return profile_for(mode, walk_speed_mps=params.walk_speed_mps, drive_speeds_kph=dict(params.drive_speeds_kph),
+                       drive_default_kph=settings.drive_default_kph)
 
 
 def load_mode(params: RunParams, bounds: Boundaries, mode: str) -> StreetNetwork:
@@ -21,7 +29,7 @@ def load_mode(params: RunParams, bounds: Boundaries, mode: str) -> StreetNetwork
         No streets at all, or (with a boundary) none inside the boundary: wrong place or CRS.
     """
     try:
-        return load_network(params.network, params.profile(mode), boundary=bounds.clip, cache=params.cache)
+        return load_network(params.network, profile_of(params, mode), boundary=bounds.clip, cache=params.cache)
     except NetworkError as exc:
         if params.boundary is None or "no streets" not in exc.message:
             raise
@@ -46,5 +54,6 @@ def load_networks(params: RunParams, bounds: Boundaries, walk: StreetNetwork,
     nets = {"walk": walk}
     for mode in modes_needed(params, facilities):
         if mode not in nets:
-            nets[mode] = load_mode(params, bounds, mode)
+            with timing.step(f"network {mode}"):
+                nets[mode] = load_mode(params, bounds, mode)
     return nets

@@ -2,7 +2,7 @@
 
 Every field defaults to ``None`` ("not given"); :func:`carecover.plan.resolve.resolve` turns
 options, the city config and :mod:`carecover.settings` into one frozen
-:class:`~carecover.plan.params.RunParams`, the only place a default is applied.
+:class:`~carecover.params.RunParams`, the only place a default is applied.
 """
 
 from __future__ import annotations
@@ -11,6 +11,35 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from carecover.config import CityConfig
+from carecover.errors import InputError
+
+
+def key_values(values: list[str] | None, flag: str, example: str) -> tuple[tuple[str, str], ...]:
+    """``KEY=VALUE`` command-line values split once (the values stay text; :func:`resolve`
+    checks them).
+
+    Parameters
+    ----------
+    values
+        The option's values as given, e.g. ``["street_centre=8"]``.
+    flag
+        The option, named in the error (``--suggest``).
+    example
+        What is expected, e.g. ``"TIER=N, e.g. street_centre=8"``.
+
+    Raises
+    ------
+    InputError
+        A value without ``=``.
+    """
+    out = []
+    for v in values or []:
+        if "=" not in v:
+            raise InputError(f"{flag} expects {example.split(',')[0]}, got {v!r}", field=flag,
+                             expected=example)
+        k, val = v.split("=", 1)
+        out.append((k, val))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -31,9 +60,13 @@ class PlanOptions:
     elderly_field: str | None = None
     elderly_raster: Path | None = None
     candidates: Path | None = None
+    candidates_from_osm: str | tuple[str, ...] | None = None
+    candidates_mix: bool | None = None
+    colocation_min: tuple[tuple[str, int], ...] | None = None
+    colocation_within_m: float | None = None
     min_distance_existing_m: float | None = None
     total_population: float | None = None
-    suggest: tuple[tuple[str, int], ...] | None = None
+    suggest: tuple[tuple[str, int | str], ...] | None = None
     units: tuple[tuple[str, Path], ...] | None = None
     walk_speed_mps: float | None = None
     crs_in: str | None = None
@@ -45,6 +78,7 @@ class PlanOptions:
     max_candidates: int | None = None
     max_candidates_drive: int | None = None
     min_spacing_m: float | None = None
+    gap_link_m: float | None = None
     target_share: float | None = None
     objective: str | None = None
     inline_assets: bool | None = None

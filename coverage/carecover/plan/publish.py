@@ -8,51 +8,64 @@ the files are moved in only when all of them were written.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
-from carecover import notices
+from carecover import notices, timing
+from carecover.outputs import outfolder
 from carecover.outputs.bundle import PlanBundle
 from carecover.outputs.export import export_all
 from carecover.outputs.maps import build_map
 from carecover.outputs.report import write_report
 from carecover.outputs.report.pdf import write_pdf
-from carecover.plan import background, outfolder
-from carecover.plan.params import RunParams
+from carecover.params import RunParams
+from carecover.plan import background
 from carecover.plan.siting import Siting, write_curve
 from carecover.siting.state import write_state
 from carecover.utils import atomic_write, log
 
 
 def write_all(params: RunParams, bundle: PlanBundle, siting: Siting, folder: Path) -> None:
-    """Every output file of a run, into ``folder``."""
-    if siting.curve is not None:
-        write_curve(siting.curve, folder / "site_curve.csv")
-    for key, state in siting.states.items():
-        write_state(folder / "state" / f"{key}.npz", state)
+    """Every output file of a run, into ``folder`` (each writer timed as a step, :mod:`carecover.timing`)."""
+    with timing.step("site curve and states"):
+        if siting.curve is not None:
+            write_curve(siting.curve, folder / "site_curve.csv")
+        for key, state in siting.states.items():
+            write_state(folder / "state" / f"{key}.npz", state)
     log("输出 / writing outputs …")
     # the GCJ-02 map, built by a worker process while the tables and the first map are written
-    gaode = (background.start(params.workers, build_map, bundle, folder / "map_gaode.html", basemap="gaode",
-                              inline_assets=params.inline_assets) if params.gaode_map else None)
-    export_all(bundle, folder)
-    build_map(bundle, folder / "map.html", inline_assets=params.inline_assets)
+    gaode = (background.start(params.workers, _timed_map, bundle, folder / "map_gaode.html", "gaode",
+                              params.inline_assets) if params.gaode_map else None)
+    with timing.step("exports (CSV/GPKG/GeoJSON/XLSX)"):
+        export_all(bundle, folder)
+    _timed_map(bundle, folder / "map.html", "osm", params.inline_assets)
     if gaode is not None:
         gaode.result(notices_here=True)
     # warnings raised while the tables and maps were written belong in the report and summary
     bundle.summary["warnings"] = notices.as_dicts(notices.current())
-    write_report(bundle, folder)
+    with timing.step("report"):
+        write_report(bundle, folder)
     if params.pdf:
-        write_pdf(folder / "report.html", folder / "report.pdf")
+        with timing.step("report.pdf"):
+            write_pdf(folder / "report.html", folder / "report.pdf")
     bundle.summary["warnings"] = notices.as_dicts(notices.current())
     with atomic_write(folder / "summary.json", "w", encoding="utf-8") as fh:
         json.dump(bundle.summary, fh, ensure_ascii=False, indent=2, sort_keys=False, default=str)
 
 
-def publish(params: RunParams, bundle: PlanBundle, siting: Siting) -> dict[str, Path]:
-    """Write the outputs of a run into ``params.out``; returns the written files.
+def _timed_map(bundle: PlanBundle, path: Path, basemap: str, inline_assets: bool) -> Path:
+    """One map file, timed as the step ``map <file name>``."""
+    with timing.step(f"map {path.name}"):
+        return build_map(bundle, path, basemap=basemap, inline_assets=inline_assets)
+
+
+def publish(params: RunParams, bundle: PlanBundle, siting: Siting, out: Path | None = None) -> dict[str, Path]:
+    """Write the outputs of a run into ``out`` (``params.out`` when not given); returns the
+    written files.
 
     Parameters
     ----------
@@ -62,6 +75,8 @@ def publish(params: RunParams, bundle: PlanBundle, siting: Siting) -> dict[str, 
         What the map, report and exports show.
     siting
         The coverage curve and prepared what-if states.
+    out
+        The output folder (``params.out`` when ``None``).
 
     Raises
     ------
@@ -70,8 +85,10 @@ def publish(params: RunParams, bundle: PlanBundle, siting: Siting) -> dict[str, 
     OutputError
         The disk is full or another I/O error (exit 3); earlier outputs are intact.
     """
-    out = Path(params.out)
+    out = Path(params.out if out is None else out)
     inputs = outfolder.input_files(params.input_paths())
+    # the warnings of the writing are added to a copy: the computed plan stays as it was
+    bundle = dataclasses.replace(bundle, summary=dict(bundle.summary))
     outfolder.check_folder(out)
     outfolder.clean_stale_staging(out)
     try:
@@ -86,7 +103,8 @@ def publish(params: RunParams, bundle: PlanBundle, siting: Siting) -> dict[str, 
                  if p.is_file() and p.name != outfolder.PID_FILE]
         outfolder.write_manifest(staging, [*files, outfolder.MANIFEST])
         outfolder.refuse_inputs([out / f for f in files], inputs)
-        return move_into_place(staging, out, inputs)
+        with timing.step("move into place"):
+            return move_into_place(staging, out, inputs)
     except OSError as exc:
         raise outfolder.os_error(exc, out) from exc
     finally:

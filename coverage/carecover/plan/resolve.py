@@ -6,6 +6,7 @@ Each parameter is taken from the command line if given, else from the city confi
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -14,8 +15,8 @@ from carecover import settings
 from carecover.config import CityConfig, ranges
 from carecover.errors import InputError
 from carecover.notices import Notice
+from carecover.params import RunParams
 from carecover.plan.options import PlanOptions
-from carecover.plan.params import RunParams
 from carecover.tiers import TIERS, Tier, tier_key, visible
 
 #: Tiers that the shipped configs plan new centres for (the two regional tiers).
@@ -158,16 +159,44 @@ def _total_population(opts: PlanOptions, cfg: CityConfig | None, population: Pat
     return None
 
 
+def suggest_counts(pairs: Iterable[tuple[str, int | str]], tiers: Mapping[str, Tier],
+                   found: list[Notice] | None = None) -> dict[str, int]:
+    """New sites per tier as asked (``--suggest TIER=N``), checked once: every name is a tier of
+    the run (any alias), every count a whole number in range.
+
+    Parameters
+    ----------
+    pairs
+        ``(tier name, count)`` pairs; the counts may be text as typed.
+    tiers
+        The run's tiers by key.
+    found
+        Where a warning about an unusual count is appended.
+
+    Returns
+    -------
+    dict
+        Count by tier key.
+
+    Raises
+    ------
+    InputError
+        An unknown tier, or a count that is not a whole number ≥ 0.
+    """
+    suggest: dict[str, int] = {}
+    for name, count in pairs:
+        key = tier_key(name) or name
+        if key not in tiers:
+            raise InputError(f"unknown tier '{visible(name)}' in --suggest", field="suggest", expected=", ".join(tiers))
+        suggest[key] = ranges.check("suggest", count, ranges.Origin("--suggest"), found)
+    return suggest
+
+
 def _suggest(opts: PlanOptions, cfg: CityConfig | None, tiers: dict[str, Tier],
              num: _Numbers) -> tuple[dict[str, int], dict[str, Any]]:
     """New sites per tier (the options', else the config's planned regional centres) and the
     region each is planned for."""
-    suggest: dict[str, int] = {}
-    for name, count in opts.suggest or ():
-        key = tier_key(name) or name
-        if key not in tiers:
-            raise InputError(f"unknown tier '{visible(name)}' in --suggest", field="suggest", expected=", ".join(tiers))
-        suggest[key] = ranges.check("suggest", count, ranges.Origin(f"--suggest {name}"), num.found)
+    suggest = suggest_counts(opts.suggest or (), tiers, num.found)
     if not opts.suggest and cfg is not None:
         suggest = {k: pl.count for k, pl in cfg.planned.items() if k in PLANNED_TIERS}
     regions: dict[str, Any] = {}
@@ -205,10 +234,46 @@ def _objective(opts: PlanOptions, suggest: dict[str, int], capacity: MappingProx
     return objective
 
 
+def _colocation(opts: PlanOptions, cfg: CityConfig | None, num: _Numbers) -> dict[str, Any]:
+    """The co-location parameters (``--candidates-from-osm``, ``--candidates-mix``,
+    ``--colocation-min``, ``--colocation-within``, else the config's ``[colocation]``)."""
+    from carecover.inputs.osm_public import parse_kinds
+    from carecover.siting.colocation import ANY
+
+    table = dict(_cfg(cfg, "colocation") or {})
+    kinds_given = _first(opts.candidates_from_osm, table.get("kinds"))
+    where = "--candidates-from-osm" if opts.candidates_from_osm is not None else "colocation.kinds"
+    kinds = parse_kinds(kinds_given, where) if kinds_given is not None else ()
+    mins = dict(opts.colocation_min) if opts.colocation_min else dict(table.get("min_sites") or {})
+    mix = _first(opts.candidates_mix, table.get("mix"))
+    if not kinds and (any(mins.values()) or mix):
+        what = "--colocation-min" if any(mins.values()) else "--candidates-mix"
+        raise InputError(f"{what} 须与 --candidates-from-osm 同用 / {what} needs --candidates-from-osm "
+                         "(which public facilities to read)", field=what,
+                         expected="--candidates-from-osm school,clinic,… (or [colocation] kinds)")
+    for key, k in mins.items():
+        if key != ANY and key not in kinds:
+            raise InputError(f"同址最少站点数针对「{key}」，但未读取该类设施 / at least {k} sites co-located with "
+                             f"'{key}' asked for, but that kind is not read", field="--colocation-min",
+                             expected=f"{ANY} or one of: {', '.join(kinds) or '(none: give --candidates-from-osm)'}")
+        if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+            raise InputError(f"同址最少站点数须为非负整数 / at least k co-located sites: k must be a whole "
+                             f"number >= 0, not {k!r}", field=f"--colocation-min {key}", expected=">= 0")
+    if kinds and opts.candidates is not None and not mix:
+        raise InputError("同时给出候选地块文件与公共设施候选点：加 --candidates-mix 合并两者，或去掉其一 / --candidates "
+                         "FILE and --candidates-from-osm given: add --candidates-mix to use both, or drop one",
+                         field="--candidates-mix", expected="--candidates-mix")
+    within = num.one("colocation_within_m", _first(opts.colocation_within_m, table.get("within_m")),
+                     "--colocation-within")
+    return {"colocation_kinds": kinds, "candidates_mix": bool(mix),
+            "colocation_min": MappingProxyType({k: int(v) for k, v in mins.items() if v}),
+            "colocation_within_m": float(within)}
+
+
 def _out(opts: PlanOptions, inputs: list[Path]) -> Path:
     """The output folder, refused now (before any work) when it cannot be written or would
     replace an input file."""
-    from carecover.plan import outfolder
+    from carecover.outputs import outfolder
 
     out = Path(opts.out or "out")
     outfolder.check_folder(out)
@@ -262,7 +327,7 @@ def resolve(opts: PlanOptions) -> RunParams:
         bands_min=num.many("bands_min"), max_snap_m=num.one("max_snap_m"),
         isochrone_buffer_m=num.one("isochrone_buffer_m"), circle_radius_m=num.one("circle_radius_m"),
         crs_in=_first(opts.crs_in, _cfg(cfg, "crs_in")),
-        gap_link_m=None,
+        gap_link_m=num.one("gap_link_m", opts.gap_link_m, "--gap-link"),
         suggest=MappingProxyType(suggest), regions=MappingProxyType(regions),
         exact_time_limit_s=num.one("exact_time_limit_s", opts.exact_time_limit_s, "--exact-time-limit"),
         max_candidates=num.one("max_candidates", opts.max_candidates, "--max-candidates"),
@@ -280,7 +345,7 @@ def resolve(opts: PlanOptions) -> RunParams:
         access_band_weights=tuple(_first(_cfg(cfg, "access_band_weights"), settings.access_band_weights)),
         warnings=tuple(num.found),
         map_min_gap_share=num.one("map_min_gap_share", opts.map_min_gap_share, "--map-min-gap-share"),
-        workers=_workers(opts.workers),
+        workers=_workers(opts.workers), **_colocation(opts, cfg, num),
     )
 
 

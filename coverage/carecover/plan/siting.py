@@ -17,18 +17,20 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from carecover import notices
+from carecover import notices, timing
 from carecover.analysis import figures as cf
 from carecover.errors import InputError
 from carecover.inputs.candidates import read_candidates
 from carecover.inputs.demand import Demand
 from carecover.network import StreetNetwork, engine
+from carecover.network.covered import covered
 from carecover.network.snap import Snapped, snap_xy
+from carecover.params import RunParams
+from carecover.plan import siting_coloc as coloc
 from carecover.plan.access import decay_of
 from carecover.plan.area import Boundaries
 from carecover.plan.figures import Figures
 from carecover.plan.gaps import Gaps
-from carecover.plan.params import RunParams
 from carecover.plan.siting_served import (
     ServedInputs,
     best_of,
@@ -37,8 +39,9 @@ from carecover.plan.siting_served import (
     solve_served,
 )
 from carecover.plan.travel import Travel
-from carecover.siting import access_whatif
+from carecover.siting import access_whatif, colocation
 from carecover.siting import candidates as cands
+from carecover.siting.colocation import Colocated
 from carecover.siting.curve import coverage_curve, min_sites_for_target
 from carecover.siting.greedy import Greedy
 from carecover.siting.highs import Highs
@@ -69,6 +72,11 @@ class Problem:
         One-per-unit constraint (``None`` without unit boundaries).
     region
         The planned region's name (``"all"`` when everywhere).
+    names
+        Each candidate's name (``"XX小学旁 / next to XX Primary School"`` for one made from a public
+        facility, "" for the others), or ``None`` without ``--candidates-from-osm``.
+    coloc
+        What each candidate is co-located with, or ``None`` without ``--candidates-from-osm``.
     """
 
     tier: Tier
@@ -82,6 +90,8 @@ class Problem:
     groups: np.ndarray | None
     caps: dict | None
     region: str
+    names: tuple[str, ...] | None = None
+    coloc: Colocated | None = None
 
 
 @dataclass(frozen=True)
@@ -126,8 +136,23 @@ def region_of(params: RunParams, key: str, demand: Demand, bounds: Boundaries) -
     return mask, (shapely.union_all(geoms) if geoms else whole)
 
 
-def _candidates(params: RunParams, tier: Tier, net: StreetNetwork, existing_xy: np.ndarray,
-                region_poly) -> cands.Candidates:
+def _candidates(params: RunParams, tier: Tier, net: StreetNetwork, existing_xy: np.ndarray, region_poly,
+                feats: gpd.GeoDataFrame | None = None) -> tuple[cands.Candidates, tuple[str, ...] | None]:
+    """The tier's candidates and their names: the public facilities (``--candidates-from-osm``),
+    alone or after the file's or the junction candidates (``--candidates-mix``)."""
+    if feats is None:
+        return _base_candidates(params, tier, net, existing_xy, region_poly), None
+    osm, names = colocation.facility_candidates(net, feats, region_poly, existing_xy,
+                                                params.min_distance_existing_m, params.max_snap_m)
+    log(f"  公共设施候选点 / public-facility candidates: {len(osm)} of {len(feats)}")
+    if not params.candidates_mix:
+        return osm, names
+    base = _base_candidates(params, tier, net, existing_xy, region_poly)
+    return colocation.merge(base, osm), ("",) * len(base) + names
+
+
+def _base_candidates(params: RunParams, tier: Tier, net: StreetNetwork, existing_xy: np.ndarray,
+                     region_poly) -> cands.Candidates:
     if params.candidates is not None:
         f = read_candidates(params.candidates)
         return cands.from_file(net, f.lon, f.lat, f.ids, region_poly, existing_xy, params.min_distance_existing_m)
@@ -147,14 +172,15 @@ def _existing(travel: Travel, tier: Tier, net: StreetNetwork, n_demand: int):
 
 
 def problem(params: RunParams, key: str, net: StreetNetwork, demand: Demand, dem_snap: Snapped,
-            travel: Travel, bounds: Boundaries) -> Problem:
-    """Candidates, reach matrices and weights of one tier's siting problem."""
+            travel: Travel, bounds: Boundaries, feats: gpd.GeoDataFrame | None = None) -> Problem:
+    """Candidates, reach matrices and weights of one tier's siting problem (``feats``: the public
+    facilities of ``--candidates-from-osm``)."""
     tier = params.tiers[key]
     thr = tier.threshold_min * 60
     sources, time_s = _existing(travel, tier, net, len(demand))
     in_region, region_poly = region_of(params, key, demand, bounds)
     existing_xy = np.column_stack([sources.x[sources.ok], sources.y[sources.ok]])
-    cand = _candidates(params, tier, net, existing_xy, region_poly)
+    cand, names = _candidates(params, tier, net, existing_xy, region_poly, feats)
     if len(cand) == 0:
         raise InputError(f"no candidate sites for {key} in region {params.regions.get(key)!r} / 没有候选站点",
                          field="suggest")
@@ -162,10 +188,11 @@ def problem(params: RunParams, key: str, net: StreetNetwork, demand: Demand, dem
     groups, caps = cands.unit_groups(bounds.units, tier, cand, net, sources)
     pts = demand.points
     return Problem(tier, cand, cand_snap, engine.reach_matrix(net, cand_snap, dem_snap, thr),
-                   engine.reach_matrix(net, sources, dem_snap, thr), time_s <= thr + 1e-9,
+                   engine.reach_matrix(net, sources, dem_snap, thr), covered(time_s, tier.threshold_min),
                    np.where(in_region, pts["elderly"].fillna(0).to_numpy(float), 0.0),
                    np.where(in_region, pts["pop"].fillna(0).to_numpy(float), 0.0), groups, caps,
-                   str(params.regions.get(key) or "all"))
+                   str(params.regions.get(key) or "all"), names,
+                   None if feats is None else colocation.colocated_with(net, cand, feats, params.colocation_within_m))
 
 
 # ----------------------------------------------------------------------------- solving
@@ -198,19 +225,27 @@ def solve_tier(params: RunParams, pb: Problem, count: int, county_geoms: dict, g
     ``served`` also the served objective's (the planned scenario uses its sites when only the
     served objective is asked)."""
     c = pb.candidates
-    model = MaximalCovering.from_reach_matrix(
-        pb.reach, pb.weights_elderly, min(count, len(c)), covered0=pb.covered0, candidate_ids=list(c.ids),
-        candidate_xy=np.column_stack([c.x, c.y]), groups=pb.groups, max_per_group=pb.caps,
-        min_spacing_m=params.min_spacing_m, forbidden=np.flatnonzero(~pb.cand_snap.ok).tolist())
+    args = {"matrix": pb.reach, "weights": pb.weights_elderly, "p": min(count, len(c)), "covered0": pb.covered0,
+            "candidate_ids": list(c.ids), "candidate_xy": np.column_stack([c.x, c.y]), "groups": pb.groups,
+            "max_per_group": pb.caps, "min_spacing_m": params.min_spacing_m,
+            "forbidden": np.flatnonzero(~pb.cand_snap.ok).tolist()}
+    model = MaximalCovering.from_reach_matrix(**args)
     greedy = model.solve(Greedy())
     exact = model.solve(Highs(time_limit=params.exact_time_limit_s))
     log(f"  greedy {greedy.runtime_s:.2f} s, exact ({exact.status}) {exact.runtime_s:.2f} s")
+    plain = best = coloc.best(greedy, exact)
+    # with --colocation-min the plan's sites meet the rule; the plan without it is its price
+    ruled = coloc.solve_with_rule(params, pb.coloc, args) if pb.coloc is not None else None
+    if ruled is not None:
+        greedy, exact = ruled
+        best = coloc.best(greedy, exact)
     county = cands.county_of(county_geoms, c.lon, c.lat)
     rows = site_rows(pb.tier.key, [greedy, exact], c, pb.groups, county, pb.weights_pop, gap_member)
-    best = exact if exact.objective >= greedy.objective - 1e-9 else greedy
     curve = coverage_curve(model, min(max(2 * count, 10), len(c)))
     k_target, _ = min_sites_for_target(model, params.target_share)
     info = _info(params, pb, count, greedy, exact, best, curve, k_target)
+    if pb.coloc is not None:
+        info["colocation"] = coloc.colocation_info(params, pb.coloc, pb.names, plain, best if ruled else None)
     chosen = best.chosen
     if served is not None:
         s_greedy, s_exact = solve_served(params, pb, count, served)
@@ -219,9 +254,13 @@ def solve_tier(params: RunParams, pb: Problem, count: int, county_geoms: dict, g
         info["served"] = served_info(served, s_greedy, s_exact)
         chosen = best_of(s_greedy, s_exact).chosen if params.objective == "served" else chosen
         info["objective"] = params.objective
+    if pb.coloc is not None:
+        rows = coloc.with_colocation(rows, c.ids, pb.names, pb.coloc)
+    # a candidate made from a public facility is named by it in the meeting ("★1 XX小学旁")
+    extra = {} if pb.names is None else {"cand_name": np.asarray(pb.names, dtype=str)}
     state = TierState(pb.existing_reach, pb.reach, pb.weights_elderly, pb.weights_pop, fields["existing_ok"],
                       c.lon, c.lat, c.node, np.asarray(c.ids, dtype=str), np.asarray(chosen, np.int64),
-                      fields["fields"])
+                      {**fields["fields"], **extra})
     return rows, info, _time_after(time_s, pb.reach, chosen), state
 
 
@@ -268,11 +307,19 @@ def problems(params: RunParams, nets: Mapping[str, StreetNetwork], bounds: Bound
         Existing facilities' times.
     """
     pbs, fields_ = {}, {}
-    for key in [k for k, n in params.suggest.items() if n > 0]:
+    planned = [k for k, n in params.suggest.items() if n > 0]
+    feats = None
+    if params.colocation_kinds and planned:
+        from carecover.inputs.osm_public import read_public_facilities
+
+        feats = read_public_facilities(params.network, params.colocation_kinds)
+        log(f"公共设施 / public facilities ({', '.join(params.colocation_kinds)}): {len(feats)}")
+    for key in planned:
         tier = params.tiers[key]
         net, dem_snap = nets[tier.mode], travel.demand_snaps[tier.mode]
         log(f"候选站点 / candidates for {tier.name_zh} …")
-        pbs[key] = problem(params, key, net, demand, dem_snap, travel, bounds)
+        with timing.step(f"siting problem {key}"):
+            pbs[key] = problem(params, key, net, demand, dem_snap, travel, bounds, feats)
         fields_[key] = _state_fields(params, bounds, net, travel, key, demand, dem_snap)
     return Problems(pbs, fields_)
 
@@ -304,9 +351,10 @@ def suggest(params: RunParams, pbs: Problems, bounds: Boundaries, demand: Demand
         log(f"选址 / siting {count} × {tier.name_zh} …")
         time_s = travel.tiers[key].time_s if key in travel.tiers else np.full(len(demand), np.inf)
         served = served_inputs(params, key, travel, demand)
-        rows, info[key], after, states[key] = solve_tier(params, pb, count, bounds.county_geoms(),
-                                                         gaps.members.get(key), time_s, pbs.state_fields[key],
-                                                         served)
+        with timing.step(f"siting solve {key}"):
+            rows, info[key], after, states[key] = solve_tier(params, pb, count, bounds.county_geoms(),
+                                                             gaps.members.get(key), time_s,
+                                                             pbs.state_fields[key], served)
         info[key] = {**info[key], "asked": params.suggest[key], "placed": count}
         frames.append(rows)
         curves.append(pd.DataFrame(info[key]["curve"]).assign(tier=key))

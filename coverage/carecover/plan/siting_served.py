@@ -14,11 +14,13 @@ import numpy as np
 
 from carecover import notices
 from carecover.inputs.demand import Demand
-from carecover.plan.params import RunParams
+from carecover.params import RunParams
 from carecover.plan.travel import Travel
+from carecover.siting.colocation import min_sites_rows
 from carecover.siting.greedy import Greedy
 from carecover.siting.highs import Highs
-from carecover.siting.served import MaximalServed, ServedSolution
+from carecover.siting.served import MaximalServed
+from carecover.siting.served_model import ServedSolution
 from carecover.utils import log
 
 __all__ = ["ServedInputs", "served_info", "served_inputs", "solve_served"]
@@ -81,7 +83,8 @@ def served_inputs(params: RunParams, key: str, travel: Travel, demand: Demand) -
 
 
 def solve_served(params: RunParams, pb, count: int, si: ServedInputs) -> tuple[ServedSolution, ServedSolution]:
-    """Greedy and exact solutions of one tier's served objective.
+    """Greedy and exact solutions of one tier's served objective (with ``--colocation-min``: its
+    sites meet the rule too).
 
     Parameters
     ----------
@@ -99,7 +102,8 @@ def solve_served(params: RunParams, pb, count: int, si: ServedInputs) -> tuple[S
         pb.reach, si.weights, si.capacity_existing, si.capacity_new, min(count, len(c)),
         existing_reach=pb.existing_reach, candidate_ids=list(c.ids), candidate_xy=np.column_stack([c.x, c.y]),
         groups=pb.groups, max_per_group=pb.caps, min_spacing_m=params.min_spacing_m,
-        forbidden=np.flatnonzero(~pb.cand_snap.ok).tolist())
+        forbidden=np.flatnonzero(~pb.cand_snap.ok).tolist(),
+        min_sites_in=None if pb.coloc is None else min_sites_rows(pb.coloc, params.colocation_min) or None)
     greedy = model.solve(Greedy())
     exact = model.solve(Highs(time_limit=params.exact_time_limit_s))
     log(f"  served: greedy {greedy.runtime_s:.2f} s, exact ({exact.status}) {exact.runtime_s:.2f} s")

@@ -13,13 +13,15 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 
+from carecover import timing
 from carecover.errors import InputError
 from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork, engine
+from carecover.network.covered import covered as within_threshold
 from carecover.network.snap import Snapped, snap_points
+from carecover.params import RunParams
 from carecover.plan.inputs import Facilities
-from carecover.plan.params import RunParams
 from carecover.tiers import Tier
 from carecover.utils import log
 
@@ -61,7 +63,7 @@ class TierTravel:
     @property
     def covered(self) -> np.ndarray:
         """Per demand point: reached within the tier's threshold."""
-        return self.time_s <= self.threshold_s + 1e-9
+        return within_threshold(self.time_s, self.tier.threshold_min)
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,8 @@ def route(params: RunParams, nets: Mapping[str, StreetNetwork], facilities: Faci
     demand
         Demand points.
     """
-    snaps = snap_demand(params, nets, demand)
+    with timing.step(f"snap {len(demand):,} points ({', '.join(nets)})"):
+        snaps = snap_demand(params, nets, demand)
     frame = facilities.frame.copy()
     for col in ("reached_pop", "reached_elderly", "snap_m"):
         frame[col] = np.nan
@@ -151,6 +154,7 @@ def route(params: RunParams, nets: Mapping[str, StreetNetwork], facilities: Faci
         tier = params.tiers[key]
         rows = np.flatnonzero((used & (frame["tier"] == key)).to_numpy())
         log(f"{tier.name_zh} / {tier.name_en}: {len(rows)} …")
-        tiers[key] = route_tier(params, tier, nets[tier.mode], frame, rows, snaps[tier.mode])
+        with timing.step(f"routing {key} ({tier.mode})"):
+            tiers[key] = route_tier(params, tier, nets[tier.mode], frame, rows, snaps[tier.mode])
         _mark_facilities(frame, tiers[key], demand, params.max_snap_m)
     return Travel(snaps, tiers, frame)

@@ -22,8 +22,8 @@ from typing import Any
 import shapely
 
 from carecover import datastore
+from carecover.params import RunParams
 from carecover.plan.cache import code_fingerprint, params_fingerprint
-from carecover.plan.params import RunParams
 from carecover.utils import file_sha256, log
 
 __all__ = ["TaskCache", "task_key", "cached_run"]
@@ -94,10 +94,13 @@ def cached_run(spec: Any, root: Path | None, quiet: bool = False, *after: Any) -
     """Run a task on a worker: its stored result when there is one, else compute and store it
     (``quiet``: the client's ``--quiet``, which a worker process does not inherit; ``after``:
     results it waits for, such as its street arrays)."""
-    from carecover import utils
+    import logging
+
+    from carecover import logs, utils
     from carecover.region.task import run_task
 
     utils.QUIET = quiet
+    logs.console(logging.WARNING if quiet else logging.INFO)
     cache = TaskCache(root)
     found = cache.get(spec.key)
     if found is not None:

@@ -6,7 +6,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from carecover import utils
+from carecover import settings, utils
 
 
 def add_region_parser(sub) -> None:
@@ -20,9 +20,11 @@ def add_region_parser(sub) -> None:
     p.add_argument("--suggest", action="append", default=[], metavar="TIER=N",
                    help="全区域新增站点总数 / one region-wide budget, e.g. township_centre=7 "
                         "(default: each area's planned counts)")
-    p.add_argument("--speed", type=float, help="步行速度 m/s / walking speed (default 1.0)")
+    p.add_argument("--speed", dest="walk_speed_mps", type=float, metavar="SPEED",
+                   help=f"步行速度 m/s / walking speed (default {settings.walk_speed_mps:.1f})")
     p.add_argument("--candidate-cell", type=float, help="候选点抽稀网格 m / candidate thinning cell (default 250)")
-    p.add_argument("--exact-time-limit", type=float, help="精确求解时限 s / exact solver limit (default 30)")
+    p.add_argument("--exact-time-limit", type=float,
+                   help=f"精确求解时限 s / exact solver limit (default {settings.exact_time_limit_s:g})")
     d = p.add_mutually_exclusive_group()
     d.add_argument("--dashboard", action="store_true",
                    help="启动 Dask 仪表板（仅本机 127.0.0.1）/ start the Dask dashboard (on 127.0.0.1 only)")
@@ -33,13 +35,13 @@ def add_region_parser(sub) -> None:
 
 def cmd_region(args) -> int:
     """Run ``carecover region``."""
-    from carecover.cli import _suggest
+    from carecover.plan.options import key_values
     from carecover.region.options import RegionOptions
     from carecover.region.run import run_region
 
     opts = RegionOptions(
         areas=args.areas, out=args.out, workers=args.workers, scheduler=args.scheduler,
-        suggest=tuple(_suggest(args.suggest).items()) or None, walk_speed_mps=args.speed,
+        suggest=key_values(args.suggest, "--suggest", "TIER=N, e.g. township_centre=7") or None, walk_speed_mps=args.walk_speed_mps,
         cache=False if args.no_cache else None, candidate_cell_m=args.candidate_cell,
         exact_time_limit_s=args.exact_time_limit, dashboard=bool(args.dashboard), lang=args.lang,
         command="carecover " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:])))

@@ -18,7 +18,7 @@ reported by the task (:func:`carecover.region.task.run_task`), as the halo may t
 from __future__ import annotations
 
 from carecover import settings
-from carecover.plan.params import RunParams
+from carecover.params import RunParams
 from carecover.tiers import Tier
 
 __all__ = ["SEGMENT_ALLOWANCE_M", "fastest_mps", "tier_halo_m", "mode_halos_m"]

@@ -21,9 +21,10 @@ import scipy.sparse as sp
 from carecover.analysis import figures as cf
 from carecover.analysis.gaps import find_gaps
 from carecover.inputs.demand import Demand
+from carecover.network.covered import covered
+from carecover.params import RunParams
 from carecover.plan import gaps as plan_gaps
 from carecover.plan.figures import data_record
-from carecover.plan.params import RunParams
 from carecover.region.task import CandidateReach, TaskResult
 
 __all__ = ["AreaResult", "merge_area", "POINT_COLUMNS"]
@@ -130,9 +131,9 @@ def figures_of(params: RunParams, pts: gpd.GeoDataFrame, demand: Demand, tiers: 
                                              speed_mps=params.walk_speed_mps, speeds_mps=params.sensitivity_speeds_mps,
                                              all_mask=areas["all"], data=data, bands_min=params.bands_min)
             items += figs
-    walk_keys = [k for k in tiers if params.tiers[k].mode == "walk" and params.tiers[k].level >= 3]
-    if len(walk_keys) >= 2:
-        cov = {k: pts[f"time_{k}"].to_numpy(float) <= params.tiers[k].threshold_min * 60 + 1e-9 for k in walk_keys}
+    walk_keys = cf.all_of_tiers(params.tiers[k] for k in tiers)
+    if walk_keys:
+        cov = {k: covered(pts[f"time_{k}"], params.tiers[k].threshold_min) for k in walk_keys}
         items += cf.all_of_figures(pts, cov, {k: params.tiers[k].threshold_min for k in walk_keys},
                                    speed_mps=params.walk_speed_mps, areas=areas, data=data)
     return items
@@ -146,7 +147,7 @@ def gaps_of(params: RunParams, pts: gpd.GeoDataFrame, demand: Demand, tiers: lis
     zones = []
     for key in tiers:
         t = pts[f"time_{key}"].to_numpy(float)
-        res = find_gaps(base.assign(time_s=t, covered=t <= params.tiers[key].threshold_min * 60 + 1e-9),
+        res = find_gaps(base.assign(time_s=t, covered=covered(t, params.tiers[key].threshold_min)),
                         link_m=link_m, admin=admin)
         if len(res):
             zones.append(res.zones.assign(tier=key)[["tier", *res.zones.columns]])

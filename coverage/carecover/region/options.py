@@ -43,7 +43,7 @@ class RegionOptions:
     out: Path | None = None
     workers: int | None = None
     scheduler: str | None = None
-    suggest: tuple[tuple[str, int], ...] | None = None
+    suggest: tuple[tuple[str, int | str], ...] | None = None
     walk_speed_mps: float | None = None
     cache: bool | Path | None = None
     candidate_cell_m: float | None = None

@@ -23,12 +23,13 @@ import numpy as np
 import pandas as pd
 
 from carecover.analysis.figures import figures_table
+from carecover.outputs import outfolder
 from carecover.outputs.maps import deterministic_ids
 from carecover.outputs.textfiles import write_csv as _write_csv
 from carecover.outputs.workbook import write_workbook
-from carecover.plan import outfolder
 from carecover.plan.publish import move_into_place
 from carecover.region.merge import AreaResult
+from carecover.summary_file import SummaryFile
 from carecover.utils import atomic_write, json_ready
 
 __all__ = ["area_table", "region_rows", "write_outputs", "AREA_COLUMNS"]
@@ -113,8 +114,9 @@ def _report(summary: dict, table: pd.DataFrame, region: pd.DataFrame, sites: pd.
                        for row in df.itertuples(index=False, name=None))
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
-    p = summary["params"]
-    parts = [f"<h1>{html.escape(summary['title'])}</h1>",
+    run = SummaryFile.of(summary)
+    p = run.parameters
+    parts = [f"<h1>{html.escape(run.title)}</h1>",
              f"<p>区域数 areas: {len(summary['areas'])}; 任务数 tasks: {summary['tasks']}; "
              f"步行速度 walking speed {p['speed_mps']} m/s; 吸附上限 snap limit {p['max_snap_m']:.0f} m. "
              "区域数字为各区域精确计数之和 / region figures are sums of the areas' exact counts.</p>",
@@ -169,7 +171,7 @@ def write_outputs(out: Path, results: Sequence[AreaResult], geoms: Mapping[str, 
                   inputs: Mapping[Path, Path] | None = None) -> dict[str, Path]:
     """Write every region output into a staging folder, then move it into ``out``.
 
-    ``inputs`` (resolved path → given path, :func:`carecover.plan.outfolder.input_files`) are
+    ``inputs`` (resolved path → given path, :func:`carecover.outputs.outfolder.input_files`) are
     never replaced or removed (exit 2 naming both paths).
 
     Returns
@@ -182,7 +184,7 @@ def write_outputs(out: Path, results: Sequence[AreaResult], geoms: Mapping[str, 
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        table = area_table(results, summary["params"]["speed_mps"])
+        table = area_table(results, SummaryFile.of(summary).speed_mps)
         region = region_rows(table)
         reached = reached_by_facility(results)
         _write_csv(table, staging / "areas.csv")

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from carecover import notices, settings
-from carecover.plan import outfolder
+from carecover.outputs import outfolder
+from carecover.plan.resolve import suggest_counts
 from carecover.region import cluster, outputs, schedule, specs
 from carecover.region import siting as region_siting
 from carecover.region.areas import read_areas
@@ -81,7 +82,7 @@ def run_region(opts: RegionOptions, client: Any = None) -> RegionRun:
         inputs = region_inputs(areas, plans)
         outfolder.refuse_inputs_early(out, inputs, outputs.RESERVED, outputs.RESERVED_DIRS)
         # tasks: areas split into tiles, each with its halo
-        suggest = dict(opts.suggest or ())
+        suggest = suggest_counts(opts.suggest or (), plans[0].params.tiers)
         tasks, prepares = specs.task_specs(plans, areas, cache_dir, suggest=suggest,
                                            candidate_cell_m=opts.candidate_cell_m)
         log(f"区域 / areas: {len(plans)}, 任务 / tasks: {len(tasks)}")

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from carecover.network.covered import covered
 from carecover.region.merge import AreaResult
 from carecover.region.tiles import owner_index
 from carecover.siting.greedy import Greedy
@@ -76,7 +77,7 @@ def merged_problem(results: Sequence[AreaResult], tier: Tier, polygons: Sequence
             blocks.append(sp.csr_matrix((coo.data, (rows[coo.row], coo.col)), shape=(len(ids), n)))
         col = f"time_{key}"
         t = r.points[col].to_numpy(float) if col in r.points else np.full(n, np.inf)
-        covered0.append(t <= tier.threshold_min * 60 + 1e-9)
+        covered0.append(covered(t, tier.threshold_min))
         weights.append(r.points["elderly"].fillna(0).to_numpy(float))
         point_area.append(np.full(n, r.index))
     reach = sp.hstack(blocks).tocsr() if blocks else sp.csr_matrix((len(ids), 0))

@@ -15,8 +15,8 @@ import shapely
 from carecover.config import load_config
 from carecover.inputs.boundaries import buffered
 from carecover.network.readers import reader_for
+from carecover.params import RunParams
 from carecover.plan.options import PlanOptions
-from carecover.plan.params import RunParams
 from carecover.plan.resolve import resolve
 from carecover.region.areas import Areas, AreaSpec
 from carecover.region.cache import task_key
@@ -25,7 +25,6 @@ from carecover.region.sources import is_url, local_path
 from carecover.region.streets import prepared_path
 from carecover.region.task import TaskSpec
 from carecover.region.tiles import Grid, clip_polygon, grid_of, tiles_of
-from carecover.tiers import tier_key
 
 __all__ = ["AreaPlan", "resolve_areas", "task_specs", "DEFAULT_CANDIDATE_CELL_M"]
 
@@ -160,7 +159,8 @@ def task_specs(plans: list[AreaPlan], areas: Areas, cache_dir: Path, *, suggest:
     cache_dir
         Cache folder (task results, stage cache, copies of URL inputs).
     suggest
-        Region-wide budgets (``{tier: count}``), or ``None`` for each area's planned counts.
+        Region-wide budgets (``{tier key: count}``, checked by
+        :func:`carecover.plan.resolve.suggest_counts`), or ``None`` for each area's planned counts.
     candidate_cell_m
         Candidate thinning cell (m).
 
@@ -170,7 +170,7 @@ def task_specs(plans: list[AreaPlan], areas: Areas, cache_dir: Path, *, suggest:
         The tasks, and per street-arrays file the ``(network as given, clip)`` to read it from
         (:func:`carecover.region.streets.prepare`).
     """
-    suggest = {tier_key(k) or k: n for k, n in (suggest or {}).items()}
+    suggest = dict(suggest or {})
     cgrid = candidate_grid(areas, candidate_cell_m or DEFAULT_CANDIDATE_CELL_M)
     geoms = [p.spec.geometry for p in plans]
     groups: dict[str, list[int]] = {}

@@ -20,7 +20,7 @@ def region_summary(plans, tasks: Sequence[TaskSpec], results: Sequence[AreaResul
     return {
         "title": "区域一刻钟养老服务圈覆盖 / Region: 15-minute elderly-care coverage",
         "created": now_iso(), "command": opts.command or "",
-        "params": p0.to_dict(), "areas_file": Path(opts.areas).name,
+        "parameters": p0.to_dict(), "areas_file": Path(opts.areas).name,
         "areas": [{"name": p.spec.name, "index": p.spec.index, "tiles": sum(t.area == p.spec.name for t in tasks),
                    "network": Path(str(p.spec.network)).name, "population": p.params.population and
                    Path(p.params.population).name, "total_population": p.spec.total_population,

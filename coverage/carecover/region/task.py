@@ -31,10 +31,10 @@ from carecover import notices
 from carecover.errors import InputError
 from carecover.inputs.demand import Demand
 from carecover.network import StreetNetwork, engine, snap_xy
+from carecover.params import RunParams
 from carecover.plan import inputs, networks, travel
 from carecover.plan.area import Boundaries, StudyArea
 from carecover.plan.cache import StageCache
-from carecover.plan.params import RunParams
 from carecover.region import halo as halo_mod
 from carecover.region.sources import local_path
 from carecover.region.tiles import Grid, Tile, owner_index, tile_index

@@ -90,6 +90,18 @@ class AccessTracker:
         self.rows.append(sp.csr_matrix(times))
         self.supply = np.r_[self.supply, np.full(times.shape[0], self.new_places)]
 
+    def _rows(self, rows: np.ndarray) -> sp.csr_matrix:
+        """Rows ``rows`` (sorted) of the stacked matrices, stacking only those rows (the whole
+        matrix is never copied: a meeting appends points one at a time)."""
+        parts, first = [], 0
+        for m in self.rows:
+            n = m.shape[0]
+            sel = rows[(rows >= first) & (rows < first + n)] - first
+            if len(sel):
+                parts.append(m[sel])
+            first += n
+        return sp.vstack(parts).tocsr() if len(parts) > 1 else (parts[0] if parts else self.rows[0][:0])
+
     def score(self, open_rows: Iterable[int], site: int | None = None) -> dict[str, Any]:
         """Accessibility and load with ``open_rows`` open.
 
@@ -101,10 +113,9 @@ class AccessTracker:
             The row a step touched (its load is reported; for a removal, the load it had).
         """
         open_rows = [int(r) for r in open_rows]
-        M = sp.vstack(self.rows).tocsr() if len(self.rows) > 1 else self.rows[0]
         rows = np.array(sorted(set(open_rows) | ({int(site)} if site is not None else set())),
                         np.int64)
-        W = weight_matrix(M[rows], self.decay.threshold_min, self.decay)
+        W = weight_matrix(self._rows(rows), self.decay.threshold_min, self.decay)
         res = two_step(W, self.supply[rows], self.elderly, "e2sfca")
         load_all = np.divide(assigned_demand(W, self.elderly), self.supply[rows],
                              out=np.full(len(rows), np.nan), where=np.nan_to_num(self.supply[rows]) > 0)

@@ -49,7 +49,7 @@ class Candidates:
         return len(self.x)
 
 
-def _far_from(x: np.ndarray, y: np.ndarray, existing_xy: np.ndarray, min_dist: float | None) -> np.ndarray:
+def far_from(x: np.ndarray, y: np.ndarray, existing_xy: np.ndarray, min_dist: float | None) -> np.ndarray:
     """Mask of points at least ``min_dist`` from every existing facility."""
     if not min_dist or not len(existing_xy) or not len(x):
         return np.ones(len(x), bool)
@@ -95,7 +95,7 @@ def junctions(net: StreetNetwork, region, most: int, existing_xy: np.ndarray,
     if region is not None:
         lon, lat = net.to_wgs84().transform(net.node_x[idx], net.node_y[idx])
         idx = idx[shapely.contains_xy(region, lon, lat)]
-    idx = idx[_far_from(net.node_x[idx], net.node_y[idx], existing_xy, min_dist)]
+    idx = idx[far_from(net.node_x[idx], net.node_y[idx], existing_xy, min_dist)]
     n_junctions = len(idx)
     idx = idx[_thin(net.node_x[idx], net.node_y[idx], most)]
     if len(idx) < n_junctions:  # a reduction of the input is a finding, not a silent default
@@ -130,7 +130,7 @@ def from_file(net: StreetNetwork, lon: np.ndarray, lat: np.ndarray, ids, region,
     keep = np.ones(len(lon), bool) if region is None else shapely.contains_xy(region, lon, lat)
     x, y = net.project_lonlat(lon, lat)
     x, y = np.asarray(x), np.asarray(y)
-    keep &= _far_from(x, y, existing_xy, min_dist)
+    keep &= far_from(x, y, existing_xy, min_dist)
     x, y = x[keep], y[keep]
     lon2, lat2 = net.to_wgs84().transform(x, y)
     return Candidates(x, y, np.asarray(lon2), np.asarray(lat2), np.full(int(keep.sum()), -1, np.int64),

@@ -3,14 +3,15 @@
 :meth:`MaximalCovering.from_reach_matrix <carecover.siting.model.MaximalCovering.from_reach_matrix>`
 calls them in order: :func:`check_weights`, :func:`check_covered0`, :func:`check_candidate_ids`,
 :func:`selection` (``p``, forced, forbidden), :func:`group_caps` (at most so many sites per
-group), :func:`spacing_conflicts` (pairs closer than the minimum spacing) and
+group), :func:`spacing_conflicts` (pairs closer than the minimum spacing), :func:`at_least`
+(at least so many sites among given candidates, e.g. co-located with a school) and
 :func:`check_forced_feasible`. Each raises :class:`~carecover.errors.InputError` with a
 bilingual message naming the offending field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from carecover.errors import InputError
 from carecover.siting.reach import row_of
 
 __all__ = [
+    "AtLeast",
     "CandidateRules",
     "GroupCaps",
     "Selection",
@@ -30,7 +32,9 @@ __all__ = [
     "check_covered0",
     "check_forced_feasible",
     "check_weights",
+    "at_least",
     "group_caps",
+    "needed_too",
     "selection",
     "spacing_conflicts",
 ]
@@ -340,6 +344,8 @@ class CandidateRules:
         :class:`GroupCaps` and :class:`Spacing`, or ``None``.
     candidate_xy
         Candidate positions (metres) or ``None``.
+    at_least
+        :class:`AtLeast` or ``None``.
     """
 
     p: int
@@ -349,11 +355,12 @@ class CandidateRules:
     groups: GroupCaps | None
     spacing: Spacing | None
     candidate_xy: np.ndarray | None
+    at_least: AtLeast | None = None
 
 
 def candidate_rules(p: int, forced: Sequence[int], forbidden: Sequence[int], groups: Any,
                     max_per_group: int | dict | None, candidate_xy: Any, min_spacing_m: float | None,
-                    n_cand: int) -> CandidateRules:
+                    n_cand: int, min_sites_in: Mapping[str, tuple[Any, int]] | None = None) -> CandidateRules:
     """The candidate rules every siting model shares (count, forced/forbidden, group caps,
     spacing), with the forced sites checked against them.
 
@@ -367,6 +374,8 @@ def candidate_rules(p: int, forced: Sequence[int], forbidden: Sequence[int], gro
         See :func:`spacing_conflicts`.
     n_cand
         Number of candidates.
+    min_sites_in
+        See :func:`at_least`.
 
     Returns
     -------
@@ -386,4 +395,109 @@ def candidate_rules(p: int, forced: Sequence[int], forbidden: Sequence[int], gro
     spacing = spacing_conflicts(candidate_xy, min_spacing_m, allowed)
     check_forced_feasible(sel.forced, caps, spacing)
     xy = None if candidate_xy is None else np.asarray(candidate_xy, dtype=float)
-    return CandidateRules(sel.p, sel.forced, sel.forbidden, allowed, caps, spacing, xy)
+    return CandidateRules(sel.p, sel.forced, sel.forbidden, allowed, caps, spacing, xy,
+                          at_least(min_sites_in, allowed, sel.p, n_cand))
+
+
+@dataclass(frozen=True)
+class AtLeast:
+    """At least ``k[r]`` chosen sites among the candidates of each row ``r`` (e.g. at least 2 sites
+    co-located with a school: :mod:`carecover.siting.colocation`).
+
+    Attributes
+    ----------
+    labels
+        The rows' names (``"school"``, ``"any"`` …).
+    members
+        Boolean matrix rows × candidates: the allowed candidates that count for each row.
+    k
+        The least number of chosen sites per row.
+    """
+
+    labels: tuple[str, ...]
+    members: np.ndarray
+    k: np.ndarray
+
+    def deficit(self, sel: Sequence[int]) -> np.ndarray:
+        """Per row, how many more sites among its members the set ``sel`` needs (0 when met)."""
+        sel = np.asarray(list(sel), dtype=np.int64)
+        have = self.members[:, sel].sum(axis=1) if sel.size else np.zeros(len(self.k), np.int64)
+        return np.maximum(self.k - have, 0)
+
+    def holds(self, sel: Sequence[int]) -> bool:
+        """Whether ``sel`` meets every row."""
+        return not self.deficit(sel).any()
+
+    def helps(self, deficit: np.ndarray) -> np.ndarray:
+        """Candidates that would lower a row still short (``deficit`` from :meth:`deficit`)."""
+        return self.members[deficit > 0].any(axis=0)
+
+
+def at_least(min_sites_in: Mapping[str, tuple[Any, int]] | None, allowed: np.ndarray, p: int, n_cand: int
+             ) -> AtLeast | None:
+    """The "at least k sites among these candidates" rows (``None`` when none is asked).
+
+    Parameters
+    ----------
+    min_sites_in
+        ``{label: (boolean mask over the candidates, k)}``; rows with ``k = 0`` are left out.
+    allowed
+        Candidates that may be chosen (members only count when allowed).
+    p
+        Number of sites (a row asking for more cannot hold).
+    n_cand
+        Number of candidates.
+
+    Raises
+    ------
+    InputError
+        A mask of the wrong length, ``k < 0``, ``k > p``, or fewer allowed members than ``k``.
+    """
+    if not min_sites_in:
+        return None
+    labels, rows, ks = [], [], []
+    for label, (mask, k) in min_sites_in.items():
+        m = np.asarray(mask, dtype=bool)
+        k = int(k)
+        field = f"colocation.min_sites.{label}"
+        if m.shape != (n_cand,):
+            raise InputError(f"{label}: mask has shape {m.shape}, expected ({n_cand},) / 候选点掩码长度不符",
+                             field=field, expected=f"{n_cand} booleans")
+        if k < 0:
+            raise InputError(f"{label}: at least {k} sites / 最少站点数不能为负", field=field, expected=">= 0")
+        if k == 0:
+            continue
+        n_ok = int((m & allowed).sum())
+        if k > p or k > n_ok:
+            raise InputError(
+                f"至少 {k} 处须与「{label}」同址，但只新建 {p} 处、可选的同址候选点 {n_ok} 个 / at least {k} sites "
+                f"co-located with '{label}' asked for, but p = {p} and {n_ok} such candidates may be chosen",
+                field=field, expected=f"<= {min(p, n_ok)}")
+        labels.append(str(label))
+        rows.append(m & allowed)
+        ks.append(k)
+    if not labels:
+        return None
+    return AtLeast(tuple(labels), np.vstack(rows), np.asarray(ks, dtype=np.int64))
+
+
+def needed_too(at_least: AtLeast | None, keep: list[int], order: list[int]) -> list[int]:
+    """``keep`` and, taken in ``order``, the sites left out of it that an at-least row still needs
+    (a site adding nothing stays when the rule needs it).
+
+    Parameters
+    ----------
+    at_least
+        The rows, or ``None`` (``keep`` is returned as it is).
+    keep
+        Sites kept (e.g. those with a positive marginal gain, and the forced ones).
+    order
+        Every site of the set, in the order to consider them.
+    """
+    if at_least is None:
+        return keep
+    out = list(keep)
+    for j in order:
+        if j not in out and at_least.helps(at_least.deficit(out))[j]:
+            out.append(j)
+    return out

@@ -3,7 +3,8 @@
 Instant at city scale and within ``1 - 1/e`` of the optimum in theory (usually within a
 fraction of a percent in practice). Forced sites come first; then the candidate with the largest
 marginal gain (ties: the lowest index) until ``p`` sites are chosen or no candidate adds
-coverage; group caps and spacing block candidates as sites are taken. The solution carries a
+coverage; group caps and spacing block candidates as sites are taken. At-least rows (co-location)
+claim the last places they need (:func:`_reserved`). The solution carries a
 data-dependent upper bound (Leskovec et al. 2007), so its gap is known.
 """
 
@@ -39,7 +40,11 @@ class Greedy:
         """
         t0 = time.perf_counter()
         run = lazy_greedy(model, model.p)
-        return model.solution(run.chosen, self.name, "heuristic", tightest_bound(model, run), t0,
+        note = ""
+        if model.at_least is not None and not model.at_least.holds(run.chosen):
+            note = ("同址站点数的最低要求未能满足（受间距或分组限制）/ the at-least rows (co-location) "
+                    "could not be met (spacing or group caps)")
+        return model.solution(run.chosen, self.name, "heuristic", tightest_bound(model, run), t0, note=note,
                               extra={"bound_kind": "submodular online bound"},
                               ordered=(run.chosen, run.gains, run.newly))
 
@@ -64,7 +69,7 @@ class GreedyRun:
     newly: list[np.ndarray]
 
 
-class _Blocker:
+class Blocker:
     """Candidates no longer available: taken, forbidden, in a full group or too close."""
 
     def __init__(self, model: MaximalCovering) -> None:
@@ -102,7 +107,7 @@ def lazy_greedy(model: MaximalCovering, p: int) -> GreedyRun:
     w = model.weights
     covered = ~model.active  # True where demand cannot gain any more
     run = GreedyRun([], covered, [], [])
-    blocker = _Blocker(model)
+    blocker = Blocker(model)
 
     def take(j: int) -> None:
         r = model.row(j)
@@ -123,7 +128,16 @@ def lazy_greedy(model: MaximalCovering, p: int) -> GreedyRun:
     heap = [(-float(g0[j]), int(j), 0) for j in np.flatnonzero(~blocker.blocked) if g0[j] > 0]
     heapq.heapify(heap)
     rnd = 0
-    while heap and len(run.chosen) < p:
+    while len(run.chosen) < p:
+        j = _reserved(model, covered, blocker, run.chosen, p, not heap)
+        if j is not None:
+            if j < 0:
+                break  # an at-least row cannot be met any more
+            take(j)
+            rnd += 1
+            continue
+        if not heap:
+            break
         _, j, r_eval = heapq.heappop(heap)
         if blocker.blocked[j]:
             continue
@@ -136,6 +150,31 @@ def lazy_greedy(model: MaximalCovering, p: int) -> GreedyRun:
         if g > 0:
             heapq.heappush(heap, (-g, j, rnd))
     return run
+
+
+def _reserved(model: MaximalCovering, covered: np.ndarray, blocker: Blocker, chosen: list[int], p: int,
+              heap_empty: bool) -> int | None:
+    """The site the at-least rows claim now, ``None`` when they claim none, -1 when they cannot
+    be met.
+
+    While the rows still need as many sites as there are places left (or no candidate adds
+    coverage any more), the next site is the best marginal gain among the candidates that lower
+    a row still short (ties: lowest index; a site adding nothing is taken too). Each such site
+    lowers the rows' total need by at least one, so the rows hold whenever the side constraints
+    leave enough of their candidates.
+    """
+    al = model.at_least
+    if al is None:
+        return None
+    deficit = al.deficit(chosen)
+    need = int(deficit.sum())
+    if not need or (p - len(chosen) > need and not heap_empty):
+        return None
+    idx = np.flatnonzero(al.helps(deficit) & ~blocker.blocked)
+    if not idx.size:
+        return -1
+    gains = model.A[idx] @ np.where(covered, 0.0, model.weights)
+    return int(idx[int(np.argmax(gains))])
 
 
 def online_bound(model: MaximalCovering, covered: np.ndarray, obj: float) -> float:

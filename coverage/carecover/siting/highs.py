@@ -10,7 +10,8 @@ identical demand merged, useless candidates left out. On large models (at least
 greedy's value, else every candidate whose bound with it chosen falls below greedy's value leaves
 the programme (:func:`restrict`), which is then a few hundred candidates instead of thousands.
 Each constraint family has its own row builder (:func:`coverage_rows`, :func:`cardinality_row`,
-:func:`group_rows`, :func:`spacing_rows`). The gap is HiGHS' MIP gap against its dual bound
+:func:`group_rows`, :func:`spacing_rows`, :func:`at_least_rows`); with at-least rows
+(co-location) the Lagrangian step is skipped and HiGHS solves the whole reduced programme. The gap is HiGHS' MIP gap against its dual bound
 (never looser than greedy's online bound or the Lagrangian bound).
 """
 
@@ -25,14 +26,13 @@ import scipy.sparse as sp
 
 from carecover.siting.covering_bound import keep_candidates, lagrangian_bound
 from carecover.siting.greedy import Greedy
-from carecover.siting.reduction import Reduced, _merge_identical, reduce, restrict  # noqa: F401 - also imported from here
+from carecover.siting.reduction import Reduced, reduce, restrict
 
 if TYPE_CHECKING:
     from carecover.siting.model import MaximalCovering
     from carecover.siting.solution import SiteSolution
 
-__all__ = ["HIGHS_OPTIONS", "LAGRANGE_MIN_ENTRIES", "Highs", "Reduced", "RowBlock", "build_lp", "reduce",
-           "restrict"]
+__all__ = ["HIGHS_OPTIONS", "LAGRANGE_MIN_ENTRIES", "Highs", "RowBlock", "build_lp", "new_highs"]
 
 #: Options passed to HiGHS. Presolve is off because :func:`reduce` already merges demand and
 #: drops useless candidates, and HiGHS' presolve then spends most of the time (city-scale
@@ -82,13 +82,15 @@ class Highs:
         t0 = time.perf_counter()
         g_sol = Greedy().run(model)
         g_sel = [int(j) for j in g_sol.chosen]
-        red = reduce(model, lower_bound=g_sol.objective)
+        g_ok = model.at_least is None or model.at_least.holds(g_sel)  # greedy may miss an at-least row
+        red = reduce(model, lower_bound=g_sol.objective if g_ok else None)
         extra = {**red.counts(), "n_model_candidates": int(red.cand.size), "build_s": model.build_s}
-        if red.cand.size == 0 or red.w.size == 0 or red.p_free == 0:
+        if (red.cand.size == 0 or red.w.size == 0 or red.p_free == 0) and g_ok:
             # Nothing left to choose: greedy (forced sites + anything useful) is optimal.
             sel = model.prune(g_sel)
             return model.solution(sel, self.name, "optimal", model.objective_of(sel), t0, extra=extra)
-        if red.B.nnz < self.lagrange_min_entries:
+        if red.B.nnz < self.lagrange_min_entries or model.at_least is not None:
+            # (the Lagrangian bound knows no at-least rows: with them HiGHS gets the whole programme)
             return self._programme(model, red, g_sol, g_sel, None, extra, t0)
         lower = g_sol.objective - red.fixed_objective
         tol = 1e-9 * max(1.0, float(red.w.sum()))
@@ -131,7 +133,7 @@ class Highs:
         sel, status = out["sel"], out["status"]
         if out["x"] is not None:
             sel = [int(j) for j in model.forced] + [int(c) for c in red.cand[out["x"] > 0.5]]
-        if g_sol.objective > model.objective_of(sel) + 1e-9:
+        if g_sol.objective > model.objective_of(sel) + 1e-9 and (model.at_least is None or model.at_least.holds(g_sel)):
             sel = list(g_sel)  # never worse than greedy
         bound = _bound(model, red, out["dual_bound"], g_sol.bound, lag, status, sel)
         extra.update({"n_conflict_pairs": int(n_pairs), "highs_status": out["model_status"],
@@ -272,6 +274,30 @@ def spacing_rows(model: MaximalCovering, red: Reduced) -> RowBlock | None:
                     np.ones(n))
 
 
+def at_least_rows(model: MaximalCovering, red: Reduced) -> list[RowBlock]:
+    """(7) ``sum_{j in K_r} x_j >= k_r - (forced sites in K_r)``, one row per at-least row still short.
+
+    Parameters
+    ----------
+    model
+        The model (its at-least rows and forced sites).
+    red
+        The reduced model (its candidates).
+    """
+    al = model.at_least
+    if al is None:
+        return []
+    out = []
+    for r in range(len(al.k)):
+        left = int(al.k[r] - al.members[r][model.forced].sum())
+        members = np.flatnonzero(al.members[r][red.cand])
+        if left <= 0:
+            continue
+        out.append(RowBlock(np.zeros(members.size, dtype=np.int64), members.astype(np.int64),
+                            np.ones(members.size), np.array([float(left)]), np.array([np.inf])))
+    return out
+
+
 def stack_rows(blocks: list[RowBlock], n_col: int) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
     """The constraint matrix (CSC, sorted indices) and row bounds of the blocks, in order.
 
@@ -312,6 +338,7 @@ def build_lp(model: MaximalCovering, red: Reduced) -> tuple[Any, int]:
     spacing = spacing_rows(model, red)
     blocks = [coverage_rows(red.B, nc), cardinality_row(nc, red.p_free), *group_rows(model, red)]
     blocks += [spacing] if spacing is not None else []
+    blocks += at_least_rows(model, red)
     integer = np.r_[np.ones(nc, bool), np.zeros(ng, bool)]
     lp = highs_lp(highspy, blocks, np.r_[np.zeros(nc), red.w], np.ones(n_col), integer)
     return lp, 0 if spacing is None else spacing.n_rows
@@ -365,7 +392,7 @@ def _run_highs(lp: Any, red: Reduced, g_sel: list[int], solver: Highs, t0: float
     """
     import highspy
 
-    h = _new_highs(highspy)
+    h = new_highs(highspy)
     h.setOptionValue("time_limit", float(max(0.1, solver.time_limit - (time.perf_counter() - t0))))
     for key, value in HIGHS_OPTIONS.items():
         h.setOptionValue(key, value)
@@ -384,7 +411,9 @@ def _run_highs(lp: Any, red: Reduced, g_sel: list[int], solver: Highs, t0: float
     ms = h.modelStatusToString(status)
     nc = red.cand.size
     x = np.asarray(h.getSolution().col_value[:nc]) if info.primal_solution_status else None
-    if x is None or len(x) != nc:
+    if status == highspy.HighsModelStatus.kInfeasible:
+        x, st = None, "infeasible"  # only side rules can make it so (at-least rows against spacing, caps)
+    elif x is None or len(x) != nc:
         x, st = None, "time_limit_greedy"
     else:
         st = "optimal" if status == highspy.HighsModelStatus.kOptimal else (
@@ -396,7 +425,7 @@ def _run_highs(lp: Any, red: Reduced, g_sel: list[int], solver: Highs, t0: float
 _HIGHS_BANNER_SHOWN = False
 
 
-def _new_highs(highspy: Any) -> Any:
+def new_highs(highspy: Any) -> Any:
     """A silent ``highspy.Highs``; the first one per process prints a banner on fd 1, so hide it."""
     global _HIGHS_BANNER_SHOWN
     if _HIGHS_BANNER_SHOWN:

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
 
 from carecover.errors import InputError
-from carecover.siting.brute import BruteForce
 from carecover.siting.constraints import (
     GroupCaps,
     Selection,
@@ -34,17 +33,13 @@ from carecover.siting.constraints import (
     check_candidate_ids,
     check_covered0,
     check_weights,
+    needed_too,
 )
-from carecover.siting.greedy import Greedy
-from carecover.siting.highs import Highs
 from carecover.siting.reach import as_bool_csr, row_of
 from carecover.siting.solution import SiteSolution
 
 __all__ = [
-    "BruteForce",
     "GroupCaps",
-    "Greedy",
-    "Highs",
     "MaximalCovering",
     "Selection",
     "SiteSolution",
@@ -61,10 +56,6 @@ class Solver(Protocol):
     def run(self, model: MaximalCovering) -> SiteSolution:
         """Solve ``model`` for its current ``p``."""
         ...
-
-
-#: Solvers by the names ``solve`` also accepts (a convenience; pass solver objects).
-SOLVER_NAMES = {"greedy": Greedy, "exact": Highs, "brute": BruteForce}
 
 
 # ----------------------------------------------------------------------------- the model
@@ -88,12 +79,17 @@ class MaximalCovering:
                            & \sum_{j \in J_g} x_j \le c_g          & \forall g \text{ capped} & (4)\ \text{group caps} \\
                            & x_j + x_k \le 1                       & \forall (j, k) \in C   & (5)\ \text{spacing} \\
                            & x_j = 1 \ (j \in F), \ x_j = 0 \ (j \in X) &                   & (6)\ \text{forced, forbidden} \\
+                           & \sum_{j \in K_r} x_j \ge k_r          & \forall r              & (7)\ \text{at least (co-location)} \\
                            & x_j \in \{0, 1\}, \ 0 \le y_i \le 1   &                        &
        \end{array}
 
     :math:`J_g` are the candidates of group :math:`g` with cap :math:`c_g` (a cap of 0 removes
     them from :math:`J`), :math:`C` the pairs of allowed candidates closer than
-    ``min_spacing_m``, :math:`F`/:math:`X` the forced/forbidden candidates. The objective is
+    ``min_spacing_m``, :math:`F`/:math:`X` the forced/forbidden candidates, :math:`K_r` the
+    allowed candidates of row :math:`r` of ``min_sites_in`` (e.g. those co-located with a school,
+    :mod:`carecover.siting.colocation`) of which at least :math:`k_r` must be chosen. The
+    objective is still the elderly newly covered: (7) states the policy's preference as a rule,
+    so its price is the drop in the optimum. The objective is
     monotone, so (3) as "at most" gives the same optimum as "exactly :math:`p`" whenever
     :math:`p` sites are possible; solutions drop sites that add nothing (see
     :attr:`SiteSolution.note <carecover.siting.solution.SiteSolution.note>`).
@@ -112,9 +108,10 @@ class MaximalCovering:
     p, forced, forbidden, allowed
         See :class:`~carecover.siting.constraints.Selection`; ``allowed`` also excludes groups
         capped at 0.
-    groups, spacing
+    groups, spacing, at_least
         The side constraints (:class:`~carecover.siting.constraints.GroupCaps`,
-        :class:`~carecover.siting.constraints.Spacing`) or ``None``.
+        :class:`~carecover.siting.constraints.Spacing`,
+        :class:`~carecover.siting.constraints.AtLeast`) or ``None``.
     candidate_ids, candidate_xy
         Candidate labels and projected coordinates (``None`` when not given).
     build_s
@@ -125,7 +122,8 @@ class MaximalCovering:
                  covered0: np.ndarray | None = None, candidate_ids: Sequence | None = None,
                  groups: np.ndarray | None = None, max_per_group: int | dict | None = None,
                  candidate_xy: np.ndarray | None = None, min_spacing_m: float | None = None,
-                 forced: Sequence[int] = (), forbidden: Sequence[int] = ()) -> None:
+                 forced: Sequence[int] = (), forbidden: Sequence[int] = (),
+                 min_sites_in: Mapping[str, tuple[np.ndarray, int]] | None = None) -> None:
         t0 = time.perf_counter()
         self.A = as_bool_csr(coverage)
         self.n_candidates, self.n_demand = self.A.shape
@@ -133,10 +131,10 @@ class MaximalCovering:
         self.covered0 = check_covered0(covered0, self.n_demand)
         self.candidate_ids = check_candidate_ids(candidate_ids, self.n_candidates)
         rules = candidate_rules(p, forced, forbidden, groups, max_per_group, candidate_xy, min_spacing_m,
-                                self.n_candidates)
+                                self.n_candidates, min_sites_in)
         self.p, self.forced, self.forbidden = rules.p, rules.forced, rules.forbidden
         self.groups, self.allowed, self.spacing = rules.groups, rules.allowed, rules.spacing
-        self.candidate_xy = rules.candidate_xy
+        self.candidate_xy, self.at_least = rules.candidate_xy, rules.at_least
         self.active = (~self.covered0) & (self.weights > 0)
         self.build_s = time.perf_counter() - t0
 
@@ -145,7 +143,8 @@ class MaximalCovering:
                           covered0: np.ndarray | None = None, candidate_ids: Sequence | None = None,
                           groups: np.ndarray | None = None, max_per_group: int | dict | None = None,
                           candidate_xy: np.ndarray | None = None, min_spacing_m: float | None = None,
-                          forced: Sequence[int] = (), forbidden: Sequence[int] = ()) -> MaximalCovering:
+                          forced: Sequence[int] = (), forbidden: Sequence[int] = (),
+                          min_sites_in: Mapping[str, tuple[np.ndarray, int]] | None = None) -> MaximalCovering:
         """A model from a reach matrix.
 
         Parameters
@@ -172,6 +171,9 @@ class MaximalCovering:
             Two chosen sites must be at least this far apart (straight line).
         forced, forbidden
             Candidate indices that must / must not be chosen.
+        min_sites_in
+            ``{label: (boolean mask over the candidates, k)}``: at least ``k`` chosen sites among
+            the (allowed) candidates of the mask, constraint (7).
 
         Returns
         -------
@@ -185,7 +187,7 @@ class MaximalCovering:
         """
         return cls(matrix, weights, p, covered0=covered0, candidate_ids=candidate_ids, groups=groups,
                    max_per_group=max_per_group, candidate_xy=candidate_xy,
-                   min_spacing_m=min_spacing_m, forced=forced, forbidden=forbidden)
+                   min_spacing_m=min_spacing_m, forced=forced, forbidden=forbidden, min_sites_in=min_sites_in)
 
     # ------------------------------------------------------------------ queries for the solvers
     def row(self, j: int) -> np.ndarray:
@@ -193,8 +195,10 @@ class MaximalCovering:
         return row_of(self.A, j)
 
     def is_feasible(self, sel: Sequence[int]) -> bool:
-        """Whether the set ``sel`` respects the group caps and the spacing."""
+        """Whether the set ``sel`` respects the group caps, the spacing and the at-least rows."""
         sel = list(sel)
+        if self.at_least is not None and not self.at_least.holds(sel):
+            return False
         if self.groups is not None and sel:
             counts = np.bincount(self.groups.code[sel], minlength=len(self.groups.cap))
             if np.any((self.groups.cap >= 0) & (counts > self.groups.cap)):
@@ -244,10 +248,12 @@ class MaximalCovering:
         return np.asarray(order, dtype=np.int64), np.asarray(gains, dtype=float), newly
 
     def prune(self, sel: Sequence[int]) -> list[int]:
-        """``sel`` without the sites that add nothing (forced sites stay), in greedy order."""
+        """``sel`` without the sites that add nothing (forced sites stay, and so do the sites an
+        at-least row needs), in greedy order."""
         order, gains, _ = self.greedy_order(sel)
         fs = set(self.forced.tolist())
-        return [int(j) for j, g in zip(order, gains, strict=True) if g > 0 or j in fs]
+        keep = [int(j) for j, g in zip(order, gains, strict=True) if g > 0 or j in fs]
+        return needed_too(self.at_least, keep, [int(j) for j in order])
 
     def solution(self, sel: Sequence[int], method: str, status: str, bound: float | None, t0: float,
                  note: str = "", extra: dict | None = None, ordered: tuple | None = None) -> SiteSolution:
@@ -290,18 +296,14 @@ class MaximalCovering:
             gap=gap, runtime_s=time.perf_counter() - t0, p=self.p, note=note, extra=extra or {})
 
     # ------------------------------------------------------------------ solve
-    def solve(self, solver: Solver | str | None = None, time_limit: float = 30.0, *, p: int | None = None,
-              threads: int | None = None) -> SiteSolution:
+    def solve(self, solver: Solver, *, p: int | None = None) -> SiteSolution:
         """Choose the sites.
 
         Parameters
         ----------
         solver
-            :class:`~carecover.siting.greedy.Greedy` (default),
+            A solver object: :class:`~carecover.siting.greedy.Greedy`,
             :class:`~carecover.siting.highs.Highs` or :class:`~carecover.siting.brute.BruteForce`.
-            Their names ``"greedy"``, ``"exact"``, ``"brute"`` are accepted as a convenience.
-        time_limit, threads
-            For ``"exact"`` given by name only: the :class:`~carecover.siting.highs.Highs` options.
         p
             Override the model's ``p`` for this call (used by :mod:`carecover.siting.curve`).
 
@@ -309,7 +311,7 @@ class MaximalCovering:
         -------
         SiteSolution
         """
-        solver = _solver_of(solver, time_limit, threads)
+        solver = solver_checked(solver)
         with with_p(self, p):
             return solver.run(self)
 
@@ -332,14 +334,14 @@ def with_p(model, p: int | None) -> Iterator[None]:
         model.p = saved
 
 
-def _solver_of(solver: Solver | str | None, time_limit: float, threads: int | None) -> Solver:
-    """A solver object from an object, a name or ``None`` (greedy)."""
-    if solver is None or isinstance(solver, str):
-        name = solver or "greedy"
-        if name not in SOLVER_NAMES:
-            raise InputError(f"unknown method {name!r} / 未知求解方法", field="method",
-                             expected="greedy, exact or brute")
-        return Highs(time_limit, threads) if name == "exact" else SOLVER_NAMES[name]()
+def solver_checked(solver: Solver) -> Solver:
+    """``solver`` if it is a solver object (it has ``run``).
+
+    Raises
+    ------
+    InputError
+        Anything else (a name such as ``"exact"`` included: pass ``Highs()``).
+    """
     if not callable(getattr(solver, "run", None)):
         raise InputError(f"unknown method {solver!r} / 未知求解方法", field="method",
                          expected="Greedy(), Highs() or BruteForce()")

@@ -18,36 +18,25 @@ import numpy as np
 import scipy.sparse as sp
 
 from carecover.errors import InputError
+from carecover.siting.netfind import NetworkRecord
 
 __all__ = ["DemandPositions", "NetworkRecord", "PreparedState"]
 
 
-@dataclass(frozen=True)
-class NetworkRecord:
-    """The network a plan routed on, as recorded in its state file.
+def _named_candidate(text: str, chosen: np.ndarray) -> int | None:
+    """The candidate a meeting name points at: ``★R …`` (rank R of the plan) or ``候选 K …`` /
+    ``candidate K …``; ``None`` for any other text."""
+    import re
 
-    Attributes
-    ----------
-    file
-        The OSM file.
-    profile
-        The travel profile (``network.make_profile`` dict).
-    clip_wkb
-        Hex WKB of the WGS-84 clip polygon, ``None`` for the whole extract.
-    cache
-        The network cache file the plan used (``None`` when not recorded).
-    sha256
-        The OSM file's hash (``None`` when not recorded).
-    segments
-        Number of network segments (``None`` when not recorded): a changed file is detected.
-    """
-
-    file: Path
-    profile: dict
-    clip_wkb: str | None = None
-    cache: str | None = None
-    sha256: str | None = None
-    segments: int | None = None
+    m = re.match(r"^[★☆*]\s*(\d+)(\s|$)", text)
+    if m:
+        rank = int(m.group(1))
+        if not 1 <= rank <= len(chosen):
+            raise InputError(f"规划方案没有 ★{rank} / the plan has no site ★{rank}", field="candidate",
+                             expected=f"★1..★{len(chosen)}")
+        return int(chosen[rank - 1])
+    m = re.match(r"^(?:候选|candidate)\s*(\d+)(\s|$)", text, flags=re.IGNORECASE)
+    return int(m.group(1)) if m else None
 
 
 @dataclass(frozen=True)
@@ -162,6 +151,10 @@ class PreparedState:
     def candidate_row(self, k: int) -> int:
         """Matrix row of candidate ``k`` (0-based candidate index)."""
         k = int(k)
+        if self.n_candidates == 0:
+            raise InputError(f"该层级没有候选点（规划未为其选址）/ tier {self.tier} has no candidate sites (the plan did "
+                             f"not site it; run `carecover plan --suggest {self.tier}=N`); --add LON,LAT and "
+                             "--remove-existing work", field="candidate")
         if not 0 <= k < self.n_candidates:
             raise InputError(f"候选点编号越界 / candidate {k} outside 0..{self.n_candidates - 1}",
                              field="candidate", expected=f"0..{self.n_candidates - 1}")
@@ -190,9 +183,14 @@ class PreparedState:
                          expected=f"a facility id ({sample}) or an index 0..{self.n_existing - 1}")
 
     def find_candidate(self, key: str | int) -> int:
-        """Candidate index from ``K`` (0-based candidate index), a candidate id as in sites.csv
+        """Candidate index from ``K`` (0-based candidate index), the site's name as the meeting
+        shows it (``★1``, ``★1 新华大街``, ``候选 12 新华大街``), a candidate id as in sites.csv
         (``node/<osm id>`` or a candidates file's id) or ``node:N`` (network node index)."""
         text = str(key).strip()
+        named = _named_candidate(text, self.chosen)
+        if named is not None:
+            self.candidate_row(named)
+            return named
         if self.cand_id is not None and not text.lstrip("-").isdigit():
             hit = np.flatnonzero(self.cand_id == text)
             if len(hit):
@@ -212,30 +210,40 @@ class PreparedState:
         return k
 
     # -- routing new points
+    def share_network(self, other: PreparedState) -> None:
+        """Route on ``other``'s network and demand positions (loaded once for both)."""
+        self._net, self._dem_snap = other.network(), other.demand_snapped()
+
+    def use_network(self, path: str | Path) -> None:
+        """Route on another copy of the plan's OSM file (``--network``); checked against the
+        plan's content hash and segment count when the network is loaded."""
+        from dataclasses import replace
+
+        p = Path(path).expanduser().resolve()
+        if not p.is_file():
+            raise InputError(f"找不到路网文件 / no such network file: {p}", file=p, field="network")
+        if self.network_record is None:
+            raise InputError("this prepared state has no network record; re-run `carecover plan` / "
+                             "状态文件过旧，请重新运行 plan", file=self.path)
+        self.network_record = replace(self.network_record, file=p)
+        self._net = None
+
     def network(self):
-        """The tier's street network, loaded through the network cache (built if absent)."""
+        """The tier's street network: from the network cache the plan wrote (found beside the
+        state in a packed or moved folder too), else built from its OSM file."""
         if self._net is not None:
             return self._net
-        from carecover.network.streets import load_network
+        from carecover.siting.netfind import find_network
 
         rec = self.network_record
         if rec is None:
             raise InputError("this prepared state has no network record; re-run `carecover plan` "
                              "with this version to route new points / 状态文件过旧，请重新运行 plan",
                              file=self.path)
-        if not rec.file.exists():
-            raise InputError("找不到路网文件 / the plan's network file is gone", file=rec.file)
-        clip = None
-        if rec.clip_wkb:
-            import shapely
-
-            clip = shapely.from_wkb(rec.clip_wkb)
-        # the network cache file the state names is only read, never written or removed (a
-        # hand-edited state must not make a what-if write where it says); else the user's cache
-        net = _recorded_network(rec) or load_network(rec.file, rec.profile, boundary=clip, cache=True)
+        net = find_network(rec, self.path.parent.parent if self.path is not None else None)
         if rec.segments is not None and rec.segments != net.n_segments:
             raise InputError("the network no longer matches the plan (file changed?) / 路网与规划结果不一致，"
-                             "请重新运行 plan", file=rec.file)
+                             "请重新运行 plan", file=Path(net.source.get("file") or rec.file).resolve())
         self._net = net
         return net
 
@@ -303,22 +311,3 @@ class PreparedState:
         rows = reach_matrix(self.network(), src, self.demand_snapped(), float(self.threshold_s))
         return rows.tocsr(), src
 
-
-def _recorded_network(rec: NetworkRecord):
-    """The network in the cache file the plan recorded, read only, when it is a readable network
-    of the recorded file (its SHA-256) and profile; ``None`` otherwise."""
-    if not rec.cache or not rec.sha256:
-        return None
-    path = Path(rec.cache)
-    if path.suffix != ".npz" or not path.is_file():
-        return None
-    from carecover.network.cache import load
-
-    try:
-        net = load(path)
-    except Exception:  # noqa: BLE001 - not a readable network: the user's own cache is used
-        return None
-    if net.source.get("sha256") != rec.sha256 or net.profile != rec.profile:
-        return None
-    net.source = dict(net.source, cache=str(path), from_cache=True)
-    return net

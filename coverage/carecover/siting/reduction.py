@@ -87,7 +87,7 @@ def _fix_forced(model: MaximalCovering) -> tuple[np.ndarray, np.ndarray, float, 
     return active, free, fixed, cap_left
 
 
-def _merge_identical(D: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, int]:
+def merge_identical(D: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, int]:
     """Rows of ``D`` with at least one entry, a group id per such row (identical rows share one;
     groups numbered in order of first appearance) and the number of groups."""
     rows = np.flatnonzero(np.diff(D.indptr) > 0)
@@ -137,8 +137,12 @@ def reduce(model: MaximalCovering, lower_bound: float | None = None) -> Reduced:
     sub = model.A[free_idx][:, act].astype(np.float64)  # free candidates × active demand
     gains = np.asarray(sub @ w[act]).ravel()
     useful = gains > 0
+    if model.at_least is not None:
+        # a site adding nothing may still be needed by an at-least row (co-location)
+        useful |= model.at_least.members.any(axis=0)[free_idx]
     n_pruned = 0
     if lower_bound is not None and p_free > 0 and useful.any():
+        # (valid with at-least rows too: the lower bound is a set meeting them)
         top = np.sort(gains)[::-1][: p_free - 1].sum()
         target = lower_bound - fixed
         ok = gains + top >= target - 1e-9 * max(1.0, abs(target))
@@ -146,7 +150,7 @@ def reduce(model: MaximalCovering, lower_bound: float | None = None) -> Reduced:
         useful &= ok
     D = sub[useful].T.tocsr()  # active demand × kept candidates
     D.sort_indices()
-    rows, gid, ng = _merge_identical(D)
+    rows, gid, ng = merge_identical(D)
     wg = np.bincount(gid, weights=w[act[rows]], minlength=ng)
     # Groups are numbered in order of first appearance, so return_index gives each group's row.
     first = rows[np.unique(gid, return_index=True)[1]]
@@ -177,7 +181,7 @@ def restrict(red: Reduced, keep: np.ndarray) -> Reduced:
         return red
     D = red.B[:, np.flatnonzero(keep)].tocsr()
     D.sort_indices()
-    rows, gid, ng = _merge_identical(D)
+    rows, gid, ng = merge_identical(D)
     wg = np.bincount(gid, weights=red.w[rows], minlength=ng)
     first = rows[np.unique(gid, return_index=True)[1]]
     return Reduced(red.cand[keep], D[first].astype(bool), wg, red.p_free, red.fixed_objective, red.cap_left,

@@ -68,12 +68,12 @@ def merge_demand(reach: sp.csr_matrix, w: np.ndarray) -> tuple[sp.csr_matrix, np
         Groups × sites boolean CSR (groups in order of first appearance), group weights, and the
         group of each demand point (-1 when left out).
     """
-    from carecover.siting.reduction import _merge_identical
+    from carecover.siting.reduction import merge_identical
 
     keep = np.flatnonzero(w > 0)
     D = reach[:, keep].T.tocsr()
     D.sort_indices()
-    rows, gid, ng = _merge_identical(D)
+    rows, gid, ng = merge_identical(D)
     wg = np.bincount(gid, weights=w[keep[rows]], minlength=ng)
     first = rows[np.unique(gid, return_index=True)[1]]
     member = np.full(w.size, -1, dtype=np.int64)
@@ -104,7 +104,7 @@ class TransportLP:
     def __init__(self, arcs: Arcs, open_: np.ndarray) -> None:
         import highspy
 
-        from carecover.siting.highs import _new_highs
+        from carecover.siting.highs import new_highs
 
         self.arcs = arcs
         self._Gc = arcs.G.tocsc()
@@ -118,7 +118,7 @@ class TransportLP:
         lp.row_upper_ = np.r_[arcs.w, np.where(self.open, arcs.cap, 0.0)]
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = np.zeros(1, dtype=np.int32)
-        h = _new_highs(highspy)
+        h = new_highs(highspy)
         for key, value in LP_OPTIONS.items():
             h.setOptionValue(key, value)
         h.passModel(lp)

@@ -12,8 +12,8 @@ import scipy.sparse as sp
 from carecover.siting.highs import RowBlock, group_rows, highs_lp, spacing_rows
 
 if TYPE_CHECKING:
-    from carecover.siting.served import MaximalServed, Prepared
-    from carecover.siting.served_solvers import GreedyServedRun
+    from carecover.siting.served_greedy import GreedyServedRun
+    from carecover.siting.served_model import Prepared, ServedModel
 
 #: Largest number of arcs to new sites for which the strong rows ``x_gj <= min(w_g, c_j) y_j``
 #: are added (they tighten the relaxation; beyond this the LP grows too large).
@@ -29,7 +29,7 @@ class _Kept:
     p_free: int
 
 
-def _cap_left(model: MaximalServed) -> np.ndarray | None:
+def _cap_left(model: ServedModel) -> np.ndarray | None:
     """Per group, the cap left after the forced sites (-1 uncapped)."""
     if model.groups is None:
         return None
@@ -40,7 +40,7 @@ def _cap_left(model: MaximalServed) -> np.ndarray | None:
     return cap
 
 
-def _mip(model: MaximalServed, prep: Prepared, q_keep: np.ndarray, p_free: int, strong: bool
+def served_mip(model: ServedModel, prep: Prepared, q_keep: np.ndarray, p_free: int, strong: bool
          ) -> tuple[Any, np.ndarray, int]:
     """The integer programme on the reduced problem: arc flows (continuous) then ``y`` (binary)
     for the model candidates ``q_keep``.
@@ -81,6 +81,7 @@ def _mip(model: MaximalServed, prep: Prepared, q_keep: np.ndarray, p_free: int, 
     sp_rows = spacing_rows(model, kept)
     if sp_rows is not None:
         blocks.append(RowBlock(sp_rows.i, na + sp_rows.j, sp_rows.v, sp_rows.lower, sp_rows.upper))
+    blocks += _at_least_rows(model, prep.cand[q_keep], na)
     n_strong = 0
     if strong and 0 < int(cand_arc.sum()) <= STRONG_ROWS_MAX:
         # x_gj - min(w_g, c_j) y_j <= 0
@@ -96,7 +97,23 @@ def _mip(model: MaximalServed, prep: Prepared, q_keep: np.ndarray, p_free: int, 
 
 
 
-def _warm_start(highspy: Any, h: Any, run: GreedyServedRun, arc: np.ndarray, q_keep: np.ndarray) -> None:
+def _at_least_rows(model: ServedModel, cand: np.ndarray, offset: int) -> list[RowBlock]:
+    """(9) ``sum_{j in K_r} y_j >= k_r - (forced sites in K_r)`` over the ``y`` columns (from
+    ``offset``) of the model candidates ``cand``, one row per at-least row still short."""
+    al = model.at_least
+    if al is None:
+        return []
+    out = []
+    for r in range(len(al.k)):
+        left = int(al.k[r] - al.members[r][model.forced].sum())
+        members = np.flatnonzero(al.members[r][cand])
+        if left > 0:
+            out.append(RowBlock(np.zeros(members.size, dtype=np.int64), offset + members.astype(np.int64),
+                                np.ones(members.size), np.array([float(left)]), np.array([np.inf])))
+    return out
+
+
+def warm_start(highspy: Any, h: Any, run: GreedyServedRun, arc: np.ndarray, q_keep: np.ndarray) -> None:
     """Start HiGHS from the greedy set and its flows."""
     try:
         ev = run.ev

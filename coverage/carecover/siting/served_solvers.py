@@ -1,6 +1,6 @@
 """The served versions of the solvers: lazy greedy, the mixed-integer programme (HiGHS), brute force.
 
-:meth:`MaximalServed.solve <carecover.siting.served.MaximalServed.solve>` takes the covering
+:meth:`ServedModel.solve <carecover.siting.served.ServedModel.solve>` takes the covering
 model's solver objects (:class:`~carecover.siting.greedy.Greedy`,
 :class:`~carecover.siting.highs.Highs`, :class:`~carecover.siting.brute.BruteForce`) and runs
 their served version here:
@@ -9,7 +9,7 @@ their served version here:
   change of one transportation LP re-solved from its last basis; the served amount is
   submodular, so stale gains are upper bounds and the online bound ``f(S) + the p largest
   marginal gains`` bounds the optimum;
-* **exact** -- the integer programme of :class:`~carecover.siting.served.MaximalServed` on the
+* **exact** -- the integer programme of :class:`~carecover.siting.served.ServedModel` on the
   reduced problem, greedy's set as the warm start, candidates pruned by greedy's objective; the
   gap against HiGHS' dual bound (never looser than greedy's bound);
 * **brute** -- every feasible subset, each evaluated by its own LP on the *unreduced* problem.
@@ -17,35 +17,31 @@ their served version here:
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import math
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from carecover.errors import InputError
 from carecover.siting.brute import BRUTE_LIMIT
-from carecover.siting.greedy import _Blocker
-from carecover.siting.highs import (
-    HIGHS_OPTIONS,
-    _new_highs,
-)
+from carecover.siting.constraints import needed_too
+from carecover.siting.highs import HIGHS_OPTIONS, new_highs
 from carecover.siting.served_bound import LagrangeBound, lagrangian_bound
-from carecover.siting.served_flow import TransportLP
-from carecover.siting.served_mip import _mip, _warm_start
+from carecover.siting.served_greedy import Evaluator, GreedyServedRun, served_greedy
+from carecover.siting.served_mip import served_mip, warm_start
 
 if TYPE_CHECKING:
     from carecover.siting.model import Solver
-    from carecover.siting.served import MaximalServed, Prepared, ServedSolution
+    from carecover.siting.served_model import ServedModel
 
-__all__ = ["GreedyServedRun", "run_served", "served_greedy"]
+from carecover.siting.served_model import ServedSolution
+
+__all__ = ["run_served"]
 
 
-def run_served(model: MaximalServed, solver: Solver) -> ServedSolution:
+def run_served(model: ServedModel, solver: Solver) -> ServedSolution:
     """Run the served version of ``solver`` (by its ``name``) on ``model``."""
     runners = {"greedy": _greedy, "exact": _exact, "brute": _brute}
     if solver.name not in runners:
@@ -56,183 +52,7 @@ def run_served(model: MaximalServed, solver: Solver) -> ServedSolution:
 
 # ----------------------------------------------------------------------------- greedy
 
-@dataclass
-class GreedyServedRun:
-    """The sequence a served greedy run took.
-
-    Attributes
-    ----------
-    chosen
-        Model-candidate positions (into ``Prepared.cand``) in the order taken.
-    gains
-        Exact marginal gain of each.
-    bound
-        Upper bound on the gain of any feasible set of ``p'`` free sites.
-    ev
-        The evaluator with the chosen sites open (its assignment warm-starts the MIP).
-    single
-        Upper bound on each model candidate's gain alone (exact where evaluated in the first round).
-    n_evaluations
-        LP re-solves spent on marginal gains.
-    """
-
-    chosen: list[int]
-    gains: list[float]
-    bound: float
-    ev: _Evaluator
-    single: np.ndarray
-    n_evaluations: int
-
-
-def _initial_bounds(prep: Prepared, lp: TransportLP) -> np.ndarray:
-    """Upper bounds on each model candidate's gain alone: two cuts of the residual graph.
-
-    The gain of ``j`` alone is a maximum flow from the source to ``j`` in the residual graph of
-    the base flow, so any cut bounds it. Every path ends in a group ``N(j)`` that ``j`` reaches,
-    arriving from the source (unserved elderly) or back along a fixed site's flow: the cut
-    around ``N(j)`` is ``w(N(j))``. Taking in also the fixed sites ``E_j`` that serve ``N(j)``
-    and every group they reach (arcs into a site cannot be cut), the cut is ``w(T) - c(E_j)``
-    with ``T = N(j) + N(E_j)``: the elderly there less what those (saturated) sites serve. The
-    bound is the smaller cut, at most ``c_j`` and all that is unserved.
-
-    Parameters
-    ----------
-    prep
-        The reduced problem.
-    lp
-        Its LP with only the fixed sites open (the base flow).
-    """
-    a, nf = prep.arcs, prep.n_fixed
-    Gc = a.G.tocsc()
-    reach = Gc[:, nf:].T.tocsr().astype(np.float64)  # candidates × groups
-    cut1 = np.asarray(reach @ a.w).ravel()
-    x = lp.flows()
-    pos = x > 1e-9 * max(1.0, prep.unserved)
-    serves = sp.csr_matrix((np.ones(int(pos.sum())), (lp.arc_g[pos], lp.arc_k[pos])),
-                           shape=(a.n_groups, nf))  # groups × fixed sites with flow
-    E = (reach @ serves).astype(bool).astype(np.float64)  # candidates × fixed sites serving N(j)
-    T = ((E @ Gc[:, :nf].T.astype(np.float64)) + reach).astype(bool).astype(np.float64)
-    load = np.bincount(lp.arc_k, weights=x, minlength=a.n_sites)[:nf]
-    cut2 = np.asarray(T @ a.w).ravel() - np.asarray(E @ load).ravel()
-    ub = np.minimum(np.minimum(cut1, np.maximum(cut2, 0.0)), a.cap[nf:])
-    return np.minimum(ub, prep.unserved)
-
-
-class _Evaluator:
-    """Exact marginal gains on the reduced problem for a growing set of new sites.
-
-    A candidate whose groups hold enough unserved elderly to fill it (or to reach its known upper
-    bound) gains exactly that by direct assignment, with no LP; otherwise the transportation LP
-    is re-solved from its last basis with the candidate open.
-    """
-
-    def __init__(self, prep: Prepared) -> None:
-        self.prep = prep
-        self.nf = prep.n_fixed
-        self.lp = TransportLP(prep.arcs, np.r_[np.ones(self.nf, bool), np.zeros(prep.cand.size, bool)])
-        self.cur = self.lp.value
-        self.resid = np.maximum(prep.arcs.w - self.lp.served(), 0.0)
-        self.Gc = prep.arcs.G.tocsc()
-        self.tol = 1e-9 * max(1.0, prep.unserved)
-        self.n_lp = 0
-
-    def _groups(self, q: int) -> np.ndarray:
-        k = self.nf + q
-        return self.Gc.indices[self.Gc.indptr[k]:self.Gc.indptr[k + 1]]
-
-    def _direct(self, q: int) -> float:
-        return min(float(self.prep.arcs.cap[self.nf + q]), float(self.resid[self._groups(q)].sum()))
-
-    def gain(self, q: int, ub: float) -> float:
-        """Marginal gain of model candidate ``q``, given an upper bound ``ub`` on it."""
-        direct = self._direct(q)
-        if direct >= ub - self.tol:
-            return direct
-        self.n_lp += 1
-        return max(0.0, self.lp.value_with(self.nf + q) - self.cur)
-
-    def take(self, q: int, gain: float) -> None:
-        """Open ``q`` (its marginal gain ``gain`` is known)."""
-        self.lp.set_open(self.nf + q, True)
-        self.n_lp += 1
-        self.cur = self.lp.solve()
-        self.resid = np.maximum(self.prep.arcs.w - self.lp.served(), 0.0)
-
-    def group_prices(self) -> np.ndarray:
-        """Each group's dual price in the LP of the open set (0..1: what one more elderly
-        person of the group would add)."""
-        self.lp.solve()
-        ng = self.prep.arcs.n_groups
-        dual = np.asarray(self.lp.h.getSolution().row_dual, dtype=float)[:ng] if self.lp.arc_g.size else np.zeros(0)
-        return np.clip(np.abs(dual), 0.0, 1.0) if dual.size == ng else np.full(ng, 0.5)
-
-    def loads(self) -> np.ndarray:
-        """Elderly each site serves in one optimal assignment of the open set (an LP solve)."""
-        self.lp.solve()
-        return self.lp.loads()
-
-
-def served_greedy(model: MaximalServed, p_free: int) -> GreedyServedRun:
-    """Lazy greedy (CELF) on the reduced problem: the best exact marginal gain (ties: lowest
-    candidate index) until ``p_free`` free sites are taken or none adds anything.
-
-    Parameters
-    ----------
-    model
-        The model.
-    p_free
-        Free sites to take (``p - len(forced)``).
-
-    Returns
-    -------
-    GreedyServedRun
-    """
-    prep = model.prepared()
-    nc = prep.cand.size
-    ev = _Evaluator(prep)
-    ub = _initial_bounds(prep, ev.lp)
-    single = ub.copy()
-    bound0 = _online(ub, p_free, 0.0, prep.unserved)
-    blocker = _Blocker(model)
-    for f in model.forced:
-        blocker.take(int(f))
-    tol = ev.tol
-    heap = [(-float(ub[q]), int(prep.cand[q]), q, -1) for q in range(nc) if ub[q] > tol]
-    heapq.heapify(heap)
-    chosen: list[int] = []
-    gains: list[float] = []
-    rnd, n_eval = 0, 0
-    while heap and len(chosen) < p_free:
-        neg, j, q, r_eval = heapq.heappop(heap)
-        if blocker.blocked[j]:
-            continue
-        if r_eval == rnd:
-            ev.take(q, -neg)
-            gains.append(-neg)
-            chosen.append(q)
-            ub[q] = 0.0
-            blocker.take(j)
-            rnd += 1
-            continue
-        g = ev.gain(q, -neg)
-        n_eval += 1
-        ub[q] = g
-        if rnd == 0:
-            single[q] = g
-        if g > tol:
-            heapq.heappush(heap, (-g, j, q, rnd))
-    gain = float(sum(gains))
-    bound = min(bound0, _online(ub, p_free, gain, prep.unserved))
-    return GreedyServedRun(chosen, gains, bound, ev, single, n_eval)
-
-
-def _online(ub: np.ndarray, k: int, gain: float, unserved: float) -> float:
-    """``gain + sum of the k largest marginal-gain bounds``, at most all that is unserved."""
-    top = float(np.sort(ub)[::-1][:k].sum()) if k > 0 and ub.size else 0.0
-    return min(unserved, gain + top)
-
-
-def _greedy(model: MaximalServed, solver: Any) -> ServedSolution:
+def _greedy(model: ServedModel, solver: Any) -> ServedSolution:
     t0 = time.perf_counter()
     prep = model.prepared()
     run = served_greedy(model, model.p - int(model.forced.size))
@@ -244,12 +64,12 @@ def _greedy(model: MaximalServed, solver: Any) -> ServedSolution:
 
 # ----------------------------------------------------------------------------- the solution
 
-def _order(model: MaximalServed, sel: list[int]) -> tuple[list[int], list[float], _Evaluator]:
+def _order(model: ServedModel, sel: list[int]) -> tuple[list[int], list[float], Evaluator]:
     """Free sites of ``sel`` in greedy order within the set (ties: lowest index), their marginal
     gains, and the evaluator with all of them open."""
     prep = model.prepared()
     pos = {int(c): q for q, c in enumerate(prep.cand)}
-    ev = _Evaluator(prep)
+    ev = Evaluator(prep)
     pool = sorted(int(j) for j in set(sel) if int(j) in pos)
     ub = {j: float(prep.arcs.cap[prep.n_fixed + pos[j]]) for j in pool}
     order, gains = [], []
@@ -267,7 +87,7 @@ def _order(model: MaximalServed, sel: list[int]) -> tuple[list[int], list[float]
     return order, gains, ev
 
 
-def _forced_gains(model: MaximalServed) -> tuple[list[int], list[float]]:
+def _forced_gains(model: ServedModel) -> tuple[list[int], list[float]]:
     """Forced sites in greedy order among themselves and their marginal gains (full LPs)."""
     pool, order, gains = sorted(int(f) for f in model.forced), [], []
     cur = model.served_of([])
@@ -280,12 +100,10 @@ def _forced_gains(model: MaximalServed) -> tuple[list[int], list[float]]:
     return order, gains
 
 
-def _solution(model: MaximalServed, sel: list[int], method: str, status: str, bound: float | None, t0: float,
+def _solution(model: ServedModel, sel: list[int], method: str, status: str, bound: float | None, t0: float,
               note: str = "", extra: dict | None = None, ordered: GreedyServedRun | None = None) -> ServedSolution:
     """The :class:`ServedSolution` of the set ``sel``: forced sites first, then the free ones in
     greedy order; sites adding nothing are dropped (forced sites stay)."""
-    from carecover.siting.served import ServedSolution
-
     prep = model.prepared()
     fset = set(model.forced.tolist())
     if ordered is not None:  # the greedy's own sequence
@@ -295,6 +113,9 @@ def _solution(model: MaximalServed, sel: list[int], method: str, status: str, bo
     pos = {int(c): q for q, c in enumerate(prep.cand)}
     tol = 1e-9 * max(1.0, prep.unserved)
     keep = [k for k, g in enumerate(gains) if g > tol]
+    if model.at_least is not None:  # sites adding nothing stay where an at-least row needs them
+        kept = needed_too(model.at_least, [*sorted(fset), *(order[k] for k in keep)], [int(j) for j in order])
+        keep = [k for k, j in enumerate(order) if j in set(kept)]
     loads = ev.loads()
     f_order, f_gains = _forced_gains(model) if fset else ([], [])
     kept_at = {int(s): n for n, s in enumerate(prep.kept_fixed)}
@@ -327,7 +148,7 @@ def _solution(model: MaximalServed, sel: list[int], method: str, status: str, bo
 
 # ----------------------------------------------------------------------------- brute force
 
-def _brute(model: MaximalServed, solver: Any) -> ServedSolution:
+def _brute(model: ServedModel, solver: Any) -> ServedSolution:
     """Every feasible subset of at most ``p`` sites, each by its own LP on the unreduced problem."""
     t0 = time.perf_counter()
     forced = set(model.forced.tolist())
@@ -369,7 +190,7 @@ def _prune(single: np.ndarray, p_free: int, lower: float) -> np.ndarray:
     return (single > 0) & (single + top >= lower - 1e-9 * max(1.0, abs(lower)))
 
 
-def _prune_lagrange(lag: LagrangeBound, p_free: int, lower: float) -> np.ndarray:
+def prune_lagrange(lag: LagrangeBound, p_free: int, lower: float) -> np.ndarray:
     """Model candidates whose Lagrangian bound with them chosen still reaches ``lower``."""
     v = lag.site_value
     k = max(p_free - 1, 0)
@@ -381,10 +202,8 @@ def _prune_lagrange(lag: LagrangeBound, p_free: int, lower: float) -> np.ndarray
     return lag.base + v + others >= lower - 1e-9 * max(1.0, abs(lower))
 
 
-def _exact(model: MaximalServed, solver: Any) -> ServedSolution:
+def _exact(model: ServedModel, solver: Any) -> ServedSolution:
     """Greedy, then (unless greedy is proven optimal) the pruned integer programme in HiGHS."""
-    import highspy
-
     t0 = time.perf_counter()
     prep = model.prepared()
     p_free = model.p - int(model.forced.size)
@@ -394,6 +213,9 @@ def _exact(model: MaximalServed, solver: Any) -> ServedSolution:
     extra: dict[str, Any] = {"greedy_objective": g_gain + prep.fixed_objective, "n_evaluations": run.n_evaluations,
                              "n_lp_solves": run.ev.n_lp}
     tol = 1e-9 * max(1.0, prep.unserved)
+    g_ok = model.at_least is None or model.at_least.holds([*model.forced.tolist(), *g_sel])
+    if model.at_least is not None and p_free > 0 and prep.cand.size:
+        return _exact_at_least(model, solver, run, g_sel, g_ok, extra, t0)
     if p_free == 0 or prep.cand.size == 0 or run.bound <= g_gain + tol:
         # greedy meets its own bound: proven optimal without the integer programme
         return _solution(model, g_sel, solver.name, "optimal", g_gain + prep.fixed_objective, t0,
@@ -409,12 +231,38 @@ def _exact(model: MaximalServed, solver: Any) -> ServedSolution:
     if bound <= g_gain + tol:
         return _solution(model, g_sel, solver.name, "optimal", g_gain + prep.fixed_objective, t0,
                          extra={**extra, "proof": "greedy meets the Lagrangian bound"}, ordered=run)
-    keep = _prune(run.single, p_free, g_gain) & _prune_lagrange(lag, p_free, prep.base + g_gain)
-    q_keep = np.flatnonzero(keep)
-    lp, arc, n_strong = _mip(model, prep, q_keep, p_free, strong=True)
+    keep = _prune(run.single, p_free, g_gain) & prune_lagrange(lag, p_free, prep.base + g_gain)
+    return _programme(model, solver, run, g_sel, np.flatnonzero(keep), bound, extra, t0)
+
+
+def _exact_at_least(model: ServedModel, solver: Any, run: GreedyServedRun, g_sel: list[int], g_ok: bool,
+                    extra: dict, t0: float) -> ServedSolution:
+    """The programme with at-least rows (co-location): no Lagrangian step; candidates pruned by
+    greedy's value only when greedy's set meets the rows (else it is no lower bound)."""
+    prep, p_free = model.prepared(), model.p - int(model.forced.size)
+    g_gain = float(sum(run.gains))
+    keep = np.ones(prep.cand.size, bool)
+    if g_ok:
+        # gain alone + the p' - 1 largest others below greedy's value: in no optimal set (a
+        # co-located candidate adding nothing included; greedy's set meets the rows)
+        top = float(np.sort(run.single)[::-1][: max(p_free - 1, 0)].sum())
+        keep = run.single + top >= g_gain - 1e-9 * max(1.0, abs(g_gain))
+    return _programme(model, solver, run, g_sel if g_ok else [], np.flatnonzero(keep), run.bound, extra, t0)
+
+
+def _programme(model: ServedModel, solver: Any, run: GreedyServedRun, g_sel: list[int], q_keep: np.ndarray,
+               bound: float, extra: dict, t0: float) -> ServedSolution:
+    """The integer programme on the model candidates ``q_keep`` in HiGHS, from the greedy set;
+    never worse than greedy's set ``g_sel`` (empty when it misses an at-least row)."""
+    import highspy
+
+    prep, p_free = model.prepared(), model.p - int(model.forced.size)
+    g_gain = float(sum(run.gains)) if g_sel else -np.inf
+    tol = 1e-9 * max(1.0, prep.unserved)
+    lp, arc, n_strong = served_mip(model, prep, q_keep, p_free, strong=True)
     extra.update({"n_model_candidates": int(q_keep.size), "n_pruned_by_bound": int(prep.cand.size - q_keep.size),
                   "n_arcs": int(arc.size), "n_strong_rows": n_strong})
-    h = _new_highs(highspy)
+    h = new_highs(highspy)
     # leave a share of the limit for ordering the sites found (a few LP re-solves)
     h.setOptionValue("time_limit", float(max(0.1, (1 - ORDER_SHARE) * solver.time_limit - (time.perf_counter() - t0))))
     for key, value in HIGHS_OPTIONS.items():
@@ -422,7 +270,7 @@ def _exact(model: MaximalServed, solver: Any) -> ServedSolution:
     if solver.threads:
         h.setOptionValue("threads", int(solver.threads))
     h.passModel(lp)
-    _warm_start(highspy, h, run, arc, q_keep)
+    warm_start(highspy, h, run, arc, q_keep)
     if solver.threads:
         highspy.Highs.resetGlobalScheduler(True)
     h.run()
@@ -431,7 +279,9 @@ def _exact(model: MaximalServed, solver: Any) -> ServedSolution:
     status, info = h.getModelStatus(), h.getInfo()
     ms = h.modelStatusToString(status)
     sel, st = list(g_sel), "time_limit_greedy"
-    if info.primal_solution_status:
+    if status == highspy.HighsModelStatus.kInfeasible:
+        st = "infeasible"  # only side rules can make it so (at-least rows against spacing, caps)
+    elif info.primal_solution_status:
         y = np.asarray(h.getSolution().col_value[arc.size:])
         sel = [int(prep.cand[q]) for q in q_keep[y > 0.5]]
         st = "optimal" if status == highspy.HighsModelStatus.kOptimal else (

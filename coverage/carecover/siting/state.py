@@ -34,7 +34,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from carecover.errors import InputError
-from carecover.siting.prepared import DemandPositions, NetworkRecord, PreparedState
+from carecover.siting.netfind import NetworkRecord
+from carecover.siting.prepared import DemandPositions, PreparedState
 
 __all__ = [
     "LEGACY_MAX_SNAP_M",
@@ -43,6 +44,8 @@ __all__ = [
     "TierState",
     "load_state",
     "load_summary",
+    "prepared",
+    "state_arrays",
     "state_fields",
     "state_files",
     "write_state",
@@ -74,12 +77,16 @@ SNAP_FIELDS = ("dem_seg", "dem_frac", "dem_dist", "dem_ok", "dem_on_dropped", "d
 #: Version 2: the network the plan routed on.
 NETWORK_FIELDS = ("net_file", "net_profile", "net_clip_wkb", "net_cache", "net_sha256", "net_nodes",
                   "net_segments")
+#: The network file and cache relative to the output folder (added by :func:`write_state`): a
+#: moved or packed folder finds them again (:mod:`carecover.siting.netfind`).
+NETWORK_REL_FIELDS = ("net_file_rel", "net_cache_rel")
 #: Optional (issue 13): the existing facilities' places and the tier's capacity rule and decay
 #: (:func:`carecover.siting.access_whatif.state_capacity_fields`), handed to the what-if's
 #: :class:`~carecover.siting.access_whatif.AccessTracker` through ``PreparedState.extra``.
 CAPACITY_FIELDS = ("existing_capacity", "capacity_rule")
 KNOWN_FIELDS = frozenset(CORE_FIELDS + MATRIX_FIELDS + PATTERN_FIELDS + RECORD_FIELDS + FACILITY_FIELDS
-                         + DEMAND_FIELDS + SNAP_FIELDS + NETWORK_FIELDS + CAPACITY_FIELDS)
+                         + DEMAND_FIELDS + SNAP_FIELDS + NETWORK_FIELDS + NETWORK_REL_FIELDS
+                         + CAPACITY_FIELDS)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -177,6 +184,13 @@ def write_state(path: str | Path, state: TierState) -> Path:
     """
     from carecover.utils import atomic_write
 
+    with atomic_write(path, "wb") as fh:
+        np.savez_compressed(fh, **state_arrays(state), **_relative(state.fields, Path(path).parent.parent))
+    return Path(path)
+
+
+def state_arrays(state: TierState) -> dict[str, np.ndarray]:
+    """The arrays :func:`write_state` writes (version 3: the reach pattern only, no seconds)."""
     # the pattern of both matrices stacked (no copy of their seconds)
     parts = [sp.csr_matrix(state.existing), sp.csr_matrix(state.candidates)]
     for m in parts:
@@ -185,14 +199,36 @@ def write_state(path: str | Path, state: TierState) -> Path:
     indptr = np.concatenate([parts[0].indptr.astype(np.int64), parts[1].indptr[1:].astype(np.int64) + parts[0].nnz])
     shape = (parts[0].shape[0] + parts[1].shape[0], parts[1].shape[1])
     steps = encode_pattern(indptr, np.concatenate([parts[0].indices, parts[1].indices]))
-    with atomic_write(path, "wb") as fh:
-        # the pattern only (version 3): what-ifs ask who reaches whom, never how long it takes
-        np.savez_compressed(fh, **steps, indptr=indptr, shape=np.asarray(shape), n_existing=state.existing.shape[0],
-                            weights_elderly=state.weights_elderly, weights_pop=state.weights_pop,
-                            existing_ok=state.existing_ok, cand_lon=state.cand_lon, cand_lat=state.cand_lat,
-                            cand_node=state.cand_node, chosen=np.asarray(state.chosen, dtype=np.int64),
-                            cand_id=np.asarray([str(c) for c in state.cand_id], dtype=str), **state.fields)
-    return Path(path)
+    # the pattern only (version 3): what-ifs ask who reaches whom, never how long it takes
+    return dict(**steps, indptr=indptr, shape=np.asarray(shape), n_existing=state.existing.shape[0],
+                weights_elderly=state.weights_elderly, weights_pop=state.weights_pop,
+                existing_ok=state.existing_ok, cand_lon=state.cand_lon, cand_lat=state.cand_lat,
+                cand_node=state.cand_node, chosen=np.asarray(state.chosen, dtype=np.int64),
+                cand_id=np.asarray([str(c) for c in state.cand_id], dtype=str), **state.fields)
+
+
+def prepared(state: TierState, tier: str, summary: dict, net=None) -> PreparedState:
+    """A tier's state held in memory (a computed plan's) as the :class:`PreparedState` that
+    :func:`load_state` would read from its file: the same arrays, no file (``net``: the plan's
+    network of the tier's mode, so new points are routed without loading it again)."""
+    arr = {k: np.asarray(v) for k, v in state_arrays(state).items()}
+    return _prepared(arr, tier, summary, None, net)
+
+
+def _relative(fields: dict, out_dir: Path) -> dict[str, np.ndarray]:
+    """``net_file_rel``/``net_cache_rel``: the network's paths relative to the output folder
+    (the staging folder lies beside it, so the same relative path holds once it is moved)."""
+    import os
+
+    out = {}
+    for key, rel in (("net_file", "net_file_rel"), ("net_cache", "net_cache_rel")):
+        val = str(fields.get(key, "") or "")
+        if val:
+            try:
+                out[rel] = np.array(os.path.relpath(Path(val).resolve(), out_dir.resolve()))
+            except ValueError:  # another drive (Windows)
+                out[rel] = np.array("")
+    return out
 
 
 def _lonlat_of(demand) -> tuple[np.ndarray, np.ndarray]:
@@ -342,7 +378,8 @@ def _network_record(arr: dict[str, np.ndarray]) -> NetworkRecord | None:
     return NetworkRecord(file=Path(str(arr["net_file"])), profile=json.loads(str(arr["net_profile"])),
                          clip_wkb=opt("net_clip_wkb") or None, cache=opt("net_cache") or None,
                          sha256=opt("net_sha256") or None,
-                         segments=None if opt("net_segments") is None else int(opt("net_segments")))
+                         segments=None if opt("net_segments") is None else int(opt("net_segments")),
+                         file_rel=opt("net_file_rel") or None, cache_rel=opt("net_cache_rel") or None)
 
 
 def _demand_positions(arr: dict[str, np.ndarray]) -> DemandPositions | None:
@@ -357,6 +394,14 @@ def _threshold_s(arr: dict[str, np.ndarray], summary: dict, key: str) -> float |
         return float(arr["threshold_s"])
     t = ((summary.get("parameters") or {}).get("tiers") or {}).get(key) or {}
     return None if t.get("threshold_min") is None else float(t["threshold_min"]) * 60
+
+
+def _region(summary: dict, key: str) -> str:
+    """The region the tier's sites were placed in (``"all"`` when the whole area, or not stated)."""
+    from carecover.summary_file import SummaryFile
+
+    info = SummaryFile.of(summary).sites.get(key)
+    return str(info.region or "all") if info is not None else "all"
 
 
 def _weights(arr: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -450,12 +495,17 @@ def load_state(out_dir: str | Path, tier: str, *, summary: dict | None = None) -
     verify_written(out_dir, path)
     arr = _read_npz(path)
     summary = load_summary(out_dir) if summary is None else summary
+    return _prepared(arr, key, summary, path)
+
+
+def _prepared(arr: dict[str, np.ndarray], key: str, summary: dict, path: Path | None, net=None) -> PreparedState:
+    """The :class:`PreparedState` of a state's arrays (read from a file, or held in memory)."""
     M = _matrix(arr)
     n_ex = int(arr["n_existing"])
     weights, region_weights = _weights(arr)
     return PreparedState(
         tier=key, matrix=M, n_existing=n_ex, weights=weights, region_weights=region_weights,
-        region=str(((summary.get("sites") or {}).get(key) or {}).get("region") or "all"),
+        region=_region(summary, key),
         **_existing(arr, n_ex), cand_lon=arr["cand_lon"], cand_lat=arr["cand_lat"], cand_node=arr["cand_node"],
         cand_id=np.asarray(arr["cand_id"], str) if "cand_id" in arr else None,
         chosen=np.asarray(arr["chosen"], np.int64), threshold_s=_threshold_s(arr, summary, key),
@@ -466,5 +516,5 @@ def load_state(out_dir: str | Path, tier: str, *, summary: dict | None = None) -
         version=int(arr["state_version"]) if "state_version" in arr else LEGACY_VERSION,
         extra={k: (v.item() if v.ndim == 0 else v) for k, v in arr.items()
                if k not in KNOWN_FIELDS or k in CAPACITY_FIELDS},
-        summary=summary, path=path,
+        summary=summary, path=path, _net=net,
     )

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from carecover.siting.candidates import Candidates
-from carecover.siting.served import ServedSolution
+from carecover.siting.served_model import ServedSolution
 from carecover.siting.solution import SiteSolution
 
 #: Columns of ``sites.csv`` in order.

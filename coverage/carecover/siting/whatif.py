@@ -417,8 +417,10 @@ class Session:
         k = st.find_candidate(key)
         r = st.candidate_row(k)
         if not self.engine.is_open(r):
-            raise InputError(f"该候选点不在方案中 / candidate {k} is not open (planned sites: "
-                             f"{st.chosen.tolist()}; use --base planned)", field="remove-candidate")
+            planned = ", ".join(f"★{i + 1} = {c}" for i, c in enumerate(st.chosen.tolist()))
+            hint = "" if self.base == "planned" else "; use --base planned"
+            raise InputError(f"该候选点不在方案中 / candidate {k} is not open (planned sites: {planned}{hint})",
+                             field="remove-candidate")
         return self._record("remove-candidate", str(k), r, False, "", float(st.cand_lon[k]), float(st.cand_lat[k]))
 
     def apply(self, op: str, value: str) -> Step:

@@ -29,12 +29,12 @@ from carecover.inputs.population.common import (
     ELDERLY_UNKNOWN,
     WGS84,
     ConservationError,
-    _assign_names,
-    _boundary_frame,
-    _boundary_union,
-    _demand_frame,
-    _utm_for,
+    assign_names,
+    boundary_frame,
+    boundary_union,
     check_conservation,
+    demand_frame,
+    utm_for,
 )
 from carecover.inputs.population.footprints import read_footprints
 from carecover.utils import file_sha256, log
@@ -150,7 +150,7 @@ def _check_arguments(path: Path, total_population: float | None, districts,
 def _district_frame(districts) -> gpd.GeoDataFrame | None:
     if districts is None:
         return None
-    dframe = _boundary_frame(districts)
+    dframe = boundary_frame(districts)
     if "name" not in dframe.columns:
         raise InputError("分区边界缺少 name 字段 / districts need a 'name' column", field="name")
     return dframe
@@ -191,7 +191,7 @@ def _population_groups(dframe, district_totals: Mapping[str, float] | None,
 def _read_buildings(path: Path, frame) -> gpd.GeoDataFrame:
     """Buildings of the OSM file (only the area's bbox when there is an area, where the format
     allows), WGS-84, by OSM element type then id (see :mod:`.footprints`)."""
-    bbox = list(_boundary_union(frame, WGS84).bounds) if frame is not None else None
+    bbox = list(boundary_union(frame, WGS84).bounds) if frame is not None else None
     return read_footprints(path, bbox)
 
 
@@ -212,7 +212,7 @@ def _footprints(raw: gpd.GeoDataFrame) -> _Footprints:
     geom = raw.geometry
     polygonal = (geom.notna() & geom.geom_type.isin(["Polygon", "MultiPolygon"])
                  & ~geom.is_empty).to_numpy()
-    utm = _utm_for(geom[polygonal] if polygonal.any() else geom)
+    utm = utm_for(geom[polygonal] if polygonal.any() else geom)
     g_utm = np.empty(n_raw, dtype=object)
     g_utm[:] = None
     g_utm[polygonal] = shapely.make_valid(geom[polygonal].to_crs(utm).values)
@@ -230,7 +230,7 @@ def _inside_area(fp: _Footprints, frame) -> np.ndarray:
     """A building is in the area when its representative point is."""
     if frame is None:
         return np.ones(len(fp.area), dtype=bool)
-    bgeom = _boundary_union(frame, fp.utm)
+    bgeom = boundary_union(frame, fp.utm)
     shapely.prepare(bgeom)
     return shapely.within(fp.rep.values, bgeom)
 
@@ -353,14 +353,14 @@ def from_buildings(pbf_path: str | Path, total_population: float | None, *,
     _check_arguments(path, total_population, districts, district_totals)
     dframe = _district_frame(districts)
     groups, total_in, warnings = _population_groups(dframe, district_totals, total_population)
-    frame = _boundary_frame(boundary)
+    frame = boundary_frame(boundary)
     raw = _read_buildings(path, frame)
     fp = _footprints(raw)
     inside = _inside_area(fp, frame)
     info = building_weights(raw, default_levels=default_levels, weights=weights, area_m2=fp.area)
     wm2 = np.where(inside & fp.polygonal, info["weighted_m2"].to_numpy(), 0.0)
     rep_wgs = fp.rep.to_crs(WGS84)
-    county = (_assign_names(rep_wgs, dframe) if dframe is not None
+    county = (assign_names(rep_wgs, dframe) if dframe is not None
               else np.full(len(raw), "", dtype=object))
     pop, per_district = _distribute(groups, county, inside, wm2, path)
     idx = np.flatnonzero((inside | (pop > 0)) if keep_zero else (pop > 0))
@@ -376,6 +376,6 @@ def from_buildings(pbf_path: str | Path, total_population: float | None, *,
     extra = {"osm_id": raw["id"].to_numpy()[idx] if "id" in raw else idx,
              "building": info["building"].to_numpy()[idx], "levels": info["levels"].to_numpy()[idx],
              "weight": info["weight"].to_numpy()[idx]}
-    return _demand_frame(idx, pop[idx], np.full(len(idx), np.nan), county[idx], fp.area[idx],
+    return demand_frame(idx, pop[idx], np.full(len(idx), np.nan), county[idx], fp.area[idx],
                          rep_wgs.values[idx], WGS84, source,
                          gpd.GeoSeries(polys, crs=fp.utm).to_crs(WGS84).values, extra=extra)

@@ -64,12 +64,12 @@ def check_conservation(total_in: float, total_out: float, tol: float = 0.001, *,
         )
 
 
-def _jsonable(obj: Any) -> Any:
+def jsonable(obj: Any) -> Any:
     """Plain Python types only (numpy scalars → float/int) so summary.json can dump the source."""
     if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, np.integer):
         return int(obj)
     if isinstance(obj, np.floating):
@@ -81,7 +81,7 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def _demand_frame(cell_id, pop, elderly, county, area_m2, geometry, crs,
+def demand_frame(cell_id, pop, elderly, county, area_m2, geometry, crs,
                   source: dict, polygons=None, extra: dict | None = None) -> Demand:
     """Assemble the contract frame in EPSG:4326 with its provenance."""
     data = {
@@ -94,27 +94,27 @@ def _demand_frame(cell_id, pop, elderly, county, area_m2, geometry, crs,
     if extra:
         data.update(extra)
     gdf = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, crs=crs).values, crs=crs)
-    if gdf.crs is not None and not _is_wgs84(gdf.crs):
+    if gdf.crs is not None and not is_wgs84(gdf.crs):
         gdf = gdf.to_crs(WGS84)
     gdf = gdf.reset_index(drop=True)
     cells = None
     if polygons is not None:
         cells = gpd.GeoSeries(polygons, crs=crs)
-        if not _is_wgs84(cells.crs):
+        if not is_wgs84(cells.crs):
             cells = cells.to_crs(WGS84)
         cells.index = gdf.index
-    source = _jsonable(source)
+    source = jsonable(source)
     json.dumps(source)  # fail here, not in summary.json
     return Demand(points=gdf, source=source, cell_polygons=cells)
 
 
-def _boundary_frame(boundary: Any) -> gpd.GeoDataFrame | None:
+def boundary_frame(boundary: Any) -> gpd.GeoDataFrame | None:
     """``boundary`` (path, GeoDataFrame, GeoSeries or shapely geometry) as WGS-84 polygons.
 
     Files follow the one boundary policy of :mod:`carecover.inputs.boundaries`; a bare shapely
     geometry is taken to be WGS-84, like every input of this package.
     """
-    from carecover.inputs.boundaries import _check_polygons, _to_wgs84, read_boundaries
+    from carecover.inputs.boundaries import check_polygons, read_boundaries, to_wgs84
 
     if boundary is None:
         return None
@@ -129,15 +129,15 @@ def _boundary_frame(boundary: Any) -> gpd.GeoDataFrame | None:
     else:
         raise InputError(f"无法识别的边界类型 / unsupported boundary type {type(boundary).__name__}",
                          expected="path, GeoDataFrame, GeoSeries or shapely polygon")
-    return _check_polygons(_to_wgs84(frame, "boundary"), "boundary")
+    return check_polygons(to_wgs84(frame, "boundary"), "boundary")
 
 
-def _boundary_union(frame: gpd.GeoDataFrame, crs) -> shapely.Geometry:
+def boundary_union(frame: gpd.GeoDataFrame, crs) -> shapely.Geometry:
     """The study area as one geometry in ``crs``."""
     return shapely.union_all(frame.to_crs(crs).geometry.values)
 
 
-def _assign_names(points: gpd.GeoSeries, frame: gpd.GeoDataFrame | None,
+def assign_names(points: gpd.GeoSeries, frame: gpd.GeoDataFrame | None,
                   name_col: str = "name") -> np.ndarray:
     """Name of the smallest polygon of ``frame`` containing each point ("" when none).
 
@@ -164,12 +164,12 @@ def _assign_names(points: gpd.GeoSeries, frame: gpd.GeoDataFrame | None,
     return out
 
 
-def _is_wgs84(crs) -> bool:
+def is_wgs84(crs) -> bool:
     crs = CRS(crs)
     return crs.to_epsg() == 4326 or crs.equals(CRS(WGS84), ignore_axis_order=True)
 
 
-def _utm_for(geoms: gpd.GeoSeries) -> CRS:
+def utm_for(geoms: gpd.GeoSeries) -> CRS:
     """Local UTM CRS (``estimate_utm_crs`` uses only the total bounds, so pass just those)."""
     bbox = gpd.GeoDataFrame(geometry=[shapely.box(*geoms.total_bounds)], crs=geoms.crs)
     return CRS(bbox.estimate_utm_crs())

@@ -14,7 +14,7 @@ import pandas as pd
 
 from carecover.errors import InputError
 from carecover.inputs.demand import Demand
-from carecover.inputs.population.common import _assign_names, _boundary_frame, _jsonable
+from carecover.inputs.population.common import assign_names, boundary_frame, jsonable
 
 __all__ = ["apply_elderly_share"]
 
@@ -34,7 +34,7 @@ def _district_keys(points: gpd.GeoDataFrame, districts) -> tuple[np.ndarray, np.
     county = points["county"].fillna("").astype(str).to_numpy(dtype=object)
     if districts is None:
         return county, county
-    names = _assign_names(points.geometry, _boundary_frame(districts))
+    names = assign_names(points.geometry, boundary_frame(districts))
     return np.where(county == "", names, county), names
 
 
@@ -105,4 +105,4 @@ def apply_elderly_share(demand: Demand, share: float | None = None, *,
     out["elderly"] = pop * s
     elderly = {"method": "share", "default_share": share, "district_shares": shares,
                "used": _shares_used(key, s, pop, shares), "total": float(out["elderly"].sum())}
-    return demand.with_points(out, elderly=_jsonable(elderly))
+    return demand.with_points(out, elderly=jsonable(elderly))

@@ -19,10 +19,10 @@ from carecover.errors import InputError
 from carecover.inputs.demand import Demand
 from carecover.inputs.population.common import (
     WGS84,
-    _demand_frame,
-    _is_wgs84,
-    _utm_for,
     check_conservation,
+    demand_frame,
+    is_wgs84,
+    utm_for,
 )
 
 __all__ = ["aggregate_grid"]
@@ -44,8 +44,8 @@ class _Cells:
 
 
 def _utm_xy(points: gpd.GeoDataFrame) -> tuple[CRS, np.ndarray, np.ndarray]:
-    pts = points.geometry if _is_wgs84(points.crs) else points.geometry.to_crs(WGS84)
-    utm = _utm_for(pts)
+    pts = points.geometry if is_wgs84(points.crs) else points.geometry.to_crs(WGS84)
+    utm = utm_for(pts)
     # transform coordinates, not geometries (several times faster at a million points)
     to_utm = Transformer.from_crs(WGS84, utm, always_xy=True)
     x, y = to_utm.transform(shapely.get_x(pts.values), shapely.get_y(pts.values))
@@ -151,5 +151,5 @@ def aggregate_grid(demand: Demand, cell_m: float) -> Demand:
                         "point": "population-weighted mean of members"}
     lon, lat = Transformer.from_crs(utm, WGS84, always_xy=True).transform(px, py)
     polys = gpd.GeoSeries(boxes, crs=utm).to_crs(WGS84).values
-    return _demand_frame(g.cells, cpop, celd, county, np.full(k, float(cell_m) ** 2),
+    return demand_frame(g.cells, cpop, celd, county, np.full(k, float(cell_m) ** 2),
                          gpd.points_from_xy(lon, lat), WGS84, ps, polys)

@@ -25,12 +25,12 @@ from carecover.inputs.demand import Demand
 from carecover.inputs.population.common import (
     ELDERLY_UNKNOWN,
     WGS84,
-    _assign_names,
-    _boundary_frame,
-    _boundary_union,
-    _demand_frame,
-    _is_wgs84,
+    assign_names,
+    boundary_frame,
+    boundary_union,
     check_conservation,
+    demand_frame,
+    is_wgs84,
 )
 from carecover.utils import file_sha256
 
@@ -175,7 +175,7 @@ def _area_window(src, frame, crs: CRS, path: Path) -> tuple[shapely.Geometry | N
     without an area): a national raster costs only the city's pixels."""
     if frame is None:
         return None, _Window(0, src.height, 0, src.width)
-    geom = _boundary_union(frame, crs)
+    geom = boundary_union(frame, crs)
     win = _Window(*_window_for(src, geom.bounds))
     if win.row1 <= win.row0 or win.col1 <= win.col0:
         raise InputError("研究区与人口栅格不重叠 / boundary does not overlap the raster",
@@ -392,7 +392,7 @@ def from_raster(path: str | Path, boundary: Any = None, *, band: int = 1,
     with src:
         # check → window over the area → counts → centres inside → points → elderly → cells
         crs = _check_raster(src, path, band)
-        frame = _boundary_frame(boundary)
+        frame = boundary_frame(boundary)
         geom, win = _area_window(src, frame, crs, path)
         data, valid = _read_counts(src, band, win, path)
         inside = _centres_inside(geom, data.shape, win.transform(src.transform))
@@ -407,7 +407,7 @@ def from_raster(path: str | Path, boundary: Any = None, *, band: int = 1,
         elderly, elderly_info = _pixel_elderly(elderly_raster, src, band, win, data, use, px, crs)
         polygons = _pixel_boxes(t, px) if cell_polygons else None
         width = src.width
-    county = (_assign_names(points if _is_wgs84(crs) else points.to_crs(WGS84), frame)
+    county = (assign_names(points if is_wgs84(crs) else points.to_crs(WGS84), frame)
               if frame is not None else np.full(len(px.pop), "", dtype=object))
     total_in, total_out = float(data[use].sum()), float(px.pop.sum())
     check_conservation(total_in, total_out)
@@ -415,5 +415,5 @@ def from_raster(path: str | Path, boundary: Any = None, *, band: int = 1,
                             nodata_inside=int((inside & ~valid).sum()), total_in=total_in,
                             total_out=total_out, total_window=float(data[valid].sum()),
                             clipped=geom is not None, elderly=elderly_info)
-    return _demand_frame(px.grow * width + px.gcol, px.pop, elderly, county, areas, points.values,
+    return demand_frame(px.grow * width + px.gcol, px.pop, elderly, county, areas, points.values,
                          crs, source, polygons)

@@ -25,12 +25,12 @@ from carecover.inputs.demand import Demand
 from carecover.inputs.population.common import (
     ELDERLY_UNKNOWN,
     WGS84,
-    _assign_names,
-    _boundary_frame,
-    _boundary_union,
-    _demand_frame,
-    _utm_for,
+    assign_names,
+    boundary_frame,
+    boundary_union,
     check_conservation,
+    demand_frame,
+    utm_for,
 )
 from carecover.utils import file_sha256
 
@@ -133,7 +133,7 @@ def _cut_to_area(g_utm: gpd.GeoSeries, is_poly: np.ndarray, frame, utm: CRS) -> 
     full_area = np.where(is_poly, g_utm.area.to_numpy(), 0.0)
     if frame is None:
         return _Parts(g_utm.values, full_area, np.ones(len(g_utm)))
-    bgeom = _boundary_union(frame, utm)
+    bgeom = boundary_union(frame, utm)
     shapely.prepare(bgeom)
     part = g_utm.values.copy()
     part[is_poly] = shapely.intersection(g_utm.values[is_poly], bgeom)
@@ -216,20 +216,20 @@ def from_vector(path: str | Path, pop_field: str, *, elderly_field: str | None =
     pop, elderly = _counts(gdf, pop_field, elderly_field, path)
     is_poly = _geometry_kinds(gdf.geometry, path)
     county = _county_values(gdf, county_field, path)
-    utm = _utm_for(gdf.geometry.to_crs(WGS84))
+    utm = utm_for(gdf.geometry.to_crs(WGS84))
     g_utm = gpd.GeoSeries(shapely.make_valid(gdf.geometry.to_crs(utm).values), crs=utm)
-    frame = _boundary_frame(boundary)
+    frame = boundary_frame(boundary)
     parts = _cut_to_area(g_utm, is_poly, frame, utm)
     pop_in, eld_in = pop * parts.frac, elderly * parts.frac
     idx = np.flatnonzero(pop_in > 0)
     kept_parts = parts.part[idx]
     # point_on_surface, not the centroid: always inside the (possibly concave) part
     pts_wgs = gpd.GeoSeries(shapely.point_on_surface(kept_parts), crs=utm).to_crs(WGS84)
-    county_out = _assign_names(pts_wgs, frame) if county is None else county[idx]
+    county_out = assign_names(pts_wgs, frame) if county is None else county[idx]
     check_conservation(float(pop_in.sum()), float(pop_in[idx].sum()))
     source = _vector_source(path, gdf, utm, layer=layer, pop_field=pop_field,
                             elderly_field=elderly_field, pop=pop, frac=parts.frac, idx=idx,
                             pop_in=pop_in, eld_in=eld_in)
-    return _demand_frame(idx, pop_in[idx], eld_in[idx], county_out, parts.part_area[idx],
+    return demand_frame(idx, pop_in[idx], eld_in[idx], county_out, parts.part_area[idx],
                          pts_wgs.values, WGS84, source,
                          polygons=gpd.GeoSeries(kept_parts, crs=utm).to_crs(WGS84).values)

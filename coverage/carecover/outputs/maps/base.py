@@ -25,7 +25,7 @@ from carecover.outputs.maps.style import CIRCLE_COLOR, CIRCLE_RING, GAP_COLOR, S
 from carecover.outputs.maps.zones import DisplayGrid, LocalXY
 
 if TYPE_CHECKING:
-    from carecover.plan.params import RunParams
+    from carecover.params import RunParams
 
 #: Vendored Leaflet, jQuery and their images (``scripts/vendor_assets.py`` refreshes them).
 ASSETS = Path(__file__).resolve().parent.parent / "assets"

@@ -39,12 +39,34 @@ def site_rows(r: pd.Series, lang: str, coords: tuple[str, str]) -> list[tuple[st
         ``(label, value HTML)`` pairs.
     """
     return [(tr("序号", "Rank", lang), str(int(r["rank"]))),
+                     *colocation_rows(r, lang),
                      (tr("层级", "Tier", lang), esc(tier_name(r.get("tier"), lang))),
                      (tr("方法", "Method", lang), esc(str(r.get("method", "")))),
                      (tr("新增覆盖老年人口", "Elderly gained", lang), fmt(r.get("gain_elderly"))),
                      (tr("新增覆盖总人口", "Population gained", lang), fmt(r.get("gain_pop"))),
                      (tr("旗县区", "County", lang), bdi(str(r.get("county", "") or ""))),
                      coords]
+
+
+def colocation_rows(r: pd.Series, lang: str) -> list[tuple[str, str]]:
+    """Popup rows of a site's name and what it is co-located with (kind, name, distance), with
+    ``--candidates-from-osm`` (none otherwise)."""
+    if "colocated_kind" not in r.index:
+        return []
+    from carecover.inputs.osm_public import KINDS
+
+    out = []
+    name = r.get("site_name")
+    if isinstance(name, str) and name:
+        out.append((tr("站点名称", "Site name", lang), esc(name)))
+    k = KINDS.get(str(r.get("colocated_kind") or ""))
+    d = r.get("colocated_m")
+    if k is None or d is None or pd.isna(d):
+        out.append((tr("同址设施", "Co-located with", lang), tr("无", "none", lang)))
+    else:
+        what = f"{tr(k.zh, k.en, lang)} · {r.get('colocated_name') or tr('（无名）', '(unnamed)', lang)} · {float(d):.0f} m"
+        out.append((tr("同址设施", "Co-located with", lang), esc(what)))
+    return out
 
 
 def add_sites(m: folium.Map, ctx: MapContext) -> None:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from carecover.plan.params import RunParams
+    from carecover.params import RunParams
 
 #: Resolution of every picture of the report (fixed: equal inputs, equal bytes).
 DPI = 110

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from carecover.plan.params import RunParams
+    from carecover.params import RunParams
 
 #: The colour of each tier's coverage and facilities: blues, greens, purples and browns, never
 #: the red of the gaps or the gold of the suggested sites.

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from carecover.errors import InputError
+from carecover.outputs import outfolder
 from carecover.utils import atomic_path
 
 #: Where Chromium is looked for (then ``chromium`` on the PATH).
@@ -125,8 +126,6 @@ def print_run_report(out: str | Path) -> Path:
     InputError
         No Chromium, or no ``report.html`` in ``out`` (exit status 2).
     """
-    from carecover.plan import outfolder
-
     out = Path(out)
     html_path = out / "report.html"
     if not html_path.is_file():

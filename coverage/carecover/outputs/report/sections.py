@@ -3,7 +3,7 @@ network, claims, gaps, sites, fidelity, reproducibility.
 
 Results (figures, claims, gaps, sites, fidelity, inputs) come from the bundle's tables and
 summary; parameters (the walking speed a comparison is made at, the parameters table) from the
-run's :class:`~carecover.plan.params.RunParams`.
+run's :class:`~carecover.params.RunParams`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from carecover.outputs.report.document import (
 )
 
 if TYPE_CHECKING:
-    from carecover.plan.params import RunParams
+    from carecover.params import RunParams
 
 
 def warnings_section(b: PlanBundle) -> Section | None:
@@ -368,10 +368,16 @@ def sites_section(b: PlanBundle) -> Section:
              for r in tot.itertuples()]
     tcols = [tr("层级", "Tier", lang), tr("方法", "Method", lang), tr("合计新增老年人口", "Total elderly gained", lang),
              tr("合计新增总人口", "Total population gained", lang)]
+    from carecover.outputs.report.colocation import (  # 一老一小
+        colocation_paragraphs,
+        colocation_table,
+    )
     from carecover.outputs.report.served import served_paragraphs  # --objective served|both
 
+    coloc = colocation_table(s, lang)
     return Section(tr("建议新增站点（贪心与精确）", "Suggested sites (greedy vs exact)", lang),
-                   [*served_paragraphs(b), Table(tcols, trows), Table(cols, rows)])
+                   [*served_paragraphs(b), *colocation_paragraphs(b), Table(tcols, trows), Table(cols, rows),
+                    *([coloc] if coloc is not None else [])])
 
 
 def _method(m: Any, lang: str) -> str:

@@ -18,7 +18,7 @@ from carecover.outputs.report.document import Para, Section, Table, num, pct, po
 from carecover.outputs.report.overview import chosen_sites
 
 if TYPE_CHECKING:
-    from carecover.plan.params import RunParams
+    from carecover.params import RunParams
 
 #: Largest gaps named per tier in the summary.
 TOP_GAPS = 3

@@ -31,7 +31,7 @@ from carecover.outputs.report.summary import summary_section
 from carecover.utils import atomic_write
 
 if TYPE_CHECKING:
-    from carecover.plan.params import RunParams
+    from carecover.params import RunParams
 
 
 @dataclass

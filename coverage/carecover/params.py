@@ -19,7 +19,6 @@ from typing import Any
 from carecover import settings
 from carecover.config import CityConfig
 from carecover.config.capacity import CapacityRule
-from carecover.network import make_profile
 from carecover.notices import Notice
 from carecover.tiers import Tier
 
@@ -52,7 +51,8 @@ class RunParams:
         (``None``: each tier's threshold × walking speed), register
         coordinate system (``None``: from each register or WGS-84).
     gap_link_m
-        Gap linkage distance; ``None`` = automatic (1.5 × cell size for rasters, else 100 m).
+        Gap linkage distance (``--gap-link``); ``None`` = automatic (1.5 × cell size for rasters,
+        else 100 m: :func:`carecover.plan.gaps.link_distance`).
     suggest, regions
         New sites per tier and the region each is planned for (``None`` = everywhere).
     exact_time_limit_s, max_candidates, max_candidates_drive, min_spacing_m,
@@ -80,6 +80,11 @@ class RunParams:
     map_min_gap_share
         The map draws a gap only when it holds at least this share of its tier's uncovered
         elderly (or a suggested site serves it); the tables keep every gap.
+    colocation_kinds, candidates_mix, colocation_min, colocation_within_m
+        Co-location (一老一小, :mod:`carecover.siting.colocation`): the kinds of public facility
+        read from the network file as candidates (``()``: none), whether they are added to the
+        file's or the junction candidates (else used alone), at least how many suggested sites
+        must be co-located (``{kind or "any": k}``), and the distance that counts as co-located.
     workers
         Processes the run may use (:mod:`carecover.plan.background`): with 2, the isochrones
         and the second map are made in a worker process while the rest goes on; the outputs
@@ -140,13 +145,61 @@ class RunParams:
     objective: str = "coverage"
     map_min_gap_share: float = settings.map_min_gap_share
     workers: int = 1
+    colocation_kinds: tuple[str, ...] = ()
+    candidates_mix: bool = False
+    colocation_min: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    colocation_within_m: float = settings.colocation_within_m
+
+    # ------------------------------------------------------------------ a factory
+    @classmethod
+    def defaults(cls, **overrides: Any) -> RunParams:
+        """Parameters from :mod:`carecover.settings` and the default tiers, any field changed.
+
+        Nothing is checked (no file needs to exist): for tests, and for building parameters
+        in code. A run's parameters come from :func:`carecover.plan.resolve.resolve`.
+
+        Parameters
+        ----------
+        **overrides
+            Any field. ``tiers`` may give changes per tier (``{"street_centre":
+            {"threshold_min": 10.0}}``) or :class:`~carecover.tiers.Tier` objects; mappings
+            (``suggest``, ``regions``, ``drive_speeds_kph``, ``capacity``, ``colocation_min``) may be
+            plain dicts.
+
+        Returns
+        -------
+        RunParams
+        """
+        import dataclasses
+
+        from carecover.tiers import TIERS
+
+        tiers = dict(TIERS)
+        for key, change in dict(overrides.pop("tiers", None) or {}).items():
+            tiers[key] = change if isinstance(change, Tier) else dataclasses.replace(tiers[key], **change)
+        numbers = ("walk_speed_mps", "threshold_min", "max_snap_m", "isochrone_buffer_m", "circle_radius_m",
+                   "exact_time_limit_s", "max_candidates", "max_candidates_drive", "target_share",
+                   "map_min_gap_share", "population_field", "access_decay")
+        values: dict[str, Any] = {
+            "network": Path("network.osm.pbf"), "facilities": (Path("register.csv"),), "out": Path("out"),
+            "boundary": None, "population": None, "elderly_field": None, "elderly_raster": None,
+            "total_population": None, "candidates": None, "units": (), "config": None, "lang": "zh",
+            **{n: getattr(settings, n) for n in numbers},
+            "sensitivity_speeds_mps": tuple(settings.sensitivity_speeds_mps), "bands_min": tuple(settings.bands_min),
+            "access_band_weights": tuple(settings.access_band_weights), "tiers": MappingProxyType(tiers),
+            "drive_speeds_kph": MappingProxyType(dict(settings.drive_speeds_kph)), "crs_in": None,
+            "gap_link_m": None, "suggest": MappingProxyType({}), "regions": MappingProxyType({}),
+            "min_spacing_m": None, "min_distance_existing_m": None, "strict": False, "osm_facilities": False,
+            "facility_isochrones": False, "inline_assets": True, "gaode_map": True, "cache": True,
+            "sample_note": None, "command": "",
+            "title": "一刻钟养老服务圈覆盖分析 / 15-minute elderly-care coverage",
+        }
+        for name in ("suggest", "regions", "drive_speeds_kph", "capacity", "colocation_min"):
+            if isinstance(overrides.get(name), dict):
+                overrides[name] = MappingProxyType(dict(overrides[name]))
+        return cls(**{**values, **overrides})
 
     # ------------------------------------------------------------------ derived views
-    def profile(self, mode: str) -> dict:
-        """Network profile of a travel mode with this run's speeds."""
-        return make_profile(mode, walk_speed_mps=self.walk_speed_mps,
-                            drive_speeds_kph=dict(self.drive_speeds_kph))
-
     def speed_of(self, tier: Tier) -> float | None:
         """The walking speed a tier's figures are stated at (``None`` for drive tiers)."""
         return self.walk_speed_mps if tier.mode == "walk" else None
@@ -204,6 +257,9 @@ class RunParams:
             "capacity": {k: r.to_dict() for k, r in self.capacity.items()},
             "access_decay": self.access_decay,
             "access_band_weights": list(self.access_band_weights),
+            **({"colocation": {"kinds": list(self.colocation_kinds), "mix": self.candidates_mix,
+                               "min_sites": dict(self.colocation_min), "within_m": self.colocation_within_m}}
+               if self.colocation_kinds else {}),
         }
 
     def fingerprint(self, *names: str) -> str:
