@@ -45,7 +45,8 @@ class FaultServer:
                 path = self.path.split("?")[0]
                 fault = server.faults[path].popleft() if server.faults[path] else None
                 server.log.append({"path": path, "range": self.headers.get("Range"),
-                                   "if_range": self.headers.get("If-Range"), "fault": fault})
+                                   "if_range": self.headers.get("If-Range"), "fault": fault,
+                                   "if_none_match": self.headers.get("If-None-Match")})
                 if path not in server.files or fault == "404":
                     return self._simple(404, b"not found", "text/plain")
                 if fault == "500":
@@ -54,8 +55,14 @@ class FaultServer:
                     return self._simple(429, b"slow down", "text/plain", {"Retry-After": "0"})
                 if fault == "html":
                     return self._simple(200, b"<html><body>Error</body></html>", "text/html")
+                if fault == "hang":  # accepts the connection, never answers in time
+                    time.sleep(STALL_S)
+                    self.close_connection = True
+                    return None
                 body, ctype = server.files[path]
                 etag = '"' + hashlib.md5(body).hexdigest() + '"'
+                if self.headers.get("If-None-Match") == etag:  # the client's copy is current
+                    return self._simple(304, b"", ctype, {"ETag": etag})
                 start = 0
                 rng = self.headers.get("Range")
                 if_range = self.headers.get("If-Range")

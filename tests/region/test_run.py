@@ -115,7 +115,7 @@ class TestCache:
 
     def test_rerun_recomputes_only_missing(self, tiled, cluster_client):
         opts, first = tiled
-        stored = sorted((Path(opts.cache) / "region" / "tasks").glob("*.pkl"))
+        stored = sorted((Path(opts.cache) / "region" / "tasks").glob("*.npz"))
         stored[0].unlink()
         again = run_region(opts, client=cluster_client)
         assert again.computed == [stored[0].stem]

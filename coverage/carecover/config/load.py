@@ -27,7 +27,7 @@ from carecover.config.schema import (
 )
 from carecover.crs import normalize_crs_name
 from carecover.errors import InputError
-from carecover.tiers import TIERS, tier_key
+from carecover.tiers import TIERS, tier_key, visible
 
 #: ``err(message, field, expected=None)``: an :class:`InputError` about one key of the file.
 _Err = Callable[..., InputError]
@@ -163,7 +163,7 @@ def _tier(name: str, where: str, err: _Err) -> str:
     """The tier key of a name or alias (:func:`carecover.tiers.tier_key`), else an error."""
     key = tier_key(name)
     if key is None:
-        raise err("unknown tier / 未知层级" + did_you_mean(name, list(TIERS)), where)
+        raise err(f"unknown tier '{visible(name)}' / 未知层级" + did_you_mean(name, list(TIERS)), where)
     return key
 
 

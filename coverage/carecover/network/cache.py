@@ -84,6 +84,9 @@ def save(net: StreetNetwork, path: Path) -> None:
     meta = {"crs": net.crs.to_wkt(), "profile": net.profile, "source": net.source,
             "dropped": net.dropped}
     names = {} if net.seg_name is None else {"seg_name": net.seg_name, "name_table": net.name_table.astype("U")}
+    from carecover.datastore import private_dir
+
+    private_dir(path.parent)
     with atomic_write(path, "wb") as fh:
         np.savez(fh, node_x=net.node_x, node_y=net.node_y, node_id=net.node_id, seg_a=net.seg_a,
                  seg_b=net.seg_b, seg_len=net.seg_len, seg_speed=net.seg_speed, seg_fwd=net.seg_fwd,

@@ -17,7 +17,7 @@ from carecover.errors import InputError
 from carecover.notices import Notice
 from carecover.params import RunParams
 from carecover.plan.options import PlanOptions
-from carecover.tiers import TIERS, Tier, tier_key
+from carecover.tiers import TIERS, Tier, tier_key, visible
 
 #: Tiers that the shipped configs plan new centres for (the two regional tiers).
 PLANNED_TIERS = ("street_centre", "township_centre")
@@ -200,9 +200,9 @@ def suggest_counts(pairs: Iterable[tuple[str, int | str]], tiers: Mapping[str, T
     for name, count in pairs:
         key = tier_key(name) or name
         if key not in tiers:
-            raise InputError(f"unknown tier '{name}' in --suggest", field="suggest", expected=", ".join(tiers))
+            raise InputError(f"unknown tier '{visible(name)}' in --suggest", field="suggest", expected=", ".join(tiers))
         if key in suggest:
-            raise InputError(f"--suggest 重复给出层级 / --suggest names tier '{key}' twice ({name}={count})",
+            raise InputError(f"--suggest 重复给出层级 / --suggest names tier '{key}' twice ({visible(name)}={count})",
                              field="--suggest", expected="each tier once, e.g. --suggest street_centre=8")
         suggest[key] = ranges.check("suggest", count, ranges.Origin("--suggest"), found)
     return suggest

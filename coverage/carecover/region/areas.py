@@ -41,7 +41,7 @@ import shapely
 from carecover.errors import InputError
 from carecover.filelimits import read_toml
 from carecover.inputs.boundaries import read_boundaries
-from carecover.tiers import tier_key
+from carecover.tiers import tier_key, visible
 
 __all__ = ["AreaSpec", "Areas", "read_areas", "INPUT_KEYS"]
 
@@ -163,7 +163,7 @@ def _planned(path: Path, value: Any, row: int) -> dict[str, int]:
     for name, count in value.items():
         key = tier_key(name)
         if key is None:
-            raise _err(path, f"unknown tier '{name}' in planned", "planned", row)
+            raise _err(path, f"unknown tier '{visible(name)}' in planned", "planned", row)
         if not isinstance(count, int) or count < 0:
             raise _err(path, f"planned count of {name} must be a whole number >= 0, got {count!r}", "planned", row)
         out[key] = count

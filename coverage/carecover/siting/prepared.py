@@ -315,3 +315,4 @@ class PreparedState:
             raise InputError("this prepared state has no threshold; re-run `carecover plan`", file=self.path)
         rows = reach_matrix(self.network(), src, self.demand_snapped(), float(self.threshold_s))
         return rows.tocsr(), src
+

@@ -459,6 +459,36 @@ def _state_path(out_dir: Path, tier: str) -> tuple[str, Path]:
     return key, files[key]
 
 
+def verify_written(out_dir: Path, path: Path) -> None:
+    """Refuse a state file whose content is not what the plan wrote: the output folder's
+    manifest (``.carecover-manifest.json``) records each file's SHA-256. Folders without a
+    manifest, or a manifest without hashes (older runs), are read as they are.
+
+    Raises
+    ------
+    InputError
+        The file differs from the plan's record (edited or replaced since).
+    """
+    import hashlib
+
+    try:
+        doc = json.loads((Path(out_dir) / ".carecover-manifest.json").read_text(encoding="utf-8"))
+        expected = doc.get("sha256", {}).get(Path(path).relative_to(out_dir).as_posix())
+    except (OSError, ValueError, AttributeError):
+        return
+    if not isinstance(expected, str):
+        return
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    if h.hexdigest() != expected:
+        raise InputError("状态文件与 plan 写出的内容不同（已被修改或替换），请重新运行 plan / the prepared state "
+                         "is not the file the plan wrote (edited or replaced since); re-run `carecover plan`",
+                         file=path, expected="the state/<tier>.npz written by carecover plan (see the folder's "
+                         ".carecover-manifest.json)")
+
+
 def load_state(out_dir: str | Path, tier: str, *, summary: dict | None = None) -> PreparedState:
     """Load ``<out_dir>/state/<tier>.npz`` written by ``carecover plan``.
 
@@ -479,10 +509,12 @@ def load_state(out_dir: str | Path, tier: str, *, summary: dict | None = None) -
     ------
     InputError
         When the folder has no state for ``tier`` (the message lists those it has), or the file
-        is unreadable, incomplete or newer than this version.
+        is unreadable, incomplete, newer than this version, or not the file the plan wrote
+        (:func:`verify_written`).
     """
     out_dir = Path(out_dir)
     key, path = _state_path(out_dir, tier)
+    verify_written(out_dir, path)
     arr = _read_npz(path)
     summary = load_summary(out_dir) if summary is None else summary
     return _prepared(arr, key, summary, path)

@@ -27,7 +27,7 @@ from carecover.inputs.registers.area import inside
 from carecover.inputs.registers.headers import MEASURE_FIELDS
 from carecover.inputs.registers.schema import STATUSES
 from carecover.inputs.registers.table import RawTable
-from carecover.tiers import tier_key
+from carecover.tiers import tier_key, visible
 
 __all__ = ["DUPLICATE_RADIUS_M", "validate"]
 
@@ -400,7 +400,7 @@ def _record_notes(notes: _Notes, dup_id, first_id_row, dup_near, first_near_row,
                                   f"same name and tier as row {first_near_row[i]} within {r_m} m")
     empty_tier = tiers.unknown & (tiers.raw == "")
     notes.add(empty_tier, "缺少设施层级 / tier missing")
-    notes.add(tiers.unknown & ~empty_tier, lambda i: f"无法识别的层级 / unknown tier '{tiers.raw[i]}'")
+    notes.add(tiers.unknown & ~empty_tier, lambda i: f"无法识别的层级 / unknown tier '{visible(tiers.raw[i])}'")
     notes.add(names == "", "缺少名称 / name missing")
 
 
