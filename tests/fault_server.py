@@ -55,8 +55,8 @@ class FaultServer:
                     return self._simple(429, b"slow down", "text/plain", {"Retry-After": "0"})
                 if fault == "html":
                     return self._simple(200, b"<html><body>Error</body></html>", "text/html")
-                if fault == "hang":  # accepts the connection, never answers in time
-                    time.sleep(STALL_S)
+                if fault == "hang":  # accepts the connection, never answers (until the test ends)
+                    server.release.wait(STALL_S)
                     self.close_connection = True
                     return None
                 body, ctype = server.files[path]

@@ -31,7 +31,7 @@ def _listening() -> list[tuple[str, int]]:
 
 def _status(port: int, path: str) -> int | None:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=3) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=300) as r:  # a hang guard
             return r.status
     except urllib.error.HTTPError as exc:
         return exc.code
