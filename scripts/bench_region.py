@@ -33,7 +33,7 @@ from distributed import Client, LocalCluster
 
 def one(areas: Path, workers: int, cache: Path) -> dict:
     shutil.rmtree(cache / "region" / "tasks", ignore_errors=True)
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
                       silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         out = Path(tempfile.mkdtemp()) / "out"
         t0 = time.perf_counter()

@@ -88,7 +88,7 @@ class _Cdp:
                     self.events.put(msg)
 
     def send(self, method: str, params: dict | None = None, session: str | None = None,
-             timeout: float = 30.0) -> dict:
+             timeout: float = 300.0) -> dict:
         self._id += 1
         mid = self._id
         msg: dict[str, Any] = {"id": mid, "method": method, "params": params or {}}
@@ -122,7 +122,7 @@ class _Cdp:
 
 def open_page(html_path: str | Path, *, evaluate: dict[str, str], screenshot: str | Path | None = None,
               ready: str = "document.querySelector('.leaflet-control-layers') !== null",
-              width: int = 1280, height: int = 860, timeout: float = 40.0,
+              width: int = 1280, height: int = 860, timeout: float = 300.0,
               final_screenshot: str | Path | None = None) -> PageResult:
     """Open ``html_path`` in headless Chromium and report errors, requests, values and screenshots.
 

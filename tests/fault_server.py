@@ -7,12 +7,17 @@ and If-Range; each test queues the faults the next requests for a path suffer.
 from __future__ import annotations
 
 import hashlib
+import select
+import socket
 import threading
 import time
 from collections import defaultdict, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-STALL_S = 1.5  # server-side stall, longer than the client timeouts used by the tests
+#: The longest a stalled response is held (a hang guard only): a stall ends when the client gives
+#: up (its read times out and it closes the connection) or when the test releases it, so no test
+#: depends on how fast the machine is.
+STALL_S = 300
 #: download() options that keep the tests quick and quiet.
 FAST = {"backoff": 0.01, "progress": False, "timeout": 5}
 
@@ -24,6 +29,10 @@ class FaultServer:
         self.files: dict[str, tuple[bytes, str]] = {}
         self.faults: dict[str, deque[str]] = defaultdict(deque)
         self.log: list[dict] = []
+        #: set to end every stall (the fixture sets it at teardown)
+        self.release = threading.Event()
+        #: paths whose stalled response ended because the client closed the connection
+        self.gave_up: list[str] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -36,7 +45,8 @@ class FaultServer:
                 path = self.path.split("?")[0]
                 fault = server.faults[path].popleft() if server.faults[path] else None
                 server.log.append({"path": path, "range": self.headers.get("Range"),
-                                   "if_range": self.headers.get("If-Range"), "fault": fault})
+                                   "if_range": self.headers.get("If-Range"), "fault": fault,
+                                   "if_none_match": self.headers.get("If-None-Match")})
                 if path not in server.files or fault == "404":
                     return self._simple(404, b"not found", "text/plain")
                 if fault == "500":
@@ -45,8 +55,14 @@ class FaultServer:
                     return self._simple(429, b"slow down", "text/plain", {"Retry-After": "0"})
                 if fault == "html":
                     return self._simple(200, b"<html><body>Error</body></html>", "text/html")
+                if fault == "hang":  # accepts the connection, never answers (until the test ends)
+                    server.release.wait(STALL_S)
+                    self.close_connection = True
+                    return None
                 body, ctype = server.files[path]
                 etag = '"' + hashlib.md5(body).hexdigest() + '"'
+                if self.headers.get("If-None-Match") == etag:  # the client's copy is current
+                    return self._simple(304, b"", ctype, {"ETag": etag})
                 start = 0
                 rng = self.headers.get("Range")
                 if_range = self.headers.get("If-Range")
@@ -76,12 +92,23 @@ class FaultServer:
                     elif fault == "stall":
                         self.wfile.write(payload[: len(payload) // 3])
                         self.wfile.flush()
-                        time.sleep(STALL_S)
+                        if self._wait_for_client_to_give_up():
+                            server.gave_up.append(path)
                     else:
                         self.wfile.write(payload)
                 except OSError:
                     pass  # the client gave up (timeout): expected
                 self.close_connection = True
+
+            def _wait_for_client_to_give_up(self) -> bool:
+                """Hold the response until the client closes the connection (True) or the test
+                releases the stall (False)."""
+                deadline = time.monotonic() + STALL_S
+                while not server.release.is_set() and time.monotonic() < deadline:
+                    ready, _, _ = select.select([self.connection], [], [], 0.05)
+                    if ready and not self.connection.recv(1, socket.MSG_PEEK):
+                        return True  # EOF: the client gave up
+                return False
 
             def _simple(self, code: int, body: bytes, ctype: str, headers=None) -> None:
                 self.send_response(code)
@@ -109,6 +136,7 @@ class FaultServer:
         return [r for r in self.log if r["path"] == path]
 
     def close(self) -> None:
+        self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

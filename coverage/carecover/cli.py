@@ -1,6 +1,7 @@
 """The ``carecover`` command: ``plan``, ``demo``, ``check-claims``, ``fetch``, ``validate``, ``report``.
 
-Exit status: 0 success; 2 bad input (the message names file, row and field); 3 download failure;
+Exit status: 0 success; 2 bad input (the message names file, row and field); 3 download or system
+failure (a full disk, a read-only folder, out of memory: one line naming the file);
 130 interrupted. Output folders are never left half-written (see :mod:`carecover.plan.publish`).
 """
 
@@ -284,8 +285,14 @@ def cmd_check_claims(args) -> int:
     claims_path = args.claims or (cfg.claims if cfg is not None else None)
     if claims_path is None:
         raise InputError("no claims file: give --claims FILE or --city", field="claims")
+    from carecover.config import AREA_GROUPS
+
     summary = read_summary(args.summary)
-    claims = load_claims(claims_path, [c.name for c in cfg.counties] if cfg is not None else None)
+    # the areas a claim may name: the config's counties, else every area the run has figures for
+    # (a claim naming another area is an error naming the claims file, not only NOT EVALUATED)
+    areas = ([c.name for c in cfg.counties] if cfg is not None else
+             sorted({f.area for f in summary.figures if f.area} - set(AREA_GROUPS)))
+    claims = load_claims(claims_path, areas)
     # each tier at the threshold the run used, not an assumed 15 minutes
     tiers = tiers_of_summary(summary, cfg.resolved_tiers() if cfg is not None else None)
     # the walking speed the run used, as summary.json states it
@@ -302,6 +309,21 @@ def cmd_check_claims(args) -> int:
         with atomic_write(args.csv, "w", encoding="utf-8-sig", newline="") as fh:
             table.to_csv(fh, index=False)
     return 0 if not (table["result"] == "FAIL").any() or not args.fail_on_fail else 1
+
+
+def _writable_target(path: Path, flag: str) -> None:
+    """Refuse, before any work, an output file whose folder cannot be written."""
+    import os
+
+    folder = path.resolve().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if path.exists() and not path.is_file():  # a folder, a device (/dev/full), a pipe: never replaced
+        raise InputError("不是普通文件，不会被替换 / not a regular file: it is not replaced", file=path, field=flag,
+                         expected="a new or existing regular file")
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"无法写入 / cannot write here ({folder} is not a writable folder)", file=path,
+                         field=flag, expected="a file in a folder you can write to")
 
 
 def cmd_validate(args) -> int:
@@ -321,6 +343,7 @@ def cmd_validate(args) -> int:
     network = args.network or _existing(getattr(cfg, "network", None))
     if args.report is not None:  # the report never replaces the register (or the boundary)
         refuse_inputs([args.report], input_files([args.register, boundary]))
+        _writable_target(Path(args.report), "--report")
     vocab = cfg.vocabulary() if cfg is not None else None
     fac = read_facilities(args.register, crs=args.crs_in or getattr(cfg, "crs_in", None), boundary=boundary,
                           strict=args.strict, vocabulary=vocab,
@@ -494,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     logs.console(logging.WARNING if args.quiet else logging.DEBUG if getattr(args, "verbose", False) else logging.INFO)
     signal.signal(signal.SIGTERM, _on_term)
     try:
+        utils.run_datetime()  # an invalid SOURCE_DATE_EPOCH stops here, before any work
         if args.command == "plan":
             return cmd_plan(args)
         if args.command == "demo":
@@ -509,6 +533,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except CarecoverError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
+        return 3
+    except OSError as exc:  # a full disk, a read-only folder …: one line naming the file, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"错误 / error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 3
+    except MemoryError:
+        print("错误 / error: 内存不足 / out of memory (inputs too large for this machine; see docs/bad_inputs.md)",
+              file=sys.stderr)
         return 3
     except KeyboardInterrupt:
         print("已中断 / interrupted; outputs left unchanged", file=sys.stderr)

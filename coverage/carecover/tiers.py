@@ -9,6 +9,7 @@ default lives); a city config may override both, and extend the names a register
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -96,14 +97,36 @@ for _t in TIERS.values():
         _LOOKUP[_name.strip().lower().replace("-", " ").replace("_", " ")] = _t.key
 
 
+def plain_name(name: object) -> str:
+    """A name as a person reads it: NFKC-normalised (full-width letters become plain ones) and
+    without invisible format characters (zero-width spaces and joiners, bidi controls, soft
+    hyphens), stripped."""
+    text = unicodedata.normalize("NFKC", str(name))
+    return "".join(c for c in text if unicodedata.category(c) != "Cf").strip()
+
+
+def visible(text: object) -> str:
+    r"""``text`` with its invisible characters shown as escapes (``\u200b``, ``\u202e`` …), for
+    notes and messages that quote an input value: two values that look identical on screen
+    then read differently."""
+    out = []
+    for c in str(text):
+        if unicodedata.category(c) in ("Cf", "Cc", "Zl", "Zp", "Co", "Cn") and c not in "\t":
+            out.append(f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
 def tier_names() -> str:
     """Every accepted tier name, for error messages: ``key (中文名)``."""
     return ", ".join(f"{t.key} ({t.name_zh})" for t in TIERS.values())
 
 
 def _forms(name: str) -> tuple[str, str]:
-    """The two forms a name is looked up by: lower case, and with ``-``/``_`` as spaces."""
-    text = str(name).strip().lower()
+    """The two forms a name is looked up by: lower case, and with ``-``/``_`` as spaces (after
+    :func:`plain_name`: NFKC, no invisible characters)."""
+    text = plain_name(name).lower()
     return text, text.replace("-", " ").replace("_", " ")
 
 
@@ -112,7 +135,9 @@ def tier_key(name: str, vocabulary: Mapping[str, str] | None = None) -> str | No
 
     The one place tier names are read: registers, configs (``[tiers.*]``, ``[planned.*]``,
     ``admin_units.*.tier``), claims, ``--suggest`` and the meeting commands all call it, so each
-    takes every key, Chinese and English name and alias (case, ``-`` and ``_`` ignored).
+    takes every key, Chinese and English name and alias (case, ``-`` and ``_`` ignored; the
+    name NFKC-normalised and stripped of zero-width and other invisible characters first, see
+    :func:`plain_name`).
 
     Parameters
     ----------

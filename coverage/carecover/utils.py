@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+from carecover.errors import InputError
+
 T = TypeVar("T")
 
 #: Set by the command line's ``--quiet`` (messages themselves follow the ``carecover`` logger's
@@ -126,8 +128,17 @@ def run_datetime():
     builds), else now."""
     from datetime import datetime, timezone
 
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    ts = datetime.fromtimestamp(int(epoch), tz=timezone.utc) if epoch else datetime.now(timezone.utc)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        ts = datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+        if ts.year < 1970:
+            raise ValueError
+    except (ValueError, OverflowError, OSError):
+        raise InputError(f"环境变量 SOURCE_DATE_EPOCH 无效 / SOURCE_DATE_EPOCH is not a valid time: {epoch!r}",
+                         field="SOURCE_DATE_EPOCH",
+                         expected="whole seconds since 1970-01-01 UTC, e.g. 1700000000, or unset") from None
     return ts.replace(microsecond=0)
 
 

@@ -35,7 +35,7 @@ def test_meet_process_binds_localhost_and_stops_on_ctrl_c(meeting_out: Path) -> 
         assert layers["tier"] == "street_centre" and layers["candidates"]
     finally:
         p.send_signal(signal.SIGINT)
-        rc = p.wait(timeout=20)
+        rc = p.wait(timeout=300)  # a hang guard only
     assert rc == 0
     assert "closed" in p.stderr.read()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -46,9 +45,7 @@ class TestKeys:
 
 class TestRoundTrip:
     def test_cache_round_trip(self, helsinki_pbf, tmp_path, monkeypatch):
-        t0 = time.perf_counter()
         first = load_network(helsinki_pbf, "walk", cache=tmp_path)
-        t_build = time.perf_counter() - t0
         assert first.source["from_cache"] is False
         files = list((tmp_path / "networks").glob("*.npz"))
         assert len(files) == 1 and first.source["cache"] == str(files[0])
@@ -58,12 +55,9 @@ class TestRoundTrip:
             raise AssertionError("parsed the OSM file despite the cache")
 
         monkeypatch.setattr(pbf, "read", no_parse)
-        t0 = time.perf_counter()
         second = load_network(helsinki_pbf, "walk", cache=tmp_path)
-        t_cache = time.perf_counter() - t0
         assert second.source["from_cache"] is True
-        _same(first, second)
-        assert t_cache < max(t_build / 2, 0.25)
+        _same(first, second)  # (no wall-clock comparison: no_parse above proves the cache was used)
 
         # a different profile or clip is a different cache entry
         monkeypatch.undo()

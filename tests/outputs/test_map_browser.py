@@ -112,7 +112,7 @@ def test_demo_map_offline_on_screens(demo_out: Path, screenshot_dir: Path, stabl
     shot = screenshot_dir / f"demo_map_{width}x{height}.png"
     after = screenshot_dir / f"demo_map_{width}x{height}_all_layers.png"
     res = open_page(demo_out / "map.html", width=width, height=height, screenshot=shot,
-                    final_screenshot=after, timeout=90, evaluate={
+                    final_screenshot=after, evaluate={
         "title": "document.title",
         "collapsed": "!document.querySelector('.leaflet-control-layers')"
                      ".classList.contains('leaflet-control-layers-expanded')",

@@ -167,7 +167,7 @@ def test_summary_after_the_plan(bundle: PlanBundle, tmp_path: Path) -> None:
 
 def test_html_is_self_contained(written: dict[str, Path]) -> None:
     html = written["html"].read_text(encoding="utf-8")
-    assert "<td class='fail'>FAIL</td>" in html
+    assert "<td class='fail'><bdi>FAIL</bdi></td>" in html
     srcs = re.findall(r"""\bsrc=['"]([^'"]*)""", html)
     assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
     assert not re.search(r"<link\b|<script\b|url\(|https?://[^\s'\"<]*\.(png|css|js)", html)

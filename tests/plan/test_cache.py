@@ -84,10 +84,10 @@ class TestReuse:
 
     def test_deleted_or_damaged_entries_are_computed_again(self, tmp_path, cache):
         plan(tmp_path / "a")
-        entries = sorted((cache / "stages").rglob("*.pkl"))
+        entries = sorted((cache / "stages").rglob("*.npz"))
         assert {p.parent.name for p in entries} == UPSTREAM
         assert not list((cache / "stages").rglob("*.part*"))  # written atomically, nothing left over
-        entries[0].write_bytes(b"not a pickle")
+        entries[0].write_bytes(b"not an entry")
         (cache / "stages" / "travel").joinpath(next((cache / "stages" / "travel").iterdir()).name).unlink()
         hits = plan(tmp_path / "b")
         assert entries[0].parent.name not in hits and "travel" not in hits

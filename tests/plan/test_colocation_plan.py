@@ -116,7 +116,7 @@ def test_colocation_min_option_parsing():
 def test_meeting_names_facility_sites_by_their_facility(runs, tmp_path):
     mixed, _ = runs
     assert cli.main(["--quiet", "rankings", "--out", str(mixed), "--xlsx", str(tmp_path / "r.xlsx")]) == 0
-    sheet = pd.read_excel(tmp_path / "r.xlsx", sheet_name="选址 community_centre", header=1)
+    sheet = pd.read_excel(tmp_path / "r.xlsx", sheet_name="选址 社区养老服务中心、站", header=1)
     sites = pd.read_csv(mixed / "sites.csv", encoding="utf-8-sig")
     exact = sites[(sites["method"] == "exact") & sites["candidate"].str.startswith("osm/")]
     assert len(exact)

@@ -31,7 +31,7 @@ def cluster_client():
 
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
                            silence_logs=logging.ERROR)
     client = Client(cluster)
     yield client

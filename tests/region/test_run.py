@@ -7,7 +7,6 @@ import os
 import shutil
 import signal
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +115,7 @@ class TestCache:
 
     def test_rerun_recomputes_only_missing(self, tiled, cluster_client):
         opts, first = tiled
-        stored = sorted((Path(opts.cache) / "region" / "tasks").glob("*.pkl"))
+        stored = sorted((Path(opts.cache) / "region" / "tasks").glob("*.npz"))
         stored[0].unlink()
         again = run_region(opts, client=cluster_client)
         assert again.computed == [stored[0].stem]
@@ -125,28 +124,52 @@ class TestCache:
 
 
 class TestKilledWorker:
-    def test_worker_killed_mid_run_gives_identical_results(self, tiled, cluster_client):
+    def test_worker_killed_mid_run_gives_identical_results(self, tiled, cluster_client, tmp_path):
+        from distributed.diagnostics.plugin import WorkerPlugin
+
         opts, first = tiled
         # the tasks must be computed again (their networks stay cached, so they are quick)
         shutil.rmtree(Path(opts.cache) / "region" / "tasks")
         pids = cluster_client.run(os.getpid)
-        killed = {}
+        once, fifo = tmp_path / "once", tmp_path / "started"
+        os.mkfifo(fifo)
+
+        class ReportFirstTask(WorkerPlugin):
+            """The first worker to start a region task writes its pid into a pipe (the event
+            the test waits on: no polling, no sleeps, no deadline)."""
+
+            name = "carecover-test-report-first-task"
+
+            def transition(self, key, start, finish, **kwargs):
+                if finish == "executing" and "carecover-task-" in str(key):
+                    try:
+                        os.close(os.open(once, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+                    except FileExistsError:
+                        return
+                    with open(fifo, "w") as fh:  # the test holds the other end open
+                        fh.write(str(os.getpid()))
+
+        killed = []
 
         def killer():
-            t_end = time.time() + 60
-            while time.time() < t_end and not killed:
-                busy = [w for w, tasks in cluster_client.processing().items() if tasks]
-                if busy:
-                    killed[busy[0]] = pids[busy[0]]
-                    os.kill(pids[busy[0]], signal.SIGKILL)
-                time.sleep(0.02)
+            with open(fifo) as fh:  # blocks until a worker starts a task
+                text = fh.read()
+            if text:
+                killed.append(int(text))
+                os.kill(killed[0], signal.SIGKILL)
 
         th = threading.Thread(target=killer)
         th.start()
-        again = run_region(opts, client=cluster_client)
-        th.join()
-        assert killed, "no worker was busy"
-        cluster_client.wait_for_workers(2, timeout=60)
+        cluster_client.register_plugin(ReportFirstTask())
+        try:
+            again = run_region(opts, client=cluster_client)
+        finally:
+            cluster_client.unregister_worker_plugin(ReportFirstTask.name)
+            if not once.exists():  # no task started: release the killer
+                os.close(os.open(fifo, os.O_WRONLY))
+            th.join()
+        assert killed and killed[0] in set(pids.values()), "no worker started a task"
+        cluster_client.wait_for_workers(2, timeout=600)  # a hang guard only
         assert set(cluster_client.run(os.getpid).values()) != set(pids.values())  # a worker was replaced
         assert len(again.computed) == len(first.computed) + len(first.cached)
         for key in again.areas[0].tiers:

@@ -155,6 +155,31 @@ class TestFormat:
         with pytest.raises(InputError, match="cannot read"):
             load_state(tmp_path, TIER)
 
+    # issue 27 (classes 2 and 6): a damaged state is one error naming the file, never a traceback
+    @pytest.mark.parametrize("fields", [
+        {"indptr": np.array([0, 1, 2, 9, 9, 9], np.int64)},  # row pointers beyond the entries
+        {"indptr": np.array([0, 2, 1, 2, 2, 2], np.int64)},  # decreasing
+        {"shape": np.array([5, 2], np.int64)},  # a column index beyond the shape
+    ], ids=["pointer_past_end", "decreasing", "index_out_of_range"])
+    def test_corrupt_sparse_indices(self, tmp_path, tier_state, fields):
+        path = _write(tmp_path, tier_state(), add=fields)
+        with pytest.raises(InputError, match="damaged") as err:
+            load_state(tmp_path, TIER)
+        assert str(path) in str(err.value)
+
+    def test_summary_not_an_object(self, tmp_path, tier_state):
+        _write(tmp_path, tier_state())
+        (tmp_path / "summary.json").write_text("[1, 2]", encoding="utf-8")
+        with pytest.raises(InputError, match="not an object") as err:
+            load_state(tmp_path, TIER)
+        assert str(tmp_path / "summary.json") in str(err.value)
+
+    def test_candidate_node_not_a_number(self, tmp_path, tier_state):
+        _write(tmp_path, tier_state())
+        with pytest.raises(InputError, match="whole number") as err:
+            load_state(tmp_path, TIER).find_candidate("node:abc")
+        assert err.value.field == "candidate"
+
     def test_threshold_of_older_files_from_summary(self, tmp_path, tier_state):
         _write(tmp_path, tier_state())
         summary = {"parameters": {"tiers": {TIER: {"threshold_min": 15}}}, "sites": {TIER: {"region": "城区"}}}

@@ -13,11 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-try:  # Python 3.11+
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10 needs the tomli backport
-    import tomli as tomllib
-
+from carecover import filelimits
 from carecover.config import ranges
 from carecover.config.capacity import capacity_numbers, check_decay, load_capacity
 from carecover.config.city import RUN_PARAMETERS, AdminUnits, CityConfig, County, Planned
@@ -31,7 +27,7 @@ from carecover.config.schema import (
 )
 from carecover.crs import normalize_crs_name
 from carecover.errors import InputError
-from carecover.tiers import TIERS, tier_key, vocabulary
+from carecover.tiers import TIERS, tier_key, visible, vocabulary
 
 #: ``err(message, field, expected=None)``: an :class:`InputError` about one key of the file.
 _Err = Callable[..., InputError]
@@ -52,14 +48,11 @@ def read_toml(path: Path, missing_message: str) -> dict:
     Raises
     ------
     InputError
-        Naming the file: missing, not UTF-8 or not valid TOML.
+        Naming the file: missing, not a regular file, larger than
+        :data:`carecover.filelimits.MAX_TEXT_BYTES`, not UTF-8, not valid TOML or nested too
+        deeply. A UTF-8 BOM is accepted.
     """
-    if not path.is_file():
-        raise InputError(missing_message, file=path)
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"not valid TOML / TOML 格式错误: {exc}", file=path) from exc
+    return filelimits.read_toml(path, "TOML file", missing=missing_message)
 
 
 def load_config(path: str | Path) -> CityConfig:
@@ -181,7 +174,7 @@ def _tier(name: str, where: str, err: _Err) -> str:
     """The tier key of a name or alias (:func:`carecover.tiers.tier_key`), else an error."""
     key = tier_key(name)
     if key is None:
-        raise err("unknown tier / 未知层级" + did_you_mean(name, list(TIERS)), where)
+        raise err(f"unknown tier '{visible(name)}' / 未知层级" + did_you_mean(name, list(TIERS)), where)
     return key
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from carecover.errors import InputError
+from carecover.filelimits import MAX_TABLE_BYTES, regular_file
 
 _LON = ("lon", "lng", "longitude", "经度", "x")
 _LAT = ("lat", "latitude", "纬度", "y")
@@ -29,7 +30,13 @@ class CandidateFile:
 
 
 def _read_csv(path: Path) -> CandidateFile:
-    df = pd.read_csv(path, encoding="utf-8-sig")
+    try:
+        df = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"候选点文件不是 UTF-8 文本 / the candidates file is not UTF-8 text (byte {exc.start})",
+                         file=path, expected="a CSV saved as UTF-8") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise InputError(f"候选点文件无法读取 / cannot read the candidates file: {exc}", file=path) from None
     cols = {c.strip().lower(): c for c in df.columns}
     lon_c = next((cols[c] for c in _LON if c in cols), None)
     lat_c = next((cols[c] for c in _LAT if c in cols), None)
@@ -42,6 +49,10 @@ def _read_csv(path: Path) -> CandidateFile:
     if len(bad):
         raise InputError("coordinate is not a number / 坐标不是数字", file=path, row=int(bad[0]) + 2,
                          field=f"{lon_c}/{lat_c}")
+    bad = np.flatnonzero((np.abs(lon) > 180) | (np.abs(lat) > 90))
+    if len(bad):
+        raise InputError(f"坐标超出范围 / coordinate out of range ({lon[bad[0]]}, {lat[bad[0]]})", file=path,
+                         row=int(bad[0]) + 2, field=f"{lon_c}/{lat_c}", expected="longitude -180..180, latitude -90..90")
     id_c = next((cols[c] for c in _ID if c in cols), None)
     ids = df[id_c].astype(str).tolist() if id_c else [f"C{i + 1}" for i in range(len(df))]
     return CandidateFile(lon, lat, tuple(ids))
@@ -51,7 +62,7 @@ def _read_vector(path: Path) -> CandidateFile:
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types
-        raise InputError(f"cannot read candidates: {exc}", file=path) from exc
+        raise InputError(f"候选点文件无法读取 / cannot read the candidates file: {exc}", file=path) from None
     gdf = gdf.set_crs(4326) if gdf.crs is None else gdf.to_crs(4326)
     pts = gdf.geometry.representative_point()
     return CandidateFile(pts.x.to_numpy(), pts.y.to_numpy(), tuple(f"C{i + 1}" for i in range(len(gdf))))
@@ -76,7 +87,6 @@ def read_candidates(path: str | Path) -> CandidateFile:
     InputError
         File missing, no coordinate columns, or a coordinate that is not a number (row named).
     """
-    path = Path(path)
-    if not path.exists():
-        raise InputError("candidates file not found / 找不到候选点文件", file=path)
+    path = regular_file(path, "candidates file / 候选点文件", MAX_TABLE_BYTES,
+                        missing="candidates file not found / 找不到候选点文件")
     return _read_csv(path) if path.suffix.lower() in (".csv", ".txt") else _read_vector(path)

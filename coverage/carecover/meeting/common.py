@@ -6,12 +6,13 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from carecover.errors import InputError
 from carecover.records import Figure
 from carecover.summary_file import SummaryFile
 
-__all__ = ["command_start", "run_main", "summary_figure", "tier_label"]
+__all__ = ["command_start", "refuse_own_inputs", "run_main", "summary_figure", "tier_label"]
 
 #: When the first meeting module was imported (a meeting script's start-up, near enough).
 _IMPORTED = [time.perf_counter()]
@@ -74,3 +75,16 @@ def run_main(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace]
     except InputError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
+
+
+def refuse_own_inputs(path: str | Path, out_dir: str | Path) -> None:
+    """Refuse (exit 2, both paths named) an output file that is one of the command's inputs:
+    a file of the plan's output folder that the plan wrote (``summary.json``, ``sites.csv``,
+    ``state/…``, every file of its manifest) or the manifest itself."""
+    from carecover.outputs import outfolder
+
+    out_dir = Path(out_dir)
+    named = [out_dir / outfolder.MANIFEST, *(out_dir / f for f in outfolder.previous_files(out_dir))]
+    named += [out_dir / n for n in outfolder.RESERVED]
+    named += sorted((out_dir / "state").glob("*.npz")) if (out_dir / "state").is_dir() else []
+    outfolder.refuse_inputs([Path(path)], outfolder.input_files(named))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from carecover.errors import InputError
-from carecover.meeting.common import command_start, run_main, tier_label
+from carecover.meeting.common import command_start, refuse_own_inputs, run_main, tier_label
 from carecover.meeting.sites import CRS_LABEL, SiteNamer
 from carecover.siting.prepared import PreparedState
 from carecover.siting.whatif import Session
@@ -281,6 +281,7 @@ def run(args: argparse.Namespace) -> int:
     gaps = gap_sheets(out_dir)
     sites = site_sheets(out_dir, summary)
     path = args.xlsx or out_dir / "rankings.xlsx"
+    refuse_own_inputs(path, out_dir)
     sheets = write_workbook(path, gaps, sites, summary)
     print(f"工作表 / sheets: {', '.join(sheets)}")
     print(f"→ {path}")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from carecover.errors import InputError
-from carecover.meeting.common import command_start, run_main, tier_label
+from carecover.meeting.common import command_start, refuse_own_inputs, run_main, tier_label
 from carecover.meeting.sites import people, share
 from carecover.siting.prepared import PreparedState
 from carecover.siting.whatif import POPULATIONS, Session
@@ -216,6 +216,7 @@ def run(args: argparse.Namespace) -> int:
         states[st.tier] = st
     rows = scenarios(states)
     path = args.csv or Path(args.out) / "scenarios.csv"
+    refuse_own_inputs(path, args.out)
     write_csv(rows, path)
     print_table(rows, states, summary)
     print(f"→ {path}")

@@ -17,7 +17,7 @@ from scipy.sparse.csgraph import connected_components
 
 from carecover.errors import NetworkError
 from carecover.network import profiles
-from carecover.network.readers import StreetData
+from carecover.network.readers import StreetData, valid_lonlat, warn_bad_coordinates
 from carecover.network.streets import StreetNetwork
 
 
@@ -80,6 +80,29 @@ def source_record(path: Path, digest: str, header: dict,
             "clip": None if clip_geom is None else [round(v, 6) for v in clip_geom.bounds]}
 
 
+def valid_coordinates(data: StreetData, path: Path) -> StreetData:
+    """Drop nodes whose coordinates are not WGS-84 degrees (not finite, latitude beyond ±90,
+    longitude beyond ±180) and the segments that use them, saying how many (a notice).
+
+    Raises
+    ------
+    NetworkError
+        When no street node has valid coordinates (naming the file).
+    """
+    lon, lat = data.nodes["lon"].to_numpy(float), data.nodes["lat"].to_numpy(float)
+    ok = valid_lonlat(lon, lat)
+    if ok.all():
+        return data
+    if not ok.any():
+        raise NetworkError("没有节点带有效的经纬度 / no street node has valid WGS-84 coordinates "
+                           "(longitude -180..180, latitude -90..90)", file=path)
+    bad_ids = data.nodes["id"].to_numpy()[~ok]
+    segs = data.segments
+    drop = segs["u"].isin(bad_ids) | segs["v"].isin(bad_ids)
+    warn_bad_coordinates(path, bad_ids, lon[~ok], lat[~ok], int(drop.sum()))
+    return StreetData(data.nodes.loc[ok], segs.loc[~drop])
+
+
 def clip_streets(data: StreetData, clip: shapely.Geometry | None, clip_geom: shapely.Geometry | None,
                  path: Path) -> StreetData:
     """Keep the segments with both ends inside the clip area.
@@ -104,6 +127,7 @@ def clip_streets(data: StreetData, clip: shapely.Geometry | None, clip_geom: sha
     NetworkError
         When a clip area was given and no segment lies inside it.
     """
+    data = valid_coordinates(data, path)
     segs = data.segments
     if clip is not None:
         # pyrosm keeps whole ways that cross the clip edge: keep segments with both ends inside,

@@ -85,6 +85,9 @@ def save(net: StreetNetwork, path: Path) -> None:
             "dropped": net.dropped}
     names = {} if net.seg_name is None else {"seg_name": net.seg_name, "name_table": net.name_table.astype("U")}
     names.update({f"tag_{k}": v.astype("U") for k, v in (net.seg_tags or {}).items()})
+    from carecover.datastore import private_dir
+
+    private_dir(path.parent)
     with atomic_write(path, "wb") as fh:
         np.savez(fh, node_x=net.node_x, node_y=net.node_y, node_id=net.node_id, seg_a=net.seg_a,
                  seg_b=net.seg_b, seg_len=net.seg_len, seg_speed=net.seg_speed, seg_fwd=net.seg_fwd,

@@ -101,6 +101,9 @@ def check_pbf(path: str | Path) -> dict:
             if info["blobs"] == 0 and btype != "OSMHeader":
                 raise NetworkError("not an OSM PBF file (first blob is not OSMHeader) / 不是OSM PBF文件",
                                    file=path, expected="an .osm.pbf file")
+            if not 0 <= datasize <= 32 * 1024**2:  # the PBF format's limit on a blob
+                raise NetworkError(f"not an OSM PBF file (blob of {datasize} bytes at byte {pos}, the format's limit "
+                                   "is 32 MiB) / 不是OSM PBF文件", file=path, expected="an .osm.pbf file")
             end = pos + 4 + hlen + datasize
             if end > size:
                 raise NetworkError(f"PBF truncated: blob {info['blobs']} needs {end} bytes, file has {size} / PBF文件不完整",

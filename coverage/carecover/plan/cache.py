@@ -7,17 +7,19 @@ cached stages by their own key. Changing only what lies downstream (the ``--sugg
 solver limits, claims, map options, the output folder) changes no upstream key, so those
 stages are read back instead of computed.
 
-Results are pickled into ``<cache dir>/stages/<stage>/<key>.pkl``, written atomically (a
-temporary file renamed into place), so a crash never leaves half a file under a key, and any
-file may be deleted at any time (the stage is then computed again). A file that cannot be
-read is ignored and replaced.
+Results are stored as data only (:mod:`carecover.datastore`: a JSON tree and arrays in an
+``.npz`` read without pickles; nothing in the file can name code to run) in
+``<cache dir>/stages/<stage>/<key>.npz``, written atomically (a temporary file renamed into
+place) in a private folder (0700), so a crash never leaves half a file under a key, and any
+file may be deleted at any time (the stage is then computed again). Each file carries the key
+it was written under: a file that cannot be read, or that holds another key's result, is
+recomputed with one line saying so.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 from collections.abc import Callable, Mapping
 from dataclasses import fields
 from functools import lru_cache
@@ -26,17 +28,17 @@ from typing import Any, Generic, TypeVar
 
 import shapely
 
-from carecover import notices, settings, timing
+from carecover import datastore, notices, settings, timing
 from carecover.network import StreetNetwork
 from carecover.params import RunParams
 from carecover.plan import background
 from carecover.plan.area import Boundaries, StudyArea
-from carecover.utils import atomic_write, file_sha256, log
+from carecover.utils import file_sha256, log
 
 T = TypeVar("T")
 
-#: Bump when the pickled layout of stage results changes in a way the code hash misses.
-STAGE_CACHE_VERSION = 2
+#: Bump when the stored layout of stage results changes in a way the code hash misses.
+STAGE_CACHE_VERSION = 3
 
 #: Parameters that only stages downstream of the cached ones read.
 DOWNSTREAM = frozenset({"out", "lang", "title", "command", "inline_assets", "gaode_map", "cache",
@@ -139,12 +141,12 @@ class StageCache:
         if self.root is None:
             return fn(*args)
         key = self.key(name, args)
-        path = self.root / name / f"{key}.pkl"
-        stored = self._load(path)
+        path = self.root / name / f"{key}.npz"
+        stored = self._load(path, key, name)
         if stored is None:
             with notices.collect(echo=False) as found:
                 value = fn(*args)
-            self._save(path, (value, found))
+            self._save(path, (value, found), key, name)
         else:
             value, found = stored
             self.hits.append(name)
@@ -166,23 +168,25 @@ class StageCache:
         return value, self._keys.get(id(value), ""), mark.cached, name
 
     @staticmethod
-    def _load(path: Path) -> Any:
+    def _load(path: Path, key: str, name: str) -> Any:
         if not path.is_file():
             return None
         try:
-            with open(path, "rb") as fh:
-                stored = pickle.load(fh)
-        except Exception:  # noqa: BLE001 - a damaged or outdated entry is recomputed
+            stored = datastore.load(path, key)
+        except (OSError, datastore.EntryError) as exc:
+            log(f"  {name}: 缓存条目无效，重新计算 / cache entry not used, recomputed ({exc}): {path}")
             return None
-        return stored if isinstance(stored, tuple) and len(stored) == 2 else None
+        if isinstance(stored, tuple) and len(stored) == 2 and isinstance(stored[1], list):
+            return stored
+        log(f"  {name}: 缓存条目无效，重新计算 / cache entry not used, recomputed: {path}")
+        return None
 
     @staticmethod
-    def _save(path: Path, value: Any) -> None:
+    def _save(path: Path, value: Any, key: str, name: str) -> None:
         try:
-            with atomic_write(path, "wb") as fh:
-                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        except OSError as exc:  # a full or read-only cache never fails the run
-            log(f"  stage cache not written ({exc})")
+            datastore.save(path, value, key)
+        except (OSError, TypeError) as exc:  # a full or read-only cache never fails the run
+            log(f"  {name}: 未写入缓存 / stage cache not written ({exc})")
 
 
 class CachedJob(Generic[T]):

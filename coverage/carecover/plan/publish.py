@@ -107,33 +107,34 @@ def publish(params: RunParams, bundle: PlanBundle, siting: Siting, out: Path | N
         outfolder.write_manifest(staging, [*files, outfolder.MANIFEST])
         outfolder.refuse_inputs([out / f for f in files], inputs)
         with timing.step("move into place"):
-            return move_into_place(staging, out)
+            return move_into_place(staging, out, inputs)
     except OSError as exc:
         raise outfolder.os_error(exc, out) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def move_into_place(staging: Path, out: Path) -> dict[str, Path]:
+def move_into_place(staging: Path, out: Path, inputs: dict[Path, Path] | None = None) -> dict[str, Path]:
     """Move every staged file into ``out`` (each move atomic), then remove the files of the
-    previous run that this one did not write.
+    previous run that this one did not write (never an input, a file changed since, or one
+    behind a link). Nothing is moved when any file would go through a link (exit 2).
 
     Ctrl-C/SIGTERM are held back during the moves (they take milliseconds), so an interrupt
     never leaves a mix of old and new files; it takes effect right after.
     """
+    sources = [src for src in sorted(staging.rglob("*")) if not src.is_dir() and src.name != outfolder.PID_FILE]
+    outfolder.refuse_links(out, [src.relative_to(staging) for src in sources])
     with signals_deferred():
         out.mkdir(parents=True, exist_ok=True)
-        old = outfolder.previous_files(out)
+        old, hashes = outfolder.previous_files(out), outfolder.previous_hashes(out)
         written = {}
-        for src in sorted(staging.rglob("*")):
-            if src.is_dir() or src.name == outfolder.PID_FILE:
-                continue
+        for src in sources:
             rel = src.relative_to(staging)
             dst = out / rel
             dst.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dst)
             written[str(rel)] = dst
-        outfolder.remove_stale(out, old, set(written))
+        outfolder.remove_stale(out, old, set(written), inputs, hashes)
     return written
 
 

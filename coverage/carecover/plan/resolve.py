@@ -17,7 +17,7 @@ from carecover.errors import InputError, check_inputs_exist
 from carecover.notices import Notice
 from carecover.params import RunParams
 from carecover.plan.options import PlanOptions
-from carecover.tiers import TIERS, Tier, tier_key
+from carecover.tiers import TIERS, Tier, tier_key, visible
 
 #: Tiers that the shipped configs plan new centres for (the two regional tiers).
 PLANNED_TIERS = ("street_centre", "township_centre")
@@ -101,6 +101,17 @@ def _title(cfg: CityConfig | None, lang: str, tiers: dict | None = None) -> str:
             if lang == "zh" else f"{cfg.name_en}: {en} / {cfg.name_zh}")
 
 
+def _refuse_repeated_registers(facilities: tuple) -> None:
+    """The same register given twice would count each of its facilities twice: refused."""
+    seen: dict[Path, Any] = {}
+    for f in facilities:
+        real = Path(f).resolve()
+        if real in seen:
+            raise InputError(f"同一设施名录给出两次 / the same register is given twice: {seen[real]} and {f}",
+                             file=f, field="--facilities", expected="each register once")
+        seen[real] = f
+
+
 def _inputs(opts: PlanOptions, cfg: CityConfig | None) -> dict[str, Any]:
     """Input files from the options, else the config; every missing one listed in one error."""
     # the files given as options first, in the words of the command line's early check
@@ -133,6 +144,7 @@ def _inputs(opts: PlanOptions, cfg: CityConfig | None) -> dict[str, Any]:
             hint += ("\n  → 设施名录模板 / register template: data/templates/facility_register_template.csv "
                      "(docs/register_schema.md)")
         raise InputError("missing inputs / 缺少输入:\n  " + "\n  ".join(missing) + hint, field="inputs")
+    _refuse_repeated_registers(facilities)
     return {"network": Path(network), "facilities": tuple(Path(f) for f in facilities),
             "boundary": _path(_first(opts.boundary, _cfg(cfg, "boundary"))),
             "population": _path(population), "elderly_raster": _elderly_files(opts)[0] if _elderly_files(opts) else None,
@@ -204,13 +216,17 @@ def suggest_counts(pairs: Iterable[tuple[str, int | str]], tiers: Mapping[str, T
     Raises
     ------
     InputError
-        An unknown tier, or a count that is not a whole number ≥ 0.
+        An unknown tier, a tier named twice (under any two of its names), or a count that is
+        not a whole number ≥ 0.
     """
     suggest: dict[str, int] = {}
     for name, count in pairs:
         key = tier_key(name) or name
         if key not in tiers:
-            raise InputError(f"unknown tier '{name}' in --suggest", field="suggest", expected=", ".join(tiers))
+            raise InputError(f"unknown tier '{visible(name)}' in --suggest", field="suggest", expected=", ".join(tiers))
+        if key in suggest:
+            raise InputError(f"--suggest 重复给出层级 / --suggest names tier '{key}' twice ({visible(name)}={count})",
+                             field="--suggest", expected="each tier once, e.g. --suggest street_centre=8")
         suggest[key] = ranges.check("suggest", count, ranges.Origin("--suggest"), found)
     return suggest
 
@@ -244,6 +260,10 @@ def _objective(opts: PlanOptions, suggest: dict[str, int], capacity: MappingProx
                          expected=", ".join(OBJECTIVES))
     if objective == "coverage":
         return objective
+    if opts.objective is not None and not any(n > 0 for n in suggest.values()):
+        raise InputError(f"--objective {objective} 需要选址数量 / --objective {objective} chooses new sites, but none "
+                         "are asked for", field="--objective",
+                         expected="--suggest TIER=N (or planned counts in the config), or no --objective")
     for key in [k for k, n in suggest.items() if n > 0]:
         rule = capacity.get(key)
         name = tiers[key].name_zh if key in tiers else key

@@ -32,7 +32,6 @@ the first of them (:mod:`carecover.region.tiles`).
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,15 +39,18 @@ from typing import Any
 import shapely
 
 from carecover.errors import InputError
+from carecover.filelimits import read_toml
 from carecover.inputs.boundaries import read_boundaries
-from carecover.tiers import tier_key
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from carecover.tiers import tier_key, visible
 
 __all__ = ["AreaSpec", "Areas", "read_areas", "INPUT_KEYS"]
+
+#: Smallest and largest tile (km): below, an area splits into more tasks than any cluster runs
+#: usefully (each task reads a halo as wide as the walk threshold); above, tiles are pointless.
+MIN_TILE_KM, MAX_TILE_KM = 0.5, 1000.0
+#: Largest share of the smaller of two areas that may overlap the other (digitising slivers on
+#: shared borders); more is a nested or repeated area, refused.
+MAX_OVERLAP_SHARE = 0.01
 
 #: Keys an area (or ``[shared]``) may give.
 INPUT_KEYS = ("network", "facilities", "population", "population_field", "total_population", "config",
@@ -161,7 +163,7 @@ def _planned(path: Path, value: Any, row: int) -> dict[str, int]:
     for name, count in value.items():
         key = tier_key(name)
         if key is None:
-            raise _err(path, f"unknown tier '{name}' in planned", "planned", row)
+            raise _err(path, f"unknown tier '{visible(name)}' in planned", "planned", row)
         if not isinstance(count, int) or count < 0:
             raise _err(path, f"planned count of {name} must be a whole number >= 0, got {count!r}", "planned", row)
         out[key] = count
@@ -190,8 +192,10 @@ def _spec(path: Path, base: Path, entry: dict, index: int, tile_km: Any, geometr
         raise _err(path, f"area '{name}' has no population / 缺少人口", "population", row,
                    "population = FILE or total_population = N")
     tile = entry.get("tile_km", tile_km)
-    if tile is not None and (not isinstance(tile, (int, float)) or tile <= 0):
-        raise _err(path, f"tile_km must be > 0, got {tile!r}", "tile_km", row)
+    if tile is not None and (isinstance(tile, bool) or not isinstance(tile, (int, float))
+                             or not MIN_TILE_KM <= tile <= MAX_TILE_KM):
+        raise _err(path, f"tile_km 须在 {MIN_TILE_KM} 到 {MAX_TILE_KM} km 之间 / tile_km must be from {MIN_TILE_KM} "
+                         f"to {MAX_TILE_KM} km, got {tile!r}", "tile_km", row, f"{MIN_TILE_KM} … {MAX_TILE_KM}")
     return AreaSpec(
         name=name, index=index, geometry=geometry if geometry is not None else _geometry(path, base, entry, row),
         network=_resolve(base, entry["network"]), facilities=tuple(_resolve(base, r) for r in regs),
@@ -219,6 +223,23 @@ def _from_boundary_file(path: Path, base: Path, doc: dict, shared: dict) -> list
             for i, (name, geom) in enumerate(zip(frame[col], frame.geometry, strict=True))]
 
 
+def _refuse_overlaps(path: Path, specs: list[AreaSpec]) -> None:
+    """Refuse two areas that overlap by more than :data:`MAX_OVERLAP_SHARE` of the smaller one
+    (a nested area would otherwise silently lose its residents to the earlier one)."""
+    geoms = [s.geometry for s in specs]
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        if i >= j:
+            continue
+        a, b = specs[i], specs[j]
+        smaller = min(a.geometry.area, b.geometry.area)
+        if smaller > 0 and shapely.intersection(a.geometry, b.geometry).area > MAX_OVERLAP_SHARE * smaller:
+            raise _err(path, f"区域 '{a.name}' 与 '{b.name}' 重叠（嵌套或重复）/ areas '{a.name}' and '{b.name}' overlap "
+                             "(nested or repeated): each resident must belong to one area", "boundary", b.index + 1,
+                       "areas that only share borders")
+
+
 def read_areas(path: str | Path) -> Areas:
     """Read an areas file.
 
@@ -239,12 +260,7 @@ def read_areas(path: str | Path) -> Areas:
         key named).
     """
     path = Path(path)
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise _err(path, "areas file not found / 找不到区域文件", "areas") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise _err(path, f"not a valid TOML file: {exc}", "areas") from exc
+    doc = read_toml(path, "areas file / 区域文件", missing="areas file not found / 找不到区域文件")
     base = path.resolve().parent
     shared = doc.get("shared", {})
     if not isinstance(shared, dict):
@@ -262,6 +278,7 @@ def read_areas(path: str | Path) -> Areas:
         if s.name in seen:
             raise _err(path, f"area name '{s.name}' repeated / 区域名称重复", "name", s.index + 1)
         seen.add(s.name)
+    _refuse_overlaps(path, specs)
     if not specs:
         raise _err(path, "no areas / 没有区域", "areas")
     return Areas(path, tuple(specs))

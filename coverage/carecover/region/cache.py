@@ -5,29 +5,31 @@
 A task's key is the SHA-256 of the package's code, the area's parameters (input files by
 content, :func:`carecover.plan.cache.params_fingerprint`), its group, clip polygons, tile,
 neighbours and siting settings: equal inputs give equal keys on any machine. Results are
-pickles in ``<cache>/region/tasks/<key>.pkl``, written atomically by the worker that computed
-them (a killed worker leaves nothing half-written); any file may be deleted (the task is then
-computed again) and a damaged one is ignored.
+data-only files (:mod:`carecover.datastore`, no pickles) in ``<cache>/region/tasks/<key>.npz``,
+in a private folder (0700), written atomically by the worker that computed them (a killed
+worker leaves nothing half-written); any file may be deleted (the task is then computed
+again). Each file carries its key: a damaged file, or one holding another key's result, is
+recomputed with one line.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 from pathlib import Path
 from typing import Any
 
 import shapely
 
+from carecover import datastore
 from carecover.params import RunParams
 from carecover.plan.cache import code_fingerprint, params_fingerprint
-from carecover.utils import atomic_write, file_sha256
+from carecover.utils import file_sha256, log
 
 __all__ = ["TaskCache", "task_key", "cached_run"]
 
-#: Bump when the pickled layout of task results changes in a way the code hash misses.
-TASK_CACHE_VERSION = 1
+#: Bump when the stored layout of task results changes in a way the code hash misses.
+TASK_CACHE_VERSION = 2
 
 
 def _wkb(geom: Any) -> str:
@@ -54,17 +56,18 @@ def task_key(params: RunParams, parts: dict[str, Any], registers: tuple[Path, ..
 
 
 class TaskCache:
-    """Task results on disk (``root/<key>.pkl``); ``root=None`` caches nothing."""
+    """Task results on disk (``root/<key>.npz``); ``root=None`` caches nothing."""
 
     def __init__(self, root: Path | None) -> None:
         self.root = None if root is None else Path(root)
 
     def path(self, key: str) -> Path | None:
-        return None if self.root is None else self.root / f"{key}.pkl"
+        return None if self.root is None else self.root / f"{key}.npz"
 
     def has(self, key: str) -> bool:
+        """Whether a usable entry is stored (a damaged or foreign one is not: it is recomputed)."""
         p = self.path(key)
-        return p is not None and p.is_file()
+        return p is not None and p.is_file() and self.get(key) is not None
 
     def get(self, key: str) -> Any:
         """The stored result, or ``None`` (absent or unreadable)."""
@@ -72,9 +75,9 @@ class TaskCache:
         if p is None or not p.is_file():
             return None
         try:
-            with open(p, "rb") as fh:
-                return pickle.load(fh)
-        except Exception:  # noqa: BLE001 - a damaged entry is recomputed
+            return datastore.load(p, key)
+        except (OSError, datastore.EntryError) as exc:
+            log(f"区域任务缓存条目无效，重新计算 / task cache entry not used, recomputed ({exc}): {p}")
             return None
 
     def put(self, key: str, value: Any) -> None:
@@ -82,10 +85,9 @@ class TaskCache:
         if p is None:
             return
         try:
-            with atomic_write(p, "wb") as fh:
-                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        except OSError:  # a full or read-only cache never fails the run
-            pass
+            datastore.save(p, value, key)
+        except (OSError, TypeError) as exc:  # a full or read-only cache never fails the run
+            log(f"区域任务未缓存 / task result not cached ({exc})")
 
 
 def cached_run(spec: Any, root: Path | None, quiet: bool = False, *after: Any) -> Any:

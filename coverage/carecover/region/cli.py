@@ -25,7 +25,10 @@ def add_region_parser(sub) -> None:
     p.add_argument("--candidate-cell", type=float, help="候选点抽稀网格 m / candidate thinning cell (default 250)")
     p.add_argument("--exact-time-limit", type=float,
                    help=f"精确求解时限 s / exact solver limit (default {settings.exact_time_limit_s:g})")
-    p.add_argument("--no-dashboard", action="store_true", help="不启动 Dask 仪表板 / no Dask dashboard")
+    d = p.add_mutually_exclusive_group()
+    d.add_argument("--dashboard", action="store_true",
+                   help="启动 Dask 仪表板（仅本机 127.0.0.1）/ start the Dask dashboard (on 127.0.0.1 only)")
+    d.add_argument("--no-dashboard", action="store_true", help="不启动 Dask 仪表板（默认）/ no dashboard (default)")
     p.add_argument("--no-cache", action="store_true", help="不保存任务结果 / do not store task results")
     p.set_defaults(func=cmd_region)
 
@@ -40,7 +43,7 @@ def cmd_region(args) -> int:
         areas=args.areas, out=args.out, workers=args.workers, scheduler=args.scheduler,
         suggest=key_values(args.suggest, "--suggest", "TIER=N, e.g. township_centre=7") or None, walk_speed_mps=args.walk_speed_mps,
         cache=False if args.no_cache else None, candidate_cell_m=args.candidate_cell,
-        exact_time_limit_s=args.exact_time_limit, dashboard=not args.no_dashboard, lang=args.lang,
+        exact_time_limit_s=args.exact_time_limit, dashboard=bool(args.dashboard), lang=args.lang,
         command="carecover " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:])))
     run = run_region(opts)
     if not utils.QUIET:

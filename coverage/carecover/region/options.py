@@ -32,7 +32,7 @@ class RegionOptions:
     exact_time_limit_s
         Time limit of each exact siting solve.
     dashboard
-        Start the Dask dashboard of a local cluster (default ``True``).
+        Start the Dask dashboard of a local cluster, on 127.0.0.1 (default off).
     lang
         ``zh`` or ``en``.
     command

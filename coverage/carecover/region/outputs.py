@@ -23,14 +23,21 @@ import numpy as np
 import pandas as pd
 
 from carecover.analysis.figures import figures_table
+from carecover.outputs import outfolder
 from carecover.outputs.maps import deterministic_ids
 from carecover.outputs.textfiles import write_csv as _write_csv
 from carecover.outputs.workbook import write_workbook
+from carecover.plan.publish import move_into_place
 from carecover.region.merge import AreaResult
 from carecover.summary_file import SummaryFile
 from carecover.utils import atomic_write, json_ready
 
 __all__ = ["area_table", "region_rows", "write_outputs", "AREA_COLUMNS"]
+
+#: What a region run writes at the top of its output folder (besides ``areas/``).
+RESERVED = frozenset({"areas.csv", "region.csv", "sites.csv", "region_summary.json", "region_map.html",
+                      "region_report.html", "region.xlsx", outfolder.MANIFEST})
+RESERVED_DIRS = ("areas",)
 
 AREA_COLUMNS = ["area", "tier", "mode", "threshold_min", "speed_mps", "population", "covered", "total", "value",
                 "median_min", "p90_min"]
@@ -69,7 +76,7 @@ def _choropleth(results: Sequence[AreaResult], geoms: Mapping[str, Any], table: 
     tier = first["tier"].iloc[0] if len(first) else ""
     value = dict(zip(first.loc[first["tier"] == tier, "area"], first.loc[first["tier"] == tier, "value"],
                      strict=True))
-    frame = gpd.GeoDataFrame({"name": [html.escape(r.area) for r in results],
+    frame = gpd.GeoDataFrame({"name": [f"<bdi>{html.escape(r.area)}</bdi>" for r in results],
                               "coverage": [f"{value.get(r.area, float('nan')):.1%}" for r in results],
                               "v": [float(value.get(r.area, float("nan"))) for r in results]},
                              geometry=[geoms[r.area] for r in results], crs=4326)
@@ -103,7 +110,7 @@ def _report(summary: dict, table: pd.DataFrame, region: pd.DataFrame, sites: pd.
     """A short bilingual HTML report: region totals, the per-area table, the sites."""
     def tab(df: pd.DataFrame) -> str:
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>"
+        body = "".join("<tr>" + "".join(f"<td><bdi>{html.escape(_fmt(v))}</bdi></td>" for v in row) + "</tr>"
                        for row in df.itertuples(index=False, name=None))
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -160,8 +167,12 @@ def reached_by_facility(results: Sequence[AreaResult]) -> pd.DataFrame:
 
 
 def write_outputs(out: Path, results: Sequence[AreaResult], geoms: Mapping[str, Any], summary: dict,
-                  sites: pd.DataFrame, folder_names: Mapping[str, str]) -> dict[str, Path]:
+                  sites: pd.DataFrame, folder_names: Mapping[str, str],
+                  inputs: Mapping[Path, Path] | None = None) -> dict[str, Path]:
     """Write every region output into a staging folder, then move it into ``out``.
+
+    ``inputs`` (resolved path → given path, :func:`carecover.outputs.outfolder.input_files`) are
+    never replaced or removed (exit 2 naming both paths).
 
     Returns
     -------
@@ -191,13 +202,11 @@ def write_outputs(out: Path, results: Sequence[AreaResult], geoms: Mapping[str, 
                        lang="zh")
         for r in results:
             _area_folder(r, reached, sites, staging / "areas" / folder_names[r.area])
-        written = {}
-        for src in sorted(p for p in staging.rglob("*") if p.is_file()):
-            rel = src.relative_to(staging)
-            dst = out / rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, dst)
-            written[str(rel)] = dst
-        return written
+        files = [str(p.relative_to(staging)) for p in sorted(staging.rglob("*")) if p.is_file()]
+        outfolder.write_manifest(staging, [*files, outfolder.MANIFEST])
+        outfolder.refuse_inputs([out / f for f in files], dict(inputs or {}))
+        # the plan's move: no link followed, no input replaced or removed, the previous run's
+        # files (area folders of areas no longer in the file) removed when still as written
+        return move_into_place(staging, out, dict(inputs or {}))
     finally:
         shutil.rmtree(staging, ignore_errors=True)

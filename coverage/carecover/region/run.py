@@ -71,6 +71,7 @@ def run_region(opts: RegionOptions, client: Any = None) -> RegionRun:
     t0 = time.perf_counter()
     out = Path(opts.out or "out_region")
     cache_dir = _cache_dir(opts)
+    cluster.check_workers(opts.workers)
     with notices.collect():
         # the areas and their inputs
         areas = read_areas(opts.areas)
@@ -79,7 +80,9 @@ def run_region(opts: RegionOptions, client: Any = None) -> RegionRun:
         # every area's parameters, resolved once by the plan's resolver
         plans = specs.resolve_areas(areas, out, cache_dir, walk_speed_mps=opts.walk_speed_mps, lang=opts.lang,
                                     command=opts.command or "")
-        outfolder.refuse_inputs_early(out, outfolder.input_files([p for a in plans for p in a.params.input_paths()]))
+        inputs = region_inputs(areas, plans)
+        outfolder.refuse_inputs_early(out, inputs, outputs.RESERVED, outputs.RESERVED_DIRS)
+        _check_registers(plans)
         # tasks: areas split into tiles, each with its halo
         suggest = suggest_counts(opts.suggest or (), plans[0].params.tiers)
         tasks, prepares = specs.task_specs(plans, areas, cache_dir, suggest=suggest,
@@ -97,10 +100,58 @@ def run_region(opts: RegionOptions, client: Any = None) -> RegionRun:
         # region outputs, built once
         summary = region_summary(plans, tasks, run.areas, site_info, opts)
         run.written = outputs.write_outputs(out, run.areas, {p.spec.name: p.spec.geometry for p in plans}, summary,
-                                            sites, {p.spec.name: specs.safe_name(p.spec.name) for p in plans})
+                                            sites, {p.spec.name: specs.safe_name(p.spec.name) for p in plans},
+                                            inputs)
     run.seconds["total"] = time.perf_counter() - t0
     log(f"完成 / done in {run.seconds['total']:.1f} s → {out}")
     return run
+
+
+def _check_registers(plans) -> None:
+    """Read every local register once here, before any task starts: a bad register stops the
+    run with one line naming it, instead of failing on the workers (never retried there)."""
+    from carecover.inputs.registers import read_register
+    from carecover.region.sources import is_url
+
+    seen = set()
+    for plan in plans:
+        p = plan.params
+        for path in p.facilities:
+            if is_url(str(path)) or str(path) in seen:
+                continue
+            seen.add(str(path))
+            read_register(path, crs=p.crs_in, sheet=p.sheet, strict=p.strict)
+
+
+def region_inputs(areas, plans) -> dict[Path, Path]:
+    """Every local input file of a region run (``file://`` URLs included): the areas file,
+    every file it names (boundaries, registers, configs …) and every area's resolved inputs."""
+    named: list[str | Path] = [areas.path]
+    try:
+        import tomllib
+
+        doc = tomllib.loads(Path(areas.path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        doc = {}
+
+    def strings(v):
+        if isinstance(v, str):
+            yield v
+        elif isinstance(v, dict):
+            for x in v.values():
+                yield from strings(x)
+        elif isinstance(v, list):
+            for x in v:
+                yield from strings(x)
+
+    base = Path(areas.path).parent
+    for text in strings(doc):
+        if "\n" not in text and len(text) < 4096:
+            named.append(text if "://" in text else base / text)
+    for a in areas.areas:
+        named += [a.network, *a.facilities, a.population, a.config]
+    named += [p for plan in plans for p in plan.params.input_paths()]
+    return outfolder.input_files(p for p in named if p)
 
 
 def _merge(plan, cache_root, *items):
@@ -117,7 +168,7 @@ def _merge(plan, cache_root, *items):
 def _on_cluster(opts: RegionOptions, client: Any, plans, tasks, task_cache: TaskCache, prepares: dict,
                 cache_dir: Path) -> RegionRun:
     own = client is None
-    ctx = cluster.connect(opts.workers, opts.scheduler, dashboard=opts.dashboard is not False) if own else None
+    ctx = cluster.connect(opts.workers, opts.scheduler, dashboard=bool(opts.dashboard)) if own else None
     client = ctx.__enter__() if own else client
     try:
         line = cluster.dashboard_text(client)
@@ -127,7 +178,7 @@ def _on_cluster(opts: RegionOptions, client: Any, plans, tasks, task_cache: Task
         for plan in plans:
             items = [sched.futures.get(t.key, t.key) for t in tasks if t.area == plan.spec.name]
             merges.append(client.submit(_merge, plan, task_cache.root, *items, pure=False,
-                                        retries=schedule.RETRIES, key=f"carecover-area-{plan.spec.index}"))
+                                        key=f"carecover-area-{plan.spec.index}"))
         t1 = time.perf_counter()
         areas = client.gather(merges)
         # the warnings the tasks raised, once each (they are also in region_summary.json)

@@ -2,9 +2,11 @@
 
 在集群上调度任务：缓存中已有的任务不再计算；按完成情况显示进度。
 
-Each task is submitted with ``retries``: when a worker dies mid-task (killed, out of memory)
-the scheduler runs it again on another worker; tasks are pure functions of their spec, so
-the retried result is identical. The area merges run on the workers too, reading their
+A task is run again only when its worker dies mid-task (killed, out of memory): the scheduler
+then runs it on another worker, up to :data:`WORKER_DEATHS` times (Dask's
+``distributed.scheduler.allowed-failures``); tasks are pure functions of their spec, so the
+result is identical. A task that raises (bad input) is never retried: its error stops the run
+at once, one line, without the workers' tracebacks. The area merges run on the workers too, reading their
 tasks' results from the cluster (or from the cache, for tasks finished earlier); only the
 merged areas come back.
 """
@@ -22,10 +24,11 @@ from carecover.region.cache import TaskCache, cached_run
 from carecover.region.task import TaskSpec
 from carecover.utils import log, progress
 
-__all__ = ["Schedule", "submit_tasks", "wait_tasks", "load_cached", "RETRIES"]
+__all__ = ["Schedule", "submit_tasks", "wait_tasks", "load_cached", "WORKER_DEATHS"]
 
-#: How often a task is retried after its worker died.
-RETRIES = 3
+#: How many worker deaths a task survives (it is run again each time); an error it raises is
+#: never retried.
+WORKER_DEATHS = 3
 
 
 @dataclass
@@ -39,7 +42,7 @@ class Schedule:
 
 
 def submit_tasks(client: Any, specs: Sequence[TaskSpec], cache: TaskCache, prepares: dict[str, tuple],
-                 cache_dir: Path, *, retries: int = RETRIES) -> Schedule:
+                 cache_dir: Path) -> Schedule:
     """Submit the tasks the cache lacks (each once, by its key), after the street arrays they
     are built from (each network file read once per area)."""
     from carecover.region.streets import prepare
@@ -54,18 +57,18 @@ def submit_tasks(client: Any, specs: Sequence[TaskSpec], cache: TaskCache, prepa
         if spec.streets is not None and not Path(spec.streets).is_file():
             if spec.streets not in ready:
                 source, clip = prepares[spec.streets]
-                ready[spec.streets] = client.submit(prepare, source, clip, spec.streets, cache_dir, retries=retries,
+                ready[spec.streets] = client.submit(prepare, source, clip, spec.streets, cache_dir,
                                                     key=f"carecover-streets-{Path(spec.streets).name}", pure=False)
             deps.append(ready[spec.streets])
         group = "|".join(spec.group["name"].astype(str))
         if spec.params.cache is not False:
             # the group's residents once into the stage cache, before its tasks read them
             if group not in ready:
-                ready[group] = client.submit(read_group_demand, spec, retries=retries, pure=False,
+                ready[group] = client.submit(read_group_demand, spec, pure=False,
                                              key=f"carecover-demand-{spec.key[:24]}")
             deps.append(ready[group])
         futures[spec.key] = client.submit(cached_run, spec, cache.root, utils.QUIET, *deps, key=f"carecover-task-{spec.key[:24]}",
-                                          retries=retries, pure=False)
+                                          pure=False)
     return Schedule(futures, cached, len(specs))
 
 

@@ -14,6 +14,7 @@ import shapely
 
 from carecover.config import load_config
 from carecover.inputs.boundaries import buffered
+from carecover.network.readers import reader_for
 from carecover.params import RunParams
 from carecover.plan.options import PlanOptions
 from carecover.plan.resolve import resolve
@@ -70,15 +71,38 @@ def resolve_areas(areas: Areas, out: Path, cache_dir: Path, *, walk_speed_mps: f
                            suggest=tuple(a.planned.items()), walk_speed_mps=walk_speed_mps, cache=cache_dir,
                            lang=lang, command=command, gaode_map=False)
         params = resolve(opts)
+        # the network's file type is checked here, once, in one line (not by every worker)
+        reader_for(params.network)
         sources = {"network": a.network, "facilities": a.facilities, "population": a.population}
         plans.append(AreaPlan(a, params, sources))
     return plans
 
 
+#: Longest folder name kept as it is (characters; a longer name is cut and marked).
+MAX_FOLDER_CHARS = 60
+
+
 def safe_name(name: str) -> str:
-    """A folder name for an area (path separators and control characters replaced)."""
-    text = "".join("_" if (c in '/\\:*?"<>|' or ord(c) < 32) else c for c in name).strip(" .")
-    return text or "area"
+    """The folder name of an area: one safe, injective rule.
+
+    A name made only of letters, digits (any script), ``_``, ``-``, spaces and inner dots, of at
+    most :data:`MAX_FOLDER_CHARS` characters, is its own folder name. Any other name has its
+    other characters replaced by ``_``, is cut to that length, and ends with ``~`` and 10 hex
+    digits of its SHA-256 (``a/b`` → ``a_b~…``, while ``a_b`` stays ``a_b``): kept names never
+    contain ``~``, so two names never share a folder (up to a SHA-256 collision), and no name can
+    leave ``areas/`` or be too long for a file system.
+    """
+    import hashlib
+
+    def ok(c: str) -> bool:
+        return c.isalnum() or c in "_- ."
+
+    text = str(name)
+    clean = "".join(c if ok(c) else "_" for c in text)
+    if clean == text and text and text.strip(" .") == text and len(text) <= MAX_FOLDER_CHARS:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{clean.strip(' .')[:MAX_FOLDER_CHARS] or 'area'}~{digest}"
 
 
 def _as_given(params: RunParams, sources: dict[str, Any], registers: tuple[str, ...]) -> RunParams:

@@ -43,7 +43,7 @@ def prepare(source: str | Path, clip: Any, target: Path, cache_dir: Path) -> Pat
     target = Path(target)
     if target.is_file():
         return target
-    path = local_path(source, cache_dir)
+    path = local_path(source, cache_dir, revalidate=False)  # the client revalidated it
     reader = reader_for(path)
     reader.check(path)
     clip_geom = boundary_geometry(clip)
@@ -53,6 +53,9 @@ def prepare(source: str | Path, clip: Any, target: Path, cache_dir: Path) -> Pat
     used = np.unique(np.concatenate([seg["u"].to_numpy(np.int64), seg["v"].to_numpy(np.int64)]))
     nodes = data.nodes.drop_duplicates("id")
     nodes = nodes[nodes["id"].isin(used)].reset_index(drop=True)
+    from carecover.datastore import private_dir
+
+    private_dir(target.parent)
     tmp = target.with_name(f".{os.getpid()}.{target.name}")
     write(tmp, StreetData(nodes, seg))
     os.replace(tmp, target)

@@ -182,7 +182,7 @@ class TaskResult:
 def localized(params: RunParams, cache_dir: Path) -> RunParams:
     """The parameters with every URL input replaced by its local copy."""
     def loc(p):
-        return None if p is None else local_path(p, cache_dir)
+        return None if p is None else local_path(p, cache_dir, revalidate=False)
 
     return replace(params, network=loc(params.network), facilities=tuple(loc(p) for p in params.facilities),
                    population=loc(params.population))
@@ -340,7 +340,7 @@ def read_group_demand(spec: TaskSpec) -> int:
     task of its own); returns their number."""
     cache_dir = Path(spec.params.cache)
     params = localized(spec.params, cache_dir)
-    group_params = replace(params, facilities=tuple(local_path(p, cache_dir) for p in spec.group_registers))
+    group_params = replace(params, facilities=tuple(local_path(p, cache_dir, revalidate=False) for p in spec.group_registers))
     with notices.collect(echo=False):
         return len(group_demand(spec, group_params, boundaries_of(spec, spec.clips["walk"]), StageCache.of(params)))
 
@@ -362,7 +362,7 @@ def run_task(spec: TaskSpec) -> TaskResult:
     t0 = time.perf_counter()
     cache_dir = Path(spec.params.cache)
     params = localized(spec.params, cache_dir)
-    group_params = replace(params, facilities=tuple(local_path(p, cache_dir) for p in spec.group_registers))
+    group_params = replace(params, facilities=tuple(local_path(p, cache_dir, revalidate=False) for p in spec.group_registers))
     group_index = [(int(i), g) for i, g in zip(spec.group["index"], spec.group.geometry, strict=True)]
     with notices.collect(echo=False) as found:
         cache = StageCache.of(params)

@@ -22,10 +22,14 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
+from carecover.errors import InputError
 from carecover.inputs.boundaries import buffered
 from carecover.network.build import utm_crs
 
-__all__ = ["Grid", "Tile", "grid_of", "tiles_of", "tile_index", "clip_polygon", "owner_index"]
+#: Most grid cells an area's tiling looks at (bounds every loop over tiles).
+MAX_GRID_CELLS = 20_000
+
+__all__ = ["MAX_GRID_CELLS", "Grid", "Tile", "grid_of", "tiles_of", "tile_index", "clip_polygon", "owner_index"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,10 @@ def tiles_of(geometry: Any, grid: Grid) -> list[Tile]:
     minx, miny, maxx, maxy = proj.bounds
     ni = int(np.floor((maxx - grid.x0) / grid.size_m)) + 1
     nj = int(np.floor((maxy - grid.y0) / grid.size_m)) + 1
+    if ni * nj > MAX_GRID_CELLS:
+        raise InputError(f"区域需 {ni * nj:,} 个瓦片，超过上限 {MAX_GRID_CELLS:,} / the area needs {ni * nj:,} tiles, "
+                         f"more than the limit of {MAX_GRID_CELLS:,}", field="tile_km",
+                         expected="a larger tile_km")
     out = []
     for j in range(nj):
         for i in range(ni):

@@ -91,6 +91,27 @@ def _check_hash(net, rec: NetworkRecord, where: Path) -> None:
                          field="network")
 
 
+def _read_only(path: Path, rec: NetworkRecord):
+    """The network in a cache file a state points at, read only (never removed or rewritten),
+    when it is a readable network of the recorded file (its SHA-256, when recorded) and
+    profile; ``None`` otherwise."""
+    if path.suffix != ".npz" or not path.is_file():
+        return None
+    from carecover.network.cache import load
+
+    try:
+        net = load(path)
+    except Exception:  # noqa: BLE001 - not a readable network: looked for elsewhere
+        return None
+    source = net.source or {}
+    if net.seg_name is None or net.profile != rec.profile:
+        return None
+    if rec.sha256 and source.get("sha256") != rec.sha256:
+        return None
+    net.source = dict(source, cache=str(path), from_cache=True)
+    return net
+
+
 def find_network(rec: NetworkRecord, out_dir: Path | None):
     """The plan's street network: its cache if found, else built from its OSM file.
 
@@ -111,14 +132,12 @@ def find_network(rec: NetworkRecord, out_dir: Path | None):
         When neither a matching cache nor the OSM file is found (every full path tried is named)
         or the file found has other content than the plan's.
     """
-    from carecover.network.cache import read_cached
     from carecover.network.load import load_network
 
     for path in cache_candidates(rec, out_dir):
-        if path.is_file():
-            net = read_cached(path)
-            if net is not None and (not rec.sha256 or (net.source or {}).get("sha256") == rec.sha256):
-                return net
+        net = _read_only(path, rec)
+        if net is not None:
+            return net
     files = file_candidates(rec, out_dir)
     found = next((p for p in files if p.is_file()), None)
     if found is None:
@@ -130,8 +149,10 @@ def find_network(rec: NetworkRecord, out_dir: Path | None):
         import shapely
 
         clip = shapely.from_wkb(rec.clip_wkb)
+    # the cache folders a state names are only read, never written (a hand-edited state must not
+    # make a what-if write where it says): a packed folder's own cache, else the user's
     packed = out_dir / PACKED_CACHE if out_dir is not None else None
-    cache = packed if packed is not None and packed.is_dir() else (Path(rec.cache).parent.parent if rec.cache else True)
+    cache = packed if packed is not None and packed.is_dir() else True
     net = load_network(found, rec.profile, boundary=clip, cache=cache)
     _check_hash(net, rec, found)
     return net

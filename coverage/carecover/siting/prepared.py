@@ -196,7 +196,12 @@ class PreparedState:
             if len(hit):
                 return int(hit[0])
         if text.startswith("node:"):
-            hit = np.flatnonzero(self.cand_node == int(text[5:]))
+            try:
+                node = int(text[5:])
+            except ValueError:
+                raise InputError(f"网络节点编号须为整数 / the network node must be a whole number, got {text!r}",
+                                 field="candidate", expected="node:N with N a node listed in sites.csv") from None
+            hit = np.flatnonzero(self.cand_node == node)
             if len(hit) == 0:
                 raise InputError(f"该节点不是候选点 / no candidate at network node {text[5:]}",
                                  field="candidate", expected="a node listed in sites.csv")
@@ -310,3 +315,4 @@ class PreparedState:
             raise InputError("this prepared state has no threshold; re-run `carecover plan`", file=self.path)
         rows = reach_matrix(self.network(), src, self.demand_snapped(), float(self.threshold_s))
         return rows.tocsr(), src
+

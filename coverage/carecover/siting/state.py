@@ -341,9 +341,13 @@ def load_summary(out_dir: str | Path) -> dict:
     if not p.exists():
         return {}
     try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise InputError(f"summary.json is not valid JSON: {exc}", file=p) from exc
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise InputError(f"summary.json 不是有效的 JSON / summary.json is not valid JSON: {exc}", file=p) from None
+    if not isinstance(data, dict):
+        raise InputError(f"summary.json 已损坏 / summary.json is damaged: a JSON {type(data).__name__}, "
+                         "not an object", file=p, expected="the summary.json a `carecover plan` run wrote")
+    return data
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
@@ -365,14 +369,33 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     return arr
 
 
-def _matrix(arr: dict[str, np.ndarray]) -> sp.csr_matrix:
-    """The reach matrix: seconds (versions 1–2) or ``True`` entries (the pattern of versions 3–4)."""
-    shape = tuple(int(v) for v in arr["shape"])
-    if all(k in arr for k in PATTERN_FIELDS):
-        cols = decode_pattern(arr["indptr"], arr["reach_step"], arr["reach_step_big"])
-        index = np.int32 if shape[1] < 2**31 else np.int64
-        return sp.csr_matrix((np.ones(len(cols), bool), cols.astype(index), arr["indptr"]), shape=shape)
-    return sp.csr_matrix((arr["data"], arr["indices"], arr["indptr"]), shape=shape)
+def _matrix(arr: dict[str, np.ndarray], path: Path | None) -> sp.csr_matrix:
+    """The reach matrix: seconds (versions 1–2) or ``True`` entries (the pattern of versions 3–4),
+    its sparse indices checked (a damaged file is refused naming it, never indexed out of range)."""
+    try:
+        shape = tuple(int(v) for v in arr["shape"])
+        indptr = np.asarray(arr["indptr"])
+        if len(shape) != 2 or min(shape) < 0 or indptr.ndim != 1 or len(indptr) != shape[0] + 1:
+            raise ValueError("shape and row pointers disagree")
+        if len(indptr) and (indptr[0] != 0 or np.any(np.diff(indptr) < 0)):
+            raise ValueError("row pointers not increasing from 0")
+        if all(k in arr for k in PATTERN_FIELDS):
+            if indptr[-1] != len(arr["reach_step"]) or any(
+                    k in arr and len(arr[k]) != indptr[-1] for k in ("reach_band", "reach_seconds")):
+                raise ValueError("row pointers and entries disagree")
+            cols = decode_pattern(indptr, arr["reach_step"], arr["reach_step_big"])
+            data = np.ones(len(cols), bool)
+        else:
+            cols, data = np.asarray(arr["indices"]), arr["data"]
+            if indptr[-1] != len(cols) or len(data) != len(cols):
+                raise ValueError("row pointers and entries disagree")
+        if len(cols) and (cols.min() < 0 or cols.max() >= shape[1]):
+            raise ValueError("column index out of range")
+    except (ValueError, TypeError, IndexError) as exc:
+        raise InputError(f"状态文件已损坏 / the prepared state is damaged ({exc}); re-run `carecover plan`",
+                         file=path) from None
+    index = np.int32 if shape[1] < 2**31 else np.int64
+    return sp.csr_matrix((data, cols.astype(index), indptr), shape=shape)
 
 
 def _network_record(arr: dict[str, np.ndarray]) -> NetworkRecord | None:
@@ -445,6 +468,36 @@ def _state_path(out_dir: Path, tier: str) -> tuple[str, Path]:
     return key, files[key]
 
 
+def verify_written(out_dir: Path, path: Path) -> None:
+    """Refuse a state file whose content is not what the plan wrote: the output folder's
+    manifest (``.carecover-manifest.json``) records each file's SHA-256. Folders without a
+    manifest, or a manifest without hashes (older runs), are read as they are.
+
+    Raises
+    ------
+    InputError
+        The file differs from the plan's record (edited or replaced since).
+    """
+    import hashlib
+
+    try:
+        doc = json.loads((Path(out_dir) / ".carecover-manifest.json").read_text(encoding="utf-8"))
+        expected = doc.get("sha256", {}).get(Path(path).relative_to(out_dir).as_posix())
+    except (OSError, ValueError, AttributeError):
+        return
+    if not isinstance(expected, str):
+        return
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    if h.hexdigest() != expected:
+        raise InputError("状态文件与 plan 写出的内容不同（已被修改或替换），请重新运行 plan / the prepared state "
+                         "is not the file the plan wrote (edited or replaced since); re-run `carecover plan`",
+                         file=path, expected="the state/<tier>.npz written by carecover plan (see the folder's "
+                         ".carecover-manifest.json)")
+
+
 def load_state(out_dir: str | Path, tier: str, *, summary: dict | None = None) -> PreparedState:
     """Load ``<out_dir>/state/<tier>.npz`` written by ``carecover plan``.
 
@@ -465,10 +518,12 @@ def load_state(out_dir: str | Path, tier: str, *, summary: dict | None = None) -
     ------
     InputError
         When the folder has no state for ``tier`` (the message lists those it has), or the file
-        is unreadable, incomplete or newer than this version.
+        is unreadable, incomplete, newer than this version, or not the file the plan wrote
+        (:func:`verify_written`).
     """
     out_dir = Path(out_dir)
     key, path = _state_path(out_dir, tier)
+    verify_written(out_dir, path)
     arr = _read_npz(path)
     summary = load_summary(out_dir) if summary is None else summary
     return _prepared(arr, key, summary, path)
@@ -476,7 +531,7 @@ def load_state(out_dir: str | Path, tier: str, *, summary: dict | None = None) -
 
 def _prepared(arr: dict[str, np.ndarray], key: str, summary: dict, path: Path | None, net=None) -> PreparedState:
     """The :class:`PreparedState` of a state's arrays (read from a file, or held in memory)."""
-    M = _matrix(arr)
+    M = _matrix(arr, path)
     n_ex = int(arr["n_existing"])
     weights, region_weights = _weights(arr)
     return PreparedState(

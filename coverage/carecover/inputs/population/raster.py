@@ -36,9 +36,15 @@ from carecover.inputs.population.common import (
 )
 from carecover.utils import file_sha256
 
-__all__ = ["from_raster", "geographic_cell_area"]
+__all__ = ["from_raster", "geographic_cell_area", "check_read_size", "MAX_READ_PIXELS", "MAX_PEOPLE_PER_PIXEL"]
 
 _MASK_RULE = "pixel centre inside boundary (rasterio geometry_mask, all_touched=False)"
+#: Most pixels read at once (the window over the study area, or a whole raster without one):
+#: 100 million (800 MB as float64). A larger read is refused naming the limit; a national
+#: raster with a boundary reads only the city's window.
+MAX_READ_PIXELS = 100_000_000
+#: Most people one pixel may hold: more is an undeclared nodata value (1e30, 3.4e38), refused.
+MAX_PEOPLE_PER_PIXEL = 1_000_000
 
 
 def geographic_cell_area(lat1, lat2, dlon_deg, semi_major: float = 6378137.0,
@@ -182,8 +188,49 @@ def _area_window(src, frame, crs: CRS, path: Path) -> tuple[shapely.Geometry | N
     return geom, win
 
 
+def check_read_size(n_pixels: int, path: Path, what: str = "the window over the study area") -> None:
+    """Refuse reading more than :data:`MAX_READ_PIXELS` pixels at once (naming the limit).
+
+    Parameters
+    ----------
+    n_pixels
+        Pixels the read would allocate.
+    path
+        The raster.
+    what
+        What would be read, for the message.
+
+    Raises
+    ------
+    InputError
+    """
+    if n_pixels > MAX_READ_PIXELS:
+        raise InputError(f"栅格读取范围过大 / the raster read is too large: {what} has {n_pixels:,} pixels, more than "
+                         f"the limit of {MAX_READ_PIXELS:,}", file=path,
+                         expected="a --boundary (only its window is read), or a raster clipped to the study area")
+
+
+def _warn_partial_cover(src, geom, path: Path) -> None:
+    """Say (a notice) when the raster covers only part of the study area: the residents of the
+    rest are not counted."""
+    if geom is None:
+        return
+    area = float(geom.area)
+    covered = float(shapely.intersection(geom, shapely.box(*src.bounds)).area)
+    if area > 0 and covered < 0.99 * area:
+        from carecover import notices
+
+        share = covered / area
+        notices.warn("raster_partial_cover",
+                     f"{path}: 人口栅格只覆盖研究区的 {share:.0%}，其余部分的居民未计入 / the population raster covers "
+                     f"only {share:.0%} of the study area; residents of the rest are not counted")
+
+
 def _read_counts(src, bands: tuple[int, ...], win: _Window, path: Path) -> tuple[np.ndarray, np.ndarray]:
     """(counts, valid) of the window, the bands summed; a negative head-count is an error, not a guess."""
+    check_read_size((win.row1 - win.row0) * (win.col1 - win.col0), path,
+                    "the window over the study area" if win.row0 or win.col0 or win.row1 < src.height
+                    or win.col1 < src.width else "the whole raster (no --boundary)")
     data, valid = read_band_sum(src, bands, win.window)
     band = band_list(bands)
     neg = valid & (data < 0)
@@ -194,6 +241,14 @@ def _read_counts(src, bands: tuple[int, ...], win: _Window, path: Path) -> tuple
             f"{r + win.row0}, col {c + win.col0} (0-based pixel indices; {int(neg.sum())} negative "
             f"pixel(s) in the area read)", file=path, field=f"band {band}",
             expected="people per pixel >= 0 (or the nodata value)")
+    huge = valid & (data > MAX_PEOPLE_PER_PIXEL)
+    if huge.any():
+        r, c = np.argwhere(huge)[0]
+        raise InputError(
+            f"人口栅格数值过大 / {data[r, c]:.6g} people in one pixel of band {band} at row {r + win.row0}, col "
+            f"{c + win.col0} (0-based; {int(huge.sum())} such pixel(s)): more than {MAX_PEOPLE_PER_PIXEL:,}, an "
+            "undeclared nodata value?", file=path, field=f"band {band}",
+            expected="people per pixel, with the nodata value declared (gdal_edit.py -a_nodata VALUE)")
     return data, valid
 
 
@@ -257,6 +312,7 @@ def _elderly_resampled(esrc, bands: tuple[int, ...], dst_crs, win_transform, sha
     from rasterio.enums import Resampling
     from rasterio.warp import reproject
 
+    check_read_size(esrc.width * esrc.height, Path(esrc.name), "the elderly raster (read whole to resample)")
     src_data, valid = read_band_sum(esrc, bands)
     bad = ~valid
     rr, cc = np.indices(src_data.shape)
@@ -325,6 +381,14 @@ def _pixel_elderly(elderly_raster, src, bands: tuple[int, ...] | None, win: _Win
     elderly = edata[px.rr, px.cc]
     info["total"] = float(elderly.sum())
     info["cells_elderly_gt_pop"] = int((elderly > px.pop + 1e-9).sum())
+    if info["cells_elderly_gt_pop"]:
+        from carecover import notices
+
+        notices.warn("elderly_above_total",
+                     f"{elderly_raster}: {info['cells_elderly_gt_pop']:,} 个像元的老年人口多于总人口（老年合计 "
+                     f"{info['total']:,.0f}，总人口 {float(px.pop.sum()):,.0f}）/ {info['cells_elderly_gt_pop']:,} pixels "
+                     f"hold more elderly than residents (elderly {info['total']:,.0f}, total {float(px.pop.sum()):,.0f}): "
+                     "are the two rasters of the same year and unit?")
     info["elderly_on_zero_pop_cells"] = float(edata[use & (data <= 0)].sum())
     return elderly, info
 
@@ -416,6 +480,7 @@ def from_raster(path: str | Path, boundary: Any = None, *, band: int | None = No
         band = chosen[0]
         frame = boundary_frame(boundary)
         geom, win = _area_window(src, frame, crs, path)
+        _warn_partial_cover(src, geom, path)
         data, valid = _read_counts(src, chosen, win, path)
         inside = _centres_inside(geom, data.shape, win.transform(src.transform))
         use = valid & inside

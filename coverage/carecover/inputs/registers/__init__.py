@@ -39,6 +39,7 @@ import numpy as np
 
 from carecover import crs as crsmod
 from carecover.errors import InputError
+from carecover.filelimits import MAX_TABLE_BYTES, regular_file
 from carecover.inputs.facilities import Register
 from carecover.inputs.registers import csv, geo, xlsx
 from carecover.inputs.registers.area import study_area
@@ -57,10 +58,8 @@ __all__ = [
 
 
 def _checked_path(path: str | Path) -> Path:
-    path = Path(path)
-    if not path.exists():
-        raise InputError("文件不存在 / file not found", file=path)
-    return path
+    """A register path: a regular file of at most :data:`~carecover.filelimits.MAX_TABLE_BYTES`."""
+    return regular_file(path, "register / 名录", MAX_TABLE_BYTES, missing="文件不存在 / file not found")
 
 
 def _crs_argument(crs: str | None, path: Path) -> str | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from carecover.errors import InputError
-from carecover.inputs.registers.headers import header_row
+from carecover.inputs.registers.headers import check_one_header_row, header_row
 from carecover.inputs.registers.table import RawTable, drop_non_records
 
 __all__ = ["SUFFIXES", "detect_encoding", "read_csv"]
@@ -118,6 +118,7 @@ def read_csv(path: Path) -> RawTable:
     sep = _delimiter(head)
     records = list(csv.reader(io.StringIO(head), delimiter=sep))[:20]
     h = header_row(records)
+    check_one_header_row(records, h, path)
     header = [c.strip() for c in records[h]] if records else []
     df = _body(path, enc, sep, h + 1, header)
     info = {"encoding": "gbk/gb18030" if enc == "gb18030" else enc, "delimiter": sep,

@@ -14,7 +14,8 @@ from typing import Any
 from carecover import crs as crsmod
 from carecover.errors import InputError
 
-__all__ = ["FIELD_ALIASES", "MEASURE_FIELDS", "REQUIRED", "map_columns", "header_row", "require_fields"]
+__all__ = ["FIELD_ALIASES", "MEASURE_FIELDS", "REQUIRED", "map_columns", "header_row", "require_fields",
+           "check_one_header_row"]
 
 #: Accepted header names per field, in priority order (first match wins when a register has
 #: several, e.g. both 编号 and 序号). Matching ignores case, spaces, ``_``/``-`` and full-width
@@ -170,6 +171,7 @@ def require_fields(columns: Sequence[Any], *, has_geometry: bool, path, hint: st
         accepted headers and the headers found.
     """
     cols, crs_hint = map_columns(list(columns))
+    _refuse_repeated(list(columns), path)
     have = set(cols)
     if has_geometry:
         have |= {"lon", "lat"}
@@ -183,3 +185,49 @@ def require_fields(columns: Sequence[Any], *, has_geometry: bool, path, hint: st
                          f"文件中的表头 / headers found: {found}{hint}", file=path,
                          field=missing[0], expected="one of: " + accepted(missing[0]))
     return cols, crs_hint
+
+
+def _refuse_repeated(columns: list[Any], path) -> None:
+    """Two columns with the same header naming a field (e.g. two 经度 columns):
+    which one holds the values cannot be known, so the file is refused naming both."""
+    seen: dict[str, int] = {}
+    for pos, header in enumerate(columns):
+        field, _, _ = _match_header(header)
+        if field is None:
+            continue
+        key = _norm(header)
+        if key in seen:
+            first = seen[key]
+            raise InputError(f"第 {first + 1} 列与第 {pos + 1} 列的表头都表示「{_FIELD_ZH.get(field, field)}」/ columns "
+                             f"{first + 1} ('{columns[first]}') and {pos + 1} ('{header}') both give '{field}'",
+                             file=path, field=str(header), expected="one column per field: rename or delete one of them")
+        seen[key] = pos
+
+
+def check_one_header_row(records: list[list[str]], h: int, path) -> None:
+    """Refuse a header spanning two rows (a merged title cell above, the names below it):
+    the row under the header names fields, in columns the header row leaves empty.
+
+    Parameters
+    ----------
+    records
+        The first lines of the file, as lists of cells.
+    h
+        The header line (:func:`header_row`).
+    path
+        The file, for the message.
+
+    Raises
+    ------
+    InputError
+        Naming both rows.
+    """
+    if h + 1 >= len(records):
+        return
+    head, below = records[h], records[h + 1]
+    extra = [pos for f, pos in map_columns(below)[0].items()
+             if f not in map_columns(head)[0] and (pos >= len(head) or not str(head[pos]).strip())]
+    if extra:
+        raise InputError(f"表头跨两行（第 {h + 1} 行与第 {h + 2} 行）/ the header spans two rows ({h + 1} and {h + 2}): "
+                         f"'{below[extra[0]]}' is under an empty header cell", file=path, row=h + 2,
+                         expected="every column name on one header row (unmerge the cells)")

@@ -27,7 +27,7 @@ from carecover.inputs.registers.area import inside
 from carecover.inputs.registers.headers import MEASURE_FIELDS
 from carecover.inputs.registers.schema import STATUSES
 from carecover.inputs.registers.table import RawTable
-from carecover.tiers import tier_key
+from carecover.tiers import tier_key, visible
 
 __all__ = ["DUPLICATE_RADIUS_M", "validate"]
 
@@ -203,6 +203,10 @@ def _locate(c: _Columns, raw: RawTable, crs_default: str, area: Any) -> _Located
 
 _MEASURE_LABELS = {"capacity_persons": "服务能力 / capacity", "beds": "床位 / beds",
                    "floor_area_m2": "建筑面积 / floor area", "meal_seats": "助餐座位 / meal seats"}
+#: Largest plausible value of each measure for one facility (a larger number is a typing or
+#: unit mistake, e.g. 1e12 beds): noted on its row and taken as missing.
+MEASURE_LIMITS = {"capacity_persons": 1_000_000, "beds": 100_000, "floor_area_m2": 10_000_000,
+                  "meal_seats": 100_000}
 #: Units written after a number in a cell (``120张``, ``350 m²``, ``1,000平方米``).
 _UNIT_SUFFIX = r"\s*(张|个|人|座|位|平方米|平米|㎡|m²|m2|sqm)?\s*$"
 
@@ -232,9 +236,13 @@ def _measures(c: _Columns, notes: _Notes) -> dict[str, np.ndarray]:
         # parsed once per distinct text, like every other column
         u_vals, u_bad = _measure_values(np.asarray(uniq, dtype=object))
         vals, bad = u_vals[codes], u_bad[codes]
-        label = _MEASURE_LABELS[field]
+        label, limit = _MEASURE_LABELS[field], MEASURE_LIMITS.get(field, np.inf)
         notes.add(bad, lambda i, t=text, lab=label: f"{lab} '{t[i]}' 不是有效的非负数，按缺失处理 / "
                                                     "not a number >= 0, taken as missing")
+        huge = np.isfinite(vals) & (vals > limit)
+        notes.add(huge, lambda i, t=text, lab=label, lim=limit: f"{lab} '{t[i]}' 超过合理上限 {lim:,}，按缺失处理 / "
+                                                               f"above the plausible limit of {lim:,}, taken as missing")
+        vals = np.where(huge, np.nan, vals)
         out[field] = vals
     return out
 
@@ -377,6 +385,10 @@ def _coordinate_notes(notes: _Notes, loc: _Located, raw: RawTable, area: Any) ->
     where = "研究区域" if area is not None else "中国范围"
     where_en = "the study area" if area is not None else "China"
     notes.add(loc.outside, f"位于{where}之外 / outside {where_en}")
+    for i, cause in raw.info.get("geometry_notes", {}).items():
+        mask = np.zeros(len(loc.lon_in), bool)
+        mask[i] = bool(loc.missing[i])  # placed by its lon/lat columns otherwise
+        notes.add(mask, cause)
 
 
 def _record_notes(notes: _Notes, dup_id, first_id_row, dup_near, first_near_row,
@@ -388,7 +400,7 @@ def _record_notes(notes: _Notes, dup_id, first_id_row, dup_near, first_near_row,
                                   f"same name and tier as row {first_near_row[i]} within {r_m} m")
     empty_tier = tiers.unknown & (tiers.raw == "")
     notes.add(empty_tier, "缺少设施层级 / tier missing")
-    notes.add(tiers.unknown & ~empty_tier, lambda i: f"无法识别的层级 / unknown tier '{tiers.raw[i]}'")
+    notes.add(tiers.unknown & ~empty_tier, lambda i: f"无法识别的层级 / unknown tier '{visible(tiers.raw[i])}'")
     notes.add(names == "", "缺少名称 / name missing")
 
 

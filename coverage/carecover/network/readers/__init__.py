@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pandas as pd
 
 from carecover.errors import NetworkError
@@ -52,6 +53,43 @@ class StreetData:
 
     nodes: pd.DataFrame
     segments: pd.DataFrame
+
+
+def valid_lonlat(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Which positions are WGS-84 degrees: finite, longitude within ±180, latitude within ±90.
+
+    Parameters
+    ----------
+    lon, lat
+        Degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask.
+    """
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    return np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90)
+
+
+def warn_bad_coordinates(path, ids: np.ndarray, lon: np.ndarray, lat: np.ndarray, n_segments: int) -> None:
+    """Say (a notice) that nodes with invalid coordinates and their segments were left out.
+
+    Parameters
+    ----------
+    path
+        The network file.
+    ids, lon, lat
+        The left-out nodes.
+    n_segments
+        Segments (or edges) left out with them.
+    """
+    from carecover import notices
+
+    eg = f"{ids[0]}: {lon[0]}, {lat[0]}"
+    notices.warn("network_bad_coordinates",
+                 f"{path}: {len(ids):,} 个节点坐标无效（如节点 {eg}），其 {n_segments:,} 条路段未读入 / {len(ids):,} nodes "
+                 f"have invalid coordinates (e.g. node {eg}); their {n_segments:,} segments are left out")
 
 
 @functools.cache

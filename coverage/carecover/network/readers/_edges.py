@@ -21,9 +21,33 @@ import pandas as pd
 import shapely
 
 from carecover.network.profiles import TAG_COLUMNS
-from carecover.network.readers import StreetData
+from carecover.network.readers import StreetData, valid_lonlat, warn_bad_coordinates
 
 WGS84 = "EPSG:4326"
+
+
+def _valid_only(nodes: pd.DataFrame, edges: gpd.GeoDataFrame, path) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """Nodes with valid coordinates and the edges between them (the others said in a notice)."""
+    from carecover.errors import NetworkError
+
+    lon, lat = nodes["lon"].to_numpy(float), nodes["lat"].to_numpy(float)
+    ok = valid_lonlat(lon, lat)
+    geom = edges.geometry.to_numpy()
+    has = np.array([g is not None and not g.is_empty for g in geom], dtype=bool)
+    good_geom = np.ones(len(edges), bool)
+    if has.any():
+        xy, idx = shapely.get_coordinates(geom[has], return_index=True)
+        bad_rows = np.unique(idx[~valid_lonlat(xy[:, 0], xy[:, 1])])
+        good_geom[np.flatnonzero(has)[bad_rows]] = False
+    if ok.all() and good_geom.all():
+        return nodes, edges
+    if not ok.any():
+        raise NetworkError("没有节点带有效的经纬度 / no street node has valid WGS-84 coordinates "
+                           "(longitude -180..180, latitude -90..90)", file=path)
+    bad_ids = nodes["id"].to_numpy()[~ok]
+    keep = ~(edges["u"].isin(bad_ids) | edges["v"].isin(bad_ids)).to_numpy() & good_geom
+    warn_bad_coordinates(path, bad_ids, lon[~ok], lat[~ok], int((~keep).sum()))
+    return nodes.loc[ok], edges.loc[keep]
 
 
 def _first(value):
@@ -75,7 +99,7 @@ def _drop_reverse_twins(edges: pd.DataFrame, oneway: pd.Series) -> pd.DataFrame:
     return edges.loc[~twin.to_numpy()]
 
 
-def streets_from_edges(nodes: pd.DataFrame, edges: gpd.GeoDataFrame) -> StreetData:
+def streets_from_edges(nodes: pd.DataFrame, edges: gpd.GeoDataFrame, path=None) -> StreetData:
     """Straight segments (and the extra vertex nodes) of an OSMnx graph's node and edge tables.
 
     Parameters
@@ -86,6 +110,9 @@ def streets_from_edges(nodes: pd.DataFrame, edges: gpd.GeoDataFrame) -> StreetDa
         GeoDataFrame in WGS-84 with ``u``, ``v`` (node ids, the travel direction), the tags
         OSMnx keeps (``highway``, ``oneway``, ``name`` …, lists allowed) and ``geometry``
         (LineString from ``u`` to ``v``, or missing for a straight edge).
+    path
+        The file (named in the notice about nodes or edges with invalid coordinates, which are
+        left out, and in the error when no node has valid ones).
 
     Returns
     -------
@@ -94,6 +121,7 @@ def streets_from_edges(nodes: pd.DataFrame, edges: gpd.GeoDataFrame) -> StreetDa
         segment per consecutive vertex pair with its edge's tags.
     """
     nodes = nodes.drop_duplicates("id").reset_index(drop=True)
+    nodes, edges = _valid_only(nodes, edges, path)
     xy = pd.DataFrame({"lon": nodes["lon"].to_numpy(float), "lat": nodes["lat"].to_numpy(float)},
                       index=nodes["id"].to_numpy(np.int64))
     edges = edges[edges["u"].isin(xy.index) & edges["v"].isin(xy.index)].copy()

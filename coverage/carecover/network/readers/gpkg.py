@@ -97,6 +97,10 @@ def read(path: Path, clip: shapely.Geometry | None) -> StreetData:
     # an undirected save (OSMnx's default) keeps each edge's direction in 'from'/'to'
     if {"from", "to"} <= set(edges.columns):
         edges = edges.assign(u=edges["from"], v=edges["to"])
-    # OSMnx writes x/y in the graph's CRS, which is the layer's
+    # OSMnx writes x/y in the graph's CRS, which is the layer's; a layer reprojected since (QGIS
+    # "Reproject layer") keeps the old x/y columns: the point geometry, in the layer's CRS, counts
+    geom = nodes.geometry.values
+    if len(nodes) and not (shapely.is_missing(geom) | shapely.is_empty(geom)).any():
+        nodes = nodes.assign(x=shapely.get_x(geom), y=shapely.get_y(geom))
     nodes, edges = to_wgs84(nodes, edges, nodes.crs)
-    return streets_from_edges(nodes, edges)
+    return streets_from_edges(nodes, edges, path)

@@ -88,4 +88,4 @@ def read(path: Path, clip: shapely.Geometry | None) -> StreetData:
     except Exception as exc:
         raise NetworkError(f"cannot read GraphML edges: {exc}", file=path) from exc
     nodes, edges = to_wgs84(nodes, edges.reset_index(), G.graph["crs"])
-    return streets_from_edges(nodes, edges)
+    return streets_from_edges(nodes, edges, path)

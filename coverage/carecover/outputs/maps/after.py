@@ -15,7 +15,7 @@ from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import prep
 from carecover.outputs.maps.jsdata import GeoLayer, feature_collection_json
 from carecover.outputs.maps.names import focus_tier
-from carecover.outputs.maps.popups import esc, fmt
+from carecover.outputs.maps.popups import bdi, esc, fmt
 from carecover.outputs.maps.style import AFTER_COLOR, SITE_COLOR, box_swatch
 from carecover.outputs.maps.zones import label_zones
 
@@ -105,7 +105,7 @@ def _site_catchments(m: folium.Map, ctx: MapContext, key: str, labels: np.ndarra
         new = float(e[(labels == cand) & ~covered_now].sum())
         rank = ranks.get(cand)
         label = f"★{rank}" if rank is not None else cand
-        props.append({"site": esc(label), "e": fmt(total), "new": fmt(new)})  # tooltips set innerHTML
+        props.append({"site": bdi(label), "e": fmt(total), "new": fmt(new)})  # tooltips set innerHTML
     name = ctx.names[f"site_catchments__{key}"]
     fg = folium.FeatureGroup(name=name, show=False)
     GeoLayer(feature_collection_json(prep(zones.geoms, ctx.fn), props),

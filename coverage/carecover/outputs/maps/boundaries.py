@@ -8,7 +8,7 @@ from carecover.outputs.bundle import tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import prep, total_bounds
 from carecover.outputs.maps.jsdata import GeoLayer, feature_collection_json
-from carecover.outputs.maps.popups import esc
+from carecover.outputs.maps.popups import bdi, esc
 from carecover.outputs.maps.style import line_swatch
 
 
@@ -28,7 +28,7 @@ def add_boundaries(m: folium.Map, ctx: MapContext) -> None:
     b = b[b.geometry.notna()].sort_values(["level", "name"], kind="stable") if "level" in b else b
     geoms = prep(b.geometry.values, ctx.fn, simplify_deg=1e-5)
     # tooltips set innerHTML: boundary names from the input file are escaped here; counties lighter
-    props = [{"name": esc(r.get("name", "")), "lc": "#888" if str(r.get("level", "")) == "county" else "#444",
+    props = [{"name": bdi(r.get("name", "")), "lc": "#888" if str(r.get("level", "")) == "county" else "#444",
               "lw": 1 if str(r.get("level", "")) == "county" else 2} for _, r in b.iterrows()]
     name = ctx.names["boundaries"]
     fg = folium.FeatureGroup(name=name, show=True)

@@ -10,7 +10,7 @@ from carecover.outputs.bundle import tier_name, tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import prep
 from carecover.outputs.maps.jsdata import GeoLayer, feature_collection_json
-from carecover.outputs.maps.popups import esc
+from carecover.outputs.maps.popups import bdi, esc
 from carecover.outputs.maps.style import CATCHMENT_FILLS, box_swatch, tier_color
 from carecover.outputs.maps.zones import label_zones, neighbour_colours
 
@@ -40,7 +40,7 @@ def add_catchments(m: folium.Map, ctx: MapContext) -> None:
         colours = neighbour_colours(zones.geoms, len(CATCHMENT_FILLS))
         geoms = prep(zones.geoms, ctx.fn)
         # tooltips set innerHTML: text from the register is escaped here
-        props = [{"fid": esc(fid), "name": esc(names.get(fid, fid)), "e": f"{e:,.0f}", "c": CATCHMENT_FILLS[c]}
+        props = [{"fid": bdi(fid), "name": bdi(names.get(fid, fid)), "e": f"{e:,.0f}", "c": CATCHMENT_FILLS[c]}
                  for fid, e, c in zip(zones.labels, zones.elderly, colours, strict=True)]
         name = ctx.names[f"catchments__{key}"]
         color = tier_color(key)

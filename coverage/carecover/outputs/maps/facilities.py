@@ -11,7 +11,7 @@ from carecover.outputs.bundle import USED_STATUSES, tier_name, tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import point_xy
 from carecover.outputs.maps.jsdata import PointLayer
-from carecover.outputs.maps.popups import coord_row, esc, fmt
+from carecover.outputs.maps.popups import bdi, coord_row, esc, fmt
 from carecover.outputs.maps.style import LEVEL_RADIUS, UNKNOWN_COLOR, dot_swatch, tier_color
 from carecover.tiers import TIERS
 
@@ -75,9 +75,9 @@ def facility_rows(r: pd.Series, lang: str, used: bool, served: tuple[float, floa
     list of tuple
         ``(label, value HTML)`` pairs (input text escaped).
     """
-    rows = [(tr("名称", "Name", lang), esc(str(r.get("name", "") or ""))),
+    rows = [(tr("名称", "Name", lang), bdi(str(r.get("name", "") or ""))),
             (tr("层级", "Tier", lang), esc(tier_name(r.get("tier"), lang))),
-            (tr("地址", "Address", lang), esc(str(r.get("address", "") or "")))]
+            (tr("地址", "Address", lang), bdi(str(r.get("address", "") or "")))]
     # reached_* count the residents within the threshold for whom this facility is the nearest
     thr = f"{threshold_min:g}" if threshold_min is not None else "?"
     if "reached_elderly" in r and pd.notna(r.get("reached_elderly")):
@@ -89,12 +89,12 @@ def facility_rows(r: pd.Series, lang: str, used: bool, served: tuple[float, floa
     if served is not None:
         rows.append((tr("以其为最近设施的老年人口（不限时间）", "Elderly for whom it is the nearest (any time)", lang),
                      fmt(served[0])))
-    rows.append((tr("编号", "ID", lang), esc(str(r.get("fid", "")))))
+    rows.append((tr("编号", "ID", lang), bdi(str(r.get("fid", "")))))
     if coords is not None:
         rows.append(coords)
     if not used:
         rows.append((tr("状态", "Status", lang),
-                     esc(f"{r.get('status', '')}: {r.get('note', '') or ''}")))
+                     bdi(f"{r.get('status', '')}: {r.get('note', '') or ''}")))
     return rows
 
 
@@ -113,7 +113,7 @@ def _marker(r: dict, key: str | None, ok: bool, ctx: MapContext,
     rows = facility_rows(r, ctx.lang, ok, srv, tier.threshold_min if tier is not None else None,
                          coords=coord_row(lon, lat, ctx.basemap, ctx.lang))
     radius = LEVEL_RADIUS.get(level, 5)
-    return lat, lon, esc(str(r.get("name", "") or r.get("fid", ""))), rows, \
+    return lat, lon, bdi(str(r.get("name", "") or r.get("fid", ""))), rows, \
         None if ok else {"radius": radius}
 
 

@@ -19,7 +19,7 @@ from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import iso_display, point_xy, prep
 from carecover.outputs.maps.jsdata import GeoLayer, PointLayer, feature_collection_json
 from carecover.outputs.maps.names import focus_tier, tier_order
-from carecover.outputs.maps.popups import esc, fmt
+from carecover.outputs.maps.popups import bdi, esc, fmt
 from carecover.outputs.maps.style import GAP_COLOR, box_swatch
 
 #: Gap zones: most vertices per layer (the isochrones' doubling rule, holes under 1 ha filled).
@@ -51,12 +51,12 @@ def gap_rows(r: pd.Series, lang: str) -> list[tuple[str, str]]:
     place = r.get("place")
     place = str(place) if isinstance(place, str) and place else "–"
     return [(tr("排序", "Rank", lang), str(int(r["rank"]))),
-                     (tr("编号", "ID", lang), esc(str(r.get("gap_id", "")))),
-                     (tr("位置（最近的街道）", "Where (nearest streets)", lang), esc(place)),
+                     (tr("编号", "ID", lang), bdi(str(r.get("gap_id", "")))),
+                     (tr("位置（最近的街道）", "Where (nearest streets)", lang), bdi(place)),
                      (tr("老年人口", "Elderly", lang), fmt(r.get("elderly"))),
                      (tr("总人口", "Population", lang), fmt(r.get("pop"))),
                      (tr("面积(公顷)", "Area (ha)", lang), fmt(float(r.get("area_m2", 0) or 0) / 1e4, 1)),
-                     (tr("旗县区", "County", lang), esc(str(r.get("county", "") or ""))),
+                     (tr("旗县区", "County", lang), bdi(str(r.get("county", "") or ""))),
                      (tr("到最近设施", "To nearest facility", lang), t_txt)]
 
 

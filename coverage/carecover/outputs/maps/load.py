@@ -12,7 +12,7 @@ from carecover.outputs.bundle import tier_name, tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import point_xy
 from carecover.outputs.maps.jsdata import PointLayer
-from carecover.outputs.maps.popups import esc, fmt
+from carecover.outputs.maps.popups import bdi, esc, fmt
 from carecover.outputs.maps.style import dot_swatch
 
 __all__ = ["LOAD_CLASSES", "add_load", "load_color", "load_layer_name", "load_radius"]
@@ -54,13 +54,13 @@ def load_radius(capacity: np.ndarray) -> np.ndarray:
 def load_rows(r: pd.Series, lang: str) -> list[tuple[str, str]]:
     """Popup rows of a facility's load: name, tier, places and their source, elderly assigned,
     load, id (``(label, value HTML)`` pairs, input text escaped)."""
-    return [(tr("名称", "Name", lang), esc(str(r.get("name", "") or ""))),
+    return [(tr("名称", "Name", lang), bdi(str(r.get("name", "") or ""))),
             (tr("层级", "Tier", lang), esc(tier_name(r.get("tier"), lang))),
             (tr("容量(名额)", "Places", lang), fmt(r.get("capacity"), 1)),
             (tr("容量来源", "Capacity source", lang), esc(str(r.get("capacity_source", "") or ""))),
             (tr("分配老年人口", "Elderly assigned", lang), fmt(r.get("assigned_elderly"), 1)),
             (tr("负荷(人/名额)", "Load (elderly/place)", lang), fmt(r.get("load"), 2)),
-            (tr("编号", "ID", lang), esc(str(r.get("fid", ""))))]
+            (tr("编号", "ID", lang), bdi(str(r.get("fid", ""))))]
 
 
 def load_legend(lang: str) -> tuple[str, str]:
@@ -102,7 +102,7 @@ def add_load(m: folium.Map, ctx: MapContext) -> list[str]:
         pts = []
         for r, rad in zip(t.to_dict("records"), radius, strict=True):
             lat, lon = point_xy(r["geometry"], ctx.fn)
-            tip = esc(f"{r.get('name', '') or r.get('fid', '')}: {tr('负荷', 'load', lang)} {fmt(r.get('load'), 2)}")
+            tip = bdi(r.get('name', '') or r.get('fid', '')) + esc(f": {tr('负荷', 'load', lang)} {fmt(r.get('load'), 2)}")
             pts.append((lat, lon, tip, load_rows(r, lang),
                         {"radius": float(round(rad, 1)), "fillColor": load_color(r.get("load"))}))
         PointLayer(pts, style={"color": "#222", "weight": 1, "fillOpacity": 0.85,

@@ -32,6 +32,23 @@ def esc(text: Any) -> str:
     return html.escape(str(text)).translate(_JS_SAFE)
 
 
+def bdi(text: Any) -> str:
+    """Text from an input, escaped (:func:`esc`) and isolated in ``<bdi>``: a bidi override in a
+    name (``站\u202egpj.exe``) stays inside the name and cannot reorder the text around it.
+
+    Parameters
+    ----------
+    text
+        Any value (shown as ``str(text)``).
+
+    Returns
+    -------
+    str
+        ``<bdi>…</bdi>`` HTML.
+    """
+    return f"<bdi>{esc(text)}</bdi>"
+
+
 def fmt(x: Any, digits: int = 0) -> str:
     """A number with thousands separators ("–" for missing or infinite values).
 

@@ -12,7 +12,7 @@ from carecover.outputs.bundle import sites_frame, tier_name, tr
 from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import point_xy
 from carecover.outputs.maps.jsdata import PointLayer
-from carecover.outputs.maps.popups import coord_row, esc, fmt
+from carecover.outputs.maps.popups import bdi, coord_row, esc, fmt
 
 METHOD_ZH = {"exact": "精确", "greedy": "贪心"}
 #: A site's badge: ★rank in a black box (:class:`~carecover.outputs.maps.jsdata.PointLayer`).
@@ -44,7 +44,7 @@ def site_rows(r: pd.Series, lang: str, coords: tuple[str, str]) -> list[tuple[st
                      (tr("方法", "Method", lang), esc(str(r.get("method", "")))),
                      (tr("新增覆盖老年人口", "Elderly gained", lang), fmt(r.get("gain_elderly"))),
                      (tr("新增覆盖总人口", "Population gained", lang), fmt(r.get("gain_pop"))),
-                     (tr("旗县区", "County", lang), esc(str(r.get("county", "") or ""))),
+                     (tr("旗县区", "County", lang), bdi(str(r.get("county", "") or ""))),
                      coords]
 
 

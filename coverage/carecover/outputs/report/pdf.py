@@ -136,6 +136,6 @@ def print_run_report(out: str | Path) -> Path:
     files = outfolder.previous_files(out)
     if (out / outfolder.MANIFEST).is_file() and pdf.name not in files:
         with tempfile.TemporaryDirectory(prefix=".cc-manifest-", dir=out) as tmp:
-            outfolder.write_manifest(Path(tmp), [*files, pdf.name])
+            outfolder.write_manifest(Path(tmp), [*files, pdf.name], root=out)
             os.replace(Path(tmp) / outfolder.MANIFEST, out / outfolder.MANIFEST)
     return pdf

@@ -90,7 +90,8 @@ def html_table(t: Table) -> str:
     def td(v: Any) -> str:
         s = str(v)
         cls = " class='pass'" if s == "PASS" else " class='fail'" if s == "FAIL" else ""
-        return f"<td{cls}>{html.escape(s)}</td>"
+        # cells hold input text (names, addresses): isolated, so a bidi override stays in its cell
+        return f"<td{cls}><bdi>{html.escape(s)}</bdi></td>"
 
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in t.columns)
     body = "".join("<tr>" + "".join(td(v) for v in r) + "</tr>" for r in t.rows)
