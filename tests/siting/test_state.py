@@ -94,6 +94,9 @@ class TestFormat:
         cap = state_capacity_fields(rule, Decay("bands", 0.15), np.array([20.0, np.nan]))
         _write(tmp_path, tier_state(cap))
         assert load_state(tmp_path, TIER).extra["reach_band"].tolist() == [NO_BAND, 1, 2]
+        _write(tmp_path, tier_state(cap), add={"reach_band": np.array([1, 2], np.uint8)})  # one short
+        with pytest.raises(InputError, match="damaged"):
+            load_state(tmp_path, TIER)
 
     def test_gaussian_decay_scores_from_the_stored_seconds(self, tmp_path, tier_state):
         from carecover.analysis.access import Decay
