@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from carecover import __version__, logs, settings, utils
-from carecover.cli_habits import PLAN_EXAMPLES, Parser, check_files
+from carecover.cli_habits import PLAN_EXAMPLES, Parser, check_files, writable_target
 from carecover.errors import CarecoverError, InputError
 
 ROOT = Path(__file__).resolve().parent
@@ -311,21 +311,6 @@ def cmd_check_claims(args) -> int:
     return 0 if not (table["result"] == "FAIL").any() or not args.fail_on_fail else 1
 
 
-def _writable_target(path: Path, flag: str) -> None:
-    """Refuse, before any work, an output file whose folder cannot be written."""
-    import os
-
-    folder = path.resolve().parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if path.exists() and not path.is_file():  # a folder, a device (/dev/full), a pipe: never replaced
-        raise InputError("不是普通文件，不会被替换 / not a regular file: it is not replaced", file=path, field=flag,
-                         expected="a new or existing regular file")
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(f"无法写入 / cannot write here ({folder} is not a writable folder)", file=path,
-                         field=flag, expected="a file in a folder you can write to")
-
-
 def cmd_validate(args) -> int:
     """Read and validate a facility register (with a city's coordinate system, vocabulary and
     boundary when ``--city``/``--config`` is given), printing the status table, the counts, the
@@ -343,7 +328,7 @@ def cmd_validate(args) -> int:
     network = args.network or _existing(getattr(cfg, "network", None))
     if args.report is not None:  # the report never replaces the register (or the boundary)
         refuse_inputs([args.report], input_files([args.register, boundary]))
-        _writable_target(Path(args.report), "--report")
+        writable_target(Path(args.report), "--report")
     vocab = cfg.vocabulary() if cfg is not None else None
     fac = read_facilities(args.register, crs=args.crs_in or getattr(cfg, "crs_in", None), boundary=boundary,
                           strict=args.strict, vocabulary=vocab,

@@ -12,9 +12,10 @@ import argparse
 import difflib
 import re
 import sys
+from pathlib import Path
 from typing import NoReturn
 
-from carecover.errors import check_inputs_exist
+from carecover.errors import InputError, check_inputs_exist
 
 __all__ = ["PLAN_EXAMPLES", "Parser", "check_files", "suggestions"]
 
@@ -124,3 +125,18 @@ def check_files(args: argparse.Namespace) -> None:
         if "=" in str(spec):
             named.append((str(spec).split("=", 1)[1], "--units"))
     check_inputs_exist(named)
+
+
+def writable_target(path: Path, flag: str) -> None:
+    """Refuse, before any work, an output file whose folder cannot be written."""
+    import os
+
+    folder = path.resolve().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if path.exists() and not path.is_file():  # a folder, a device (/dev/full), a pipe: never replaced
+        raise InputError("不是普通文件，不会被替换 / not a regular file: it is not replaced", file=path, field=flag,
+                         expected="a new or existing regular file")
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"无法写入 / cannot write here ({folder} is not a writable folder)", file=path,
+                         field=flag, expected="a file in a folder you can write to")

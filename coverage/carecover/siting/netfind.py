@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from carecover.errors import InputError
 
 __all__ = ["PACKED_CACHE", "PACKED_NETWORK", "cache_candidates", "file_candidates", "find_network"]
@@ -156,3 +158,19 @@ def find_network(rec: NetworkRecord, out_dir: Path | None):
     net = load_network(found, rec.profile, boundary=clip, cache=cache)
     _check_hash(net, rec, found)
     return net
+
+
+def relative_paths(fields: dict, out_dir: Path) -> dict[str, np.ndarray]:
+    """``net_file_rel``/``net_cache_rel``: the network's paths relative to the output folder
+    (the staging folder lies beside it, so the same relative path holds once it is moved)."""
+    import os
+
+    out = {}
+    for key, rel in (("net_file", "net_file_rel"), ("net_cache", "net_cache_rel")):
+        val = str(fields.get(key, "") or "")
+        if val:
+            try:
+                out[rel] = np.array(os.path.relpath(Path(val).resolve(), out_dir.resolve()))
+            except ValueError:  # another drive (Windows)
+                out[rel] = np.array("")
+    return out

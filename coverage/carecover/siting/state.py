@@ -37,7 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from carecover.errors import InputError
-from carecover.siting.netfind import NetworkRecord
+from carecover.siting.netfind import NetworkRecord, relative_paths
 from carecover.siting.prepared import DemandPositions, PreparedState
 
 __all__ = [
@@ -188,7 +188,7 @@ def write_state(path: str | Path, state: TierState) -> Path:
     from carecover.utils import atomic_write
 
     with atomic_write(path, "wb") as fh:
-        np.savez_compressed(fh, **state_arrays(state), **_relative(state.fields, Path(path).parent.parent))
+        np.savez_compressed(fh, **state_arrays(state), **relative_paths(state.fields, Path(path).parent.parent))
     return Path(path)
 
 
@@ -221,22 +221,6 @@ def prepared(state: TierState, tier: str, summary: dict, net=None) -> PreparedSt
     network of the tier's mode, so new points are routed without loading it again)."""
     arr = {k: np.asarray(v) for k, v in state_arrays(state).items()}
     return _prepared(arr, tier, summary, None, net)
-
-
-def _relative(fields: dict, out_dir: Path) -> dict[str, np.ndarray]:
-    """``net_file_rel``/``net_cache_rel``: the network's paths relative to the output folder
-    (the staging folder lies beside it, so the same relative path holds once it is moved)."""
-    import os
-
-    out = {}
-    for key, rel in (("net_file", "net_file_rel"), ("net_cache", "net_cache_rel")):
-        val = str(fields.get(key, "") or "")
-        if val:
-            try:
-                out[rel] = np.array(os.path.relpath(Path(val).resolve(), out_dir.resolve()))
-            except ValueError:  # another drive (Windows)
-                out[rel] = np.array("")
-    return out
 
 
 def _lonlat_of(demand) -> tuple[np.ndarray, np.ndarray]:
