@@ -26,6 +26,7 @@ from carecover.plan import (
     ledger,
     networks,
     profiles,
+    projection,
     siting,
     travel,
 )
@@ -92,6 +93,8 @@ def compute(params: RunParams) -> Plan:
         iso_job = run.start("isochrones", isochrones.build, params, nets, trav)
         # coverage figures by tier and area
         figs = run.run("figures", figures.compute, params, walk, bounds, demand, trav)
+        # the projected elderly of --year at the same travel times (None without --year)
+        projected = run.run("projection", projection.compute, params, demand, trav, figs)
         # capacity-aware accessibility (2SFCA, E2SFCA) and facility load, per tier with a capacity rule
         acc = run.run("access", access.compute, params, nets, demand, trav, figs)
         # uncovered areas, ranked
@@ -112,6 +115,9 @@ def compute(params: RunParams) -> Plan:
         # coverage per mobility profile (only with --profiles: a new summary key)
         if by_profile is not None:
             bundle.summary["profiles"] = by_profile
+        # today vs the projected year (only with --year: a new summary key)
+        if projected is not None:
+            bundle.summary["projection"] = projected
     # the computation's wall seconds, from the runner's clock (kept out under SOURCE_DATE_EPOCH)
     bundle.summary["runtime_s"] = assemble.runtime_s(run.elapsed_s())
     log(f"计算完成 / computed in {run.elapsed_s():.1f} s")

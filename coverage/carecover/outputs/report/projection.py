@@ -1,0 +1,51 @@
+"""The report's projected-demand table: elderly coverage today beside the projected year of
+``--year`` (the config's ``[projection]``), per tier, stated as a projection."""
+
+from __future__ import annotations
+
+from carecover.outputs.bundle import PlanBundle, tier_name, tr
+from carecover.outputs.report.document import Section, Table, pct
+
+
+def _n(x: float | None) -> str:
+    return "—" if x is None else f"{x:,.0f}"
+
+
+def projection_section(b: PlanBundle) -> Section | None:
+    """Today vs the projected year, per tier (whole area); ``None`` without ``--year``.
+
+    Parameters
+    ----------
+    b
+        The results (``summary["projection"]``).
+
+    Returns
+    -------
+    Section or None
+        One row per tier: elderly, covered and share today and in the projected year.
+    """
+    given = b.summary.get("projection")
+    if not given:
+        return None
+    lang, year = b.lang, given["year"]
+    proj = tr(f"{year} 年（预测）", f"{year} (projected)", lang)
+    cols = [tr("层级", "Tier", lang), tr("今天：老年人口", "Today: elderly", lang),
+            tr("今天：覆盖率", "Today: covered", lang), f"{proj}: " + tr("老年人口", "elderly", lang),
+            f"{proj}: " + tr("覆盖人数", "covered", lang), f"{proj}: " + tr("覆盖率", "share", lang),
+            f"{proj}: " + tr("未覆盖", "uncovered", lang)]
+    rows = [[tier_name(r["tier"], lang), _n(r["elderly_today"]), pct(r["share_today"]), _n(r["elderly_projected"]),
+             _n(r["covered_projected"]), pct(r["share_projected"]), _n(r["uncovered_projected"])]
+            for r in given.get("figures", []) if r["area"] == "all"]
+    rec = given["record"]
+    how = (tr("今天的老年人口 × 各区县增长系数", "today's elderly × each county's growth factor", lang)
+           if rec["kind"] == "growth" else tr("人口 × 各区县预测老年人口比例", "population × each county's "
+                                              "projected elderly share", lang))
+    notes = [tr(f"预测值，不是统计数：{how}；出行时间与设施为今天的。来源：{rec['source']}。",
+                f"A projection, not a count: {how}; travel times and facilities are today's. "
+                f"Source: {rec['source']}.", lang)]
+    if given.get("not_projected_elderly"):
+        notes.append(tr(f"{_n(given['not_projected_elderly'])} 名老年人所在区县无预测值，按今天计。",
+                        f"{_n(given['not_projected_elderly'])} elderly are in areas without a projected "
+                        "value and are counted as today.", lang))
+    return Section(tr(f"今天与 {year} 年（预测）对比", f"Today vs {year} (projected)", lang),
+                   [Table(cols, rows, " ".join(notes))], key="projection")

@@ -1,0 +1,60 @@
+"""Stage — projected demand (``--year``): the elderly of the projected year at today's travel
+times, beside today's. Without ``--year`` nothing is computed and the outputs are unchanged;
+with it, ``summary.json`` gains ``"projection"`` (the record and the figures), the report a
+table "today vs {year} (projected)", and the console a line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from carecover.analysis.projection import projected_elderly, projection_figures
+from carecover.inputs.demand import Demand
+from carecover.params import RunParams
+from carecover.plan.figures import Figures
+from carecover.plan.travel import Travel
+from carecover.utils import log
+
+
+def compute(params: RunParams, demand: Demand, travel: Travel, figs: Figures) -> dict[str, Any] | None:
+    """The projection's record and figures (``None`` without ``--year``).
+
+    Parameters
+    ----------
+    params
+        ``projection`` (:class:`~carecover.config.projection.Projection`).
+    demand
+        Demand points with today's elderly.
+    travel
+        Travel times per tier (the same for both years).
+    figs
+        The reporting areas (all, urban/rural and counties are used).
+
+    Returns
+    -------
+    dict or None
+        ``{"year", "label", "record", "elderly_today", "elderly_projected",
+        "not_projected_elderly", "figures"}``.
+    """
+    proj = params.projection
+    if proj is None:
+        return None
+    points = demand.points
+    future, done = projected_elderly(points, proj)
+    today = np.nan_to_num(points["elderly"].to_numpy(float), nan=0.0)
+    areas = {k: m for k, m in figs.areas.items() if ":" not in k}
+    tiers = {k: (tt.time_s, tt.tier.threshold_min, tt.tier.mode) for k, tt in travel.tiers.items()}
+    rows = projection_figures(points, proj, tiers, areas)
+    out = {"year": proj.year, "label": f"{proj.year} 年预测 / {proj.year} (projected)", "record": proj.to_dict(),
+           "elderly_today": round(float(today.sum()), 1), "elderly_projected": round(float(future.sum()), 1),
+           "not_projected_elderly": round(float(today[~done].sum()), 1), "figures": rows}
+    log(f"预测 {proj.year} 年老年人口 {out['elderly_projected']:,.0f}（现状 {out['elderly_today']:,.0f}；"
+        f"来源：{proj.source}）/ projected elderly in {proj.year}: {out['elderly_projected']:,.0f} "
+        f"(today {out['elderly_today']:,.0f}) — a projection, not a count")
+    for r in rows:
+        if r["area"] == "all" and r["share_projected"] is not None:
+            log(f"  {r['tier']}: {r['threshold_min']:g} 分钟内 {r['covered_projected']:,.0f} 人 "
+                f"({r['share_projected']:.1%}) — {proj.year} 年预测 / {proj.year} projected; "
+                f"未覆盖 / uncovered {r['uncovered_projected']:,.0f} (today {r['uncovered_today']:,.0f})")
+    return out
