@@ -204,6 +204,8 @@ def tier_lines(summary) -> str:
     from carecover.tiers import TIERS
 
     lines = ["各层级老年人覆盖 / elderly within reach, per tier:"]
+    proj = summary.data.get("projection") or {}
+    projected = {r["tier"]: r for r in proj.get("figures", []) if r["area"] == "all"}
     for key, t in (summary.parameters.get("tiers") or {}).items():
         walk = t.get("mode") == "walk"
         now = summary.figure(key, "current")
@@ -217,6 +219,10 @@ def tier_lines(summary) -> str:
             info = summary.sites.get(key)
             n = "" if info is None or info.placed is None else info.placed
             line += f"；新增 {n} 处后 {after.value:.1%} / with {n} new sites {after.value:.1%}"
+        if projected.get(key, {}).get("share_projected") is not None:
+            r, y = projected[key], proj["year"]
+            line += (f"；{y} 年预测 / {y} projected: {r['share_projected']:.1%}，"
+                     f"{round(r['covered_projected']):,d} / {round(r['elderly_projected']):,d} 人")
         lines.append(line + f"  ({TIERS[key].name_en}, {t.get('threshold_min', 0):g}-min {t.get('mode')})")
     return "\n".join(lines)
 

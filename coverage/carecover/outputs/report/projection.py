@@ -37,11 +37,11 @@ def projection_section(b: PlanBundle) -> Section | None:
              _n(r["covered_projected"]), pct(r["share_projected"]), _n(r["uncovered_projected"])]
             for r in given.get("figures", []) if r["area"] == "all"]
     rec = given["record"]
-    how = (tr("今天的老年人口 × 各区县增长系数", "today's elderly × each county's growth factor", lang)
-           if rec["kind"] == "growth" else tr("人口 × 各区县预测老年人口比例", "population × each county's "
-                                              "projected elderly share", lang))
-    notes = [tr(f"预测值，不是统计数：{how}；出行时间与设施为今天的。来源：{rec['source']}。",
-                f"A projection, not a count: {how}; travel times and facilities are today's. "
+    zh, en = (("今天的老年人口 × 各区县增长系数", "today's elderly × each county's growth factor")
+              if rec["kind"] == "growth" else
+              ("人口 × 各区县预测老年人口比例", "population × each county's projected elderly share"))
+    notes = [tr(f"预测值，不是统计数：{zh}；出行时间与设施为今天的。来源：{rec['source']}。",
+                f"A projection, not a count: {en}; travel times and facilities are today's. "
                 f"Source: {rec['source']}.", lang)]
     if given.get("not_projected_elderly"):
         notes.append(tr(f"{_n(given['not_projected_elderly'])} 名老年人所在区县无预测值，按今天计。",
