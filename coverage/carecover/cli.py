@@ -73,9 +73,7 @@ def _plan_parser(sub) -> None:
     p.add_argument("--elderly-share", type=float, metavar="SHARE",
                    help="老年人口比例 0–1，用于所有区域（人口栅格即老年人口时为 1）/ elderly share 0–1 for every area "
                         "(1 when --population is itself an aged-60+ raster)")
-    p.add_argument("--year", type=int, metavar="YEAR",
-                   help="同时给出该年的预测老年人口的覆盖（城市配置 [projection]）/ also state coverage of the "
-                        "projected elderly of YEAR (the city config's [projection])")
+    p.add_argument("--year", type=int, help="另给出该年预测老年人口的覆盖（配置 [projection]）/ also the projected elderly of YEAR")
     p.add_argument("--candidates", type=Path,
                    help="候选地块 (CSV 经纬度 / GeoJSON …)，默认用路网交叉口 / candidate sites file (default: street junctions)")
     p.add_argument("--candidates-from-osm", metavar="KINDS",
@@ -204,8 +202,6 @@ def tier_lines(summary) -> str:
     from carecover.tiers import TIERS
 
     lines = ["各层级老年人覆盖 / elderly within reach, per tier:"]
-    proj = summary.data.get("projection") or {}
-    projected = {r["tier"]: r for r in proj.get("figures", []) if r["area"] == "all"}
     for key, t in (summary.parameters.get("tiers") or {}).items():
         walk = t.get("mode") == "walk"
         now = summary.figure(key, "current")
@@ -219,10 +215,6 @@ def tier_lines(summary) -> str:
             info = summary.sites.get(key)
             n = "" if info is None or info.placed is None else info.placed
             line += f"；新增 {n} 处后 {after.value:.1%} / with {n} new sites {after.value:.1%}"
-        if projected.get(key, {}).get("share_projected") is not None:
-            r, y = projected[key], proj["year"]
-            line += (f"；{y} 年预测 / {y} projected: {r['share_projected']:.1%}，"
-                     f"{round(r['covered_projected']):,d} / {round(r['elderly_projected']):,d} 人")
         lines.append(line + f"  ({TIERS[key].name_en}, {t.get('threshold_min', 0):g}-min {t.get('mode')})")
     return "\n".join(lines)
 
@@ -502,7 +494,7 @@ def _global_options(parser: argparse.ArgumentParser, default) -> None:
 
 def _defaults_for_demo(args) -> None:
     for name, value in dict(population=None, population_field=None, elderly_field=None,
-                            elderly_raster=[], bands=None, elderly_bands=None, elderly_share=None, year=None,
+                            elderly_raster=[], bands=None, elderly_bands=None, elderly_share=None,
                             candidates=None, min_distance_existing=None,
                             total_population=None, suggest=[], units=[], walk_speed_mps=None, crs_in=None,
                             profiles=None, dem=None,
