@@ -15,7 +15,7 @@ import pandas as pd
 import pyrosm
 import pytest
 from carecover import cli
-from carecover.analysis.projection import projected_elderly, projection_figures
+from carecover.analysis.projection import projected_elderly, projection_figures, projection_gaps
 from carecover.config import load_config
 from carecover.config.projection import Projection, projection_for
 from carecover.errors import InputError
@@ -79,6 +79,14 @@ class TestHandChecked:
         assert (a["elderly_today"], a["covered_today"]) == (45.0, 15.0)
         assert (a["elderly_projected"], a["covered_projected"], a["uncovered_projected"]) == (72.5, 27.5, 45.0)
         assert rows["东区"]["share_projected"] == 1.0 and a["projected"] is True and a["year"] == 2030
+
+
+    def test_gaps_ranked_again_by_projected_elderly(self):
+        member = np.array([1, 1, 2, 0])  # today: gap 1 holds 10 + 30, gap 2 holds 5
+        today, future = np.array([10.0, 30.0, 5.0, 1.0]), np.array([10.0, 30.0, 50.0, 1.0])
+        got = projection_gaps({"t": member}, None, today, future)
+        assert [(g["gap_id"], g["rank_projected"], g["elderly_today"], g["elderly_projected"]) for g in got] == \
+            [(2, 1, 5.0, 50.0), (1, 2, 40.0, 40.0)]
 
 
 class TestConfig:
@@ -152,8 +160,12 @@ class TestRun:
         assert east_row["covered_projected"] == pytest.approx(2.0 * east_row["covered_today"], abs=0.15)
         assert west_row["covered_projected"] == pytest.approx(1.5 * west_row["covered_today"], abs=0.15)
         assert east_row["share_projected"] == pytest.approx(east_row["share_today"], abs=1e-4)
+        gaps = [g for g in p["gaps"] if g["tier"] == "community_centre"]
+        assert gaps and all(g["elderly_projected"] >= g["elderly_today"] for g in gaps)
+        assert sum(g["elderly_today"] for g in gaps) <= east_row["uncovered_today"] + west_row["uncovered_today"] + 1
         report = (out / "report.md").read_text("utf-8")
         assert "Today vs 2030 (projected)" in report and "A projection, not a count" in report
+        assert "ranked again by the projected elderly" in report
         assert s["parameters"]["projection"]["counties"] == {"东区": 2.0}
 
     def test_without_year_no_projection_key(self, tmp_path, capsys):

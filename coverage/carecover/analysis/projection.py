@@ -11,7 +11,7 @@ import pandas as pd
 from carecover.config.projection import Projection
 from carecover.network.covered import covered
 
-__all__ = ["projected_elderly", "projection_figures"]
+__all__ = ["projected_elderly", "projection_figures", "projection_gaps"]
 
 
 def projected_elderly(points: pd.DataFrame, projection: Projection) -> tuple[np.ndarray, np.ndarray]:
@@ -79,4 +79,39 @@ def projection_figures(points: pd.DataFrame, projection: Projection, tiers: Mapp
                             f"uncovered_{name}": round(tot - cov, 1),
                             f"share_{name}": round(cov / tot, 4) if tot > 0 else None})
             out.append(row)
+    return out
+
+
+def projection_gaps(members: Mapping[str, np.ndarray], zones: pd.DataFrame | None, today: np.ndarray,
+                    future: np.ndarray, top: int = 20) -> list[dict]:
+    """Today's gap zones with their projected elderly, ranked by the projected (a county ageing
+    faster moves its gaps up), the first ``top`` of each tier.
+
+    Parameters
+    ----------
+    members
+        Per tier: each demand point's ``gap_id`` (0 outside gaps).
+    zones
+        The gap zones (``tier``, ``gap_id``, ``county``), or ``None``.
+    today, future
+        Elderly per point today and in the projected year.
+
+    Returns
+    -------
+    list of dict
+        ``tier``, ``gap_id`` (today's rank), ``county``, ``elderly_today``, ``elderly_projected``,
+        ``rank_projected``, ``projected = True``.
+    """
+    county = {} if zones is None else {(t, int(g)): str(c) for t, g, c in
+                                       zip(zones["tier"], zones["gap_id"], zones["county"], strict=True)}
+    out = []
+    for key, member in members.items():
+        n = int(member.max()) + 1 if member.size else 1
+        now = np.bincount(member, weights=today, minlength=n)[1:]
+        then = np.bincount(member, weights=future, minlength=n)[1:]
+        order = sorted(range(len(then)), key=lambda i: (-then[i], i))
+        for rank, i in enumerate(order[:top], start=1):
+            out.append({"tier": key, "gap_id": i + 1, "county": county.get((key, i + 1), ""),
+                        "elderly_today": round(float(now[i]), 1), "elderly_projected": round(float(then[i]), 1),
+                        "rank_projected": rank, "projected": True})
     return out

@@ -9,15 +9,17 @@ from typing import Any
 
 import numpy as np
 
-from carecover.analysis.projection import projected_elderly, projection_figures
+from carecover.analysis.projection import projected_elderly, projection_figures, projection_gaps
 from carecover.inputs.demand import Demand
 from carecover.params import RunParams
 from carecover.plan.figures import Figures
+from carecover.plan.gaps import Gaps
 from carecover.plan.travel import Travel
 from carecover.utils import log
 
 
-def compute(params: RunParams, demand: Demand, travel: Travel, figs: Figures) -> dict[str, Any] | None:
+def compute(params: RunParams, demand: Demand, travel: Travel, figs: Figures,
+            gaps: Gaps | None = None) -> dict[str, Any] | None:
     """The projection's record and figures (``None`` without ``--year``).
 
     Parameters
@@ -30,12 +32,14 @@ def compute(params: RunParams, demand: Demand, travel: Travel, figs: Figures) ->
         Travel times per tier (the same for both years).
     figs
         The reporting areas (all, urban/rural and counties are used).
+    gaps
+        Today's gap zones (each given its projected elderly; ``None``: none).
 
     Returns
     -------
     dict or None
         ``{"year", "label", "record", "elderly_today", "elderly_projected",
-        "not_projected_elderly", "figures"}``.
+        "not_projected_elderly", "figures", "gaps"}``.
     """
     proj = params.projection
     if proj is None:
@@ -48,7 +52,8 @@ def compute(params: RunParams, demand: Demand, travel: Travel, figs: Figures) ->
     rows = projection_figures(points, proj, tiers, areas)
     out = {"year": proj.year, "label": f"{proj.year} 年预测 / {proj.year} (projected)", "record": proj.to_dict(),
            "elderly_today": round(float(today.sum()), 1), "elderly_projected": round(float(future.sum()), 1),
-           "not_projected_elderly": round(float(today[~done].sum()), 1), "figures": rows}
+           "not_projected_elderly": round(float(today[~done].sum()), 1), "figures": rows,
+           "gaps": projection_gaps(gaps.members, gaps.zones, today, future) if gaps is not None else []}
     log(f"预测 {proj.year} 年老年人口 {out['elderly_projected']:,.0f}（现状 {out['elderly_today']:,.0f}；"
         f"来源：{proj.source}）/ projected elderly in {proj.year}: {out['elderly_projected']:,.0f} "
         f"(today {out['elderly_today']:,.0f}) — a projection, not a count")

@@ -93,12 +93,13 @@ def compute(params: RunParams) -> Plan:
         iso_job = run.start("isochrones", isochrones.build, params, nets, trav)
         # coverage figures by tier and area
         figs = run.run("figures", figures.compute, params, walk, bounds, demand, trav)
-        # the projected elderly of --year at the same travel times (None without --year)
-        projected = run.run("projection", projection.compute, params, demand, trav, figs)
         # capacity-aware accessibility (2SFCA, E2SFCA) and facility load, per tier with a capacity rule
         acc = run.run("access", access.compute, params, nets, demand, trav, figs)
         # uncovered areas, ranked
         gap = run.run("gaps", gaps.find, params, demand, trav, bounds)
+        # the projected elderly of --year at the same travel times, per tier, area and gap
+        # (None without --year)
+        projected = run.run("projection", projection.compute, params, demand, trav, figs, gap)
         # candidate sites and their reach on the network, for each planned tier
         problems = run.run("siting", siting.problems, params, nets, bounds, demand, trav)
         # sites for the planned centres (greedy and exact)

@@ -47,5 +47,17 @@ def projection_section(b: PlanBundle) -> Section | None:
         notes.append(tr(f"{_n(given['not_projected_elderly'])} 名老年人所在区县无预测值，按今天计。",
                         f"{_n(given['not_projected_elderly'])} elderly are in areas without a projected "
                         "value and are counted as today.", lang))
-    return Section(tr(f"今天与 {year} 年（预测）对比", f"Today vs {year} (projected)", lang),
-                   [Table(cols, rows, " ".join(notes))], key="projection")
+    tables = [Table(cols, rows, " ".join(notes))]
+    gaps = [g for g in given.get("gaps", []) if g["rank_projected"] <= 5]
+    if gaps:
+        gcols = [tr("层级", "Tier", lang), tr(f"{year} 年（预测）排名", f"Rank {year} (projected)", lang),
+                 tr("今天的缺口编号", "Today's gap no.", lang), tr("区县", "County", lang),
+                 tr("今天：未覆盖老年人", "Today: uncovered elderly", lang),
+                 f"{proj}: " + tr("未覆盖老年人", "uncovered elderly", lang)]
+        grows = [[tier_name(g["tier"], lang), g["rank_projected"], g["gap_id"], g["county"] or "—",
+                  _n(g["elderly_today"]), _n(g["elderly_projected"])] for g in gaps]
+        tables.append(Table(gcols, grows, tr("今天的缺口（同一区域）按预测年份的老年人数重新排序（预测值）。",
+                                             "Today's gaps (the same zones) ranked again by the projected "
+                                             "elderly (a projection).", lang)))
+    return Section(tr(f"今天与 {year} 年（预测）对比", f"Today vs {year} (projected)", lang), tables,
+                   key="projection")
