@@ -75,6 +75,7 @@ class TestHandChecked:
         time_s = np.array([60.0, 2000.0, 100.0, 50.0])  # 15 min = 900 s: points 0, 2, 3 covered
         areas = {"all": np.ones(4, bool), "东区": np.array([True, False, False, True])}
         rows = {r["area"]: r for r in projection_figures(_points(), proj, {"t": (time_s, 15.0, "walk")}, areas)}
+        assert {r["scenario"] for r in rows.values()} == {"current"}
         a = rows["all"]
         assert (a["elderly_today"], a["covered_today"]) == (45.0, 15.0)
         assert (a["elderly_projected"], a["covered_projected"], a["uncovered_projected"]) == (72.5, 27.5, 45.0)
@@ -144,7 +145,8 @@ def _run(tmp_path: Path, capsys, *extra: str, proj: str = PROJ) -> tuple[int, st
 
 class TestRun:
     def test_year_on_a_real_extract(self, tmp_path, capsys):
-        rc, err, out = _run(tmp_path, capsys, "--year", "2030")
+        rc, err, out = _run(tmp_path, capsys, "--year", "2030", "--suggest", "community_centre=1",
+                            "--exact-time-limit", "5")
         assert rc == 0, err
         s = json.loads((out / "summary.json").read_text("utf-8"))
         p = s["projection"]
@@ -154,12 +156,19 @@ class TestRun:
         want = 2.0 * demand.loc[east, "elderly"].sum() + 1.5 * demand.loc[~east, "elderly"].sum()
         assert east.any() and (~east).any()
         assert p["elderly_projected"] == pytest.approx(want, abs=0.2)
-        rows = {(r["tier"], r["area"]): r for r in p["figures"]}
+        rows = {(r["tier"], r["area"]): r for r in p["figures"] if r["scenario"] == "current"}
         east_row, west_row = rows[("community_centre", "东区")], rows[("community_centre", "西区")]
         assert east_row["covered_today"] > 10 and west_row["covered_today"] > 10
         assert east_row["covered_projected"] == pytest.approx(2.0 * east_row["covered_today"], abs=0.15)
         assert west_row["covered_projected"] == pytest.approx(1.5 * west_row["covered_today"], abs=0.15)
         assert east_row["share_projected"] == pytest.approx(east_row["share_today"], abs=1e-4)
+        # the suggested site, chosen for today's elderly, evaluated for 2030's too
+        plan = {r["area"]: r for r in p["figures"] if r["scenario"] == "planned" and r["tier"] == "community_centre"}
+        today = {(f["area"], f["population"]): f for f in s["figures"]
+                 if f.get("scenario") == "planned" and f.get("tiers") == ["community_centre"] and f["kind"] == "population"}
+        assert plan["all"]["covered_today"] == pytest.approx(today[("all", "elderly")]["covered"], abs=0.1)
+        assert plan["all"]["covered_projected"] >= plan["all"]["covered_today"] >= east_row["covered_today"]
+        assert "share with the new sites" in (out / "report.md").read_text("utf-8")
         gaps = [g for g in p["gaps"] if g["tier"] == "community_centre"]
         assert gaps and all(g["elderly_projected"] >= g["elderly_today"] for g in gaps)
         assert sum(g["elderly_today"] for g in gaps) <= east_row["uncovered_today"] + west_row["uncovered_today"] + 1

@@ -45,7 +45,7 @@ def projected_elderly(points: pd.DataFrame, projection: Projection) -> tuple[np.
 
 
 def projection_figures(points: pd.DataFrame, projection: Projection, tiers: Mapping[str, tuple[np.ndarray, float, str]],
-                       areas: Mapping[str, np.ndarray]) -> list[dict]:
+                       areas: Mapping[str, np.ndarray], scenario: str = "current") -> list[dict]:
     """Elderly coverage today and in the projected year, per tier and area, at the same times.
 
     Parameters
@@ -58,6 +58,8 @@ def projection_figures(points: pd.DataFrame, projection: Projection, tiers: Mapp
         Tier key → (time to the nearest facility per point in s, threshold in min, mode).
     areas
         Reporting area → mask of the points.
+    scenario
+        ``"current"`` (today's facilities) or ``"planned"`` (with the suggested sites).
 
     Returns
     -------
@@ -72,7 +74,7 @@ def projection_figures(points: pd.DataFrame, projection: Projection, tiers: Mapp
         within = covered(time_s, thr)
         for area, m in areas.items():
             row = {"tier": key, "threshold_min": float(thr), "mode": mode, "area": area,
-                   "year": projection.year, "projected": True}
+                   "scenario": scenario, "year": projection.year, "projected": True}
             for name, w in (("today", today), ("projected", future)):
                 tot, cov = float(w[m].sum()), float(w[m & within].sum())
                 row.update({f"elderly_{name}": round(tot, 1), f"covered_{name}": round(cov, 1),

@@ -14,12 +14,13 @@ from carecover.inputs.demand import Demand
 from carecover.params import RunParams
 from carecover.plan.figures import Figures
 from carecover.plan.gaps import Gaps
+from carecover.plan.siting import Siting
 from carecover.plan.travel import Travel
 from carecover.utils import log
 
 
 def compute(params: RunParams, demand: Demand, travel: Travel, figs: Figures,
-            gaps: Gaps | None = None) -> dict[str, Any] | None:
+            gaps: Gaps | None = None, sites: Siting | None = None) -> dict[str, Any] | None:
     """The projection's record and figures (``None`` without ``--year``).
 
     Parameters
@@ -34,6 +35,9 @@ def compute(params: RunParams, demand: Demand, travel: Travel, figs: Figures,
         The reporting areas (all, urban/rural and counties are used).
     gaps
         Today's gap zones (each given its projected elderly; ``None``: none).
+    sites
+        The suggested sites (``--suggest``): their planned scenario is evaluated for the
+        projected elderly too (the sites are those chosen for today's elderly).
 
     Returns
     -------
@@ -50,6 +54,9 @@ def compute(params: RunParams, demand: Demand, travel: Travel, figs: Figures,
     areas = {k: m for k, m in figs.areas.items() if ":" not in k}
     tiers = {k: (tt.time_s, tt.tier.threshold_min, tt.tier.mode) for k, tt in travel.tiers.items()}
     rows = projection_figures(points, proj, tiers, areas)
+    if sites is not None and sites.after_time_s:
+        planned = {k: (t, params.tiers[k].threshold_min, params.tiers[k].mode) for k, t in sites.after_time_s.items()}
+        rows += projection_figures(points, proj, planned, areas, scenario="planned")
     out = {"year": proj.year, "label": f"{proj.year} 年预测 / {proj.year} (projected)", "record": proj.to_dict(),
            "elderly_today": round(float(today.sum()), 1), "elderly_projected": round(float(future.sum()), 1),
            "not_projected_elderly": round(float(today[~done].sum()), 1), "figures": rows,
@@ -58,7 +65,7 @@ def compute(params: RunParams, demand: Demand, travel: Travel, figs: Figures,
         f"来源：{proj.source}）/ projected elderly in {proj.year}: {out['elderly_projected']:,.0f} "
         f"(today {out['elderly_today']:,.0f}) — a projection, not a count")
     for r in rows:
-        if r["area"] == "all" and r["share_projected"] is not None:
+        if r["area"] == "all" and r["scenario"] == "current" and r["share_projected"] is not None:
             log(f"  {r['tier']}: {r['threshold_min']:g} 分钟内 {r['covered_projected']:,.0f} 人 "
                 f"({r['share_projected']:.1%}) — {proj.year} 年预测 / {proj.year} projected; "
                 f"未覆盖 / uncovered {r['uncovered_projected']:,.0f} (today {r['uncovered_today']:,.0f})")

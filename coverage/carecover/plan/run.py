@@ -97,13 +97,13 @@ def compute(params: RunParams) -> Plan:
         acc = run.run("access", access.compute, params, nets, demand, trav, figs)
         # uncovered areas, ranked
         gap = run.run("gaps", gaps.find, params, demand, trav, bounds)
-        # the projected elderly of --year at the same travel times, per tier, area and gap
-        # (None without --year)
-        projected = run.run("projection", projection.compute, params, demand, trav, figs, gap)
         # candidate sites and their reach on the network, for each planned tier
         problems = run.run("siting", siting.problems, params, nets, bounds, demand, trav)
         # sites for the planned centres (greedy and exact)
         sites = run.run("siting solve", siting.suggest, params, problems, bounds, demand, trav, gap, figs)
+        # the projected elderly of --year at the same travel times, per tier, area and gap, today
+        # and with the suggested sites (None without --year)
+        projected = run.run("projection", projection.compute, params, demand, trav, figs, gap, sites)
         # the city's claims against the figures
         checked = run.run("claims", claims.check, params, figs.items + sites.figures + acc.figures
                           + profiles.claim_figures(params, by_profile))

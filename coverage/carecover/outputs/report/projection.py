@@ -33,9 +33,14 @@ def projection_section(b: PlanBundle) -> Section | None:
             tr("今天：覆盖率", "Today: covered", lang), f"{proj}: " + tr("老年人口", "elderly", lang),
             f"{proj}: " + tr("覆盖人数", "covered", lang), f"{proj}: " + tr("覆盖率", "share", lang),
             f"{proj}: " + tr("未覆盖", "uncovered", lang)]
+    figs = [r for r in given.get("figures", []) if r["area"] == "all"]
+    planned = {r["tier"]: r for r in figs if r.get("scenario") == "planned"}
     rows = [[tier_name(r["tier"], lang), _n(r["elderly_today"]), pct(r["share_today"]), _n(r["elderly_projected"]),
              _n(r["covered_projected"]), pct(r["share_projected"]), _n(r["uncovered_projected"])]
-            for r in given.get("figures", []) if r["area"] == "all"]
+            + ([pct(planned[r["tier"]]["share_projected"]) if r["tier"] in planned else "—"] if planned else [])
+            for r in figs if r.get("scenario", "current") == "current"]
+    if planned:
+        cols.append(f"{proj}: " + tr("新增站点后覆盖率", "share with the new sites", lang))
     rec = given["record"]
     zh, en = (("今天的老年人口 × 各区县增长系数", "today's elderly × each county's growth factor")
               if rec["kind"] == "growth" else
