@@ -114,7 +114,8 @@ class Plan:
     @property
     def projection(self) -> pd.DataFrame:
         """Elderly coverage today beside the projected year of ``--year`` (``year=``), a row per
-        tier and area (``elderly_today`` … ``share_projected``, each row ``projected = True``);
+        tier, area and ``scenario`` (``current``; ``planned`` with the suggested sites),
+        ``elderly_today`` … ``share_projected``, each row ``projected = True``;
         empty without a projection. The record (year, factors, source) is
         ``summary.data["projection"]["record"]``."""
         given = self.summary.data.get("projection") or {}
