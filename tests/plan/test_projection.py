@@ -175,6 +175,9 @@ class TestRun:
         report = (out / "report.md").read_text("utf-8")
         assert "Today vs 2030 (projected)" in report and "A projection, not a count" in report
         assert "ranked again by the projected elderly" in report
+        table = pd.read_csv(out / "projection.csv", encoding="utf-8-sig")
+        assert table["projected"].all() and (table["source"] == "illustrative: test factors").all()
+        assert set(table["scenario"]) == {"current", "planned"}
         assert s["parameters"]["projection"]["counties"] == {"东区": 2.0}
 
     def test_without_year_no_projection_key(self, tmp_path, capsys):
@@ -182,6 +185,7 @@ class TestRun:
         assert rc == 0, err
         assert "projection" not in json.loads((out / "summary.json").read_text("utf-8"))
         assert "(projected)" not in (out / "report.md").read_text("utf-8")
+        assert not (out / "projection.csv").exists()
 
     def test_year_without_projection_exits_2(self, tmp_path, capsys):
         rc, err, out = _run(tmp_path, capsys, "--year", "2030", proj="")
