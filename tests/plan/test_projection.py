@@ -213,6 +213,18 @@ def test_run_plan_year_exposes_projection(tmp_path, caplog):
     assert row.year == 2030 and row.projected and row.elderly_projected > row.elderly_today
     said = "\n".join(r.getMessage() for r in caplog.records)
     assert "projected elderly in 2030" in said and "a projection, not a count" in said
-    assert "community_centre" in said and "2030 projected" in said
+    assert "Community centre" in said and "2030 projected" in said
     assert carecover.run_plan(PBF, tmp_path / "r.csv", total_population=5000, cache=False,
                               out=tmp_path / "o3").projection.empty
+
+
+def test_county_without_a_value_is_said(tmp_path, capsys):
+    """Only 东区 projected: the 西区 elderly stay as today, and a warning says how many."""
+    proj = PROJ.replace("[projection.all]\n2030 = 1.5\n2025 = 1.2\n", "")
+    rc, err, out = _run(tmp_path, capsys, "--year", "2030", proj=proj)
+    assert rc == 0, err
+    s = json.loads((out / "summary.json").read_text("utf-8"))
+    west = [r for r in s["projection"]["figures"] if r["area"] == "西区" and r["scenario"] == "current"][0]
+    assert west["elderly_projected"] == west["elderly_today"] > 0
+    assert s["projection"]["not_projected_elderly"] == pytest.approx(west["elderly_today"], abs=0.1)
+    assert any(w.get("code") == "projection_incomplete" for w in s["warnings"])

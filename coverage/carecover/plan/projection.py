@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from carecover import notices
 from carecover.analysis.projection import projected_elderly, projection_figures, projection_gaps
 from carecover.inputs.demand import Demand
 from carecover.params import RunParams
@@ -16,6 +17,7 @@ from carecover.plan.figures import Figures
 from carecover.plan.gaps import Gaps
 from carecover.plan.siting import Siting
 from carecover.plan.travel import Travel
+from carecover.tiers import TIERS
 from carecover.utils import log
 
 
@@ -64,9 +66,18 @@ def compute(params: RunParams, demand: Demand, travel: Travel, figs: Figures,
     log(f"预测 {proj.year} 年老年人口 {out['elderly_projected']:,.0f}（现状 {out['elderly_today']:,.0f}；"
         f"来源：{proj.source}）/ projected elderly in {proj.year}: {out['elderly_projected']:,.0f} "
         f"(today {out['elderly_today']:,.0f}) — a projection, not a count")
+    if out["not_projected_elderly"] > 0:
+        n = out["not_projected_elderly"]
+        notices.warn("projection_incomplete",
+                     f"{n:,.0f} 名老年人所在区县没有 {proj.year} 年预测值，按今天计 / {n:,.0f} elderly are in areas "
+                     f"without a {proj.year} value and are counted as today (add [projection.all] or their county)",
+                     file=params.config.path if params.config is not None else None, field="projection.all",
+                     value=n)
     for r in rows:
         if r["area"] == "all" and r["scenario"] == "current" and r["share_projected"] is not None:
-            log(f"  {r['tier']}: {r['threshold_min']:g} 分钟内 {r['covered_projected']:,.0f} 人 "
+            t = TIERS.get(r["tier"])
+            name = f"{t.name_zh} / {t.name_en}" if t is not None else r["tier"]
+            log(f"  {name}: {r['threshold_min']:g} 分钟内 {r['covered_projected']:,.0f} 人 "
                 f"({r['share_projected']:.1%}) — {proj.year} 年预测 / {proj.year} projected; "
                 f"未覆盖 / uncovered {r['uncovered_projected']:,.0f} (today {r['uncovered_today']:,.0f})")
     return out
