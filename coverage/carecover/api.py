@@ -32,7 +32,7 @@ _AS_GIVEN = ("population_field", "elderly_field", "min_distance_existing_m", "to
              "walk_speed_mps", "crs_in", "sheet", "strict", "osm_facilities", "facility_isochrones",
              "exact_time_limit_s", "max_candidates", "max_candidates_drive", "min_spacing_m", "target_share",
              "objective", "map_min_gap_share", "gaode_map", "pdf", "workers", "sample_note", "lang", "inline_assets",
-             "profiles")
+             "profiles", "year")
 
 
 def _input_folder(cache: bool | str | Path | None) -> Path:
@@ -130,7 +130,9 @@ def run_plan(network: str | Path | None = None, facilities: Any = None, *, city:
         ``walk_speed_mps``, ``total_population``, ``population_field``, ``crs_in``, ``sheet``,
         ``objective``, ``exact_time_limit_s``, ``max_candidates``, ``min_spacing_m``,
         ``target_share``, ``workers``, ``lang``, ``profiles`` (mobility profiles side by side:
-        ``["elderly", "step_free", "winter", "slope"]`` or ``"step_free+winter"``) …
+        ``["elderly", "step_free", "winter", "slope"]`` or ``"step_free+winter"``), ``year``
+        (the projected elderly of that year beside today's, from the config's ``[projection]``:
+        :attr:`Plan.projection`) …
     dem
         DEM file for the ``slope`` profile (``.hgt``, ``.hgt.zip``, GeoTIFF).
 

@@ -73,6 +73,7 @@ def _plan_parser(sub) -> None:
     p.add_argument("--elderly-share", type=float, metavar="SHARE",
                    help="老年人口比例 0–1，用于所有区域（人口栅格即老年人口时为 1）/ elderly share 0–1 for every area "
                         "(1 when --population is itself an aged-60+ raster)")
+    p.add_argument("--year", type=int, help="另给出该年预测老年人口的覆盖（配置 [projection]）/ also the projected elderly of YEAR")
     p.add_argument("--candidates", type=Path,
                    help="候选地块 (CSV 经纬度 / GeoJSON …)，默认用路网交叉口 / candidate sites file (default: street junctions)")
     p.add_argument("--candidates-from-osm", metavar="KINDS",
@@ -163,7 +164,7 @@ def plan_options(args, sample_note: str | None = None):
         population_field=args.population_field, elderly_field=args.elderly_field,
         elderly_raster=tuple(args.elderly_raster) or None, candidates=args.candidates,
         population_bands=parse_bands(args.bands, "--bands"), elderly_bands=parse_bands(args.elderly_bands, "--elderly-bands"),
-        elderly_share=args.elderly_share,
+        elderly_share=args.elderly_share, year=getattr(args, "year", None),
         candidates_from_osm=getattr(args, "candidates_from_osm", None),
         candidates_mix=getattr(args, "candidates_mix", None),
         colocation_min=_colocation_min(getattr(args, "colocation_min", None) or []),

@@ -19,6 +19,7 @@ from typing import Any
 from carecover import settings
 from carecover.config import CityConfig
 from carecover.config.capacity import CapacityRule
+from carecover.config.projection import Projection
 from carecover.mobility import MobilityProfile
 from carecover.notices import Notice
 from carecover.tiers import Tier
@@ -103,6 +104,9 @@ class RunParams:
         The elderly share where the population gives none, and where it comes from
         (``option`` ``--elderly-share``, ``config`` ``default_elderly_share``, ``default``
         :data:`carecover.settings.default_elderly_share`, said in the ledger).
+    projection
+        The projected elderly of ``--year`` (:class:`~carecover.config.projection.Projection`,
+        from the config's ``[projection]``); ``None``: today only.
     crs_explicit
         ``--crs`` was given on the command line: a coordinate-system check sure of a mistake
         then warns instead of stopping the run.
@@ -174,6 +178,7 @@ class RunParams:
     candidates_mix: bool = False
     colocation_min: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     colocation_within_m: float = settings.colocation_within_m
+    projection: Projection | None = None
 
     # ------------------------------------------------------------------ a factory
     @classmethod
@@ -287,6 +292,7 @@ class RunParams:
             **({"colocation": {"kinds": list(self.colocation_kinds), "mix": self.candidates_mix,
                                "min_sites": dict(self.colocation_min), "within_m": self.colocation_within_m}}
                if self.colocation_kinds else {}),
+            **({"projection": self.projection.to_dict()} if self.projection is not None else {}),
         }
 
     def fingerprint(self, *names: str) -> str:
@@ -300,7 +306,7 @@ class RunParams:
                 return [plain(x) for x in v]
             if isinstance(v, CityConfig):
                 return v.to_dict()
-            if isinstance(v, CapacityRule):
+            if isinstance(v, (CapacityRule, Projection)):
                 return v.to_dict()
             return str(v) if isinstance(v, Path) else v
 

@@ -170,6 +170,8 @@ class CityConfig:
     census: dict = field(default_factory=dict)
     fetch: dict = field(default_factory=dict)
     colocation: dict = field(default_factory=dict)
+    #: ``[projection]``, checked (:func:`carecover.config.projection.check_projection`); empty: none.
+    projection: dict = field(default_factory=dict)
     default_elderly_share: float | None = None
     default_elderly_share_source: str = ""
     claims: Path | None = None
@@ -385,5 +387,6 @@ class CityConfig:
             "inputs": {k: p(getattr(self, k)) for k in _INPUT_HINTS},
             "fetch": self.fetch,
             **({"colocation": dict(self.colocation)} if self.colocation else {}),
+            **({"projection": self.projection} if self.projection else {}),
             "notes": self.notes,
         }

@@ -17,6 +17,7 @@ from carecover import filelimits
 from carecover.config import ranges
 from carecover.config.capacity import capacity_numbers, check_decay, load_capacity
 from carecover.config.city import RUN_PARAMETERS, AdminUnits, CityConfig, County, Planned
+from carecover.config.projection import check_projection
 from carecover.config.schema import (
     ADMIN_UNITS,
     COUNTY_KINDS,
@@ -100,6 +101,8 @@ def load_config(path: str | Path) -> CityConfig:
     planned = _load_planned(data, err, cfg_stub)
     capacity = load_capacity(data, err, path)
     decay, weights = check_decay(data, err)
+    names = {n: c.name for c in counties for n in (c.name, c.name_en) if n}
+    projection = check_projection(data, err, names)
 
     kwargs = {k: data[k] for k in (*RUN_PARAMETERS, "default_elderly_share_source", "notes", "timezone")
               if k in data and k != "crs_in"}
@@ -108,7 +111,7 @@ def load_config(path: str | Path) -> CityConfig:
         lang=lang, crs_in=crs_in, tiers=tiers, tier_names=tier_names, drive_speeds_kph=drive, planned=planned,
         counties=counties, admin_units=admin, census=data.get("census", {}), capacity=capacity,
         access_decay=decay, access_band_weights=weights,
-        fetch=data.get("fetch", {}), colocation=data.get("colocation", {}),
+        fetch=data.get("fetch", {}), colocation=data.get("colocation", {}), projection=projection,
         profiles=data.get("profiles"), winter_speed_factor=data.get("winter_speed_factor"),
         winter_unpaved_factor=data.get("winter_unpaved_factor"),
         **{k: _resolve(base, data.get(k)) for k in _PATH_KEYS},

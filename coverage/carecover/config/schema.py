@@ -62,6 +62,9 @@ _CAPACITY = {
     "source": "str",
     "note": "str",
 }
+#: ``[projection]`` (see :mod:`carecover.config.projection`, which checks the values).
+_PROJECTION = {"kind": "str", "source": "str", "note": "str", "all": ("table", "float"),
+               "counties": ("table", ("table", "float"))}
 #: ``[colocation]``: public facilities as candidate sites, and the co-location preference.
 _COLOCATION = {"kinds": "str|list[str]", "mix": "bool", "within_m": "float", "min_sites": ("table", "int")}
 _FETCH = {"osm_url": "str", "osm_file": "str", "population_url": "str", "note": "str"}
@@ -95,6 +98,7 @@ SCHEMA: dict[str, Any] = {
     "drive_speeds_kph": ("table", "float"),
     "planned": ("table", _PLANNED),
     "capacity": ("table", _CAPACITY),
+    "projection": _PROJECTION,
     "colocation": _COLOCATION,
     "access_decay": "str",
     "access_band_weights": "list[float]",

@@ -59,6 +59,10 @@ HEADERS_ZH: dict[str, str] = {
     "site_name": "站点名称", "colocated_kind": "同址设施类型", "colocated_name": "同址设施名称",
     "colocated_m": "与同址设施距离(米)", "colocated_with": "同址设施(全部)",
     "place": "位置(最近的街道)",
+    # projected demand (issue 22, --year)
+    "elderly_today": "今天老年人口", "covered_today": "今天覆盖老年人口", "uncovered_today": "今天未覆盖老年人口",
+    "share_today": "今天覆盖率", "elderly_projected": "预测老年人口", "covered_projected": "预测覆盖老年人口",
+    "uncovered_projected": "预测未覆盖老年人口", "share_projected": "预测覆盖率", "projected": "预测值",
 }
 #: English header per column (the workbook's second header row).
 HEADERS_EN: dict[str, str] = {
@@ -95,6 +99,11 @@ HEADERS_EN: dict[str, str] = {
     "site_name": "Site name", "colocated_kind": "Co-located facility kind", "colocated_name": "Co-located facility",
     "colocated_m": "Distance to co-located facility (m)", "colocated_with": "Co-located facilities (all)",
     "place": "Where (nearest streets)",
+    # projected demand (issue 22, --year)
+    "elderly_today": "Elderly today", "covered_today": "Elderly covered today", "uncovered_today": "Elderly uncovered today",
+    "share_today": "Coverage today", "elderly_projected": "Elderly (projected)", "covered_projected": "Elderly covered (projected)",
+    "uncovered_projected": "Elderly uncovered (projected)", "share_projected": "Coverage (projected)",
+    "projected": "Projection",
 }
 #: Headers that differ in one table: ``(table, column) -> (Chinese, English)``.
 TABLE_HEADERS: dict[tuple[str, str], tuple[str, str]] = {

@@ -170,6 +170,10 @@ def tables(bundle: PlanBundle) -> dict[str, pd.DataFrame]:
     by_profile = (bundle.summary.get("profiles") or {}).get("figures") or []
     if by_profile:
         out["profiles"] = pd.DataFrame(by_profile)
+    # today vs the projected year (only with --year): every row says it is a projection, and its source
+    projected = bundle.summary.get("projection") or {}
+    if projected.get("figures"):
+        out["projection"] = pd.DataFrame(projected["figures"]).assign(source=projected["record"]["source"])
     return out
 
 

@@ -40,6 +40,7 @@ SHEETS: dict[str, tuple[str, str]] = {
     "facilities": ("设施", "facilities"), "demand": ("人口单元", "demand"), "gaps": ("覆盖缺口", "gaps"),
     "sites": ("建议站点", "sites"), "coverage": ("覆盖率", "coverage"), "claims": ("声明核验", "claims"),
     "access": ("可达性", "access"), "profiles": ("出行能力档案", "profiles"),
+    "projection": ("预测需求", "projection"),
 }
 #: Widths (in characters, CJK counted as 2) that columns are kept within.
 MIN_WIDTH, MAX_WIDTH = 6, 48

@@ -62,6 +62,7 @@ class PlanOptions:
     population_bands: tuple[int, ...] | None = None
     elderly_bands: tuple[int, ...] | None = None
     elderly_share: float | None = None
+    year: int | None = None
     candidates: Path | None = None
     candidates_from_osm: str | tuple[str, ...] | None = None
     candidates_mix: bool | None = None

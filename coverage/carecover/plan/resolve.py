@@ -13,6 +13,7 @@ from typing import Any
 
 from carecover import mobility, settings
 from carecover.config import CityConfig, ranges
+from carecover.config.projection import Projection, projection_for
 from carecover.errors import InputError, check_inputs_exist
 from carecover.notices import Notice
 from carecover.params import RunParams
@@ -391,8 +392,16 @@ def resolve(opts: PlanOptions) -> RunParams:
         map_min_gap_share=num.one("map_min_gap_share", opts.map_min_gap_share, "--map-min-gap-share"),
         workers=_workers(opts.workers), population_bands=opts.population_bands,
         elderly_bands=opts.elderly_bands, elderly_share=share, elderly_share_origin=share_origin,
-        **_colocation(opts, cfg, num), **_mobility(opts, cfg),
+        **_colocation(opts, cfg, num), **_mobility(opts, cfg), projection=_projection(opts, cfg),
     )
+
+
+def _projection(opts: PlanOptions, cfg: CityConfig | None) -> Projection | None:
+    """The projection of ``--year`` from the config's ``[projection]`` (``None`` without ``--year``)."""
+    if opts.year is None:
+        return None
+    return projection_for(cfg.projection if cfg is not None else {}, int(opts.year),
+                          None if cfg is None else cfg.path)
 
 
 def _mobility(opts: PlanOptions, cfg: CityConfig | None) -> dict[str, Any]:

@@ -112,6 +112,17 @@ class Plan:
                             columns=None if given.get("figures") else ["profile", "tags", "tier"])
 
     @property
+    def projection(self) -> pd.DataFrame:
+        """Elderly coverage today beside the projected year of ``--year`` (``year=``), a row per
+        tier, area and ``scenario`` (``current``; ``planned`` with the suggested sites),
+        ``elderly_today`` … ``share_projected``, each row ``projected = True``;
+        empty without a projection. The record (year, factors, source) is
+        ``summary.data["projection"]["record"]``."""
+        given = self.summary.data.get("projection") or {}
+        return pd.DataFrame(given.get("figures") or [],
+                            columns=None if given.get("figures") else ["tier", "area", "year"])
+
+    @property
     def gaps(self) -> gpd.GeoDataFrame | None:
         """Uncovered areas ranked by the elderly they hold (``rank`` 1 first; one representative
         point per gap zone, EPSG:4326)."""

@@ -26,6 +26,7 @@ from carecover.plan import (
     ledger,
     networks,
     profiles,
+    projection,
     siting,
     travel,
 )
@@ -100,6 +101,9 @@ def compute(params: RunParams) -> Plan:
         problems = run.run("siting", siting.problems, params, nets, bounds, demand, trav)
         # sites for the planned centres (greedy and exact)
         sites = run.run("siting solve", siting.suggest, params, problems, bounds, demand, trav, gap, figs)
+        # the projected elderly of --year at the same travel times, per tier, area and gap, today
+        # and with the suggested sites (None without --year)
+        projected = run.run("projection", projection.compute, params, demand, trav, figs, gap, sites)
         # the city's claims against the figures
         checked = run.run("claims", claims.check, params, figs.items + sites.figures + acc.figures
                           + profiles.claim_figures(params, by_profile))
@@ -112,6 +116,9 @@ def compute(params: RunParams) -> Plan:
         # coverage per mobility profile (only with --profiles: a new summary key)
         if by_profile is not None:
             bundle.summary["profiles"] = by_profile
+        # today vs the projected year (only with --year: a new summary key)
+        if projected is not None:
+            bundle.summary["projection"] = projected
     # the computation's wall seconds, from the runner's clock (kept out under SOURCE_DATE_EPOCH)
     bundle.summary["runtime_s"] = assemble.runtime_s(run.elapsed_s())
     log(f"计算完成 / computed in {run.elapsed_s():.1f} s")

@@ -111,6 +111,9 @@ class Siting:
         Coverage figures of the planned scenario (exact solution, else greedy when better).
     states
         Prepared what-if state per tier.
+    after_time_s
+        Per tier: each demand point's time to the nearest facility with the suggested sites
+        (the planned scenario of ``figures``).
     """
 
     sites: gpd.GeoDataFrame | None = None
@@ -118,6 +121,7 @@ class Siting:
     curve: pd.DataFrame | None = None
     figures: list[dict] = field(default_factory=list)
     states: Mapping[str, TierState] = field(default_factory=dict)
+    after_time_s: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------- the problem
@@ -359,7 +363,7 @@ def suggest(params: RunParams, pbs: Problems, bounds: Boundaries, demand: Demand
     figures
         Reporting areas and the data record of the planned-scenario figures.
     """
-    frames, info, curves, figs, states = [], {}, [], [], {}
+    frames, info, curves, figs, states, afters = [], {}, [], [], {}, {}
     for key, pb in pbs.problems.items():
         count, tier = _placeable(params.suggest[key], pb), pb.tier
         log(f"选址 / siting {count} × {tier.name_zh} …")
@@ -371,6 +375,7 @@ def suggest(params: RunParams, pbs: Problems, bounds: Boundaries, demand: Demand
                                                              pbs.state_fields[key], served)
         info[key] = {**info[key], "asked": params.suggest[key], "placed": count}
         frames.append(rows)
+        afters[key] = after
         curves.append(pd.DataFrame(info[key]["curve"]).assign(tier=key))
         figs += cf.population_figures(demand.points, after, tiers=[key], threshold_min=tier.threshold_min,
                                       speed_mps=params.speed_of(tier), mode=tier.mode, areas=figures.areas,
@@ -381,7 +386,7 @@ def suggest(params: RunParams, pbs: Problems, bounds: Boundaries, demand: Demand
     sites = pd.concat(frames, ignore_index=True)
     sites = gpd.GeoDataFrame(sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs=4326)
     curve = pd.concat(curves, ignore_index=True)
-    return Siting(sites, info, curve[["tier", *[c for c in curve.columns if c != "tier"]]], figs, states)
+    return Siting(sites, info, curve[["tier", *[c for c in curve.columns if c != "tier"]]], figs, states, afters)
 
 
 def _placeable(asked: int, pb: Problem) -> int:

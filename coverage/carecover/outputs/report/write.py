@@ -28,6 +28,7 @@ from carecover.outputs.report.charts import (
 from carecover.outputs.report.document import Image, Section
 from carecover.outputs.report.ledger import ledger_section
 from carecover.outputs.report.overview import chosen_sites, map_base, overview_figure
+from carecover.outputs.report.projection import projection_section
 from carecover.outputs.report.render import to_html, to_markdown
 from carecover.outputs.report.summary import summary_section
 from carecover.utils import atomic_write
@@ -143,6 +144,8 @@ SECTIONS: list[Callable[[ReportContext], Section | None]] = [
     _summary,
     lambda c: sec.warnings_section(c.bundle),
     lambda c: sec.figures_section(c.bundle),
+    # today vs the projected year (only with --year)
+    lambda c: projection_section(c.bundle),
     _access,
     lambda c: sec.county_section(c.bundle, c.county),
     lambda c: sec.sensitivity_section(c.bundle),
