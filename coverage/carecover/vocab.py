@@ -20,7 +20,7 @@ from typing import Any
 
 __all__ = ["VALUES", "GINI_NOTE", "CODE_WORDS", "data_text", "plain_text", "display_zone", "gap_label", "generated_text",
            "local_time", "people",
-           "recommendation", "term"]
+           "recommendation", "site_label", "site_labels", "term"]
 
 #: Labels of coded values: column -> value -> (Chinese, English).
 VALUES: dict[str, dict[str, tuple[str, str]]] = {
@@ -166,14 +166,56 @@ def gap_label(gap_id: Any, elderly: Any, place: str = "", lang: str = "zh") -> s
     return f"gap {gap_id}{where}: {count} elderly"
 
 
-def recommendation(tier_name: str, streets: list[str], n_sites: int, lang: str = "zh") -> str:
-    """The sentence of a sited tier: ``建议在华侨路、中山东路附近新建 2 处街道级养老服务中心。``"""
-    named = [s for s in dict.fromkeys(streets) if s]
+def recommendation(tier_name: str, labels: list[str], n_sites: int, lang: str = "zh") -> str:
+    """The sentence of a sited tier, its sites by :func:`site_label`:
+    ``建议新建 2 处街道级养老服务中心：★1 华侨路、★2 中山东路。``"""
+    named = [s for s in dict.fromkeys(labels) if s]
     if lang == "zh":
-        where = f"在{'、'.join(named)}附近" if named else ""
-        return f"建议{where}新建 {n_sites} 处{tier_name}。"
-    where = f" near {', '.join(named)}" if named else ""
+        where = f"：{'、'.join(named)}" if named else ""
+        return f"建议新建 {n_sites} 处{tier_name}{where}。"
+    where = f": {', '.join(named)}" if named else ""
     return f"Build {n_sites} new {tier_name} {'site' if n_sites == 1 else 'sites'}{where}."
+
+
+#: What follows ★rank when a suggested site has no named street nearby (and no facility name).
+UNNAMED_STREET = "（无名道路 / unnamed street）"
+
+
+def _text(v: Any) -> str:
+    return v.strip() if isinstance(v, str) else ""
+
+
+def site_label(rank: Any, street: Any = "", facility: Any = "") -> str:
+    """The one name of a suggested site, everywhere (map, report, ``sites.csv``, workbook,
+    ``whatif``, meeting page): ``★1 碑亭巷`` — its rank in the plan and the OSM name of the
+    street it stands on; a site co-located with a public facility (``--candidates-from-osm``)
+    by that facility's name (``★1 长江路小学旁 / next to …``); ``★1（无名道路 / unnamed street）``
+    when neither is known.
+
+    Parameters
+    ----------
+    rank
+        The site's rank in the plan (1 = first).
+    street
+        Nearest named street (``place`` of the sites table; only its first name is used).
+    facility
+        Name of the site from the facility it is co-located with (``site_name``), or "".
+    """
+    name = _text(facility) or _text(street).split("、")[0].strip()
+    head = f"★{int(rank)}"
+    return f"{head} {name}" if name else f"{head}{UNNAMED_STREET}"
+
+
+def site_labels(sites: Any) -> list[str]:
+    """:func:`site_label` of every row of a sites table (``rank``, ``place``, ``site_name``)."""
+    if sites is None or not len(sites):
+        return []
+    cols = sites.columns
+    n = len(sites)
+    ranks = sites["rank"].tolist()
+    places = sites["place"].tolist() if "place" in cols else [""] * n
+    names = sites["site_name"].tolist() if "site_name" in cols else [""] * n
+    return [site_label(r, p, f) for r, p, f in zip(ranks, places, names, strict=True)]
 
 
 _DATA_KEYS = {

@@ -57,7 +57,7 @@ def test_report_names_streets_and_says_the_time_in_beijing_time(nanjing_demo_out
     sites = pd.read_csv(nanjing_demo_out / "sites.csv", encoding="utf-8-sig")
     exact = sites[(sites["method"] == "exact") & (sites["tier"] == "street_centre")].sort_values("rank")
     assert exact["place"].notna().all()
-    assert recommendation("街道级养老服务中心", list(exact["place"]), len(exact)) in text
+    assert recommendation("街道级养老服务中心", list(exact["site_label"]), len(exact)) in text
     gaps = pd.read_csv(nanjing_demo_out / "gaps.csv", encoding="utf-8-sig")
     top = gaps[gaps["tier"] == "street_centre"].sort_values("rank").iloc[0]
     assert gap_label(top["gap_id"], top["elderly"], top["place"]) in text

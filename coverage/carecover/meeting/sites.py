@@ -19,6 +19,7 @@ import numpy as np
 from carecover.errors import InputError
 from carecover.siting.prepared import PreparedState
 from carecover.summary_file import SummaryFile
+from carecover.vocab import site_label
 
 __all__ = ["NAME_RADIUS_M", "SiteNamer", "people", "points", "register_crs", "share"]
 
@@ -116,6 +117,15 @@ class SiteNamer:
         self.rank = {int(k): i + 1 for i, k in enumerate(np.asarray(state.chosen).tolist())}
         self._net = None
         self._net_failed = False
+        self._labels: dict[str, str] | None = None
+
+    def _plan_labels(self) -> dict[str, str]:
+        """Candidate id → ``site_label`` of the tier's sites in the plan's ``sites.csv`` (the
+        rows whose rank is the state's rank of the candidate), so the page and ``whatif`` show
+        the very label of the map, report and workbook; ``{}`` without the file."""
+        if self._labels is None:
+            self._labels = plan_labels(self.state, self.rank)
+        return self._labels
 
     def _network(self):
         if self._net is None and not self._net_failed:
@@ -163,8 +173,35 @@ class SiteNamer:
         candidate made from a public facility (``--candidates-from-osm``) by the facility:
         ``"★1 长江路小学旁 / next to Changjiang Road Primary School"``."""
         st = self.state
-        head = f"★{self.rank[k]}" if k in self.rank else f"候选 {k}"
+        if k in self.rank and st.cand_id is not None and str(st.cand_id[k]) in self._plan_labels():
+            return self._plan_labels()[str(st.cand_id[k])]
         names = (getattr(st, "extra", None) or {}).get("cand_name")
         name = str(names[k]) if names is not None and k < len(names) else ""
+        if k in self.rank:
+            street = "" if name else self.street(float(st.cand_lon[k]), float(st.cand_lat[k]), int(st.cand_node[k]))
+            return site_label(self.rank[k], street, name)
         name = name or self.street(float(st.cand_lon[k]), float(st.cand_lat[k]), int(st.cand_node[k]))
-        return f"{head} {name}".strip()
+        return f"候选 {k} {name}".strip()
+
+
+def plan_labels(state: PreparedState, rank: dict[int, int]) -> dict[str, str]:
+    """Candidate id → ``site_label`` from the plan's ``sites.csv`` for the state's tier, where
+    the row's rank is the state's rank of that candidate; ``{}`` when the file or column is
+    missing or cannot be read."""
+    if state.path is None or state.cand_id is None:
+        return {}
+    path = state.path.parent.parent / "sites.csv"
+    if not path.exists():
+        return {}
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    except (ValueError, OSError):
+        return {}
+    if not {"tier", "candidate", "rank", "site_label"} <= set(df.columns):
+        return {}
+    want = {str(state.cand_id[k]): str(r) for k, r in rank.items()}
+    df = df[df["tier"] == str(state.tier)]
+    return {c: lab for c, r, lab in zip(df["candidate"], df["rank"], df["site_label"], strict=True)
+            if want.get(c) == r and lab}

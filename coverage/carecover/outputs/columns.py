@@ -56,7 +56,7 @@ HEADERS_ZH: dict[str, str] = {
     "profile": "出行能力档案", "tags": "标签缺失时假设", "direction": "时间方向",
     "covered_elderly": "覆盖老年人口", "covered_elderly_share": "老年人口覆盖率",
     "covered_pop": "覆盖总人口", "covered_pop_share": "总人口覆盖率",
-    "site_name": "站点名称", "colocated_kind": "同址设施类型", "colocated_name": "同址设施名称",
+    "site_label": "站点", "site_name": "站点名称", "colocated_kind": "同址设施类型", "colocated_name": "同址设施名称",
     "colocated_m": "与同址设施距离(米)", "colocated_with": "同址设施(全部)",
     "place": "位置(最近的街道)",
     # projected demand (issue 22, --year)
@@ -96,7 +96,7 @@ HEADERS_EN: dict[str, str] = {
     "profile": "Mobility profile", "tags": "Untagged ways taken as", "direction": "Times measured",
     "covered_elderly": "Elderly covered", "covered_elderly_share": "Elderly coverage",
     "covered_pop": "Population covered", "covered_pop_share": "Population coverage",
-    "site_name": "Site name", "colocated_kind": "Co-located facility kind", "colocated_name": "Co-located facility",
+    "site_label": "Site", "site_name": "Site name", "colocated_kind": "Co-located facility kind", "colocated_name": "Co-located facility",
     "colocated_m": "Distance to co-located facility (m)", "colocated_with": "Co-located facilities (all)",
     "place": "Where (nearest streets)",
     # projected demand (issue 22, --year)

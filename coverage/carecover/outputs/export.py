@@ -47,7 +47,7 @@ COLUMNS: dict[str, list[str]] = {
     "demand": ["cell_id", "pop", "elderly", "county", "area_m2"],
     "gaps": ["rank", "gap_id", "pop", "elderly", "area_m2", "county", "time_to_nearest_s"],
     "gap_zones": ["rank", "gap_id", "pop", "elderly", "area_m2", "county"],
-    "sites": ["method", "tier", "rank", "site_name", "gain_elderly", "gain_pop", "lon", "lat", "county", "gap_id",
+    "sites": ["method", "tier", "rank", "site_label", "site_name", "gain_elderly", "gain_pop", "lon", "lat", "county", "gap_id",
               "colocated_kind", "colocated_name", "colocated_m"],
     "boundaries": ["level", "name"],
 }

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from carecover.vocab import data_text, plain_text
+from carecover.vocab import data_text, plain_text, site_labels
 
 __all__ = ["HIDDEN", "plain_tables", "summary_frame"]
 
@@ -27,20 +27,17 @@ _RULE_COLUMNS = ("capacity_rule", "capacity_source", "radius_source")
 
 
 def _site_labels(sites: pd.DataFrame | None, lang: str) -> dict[tuple[str, str], str]:
-    """``(tier, candidate)`` → ``新站点 1（华侨路）`` for the plan's sites (the exact solution's,
-    else the greedy one's)."""
+    """``(tier, candidate)`` → ``★1 华侨路`` (:func:`carecover.vocab.site_label`) for the plan's
+    sites (the exact solution's, else the greedy one's)."""
     if sites is None or not len(sites) or "candidate" not in sites:
         return {}
     out: dict[tuple[str, str], str] = {}
     for tier, sub in sites.groupby("tier", sort=True):
         methods = set(sub["method"].astype(str))
-        pick = sub[sub["method"] == ("exact" if "exact" in methods else "greedy")]
-        for _, r in pick.sort_values("rank").iterrows():
-            place = str(r.get("place") or "") if r.get("place") == r.get("place") else ""
-            label = (f"新站点 {int(r['rank'])}" if lang == "zh" else f"new site {int(r['rank'])}")
-            if place:
-                label += f"（{place}）" if lang == "zh" else f" ({place})"
-            out[(str(tier), str(r["candidate"]))] = label
+        pick = sub[sub["method"] == ("exact" if "exact" in methods else "greedy")].sort_values("rank")
+        labels = pick["site_label"].tolist() if "site_label" in pick else site_labels(pick)
+        for cand, label in zip(pick["candidate"].astype(str), labels, strict=True):
+            out[(str(tier), cand)] = label
     return out
 
 

@@ -35,6 +35,7 @@ from carecover.plan.isochrones import Isochrones
 from carecover.plan.siting import Siting
 from carecover.plan.travel import Travel
 from carecover.utils import file_sha256, json_ready, now_iso
+from carecover.vocab import site_labels
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,14 @@ def named(frame: pd.DataFrame | None, net: StreetNetwork, k: int) -> pd.DataFram
     return out
 
 
+def labelled(sites: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``sites`` with a ``site_label`` column: each site's one name, ``★1 碑亭巷``
+    (:func:`carecover.vocab.site_label`)."""
+    if sites is None or not len(sites):
+        return sites
+    return sites.assign(site_label=site_labels(sites))
+
+
 def assemble(params: RunParams, r: Results) -> PlanBundle:
     """The bundle of a run.
 
@@ -248,6 +257,6 @@ def assemble(params: RunParams, r: Results) -> PlanBundle:
     return PlanBundle(facilities=access_stage.facility_columns(r.travel.facilities, r.access),
                       isochrones=r.isochrones.frame,
                       demand=demand_table(r.demand, r.travel, r.figures, r.access, r.siting),
-                      gaps=named(r.gaps.zones, walk, 2), sites=named(r.siting.sites, walk, 1), boundaries=r.bounds.frame, summary=s, lang=params.lang,
+                      gaps=named(r.gaps.zones, walk, 2), sites=labelled(named(r.siting.sites, walk, 1)), boundaries=r.bounds.frame, summary=s, lang=params.lang,
                       title=s["title"], gap_hulls=r.gaps.hulls, cell_polygons=r.demand.cell_polygons,
                       params=params, streets=street_lines(r.nets["walk"]) if r.streets is None else r.streets)

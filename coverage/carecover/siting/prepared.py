@@ -28,7 +28,7 @@ def _named_candidate(text: str, chosen: np.ndarray) -> int | None:
     ``candidate K …``; ``None`` for any other text."""
     import re
 
-    m = re.match(r"^[★☆*]\s*(\d+)(\s|$)", text)
+    m = re.match(r"^[★☆*]\s*(\d+)(\s|（|\(|$)", text)
     if m:
         rank = int(m.group(1))
         if not 1 <= rank <= len(chosen):

@@ -13,6 +13,7 @@ from carecover.outputs.maps.base import MapContext
 from carecover.outputs.maps.geometry import point_xy
 from carecover.outputs.maps.jsdata import PointLayer
 from carecover.outputs.maps.popups import bdi, coord_row, esc, fmt
+from carecover.vocab import site_label
 
 METHOD_ZH = {"exact": "精确", "greedy": "贪心"}
 #: A site's badge: ★rank in a black box (:class:`~carecover.outputs.maps.jsdata.PointLayer`).
@@ -21,7 +22,7 @@ SITE_ICON = {"cls": "cc-site-icon", "pre": "<div class='cc-site'>", "post": "</d
 
 
 def site_rows(r: pd.Series, lang: str, coords: tuple[str, str]) -> list[tuple[str, str]]:
-    """Popup rows of one suggested site: rank, tier, method, gains, county and coordinates.
+    """Popup rows of one suggested site: its label (``★1 碑亭巷``), tier, method, gains, county and coordinates.
 
     Parameters
     ----------
@@ -38,7 +39,7 @@ def site_rows(r: pd.Series, lang: str, coords: tuple[str, str]) -> list[tuple[st
     list of tuple
         ``(label, value HTML)`` pairs.
     """
-    return [(tr("序号", "Rank", lang), str(int(r["rank"]))),
+    return [(tr("站点", "Site", lang), bdi(label(r))),
                      *colocation_rows(r, lang),
                      (tr("层级", "Tier", lang), esc(tier_name(r.get("tier"), lang))),
                      (tr("方法", "Method", lang), esc(str(r.get("method", "")))),
@@ -46,6 +47,12 @@ def site_rows(r: pd.Series, lang: str, coords: tuple[str, str]) -> list[tuple[st
                      (tr("新增覆盖总人口", "Population gained", lang), fmt(r.get("gain_pop"))),
                      (tr("旗县区", "County", lang), bdi(str(r.get("county", "") or ""))),
                      coords]
+
+
+def label(r: pd.Series) -> str:
+    """The site's one name, ``★1 碑亭巷`` (its ``site_label``, else :func:`carecover.vocab.site_label`)."""
+    v = r.get("site_label")
+    return v if isinstance(v, str) and v else site_label(r["rank"], r.get("place"), r.get("site_name"))
 
 
 def colocation_rows(r: pd.Series, lang: str) -> list[tuple[str, str]]:
@@ -94,8 +101,8 @@ def add_sites(m: folium.Map, ctx: MapContext) -> None:
         for _, r in sub.iterrows():
             lat, lon = point_xy(r.geometry, ctx.fn)
             rank = int(r["rank"])
-            tip = tr(f"建议站点 {rank}：新增老年人口 {fmt(r.get('gain_elderly'))}",
-                     f"Site {rank}: +{fmt(r.get('gain_elderly'))} elderly", lang)
+            tip = tr(f"{bdi(label(r))}：新增老年人口 {fmt(r.get('gain_elderly'))}",
+                     f"{bdi(label(r))}: +{fmt(r.get('gain_elderly'))} elderly", lang)
             pts.append((lat, lon, tip, site_rows(r, lang, coord_row(lon, lat, ctx.basemap, lang)), f"★{rank}"))
             ctx.bounds.append(np.array([lon, lat, lon, lat]))
         PointLayer(pts, icon=SITE_ICON).add_to(fg)

@@ -93,8 +93,8 @@ def colocation_table(s: pd.DataFrame, lang: str) -> Table | None:
         d = r.get("colocated_m")
         method = {"exact": tr("精确", "exact", lang), "greedy": tr("贪心", "greedy", lang)}.get(r["method"], r["method"])
         rows.append([tier_name(r["tier"], lang, both=False), str(method), int(r["rank"]),
-                     str(r.get("site_name") or ""), _kind(r.get("colocated_kind"), lang) or "–",
+                     str(r.get("site_label") or r.get("site_name") or ""), _kind(r.get("colocated_kind"), lang) or "–",
                      str(r.get("colocated_name") or ""), "" if d is None or pd.isna(d) else f"{float(d):.0f}"])
     return Table([tr("层级", "Tier", lang), tr("方法", "Method", lang), tr("序号", "Rank", lang),
-                  tr("站点名称", "Site name", lang), tr("同址设施类型", "Co-located with (kind)", lang),
+                  tr("站点", "Site", lang), tr("同址设施类型", "Co-located with (kind)", lang),
                   tr("同址设施名称", "Name", lang), tr("距离(米)", "Distance (m)", lang)], rows)

@@ -24,7 +24,7 @@ from carecover.outputs.report.document import (
     tiers_label,
 )
 from carecover.outputs.report.plainparams import generated_text, plain_parameters
-from carecover.vocab import term
+from carecover.vocab import site_labels, term
 
 if TYPE_CHECKING:
     from carecover.params import RunParams
@@ -366,13 +366,13 @@ def sites_section(b: PlanBundle) -> Section:
     if s is None or not len(s):
         return Section(tr("建议新增站点", "Suggested sites", lang), [tr("（无）", "(none)", lang)])
     s = s.sort_values(["tier", "method", "rank"], kind="stable")
-    cols = [tr("层级", "Tier", lang), tr("方法", "Method", lang), tr("序号", "Rank", lang),
+    labels = s["site_label"].tolist() if "site_label" in s else site_labels(s)
+    cols = [tr("层级", "Tier", lang), tr("方法", "Method", lang), tr("站点", "Site", lang),
             tr("新增老年人口", "Elderly gained", lang), tr("新增总人口", "Population gained", lang),
-            tr("位置（所在街道）", "Where (street)", lang),
             tr("经度", "Lon", lang), tr("纬度", "Lat", lang), tr("旗县区", "County", lang), tr("缺口", "Gap", lang)]
-    rows = [[tier_name(r["tier"], lang, both=False), _method(r["method"], lang), int(r["rank"]), num(r["gain_elderly"]),
-             num(r["gain_pop"]), str(r.get("place") or "–"), f"{r.geometry.x:.6f}", f"{r.geometry.y:.6f}",
-             r.get("county", ""), r.get("gap_id", "")] for _, r in s.iterrows()]
+    rows = [[tier_name(r["tier"], lang, both=False), _method(r["method"], lang), label, num(r["gain_elderly"]),
+             num(r["gain_pop"]), f"{r.geometry.x:.6f}", f"{r.geometry.y:.6f}",
+             r.get("county", ""), r.get("gap_id", "")] for label, (_, r) in zip(labels, s.iterrows(), strict=True)]
     tot = s.groupby(["tier", "method"], sort=True)[["gain_elderly", "gain_pop"]].sum().reset_index()
     trows = [[tier_name(r.tier, lang, both=False), _method(r.method, lang), num(r.gain_elderly), num(r.gain_pop)]
              for r in tot.itertuples()]

@@ -16,7 +16,7 @@ from carecover.outputs.bundle import PlanBundle, ranked_gaps, tier_name, tr
 from carecover.outputs.report.charts import tier_threshold
 from carecover.outputs.report.document import Para, Section, Table, num, pct, points, threshold_text
 from carecover.outputs.report.overview import chosen_sites
-from carecover.vocab import gap_label, recommendation
+from carecover.vocab import gap_label, recommendation, site_labels
 
 if TYPE_CHECKING:
     from carecover.params import RunParams
@@ -45,7 +45,7 @@ class TierSummary:
     n_gaps
         All gaps of the tier.
     streets
-        The street each suggested site stands on (``place`` of the sites, "" when unnamed).
+        Each suggested site's label, ``★1 碑亭巷`` (:func:`carecover.vocab.site_label`).
     """
 
     tier: str
@@ -135,9 +135,11 @@ def tier_summaries(b: PlanBundle, params: RunParams) -> list[TierSummary]:
 
 
 def _streets(sites) -> list[str]:
-    if sites is None or "place" not in sites:
+    """The sites' labels (``★1 碑亭巷``, :func:`carecover.vocab.site_label`) in rank order."""
+    if sites is None or not len(sites) or "rank" not in sites:
         return []
-    return [str(p) for p in sites["place"].fillna("").astype(str)]
+    sites = sites.sort_values("rank", kind="stable")
+    return [str(v) for v in sites["site_label"]] if "site_label" in sites else site_labels(sites)
 
 
 def largest_gaps(g, n: int = TOP_GAPS) -> list[dict]:
