@@ -161,7 +161,9 @@ def test_summary_after_the_plan(bundle: PlanBundle, tmp_path: Path) -> None:
     b = dataclasses.replace(bundle, summary={**bundle.summary, "figures": [*bundle.summary["figures"], planned]})
     summary = _summary_md(b)
     assert f"| 3 | {pct(planned['value'])} | +12.3 |" in summary
-    assert "建议新建 3 处街道级养老服务中心。" in summary  # the bundle's sites carry no street names
+    # the bundle's sites carry no street names: each is its ★rank and "unnamed street"
+    unnamed = "（无名道路 / unnamed street）"
+    assert f"建议新建 3 处街道级养老服务中心：★1{unnamed}、★2{unnamed}、★3{unnamed}。" in summary
     assert f"建成后覆盖 {num(planned['covered'])} 人（{pct(planned['value'])}），增加 50 人，+12.3 个百分点。" in summary
 
 
