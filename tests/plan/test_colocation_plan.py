@@ -50,6 +50,8 @@ def test_every_site_says_what_it_is_colocated_with(runs):
     fac = sites[sites["candidate"].str.startswith("osm/")]
     assert len(fac) and fac["site_name"].str.contains("旁 / next to ").all()
     assert (fac["colocated_m"] == 0).all()  # at its own facility
+    # one name per site: a facility site keeps its facility's name after its ★rank
+    assert (fac["site_label"] == "★" + fac["rank"].astype(str) + " " + fac["site_name"]).all()
 
 
 def test_summary_and_report_state_the_price_of_the_rule(runs):
