@@ -30,8 +30,8 @@ def ledger_section(b: PlanBundle) -> Section | None:
     cols = [tr("状态", "Status", lang), tr("项目", "Item", lang), tr("内容", "Finding", lang),
             tr("警告阈值", "Warning when", lang)]
     n = len(led.warnings)
-    lead = Para(tr(f"以下每项都会改变数字的含义；{n} 项超过阈值（阈值见右列，可在 carecover.settings 中查阅）。",
-                   f"Each line changes what the figures mean; {n} beyond its threshold (right column; "
-                   "defaults in carecover.settings).", lang))
+    lead = Para(tr(f"以下每项都会改变数字的含义；{n} 项超过右列的警告阈值。",
+                   f"Each line changes what the figures mean; {n} {'is' if n == 1 else 'are'} beyond the "
+                   "warning threshold in the right column.", lang))
     return Section(tr("数据质量", "Data quality", lang),
                    [lead, Table(cols, rows)], key="ledger")

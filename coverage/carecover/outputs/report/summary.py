@@ -270,7 +270,8 @@ def summary_blocks(b: PlanBundle, params: RunParams) -> list[Table | Para | str]
     n_warn = len([w for w in b.summary.get("warnings", []) or [] if isinstance(w, dict)])
     if n_warn:
         blocks.append(tr(f"⚠ 本次运行有 {n_warn} 条警告或发现，见下一节，阅读数字前请先看。",
-                         f"⚠ This run has {n_warn} warnings or findings (next section): read them before the figures.",
+                         f"⚠ This run has {n_warn} warning{'' if n_warn == 1 else 's'} or finding{'' if n_warn == 1 else 's'} "
+                         "(next section): read them before the figures.",
                          lang))
     blocks.append(summary_table(rows, lang) if rows else tr("（无覆盖率数据）", "(no coverage figures)", lang))
     for s in rows:
