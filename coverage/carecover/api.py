@@ -32,7 +32,7 @@ _AS_GIVEN = ("population_field", "elderly_field", "min_distance_existing_m", "to
              "walk_speed_mps", "crs_in", "sheet", "strict", "osm_facilities", "facility_isochrones",
              "exact_time_limit_s", "max_candidates", "max_candidates_drive", "min_spacing_m", "target_share",
              "objective", "map_min_gap_share", "gaode_map", "pdf", "workers", "sample_note", "lang", "inline_assets",
-             "profiles", "year")
+             "profiles", "year", "site_profile")
 
 
 def _input_folder(cache: bool | str | Path | None) -> Path:
@@ -132,7 +132,8 @@ def run_plan(network: str | Path | None = None, facilities: Any = None, *, city:
         ``target_share``, ``workers``, ``lang``, ``profiles`` (mobility profiles side by side:
         ``["elderly", "step_free", "winter", "slope"]`` or ``"step_free+winter"``), ``year``
         (the projected elderly of that year beside today's, from the config's ``[projection]``:
-        :attr:`Plan.projection`) …
+        :attr:`Plan.projection`), ``site_profile`` (site the planned walk tiers for a mobility
+        profile, e.g. ``"step_free"``) …
     dem
         DEM file for the ``slope`` profile (``.hgt``, ``.hgt.zip``, GeoTIFF).
 

@@ -102,6 +102,7 @@ def _plan_parser(sub) -> None:
                    help="出行能力档案并列比较 / mobility profiles side by side: "
                         "elderly,step_free,winter,slope (combine with +)")
     p.add_argument("--dem", type=Path, help="高程数据 (.hgt/.hgt.zip/GeoTIFF) / DEM for the slope profile")
+    p.add_argument("--site-profile", metavar="P", help="按出行能力档案选址 / site for a mobility profile, e.g. step_free")
     _sheet_arguments(p)
     p.add_argument("--strict", action="store_true", help="名录有任何问题即失败 / fail on any register problem")
     p.add_argument("--osm-facilities", action="store_true", help="补充 OSM 养老设施 / add OSM facilities")
@@ -172,7 +173,7 @@ def plan_options(args, sample_note: str | None = None):
         min_distance_existing_m=args.min_distance_existing, total_population=args.total_population,
         suggest=key_values(args.suggest, "--suggest", SUGGEST_FORM), units=tuple(_units(args.units).items()),
         walk_speed_mps=args.walk_speed_mps, crs_in=args.crs_in, sheet=args.sheet, strict=args.strict,
-        profiles=args.profiles, dem=args.dem,
+        profiles=args.profiles, dem=args.dem, site_profile=getattr(args, "site_profile", None),
         osm_facilities=args.osm_facilities, facility_isochrones=args.facility_isochrones,
         exact_time_limit_s=args.exact_time_limit, max_candidates=args.max_candidates,
         min_spacing_m=args.min_spacing, gap_link_m=args.gap_link_m, target_share=args.target, objective=args.objective,

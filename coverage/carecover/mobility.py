@@ -100,6 +100,19 @@ class MobilityProfile:
         return tuple(self.name.split("+"))
 
     @property
+    def key(self) -> str:
+        """The network this profile routes on, as a key of a run's networks: ``walk`` for
+        ``elderly`` (today's walk), else ``walk:<name>`` (``:<tags>`` for step-free)."""
+        if self.name == "elderly":
+            return "walk"
+        return f"walk:{self.name}" + (f":{self.tags}" if self.step_free else "")
+
+    @property
+    def short(self) -> str:
+        """The name as a figure states it: ``step_free (pessimistic)`` for step-free."""
+        return self.name + (f" ({self.tags})" if self.step_free else "")
+
+    @property
     def label(self) -> str:
         """Chinese / English label of the profile."""
         zh = "＋".join(LABELS[p][0] for p in self.parts)
@@ -122,6 +135,32 @@ class MobilityProfile:
             out["slope"] = {"function": "Tobler exp(-3.5|g+0.05|) normalised to 1 on the flat",
                             "downhill_cap": self.downhill_cap, "sampled_every_m": 20.0}
         return out
+
+
+#: How the untagged ways of a step-free profile are taken, in words (Chinese, English).
+TAG_WORDS = {"pessimistic": ("标签缺失的小路按不可通行", "untagged footpaths taken as impassable"),
+             "optimistic": ("标签缺失的路按可通行", "untagged ways taken as passable")}
+
+
+def words(name: str, tags: str | None = None) -> tuple[str, str]:
+    """A profile in plain words (Chinese, English): ``轮椅/助行器使用者（标签缺失的小路按不可通行）``.
+
+    Parameters
+    ----------
+    name
+        The profile's name (parts joined by ``+``).
+    tags
+        The step-free tag assumption, or ``None``.
+
+    Returns
+    -------
+    (str, str)
+    """
+    parts = [LABELS.get(p, (p, p)) for p in name.split("+")]
+    zh, en = "＋".join(z for z, _ in parts), " + ".join(e for _, e in parts)
+    if tags in TAG_WORDS and "step_free" in name:
+        zh, en = f"{zh}（{TAG_WORDS[tags][0]}）", f"{en} ({TAG_WORDS[tags][1]})"
+    return zh, en
 
 
 def make(name: str, *, tags: str = "optimistic", winter_factor: float = WINTER_SPEED_FACTOR,

@@ -85,6 +85,13 @@ class RunParams:
     profiles, dem
         Mobility profiles compared side by side (``--profiles``, :mod:`carecover.mobility`; each
         step-free profile as its optimistic and pessimistic pair) and the DEM of ``slope``.
+    tier_profiles
+        The profile each walk tier is measured with (config ``[tiers.<key>] profile``), tier key
+        → profile; a tier not named is measured with ``elderly`` (today's walk).
+    site_profiles
+        The profile each planned walk tier is sited for (``--site-profile``, config
+        ``[planned.<key>] profile``, else the tier's own profile); only tiers whose siting
+        profile is not today's walk, or differs from the tier's own, are named.
     colocation_kinds, candidates_mix, colocation_min, colocation_within_m
         Co-location (一老一小, :mod:`carecover.siting.colocation`): the kinds of public facility
         read from the network file as candidates (``()``: none), whether they are added to the
@@ -174,6 +181,8 @@ class RunParams:
     elderly_share_origin: str = "default"
     profiles: tuple[MobilityProfile, ...] = ()
     dem: Path | None = None
+    tier_profiles: Mapping[str, MobilityProfile] = field(default_factory=lambda: MappingProxyType({}))
+    site_profiles: Mapping[str, MobilityProfile] = field(default_factory=lambda: MappingProxyType({}))
     colocation_kinds: tuple[str, ...] = ()
     candidates_mix: bool = False
     colocation_min: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
@@ -226,7 +235,8 @@ class RunParams:
         }
         if overrides.get("elderly_raster") is not None and "elderly_rasters" not in overrides:
             overrides["elderly_rasters"] = (Path(overrides["elderly_raster"]),)  # the first is the only one
-        for name in ("suggest", "regions", "drive_speeds_kph", "capacity", "colocation_min"):
+        for name in ("suggest", "regions", "drive_speeds_kph", "capacity", "colocation_min", "tier_profiles",
+                     "site_profiles"):
             if isinstance(overrides.get(name), dict):
                 overrides[name] = MappingProxyType(dict(overrides[name]))
         return cls(**{**values, **overrides})
@@ -235,6 +245,17 @@ class RunParams:
     def speed_of(self, tier: Tier) -> float | None:
         """The walking speed a tier's figures are stated at (``None`` for drive tiers)."""
         return self.walk_speed_mps if tier.mode == "walk" else None
+
+    def net_of(self, key: str) -> str:
+        """The network (a key of a run's networks) tier ``key`` is routed on: its mode, or its
+        mobility profile's network (:attr:`carecover.mobility.MobilityProfile.key`)."""
+        prof = self.tier_profiles.get(key)
+        return prof.key if prof is not None else self.tiers[key].mode
+
+    def site_net_of(self, key: str) -> str:
+        """The network tier ``key`` is sited on (its siting profile's, else :meth:`net_of`)."""
+        prof = self.site_profiles.get(key)
+        return prof.key if prof is not None else self.net_of(key)
 
     def circle_radius_of(self, tier: Tier) -> tuple[float, str]:
         """Radius (m) of a walk tier's straight-line circle and where it comes from: the
@@ -273,7 +294,9 @@ class RunParams:
             "sensitivity_speeds_mps": list(self.sensitivity_speeds_mps),
             "bands_min": list(self.bands_min),
             "threshold_min": self.threshold_min,
-            "tiers": {k: {"mode": t.mode, "threshold_min": t.threshold_min} for k, t in self.tiers.items()},
+            "tiers": {k: {"mode": t.mode, "threshold_min": t.threshold_min,
+                          **({"profile": self.tier_profiles[k].short} if k in self.tier_profiles else {})}
+                      for k, t in self.tiers.items()},
             "max_snap_m": self.max_snap_m,
             "isochrone_buffer_m": self.isochrone_buffer_m,
             "circle_radius_m": self.circle_radius_m,
@@ -292,6 +315,8 @@ class RunParams:
             **({"colocation": {"kinds": list(self.colocation_kinds), "mix": self.candidates_mix,
                                "min_sites": dict(self.colocation_min), "within_m": self.colocation_within_m}}
                if self.colocation_kinds else {}),
+            **({"site_profiles": {k: p.short for k, p in self.site_profiles.items()}}
+               if self.site_profiles else {}),
             **({"projection": self.projection.to_dict()} if self.projection is not None else {}),
         }
 

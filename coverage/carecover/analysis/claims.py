@@ -268,9 +268,10 @@ def _match(claim: Claim, figures: list[Figure], tiers: Mapping[str, Tier],
     steps = [
         (lambda f: f.get("kind") == claim.kind, no_tier),
         (lambda f: set(f.get("tiers") or ()) == set(claim.tiers), no_tier),
-        # a profile's figures answer only claims naming it; step-free claims are tested on the
-        # pessimistic figure (the claim must hold where tags are missing too)
-        (lambda f: f.get("profile") == claim.profile and (
+        # a profile's figures answer only claims naming it (a tier measured with a profile also
+        # those naming none); step-free claims are tested on the pessimistic figure (the claim
+        # must hold where tags are missing too)
+        (lambda f: (f.get("profile") == claim.profile or (claim.profile is None and f.get("profile_of") == "tier")) and (
             claim.profile is None or "step_free" not in claim.profile or f.get("tags") == "pessimistic"),
          f"本次运行无出行能力档案“{claim.profile}”的数据（--profiles） / no figure for mobility profile "
          f"'{claim.profile}' in this run (--profiles)"),

@@ -107,6 +107,10 @@ class AdminUnits:
         return d
 
 
+#: ``[tiers.<key>]`` keys naming the mobility profile a tier is measured with (not Tier fields).
+TIER_PROFILE_KEYS = ("profile", "profile_tags")
+
+
 @dataclass(frozen=True)
 class Planned:
     """Facilities of one tier planned to be built (e.g. 7 township regional centres in 2025).
@@ -130,6 +134,7 @@ class Planned:
     year: int | None = None
     source: str = ""
     note: str = ""
+    profile: str | None = None
 
 
 @dataclass
@@ -200,7 +205,8 @@ class CityConfig:
         dict of str to Tier
             Every tier of :data:`~carecover.tiers.TIERS`, in its order.
         """
-        overrides = {key: dict(values) for key, values in self.tiers.items()}
+        overrides = {key: {k: v for k, v in values.items() if k not in TIER_PROFILE_KEYS}
+                     for key, values in self.tiers.items()}
         if self.threshold_min is not None:
             for key in TIERS:
                 overrides.setdefault(key, {}).setdefault("threshold_min", self.threshold_min)
@@ -374,8 +380,9 @@ class CityConfig:
             "tier_overrides": self.tiers,
             "tier_names": {k: list(v) for k, v in self.tier_names.items()},
             "drive_speeds_kph": self.drive_speeds_kph,
-            "planned": {k: {**v.__dict__, "region": list(v.region) if isinstance(v.region, tuple)
-                            else v.region} for k, v in self.planned.items()},
+            "planned": {k: {**{n: x for n, x in v.__dict__.items() if n != "profile" or x is not None},
+                            "region": list(v.region) if isinstance(v.region, tuple) else v.region}
+                        for k, v in self.planned.items()},
             "counties": [c.to_dict() for c in self.counties],
             "admin_units": {k: v.to_dict() for k, v in self.admin_units.items()},
             "capacity": {k: v.to_dict() for k, v in self.capacity.items()},

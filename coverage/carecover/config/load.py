@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from carecover import filelimits
+from carecover import filelimits, mobility
 from carecover.config import ranges
 from carecover.config.capacity import capacity_numbers, check_decay, load_capacity
 from carecover.config.city import RUN_PARAMETERS, AdminUnits, CityConfig, County, Planned
@@ -193,7 +193,22 @@ def _check_tiers(data: dict[str, Any], err: _Err) -> dict[str, dict]:
             raise err(f"unknown mode '{ov['mode']}'", f"tiers.{key}.mode", "walk or drive")
         if "threshold_min" in ov and not ov["threshold_min"] > 0:
             raise err("must be positive", f"tiers.{key}.threshold_min", "a number > 0")
+        if "profile" in ov:
+            _profile_name(ov["profile"], f"tiers.{key}.profile", err)
+        if ov.get("profile_tags", "pessimistic") not in ("optimistic", "pessimistic"):
+            raise err(f"unknown step-free tag assumption '{ov['profile_tags']}'", f"tiers.{key}.profile_tags",
+                      "optimistic or pessimistic")
     return tiers
+
+
+def _profile_name(name: str, where: str, err: _Err) -> str:
+    """A mobility profile's name (:func:`carecover.mobility.make`), normalised, else an error
+    naming the config key."""
+    try:
+        return mobility.make(name).name
+    except InputError:
+        raise err(f"unknown mobility profile '{visible(name)}' / 未知的出行能力档案", where,
+                  "elderly, step_free, winter, slope or a + combination") from None
 
 
 def _check_tier_names(data: dict[str, Any], err: _Err) -> dict[str, tuple[str, ...]]:
@@ -284,8 +299,9 @@ def _load_planned(data: dict[str, Any], err: _Err, cfg_stub: CityConfig) -> dict
             cfg_stub.counties_in(region)
         except InputError as exc:
             raise err(exc.message, f"{where}.region", exc.expected) from None
+        profile = _profile_name(pl["profile"], f"{where}.profile", err) if "profile" in pl else None
         planned[key] = Planned(tier=key, count=pl["count"], region=region, year=pl.get("year"),
-                               source=pl.get("source", ""), note=pl.get("note", ""))
+                               source=pl.get("source", ""), note=pl.get("note", ""), profile=profile)
     return planned
 
 

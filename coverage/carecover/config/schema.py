@@ -42,8 +42,9 @@ _ADMIN_UNIT = {
     "source": "str",
     "note": "str",
 }
-_PLANNED = {"count": "int", "region": "str|list[str]", "year": "int", "source": "str", "note": "str"}
-_TIER_OVERRIDE = {"mode": "str", "threshold_min": "float"}
+_PLANNED = {"count": "int", "region": "str|list[str]", "year": "int", "source": "str", "note": "str",
+            "profile": "str"}
+_TIER_OVERRIDE = {"mode": "str", "threshold_min": "float", "profile": "str", "profile_tags": "str"}
 _CENSUS = {
     "population": "int|unknown",
     "elderly_share": "float|unknown",

@@ -114,7 +114,7 @@ def _places(frame: pd.DataFrame, params: RunParams) -> np.ndarray:
 
 def _route(params: RunParams, net: StreetNetwork, tt: TierTravel, travel: Travel) -> sp.csr_matrix:
     """Exact facility × demand seconds within the tier's threshold."""
-    snaps = travel.demand_snaps[tt.tier.mode]
+    snaps = travel.demand_snaps[params.net_of(tt.tier.key)]
     return engine.reach_matrix(net, tt.sources, snaps, limit_s(tt.tier.threshold_min))
 
 
@@ -147,7 +147,7 @@ def compute(params: RunParams, nets: Mapping[str, StreetNetwork], demand: Demand
             continue
         supply = _places(travel.facilities, params)[tt.rows]
         decay = decay_of(params, tt.tier.threshold_min)
-        ta = tier_access(key, rule, decay, tt.rows, _route(params, nets[tt.tier.mode], tt, travel), supply, elderly)
+        ta = tier_access(key, rule, decay, tt.rows, _route(params, nets[params.net_of(key)], tt, travel), supply, elderly)
         tiers[key] = ta
         unknown = int(np.isnan(supply).sum())
         data = {**figures.data, "facilities_without_capacity": unknown}

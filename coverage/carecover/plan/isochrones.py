@@ -80,7 +80,7 @@ def build(params: RunParams, nets: Mapping[str, StreetNetwork], travel: Travel) 
     fid_all = travel.facilities["fid"].to_numpy()
     for key, tt in travel.tiers.items():
         with timing.step(f"isochrones {key}"):
-            parts, fidelity[key] = tier_isochrones(params, nets[tt.tier.mode], tt, fid_all[tt.rows])
+            parts, fidelity[key] = tier_isochrones(params, nets[params.net_of(key)], tt, fid_all[tt.rows])
         frames += parts
     frame = (gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326) if frames else
              gpd.GeoDataFrame({c: [] for c in COLUMNS}, geometry=[], crs=4326))

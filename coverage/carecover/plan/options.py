@@ -75,6 +75,7 @@ class PlanOptions:
     walk_speed_mps: float | None = None
     profiles: str | tuple[str, ...] | None = None
     dem: Path | None = None
+    site_profile: str | None = None
     crs_in: str | None = None
     sheet: str | None = None
     strict: bool | None = None

@@ -5,11 +5,17 @@ For every profile of ``--profiles`` (:mod:`carecover.mobility`) the walk network
 resident to the facility, the trip an older person makes) and every walk tier routed again with
 the same engine. The figures go into ``summary.json`` under ``"profiles"``; without
 ``--profiles`` nothing is computed and the outputs are unchanged.
+
+A walk tier may also be *measured* with a profile (config ``[tiers.<key>] profile``) and a
+planned tier *sited* for one (``--site-profile``, ``[planned.<key>] profile``): their networks are
+built here too and join the run's networks under the profile's key
+(:attr:`carecover.mobility.MobilityProfile.key`, :meth:`carecover.params.RunParams.net_of`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -23,7 +29,7 @@ from carecover.network.mobility_net import apply_profile
 from carecover.network.profiles import MOBILITY_TAGS
 from carecover.network.snap import snap_points
 from carecover.params import RunParams
-from carecover.plan.travel import Travel, route_tier
+from carecover.plan.travel import TierTravel, Travel, route_tier
 
 DIRECTION = "resident → facility / 从居民到设施"
 
@@ -37,28 +43,131 @@ class ProfileNetwork:
     info: dict
 
 
+def wanted(params: RunParams) -> tuple[MobilityProfile, ...]:
+    """Every profile whose network the run needs: ``--profiles``, then the tiers' and the
+    sitings' profiles (one per network; today's walk needs none of its own)."""
+    out: list[MobilityProfile] = list(params.profiles)
+    for prof in (*params.tier_profiles.values(), *params.site_profiles.values()):
+        if prof.key != "walk" and prof.key not in {p.key for p in out}:
+            out.append(prof)
+    return tuple(out)
+
+
 def prepare(params: RunParams, walk: StreetNetwork) -> tuple[ProfileNetwork, ...]:
-    """Every profile's reverse graph, built right after the walk network so that a DEM that
-    does not cover it is refused before the run's routing.
+    """Every profile's reverse graph (:func:`wanted`), built right after the walk network so
+    that a DEM that does not cover it is refused before the run's routing.
 
     Parameters
     ----------
     params
-        ``profiles`` and ``dem``.
+        ``profiles``, ``tier_profiles``, ``site_profiles`` and ``dem``.
     walk
         The walk network.
 
     Returns
     -------
     tuple of ProfileNetwork
-        Empty without profiles.
+        Empty without profiles. Each network's ``profile`` names the mobility profile (its
+        ``mobility`` key), so the stage cache tells the networks apart.
     """
     out = []
-    for prof in params.profiles:
+    for prof in wanted(params):
         with timing.step(f"profile network {prof.name} ({prof.tags})"):
             net, info = apply_profile(walk, prof, params.dem)
-            out.append(ProfileNetwork(prof, reverse(net), info))
+            net = replace(reverse(net), profile={**walk.profile, "mobility": prof.key})
+            out.append(ProfileNetwork(prof, net, info))
     return tuple(out)
+
+
+def with_networks(params: RunParams, nets: Mapping[str, StreetNetwork],
+                  prof_nets: tuple[ProfileNetwork, ...]) -> dict[str, StreetNetwork]:
+    """The run's networks by mode, and the networks the tiers are measured and sited on by
+    their profile's key.
+
+    Parameters
+    ----------
+    params
+        ``tier_profiles`` and ``site_profiles``.
+    nets
+        Networks by mode.
+    prof_nets
+        From :func:`prepare`.
+
+    Returns
+    -------
+    dict
+        ``nets`` with ``walk:<profile>`` keys added (only those a tier or a siting uses).
+    """
+    used = {p.key for p in (*params.tier_profiles.values(), *params.site_profiles.values())}
+    return {**nets, **{pn.profile.key: pn.net for pn in prof_nets if pn.profile.key in used}}
+
+
+def site_differs(params: RunParams) -> bool:
+    """Whether a planned tier is sited on another network than it is measured on."""
+    return any(params.site_net_of(k) != params.net_of(k) for k in params.site_profiles)
+
+
+def siting_travel(params: RunParams, nets: Mapping[str, StreetNetwork], demand: Demand, trav: Travel) -> Travel:
+    """The travel the siting reads: each tier sited for another profile than its own routed
+    again on that profile's network (existing facilities snapped to it, resident → facility).
+
+    Parameters
+    ----------
+    params
+        ``site_profiles``.
+    nets
+        The run's networks (:func:`with_networks`).
+    demand
+        Demand points.
+    trav
+        The run's travel.
+
+    Returns
+    -------
+    Travel
+        ``trav`` with those tiers replaced; demand snapped to every network.
+    """
+    tiers: dict[str, TierTravel] = dict(trav.tiers)
+    for key in params.site_profiles:
+        net_key = params.site_net_of(key)
+        if key in tiers and net_key != params.net_of(key):
+            tt = tiers[key]
+            with timing.step(f"routing {key} for siting ({net_key})"):
+                tiers[key] = route_tier(params, tt.tier, nets[net_key], trav.facilities, tt.rows,
+                                        trav.demand_snaps[net_key])
+    return replace(trav, tiers=tiers)
+
+
+def tag_figures(params: RunParams, items: list[dict], siting: bool = False) -> list[dict]:
+    """Every figure of a tier measured (or, ``siting``, sited) with a profile names it
+    (``profile``, and ``tags`` for step-free); figures of today's walk are unchanged.
+
+    Parameters
+    ----------
+    params
+        ``tier_profiles`` (``site_profiles`` with ``siting``).
+    items
+        Figure dicts (changed in place and returned).
+    siting
+        The planned-scenario figures of the siting.
+
+    Returns
+    -------
+    list of dict
+    """
+    by = dict(params.tier_profiles)
+    if siting:
+        by.update(params.site_profiles)
+    for f in items:
+        profs = [by[t] for t in f.get("tiers") or () if t in by]
+        if not profs or "profile" in f:
+            continue
+        names = sorted({p.name for p in profs})
+        f["profile"] = names[0] if len(names) == 1 else "+".join(names)
+        if any(p.step_free for p in profs):
+            f["tags"] = next(p.tags for p in profs if p.step_free)
+        f["profile_of"] = "siting" if siting and any(t in params.site_profiles for t in f["tiers"]) else "tier"
+    return items
 
 
 def compute(params: RunParams, nets: tuple[ProfileNetwork, ...], walk: StreetNetwork, demand: Demand,
@@ -85,12 +194,12 @@ def compute(params: RunParams, nets: tuple[ProfileNetwork, ...], walk: StreetNet
         without profiles. Each figure names its ``profile``, ``tier``, the covered elderly and
         population and their shares.
     """
-    if not nets:
+    if not params.profiles:
         return None
     pop = demand.points["pop"].to_numpy(float)
     eld = demand.points["elderly"].fillna(0).to_numpy(float)
     figures, described = [], []
-    for pn in nets:
+    for pn in [n for n in nets if n.profile in params.profiles]:
         prof, rnet = pn.profile, pn.net
         snaps = snap_points(rnet, demand.points, params.max_snap_m)
         described.append({**prof.to_dict(), "tags": prof.tags, "network": pn.info})
@@ -155,3 +264,37 @@ def _figure(name: str, tags: str | None, tier: str, thr: float, cov: np.ndarray,
             "covered_elderly_share": share(eld),
             "covered_pop": round(float(pop[cov].sum()), 1), "pop": round(float(pop.sum()), 1),
             "covered_pop_share": share(pop)}
+
+
+def siting_profiles(params: RunParams) -> dict[str, MobilityProfile]:
+    """Planned tier → the profile its sites are chosen for (only tiers not sited for today's walk)."""
+    out = {k: p for k, p in params.tier_profiles.items() if k in params.suggest}
+    out.update(params.site_profiles)
+    return {k: p for k, p in out.items() if p.name != "elderly"}
+
+
+def mark_sites(params: RunParams, siting):
+    """The sites and the siting record of each tier sited for a profile name it: a ``profile``
+    column in the sites table (``elderly`` for the others) and ``profile`` in its summary record.
+
+    Parameters
+    ----------
+    params
+        ``tier_profiles`` and ``site_profiles``.
+    siting
+        The :class:`~carecover.plan.siting.Siting` (its table and records are changed).
+
+    Returns
+    -------
+    Siting
+        The same object; unchanged when no tier is sited for a profile.
+    """
+    by = siting_profiles(params)
+    if not by or siting.sites is None:
+        return siting
+    siting.sites["profile"] = [by[t].short if t in by else "elderly" for t in siting.sites["tier"]]
+    for key, info in siting.info.items():
+        if key in by:
+            info["profile"] = {"name": by[key].name, "tags": by[key].tags if by[key].step_free else None,
+                               "label": by[key].label, "direction": "resident → facility"}
+    return siting

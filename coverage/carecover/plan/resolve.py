@@ -392,7 +392,7 @@ def resolve(opts: PlanOptions) -> RunParams:
         map_min_gap_share=num.one("map_min_gap_share", opts.map_min_gap_share, "--map-min-gap-share"),
         workers=_workers(opts.workers), population_bands=opts.population_bands,
         elderly_bands=opts.elderly_bands, elderly_share=share, elderly_share_origin=share_origin,
-        **_colocation(opts, cfg, num), **_mobility(opts, cfg), projection=_projection(opts, cfg),
+        **_colocation(opts, cfg, num), **_mobility(opts, cfg, tiers, suggest), projection=_projection(opts, cfg),
     )
 
 
@@ -404,20 +404,69 @@ def _projection(opts: PlanOptions, cfg: CityConfig | None) -> Projection | None:
                           None if cfg is None else cfg.path)
 
 
-def _mobility(opts: PlanOptions, cfg: CityConfig | None) -> dict[str, Any]:
-    """``profiles`` and ``dem``: the option, else the config; a slope profile needs a DEM."""
+def _mobility(opts: PlanOptions, cfg: CityConfig | None, tiers: Mapping[str, Tier],
+              suggest: Mapping[str, int]) -> dict[str, Any]:
+    """``profiles`` and ``dem`` (the option, else the config), each walk tier's profile (config
+    ``[tiers.<key>] profile``) and each planned walk tier's siting profile (``--site-profile``,
+    else ``[planned.<key>] profile``, else the tier's own); a slope profile needs a DEM."""
     winter = {k: v for k, v in (("winter_factor", _cfg(cfg, "winter_speed_factor")),
                                 ("winter_unpaved_factor", _cfg(cfg, "winter_unpaved_factor")))
               if v is not None}
     profiles = mobility.resolve_profiles(_first(opts.profiles, _cfg(cfg, "profiles")), **winter)
+    tier_profiles = _tier_profiles(cfg, tiers, winter)
+    site_profiles = _site_profiles(opts, cfg, tiers, suggest, tier_profiles, winter)
     dem = _path(_first(opts.dem, _cfg(cfg, "dem")))
-    if any(p.slope for p in profiles):
+    if any(p.slope for p in (*profiles, *tier_profiles.values(), *site_profiles.values())):
         if dem is None:
             raise InputError("the 'slope' profile needs a DEM (--dem FILE or the config's 'dem') / "
                              "坡度档案需要高程数据 (--dem)", field="dem")
         if not dem.is_file():
             raise InputError("DEM file not found / 找不到高程文件", file=dem, field="dem")
-    return {"profiles": profiles, "dem": dem}
+    return {"profiles": profiles, "dem": dem, "tier_profiles": MappingProxyType(tier_profiles),
+            "site_profiles": MappingProxyType(site_profiles)}
+
+
+def _tier_profiles(cfg: CityConfig | None, tiers: Mapping[str, Tier], winter: dict) -> dict:
+    """Walk tier → the profile its figures are measured with (``elderly`` tiers not named);
+    step-free by default on its pessimistic tags (the figure holds where tags are missing too)."""
+    out = {}
+    for key, ov in (cfg.tiers if cfg is not None else {}).items():
+        if "profile" not in ov:
+            continue
+        prof = mobility.make(ov["profile"], tags=ov.get("profile_tags", "pessimistic"), **winter)
+        if prof.name == "elderly":
+            continue
+        if tiers[key].mode != "walk":
+            raise InputError(f"a mobility profile applies to walk tiers only; '{key}' is {tiers[key].mode} / "
+                             "出行能力档案只适用于步行层级", file=cfg.path, field=f"tiers.{key}.profile",
+                             expected="mode = \"walk\", or no profile")
+        out[key] = prof
+    return out
+
+
+def _site_profiles(opts: PlanOptions, cfg: CityConfig | None, tiers: Mapping[str, Tier],
+                   suggest: Mapping[str, int], tier_profiles: dict, winter: dict) -> dict:
+    """Planned walk tier → the profile its sites are chosen for, where that is not today's walk
+    or differs from the tier's own profile."""
+    out = {}
+    planned = [k for k, n in suggest.items() if n > 0 and tiers[k].mode == "walk"]
+    if opts.site_profile and not planned:
+        raise InputError("--site-profile needs a walk tier to site (--suggest street_centre=N) / "
+                         "按档案选址需要规划一个步行层级", field="site_profile", expected="--suggest TIER=N")
+    for key in planned:
+        plan = cfg.planned.get(key) if cfg is not None else None
+        name = _first(opts.site_profile, plan.profile if plan is not None else None)
+        if name is None:
+            continue
+        where = {"field": "site_profile"} if opts.site_profile else {"file": cfg.path, "field": f"planned.{key}.profile"}
+        try:
+            prof = mobility.make(name, tags="pessimistic", **winter)
+        except InputError as exc:
+            raise InputError(exc.message, expected=exc.expected, **where) from None
+        own = tier_profiles.get(key)
+        if prof.name != "elderly" or own is not None:
+            out[key] = own if own is not None and own.name == prof.name else prof
+    return out
 
 
 def _workers(asked: int | None) -> int:

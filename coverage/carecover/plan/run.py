@@ -65,7 +65,8 @@ def compute(params: RunParams) -> Plan:
         # the walking network: always needed, and without a boundary it gives the study area
         walk = run.run("network walk", networks.load_mode, params, bounds, "walk")
         # each mobility profile's network (--profiles): a DEM that misses the city is refused now
-        prof_nets = run.run("profile networks", profiles.prepare, params, walk) if params.profiles else ()
+        # (and those the tiers are measured or sited with: config [tiers.*] profile, --site-profile)
+        prof_nets = run.run("profile networks", profiles.prepare, params, walk) if profiles.wanted(params) else ()
         # the maps' light street layer, merged and simplified in a worker process meanwhile
         streets = run.start("street layer", street_lines, walk)
         # where facilities and residents are taken from
@@ -76,31 +77,39 @@ def compute(params: RunParams) -> Plan:
         run.run("crs check", checks.crs_stop, params, fac)
         # the other networks that tiers with facilities or planned sites need
         nets = run.run("networks", networks.load_networks, params, bounds, walk, fac)
+        mode_nets, nets = nets, profiles.with_networks(params, nets, prof_nets)
         # population as demand points with their elderly share
         demand = run.run("demand", inputs.read_demand, params, study, label="人口 / population …")
         # travel times of every tier
         trav = run.run("travel", travel.route, params, nets, fac, demand)
         # every walk tier again for each mobility profile (--profiles), resident → facility
         by_profile = (run.run("profiles", profiles.compute, params, prof_nets, walk, demand, trav)
-                      if prof_nets else None)
+                      if params.profiles else None)
         # a tier with no usable facility is said at once (and refused with --strict)
         run.run("checks", checks.check, params, fac, trav)
         # the data-quality ledger: every reduction between inputs and figures, on the console now
         # (each line beyond its threshold a warning; with --strict, exit 2)
-        led = run.run("ledger", ledger.compute, params, nets, study, fac, demand, trav)
+        led = run.run("ledger", ledger.compute, params, mode_nets, study, fac, demand, trav)
         ledger.report(params, led)
         # isochrone polygons and their fidelity, drawn in a worker process while the analysis goes on
         iso_job = run.start("isochrones", isochrones.build, params, nets, trav)
         # coverage figures by tier and area
         figs = run.run("figures", figures.compute, params, walk, bounds, demand, trav)
+        profiles.tag_figures(params, figs.items)  # each figure of a tier measured with a profile names it
         # capacity-aware accessibility (2SFCA, E2SFCA) and facility load, per tier with a capacity rule
         acc = run.run("access", access.compute, params, nets, demand, trav, figs)
+        profiles.tag_figures(params, acc.figures)
         # uncovered areas, ranked
         gap = run.run("gaps", gaps.find, params, demand, trav, bounds)
         # candidate sites and their reach on the network, for each planned tier
-        problems = run.run("siting", siting.problems, params, nets, bounds, demand, trav)
+        # (a tier sited for another mobility profile than its own is routed again on that profile's network)
+        site_trav = (run.run("siting travel", profiles.siting_travel, params, nets, demand, trav)
+                     if profiles.site_differs(params) else trav)
+        problems = run.run("siting", siting.problems, params, nets, bounds, demand, site_trav)
         # sites for the planned centres (greedy and exact)
-        sites = run.run("siting solve", siting.suggest, params, problems, bounds, demand, trav, gap, figs)
+        sites = run.run("siting solve", siting.suggest, params, problems, bounds, demand, site_trav, gap, figs)
+        profiles.tag_figures(params, sites.figures, siting=True)
+        profiles.mark_sites(params, sites)  # the sites and their record name the profile they are sited for
         # the projected elderly of --year at the same travel times, per tier, area and gap, today
         # and with the suggested sites (None without --year)
         projected = run.run("projection", projection.compute, params, demand, trav, figs, gap, sites)

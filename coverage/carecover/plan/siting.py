@@ -334,7 +334,7 @@ def problems(params: RunParams, nets: Mapping[str, StreetNetwork], bounds: Bound
         log(f"公共设施 / public facilities ({', '.join(params.colocation_kinds)}): {len(feats)}")
     for key in planned:
         tier = params.tiers[key]
-        net, dem_snap = nets[tier.mode], travel.demand_snaps[tier.mode]
+        net, dem_snap = nets[params.site_net_of(key)], travel.demand_snaps[params.site_net_of(key)]
         log(f"候选站点 / candidates for {tier.name_zh} …")
         with timing.step(f"siting problem {key}"):
             pbs[key] = problem(params, key, net, demand, dem_snap, travel, bounds, feats)

@@ -157,6 +157,6 @@ def route(params: RunParams, nets: Mapping[str, StreetNetwork], facilities: Faci
         log(f"出行时间 / travel times: {tier.name_zh} {len(rows)} 处设施（{mode} {tier.threshold_min:g} 分钟）/ "
             f"{tier.name_en}: {len(rows)} facilities ({tier.threshold_min:g}-min {tier.mode}) …")
         with timing.step(f"routing {key} ({tier.mode})"):
-            tiers[key] = route_tier(params, tier, nets[tier.mode], frame, rows, snaps[tier.mode])
+            tiers[key] = route_tier(params, tier, nets[params.net_of(key)], frame, rows, snaps[params.net_of(key)])
         _mark_facilities(frame, tiers[key], demand, params.max_snap_m)
     return Travel(snaps, tiers, frame)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from carecover.mobility import words
 from carecover.outputs.bundle import tier_name
 from carecover.vocab import generated_text, term
 
@@ -25,6 +26,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "target_share": ("目标覆盖率", "target coverage"), "objective": ("选址目标", "siting objective"),
     "capacity": ("容量规则", "capacity rules"), "access_decay": ("距离衰减", "distance decay"),
     "access_band_weights": ("分段权重", "band weights"),
+    "site_profiles": ("选址所按出行能力档案", "siting for mobility profile"),
 }
 
 
@@ -37,7 +39,16 @@ def _tiers_text(tiers: dict, lang: str) -> str:
         minutes = f"{float(t.get('threshold_min') or 0):g}"
         parts.append(f"{tier_name(key, lang, both=False)} {mode} {minutes} 分钟" if lang == "zh"
                      else f"{tier_name(key, lang, both=False)}: {minutes} min {mode}")
+        if t.get("profile"):  # measured with a mobility profile (config [tiers.<key>] profile)
+            parts[-1] += f"（{profile_words(t['profile'], lang)}）" if lang == "zh" else f" ({profile_words(t['profile'], lang)})"
     return "；".join(parts) if lang == "zh" else "; ".join(parts)
+
+
+def profile_words(short: str, lang: str) -> str:
+    """A profile as ``summary.json`` states it (``step_free (pessimistic)``) in plain words."""
+    name, _, tags = str(short).partition(" (")
+    zh, en = words(name, tags.rstrip(")") or None)
+    return zh if lang == "zh" else en
 
 
 def _keyed_text(d: dict, lang: str) -> str:
@@ -62,6 +73,8 @@ def plain_parameters(params: dict[str, Any], lang: str) -> dict[str, str]:
             text = _tiers_text(value, lang)
         elif key == "crs_in":
             text = term(value, "crs_in", lang)
+        elif key == "site_profiles" and isinstance(value, dict):
+            text = _keyed_text({k: profile_words(v, lang) for k, v in value.items()}, lang)
         elif key == "objective":
             text = term(value, "objective", lang)
         elif isinstance(value, dict):

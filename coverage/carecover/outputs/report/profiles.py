@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from carecover.mobility import LABELS
+from carecover.mobility import LABELS, words
 from carecover.outputs.bundle import PlanBundle, tier_name, tr
 from carecover.outputs.report.document import Section, Table, pct
+from carecover.outputs.report.plainparams import profile_words
 
 
 def _label(name: str, lang: str) -> str:
@@ -84,3 +85,42 @@ def _notes(given: dict, lang: str) -> str:
                           f"gain capped at {dem['downhill_cap']:g}); {dem['nodata_filled_samples']} nodata "
                           "samples filled from neighbours.", lang))
     return " ".join(out)
+
+
+def profile_suffix(f: dict, lang: str) -> str:
+    """``（轮椅/助行器使用者）`` after the tier of a figure measured with a mobility profile; ""
+    for today's walk."""
+    if not f.get("profile"):
+        return ""
+    zh, en = words(str(f["profile"]))
+    return f"（{zh}）" if lang == "zh" else f" ({en})"
+
+
+def measured_paragraphs(b: PlanBundle) -> list[str]:
+    """One sentence per tier measured with a mobility profile (config ``[tiers.<key>] profile``)."""
+    tiers = (b.summary.get("parameters") or {}).get("tiers") or {}
+    out = []
+    for key, t in tiers.items():
+        if isinstance(t, dict) and t.get("profile"):
+            zh, en = profile_words(t["profile"], "zh"), profile_words(t["profile"], "en")
+            out.append(tr(f"{tier_name(key, 'zh', both=False)}的覆盖率按「{zh}」计算，时间从居民到设施。",
+                          f"{tier_name(key, 'en', both=False)}: coverage measured for {en}, "
+                          "times from the resident to the facility.", lang=b.lang))
+    return out
+
+
+def siting_paragraphs(b: PlanBundle) -> list[str]:
+    """One sentence per tier whose sites were chosen for a mobility profile (``--site-profile``,
+    ``[planned.<key>] profile`` or the tier's own)."""
+    out = []
+    for key, info in (b.summary.get("sites") or {}).items():
+        prof = info.get("profile") if isinstance(info, dict) else None
+        if not prof:
+            continue
+        zh, en = words(prof["name"], prof.get("tags"))
+        out.append(tr(f"{tier_name(key, 'zh', both=False)}按「{zh}」选址：候选点能覆盖谁，在该档案的路网上从居民到设施计算；"
+                      "规划后的覆盖率也按该档案计算。",
+                      f"{tier_name(key, 'en', both=False)}: sites chosen for {en}: who a candidate reaches is "
+                      "measured on that profile's network, from the resident to the facility; the planned "
+                      "coverage is measured the same way.", lang=b.lang))
+    return out

@@ -24,6 +24,7 @@ from carecover.outputs.report.document import (
     tiers_label,
 )
 from carecover.outputs.report.plainparams import generated_text, plain_parameters
+from carecover.outputs.report.profiles import measured_paragraphs, profile_suffix, siting_paragraphs
 from carecover.vocab import site_labels, term
 
 if TYPE_CHECKING:
@@ -77,7 +78,8 @@ def figures_section(b: PlanBundle) -> Section:
             tr("方式", "Mode", lang), tr("覆盖率", "Coverage", lang), tr("覆盖", "Covered", lang),
             tr("总数", "Total", lang)]
     scen = {"current": tr("现状", "current", lang), "planned": tr("规划后", "planned", lang)}
-    rows = [[scen.get(f.get("scenario", "current"), f.get("scenario", "")), tiers_label(f.get("tiers"), lang),
+    rows = [[scen.get(f.get("scenario", "current"), f.get("scenario", "")),
+             tiers_label(f.get("tiers"), lang) + profile_suffix(f, lang),
              term(f.get("kind"), "kind", lang), term(f.get("population"), "population", lang),
              term(f.get("area"), "area", lang),
              num(f.get("threshold_min"), 0), num(f.get("speed_mps"), 1) if f.get("speed_mps") else "–",
@@ -87,7 +89,7 @@ def figures_section(b: PlanBundle) -> Section:
                    [tr("空间/人口覆盖率：阈值时间内可沿路网到达设施的人口比例；每个数字均注明速度与阈值。",
                        "Population coverage: share of residents who reach a facility on the street network "
                        "within the threshold; every figure states its speed and threshold.", lang),
-                    Table(cols, rows)])
+                    *measured_paragraphs(b), Table(cols, rows)])
 
 
 def county_coverage(b: PlanBundle) -> pd.DataFrame:
@@ -386,7 +388,8 @@ def sites_section(b: PlanBundle) -> Section:
 
     coloc = colocation_table(s, lang)
     return Section(tr("建议新增站点（贪心与精确）", "Suggested sites (greedy vs exact)", lang),
-                   [*served_paragraphs(b), *colocation_paragraphs(b), Table(tcols, trows), Table(cols, rows),
+                   [*served_paragraphs(b), *colocation_paragraphs(b), *siting_paragraphs(b), Table(tcols, trows),
+                    Table(cols, rows),
                     *([coloc] if coloc is not None else [])])
 
 
