@@ -421,6 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--offline-map", action="store_true", help=OFFLINE_MAP_HELP)
     d.add_argument("--pdf", action="store_true", help="同时输出 report.pdf（需 Chromium）/ also print report.pdf")
     d.add_argument("--no-cache", action="store_true", help="不使用路网缓存 / do not cache networks")
+    d.add_argument("--profiles", metavar="P,P+Q", help="出行能力档案并列比较 / mobility profiles side by side")
     _workers_argument(d)
     c = sub.add_parser("check-claims", help="核验声明 / check claims against a plan's summary.json")
     c.add_argument("--city", help="城市配置（其声明文件）/ a shipped city configuration (its claims file)")

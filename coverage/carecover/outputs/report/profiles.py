@@ -45,8 +45,11 @@ def profiles_section(b: PlanBundle) -> Section | None:
         for t in tiers:
             got = per_tier.get(t, {})
             if "optimistic" in got:
-                lo, hi = got.get("pessimistic", {}), got["optimistic"]
-                row.append(f"{pct(lo.get('covered_elderly_share'))} – {pct(hi.get('covered_elderly_share'))}")
+                # the two tag assumptions as a range, low to high (dropping ways can move a resident's
+                # nearest way, so the pessimistic figure is not always the lower one)
+                ends = sorted(v for v in (got.get("pessimistic", {}).get("covered_elderly_share"),
+                                          got["optimistic"].get("covered_elderly_share")) if v is not None)
+                row.append(" – ".join(dict.fromkeys(pct(v) for v in ends)) if ends else pct(None))
             else:
                 row.append(pct(got.get("-", {}).get("covered_elderly_share")))
         rows.append(row)
@@ -60,9 +63,9 @@ def _notes(given: dict, lang: str) -> str:
     """The direction, the step-free range, the winter and slope values with their sources."""
     out = [tr("老年人口覆盖率；时间从居民到设施计算。", "Share of older residents covered; times measured "
               "from the resident to the facility.", lang),
-           tr("无障碍一栏为区间：标签缺失的小路视为不可通行（悲观）至可通行（乐观）。",
-              "Step-free is a range: untagged footpaths impassable (pessimistic) to passable "
-              "(optimistic).", lang)]
+           tr("无障碍一栏为区间（从低到高）：标签缺失的小路分别视为不可通行（悲观）和可通行（乐观）。",
+              "Step-free is a range (low to high): untagged footpaths taken as impassable (pessimistic) "
+              "and as passable (optimistic).", lang)]
     t = given.get("tags_present")
     if t:
         out.append(tr(f"路网 {t['segments']:,} 段中：台阶 {t['steps']:,}，路缘 {t['kerb']:,}，坡度 {t['incline']:,}，"
@@ -76,7 +79,7 @@ def _notes(given: dict, lang: str) -> str:
             out.append(tr(f"冬季：步行速度 × {w['speed_factor']:g}，未铺装路面再 × {w['unpaved_factor']:g}，"
                           f"台阶不可通行（冰雪路面步速降低约 10–20%）。",
                           f"Winter: walking speed × {w['speed_factor']:g}, unpaved ways × a further "
-                          f"{w['unpaved_factor']:g}, steps excluded ({w['source']}).", lang))
+                          f"{w['unpaved_factor']:g}, steps excluded; source: {w['source']}.", lang))
         dem = (p.get("network") or {}).get("dem")
         if dem and "DEM" not in "".join(out):
             out.append(tr(f"坡度：DEM {Path(dem['dem']).name}，Tobler 步行函数（平地为 1，下坡加速上限 "
