@@ -198,7 +198,8 @@ def compute(params: RunParams, nets: tuple[ProfileNetwork, ...], walk: StreetNet
         return None
     pop = demand.points["pop"].to_numpy(float)
     eld = demand.points["elderly"].fillna(0).to_numpy(float)
-    figures, described = [], []
+    figures, described, masks = [], [], {}
+    shown = map_tier(params, trav)
     for pn in [n for n in nets if n.profile in params.profiles]:
         prof, rnet = pn.profile, pn.net
         snaps = snap_points(rnet, demand.points, params.max_snap_m)
@@ -209,10 +210,48 @@ def compute(params: RunParams, nets: tuple[ProfileNetwork, ...], walk: StreetNet
             with timing.step(f"routing {key} for {prof.name}"):
                 got = route_tier(params, tt.tier, rnet, trav.facilities, tt.rows, snaps)
             cov = covered(got.time_s, tt.tier.threshold_min)
+            if key == shown:  # the map's layer per profile (demand columns, not the summary)
+                masks[covered_column(key, prof)] = cov
             figures.append(_figure(prof.name, prof.tags if prof.step_free else None, key,
                                    tt.tier.threshold_min, cov, pop, eld))
     return {"direction": DIRECTION, "dem": str(params.dem) if params.dem else None,
-            "tags_present": tags_present(walk), "profiles": described, "figures": figures}
+            "tags_present": tags_present(walk), "profiles": described, "figures": figures,
+            "covered": masks}
+
+
+def map_tier(params: RunParams, trav: Travel) -> str | None:
+    """The walk tier the map draws a layer per profile for: the first planned walk tier, else
+    the street-level centres, else the first walk tier with facilities (``None``: none)."""
+    walk = [k for k, tt in trav.tiers.items() if tt.tier.mode == "walk"]
+    for key in [*[k for k in walk if params.suggest.get(k, 0) > 0], *[k for k in walk if k == "street_centre"], *walk]:
+        return key
+    return None
+
+
+def covered_column(tier: str, prof: MobilityProfile) -> str:
+    """The demand column (0/1) of who the profile's walkers reach from ``tier``'s facilities:
+    ``profile_covered__<tier>__<profile>`` (``__<tags>`` for step-free)."""
+    name = prof.name.replace("+", "_and_") + (f"__{prof.tags}" if prof.step_free else "")
+    return f"profile_covered__{tier}__{name}"
+
+
+def add_to_bundle(bundle, result: dict | None) -> None:
+    """Put a profiles result into the outputs: ``summary["profiles"]``, and the map tier's
+    covered masks as demand columns (the map draws a layer per profile from them).
+
+    Parameters
+    ----------
+    bundle
+        The :class:`~carecover.outputs.bundle.PlanBundle` (changed).
+    result
+        From :func:`compute` (``None``: nothing is added).
+    """
+    if result is None:
+        return
+    masks = result.pop("covered", {})
+    bundle.summary["profiles"] = result
+    for col, mask in masks.items():
+        bundle.demand[col] = np.asarray(mask, bool)
 
 
 def claim_figures(params: RunParams, result: dict | None) -> list[dict]:

@@ -123,8 +123,7 @@ def compute(params: RunParams) -> Plan:
                                    streets.result(), led)
         bundle = run.run("assemble", assemble.assemble, params, results)
         # coverage per mobility profile (only with --profiles: a new summary key)
-        if by_profile is not None:
-            bundle.summary["profiles"] = by_profile
+        profiles.add_to_bundle(bundle, by_profile)
         # today vs the projected year (only with --year: a new summary key)
         if projected is not None:
             bundle.summary["projection"] = projected

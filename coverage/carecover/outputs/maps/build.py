@@ -22,6 +22,7 @@ from carecover.outputs.maps.jsdata import point_layers
 from carecover.outputs.maps.legend import title_block
 from carecover.outputs.maps.load import add_load
 from carecover.outputs.maps.population import add_population
+from carecover.outputs.maps.profiles import add_profiles
 from carecover.outputs.maps.sites import add_sites
 from carecover.outputs.maps.streets import add_streets
 from carecover.utils import atomic_write
@@ -106,6 +107,8 @@ def make_map(bundle: PlanBundle, basemap: str, inline_assets: bool, max_cells: i
     add_facilities(m, ctx)
     # inside the straight-line circle but not reached on the network (hidden at start)
     add_circles(m, ctx)
+    # who each mobility profile's walkers reach from one walk tier (--profiles; hidden at start)
+    add_profiles(m, ctx)
     # ranked gap zones per tier, the larger ones
     add_gaps(m, ctx)
     # suggested sites per method
