@@ -243,7 +243,7 @@ class Plan:
                                      "该层级没有选址结果", field="tier", expected=", ".join(self.siting.states) or "none")
                 net = None
                 if self.results is not None and key in self.params.tiers:
-                    net = self.results.nets.get(self.params.tiers[key].mode)
+                    net = self.results.nets.get(self.params.site_net_of(key))
                 self._states[key] = prepared(self.siting.states[key], key, dict(self.summary.data), net)
             else:
                 self._states[key] = load_state(self.folder, key, summary=dict(self.summary.data))

@@ -13,6 +13,7 @@ import geopandas as gpd
 import shapely
 
 from carecover.config import load_config
+from carecover.errors import InputError
 from carecover.inputs.boundaries import buffered
 from carecover.network.readers import reader_for
 from carecover.params import RunParams
@@ -71,6 +72,11 @@ def resolve_areas(areas: Areas, out: Path, cache_dir: Path, *, walk_speed_mps: f
                            suggest=tuple(a.planned.items()), walk_speed_mps=walk_speed_mps, cache=cache_dir,
                            lang=lang, command=command, gaode_map=False)
         params = resolve(opts)
+        if params.tier_profiles or params.site_profiles:  # not routed per profile in region tasks yet
+            key = next(iter(params.tier_profiles or params.site_profiles))
+            raise InputError(f"a tier measured or sited with a mobility profile ('{key}') is not supported in region "
+                             "runs yet; run `carecover plan` for that area / 区域运行暂不支持按出行能力档案的层级",
+                             file=cfg.path if cfg is not None else None, field=f"tiers.{key}.profile")
         # the network's file type is checked here, once, in one line (not by every worker)
         reader_for(params.network)
         sources = {"network": a.network, "facilities": a.facilities, "population": a.population}
