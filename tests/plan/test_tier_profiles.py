@@ -170,3 +170,43 @@ def test_monaco_sites_for_step_free_cover_demand_measured_step_free(monaco_pbf, 
               & (f.tier == "community_centre") & (f.speed_mps == 1.0)].iloc[0]
     assert "profile" not in f or pd.isna(today.get("profile"))
     assert info["covered_before"] < 0.6 * today.covered
+
+
+def test_a_tier_measured_on_slopes_is_the_profile_figure(synthetic_city_factory, tmp_path: Path) -> None:
+    """A tier measured with ``slope`` (directional, resident → facility) gives exactly the
+    ``--profiles slope`` figure of that tier; the other tier keeps today's walk."""
+    import rasterio
+    from affine import Affine
+    from carecover.network.readers import StreetData
+    from carecover.network.readers.streets import write
+
+    c = synthetic_city_factory()
+    net = c.net
+    lon, lat = (np.asarray(a) for a in net.to_wgs84().transform(net.node_x, net.node_y))
+    streets = write(tmp_path / "city.streets.npz", StreetData(
+        pd.DataFrame({"id": net.node_id, "lon": lon, "lat": lat}),
+        pd.DataFrame({"highway": net.seg_highway, "u": net.node_id[net.seg_a], "v": net.node_id[net.seg_b]})))
+    x0, y1 = net.node_x.min() - 500, net.node_y.max() + 500
+    w, h = int((net.node_x.max() + 500 - x0) / 30) + 1, int((y1 - net.node_y.min() + 500) / 30) + 1
+    z = np.tile(0.12 * 30 * np.arange(w), (h, 1)).astype("float32")  # a plane rising 12 % to the east
+    with rasterio.open(tmp_path / "plane.tif", "w", driver="GTiff", width=w, height=h, count=1, dtype="float32",
+                       crs=net.crs.to_wkt(), transform=Affine(30, 0, x0, 0, -30, y1), nodata=-9999) as ds:
+        ds.write(z, 1)
+    fac = c.facilities_frame
+    register = gpd.GeoDataFrame({"编号": fac["fid"], "名称": fac["name"], "层级": fac["tier"]},
+                                geometry=fac.geometry, crs=4326)
+    cfg = tmp_path / "city.toml"
+    cfg.write_text('city = "x"\nname_zh = "示例"\nname_en = "X"\ndem = "plane.tif"\n'
+                   '[tiers.street_centre]\nprofile = "slope"\n', encoding="utf-8")
+    plan = carecover.run_plan(streets, register, config=cfg, population=c.demand.points[["pop", "elderly", "geometry"]],
+                              elderly_field="elderly", profiles="elderly,slope", cache=False, workers=1)
+    f = plan.figures
+    main = f[(f.kind == "population") & (f.population == "elderly") & (f.area == "all") & (f.scenario == "current")
+             & (f.speed_mps == 1.0)].set_index("tier")
+    side = plan.profile_figures.set_index(["profile", "tier"])
+    assert main.loc["street_centre", "profile"] == "slope"
+    assert main.loc["street_centre", "covered"] == pytest.approx(side.loc[("slope", "street_centre"), "covered_elderly"], abs=0.1)
+    assert main.loc["street_centre", "covered"] < side.loc[("elderly", "street_centre"), "covered_elderly"]
+    assert pd.isna(main.loc["community_centre", "profile"])
+    assert main.loc["community_centre", "covered"] == pytest.approx(
+        side.loc[("elderly", "community_centre"), "covered_elderly"], abs=0.1)
