@@ -102,11 +102,15 @@ def test_sites_for_step_free_avoid_the_steps(street, tmp_path: Path) -> None:
         assert list(s.candidate) == ["B"] and set(s.profile) == {"step_free (pessimistic)"}
         info = plan.summary.data["sites"]["community_centre"]
         assert info["profile"]["name"] == "step_free" and info["covered_after"] == pytest.approx(100.0)
-        # the planned coverage is measured step-free and says so
-        assert _elderly_all(plan, "planned").profile == "step_free"
+        # "after the sites" is measured the tier's own way (on foot: B reaches D in 147 s), and says
+        # what the sites were chosen for
+        planned = _elderly_all(plan, "planned")
+        assert planned.covered == pytest.approx(100.0) and planned.data["sited_for"] == "step_free (pessimistic)"
+        assert "profile" not in plan.figures or pd.isna(planned.get("profile"))
     plan.publish(tmp_path / "out")
     md = next((tmp_path / "out").glob("report*.md")).read_text(encoding="utf-8")
     assert "按「轮椅/助行器使用者（标签缺失的小路按不可通行）」选址" in md and "sites chosen for wheelchair" in md
+    assert "按该档案，现状 0 名老年人可达，建成后 100 名" in md
     assert "step_free (pessimistic)" in (tmp_path / "out" / "sites.csv").read_text(encoding="utf-8-sig")
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert summary["parameters"]["site_profiles"] == {"community_centre": "step_free (pessimistic)"}

@@ -138,26 +138,23 @@ def siting_travel(params: RunParams, nets: Mapping[str, StreetNetwork], demand: 
     return replace(trav, tiers=tiers)
 
 
-def tag_figures(params: RunParams, items: list[dict], siting: bool = False) -> list[dict]:
-    """Every figure of a tier measured (or, ``siting``, sited) with a profile names it
-    (``profile``, and ``tags`` for step-free); figures of today's walk are unchanged.
+def tag_figures(params: RunParams, items: list[dict]) -> list[dict]:
+    """Every figure of a tier measured with a profile names it (``profile``, ``tags`` for
+    step-free, ``profile_of = "tier"``); figures of today's walk are unchanged. (A tier sited for
+    another profile has its planned figures measured the tier's own way: :func:`remeasure_planned`.)
 
     Parameters
     ----------
     params
-        ``tier_profiles`` (``site_profiles`` with ``siting``).
+        ``tier_profiles``.
     items
         Figure dicts (changed in place and returned).
-    siting
-        The planned-scenario figures of the siting.
 
     Returns
     -------
     list of dict
     """
     by = dict(params.tier_profiles)
-    if siting:
-        by.update(params.site_profiles)
     for f in items:
         profs = [by[t] for t in f.get("tiers") or () if t in by]
         if not profs or "profile" in f:
@@ -166,7 +163,7 @@ def tag_figures(params: RunParams, items: list[dict], siting: bool = False) -> l
         f["profile"] = names[0] if len(names) == 1 else "+".join(names)
         if any(p.step_free for p in profs):
             f["tags"] = next(p.tags for p in profs if p.step_free)
-        f["profile_of"] = "siting" if siting and any(t in params.site_profiles for t in f["tiers"]) else "tier"
+        f["profile_of"] = "tier"
     return items
 
 
@@ -337,3 +334,48 @@ def mark_sites(params: RunParams, siting):
             info["profile"] = {"name": by[key].name, "tags": by[key].tags if by[key].step_free else None,
                                "label": by[key].label, "direction": "resident → facility"}
     return siting
+
+
+def remeasure_planned(params: RunParams, nets: Mapping[str, StreetNetwork], demand: Demand, trav: Travel,
+                      siting, areas: Mapping[str, np.ndarray]) -> None:
+    """The planned scenario of a tier sited for another profile than its own, measured the
+    tier's own way: the chosen sites routed on the tier's network beside its facilities, so
+    that "now" and "after the sites" compare like with like (the siting's own gain, measured
+    with its profile, stays in ``summary["sites"][tier]``).
+
+    Parameters
+    ----------
+    params
+        ``site_profiles`` and the tiers' networks.
+    nets
+        The run's networks (:func:`with_networks`).
+    demand
+        Demand points.
+    trav
+        The run's travel (the tier's own measure).
+    siting
+        The :class:`~carecover.plan.siting.Siting`: its planned figures and times of those
+        tiers are replaced.
+    areas
+        Reporting areas of the figures.
+    """
+    import geopandas as gpd
+
+    from carecover.analysis import figures as cf
+    from carecover.network import engine
+
+    for key in [k for k in params.site_profiles if k in siting.states and params.site_net_of(k) != params.net_of(k)]:
+        tier, st, net_key = params.tiers[key], siting.states[key], params.net_of(key)
+        chosen = np.asarray(st.chosen, int)
+        pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(st.cand_lon[chosen], st.cand_lat[chosen]), crs=4326)
+        src = snap_points(nets[net_key], pts, params.max_snap_m)
+        nt = engine.nearest(nets[net_key], src, tier.threshold_min * 60 * params.search_factor(tier) * 1.0001)
+        t, _ = engine.point_times(nets[net_key], nt, trav.demand_snaps[net_key], src)
+        now = trav.tiers[key].time_s if key in trav.tiers else np.full(len(demand), np.inf)
+        after = np.minimum(now, t)
+        old = [f for f in siting.figures if f.get("tiers") == [key] and f.get("scenario") == "planned"]
+        data = {**(old[0]["data"] if old else {}), "sited_for": params.site_profiles[key].short}
+        siting.figures[:] = [f for f in siting.figures if not any(f is o for o in old)] + cf.population_figures(
+            demand.points, after, tiers=[key], threshold_min=tier.threshold_min, speed_mps=params.speed_of(tier),
+            mode=tier.mode, areas=areas, data=data, scenario="planned", bands_min=params.bands_min)
+        siting.after_time_s[key] = after

@@ -108,7 +108,9 @@ def compute(params: RunParams) -> Plan:
         problems = run.run("siting", siting.problems, params, nets, bounds, demand, site_trav)
         # sites for the planned centres (greedy and exact)
         sites = run.run("siting solve", siting.suggest, params, problems, bounds, demand, site_trav, gap, figs)
-        profiles.tag_figures(params, sites.figures, siting=True)
+        # a tier sited for another profile than its own: "after the sites" measured the tier's own way
+        profiles.remeasure_planned(params, nets, demand, trav, sites, figs.areas)
+        profiles.tag_figures(params, sites.figures)
         profiles.mark_sites(params, sites)  # the sites and their record name the profile they are sited for
         # the projected elderly of --year at the same travel times, per tier, area and gap, today
         # and with the suggested sites (None without --year)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from carecover.mobility import LABELS, words
 from carecover.outputs.bundle import PlanBundle, tier_name, tr
-from carecover.outputs.report.document import Section, Table, pct
+from carecover.outputs.report.document import Section, Table, num, pct
 from carecover.outputs.report.plainparams import profile_words
 
 
@@ -121,9 +121,11 @@ def siting_paragraphs(b: PlanBundle) -> list[str]:
         if not prof:
             continue
         zh, en = words(prof["name"], prof.get("tags"))
+        before, after = num(info.get("covered_before")), num(info.get("covered_after"))
         out.append(tr(f"{tier_name(key, 'zh', both=False)}按「{zh}」选址：候选点能覆盖谁，在该档案的路网上从居民到设施计算；"
-                      "规划后的覆盖率也按该档案计算。",
+                      f"按该档案，现状 {before} 名老年人可达，建成后 {after} 名。其余数字按本层级自身的口径计算。",
                       f"{tier_name(key, 'en', both=False)}: sites chosen for {en}: who a candidate reaches is "
-                      "measured on that profile's network, from the resident to the facility; the planned "
-                      "coverage is measured the same way.", lang=b.lang))
+                      f"measured on that profile's network, from the resident to the facility; measured so, {before} "
+                      f"older residents are reached now and {after} with the sites. The other figures are measured "
+                      "the tier's own way.", lang=b.lang))
     return out
