@@ -114,6 +114,9 @@ def test_sites_for_step_free_avoid_the_steps(street, tmp_path: Path) -> None:
     assert "step_free (pessimistic)" in (tmp_path / "out" / "sites.csv").read_text(encoding="utf-8-sig")
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert summary["parameters"]["site_profiles"] == {"community_centre": "step_free (pessimistic)"}
+    back = carecover.read_plan(tmp_path / "out").params
+    assert back.site_profiles["community_centre"] == plan.params.site_profiles["community_centre"]
+    assert back.site_net_of("community_centre") == "walk:step_free:pessimistic" and back.net_of("community_centre") == "walk"
 
 
 def test_unknown_or_misplaced_profiles_are_one_line_errors(street, tmp_path: Path, capsys) -> None:

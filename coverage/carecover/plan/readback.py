@@ -13,9 +13,11 @@ from typing import Any
 
 import geopandas as gpd
 
+from carecover import mobility
 from carecover.analysis.ledger import Ledger
 from carecover.config.capacity import CapacityRule
 from carecover.errors import InputError
+from carecover.mobility import MobilityProfile
 from carecover.outputs.bundle import PlanBundle
 from carecover.params import RunParams
 from carecover.plan.result import Plan
@@ -56,7 +58,16 @@ def params_of(summary: SummaryFile, out: Path) -> RunParams:
         **values, **files, out=out, tiers=tiers, suggest=dict(p.get("suggest") or {}),
         regions={k: tuple(v) if isinstance(v, list) else v for k, v in (p.get("regions") or {}).items()},
         capacity=capacity, title=summary.title, command=str(summary.data.get("command") or ""),
-        sample_note=summary.data.get("sample_data"), cache=False)
+        sample_note=summary.data.get("sample_data"), cache=False,
+        tier_profiles={k: _profile(t["profile"]) for k, t in (p.get("tiers") or {}).items() if t.get("profile")},
+        site_profiles={k: _profile(v) for k, v in (p.get("site_profiles") or {}).items()})
+
+
+def _profile(short: str) -> MobilityProfile:
+    """A profile as ``summary.json`` states it (``step_free (pessimistic)``), rebuilt (the
+    winter factors at their defaults: the summary's ``profiles`` record holds the run's own)."""
+    name, _, tags = str(short).partition(" (")
+    return mobility.make(name, tags=tags.rstrip(")") or "optimistic")
 
 
 def _layer(path: Path, name: str, present: set[str], empty: bool = False) -> gpd.GeoDataFrame | None:
