@@ -87,6 +87,12 @@ def test_a_tier_measured_step_free(street) -> None:
     # every figure of that tier names it; a claim naming no profile is tested on it
     f = plan.figures
     assert set(f.loc[f.tier == "community_centre", "profile"]) == {"step_free"}
+    # the report says it in words: the summary's rule, the coverage table's tier, the parameters
+    out = folder / "sf_out"
+    plan.publish(out)
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "步行 3 分钟（1.0 m/s），轮椅/助行器使用者" in md and "社区养老服务中心/站（轮椅/助行器使用者）" in md
+    assert "社区养老服务中心/站的覆盖率按「轮椅/助行器使用者（标签缺失的小路按不可通行）」计算" in md
 
 
 def test_sites_for_step_free_avoid_the_steps(street, tmp_path: Path) -> None:

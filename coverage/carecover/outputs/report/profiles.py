@@ -99,6 +99,15 @@ def profile_suffix(f: dict, lang: str) -> str:
     return f"（{zh}）" if lang == "zh" else f" ({en})"
 
 
+def profile_phrase(f: dict | None, lang: str) -> str:
+    """``，轮椅/助行器使用者`` after a tier's rule ("步行 15 分钟") when its figure is measured
+    with a mobility profile; "" for today's walk."""
+    if not f or not f.get("profile"):
+        return ""
+    zh, en = words(str(f["profile"]))
+    return f"，{zh}" if lang == "zh" else f", {en}"
+
+
 def measured_paragraphs(b: PlanBundle) -> list[str]:
     """One sentence per tier measured with a mobility profile (config ``[tiers.<key>] profile``)."""
     tiers = (b.summary.get("parameters") or {}).get("tiers") or {}

@@ -16,6 +16,7 @@ from carecover.outputs.bundle import PlanBundle, ranked_gaps, tier_name, tr
 from carecover.outputs.report.charts import tier_threshold
 from carecover.outputs.report.document import Para, Section, Table, num, pct, points, threshold_text
 from carecover.outputs.report.overview import chosen_sites
+from carecover.outputs.report.profiles import profile_phrase
 from carecover.vocab import gap_label, recommendation, site_labels
 
 if TYPE_CHECKING:
@@ -180,7 +181,7 @@ def _claims_text(s: TierSummary, lang: str) -> str:
 def _sentence(s: TierSummary, lang: str) -> str:
     """One tier's findings in one language."""
     name = tier_name(s.tier, lang, both=False)
-    rule = threshold_text(s.threshold_min, s.mode, s.speed_mps, lang)
+    rule = threshold_text(s.threshold_min, s.mode, s.speed_mps, lang) + profile_phrase(s.now, lang)
     now = s.now or {}
     parts = []
     if lang == "zh":
@@ -233,7 +234,8 @@ def summary_table(rows: list[TierSummary], lang: str) -> Table:
         now = s.now or {}
         after = s.after if s.sites else None
         body.append([tier_name(s.tier, lang, both=False),
-                     threshold_text(s.threshold_min, s.mode, s.speed_mps, "zh" if lang == "zh" else "en"),
+                     threshold_text(s.threshold_min, s.mode, s.speed_mps, "zh" if lang == "zh" else "en")
+                     + profile_phrase(s.now, "zh" if lang == "zh" else "en"),
                      f"{pct(now.get('value'))} ({num(now.get('covered'))} / {num(now.get('total'))})",
                      num(s.sites) if s.sites else "–",
                      pct(after.get("value")) if after else "–",
