@@ -17,6 +17,7 @@ import shapely
 from pyproj import CRS
 
 from carecover import settings
+from carecover.filelimits import not_special
 from carecover.network.streets import StreetNetwork
 from carecover.utils import atomic_write
 
@@ -107,7 +108,7 @@ def load(path: Path) -> StreetNetwork:
     -------
     StreetNetwork
     """
-    with np.load(path, allow_pickle=False) as z:
+    with np.load(not_special(path, "network cache / 路网缓存"), allow_pickle=False) as z:
         meta = json.loads(str(z["meta"]))
         return StreetNetwork(
             crs=CRS.from_wkt(meta["crs"]), node_x=z["node_x"], node_y=z["node_y"],

@@ -20,6 +20,7 @@ from pyproj import CRS, Transformer
 from scipy import ndimage
 
 from carecover.errors import InputError
+from carecover.filelimits import not_special
 from carecover.mobility import DOWNHILL_CAP, tobler
 from carecover.network.streets import StreetNetwork
 
@@ -54,8 +55,9 @@ def gdal_path(path: Path) -> str:
         When the file is missing or a zip holds no raster.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise InputError("DEM file not found / 找不到高程文件", file=path, field="dem")
+    not_special(path, "DEM / 高程数据")
     if path.suffix.lower() != ".zip":
         return str(path)
     with zipfile.ZipFile(path) as z:
@@ -70,6 +72,7 @@ def _read(path: Path, x: np.ndarray, y: np.ndarray, crs: CRS):
     import rasterio
     from rasterio.windows import Window
 
+    not_special(path, "DEM / 高程数据")
     try:
         ds = rasterio.open(gdal_path(path))
     except rasterio.errors.RasterioIOError as exc:

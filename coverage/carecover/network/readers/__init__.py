@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from carecover.errors import NetworkError
+from carecover.filelimits import not_special
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ def reader_for(path: str | Path) -> ModuleType:
     if Path(path).is_dir():
         raise NetworkError("is a folder, not a network file / 是文件夹而不是路网文件", file=path,
                            expected=expected)
+    not_special(path, "network file / 路网文件")
     for reader in readers:
         if name.endswith(reader.SUFFIXES):
             return reader
