@@ -24,8 +24,11 @@ import time
 from pathlib import Path
 
 
-def build_tiles(pbf: Path, folder: Path) -> tuple[Path, float | None]:
-    """Valhalla tiles of ``pbf`` in ``folder`` (built once; later runs reuse them)."""
+def build_tiles(pbf: Path, folder: Path, elevation: Path | None = None) -> tuple[Path, float | None]:
+    """Valhalla tiles of ``pbf`` in ``folder`` (built once; later runs reuse them).
+
+    ``elevation``: a folder of SRTM tiles in Valhalla's layout (``N43/N43E007.hgt``, 1 arc-second,
+    3601 × 3601); set as ``additional_data.elevation``, the build writes each edge's grade."""
     from valhalla import get_config
 
     config = folder / "config.json"
@@ -40,6 +43,8 @@ def build_tiles(pbf: Path, folder: Path) -> tuple[Path, float | None]:
     cfg["mjolnir"]["tile_extract"] = ""
     cfg["mjolnir"]["admin"] = ""
     cfg["mjolnir"]["timezone"] = ""
+    if elevation is not None:
+        cfg["additional_data"]["elevation"] = str(elevation)
     config.write_text(json.dumps(cfg), encoding="utf-8")
     import valhalla
 
