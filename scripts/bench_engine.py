@@ -7,18 +7,23 @@ side by side with Valhalla, pandana and the OSMnx recipe.
    isochrone polygons for every facility (2 workers), the tier unions of bench_plan's nine tiers
    (walk and drive networks, Hohhot's tier counts), peak memory; then the OSMnx recipe
    (networkx ``ego_graph`` by travel time + convex hull or buffered edges) on a sample.
-2. Real extracts (``../shared/data/osm``: Monaco, Andorra), walking at 1.0 m/s, 60 facilities
-   on streets: our per-facility polygons and their false inclusion, Valhalla's isochrones of
-   the same points (pyvalhalla in a Python 3.12 venv, ``scripts/_valhalla_anchor.py``; skipped
-   with the reason when absent), pandana's answer to the coverage question (``pip install
-   ".[bench]"``) and the OSMnx recipe, all in one run.
+2. Real extracts (``../shared/data/osm``: Monaco, Andorra; Liechtenstein and Harrisburg from
+   ``~/.cache/carecover/extracts`` when present, else skipped and said; ``--extract PATH``,
+   repeatable, for others), walking at 1.0 m/s, 60 facilities on streets: our per-facility
+   polygons and their false inclusion, Valhalla's isochrones of the same points timed in
+   alternation with ours (pyvalhalla in a Python 3.12 venv, ``scripts/_valhalla_anchor.py``;
+   skipped with the reason when absent), pandana's answer to the coverage question (``pip
+   install ".[bench]"``) and the OSMnx recipe, all in one run.
 
 Writes the section between ``<!-- engine:start -->`` and ``<!-- engine:end -->`` of
-``BENCHMARKS.md``.
+``BENCHMARKS.md``; ``--only-extracts`` runs part 2 alone and writes it between
+``<!-- engine-extracts:start -->`` and ``<!-- engine-extracts:end -->``.
 
 Run: ``python scripts/bench_engine.py`` (about 5 minutes on 2 idle cores). Valhalla: ``python3.12
 -m venv ../valhalla-venv && ../valhalla-venv/bin/pip install pyvalhalla`` (or
-``--valhalla-python``).
+``--valhalla-python``). Side by side on Liechtenstein and Harrisburg only (about a minute):
+``python scripts/bench_engine.py --only-extracts --extract ~/.cache/carecover/extracts/liechtenstein-latest.osm.pbf
+--extract ~/.cache/carecover/extracts/harrisburg.osm.pbf``.
 """
 
 from __future__ import annotations
@@ -169,9 +174,44 @@ def street_points(net, n: int, seed: int):
     return ax + f * (net.node_x[net.seg_b[k]] - ax), ay + f * (net.node_y[net.seg_b[k]] - ay)
 
 
+def interleaved(ours_fn, vpy: Path | None, job: dict | None, repeats: int):
+    """Our polygons and Valhalla's isochrones of the same facilities, timed in alternation.
+
+    Each of ``repeats`` rounds times ``ours_fn()`` (all facilities) and then one run of
+    ``scripts/_valhalla_anchor.py`` (one request per facility), so the machine's load falls alike
+    on both. Returns ``(our result, our median seconds, Valhalla's output with each facility's
+    median time in ``per_isochrone_s`` and CPU time in ``per_isochrone_cpu_s``, and our median
+    CPU seconds in ``ours_cpu_s`` (``None`` when skipped or failed), its error text)``.
+    """
+    import json
+
+    times, cpu, runs, out = [], [], [], None
+    for r in range(repeats):
+        t, c = time.perf_counter(), time.process_time()
+        out = ours_fn()
+        times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+        if vpy is None or job is None:
+            continue
+        done = subprocess.run([str(vpy), str(ROOT / "scripts" / "_valhalla_anchor.py")],
+                              input=json.dumps({**job, "repeats": 1, "keep": 10 if r == 0 else 0}),
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            return out, statistics.median(times), None, done.stderr.strip()
+        runs.append(json.loads(done.stdout))
+    ours_cpu = statistics.median(cpu)
+    if not runs:
+        return out, statistics.median(times), None, ""
+    v = runs[0]
+    v["ours_cpu_s"] = ours_cpu
+    for key in ("per_isochrone_s", "per_isochrone_cpu_s"):
+        if all(len(r.get(key, [])) == len(v.get(key, [])) for r in runs):
+            v[key] = [statistics.median(ts) for ts in zip(*(r[key] for r in runs), strict=True)]
+    return out, statistics.median(times), v, ""
+
+
 def extract_rows(path: Path, args, vpy: Path | None, why_not: str) -> tuple[list[tuple], dict]:
     """Side by side on one real extract: ours, Valhalla, pandana, OSMnx recipe."""
-    import json
 
     from carecover.network import load_network
     from pyproj import Transformer
@@ -192,33 +232,31 @@ def extract_rows(path: Path, args, vpy: Path | None, why_not: str) -> tuple[list
     rows.append(("ours: multi-source pass, all facilities, 15 min", f"{t_near * 1000:.1f} ms",
                  "", f"{covered:.1%} of nodes within 15 min"))
     isochrones.facility_isochrones(net, src.subset(np.arange(2)), bands)  # warm imports
-    iso, t_iso, _ = timed(lambda: isochrones.facility_isochrones(net, src, bands), args.repeats)
+    job = None
+    if vpy is not None:
+        lon, lat = Transformer.from_crs(net.crs, 4326, always_xy=True).transform(x, y)
+        job = {"pbf": str(path), "tiles": str(args.valhalla_cache / path.name.split(".")[0]),
+               "points": [[float(a), float(b)] for a, b in zip(lon, lat, strict=True)],
+               "contours_min": bands, "walking_speed_kph": settings.walk_speed_mps * 3.6}
+    iso, t_iso, v, v_err = interleaved(lambda: isochrones.facility_isochrones(net, src, bands), vpy, job,
+                                       args.repeats)
     per_ours = t_iso / n
     ours_fid = [isochrones.fidelity(net, src.subset(np.array([i])), [(b, p) for j, b, p in iso if j == i],
                                     n_samples=300, seed=1) for i in range(min(10, n))]
     fs = np.array([f["false_share"].to_numpy() for f in ours_fid])
     nv = np.median([shapely.get_num_coordinates(p) for _, b, p in iso if b == max(bands)])
     rows.append((f"ours: isochrone polygons per facility, {len(bands)} bands, 1 process",
-                 f"{per_ours * 1000:.1f} ms (median of {args.repeats} runs of {n})", "",
-                 f"false inclusion (10 facilities, 300 points a band) median {np.median(fs):.1%}, "
+                 f"{per_ours * 1000:.1f} ms (median of {args.repeats} runs of {n}, interleaved with Valhalla's)",
+                 "", f"false inclusion (10 facilities, 300 points a band) median {np.median(fs):.1%}, "
                  f"max {fs.max():.1%}; median {nv:,.0f} vertices (15 min)"))
     info["ours_ms"] = per_ours * 1000
     # Valhalla, in its own interpreter
     if vpy is None:
         rows.append(("Valhalla isochrone (pyvalhalla)", "skipped", "", why_not))
     else:
-        to_ll = Transformer.from_crs(net.crs, 4326, always_xy=True)
-        lon, lat = to_ll.transform(x, y)
-        job = {"pbf": str(path), "tiles": str(args.valhalla_cache / path.name.split(".")[0]),
-               "points": [[float(a), float(b)] for a, b in zip(lon, lat, strict=True)],
-               "contours_min": bands, "walking_speed_kph": settings.walk_speed_mps * 3.6,
-               "repeats": args.repeats, "keep": 10}
-        done = subprocess.run([str(vpy), str(ROOT / "scripts" / "_valhalla_anchor.py")],
-                              input=json.dumps(job), capture_output=True, text=True)
-        if done.returncode != 0:
-            rows.append(("Valhalla isochrone (pyvalhalla)", "failed", "", done.stderr.strip()[-200:]))
+        if v is None:
+            rows.append(("Valhalla isochrone (pyvalhalla)", "failed", "", v_err[-200:]))
         else:
-            v = json.loads(done.stdout)
             per_v = statistics.median(v["per_isochrone_s"])
             info["valhalla_ms"] = per_v * 1000
             from_ll = Transformer.from_crs(4326, net.crs, always_xy=True)
@@ -238,12 +276,28 @@ def extract_rows(path: Path, args, vpy: Path | None, why_not: str) -> tuple[list
             build = "cached" if v["build_s"] is None else f"{v['build_s']:.1f} s"
             rows.append((f"Valhalla {v['valhalla']}: `Actor.isochrone`, pedestrian "
                          f"{settings.walk_speed_mps * 3.6:g} km/h, {len(bands)} contours, per facility",
-                         f"{per_v * 1000:.1f} ms (median over {len(v['per_isochrone_s'])} facilities)", "",
+                         f"{per_v * 1000:.1f} ms (median over {len(v['per_isochrone_s'])} facilities of "
+                         f"each one's median of {args.repeats} runs)", "",
                          f"tiles build {build}, actor load {v['load_s'] * 1000:.0f} ms; {v['failed']} failed; "
                          f"false inclusion (our check, same 10 facilities) median "
                          f"{np.median(vfs):.1%}, max {vfs.max():.1%}"))
-            rows.append(("RATIO: ours ÷ Valhalla, polygons per facility", f"{per_ours / per_v:.1f}×", "≤ 3×",
+            rows.append(("RATIO: ours ÷ Valhalla, polygons per facility", f"{per_ours / per_v:.1f}×", "≤ 2×",
                          f"{per_ours * 1000:.1f} vs {per_v * 1000:.1f} ms"))
+            cpu_o, cpu_v = v["ours_cpu_s"] / n, statistics.median(v["per_isochrone_cpu_s"])
+            info["ours_cpu_ms"], info["valhalla_cpu_ms"] = cpu_o * 1000, cpu_v * 1000
+            rows.append(("RATIO (CPU time): ours ÷ Valhalla, polygons per facility", f"{cpu_o / cpu_v:.1f}×",
+                         "≤ 2×", f"{cpu_o * 1000:.1f} vs {cpu_v * 1000:.2f} ms CPU (less sensitive to load)"))
+            one = [max(bands)]
+            _, t1, v1, _ = interleaved(lambda: isochrones.facility_isochrones(net, src, one), vpy,
+                                       {**job, "contours_min": one}, args.repeats)
+            if v1 is not None:
+                per_v1 = statistics.median(v1["per_isochrone_s"])
+                info["ours_1band_ms"], info["valhalla_1band_ms"] = t1 / n * 1000, per_v1 * 1000
+                cpu_v1 = statistics.median(v1["per_isochrone_cpu_s"])
+                rows.append(("RATIO: ours ÷ Valhalla, 1 band (15 min) per facility, interleaved",
+                             f"{t1 / n / per_v1:.1f}×", "≤ 2×", f"{t1 / n * 1000:.1f} vs {per_v1 * 1000:.1f} ms; "
+                             f"CPU {v1['ours_cpu_s'] / n * 1000:.1f} vs {cpu_v1 * 1000:.2f} ms = "
+                             f"{v1['ours_cpu_s'] / n / cpu_v1:.1f}×"))
     # pandana: contraction hierarchies, then every node's nearest facility
     try:
         import pandana
@@ -301,6 +355,69 @@ def extract_rows(path: Path, args, vpy: Path | None, why_not: str) -> tuple[list
     return rows, info
 
 
+#: Extracts of the side-by-side section when no ``--extract`` is given: the shared ones, and
+#: Liechtenstein and Harrisburg (issue 25) from the local extract cache where present.
+EXTRACT_CACHE = Path.home() / ".cache" / "carecover" / "extracts"
+DEFAULT_EXTRACTS = [ROOT.parent / "shared" / "data" / "osm" / "monaco.osm.pbf",
+                    ROOT.parent / "shared" / "data" / "osm" / "andorra.osm.pbf",
+                    EXTRACT_CACHE / "liechtenstein-latest.osm.pbf", EXTRACT_CACHE / "harrisburg.osm.pbf"]
+
+
+def extract_section(args, say) -> list[str]:
+    """Markdown of the side-by-side runs on every extract (absent ones skipped, said why)."""
+    bands = list(settings.bands_min)
+    vpy, why_not = valhalla_python(args.valhalla_python)
+    ext_lines: list[str] = []
+    for path in args.extract or args.extracts:
+        if not path.exists():
+            ext_lines += ["", f"**{path.name}**: skipped — {path} is absent (not shipped in `../shared`; "
+                          "see the note above for where the extract comes from)."]
+            say(f"{path}: absent, skipped")
+            continue
+        say(f"extract {path.name} …")
+        erows, info = extract_rows(path, args, vpy, why_not)
+        for a, b, c, d in erows:
+            say(f"{a:<58} {b:>22}  {c:<8} {d}")
+        ext_lines += ["", f"**{path.name}** ({info['nodes']:,} walk nodes, {info['segments']:,} segments, "
+                      f"loaded in {info['load_s']:.1f} s; {args.extract_facilities} facilities on streets, "
+                      f"seed {args.seed}; walk 1.0 m/s, bands {', '.join(f'{b:g}' for b in bands)} min):", "",
+                      "| step | time | target | result |", "| --- | --- | --- | --- |",
+                      *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in erows]]
+    return ext_lines
+
+
+#: What the side-by-side section says about its method.
+EXTRACT_NOTE = (
+    "Our polygons, Valhalla's isochrones of the same points, pandana's coverage answer and the "
+    "OSMnx recipe in one run; our polygons and Valhalla's requests are timed in alternation "
+    "(round after round, each facility's median of the rounds). Monaco and Andorra are in "
+    "`../shared/data/osm`; Liechtenstein (`liechtenstein-latest.osm.pbf`, July 2015) and Harrisburg "
+    "(`harrisburg.osm.pbf`) are the test extracts of the Valhalla repository (`test/data/`, "
+    "OpenStreetMap data, ODbL), kept outside the repository in `~/.cache/carecover/extracts/` "
+    "(`--extract PATH`, repeatable, to run on others). Valhalla: pyvalhalla in a separate Python 3.12 "
+    "venv (`scripts/_valhalla_anchor.py`), tiles built once from the same .osm.pbf, pedestrian "
+    "costing at 3.6 km/h, one request with three contours (or one) per facility, JSON string in and "
+    "out; its walkable ways and snapping are its own. Valhalla's polygons are generalised outlines "
+    "(tens of vertices), ours follow the streets (holes for blocks); both are checked by our "
+    "false-inclusion measure. pandana moves each facility to its nearest node; ours start from "
+    "the exact street position.")
+
+
+def only_extracts(args, say, load0) -> int:
+    """``--only-extracts``: the side-by-side runs alone, written as the ``engine-extracts`` section."""
+    say("注意 / note: other processes may share this machine; timings are wall-clock.")
+    ext_lines = extract_section(args, say)
+    load1 = os.getloadavg()
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"Run {now} on {os.cpu_count()} CPU(s), {cpu_model()}; load average {load0[0]:.1f} at start, "
+             f"{load1[0]:.1f} at end. **The machine is shared: timings are wall-clock and noisy; the ratios "
+             "come from interleaved rounds.**", "", versions() + ".", "", EXTRACT_NOTE, *ext_lines]
+    write_section(args.out, "engine-extracts", "## Isochrones on real extracts, side by side "
+                  "(`bench_engine.py --only-extracts`)", lines)
+    say(f"wrote {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--nodes", type=int, default=250_000)
@@ -312,8 +429,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=settings.random_seed)
     ap.add_argument("--no-nx", action="store_true", help="skip the networkx/OSMnx comparison")
     ap.add_argument("--no-tiers", action="store_true", help="skip the nine tier unions")
-    ap.add_argument("--extracts", nargs="*", type=Path,
-                    default=[ROOT.parent / "shared" / "data" / "osm" / f"{n}.osm.pbf" for n in ("monaco", "andorra")])
+    ap.add_argument("--extracts", nargs="*", type=Path, default=DEFAULT_EXTRACTS,
+                    help="real extracts for the side-by-side section (default: Monaco, Andorra, and "
+                         "Liechtenstein and Harrisburg from ~/.cache/carecover/extracts)")
+    ap.add_argument("--extract", action="append", type=Path,
+                    help="an extract for the side-by-side section (repeatable; replaces --extracts)")
+    ap.add_argument("--only-extracts", action="store_true",
+                    help="run only the side-by-side section on the extracts and write it as its own "
+                         "section (engine-extracts) of --out")
     ap.add_argument("--extract-facilities", type=int, default=60)
     ap.add_argument("--valhalla-python", help="python of a venv with pyvalhalla (default ../valhalla-venv)")
     ap.add_argument("--valhalla-cache", type=Path, default=Path.home() / ".cache" / "carecover" / "valhalla",
@@ -331,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
         say(f"{step:<58} {t:>22}  {target:<8} {result}")
 
     load0 = os.getloadavg()
+    if args.only_extracts:
+        return only_extracts(args, say, load0)
     rss0 = peak_rss_mb()
     limit = settings.threshold_min * 60
     bands = list(settings.bands_min)
@@ -538,23 +663,7 @@ def main(argv: list[str] | None = None) -> int:
     rss_end = peak_rss_mb()
     row("peak RSS, whole run", f"{rss_end:,.0f} MB", "< 4 GB", "")
 
-    # real extracts, side by side
-    vpy, why_not = valhalla_python(args.valhalla_python)
-    ext_lines: list[str] = []
-    for path in args.extracts:
-        if not path.exists():
-            ext_lines += ["", f"**{path.name}**: skipped (absent)."]
-            say(f"{path}: absent, skipped")
-            continue
-        say(f"extract {path.name} …")
-        erows, info = extract_rows(path, args, vpy, why_not)
-        for a, b, c, d in erows:
-            say(f"{a:<58} {b:>22}  {c:<8} {d}")
-        ext_lines += ["", f"**{path.name}** ({info['nodes']:,} walk nodes, {info['segments']:,} segments, "
-                      f"loaded in {info['load_s']:.1f} s; {args.extract_facilities} facilities on streets, "
-                      f"seed {args.seed}; walk 1.0 m/s, bands {', '.join(f'{b:g}' for b in bands)} min):", "",
-                      "| step | time | target | result |", "| --- | --- | --- | --- |",
-                      *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in erows]]
+    ext_lines = extract_section(args, say)
 
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     lines += [
@@ -589,15 +698,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "### Real extracts, side by side",
         "",
-        "Our polygons, Valhalla's isochrones of the same points, pandana's coverage answer and the "
-        "OSMnx recipe in one run. Liechtenstein (the issue's extract) is not in `../shared/data/osm`; "
-        "Monaco and Andorra are what is there. Valhalla: pyvalhalla in a separate Python 3.12 venv "
-        "(`scripts/_valhalla_anchor.py`), tiles built once from the same .osm.pbf, pedestrian "
-        "costing at 3.6 km/h, one request with three contours per facility, JSON string in and out; "
-        "its walkable ways and snapping are its own. Valhalla's polygons are generalised outlines "
-        "(tens of vertices), ours follow the streets (holes for blocks); both are checked by our "
-        "false-inclusion measure. pandana moves each facility to its nearest node; ours start from "
-        "the exact street position.",
+        EXTRACT_NOTE,
         *ext_lines,
     ]
     write_section(args.out, "engine", "## Engine and isochrones", lines)
