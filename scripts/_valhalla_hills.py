@@ -14,7 +14,7 @@ Input (JSON on stdin)::
 
 Output: ``{"valhalla": version, "build_s": {"flat": s | null, "hills": s | null},
 "heights": [m per point, from the hills tiles' elevation service], "variants": {name:
-{"per_isochrone_s": [median per point], "failed": n, "polygons": [[point, minutes, GeoJSON]]}}}``.
+{"per_isochrone_s": [median per point], "per_isochrone_cpu_s": [...], "failed": n, "polygons": [[point, minutes, GeoJSON]]}}}``.
 """
 
 from __future__ import annotations
@@ -39,27 +39,31 @@ def requests(points, contours, speed_kph: float, variant: dict) -> list[str]:
 def run_interleaved(actors: dict, reqs: dict, variants: list[dict], repeats: int) -> dict:
     """Every point's isochrone for every variant, the variants interleaved point by point
     (so the machine's load falls alike on each): median time per request and the polygons."""
-    out = {v["name"]: {"per_isochrone_s": [], "failed": 0, "polygons": []} for v in variants}
+    out = {v["name"]: {"per_isochrone_s": [], "per_isochrone_cpu_s": [], "failed": 0, "polygons": []}
+           for v in variants}
     for v in variants:
         actors[v["tiles"]].isochrone(reqs[v["name"]][0])  # warm the tile cache
     n = len(next(iter(reqs.values())))
     for i in range(n):
         times = {v["name"]: [] for v in variants}
+        cpu = {v["name"]: [] for v in variants}
         last = {}
         for _ in range(repeats):
             for v in variants:
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 try:
                     last[v["name"]] = actors[v["tiles"]].isochrone(reqs[v["name"]][i])
                 except RuntimeError:
                     last[v["name"]] = None
                 times[v["name"]].append(time.perf_counter() - t)
+                cpu[v["name"]].append(time.process_time() - c)
         for v in variants:
             rec, res = out[v["name"]], last[v["name"]]
             if res is None:
                 rec["failed"] += 1
                 continue
             rec["per_isochrone_s"].append(statistics.median(times[v["name"]]))
+            rec["per_isochrone_cpu_s"].append(statistics.median(cpu[v["name"]]))
             for feat in json.loads(res)["features"]:
                 rec["polygons"].append([i, feat["properties"]["contour"], feat["geometry"]])
     return out
