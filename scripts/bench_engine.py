@@ -224,6 +224,7 @@ def extract_rows(path: Path, args, vpy: Path | None, why_not: str) -> tuple[list
     net = load_network(path, "walk", cache=False)
     info["load_s"] = time.perf_counter() - t
     info["nodes"], info["segments"] = net.n_nodes, net.n_segments
+    info["sha256"] = str(net.source.get("sha256", ""))[:12]
     x, y = street_points(net, args.extract_facilities, args.seed)
     src = snap_xy(net, x, y)
     n = int(src.ok.sum())
@@ -378,7 +379,8 @@ def extract_section(args, say) -> list[str]:
         erows, info = extract_rows(path, args, vpy, why_not)
         for a, b, c, d in erows:
             say(f"{a:<58} {b:>22}  {c:<8} {d}")
-        ext_lines += ["", f"**{path.name}** ({info['nodes']:,} walk nodes, {info['segments']:,} segments, "
+        ext_lines += ["", f"**{path.name}** (sha256 {info['sha256']}…; {info['nodes']:,} walk nodes, "
+                      f"{info['segments']:,} segments, "
                       f"loaded in {info['load_s']:.1f} s; {args.extract_facilities} facilities on streets, "
                       f"seed {args.seed}; walk 1.0 m/s, bands {', '.join(f'{b:g}' for b in bands)} min):", "",
                       "| step | time | target | result |", "| --- | --- | --- | --- |",
