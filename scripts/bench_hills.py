@@ -39,6 +39,7 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _bench_extracts import street_points  # noqa: E402
 from _benchutil import cpu_model, write_section  # noqa: E402
 from carecover import settings  # noqa: E402
 from carecover.mobility import make  # noqa: E402
@@ -88,15 +89,6 @@ def skadi_tile(hgt_zip: Path, folder: Path) -> Path:
     return folder
 
 
-def street_points(net, n: int, seed: int):
-    """``n`` facilities placed on streets (so both engines start from the same point)."""
-    rng = np.random.default_rng(seed)
-    k = rng.integers(0, net.n_segments, n)
-    f = rng.uniform(0.1, 0.9, n)
-    ax, ay = net.node_x[net.seg_a[k]], net.node_y[net.seg_a[k]]
-    return ax + f * (net.node_x[net.seg_b[k]] - ax), ay + f * (net.node_y[net.seg_b[k]] - ay)
-
-
 def ours(net, dem: Path, x, y, bands, repeats: int) -> tuple[dict, dict]:
     """Our isochrones flat, slope (resident → facility) and slope forward, interleaved.
 
@@ -128,7 +120,7 @@ def ours(net, dem: Path, x, y, bands, repeats: int) -> tuple[dict, dict]:
 
 def valhalla(args, net, x, y, bands) -> tuple[dict | None, str]:
     """Valhalla's variants in its own interpreter: (output, "") or (None, why not)."""
-    from bench_engine import valhalla_python
+    from _bench_extracts import valhalla_python
     from pyproj import Transformer
 
     vpy, why = valhalla_python(args.valhalla_python)
