@@ -13,6 +13,9 @@ from carecover.mobility import tobler
 from carecover.network import cache, load_network
 from carecover.network.build import subset_segments
 from carecover.network.dem import slopes
+from carecover.network.readers import StreetData, osmxml
+from carecover.network.readers import streets as arrays
+from carecover.network.readers.osmxml import osmnx_raw
 from carecover.network.structures import run_heights, structure_mask
 from conftest import shared_file
 from scipy.sparse import coo_matrix
@@ -221,11 +224,16 @@ def test_tags_kept_or_unknown(tmp_path, futian_graphml):
     old_back = cache.load(tmp_path / "old.npz")
     mask, unknown = structure_mask(old_back.seg_tags, old_back.n_segments)
     assert not mask.any() and unknown == ["bridge", "tunnel"]
+    # street arrays: bridge/tunnel written whenever known (here "no tunnel" is known too)
+    data = osmxml.read(path, None)
+    back = load_network(arrays.write(tmp_path / "s.streets.npz", data), "walk", cache=False)
+    assert list(back.seg_tags["bridge"]) == list(net.seg_tags["bridge"]) and "tunnel" in back.seg_tags
+    bare = StreetData(data.nodes, data.segments.drop(columns=["bridge", "tunnel"]))
+    back = load_network(arrays.write(tmp_path / "bare.streets.npz", bare), "walk", cache=False)
+    assert structure_mask(back.seg_tags, back.n_segments)[1] == ["bridge", "tunnel"]
     # GraphML: OSMnx keeps bridge/tunnel (Futian has both columns); a graph without them: unknown
     fut = load_network(futian_graphml, "walk", cache=False)
     assert {"bridge", "tunnel"} <= set(fut.seg_tags) and (fut.seg_tags["bridge"] != "").any()
-    from carecover.network.readers.osmxml import osmnx_raw
-
     with osmnx_raw():
         G = ox.graph_from_xml(path, simplify=False, retain_all=True)
     for _, _, d in G.edges(data=True):
