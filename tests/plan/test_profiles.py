@@ -75,6 +75,9 @@ def test_profiles_side_by_side(city, tmp_path: Path, monkeypatch) -> None:
     slope = next(p for p in prof["profiles"] if p["name"] == "slope")
     assert slope["network"]["dem"]["covered_share"] == 1.0
     assert slope["network"]["dem"]["max_grade"] == pytest.approx(0.08, abs=0.005)
+    # street arrays written without bridge/tunnel columns: unknown, and said
+    assert slope["network"]["dem"]["structure_tags_unknown"] == ["bridge", "tunnel"]
+    assert slope["network"]["dem"]["structure_segments"] == 0
     # claims may name a profile: tested on that profile's figure (step-free: the pessimistic one)
     from carecover.analysis.claims import evaluate_claims, load_claims
     from carecover.plan.profiles import claim_figures
@@ -108,6 +111,7 @@ def test_profiles_side_by_side(city, tmp_path: Path, monkeypatch) -> None:
     table = md[md.index("Coverage by mobility profile"):]
     assert "wheelchair and rollator users" in table and "in winter" in table and "on slopes" in table
     assert "from the resident to the facility" in table and "% – " in table
+    assert "does not say which ways are bridges or tunnels" in table
     # the workbook's sheet and the CSV table
     import openpyxl
 
