@@ -72,6 +72,9 @@ def test_bridge_over_a_valley_by_hand(tmp_path):
     assert net.n_segments == 4
     on, unknown = structure_mask(net.seg_tags, net.n_segments)
     assert unknown == [] and on.sum() == 2
+    # kept as yes / no / "" (three characters a segment)
+    assert sorted(net.seg_tags["bridge"]) == ["", "", "yes", "yes"]
+    assert sorted(net.seg_tags["tunnel"]) == ["", "", "", "no"]
     dem = _valley_dem(tmp_path, net)
     sl = slopes(net, dem)
     x = net.node_x - net.node_x.min()
@@ -141,7 +144,7 @@ def test_monaco_tunnels_graded_from_their_ends(monaco_graded):
     ground[net.seg_a[~on]] = ground[net.seg_b[~on]] = True
     a, b, L = net.seg_a, net.seg_b, net.seg_len
     tunnel = (tags["tunnel"] == "yes") & ground[a] & ground[b] & (L > 1)
-    assert tunnel.sum() == 38
+    assert tunnel.sum() == 41  # building passages included
     np.testing.assert_array_equal(sl.node_z[ground], dem_only.node_z[ground])
     g = (dem_only.node_z[b] - dem_only.node_z[a])[tunnel] / L[tunnel]
     np.testing.assert_allclose(sl.ab[tunnel], tobler(g), rtol=1e-9)
@@ -218,6 +221,7 @@ def test_tags_kept_or_unknown(tmp_path, futian_graphml):
     cache.save(net, tmp_path / "n.npz")
     back = cache.load(tmp_path / "n.npz")
     np.testing.assert_array_equal(back.seg_tags["bridge"], net.seg_tags["bridge"])
+    assert set(back.seg_tags["bridge"]) == {"", "yes"}  # viaduct: on a bridge
     assert structure_mask(back.seg_tags, back.n_segments)[0].sum() == 2
     old = replace(net, seg_tags={k: v for k, v in net.seg_tags.items() if k not in ("bridge", "tunnel")})
     cache.save(old, tmp_path / "old.npz")  # as a version-6 entry was written

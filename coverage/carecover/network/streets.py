@@ -68,8 +68,8 @@ class StreetNetwork:
     seg_tags
         Lower-case mobility way tags per segment (``kerb``, ``incline``, ``surface``,
         ``smoothness``, ``width``, ``wheelchair``, ``bridge``, ``tunnel``; ``""`` = untagged) as
-        string arrays, or ``None`` when not recorded; ``bridge``/``tunnel`` absent when the source
-        could not say (unknown).
+        string arrays, or ``None`` when not recorded; ``bridge``/``tunnel`` are ``yes``/``no``/``""``
+        and absent when the source could not say (unknown).
     """
 
     crs: CRS
