@@ -21,7 +21,7 @@ from carecover.filelimits import not_special
 from carecover.network.streets import StreetNetwork
 from carecover.utils import atomic_write
 
-CACHE_VERSION = 6  # 6: mobility tags kept per segment; 5: OSM XML read with raw oneway tags; 4: PBF clip keeps only segments with both ends inside
+CACHE_VERSION = 7  # 7: bridge/tunnel tags kept per segment; 6: mobility tags kept per segment; 5: OSM XML read with raw oneway tags; 4: PBF clip keeps only segments with both ends inside
 
 
 def cache_key(digest: str, profile: dict, clip_geom: shapely.Geometry | None) -> str:

@@ -48,8 +48,9 @@ class StreetData:
     segments
         One row per straight segment between consecutive way nodes: the
         :data:`~carecover.network.profiles.TAG_COLUMNS` (raw tag values, ``None`` when
-        untagged; ``oneway`` relative to the drawn direction) and ``u``, ``v`` (int64 node ids,
-        in the way's drawn direction).
+        untagged; ``oneway`` relative to the drawn direction; the
+        :data:`~carecover.network.profiles.STRUCTURE_TAGS` left out when the source cannot say)
+        and ``u``, ``v`` (int64 node ids, in the way's drawn direction).
     """
 
     nodes: pd.DataFrame
