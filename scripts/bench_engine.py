@@ -7,18 +7,23 @@ side by side with Valhalla, pandana and the OSMnx recipe.
    isochrone polygons for every facility (2 workers), the tier unions of bench_plan's nine tiers
    (walk and drive networks, Hohhot's tier counts), peak memory; then the OSMnx recipe
    (networkx ``ego_graph`` by travel time + convex hull or buffered edges) on a sample.
-2. Real extracts (``../shared/data/osm``: Monaco, Andorra), walking at 1.0 m/s, 60 facilities
-   on streets: our per-facility polygons and their false inclusion, Valhalla's isochrones of
-   the same points (pyvalhalla in a Python 3.12 venv, ``scripts/_valhalla_anchor.py``; skipped
-   with the reason when absent), pandana's answer to the coverage question (``pip install
-   ".[bench]"``) and the OSMnx recipe, all in one run.
+2. Real extracts (``../shared/data/osm``: Monaco, Andorra; Liechtenstein and Harrisburg from
+   ``~/.cache/carecover/extracts`` when present, else skipped and said; ``--extract PATH``,
+   repeatable, for others), walking at 1.0 m/s, 60 facilities on streets: our per-facility
+   polygons and their false inclusion, Valhalla's isochrones of the same points timed in
+   alternation with ours (pyvalhalla in a Python 3.12 venv, ``scripts/_valhalla_anchor.py``;
+   skipped with the reason when absent), pandana's answer to the coverage question (``pip
+   install ".[bench]"``) and the OSMnx recipe, all in one run.
 
 Writes the section between ``<!-- engine:start -->`` and ``<!-- engine:end -->`` of
-``BENCHMARKS.md``.
+``BENCHMARKS.md``; ``--only-extracts`` runs part 2 alone and writes it between
+``<!-- engine-extracts:start -->`` and ``<!-- engine-extracts:end -->``.
 
 Run: ``python scripts/bench_engine.py`` (about 5 minutes on 2 idle cores). Valhalla: ``python3.12
 -m venv ../valhalla-venv && ../valhalla-venv/bin/pip install pyvalhalla`` (or
-``--valhalla-python``).
+``--valhalla-python``). Side by side on Liechtenstein and Harrisburg only (about a minute):
+``python scripts/bench_engine.py --only-extracts --extract ~/.cache/carecover/extracts/liechtenstein-latest.osm.pbf
+--extract ~/.cache/carecover/extracts/harrisburg.osm.pbf``.
 """
 
 from __future__ import annotations
@@ -26,10 +31,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -40,6 +43,15 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _bench_extracts import (  # noqa: E402
+    DEFAULT_EXTRACTS,
+    EXTRACT_NOTE,
+    buffered_poly,
+    extract_section,
+    hull_poly,
+    nx_graph,
+    versions,
+)
 from _benchutil import cpu_model, peak_rss_mb, timed, write_section  # noqa: E402
 from carecover import settings  # noqa: E402
 from carecover.bench.synthetic import synthetic_city, synthetic_facilities  # noqa: E402
@@ -55,51 +67,12 @@ def cpu_seconds() -> float:
     return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
 
-def versions() -> str:
-    import networkx
-    import osmnx
-    import pyproj
-    import rasterio
-    import scipy
-
-    return (f"Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
-            f"shapely {shapely.__version__} (GEOS {shapely.geos_version_string}), "
-            f"rasterio {rasterio.__version__} (GDAL {rasterio.__gdal_version__}), "
-            f"pyproj {pyproj.__version__}, networkx {networkx.__version__}, osmnx {osmnx.__version__}")
 
 
-def nx_graph(net):
-    """The network as OSMnx holds an unsimplified graph: MultiDiGraph, node x/y, edges both ways
-    for two-way streets with ``length`` and ``time`` (seconds)."""
-    import networkx as nx
-
-    G = nx.MultiDiGraph(crs=net.crs.to_string())
-    ids = net.node_id.tolist()
-    G.add_nodes_from((ids[i], {"x": x, "y": y}) for i, (x, y) in
-                     enumerate(zip(net.node_x.tolist(), net.node_y.tolist(), strict=True)))
-    tail, head, w, seg = net.directed()
-    L = net.seg_len[seg].tolist()
-    G.add_edges_from((ids[a], ids[b], {"length": ln, "time": t, "highway": h})
-                     for a, b, t, ln, h in zip(tail.tolist(), head.tolist(), w.tolist(), L,
-                                               net.seg_highway[seg].tolist(), strict=True))
-    return G
 
 
-def hull_poly(G, sub):
-    # OSMnx isochrone example: convex hull of the reached nodes
-    pts = shapely.points([(d["x"], d["y"]) for _, d in sub.nodes(data=True)])
-    return shapely.convex_hull(shapely.multipoints(pts))
 
 
-def buffered_poly(G, sub, edge_buff=25.0, node_buff=0.0):
-    # OSMnx example's make_iso_polys, vectorised with shapely 2 (faster than the published loop):
-    # buffer the reached edges (and nodes), union them
-    xy = {n: (d["x"], d["y"]) for n, d in sub.nodes(data=True)}
-    lines = shapely.linestrings([[xy[u], xy[v]] for u, v in sub.edges()])
-    geoms = list(shapely.buffer(lines, edge_buff))
-    if node_buff > 0:
-        geoms += list(shapely.buffer(shapely.points(list(xy.values())), node_buff))
-    return shapely.union_all(geoms)
 
 
 #: The profile that chose the change (py-spy, 2026-12-03, shared 2-core machine), kept in the section.
@@ -146,159 +119,33 @@ def tier_unions(walk, seed: int, fx, fy, bands) -> tuple[list[tuple], float, flo
     return out, wall, cpu
 
 
-def valhalla_python(arg: str | None) -> tuple[Path | None, str]:
-    """The venv interpreter with pyvalhalla, or None and why not."""
-    cands = [Path(arg)] if arg else [ROOT.parent / "valhalla-venv" / "bin" / "python",
-                                     ROOT.parent.parent / "valhalla-venv" / "bin" / "python"]
-    for py in cands:
-        if py.exists():
-            ok = subprocess.run([str(py), "-c", "import valhalla"], capture_output=True).returncode == 0
-            if ok:
-                return py, ""
-            return None, f"{py} has no pyvalhalla (pip install pyvalhalla)"
-    return None, ("no Python 3.12 venv with pyvalhalla at " + " or ".join(str(c) for c in cands)
-                  + " (pyvalhalla 3.9.1 has wheels for Python 3.12 only)")
 
 
-def street_points(net, n: int, seed: int):
-    """``n`` facilities placed on streets (so every engine starts from the same point)."""
-    rng = np.random.default_rng(seed)
-    k = rng.integers(0, net.n_segments, n)
-    f = rng.uniform(0.1, 0.9, n)
-    ax, ay = net.node_x[net.seg_a[k]], net.node_y[net.seg_a[k]]
-    return ax + f * (net.node_x[net.seg_b[k]] - ax), ay + f * (net.node_y[net.seg_b[k]] - ay)
 
 
-def extract_rows(path: Path, args, vpy: Path | None, why_not: str) -> tuple[list[tuple], dict]:
-    """Side by side on one real extract: ours, Valhalla, pandana, OSMnx recipe."""
-    import json
 
-    from carecover.network import load_network
-    from pyproj import Transformer
 
-    rows: list[tuple[str, str, str, str]] = []
-    info: dict = {}
-    bands = list(settings.bands_min)
-    limit = max(bands) * 60
-    t = time.perf_counter()
-    net = load_network(path, "walk", cache=False)
-    info["load_s"] = time.perf_counter() - t
-    info["nodes"], info["segments"] = net.n_nodes, net.n_segments
-    x, y = street_points(net, args.extract_facilities, args.seed)
-    src = snap_xy(net, x, y)
-    n = int(src.ok.sum())
-    nt, t_near, _ = timed(lambda: engine.nearest(net, src, limit), args.repeats)
-    covered = float(np.isfinite(nt.time).mean())
-    rows.append(("ours: multi-source pass, all facilities, 15 min", f"{t_near * 1000:.1f} ms",
-                 "", f"{covered:.1%} of nodes within 15 min"))
-    isochrones.facility_isochrones(net, src.subset(np.arange(2)), bands)  # warm imports
-    iso, t_iso, _ = timed(lambda: isochrones.facility_isochrones(net, src, bands), args.repeats)
-    per_ours = t_iso / n
-    ours_fid = [isochrones.fidelity(net, src.subset(np.array([i])), [(b, p) for j, b, p in iso if j == i],
-                                    n_samples=300, seed=1) for i in range(min(10, n))]
-    fs = np.array([f["false_share"].to_numpy() for f in ours_fid])
-    nv = np.median([shapely.get_num_coordinates(p) for _, b, p in iso if b == max(bands)])
-    rows.append((f"ours: isochrone polygons per facility, {len(bands)} bands, 1 process",
-                 f"{per_ours * 1000:.1f} ms (median of {args.repeats} runs of {n})", "",
-                 f"false inclusion (10 facilities, 300 points a band) median {np.median(fs):.1%}, "
-                 f"max {fs.max():.1%}; median {nv:,.0f} vertices (15 min)"))
-    info["ours_ms"] = per_ours * 1000
-    # Valhalla, in its own interpreter
-    if vpy is None:
-        rows.append(("Valhalla isochrone (pyvalhalla)", "skipped", "", why_not))
-    else:
-        to_ll = Transformer.from_crs(net.crs, 4326, always_xy=True)
-        lon, lat = to_ll.transform(x, y)
-        job = {"pbf": str(path), "tiles": str(args.valhalla_cache / path.name.split(".")[0]),
-               "points": [[float(a), float(b)] for a, b in zip(lon, lat, strict=True)],
-               "contours_min": bands, "walking_speed_kph": settings.walk_speed_mps * 3.6,
-               "repeats": args.repeats, "keep": 10}
-        done = subprocess.run([str(vpy), str(ROOT / "scripts" / "_valhalla_anchor.py")],
-                              input=json.dumps(job), capture_output=True, text=True)
-        if done.returncode != 0:
-            rows.append(("Valhalla isochrone (pyvalhalla)", "failed", "", done.stderr.strip()[-200:]))
-        else:
-            v = json.loads(done.stdout)
-            per_v = statistics.median(v["per_isochrone_s"])
-            info["valhalla_ms"] = per_v * 1000
-            from_ll = Transformer.from_crs(4326, net.crs, always_xy=True)
-            vfs = []
-            for i in range(min(10, n)):
-                polys = []
-                for j, minutes, geom in v["polygons"]:
-                    if j == i:
-                        g = shapely.geometry.shape(geom)
-                        polys.append((float(minutes), shapely.transform(g, lambda c: np.column_stack(
-                            from_ll.transform(c[:, 0], c[:, 1])))))
-                if polys:
-                    f = isochrones.fidelity(net, src.subset(np.array([i])), sorted(polys, key=lambda r: r[0]),
-                                            n_samples=300, seed=1)
-                    vfs.append(f["false_share"].to_numpy())
-            vfs = np.array(vfs)
-            build = "cached" if v["build_s"] is None else f"{v['build_s']:.1f} s"
-            rows.append((f"Valhalla {v['valhalla']}: `Actor.isochrone`, pedestrian "
-                         f"{settings.walk_speed_mps * 3.6:g} km/h, {len(bands)} contours, per facility",
-                         f"{per_v * 1000:.1f} ms (median over {len(v['per_isochrone_s'])} facilities)", "",
-                         f"tiles build {build}, actor load {v['load_s'] * 1000:.0f} ms; {v['failed']} failed; "
-                         f"false inclusion (our check, same 10 facilities) median "
-                         f"{np.median(vfs):.1%}, max {vfs.max():.1%}"))
-            rows.append(("RATIO: ours ÷ Valhalla, polygons per facility", f"{per_ours / per_v:.1f}×", "≤ 3×",
-                         f"{per_ours * 1000:.1f} vs {per_v * 1000:.1f} ms"))
-    # pandana: contraction hierarchies, then every node's nearest facility
-    try:
-        import pandana
-        import pandas as pd
-    except ImportError:
-        rows.append(("pandana", "skipped", "", 'not installed (pip install ".[bench]")'))
-    else:
-        tail, head, w, _ = net.directed()
-        t = time.perf_counter()
-        pn = pandana.Network(pd.Series(net.node_x, index=net.node_id), pd.Series(net.node_y, index=net.node_id),
-                             pd.Series(net.node_id[tail]), pd.Series(net.node_id[head]),
-                             pd.DataFrame({"time": w}), twoway=False)
-        pn.precompute(limit + 1)
-        t_build = time.perf_counter() - t
-        t = time.perf_counter()
-        pn.set_pois("fac", limit, 1, pd.Series(x), pd.Series(y))
-        near = pn.nearest_pois(limit, "fac", num_pois=1)
-        t_q = time.perf_counter() - t
-        share = float((near[1] < limit).mean())
-        rows.append(("pandana: `Network` + `precompute` (contraction hierarchies)", f"{t_build * 1000:.0f} ms", "",
-                     f"{net.n_nodes:,} nodes"))
-        rows.append(("pandana: `set_pois` + `nearest_pois`, all facilities (coverage answer)",
-                     f"{t_q * 1000:.1f} ms", "", f"{share:.1%} of nodes within 15 min "
-                     f"(facilities moved to their nearest node; ours {covered:.1%})"))
-        rows.append(("RATIO: pandana coverage answer ÷ our multi-source pass", f"{t_q / t_near:.1f}×", "",
-                     f"{t_q * 1000:.1f} vs {t_near * 1000:.1f} ms"))
-    # OSMnx recipe on the same network
-    if not args.no_nx:
-        import networkx as nx
-        from scipy.spatial import cKDTree
 
-        G = nx_graph(net)
-        _, nn = cKDTree(np.column_stack([net.node_x, net.node_y])).query(np.column_stack([x, y]))
-        t_ego, t_hull, t_buf = [], [], []
-        for u in nn[:20]:
-            t = time.perf_counter()
-            sub = nx.ego_graph(G, int(net.node_id[u]), radius=limit, distance="time")
-            t_ego.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            hull_poly(G, sub)
-            t_hull.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            buffered_poly(G, sub)
-            t_buf.append(time.perf_counter() - t)
-        m_ego, m_hull, m_buf = (statistics.median(v) for v in (t_ego, t_hull, t_buf))
-        rows.append(("OSMnx recipe: `ego_graph` 900 s + convex hull, per facility (1 band)",
-                     f"{(m_ego + m_hull) * 1000:.1f} ms", "", f"ego_graph {m_ego * 1000:.1f} ms"))
-        rows.append(("OSMnx recipe: `ego_graph` + buffered edges 25 m (make_iso_polys), per facility",
-                     f"{(m_ego + m_buf) * 1000:.1f} ms", "", ""))
-        rows.append(("RATIO: OSMnx recipe (ego_graph + hull) ÷ ours, polygons per facility",
-                     f"{(m_ego + m_hull) / per_ours:.2f}×", "≥ 1000×",
-                     f"theirs 1 band, ours {len(bands)}; ÷ our amortised multi-source pass: "
-                     f"{(m_ego + m_hull) / (t_near / n):,.0f}×"))
-        del G
-    return rows, info
+
+
+
+
+
+
+
+def only_extracts(args, say, load0) -> int:
+    """``--only-extracts``: the side-by-side runs alone, written as the ``engine-extracts`` section."""
+    say("注意 / note: other processes may share this machine; timings are wall-clock.")
+    ext_lines = extract_section(args, say)
+    load1 = os.getloadavg()
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"Run {now} on {os.cpu_count()} CPU(s), {cpu_model()}; load average {load0[0]:.1f} at start, "
+             f"{load1[0]:.1f} at end. **The machine is shared: timings are wall-clock and noisy; the ratios "
+             "come from interleaved rounds.**", "", versions() + ".", "", EXTRACT_NOTE, *ext_lines]
+    write_section(args.out, "engine-extracts", "## Isochrones on real extracts, side by side "
+                  "(`bench_engine.py --only-extracts`)", lines)
+    say(f"wrote {args.out}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -312,8 +159,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=settings.random_seed)
     ap.add_argument("--no-nx", action="store_true", help="skip the networkx/OSMnx comparison")
     ap.add_argument("--no-tiers", action="store_true", help="skip the nine tier unions")
-    ap.add_argument("--extracts", nargs="*", type=Path,
-                    default=[ROOT.parent / "shared" / "data" / "osm" / f"{n}.osm.pbf" for n in ("monaco", "andorra")])
+    ap.add_argument("--extracts", nargs="*", type=Path, default=DEFAULT_EXTRACTS,
+                    help="real extracts for the side-by-side section (default: Monaco, Andorra, and "
+                         "Liechtenstein and Harrisburg from ~/.cache/carecover/extracts)")
+    ap.add_argument("--extract", action="append", type=Path,
+                    help="an extract for the side-by-side section (repeatable; replaces --extracts)")
+    ap.add_argument("--only-extracts", action="store_true",
+                    help="run only the side-by-side section on the extracts and write it as its own "
+                         "section (engine-extracts) of --out")
     ap.add_argument("--extract-facilities", type=int, default=60)
     ap.add_argument("--valhalla-python", help="python of a venv with pyvalhalla (default ../valhalla-venv)")
     ap.add_argument("--valhalla-cache", type=Path, default=Path.home() / ".cache" / "carecover" / "valhalla",
@@ -331,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         say(f"{step:<58} {t:>22}  {target:<8} {result}")
 
     load0 = os.getloadavg()
+    if args.only_extracts:
+        return only_extracts(args, say, load0)
     rss0 = peak_rss_mb()
     limit = settings.threshold_min * 60
     bands = list(settings.bands_min)
@@ -538,23 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     rss_end = peak_rss_mb()
     row("peak RSS, whole run", f"{rss_end:,.0f} MB", "< 4 GB", "")
 
-    # real extracts, side by side
-    vpy, why_not = valhalla_python(args.valhalla_python)
-    ext_lines: list[str] = []
-    for path in args.extracts:
-        if not path.exists():
-            ext_lines += ["", f"**{path.name}**: skipped (absent)."]
-            say(f"{path}: absent, skipped")
-            continue
-        say(f"extract {path.name} …")
-        erows, info = extract_rows(path, args, vpy, why_not)
-        for a, b, c, d in erows:
-            say(f"{a:<58} {b:>22}  {c:<8} {d}")
-        ext_lines += ["", f"**{path.name}** ({info['nodes']:,} walk nodes, {info['segments']:,} segments, "
-                      f"loaded in {info['load_s']:.1f} s; {args.extract_facilities} facilities on streets, "
-                      f"seed {args.seed}; walk 1.0 m/s, bands {', '.join(f'{b:g}' for b in bands)} min):", "",
-                      "| step | time | target | result |", "| --- | --- | --- | --- |",
-                      *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in erows]]
+    ext_lines = extract_section(args, say)
 
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     lines += [
@@ -589,15 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "### Real extracts, side by side",
         "",
-        "Our polygons, Valhalla's isochrones of the same points, pandana's coverage answer and the "
-        "OSMnx recipe in one run. Liechtenstein (the issue's extract) is not in `../shared/data/osm`; "
-        "Monaco and Andorra are what is there. Valhalla: pyvalhalla in a separate Python 3.12 venv "
-        "(`scripts/_valhalla_anchor.py`), tiles built once from the same .osm.pbf, pedestrian "
-        "costing at 3.6 km/h, one request with three contours per facility, JSON string in and out; "
-        "its walkable ways and snapping are its own. Valhalla's polygons are generalised outlines "
-        "(tens of vertices), ours follow the streets (holes for blocks); both are checked by our "
-        "false-inclusion measure. pandana moves each facility to its nearest node; ours start from "
-        "the exact street position.",
+        EXTRACT_NOTE,
         *ext_lines,
     ]
     write_section(args.out, "engine", "## Engine and isochrones", lines)

@@ -315,8 +315,10 @@ def child(args) -> int:
     import resource
 
     stages = [(_label(st), st.wall_s, st.cpu_s, st.depth) for st in times]
+    use, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     Path(args.child).write_text(json.dumps({
         "rc": rc, "total_s": total, "stages": stages, "peak_rss_mb": peak_rss_mb(),
+        "cpu_s": use.ru_utime + use.ru_stime + kids.ru_utime + kids.ru_stime,
         "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0}))
     return rc
 
@@ -391,6 +393,8 @@ def main() -> int:
                     help="only rewrite the BENCHMARKS.md section from WORK/result.json")
     ap.add_argument("--profile", type=Path,
                     help="cProfile the second (cached) run into this .pstats file")
+    ap.add_argument("--before", type=Path,
+                    help="the --work folder of an earlier run (its result.json): a before/after table per stage")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("plan_argv", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -404,7 +408,7 @@ def main() -> int:
         result = json.loads((work / "result.json").read_text())
         summary = json.loads((work / "out" / "summary.json").read_text(encoding="utf-8"))
         started = datetime.fromisoformat(result.get("started", started.isoformat()))
-        lines = report_lines(result, summary, args, started)
+        lines = report_lines(result, summary, args, started) + before_after(result, args.before)
         print("\n".join(lines))
         write_section(ROOT / "BENCHMARKS.md", "plan", "## End-to-end `carecover plan` at Hohhot scale", lines)
         return 0
@@ -444,11 +448,49 @@ def main() -> int:
               "whatif_s": wi, "compare_s": sc, "load": [load0, load1],
               "bench_wall_s": time.perf_counter() - t_all, "started": started.isoformat()}
     (work / "result.json").write_text(json.dumps(result, indent=1))
-    lines = report_lines(result, summary, args, started)
+    lines = report_lines(result, summary, args, started) + before_after(result, args.before)
     print("\n".join(lines))
     if not args.no_write and args.nodes == 250_000:
         write_section(ROOT / "BENCHMARKS.md", "plan", "## End-to-end `carecover plan` at Hohhot scale", lines)
     return 0
+
+
+def _cpu(run: dict) -> float:
+    """CPU seconds of a plan: the process's own and its workers' (``cpu_s``), else the sum of
+    its top-level stages' CPU (runs recorded before ``cpu_s`` was kept)."""
+    if run.get("cpu_s"):
+        return float(run["cpu_s"])
+    return sum(cpu for _, _, cpu, depth in run["stages"] if depth == 0)
+
+
+def _pair(v: tuple | None) -> str:
+    return f"{v[0]:.2f} / {v[1]:.2f}" if v else "–"
+
+
+def before_after(r: dict, before: Path | None) -> list[str]:
+    """The before/after table per stage (``--before``) and the two headline lines."""
+    lines: list[str] = []
+    if before is not None:
+        b = json.loads((before.resolve() / "result.json").read_text())
+        rows = [("whole plan, first run", b["run1"]["total_s"], r["run1"]["total_s"], "≤ 25 s"),
+                ("whole plan, network cached", b["run2"]["total_s"], r["run2"]["total_s"], "≤ 20 s"),
+                ("CPU, cached run (plan + worker)", _cpu(b["run2"]), _cpu(r["run2"]), "≤ 40 s"),
+                ("peak RSS, first run (MB)", b["run1"]["peak_rss_mb"], r["run1"]["peak_rss_mb"], "≤ 1,500 MB"),
+                ("output folder (MB)", sum(b["sizes"].values()) / 1e6, sum(r["sizes"].values()) / 1e6, "≤ 150 MB")]
+        when = datetime.fromisoformat(b["started"]) if b.get("started") else None
+        lines += ["", f"Before and after, same machine and inputs (before: run of "
+                  f"{when:%Y-%m-%d %H:%M} at load {b['load'][0]:.1f}→{b['load'][1]:.1f}; after: this run):" if when
+                  else "Before and after, same machine and inputs:", "",
+                  "| | before | after | target |", "| --- | ---: | ---: | --- |"]
+        lines += [f"| {k} | {x:,.1f} | {y:,.1f} | {t} |" for k, x, y, t in rows]
+        sb, sa = _agg(b["run2"]["stages"]), _agg(r["run2"]["stages"])
+        lines += ["", "Per stage, network cached (wall s / CPU s):", "",
+                  "| stage | before | after |", "| --- | ---: | ---: |"]
+        for k in [*sb, *[k for k in sa if k not in sb]]:
+            lines.append(f"| {k.replace('  ', '&nbsp;&nbsp;')} | {_pair(sb.get(k))} | {_pair(sa.get(k))} |")
+    lines += ["", f"plan-hohhot-first-s: {r['run1']['total_s']:.1f}", "",
+              f"plan-hohhot-cached-s: {r['run2']['total_s']:.1f}"]
+    return lines
 
 
 def _mb(b: float) -> str:

@@ -319,5 +319,7 @@ def save(path: str | Path, value: Any, key: str) -> None:
 
 def load(path: str | Path, key: str) -> Any:
     """The value stored at ``path`` under ``key`` (:class:`EntryError` otherwise)."""
+    if not Path(path).is_file():
+        raise EntryError("not a regular file / 不是普通文件")
     with open(path, "rb") as fh:
         return loads(fh, key)

@@ -21,7 +21,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["MAX_TEXT_BYTES", "MAX_TABLE_BYTES", "regular_file", "read_text", "read_toml", "size_text"]
+__all__ = ["MAX_TEXT_BYTES", "MAX_TABLE_BYTES", "not_special", "regular_file", "read_text", "read_toml", "size_text"]
 
 #: Largest configuration-like text file read whole (TOML config, areas, claims, JSON state): 64 MiB.
 MAX_TEXT_BYTES = 64 * 1024**2
@@ -80,6 +80,51 @@ def regular_file(path: str | Path, what: str, limit: int, *, missing: str | None
     if st.st_size > limit:
         raise InputError(f"文件过大 / the {what} is too large: {size_text(st.st_size)} > limit {size_text(limit)}",
                          file=path)
+    return path
+
+
+def not_special(path: str | Path, what: str, *, folder_suffixes: tuple[str, ...] = ()) -> Path:
+    """``path`` unless it is a pipe, socket or device (opening one would wait or read forever).
+
+    For files handed to a library that opens them itself (GDAL, pyogrio, numpy, osmium): a
+    missing path is left to the reader's own message; a folder passes only when its suffix is
+    one of ``folder_suffixes`` (a FileGDB is a folder).
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file is, for the message.
+    folder_suffixes
+        Folder suffixes accepted (lower case, e.g. ``(".gdb",)``).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    InputError
+        A pipe, socket or device, or a folder not accepted.
+
+    Examples
+    --------
+    >>> not_special("/dev/null", "population raster")
+    Traceback (most recent call last):
+    ...
+    carecover.errors.InputError: /dev/null: 不是普通文件 / not a regular file (population raster) (expected a regular file, not a device, pipe or folder)
+    """
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError:
+        return path
+    if stat.S_ISDIR(st.st_mode) and path.suffix.lower() in folder_suffixes:
+        return path
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"不是普通文件 / not a regular file ({what})", file=path,
+                         expected="a regular file, not a device, pipe or folder")
     return path
 
 

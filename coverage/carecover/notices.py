@@ -143,6 +143,17 @@ def insert(found: Iterable[Notice], at: int) -> None:
     rec[at:] = [*new, *rest]
 
 
+def drop(code: str) -> list[Notice]:
+    """Remove the notices of ``code`` from the innermost :func:`collect` (a later, fuller
+    statement of the same fact replaces them); returns those removed."""
+    if not _STACK:
+        return []
+    rec = _STACK[-1]
+    gone = [n for n in rec if n.code == code]
+    rec[:] = [n for n in rec if n.code != code]
+    return gone
+
+
 def current() -> list[Notice]:
     """The notices recorded so far by the innermost :func:`collect` (empty outside one)."""
     return list(_STACK[-1]) if _STACK else []

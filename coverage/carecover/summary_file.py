@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from carecover.errors import InputError
+from carecover.filelimits import not_special
 from carecover.records import Figure, SiteInfo
 from carecover.tiers import TIERS, Tier
 
@@ -71,6 +72,7 @@ class SummaryFile:
         if p.is_dir():
             raise InputError("is a folder, not a summary.json file / 是文件夹而不是 summary.json", file=p,
                              expected="the summary.json of a `carecover plan` run")
+        not_special(p, "summary.json")
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
         except UnicodeDecodeError as exc:

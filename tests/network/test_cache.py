@@ -22,17 +22,17 @@ def _same(a, b):
 
 class TestKeys:
     def test_keys_as_before_the_split(self, osm_data):
-        """Keys recorded with the single-module code (version 6: the mobility tags are kept per
-        segment, so older entries, which lack them, are rebuilt)."""
+        """Keys recorded with the single-module code (version 7: the bridge/tunnel tags are kept
+        per segment, so older entries, which lack them, are rebuilt)."""
         digest = file_sha256(osm_data / "grid.osm")
         prof = {"name": "walk", "speed_mps": 1.0, "oneway": "ignored", "keep_largest": True}
-        assert cache.CACHE_VERSION == 6
-        assert cache.cache_key(digest, prof, None) == "4bfa82a2a0bb195685192810"
+        assert cache.CACHE_VERSION == 7
+        assert cache.cache_key(digest, prof, None) == "7af4d58cd7607ca9a0dae52d"
         box = shapely.box(112.1, 40.7, 112.2, 40.8)
-        assert cache.cache_key(digest, prof, box) == "2b78c49f71d3726c8c0fc512"
+        assert cache.cache_key(digest, prof, box) == "5cc3f9226553c9e20715507c"
         # the clip is normalised: the same area drawn from another corner, the same key
         assert cache.cache_key(digest, prof, shapely.box(112.1, 40.7, 112.2, 40.8, ccw=False)) == \
-            "2b78c49f71d3726c8c0fc512"
+            "5cc3f9226553c9e20715507c"
 
     def test_cache_file_names(self, osm_data, tmp_path):
         path = osm_data / "grid.osm"

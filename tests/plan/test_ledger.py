@@ -116,6 +116,11 @@ class TestRealWorld:
         assert "band(s) 1, 2, 3" in line.text and line.warning and line.data["covered_share"] < 0.9
         rc, err = plan(*base, "--bands", "1-3", "--strict", "--out", str(tmp_path / "o2"), capsys=capsys)
         assert rc == 2 and "Population raster" in err, err
+        # without --strict the run lists the partial cover once: the ledger's line, not also the reader's
+        rc, err = plan(*base, "--bands", "1-3", "--out", str(tmp_path / "o3"), capsys=capsys)
+        assert rc == 0, err
+        codes = [n["code"] for n in json.loads((tmp_path / "o3" / "summary.json").read_text("utf-8"))["warnings"]]
+        assert codes.count("ledger_raster") == 1 and "raster_partial_cover" not in codes, codes
 
     def test_wgs84_register_declared_gcj02_on_a_small_dense_extract(self, tmp_path, xuanwu, capsys):
         """Real amenity positions (WGS-84, as OSM has them) in a register whose header says Amap."""

@@ -75,6 +75,9 @@ def test_profiles_side_by_side(city, tmp_path: Path, monkeypatch) -> None:
     slope = next(p for p in prof["profiles"] if p["name"] == "slope")
     assert slope["network"]["dem"]["covered_share"] == 1.0
     assert slope["network"]["dem"]["max_grade"] == pytest.approx(0.08, abs=0.005)
+    # street arrays written without bridge/tunnel columns: unknown, and said
+    assert slope["network"]["dem"]["structure_tags_unknown"] == ["bridge", "tunnel"]
+    assert slope["network"]["dem"]["structure_segments"] == 0
     # claims may name a profile: tested on that profile's figure (step-free: the pessimistic one)
     from carecover.analysis.claims import evaluate_claims, load_claims
     from carecover.plan.profiles import claim_figures
@@ -118,6 +121,7 @@ def test_profiles_side_by_side(city, tmp_path: Path, monkeypatch) -> None:
     assert "出行能力档案 profiles" in wb.sheetnames
     csv = pd.read_csv(tmp_path / "out" / "profiles.csv")
     assert len(csv) == len(figs) and set(csv.profile) == set(figs.profile)
+    assert "does not say which ways are bridges or tunnels" in md  # the slope note, under the table
     plain = carecover.run_plan(streets, register, population=population, elderly_field="elderly",
                                cache=False, workers=1)
     assert "profiles" not in plain.summary.data and plain.profile_figures.empty

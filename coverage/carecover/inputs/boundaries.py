@@ -26,6 +26,7 @@ import shapely
 from pyproj import CRS
 
 from carecover.errors import InputError
+from carecover.filelimits import not_special
 
 __all__ = ["read_boundaries", "boundary_geometry", "buffered", "is_lonlat_bounds"]
 
@@ -127,6 +128,7 @@ def read_boundaries(path: str | Path, *, role: str = "boundary") -> gpd.GeoDataF
     if path.is_dir() and path.suffix.lower() not in (".gdb",):
         raise InputError(f"{role} path is a folder, not a file / 边界路径是文件夹", file=path,
                          expected="a GeoJSON, GeoPackage or Shapefile")
+    not_special(path, f"{role} file / 边界文件", folder_suffixes=(".gdb",))
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types

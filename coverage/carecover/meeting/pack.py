@@ -72,6 +72,7 @@ def pack(out: str | Path, to: str | Path | None = None) -> Path:
     pathlib.Path
         The archive written.
     """
+    from carecover.outputs.outfolder import MANIFEST
     from carecover.utils import atomic_write
 
     out = Path(out).resolve()
@@ -81,6 +82,8 @@ def pack(out: str | Path, to: str | Path | None = None) -> Path:
     target = Path(to).resolve() if to is not None else out.parent / f"{out.name}-meeting.zip"
     files = {p.relative_to(out).as_posix(): p for p in sorted(out.rglob("*"))
              if p.is_file() and p.resolve() != target and not any(part.startswith(".") for part in p.relative_to(out).parts)}
+    if (out / MANIFEST).is_file():  # the state files' SHA-256 travel with them (checked on load)
+        files[MANIFEST] = out / MANIFEST
     files.update(_networks(out))
     stamp = _stamp()
     with atomic_write(target, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as z:

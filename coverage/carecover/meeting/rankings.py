@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from carecover.errors import InputError
+from carecover.filelimits import not_special
 from carecover.meeting.common import command_start, refuse_own_inputs, run_main, tier_label
 from carecover.meeting.sites import CRS_LABEL, SiteNamer
 from carecover.siting.prepared import PreparedState
@@ -54,6 +55,7 @@ def zh(col: str, kind: str = "") -> str:
 def _read(path: Path) -> pd.DataFrame | None:
     if not path.exists():
         return None
+    not_special(path, "rankings table / 排名表")
     try:
         return pd.read_csv(path, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:

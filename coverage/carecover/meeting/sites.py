@@ -68,7 +68,7 @@ def register_crs(out_dir: str | Path | None, summary: dict | None = None) -> str
     if given in CRS_LABEL:
         return given
     path = Path(out_dir) / "facilities.csv" if out_dir is not None else None
-    if path is None or not path.exists():
+    if path is None or not path.is_file():
         return "wgs84"
     import pandas as pd
 
@@ -191,7 +191,7 @@ def plan_labels(state: PreparedState, rank: dict[int, int]) -> dict[str, str]:
     if state.path is None or state.cand_id is None:
         return {}
     path = state.path.parent.parent / "sites.csv"
-    if not path.exists():
+    if not path.is_file():
         return {}
     import pandas as pd
 

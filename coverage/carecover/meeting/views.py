@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from carecover.errors import InputError
+from carecover.filelimits import not_special
 from carecover.meeting.common import tier_label
 from carecover.meeting.room import MAX_DRAWN, Scenario, TierRoom
 from carecover.meeting.sites import CRS_LABEL
@@ -131,6 +132,8 @@ def list_saved(t: TierRoom) -> list[str]:
         return []
     out = []
     for p in sorted(folder.glob(f"{t.state.tier}--*.json")):
+        if not p.is_file():
+            continue  # a pipe or folder under a scenario's name is not a saved scenario
         try:
             out.append(str(json.loads(p.read_text(encoding="utf-8"))["name"]))
         except (ValueError, KeyError, OSError):
@@ -143,6 +146,7 @@ def load_saved(t: TierRoom, name: str) -> Scenario:
     path = _folder(t) / f"{t.state.tier}--{_slug(name)}.json"
     if not path.is_file():
         raise InputError(f"没有该情景 / no saved scenario {name!r}", file=path)
+    not_special(path, "saved scenario / 情景文件")
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:

@@ -19,6 +19,7 @@ from carecover.errors import NetworkError
 from carecover.network import profiles
 from carecover.network.readers import StreetData, valid_lonlat, warn_bad_coordinates
 from carecover.network.streets import StreetNetwork
+from carecover.network.structures import NOT_A_STRUCTURE
 
 
 def utm_crs(lon: float, lat: float) -> CRS:
@@ -199,11 +200,19 @@ def assemble(data: StreetData, profile: dict, source: dict) -> StreetNetwork:
 
 
 def mobility_tags(segs) -> dict | None:
-    """Lower-case mobility tags (:data:`~carecover.network.profiles.MOBILITY_TAGS`) per segment."""
+    """Lower-case mobility tags (:data:`~carecover.network.profiles.MOBILITY_TAGS`) per segment;
+    ``bridge``/``tunnel`` kept as ``yes`` (on a bridge / in a tunnel: any value but those of
+    :data:`~carecover.network.structures.NOT_A_STRUCTURE`), ``no`` (tagged so) or ``""``
+    (untagged): three characters a segment, where ``building_passage`` took sixteen."""
     cols = [c for c in profiles.MOBILITY_TAGS if c in segs]
     if not cols:
         return None
-    return {c: profiles.lower(segs[c]).fillna("").to_numpy(str) for c in cols}
+    out = {c: profiles.lower(segs[c]).fillna("").to_numpy(str) for c in cols}
+    for c in profiles.STRUCTURE_TAGS:
+        if c in out:
+            v = out[c]
+            out[c] = np.where(v == "", "", np.where(np.isin(v, list(NOT_A_STRUCTURE)), "no", "yes"))
+    return out
 
 
 def way_names(segs) -> dict:

@@ -17,10 +17,11 @@ import shapely
 from pyproj import CRS
 
 from carecover import settings
+from carecover.filelimits import not_special
 from carecover.network.streets import StreetNetwork
 from carecover.utils import atomic_write
 
-CACHE_VERSION = 6  # 6: mobility tags kept per segment; 5: OSM XML read with raw oneway tags; 4: PBF clip keeps only segments with both ends inside
+CACHE_VERSION = 7  # 7: bridge/tunnel tags kept per segment; 6: mobility tags kept per segment; 5: OSM XML read with raw oneway tags; 4: PBF clip keeps only segments with both ends inside
 
 
 def cache_key(digest: str, profile: dict, clip_geom: shapely.Geometry | None) -> str:
@@ -107,7 +108,7 @@ def load(path: Path) -> StreetNetwork:
     -------
     StreetNetwork
     """
-    with np.load(path, allow_pickle=False) as z:
+    with np.load(not_special(path, "network cache / 路网缓存"), allow_pickle=False) as z:
         meta = json.loads(str(z["meta"]))
         return StreetNetwork(
             crs=CRS.from_wkt(meta["crs"]), node_x=z["node_x"], node_y=z["node_y"],

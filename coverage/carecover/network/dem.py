@@ -7,6 +7,9 @@ pixel centres); each piece between two samples has its own grade, so a segment t
 descends is not taken as flat. Nodata pixels (sea, voids) are filled from the nearest valid
 pixel and the number of samples that needed it is reported. A DEM that covers less than
 :data:`MIN_COVERED` of the samples is refused with the covered share.
+
+Bridges and tunnels (:mod:`carecover.network.structures`) are not sampled on the DEM: their
+grade is the straight one between the ground heights at the ends of their run.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from pyproj import CRS, Transformer
 from scipy import ndimage
 
 from carecover.errors import InputError
+from carecover.filelimits import not_special
 from carecover.mobility import DOWNHILL_CAP, tobler
 from carecover.network.streets import StreetNetwork
+from carecover.network.structures import GRADE_RULE, run_heights, structure_mask
 
 SAMPLE_M = 20.0
 MIN_COVERED = 0.995
@@ -37,12 +42,21 @@ class Slopes:
         Speed factors for travel ``a→b`` and ``b→a`` (1 on the flat).
     info
         ``dem`` (file), ``covered_share``, ``samples``, ``nodata_filled_samples``,
-        ``max_grade`` (steepest piece, rise/run), ``downhill_cap``.
+        ``max_grade`` (steepest piece, rise/run), ``downhill_cap``; bridges and tunnels:
+        ``structure_segments``, ``structure_km``, ``structure_runs``,
+        ``structure_runs_without_ground_end``, ``structure_grade`` (how they are graded),
+        ``structure_tags_unknown`` (tags the network's source could not carry).
+    node_z
+        Height of every node as graded (the DEM's, interpolated inside bridge/tunnel runs).
+    structure
+        Which segments are on a bridge or in a tunnel.
     """
 
     ab: np.ndarray
     ba: np.ndarray
     info: dict
+    node_z: np.ndarray
+    structure: np.ndarray
 
 
 def gdal_path(path: Path) -> str:
@@ -54,8 +68,9 @@ def gdal_path(path: Path) -> str:
         When the file is missing or a zip holds no raster.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise InputError("DEM file not found / 找不到高程文件", file=path, field="dem")
+    not_special(path, "DEM / 高程数据")
     if path.suffix.lower() != ".zip":
         return str(path)
     with zipfile.ZipFile(path) as z:
@@ -70,6 +85,7 @@ def _read(path: Path, x: np.ndarray, y: np.ndarray, crs: CRS):
     import rasterio
     from rasterio.windows import Window
 
+    not_special(path, "DEM / 高程数据")
     try:
         ds = rasterio.open(gdal_path(path))
     except rasterio.errors.RasterioIOError as exc:
@@ -155,6 +171,7 @@ def slopes(net: StreetNetwork, dem: Path, cap: float = DOWNHILL_CAP) -> Slopes:
                          file=dem, field="dem")
     elev, used = _bilinear(z, col, row)
     filled = hole.ravel()[used].any(axis=0)
+    elev, node_z, on, sinfo = _off_the_ground(net, elev, start, k, t)
     # pieces: consecutive samples of the same segment
     nxt = np.ones(len(seg), bool)
     nxt[start] = False
@@ -165,5 +182,25 @@ def slopes(net: StreetNetwork, dem: Path, cap: float = DOWNHILL_CAP) -> Slopes:
     info = {"dem": str(dem), "covered_share": round(share, 4), "samples": int(len(seg)),
             "nodata_filled_samples": int(filled.sum()),
             "nodata": "filled from the nearest valid pixel",
-            "max_grade": round(float(np.abs(g).max(initial=0.0)), 4), "downhill_cap": cap}
-    return Slopes(k / inv_ab, k / inv_ba, info)
+            "max_grade": round(float(np.abs(g).max(initial=0.0)), 4), "downhill_cap": cap, **sinfo}
+    return Slopes(k / inv_ab, k / inv_ba, info, node_z, on)
+
+
+def _off_the_ground(net: StreetNetwork, elev: np.ndarray, start: np.ndarray, k: np.ndarray,
+                    t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """The samples of bridge/tunnel segments put on the straight line between their run's end
+    heights; the node heights, the bridge/tunnel mask and the record of them."""
+    ground_z = np.zeros(net.n_nodes)
+    ground_z[net.seg_b] = elev[start + k]
+    ground_z[net.seg_a] = elev[start]
+    on, unknown = structure_mask(net.seg_tags or {}, net.n_segments)
+    node_z, runs = run_heights(net, ground_z, on)
+    seg = np.repeat(np.arange(net.n_segments), k + 1)
+    off = on[seg]
+    za, zb = node_z[net.seg_a[seg[off]]], node_z[net.seg_b[seg[off]]]
+    elev = elev.copy()
+    elev[off] = za + t[off] * (zb - za)
+    info = {"structure_segments": int(on.sum()), "structure_km": round(float(net.seg_len[on].sum()) / 1000, 3),
+            "structure_runs": runs["runs"], "structure_runs_without_ground_end": runs["runs_without_ground_end"],
+            "structure_grade": GRADE_RULE, "structure_tags_unknown": unknown}
+    return elev, node_z, on, info

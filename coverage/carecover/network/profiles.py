@@ -30,8 +30,13 @@ FOOT_YES = {"yes", "designated", "permissive", "official"}
 DRIVE_SERVICE_EXCLUDE = {"parking", "parking_aisle", "driveway", "private", "emergency_access"}
 NO_ACCESS = {"no", "private"}
 
+#: Way tags that put a street off the ground: the slope profile grades a bridge or tunnel from the
+#: ground heights at its ends (:mod:`carecover.network.dem`). A reader whose source cannot carry
+#: them (a GraphML/GeoPackage graph or street arrays without the column) leaves the column out:
+#: "unknown", not "none".
+STRUCTURE_TAGS = ["bridge", "tunnel"]
 #: Way tags the mobility profiles read (:mod:`carecover.network.mobility`), kept per segment.
-MOBILITY_TAGS = ["kerb", "incline", "surface", "smoothness", "width", "wheelchair"]
+MOBILITY_TAGS = ["kerb", "incline", "surface", "smoothness", "width", "wheelchair", *STRUCTURE_TAGS]
 #: The OSM way tags the profiles read; every reader gives its segments these columns.
 TAG_COLUMNS = ["highway", "oneway", "foot", "access", "area", "service", "junction", "maxspeed",
                "motor_vehicle", "motorcar", "name", *MOBILITY_TAGS]

@@ -67,8 +67,9 @@ class StreetNetwork:
         :func:`~carecover.network.engine.point_times`) honour them.
     seg_tags
         Lower-case mobility way tags per segment (``kerb``, ``incline``, ``surface``,
-        ``smoothness``, ``width``, ``wheelchair``; ``""`` = untagged) as string arrays, or
-        ``None`` when not recorded.
+        ``smoothness``, ``width``, ``wheelchair``, ``bridge``, ``tunnel``; ``""`` = untagged) as
+        string arrays, or ``None`` when not recorded; ``bridge``/``tunnel`` are ``yes``/``no``/``""``
+        and absent when the source could not say (unknown).
     """
 
     crs: CRS

@@ -176,6 +176,8 @@ def clean_stale_staging(out: Path) -> list[Path]:
 # ----------------------------------------------------------------------------- manifest
 
 def _manifest(out: Path) -> dict:
+    if not (Path(out) / MANIFEST).is_file():
+        return {}  # absent, or a pipe or folder under its name: nothing recorded
     try:
         doc = json.loads((Path(out) / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):

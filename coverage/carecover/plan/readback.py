@@ -17,6 +17,7 @@ from carecover import mobility
 from carecover.analysis.ledger import Ledger
 from carecover.config.capacity import CapacityRule
 from carecover.errors import InputError
+from carecover.filelimits import not_special
 from carecover.mobility import MobilityProfile
 from carecover.outputs.bundle import PlanBundle
 from carecover.params import RunParams
@@ -74,7 +75,7 @@ def _layer(path: Path, name: str, present: set[str], empty: bool = False) -> gpd
     """One layer of the GeoPackage (``None``, or an empty frame with ``empty``, when absent)."""
     if name not in present:
         return gpd.GeoDataFrame(geometry=[], crs=4326) if empty else None
-    return gpd.read_file(path, layer=name)
+    return gpd.read_file(not_special(path, "carecover.gpkg"), layer=name)
 
 
 def read_plan(out: Path) -> Plan:

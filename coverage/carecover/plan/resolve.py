@@ -15,6 +15,7 @@ from carecover import mobility, settings
 from carecover.config import CityConfig, ranges
 from carecover.config.projection import Projection, projection_for
 from carecover.errors import InputError, check_inputs_exist
+from carecover.filelimits import not_special
 from carecover.notices import Notice
 from carecover.params import RunParams
 from carecover.plan.options import PlanOptions
@@ -420,8 +421,9 @@ def _mobility(opts: PlanOptions, cfg: CityConfig | None, tiers: Mapping[str, Tie
         if dem is None:
             raise InputError("the 'slope' profile needs a DEM (--dem FILE or the config's 'dem') / "
                              "坡度档案需要高程数据 (--dem)", field="dem")
-        if not dem.is_file():
+        if not dem.exists():
             raise InputError("DEM file not found / 找不到高程文件", file=dem, field="dem")
+        not_special(dem, "DEM / 高程数据")
     return {"profiles": profiles, "dem": dem, "tier_profiles": MappingProxyType(tier_profiles),
             "site_profiles": MappingProxyType(site_profiles)}
 

@@ -37,6 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from carecover.errors import InputError
+from carecover.filelimits import not_special
 from carecover.siting.netfind import NetworkRecord, relative_paths
 from carecover.siting.prepared import DemandPositions, PreparedState
 
@@ -324,6 +325,7 @@ def load_summary(out_dir: str | Path) -> dict:
     p = Path(out_dir) / "summary.json"
     if not p.exists():
         return {}
+    not_special(p, "summary.json")
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
@@ -335,6 +337,7 @@ def load_summary(out_dir: str | Path) -> dict:
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    not_special(path, "prepared state / 选址状态")
     try:
         with np.load(path, allow_pickle=False) as z:
             arr = {k: z[k] for k in z.files}
@@ -464,8 +467,11 @@ def verify_written(out_dir: Path, path: Path) -> None:
     """
     import hashlib
 
+    manifest = Path(out_dir) / ".carecover-manifest.json"
+    not_special(manifest, "the output folder's manifest / 输出清单")
+    not_special(path, "prepared state / 选址状态")
     try:
-        doc = json.loads((Path(out_dir) / ".carecover-manifest.json").read_text(encoding="utf-8"))
+        doc = json.loads(manifest.read_text(encoding="utf-8"))
         expected = doc.get("sha256", {}).get(Path(path).relative_to(out_dir).as_posix())
     except (OSError, ValueError, AttributeError):
         return

@@ -22,6 +22,7 @@ import shapely
 from pyproj import CRS, Proj, Transformer
 
 from carecover.errors import InputError
+from carecover.filelimits import not_special
 from carecover.inputs.demand import Demand
 from carecover.inputs.population.bands import band_list, choose_bands, describe_bands, read_band_sum
 from carecover.inputs.population.common import (
@@ -157,6 +158,7 @@ def _open_raster(path: Path):
 
     if not path.exists():
         raise InputError("人口栅格不存在 / population raster not found", file=path)
+    not_special(path, "population raster / 人口栅格")
     try:
         return rasterio.open(path)
     except Exception as exc:
@@ -334,6 +336,7 @@ def _read_elderly(elderly_raster, src, bands: tuple[int, ...] | None, window, wi
     path = Path(elderly_raster)
     if not path.exists():
         raise InputError("老年人口栅格不存在 / elderly raster not found", file=path)
+    not_special(path, "elderly raster / 老年人口栅格")
     with rasterio.open(path) as esrc:
         if esrc.crs is None:
             raise InputError("老年人口栅格没有坐标参考系 / elderly raster has no CRS", file=path)

@@ -21,6 +21,7 @@ import shapely
 from pyproj import CRS
 
 from carecover.errors import InputError
+from carecover.filelimits import not_special
 from carecover.inputs.demand import Demand
 from carecover.inputs.population.common import (
     ELDERLY_UNKNOWN,
@@ -44,6 +45,7 @@ def _read_vector(path: str | Path, layer: str | None = None) -> gpd.GeoDataFrame
     path = Path(path)
     if not path.exists():
         raise InputError("文件不存在 / file not found", file=path)
+    not_special(path, "population file / 人口文件", folder_suffixes=(".gdb",))
     try:
         gdf = gpd.read_file(path, layer=layer) if layer is not None else gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types; report them all the same way

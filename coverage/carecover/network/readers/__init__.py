@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from carecover.errors import NetworkError
+from carecover.filelimits import not_special
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,9 @@ class StreetData:
     segments
         One row per straight segment between consecutive way nodes: the
         :data:`~carecover.network.profiles.TAG_COLUMNS` (raw tag values, ``None`` when
-        untagged; ``oneway`` relative to the drawn direction) and ``u``, ``v`` (int64 node ids,
-        in the way's drawn direction).
+        untagged; ``oneway`` relative to the drawn direction; the
+        :data:`~carecover.network.profiles.STRUCTURE_TAGS` left out when the source cannot say)
+        and ``u``, ``v`` (int64 node ids, in the way's drawn direction).
     """
 
     nodes: pd.DataFrame
@@ -130,6 +132,7 @@ def reader_for(path: str | Path) -> ModuleType:
     if Path(path).is_dir():
         raise NetworkError("is a folder, not a network file / 是文件夹而不是路网文件", file=path,
                            expected=expected)
+    not_special(path, "network file / 路网文件")
     for reader in readers:
         if name.endswith(reader.SUFFIXES):
             return reader

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from carecover.network.profiles import TAG_COLUMNS
+from carecover.network.profiles import STRUCTURE_TAGS, TAG_COLUMNS
 from carecover.network.readers import StreetData, valid_lonlat, warn_bad_coordinates
 
 WGS84 = "EPSG:4326"
@@ -79,12 +79,12 @@ def _oneway(value) -> str | None:
 def _tags(edges: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=edges.index)
     for col in TAG_COLUMNS:
-        if col == "oneway":
-            continue
+        if col == "oneway" or (col in STRUCTURE_TAGS and col not in edges.columns):
+            continue  # a graph without bridge/tunnel columns: unknown, not "none" (column left out)
         out[col] = (edges[col].map(_first).astype(object).where(edges[col].notna(), None)
                     if col in edges.columns else None)
     out["oneway"] = edges["oneway"].map(_oneway) if "oneway" in edges.columns else None
-    return out[TAG_COLUMNS]
+    return out[[c for c in TAG_COLUMNS if c in out.columns]]
 
 
 def _drop_reverse_twins(edges: pd.DataFrame, oneway: pd.Series) -> pd.DataFrame:

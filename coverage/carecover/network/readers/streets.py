@@ -4,8 +4,9 @@ A compact exchange format for networks that do not come from an OSM file (the sy
 benchmark cities of :mod:`carecover.bench.synthetic`, networks cut by other tools): arrays
 ``node_id`` (int64), ``lon``, ``lat`` (float64, WGS-84), ``u``, ``v`` (int64 node ids of each
 segment, in drawing order) and one string array per tag column of
-:data:`~carecover.network.profiles.TAG_COLUMNS` that is present (``""`` = untagged). Written
-by :func:`write`; read without pickles.
+:data:`~carecover.network.profiles.TAG_COLUMNS` that is present (``""`` = untagged). ``bridge``
+and ``tunnel`` are written whenever known; a file without them reads as "unknown" (the columns are
+left out). Written by :func:`write`; read without pickles.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 import shapely
 
 from carecover.errors import NetworkError
-from carecover.network.profiles import TAG_COLUMNS
+from carecover.network.profiles import STRUCTURE_TAGS, TAG_COLUMNS
 from carecover.network.readers import StreetData
 
 SUFFIXES = (".streets.npz",)
@@ -62,8 +63,9 @@ def read(path: Path, clip: shapely.Geometry | None) -> StreetData:
         inside = (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
         ids = nodes["id"].to_numpy()[inside]
         keep = np.isin(u, ids) | np.isin(v, ids)
+    # bridge/tunnel arrays absent (a file written before they were kept): unknown, column left out
     seg = pd.DataFrame({c: (np.where(arr[c][keep] == "", None, arr[c][keep].astype(object)) if c in arr
-                            else None) for c in TAG_COLUMNS})
+                            else None) for c in TAG_COLUMNS if c in arr or c not in STRUCTURE_TAGS})
     seg["u"], seg["v"] = u[keep], v[keep]
     if len(seg) == 0:
         raise NetworkError("no streets in the arrays for this area / 该范围内没有道路", file=path)
@@ -76,8 +78,9 @@ def write(path: str | Path, data: StreetData) -> Path:
     if not path.name.lower().endswith(SUFFIXES):
         raise NetworkError("a street-arrays file must end in .streets.npz", file=path)
     seg = data.segments
+    # bridge/tunnel written whenever known, untagged or not: their absence on reading means unknown
     tags = {c: np.asarray(seg[c].fillna("").astype(str).tolist(), dtype=str) for c in TAG_COLUMNS
-            if c in seg and seg[c].notna().any()}
+            if c in seg and (seg[c].notna().any() or c in STRUCTURE_TAGS)}
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as fh:
         np.savez_compressed(fh, node_id=data.nodes["id"].to_numpy(np.int64), lon=data.nodes["lon"].to_numpy(float),

@@ -87,6 +87,16 @@ def _notes(given: dict, lang: str) -> str:
                           f"Slopes: DEM {Path(dem['dem']).name}, Tobler's hiking function (1 on the flat, downhill "
                           f"gain capped at {dem['downhill_cap']:g}); {dem['nodata_filled_samples']} nodata "
                           "samples filled from neighbours.", lang))
+            if dem.get("structure_segments"):
+                out.append(tr(f"桥梁与隧道 {dem['structure_segments']:,} 段（{dem['structure_km']:g} 公里）按两端地面高程之间的"
+                              "直线坡度计算，不取其上方或下方的地形。",
+                              f"{dem['structure_segments']:,} bridge and tunnel segments ({dem['structure_km']:g} km) "
+                              "are graded straight between the ground heights at their ends, not from the terrain "
+                              "above or below them.", lang))
+            elif dem.get("structure_tags_unknown"):
+                out.append(tr("路网文件未标明哪些道路是桥梁或隧道：均按地形计算坡度。",
+                              "The network file does not say which ways are bridges or tunnels: all are graded "
+                              "on the terrain.", lang))
     return " ".join(out)
 
 
