@@ -120,6 +120,10 @@ def test_sites_for_step_free_avoid_the_steps(street, tmp_path: Path) -> None:
     assert "step_free (pessimistic)" in (tmp_path / "out" / "sites.csv").read_text(encoding="utf-8-sig")
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert summary["parameters"]["site_profiles"] == {"community_centre": "step_free (pessimistic)"}
+    # who the new site serves, measured the tier's own way like the planned figures
+    demand = pd.read_csv(tmp_path / "out" / "demand.csv", keep_default_na=False).sort_values("elderly")
+    assert list(demand["covered_after__community_centre"].astype(str)) in (["False", "True"], ["0", "1"])
+    assert list(demand["after_site__community_centre"]) == ["", "B"]
     back = carecover.read_plan(tmp_path / "out").params
     assert back.site_profiles["community_centre"] == plan.params.site_profiles["community_centre"]
     assert back.site_net_of("community_centre") == "walk:step_free:pessimistic" and back.net_of("community_centre") == "walk"

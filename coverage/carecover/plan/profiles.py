@@ -232,7 +232,7 @@ def covered_column(tier: str, prof: MobilityProfile) -> str:
     return f"profile_covered__{tier}__{name}"
 
 
-def add_to_bundle(bundle, result: dict | None) -> None:
+def add_to_bundle(bundle, result: dict | None, after: Mapping[str, np.ndarray] | None = None) -> None:
     """Put a profiles result into the outputs: ``summary["profiles"]``, and the map tier's
     covered masks as demand columns (the map draws a layer per profile from them).
 
@@ -242,7 +242,12 @@ def add_to_bundle(bundle, result: dict | None) -> None:
         The :class:`~carecover.outputs.bundle.PlanBundle` (changed).
     result
         From :func:`compute` (``None``: nothing is added).
+    after
+        From :func:`remeasure_planned`: the "after the plan" demand columns of tiers sited for
+        another profile, replacing those measured on the siting's network.
     """
+    for col, values in (after or {}).items():
+        bundle.demand[col] = values
     if result is None:
         return
     masks = result.pop("covered", {})
@@ -337,7 +342,7 @@ def mark_sites(params: RunParams, siting):
 
 
 def remeasure_planned(params: RunParams, nets: Mapping[str, StreetNetwork], demand: Demand, trav: Travel,
-                      siting, areas: Mapping[str, np.ndarray]) -> None:
+                      siting, areas: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The planned scenario of a tier sited for another profile than its own, measured the
     tier's own way: the chosen sites routed on the tier's network beside its facilities, so
     that "now" and "after the sites" compare like with like (the siting's own gain, measured
@@ -358,24 +363,37 @@ def remeasure_planned(params: RunParams, nets: Mapping[str, StreetNetwork], dema
         tiers are replaced.
     areas
         Reporting areas of the figures.
+
+    Returns
+    -------
+    dict
+        The demand columns ``after_site__<tier>`` and ``covered_after__<tier>`` of those tiers,
+        measured the same way (:func:`add_to_bundle` puts them in).
     """
     import geopandas as gpd
 
     from carecover.analysis import figures as cf
     from carecover.network import engine
 
+    columns: dict[str, np.ndarray] = {}
     for key in [k for k in params.site_profiles if k in siting.states and params.site_net_of(k) != params.net_of(k)]:
         tier, st, net_key = params.tiers[key], siting.states[key], params.net_of(key)
         chosen = np.asarray(st.chosen, int)
         pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(st.cand_lon[chosen], st.cand_lat[chosen]), crs=4326)
         src = snap_points(nets[net_key], pts, params.max_snap_m)
         nt = engine.nearest(nets[net_key], src, tier.threshold_min * 60 * params.search_factor(tier) * 1.0001)
-        t, _ = engine.point_times(nets[net_key], nt, trav.demand_snaps[net_key], src)
+        t, by = engine.point_times(nets[net_key], nt, trav.demand_snaps[net_key], src)
         now = trav.tiers[key].time_s if key in trav.tiers else np.full(len(demand), np.inf)
         after = np.minimum(now, t)
+        serves = covered(t, tier.threshold_min) & (t - 1e-9 < now) & (by >= 0)
+        site = np.full(len(demand), "", dtype=object)
+        site[serves] = np.asarray(st.cand_id, dtype=object)[chosen[by[serves]]]
+        columns[f"after_site__{key}"] = site
+        columns[f"covered_after__{key}"] = covered(after, tier.threshold_min)
         old = [f for f in siting.figures if f.get("tiers") == [key] and f.get("scenario") == "planned"]
         data = {**(old[0]["data"] if old else {}), "sited_for": params.site_profiles[key].short}
         siting.figures[:] = [f for f in siting.figures if not any(f is o for o in old)] + cf.population_figures(
             demand.points, after, tiers=[key], threshold_min=tier.threshold_min, speed_mps=params.speed_of(tier),
             mode=tier.mode, areas=areas, data=data, scenario="planned", bands_min=params.bands_min)
         siting.after_time_s[key] = after
+    return columns

@@ -109,7 +109,7 @@ def compute(params: RunParams) -> Plan:
         # sites for the planned centres (greedy and exact)
         sites = run.run("siting solve", siting.suggest, params, problems, bounds, demand, site_trav, gap, figs)
         # a tier sited for another profile than its own: "after the sites" measured the tier's own way
-        profiles.remeasure_planned(params, nets, demand, trav, sites, figs.areas)
+        after_cols = profiles.remeasure_planned(params, nets, demand, trav, sites, figs.areas)
         profiles.tag_figures(params, sites.figures)
         profiles.mark_sites(params, sites)  # the sites and their record name the profile they are sited for
         # the projected elderly of --year at the same travel times, per tier, area and gap, today
@@ -125,7 +125,7 @@ def compute(params: RunParams) -> Plan:
                                    streets.result(), led)
         bundle = run.run("assemble", assemble.assemble, params, results)
         # coverage per mobility profile (only with --profiles: a new summary key)
-        profiles.add_to_bundle(bundle, by_profile)
+        profiles.add_to_bundle(bundle, by_profile, after_cols)
         # today vs the projected year (only with --year: a new summary key)
         if projected is not None:
             bundle.summary["projection"] = projected
