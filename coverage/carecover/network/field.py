@@ -153,8 +153,10 @@ def field_polygons(net: StreetNetwork, node_time: np.ndarray, bands, sources: Sn
         er1, ec1 = min(r1 + margin, H), min(c1 + margin, W)
         cand = [order[np.searchsorted(sorted_keys, (ti + di) * (ntj + 2) + tj - 1):
                       np.searchsorted(sorted_keys, (ti + di) * (ntj + 2) + tj + 2)] for di in (-1, 0, 1)]
-        cand = np.sort(np.concatenate(cand))
-        near = cand[(r[cand] >= er0 - 1) & (r[cand] < er1 + 1) & (c[cand] >= ec0 - 1) & (c[cand] < ec1 + 1)]
+        cand = np.concatenate(cand)
+        # in segment order (ties between samples of one pixel are broken by it)
+        near = np.sort(cand[(r[cand] >= er0 - 1) & (r[cand] < er1 + 1) & (c[cand] >= ec0 - 1)
+                            & (c[cand] < ec1 + 1)])
         f = _field_block([a[near] for a in samples], x0, y0, res, er0, er1, ec0, ec1)
         core = (slice(r0 - er0, r1 - er0), slice(c0 - ec0, c1 - ec0))
         values[:, r0:r1, c0:c1] = _band_values(f, core, limits, buffer_m)
@@ -279,22 +281,29 @@ def _field_block(samples, x0: float, y0: float, res: float, r0: int, r1: int, c0
     ti = t[inb]
     street_t = np.full(H * W, np.inf)
     np.minimum.at(street_t, flat, ti)
-    # the sample holding each pixel's least time (the last such sample in segment order)
-    win = np.flatnonzero(ti == street_t[flat])
-    sx, sy, sv = np.zeros(H * W), np.zeros(H * W), np.ones(H * W)
-    sx[flat[win]], sy[flat[win]], sv[flat[win]] = px[inb[win]], py[inb[win]], v[inb[win]]
     is_street = np.zeros(H * W, bool)
     is_street[flat] = True
-    if is_street.any():
+    # street pixels, ascending; ``slot`` numbers them, so that the gathers over the grid below
+    # read short arrays
+    pix = np.flatnonzero(is_street)
+    slot = np.zeros(H * W, np.int32)
+    slot[pix] = np.arange(len(pix), dtype=np.int32)
+    # the sample holding each pixel's least time (the last such sample in segment order)
+    win = np.flatnonzero(ti == street_t[flat])
+    sx, sy, sv = np.zeros(max(len(pix), 1)), np.zeros(max(len(pix), 1)), np.ones(max(len(pix), 1))
+    k = slot[flat[win]]
+    sx[k], sy[k], sv[k] = px[inb[win]], py[inb[win]], v[inb[win]]
+    st = street_t[pix] if len(pix) else np.full(1, np.inf)
+    if len(pix):
         ir, ic = ndimage.distance_transform_edt(~is_street.reshape(H, W), return_distances=False,
                                                 return_indices=True)
-        near = ir * W + ic
+        near = slot[ir * W + ic]
         del ir, ic
     else:
-        near = np.zeros((H, W), np.int64)
+        near = np.zeros((H, W), np.int32)
     dist = np.hypot(gx[None, :] - sx[near], gy[:, None] - sy[near])
     speed = sv[near]
-    time = street_t[near] + dist / speed
+    time = st[near] + dist / speed
     # each grid point: the least time of the street samples in the four cells it is a corner of
     # (cells between grid points), so every reached street point lies in a cell whose corners
     # are all within its band
@@ -411,7 +420,6 @@ def _band_values(field: TimeField, core, limits: np.ndarray, buffer_m: float) ->
 
 def _contour(g: np.ndarray, r0: int, c0: int, x0: float, y0: float, res: float) -> shapely.Geometry:
     """Polygons where ``g ≤ 0`` (grid point ``[0, 0]`` of ``g`` is point ``[r0, c0]`` of the grid)."""
-    import contourpy
 
     inside = g <= 0
     if not inside.any():
@@ -422,8 +430,7 @@ def _contour(g: np.ndarray, r0: int, c0: int, x0: float, y0: float, res: float) 
     sub = g[a:int(rows[-1]) + 2, b:int(cols[-1]) + 2]
     if sub.shape[0] < 2 or sub.shape[1] < 2:
         sub = np.pad(sub, ((0, int(sub.shape[0] < 2)), (0, int(sub.shape[1] < 2))), constant_values=2 * res)
-    gen = contourpy.contour_generator(z=sub, name="serial", fill_type="ChunkCombinedOffsetOffset")
-    (pts,), (offsets,), (outer,) = gen.filled(-np.inf, 0.0)
+    (pts,), (offsets,), (outer,) = _filled(sub)
     if pts is None or len(pts) == 0:
         return shapely.Polygon()
     # grid coordinates first (whole numbers on grid lines, so tiles sharing a line agree exactly)
@@ -434,6 +441,23 @@ def _contour(g: np.ndarray, r0: int, c0: int, x0: float, y0: float, res: float) 
     rings = shapely.linearrings(xy, indices=np.repeat(np.arange(n_rings), np.diff(offsets)))
     polys = _simplified(rings, outer, SIMPLIFY_SHARE * res)
     return polys[0] if len(polys) == 1 else shapely.multipolygons(polys)
+
+
+def _filled(z: np.ndarray) -> tuple:
+    """contourpy's filled polygons where ``z ≤ 0`` (``ChunkCombinedOffsetOffset``, grid
+    coordinates): what ``contour_generator(z=z, name="serial")`` gives, built directly (``z``
+    has no invalid values to mask, and the conversion and masking cost more than the tracing
+    on a facility's grid)."""
+    import contourpy
+
+    z = np.ascontiguousarray(z, dtype=np.float64)
+    ny, nx = z.shape
+    x, y = np.meshgrid(np.arange(nx, dtype=np.float64), np.arange(ny, dtype=np.float64))
+    gen = contourpy.SerialContourGenerator(
+        x, y, z, None, corner_mask=True, line_type=contourpy.LineType.Separate,
+        fill_type=contourpy.FillType.ChunkCombinedOffsetOffset, quad_as_tri=False,
+        z_interp=contourpy.ZInterp.Linear, x_chunk_size=0, y_chunk_size=0)
+    return gen.filled(-np.inf, 0.0)
 
 
 def _simplified(rings: np.ndarray, outer: np.ndarray, tolerance: float) -> np.ndarray:
