@@ -143,9 +143,8 @@ def field_polygons(net: StreetNetwork, node_time: np.ndarray, bands, sources: Sn
     tile_of = np.clip(r, -1, H) // tile * (ntj + 2) + np.clip(c, -1, W) // tile
     order = np.argsort(tile_of, kind="stable")
     sorted_keys = tile_of[order]
-    # contour values of every band on the whole grid (float32: 64 MB a band for 16 Mpixels);
-    # skipped tiles keep the "outside" value
-    values = np.full((len(bands), H, W), 2 * res, np.float32)
+    # contour values of every band, tile by tile (float32); skipped tiles are "outside"
+    values = {}
     for ti, tj in zip(*np.nonzero(active), strict=True):
         r0, c0 = int(ti) * tile, int(tj) * tile
         r1, c1 = min(r0 + tile, H), min(c0 + tile, W)
@@ -159,31 +158,34 @@ def field_polygons(net: StreetNetwork, node_time: np.ndarray, bands, sources: Sn
                             & (c[cand] < ec1 + 1)])
         f = _field_block([a[near] for a in samples], x0, y0, res, er0, er1, ec0, ec1)
         core = (slice(r0 - er0, r1 - er0), slice(c0 - ec0, c1 - ec0))
-        values[:, r0:r1, c0:c1] = _band_values(f, core, limits, buffer_m)
+        values[int(ti), int(tj)] = _band_values(f, core, limits, buffer_m)
     # the street samples (hundreds of MB for a city) are not needed for contouring
     del samples, px, py, t, r, c, reached, tile_of, order, sorted_keys
-    # each group of touching active tiles is contoured on its own (their outlines cannot meet:
-    # a skipped tile lies between), so a spread-out tier does not contour the empty city between
-    groups = _tile_groups(active, tile, H, W)
-    out = []
-    for k, b in enumerate(bands):
-        parts = [_contour(np.where(own, values[k, sl[0], sl[1]], np.float32(2 * res)), sl[0].start,
-                          sl[1].start, x0, y0, res) for sl, own in groups]
-        out.append((b, _join(parts)))
-    return out
+    return _contour_groups(values, active, bands, tile, H, W, x0, y0, res)
 
 
-def _tile_groups(active: np.ndarray, tile: int, H: int, W: int) -> list[tuple[tuple[slice, slice], np.ndarray]]:
-    """Groups of touching active tiles: the grid slice around each and which of its points belong."""
+def _contour_groups(values: dict, active: np.ndarray, bands, tile: int, H: int, W: int, x0: float,
+                    y0: float, res: float) -> list[tuple[float, shapely.Geometry]]:
+    """Band polygons of a tiled grid: each group of touching active tiles (``values``: their
+    ``(bands, h, w)`` contour values) is contoured on its own (their outlines cannot meet: a
+    skipped tile lies between), so a spread-out tier does not contour the empty city between."""
     from scipy import ndimage
 
     label, _ = ndimage.label(active, np.ones((3, 3), bool))
-    groups = []
+    out = [[] for _ in bands]
     for k, (tr, tc) in enumerate(ndimage.find_objects(label), start=1):
-        sl = (slice(tr.start * tile, min(tr.stop * tile, H)), slice(tc.start * tile, min(tc.stop * tile, W)))
-        own = np.repeat(np.repeat(label[tr, tc] == k, tile, axis=0), tile, axis=1)
-        groups.append((sl, own[:sl[0].stop - sl[0].start, :sl[1].stop - sl[1].start]))
-    return groups
+        r0, c0 = tr.start * tile, tc.start * tile
+        shape = (min(tr.stop * tile, H) - r0, min(tc.stop * tile, W) - c0)
+        own = [(int(i), int(j)) for i, j in zip(*np.nonzero(label == k), strict=True)]
+        for b in range(len(bands)):
+            # the group's own tiles; the rest of its box (skipped tiles, or another group's) is
+            # "outside"
+            g = np.full(shape, np.float32(2 * res), np.float64)
+            for i, j in own:
+                v = values[i, j][b]
+                g[i * tile - r0:i * tile - r0 + v.shape[0], j * tile - c0:j * tile - c0 + v.shape[1]] = v
+            out[b].append(_contour(g, r0, c0, x0, y0, res))
+    return [(band, _join(parts)) for band, parts in zip(bands, out, strict=True)]
 
 
 def _join(parts: list[shapely.Geometry]) -> shapely.Geometry:
