@@ -178,14 +178,37 @@ def _contour_groups(values: dict, active: np.ndarray, bands, tile: int, H: int, 
         shape = (min(tr.stop * tile, H) - r0, min(tc.stop * tile, W) - c0)
         own = [(int(i), int(j)) for i, j in zip(*np.nonzero(label == k), strict=True)]
         for b in range(len(bands)):
-            # the group's own tiles; the rest of its box (skipped tiles, or another group's) is
-            # "outside"
-            g = np.full(shape, np.float32(2 * res), np.float64)
+            box = _inside_box(values, own, b, tile)
+            if box is None:
+                continue
+            # the box and a point around it, within the group's
+            ra, rb = max(box[0] - 1, r0), min(box[1] + 2, r0 + shape[0])
+            ca, cb = max(box[2] - 1, c0), min(box[3] + 2, c0 + shape[1])
+            # the group's own tiles there; the rest (skipped tiles, or another group's) is "outside"
+            g = np.full((rb - ra, cb - ca), np.float32(2 * res), np.float64)
             for i, j in own:
                 v = values[i, j][b]
-                g[i * tile - r0:i * tile - r0 + v.shape[0], j * tile - c0:j * tile - c0 + v.shape[1]] = v
-            out[b].append(_contour(g, r0, c0, x0, y0, res))
+                ti, tj = i * tile, j * tile
+                si, sj = slice(max(ti, ra), min(ti + v.shape[0], rb)), slice(max(tj, ca), min(tj + v.shape[1], cb))
+                if si.start < si.stop and sj.start < sj.stop:
+                    g[si.start - ra:si.stop - ra, sj.start - ca:sj.stop - ca] = v[si.start - ti:si.stop - ti,
+                                                                                  sj.start - tj:sj.stop - tj]
+            out[b].append(_contour(g, ra, ca, x0, y0, res))
     return [(band, _join(parts)) for band, parts in zip(bands, out, strict=True)]
+
+
+def _inside_box(values: dict, tiles: list[tuple[int, int]], b: int,
+                tile: int) -> tuple[int, int, int, int] | None:
+    """First and last grid row, first and last column of band ``b``'s inside points (value ≤ 0)
+    in ``tiles``; None when there are none."""
+    rows, cols = [], []
+    for i, j in tiles:
+        ins = values[i, j][b] <= 0
+        if ins.any():
+            rr, cc = np.flatnonzero(ins.any(axis=1)), np.flatnonzero(ins.any(axis=0))
+            rows += [i * tile + int(rr[0]), i * tile + int(rr[-1])]
+            cols += [j * tile + int(cc[0]), j * tile + int(cc[-1])]
+    return (min(rows), max(rows), min(cols), max(cols)) if rows else None
 
 
 def _join(parts: list[shapely.Geometry]) -> shapely.Geometry:
@@ -409,8 +432,9 @@ def _band_values(field: TimeField, core, limits: np.ndarray, buffer_m: float) ->
     cap = 2 * field.res
     out = np.empty((len(limits), *time.shape), np.float32)
     with np.errstate(invalid="ignore"):
+        off_street = dist - buffer_m
         for k, lim in enumerate(limits):
-            g = np.maximum((time - lim) * speed, dist - buffer_m)
+            g = np.maximum((time - lim) * speed, off_street)
             np.minimum(g, (street - lim) * speed, out=g)
             # unreached points: a bounded value keeps the interpolated cut within one spacing;
             # no value exactly on the level, so that no two rings touch
