@@ -513,6 +513,7 @@ def _simplified(rings: np.ndarray, outer: np.ndarray, tolerance: float) -> np.nd
             np.arange(len(shells)), shapely.get_num_coordinates(shells)))
         shapely.prepare(lines)
         bad[part[holes[shapely.intersects(lines[part[holes]], simple[holes])]]] = True
+    if len(holes) > 1:
         # ... and against the holes whose envelopes meet its own
         i, j = shapely.STRtree(simple[holes]).query(simple[holes], predicate="intersects")
         bad[part[holes[i[i != j]]]] = True
