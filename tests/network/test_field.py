@@ -74,6 +74,38 @@ class TestSynthetic:
             assert b1 == b2 and p2.is_valid
             assert p1.symmetric_difference(p2).area < 1e-4 * p1.area, b1
 
+    def test_tiles_in_separate_groups_agree_with_one_piece(self, synthetic_network, monkeypatch):
+        """Sources far apart: groups of tiles whose boxes overlap contour only their own tiles
+        and draw what the one-piece grid draws."""
+        net = synthetic_network(20_000, seed=11)
+        xmin, xmax = net.node_x.min(), net.node_x.max()
+        ymin, ymax = net.node_y.min(), net.node_y.max()
+        xs = [xmin + 0.15 * (xmax - xmin), xmax - 0.15 * (xmax - xmin), xmin + 0.5 * (xmax - xmin)]
+        ys = [ymin + 0.15 * (ymax - ymin), ymin + 0.2 * (ymax - ymin), ymax - 0.15 * (ymax - ymin)]
+        src = snap_xy(net, xs, ys)
+        nt = engine.nearest(net, src, 300)
+        whole = field.field_polygons(net, nt.time, [3, 5], src, 25.0, 5.0, 16e6, walk_speed_mps=1.0)
+        monkeypatch.setattr(field, "TILED_ABOVE", 0)
+        monkeypatch.setattr(field, "TILE", 32)
+        tiled = field.field_polygons(net, nt.time, [3, 5], src, 25.0, 5.0, 16e6, walk_speed_mps=1.0)
+        for (b1, p1), (b2, p2) in zip(whole, tiled, strict=True):
+            assert b1 == b2 and p2.is_valid
+            assert len(shapely.get_parts(p2)) >= 3, b1
+            assert p1.symmetric_difference(p2).area < 1e-4 * p1.area, b1
+
+    def test_filled_is_contourpys_generator(self):
+        """The directly built contour generator traces what ``contour_generator`` traces."""
+        import contourpy
+
+        rng = np.random.default_rng(4)
+        z = np.cumsum(np.cumsum(rng.normal(size=(90, 70)), axis=0), axis=1).astype(np.float32)
+        z -= np.median(z)
+        ref = contourpy.contour_generator(z=z, name="serial", fill_type="ChunkCombinedOffsetOffset")
+        want, got = ref.filled(-np.inf, 0.0), field._filled(z)
+        assert len(want[0][0]) > 100
+        for a, b in zip(want, got, strict=True):
+            np.testing.assert_array_equal(a[0], b[0])
+
     def test_faster_network_gets_a_coarser_grid(self):
         """Spacing is the walking one in seconds: ×speed on fast networks, at most half the buffer."""
         def spacing(*args):

@@ -245,6 +245,31 @@ def test_facility_windows_and_workers_give_identical_polygons():
         assert shapely.to_wkb(ra[2]) == shapely.to_wkb(rb[2]) == shapely.to_wkb(rc[2])
 
 
+def test_sources_on_the_whole_network_share_one_graph(monkeypatch):
+    """Where each window would be most of a small city, the sources are routed on the whole
+    network on one graph built for them all: each row is what routing that source alone gives,
+    in the sources' order, with one row a band."""
+    from carecover.bench.synthetic import synthetic_city, synthetic_facilities
+    from carecover.network import snap as snap_mod
+
+    net = synthetic_city(600, seed=5)
+    x, y = synthetic_facilities(net, 6, seed=5)
+    src = snap_mod.snap_xy(net, x, y)
+    cut = []
+    real_window = isochrones.street_window
+    monkeypatch.setattr(isochrones, "street_window", lambda *a: cut.append(1) or real_window(*a))
+    together = isochrones.facility_isochrones(net, src, [5, 10])
+    assert not cut  # every source took the whole network
+    alone = [r for i in np.flatnonzero(src.ok)
+             for r in isochrones.facility_isochrones(net, src.subset(np.array([i])), [5, 10])]
+    assert len(together) == len(alone) == 2 * int(src.ok.sum()) >= 10
+    for (i, b, p), (_, b2, q) in zip(together, alone, strict=True):
+        assert b == b2 and not p.is_empty
+        # a subset renumbers its sources; the polygon is the same, byte for byte
+        assert shapely.to_wkb(p) == shapely.to_wkb(q), (i, b)
+    assert [i for i, _, _ in together] == [int(i) for i in np.flatnonzero(src.ok) for _ in (5, 10)]
+
+
 def test_synthetic_city_is_deterministic():
     from carecover.bench.synthetic import synthetic_city, synthetic_facilities
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from carecover.network._outline import filled as _filled
+from carecover.network._outline import simplified as _simplified
 from carecover.network.grid import grid_spacing, speed_len_max
 from carecover.network.snap import Snapped
 from carecover.network.streets import StreetNetwork
@@ -143,9 +145,8 @@ def field_polygons(net: StreetNetwork, node_time: np.ndarray, bands, sources: Sn
     tile_of = np.clip(r, -1, H) // tile * (ntj + 2) + np.clip(c, -1, W) // tile
     order = np.argsort(tile_of, kind="stable")
     sorted_keys = tile_of[order]
-    # contour values of every band on the whole grid (float32: 64 MB a band for 16 Mpixels);
-    # skipped tiles keep the "outside" value
-    values = np.full((len(bands), H, W), 2 * res, np.float32)
+    # contour values of every band, tile by tile (float32); skipped tiles are "outside"
+    values = {}
     for ti, tj in zip(*np.nonzero(active), strict=True):
         r0, c0 = int(ti) * tile, int(tj) * tile
         r1, c1 = min(r0 + tile, H), min(c0 + tile, W)
@@ -153,35 +154,63 @@ def field_polygons(net: StreetNetwork, node_time: np.ndarray, bands, sources: Sn
         er1, ec1 = min(r1 + margin, H), min(c1 + margin, W)
         cand = [order[np.searchsorted(sorted_keys, (ti + di) * (ntj + 2) + tj - 1):
                       np.searchsorted(sorted_keys, (ti + di) * (ntj + 2) + tj + 2)] for di in (-1, 0, 1)]
-        cand = np.sort(np.concatenate(cand))
-        near = cand[(r[cand] >= er0 - 1) & (r[cand] < er1 + 1) & (c[cand] >= ec0 - 1) & (c[cand] < ec1 + 1)]
+        cand = np.concatenate(cand)
+        # in segment order (ties between samples of one pixel are broken by it)
+        near = np.sort(cand[(r[cand] >= er0 - 1) & (r[cand] < er1 + 1) & (c[cand] >= ec0 - 1)
+                            & (c[cand] < ec1 + 1)])
         f = _field_block([a[near] for a in samples], x0, y0, res, er0, er1, ec0, ec1)
         core = (slice(r0 - er0, r1 - er0), slice(c0 - ec0, c1 - ec0))
-        values[:, r0:r1, c0:c1] = _band_values(f, core, limits, buffer_m)
+        values[int(ti), int(tj)] = _band_values(f, core, limits, buffer_m)
     # the street samples (hundreds of MB for a city) are not needed for contouring
     del samples, px, py, t, r, c, reached, tile_of, order, sorted_keys
-    # each group of touching active tiles is contoured on its own (their outlines cannot meet:
-    # a skipped tile lies between), so a spread-out tier does not contour the empty city between
-    groups = _tile_groups(active, tile, H, W)
-    out = []
-    for k, b in enumerate(bands):
-        parts = [_contour(np.where(own, values[k, sl[0], sl[1]], np.float32(2 * res)), sl[0].start,
-                          sl[1].start, x0, y0, res) for sl, own in groups]
-        out.append((b, _join(parts)))
-    return out
+    return _contour_groups(values, active, bands, tile, H, W, x0, y0, res)
 
 
-def _tile_groups(active: np.ndarray, tile: int, H: int, W: int) -> list[tuple[tuple[slice, slice], np.ndarray]]:
-    """Groups of touching active tiles: the grid slice around each and which of its points belong."""
+def _contour_groups(values: dict, active: np.ndarray, bands, tile: int, H: int, W: int, x0: float,
+                    y0: float, res: float) -> list[tuple[float, shapely.Geometry]]:
+    """Band polygons of a tiled grid: each group of touching active tiles (``values``: their
+    ``(bands, h, w)`` contour values) is contoured on its own (their outlines cannot meet: a
+    skipped tile lies between), so a spread-out tier does not contour the empty city between."""
     from scipy import ndimage
 
     label, _ = ndimage.label(active, np.ones((3, 3), bool))
-    groups = []
+    out = [[] for _ in bands]
     for k, (tr, tc) in enumerate(ndimage.find_objects(label), start=1):
-        sl = (slice(tr.start * tile, min(tr.stop * tile, H)), slice(tc.start * tile, min(tc.stop * tile, W)))
-        own = np.repeat(np.repeat(label[tr, tc] == k, tile, axis=0), tile, axis=1)
-        groups.append((sl, own[:sl[0].stop - sl[0].start, :sl[1].stop - sl[1].start]))
-    return groups
+        r0, c0 = tr.start * tile, tc.start * tile
+        shape = (min(tr.stop * tile, H) - r0, min(tc.stop * tile, W) - c0)
+        own = [(int(i), int(j)) for i, j in zip(*np.nonzero(label == k), strict=True)]
+        for b in range(len(bands)):
+            box = _inside_box(values, own, b, tile)
+            if box is None:
+                continue
+            # the box and a point around it, within the group's
+            ra, rb = max(box[0] - 1, r0), min(box[1] + 2, r0 + shape[0])
+            ca, cb = max(box[2] - 1, c0), min(box[3] + 2, c0 + shape[1])
+            # the group's own tiles there; the rest (skipped tiles, or another group's) is "outside"
+            g = np.full((rb - ra, cb - ca), np.float32(2 * res), np.float64)
+            for i, j in own:
+                v = values[i, j][b]
+                ti, tj = i * tile, j * tile
+                si, sj = slice(max(ti, ra), min(ti + v.shape[0], rb)), slice(max(tj, ca), min(tj + v.shape[1], cb))
+                if si.start < si.stop and sj.start < sj.stop:
+                    g[si.start - ra:si.stop - ra, sj.start - ca:sj.stop - ca] = v[si.start - ti:si.stop - ti,
+                                                                                  sj.start - tj:sj.stop - tj]
+            out[b].append(_contour(g, ra, ca, x0, y0, res))
+    return [(band, _join(parts)) for band, parts in zip(bands, out, strict=True)]
+
+
+def _inside_box(values: dict, tiles: list[tuple[int, int]], b: int,
+                tile: int) -> tuple[int, int, int, int] | None:
+    """First and last grid row, first and last column of band ``b``'s inside points (value ≤ 0)
+    in ``tiles``; None when there are none."""
+    rows, cols = [], []
+    for i, j in tiles:
+        ins = values[i, j][b] <= 0
+        if ins.any():
+            rr, cc = np.flatnonzero(ins.any(axis=1)), np.flatnonzero(ins.any(axis=0))
+            rows += [i * tile + int(rr[0]), i * tile + int(rr[-1])]
+            cols += [j * tile + int(cc[0]), j * tile + int(cc[-1])]
+    return (min(rows), max(rows), min(cols), max(cols)) if rows else None
 
 
 def _join(parts: list[shapely.Geometry]) -> shapely.Geometry:
@@ -279,22 +308,29 @@ def _field_block(samples, x0: float, y0: float, res: float, r0: int, r1: int, c0
     ti = t[inb]
     street_t = np.full(H * W, np.inf)
     np.minimum.at(street_t, flat, ti)
-    # the sample holding each pixel's least time (the last such sample in segment order)
-    win = np.flatnonzero(ti == street_t[flat])
-    sx, sy, sv = np.zeros(H * W), np.zeros(H * W), np.ones(H * W)
-    sx[flat[win]], sy[flat[win]], sv[flat[win]] = px[inb[win]], py[inb[win]], v[inb[win]]
     is_street = np.zeros(H * W, bool)
     is_street[flat] = True
-    if is_street.any():
+    # street pixels, ascending; ``slot`` numbers them, so that the gathers over the grid below
+    # read short arrays
+    pix = np.flatnonzero(is_street)
+    slot = np.zeros(H * W, np.int32)
+    slot[pix] = np.arange(len(pix), dtype=np.int32)
+    # the sample holding each pixel's least time (the last such sample in segment order)
+    win = np.flatnonzero(ti == street_t[flat])
+    sx, sy, sv = np.zeros(max(len(pix), 1)), np.zeros(max(len(pix), 1)), np.ones(max(len(pix), 1))
+    k = slot[flat[win]]
+    sx[k], sy[k], sv[k] = px[inb[win]], py[inb[win]], v[inb[win]]
+    st = street_t[pix] if len(pix) else np.full(1, np.inf)
+    if len(pix):
         ir, ic = ndimage.distance_transform_edt(~is_street.reshape(H, W), return_distances=False,
                                                 return_indices=True)
-        near = ir * W + ic
+        near = slot[ir * W + ic]
         del ir, ic
     else:
-        near = np.zeros((H, W), np.int64)
+        near = np.zeros((H, W), np.int32)
     dist = np.hypot(gx[None, :] - sx[near], gy[:, None] - sy[near])
     speed = sv[near]
-    time = street_t[near] + dist / speed
+    time = st[near] + dist / speed
     # each grid point: the least time of the street samples in the four cells it is a corner of
     # (cells between grid points), so every reached street point lies in a cell whose corners
     # are all within its band
@@ -398,8 +434,9 @@ def _band_values(field: TimeField, core, limits: np.ndarray, buffer_m: float) ->
     cap = 2 * field.res
     out = np.empty((len(limits), *time.shape), np.float32)
     with np.errstate(invalid="ignore"):
+        off_street = dist - buffer_m
         for k, lim in enumerate(limits):
-            g = np.maximum((time - lim) * speed, dist - buffer_m)
+            g = np.maximum((time - lim) * speed, off_street)
             np.minimum(g, (street - lim) * speed, out=g)
             # unreached points: a bounded value keeps the interpolated cut within one spacing;
             # no value exactly on the level, so that no two rings touch
@@ -411,7 +448,6 @@ def _band_values(field: TimeField, core, limits: np.ndarray, buffer_m: float) ->
 
 def _contour(g: np.ndarray, r0: int, c0: int, x0: float, y0: float, res: float) -> shapely.Geometry:
     """Polygons where ``g ≤ 0`` (grid point ``[0, 0]`` of ``g`` is point ``[r0, c0]`` of the grid)."""
-    import contourpy
 
     inside = g <= 0
     if not inside.any():
@@ -422,8 +458,7 @@ def _contour(g: np.ndarray, r0: int, c0: int, x0: float, y0: float, res: float) 
     sub = g[a:int(rows[-1]) + 2, b:int(cols[-1]) + 2]
     if sub.shape[0] < 2 or sub.shape[1] < 2:
         sub = np.pad(sub, ((0, int(sub.shape[0] < 2)), (0, int(sub.shape[1] < 2))), constant_values=2 * res)
-    gen = contourpy.contour_generator(z=sub, name="serial", fill_type="ChunkCombinedOffsetOffset")
-    (pts,), (offsets,), (outer,) = gen.filled(-np.inf, 0.0)
+    (pts,), (offsets,), (outer,) = _filled(sub)
     if pts is None or len(pts) == 0:
         return shapely.Polygon()
     # grid coordinates first (whole numbers on grid lines, so tiles sharing a line agree exactly)
@@ -434,42 +469,6 @@ def _contour(g: np.ndarray, r0: int, c0: int, x0: float, y0: float, res: float) 
     rings = shapely.linearrings(xy, indices=np.repeat(np.arange(n_rings), np.diff(offsets)))
     polys = _simplified(rings, outer, SIMPLIFY_SHARE * res)
     return polys[0] if len(polys) == 1 else shapely.multipolygons(polys)
-
-
-def _simplified(rings: np.ndarray, outer: np.ndarray, tolerance: float) -> np.ndarray:
-    """Polygons of contoured rings (``outer`` as contourpy gives it: each polygon's shell, then
-    its holes), each ring simplified within ``tolerance`` (plain Douglas–Peucker ring by ring:
-    GEOS' polygon simplifiers, and its topology-preserving one on rings, are far slower on a
-    city's lace of holes; the checks below catch what they would have prevented).
-
-    A ring that would collapse (smaller than the tolerance) keeps its traced outline. A polygon whose simplified rings would cross themselves or one another
-    keeps its traced outline: checked ring by ring (``is_simple``), shell against its holes
-    (prepared) and hole against hole (their envelopes first), a third of ``is_valid``'s time on
-    a lace of thousands of holes. Holes stay inside their shell: no ring crosses another and
-    the kept vertices are traced ones."""
-    part = np.repeat(np.arange(len(outer) - 1), np.diff(outer))
-    simple = shapely.simplify(rings, tolerance, preserve_topology=False)
-    collapsed = shapely.get_num_coordinates(simple) < 4
-    shell = np.zeros(len(rings), bool)
-    shell[outer[:-1]] = True
-    simple = np.where(collapsed, rings, simple)
-    bad = np.zeros(len(outer) - 1, bool)
-    bad[part[~shapely.is_simple(simple)]] = True
-    holes = np.flatnonzero(~shell)
-    if len(holes):
-        # each hole against its own shell (the shell prepared once) ...
-        shells = simple[shell]
-        lines = shapely.linestrings(shapely.get_coordinates(shells), indices=np.repeat(
-            np.arange(len(shells)), shapely.get_num_coordinates(shells)))
-        shapely.prepare(lines)
-        bad[part[holes[shapely.intersects(lines[part[holes]], simple[holes])]]] = True
-        # ... and against the holes whose envelopes meet its own
-        i, j = shapely.STRtree(simple[holes]).query(simple[holes], predicate="intersects")
-        bad[part[holes[i[i != j]]]] = True
-    polys = shapely.polygons(simple, indices=part)
-    for k in np.flatnonzero(bad):
-        polys[k] = shapely.polygons(rings[outer[k]], rings[outer[k] + 1:outer[k + 1]])
-    return polys
 
 
 def _reach_bbox(net: StreetNetwork, node_time: np.ndarray, limit_s: float, margin: float,

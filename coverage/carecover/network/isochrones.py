@@ -316,25 +316,38 @@ def _rows(net: StreetNetwork, sources: Snapped, idx: np.ndarray, *, bands, buffe
     # position on the street: the reach (no route in ``limit`` s goes farther than limit × vmax
     # in a straight line), or the source's own access point, plus the bbox margins; +1 m slack
     extra = min(limit * vmax, lmax) + buf + 2 * res_m + 1.0
-    for i in idx:
-        s = int(sources.seg[i])
-        a, b = net.seg_a[s], net.seg_b[s]
-        f = sources.frac[i]
-        px = net.node_x[a] + f * (net.node_x[b] - net.node_x[a])
-        py = net.node_y[a] + f * (net.node_y[b] - net.node_y[a])
-        half = max(limit * vmax, float(sources.dist[i])) + extra
-        segs = np.sort(tree.query(shapely.box(px - half, py - half, px + half, py + half)))
-        if len(segs) > net.n_segments // 3:
-            # fast profile or small city: the window is most of the network, cutting it costs more
+    windows = [_window_segments(net, tree, sources, int(i), limit * vmax, extra) for i in idx]
+    # fast profile or small city: a window that is most of the network costs more to cut than
+    # it saves; those sources are routed on the whole network, on one graph built for them all
+    # (its rows are those of a graph built for each alone)
+    whole = np.array([int(i) for i, w in zip(idx, windows, strict=True) if w is None], np.int64)
+    whole_rows = per_source(net, sources.subset(whole), limit, 1) if len(whole) else iter(())
+    for i, segs in zip(idx, windows, strict=True):
+        if segs is None:
             local, one = net, sources.subset(np.array([i]))
+            D = next(whole_rows)[1]
         else:
             local, one = street_window(net, segs, sources, int(i))
-        for _, D in per_source(local, one, limit, 1):
-            for band, poly in _polygons(local, D[0], bands, one, buffer_m, res_m, max_pixels, method,
-                                        (vmax, lmax), walk_speed_mps):
-                out.append((int(i), band, poly))
+            D = next(per_source(local, one, limit, 1))[1]
+        for band, poly in _polygons(local, D[0], bands, one, buffer_m, res_m, max_pixels, method,
+                                    (vmax, lmax), walk_speed_mps):
+            out.append((int(i), band, poly))
         next(bar, None)
     return out
+
+
+def _window_segments(net: StreetNetwork, tree, sources: Snapped, i: int, reach: float,
+                     extra: float) -> np.ndarray | None:
+    """Ascending indices of the segments source ``i`` can reach (its square of half-side
+    ``max(reach, access) + extra``), or None when they are more than a third of the network."""
+    s = int(sources.seg[i])
+    a, b = net.seg_a[s], net.seg_b[s]
+    f = sources.frac[i]
+    px = net.node_x[a] + f * (net.node_x[b] - net.node_x[a])
+    py = net.node_y[a] + f * (net.node_y[b] - net.node_y[a])
+    half = max(reach, float(sources.dist[i])) + extra
+    segs = tree.query(shapely.box(px - half, py - half, px + half, py + half))
+    return None if len(segs) > net.n_segments // 3 else np.sort(segs)
 
 
 def street_window(net: StreetNetwork, segs: np.ndarray, sources: Snapped,
