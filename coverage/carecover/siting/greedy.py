@@ -90,7 +90,7 @@ class Blocker:
             self.blocked[m.spacing.conflicts[j]] = True
 
 
-def lazy_greedy(model: MaximalCovering, p: int) -> GreedyRun:
+def lazy_greedy(model: MaximalCovering, p: int, enough: float | None = None) -> GreedyRun:
     """Lazy greedy (CELF): forced sites first, then the best marginal gain (ties: lowest index).
 
     Parameters
@@ -99,6 +99,10 @@ def lazy_greedy(model: MaximalCovering, p: int) -> GreedyRun:
         The model.
     p
         Number of sites to take at most.
+    enough
+        Stop as soon as the sites taken newly cover at least this weight (``None``: go on to
+        ``p``). Without at-least rows the sequence does not depend on ``p``, so the run is then
+        the prefix of the full one.
 
     Returns
     -------
@@ -121,7 +125,7 @@ def lazy_greedy(model: MaximalCovering, p: int) -> GreedyRun:
     if model.forced.size:
         for j in model.greedy_order(model.forced)[0]:
             take(int(j))
-    if len(run.chosen) >= p:
+    if len(run.chosen) >= p or (enough is not None and sum(run.gains) >= enough):
         return run
     # Initial gains in one sparse product; heap of (-gain, index, round evaluated).
     g0 = gains_of(model, covered)
@@ -144,6 +148,8 @@ def lazy_greedy(model: MaximalCovering, p: int) -> GreedyRun:
         if r_eval == rnd:
             take(j)
             rnd += 1
+            if enough is not None and sum(run.gains) >= enough:
+                break
             continue
         r = model.gain_row(j)
         g = float(w[r[~covered[r]]].sum())
