@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from carecover.errors import InputError
 from carecover.siting.brute import BruteForce
 from carecover.siting.curve import coverage_curve, min_sites_for_target
+from carecover.siting.greedy import Greedy
 from carecover.siting.highs import Highs
 from carecover.siting.model import MaximalCovering
 
@@ -64,3 +65,25 @@ class TestMinSitesForTarget:
             min_sites_for_target(model, 1.5)
         with pytest.raises(InputError, match="unknown method"):
             min_sites_for_target(model, 0.5, solver="exact")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_min_sites_stops_early_with_the_full_runs_count(make_instance, make_constraints, seed):
+    """The greedy count read off a run stopped at the target is the full run's count."""
+    rng, A, w, c0, xy, groups = make_instance(seed, n_cand=14, n_dem=60, density=0.15)
+    w = w + rng.random(len(w))  # non-integral weights
+    model = MaximalCovering.from_reach_matrix(A, w, 1, covered0=c0, **make_constraints(seed, rng, xy, groups, 14))
+    cap = int(model.allowed.sum())
+    full = model.solve(Greedy(), p=cap)
+    cum = full.covered_before + np.r_[0.0, np.cumsum(full.gains)]
+    for share in (0.0, 0.3, 0.6, 0.8, 0.95, 1.0, min(1.0, float(cum[-1] / full.total_weight))):
+        need = share * full.total_weight - 1e-9 * max(full.total_weight, 1.0)
+        hit = np.flatnonzero(cum >= need)
+        hit = hit[hit >= model.forced.size]
+        want = int(hit[0]) if hit.size else None
+        k, sol = min_sites_for_target(model, share)
+        assert k == want
+        if k is None:
+            assert list(sol.chosen) == list(full.chosen)
+        else:
+            assert list(sol.chosen) == list(full.chosen[:k])

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
+from carecover.network.augment import augmented, source_links
 from carecover.network.build import window_network
 from carecover.network.chains import Chains, contract
 from carecover.network.snap import Snapped
@@ -45,32 +46,6 @@ class NodeTimes:
     limit_s: float
 
 
-def _source_links(net: StreetNetwork, src: Snapped) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Virtual links (source index, node, seconds) from each snapped source to its segment's ends."""
-    idx = np.flatnonzero(src.ok)
-    s = src.seg[idx]
-    L, v = net.seg_len[s], net.seg_speed[s]
-    access = src.dist[idx] / v
-    # a source exactly at a segment end is at that node, whatever the segment's direction
-    fwd = net.seg_fwd[s] | (src.frac[idx] == 1.0)
-    rev = net.seg_rev[s] | (src.frac[idx] == 0.0)
-    to_b = access + (1.0 - src.frac[idx]) * L / net.speed_ab(s)
-    to_a = access + src.frac[idx] * L / net.speed_ba(s)
-    i = np.concatenate([idx[fwd], idx[rev]])
-    node = np.concatenate([net.seg_b[s][fwd], net.seg_a[s][rev]])
-    w = np.concatenate([to_b[fwd], to_a[rev]])
-    return i, node, w
-
-
-def _augmented(net: StreetNetwork, src: Snapped) -> sp.csr_matrix:
-    """Street graph plus one virtual node per source (row/col ``n + i``)."""
-    tail, head, w, _ = net.directed()
-    i, node, lw = _source_links(net, src)
-    n = net.n_nodes
-    return csr_min(np.concatenate([tail, n + i]), np.concatenate([head, node]),
-                    np.concatenate([w, lw]), n + len(src))
-
-
 def nearest(net: StreetNetwork, sources: Snapped, limit_s: float = np.inf) -> NodeTimes:
     """Multi-source bounded Dijkstra: every node's time to its nearest source.
 
@@ -91,7 +66,7 @@ def nearest(net: StreetNetwork, sources: Snapped, limit_s: float = np.inf) -> No
     ok = np.flatnonzero(sources.ok)
     if len(ok) == 0:
         return NodeTimes(np.full(n, np.inf), np.full(n, -1, np.int64), float(limit_s))
-    G = _augmented(net, sources)
+    G = augmented(net, sources)
     dist, _, src = dijkstra(G, directed=True, indices=n + ok, min_only=True, limit=limit_s,
                             return_predecessors=True)
     src = np.where(src >= n, src - n, -1).astype(np.int64)
@@ -122,7 +97,7 @@ def per_source(net: StreetNetwork, sources: Snapped, limit_s: float,
     ok = np.flatnonzero(sources.ok)
     if len(ok) == 0:
         return
-    G = _augmented(net, sources)
+    G = augmented(net, sources)
     for start in range(0, len(ok), chunk):
         idx = ok[start:start + chunk]
         d = dijkstra(G, directed=True, indices=n + idx, limit=limit_s)
@@ -151,7 +126,7 @@ class _CoreRoutes:
         ok = np.flatnonzero(sources.ok)
         s = sources.seg[ok]
         ch = contract(net, np.concatenate([net.seg_a[s], net.seg_b[s]]))
-        i, node, lw = _source_links(net, sources)
+        i, node, lw = source_links(net, sources)
         graph = csr_min(np.concatenate([ch.tail, ch.n_core + i]), np.concatenate([ch.head, ch.core[node]]),
                          np.concatenate([ch.time_s, lw]), ch.n_core + len(sources))
         core, offset = _target_entries(net, ch, targets)

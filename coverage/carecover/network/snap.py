@@ -237,6 +237,25 @@ def snap_points(net: StreetNetwork, gdf, max_snap_m: float | None = None, *,
     -------
     Snapped
     """
+    x, y = points_xy(net, gdf)
+    return snap_xy(net, x, y, max_snap_m, method=method)
+
+
+def points_xy(net: StreetNetwork, gdf) -> tuple[np.ndarray, np.ndarray]:
+    """Projected coordinates (``net.crs``) of a GeoDataFrame's geometries (their centroids).
+
+    Parameters
+    ----------
+    net
+        The network.
+    gdf
+        GeoDataFrame in any CRS (none: taken as ``net.crs``).
+
+    Returns
+    -------
+    (x, y)
+        ``nan`` where a geometry is missing or empty.
+    """
     geoms = gdf.geometry.to_crs(net.crs) if gdf.crs is not None else gdf.geometry
     g = geoms.values
     missing = shapely.is_missing(g) | shapely.is_empty(g)
@@ -245,4 +264,4 @@ def snap_points(net: StreetNetwork, gdf, max_snap_m: float | None = None, *,
     if (~missing).any():
         pts = shapely.get_coordinates(shapely.centroid(g[~missing]))
         x[~missing], y[~missing] = pts[:, 0], pts[:, 1]
-    return snap_xy(net, x, y, max_snap_m, method=method)
+    return x, y

@@ -202,13 +202,16 @@ def problem(params: RunParams, key: str, net: StreetNetwork, demand: Demand, dem
 
 # ----------------------------------------------------------------------------- solving
 
-def _time_after(time_s: np.ndarray, reach: sp.csr_matrix, chosen) -> np.ndarray:
+def time_after(time_s: np.ndarray, reach: sp.csr_matrix, chosen) -> np.ndarray:
     """Each demand point's time to its nearest facility once the chosen sites are open."""
     out = np.asarray(time_s, float).copy()
     if len(chosen):
-        sub = reach[np.asarray(chosen)].tocsc()
-        for c in np.flatnonzero(sub.max(axis=0).toarray().ravel() > 0):
-            out[c] = min(out[c], float(sub[:, c].data.min()) - 1e-9)
+        sub = reach[np.asarray(chosen)]
+        # per demand point the fastest chosen site (values are seconds + 1e-9, all positive)
+        fastest = np.full(out.shape, np.inf)
+        np.minimum.at(fastest, sub.indices, sub.data)
+        c = np.flatnonzero(np.isfinite(fastest))
+        out[c] = np.minimum(out[c], fastest[c] - 1e-9)
     return out
 
 
@@ -279,7 +282,7 @@ def solve_tier(params: RunParams, pb: Problem, count: int, county_geoms: dict, g
     state = TierState(pb.existing_reach, pb.reach, pb.weights_elderly, pb.weights_pop, fields["existing_ok"],
                       c.lon, c.lat, c.node, np.asarray(c.ids, dtype=str), np.asarray(chosen, np.int64),
                       {**fields["fields"], **extra})
-    return rows, info, _time_after(time_s, pb.reach, chosen), state
+    return rows, info, time_after(time_s, pb.reach, chosen), state
 
 
 def _state_fields(params: RunParams, bounds: Boundaries, net: StreetNetwork, travel: Travel, key: str,

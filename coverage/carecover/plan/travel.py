@@ -19,7 +19,8 @@ from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork, engine
 from carecover.network.covered import covered as within_threshold
-from carecover.network.snap import Snapped, snap_points
+from carecover.network.snap import Snapped, points_xy, snap_points
+from carecover.network.snapcache import snap_xy_cached
 from carecover.params import RunParams
 from carecover.plan.inputs import Facilities
 from carecover.tiers import Tier
@@ -88,7 +89,8 @@ class Travel:
 
 def snap_demand(params: RunParams, nets: Mapping[str, StreetNetwork], demand: Demand) -> dict[str, Snapped]:
     """Demand points on every network; none of them near a street is an input error."""
-    snaps = {m: snap_points(n, demand.points, params.max_snap_m) for m, n in nets.items()}
+    # (kept beside the cached network: the same cells on the same network snap the same)
+    snaps = {m: snap_xy_cached(n, *points_xy(n, demand.points), params.max_snap_m) for m, n in nets.items()}
     if len(demand) and not snaps["walk"].ok.any():
         raise InputError(f"none of the {len(demand)} population points lies within {params.max_snap_m:.0f} m "
                          "of a street: population and network do not overlap (wrong place or CRS?) / "

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from carecover.errors import InputError
-from carecover.siting.greedy import Greedy
+from carecover.siting.greedy import Greedy, lazy_greedy
 from carecover.siting.highs import Highs
+from carecover.siting.model import with_p
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,6 +67,33 @@ def coverage_curve(model: MaximalCovering, p_max: int, *, exact: Highs | None = 
     return df
 
 
+def _target_weight(model: MaximalCovering, target_share: float) -> float:
+    """The covered weight (existing facilities included) that reaches ``target_share``."""
+    tot = float(model.weights.sum())
+    return target_share * tot - 1e-9 * max(tot, 1.0)
+
+
+def _greedy_count(model: MaximalCovering, cap: int, need: float) -> int | None:
+    """The fewest greedy sites (forced ones included, at most ``cap``) whose coverage
+    (existing facilities included) reaches ``need``, or ``None``.
+
+    The greedy sequence is run only until it reaches the target (without at-least rows it does
+    not depend on how many sites are asked for), and the count is read off its cumulative gains
+    as from the full run's.
+    """
+    before = float(model.weights[model.covered0].sum())
+    enough = None if model.at_least is not None else need - before
+    while True:
+        with with_p(model, cap):
+            gains = lazy_greedy(model, cap, enough=enough).gains
+        cum = before + np.r_[0.0, np.cumsum(np.asarray(gains, dtype=float))]
+        hit = np.flatnonzero(cum >= need)
+        hit = hit[hit >= model.forced.size]
+        if hit.size or enough is None:
+            return int(hit[0]) if hit.size else None
+        enough = None  # (stopped by a sum rounded the other way: the whole run decides)
+
+
 def min_sites_for_target(model: MaximalCovering, target_share: float, *, solver: Solver | None = None,
                          max_sites: int | None = None) -> tuple[int | None, SiteSolution]:
     """Smallest number of new sites whose coverage reaches ``target_share`` of the total weight.
@@ -102,15 +130,10 @@ def min_sites_for_target(model: MaximalCovering, target_share: float, *, solver:
     n_allowed = int(model.allowed.sum())
     cap = n_allowed if max_sites is None else min(int(max_sites), n_allowed)
     cap = max(cap, model.forced.size)
-    sol = model.solve(Greedy(), p=cap)
-    tot = sol.total_weight
-    need = target_share * tot - 1e-9 * max(tot, 1.0)
-    cum = sol.covered_before + np.r_[0.0, np.cumsum(sol.gains)]
-    hit = np.flatnonzero(cum >= need)
-    hit = hit[hit >= model.forced.size]
-    if not hit.size:
-        return None, sol
-    k = int(hit[0])
+    need = _target_weight(model, target_share)
+    k = _greedy_count(model, cap, need)
+    if k is None:
+        return None, model.solve(Greedy(), p=cap)
     best = model.solve(Greedy(), p=k)
     if isinstance(solver, Greedy):
         return k, best

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from carecover.siting.model import MaximalCovering
     from carecover.siting.solution import SiteSolution
 
-__all__ = ["Greedy", "GreedyRun", "lazy_greedy", "online_bound"]
+__all__ = ["Greedy", "GreedyRun", "gains_of", "lazy_greedy", "online_bound"]
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class Blocker:
             self.blocked[m.spacing.conflicts[j]] = True
 
 
-def lazy_greedy(model: MaximalCovering, p: int) -> GreedyRun:
+def lazy_greedy(model: MaximalCovering, p: int, enough: float | None = None) -> GreedyRun:
     """Lazy greedy (CELF): forced sites first, then the best marginal gain (ties: lowest index).
 
     Parameters
@@ -99,6 +99,10 @@ def lazy_greedy(model: MaximalCovering, p: int) -> GreedyRun:
         The model.
     p
         Number of sites to take at most.
+    enough
+        Stop as soon as the sites taken newly cover at least this weight (``None``: go on to
+        ``p``). Without at-least rows the sequence does not depend on ``p``, so the run is then
+        the prefix of the full one.
 
     Returns
     -------
@@ -110,7 +114,7 @@ def lazy_greedy(model: MaximalCovering, p: int) -> GreedyRun:
     blocker = Blocker(model)
 
     def take(j: int) -> None:
-        r = model.row(j)
+        r = model.gain_row(j)  # (demand that cannot gain is covered already)
         new = r[~covered[r]]
         run.gains.append(float(w[new].sum()))
         run.newly.append(new)
@@ -121,10 +125,10 @@ def lazy_greedy(model: MaximalCovering, p: int) -> GreedyRun:
     if model.forced.size:
         for j in model.greedy_order(model.forced)[0]:
             take(int(j))
-    if len(run.chosen) >= p:
+    if len(run.chosen) >= p or (enough is not None and sum(run.gains) >= enough):
         return run
     # Initial gains in one sparse product; heap of (-gain, index, round evaluated).
-    g0 = model.A @ np.where(covered, 0.0, w)
+    g0 = gains_of(model, covered)
     heap = [(-float(g0[j]), int(j), 0) for j in np.flatnonzero(~blocker.blocked) if g0[j] > 0]
     heapq.heapify(heap)
     rnd = 0
@@ -144,8 +148,10 @@ def lazy_greedy(model: MaximalCovering, p: int) -> GreedyRun:
         if r_eval == rnd:
             take(j)
             rnd += 1
+            if enough is not None and sum(run.gains) >= enough:
+                break
             continue
-        r = model.row(j)
+        r = model.gain_row(j)
         g = float(w[r[~covered[r]]].sum())
         if g > 0:
             heapq.heappush(heap, (-g, j, rnd))
@@ -173,8 +179,21 @@ def _reserved(model: MaximalCovering, covered: np.ndarray, blocker: Blocker, cho
     idx = np.flatnonzero(al.helps(deficit) & ~blocker.blocked)
     if not idx.size:
         return -1
-    gains = model.A[idx] @ np.where(covered, 0.0, model.weights)
+    gains = gains_of(model, covered)[idx]
     return int(idx[int(np.argmax(gains))])
+
+
+def gains_of(model: MaximalCovering, covered: np.ndarray) -> np.ndarray:
+    """Every candidate's marginal gain: the weight it reaches outside ``covered``.
+
+    On the model's :attr:`~carecover.siting.model.MaximalCovering.gain_matrix` (demand that can
+    still gain only) when ``covered`` holds all the rest, as it does during a greedy run; the
+    same sums bit for bit as on ``A`` (only ``+0.0`` terms are left out).
+    """
+    v = np.where(covered, 0.0, model.weights)
+    if v[~model.active].any():
+        return model.A @ v
+    return model.gain_matrix @ v
 
 
 def online_bound(model: MaximalCovering, covered: np.ndarray, obj: float) -> float:
@@ -192,8 +211,7 @@ def online_bound(model: MaximalCovering, covered: np.ndarray, obj: float) -> flo
     obj
         ``f(S)``, the weight ``S`` newly covers.
     """
-    gains = model.A @ np.where(covered, 0.0, model.weights)
-    gains = gains[model.allowed]
+    gains = gains_of(model, covered)[model.allowed]
     k = min(model.p, gains.size)
     top = np.sort(gains)[::-1][:k].sum() if k else 0.0
     return obj + float(top)

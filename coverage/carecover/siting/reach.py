@@ -31,6 +31,12 @@ def as_bool_csr(coverage: Any) -> sp.csr_matrix:
     """
     if not sp.issparse(coverage):
         coverage = sp.csr_matrix(np.asarray(coverage))
+    if coverage.format == "csr":
+        m = sp.csr_matrix(coverage)  # (shares the arrays: only read here)
+        if m.has_canonical_format and np.all(m.data):
+            # the usual reach matrix (sorted, no duplicates, every entry true): the same result
+            # without copying the values three times
+            return sp.csr_matrix((np.ones(m.nnz, bool), m.indices.copy(), m.indptr.copy()), shape=m.shape)
     m = sp.csr_matrix(coverage, copy=True)
     m.data = m.data != 0
     m.eliminate_zeros()

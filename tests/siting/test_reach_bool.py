@@ -1,0 +1,46 @@
+"""Reach matrices as boolean CSR: the direct path for a canonical matrix equals the general one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from carecover.siting.reach import as_bool_csr
+
+
+def _general(coverage) -> sp.csr_matrix:
+    """The normalisation written out step by step (copy, drop zeros, sum duplicates, sort)."""
+    m = sp.csr_matrix(coverage, copy=True)
+    m.data = m.data != 0
+    m.eliminate_zeros()
+    m.sum_duplicates()
+    m.sort_indices()
+    return m.astype(bool)
+
+
+def _assert_same(a: sp.csr_matrix, b: sp.csr_matrix) -> None:
+    assert a.shape == b.shape and a.dtype == b.dtype == bool
+    for name in ("indptr", "indices", "data"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype, name
+        np.testing.assert_array_equal(x, y, err_msg=name)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_canonical_and_other_forms_give_the_same_bool_matrix(seed):
+    rng = np.random.default_rng(seed)
+    secs = np.where(rng.random((20, 500)) < 0.3, rng.uniform(0, 900, (20, 500)) + 1e-9, 0.0)
+    canonical = sp.csr_matrix(secs)
+    with_zero = canonical.copy()
+    with_zero.data[::7] = 0.0  # explicit zeros: not an entry
+    unsorted = canonical.copy()
+    for r in range(unsorted.shape[0]):  # columns in reverse within each row
+        a, b = unsorted.indptr[r], unsorted.indptr[r + 1]
+        unsorted.indices[a:b] = unsorted.indices[a:b][::-1].copy()
+        unsorted.data[a:b] = unsorted.data[a:b][::-1].copy()
+    unsorted.has_sorted_indices = False
+    for m in (canonical, with_zero, unsorted, canonical.tocoo(), secs):
+        _assert_same(as_bool_csr(m), _general(sp.csr_matrix(m)))
+    out = as_bool_csr(canonical)
+    out.indices[:] = 0  # the result never shares the input's arrays
+    assert canonical.indices.max() > 0
