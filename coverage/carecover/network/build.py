@@ -188,7 +188,7 @@ def assemble(data: StreetData, profile: dict, source: dict) -> StreetNetwork:
         crs=crs, node_x=np.asarray(x, float), node_y=np.asarray(y, float), node_id=ids,
         seg_a=a, seg_b=b, seg_len=length, seg_speed=profiles.speeds(segs, profile).astype(float),
         seg_fwd=fwd, seg_rev=rev,
-        seg_highway=profiles.lower(segs["highway"]).fillna("").to_numpy(str),
+        seg_highway=profiles.lower_text(segs["highway"]),
         profile=profile, source=source, **way_names(segs), seg_tags=mobility_tags(segs),
     )
     # self-loops and zero-length segments carry no travel
@@ -203,7 +203,7 @@ def mobility_tags(segs) -> dict | None:
     cols = [c for c in profiles.MOBILITY_TAGS if c in segs]
     if not cols:
         return None
-    return {c: profiles.lower(segs[c]).fillna("").to_numpy(str) for c in cols}
+    return {c: profiles.lower_text(segs[c]) for c in cols}
 
 
 def way_names(segs) -> dict:
