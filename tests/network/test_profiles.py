@@ -113,8 +113,6 @@ class TestErrors:
     [],
 ])
 def test_lower_as_each_value_converted_alone(values):
-
-
     s = pd.Series(values, dtype=object, index=np.arange(len(values)) * 3, name="surface")
     want = s.astype("string").str.strip().str.lower()
     pd.testing.assert_series_equal(lower(s), want)
