@@ -172,7 +172,7 @@ def assemble(data: StreetData, profile: dict, source: dict) -> StreetNetwork:
     if len(segs) == 0:
         raise NetworkError(f"the '{profile['name']}' profile leaves no usable streets / "
                            f"按'{profile['name']}'规则没有可用道路", file=name)
-    ids = np.unique(np.concatenate([segs["u"].to_numpy(np.int64), segs["v"].to_numpy(np.int64)]))
+    ids = sorted_unique(np.concatenate([segs["u"].to_numpy(np.int64), segs["v"].to_numpy(np.int64)]))
     nodes = data.nodes.drop_duplicates("id").set_index("id").reindex(ids)
     if nodes["lon"].isna().any():
         missing = int(nodes["lon"].isna().sum())
@@ -196,6 +196,13 @@ def assemble(data: StreetData, profile: dict, source: dict) -> StreetNetwork:
     if profile.get("keep_largest", True):
         net = keep_largest_component(net)
     return net
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` of integers by sorting: numpy 2.3+ finds the unique values of a
+    plain ``np.unique`` call with a hash table, ~40× slower on a street network's node ids."""
+    s = np.sort(values)
+    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
 
 
 def mobility_tags(segs) -> dict | None:
