@@ -176,6 +176,14 @@ def test_no_gaps_and_bad_input():
     bad.loc[0, "elderly"] = -1
     with pytest.raises(InputError, match="elderly"):
         find_gaps(bad, link_m=150)
+    for i, geom in ((3, None), (5, Point()), (7, box(0, 0, 1, 1))):  # missing, empty, not a point
+        bad = g.copy()
+        bad.loc[i, "geometry"] = geom
+        with pytest.raises(InputError, match=f"demand geometry {i} is not a point"):
+            find_gaps(bad, link_m=150)
+    bad = g.assign(covered=np.where(g["row"] == 0, 2, 1))  # not true/false
+    with pytest.raises(InputError, match="covered"):
+        find_gaps(bad, link_m=150)
 
 
 def test_real_osm_buildings_gaps_then_sites(test_pbf):

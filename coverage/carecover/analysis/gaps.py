@@ -97,14 +97,15 @@ def _validate(demand: gpd.GeoDataFrame, link_m: float) -> None:
         dup = demand.loc[demand["cell_id"].duplicated(), "cell_id"].iloc[0]
         raise InputError(f"duplicate cell_id {dup} / cell_id 重复", field="cell_id",
                          expected="unique ids")
-    geom = demand.geometry
-    bad = geom.isna() | geom.is_empty
-    if bad.any() or not (geom.geom_type == "Point").all():
-        i = int(np.flatnonzero(bad | (geom.geom_type != "Point"))[0])
+    geom = np.asarray(demand.geometry.values)
+    bad = (shapely.get_type_id(geom) != shapely.GeometryType.POINT) | shapely.is_empty(geom)  # missing: -1
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
         raise InputError(f"demand geometry {i} is not a point / 第 {i} 个需求点几何不是点",
                          field="geometry", expected="Point")
     cov = demand["covered"]
-    if cov.isna().any() or not set(pd.unique(cov.astype(object))) <= {True, False}:  # 0/1 compare equal
+    if cov.dtype != bool and (cov.isna().any() or not set(pd.unique(cov.astype(object))) <= {True, False}):
+        # 0/1 compare equal to False/True
         raise InputError("covered must be true/false for every point / covered 字段须为布尔值",
                          field="covered", expected="bool")
     for col in ("pop", "elderly"):
