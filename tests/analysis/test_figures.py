@@ -19,6 +19,26 @@ def four():
 
 
 class TestPopulationFigures:
+    def test_area_times_equal_each_areas_own_statistics(self):
+        """Every area's median, p90 and band shares are those of its own residents (ties,
+        unreached, no weight and missing times included)."""
+        rng = np.random.default_rng(7)
+        n = 400
+        t = rng.choice([60.0, 120.0, 300.0, 450.0, 900.0, np.inf, np.nan], n)
+        d = gpd.GeoDataFrame({"pop": rng.integers(0, 5, n).astype(float), "elderly": rng.integers(0, 3, n) * 1.0,
+                              "county": rng.choice(["A", "B", "C"], n)},
+                             geometry=gpd.points_from_xy(rng.random(n), rng.random(n)), crs=4326)
+        areas = cf.area_masks(d)
+        areas["empty"] = np.zeros(n, bool)
+        figs = cf.population_figures(d, t, tiers=["x"], threshold_min=15.0, speed_mps=1.0, mode="walk",
+                                     areas=areas, data={})
+        for f in figs:
+            m = areas[f["area"]]
+            w = d["elderly" if f["population"] == "elderly" else "pop"].to_numpy()[m]
+            want = cf.time_stats(t[m], w)
+            got = {k: f[k] for k in want}
+            np.testing.assert_equal(got, want, err_msg=f["area"])  # bit for bit
+
     def test_shares_by_area_and_times(self, four):
         d, t = four
         areas = cf.area_masks(d, {"A": "urban", "B": "rural"})

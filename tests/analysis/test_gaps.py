@@ -141,6 +141,19 @@ def test_wgs84_input_and_admin_units():
     assert out.iloc[1]["rep_cell_id"] == 5 * 12 + 9 and out.iloc[1]["county"] == "A区"
 
 
+def test_county_by_majority_of_elderly_then_population_ties_alphabetical():
+    g = grid()  # West: columns 0-5, East: 6-11
+    uncover(g, [0, 1], [4, 5, 6, 7])  # 4 West, 4 East cells, 1 elderly each: a tie → "East"
+    sel = uncover(g, [5, 6], [3, 4, 5, 6, 7])  # 6 West cells × 1 elderly, 4 East cells × 2
+    g.loc[sel & (g["col"] >= 6), "elderly"] = 2.0
+    sel = uncover(g, [3], [4, 5, 6, 7, 8], elderly=0.0)  # no elderly: by population
+    g.loc[sel & (g["col"] < 6), "pop"] = 10.0  # West 20 people, East 12 in more cells
+    out = find_gaps(g, link_m=150.0).zones
+    assert dict(zip(out["n_cells"], out["county"], strict=True)) == {8: "East", 10: "East", 5: "West"}
+    # without a county column every zone's county is ""
+    assert list(find_gaps(g.drop(columns="county"), link_m=150.0).zones["county"]) == ["", "", ""]
+
+
 def test_no_gaps_and_bad_input():
     g = grid()
     res = find_gaps(g, link_m=150)
@@ -162,6 +175,14 @@ def test_no_gaps_and_bad_input():
     bad = g.copy()
     bad.loc[0, "elderly"] = -1
     with pytest.raises(InputError, match="elderly"):
+        find_gaps(bad, link_m=150)
+    for i, geom in ((3, None), (5, Point()), (7, box(0, 0, 1, 1))):  # missing, empty, not a point
+        bad = g.copy()
+        bad.loc[i, "geometry"] = geom
+        with pytest.raises(InputError, match=f"demand geometry {i} is not a point"):
+            find_gaps(bad, link_m=150)
+    bad = g.assign(covered=np.where(g["row"] == 0, 2, 1))  # not true/false
+    with pytest.raises(InputError, match="covered"):
         find_gaps(bad, link_m=150)
 
 

@@ -85,3 +85,20 @@ class TestRealWorld:
         # too few facilities: no verdict
         r4 = crs_plausibility(true.iloc[:3], snap_distance, force=True)
         assert r4["warning"] is None and "too few" in r4["reason"]
+
+
+def test_remembered_distance_asks_each_question_once():
+    from carecover.plan.crs_evidence import remembered
+
+    calls = []
+
+    def fn(lon, lat):
+        calls.append(len(lon))
+        return np.hypot(lon, lat)
+
+    f = remembered(fn)
+    lon, lat = np.array([3.0, 6.0]), np.array([4.0, 8.0])
+    first = f(lon, lat)
+    first[:] = -1.0  # a caller changing its answer changes nothing remembered
+    assert f(lon.copy(), lat.copy()).tolist() == [5.0, 10.0] and calls == [2]
+    assert f(lat, lon).tolist() == [5.0, 10.0] and calls == [2, 2]  # other coordinates: asked

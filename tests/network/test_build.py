@@ -66,3 +66,12 @@ class TestErrors:
         partial = type(data)(data.nodes.iloc[3:], data.segments)
         with pytest.raises(NetworkError, match="3 street nodes have no coordinates"):
             assemble(partial, make_profile("walk"), {"file": "grid.osm"})
+
+
+def test_sorted_unique_is_numpy_unique():
+    from carecover.network.build import sorted_unique
+
+    rng = np.random.default_rng(3)
+    for v in (rng.integers(-5, 2**40, 5000), rng.integers(0, 9, 100), np.array([7]), np.zeros(0, np.int64)):
+        got, want = sorted_unique(v), np.unique(v)
+        assert got.dtype == want.dtype and np.array_equal(got, want)

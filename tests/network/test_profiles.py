@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from carecover.errors import InputError
 from carecover.network import load_network, make_profile, parse_maxspeed
-from carecover.network.profiles import TAG_COLUMNS, directions, speeds, usable
+from carecover.network.profiles import TAG_COLUMNS, directions, lower, lower_text, speeds, usable
 
 
 def _case(net) -> np.ndarray:
@@ -104,3 +104,17 @@ class TestErrors:
         with pytest.raises(InputError):
             make_profile("walk", walk_speed_mps=0)
         assert make_profile("walk", walk_speed_mps=0.8)["speed_mps"] == 0.8
+
+
+@pytest.mark.parametrize("values", [
+    [" Yes", "no", None, "YES ", np.nan, "yes", "Asphalt", "", "路"],  # text: each distinct value once
+    [None, np.nan, None],  # nothing tagged
+    ["50", 50, 50.0, True, None],  # not text: converted one by one
+    [],
+])
+def test_lower_as_each_value_converted_alone(values):
+    s = pd.Series(values, dtype=object, index=np.arange(len(values)) * 3, name="surface")
+    want = s.astype("string").str.strip().str.lower()
+    pd.testing.assert_series_equal(lower(s), want)
+    got, plain = lower_text(s), want.fillna("").to_numpy(str)
+    assert got.dtype == plain.dtype and got.tolist() == plain.tolist()

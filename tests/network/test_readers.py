@@ -95,6 +95,24 @@ class TestContract:
         assert header["bytes"] == test_pbf.stat().st_size and header["blobs"] >= 2
 
 
+def test_pbf_read_leaves_out_pyrosm_graph_backends(test_pbf):
+    """Reading a PBF imports pyrosm without its graph back-ends (networkx, igraph, pandana and
+    the scikit-learn it pulls in); they still import normally afterwards."""
+    import subprocess
+
+    code = textwrap.dedent(f"""
+        import sys
+        from carecover.network.readers import pbf
+        pbf.read({str(test_pbf)!r}, None)
+        loaded = [m for m in ("networkx", "igraph", "pandana", "sklearn") if m in sys.modules]
+        assert not loaded, loaded
+        import networkx  # noqa: F401
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
 class TestOsmnxGraphs:
     def test_osmnx_graph_saved_as_osm_reloads_identically(self, tmp_path, osm_data):
         """The online path (OSMnx graph → .osm file → load_network) minus the download itself."""

@@ -54,6 +54,29 @@ def time_stats(time_s: np.ndarray, weights: np.ndarray, bands_min=(5, 10, 15)) -
     return out
 
 
+def _sorted_time_stats(time_s: np.ndarray, weights: np.ndarray, mask: np.ndarray, order: np.ndarray,
+                       bands_min) -> dict:
+    """:func:`time_stats` of ``time_s[mask]``, ``weights[mask]``, given ``order``, the stable
+    argsort of all of ``time_s``: a subset of a stable order is the subset's stable order, so
+    the quantiles are those of sorting the subset again (the same values, the same sums)."""
+    sub_t, sub_w = time_s[mask], weights[mask]
+    keep = mask & (weights > 0) & ~np.isnan(time_s)
+    sel = order[keep[order]]
+    out = {}
+    if sel.size:
+        v, cum = time_s[sel], np.cumsum(weights[sel])
+        for key, q in (("median_min", 0.5), ("p90_min", 0.9)):
+            i = int(np.searchsorted(cum, q * cum[-1], side="left"))
+            out[key] = float(v[min(i, len(v) - 1)]) / 60
+    else:
+        out = {"median_min": float("nan"), "p90_min": float("nan")}
+    total = sub_w.sum()
+    for b in bands_min:
+        out[f"share_within_{int(b) if float(b).is_integer() else b}min"] = (
+            float(sub_w[sub_t <= b * 60].sum() / total) if total > 0 else float("nan"))
+    return out
+
+
 def area_masks(demand: pd.DataFrame, county_kinds: Mapping[str, str] | None = None) -> dict[str, np.ndarray]:
     """Boolean masks per reporting area: ``all``, ``urban``/``rural`` (mixed counts in both), counties."""
     n = len(demand)
@@ -75,6 +98,7 @@ def population_figures(demand: pd.DataFrame, time_s: np.ndarray, *, tiers: list[
     """Population within ``threshold_min`` (``time_s`` is the time to the nearest facility of
     ``tiers``; for ``all_of``, the slowest of the tiers' times, each scaled to its threshold)."""
     within = covered(time_s, threshold_min)
+    order = np.argsort(time_s, kind="stable") if kind == "population" else None
     out = []
     for population in POPULATIONS:
         w = _weights(demand, population)
@@ -86,7 +110,7 @@ def population_figures(demand: pd.DataFrame, time_s: np.ndarray, *, tiers: list[
                    "scenario": scenario, "value": cov / tot if tot > 0 else float("nan"),
                    "covered": cov, "total": tot, "data": data}
             if kind == "population":
-                fig.update(time_stats(time_s[m], w[m], bands_min))
+                fig.update(_sorted_time_stats(time_s, w, m, order, bands_min))
             out.append(fig)
     return out
 

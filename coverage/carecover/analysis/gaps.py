@@ -30,6 +30,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
+from scipy.spatial.distance import cdist
 
 from carecover.analysis.gap_outlines import grid_outlines, own_cell_outlines
 from carecover.errors import InputError
@@ -74,6 +75,8 @@ _REQUIRED = ("cell_id", "pop", "elderly", "time_s", "covered")
 
 #: Zones up to this size get an exact elderly-weighted medoid; larger ones a close approximation.
 _EXACT_MEDOID_MAX = 3000
+#: Zones up to this size have every member's cost evaluated at once (cheaper than the pruned search).
+_ALL_COSTS_MAX = 400
 
 
 def _validate(demand: gpd.GeoDataFrame, link_m: float) -> None:
@@ -94,14 +97,15 @@ def _validate(demand: gpd.GeoDataFrame, link_m: float) -> None:
         dup = demand.loc[demand["cell_id"].duplicated(), "cell_id"].iloc[0]
         raise InputError(f"duplicate cell_id {dup} / cell_id 重复", field="cell_id",
                          expected="unique ids")
-    geom = demand.geometry
-    bad = geom.isna() | geom.is_empty
-    if bad.any() or not (geom.geom_type == "Point").all():
-        i = int(np.flatnonzero(bad | (geom.geom_type != "Point"))[0])
+    geom = np.asarray(demand.geometry.values)
+    bad = (shapely.get_type_id(geom) != shapely.GeometryType.POINT) | shapely.is_empty(geom)  # missing: -1
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
         raise InputError(f"demand geometry {i} is not a point / 第 {i} 个需求点几何不是点",
                          field="geometry", expected="Point")
     cov = demand["covered"]
-    if cov.isna().any() or not set(pd.unique(cov.astype(object))) <= {True, False}:  # 0/1 compare equal
+    if cov.dtype != bool and (cov.isna().any() or not set(pd.unique(cov.astype(object))) <= {True, False}):
+        # 0/1 compare equal to False/True
         raise InputError("covered must be true/false for every point / covered 字段须为布尔值",
                          field="covered", expected="bool")
     for col in ("pop", "elderly"):
@@ -142,8 +146,10 @@ def _split(xy: np.ndarray, lab: np.ndarray, split_m: float | None) -> np.ndarray
     tile = np.floor((xy - lo[zone]) / side).astype(np.int64)
     wide = ((hi - lo) > side).any(axis=1)[zone]
     tile[~wide] = 0
-    key = np.column_stack([lab, tile])
-    return np.unique(key, axis=0, return_inverse=True)[1].ravel().astype(np.int64)
+    # one integer per (label, tile column, tile row), in the same order as the triples
+    span = tile.max(axis=0) + 1
+    key = (lab * span[0] + tile[:, 0]) * span[1] + tile[:, 1]
+    return np.unique(key, return_inverse=True)[1].ravel().astype(np.int64)
 
 
 def _labels(xy: np.ndarray, link_m: float) -> np.ndarray:
@@ -163,9 +169,7 @@ def _costs(xy: np.ndarray, w: np.ndarray, rows: np.ndarray) -> np.ndarray:
     # blocks of rows small enough to stay in cache (a multiple of 4 rows)
     step = max(4, min(512, (1 << 21) // max(1, n) // 4 * 4))
     for s in range(0, len(rows), step):
-        blk = rows[s:s + step]
-        d = np.hypot(blk[:, 0][:, None] - xy[:, 0][None], blk[:, 1][:, None] - xy[:, 1][None])
-        out[s:s + step] = d @ w
+        out[s:s + step] = cdist(rows[s:s + step], xy) @ w
     return out
 
 
@@ -223,7 +227,8 @@ def _outside_bound(xy: np.ndarray, w: np.ndarray, centre: np.ndarray, f_centre: 
 def _medoid(xy: np.ndarray, w: np.ndarray, ids: np.ndarray) -> int:
     """Index (into ``xy``) of the weighted medoid: the member minimising Σ w·distance.
 
-    Ties go to the smallest id. Zones larger than ``_EXACT_MEDOID_MAX`` evaluate only the 256
+    Ties go to the smallest id. Zones up to ``_ALL_COSTS_MAX`` evaluate every member; larger ones
+    search outwards from the geometric median. Zones larger than ``_EXACT_MEDOID_MAX`` evaluate only the 256
     members nearest to the weighted centroid (the medoid lies close to it). Either way members
     are evaluated only until a lower bound shows the others cost more than the best so far
     (beyond the tie tolerance): the same medoid as evaluating every one, at a fraction of the work.
@@ -233,6 +238,10 @@ def _medoid(xy: np.ndarray, w: np.ndarray, ids: np.ndarray) -> int:
         return 0
     if w.sum() <= 0:
         w = np.ones(n)
+    if n <= _ALL_COSTS_MAX:
+        cost = _costs(xy, w, xy)
+        tie = np.flatnonzero(cost <= cost.min() * (1 + 1e-12) + 1e-9)
+        return int(tie[np.argmin(ids[tie])])
     centre = _weiszfeld(xy, w)
     if n > _EXACT_MEDOID_MAX:
         c = (xy * w[:, None]).sum(0) / w.sum()
@@ -321,22 +330,27 @@ def _zones(demand: gpd.GeoDataFrame, link_m: float, work, split_m: float | None 
     area = (demand["area_m2"].to_numpy(dtype=float)[idx] if "area_m2" in demand.columns
             else np.full(idx.size, np.nan))
     tsec = demand["time_s"].to_numpy(dtype=float)[idx]
-    county = (demand["county"].fillna("").astype(str).to_numpy()[idx] if "county" in demand.columns
-              else np.full(idx.size, "", dtype=object))
+    # counties as codes in alphabetical order of their names
+    code, names = (pd.factorize(demand["county"].fillna("").astype(str), sort=True) if "county" in demand.columns
+                   else (np.zeros(len(demand), np.int64), np.array([""], dtype=object)))
+    code = np.asarray(code)[idx]
     order = np.argsort(lab, kind="stable")
-    bounds = np.flatnonzero(np.diff(lab[order])) + 1
+    # zones are runs of ``order``; a run's slice holds the same values, in the same order, as
+    # the zone's members taken one by one (the same sums)
+    starts = np.flatnonzero(np.r_[True, np.diff(lab[order]) != 0]) if idx.size else np.zeros(0, np.int64)
+    ends = np.r_[starts[1:], idx.size][:starts.size].astype(np.int64)
+    pop_o, eld_o, area_o = pop[order], eld[order], area[order]
+    zeld = np.array([eld_o[a:b].sum() for a, b in zip(starts, ends, strict=True)])
+    w_o = np.where(np.repeat(zeld > 0, ends - starts), eld_o, pop_o)  # elderly, else population
+    majority = _majority(np.repeat(np.arange(starts.size), ends - starts), code[order], np.asarray(names), w_o)
     zones = []
-    for members in np.split(order, bounds) if idx.size else []:
-        m = members
-        wm = eld[m] if eld[m].sum() > 0 else pop[m]
-        k = m[_medoid(xy[m], wm, ids[m])]
-        # County by majority of elderly (population when no elderly), ties: alphabetical.
-        cw = pd.Series(wm).groupby(county[m]).sum()
-        cw = cw.sort_index()
+    for z, (a, b) in enumerate(zip(starts, ends, strict=True)):
+        m = order[a:b]
+        k = m[_medoid(xy[m], w_o[a:b], ids[m])]
         zones.append({
-            "members": m, "n_cells": int(m.size), "pop": float(pop[m].sum()),
-            "elderly": float(eld[m].sum()), "area_m2": float(area[m].sum()),
-            "county_majority": str(cw.idxmax()) if len(cw) else "",
+            "members": m, "n_cells": int(m.size), "pop": float(pop_o[a:b].sum()),
+            "elderly": float(zeld[z]), "area_m2": float(area_o[a:b].sum()),
+            "county_majority": majority[z],
             "time_to_nearest_s": float(tsec[k]), "min_cell_id": ids[m].min(),
             "rep_cell_id": ids[k], "rep": int(k),
         })
@@ -351,6 +365,26 @@ def _zones(demand: gpd.GeoDataFrame, link_m: float, work, split_m: float | None 
         z["_idx"] = idx[z["members"]]
         z["_rep_index"] = int(idx[z["rep"]])
     return zones, labels_full
+
+
+def _majority(zone: np.ndarray, code: np.ndarray, names: np.ndarray, w: np.ndarray) -> list[str]:
+    """Each zone's county by majority of ``w`` (ties: alphabetical), for rows grouped by zone;
+    ``code`` indexes ``names``, which are in alphabetical order.
+
+    One grouped sum over every (zone, county) pair: pandas adds each pair's rows in row order
+    (compensated), as a sum per zone would.
+    """
+    if not zone.size:
+        return []
+    key = zone * len(names) + code
+    sums = pd.Series(w).groupby(key, sort=True).sum()
+    k, v = sums.index.to_numpy(), sums.to_numpy()
+    z = k // len(names)
+    first = np.flatnonzero(np.r_[True, np.diff(z) != 0])
+    top = np.maximum.reduceat(v, first)
+    at_top = np.flatnonzero(v == np.repeat(top, np.diff(np.r_[first, len(v)])))
+    pick = at_top[np.r_[True, np.diff(z[at_top]) != 0]]  # the first (alphabetical) at the top
+    return [str(n) for n in names[k[pick] % len(names)]]
 
 
 def find_gaps(demand: gpd.GeoDataFrame, *, link_m: float, admin: gpd.GeoDataFrame | None = None,

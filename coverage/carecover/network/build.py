@@ -173,7 +173,7 @@ def assemble(data: StreetData, profile: dict, source: dict) -> StreetNetwork:
     if len(segs) == 0:
         raise NetworkError(f"the '{profile['name']}' profile leaves no usable streets / "
                            f"按'{profile['name']}'规则没有可用道路", file=name)
-    ids = np.unique(np.concatenate([segs["u"].to_numpy(np.int64), segs["v"].to_numpy(np.int64)]))
+    ids = sorted_unique(np.concatenate([segs["u"].to_numpy(np.int64), segs["v"].to_numpy(np.int64)]))
     nodes = data.nodes.drop_duplicates("id").set_index("id").reindex(ids)
     if nodes["lon"].isna().any():
         missing = int(nodes["lon"].isna().sum())
@@ -189,7 +189,7 @@ def assemble(data: StreetData, profile: dict, source: dict) -> StreetNetwork:
         crs=crs, node_x=np.asarray(x, float), node_y=np.asarray(y, float), node_id=ids,
         seg_a=a, seg_b=b, seg_len=length, seg_speed=profiles.speeds(segs, profile).astype(float),
         seg_fwd=fwd, seg_rev=rev,
-        seg_highway=profiles.lower(segs["highway"]).fillna("").to_numpy(str),
+        seg_highway=profiles.lower_text(segs["highway"]),
         profile=profile, source=source, **way_names(segs), seg_tags=mobility_tags(segs),
     )
     # self-loops and zero-length segments carry no travel
@@ -197,6 +197,13 @@ def assemble(data: StreetData, profile: dict, source: dict) -> StreetNetwork:
     if profile.get("keep_largest", True):
         net = keep_largest_component(net)
     return net
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` of integers by sorting: numpy 2.3+ finds the unique values of a
+    plain ``np.unique`` call with a hash table, ~40× slower on a street network's node ids."""
+    s = np.sort(values)
+    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
 
 
 def mobility_tags(segs) -> dict | None:
@@ -207,7 +214,7 @@ def mobility_tags(segs) -> dict | None:
     cols = [c for c in profiles.MOBILITY_TAGS if c in segs]
     if not cols:
         return None
-    out = {c: profiles.lower(segs[c]).fillna("").to_numpy(str) for c in cols}
+    out = {c: profiles.lower_text(segs[c]) for c in cols}
     for c in profiles.STRUCTURE_TAGS:
         if c in out:
             v = out[c]

@@ -127,7 +127,33 @@ def lower(s: pd.Series) -> pd.Series:
     pandas.Series
         Of the ``string`` dtype.
     """
-    return s.astype("string").str.strip().str.lower()
+    if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+        return s.astype("string").str.strip().str.lower()
+    # text only: each distinct value once (a street network repeats a few dozen values)
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    low = pd.Series(uniq, dtype=object).astype("string").str.strip().str.lower()
+    return pd.Series(low.array.take(codes, allow_fill=True), index=s.index, name=s.name)
+
+
+def lower_text(s: pd.Series) -> np.ndarray:
+    """:func:`lower` with missing values as ``""``, as a numpy ``str`` array (each distinct
+    value converted once).
+
+    Parameters
+    ----------
+    s
+        A tag column.
+
+    Returns
+    -------
+    numpy.ndarray
+        Of a ``<U`` dtype as wide as the longest value.
+    """
+    if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+        return lower(s).fillna("").to_numpy(str)
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    vals = lower(pd.Series(uniq, dtype=object)).fillna("").to_numpy(str)
+    return np.append(vals, np.array([""], dtype=str))[codes]  # code -1 (missing): ""
 
 
 def usable(tags: pd.DataFrame, profile: dict) -> np.ndarray:

@@ -31,6 +31,19 @@ def street_distance(net: StreetNetwork, max_snap_m: float) -> Distance:
     return fn
 
 
+def remembered(fn: Distance) -> Distance:
+    """``fn`` answering a repeated question (the same coordinates) from memory: the check of
+    all registers and the check of each register ask the same street distances."""
+    seen: dict[tuple[bytes, bytes], np.ndarray] = {}
+
+    def remembered_fn(lon, lat):
+        key = (np.asarray(lon, dtype=float).tobytes(), np.asarray(lat, dtype=float).tobytes())
+        if key not in seen:
+            seen[key] = np.asarray(fn(lon, lat), dtype=float)
+        return seen[key].copy()
+    return remembered_fn
+
+
 def building_distance(network_file: Path, net: StreetNetwork, frame: gpd.GeoDataFrame,
                       streets: Distance, margin_deg: float = 0.02) -> Distance | None:
     """``f(lon, lat)`` → metres to the nearest street or building footprint (0 inside one), or
@@ -67,9 +80,10 @@ def _inconclusive(check: dict) -> bool:
 
 
 def check_file(frame: gpd.GeoDataFrame, net: StreetNetwork, max_snap_m: float,
-               network_file: Path | None) -> dict:
-    """The coordinate-system check of one register's records (streets, then buildings)."""
-    streets = street_distance(net, max_snap_m)
+               network_file: Path | None, streets: Distance | None = None) -> dict:
+    """The coordinate-system check of one register's records (streets, then buildings);
+    ``streets``: the distance to the streets of ``net`` (:func:`street_distance` when not given)."""
+    streets = street_distance(net, max_snap_m) if streets is None else streets
     out = registers.crs_plausibility(frame, streets)
     out["evidence"] = "streets"
     if network_file is not None and _inconclusive(out):
@@ -81,14 +95,15 @@ def check_file(frame: gpd.GeoDataFrame, net: StreetNetwork, max_snap_m: float,
 
 
 def check_registers(frame: gpd.GeoDataFrame, net: StreetNetwork, max_snap_m: float,
-                    network_file: Path | None) -> tuple[dict, ...]:
+                    network_file: Path | None, streets: Distance | None = None) -> tuple[dict, ...]:
     """One check per register file (OSM-tagged facilities are not checked), each naming its file.
-    A check that fails to run says why; it never stops the run by itself."""
+    A check that fails to run says why; it never stops the run by itself. ``streets`` as in
+    :func:`check_file`."""
     out = []
     regs = frame[frame["source"].astype(str) != "osm"] if "source" in frame else frame
     for name, rows in regs.groupby("source_file", sort=True):
         try:
-            check = check_file(rows, net, max_snap_m, network_file)
+            check = check_file(rows, net, max_snap_m, network_file, streets)
         except Exception as exc:  # noqa: BLE001 - a check only
             check = {"verdict": "undecided", "warning": None, "reason": f"check not run: {exc}"}
         out.append({"file": str(name), **check})

@@ -19,7 +19,7 @@ from carecover.inputs.capacity import facility_capacity
 from carecover.inputs.demand import Demand
 from carecover.inputs.facilities import Register
 from carecover.inputs.osm_facilities import facilities_from_osm
-from carecover.network import StreetNetwork, snap_xy
+from carecover.network import StreetNetwork
 from carecover.params import RunParams
 from carecover.plan import crs_evidence
 from carecover.plan.area import StudyArea
@@ -70,14 +70,14 @@ def _unique_ids(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame
 
 
-def crs_check(frame: gpd.GeoDataFrame, net: StreetNetwork, max_snap_m: float) -> dict:
+def crs_check(frame: gpd.GeoDataFrame, net: StreetNetwork, max_snap_m: float,
+              streets: crs_evidence.Distance | None = None) -> dict:
     """Does the declared coordinate system put facilities on the streets? A check, never a
-    reason to stop the run."""
-    def snap_distance(lon, lat):
-        return snap_xy(net, *net.project_lonlat(lon, lat), max_snap_m=max_snap_m).dist
-
+    reason to stop the run. ``streets``: the distance to the streets of ``net``
+    (:func:`carecover.plan.crs_evidence.street_distance` when not given)."""
     try:
-        return registers.crs_plausibility(frame, snap_distance)
+        return registers.crs_plausibility(
+            frame, crs_evidence.street_distance(net, max_snap_m) if streets is None else streets)
     except Exception as exc:  # noqa: BLE001 - a check only
         return {"warning": None, "reason": f"check not run: {exc}"}
 
@@ -110,8 +110,10 @@ def read_facilities(params: RunParams, area: StudyArea, walk: StreetNetwork) -> 
     frame["tier_mode"] = frame["tier"].map(lambda k: params.tiers[k].mode if k in params.tiers else None)
     # supply in places: the register's measure of the tier, else the config's stated assumption
     frame["capacity"], frame["capacity_source"] = facility_capacity(frame, capacity_rules(params))
-    return Facilities(frame, tuple(r.info for r in regs), crs_check(frame, walk, params.max_snap_m),
-                      crs_evidence.check_registers(frame, walk, params.max_snap_m, params.network))
+    # both checks ask the same street distances: each asked once
+    streets = crs_evidence.remembered(crs_evidence.street_distance(walk, params.max_snap_m))
+    return Facilities(frame, tuple(r.info for r in regs), crs_check(frame, walk, params.max_snap_m, streets),
+                      crs_evidence.check_registers(frame, walk, params.max_snap_m, params.network, streets))
 
 
 # ----------------------------------------------------------------------------- population

@@ -188,9 +188,21 @@ def write_state(path: str | Path, state: TierState) -> Path:
     """
     from carecover.utils import atomic_write
 
+    arrays = {**state_arrays(state), **relative_paths(state.fields, Path(path).parent.parent)}
     with atomic_write(path, "wb") as fh:
-        np.savez_compressed(fh, **state_arrays(state), **relative_paths(state.fields, Path(path).parent.parent))
+        _savez_fast(fh, arrays)
     return Path(path)
+
+
+def _savez_fast(fh, arrays: dict[str, np.ndarray]) -> None:
+    """``np.savez_compressed`` at zlib level 1: the same ``.npz`` for :func:`numpy.load`, written
+    about 3× faster (the reach steps are long runs of 1s; level 6 saves ~8 % of the bytes)."""
+    import zipfile
+
+    with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, compresslevel=1, allowZip64=True) as z:
+        for name, value in arrays.items():
+            with z.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
 
 
 def state_arrays(state: TierState) -> dict[str, np.ndarray]:

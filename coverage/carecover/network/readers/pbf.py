@@ -54,8 +54,7 @@ def read(path: Path, clip: shapely.Geometry | None) -> StreetData:
     NetworkError
         When pyrosm cannot read the file or it holds no streets in the area.
     """
-    import pyrosm
-
+    pyrosm = import_pyrosm()
     osm = pyrosm.OSM(str(path), bounding_box=clip)
     try:
         nodes, edges = osm.get_network(network_type="all", nodes=True)
@@ -70,6 +69,36 @@ def read(path: Path, clip: shapely.Geometry | None) -> StreetData:
     nd = pd.DataFrame({"id": nodes["id"].to_numpy(np.int64), "lon": nodes["lon"].to_numpy(float),
                        "lat": nodes["lat"].to_numpy(float)})
     return StreetData(nd, seg)
+
+
+#: Graph libraries pyrosm imports when it is imported, for its graph export only (which this
+#: reader does not use): igraph, networkx, pandana (which imports scikit-learn and scipy.stats).
+PYROSM_GRAPH_BACKENDS = ("igraph", "networkx", "pandana", "pandarm")
+
+
+def import_pyrosm():
+    """``pyrosm``, imported without its optional graph back-ends (:data:`PYROSM_GRAPH_BACKENDS`)
+    when they are not imported yet: about 1 s less per run that builds a network. Those
+    modules import normally afterwards; only pyrosm's own graph export (``OSM.to_graph``,
+    unused here) then believes them absent in this process."""
+    import sys
+
+    if "pyrosm" in sys.modules:
+        import pyrosm
+
+        return pyrosm
+    hidden = [m for m in PYROSM_GRAPH_BACKENDS if m not in sys.modules]
+    for m in hidden:
+        sys.modules[m] = None  # an import of it raises ImportError: pyrosm treats it as absent
+    try:
+        import pyrosm
+
+        pyrosm.OSM  # noqa: B018 - pyrosm imports its reader (and the back-ends) on first use
+    finally:
+        for m in hidden:
+            if sys.modules.get(m, 0) is None:
+                del sys.modules[m]
+    return pyrosm
 
 
 def _tags_frame(df: pd.DataFrame) -> pd.DataFrame:
