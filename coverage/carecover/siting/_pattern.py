@@ -1,0 +1,51 @@
+"""The reach pattern of a prepared state stored as small steps (one byte per entry, mostly).
+
+Used by :mod:`carecover.siting.state`; kept apart so that module stays a readable size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["encode_pattern", "decode_pattern"]
+
+#: Steps of this size or more are stored in ``reach_step_big``.
+_BIG_STEP = 255
+
+
+def encode_pattern(indptr: np.ndarray, indices: np.ndarray) -> dict[str, np.ndarray]:
+    """The column indices of a CSR pattern (sorted within rows) as small steps.
+
+    Within each row, a step is the column minus the previous column (minus -1 for the row's
+    first entry), so every step is >= 1. Steps below 255 are one byte each in ``reach_step``;
+    a 255 there means "the step is the next value of ``reach_step_big``". A catchment is mostly
+    runs of neighbouring demand points (steps of 1), which then compress to almost nothing.
+
+    Returns
+    -------
+    dict
+        ``reach_step`` (uint8, one per entry) and ``reach_step_big`` (uint32).
+    """
+    cols = np.asarray(indices)
+    # int32 steps (half the memory of int64 at tens of millions of entries) when columns fit
+    step = np.empty(len(cols), dtype=np.int32 if cols.size == 0 or cols.max() < 2**31 - 1 else np.int64)
+    if len(cols):
+        step[0] = cols[0] + 1
+        np.subtract(cols[1:], cols[:-1], out=step[1:], casting="unsafe")
+        starts = np.asarray(indptr[:-1], dtype=np.int64)
+        starts = starts[starts < len(cols)]
+        step[starts] = cols[starts] + 1
+    big = step >= _BIG_STEP
+    small = np.minimum(step, _BIG_STEP).astype(np.uint8)
+    return {"reach_step": small, "reach_step_big": step[big].astype(np.uint32)}
+
+
+def decode_pattern(indptr: np.ndarray, reach_step: np.ndarray, reach_step_big: np.ndarray) -> np.ndarray:
+    """Column indices from :func:`encode_pattern`'s steps (numpy only)."""
+    step = np.asarray(reach_step, dtype=np.int64)
+    step[step == _BIG_STEP] = reach_step_big
+    total = np.cumsum(step)
+    indptr = np.asarray(indptr, dtype=np.int64)
+    before = np.where(indptr[:-1] > 0, total[np.maximum(indptr[:-1] - 1, 0)], 0) if len(total) else \
+        np.zeros(len(indptr) - 1, np.int64)
+    return total - np.repeat(before, np.diff(indptr)) - 1
