@@ -120,11 +120,10 @@ def profile_phrase(f: dict | None, lang: str) -> str:
 
 def measured_paragraphs(b: PlanBundle) -> list[str]:
     """One sentence per tier measured with a mobility profile (config ``[tiers.<key>] profile``)."""
-    tiers = (b.summary.get("parameters") or {}).get("tiers") or {}
     out = []
-    for key, t in tiers.items():
-        if isinstance(t, dict) and t.get("profile"):
-            zh, en = profile_words(t["profile"], "zh"), profile_words(t["profile"], "en")
+    for key, prof in b.run_params().tier_profiles.items():
+        if key in b.run_params().tiers:
+            zh, en = profile_words(prof.short, "zh"), profile_words(prof.short, "en")
             out.append(tr(f"{tier_name(key, 'zh', both=False)}的覆盖率按「{zh}」计算，时间从居民到设施。",
                           f"{tier_name(key, 'en', both=False)}: coverage measured for {en}, "
                           "times from the resident to the facility.", lang=b.lang))
