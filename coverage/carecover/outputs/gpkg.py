@@ -28,7 +28,7 @@ import pandas as pd
 from carecover.outputs.qml import layer_qml
 from carecover.utils import atomic_path, run_datetime
 
-__all__ = ["GPKG_VERSION", "GEOMETRY_COLUMN", "write_gpkg"]
+__all__ = ["GPKG_VERSION", "GEOMETRY_COLUMN", "plain_columns", "write_gpkg"]
 
 #: GeoPackage version written (see the module docstring).
 GPKG_VERSION = "1.2"
@@ -36,7 +36,7 @@ GPKG_VERSION = "1.2"
 GEOMETRY_COLUMN = "geom"
 
 
-def _plain_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def plain_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Lists/dicts in object columns as JSON text (GeoPackage has no list type)."""
     out = gdf
     for c in gdf.columns:
@@ -103,7 +103,7 @@ def write_gpkg(lays: dict[str, gpd.GeoDataFrame], path: str | Path, *, styles: b
         with atomic_path(path) as tmp:
             first = True
             for name, gdf in lays.items():
-                g = _plain_columns(gdf)
+                g = plain_columns(gdf)
                 pyogrio.write_dataframe(g, tmp, layer=name, driver="GPKG", use_arrow=True,
                                         layer_options={"FID": "gpkg_fid", "GEOMETRY_NAME": GEOMETRY_COLUMN},
                                         dataset_options={"VERSION": GPKG_VERSION} if first else None)
