@@ -280,7 +280,8 @@ class TestRealWorld:
         src = bundle.demand.sort_values("cell_id").reset_index(drop=True)
         assert dem["cell_id"].tolist() == src["cell_id"].tolist()
         cols = [c for c in src.columns if c != src.geometry.name]
-        pd.testing.assert_frame_equal(pd.DataFrame(dem[cols]), pd.DataFrame(src[cols]), check_like=True)
+        pd.testing.assert_frame_equal(pd.DataFrame(dem[cols]), pd.DataFrame(src[cols]), check_like=True,
+                                      check_dtype=False)
         assert shapely.equals_exact(dem.geometry.values, src.geometry.values, tolerance=0).all()
         assert np.array_equal(dem["lat"].to_numpy(), np.round(src.geometry.y.to_numpy(), 7))
         claims = list(csv.DictReader(a["csv:claims"].open(encoding="utf-8-sig")))

@@ -16,23 +16,82 @@ written once, columnar and compressed (5.6 MB at Hohhot scale, a twelfth of the 
 * **No spatial index**: a point file is read whole; QGIS draws 100,000 points without one.
 * **Styled**: ``demand.qml`` beside it is the layer's default style (QGIS loads the ``.qml`` of
   a file's own name), the style the GeoPackage layer had.
-* **Deterministic**: the same table gives the same bytes (no timestamps in the file).
+* **Deterministic**: the same table gives the same bytes (no timestamps, no pandas metadata,
+  one Arrow type per kind of column whatever pandas dtype held it).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
 
 from carecover.outputs.gpkg import plain_columns
 from carecover.outputs.qml import layer_qml
 from carecover.utils import atomic_path, atomic_write
 
-__all__ = ["COMPRESSION", "write_geoparquet"]
+__all__ = ["COMPRESSION", "GEOPARQUET_VERSION", "arrow_table", "write_geoparquet"]
 
 #: Parquet compression codec (zstd: smallest of the codecs every reader above supports).
 COMPRESSION = "zstd"
+#: GeoParquet version of the ``geo`` metadata.
+GEOPARQUET_VERSION = "1.0.0"
+_TYPE_NAMES = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString", 6: "MultiPolygon",
+               7: "GeometryCollection"}
+
+
+def _canonical(t):
+    """One Arrow type per kind of column, whatever pandas dtype held it (object or ``str``,
+    ``int32`` or ``int64`` …): equal tables give equal bytes however they were computed."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return pa.string()
+    if pa.types.is_integer(t):
+        return pa.int64()
+    if pa.types.is_floating(t):
+        return pa.float64()
+    return t
+
+
+def arrow_table(gdf: gpd.GeoDataFrame):
+    """The layer as an Arrow table: attribute columns in canonical types, the geometry as WKB in
+    a column ``geometry``, and GeoParquet's ``geo`` metadata (no pandas metadata).
+
+    Parameters
+    ----------
+    gdf
+        The layer (lists and dicts in object columns become JSON text).
+
+    Returns
+    -------
+    pyarrow.Table
+    """
+    import pyarrow as pa
+
+    geom = gdf.geometry
+    attrs = pd.DataFrame(plain_columns(gdf).drop(columns=geom.name)).reset_index(drop=True)
+    table = pa.Table.from_pandas(attrs, preserve_index=False)
+    table = table.cast(pa.schema([pa.field(f.name, _canonical(f.type)) for f in table.schema]))
+    geoms = np.asarray(geom.values, dtype=object)
+    table = table.append_column("geometry", pa.array(shapely.to_wkb(geoms, output_dimension=2), pa.binary()))
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    types = sorted({_TYPE_NAMES[int(k)] for k in np.unique(shapely.get_type_id(geoms[ok]))})
+    column = {"encoding": "WKB", "geometry_types": types}
+    if gdf.crs is not None:  # by its EPSG code when it has one: one text however the CRS was made
+        epsg = gdf.crs.to_epsg()
+        column["crs"] = (gdf.crs if epsg is None else CRS.from_epsg(epsg)).to_json_dict()
+    if ok.any():
+        column["bbox"] = [float(v) for v in shapely.total_bounds(geoms[ok])]
+    geo = {"version": GEOPARQUET_VERSION, "primary_column": "geometry", "columns": {"geometry": column}}
+    return table.replace_schema_metadata({"geo": json.dumps(geo, sort_keys=True)})
 
 
 def write_geoparquet(gdf: gpd.GeoDataFrame, path: str | Path, *, style_name: str | None = None) -> list[Path]:
@@ -53,10 +112,12 @@ def write_geoparquet(gdf: gpd.GeoDataFrame, path: str | Path, *, style_name: str
     list of pathlib.Path
         The files written.
     """
+    import pyarrow.parquet as pq
+
     path = Path(path)
-    g = plain_columns(gdf).reset_index(drop=True)
+    table = arrow_table(gdf)
     with atomic_path(path) as tmp:
-        g.to_parquet(tmp, index=False, compression=COMPRESSION, schema_version="1.0.0", write_covering_bbox=False)
+        pq.write_table(table, tmp, compression=COMPRESSION, row_group_size=max(1, table.num_rows))
     written = [path]
     qml = layer_qml(style_name, gdf) if style_name else None
     if qml is not None:
