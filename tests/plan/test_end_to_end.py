@@ -247,7 +247,7 @@ def test_demo_map_in_headless_chromium(demo_out: Path, tmp_path: Path) -> None:
     fac = gpd.read_file(gpkg, layer="facilities")
     gaps = gpd.read_file(gpkg, layer="gaps")
     bundle = PlanBundle(facilities=fac, isochrones=gpd.read_file(gpkg, layer="isochrones"),
-                        demand=gpd.read_file(gpkg, layer="demand"), gaps=gaps, lang="zh")
+                        demand=gpd.read_parquet(demo_out / "demand.parquet"), gaps=gaps, lang="zh")
     names = layer_names(bundle)
     shot = tmp_path / "demo_map.png"
     res = open_page(demo_out / "map.html", screenshot=shot, evaluate={

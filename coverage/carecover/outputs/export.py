@@ -140,7 +140,7 @@ def _lonlat(geoms: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def tables(bundle: PlanBundle) -> dict[str, pd.DataFrame]:
+def tables(bundle: PlanBundle, lays: dict[str, gpd.GeoDataFrame] | None = None) -> dict[str, pd.DataFrame]:
     """Non-spatial tables: every point layer without geometry (points get lon/lat), plus the
     figures (``coverage``) and ``claims`` of the summary.
 
@@ -148,6 +148,8 @@ def tables(bundle: PlanBundle) -> dict[str, pd.DataFrame]:
     ----------
     bundle
         Results to export.
+    lays
+        :func:`layers` of ``bundle`` when already made (else made here).
 
     Returns
     -------
@@ -156,7 +158,7 @@ def tables(bundle: PlanBundle) -> dict[str, pd.DataFrame]:
         its geometry, and in the workbook when it fits).
     """
     out: dict[str, pd.DataFrame] = {}
-    for name, gdf in layers(bundle).items():
+    for name, gdf in (layers(bundle) if lays is None else lays).items():
         if name in ("isochrones", "facility_isochrones", "gap_zones", "boundaries"):
             continue
         df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
@@ -221,19 +223,15 @@ def export_all(bundle: PlanBundle, out_dir: str | Path, *, xlsx_chinese_headers:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     lays = layers(bundle)
-    tabs = tables(bundle)
+    tabs = tables(bundle, lays)
     written: dict[str, Path] = {}
     # the GeoPackage: every layer but the demand points, styled for QGIS
     written["gpkg"] = out_dir / "carecover.gpkg"
     write_gpkg({k: v for k, v in lays.items() if k not in PARQUET_LAYERS}, written["gpkg"])
     # the demand points: one GeoParquet file (with lon/lat columns), styled by its .qml
     for name in [n for n in PARQUET_LAYERS if n in lays]:
-        gdf = lays[name]
-        plain = tabs.get(name)
-        if plain is not None:  # the table's lon/lat columns, before the geometry
-            gdf = gpd.GeoDataFrame(plain.assign(**{gdf.geometry.name: gdf.geometry.values}),
-                                   geometry=gdf.geometry.name, crs=gdf.crs)
-        paths = write_geoparquet(gdf, out_dir / f"{name}.parquet", style_name=name)
+        # the table (with its lon/lat columns) and the layer's points: no copy of either
+        paths = write_geoparquet(lays[name], out_dir / f"{name}.parquet", style_name=name, table=tabs.get(name))
         written[f"parquet:{name}"] = paths[0]
         if len(paths) > 1:
             written[f"qml:{name}"] = paths[1]

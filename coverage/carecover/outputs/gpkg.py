@@ -36,11 +36,13 @@ GPKG_VERSION = "1.2"
 GEOMETRY_COLUMN = "geom"
 
 
-def plain_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Lists/dicts in object columns as JSON text (GeoPackage has no list type)."""
+def plain_columns(gdf: pd.DataFrame) -> pd.DataFrame:
+    """Lists/dicts in object columns as JSON text (GeoPackage has no list type); ``gdf`` itself
+    when it has none."""
     out = gdf
+    geom = gdf.geometry.name if isinstance(gdf, gpd.GeoDataFrame) else None
     for c in gdf.columns:
-        if c == gdf.geometry.name or gdf[c].dtype != object or \
+        if c == geom or gdf[c].dtype != object or \
                 pd.api.types.infer_dtype(gdf[c], skipna=True) in ("string", "empty", "boolean"):
             continue
         if gdf[c].map(lambda v: isinstance(v, (list, tuple, dict))).any():

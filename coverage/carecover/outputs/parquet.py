@@ -61,7 +61,7 @@ def _canonical(t):
     return t
 
 
-def arrow_table(gdf: gpd.GeoDataFrame):
+def arrow_table(gdf: gpd.GeoDataFrame, table: pd.DataFrame | None = None):
     """The layer as an Arrow table: attribute columns in canonical types, the geometry as WKB in
     a column ``geometry``, and GeoParquet's ``geo`` metadata (no pandas metadata).
 
@@ -69,6 +69,9 @@ def arrow_table(gdf: gpd.GeoDataFrame):
     ----------
     gdf
         The layer (lists and dicts in object columns become JSON text).
+    table
+        Its attributes as written, row for row (e.g. with ``lon``/``lat`` columns); ``None``:
+        the layer's own columns.
 
     Returns
     -------
@@ -77,9 +80,12 @@ def arrow_table(gdf: gpd.GeoDataFrame):
     import pyarrow as pa
 
     geom = gdf.geometry
-    attrs = pd.DataFrame(plain_columns(gdf).drop(columns=geom.name)).reset_index(drop=True)
-    table = pa.Table.from_pandas(attrs, preserve_index=False)
-    table = table.cast(pa.schema([pa.field(f.name, _canonical(f.type)) for f in table.schema]))
+    attrs = plain_columns(gdf.drop(columns=geom.name) if table is None else table)
+    out = pa.Table.from_pandas(pd.DataFrame(attrs, copy=False), preserve_index=False)
+    for i, f in enumerate(out.schema):  # column by column: a column of the canonical type is not copied
+        if _canonical(f.type) != f.type:
+            out = out.set_column(i, f.name, out.column(i).cast(_canonical(f.type)))
+    table = out
     geoms = np.asarray(geom.values, dtype=object)
     table = table.append_column("geometry", pa.array(shapely.to_wkb(geoms, output_dimension=2), pa.binary()))
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
@@ -94,7 +100,8 @@ def arrow_table(gdf: gpd.GeoDataFrame):
     return table.replace_schema_metadata({"geo": json.dumps(geo, sort_keys=True)})
 
 
-def write_geoparquet(gdf: gpd.GeoDataFrame, path: str | Path, *, style_name: str | None = None) -> list[Path]:
+def write_geoparquet(gdf: gpd.GeoDataFrame, path: str | Path, *, style_name: str | None = None,
+                     table: pd.DataFrame | None = None) -> list[Path]:
     """Write a layer as GeoParquet (atomically) and its QGIS style as a ``.qml`` beside it.
 
     Parameters
@@ -106,6 +113,8 @@ def write_geoparquet(gdf: gpd.GeoDataFrame, path: str | Path, *, style_name: str
     style_name
         The layer name whose QML style (:func:`~carecover.outputs.qml.layer_qml`) is written to
         ``path`` with the suffix ``.qml``; ``None``: no style.
+    table
+        The attributes written, row for row with ``gdf`` (:func:`arrow_table`).
 
     Returns
     -------
@@ -115,9 +124,9 @@ def write_geoparquet(gdf: gpd.GeoDataFrame, path: str | Path, *, style_name: str
     import pyarrow.parquet as pq
 
     path = Path(path)
-    table = arrow_table(gdf)
+    data = arrow_table(gdf, table)
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression=COMPRESSION, row_group_size=max(1, table.num_rows))
+        pq.write_table(data, tmp, compression=COMPRESSION, row_group_size=max(1, data.num_rows))
     written = [path]
     qml = layer_qml(style_name, gdf) if style_name else None
     if qml is not None:

@@ -36,21 +36,21 @@ from carecover.utils import atomic_write, log
 def write_all(params: RunParams, bundle: PlanBundle, siting: Siting, folder: Path) -> None:
     """Every output file of a run, into ``folder`` (each writer timed as a step, :mod:`carecover.timing`).
 
-    Two branches: a worker process draws the report's pictures and writes the GCJ-02 map while
-    this one writes the site curve, the what-if states, the tables and the first map; the report
+    Two branches after the site curve and the what-if states: a worker process draws the report's
+    pictures and writes the GCJ-02 map while this one writes the tables and the first map; the report
     is written last (it lists the warnings of all the others). With one worker the branch runs
     in place first; the files are the same either way.
     """
-    log("输出 / writing outputs …")
-    # the maps' isochrone polygons for display, made once for both maps (the worker inherits them)
-    with timing.step("map layers"):
-        display_layers(bundle.isochrones, tiers_in(bundle))
-    worker = background.start(params.workers, _worker_part, params, bundle, folder)
     with timing.step("site curve and states"):
         if siting.curve is not None:
             write_curve(siting.curve, folder / "site_curve.csv")
         for key, state in siting.states.items():
             write_state(folder / "state" / f"{key}.npz", state)
+    log("输出 / writing outputs …")
+    # the maps' isochrone polygons for display, made once for both maps (the worker inherits them)
+    with timing.step("map layers"):
+        display_layers(bundle.isochrones, tiers_in(bundle))
+    worker = background.start(params.workers, _worker_part, params, bundle, folder)
     with timing.step("exports (CSV/GPKG/GeoJSON/XLSX)"):
         export_all(bundle, folder)
     _timed_map(bundle, folder / "map.html", "osm", params.inline_assets)
