@@ -66,7 +66,7 @@ SORT: dict[str, list[str]] = {
 #: as Parquet, not as CSV: the demand points (see the module docstring).
 PARQUET_LAYERS = ("demand",)
 #: Layers written as GeoJSON too: the points and boundaries a web page or a colleague loads.
-#: The demand points, isochrones and gap zones are in the GeoPackage (and demand.csv): at city
+#: The demand points (demand.parquet), isochrones and gap zones (the GeoPackage) are not: at city
 #: scale they are 100,000+ points and millions of polygon vertices, GeoJSON files of 40-80 MB
 #: each that took most of the export's time and repeated the GeoPackage.
 GEOJSON_LAYERS = ("facilities", "gaps", "sites", "boundaries")
