@@ -560,7 +560,8 @@ def report_lines(r: dict, summary: dict, args, started: datetime) -> list[str]:
     sz = r["sizes"]
     lines.append(f"- outputs: map.html {_mb(sz.get('map.html', 0))}, map_gaode.html {_mb(sz.get('map_gaode.html', 0))}, "
                  f"carecover.xlsx {_mb(sz.get('carecover.xlsx', 0))}, carecover.gpkg {_mb(sz.get('carecover.gpkg', 0))}, "
-                 f"demand.csv {_mb(sz.get('demand.csv', 0))}, report.html {_mb(sz.get('report.html', 0))}; "
+                 + "".join(f"{n} {_mb(sz[n])}, " for n in ("demand.csv", "demand.parquet") if n in sz)
+                 + f"report.html {_mb(sz.get('report.html', 0))}; "
                  f"all files {_mb(sum(sz.values()))} in {len(sz)} files")
     lines.append("- state: " + ", ".join(f"{k} {_mb(v)}" for k, v in r["state"].items()))
     mp = r["map"]

@@ -47,6 +47,12 @@ def _same_plan_tables(plan, back) -> None:
         assert list(mine[col]) == list(read[col]), col
     assert list(back.facilities["fid"]) == sorted(plan.facilities["fid"])
     assert len(back.demand) == len(plan.demand) and len(back.gaps) == len(plan.gaps)
+    # the demand points (demand.parquet): every column and point exactly as computed
+    mine_d = plan.demand.sort_values("cell_id").reset_index(drop=True)
+    geo = mine_d.geometry.name
+    pd.testing.assert_frame_equal(pd.DataFrame(back.demand.drop(columns=back.demand.geometry.name)),
+                                  pd.DataFrame(mine_d.drop(columns=geo)), check_like=True, check_dtype=False)
+    assert back.demand.geometry.geom_equals_exact(mine_d.geometry, tolerance=0).all()
     assert back.params.walk_speed_mps == plan.params.walk_speed_mps
     assert dict(back.params.suggest) == dict(plan.params.suggest)
     # the data-quality ledger: a stage of the runner, kept on the plan, read back from summary.json
@@ -144,6 +150,22 @@ def test_run_plan_with_geodataframes_equals_the_cli(synthetic, tmp_path: Path, m
     assert again.timings.loc[again.timings.name == "travel", "cached"].item()
     assert len(again.sites.query("method == 'exact'")) == 3
     assert "carecover.run_plan(" in again.summary.data["command"]
+
+
+def test_publishing_with_a_worker_writes_the_same_folder(synthetic, tmp_path: Path, monkeypatch) -> None:
+    """Issue 25: the report's pictures and the GCJ-02 map drawn in a worker process while the
+    tables are written give the files written in place, byte for byte."""
+    import dataclasses
+
+    streets, register, population, _ = synthetic
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", DEMO_EPOCH)
+    plan = carecover.run_plan(streets, register, population=population, elderly_field="elderly",
+                              suggest={"street_centre": 2}, workers=1, cache=False, command="carecover plan")
+    plan.publish(tmp_path / "one")
+    two = dataclasses.replace(plan, params=dataclasses.replace(plan.params, workers=2))
+    two.publish(tmp_path / "two")
+    _same_folders(tmp_path / "one", tmp_path / "two")
+    assert (tmp_path / "two" / "map_overview_street_centre.png").is_file()
 
 
 def test_run_plan_refuses_as_the_cli_does(synthetic, tmp_path: Path) -> None:

@@ -71,13 +71,14 @@ def _files(out: Path) -> list[str]:
 
 def _same_outputs(a: Path, b: Path, stamp_a: str, stamp_b: str) -> None:
     assert _files(a) == _files(b)
-    # CSV tables and GeoJSON layers: byte-identical
-    for name in [f for f in _files(a) if f.endswith((".csv", ".geojson"))]:
+    # CSV tables, GeoJSON layers, the demand points (GeoParquet) and their style: byte-identical
+    for name in [f for f in _files(a) if f.endswith((".csv", ".geojson", ".parquet", ".qml"))]:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     # GeoPackage: every layer's attributes and geometries read back identical
     layers = [str(n) for n, _ in pyogrio.list_layers(a / "carecover.gpkg")]
     assert layers == [str(n) for n, _ in pyogrio.list_layers(b / "carecover.gpkg")]
-    assert {"facilities", "demand", "isochrones", "gaps", "sites"} <= set(layers)
+    assert {"facilities", "isochrones", "gaps", "sites"} <= set(layers)
+    assert "demand.parquet" in _files(a)
     for layer in layers:
         da = pyogrio.read_dataframe(a / "carecover.gpkg", layer=layer)
         db = pyogrio.read_dataframe(b / "carecover.gpkg", layer=layer)

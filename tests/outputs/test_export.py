@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import math
 import sqlite3
 import warnings
 import xml.etree.ElementTree as ET
@@ -29,7 +28,8 @@ from carecover.outputs.textfiles import _geometry_json
 from carecover.outputs.workbook import display_width
 
 HOHHOT_XY = (111.670801, 40.818311)
-LAYERS = {"facilities", "isochrones", "facility_isochrones", "demand", "gaps", "gap_zones", "sites", "boundaries"}
+#: The GeoPackage's layers (the demand points are in demand.parquet)
+LAYERS = {"facilities", "isochrones", "facility_isochrones", "gaps", "gap_zones", "sites", "boundaries"}
 
 
 def _rows(ws) -> list[tuple]:
@@ -152,15 +152,21 @@ class TestSynthetic:
         # per-facility isochrones apart from the tier unions
         assert lays["isochrones"]["fid"].tolist() == [""]
         assert lays["facility_isochrones"]["fid"].tolist() == ["F2"]
-        dem = pyogrio.read_dataframe(small_out["gpkg"], layer="demand")
-        assert (dem.geom_type == "Point").all() and dem["area_m2"].tolist() == [10000.0] * 3
+        # the demand points: one GeoParquet file, values as in memory (inf beyond the search)
+        dem = gpd.read_parquet(small_out["parquet:demand"])
+        assert dem.crs.to_epsg() == 4326 and (dem.geom_type == "Point").all()
+        assert dem["cell_id"].tolist() == [0, 1, 2] and dem["area_m2"].tolist() == [10000.0] * 3
         assert dem["nearest_fid__street_centre"].tolist() == ["F2", "", "F2"]
-        assert np.isinf(dem["time_s__street_centre"]).sum() == 1
-        rows = list(csv.DictReader(small_out["csv:demand"].open(encoding="utf-8-sig")))
-        assert [r["nearest_fid__street_centre"] for r in rows] == ["F2", "", "F2"]
-        assert [r["time_s__street_centre"] for r in rows] == ["1200.5", "", "200.0"]
-        assert [r["covered__street_centre"] for r in rows] == ["False", "False", "True"]
-        assert "geojson:demand" not in small_out  # the points are in the GeoPackage and demand.csv
+        assert dem["time_s__street_centre"].tolist() == [1200.5, np.inf, 200.0]
+        assert dem["covered__street_centre"].tolist() == [False, False, True]
+        assert dem["lon"].tolist() == [round(g.x, 7) for g in dem.geometry]
+        # written once: not as a GeoPackage layer, a CSV file or GeoJSON besides
+        assert "demand" not in {n for n, _ in pyogrio.list_layers(small_out["gpkg"])}
+        assert not {"csv:demand", "geojson:demand"} & set(small_out)
+        assert not (small_out["gpkg"].parent / "demand.csv").exists()
+        # styled for QGIS by the .qml of its own name: squares of the cell's size
+        qml = small_out["qml:demand"]
+        assert qml.name == "demand.qml" and 'sqrt("area_m2")' in qml.read_text(encoding="utf-8")
         claims = list(csv.DictReader(small_out["csv:claims"].open(encoding="utf-8-sig")))
         assert claims[0]["claim_zh"] == "'+100%覆盖"  # OWASP: a leading + is not run
 
@@ -189,7 +195,7 @@ class TestGeoPackage:
             assert con.execute("pragma application_id").fetchone()[0] == 0x47504B47  # "GPKG"
             assert con.execute("pragma user_version").fetchone()[0] == 10200  # GeoPackage 1.2
             contents = dict(con.execute("select table_name, data_type from gpkg_contents").fetchall())
-            assert contents["layer_styles"] == "attributes" and contents["demand"] == "features"
+            assert contents["layer_styles"] == "attributes" and contents["facilities"] == "features"
             assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
             styles = con.execute("select f_table_name, f_geometry_column, useAsDefault, styleQML, f_table_schema "
                                  "from layer_styles").fetchall()
@@ -204,7 +210,6 @@ class TestGeoPackage:
         qml = dict((s[0], s[3]) for s in styles)
         assert 'attr="tier"' in qml["facilities"]
         assert "213,94,0,255" in qml["facilities"]  # the map's street-centre colour
-        assert 'sqrt("area_m2")' in qml["demand"]  # points drawn at their cell's size
 
     def test_read_back_without_warnings(self, small_out) -> None:
         with warnings.catch_warnings():
@@ -248,7 +253,7 @@ class TestRealWorld:
         assert fac["fid"].tolist() == sorted(bundle.facilities["fid"])
         assert fac.set_index("fid").loc["X1", "status"] == "missing_coords"
         assert fac.set_index("fid").loc["X1", "geometry"] is None
-        dem = pyogrio.read_dataframe(a["gpkg"], layer="demand")
+        dem = gpd.read_parquet(a["parquet:demand"])
         t = dem["time_s__meal_point"].to_numpy()
         assert np.isinf(t).sum() == np.isinf(bundle.demand["time_s__meal_point"]).sum() > 0
         # every isochrone, unions and per facility, with its exact geometry
@@ -270,17 +275,15 @@ class TestRealWorld:
         assert [r["fid"] for r in rows] == sorted(bundle.facilities["fid"])
         x1 = next(r for r in rows if r["fid"] == "X1")
         assert x1["status"] == "missing_coords" and x1["lon"] == "" and x1["name"] == "无坐标站点"
-        dem = list(csv.DictReader(a["csv:demand"].open(encoding="utf-8-sig")))
-        assert len(dem) == len(bundle.demand)
-        src = bundle.demand.set_index("cell_id")
-        for r in dem[:200]:
-            t = src.loc[int(r["cell_id"]), "time_s__meal_point"]
-            # unreachable (inf) is an empty cell, with covered False beside it
-            assert (r["time_s__meal_point"] == "") == (not math.isfinite(t))
-            if r["time_s__meal_point"]:
-                assert float(r["time_s__meal_point"]) == t
-            assert r["covered__meal_point"] == str(bool(src.loc[int(r["cell_id"]), "covered__meal_point"]))
-            assert float(r["lon"]) == round(src.loc[int(r["cell_id"])].geometry.x, 7)
+        # the demand points: every column of the bundle's, exact, in cell order, and lon/lat
+        dem = gpd.read_parquet(a["parquet:demand"])
+        src = bundle.demand.sort_values("cell_id").reset_index(drop=True)
+        assert dem["cell_id"].tolist() == src["cell_id"].tolist()
+        cols = [c for c in src.columns if c != src.geometry.name]
+        pd.testing.assert_frame_equal(pd.DataFrame(dem[cols]), pd.DataFrame(src[cols]), check_like=True,
+                                      check_dtype=False)
+        assert shapely.equals_exact(dem.geometry.values, src.geometry.values, tolerance=0).all()
+        assert np.array_equal(dem["lat"].to_numpy(), np.round(src.geometry.y.to_numpy(), 7))
         claims = list(csv.DictReader(a["csv:claims"].open(encoding="utf-8-sig")))
         assert {c["result"] for c in claims} <= {"PASS", "FAIL"}
 
@@ -322,21 +325,20 @@ class TestRealWorld:
 
 
 def test_who_serves_whom_in_the_demo(demo_out: Path) -> None:
-    """Each demand point's nearest facility (CSV and GPKG) agrees with the elderly each
+    """Each demand point's nearest facility (demand.parquet) agrees with the elderly each
     facility serves first (facilities.csv, computed separately in the travel stage)."""
-    dem = pd.read_csv(demo_out / "demand.csv", encoding="utf-8-sig", keep_default_na=False,
-                      dtype={"nearest_fid__street_centre": str})
+    dem = pd.read_parquet(demo_out / "demand.parquet")
     fac = pd.read_csv(demo_out / "facilities.csv", encoding="utf-8-sig", keep_default_na=False)
     tiers = [c.split("__", 1)[1] for c in dem.columns if c.startswith("nearest_fid__")]
     assert "street_centre" in tiers
     for t in tiers:
-        covered = dem[f"covered__{t}"].astype(str) == "True"
+        covered = dem[f"covered__{t}"].astype(bool)
         assert (dem.loc[covered, f"nearest_fid__{t}"] != "").all()
-        assert (dem.loc[dem[f"time_s__{t}"] == "", f"nearest_fid__{t}"] == "").all()
+        assert (dem.loc[~np.isfinite(dem[f"time_s__{t}"]), f"nearest_fid__{t}"] == "").all()
         served = dem[covered].groupby(f"nearest_fid__{t}")["elderly"].sum()
         mine = fac[(fac["tier"] == t) & fac["fid"].isin(served.index)].set_index("fid")["reached_elderly"]
         assert np.allclose(served.loc[mine.index].to_numpy(), mine.astype(float).to_numpy(), atol=0.051)
         assert set(served.index) <= set(fac.loc[fac["tier"] == t, "fid"])
-    gp = pyogrio.read_dataframe(demo_out / "carecover.gpkg", layer="demand", columns=["cell_id", "nearest_fid__street_centre"])
-    assert gp.set_index("cell_id")["nearest_fid__street_centre"].to_dict() == \
-        dem.set_index("cell_id")["nearest_fid__street_centre"].to_dict()
+    # one demand table: not in the GeoPackage, no demand.csv
+    assert "demand" not in {n for n, _ in pyogrio.list_layers(demo_out / "carecover.gpkg")}
+    assert not (demo_out / "demand.csv").exists()

@@ -9,6 +9,7 @@ import json
 import re
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -71,7 +72,7 @@ def test_every_gap_is_named_and_drawn_over_uncovered_people_only(nanjing_demo_ou
     gaps = pd.read_csv(nanjing_demo_out / "gaps.csv", encoding="utf-8-sig", keep_default_na=False)
     assert len(gaps) and (gaps["place"].str.len() > 0).all()
     zones = pyogrio.read_dataframe(nanjing_demo_out / "carecover.gpkg", layer="gap_zones")
-    demand = pyogrio.read_dataframe(nanjing_demo_out / "carecover.gpkg", layer="demand")
+    demand = gpd.read_parquet(nanjing_demo_out / "demand.parquet")
     assert len(zones)
     for tier, sub in zones.groupby("tier"):
         covered = demand.loc[demand[f"covered__{tier}"].astype(bool)].geometry.to_numpy()

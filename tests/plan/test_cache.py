@@ -62,7 +62,7 @@ class TestReuse:
     def test_second_run_reads_every_stage_and_writes_the_same_outputs(self, tmp_path, cache):
         assert plan(tmp_path / "a") == set()
         assert plan(tmp_path / "b") == UPSTREAM
-        for name in ("coverage.csv", "gaps.csv", "sites.csv", "facilities.csv", "demand.csv", "site_curve.csv"):
+        for name in ("coverage.csv", "gaps.csv", "sites.csv", "facilities.csv", "demand.parquet", "site_curve.csv"):
             assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
         a, b = (json.loads((tmp_path / d / "summary.json").read_text(encoding="utf-8")) for d in "ab")
         assert a.pop("command") != b.pop("command")  # the only difference: the --out folder

@@ -40,6 +40,11 @@ def _csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, encoding="utf-8-sig")
 
 
+def _demand(folder: Path) -> pd.DataFrame:
+    """``demand.parquet`` as a table, a travel time beyond the search limit as NaN (as the CSV had it)."""
+    return pd.read_parquet(folder / "demand.parquet").replace([np.inf, -np.inf], np.nan)
+
+
 @pytest.fixture(scope="module")
 def summary(demo_out: Path) -> dict:
     return json.loads((demo_out / "summary.json").read_text(encoding="utf-8"))
@@ -47,7 +52,7 @@ def summary(demo_out: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def demand(demo_out: Path) -> pd.DataFrame:
-    return _csv(demo_out / "demand.csv")
+    return _demand(demo_out)
 
 
 def _figure(summary: dict, tier: str, *, speed: float = 1.0, population: str = "elderly",
@@ -63,7 +68,7 @@ def _figure(summary: dict, tier: str, *, speed: float = 1.0, population: str = "
 
 def test_demo_writes_every_output(demo_out: Path) -> None:
     for name in ("summary.json", "coverage.csv", "facilities.csv", "gaps.csv", "sites.csv",
-                 "claims.csv", "demand.csv", "map.html", "map_gaode.html", "report.html",
+                 "claims.csv", "demand.parquet", "demand.qml", "map.html", "map_gaode.html", "report.html",
                  "report.md", "carecover.gpkg", "state/street_centre.npz"):
         assert (demo_out / name).is_file(), name
         assert (demo_out / name).stat().st_size > 0, name
@@ -242,7 +247,7 @@ def test_demo_map_in_headless_chromium(demo_out: Path, tmp_path: Path) -> None:
     fac = gpd.read_file(gpkg, layer="facilities")
     gaps = gpd.read_file(gpkg, layer="gaps")
     bundle = PlanBundle(facilities=fac, isochrones=gpd.read_file(gpkg, layer="isochrones"),
-                        demand=gpd.read_file(gpkg, layer="demand"), gaps=gaps, lang="zh")
+                        demand=gpd.read_parquet(demo_out / "demand.parquet"), gaps=gaps, lang="zh")
     names = layer_names(bundle)
     shot = tmp_path / "demo_map.png"
     res = open_page(demo_out / "map.html", screenshot=shot, evaluate={
@@ -337,7 +342,7 @@ def test_monaco_statuses(monaco_run: Path) -> None:
     s = json.loads((monaco_run / "summary.json").read_text(encoding="utf-8"))
     assert s["facilities"]["by_status"] == {"missing_coords": 1, "ok": 5, "unknown_tier": 1}
     assert s["facilities"]["by_tier"] == {"community_centre": 3, "meal_point": 2}
-    demand = _csv(monaco_run / "demand.csv")
+    demand = _demand(monaco_run)
     assert demand["pop"].sum() == pytest.approx(38000, rel=1e-3)
     assert set(demand.columns) >= {"time_s__community_centre", "time_s__meal_point"}
     assert "time_s__street_centre" not in demand.columns
@@ -349,8 +354,8 @@ def test_monaco_statuses(monaco_run: Path) -> None:
 def test_monaco_times_match_networkx(monaco_run: Path, monaco_pbf: Path, tier: str, fids: list[str]) -> None:
     net = network.load_network(monaco_pbf, network.make_profile("walk", walk_speed_mps=1.0))
     fac = _csv(monaco_run / "facilities.csv").set_index("fid").loc[fids]
-    demand = _csv(monaco_run / "demand.csv")
-    pts = gpd.read_file(monaco_run / "carecover.gpkg", layer="demand").set_index("cell_id")
+    demand = _demand(monaco_run)
+    pts = gpd.read_parquet(monaco_run / "demand.parquet").set_index("cell_id")
     # a spread of cells: 20 reached (nearest and farthest included) and 10 not reached
     t_all = demand[f"time_s__{tier}"]
     hit, miss = demand.index[t_all.notna()], demand.index[t_all.isna()]
@@ -364,7 +369,7 @@ def test_monaco_times_match_networkx(monaco_run: Path, monaco_pbf: Path, tier: s
     G = reference_graph(net, src, tgt)
     ref = nx.multi_source_dijkstra_path_length(G, [("S", i) for i in range(len(fids))], weight="w")
     want = np.array([ref.get(("T", j), np.inf) for j in range(len(cells))])
-    got = cells[f"time_s__{tier}"].to_numpy(float)  # 3 decimals in the CSV; empty = beyond limit
+    got = cells[f"time_s__{tier}"].to_numpy(float)  # NaN = beyond limit
     limit = 15 * 60 * (1.0 / 0.8)  # searched up to the slowest sensitivity speed
     reached = ~np.isnan(got)
     assert reached.sum() >= 20 and (~reached).sum() == 10
@@ -382,7 +387,7 @@ def test_demo_capacity_access_and_load(demo_out: Path, summary: dict) -> None:
                                            "register:meal_seats", "assumed:30 seats (config)"}
     s001 = fac.set_index("fid").loc["S001"]
     assert s001["capacity"] == pytest.approx(1200 * 0.04) and s001["floor_area_m2"] == 1200
-    demand = _csv(demo_out / "demand.csv")
+    demand = _demand(demo_out)
     for tier in ("community_centre", "meal_point", "street_centre"):
         f = fac[fac["tier"] == tier]
         # load sums conserved: the elderly assigned add up to the elderly each tier covers

@@ -63,7 +63,7 @@ class TestRealWorld:
                          "--facilities", str(ROOT / "tests" / "data" / "golden" / "nanjing" / "register.csv"),
                          "--total-population", "50000", "--out", str(out)])
         assert rc == 0, err
-        demand = pd.read_csv(out / "demand.csv", encoding="utf-8-sig")
+        demand = pd.read_parquet(out / "demand.parquet")
         assert demand["pop"].sum() == pytest.approx(50_000, rel=1e-9)
 
 

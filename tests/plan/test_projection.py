@@ -151,7 +151,7 @@ class TestRun:
         s = json.loads((out / "summary.json").read_text("utf-8"))
         p = s["projection"]
         assert p["record"]["source"] == "illustrative: test factors" and p["year"] == 2030
-        demand = pd.read_csv(out / "demand.csv")
+        demand = pd.read_parquet(out / "demand.parquet")
         east = demand["county"] == "东区"
         want = 2.0 * demand.loc[east, "elderly"].sum() + 1.5 * demand.loc[~east, "elderly"].sum()
         assert east.any() and (~east).any()

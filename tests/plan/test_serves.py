@@ -17,9 +17,8 @@ DEMO_TIERS = ("street_centre", "community_centre", "meal_point")
 
 @pytest.fixture(scope="module")
 def demand(demo_out: Path) -> pd.DataFrame:
-    return pd.read_csv(demo_out / "demand.csv", encoding="utf-8-sig", keep_default_na=False,
-                       na_values={c: [""] for c in ("time_s__street_centre", "time_s__community_centre",
-                                                    "time_s__meal_point")})
+    # a travel time beyond the search limit as NaN
+    return pd.read_parquet(demo_out / "demand.parquet").replace([np.inf, -np.inf], np.nan)
 
 
 @pytest.mark.parametrize("tier", DEMO_TIERS)

@@ -61,13 +61,13 @@ def monaco_polygon():
 
 class TestRealWorld:
     def test_every_resident_lives_inside_the_boundary(self, monaco_bounded: Path, monaco_polygon) -> None:
-        demand = _csv(monaco_bounded / "demand.csv")
+        demand = pd.read_parquet(monaco_bounded / "demand.parquet")
         assert demand["pop"].sum() == pytest.approx(38000, rel=1e-6)
         inside = shapely.contains_xy(shapely.buffer(monaco_polygon, 1e-6), demand["lon"], demand["lat"])
         assert inside.all(), f"{(~inside).sum()} of {len(demand)} demand points outside Monaco"
 
     def test_every_resident_has_a_county(self, monaco_bounded: Path) -> None:
-        demand = _csv(monaco_bounded / "demand.csv")
+        demand = pd.read_parquet(monaco_bounded / "demand.parquet")
         assert demand["county"].notna().all()
         quarters = set(gpd.read_file(QUARTERS).query("level == 'county'")["name"])
         assert set(demand["county"]) <= quarters
@@ -87,5 +87,5 @@ class TestRealWorld:
         assert sorted(fac.index[outside]) == ["M1", "M3", "M5"]
         # a French station reaches residents inside Monaco
         assert (fac.loc[["M1", "M3", "M5"], "reached_elderly"] > 0).any()
-        demand = _csv(monaco_bounded / "demand.csv")
+        demand = pd.read_parquet(monaco_bounded / "demand.parquet")
         assert np.isfinite(demand["time_s__community_centre"]).any()

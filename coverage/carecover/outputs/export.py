@@ -11,11 +11,14 @@ set two runs write byte-identical files.
 Layers: ``facilities``; ``isochrones`` (each tier's union per band) and
 ``facility_isochrones`` (one facility's polygons, when the run made them) apart; ``demand``
 (points, with ``area_m2``: the cell each point stands for, and per tier the time to and id of
-the nearest facility); ``gaps`` and ``gap_zones``; ``sites``; ``boundaries``.
+the nearest facility); ``gaps`` and ``gap_zones``; ``sites``; ``boundaries``. Every layer but
+``demand`` is in ``carecover.gpkg``; the demand points, the largest table by far, are written
+once, as GeoParquet (``demand.parquet`` with its QGIS style ``demand.qml``,
+:mod:`carecover.outputs.parquet`), not as a GeoPackage layer and a CSV file besides.
 
-Travel times beyond the search limit are ``inf`` in memory. GeoPackage keeps them as ``inf``
-(SQLite REAL); CSV, XLSX and GeoJSON, which have no portable infinity, leave the cell empty
-and the ``covered__<tier>`` column says ``False``.
+Travel times beyond the search limit are ``inf`` in memory. GeoPackage and Parquet keep them as
+``inf``; CSV, XLSX and GeoJSON, which have no portable infinity, leave the cell empty and the
+``covered__<tier>`` column says ``False``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from carecover import notices
 from carecover.outputs.bundle import PlanBundle, sites_frame
 from carecover.outputs.columns import HEADERS_ZH, header_en, header_zh
 from carecover.outputs.gpkg import write_gpkg
+from carecover.outputs.parquet import write_geoparquet
 from carecover.outputs.textfiles import write_csv, write_geojson
 from carecover.outputs.workbook import XLSX_MAX_ROWS, write_workbook
 
@@ -58,8 +62,11 @@ SORT: dict[str, list[str]] = {
     "gaps": ["rank", "gap_id"], "gap_zones": ["rank", "gap_id"], "sites": ["method", "tier", "rank"],
     "boundaries": ["level", "name"],
 }
+#: Layers written as GeoParquet (``<name>.parquet``), not into the GeoPackage, and tables written
+#: as Parquet, not as CSV: the demand points (see the module docstring).
+PARQUET_LAYERS = ("demand",)
 #: Layers written as GeoJSON too: the points and boundaries a web page or a colleague loads.
-#: The demand points, isochrones and gap zones are in the GeoPackage (and demand.csv): at city
+#: The demand points (demand.parquet), isochrones and gap zones (the GeoPackage) are not: at city
 #: scale they are 100,000+ points and millions of polygon vertices, GeoJSON files of 40-80 MB
 #: each that took most of the export's time and repeated the GeoPackage.
 GEOJSON_LAYERS = ("facilities", "gaps", "sites", "boundaries")
@@ -133,7 +140,7 @@ def _lonlat(geoms: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def tables(bundle: PlanBundle) -> dict[str, pd.DataFrame]:
+def tables(bundle: PlanBundle, lays: dict[str, gpd.GeoDataFrame] | None = None) -> dict[str, pd.DataFrame]:
     """Non-spatial tables: every point layer without geometry (points get lon/lat), plus the
     figures (``coverage``) and ``claims`` of the summary.
 
@@ -141,14 +148,17 @@ def tables(bundle: PlanBundle) -> dict[str, pd.DataFrame]:
     ----------
     bundle
         Results to export.
+    lays
+        :func:`layers` of ``bundle`` when already made (else made here).
 
     Returns
     -------
     dict of str to DataFrame
-        Table name -> table, as written to ``<name>.csv``.
+        Table name -> table, as written to ``<name>.csv`` (``demand``: in ``demand.parquet`` with
+        its geometry, and in the workbook when it fits).
     """
     out: dict[str, pd.DataFrame] = {}
-    for name, gdf in layers(bundle).items():
+    for name, gdf in (layers(bundle) if lays is None else lays).items():
         if name in ("isochrones", "facility_isochrones", "gap_zones", "boundaries"):
             continue
         df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
@@ -191,7 +201,8 @@ def _access_table(figs: list[dict]) -> pd.DataFrame:
 
 def export_all(bundle: PlanBundle, out_dir: str | Path, *, xlsx_chinese_headers: bool | None = None
                ) -> dict[str, Path]:
-    """Write ``carecover.gpkg``, GeoJSON layers, one CSV per table and ``carecover.xlsx``.
+    """Write ``carecover.gpkg``, ``demand.parquet`` (and ``demand.qml``), GeoJSON layers, one CSV per
+    table but the demand and ``carecover.xlsx``.
 
     Parameters
     ----------
@@ -206,22 +217,30 @@ def export_all(bundle: PlanBundle, out_dir: str | Path, *, xlsx_chinese_headers:
     Returns
     -------
     dict
-        Output name (``gpkg``, ``xlsx``, ``csv:<table>``, ``geojson:<layer>``) -> path.
+        Output name (``gpkg``, ``xlsx``, ``parquet:<layer>``, ``qml:<layer>``, ``csv:<table>``,
+        ``geojson:<layer>``) -> path.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     lays = layers(bundle)
-    tabs = tables(bundle)
+    tabs = tables(bundle, lays)
     written: dict[str, Path] = {}
-    # the GeoPackage: every layer, styled for QGIS
+    # the GeoPackage: every layer but the demand points, styled for QGIS
     written["gpkg"] = out_dir / "carecover.gpkg"
-    write_gpkg(lays, written["gpkg"])
+    write_gpkg({k: v for k, v in lays.items() if k not in PARQUET_LAYERS}, written["gpkg"])
+    # the demand points: one GeoParquet file (with lon/lat columns), styled by its .qml
+    for name in [n for n in PARQUET_LAYERS if n in lays]:
+        # the table (with its lon/lat columns) and the layer's points: no copy of either
+        paths = write_geoparquet(lays[name], out_dir / f"{name}.parquet", style_name=name, table=tabs.get(name))
+        written[f"parquet:{name}"] = paths[0]
+        if len(paths) > 1:
+            written[f"qml:{name}"] = paths[1]
     # GeoJSON: the layers a web map needs
     for name in [n for n in GEOJSON_LAYERS if n in lays]:
         written[f"geojson:{name}"] = out_dir / "geojson" / f"{name}.geojson"
         write_geojson(lays[name], written[f"geojson:{name}"])
-    # CSV: every table
-    for name, df in tabs.items():
+    # CSV: every table (the demand points are in their Parquet file)
+    for name, df in [(n, d) for n, d in tabs.items() if n not in PARQUET_LAYERS]:
         written[f"csv:{name}"] = out_dir / f"{name}.csv"
         write_csv(df, written[f"csv:{name}"])
     # the workbook: the tables people read
@@ -247,6 +266,11 @@ def _workbook_notes(bundle: PlanBundle) -> list[str]:
 def _warn_skipped(skipped: list[tuple[str, int]]) -> None:
     for name, n in skipped:
         notices.warn("reduced_output", f"表 {name} 有 {n:,} 行，超过工作簿上限 {XLSX_MAX_ROWS:,}，"
-                     f"完整内容见 {name}.csv 与 carecover.gpkg / table {name} has {n:,} rows, over the "
-                     f"workbook's {XLSX_MAX_ROWS:,}: it is in {name}.csv and carecover.gpkg only",
+                     f"完整内容见 {_full_file(name, ' 与 ')} / table {name} has {n:,} rows, over the "
+                     f"workbook's {XLSX_MAX_ROWS:,}: it is in {_full_file(name, ' and ')} only",
                      kind="reduction", file="carecover.xlsx", field=name, value=n)
+
+
+def _full_file(name: str, joiner: str) -> str:
+    """The file(s) holding a whole table that the workbook leaves out."""
+    return f"{name}.parquet" if name in PARQUET_LAYERS else f"{name}.csv{joiner}carecover.gpkg"

@@ -28,7 +28,7 @@ import pandas as pd
 from carecover.outputs.qml import layer_qml
 from carecover.utils import atomic_path, run_datetime
 
-__all__ = ["GPKG_VERSION", "GEOMETRY_COLUMN", "write_gpkg"]
+__all__ = ["GPKG_VERSION", "GEOMETRY_COLUMN", "plain_columns", "write_gpkg"]
 
 #: GeoPackage version written (see the module docstring).
 GPKG_VERSION = "1.2"
@@ -36,11 +36,13 @@ GPKG_VERSION = "1.2"
 GEOMETRY_COLUMN = "geom"
 
 
-def _plain_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Lists/dicts in object columns as JSON text (GeoPackage has no list type)."""
+def plain_columns(gdf: pd.DataFrame) -> pd.DataFrame:
+    """Lists/dicts in object columns as JSON text (GeoPackage has no list type); ``gdf`` itself
+    when it has none."""
     out = gdf
+    geom = gdf.geometry.name if isinstance(gdf, gpd.GeoDataFrame) else None
     for c in gdf.columns:
-        if c == gdf.geometry.name or gdf[c].dtype != object or \
+        if c == geom or gdf[c].dtype != object or \
                 pd.api.types.infer_dtype(gdf[c], skipna=True) in ("string", "empty", "boolean"):
             continue
         if gdf[c].map(lambda v: isinstance(v, (list, tuple, dict))).any():
@@ -103,7 +105,7 @@ def write_gpkg(lays: dict[str, gpd.GeoDataFrame], path: str | Path, *, styles: b
         with atomic_path(path) as tmp:
             first = True
             for name, gdf in lays.items():
-                g = _plain_columns(gdf)
+                g = plain_columns(gdf)
                 pyogrio.write_dataframe(g, tmp, layer=name, driver="GPKG", use_arrow=True,
                                         layer_options={"FID": "gpkg_fid", "GEOMETRY_NAME": GEOMETRY_COLUMN},
                                         dataset_options={"VERSION": GPKG_VERSION} if first else None)

@@ -73,7 +73,7 @@ def refuse_inputs(outputs: Iterable[Path], inputs: dict[Path, Path]) -> None:
 
 
 #: What a run may write at the top of its output folder (besides ``geojson/`` and ``state/``).
-RESERVED = frozenset({"summary.json", "coverage.csv", "facilities.csv", "demand.csv", "gaps.csv", "sites.csv",
+RESERVED = frozenset({"summary.json", "coverage.csv", "facilities.csv", "demand.parquet", "demand.qml", "gaps.csv", "sites.csv",
                       "site_curve.csv", "claims.csv", "map.html", "map_gaode.html", "report.html", "report.md",
                       "report.pdf", "carecover.gpkg", "carecover.xlsx", "access.csv", MANIFEST})
 RESERVED_DIRS = ("geojson", "state")

@@ -20,8 +20,11 @@ from carecover.outputs import outfolder
 from carecover.outputs.bundle import PlanBundle
 from carecover.outputs.export import export_all
 from carecover.outputs.maps import build_map
+from carecover.outputs.maps.isochrones import display_layers
+from carecover.outputs.maps.names import tiers_in
 from carecover.outputs.report import write_report
 from carecover.outputs.report.pdf import write_pdf
+from carecover.outputs.report.write import draw_pictures
 from carecover.params import RunParams
 from carecover.plan import background
 from carecover.plan.assemble import with_relative
@@ -31,31 +34,65 @@ from carecover.utils import atomic_write, log
 
 
 def write_all(params: RunParams, bundle: PlanBundle, siting: Siting, folder: Path) -> None:
-    """Every output file of a run, into ``folder`` (each writer timed as a step, :mod:`carecover.timing`)."""
+    """Every output file of a run, into ``folder`` (each writer timed as a step, :mod:`carecover.timing`).
+
+    Two branches after the site curve and the what-if states: a worker process draws the report's
+    pictures and writes the GCJ-02 map while this one writes the tables and the first map; the report
+    is written last (it lists the warnings of all the others). With one worker the branch runs
+    in place first; the files are the same either way.
+    """
     with timing.step("site curve and states"):
         if siting.curve is not None:
             write_curve(siting.curve, folder / "site_curve.csv")
         for key, state in siting.states.items():
             write_state(folder / "state" / f"{key}.npz", state)
     log("输出 / writing outputs …")
-    # the GCJ-02 map, built by a worker process while the tables and the first map are written
-    gaode = (background.start(params.workers, _timed_map, bundle, folder / "map_gaode.html", "gaode",
-                              params.inline_assets) if params.gaode_map else None)
+    # the maps' isochrone polygons for display, made once for both maps (the worker inherits them)
+    with timing.step("map layers"):
+        display_layers(bundle.isochrones, tiers_in(bundle))
+        release_free_memory()  # their transient, before the exports' (else both count in the peak)
+    worker = background.start(params.workers, _worker_part, params, bundle, folder)
     with timing.step("exports (CSV/GPKG/GeoJSON/XLSX)"):
         export_all(bundle, folder)
     _timed_map(bundle, folder / "map.html", "osm", params.inline_assets)
-    if gaode is not None:
-        gaode.result(notices_here=True)
+    pictures = worker.result(notices_here=True)
     # warnings raised while the tables and maps were written belong in the report and summary
     bundle.summary["warnings"] = notices.as_dicts(notices.current())
     with timing.step("report"):
-        write_report(bundle, folder)
+        write_report(bundle, folder, pictures=pictures)
     if params.pdf:
         with timing.step("report.pdf"):
             write_pdf(folder / "report.html", folder / "report.pdf")
     bundle.summary["warnings"] = notices.as_dicts(notices.current())
     with atomic_write(folder / "summary.json", "w", encoding="utf-8") as fh:
         json.dump(bundle.summary, fh, ensure_ascii=False, indent=2, sort_keys=False, default=str)
+
+
+def release_free_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``; nothing elsewhere).
+
+    Shapely and numpy free the display polygons' transient arrays into the heap, where they stay
+    resident: the exports' own transient would then come on top of them in the peak.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        if libc is not None and hasattr(libc, "malloc_trim"):
+            libc.malloc_trim(0)
+    except OSError:
+        pass
+
+
+def _worker_part(params: RunParams, bundle: PlanBundle, folder: Path) -> dict:
+    """The worker's branch of :func:`write_all`: the report's pictures (returned) and the GCJ-02 map."""
+    with timing.step("report pictures"):
+        pictures = draw_pictures(bundle)
+    if params.gaode_map:
+        _timed_map(bundle, folder / "map_gaode.html", "gaode", params.inline_assets)
+    return pictures
 
 
 def _timed_map(bundle: PlanBundle, path: Path, basemap: str, inline_assets: bool) -> Path:

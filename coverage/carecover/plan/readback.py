@@ -78,6 +78,16 @@ def _layer(path: Path, name: str, present: set[str], empty: bool = False) -> gpd
     return gpd.read_file(not_special(path, "carecover.gpkg"), layer=name)
 
 
+def _demand(out: Path, gpkg: Path, present: set[str]) -> gpd.GeoDataFrame:
+    """The demand points: ``demand.parquet`` (without the ``lon``/``lat`` columns its geometry
+    repeats), or the GeoPackage layer of a folder written before it existed."""
+    path = out / "demand.parquet"
+    if not path.is_file():
+        return _layer(gpkg, "demand", present, True)
+    d = gpd.read_parquet(path)
+    return d.drop(columns=[c for c in ("lon", "lat") if c in d.columns])
+
+
 def read_plan(out: Path) -> Plan:
     """:func:`carecover.read_plan`."""
     import pyogrio
@@ -92,7 +102,7 @@ def read_plan(out: Path) -> Plan:
     zones = _layer(gpkg, "gap_zones", present)
     bundle = PlanBundle(
         facilities=_layer(gpkg, "facilities", present, True), isochrones=_layer(gpkg, "isochrones", present, True),
-        demand=_layer(gpkg, "demand", present, True), gaps=_layer(gpkg, "gaps", present),
+        demand=_demand(out, gpkg, present), gaps=_layer(gpkg, "gaps", present),
         sites=_layer(gpkg, "sites", present), boundaries=_layer(gpkg, "boundaries", present),
         summary=dict(summary.data), lang=params.lang, title=summary.title,
         gap_hulls=None if zones is None else zones.geometry, params=params)

@@ -4,6 +4,7 @@ are unreadable)."""
 from __future__ import annotations
 
 import math
+import weakref
 
 import folium
 import geopandas as gpd
@@ -48,6 +49,38 @@ def tier_unions(iso: gpd.GeoDataFrame, tiers: list[str]) -> dict[str, gpd.GeoDat
     return layers
 
 
+#: The display polygons of an isochrone table (:func:`display_layers`), by the table's identity
+#: and the tiers drawn; an entry goes when its table does.
+_SHOWN: dict[tuple[int, tuple[str, ...]], tuple[dict[str, gpd.GeoDataFrame], list, float]] = {}
+
+
+def display_layers(iso: gpd.GeoDataFrame, tiers: list[str]) -> tuple[dict[str, gpd.GeoDataFrame], list, float]:
+    """The tier unions of ``iso`` (:func:`tier_unions`) and their display polygons with the
+    tolerance used (:func:`~carecover.outputs.maps.geometry.iso_display`), computed once per
+    table and tiers: both maps of a run draw them (the second map's worker process inherits
+    them when they were computed before it started).
+
+    Parameters
+    ----------
+    iso
+        The bundle's isochrones (not changed afterwards: the result is kept while it lives).
+    tiers
+        Tiers drawn, in order.
+
+    Returns
+    -------
+    tuple
+        Tier key -> its bands, the display polygons per tier (WGS-84), the tolerance (degrees).
+    """
+    key = (id(iso), tuple(tiers))
+    if key not in _SHOWN:
+        unions = tier_unions(iso, tiers)
+        shown, tol = iso_display([u.geometry.values for u in unions.values()])
+        _SHOWN[key] = (unions, shown, tol)
+        weakref.finalize(iso, _SHOWN.pop, key, None)
+    return _SHOWN[key]
+
+
 def add_isochrones(m: folium.Map, ctx: MapContext) -> list[float]:
     """Draw the isochrone bands of every tier (simplified for display, see
     :func:`~carecover.outputs.maps.geometry.iso_display`).
@@ -68,8 +101,7 @@ def add_isochrones(m: folium.Map, ctx: MapContext) -> list[float]:
     bands_all: list[float] = sorted({float(v) for v in iso["band_min"].dropna()}) if len(iso) else []
     iso_tiers = [k for k in ctx.tiers if len(iso) and (iso["tier"] == k).any()]
     focus = focus_tier(ctx.bundle, iso_tiers)
-    unions = tier_unions(iso, ctx.tiers)
-    shown, tol = iso_display([u.geometry.values for u in unions.values()])
+    unions, shown, tol = display_layers(iso, ctx.tiers)
     if tol > ISO_SIMPLIFY_DEG:
         ctx.notes.append(tr(f"等时圈已简化（容差约 {tol * 111_000:.0f} 米，小于 1 公顷的空洞已填充）",
                             f"isochrones simplified for display (about {tol * 111_000:.0f} m; holes under 1 ha filled)",

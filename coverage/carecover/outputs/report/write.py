@@ -161,6 +161,29 @@ SECTIONS: list[Callable[[ReportContext], Section | None]] = [
 ]
 
 
+#: The pictures a report draws before its sections (:func:`draw_pictures`): the slow part of a
+#: report, and independent of the warnings the other outputs raise while they are written.
+PICTURES = ("maps", "charts")
+
+
+def draw_pictures(bundle: PlanBundle) -> dict[str, dict[str, Image]]:
+    """The report's overview maps and charts, drawn apart from its text (a run draws them in a
+    worker process while the tables and maps are written; :func:`write_report` takes them).
+
+    Parameters
+    ----------
+    bundle
+        Results to report, with the run's parameters.
+
+    Returns
+    -------
+    dict
+        ``maps`` and ``charts``: :attr:`ReportContext.maps` and :attr:`ReportContext.charts`.
+    """
+    ctx = ReportContext(bundle, bundle.run_params())
+    return {name: getattr(ctx, name) for name in PICTURES}
+
+
 def build_sections(ctx: ReportContext, builders: Sequence[Callable[[ReportContext], Section | None]] | None = None
                    ) -> list[Section]:
     """The report's sections.
@@ -181,7 +204,8 @@ def build_sections(ctx: ReportContext, builders: Sequence[Callable[[ReportContex
 
 
 def write_report(bundle: PlanBundle, out_dir: str | Path, *,
-                 sections: Sequence[Callable[[ReportContext], Section | None]] | None = None) -> dict[str, Path]:
+                 sections: Sequence[Callable[[ReportContext], Section | None]] | None = None,
+                 pictures: dict[str, dict[str, Image]] | None = None) -> dict[str, Path]:
     """Write ``report.html`` (self-contained), ``report.md`` and its PNG pictures into ``out_dir``.
 
     Parameters
@@ -192,6 +216,9 @@ def write_report(bundle: PlanBundle, out_dir: str | Path, *,
         Output folder (created).
     sections
         Section builders (default :data:`SECTIONS`).
+    pictures
+        :func:`draw_pictures` of the same bundle, when already drawn (else drawn here; the same
+        bytes either way).
 
     Returns
     -------
@@ -206,7 +233,10 @@ def write_report(bundle: PlanBundle, out_dir: str | Path, *,
     params = bundle.run_params()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    built = build_sections(ReportContext(bundle, params), sections)
+    ctx = ReportContext(bundle, params)
+    for name in PICTURES if pictures else ():
+        ctx.__dict__[name] = pictures[name]  # the cached properties, already drawn
+    built = build_sections(ctx, sections)
     title = bundle.display_title()
     paths: dict[str, Path] = {}
     for img in (blk for s in built for blk in s.blocks if isinstance(blk, Image)):
