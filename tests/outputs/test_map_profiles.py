@@ -52,7 +52,7 @@ def published(tmp_path_factory, synthetic_city_factory) -> tuple[Path, object]:
 
 def test_demand_columns_are_the_profile_figures(published) -> None:
     out, plan = published
-    demand = pd.read_csv(out / "demand.csv")
+    demand = pd.read_parquet(out / "demand.parquet")
     cols = sorted(c for c in demand.columns if c.startswith("profile_covered__"))
     assert cols == ["profile_covered__street_centre__elderly", "profile_covered__street_centre__step_free__optimistic",
                     "profile_covered__street_centre__step_free__pessimistic", "profile_covered__street_centre__winter"]
@@ -69,7 +69,7 @@ def test_a_layer_per_profile_in_the_browser(published, tmp_path: Path) -> None:
     if chromium_path() is None:
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     out, _ = published
-    demand = pd.read_csv(out / "demand.csv")
+    demand = pd.read_parquet(out / "demand.parquet")
     res = open_page(out / "map.html", final_screenshot=tmp_path / "map_step_free.png", evaluate={
         "labels": LABELS_JS, "before": _dots("#cc79a7"),
         "on": _toggle("轮椅/助行器使用者可达（悲观）"), "after": _dots("#cc79a7"),
