@@ -48,11 +48,14 @@ def one(areas: Path, client: Client, workers: int, cache: Path) -> dict:
     stats = [s for a in run.areas for s in a.stats]
     busy = sum(s["seconds"] for s in stats)
     merge_busy = run.seconds.get("merge_busy", float("nan"))
+    task_cpu = sum(s.get("cpu_s", float("nan")) for s in stats)
+    merge_cpu = run.seconds.get("merge_cpu", float("nan"))
     cluster_s = run.seconds.get("cluster", run.seconds["tasks"] + run.seconds["merge"])
     return {"workers": workers, "wall_s": wall, "cluster_s": cluster_s, "client_cpu_s": client_cpu,
             "tasks_s": run.seconds["tasks"], "merge_s": run.seconds["merge"],
             "tasks": len(stats), "task_s_median": statistics.median(s["seconds"] for s in stats),
             "task_s_max": max(s["seconds"] for s in stats), "busy_s": busy, "merge_busy_s": merge_busy,
+            "task_cpu_s": task_cpu, "merge_cpu_s": merge_cpu, "cpu_per_area_s": (task_cpu + merge_cpu) / len(run.areas),
             "overhead_s": cluster_s - (busy + (0.0 if merge_busy != merge_busy else merge_busy)) / workers,
             "peak_rss_mb_max": max(s["peak_rss_mb"] for s in stats),
             "residents": sum(len(a.points) for a in run.areas), "nodes_max": max(s["nodes"] for s in stats)}
@@ -165,6 +168,9 @@ def main() -> None:
         for w in args.workers:
             t = statistics.median(r[col] for r in rows if r["workers"] == w)
             print(f"{col}: workers={w} median={t:.2f}s speedup={base / t:.2f}")
+    cpu = [r["cpu_per_area_s"] for r in rows if r["cpu_per_area_s"] == r["cpu_per_area_s"]]
+    if cpu:
+        print(f"CPU per area (tasks + merge), median over runs: {statistics.median(cpu):.1f} s")
     if args.cache is None:
         shutil.rmtree(cache, ignore_errors=True)
 

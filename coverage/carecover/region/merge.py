@@ -29,7 +29,7 @@ from carecover.plan.figures import data_record
 from carecover.region.task import CandidateReach, TaskResult
 
 __all__ = ["AreaResult", "AreaParts", "merge_area", "assemble", "finish", "figures_of", "tier_gaps",
-           "join_gaps", "POINT_COLUMNS"]
+           "join_gaps", "clock", "since", "POINT_COLUMNS"]
 
 #: Resident columns of an area result (then ``time_<tier>`` and ``nearest_<tier>`` per tier).
 POINT_COLUMNS = ["cell_id", "pop", "elderly", "county", "area_m2", "snapped"]
@@ -65,7 +65,8 @@ class AreaResult:
     notices
         Warnings of the area's tasks.
     merge_seconds
-        Seconds the merge steps took (put together, figures, gaps; summed over the workers).
+        Wall and CPU seconds of the merge steps (put together, figures, gaps; summed over the
+        workers).
     """
 
     area: str
@@ -80,7 +81,7 @@ class AreaResult:
     candidates: Mapping[str, CandidateReach] = field(default_factory=dict)
     stats: tuple[dict, ...] = ()
     notices: tuple = ()
-    merge_seconds: float = 0.0
+    merge_seconds: tuple[float, float] = (0.0, 0.0)
 
 
 def _points(params: RunParams, results: Sequence[TaskResult], tiers: list[str]) -> tuple[gpd.GeoDataFrame, np.ndarray]:
@@ -185,7 +186,7 @@ class AreaParts:
     demand
         The area's residents as the plan's :class:`Demand` (figures and gaps read it).
     seconds
-        Seconds it took to put together.
+        Wall and CPU seconds it took to put together.
     """
 
     area: str
@@ -198,7 +199,7 @@ class AreaParts:
     candidates: Mapping[str, CandidateReach]
     stats: tuple[dict, ...]
     notices: tuple
-    seconds: float = 0.0
+    seconds: tuple[float, float] = (0.0, 0.0)
 
 
 def assemble(params: RunParams, area: str, index: int, results: Sequence[TaskResult],
@@ -208,7 +209,7 @@ def assemble(params: RunParams, area: str, index: int, results: Sequence[TaskRes
     ``tiers``: tiers to state even when none of the area's tasks routed them (tiers routed
     elsewhere in the region: the area's residents count in their totals, not reached).
     """
-    t0 = time.perf_counter()
+    t0 = clock()
     tier_set = {k for r in results for k in r.times} | set(tiers)
     tiers = [k for k in params.tiers if k in tier_set]
     pts, order = _points(params, results, tiers)
@@ -220,17 +221,17 @@ def assemble(params: RunParams, area: str, index: int, results: Sequence[TaskRes
     reached = pd.concat([r.reached for r in results], ignore_index=True) if results else pd.DataFrame()
     stats = tuple({"task": r.label, **dict(r.stats)} for r in results)
     found = tuple(n for r in results for n in r.notices)
-    return AreaParts(area, index, pts, tuple(tiers), demand, fac, reached, cands, stats, found,
-                     time.perf_counter() - t0)
+    return AreaParts(area, index, pts, tuple(tiers), demand, fac, reached, cands, stats, found, since(t0))
 
 
 def finish(parts: AreaParts, figs: list[dict], zones: Sequence[gpd.GeoDataFrame | None],
-           seconds: float = 0.0) -> AreaResult:
+           seconds: Sequence[tuple[float, float]] = ()) -> AreaResult:
     """The :class:`AreaResult` from its parts, figures and the gap zones of every tier (tier
-    order); ``seconds``: those the figures and gaps took."""
-    t0 = time.perf_counter()
+    order); ``seconds``: the wall and CPU seconds the figures and gaps took."""
+    t0 = clock()
     gaps, hulls = join_gaps(zones)
-    spent = parts.seconds + seconds + time.perf_counter() - t0
+    parts_s = [parts.seconds, *seconds, since(t0)]
+    spent = (sum(w for w, _ in parts_s), sum(c for _, c in parts_s))
     return AreaResult(parts.area, parts.index, parts.points, parts.tiers, figs, gaps, hulls, parts.facilities,
                       parts.reached, parts.candidates, parts.stats, parts.notices, spent)
 
@@ -251,9 +252,19 @@ def merge_area(params: RunParams, area: str, index: int, admin: gpd.GeoDataFrame
     results
         The area's task results, any order.
     """
-    t0 = time.perf_counter()
     parts = assemble(params, area, index, results)
+    t0 = clock()
     tiers = list(parts.tiers)
     figs = figures_of(params, parts.points, parts.demand, tiers)
     zones = [tier_gaps(params, parts.points, parts.demand, k, admin) for k in tiers]
-    return finish(parts, figs, zones, time.perf_counter() - t0 - parts.seconds)
+    return finish(parts, figs, zones, [since(t0)])
+
+
+def clock() -> tuple[float, float]:
+    """Wall and CPU clocks now (:func:`since` gives the seconds spent from them)."""
+    return time.perf_counter(), time.process_time()
+
+
+def since(t0: tuple[float, float]) -> tuple[float, float]:
+    """Wall and CPU seconds since :func:`clock` gave ``t0``."""
+    return time.perf_counter() - t0[0], time.process_time() - t0[1]

@@ -12,7 +12,6 @@ while other areas are still being routed, so the long merges do not all wait for
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -40,28 +39,29 @@ def assemble_task(params: RunParams, area: str, index: int, cache_root: Path | N
     return merge.assemble(params, area, index, load_cached(items, cache_root), tiers)
 
 
-def figures_task(params: RunParams, parts: AreaParts) -> tuple[list[dict], float]:
-    """The area's figures (:func:`carecover.region.merge.figures_of`) and their seconds."""
-    t0 = time.perf_counter()
+def figures_task(params: RunParams, parts: AreaParts) -> tuple[list[dict], tuple[float, float]]:
+    """The area's figures (:func:`carecover.region.merge.figures_of`) and their wall and CPU
+    seconds."""
+    t0 = merge.clock()
     figs = merge.figures_of(params, parts.points, parts.demand, list(parts.tiers))
-    return figs, time.perf_counter() - t0
+    return figs, merge.since(t0)
 
 
 def gaps_task(params: RunParams, parts: AreaParts, key: str, name: str, geometry: Any
-              ) -> tuple[gpd.GeoDataFrame | None, float]:
+              ) -> tuple[gpd.GeoDataFrame | None, tuple[float, float]]:
     """One tier's gap zones over the whole area (:func:`carecover.region.merge.tier_gaps`;
-    ``None`` for a tier none of the area's tasks routed) and their seconds."""
+    ``None`` for a tier none of the area's tasks routed) and their wall and CPU seconds."""
     if key not in parts.tiers:
-        return None, 0.0
-    t0 = time.perf_counter()
+        return None, (0.0, 0.0)
+    t0 = merge.clock()
     admin = gpd.GeoDataFrame({"name": [name]}, geometry=[geometry], crs=4326)
     zones = merge.tier_gaps(params, parts.points, parts.demand, key, admin)
-    return zones, time.perf_counter() - t0
+    return zones, merge.since(t0)
 
 
-def finish_task(parts: AreaParts, figs: tuple[list[dict], float], *zones: tuple[Any, float]) -> AreaResult:
+def finish_task(parts: AreaParts, figs: tuple[list[dict], Any], *zones: tuple[Any, Any]) -> AreaResult:
     """The area's result from its parts, figures and every tier's gap zones (tier order)."""
-    return merge.finish(parts, figs[0], [z for z, _ in zones], figs[1] + sum(s for _, s in zones))
+    return merge.finish(parts, figs[0], [z for z, _ in zones], [figs[1], *(s for _, s in zones)])
 
 
 def submit_merges(client: Any, plans: Sequence[Any], tasks: Sequence[Any], futures: dict[str, Any],

@@ -40,7 +40,8 @@ class RegionRun:
     seconds
         Wall times: ``tasks`` (submission to the last task), ``merge`` (last task to the last
         merged area), ``cluster`` (submission to the last merged area), ``total`` (the whole
-        run); ``merge_busy``: seconds the merge steps took, summed over the workers.
+        run); ``merge_busy`` and ``merge_cpu``: wall and CPU seconds of the merge steps, summed
+        over the workers.
     dashboard
         The dashboard line printed.
     """
@@ -177,7 +178,8 @@ def _on_cluster(opts: RegionOptions, client: Any, plans, tasks, task_cache: Task
         log(f"区域合并 / areas merged {t2 - t1:.1f} s after the last task")
         return RegionRun({}, list(areas), list(sched.futures), sched.cached,
                          {"tasks": sched.seconds, "merge": t2 - t1, "cluster": t2 - t0,
-                          "merge_busy": sum(a.merge_seconds for a in areas)}, line)
+                          "merge_busy": sum(a.merge_seconds[0] for a in areas),
+                          "merge_cpu": sum(a.merge_seconds[1] for a in areas)}, line)
     finally:
         if own:
             ctx.__exit__(None, None, None)
