@@ -158,8 +158,9 @@ class TaskResult:
     demand_source
         The population source record (method, file, totals) of the area's group.
     stats
-        ``seconds``, ``cpu_s`` (CPU seconds of the worker process), ``rss_mb`` (resident memory at the end), ``peak_rss_mb`` (the worker
-        process's peak), ``nodes`` (walk network nodes), ``pid``.
+        ``seconds``, ``cpu_s`` (CPU seconds of the worker process), ``rss_mb`` (resident memory
+        at the end), ``peak_rss_mb`` (the worker process's peak), ``nodes`` (walk network nodes;
+        0 without streets), ``pid``.
     """
 
     key: str
@@ -275,7 +276,7 @@ def walk_or_none(params: RunParams, bounds: Boundaries) -> StreetNetwork | None:
     try:
         return networks.load_mode(params, bounds, "walk")
     except NetworkError as exc:
-        if "no streets" in exc.message or "holds no streets" in exc.message:
+        if "no streets" in exc.message:
             return None
         raise
 
