@@ -2,7 +2,8 @@
 memory, scheduler overhead, speed-up).
 
     PYTHONPATH=coverage python scripts/bench_region.py --make-province DIR [--cities 10 --nodes 105000]
-    PYTHONPATH=coverage python scripts/bench_region.py DIR/areas.toml [--workers 1 2] [--repeat 1]
+    PYTHONPATH=coverage python scripts/bench_region.py DIR/areas.toml [--workers 1 2] [--repeat 3]
+                                                       [--cache CACHE]
 
 ``--make-province`` writes a synthetic province: cities from
 :func:`carecover.bench.synthetic.synthetic_city` ~50 km apart, each as street arrays
@@ -11,14 +12,19 @@ three walking tiers) and a 0.001° population raster (residents where the street
 areas file listing them (tiled).
 
 Each run starts from an empty task cache (the network and stage caches are warmed by a
-first run, so the timings are routing, not parsing). Scheduler overhead = wall time of the
-tasks − (sum of task seconds / workers).
+first run, so the timings are routing, not parsing; ``--cache CACHE`` keeps them between
+invocations, and a cache already warm skips the warm-up). One LocalCluster per worker count
+is started once, before any timing, and reused by every repeat; the runs are interleaved
+(1, 2, 1, 2 …) so that a change of load hits both alike. Reported per run: the cluster part
+(tasks and merges, submission → last merged area), the whole run, task times, memory;
+scheduler overhead = wall time of the cluster part − (sum of task and merge seconds / workers).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import statistics
 import tempfile
@@ -31,22 +37,42 @@ from carecover.region.run import run_region
 from distributed import Client, LocalCluster
 
 
-def one(areas: Path, workers: int, cache: Path) -> dict:
+def one(areas: Path, client: Client, workers: int, cache: Path) -> dict:
+    """One run from an empty task cache on ``client`` (its cluster already started)."""
     shutil.rmtree(cache / "region" / "tasks", ignore_errors=True)
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
-        out = Path(tempfile.mkdtemp()) / "out"
-        t0 = time.perf_counter()
-        run = run_region(RegionOptions(areas=areas, out=out, cache=cache, dashboard=False), client=client)
-        wall = time.perf_counter() - t0
+    out = Path(tempfile.mkdtemp()) / "out"
+    t0, c0 = time.perf_counter(), time.process_time()
+    run = run_region(RegionOptions(areas=areas, out=out, cache=cache, dashboard=False), client=client)
+    wall, client_cpu = time.perf_counter() - t0, time.process_time() - c0
+    shutil.rmtree(out.parent, ignore_errors=True)
     stats = [s for a in run.areas for s in a.stats]
     busy = sum(s["seconds"] for s in stats)
-    return {"workers": workers, "wall_s": wall, "tasks_s": run.seconds["tasks"], "merge_s": run.seconds["merge"],
+    merge_busy = run.seconds.get("merge_busy", float("nan"))
+    task_cpu = sum(s.get("cpu_s", float("nan")) for s in stats)
+    merge_cpu = run.seconds.get("merge_cpu", float("nan"))
+    cluster_s = run.seconds.get("cluster", run.seconds["tasks"] + run.seconds["merge"])
+    return {"workers": workers, "wall_s": wall, "cluster_s": cluster_s, "client_cpu_s": client_cpu,
+            "tasks_s": run.seconds["tasks"], "merge_s": run.seconds["merge"],
             "tasks": len(stats), "task_s_median": statistics.median(s["seconds"] for s in stats),
-            "task_s_max": max(s["seconds"] for s in stats), "busy_s": busy,
-            "overhead_s": run.seconds["tasks"] - busy / workers,
+            "task_s_max": max(s["seconds"] for s in stats), "busy_s": busy, "merge_busy_s": merge_busy,
+            "task_cpu_s": task_cpu, "merge_cpu_s": merge_cpu, "cpu_per_area_s": (task_cpu + merge_cpu) / len(run.areas),
+            "overhead_s": cluster_s - (busy + (0.0 if merge_busy != merge_busy else merge_busy)) / workers,
             "peak_rss_mb_max": max(s["peak_rss_mb"] for s in stats),
             "residents": sum(len(a.points) for a in run.areas), "nodes_max": max(s["nodes"] for s in stats)}
+
+
+def clusters(counts: list[int]) -> dict[int, tuple[LocalCluster, Client]]:
+    """One LocalCluster (127.0.0.1, 1 thread per worker process) per worker count, started once."""
+    out = {}
+    for w in sorted(set(counts)):
+        cluster = LocalCluster(n_workers=w, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        out[w] = (cluster, Client(cluster))
+    return out
+
+
+def load() -> str:
+    return " ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 def make_province(folder: Path, cities: int, nodes: int, facilities: int, tile_km: float) -> Path:
@@ -109,23 +135,44 @@ def main() -> None:
     ap.add_argument("--facilities", type=int, default=520)
     ap.add_argument("--tile-km", type=float, default=10.0)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--cache", type=Path, help="cache folder kept between invocations (warm: no warm-up)")
     args = ap.parse_args()
     if args.make_province:
         make_province(args.make_province, args.cities, args.nodes, args.facilities, args.tile_km)
         return
     utils.QUIET = True
-    cache = Path(tempfile.mkdtemp(prefix="bench_region_"))
-    one(args.areas, max(args.workers), cache)  # warm the network and stage caches
-    rows = [one(args.areas, w, cache) for w in args.workers for _ in range(args.repeat)]
-    for r in rows:
-        print(" ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
-    base = statistics.median(r["tasks_s"] for r in rows if r["workers"] == min(args.workers))
-    for w in args.workers:
-        t = statistics.median(r["tasks_s"] for r in rows if r["workers"] == w)
-        print(f"workers={w} tasks_wall_median={t:.2f}s speedup={base / t:.2f}")
-    shutil.rmtree(cache, ignore_errors=True)
-
+    cache = args.cache or Path(tempfile.mkdtemp(prefix="bench_region_"))
+    t_all = time.perf_counter()
+    print(f"load average at start: {load()}", flush=True)
+    running = clusters(args.workers)
+    try:
+        if not (cache / "region" / "streets").is_dir():
+            t = time.perf_counter()
+            one(args.areas, running[max(args.workers)][1], max(args.workers), cache)  # warm the caches
+            print(f"warm-up (street arrays, demand, networks): {time.perf_counter() - t:.1f} s", flush=True)
+        rows = []
+        for _ in range(args.repeat):
+            for w in args.workers:  # interleaved: 1, 2, 1, 2 …
+                rows.append(one(args.areas, running[w][1], w, cache))
+                r = rows[-1]
+                print(" ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items())
+                      + f" load={load()}", flush=True)
+    finally:
+        for cluster, client in running.values():
+            client.close()
+            cluster.close()
+    print(f"load average at end: {load()}; benchmark {time.perf_counter() - t_all:.0f} s")
+    for col in ("cluster_s", "wall_s"):
+        base = statistics.median(r[col] for r in rows if r["workers"] == min(args.workers))
+        for w in args.workers:
+            t = statistics.median(r[col] for r in rows if r["workers"] == w)
+            print(f"{col}: workers={w} median={t:.2f}s speedup={base / t:.2f}")
+    cpu = [r["cpu_per_area_s"] for r in rows if r["cpu_per_area_s"] == r["cpu_per_area_s"]]
+    if cpu:
+        print(f"CPU per area (tasks + merge), median over runs: {statistics.median(cpu):.1f} s")
+    if args.cache is None:
+        shutil.rmtree(cache, ignore_errors=True)
 
 if __name__ == "__main__":
     main()

@@ -10,6 +10,7 @@ defined per area: a gap crossing the border between two areas is two gaps, one i
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -27,7 +28,8 @@ from carecover.plan import gaps as plan_gaps
 from carecover.plan.figures import data_record
 from carecover.region.task import CandidateReach, TaskResult
 
-__all__ = ["AreaResult", "merge_area", "POINT_COLUMNS"]
+__all__ = ["AreaResult", "AreaParts", "merge_area", "assemble", "finish", "figures_of", "tier_gaps",
+           "join_gaps", "clock", "since", "POINT_COLUMNS"]
 
 #: Resident columns of an area result (then ``time_<tier>`` and ``nearest_<tier>`` per tier).
 POINT_COLUMNS = ["cell_id", "pop", "elderly", "county", "area_m2", "snapped"]
@@ -62,6 +64,9 @@ class AreaResult:
         Per task: label, seconds, memory, nodes, residents, pid.
     notices
         Warnings of the area's tasks.
+    merge_seconds
+        Wall and CPU seconds of the merge steps (put together, figures, gaps; summed over the
+        workers).
     """
 
     area: str
@@ -76,6 +81,7 @@ class AreaResult:
     candidates: Mapping[str, CandidateReach] = field(default_factory=dict)
     stats: tuple[dict, ...] = ()
     notices: tuple = ()
+    merge_seconds: tuple[float, float] = (0.0, 0.0)
 
 
 def _points(params: RunParams, results: Sequence[TaskResult], tiers: list[str]) -> tuple[gpd.GeoDataFrame, np.ndarray]:
@@ -142,15 +148,24 @@ def figures_of(params: RunParams, pts: gpd.GeoDataFrame, demand: Demand, tiers: 
 def gaps_of(params: RunParams, pts: gpd.GeoDataFrame, demand: Demand, tiers: list[str],
             admin: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame | None, gpd.GeoSeries | None]:
     """Gap zones of every tier over the whole area (as :func:`carecover.plan.gaps.find`)."""
-    link_m = plan_gaps.link_distance(params, demand)
+    return join_gaps([tier_gaps(params, pts, demand, key, admin) for key in tiers])
+
+
+def tier_gaps(params: RunParams, pts: gpd.GeoDataFrame, demand: Demand, key: str,
+              admin: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """Gap zones of one tier over the whole area (``tier`` first, ``hull`` kept), or ``None``."""
     base = pts[["cell_id", "pop", "elderly", "county", "area_m2", "geometry"]]
-    zones = []
-    for key in tiers:
-        t = pts[f"time_{key}"].to_numpy(float)
-        res = find_gaps(base.assign(time_s=t, covered=covered(t, params.tiers[key].threshold_min)),
-                        link_m=link_m, admin=admin, split_m=plan_gaps.split_distance(params, key))
-        if len(res):
-            zones.append(res.zones.assign(tier=key)[["tier", *res.zones.columns]])
+    t = pts[f"time_{key}"].to_numpy(float)
+    res = find_gaps(base.assign(time_s=t, covered=covered(t, params.tiers[key].threshold_min)),
+                    link_m=plan_gaps.link_distance(params, demand), admin=admin,
+                    split_m=plan_gaps.split_distance(params, key))
+    return res.zones.assign(tier=key)[["tier", *res.zones.columns]] if len(res) else None
+
+
+def join_gaps(parts: Sequence[gpd.GeoDataFrame | None]) -> tuple[gpd.GeoDataFrame | None, gpd.GeoSeries | None]:
+    """The tiers' gap zones (:func:`tier_gaps`, tier order) as one frame and their hulls
+    (EPSG:4326), or ``(None, None)``."""
+    zones = [z for z in parts if z is not None]
     if not zones:
         return None, None
     hulls = pd.concat([gpd.GeoSeries(z["hull"]).to_crs(4326) for z in zones], ignore_index=True)
@@ -159,9 +174,72 @@ def gaps_of(params: RunParams, pts: gpd.GeoDataFrame, demand: Demand, tiers: lis
     return frame, gpd.GeoSeries(hulls.values, crs=4326)
 
 
+@dataclass(frozen=True)
+class AreaParts:
+    """An area's task results put together, before its figures and gaps (the first step of
+    the merge; :func:`finish` makes the :class:`AreaResult`).
+
+    Attributes
+    ----------
+    area, index, points, tiers, facilities, reached, candidates, stats, notices
+        As in :class:`AreaResult`.
+    demand
+        The area's residents as the plan's :class:`Demand` (figures and gaps read it).
+    seconds
+        Wall and CPU seconds it took to put together.
+    """
+
+    area: str
+    index: int
+    points: gpd.GeoDataFrame
+    tiers: tuple[str, ...]
+    demand: Demand
+    facilities: pd.DataFrame
+    reached: pd.DataFrame
+    candidates: Mapping[str, CandidateReach]
+    stats: tuple[dict, ...]
+    notices: tuple
+    seconds: tuple[float, float] = (0.0, 0.0)
+
+
+def assemble(params: RunParams, area: str, index: int, results: Sequence[TaskResult],
+             tiers: Sequence[str] = ()) -> AreaParts:
+    """Put an area's task results (any order) together in one plan's resident order.
+
+    ``tiers``: tiers to state even when none of the area's tasks routed them (tiers routed
+    elsewhere in the region: the area's residents count in their totals, not reached).
+    """
+    t0 = clock()
+    tier_set = {k for r in results for k in r.times} | set(tiers)
+    tiers = [k for k in params.tiers if k in tier_set]
+    pts, order = _points(params, results, tiers)
+    source = dict(results[0].demand_source) if results else {}
+    demand = Demand(pts[["cell_id", "pop", "elderly", "county", "area_m2", "geometry"]], source, None)
+    keys = sorted({k for r in results for k in r.candidates})
+    cands = {k: c for k in keys if (c := _candidates(results, order, k)) is not None}
+    fac = pd.concat([r.facilities for r in results], ignore_index=True) if results else pd.DataFrame()
+    reached = pd.concat([r.reached for r in results], ignore_index=True) if results else pd.DataFrame()
+    stats = tuple({"task": r.label, **dict(r.stats)} for r in results)
+    found = tuple(n for r in results for n in r.notices)
+    return AreaParts(area, index, pts, tuple(tiers), demand, fac, reached, cands, stats, found, since(t0))
+
+
+def finish(parts: AreaParts, figs: list[dict], zones: Sequence[gpd.GeoDataFrame | None],
+           seconds: Sequence[tuple[float, float]] = ()) -> AreaResult:
+    """The :class:`AreaResult` from its parts, figures and the gap zones of every tier (tier
+    order); ``seconds``: the wall and CPU seconds the figures and gaps took."""
+    t0 = clock()
+    gaps, hulls = join_gaps(zones)
+    parts_s = [parts.seconds, *seconds, since(t0)]
+    spent = (sum(w for w, _ in parts_s), sum(c for _, c in parts_s))
+    return AreaResult(parts.area, parts.index, parts.points, parts.tiers, figs, gaps, hulls, parts.facilities,
+                      parts.reached, parts.candidates, parts.stats, parts.notices, spent)
+
+
 def merge_area(params: RunParams, area: str, index: int, admin: gpd.GeoDataFrame,
                results: Sequence[TaskResult]) -> AreaResult:
-    """Merge an area's task results and compute its figures and gaps.
+    """Merge an area's task results and compute its figures and gaps in one process (a region
+    run does the same steps as separate tasks on the workers: :mod:`carecover.region.reduce`).
 
     Parameters
     ----------
@@ -174,17 +252,19 @@ def merge_area(params: RunParams, area: str, index: int, admin: gpd.GeoDataFrame
     results
         The area's task results, any order.
     """
-    tier_set = {k for r in results for k in r.times}
-    tiers = [k for k in params.tiers if k in tier_set]
-    pts, order = _points(params, results, tiers)
-    source = dict(results[0].demand_source) if results else {}
-    demand = Demand(pts[["cell_id", "pop", "elderly", "county", "area_m2", "geometry"]], source, None)
-    figs = figures_of(params, pts, demand, tiers)
-    gaps, hulls = gaps_of(params, pts, demand, tiers, admin)
-    keys = sorted({k for r in results for k in r.candidates})
-    cands = {k: c for k in keys if (c := _candidates(results, order, k)) is not None}
-    fac = pd.concat([r.facilities for r in results], ignore_index=True) if results else pd.DataFrame()
-    reached = pd.concat([r.reached for r in results], ignore_index=True) if results else pd.DataFrame()
-    stats = tuple({"task": r.label, **dict(r.stats)} for r in results)
-    found = tuple(n for r in results for n in r.notices)
-    return AreaResult(area, index, pts, tuple(tiers), figs, gaps, hulls, fac, reached, cands, stats, found)
+    parts = assemble(params, area, index, results)
+    t0 = clock()
+    tiers = list(parts.tiers)
+    figs = figures_of(params, parts.points, parts.demand, tiers)
+    zones = [tier_gaps(params, parts.points, parts.demand, k, admin) for k in tiers]
+    return finish(parts, figs, zones, [since(t0)])
+
+
+def clock() -> tuple[float, float]:
+    """Wall and CPU clocks now (:func:`since` gives the seconds spent from them)."""
+    return time.perf_counter(), time.process_time()
+
+
+def since(t0: tuple[float, float]) -> tuple[float, float]:
+    """Wall and CPU seconds since :func:`clock` gave ``t0``."""
+    return time.perf_counter() - t0[0], time.process_time() - t0[1]

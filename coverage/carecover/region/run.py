@@ -13,7 +13,7 @@ from typing import Any
 from carecover import notices, settings
 from carecover.outputs import outfolder
 from carecover.plan.resolve import suggest_counts
-from carecover.region import cluster, outputs, schedule, specs
+from carecover.region import cluster, outputs, reduce, schedule, specs
 from carecover.region import siting as region_siting
 from carecover.region.areas import read_areas
 from carecover.region.cache import TaskCache
@@ -38,7 +38,10 @@ class RegionRun:
     computed, cached
         Task keys computed in this run and found in the cache.
     seconds
-        Wall time of the tasks (submission to last result) and of the whole run.
+        Wall times: ``tasks`` (submission to the last task), ``merge`` (last task to the last
+        merged area), ``cluster`` (submission to the last merged area), ``total`` (the whole
+        run); ``merge_busy`` and ``merge_cpu``: wall and CPU seconds of the merge steps, summed
+        over the workers.
     dashboard
         The dashboard line printed.
     """
@@ -154,17 +157,6 @@ def region_inputs(areas, plans) -> dict[Path, Path]:
     return outfolder.input_files(p for p in named if p)
 
 
-def _merge(plan, cache_root, *items):
-    from carecover.region.merge import merge_area
-    from carecover.region.schedule import load_cached
-
-    admin = plan.spec
-    import geopandas as gpd
-
-    frame = gpd.GeoDataFrame({"name": [admin.name]}, geometry=[admin.geometry], crs=4326)
-    return merge_area(plan.params, admin.name, admin.index, frame, load_cached(items, cache_root))
-
-
 def _on_cluster(opts: RegionOptions, client: Any, plans, tasks, task_cache: TaskCache, prepares: dict,
                 cache_dir: Path) -> RegionRun:
     own = client is None
@@ -173,19 +165,21 @@ def _on_cluster(opts: RegionOptions, client: Any, plans, tasks, task_cache: Task
     try:
         line = cluster.dashboard_text(client)
         log(line)
-        sched = schedule.wait_tasks(schedule.submit_tasks(client, tasks, task_cache, prepares, cache_dir))
-        merges = []
-        for plan in plans:
-            items = [sched.futures.get(t.key, t.key) for t in tasks if t.area == plan.spec.name]
-            merges.append(client.submit(_merge, plan, task_cache.root, *items, pure=False,
-                                        key=f"carecover-area-{plan.spec.index}"))
+        t0 = time.perf_counter()
+        sched = schedule.submit_tasks(client, tasks, task_cache, prepares, cache_dir)
+        # each area's merge tree, on the workers, starting as soon as the area's tasks end
+        merges = reduce.submit_merges(client, plans, tasks, sched.futures, task_cache.root)
+        schedule.wait_tasks(sched)
         t1 = time.perf_counter()
-        areas = client.gather(merges)
+        areas = reduce.complete_tiers(client, plans, tasks, sched.futures, task_cache.root, client.gather(merges))
+        t2 = time.perf_counter()
         # the warnings the tasks raised, once each (they are also in region_summary.json)
         notices.replay(dict.fromkeys(n for a in areas for n in a.notices))
-        log(f"区域合并 / areas merged in {time.perf_counter() - t1:.1f} s")
+        log(f"区域合并 / areas merged {t2 - t1:.1f} s after the last task")
         return RegionRun({}, list(areas), list(sched.futures), sched.cached,
-                         {"tasks": sched.seconds, "merge": time.perf_counter() - t1}, line)
+                         {"tasks": sched.seconds, "merge": t2 - t1, "cluster": t2 - t0,
+                          "merge_busy": sum(a.merge_seconds[0] for a in areas),
+                          "merge_cpu": sum(a.merge_seconds[1] for a in areas)}, line)
     finally:
         if own:
             ctx.__exit__(None, None, None)

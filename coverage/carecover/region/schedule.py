@@ -6,9 +6,10 @@ A task is run again only when its worker dies mid-task (killed, out of memory): 
 then runs it on another worker, up to :data:`WORKER_DEATHS` times (Dask's
 ``distributed.scheduler.allowed-failures``); tasks are pure functions of their spec, so the
 result is identical. A task that raises (bad input) is never retried: its error stops the run
-at once, one line, without the workers' tracebacks. The area merges run on the workers too, reading their
-tasks' results from the cluster (or from the cache, for tasks finished earlier); only the
-merged areas come back.
+at once, one line, without the workers' tracebacks. The area merges run on the workers too
+(:mod:`carecover.region.reduce`), reading their tasks' results from the cluster (or from the
+cache, for tasks finished earlier), each as soon as its area's tasks end; only the merged
+areas come back.
 """
 
 from __future__ import annotations

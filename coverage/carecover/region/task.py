@@ -28,7 +28,7 @@ import scipy.sparse as sp
 import shapely
 
 from carecover import notices
-from carecover.errors import InputError
+from carecover.errors import InputError, NetworkError
 from carecover.inputs.demand import Demand
 from carecover.network import StreetNetwork, engine, snap_xy
 from carecover.params import RunParams
@@ -158,8 +158,9 @@ class TaskResult:
     demand_source
         The population source record (method, file, totals) of the area's group.
     stats
-        ``seconds``, ``rss_mb`` (resident memory at the end), ``peak_rss_mb`` (the worker
-        process's peak), ``nodes`` (walk network nodes), ``pid``.
+        ``seconds``, ``cpu_s`` (CPU seconds of the worker process), ``rss_mb`` (resident memory
+        at the end), ``peak_rss_mb`` (the worker process's peak), ``nodes`` (walk network nodes;
+        0 without streets), ``pid``.
     """
 
     key: str
@@ -269,6 +270,30 @@ def route_or_unreached(params: RunParams, nets, fac, demand: Demand) -> travel.T
         raise
 
 
+def walk_or_none(params: RunParams, bounds: Boundaries) -> StreetNetwork | None:
+    """The walking network within the task's clip, or ``None`` when the clip holds no street
+    (an area or tile of water, fields or forest: its residents are counted, as not reached)."""
+    try:
+        return networks.load_mode(params, bounds, "walk")
+    except NetworkError as exc:
+        if "no streets" in exc.message:
+            return None
+        raise
+
+
+def warn_unreached(spec: TaskSpec, demand: Demand, no_streets: bool) -> None:
+    """Say that the task's residents are counted as unsnapped and not reached (they stay in
+    every figure's total)."""
+    if not len(demand):
+        return
+    pop, n = float(demand.points["pop"].sum()), len(demand)
+    zh, en = ("范围内（含外延）没有道路", "has no street within it and its halo") if no_streets else \
+        ("的居民均不在道路吸附距离内", "has no resident within the snap limit of a street")
+    notices.warn("region_unreached", f"{spec.label}{zh}：其 {n:,} 个居民点（{pop:,.0f} 人）计为未吸附、不可达，仍计入"
+                 f"总数 / {spec.label} {en}: its {n:,} resident points ({pop:,.0f} people) are counted as "
+                 "unsnapped and not reached, and stay in every total", field="network", value=spec.label)
+
+
 def reached_table(trav: travel.Travel | None) -> pd.DataFrame:
     """Residents of this task each facility reaches first within its tier's threshold."""
     rows = []
@@ -359,7 +384,7 @@ def run_task(spec: TaskSpec) -> TaskResult:
     -------
     TaskResult
     """
-    t0 = time.perf_counter()
+    t0 = time.perf_counter(), time.process_time()
     cache_dir = Path(spec.params.cache)
     params = localized(spec.params, cache_dir)
     group_params = replace(params, facilities=tuple(local_path(p, cache_dir, revalidate=False) for p in spec.group_registers))
@@ -370,14 +395,15 @@ def run_task(spec: TaskSpec) -> TaskResult:
         bounds = boundaries_of(spec, spec.clips["walk"])
         # networks from the area's street arrays (the file is parsed once per area)
         route_params = replace(params, network=Path(spec.streets)) if spec.streets else params
-        # the walking network of the tile plus its halo
-        walk = networks.load_mode(route_params, bounds, "walk")
+        # the walking network of the tile plus its halo (None: no street within it)
+        walk = walk_or_none(route_params, bounds)
         # facilities from every register the halo meets; residents from the area's group
         study = StudyArea(bounds, spec.clips[widest], shapely.union_all(spec.group.geometry.values))
-        fac = inputs.read_facilities(params, study, walk)
+        fac = inputs.read_facilities(params, study, walk)  # without streets its CRS checks say "not run"
         # the other modes, each clipped to its own halo
-        nets = {"walk": walk} | {m: networks.load_mode(route_params, replace(bounds, clip=spec.clips[m]), m)
-                                 for m in networks.modes_needed(params, fac) if m != "walk"}
+        nets = {} if walk is None else {"walk": walk} | {
+            m: networks.load_mode(route_params, replace(bounds, clip=spec.clips[m]), m)
+            for m in networks.modes_needed(params, fac) if m != "walk"}
         _speed_check(params, nets)
         # the group's residents, read once for all its tasks (stage cache), cut to this task's
         demand_all = group_demand(spec, group_params, bounds, cache)
@@ -385,7 +411,9 @@ def run_task(spec: TaskSpec) -> TaskResult:
         mine = owned_mask(spec, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy(), group_index)
         demand = subset_demand(demand_all, mine)
         # one bounded multi-source search per tier
-        trav = route_or_unreached(params, nets, fac, demand)
+        trav = route_or_unreached(params, nets, fac, demand) if walk is not None else None
+        if trav is None:
+            warn_unreached(spec, demand, walk is None)
         cands = {}
         for key in spec.siting_tiers:
             tier = params.tiers[key]
@@ -405,13 +433,14 @@ def _result(spec, params, fac, demand, rows, trav, cands, found, walk, t0) -> Ta
         times[key] = np.asarray(tt.time_s, float)
         nearest[key] = np.where(tt.source >= 0, fids[tt.rows][np.maximum(tt.source, 0)], "").astype(object)
     snapped = trav.demand_snaps["walk"].ok if trav is not None else np.zeros(len(p), bool)
+    nodes = int(walk.n_nodes) if walk is not None else 0
     points = pd.DataFrame({"cell_id": p["cell_id"].to_numpy(), "pop": p["pop"].to_numpy(float),
                            "elderly": p["elderly"].to_numpy(float), "county": p["county"].astype(str).to_numpy(),
                            "area_m2": p["area_m2"].to_numpy(float), "lon": p.geometry.x.to_numpy(),
                            "lat": p.geometry.y.to_numpy(), "snapped": np.asarray(snapped, bool)})
     now, peak = _rss_mb()
-    stats = {"seconds": time.perf_counter() - t0, "rss_mb": now, "peak_rss_mb": peak,
-             "nodes": int(walk.n_nodes), "residents": len(p), "pid": os.getpid()}
+    stats = {"seconds": time.perf_counter() - t0[0], "cpu_s": time.process_time() - t0[1], "rss_mb": now,
+             "peak_rss_mb": peak, "nodes": nodes, "residents": len(p), "pid": os.getpid()}
     return TaskResult(spec.key, spec.area, spec.label, np.asarray(rows, np.int64), points, times, nearest,
                       owned_facilities(spec, frame), reached_table(trav), cands, found,
                       dict(demand.source), stats)
