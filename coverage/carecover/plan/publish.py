@@ -37,7 +37,7 @@ def write_all(params: RunParams, bundle: PlanBundle, siting: Siting, folder: Pat
     """Every output file of a run, into ``folder`` (each writer timed as a step, :mod:`carecover.timing`).
 
     Two branches after the site curve and the what-if states: a worker process draws the report's
-    pictures and writes the GCJ-02 map while this one writes the tables and the first map; the report
+    pictures while this one writes the tables and both maps; the report
     is written last (it lists the warnings of all the others). With one worker the branch runs
     in place first; the files are the same either way.
     """
@@ -51,10 +51,12 @@ def write_all(params: RunParams, bundle: PlanBundle, siting: Siting, folder: Pat
     with timing.step("map layers"):
         display_layers(bundle.isochrones, tiers_in(bundle))
         release_free_memory()  # their transient, before the exports' (else both count in the peak)
-    worker = background.start(params.workers, _worker_part, params, bundle, folder)
+    worker = background.start(params.workers, _pictures, bundle)
     with timing.step("exports (CSV/GPKG/GeoJSON/XLSX)"):
         export_all(bundle, folder)
     _timed_map(bundle, folder / "map.html", "osm", params.inline_assets)
+    if params.gaode_map:  # here, not in the worker: the report's pictures take it longer
+        _timed_map(bundle, folder / "map_gaode.html", "gaode", params.inline_assets)
     pictures = worker.result(notices_here=True)
     # warnings raised while the tables and maps were written belong in the report and summary
     bundle.summary["warnings"] = notices.as_dicts(notices.current())
@@ -86,13 +88,10 @@ def release_free_memory() -> None:
         pass
 
 
-def _worker_part(params: RunParams, bundle: PlanBundle, folder: Path) -> dict:
-    """The worker's branch of :func:`write_all`: the report's pictures (returned) and the GCJ-02 map."""
+def _pictures(bundle: PlanBundle) -> dict:
+    """The worker's branch of :func:`write_all`: the report's pictures (returned)."""
     with timing.step("report pictures"):
-        pictures = draw_pictures(bundle)
-    if params.gaode_map:
-        _timed_map(bundle, folder / "map_gaode.html", "gaode", params.inline_assets)
-    return pictures
+        return draw_pictures(bundle)
 
 
 def _timed_map(bundle: PlanBundle, path: Path, basemap: str, inline_assets: bool) -> Path:

@@ -91,8 +91,8 @@ def compute(params: RunParams) -> Plan:
         # (each line beyond its threshold a warning; with --strict, exit 2)
         led = run.run("ledger", ledger.compute, params, mode_nets, study, fac, demand, trav)
         ledger.report(params, led)
-        # isochrone polygons and their fidelity, drawn in a worker process while the analysis goes on
-        iso_job = run.start("isochrones", isochrones.build, params, nets, trav)
+        # isochrone polygons and their fidelity: most drawn in a worker process while the analysis goes on
+        iso_job = run.start("isochrones", isochrones.worker_share, params, nets, trav)
         # coverage figures by tier and area
         figs = run.run("figures", figures.compute, params, walk, bounds, demand, trav)
         profiles.tag_figures(params, figs.items)  # each figure of a tier measured with a profile names it
@@ -118,8 +118,9 @@ def compute(params: RunParams) -> Plan:
         # the city's claims against the figures
         checked = run.run("claims", claims.check, params, figs.items + sites.figures + acc.figures
                           + profiles.claim_figures(params, by_profile))
-        # the isochrones, when the worker has them
-        iso = iso_job.result()
+        # the cheapest isochrones drawn here meanwhile, then the worker's share
+        rest = run.run("isochrones here", isochrones.main_share, params, nets, trav)
+        iso = isochrones.combine(trav, iso_job.result(), rest)
         # what the outputs show
         results = assemble.Results(nets, bounds, fac, demand, trav, iso, figs, gap, sites, checked, acc,
                                    streets.result(), led)

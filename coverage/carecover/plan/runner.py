@@ -25,8 +25,8 @@ from carecover.plan.cache import StageCache
 T = TypeVar("T")
 
 #: Stages whose results the stage cache keeps (ARCHITECTURE.md, "Stage cache").
-CACHED = frozenset({"facilities", "demand", "travel", "isochrones", "figures", "access", "gaps", "siting",
-                    "siting travel"})
+CACHED = frozenset({"facilities", "demand", "travel", "isochrones", "isochrones here", "figures", "access",
+                    "gaps", "siting", "siting travel"})
 
 
 class StageRunner:
