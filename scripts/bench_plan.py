@@ -456,10 +456,8 @@ def main() -> int:
 
 
 def _cpu(run: dict) -> float:
-    """CPU seconds of a plan: the process's own and its workers' (``cpu_s``), else the sum of
-    its top-level stages' CPU (runs recorded before ``cpu_s`` was kept)."""
-    if run.get("cpu_s"):
-        return float(run["cpu_s"])
+    """CPU seconds of a plan's top-level stages, main process and worker (the same measure for
+    runs recorded before the process's own total, ``cpu_s``, was kept)."""
     return sum(cpu for _, _, cpu, depth in run["stages"] if depth == 0)
 
 
@@ -474,7 +472,7 @@ def before_after(r: dict, before: Path | None) -> list[str]:
         b = json.loads((before.resolve() / "result.json").read_text())
         rows = [("whole plan, first run", b["run1"]["total_s"], r["run1"]["total_s"], "≤ 25 s"),
                 ("whole plan, network cached", b["run2"]["total_s"], r["run2"]["total_s"], "≤ 20 s"),
-                ("CPU, cached run (plan + worker)", _cpu(b["run2"]), _cpu(r["run2"]), "≤ 40 s"),
+                ("CPU of the stages, cached run (plan + worker)", _cpu(b["run2"]), _cpu(r["run2"]), "≤ 40 s"),
                 ("peak RSS, first run (MB)", b["run1"]["peak_rss_mb"], r["run1"]["peak_rss_mb"], "≤ 1,500 MB"),
                 ("output folder (MB)", sum(b["sizes"].values()) / 1e6, sum(r["sizes"].values()) / 1e6, "≤ 150 MB")]
         when = datetime.fromisoformat(b["started"]) if b.get("started") else None
@@ -483,6 +481,9 @@ def before_after(r: dict, before: Path | None) -> list[str]:
                   else "Before and after, same machine and inputs:", "",
                   "| | before | after | target |", "| --- | ---: | ---: | --- |"]
         lines += [f"| {k} | {x:,.1f} | {y:,.1f} | {t} |" for k, x, y, t in rows]
+        if r["run2"].get("cpu_s"):
+            lines.append(f"| CPU of the whole process, cached run (with imports and start-up; not kept before) | – | "
+                         f"{r['run2']['cpu_s']:,.1f} | |")
         sb, sa = _agg(b["run2"]["stages"]), _agg(r["run2"]["stages"])
         lines += ["", "Per stage, network cached (wall s / CPU s):", "",
                   "| stage | before | after |", "| --- | ---: | ---: |"]
