@@ -590,7 +590,7 @@ CHANGES = [
     "graph rebuilt for each of the 9 tiers); the demand snap is cached beside the network "
     "(`network/snapcache.py`).",
     "- siting: the planned scenario's times in one pass over the chosen rows; greedy gains and bounds "
-    "over the demand that can still gain; the township solve 3.9 → 0.6 s.",
+    "over the demand that can still gain; the township solve 3.9 → 0.6–1.5 s (HiGHS varies between runs).",
     "- gaps: the tiled walk gaps (2,989 zones) summed over slices, counties in one grouped sum, small "
     "zones' medoids with one `cdist` (5.5 → 2.1 s); figures sorted once per tier.",
     "- isochrones: facilities whose window is most of the network share one routing graph; contours "
