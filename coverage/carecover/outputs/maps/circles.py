@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import folium
-import numpy as np
 
 from carecover.outputs.bundle import tr
+from carecover.outputs.maps._points import flagged_points
 from carecover.outputs.maps.base import MapContext
-from carecover.outputs.maps.geometry import prep
-from carecover.outputs.maps.jsdata import GeoLayer, feature_collection_json
 from carecover.outputs.maps.style import CIRCLE_COLOR, CIRCLE_RING
 
 #: Most demand points drawn in a "inside the circle but not reachable" layer.
@@ -32,27 +30,13 @@ def add_circles(m: folium.Map, ctx: MapContext) -> None:
         col = f"circle_not_reached__{key}"
         if col not in demand or not demand[col].any():
             continue
-        pts = demand[demand[col].astype(bool)]
-        pts = pts.sort_values("elderly", ascending=False, kind="stable").head(MAX_CIRCLE_POINTS)
-        geoms = prep(pts.geometry.values, ctx.fn)
-        props = [{"e": e} for e in np.round(pts["elderly"].fillna(0).to_numpy(float), 1).tolist()]
-        fg = folium.FeatureGroup(name=ctx.names[f"circle__{key}"], show=False)
-        GeoLayer(feature_collection_json(geoms, props),
-                 point={"radius": 3.5, "color": CIRCLE_RING, "fill": True, "fillColor": CIRCLE_COLOR,
-                        "fillOpacity": 0.95, "weight": 1},
-                 tooltip=["e"], aliases=[tr("老年人口", "Elderly", ctx.lang)]).add_to(fg)
-        fg.add_to(m)
+        _, note = flagged_points(m, ctx, demand[col], ctx.names[f"circle__{key}"], {
+            "radius": 3.5, "color": CIRCLE_RING, "fill": True, "fillColor": CIRCLE_COLOR, "fillOpacity": 0.95,
+            "weight": 1}, MAX_CIRCLE_POINTS)
         radius, _ = ctx.params.circle_radius_of(ctx.params.tiers[key]) if key in ctx.params.tiers else (None, "")
         r_txt = f"{radius:,.0f} m" if radius is not None else ""
         ctx.add_legend(ctx.names[f"circle__{key}"], "<span class='cc-dot cc-circle-pt'></span>",
                        tr(f"直线 {r_txt} 圆内但路网不可达的居民点", f"Inside the {r_txt} straight-line circle, "
                           "not reached on the street network", ctx.lang),
-                       note if (note := _cut_note(len(demand[demand[col].astype(bool)]), ctx.lang)) else "")
+                       note)
 
-
-def _cut_note(n: int, lang: str) -> str:
-    """Legend note when more points were flagged than drawn."""
-    if n <= MAX_CIRCLE_POINTS:
-        return ""
-    return tr(f"绘制老年人口最多的 {MAX_CIRCLE_POINTS:,} 个（共 {n:,} 个）",
-              f"the {MAX_CIRCLE_POINTS:,} with the most elderly drawn (of {n:,})", lang)

@@ -9,13 +9,11 @@ columns ``profile_covered__<tier>__<profile>``.
 from __future__ import annotations
 
 import folium
-import numpy as np
 
 from carecover.mobility import LABELS
 from carecover.outputs.bundle import tier_name, tr
+from carecover.outputs.maps._points import flagged_points
 from carecover.outputs.maps.base import MapContext
-from carecover.outputs.maps.geometry import prep
-from carecover.outputs.maps.jsdata import GeoLayer, feature_collection_json
 
 #: Most demand points drawn per profile layer (the most elderly first).
 MAX_PROFILE_POINTS = 5000
@@ -69,21 +67,12 @@ def add_profiles(m: folium.Map, ctx: MapContext) -> None:
     """
     demand = ctx.bundle.demand
     for col in [c for c in demand.columns if c.startswith(PREFIX)]:
-        reached = demand[demand[col].astype(bool)]
-        pts = reached.sort_values("elderly", ascending=False, kind="stable").head(MAX_PROFILE_POINTS)
         zh, en, tier, colour = layer_name(col)
         name = tr(zh, en, ctx.lang) + " · " + tier_name(tier, ctx.lang, both=False)
-        fg = folium.FeatureGroup(name=name, show=False)
-        props = [{"e": e} for e in np.round(pts["elderly"].fillna(0).to_numpy(float), 1).tolist()]
-        GeoLayer(feature_collection_json(prep(pts.geometry.values, ctx.fn), props),
-                 point={"radius": 3, "color": colour, "fill": True, "fillColor": colour, "fillOpacity": 0.8,
-                        "weight": 0.5},
-                 tooltip=["e"], aliases=[tr("老年人口", "Elderly", ctx.lang)]).add_to(fg)
-        fg.add_to(m)
+        reached, note = flagged_points(m, ctx, demand[col], name, {
+            "radius": 3, "color": colour, "fill": True, "fillColor": colour, "fillOpacity": 0.8, "weight": 0.5},
+            MAX_PROFILE_POINTS)
         elderly = float(reached["elderly"].fillna(0).sum())
-        note = "" if len(reached) <= MAX_PROFILE_POINTS else tr(
-            f"绘制老年人口最多的 {MAX_PROFILE_POINTS:,} 个（共 {len(reached):,} 个）",
-            f"the {MAX_PROFILE_POINTS:,} with the most elderly drawn (of {len(reached):,})", ctx.lang)
         ctx.add_legend(name, f"<span class='cc-dot' style='background:{colour}'></span>",
                        tr(f"{zh}：老年人 {elderly:,.0f} 人（时间从居民到设施）",
                           f"{en}: {elderly:,.0f} older residents (times from the resident to the facility)",
