@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from carecover import notices, timing
+from carecover import memory, notices, timing
 from carecover.outputs import outfolder
 from carecover.outputs.bundle import PlanBundle
 from carecover.outputs.export import export_all
@@ -50,7 +50,7 @@ def write_all(params: RunParams, bundle: PlanBundle, siting: Siting, folder: Pat
     # the maps' isochrone polygons for display, made once for both maps (the worker inherits them)
     with timing.step("map layers"):
         display_layers(bundle.isochrones, tiers_in(bundle))
-        release_free_memory()  # their transient, before the exports' (else both count in the peak)
+        memory.release_freed()  # their transient, before the exports' (else both count in the peak)
     worker = background.start(params.workers, _pictures, bundle)
     with timing.step("exports (CSV/GPKG/GeoJSON/XLSX)"):
         export_all(bundle, folder)
@@ -68,24 +68,6 @@ def write_all(params: RunParams, bundle: PlanBundle, siting: Siting, folder: Pat
     bundle.summary["warnings"] = notices.as_dicts(notices.current())
     with atomic_write(folder / "summary.json", "w", encoding="utf-8") as fh:
         json.dump(bundle.summary, fh, ensure_ascii=False, indent=2, sort_keys=False, default=str)
-
-
-def release_free_memory() -> None:
-    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``; nothing elsewhere).
-
-    Shapely and numpy free the display polygons' transient arrays into the heap, where they stay
-    resident: the exports' own transient would then come on top of them in the peak.
-    """
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-        if libc is not None and hasattr(libc, "malloc_trim"):
-            libc.malloc_trim(0)
-    except OSError:
-        pass
 
 
 def _pictures(bundle: PlanBundle) -> dict:
