@@ -398,3 +398,12 @@ def test_demo_report(demo_out: Path, tmp_path: Path) -> None:
     assert (folder / "report.pdf").read_bytes()[:5] == b"%PDF-"
     manifest = json.loads((folder / ".carecover-manifest.json").read_text(encoding="utf-8"))
     assert "report.pdf" in manifest["files"]
+
+
+def test_circle_rows_name_their_population(written: dict[str, Path]) -> None:
+    """One row per tier and population: with a uniform elderly share the elderly and total rows
+    have the same percentages, and without the population they read as a repeated row."""
+    rows = [ln for ln in _section(written["md"].read_text(encoding="utf-8"), "直线圆圈与路网比较 Circle vs network")
+            .splitlines() if ln.startswith("| ") and "---" not in ln][1:]
+    assert rows and len(set(rows)) == len(rows), rows
+    assert all(r.rsplit("|", 2)[1].strip().startswith(("老年人口", "全部居民")) for r in rows), rows

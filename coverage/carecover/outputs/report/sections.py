@@ -224,10 +224,13 @@ def circle_section(b: PlanBundle, params: RunParams) -> Section:
                      f"{float(c.get('threshold_min') or 0):g} min @ {speed:g} m/s",
                      pct(c.get("value")),
                      pct(net.get("value")) if net else "–",
-                     pct(float(c["value"]) - float(net["value"])) if net and c.get("value") is not None else "–"])
+                     pct(float(c["value"]) - float(net["value"])) if net and c.get("value") is not None else "–",
+                     # a row per population: without it the elderly and total rows look like repeats
+                     tr("老年人口", "older residents", lang) if c.get("population") == "elderly"
+                     else tr("全部居民", "all residents", lang)])
     cols = [tr("层级", "Tier", lang), tr("圆半径", "Circle radius", lang), tr("路网阈值", "Network threshold", lang),
             tr("直线圆圈覆盖率", "Circle coverage", lang),
-            tr("路网覆盖率", "Network coverage", lang), tr("高估", "Overstatement", lang)]
+            tr("路网覆盖率", "Network coverage", lang), tr("高估", "Overstatement", lang), tr("人口", "Population", lang)]
     return Section(tr("直线圆圈与路网比较", "Circle vs network", lang),
                    [Table(cols, rows) if rows else tr("（无数据）", "(no data)", lang)])
 
