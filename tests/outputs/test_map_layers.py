@@ -4,6 +4,7 @@ facility popups' "nearest for" counts, and GCJ-02 coordinates in the Gaode map's
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import geopandas as gpd
@@ -52,6 +53,27 @@ class TestZones:
     def test_no_labels_no_zones(self) -> None:
         d = _points([(0, 0)], [1.0])
         assert label_zones(DisplayGrid.of(d), np.array([""])).labels == []
+
+    def test_zones_made_once_per_labelling(self) -> None:
+        # both maps of a run draw the same zones: the second asks for them and gets the first's
+        d = _points([(10, 10), (20, 20), (310, 10), (600, 10)], [5.0, 2.0, 1.0, 9.0])
+        grid = DisplayGrid.of(d)
+        z = label_zones(grid, np.array(["a", "b", "b", ""]))
+        assert label_zones(grid, np.array(["a", "b", "b", ""])) is z
+        # another labelling is not taken for it
+        other = label_zones(grid, np.array(["a", "a", "b", ""]))
+        assert other is not z and other.elderly.tolist() == [7.0, 1.0]
+        assert label_zones(grid, np.array(["a", "b", "b", "c"])).labels == ["a", "b", "c"]
+
+    def test_maps_of_a_bundle_share_its_grid(self, hohhot_bundle) -> None:
+        from carecover.outputs.maps.base import MapContext
+
+        b = hohhot_bundle()
+        osm, gaode = MapContext.of(b, "osm"), MapContext.of(b, "gaode")
+        assert gaode.grid() is osm.grid() and gaode.local_xy() is osm.local_xy()
+        # a copy of the table (a bundle of other results) has its own
+        copy = MapContext.of(dataclasses.replace(b, demand=b.demand.copy()), "osm")
+        assert copy.grid() is not osm.grid()
 
     def test_touching_zones_get_different_colours(self) -> None:
         boxes = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1), shapely.box(2, 0, 3, 1),

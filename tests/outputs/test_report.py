@@ -241,6 +241,30 @@ class TestOverviewMap:
                                         "street_centre", zh)
         assert legend[0] == "Streets (OSM)"
 
+    def test_street_picture_is_the_streets_drawn_in_place(self, bundle: PlanBundle, monaco_pbf: Path) -> None:
+        # the streets are drawn once per extent as a picture under every tier's map: pixel for
+        # pixel what drawing their segments on the map's own axes gives
+        from carecover.network import load_network
+        from carecover.network.streetlines import street_lines
+        from carecover.outputs.report.overview import map_base
+        from matplotlib.collections import LineCollection
+
+        b = dataclasses.replace(bundle, lang="en", streets=street_lines(load_network(monaco_pbf, "walk")))
+        base = map_base(b)
+        with chart_style("en") as zh:
+            fig, _ = overview_figure(b, b.params, "street_centre", zh, base)
+            picture = png_bytes(fig, tight=True)
+            again, _ = overview_figure(b, b.params, "street_centre", zh, base)
+            assert len(base.pictures) == 1 and len(again.images) == 1  # drawn once, shown in both
+            ax = again.axes[0]
+            again.images.clear()
+            ax.patch.set_visible(True)
+            xy, major = base.streets
+            for sel, lw, c in ((~major, 0.35, "#c9c9c9"), (major, 0.9, "#a9a9a9")):
+                ax.add_collection(LineCollection(xy[sel], colors=c, linewidths=lw, zorder=1))
+            vectors = png_bytes(again, tight=True)
+        assert picture == vectors
+
 
 def test_sections_are_a_list_of_builders(bundle: PlanBundle, tmp_path: Path) -> None:
     assert len(SECTIONS) >= 10

@@ -22,7 +22,7 @@ from carecover.outputs.maps.jsdata import Raw, add_script
 from carecover.outputs.maps.names import layer_names, tiers_in
 from carecover.outputs.maps.popups import esc
 from carecover.outputs.maps.style import CIRCLE_COLOR, CIRCLE_RING, GAP_COLOR, SITE_COLOR
-from carecover.outputs.maps.zones import DisplayGrid, LocalXY
+from carecover.outputs.maps.zones import DisplayGrid, LocalXY, shared
 
 if TYPE_CHECKING:
     from carecover.params import RunParams
@@ -131,13 +131,19 @@ class MapContext:
         """The demand's display grid, computed on first use and shared by the zone layers
         (:mod:`carecover.outputs.maps.zones`)."""
         if self._grid is None:
-            self._grid = DisplayGrid.of(self.bundle.demand, self.local_xy())
+            memo = shared(self.bundle.demand)
+            if "grid" not in memo:
+                memo["grid"] = DisplayGrid.of(self.bundle.demand, self.local_xy())
+            self._grid = memo["grid"]
         return self._grid
 
     def local_xy(self) -> LocalXY:
         """The demand points in metres, computed on first use (population and zone layers)."""
         if self._xy is None:
-            self._xy = LocalXY.of(self.bundle.demand)
+            memo = shared(self.bundle.demand)
+            if "xy" not in memo:
+                memo["xy"] = LocalXY.of(self.bundle.demand)
+            self._xy = memo["xy"]
         return self._xy
 
     def add_legend(self, layer: str, swatch: str, label: str, note: str = "") -> None:

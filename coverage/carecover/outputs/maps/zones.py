@@ -6,8 +6,10 @@ coverage after the plan."""
 
 from __future__ import annotations
 
+import hashlib
 import math
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -106,6 +108,8 @@ class DisplayGrid:
         Points with a geometry.
     elderly
         Each point's elderly (0 for missing).
+    zones
+        The zones made on this grid (:func:`label_zones`), by the labels' digest.
     """
 
     utm: object
@@ -114,6 +118,8 @@ class DisplayGrid:
     j: np.ndarray
     ok: np.ndarray
     elderly: np.ndarray
+    #: :func:`label_zones` of this grid by the labels' digest (both maps of a run draw the same zones).
+    zones: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, demand: gpd.GeoDataFrame, xy: LocalXY | None = None) -> DisplayGrid:
@@ -160,9 +166,16 @@ def label_zones(grid: DisplayGrid, labels: np.ndarray) -> Zones:
     Returns
     -------
     Zones
-        Empty when no point has a label.
+        Empty when no point has a label; made once per grid and labelling (kept in ``grid.zones``).
     """
     lab = pd.Series(labels).fillna("").astype(str).to_numpy()
+    key = hashlib.blake2b(pd.util.hash_array(lab.astype(object)).tobytes(), digest_size=16).digest()
+    if key not in grid.zones:
+        grid.zones[key] = _label_zones(grid, lab)
+    return grid.zones[key]
+
+
+def _label_zones(grid: DisplayGrid, lab: np.ndarray) -> Zones:
     has = (lab != "") & grid.ok
     if not has.any():
         return Zones([], np.empty(0, dtype=object), np.zeros(0), grid.size)
@@ -191,6 +204,10 @@ def label_zones(grid: DisplayGrid, labels: np.ndarray) -> Zones:
     return Zones(names, np.asarray(geoms, dtype=object), totals, size)
 
 
+#: :func:`neighbour_colours` by the zones' identity and the palette's size (an entry goes when its zones do).
+_COLOURS: dict[tuple[int, int], list[int]] = {}
+
+
 def neighbour_colours(geoms: np.ndarray, n_colours: int) -> list[int]:
     """A colour index per zone so that touching zones differ where the palette allows
     (greedy colouring in order).
@@ -205,8 +222,16 @@ def neighbour_colours(geoms: np.ndarray, n_colours: int) -> list[int]:
     Returns
     -------
     list of int
-        Indices into the palette.
+        Indices into the palette (computed once per array of zones: both maps colour the same).
     """
+    key = (id(geoms), n_colours)
+    if key not in _COLOURS:
+        _COLOURS[key] = _colours(geoms, n_colours)
+        weakref.finalize(geoms, _COLOURS.pop, key, None)
+    return list(_COLOURS[key])
+
+
+def _colours(geoms: np.ndarray, n_colours: int) -> list[int]:
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="intersects")
     colours: list[int] = []
@@ -214,3 +239,29 @@ def neighbour_colours(geoms: np.ndarray, n_colours: int) -> list[int]:
         used = {colours[j] for j in right[left == k] if j < k}
         colours.append(next((c for c in range(n_colours) if c not in used), k % n_colours))
     return colours
+
+
+#: The local coordinates and display grid of a demand table, by its identity (an entry goes when
+#: the table does): both maps of a run use them.
+_SHARED: dict[int, dict] = {}
+
+
+def shared(demand: gpd.GeoDataFrame) -> dict:
+    """What the maps of ``demand`` share (``"xy"``: :class:`LocalXY`, ``"grid"``: :class:`DisplayGrid`),
+    kept while the table lives (it is not changed after the plan computed it).
+
+    Parameters
+    ----------
+    demand
+        The bundle's demand points.
+
+    Returns
+    -------
+    dict
+        Filled by :class:`~carecover.outputs.maps.base.MapContext` on first use.
+    """
+    key = id(demand)
+    if key not in _SHARED:
+        _SHARED[key] = {}
+        weakref.finalize(demand, _SHARED.pop, key, None)
+    return _SHARED[key]
