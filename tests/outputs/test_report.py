@@ -244,6 +244,9 @@ class TestOverviewMap:
     def test_street_picture_is_the_streets_drawn_in_place(self, bundle: PlanBundle, monaco_pbf: Path) -> None:
         # the streets are drawn once per extent as a picture under every tier's map: pixel for
         # pixel what drawing their segments on the map's own axes gives
+        import io
+
+        import matplotlib.pyplot as plt
         from carecover.network import load_network
         from carecover.network.streetlines import street_lines
         from carecover.outputs.report.overview import map_base
@@ -251,19 +254,28 @@ class TestOverviewMap:
 
         b = dataclasses.replace(bundle, lang="en", streets=street_lines(load_network(monaco_pbf, "walk")))
         base = map_base(b)
-        with chart_style("en") as zh:
-            fig, _ = overview_figure(b, b.params, "street_centre", zh, base)
-            picture = png_bytes(fig, tight=True)
-            again, _ = overview_figure(b, b.params, "street_centre", zh, base)
-            assert len(base.pictures) == 1 and len(again.images) == 1  # drawn once, shown in both
-            ax = again.axes[0]
-            again.images.clear()
+
+        def as_vectors(fig) -> None:  # the streets as the map drew them before: segments on its axes
+            ax = fig.axes[0]
+            fig.artists.clear()
             ax.patch.set_visible(True)
             xy, major = base.streets
             for sel, lw, c in ((~major, 0.35, "#c9c9c9"), (major, 0.9, "#a9a9a9")):
                 ax.add_collection(LineCollection(xy[sel], colors=c, linewidths=lw, zorder=1))
-            vectors = png_bytes(again, tight=True)
-        assert picture == vectors
+
+        def at_double_dpi(fig) -> bytes:  # another size than the picture's: segments drawn instead
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=220, metadata={"Software": None})
+            plt.close(fig)
+            return buf.getvalue()
+
+        with chart_style("en") as zh:
+            pics = [overview_figure(b, b.params, "street_centre", zh, base)[0] for _ in range(4)]
+            assert len(base.pictures) == 1 and all(len(f.artists) == 1 for f in pics)  # drawn once, under each
+            for f in pics[2:]:
+                as_vectors(f)
+            assert png_bytes(pics[0], tight=True) == png_bytes(pics[2], tight=True)
+            assert at_double_dpi(pics[1]) == at_double_dpi(pics[3])
 
 
 def test_sections_are_a_list_of_builders(bundle: PlanBundle, tmp_path: Path) -> None:

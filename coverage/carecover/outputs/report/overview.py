@@ -6,14 +6,15 @@ sites (★ and their rank), with a legend of exactly what is drawn, a scale bar 
 Drawn in the study area's UTM zone, so distances on the map are true; the picture is PNG bytes
 (:func:`~carecover.outputs.report.charts.png_bytes`). The heavy polygon layers (coverage, gap
 zones) are drawn as pictures at the map's resolution (:mod:`.mappaths`), and what every tier's
-map shares (projection, demand points, streets) is computed once per report (:func:`map_base`).
+map shares (projection, demand points, streets) is computed once per report (:func:`map_base`);
+the streets are drawn once per extent, as a picture under each map (:mod:`.streetpic`).
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -22,7 +23,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from carecover.outputs.bundle import USED_STATUSES, PlanBundle, ranked_gaps, sites_frame, tier_name
-from carecover.outputs.report.charts import DPI, label, plain, tier_threshold
+from carecover.outputs.report.charts import label, plain, tier_threshold
 from carecover.outputs.report.document import threshold_text
 from carecover.outputs.report.mappaths import (
     composite,
@@ -31,6 +32,7 @@ from carecover.outputs.report.mappaths import (
     polygon_raster,
     raster_alpha,
 )
+from carecover.outputs.report.streetpic import Layout, layout, new_figure, set_limits, street_layer
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -149,13 +151,14 @@ class MapBase:
     streets
         :func:`street_segments` of the bundle's streets in ``crs``.
     pictures
-        The streets drawn alone, per figure layout (:func:`street_picture`).
+        The streets drawn as a picture per extent and layout: the maps of tiers with the same
+        extent share one (:func:`~carecover.outputs.report.streetpic.street_layer`).
     """
 
     crs: CRS
     demand_xy: np.ndarray
     streets: tuple[np.ndarray, np.ndarray]
-    #: :func:`street_picture` per figure layout (the maps of tiers with the same extent share one).
+    #: The streets drawn as a picture per extent and layout (:func:`.streetpic.street_layer`).
     pictures: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -201,42 +204,6 @@ def _rect(x: float, y: float, w: float, h: float, fc: str):
     from matplotlib.patches import Rectangle
 
     return Rectangle((x, y), w, h, facecolor=fc, edgecolor="#222", lw=0.8, zorder=11)
-
-
-class Layout(NamedTuple):
-    """An overview map's figure: its size in inches, the axes' place in it (figure fractions) and
-    the width of its area layers in pixels."""
-
-    size: tuple[float, float]
-    box: tuple[float, float, float, float]  # left, right, top, bottom
-    columns: int
-
-
-def layout(extent: tuple[float, float, float, float]) -> Layout:
-    """The figure of an overview map of ``extent``: 7.6 inches of map across, its height as the
-    extent's (3.8 to 9 inches), an inch each side for a legend wider than the map and 1.1 inches
-    below for the legend (the picture is cropped to what is drawn)."""
-    width, side = 7.6, 1.0
-    height = float(np.clip(width * (extent[3] - extent[2]) / (extent[1] - extent[0]), 3.8, 9.0))
-    margin = (side + 0.02 * width) / (width + 2 * side)
-    return Layout((width + 2 * side, height + 1.1),
-                  (margin, 1 - margin, 1 - 0.45 / (height + 1.1), 1.1 / (height + 1.1)), int(round(width * DPI)))
-
-
-def _figure(lay: Layout) -> tuple[Figure, Axes]:
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=lay.size)
-    left, right, top, bottom = lay.box
-    fig.subplots_adjust(left=left, right=right, top=top, bottom=bottom)
-    return fig, ax
-
-
-def _limits(ax: Axes, extent: tuple[float, float, float, float]) -> None:
-    xmin, xmax, ymin, ymax = extent
-    ax.set_xlim(xmin, xmax)
-    ax.set_ylim(ymin, ymax)
-    ax.set_aspect("equal")
 
 
 class _Drawn:
@@ -293,62 +260,11 @@ def _extent(demand_xy: np.ndarray, fac: gpd.GeoDataFrame, sites) -> tuple[float,
     return xmin - pad, xmax + pad, ymin - pad, ymax + pad
 
 
-def street_picture(base: MapBase, extent: tuple[float, float, float, float], layout: Layout) -> np.ndarray | None:
-    """The streets alone on a white figure of ``layout`` at the map's ``extent``, as the RGBA
-    pixels of the drawn figure (``None`` without streets).
-
-    Drawn once per layout and extent and kept in ``base.pictures``: the maps of every tier of a
-    report usually share one extent, and the streets (tens of thousands of segments) were the
-    largest part of drawing each. A map puts the picture under its axes
-    (:meth:`_Drawn.street_pixels`), pixel for pixel what drawing them there gives.
-
-    Parameters
-    ----------
-    base
-        :func:`map_base` (its streets; the picture is kept in it).
-    extent
-        ``(xmin, xmax, ymin, ymax)`` in ``base.crs``.
-    layout
-        The figure's size and the axes' place in it (:func:`layout`).
-
-    Returns
-    -------
-    numpy.ndarray or None
-        ``(rows, columns, 4)`` bytes, row 0 at the top.
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.collections import LineCollection
-
-    xy, major = base.streets
-    if not len(xy):
-        return None
-    key = (extent, layout)
-    if key not in base.pictures:
-        fig, ax = _figure(layout)
-        _limits(ax, extent)
-        ax.set_axis_off()
-        xmin, xmax, ymin, ymax = extent
-        x, y = xy[:, :, 0], xy[:, :, 1]
-        inside = (x.max(1) >= xmin) & (x.min(1) <= xmax) & (y.max(1) >= ymin) & (y.min(1) <= ymax)
-        for sel, lw, c in ((~major & inside, 0.35, "#c9c9c9"), (major & inside, 0.9, "#a9a9a9")):
-            if sel.any():
-                ax.add_collection(LineCollection(xy[sel], colors=c, linewidths=lw, zorder=1))
-        fig.canvas.draw()
-        base.pictures[key] = np.array(fig.canvas.buffer_rgba())
-        plt.close(fig)
-    return base.pictures[key]
-
-
-def _streets(d: _Drawn, base: MapBase, layout: Layout) -> None:
+def _streets(d: _Drawn, base: MapBase, lay: Layout) -> None:
     from matplotlib.lines import Line2D
 
-    pixels = street_picture(base, d.extent, layout)
-    if pixels is None:
-        return
-    # under the axes (their background hidden): the figure's pixels, neither scaled nor moved
-    d.ax.patch.set_visible(False)
-    d.ax.figure.figimage(pixels, origin="upper", zorder=-1).set_in_layout(False)
-    d.add(Line2D([], [], color="#b5b5b5", lw=0.9), "街道（OSM）", "Streets (OSM)")
+    if street_layer(d.ax, base.streets, d.extent, lay, base.pictures):
+        d.add(Line2D([], [], color="#b5b5b5", lw=0.9), "街道（OSM）", "Streets (OSM)")
 
 
 def _boundaries(d: _Drawn, b: PlanBundle) -> None:
@@ -436,7 +352,7 @@ def _frame(d: _Drawn, title: str) -> None:
     """Extent, no ticks, scale bar, north arrow, attribution, title and the legend below."""
     ax = d.ax
     xmin, xmax, ymin, ymax = d.extent
-    _limits(ax, d.extent)
+    set_limits(ax, d.extent)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("")
@@ -492,7 +408,7 @@ def overview_figure(b: PlanBundle, params: RunParams, key: str, zh: bool,
     sites = sites.to_crs(utm) if sites is not None else None
     extent = _extent(base.demand_xy, fac, sites)
     lay = layout(extent)
-    fig, ax = _figure(lay)
+    fig, ax = new_figure(lay)
     # heavy layers are pictures as wide as the whole figure in pixels (the axes are a little narrower)
     d = _Drawn(ax, extent, zh, utm, lay.columns)
     # the layers from the bottom up, each adding its legend entry when drawn
