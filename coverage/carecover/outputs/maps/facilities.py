@@ -13,6 +13,7 @@ from carecover.outputs.maps.geometry import point_xy
 from carecover.outputs.maps.jsdata import PointLayer
 from carecover.outputs.maps.popups import bdi, coord_row, esc, fmt
 from carecover.outputs.maps.style import LEVEL_RADIUS, UNKNOWN_COLOR, dot_swatch, tier_color
+from carecover.outputs.maps.zones import shared
 from carecover.tiers import TIERS
 
 
@@ -153,7 +154,10 @@ def add_facilities(m: folium.Map, ctx: MapContext) -> list[str]:
                             ctx.lang))
     drawn = fac[has_geom].sort_values("fid", kind="stable") if "fid" in fac else fac[has_geom]
     markers: dict[str, list[tuple]] = {}
-    served = nearest_served(ctx.bundle.demand, ctx.tiers)
+    memo = shared(ctx.bundle.demand)  # the same for both maps of a run
+    if ("served", tuple(ctx.tiers)) not in memo:
+        memo["served", tuple(ctx.tiers)] = nearest_served(ctx.bundle.demand, ctx.tiers)
+    served = memo["served", tuple(ctx.tiers)]
     # rows as dicts: a pandas row per facility costs more than everything else here
     for ok_used, r in zip(used.loc[drawn.index].to_numpy(bool), drawn.to_dict("records"), strict=True):
         key = r.get("tier")

@@ -162,9 +162,14 @@ def feature_collection_json(geoms: np.ndarray, props: list[dict]) -> str:
     geoms = np.asarray(geoms, dtype=object)
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     texts = shapely.to_geojson(geoms[keep])
-    feats = [f'{{"type":"Feature","properties":{safe_json(p)},"geometry":{g}}}'
+    encode = _ENCODER.encode
+    feats = [f'{{"type":"Feature","properties":{encode(p)},"geometry":{g}}}'
              for g, p in zip(texts, (p for p, k in zip(props, keep, strict=True) if k), strict=True)]
-    return '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}"
+    # made safe once, not per feature: GEOS's geometry text and the frame hold none of the characters
+    text = '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}"
+    for ch, sub in _HTML_SAFE:
+        text = text.replace(ch, sub)
+    return text
 
 
 class GeoLayer(RawMacro):

@@ -247,8 +247,9 @@ _SHARED: dict[int, dict] = {}
 
 
 def shared(demand: gpd.GeoDataFrame) -> dict:
-    """What the maps of ``demand`` share (``"xy"``: :class:`LocalXY`, ``"grid"``: :class:`DisplayGrid`),
-    kept while the table lives (it is not changed after the plan computed it).
+    """What the maps of ``demand`` share (``"xy"``: :class:`LocalXY`, ``"grid"``: :class:`DisplayGrid`,
+    ``("served", tiers)``: the elderly each facility is nearest for), kept while the table lives
+    (it is not changed after the plan computed it).
 
     Parameters
     ----------
