@@ -306,7 +306,8 @@ def save_workbook(wb, path: Path) -> None:
     stamp = run_datetime().replace(tzinfo=None)
     wb.properties.created = wb.properties.modified = stamp
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+    # stored, not compressed: the entries are compressed once, below, where they get their dates
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as archive:
         ExcelWriter(wb, archive).save()
     date_time = max(stamp, _ZIP_EPOCH).timetuple()[:6]
     with atomic_path(path) as tmp, zipfile.ZipFile(buf) as src, \
