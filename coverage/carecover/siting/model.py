@@ -202,10 +202,14 @@ class MaximalCovering:
         other columns (the dropped terms are ``+0.0``), at a fraction of the cost when existing
         facilities already cover most demand."""
         if self._gain is None:
-            G = self.A.astype(np.float64)
-            G.data[~self.active[G.indices]] = 0.0
-            G.eliminate_zeros()
-            self._gain = G
+            A = self.A
+            # the kept entries and their rows, without a float64 copy of the whole matrix first
+            pos = np.flatnonzero(self.active[A.indices])
+            per_row = np.bincount(np.searchsorted(A.indptr, pos, side="right") - 1, minlength=A.shape[0])
+            indptr = np.zeros(len(A.indptr), dtype=A.indptr.dtype)
+            np.cumsum(per_row, out=indptr[1:])
+            indices = A.indices[pos]
+            self._gain = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=A.shape)
         return self._gain
 
     def gain_row(self, j: int) -> np.ndarray:
