@@ -115,6 +115,11 @@ class TierState:
         Candidate indices chosen by the plan's best solution.
     fields
         The network and demand records of :func:`state_fields`.
+    chosen_reach
+        The seconds + 1e-9 of the chosen candidates' rows (row ``i`` is ``chosen[i]``), when
+        ``candidates`` holds only the pattern (a plan keeps no other seconds: the file stores
+        none, and only the chosen sites' times are read again); ``None``: read them off
+        ``candidates``.
     """
 
     existing: sp.csr_matrix
@@ -128,6 +133,7 @@ class TierState:
     cand_id: np.ndarray
     chosen: np.ndarray
     fields: dict[str, np.ndarray]
+    chosen_reach: sp.csr_matrix | None = None
 
 
 def write_state(path: str | Path, state: TierState) -> Path:
