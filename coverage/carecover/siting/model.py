@@ -35,7 +35,7 @@ from carecover.siting.constraints import (
     check_weights,
     needed_too,
 )
-from carecover.siting.reach import as_bool_csr, row_of
+from carecover.siting.reach import pattern_of, row_of
 from carecover.siting.solution import SiteSolution
 
 __all__ = [
@@ -101,7 +101,8 @@ class MaximalCovering:
     Attributes
     ----------
     A
-        The reach matrix as boolean CSR (candidates × demand).
+        The reach matrix as boolean CSR (candidates × demand; a canonical matrix's columns are
+        shared with it, see :func:`~carecover.siting.reach.pattern_of`).
     weights, covered0, active
         Demand weights, demand covered by existing facilities, and demand that can still gain
         (not covered, positive weight: the set :math:`I`).
@@ -125,7 +126,8 @@ class MaximalCovering:
                  forced: Sequence[int] = (), forbidden: Sequence[int] = (),
                  min_sites_in: Mapping[str, tuple[np.ndarray, int]] | None = None) -> None:
         t0 = time.perf_counter()
-        self.A = as_bool_csr(coverage)
+        # the usual reach matrix's columns shared, not copied (the model only reads them)
+        self.A = pattern_of(coverage)
         self.n_candidates, self.n_demand = self.A.shape
         self.weights = check_weights(weights, self.n_demand)
         self.covered0 = check_covered0(covered0, self.n_demand)
