@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from carecover.network import engine
+from carecover.network._reach_csr import row_major
 
 
 def _chunks(rng, dense: np.ndarray, n_chunks: int):
@@ -41,7 +41,7 @@ def test_chunks_and_same_segment_routes_make_the_dense_matrix(seed):
     want = dense.copy()
     want[r2, c2] = np.minimum(want[r2, c2], v2)
     rows, cols, vals = _chunks(rng, dense, 6)
-    indptr, C, V = engine._row_major(rows, cols, vals, ns, nt, (r2, c2, v2))
+    indptr, C, V = row_major(rows, cols, vals, ns, nt, (r2, c2, v2))
     assert rows == [] and cols == [] and vals == []
     assert C.dtype == np.int32 and V.dtype == np.float64
     got = np.full((ns, nt), np.inf)
@@ -54,9 +54,9 @@ def test_chunks_and_same_segment_routes_make_the_dense_matrix(seed):
 
 def test_no_chunks_and_only_same_segment_routes():
     r2, c2, v2 = np.array([0, 0, 2]), np.array([1, 4, 0]), np.array([3.0, 1.0, 2.0])
-    indptr, C, V = engine._row_major([], [], [], 3, 5, (r2, c2, v2))
+    indptr, C, V = row_major([], [], [], 3, 5, (r2, c2, v2))
     np.testing.assert_array_equal(indptr, [0, 2, 2, 3])
     np.testing.assert_array_equal(C, [1, 4, 0])
     np.testing.assert_array_equal(V, [3.0, 1.0, 2.0])
-    indptr, C, V = engine._row_major([], [], [], 3, 5)
+    indptr, C, V = row_major([], [], [], 3, 5)
     assert len(C) == len(V) == 0 and (indptr == 0).all()
