@@ -30,8 +30,9 @@ import json
 import math
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path, PurePath
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -238,11 +239,19 @@ def dumps(value: Any, key: str) -> bytes:
     TypeError
         When the value holds something that is not stored (the caller then does not cache it).
     """
-    w = _Writer()
-    tree = {"format": FORMAT, "key": key, "value": w.enc(value)}
     buf = io.BytesIO()
-    np.savez(buf, __tree__=np.array(json.dumps(tree, ensure_ascii=False, allow_nan=False)), **w.arrays)
+    _encoded(value, key)(buf)
     return buf.getvalue()
+
+
+def _encoded(value: Any, key: str) -> Callable[[IO[bytes]], None]:
+    """Encode ``value`` now (a ``TypeError`` is raised before anything is written) and return
+    the writer of its ``.npz`` into a binary file: the arrays are streamed into it, not first
+    copied into bytes in memory (a stage result of hundreds of MB)."""
+    w = _Writer()
+    tree = np.array(json.dumps({"format": FORMAT, "key": key, "value": w.enc(value)}, ensure_ascii=False,
+                               allow_nan=False))
+    return lambda fh: np.savez(fh, __tree__=tree, **w.arrays)
 
 
 def loads(data: Any, key: str) -> Any:
@@ -310,11 +319,11 @@ def save(path: str | Path, value: Any, key: str) -> None:
     OSError
         The file cannot be written.
     """
-    data = dumps(value, key)
+    write = _encoded(value, key)
     path = Path(path)
     private_dir(path.parent)
     with atomic_write(path, "wb") as fh:
-        fh.write(data)
+        write(fh)
 
 
 def load(path: str | Path, key: str) -> Any:

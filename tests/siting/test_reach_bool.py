@@ -44,3 +44,21 @@ def test_canonical_and_other_forms_give_the_same_bool_matrix(seed):
     out = as_bool_csr(canonical)
     out.indices[:] = 0  # the result never shares the input's arrays
     assert canonical.indices.max() > 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pattern_of_a_reach_matrix_shares_its_arrays(seed):
+    """The plan's state keeps the pattern of the reach matrix without a copy of its columns."""
+    from carecover.siting.reach import pattern_of
+
+    rng = np.random.default_rng(seed)
+    m = sp.random(30, 500, density=0.2, format="csr", random_state=seed)
+    m.data[:] = rng.random(m.nnz) * 900 + 1e-9  # seconds + 1e-9: every entry truthy
+    p = pattern_of(m)
+    _assert_same(p, as_bool_csr(m))
+    assert p.indices is m.indices or np.shares_memory(p.indices, m.indices)
+    # anything else (an explicit zero, unsorted columns) is normalised, not shared
+    z = m.copy()
+    z.data[0] = 0.0
+    _assert_same(pattern_of(z), as_bool_csr(z))
+    assert not np.shares_memory(pattern_of(z).indices, z.indices)

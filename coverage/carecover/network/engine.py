@@ -19,6 +19,7 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
+from carecover.network._reach_csr import row_major
 from carecover.network.augment import augmented, source_links
 from carecover.network.build import window_network
 from carecover.network.chains import Chains, contract
@@ -367,33 +368,6 @@ def _window(net: StreetNetwork, sources: Snapped, targets: Snapped, tok: np.ndar
     return local, src, ti, tg
 
 
-def _row_major(rows: list, cols: list, vals: list, ns: int, nt: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CSR parts (``indptr``, columns, values) from chunks in any order; the lists are emptied.
-
-    ``rows`` holds per chunk its sources (ascending) and their entry counts; ``cols``/``vals``
-    their entries source by source. Every row comes whole from one chunk with its columns
-    ascending, so the rows are only copied into place as slices (no sort, no scatter).
-    """
-    index = np.int32 if nt < 2**31 and ns < 2**31 else np.int64
-    counts = np.zeros(ns, np.int64)
-    where = []  # (row, chunk, start, end) of every row with entries
-    for k, (R, n) in enumerate(rows):
-        end = np.cumsum(n)
-        counts[R] = n
-        has = np.flatnonzero(n)
-        where += zip(R[has].tolist(), [k] * len(has), (end - n)[has].tolist(), end[has].tolist(), strict=True)
-    rows.clear()
-    indptr = np.zeros(ns + 1, np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    where.sort()
-    C = np.concatenate([cols[k][a:b] for _, k, a, b in where]).astype(index, copy=False) if where \
-        else np.zeros(0, index)
-    cols.clear()
-    V = np.concatenate([vals[k][a:b] for _, k, a, b in where]) if where else np.zeros(0)
-    vals.clear()
-    return indptr, C, V
-
-
 #: Fewest sources for which contracting the whole network pays (its build costs about as much
 #: as routing a dozen sources without it).
 _CONTRACT_FROM = 16
@@ -474,29 +448,20 @@ def reach_matrix(net: StreetNetwork, sources: Snapped, targets: Snapped, limit_s
             rows.append((idx[j], np.bincount(r, minlength=len(j))))
             cols.append(ti[near[c]].astype(small))
             vals.append(tt[r, c])
-    indptr, C, V = _row_major(rows, cols, vals, len(sources), nt)
     ti, si, t = _same_segment(net, sources, targets)
     t = t + targets.dist[ti] / net.seg_speed[targets.seg[ti]]
     keep = t <= limit_s
+    extra = None
     if keep.any():
-        # the few same-segment routes: keep the faster where an endpoint route exists, else add
+        # the few same-segment routes: kept where faster than the row's endpoint route, or added
         k2 = si[keep].astype(np.int64) * nt + ti[keep]
         v2 = t[keep]
         order = np.lexsort((v2, k2))
         k2, v2 = k2[order], v2[order]
         first = np.r_[True, k2[1:] != k2[:-1]]
         k2, v2 = k2[first], v2[first]
-        r2, c2 = k2 // nt, k2 % nt
-        # position of each pair in its row (rows hold ascending columns)
-        pos = np.array([indptr[r] + np.searchsorted(C[indptr[r]:indptr[r + 1]], c)
-                        for r, c in zip(r2, c2, strict=True)], dtype=np.int64)
-        found = (pos < indptr[r2 + 1]) & (C[np.minimum(pos, len(C) - 1)] == c2) if len(C) else \
-            np.zeros(len(k2), bool)
-        V[pos[found]] = np.minimum(V[pos[found]], v2[found])
-        if not found.all():  # (each insert copies the whole matrix)
-            C = np.insert(C, pos[~found], c2[~found].astype(C.dtype))
-            V = np.insert(V, pos[~found], v2[~found])
-            indptr = indptr + np.r_[0, np.cumsum(np.bincount(r2[~found], minlength=len(sources)))]
+        extra = (k2 // nt, k2 % nt, v2)
+    indptr, C, V = row_major(rows, cols, vals, len(sources), nt, extra)
     V += 1e-9
     return sp.csr_matrix((V, C, indptr), shape=(len(sources), nt))
 

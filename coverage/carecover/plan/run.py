@@ -108,6 +108,9 @@ def compute(params: RunParams) -> Plan:
         problems = run.run("siting", siting.problems, params, nets, bounds, demand, site_trav)
         # sites for the planned centres (greedy and exact)
         sites = run.run("siting solve", siting.suggest, params, problems, bounds, demand, site_trav, gap, figs)
+        # the reach matrices' seconds are no longer needed (the states keep the pattern): freed
+        # before the isochrones, the assembly and the outputs add their own peaks
+        del problems
         # a tier sited for another profile than its own: "after the sites" measured the tier's own way
         after_cols = profiles.remeasure_planned(params, nets, demand, trav, sites, figs.areas)
         profiles.tag_figures(params, sites.figures)

@@ -62,9 +62,11 @@ def after_plan(states: Mapping[str, TierState], travel: Travel, n: int) -> dict[
         covered = tt.covered if tt is not None else np.zeros(n, bool)
         best_t = np.full(n, np.inf)
         site = np.full(n, "", dtype=object)
-        reach = st.candidates.tocsr()
-        for c in np.asarray(st.chosen, int):
-            row = reach.getrow(c)
+        chosen = np.asarray(st.chosen, int)
+        # the chosen rows' seconds (a plan's state keeps only those beside the pattern)
+        reach = st.chosen_reach if st.chosen_reach is not None else st.candidates.tocsr()[chosen]
+        for i, c in enumerate(chosen):
+            row = reach.getrow(i)
             nearer = row.data < best_t[row.indices]
             idx = row.indices[nearer]
             best_t[idx] = row.data[nearer]

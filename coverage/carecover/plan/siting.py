@@ -47,6 +47,7 @@ from carecover.siting.curve import coverage_curve, min_sites_for_target
 from carecover.siting.greedy import Greedy
 from carecover.siting.highs import Highs
 from carecover.siting.model import MaximalCovering
+from carecover.siting.reach import pattern_of
 from carecover.siting.state import TierState, state_fields
 from carecover.siting.table import served_site_rows, site_rows, with_objective
 from carecover.tiers import Tier
@@ -279,9 +280,14 @@ def solve_tier(params: RunParams, pb: Problem, count: int, county_geoms: dict, g
         rows = coloc.with_colocation(rows, c.ids, pb.names, pb.coloc)
     # a candidate made from a public facility is named by it in the meeting ("★1 XX小学旁")
     extra = {} if pb.names is None else {"cand_name": np.asarray(pb.names, dtype=str)}
-    state = TierState(pb.existing_reach, pb.reach, pb.weights_elderly, pb.weights_pop, fields["existing_ok"],
-                      c.lon, c.lat, c.node, np.asarray(c.ids, dtype=str), np.asarray(chosen, np.int64),
-                      {**fields["fields"], **extra})
+    chosen = np.asarray(chosen, np.int64)
+    # the state keeps the pattern and the chosen rows' seconds (the file stores only the pattern),
+    # so that the matrix's seconds (240 MB for the township drive) are freed with the problem;
+    # a capacity rule's decay is worked out from every entry's seconds when the state is written
+    seconds = "capacity_rule" in fields["fields"]
+    state = TierState(pb.existing_reach, pb.reach if seconds else pattern_of(pb.reach), pb.weights_elderly,
+                      pb.weights_pop, fields["existing_ok"], c.lon, c.lat, c.node, np.asarray(c.ids, dtype=str),
+                      chosen, {**fields["fields"], **extra}, chosen_reach=None if seconds else pb.reach[chosen])
     return rows, info, time_after(time_s, pb.reach, chosen), state
 
 

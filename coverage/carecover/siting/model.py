@@ -35,7 +35,7 @@ from carecover.siting.constraints import (
     check_weights,
     needed_too,
 )
-from carecover.siting.reach import as_bool_csr, row_of
+from carecover.siting.reach import pattern_of, row_of
 from carecover.siting.solution import SiteSolution
 
 __all__ = [
@@ -101,7 +101,8 @@ class MaximalCovering:
     Attributes
     ----------
     A
-        The reach matrix as boolean CSR (candidates × demand).
+        The reach matrix as boolean CSR (candidates × demand; a canonical matrix's columns are
+        shared with it, see :func:`~carecover.siting.reach.pattern_of`).
     weights, covered0, active
         Demand weights, demand covered by existing facilities, and demand that can still gain
         (not covered, positive weight: the set :math:`I`).
@@ -125,7 +126,8 @@ class MaximalCovering:
                  forced: Sequence[int] = (), forbidden: Sequence[int] = (),
                  min_sites_in: Mapping[str, tuple[np.ndarray, int]] | None = None) -> None:
         t0 = time.perf_counter()
-        self.A = as_bool_csr(coverage)
+        # the usual reach matrix's columns shared, not copied (the model only reads them)
+        self.A = pattern_of(coverage)
         self.n_candidates, self.n_demand = self.A.shape
         self.weights = check_weights(weights, self.n_demand)
         self.covered0 = check_covered0(covered0, self.n_demand)
@@ -202,10 +204,14 @@ class MaximalCovering:
         other columns (the dropped terms are ``+0.0``), at a fraction of the cost when existing
         facilities already cover most demand."""
         if self._gain is None:
-            G = self.A.astype(np.float64)
-            G.data[~self.active[G.indices]] = 0.0
-            G.eliminate_zeros()
-            self._gain = G
+            A = self.A
+            # the kept entries and their rows, without a float64 copy of the whole matrix first
+            pos = np.flatnonzero(self.active[A.indices])
+            per_row = np.bincount(np.searchsorted(A.indptr, pos, side="right") - 1, minlength=A.shape[0])
+            indptr = np.zeros(len(A.indptr), dtype=A.indptr.dtype)
+            np.cumsum(per_row, out=indptr[1:])
+            indices = A.indices[pos]
+            self._gain = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=A.shape)
         return self._gain
 
     def gain_row(self, j: int) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["as_bool_csr", "row_of"]
+__all__ = ["as_bool_csr", "pattern_of", "row_of"]
 
 
 def as_bool_csr(coverage: Any) -> sp.csr_matrix:
@@ -43,6 +43,29 @@ def as_bool_csr(coverage: Any) -> sp.csr_matrix:
     m.sum_duplicates()
     m.sort_indices()
     return m.astype(bool)
+
+
+def pattern_of(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """A canonical CSR reach matrix's pattern: ``True`` entries on its own ``indices`` and
+    ``indptr`` (shared, not copied; neither may be changed in place afterwards).
+
+    Parameters
+    ----------
+    matrix
+        A reach matrix; the usual one (CSR, sorted indices, no duplicates, every stored value
+        truthy, as :func:`carecover.network.engine.reach_matrix` makes them) is not copied, any
+        other is normalised by :func:`as_bool_csr`.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        Of dtype ``bool``: equal to ``as_bool_csr(matrix)``.
+    """
+    if not (sp.issparse(matrix) and matrix.format == "csr" and matrix.has_canonical_format and np.all(matrix.data)):
+        return as_bool_csr(matrix)
+    out = sp.csr_matrix((np.ones(matrix.nnz, bool), matrix.indices, matrix.indptr), shape=matrix.shape, copy=False)
+    out.has_canonical_format = True
+    return out
 
 
 def row_of(matrix: sp.csr_matrix, j: int) -> np.ndarray:

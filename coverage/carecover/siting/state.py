@@ -115,6 +115,11 @@ class TierState:
         Candidate indices chosen by the plan's best solution.
     fields
         The network and demand records of :func:`state_fields`.
+    chosen_reach
+        The seconds + 1e-9 of the chosen candidates' rows (row ``i`` is ``chosen[i]``), when
+        ``candidates`` holds only the pattern (a plan keeps no other seconds: the file stores
+        none, and only the chosen sites' times are read again); ``None``: read them off
+        ``candidates``.
     """
 
     existing: sp.csr_matrix
@@ -128,6 +133,7 @@ class TierState:
     cand_id: np.ndarray
     chosen: np.ndarray
     fields: dict[str, np.ndarray]
+    chosen_reach: sp.csr_matrix | None = None
 
 
 def write_state(path: str | Path, state: TierState) -> Path:
@@ -174,7 +180,11 @@ def state_arrays(state: TierState) -> dict[str, np.ndarray]:
             m.sort_indices()
     indptr = np.concatenate([parts[0].indptr.astype(np.int64), parts[1].indptr[1:].astype(np.int64) + parts[0].nnz])
     shape = (parts[0].shape[0] + parts[1].shape[0], parts[1].shape[1])
-    steps = encode_pattern(indptr, np.concatenate([parts[0].indices, parts[1].indices]))
+    # each matrix's rows encoded apart (a row's steps do not depend on the rows before it):
+    # the same steps as of the stacked columns, without a copy of every column index
+    enc = [encode_pattern(m.indptr, m.indices) for m in parts]
+    steps = {k: np.concatenate([e[k] for e in enc]) for k in enc[0]}
+    del enc
     if "capacity_rule" in state.fields:  # the E2SFCA weights of each entry (issue 21)
         from carecover.siting.access_whatif import decay_fields
 
