@@ -1,17 +1,23 @@
 """The network as a few light street lines (the maps' orientation layer when the basemap tiles
 do not load): :func:`street_lines` merges the routed network's segments per street class and
 simplifies them to a vertex budget (the plan puts them into ``PlanBundle.streets``; the map's
-:mod:`~carecover.outputs.maps.streets` draws them).
+:mod:`~carecover.outputs.maps.streets` draws them). :func:`street_lines_cached` keeps them beside
+the cached network (:mod:`carecover.network._beside`), since they depend on nothing else.
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
+import pyproj
 import shapely
 from pyproj import Transformer
+
+from carecover.network import _beside
 
 if TYPE_CHECKING:
     from carecover.network.streets import StreetNetwork
@@ -30,6 +36,8 @@ STREET_MAX_VERTICES = 150_000
 #: streets fit the budget.
 STREET_SIMPLIFY_M = 4.0
 STREET_MAX_SIMPLIFY_M = 64.0
+#: Bump when the stored street lines change in a way the code hash misses.
+STREET_LINES_CACHE_VERSION = 1
 
 def street_kinds(highway: np.ndarray) -> np.ndarray:
     """Street class (``major``/``minor``/``path``) of each OSM highway value.
@@ -89,3 +97,39 @@ def street_lines(net: StreetNetwork, max_vertices: int = STREET_MAX_VERTICES) ->
     geoms = [shapely.transform(shown[k], lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
              for k in kinds]
     return gpd.GeoDataFrame({"kind": kinds}, geometry=geoms, crs=4326)
+
+
+def street_lines_cached(net: StreetNetwork, max_vertices: int = STREET_MAX_VERTICES) -> gpd.GeoDataFrame:
+    """:func:`street_lines`, read from the network cache when made for this network before.
+
+    The key covers the network's cache entry, this module's code, ``max_vertices`` and the
+    shapely, GEOS and PROJ versions (simplification and reprojection follow them); a network
+    built without the cache has no entry and its lines are always made afresh.
+
+    Parameters
+    ----------
+    net
+        The routed (walking) network.
+    max_vertices
+        Most vertices over all classes.
+
+    Returns
+    -------
+    GeoDataFrame
+        The same table :func:`street_lines` gives, geometry for geometry.
+
+    Examples
+    --------
+    >>> from carecover.network import load_network  # doctest: +SKIP
+    >>> lines = street_lines_cached(load_network("city.osm.pbf", "walk"))  # doctest: +SKIP
+    """
+    return _beside.read_or_compute(street_lines_cache_file(net, max_vertices), lambda: street_lines(net, max_vertices),
+                                   lambda v: isinstance(v, gpd.GeoDataFrame))
+
+
+def street_lines_cache_file(net: StreetNetwork, max_vertices: int = STREET_MAX_VERTICES) -> tuple[Path, str] | None:
+    """Where :func:`street_lines_cached` keeps ``net``'s street layer, and its key (``None`` for
+    a network without a cache entry)."""
+    versions = (shapely.__version__, shapely.geos_version_string, pyproj.__version__, pyproj.proj_version_str)
+    return _beside.entry_file(net, "streetlines", (sys.modules[__name__],),
+                              (str(STREET_LINES_CACHE_VERSION), str(int(max_vertices)), *versions))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from carecover import notices
-from carecover.network.streetlines import street_lines
+from carecover.network.streetlines import street_lines_cached
 from carecover.params import RunParams
 from carecover.plan import (
     access,
@@ -68,7 +68,8 @@ def compute(params: RunParams) -> Plan:
         # (and those the tiers are measured or sited with: config [tiers.*] profile, --site-profile)
         prof_nets = run.run("profile networks", profiles.prepare, params, walk) if profiles.wanted(params) else ()
         # the maps' light street layer, merged and simplified in a worker process meanwhile
-        streets = run.start("street layer", street_lines, walk)
+        # (or read from beside the cached network)
+        streets = run.start("street layer", street_lines_cached, walk)
         # where facilities and residents are taken from
         study = run.run("study area", area.study_area, bounds, walk)
         # every register record with its status
