@@ -318,22 +318,42 @@ def _rows(net: StreetNetwork, sources: Snapped, idx: np.ndarray, *, bands, buffe
     extra = min(limit * vmax, lmax) + buf + 2 * res_m + 1.0
     windows = [_window_segments(net, tree, sources, int(i), limit * vmax, extra) for i in idx]
     # fast profile or small city: a window that is most of the network costs more to cut than
-    # it saves; those sources are routed on the whole network, on one graph built for them all
-    # (its rows are those of a graph built for each alone)
-    whole = np.array([int(i) for i, w in zip(idx, windows, strict=True) if w is None], np.int64)
-    whole_rows = per_source(net, sources.subset(whole), limit, 1) if len(whole) else iter(())
+    # it saves; those sources are drawn on the whole network. They, and the sources whose
+    # window is large against the network, are routed on the whole network, on one graph built
+    # for them all (its rows are those of a graph built for each alone; no route within the band
+    # leaves a window, so a window's nodes get the times its own graph gives them)
+    shared = np.array([int(i) for i, w in zip(idx, windows, strict=True) if _route_whole(net, w)], np.int64)
+    shared_rows = per_source(net, sources.subset(shared), limit, 1) if len(shared) else iter(())
     for i, segs in zip(idx, windows, strict=True):
+        D = next(shared_rows)[1][0] if _route_whole(net, segs) else None
         if segs is None:
             local, one = net, sources.subset(np.array([i]))
-            D = next(whole_rows)[1]
         else:
             local, one = street_window(net, segs, sources, int(i))
-            D = next(per_source(local, one, limit, 1))[1]
-        for band, poly in _polygons(local, D[0], bands, one, buffer_m, res_m, max_pixels, method,
+            if D is None:
+                D = next(per_source(local, one, limit, 1))[1][0]
+            else:
+                # the window's nodes, numbered as :func:`~carecover.network.build.window_network` does
+                D = D[np.unique(np.concatenate([net.seg_a[segs], net.seg_b[segs]]))]
+        for band, poly in _polygons(local, D, bands, one, buffer_m, res_m, max_pixels, method,
                                     (vmax, lmax), walk_speed_mps):
             out.append((int(i), band, poly))
         next(bar, None)
     return out
+
+
+#: A source whose window has at least one segment per ROUTE_WHOLE_SHARE nodes of the network
+#: is routed on the whole network's shared graph: a bounded search there costs about 1.5–6 ns
+#: per node of the network (its dense row of times), building a window's own graph about
+#: 0.4 µs per segment of the window (measured on four real extracts and a 248k-node city), so
+#: the shared graph is cheaper up to ~70 nodes a window segment; 50 leaves a margin.
+ROUTE_WHOLE_SHARE = 50
+
+
+def _route_whole(net: StreetNetwork, segs: np.ndarray | None) -> bool:
+    """Whether a source with window ``segs`` (None: the whole network) is routed on the whole
+    network's shared graph rather than on a graph of its window (:data:`ROUTE_WHOLE_SHARE`)."""
+    return segs is None or len(segs) * ROUTE_WHOLE_SHARE >= net.n_nodes
 
 
 def _window_segments(net: StreetNetwork, tree, sources: Snapped, i: int, reach: float,
