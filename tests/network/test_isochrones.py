@@ -256,8 +256,8 @@ def test_sources_on_the_whole_network_share_one_graph(monkeypatch):
     x, y = synthetic_facilities(net, 6, seed=5)
     src = snap_mod.snap_xy(net, x, y)
     cut = []
-    real_window = isochrones.street_window
-    monkeypatch.setattr(isochrones, "street_window", lambda *a: cut.append(1) or real_window(*a))
+    real_window = isochrones._window
+    monkeypatch.setattr(isochrones, "_window", lambda *a: cut.append(1) or real_window(*a))
     together = isochrones.facility_isochrones(net, src, [5, 10])
     assert not cut  # every source took the whole network
     alone = [r for i in np.flatnonzero(src.ok)

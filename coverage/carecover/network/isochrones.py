@@ -17,7 +17,6 @@ import shapely
 
 from carecover import settings
 from carecover.errors import InputError
-from carecover.network.build import window_network
 from carecover.network.engine import NodeTimes, nearest, per_source
 from carecover.network.fidelity import fidelity, sample_in_polygon
 from carecover.network.field import field_polygons, time_field
@@ -326,15 +325,13 @@ def _rows(net: StreetNetwork, sources: Snapped, idx: np.ndarray, *, bands, buffe
     shared_rows = per_source(net, sources.subset(shared), limit, 1) if len(shared) else iter(())
     for i, segs in zip(idx, windows, strict=True):
         D = next(shared_rows)[1][0] if _route_whole(net, segs) else None
+        one = sources.subset(np.array([i]))
         if segs is None:
-            local, one = net, sources.subset(np.array([i]))
+            local = net
         else:
-            local, one = street_window(net, segs, sources, int(i))
-            if D is None:
-                D = next(per_source(local, one, limit, 1))[1][0]
-            else:
-                # the window's nodes, numbered as :func:`~carecover.network.build.window_network` does
-                D = D[np.unique(np.concatenate([net.seg_a[segs], net.seg_b[segs]]))]
+            local, nodes = _window(net, segs)
+            one.seg = np.searchsorted(segs, one.seg)
+            D = next(per_source(local, one, limit, 1))[1][0] if D is None else D[nodes]
         for band, poly in _polygons(local, D, bands, one, buffer_m, res_m, max_pixels, method,
                                     (vmax, lmax), walk_speed_mps):
             out.append((int(i), band, poly))
@@ -374,10 +371,26 @@ def street_window(net: StreetNetwork, segs: np.ndarray, sources: Snapped,
                   i: int) -> tuple[StreetNetwork, Snapped]:
     """The sub-network of segments ``segs`` (ascending global indices, so every order-dependent
     step sees them in the same order) and source ``i`` re-indexed onto it."""
-    local = window_network(net, segs)
+    local, _ = _window(net, segs)
     one = sources.subset(np.array([i]))
     one.seg = np.searchsorted(segs, one.seg)
     return local, one
+
+
+def _window(net: StreetNetwork, segs: np.ndarray) -> tuple[StreetNetwork, np.ndarray]:
+    """The network of segments ``segs`` (ascending) as routing and the field read it (nodes
+    numbered as :func:`~carecover.network.build.window_network` numbers them; no names, tags
+    or records, which neither reads), and the whole network's node of each of its nodes."""
+    k = len(segs)
+    nodes, inv = np.unique(np.concatenate([net.seg_a[segs], net.seg_b[segs]]), return_inverse=True)
+    local = StreetNetwork(
+        crs=net.crs, node_x=net.node_x[nodes], node_y=net.node_y[nodes], node_id=net.node_id[nodes],
+        seg_a=inv[:k].astype(np.int32), seg_b=inv[k:].astype(np.int32), seg_len=net.seg_len[segs],
+        seg_speed=net.seg_speed[segs], seg_fwd=net.seg_fwd[segs], seg_rev=net.seg_rev[segs],
+        seg_highway=net.seg_highway[segs], profile=net.profile,
+        seg_slope_ab=None if net.seg_slope_ab is None else net.seg_slope_ab[segs],
+        seg_slope_ba=None if net.seg_slope_ba is None else net.seg_slope_ba[segs])
+    return local, nodes
 
 
 def to_geodataframe(items: list[tuple], net: StreetNetwork, columns: list[str]) -> gpd.GeoDataFrame:
