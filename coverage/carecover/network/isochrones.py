@@ -238,7 +238,9 @@ def facility_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
         ``band × fastest speed`` plus margins, from a spatial index) instead of the whole
         network. No street route within the band leaves that square, so times, grids and
         polygons are those of the whole-network computation (``window=False``, kept for
-        checking); the cost no longer grows with the size of the city.
+        checking); the cost no longer grows with the size of the city. A window that is large
+        against the network is routed on the whole network's graph shared by all sources
+        (:data:`ROUTE_WHOLE_SHARE`), which gives its nodes the same times.
 
     Returns
     -------
