@@ -372,7 +372,8 @@ def _window_segments(net: StreetNetwork, tree, sources: Snapped, i: int, reach: 
 def street_window(net: StreetNetwork, segs: np.ndarray, sources: Snapped,
                   i: int) -> tuple[StreetNetwork, Snapped]:
     """The sub-network of segments ``segs`` (ascending global indices, so every order-dependent
-    step sees them in the same order) and source ``i`` re-indexed onto it."""
+    step sees them in the same order; what routing and the field read, without names, tags or
+    records) and source ``i`` re-indexed onto it."""
     local, _ = _window(net, segs)
     one = sources.subset(np.array([i]))
     one.seg = np.searchsorted(segs, one.seg)
