@@ -178,6 +178,21 @@ class TestSimplifiedOutlines:
         assert polys[0].equals(shapely.Polygon(shell, [hole])) and polys[0].is_valid
         assert polys[1].equals(shapely.Polygon(shapely.box(20, 0, 30, 10).exterior, [tiny])) and polys[1].is_valid
 
+    def test_holes_that_would_cross_keep_their_traced_outline(self):
+        """Simplifying away a hole's 0.4 m dent would push its edge into the hole beside it:
+        that polygon keeps its traced rings (each crossing pair is tested once)."""
+        shell = shapely.LinearRing([(0, 0), (10, 0), (10, 10), (0, 10)])
+        dent = shapely.LinearRing([(2, 2), (8, 2), (8, 5), (5, 4.6), (2, 5)])
+        beside = shapely.LinearRing([(4.5, 4.8), (5.5, 4.8), (5, 8)])
+        far_shell = shapely.LinearRing([(20, 0), (30, 0), (30, 10), (20, 10)])
+        far_dent = shapely.LinearRing([(22, 2), (28, 2), (28, 5), (25, 4.6), (22, 5)])
+        rings = np.array([shell, dent, beside, far_shell, far_dent])
+        assert not shapely.Polygon(shell, [dent]).exterior.intersects(beside)
+        polys = field._simplified(rings, np.array([0, 3, 5]), 0.5)
+        assert polys[0].equals(shapely.Polygon(shell, [dent, beside])) and polys[0].is_valid
+        # alone, the same dent is simplified away
+        assert shapely.get_num_coordinates(polys[1]) == 10 and polys[1].is_valid
+
     def test_grid_cross_keeps_its_corners_only(self, grid, monkeypatch):
         """A 2-minute walk along four 100 m streets: the cross's straight sides keep only their
         ends (the traced outline has a vertex on every grid line it crosses)."""

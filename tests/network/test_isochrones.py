@@ -256,8 +256,8 @@ def test_sources_on_the_whole_network_share_one_graph(monkeypatch):
     x, y = synthetic_facilities(net, 6, seed=5)
     src = snap_mod.snap_xy(net, x, y)
     cut = []
-    real_window = isochrones.street_window
-    monkeypatch.setattr(isochrones, "street_window", lambda *a: cut.append(1) or real_window(*a))
+    real_window = isochrones._window
+    monkeypatch.setattr(isochrones, "_window", lambda *a: cut.append(1) or real_window(*a))
     together = isochrones.facility_isochrones(net, src, [5, 10])
     assert not cut  # every source took the whole network
     alone = [r for i in np.flatnonzero(src.ok)
@@ -268,6 +268,32 @@ def test_sources_on_the_whole_network_share_one_graph(monkeypatch):
         # a subset renumbers its sources; the polygon is the same, byte for byte
         assert shapely.to_wkb(p) == shapely.to_wkb(q), (i, b)
     assert [i for i, _, _ in together] == [int(i) for i in np.flatnonzero(src.ok) for _ in (5, 10)]
+
+
+def test_windows_routed_on_the_shared_graph_or_their_own_give_identical_polygons(real_network, monkeypatch):
+    """Andorra: each window routed on its own graph, or all of them on the whole network's one
+    shared graph (its rows cut to the window's nodes), gives the same polygons byte for byte."""
+    net = real_network("andorra_pbf", "walk")
+    rng = np.random.default_rng(8)
+    k = rng.integers(0, net.n_segments, 8)
+    ax, ay = net.node_x[net.seg_a[k]], net.node_y[net.seg_a[k]]
+    src = snap_xy(net, ax + 0.4 * (net.node_x[net.seg_b[k]] - ax), ay + 0.4 * (net.node_y[net.seg_b[k]] - ay))
+    calls = []
+    real = isochrones.per_source
+    monkeypatch.setattr(isochrones, "per_source", lambda n, *a: calls.append(n.n_nodes) or real(n, *a))
+    drawn = {}
+    for share in (0, 10**9):
+        calls.clear()
+        monkeypatch.setattr(isochrones, "ROUTE_WHOLE_SHARE", share)
+        drawn[share] = isochrones.facility_isochrones(net, src, [5, 15])
+        if share:  # one graph for all, the whole network's
+            assert calls == [net.n_nodes], calls
+        else:  # one graph per window, each a small part of the network
+            assert len(calls) == 8 and max(calls) < net.n_nodes // 3, calls
+    assert len(drawn[0]) == 16
+    for (i, b, p), (j, c, q) in zip(drawn[0], drawn[10**9], strict=True):
+        assert (i, b) == (j, c) and not p.is_empty
+        assert shapely.to_wkb(p) == shapely.to_wkb(q), (i, b)
 
 
 def test_synthetic_city_is_deterministic():

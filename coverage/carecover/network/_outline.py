@@ -53,9 +53,15 @@ def simplified(rings: np.ndarray, outer: np.ndarray, tolerance: float) -> np.nda
         shapely.prepare(lines)
         bad[part[holes[shapely.intersects(lines[part[holes]], simple[holes])]]] = True
     if len(holes) > 1:
-        # ... and against the holes whose envelopes meet its own
-        i, j = shapely.STRtree(simple[holes]).query(simple[holes], predicate="intersects")
-        bad[part[holes[i[i != j]]]] = True
+        # ... and against the holes whose envelopes meet its own: each such pair tested once
+        # (the tree's own predicate tests both orders and every hole against itself)
+        h = simple[holes]
+        i, j = shapely.STRtree(h).query(h)
+        pair = i < j
+        i, j = i[pair], j[pair]
+        hit = shapely.intersects(h[i], h[j])
+        bad[part[holes[i[hit]]]] = True
+        bad[part[holes[j[hit]]]] = True
     polys = shapely.polygons(simple, indices=part)
     for k in np.flatnonzero(bad):
         polys[k] = shapely.polygons(rings[outer[k]], rings[outer[k] + 1:outer[k + 1]])

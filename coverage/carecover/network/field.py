@@ -328,9 +328,18 @@ def _field_block(samples, x0: float, y0: float, res: float, r0: int, r1: int, c0
         del ir, ic
     else:
         near = np.zeros((H, W), np.int32)
-    dist = np.hypot(gx[None, :] - sx[near], gy[:, None] - sy[near])
-    speed = sv[near]
-    time = st[near] + dist / speed
+    # gathers by ``take`` on the flat index and arithmetic in place (the same values as
+    # ``np.hypot(gx - sx[near], gy - sy[near])``, ``st[near] + dist / speed``; fewer temporaries)
+    nf = near.ravel()
+    dist = np.take(sx, nf).reshape(H, W)
+    np.subtract(gx[None, :], dist, out=dist)
+    dy = np.take(sy, nf).reshape(H, W)
+    np.subtract(gy[:, None], dy, out=dy)
+    np.hypot(dist, dy, out=dist)
+    del dy
+    speed = np.take(sv, nf).reshape(H, W)
+    time = np.take(st, nf).reshape(H, W)
+    time += dist / speed
     # each grid point: the least time of the street samples in the four cells it is a corner of
     # (cells between grid points), so every reached street point lies in a cell whose corners
     # are all within its band

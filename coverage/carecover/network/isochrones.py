@@ -17,7 +17,6 @@ import shapely
 
 from carecover import settings
 from carecover.errors import InputError
-from carecover.network.build import window_network
 from carecover.network.engine import NodeTimes, nearest, per_source
 from carecover.network.fidelity import fidelity, sample_in_polygon
 from carecover.network.field import field_polygons, time_field
@@ -239,7 +238,9 @@ def facility_isochrones(net: StreetNetwork, sources: Snapped, bands_min=None, *,
         ``band × fastest speed`` plus margins, from a spatial index) instead of the whole
         network. No street route within the band leaves that square, so times, grids and
         polygons are those of the whole-network computation (``window=False``, kept for
-        checking); the cost no longer grows with the size of the city.
+        checking); the cost no longer grows with the size of the city. A window that is large
+        against the network is routed on the whole network's graph shared by all sources
+        (:data:`ROUTE_WHOLE_SHARE`), which gives its nodes the same times.
 
     Returns
     -------
@@ -318,22 +319,40 @@ def _rows(net: StreetNetwork, sources: Snapped, idx: np.ndarray, *, bands, buffe
     extra = min(limit * vmax, lmax) + buf + 2 * res_m + 1.0
     windows = [_window_segments(net, tree, sources, int(i), limit * vmax, extra) for i in idx]
     # fast profile or small city: a window that is most of the network costs more to cut than
-    # it saves; those sources are routed on the whole network, on one graph built for them all
-    # (its rows are those of a graph built for each alone)
-    whole = np.array([int(i) for i, w in zip(idx, windows, strict=True) if w is None], np.int64)
-    whole_rows = per_source(net, sources.subset(whole), limit, 1) if len(whole) else iter(())
+    # it saves; those sources are drawn on the whole network. They, and the sources whose
+    # window is large against the network, are routed on the whole network, on one graph built
+    # for them all (its rows are those of a graph built for each alone; no route within the band
+    # leaves a window, so a window's nodes get the times its own graph gives them)
+    shared = np.array([int(i) for i, w in zip(idx, windows, strict=True) if _route_whole(net, w)], np.int64)
+    shared_rows = per_source(net, sources.subset(shared), limit, 1) if len(shared) else iter(())
     for i, segs in zip(idx, windows, strict=True):
+        D = next(shared_rows)[1][0] if _route_whole(net, segs) else None
+        one = sources.subset(np.array([i]))
         if segs is None:
-            local, one = net, sources.subset(np.array([i]))
-            D = next(whole_rows)[1]
+            local = net
         else:
-            local, one = street_window(net, segs, sources, int(i))
-            D = next(per_source(local, one, limit, 1))[1]
-        for band, poly in _polygons(local, D[0], bands, one, buffer_m, res_m, max_pixels, method,
+            local, nodes = _window(net, segs)
+            one.seg = np.searchsorted(segs, one.seg)
+            D = next(per_source(local, one, limit, 1))[1][0] if D is None else D[nodes]
+        for band, poly in _polygons(local, D, bands, one, buffer_m, res_m, max_pixels, method,
                                     (vmax, lmax), walk_speed_mps):
             out.append((int(i), band, poly))
         next(bar, None)
     return out
+
+
+#: A source whose window has at least one segment per ROUTE_WHOLE_SHARE nodes of the network
+#: is routed on the whole network's shared graph: a bounded search there costs about 1.5–6 ns
+#: per node of the network (its dense row of times), building a window's own graph about
+#: 0.4 µs per segment of the window (measured on four real extracts and a 248k-node city), so
+#: the shared graph is cheaper up to ~70 nodes a window segment; 50 leaves a margin.
+ROUTE_WHOLE_SHARE = 50
+
+
+def _route_whole(net: StreetNetwork, segs: np.ndarray | None) -> bool:
+    """Whether a source with window ``segs`` (None: the whole network) is routed on the whole
+    network's shared graph rather than on a graph of its window (:data:`ROUTE_WHOLE_SHARE`)."""
+    return segs is None or len(segs) * ROUTE_WHOLE_SHARE >= net.n_nodes
 
 
 def _window_segments(net: StreetNetwork, tree, sources: Snapped, i: int, reach: float,
@@ -353,11 +372,28 @@ def _window_segments(net: StreetNetwork, tree, sources: Snapped, i: int, reach: 
 def street_window(net: StreetNetwork, segs: np.ndarray, sources: Snapped,
                   i: int) -> tuple[StreetNetwork, Snapped]:
     """The sub-network of segments ``segs`` (ascending global indices, so every order-dependent
-    step sees them in the same order) and source ``i`` re-indexed onto it."""
-    local = window_network(net, segs)
+    step sees them in the same order; what routing and the field read, without names, tags or
+    records) and source ``i`` re-indexed onto it."""
+    local, _ = _window(net, segs)
     one = sources.subset(np.array([i]))
     one.seg = np.searchsorted(segs, one.seg)
     return local, one
+
+
+def _window(net: StreetNetwork, segs: np.ndarray) -> tuple[StreetNetwork, np.ndarray]:
+    """The network of segments ``segs`` (ascending) as routing and the field read it (nodes
+    numbered as :func:`~carecover.network.build.window_network` numbers them; no names, tags
+    or records, which neither reads), and the whole network's node of each of its nodes."""
+    k = len(segs)
+    nodes, inv = np.unique(np.concatenate([net.seg_a[segs], net.seg_b[segs]]), return_inverse=True)
+    local = StreetNetwork(
+        crs=net.crs, node_x=net.node_x[nodes], node_y=net.node_y[nodes], node_id=net.node_id[nodes],
+        seg_a=inv[:k].astype(np.int32), seg_b=inv[k:].astype(np.int32), seg_len=net.seg_len[segs],
+        seg_speed=net.seg_speed[segs], seg_fwd=net.seg_fwd[segs], seg_rev=net.seg_rev[segs],
+        seg_highway=net.seg_highway[segs], profile=net.profile,
+        seg_slope_ab=None if net.seg_slope_ab is None else net.seg_slope_ab[segs],
+        seg_slope_ba=None if net.seg_slope_ba is None else net.seg_slope_ba[segs])
+    return local, nodes
 
 
 def to_geodataframe(items: list[tuple], net: StreetNetwork, columns: list[str]) -> gpd.GeoDataFrame:
