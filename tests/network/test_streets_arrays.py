@@ -45,3 +45,27 @@ def test_damaged_file(tmp_path):
     bad.write_bytes(b"not a zip")
     with pytest.raises(NetworkError, match="streets.npz"):
         load_network(bad, "walk", cache=False)
+
+
+def test_csr_min_keeps_the_least_seconds_of_each_pair():
+    """Duplicate (tail, head) pairs keep their least seconds (not the sum coo→csr would give),
+    in the arrays a three-key lexsort keeping the first of each pair gives."""
+    import scipy.sparse as sp
+    from carecover.network.streets import csr_min
+
+    tail = np.array([2, 0, 2, 0, 1, 2, 0], np.int32)
+    head = np.array([1, 1, 1, 1, 0, 0, 2], np.int32)
+    w = np.array([5.0, 3.0, 4.0, 7.0, 1.0, 2.0, 6.0])
+    g = csr_min(tail, head, w, 3)
+    assert g.toarray().tolist() == [[0.0, 3.0, 6.0], [1.0, 0.0, 0.0], [2.0, 4.0, 0.0]]
+    rng = np.random.default_rng(7)
+    t, h = rng.integers(0, 500, 4000), rng.integers(0, 500, 4000)
+    w = rng.integers(1, 50, 4000).astype(float)
+    order = np.lexsort((w, h, t))
+    keep = np.r_[True, (t[order][1:] != t[order][:-1]) | (h[order][1:] != h[order][:-1])]
+    ref = sp.csr_matrix((w[order][keep], (t[order][keep], h[order][keep])), shape=(500, 500))
+    got = csr_min(t, h, w, 500)
+    for a in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(got, a), getattr(ref, a))
+        assert getattr(got, a).dtype == getattr(ref, a).dtype
+    assert csr_min(t[:0], h[:0], w[:0], 5).nnz == 0

@@ -294,12 +294,19 @@ def project_onto_segments(net: StreetNetwork, seg: np.ndarray, x: np.ndarray,
 
 
 def csr_min(tail: np.ndarray, head: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
-    # coo->csr would *sum* duplicate (tail, head) pairs; keep the minimum instead.
-    order = np.lexsort((w, head, tail))
-    tail, head, w = tail[order], head[order], w[order]
-    keep = np.ones(len(tail), bool)
-    keep[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
-    return sp.csr_matrix((w[keep], (tail[keep], head[keep])), shape=(n, n))
+    # coo->csr would *sum* duplicate (tail, head) pairs; keep the minimum instead. One stable
+    # sort on a combined (tail, head) key and a minimum per run of equal keys: the arrays of a
+    # three-key lexsort keeping the first of each pair, in about a third of its time.
+    key = np.asarray(tail, np.int64) * n + np.asarray(head, np.int64)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    first = np.ones(len(key), bool)
+    first[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(first)
+    w = np.asarray(w)[order]
+    w_min = np.minimum.reduceat(w, starts) if len(w) else w
+    pairs = key[starts]
+    return sp.csr_matrix((w_min, (pairs // n, pairs % n)), shape=(n, n))
 
 
 # ----------------------------------------------------------------------------- moved names
