@@ -37,13 +37,55 @@ from carecover.region.run import run_region
 from distributed import Client, LocalCluster
 
 
+def _worker_counters(dask_worker) -> dict:
+    """A worker process's CPU seconds so far and the transfers it received (keys and wire bytes)."""
+    import psutil
+
+    t = psutil.Process().cpu_times()
+    return {"cpu": t.user + t.system, "incoming": len(dask_worker.transfer_incoming_log)}
+
+
+def _moved(dask_worker, since: int) -> list[tuple[str, float, float]]:
+    """Keys a worker fetched from the other worker after its ``since``-th transfer: key, size
+    Dask measured (``sizeof``), seconds."""
+    log = list(dask_worker.transfer_incoming_log)[since:]
+    return [(k, n, e["duration"]) for e in log for k, n in e["keys"].items()]
+
+
+def _kind(key: str) -> str:
+    """A key's kind: ``task``, ``demand``, ``parts`` (``assemble`` before issue 25's views),
+    ``view``, ``figures``, ``gaps``, ``area`` …"""
+    parts = [p for p in key.removeprefix("carecover-").split("-") if not p.isdigit()]
+    if parts[:1] == ["area"] and len(parts) > 1:  # the keys of the merge steps before: area-<i>-<step>
+        parts = parts[1:]
+    return "-".join(parts) if parts else key
+
+
+def transfers(client: Client, before: dict) -> dict:
+    """What the workers did between ``before`` (:func:`_worker_counters` per worker) and now:
+    their process CPU, and the keys moved between them (count, Dask's size, by kind)."""
+    after = client.run(_worker_counters)
+    moved = []
+    for addr, b in before.items():
+        moved += client.run(_moved, since=b["incoming"], workers=[addr])[addr]
+    kinds: dict[str, list[float]] = {}
+    for key, nbytes, _ in moved:
+        kinds.setdefault(_kind(str(key)), []).append(nbytes)
+    return {"worker_cpu_s": sum(after[a]["cpu"] - b["cpu"] for a, b in before.items()),
+            "moved_keys": len(moved), "moved_mb": sum(n for _, n, _ in moved) / 1e6,
+            "moved_s": sum(d for _, _, d in moved),
+            "moved_by_kind": {k: (len(v), round(sum(v) / 1e6, 2)) for k, v in sorted(kinds.items())}}
+
+
 def one(areas: Path, client: Client, workers: int, cache: Path) -> dict:
     """One run from an empty task cache on ``client`` (its cluster already started)."""
     shutil.rmtree(cache / "region" / "tasks", ignore_errors=True)
     out = Path(tempfile.mkdtemp()) / "out"
+    before = client.run(_worker_counters)
     t0, c0 = time.perf_counter(), time.process_time()
     run = run_region(RegionOptions(areas=areas, out=out, cache=cache, dashboard=False), client=client)
     wall, client_cpu = time.perf_counter() - t0, time.process_time() - c0
+    moved = transfers(client, before)
     shutil.rmtree(out.parent, ignore_errors=True)
     stats = [s for a in run.areas for s in a.stats]
     busy = sum(s["seconds"] for s in stats)
@@ -58,7 +100,10 @@ def one(areas: Path, client: Client, workers: int, cache: Path) -> dict:
             "task_cpu_s": task_cpu, "merge_cpu_s": merge_cpu, "cpu_per_area_s": (task_cpu + merge_cpu) / len(run.areas),
             "overhead_s": cluster_s - (busy + (0.0 if merge_busy != merge_busy else merge_busy)) / workers,
             "peak_rss_mb_max": max(s["peak_rss_mb"] for s in stats),
-            "residents": sum(len(a.points) for a in run.areas), "nodes_max": max(s["nodes"] for s in stats)}
+            "residents": sum(len(a.points) for a in run.areas), "nodes_max": max(s["nodes"] for s in stats),
+            "client_cpu_cluster_s": run.seconds.get("cluster_cpu", float("nan")),
+            "client_outputs_s": run.seconds.get("outputs", float("nan")),
+            "client_outputs_cpu_s": run.seconds.get("outputs_cpu", float("nan")), **moved}
 
 
 def clusters(counts: list[int]) -> dict[int, tuple[LocalCluster, Client]]:
