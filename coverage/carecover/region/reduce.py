@@ -90,6 +90,27 @@ def finish_task(parts: AreaParts, figs: tuple[list[dict], Any], *zones: tuple[An
     return replace(result, files=files, merge_seconds=spent)
 
 
+#: Expected duration of a view (:func:`view_task`) before the scheduler has timed one.
+VIEW_SECONDS = "5ms"
+
+
+def _hint_durations() -> None:
+    """Tell a scheduler in this process (a local cluster's) that a view takes milliseconds.
+
+    Without it the scheduler takes an untimed step for ``unknown-task-duration`` (0.5 s) and
+    may hand the first areas' views to an idle worker, moving the whole assembled area there;
+    known to be short, a view stays beside its data. A remote scheduler keeps its own
+    configuration (it learns the duration after the first view).
+    """
+    import dask
+
+    key = "distributed.scheduler.default-task-durations"
+    known = dict(dask.config.get(key, default={}) or {})
+    missing = {p: VIEW_SECONDS for p in ("carecover-view", "carecover-view-all") if p not in known}
+    if missing:
+        dask.config.set({key: {**known, **missing}})
+
+
 def merge_key(step: str, index: int, tiers: Sequence[str] = (), tier: int | None = None) -> str:
     """The Dask key of a merge step of area ``index``: ``carecover-<step>[-all]-<index>[-<tier>]``
     (``-all``: merged again with every tier of the region). Each step has its own key prefix,
@@ -119,6 +140,7 @@ def submit_merges(client: Any, plans: Sequence[Any], tasks: Sequence[Any], futur
         Tiers every area states (the region's routed tiers), see
         :func:`carecover.region.merge.assemble`.
     """
+    _hint_durations()
     out = []
     kw = {"pure": False, "priority": MERGE_PRIORITY}
     for plan in plans:
