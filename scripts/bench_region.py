@@ -105,6 +105,7 @@ def one(areas: Path, client: Client, workers: int, cache: Path) -> dict:
             "peak_rss_mb_max": max(s["peak_rss_mb"] for s in stats),
             "residents": sum(len(a.points) for a in run.areas), "nodes_max": max(s["nodes"] for s in stats),
             "client_cpu_cluster_s": run.seconds.get("cluster_cpu", float("nan")),
+            "client_cpu_submit_s": run.seconds.get("submit_cpu", float("nan")),
             "client_outputs_s": run.seconds.get("outputs", float("nan")),
             "client_outputs_cpu_s": run.seconds.get("outputs_cpu", float("nan")), **moved}
 

@@ -42,8 +42,9 @@ class RegionRun:
         merged area), ``cluster`` (submission to the last merged area), ``total`` (the whole
         run), ``outputs`` (sites, summary and files, on the client); ``merge_busy`` and
         ``merge_cpu``: wall and CPU seconds of the merge steps, summed over the workers;
-        ``cluster_cpu`` and ``outputs_cpu``: the client process's CPU seconds in the cluster
-        part (with a local cluster, the scheduler's too) and in the outputs.
+        ``cluster_cpu``, ``submit_cpu`` and ``outputs_cpu``: the client process's CPU seconds in
+        the cluster part (with a local cluster, the scheduler's too), in submitting the tasks
+        and merges, and in the outputs.
     dashboard
         The dashboard line printed.
     """
@@ -173,6 +174,7 @@ def _on_cluster(opts: RegionOptions, client: Any, plans, tasks, task_cache: Task
         sched = schedule.submit_tasks(client, tasks, task_cache, prepares, cache_dir)
         # each area's merge tree, on the workers, starting as soon as the area's tasks end
         merges = reduce.submit_merges(client, plans, tasks, sched.futures, task_cache.root)
+        submit_cpu = time.process_time() - c0
         schedule.wait_tasks(sched)
         t1 = time.perf_counter()
         areas = reduce.complete_tiers(client, plans, tasks, sched.futures, task_cache.root, client.gather(merges))
@@ -182,7 +184,7 @@ def _on_cluster(opts: RegionOptions, client: Any, plans, tasks, task_cache: Task
         log(f"区域合并 / areas merged {t2 - t1:.1f} s after the last task")
         return RegionRun({}, list(areas), list(sched.futures), sched.cached,
                          {"tasks": sched.seconds, "merge": t2 - t1, "cluster": t2 - t0,
-                          "cluster_cpu": time.process_time() - c0,
+                          "cluster_cpu": time.process_time() - c0, "submit_cpu": submit_cpu,
                           "merge_busy": sum(a.merge_seconds[0] for a in areas),
                           "merge_cpu": sum(a.merge_seconds[1] for a in areas)}, line)
     finally:
