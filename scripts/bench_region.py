@@ -19,7 +19,10 @@ would rebuild every tile's network). One LocalCluster per worker count
 is started once, before any timing, and reused by every repeat; the runs are interleaved
 (1, 2, 1, 2 …) so that a change of load hits both alike. Reported per run: the cluster part
 (tasks and merges, submission → last merged area), the whole run, task times, memory;
-scheduler overhead = wall time of the cluster part − (sum of task and merge seconds / workers).
+scheduler overhead = wall time of the cluster part − (sum of task and merge seconds / workers);
+the worker processes' CPU (``worker_cpu_s``, everything they did) beside the CPU of the task
+and merge bodies, the keys moved between workers (``moved_by_kind``: count and Dask's size per
+kind of key), and the client process's CPU in the cluster part, in submitting and in the outputs.
 """
 
 from __future__ import annotations
