@@ -51,11 +51,10 @@ def _worker_counters(dask_worker) -> dict:
     return {"cpu": t.user + t.system, "incoming": len(dask_worker.transfer_incoming_log)}
 
 
-def _moved(dask_worker, since: int) -> list[tuple[str, float, float]]:
-    """Keys a worker fetched from the other worker after its ``since``-th transfer: key, size
-    Dask measured (``sizeof``), seconds."""
-    log = list(dask_worker.transfer_incoming_log)[since:]
-    return [(k, n, e["duration"]) for e in log for k, n in e["keys"].items()]
+def _moved(dask_worker, since: int) -> list[tuple[dict, float]]:
+    """The transfers a worker received from the other worker after its ``since``-th one: the
+    keys with the size Dask measured (``sizeof``), and the seconds it took."""
+    return [(dict(e["keys"]), e["duration"]) for e in list(dask_worker.transfer_incoming_log)[since:]]
 
 
 def _kind(key: str) -> str:
@@ -75,11 +74,12 @@ def transfers(client: Client, before: dict) -> dict:
     for addr, b in before.items():
         moved += client.run(_moved, since=b["incoming"], workers=[addr])[addr]
     kinds: dict[str, list[float]] = {}
-    for key, nbytes, _ in moved:
+    keys = [(k, n) for got, _ in moved for k, n in got.items()]
+    for key, nbytes in keys:
         kinds.setdefault(_kind(str(key)), []).append(nbytes)
     return {"worker_cpu_s": sum(after[a]["cpu"] - b["cpu"] for a, b in before.items()),
-            "moved_keys": len(moved), "moved_mb": sum(n for _, n, _ in moved) / 1e6,
-            "moved_s": sum(d for _, _, d in moved),
+            "moved_keys": len(keys), "moved_mb": sum(n for _, n in keys) / 1e6,
+            "moved_s": sum(d for _, d in moved),
             "moved_by_kind": {k: (len(v), round(sum(v) / 1e6, 2)) for k, v in sorted(kinds.items())}}
 
 
