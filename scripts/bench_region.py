@@ -13,11 +13,16 @@ areas file listing them (tiled).
 
 Each run starts from an empty task cache (the network and stage caches are warmed by a
 first run, so the timings are routing, not parsing; ``--cache CACHE`` keeps them between
-invocations, and a cache already warm skips the warm-up). One LocalCluster per worker count
+invocations, and a cache already warm for this code skips the warm-up: the stage caches are
+keyed by the code's hash, so any code change warms them again, else the first timed run
+would rebuild every tile's network). One LocalCluster per worker count
 is started once, before any timing, and reused by every repeat; the runs are interleaved
 (1, 2, 1, 2 …) so that a change of load hits both alike. Reported per run: the cluster part
 (tasks and merges, submission → last merged area), the whole run, task times, memory;
-scheduler overhead = wall time of the cluster part − (sum of task and merge seconds / workers).
+scheduler overhead = wall time of the cluster part − (sum of task and merge seconds / workers);
+the worker processes' CPU (``worker_cpu_s``, everything they did) beside the CPU of the task
+and merge bodies, the keys moved between workers (``moved_by_kind``: count and Dask's size per
+kind of key), and the client process's CPU in the cluster part, in submitting and in the outputs.
 """
 
 from __future__ import annotations
@@ -32,18 +37,61 @@ import time
 from pathlib import Path
 
 from carecover import utils
+from carecover.plan.cache import code_fingerprint
 from carecover.region.options import RegionOptions
 from carecover.region.run import run_region
 from distributed import Client, LocalCluster
+
+
+def _worker_counters(dask_worker) -> dict:
+    """A worker process's CPU seconds so far and the transfers it received (keys and wire bytes)."""
+    import psutil
+
+    t = psutil.Process().cpu_times()
+    return {"cpu": t.user + t.system, "incoming": len(dask_worker.transfer_incoming_log)}
+
+
+def _moved(dask_worker, since: int) -> list[tuple[dict, float]]:
+    """The transfers a worker received from the other worker after its ``since``-th one: the
+    keys with the size Dask measured (``sizeof``), and the seconds it took."""
+    return [(dict(e["keys"]), e["duration"]) for e in list(dask_worker.transfer_incoming_log)[since:]]
+
+
+def _kind(key: str) -> str:
+    """A key's kind: ``task``, ``demand``, ``parts`` (``assemble`` before issue 25's views),
+    ``view``, ``figures``, ``gaps``, ``area`` …"""
+    parts = [p for p in key.removeprefix("carecover-").split("-") if not p.isdigit()]
+    if parts[:1] == ["area"] and len(parts) > 1:  # the keys of the merge steps before: area-<i>-<step>
+        parts = parts[1:]
+    return "-".join(parts) if parts else key
+
+
+def transfers(client: Client, before: dict) -> dict:
+    """What the workers did between ``before`` (:func:`_worker_counters` per worker) and now:
+    their process CPU, and the keys moved between them (count, Dask's size, by kind)."""
+    after = client.run(_worker_counters)
+    moved = []
+    for addr, b in before.items():
+        moved += client.run(_moved, since=b["incoming"], workers=[addr])[addr]
+    kinds: dict[str, list[float]] = {}
+    keys = [(k, n) for got, _ in moved for k, n in got.items()]
+    for key, nbytes in keys:
+        kinds.setdefault(_kind(str(key)), []).append(nbytes)
+    return {"worker_cpu_s": sum(after[a]["cpu"] - b["cpu"] for a, b in before.items()),
+            "moved_keys": len(keys), "moved_mb": sum(n for _, n in keys) / 1e6,
+            "moved_s": sum(d for _, d in moved),
+            "moved_by_kind": {k: (len(v), round(sum(v) / 1e6, 2)) for k, v in sorted(kinds.items())}}
 
 
 def one(areas: Path, client: Client, workers: int, cache: Path) -> dict:
     """One run from an empty task cache on ``client`` (its cluster already started)."""
     shutil.rmtree(cache / "region" / "tasks", ignore_errors=True)
     out = Path(tempfile.mkdtemp()) / "out"
+    before = client.run(_worker_counters)
     t0, c0 = time.perf_counter(), time.process_time()
     run = run_region(RegionOptions(areas=areas, out=out, cache=cache, dashboard=False), client=client)
     wall, client_cpu = time.perf_counter() - t0, time.process_time() - c0
+    moved = transfers(client, before)
     shutil.rmtree(out.parent, ignore_errors=True)
     stats = [s for a in run.areas for s in a.stats]
     busy = sum(s["seconds"] for s in stats)
@@ -58,7 +106,11 @@ def one(areas: Path, client: Client, workers: int, cache: Path) -> dict:
             "task_cpu_s": task_cpu, "merge_cpu_s": merge_cpu, "cpu_per_area_s": (task_cpu + merge_cpu) / len(run.areas),
             "overhead_s": cluster_s - (busy + (0.0 if merge_busy != merge_busy else merge_busy)) / workers,
             "peak_rss_mb_max": max(s["peak_rss_mb"] for s in stats),
-            "residents": sum(len(a.points) for a in run.areas), "nodes_max": max(s["nodes"] for s in stats)}
+            "residents": sum(len(a.points) for a in run.areas), "nodes_max": max(s["nodes"] for s in stats),
+            "client_cpu_cluster_s": run.seconds.get("cluster_cpu", float("nan")),
+            "client_cpu_submit_s": run.seconds.get("submit_cpu", float("nan")),
+            "client_outputs_s": run.seconds.get("outputs", float("nan")),
+            "client_outputs_cpu_s": run.seconds.get("outputs_cpu", float("nan")), **moved}
 
 
 def clusters(counts: list[int]) -> dict[int, tuple[LocalCluster, Client]]:
@@ -147,9 +199,12 @@ def main() -> None:
     print(f"load average at start: {load()}", flush=True)
     running = clusters(args.workers)
     try:
-        if not (cache / "region" / "streets").is_dir():
+        # the stage caches (demand, networks) are keyed by the code's hash: warm them for this code
+        warm = cache / "region" / f".bench-warm-{code_fingerprint()[:16]}"
+        if not warm.is_file():
             t = time.perf_counter()
             one(args.areas, running[max(args.workers)][1], max(args.workers), cache)  # warm the caches
+            warm.touch()
             print(f"warm-up (street arrays, demand, networks): {time.perf_counter() - t:.1f} s", flush=True)
         rows = []
         for _ in range(args.repeat):

@@ -106,6 +106,72 @@ class TestTiles:
         assert "core" in (out / "region_map.html").read_text(encoding="utf-8")
 
 
+def _parts(opts):
+    """The tiled run's area put together again from its cached task results, with its parameters."""
+    from carecover.region import merge, specs
+    from carecover.region.areas import read_areas
+    from carecover.region.cache import TaskCache
+
+    plan = specs.resolve_areas(read_areas(opts.areas), Path(opts.out), Path(opts.cache))[0]
+    cache = TaskCache(Path(opts.cache) / "region" / "tasks")
+    results = [cache.get(p.stem) for p in sorted(cache.root.glob("*.npz"))]
+    return plan, merge.assemble(plan.params, plan.spec.name, plan.spec.index, results)
+
+
+class TestMergeSteps:
+    """The steps of an area's merge that may run on another worker read a small view of it."""
+
+    def test_view_gives_the_same_figures_and_gaps(self, tiled):
+        import geopandas as gpd
+        from carecover.region import merge
+        from geopandas.testing import assert_geodataframe_equal
+
+        opts, run = tiled
+        plan, parts = _parts(opts)
+        assert len(parts.points) == len(run.areas[0].points) and len(parts.tiers) == 2
+        view = merge.area_view(parts, plan.params.tiers)
+        assert view.tiers == parts.tiers and "geometry" not in view.frame and "nearest_meal_point" not in view.frame
+        pts = view.points()
+        assert_geodataframe_equal(pts, parts.points[[*pts.columns]])
+        assert merge.figures_of(plan.params, pts, view.demand(pts), list(view.tiers)) == \
+            merge.figures_of(plan.params, parts.points, parts.demand, list(parts.tiers))
+        admin = gpd.GeoDataFrame({"name": ["core"]}, geometry=[plan.spec.geometry], crs=4326)
+        for key in parts.tiers:
+            one = merge.area_view(parts, (key,))
+            assert list(one.frame.columns) == [*merge.VIEW_COLUMNS, f"time_{key}"]
+            p1 = one.points()
+            got = merge.tier_gaps(plan.params, p1, one.demand(p1), key, admin)
+            want = merge.tier_gaps(plan.params, parts.points, parts.demand, key, admin)
+            assert want is not None and len(want)
+            assert_geodataframe_equal(got, want)
+
+    def test_dask_is_told_the_size_of_the_results(self, tiled):
+        from carecover.region import _sizes, merge
+        from dask.sizeof import sizeof
+
+        opts, _ = tiled
+        plan, parts = _parts(opts)
+        _sizes.register()
+        points = int(parts.points.memory_usage(deep=True).sum())
+        assert sizeof(parts) > points > 10_000  # not sys.getsizeof's few dozen bytes
+        view = merge.area_view(parts, parts.tiers[:1])
+        assert 0 < sizeof(view) < sizeof(parts)
+
+    def test_area_files_rendered_on_a_worker_are_the_written_files(self, tiled, tmp_path):
+        from dataclasses import replace
+
+        from carecover.region import outputs
+
+        opts, run = tiled
+        area = run.areas[0]
+        assert set(area.files) == set(outputs.AREA_FILES)
+        outputs.write_area_files(replace(area, files={}), tmp_path)
+        for name in outputs.AREA_FILES:
+            written = (Path(opts.out) / "areas" / "core" / name).read_bytes()
+            assert area.files[name] == written == (tmp_path / name).read_bytes(), name
+        assert len(area.files["demand.csv"]) > 1000
+
+
 class TestCache:
     def test_rerun_recomputes_nothing(self, tiled, cluster_client):
         opts, first = tiled

@@ -101,7 +101,9 @@ def test_merges_run_as_tasks_on_the_workers(sea_run, cluster_client):
     workers = set(cluster_client.scheduler_info()["workers"])
     ran = {str(t["key"]): t["worker"] for t in stream}
     for i in (0, 1):
-        for step in ("assemble", "figures", "gaps-0"):
-            assert ran.get(f"carecover-area-{i}-{step}") in workers, (i, step)
+        for step in ("parts", "view", "figures", "area"):
+            assert ran.get(f"carecover-{step}-{i}") in workers, (i, step)
+        # each gap tier reads its own view of the area
+        assert ran.get(f"carecover-view-{i}-0") in workers and ran.get(f"carecover-gaps-{i}-0") in workers, i
     # the sea lacked the region's tiers: merged again with them, on the workers too
-    assert ran.get("carecover-area-1-all-tiers") in workers
+    assert ran.get("carecover-area-all-1") in workers and ran.get("carecover-gaps-all-1-0") in workers

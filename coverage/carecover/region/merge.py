@@ -13,11 +13,13 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import shapely
 
 from carecover.analysis import figures as cf
 from carecover.analysis.gaps import find_gaps
@@ -28,11 +30,13 @@ from carecover.plan import gaps as plan_gaps
 from carecover.plan.figures import data_record
 from carecover.region.task import CandidateReach, TaskResult
 
-__all__ = ["AreaResult", "AreaParts", "merge_area", "assemble", "finish", "figures_of", "tier_gaps",
-           "join_gaps", "clock", "since", "POINT_COLUMNS"]
+__all__ = ["AreaResult", "AreaParts", "AreaView", "merge_area", "assemble", "area_view", "finish", "figures_of",
+           "tier_gaps", "join_gaps", "clock", "since", "POINT_COLUMNS", "VIEW_COLUMNS"]
 
 #: Resident columns of an area result (then ``time_<tier>`` and ``nearest_<tier>`` per tier).
 POINT_COLUMNS = ["cell_id", "pop", "elderly", "county", "area_m2", "snapped"]
+#: Resident columns the figures and gaps read (then ``time_<tier>``; the position as ``lon``, ``lat``).
+VIEW_COLUMNS = ["cell_id", "pop", "elderly", "county", "area_m2"]
 
 
 @dataclass(frozen=True)
@@ -65,8 +69,11 @@ class AreaResult:
     notices
         Warnings of the area's tasks.
     merge_seconds
-        Wall and CPU seconds of the merge steps (put together, figures, gaps; summed over the
-        workers).
+        Wall and CPU seconds of the merge steps (put together, figures, gaps, files; summed
+        over the workers).
+    files
+        The area folder's files rendered on a worker (name → bytes,
+        :func:`carecover.region.outputs.render_area_files`); empty: the client writes them.
     """
 
     area: str
@@ -82,6 +89,7 @@ class AreaResult:
     stats: tuple[dict, ...] = ()
     notices: tuple = ()
     merge_seconds: tuple[float, float] = (0.0, 0.0)
+    files: Mapping[str, bytes] = field(default_factory=dict)
 
 
 def _points(params: RunParams, results: Sequence[TaskResult], tiers: list[str]) -> tuple[gpd.GeoDataFrame, np.ndarray]:
@@ -222,6 +230,46 @@ def assemble(params: RunParams, area: str, index: int, results: Sequence[TaskRes
     stats = tuple({"task": r.label, **dict(r.stats)} for r in results)
     found = tuple(n for r in results for n in r.notices)
     return AreaParts(area, index, pts, tuple(tiers), demand, fac, reached, cands, stats, found, since(t0))
+
+
+@dataclass(frozen=True)
+class AreaView:
+    """What an area's figures, or one tier's gaps, read of its residents: small and cheap to
+    send to another worker (no shapely objects, no facility ids, no other tier's times).
+
+    Attributes
+    ----------
+    frame
+        :data:`VIEW_COLUMNS` and ``time_<tier>`` of ``tiers``, in the area's resident order.
+    lon, lat
+        The residents' positions (EPSG:4326), the same floats as the area's point geometries.
+    source
+        The population source record (:attr:`carecover.inputs.demand.Demand.source`).
+    tiers
+        The tiers whose times ``frame`` holds (routed tiers only, in tier order).
+    """
+
+    frame: pd.DataFrame
+    lon: np.ndarray
+    lat: np.ndarray
+    source: Mapping[str, Any]
+    tiers: tuple[str, ...]
+
+    def points(self) -> gpd.GeoDataFrame:
+        """The residents as the area's points: :data:`VIEW_COLUMNS`, the times, ``geometry``."""
+        return gpd.GeoDataFrame(self.frame, geometry=gpd.points_from_xy(self.lon, self.lat), crs=4326)
+
+    def demand(self, pts: gpd.GeoDataFrame) -> Demand:
+        """The plan's :class:`Demand` of ``pts`` (:meth:`points`), as :func:`assemble` makes it."""
+        return Demand(pts[[*VIEW_COLUMNS, "geometry"]], dict(self.source), None)
+
+
+def area_view(parts: AreaParts, tiers: Sequence[str]) -> AreaView:
+    """The :class:`AreaView` of ``parts`` for ``tiers`` (those it did not route are left out)."""
+    keys = tuple(k for k in tiers if k in parts.tiers)
+    xy = shapely.get_coordinates(parts.points.geometry.to_numpy())
+    frame = pd.DataFrame(parts.points[[*VIEW_COLUMNS, *(f"time_{k}" for k in keys)]])
+    return AreaView(frame, xy[:, 0].copy(), xy[:, 1].copy(), dict(parts.demand.source), keys)
 
 
 def finish(parts: AreaParts, figs: list[dict], zones: Sequence[gpd.GeoDataFrame | None],

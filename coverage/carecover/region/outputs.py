@@ -14,6 +14,7 @@ import html
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,16 @@ from carecover.region.merge import AreaResult
 from carecover.summary_file import SummaryFile
 from carecover.utils import atomic_write, json_ready
 
-__all__ = ["area_table", "region_rows", "write_outputs", "AREA_COLUMNS"]
+__all__ = ["area_table", "region_rows", "write_outputs", "write_area_files", "render_area_files", "AREA_COLUMNS",
+           "AREA_FILES"]
 
 #: What a region run writes at the top of its output folder (besides ``areas/``).
 RESERVED = frozenset({"areas.csv", "region.csv", "sites.csv", "region_summary.json", "region_map.html",
                       "region_report.html", "region.xlsx", outfolder.MANIFEST})
 RESERVED_DIRS = ("areas",)
+
+#: The files of an area's folder that need only the area (a worker renders them).
+AREA_FILES = ("coverage.csv", "demand.csv", "gaps.csv", "summary.json")
 
 AREA_COLUMNS = ["area", "tier", "mode", "threshold_min", "speed_mps", "population", "covered", "total", "value",
                 "median_min", "p90_min"]
@@ -140,22 +145,43 @@ def _fmt(v: Any) -> str:
     return "" if v is None else str(v)
 
 
-def _area_folder(r: AreaResult, reached: pd.DataFrame, sites: pd.DataFrame, folder: Path) -> None:
+def write_area_files(r: AreaResult, folder: Path) -> None:
+    """The files of an area's folder that need nothing but the area itself: ``coverage.csv``,
+    ``demand.csv``, ``gaps.csv``, ``summary.json`` (:data:`AREA_FILES`)."""
     folder.mkdir(parents=True, exist_ok=True)
     _write_csv(figures_table(r.figures), folder / "coverage.csv")
     pts = pd.DataFrame(r.points.drop(columns="geometry"))
     pts.insert(len(pts.columns), "lon", r.points.geometry.x.round(7))
     pts.insert(len(pts.columns), "lat", r.points.geometry.y.round(7))
     _write_csv(pts, folder / "demand.csv")
-    fac = r.facilities.merge(reached, on="fid", how="left") if len(r.facilities) else r.facilities
-    _write_csv(fac, folder / "facilities.csv")
     gaps = pd.DataFrame(r.gaps.drop(columns="geometry").assign(lon=r.gaps.geometry.x, lat=r.gaps.geometry.y)) \
         if r.gaps is not None else pd.DataFrame(columns=["tier", "gap_id"])
     _write_csv(gaps, folder / "gaps.csv")
-    _write_csv(sites[sites["area"] == r.area] if len(sites) else sites, folder / "sites.csv")
     with atomic_write(folder / "summary.json", "w", encoding="utf-8") as fh:
         json.dump(json_ready({"area": r.area, "tiers": list(r.tiers), "residents": len(r.points),
                               "figures": r.figures}), fh, ensure_ascii=False, indent=1, sort_keys=True)
+
+
+def render_area_files(r: AreaResult) -> dict[str, bytes]:
+    """The bytes of :func:`write_area_files` (written in a temporary folder and read back, so
+    they are the files byte for byte): a worker renders them as soon as the area is merged,
+    and the client only writes them."""
+    with tempfile.TemporaryDirectory(prefix="carecover-area-") as tmp:
+        write_area_files(r, Path(tmp))
+        return {name: (Path(tmp) / name).read_bytes() for name in AREA_FILES}
+
+
+def _area_folder(r: AreaResult, reached: pd.DataFrame, sites: pd.DataFrame, folder: Path) -> None:
+    if set(r.files) == set(AREA_FILES):  # rendered on a worker
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in AREA_FILES:
+            with atomic_write(folder / name, "wb") as fh:
+                fh.write(r.files[name])
+    else:
+        write_area_files(r, folder)
+    fac = r.facilities.merge(reached, on="fid", how="left") if len(r.facilities) else r.facilities
+    _write_csv(fac, folder / "facilities.csv")
+    _write_csv(sites[sites["area"] == r.area] if len(sites) else sites, folder / "sites.csv")
 
 
 def reached_by_facility(results: Sequence[AreaResult]) -> pd.DataFrame:

@@ -40,8 +40,11 @@ class RegionRun:
     seconds
         Wall times: ``tasks`` (submission to the last task), ``merge`` (last task to the last
         merged area), ``cluster`` (submission to the last merged area), ``total`` (the whole
-        run); ``merge_busy`` and ``merge_cpu``: wall and CPU seconds of the merge steps, summed
-        over the workers.
+        run), ``outputs`` (sites, summary and files, on the client); ``merge_busy`` and
+        ``merge_cpu``: wall and CPU seconds of the merge steps, summed over the workers;
+        ``cluster_cpu``, ``submit_cpu`` and ``outputs_cpu``: the client process's CPU seconds in
+        the cluster part (with a local cluster, the scheduler's too), in submitting the tasks
+        and merges, and in the outputs.
     dashboard
         The dashboard line printed.
     """
@@ -94,6 +97,7 @@ def run_region(opts: RegionOptions, client: Any = None) -> RegionRun:
         # the cluster: tasks the cache lacks, then one merge per area on the workers
         task_cache = TaskCache(None if opts.cache is False else cache_dir / "region" / "tasks")
         run = _on_cluster(opts, client, plans, tasks, task_cache, prepares, cache_dir)
+        t_out, c_out = time.perf_counter(), time.process_time()
         # sites: each area's planned counts, or one region-wide budget solved once
         polygons = [(p.spec.index, p.spec.geometry) for p in plans]
         sites, site_info = region_siting.region_sites(
@@ -105,6 +109,7 @@ def run_region(opts: RegionOptions, client: Any = None) -> RegionRun:
         run.written = outputs.write_outputs(out, run.areas, {p.spec.name: p.spec.geometry for p in plans}, summary,
                                             sites, {p.spec.name: specs.safe_name(p.spec.name) for p in plans},
                                             inputs)
+        run.seconds.update(outputs=time.perf_counter() - t_out, outputs_cpu=time.process_time() - c_out)
     run.seconds["total"] = time.perf_counter() - t0
     log(f"完成 / done in {run.seconds['total']:.1f} s → {out}")
     return run
@@ -165,10 +170,11 @@ def _on_cluster(opts: RegionOptions, client: Any, plans, tasks, task_cache: Task
     try:
         line = cluster.dashboard_text(client)
         log(line)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         sched = schedule.submit_tasks(client, tasks, task_cache, prepares, cache_dir)
         # each area's merge tree, on the workers, starting as soon as the area's tasks end
         merges = reduce.submit_merges(client, plans, tasks, sched.futures, task_cache.root)
+        submit_cpu = time.process_time() - c0
         schedule.wait_tasks(sched)
         t1 = time.perf_counter()
         areas = reduce.complete_tiers(client, plans, tasks, sched.futures, task_cache.root, client.gather(merges))
@@ -178,6 +184,7 @@ def _on_cluster(opts: RegionOptions, client: Any, plans, tasks, task_cache: Task
         log(f"区域合并 / areas merged {t2 - t1:.1f} s after the last task")
         return RegionRun({}, list(areas), list(sched.futures), sched.cached,
                          {"tasks": sched.seconds, "merge": t2 - t1, "cluster": t2 - t0,
+                          "cluster_cpu": time.process_time() - c0, "submit_cpu": submit_cpu,
                           "merge_busy": sum(a.merge_seconds[0] for a in areas),
                           "merge_cpu": sum(a.merge_seconds[1] for a in areas)}, line)
     finally:
