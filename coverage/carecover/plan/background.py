@@ -17,6 +17,7 @@ worker).
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import pickle
@@ -60,7 +61,16 @@ class Job(Generic[T]):
         ctx = multiprocessing.get_context("fork")
         self._conn, child = ctx.Pipe(duplex=False)
         self._proc = ctx.Process(target=_work, args=(child, fn, args, kwargs), daemon=True)
-        self._proc.start()
+        # the parent's objects moved out of the collector's reach for the fork: the worker's
+        # collections then skip them instead of touching (and so copying) every page of the
+        # parent's heap; this process takes them back at once (unless they were frozen before)
+        frozen = gc.get_freeze_count()
+        gc.freeze()
+        try:
+            self._proc.start()
+        finally:
+            if not frozen:
+                gc.unfreeze()
         self.forked = True
         child.close()
         self._done = False
@@ -74,18 +84,23 @@ class Job(Generic[T]):
         """
         if not self._done:
             try:
-                ok, payload, found, times = self._conn.recv()
+                found, times = self._conn.recv()
+                data = self._conn.recv_bytes()
             except EOFError:  # killed (out of memory?) before it could answer
                 self._proc.join()
-                ok, payload, found, times = False, RuntimeError(
-                    f"后台进程意外退出 / a worker process ended without a result "
-                    f"(exit code {self._proc.exitcode})"), [], []
+                found, times, data = [], [], None
             self._proc.join()
             self._conn.close()
             _RUNNING.remove(self)
             self._done = True
             notices.insert(found, len(notices.current()) if notices_here else self._at)
             timing.add(times, worker=True)
+            if data is None:
+                ok, payload = False, RuntimeError(f"后台进程意外退出 / a worker process ended without a result "
+                                                  f"(exit code {self._proc.exitcode})")
+            else:
+                with timing.step("worker result read"):  # the worker's result unpickled, timed here
+                    ok, payload = pickle.loads(data)
             if ok:
                 self._value = payload
             else:
@@ -105,18 +120,22 @@ class Job(Generic[T]):
 
 
 def _work(conn, fn: Callable, args: tuple, kwargs: dict) -> None:
-    """The worker: run ``fn`` under its own notice collection and send back the outcome, the
-    notices and the timings (:mod:`carecover.timing`) it recorded."""
+    """The worker: run ``fn`` under its own notice collection and send back the notices and the
+    timings (:mod:`carecover.timing`) it recorded, then the outcome pickled (its pickling timed as
+    the step ``worker result sent``, its unpickling in the parent as ``worker result read``)."""
     utils.BARS = False  # one progress bar at a time on the console: the parent's
     with notices.collect(echo=True) as found, timing.recording() as times:
         try:
             outcome = (True, fn(*args, **kwargs))
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
             outcome = (False, _portable(exc))
-    try:
-        conn.send((*outcome, list(found), list(times)))
-    except Exception as exc:  # noqa: BLE001 - an unpicklable value
-        conn.send((False, RuntimeError(f"worker result could not be sent back: {exc!r}"), list(found), list(times)))
+        with timing.step("worker result sent"):
+            try:
+                data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:  # noqa: BLE001 - an unpicklable value
+                data = pickle.dumps((False, RuntimeError(f"worker result could not be sent back: {exc!r}")))
+    conn.send((list(found), list(times)))
+    conn.send_bytes(data)
     conn.close()
     os._exit(0)  # no atexit handlers or finalizers of the parent's objects in the fork
 
