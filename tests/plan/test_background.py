@@ -113,3 +113,25 @@ class TestWorkerStart:
         assert np.array_equal(got["x"], _value(1000)["x"])
         names = [(t.name, t.worker) for t in times]
         assert ("worker result sent", True) in names and ("worker result read", False) in names
+
+
+class TestLongLived:
+    def test_settled_objects_are_handed_back_when_the_block_ends(self):
+        keep = [[i] for i in range(1000)]
+        assert gc.get_freeze_count() == 0
+        background.settle()  # outside a block: nothing is settled
+        assert gc.get_freeze_count() == 0
+        with background.long_lived():
+            with background.long_lived():
+                background.settle()
+                assert gc.get_freeze_count() >= len(keep)
+            assert gc.get_freeze_count() >= len(keep)  # still inside the outer block
+        assert gc.get_freeze_count() == 0
+
+    def test_a_worker_started_inside_settles_what_is_alive(self):
+        keep = [[i] for i in range(1000)]
+        with background.long_lived():
+            job = background.start(2, _frozen)
+            assert gc.get_freeze_count() >= len(keep)
+            assert job.result() >= len(keep)
+        assert gc.get_freeze_count() == 0
