@@ -12,6 +12,10 @@ same inputs (a fork shares the parent's memory as it was at the start), its valu
 pickled, and the warnings it raised are put into the run's notices at the place the branch was
 started, in the order the worker raised them (they were already shown on the console by the
 worker).
+
+The parent's objects are frozen out of the garbage collector's reach for each fork (the
+worker's collections would otherwise walk, and so copy, the parent's whole heap); inside
+:func:`long_lived` what a run keeps is also left out of the parent's later full collections.
 """
 
 from __future__ import annotations
