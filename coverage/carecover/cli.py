@@ -89,11 +89,13 @@ def plan_options(args, sample_note: str | None = None):
 def cmd_plan(args, *, sample_note: str | None = None) -> int:
     check_files(args)  # before the heavy imports: a missing file is said at once
     from carecover.plan import resolve
+    from carecover.plan.background import long_lived
     from carecover.plan.run import compute, publish
 
     params = resolve(plan_options(args, sample_note))
-    plan = compute(params)
-    written = publish(plan)
+    with long_lived():  # the computed plan stays out of the garbage collector's passes while it is written
+        plan = compute(params)
+        written = publish(plan)
     if not utils.QUIET:
         print(tier_lines(plan.summary))
         print(outputs_text(written, params.out, params.lang))

@@ -3,12 +3,13 @@ same place, the same errors, as doing it in place."""
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 
 import numpy as np
 import pytest
-from carecover import logs, notices
+from carecover import logs, notices, timing
 from carecover.errors import InputError
 from carecover.plan import background
 
@@ -30,6 +31,10 @@ def _fails(path: str) -> None:
 
 def _dies() -> None:
     os._exit(9)
+
+
+def _frozen() -> int:
+    return gc.get_freeze_count()
 
 
 def _sleeps() -> None:
@@ -92,3 +97,41 @@ class TestWorkerFailures:
 
     def test_default_workers(self):
         assert background.default_workers() == (2 if len(os.sched_getaffinity(0)) >= 2 else 1)
+
+
+class TestWorkerStart:
+    def test_the_parents_objects_are_frozen_in_the_worker_only(self):
+        keep = [[i] for i in range(1000)]  # objects the collector tracks, made before the fork
+        before = gc.get_freeze_count()
+        job = background.start(2, _frozen)
+        assert gc.get_freeze_count() == before  # this process collects its own objects as before
+        assert job.result() >= before + len(keep)  # the worker's collections skip the parent's
+
+    def test_the_results_transfer_is_timed(self):
+        with timing.recording() as times:
+            got = background.start(2, _value, 1000).result()
+        assert np.array_equal(got["x"], _value(1000)["x"])
+        names = [(t.name, t.worker) for t in times]
+        assert ("worker result sent", True) in names and ("worker result read", False) in names
+
+
+class TestLongLived:
+    def test_settled_objects_are_handed_back_when_the_block_ends(self):
+        keep = [[i] for i in range(1000)]
+        assert gc.get_freeze_count() == 0
+        background.settle()  # outside a block: nothing is settled
+        assert gc.get_freeze_count() == 0
+        with background.long_lived():
+            with background.long_lived():
+                background.settle()
+                assert gc.get_freeze_count() >= len(keep)
+            assert gc.get_freeze_count() >= len(keep)  # still inside the outer block
+        assert gc.get_freeze_count() == 0
+
+    def test_a_worker_started_inside_settles_what_is_alive(self):
+        keep = [[i] for i in range(1000)]
+        with background.long_lived():
+            job = background.start(2, _frozen)
+            assert gc.get_freeze_count() >= len(keep)
+            assert job.result() >= len(keep)
+        assert gc.get_freeze_count() == 0

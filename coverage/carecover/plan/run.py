@@ -30,7 +30,7 @@ from carecover.plan import (
     siting,
     travel,
 )
-from carecover.plan.background import jobs
+from carecover.plan.background import jobs, long_lived, settle
 from carecover.plan.result import Plan
 from carecover.plan.runner import StageRunner
 from carecover.summary_file import SummaryFile
@@ -57,7 +57,7 @@ def compute(params: RunParams) -> Plan:
     """
     run = StageRunner(params)
     # every warning of the run: shown once, written into the summary and the report
-    with notices.collect() as found, jobs():
+    with notices.collect() as found, jobs(), long_lived():
         # unusual values found when the parameters were resolved
         notices.replay(params.warnings)
         # the boundary, counties and unit boundaries, each read once
@@ -112,6 +112,7 @@ def compute(params: RunParams) -> Plan:
         # the reach matrices' seconds are no longer needed (the states keep the pattern): freed
         # before the isochrones, the assembly and the outputs add their own peaks
         del problems
+        settle()  # what the run keeps, out of the garbage collector's later full passes
         # a tier sited for another profile than its own: "after the sites" measured the tier's own way
         after_cols = profiles.remeasure_planned(params, nets, demand, trav, sites, figs.areas)
         profiles.tag_figures(params, sites.figures)
@@ -134,6 +135,7 @@ def compute(params: RunParams) -> Plan:
         # today vs the projected year (only with --year: a new summary key)
         if projected is not None:
             bundle.summary["projection"] = projected
+        settle()
     # the computation's wall seconds, from the runner's clock (kept out under SOURCE_DATE_EPOCH)
     bundle.summary["runtime_s"] = assemble.runtime_s(run.elapsed_s())
     log(f"计算完成 / computed in {run.elapsed_s():.1f} s")
