@@ -23,22 +23,23 @@ Travel times beyond the search limit are ``inf`` in memory. GeoPackage and Parqu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from carecover import notices
+from carecover import memory, notices
 from carecover.outputs.bundle import PlanBundle, sites_frame
 from carecover.outputs.columns import HEADERS_ZH, header_en, header_zh
-from carecover.outputs.gpkg import write_gpkg
+from carecover.outputs.gpkg import GpkgWriter
 from carecover.outputs.parquet import write_geoparquet
 from carecover.outputs.textfiles import write_csv, write_geojson
 from carecover.outputs.workbook import XLSX_MAX_ROWS, write_workbook
 
 __all__ = ["COLUMNS", "HEADERS_ZH", "SORT", "XLSX_MAX_ROWS", "export_all", "header_en", "header_zh",
-           "layers", "tables"]
+           "iter_layers", "layer_table", "layers", "summary_tables", "tables"]
 
 #: Fixed leading column order per layer (other columns follow in sorted order).
 COLUMNS: dict[str, list[str]] = {
@@ -99,33 +100,56 @@ def layers(bundle: PlanBundle) -> dict[str, gpd.GeoDataFrame]:
         ``facilities``, ``isochrones`` (tier unions), ``demand`` and, when present,
         ``facility_isochrones``, ``gaps``, ``gap_zones``, ``sites``, ``boundaries``.
     """
-    iso = bundle.isochrones.assign(fid=bundle.isochrones["fid"].fillna("").astype(str))
-    per_facility = iso["fid"] != ""
-    out: dict[str, gpd.GeoDataFrame] = {"facilities": ordered_layer(bundle.facilities, "facilities"),
-                                        "isochrones": ordered_layer(iso[~per_facility], "isochrones")}
+    return dict(iter_layers(bundle))
+
+
+def iter_layers(bundle: PlanBundle) -> Iterator[tuple[str, gpd.GeoDataFrame]]:
+    """:func:`layers` one at a time, in their order: each layer is made only when the one
+    before it has been taken (the export writes it and lets it go before the next is made).
+
+    Parameters
+    ----------
+    bundle
+        Results to export.
+
+    Yields
+    ------
+    tuple of (str, GeoDataFrame)
+        Layer name and layer.
+    """
+    yield "facilities", ordered_layer(bundle.facilities, "facilities")
+    fids = bundle.isochrones["fid"].fillna("").astype(str)
+    per_facility = (fids != "").to_numpy()
+    yield "isochrones", ordered_layer(bundle.isochrones[~per_facility].assign(fid=fids[~per_facility].to_numpy()), "isochrones")
     if per_facility.any():
-        out["facility_isochrones"] = ordered_layer(iso[per_facility], "facility_isochrones")
-    out["demand"] = ordered_layer(bundle.demand, "demand")
+        yield "facility_isochrones", ordered_layer(bundle.isochrones[per_facility].assign(fid=fids[per_facility].to_numpy()),
+                                                   "facility_isochrones")
+    del fids
+    yield "demand", ordered_layer(bundle.demand, "demand")
     if bundle.gaps is not None:
-        g = bundle.gaps.copy()
-        if "rank" not in g:
-            order = g.sort_values(["elderly", "pop", "gap_id"], ascending=[False, False, True], kind="stable").index
-            g.loc[order, "rank"] = np.arange(1, len(g) + 1)
-            g["rank"] = g["rank"].astype(int)
-        hulls = bundle.gap_hulls
-        out["gaps"] = ordered_layer(g, "gaps")
-        if hulls is not None and len(hulls) == len(g):
-            hs = gpd.GeoSeries(hulls)
-            hs = hs.set_crs(4326) if hs.crs is None else hs.to_crs(4326)
-            zones = gpd.GeoDataFrame(g.drop(columns=[g.geometry.name, "time_to_nearest_s"], errors="ignore"),
-                                     geometry=list(hs.values), crs=4326)
-            out["gap_zones"] = ordered_layer(zones, "gap_zones")
+        yield from _gap_layers(bundle)
     s = sites_frame(bundle.sites)
     if s is not None:
-        out["sites"] = ordered_layer(s, "sites")
+        yield "sites", ordered_layer(s, "sites")
     if bundle.boundaries is not None:
-        out["boundaries"] = ordered_layer(bundle.boundaries, "boundaries")
-    return out
+        yield "boundaries", ordered_layer(bundle.boundaries, "boundaries")
+
+
+def _gap_layers(bundle: PlanBundle) -> Iterator[tuple[str, gpd.GeoDataFrame]]:
+    """The ``gaps`` points and, when the bundle has their hulls, the ``gap_zones``."""
+    g = bundle.gaps.copy()
+    if "rank" not in g:
+        order = g.sort_values(["elderly", "pop", "gap_id"], ascending=[False, False, True], kind="stable").index
+        g.loc[order, "rank"] = np.arange(1, len(g) + 1)
+        g["rank"] = g["rank"].astype(int)
+    hulls = bundle.gap_hulls
+    yield "gaps", ordered_layer(g, "gaps")
+    if hulls is not None and len(hulls) == len(g):
+        hs = gpd.GeoSeries(hulls)
+        hs = hs.set_crs(4326) if hs.crs is None else hs.to_crs(4326)
+        zones = gpd.GeoDataFrame(g.drop(columns=[g.geometry.name, "time_to_nearest_s"], errors="ignore"),
+                                 geometry=list(hs.values), crs=4326)
+        yield "gap_zones", ordered_layer(zones, "gap_zones")
 
 
 def _lonlat(geoms: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
@@ -149,7 +173,7 @@ def tables(bundle: PlanBundle, lays: dict[str, gpd.GeoDataFrame] | None = None) 
     bundle
         Results to export.
     lays
-        :func:`layers` of ``bundle`` when already made (else made here).
+        :func:`layers` of ``bundle`` when already made (else made here, one at a time).
 
     Returns
     -------
@@ -158,13 +182,50 @@ def tables(bundle: PlanBundle, lays: dict[str, gpd.GeoDataFrame] | None = None) 
         its geometry, and in the workbook when it fits).
     """
     out: dict[str, pd.DataFrame] = {}
-    for name, gdf in (layers(bundle) if lays is None else lays).items():
-        if name in ("isochrones", "facility_isochrones", "gap_zones", "boundaries"):
-            continue
-        df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-        if name in ("demand", "gaps", "facilities"):  # points: lon/lat columns (sites have them)
-            df["lon"], df["lat"] = _lonlat(gdf.geometry)
-        out[name] = df
+    for name, gdf in (iter_layers(bundle) if lays is None else lays.items()):
+        df = layer_table(name, gdf)
+        if df is not None:
+            out[name] = df
+    return out | summary_tables(bundle)
+
+
+def layer_table(name: str, gdf: gpd.GeoDataFrame) -> pd.DataFrame | None:
+    """A layer's table (:func:`tables`): its attributes, points with lon/lat; ``None`` for the
+    polygon layers, which have no table.
+
+    Parameters
+    ----------
+    name
+        Layer name.
+    gdf
+        The layer (:func:`iter_layers`).
+
+    Returns
+    -------
+    DataFrame or None
+    """
+    if name in ("isochrones", "facility_isochrones", "gap_zones", "boundaries"):
+        return None
+    df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    if name in ("demand", "gaps", "facilities"):  # points: lon/lat columns (sites have them)
+        df["lon"], df["lat"] = _lonlat(gdf.geometry)
+    return df
+
+
+def summary_tables(bundle: PlanBundle) -> dict[str, pd.DataFrame]:
+    """The tables of the summary (:func:`tables`): ``coverage``, ``access``, ``claims``,
+    ``profiles`` and ``projection``, those the run has.
+
+    Parameters
+    ----------
+    bundle
+        Results to export.
+
+    Returns
+    -------
+    dict of str to DataFrame
+    """
+    out: dict[str, pd.DataFrame] = {}
     figs = bundle.summary.get("figures") or []
     coverage = [f for f in figs if f.get("kind") != "access"]
     if coverage:
@@ -222,27 +283,31 @@ def export_all(bundle: PlanBundle, out_dir: str | Path, *, xlsx_chinese_headers:
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    lays = layers(bundle)
-    tabs = tables(bundle, lays)
-    written: dict[str, Path] = {}
-    # the GeoPackage: every layer but the demand points, styled for QGIS
-    written["gpkg"] = out_dir / "carecover.gpkg"
-    write_gpkg({k: v for k, v in lays.items() if k not in PARQUET_LAYERS}, written["gpkg"])
-    # the demand points: one GeoParquet file (with lon/lat columns), styled by its .qml
-    for name in [n for n in PARQUET_LAYERS if n in lays]:
-        # the table (with its lon/lat columns) and the layer's points: no copy of either
-        paths = write_geoparquet(lays[name], out_dir / f"{name}.parquet", style_name=name, table=tabs.get(name))
-        written[f"parquet:{name}"] = paths[0]
-        if len(paths) > 1:
-            written[f"qml:{name}"] = paths[1]
-    # GeoJSON: the layers a web map needs
-    for name in [n for n in GEOJSON_LAYERS if n in lays]:
-        written[f"geojson:{name}"] = out_dir / "geojson" / f"{name}.geojson"
-        write_geojson(lays[name], written[f"geojson:{name}"])
+    # one layer at a time: made, written (GeoPackage or GeoParquet, GeoJSON, CSV) and let go
+    # before the next is made; only the tables (no geometry) are kept, for the workbook
+    tabs: dict[str, pd.DataFrame] = {}
+    files: dict[str, dict[str, Path]] = {"gpkg": {"gpkg": out_dir / "carecover.gpkg"}, "parquet": {},
+                                         "geojson": {}, "csv": {}}
+    with GpkgWriter(files["gpkg"]["gpkg"]) as gpkg:
+        for name, gdf in iter_layers(bundle):
+            table = layer_table(name, gdf)
+            if name in PARQUET_LAYERS:
+                files["parquet"].update(_write_parquet(name, gdf, table, out_dir))
+            else:  # the GeoPackage: every layer but the demand points, styled for QGIS
+                gpkg.add(name, gdf)
+            if name in GEOJSON_LAYERS:  # the layers a web map needs
+                files["geojson"][f"geojson:{name}"] = out_dir / "geojson" / f"{name}.geojson"
+                write_geojson(gdf, files["geojson"][f"geojson:{name}"])
+            del gdf
+            if table is not None:
+                tabs[name] = table
+            memory.release_freed()  # the layer's transients (WKB, Arrow buffers), before the next's
+    tabs |= summary_tables(bundle)
     # CSV: every table (the demand points are in their Parquet file)
     for name, df in [(n, d) for n, d in tabs.items() if n not in PARQUET_LAYERS]:
-        written[f"csv:{name}"] = out_dir / f"{name}.csv"
-        write_csv(df, written[f"csv:{name}"])
+        files["csv"][f"csv:{name}"] = out_dir / f"{name}.csv"
+        write_csv(df, files["csv"][f"csv:{name}"])
+    written = {k: v for group in files.values() for k, v in group.items()}
     # the workbook: the tables people read
     chinese = bundle.lang == "zh" if xlsx_chinese_headers is None else xlsx_chinese_headers
     written["xlsx"] = out_dir / "carecover.xlsx"
@@ -252,6 +317,13 @@ def export_all(bundle: PlanBundle, out_dir: str | Path, *, xlsx_chinese_headers:
                              summary=summary_frame(bundle))
     _warn_skipped(skipped)
     return written
+
+
+def _write_parquet(name: str, gdf: gpd.GeoDataFrame, table: pd.DataFrame | None, out_dir: Path) -> dict[str, Path]:
+    """A GeoParquet layer (:data:`PARQUET_LAYERS`) with its table's columns (lon/lat) and its
+    ``.qml`` style: no copy of either."""
+    paths = write_geoparquet(gdf, out_dir / f"{name}.parquet", style_name=name, table=table)
+    return {f"parquet:{name}": paths[0], **({f"qml:{name}": paths[1]} if len(paths) > 1 else {})}
 
 
 def _workbook_notes(bundle: PlanBundle) -> list[str]:

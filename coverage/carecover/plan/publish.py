@@ -46,6 +46,7 @@ def write_all(params: RunParams, bundle: PlanBundle, siting: Siting, folder: Pat
             write_curve(siting.curve, folder / "site_curve.csv")
         for key, state in siting.states.items():
             write_state(folder / "state" / f"{key}.npz", state)
+        memory.release_freed()  # the states' encoding, before the map layers' transient
     log("输出 / writing outputs …")
     # the maps' isochrone polygons for display, made once for both maps (the worker inherits them)
     with timing.step("map layers"):
@@ -54,6 +55,7 @@ def write_all(params: RunParams, bundle: PlanBundle, siting: Siting, folder: Pat
     worker = background.start(params.workers, _pictures, bundle)
     with timing.step("exports (CSV/GPKG/GeoJSON/XLSX)"):
         export_all(bundle, folder)
+        memory.release_freed()  # the exports' freed heap: the maps start from the plan's own size
     _timed_map(bundle, folder / "map.html", "osm", params.inline_assets)
     if params.gaode_map:  # here, not in the worker: the report's pictures take it longer
         _timed_map(bundle, folder / "map_gaode.html", "gaode", params.inline_assets)

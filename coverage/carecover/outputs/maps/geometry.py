@@ -151,24 +151,34 @@ def iso_display(geoms_by_layer: list[np.ndarray],
     list of numpy.ndarray, float
         The display polygons per layer, and the tolerance used (degrees).
     """
-    sizes = [len(g) for g in geoms_by_layer]
-    if not sizes:  # no tier has isochrones (no usable facility)
+    if not geoms_by_layer:  # no tier has isochrones (no usable facility)
         return [], ISO_SIMPLIFY_DEG
-    geoms = np.concatenate([np.asarray(g, dtype=object) for g in geoms_by_layer])
-    kept = _polygon_rings(geoms, ISO_MIN_HOLE_M2)
-    if kept is None:  # not plain (multi)polygons: simplified whole
-        return _simplify_whole([fill_small_holes(g, ISO_MIN_HOLE_M2) for g in geoms_by_layer], max_vertices)
-    rings, ridx, pidx = kept
+    # layer by layer: one layer's parts and rings at a time (all of a city's are millions of
+    # vertices), only the rings kept (exteriors and large holes) stay for the simplification
+    kept = []
+    for g in geoms_by_layer:
+        rings = _polygon_rings(np.asarray(g, dtype=object), ISO_MIN_HOLE_M2)
+        if rings is None:  # not plain (multi)polygons: simplified whole
+            del kept
+            return _simplify_whole([fill_small_holes(g, ISO_MIN_HOLE_M2) for g in geoms_by_layer], max_vertices)
+        kept.append(rings)
     tol = ISO_SIMPLIFY_DEG
     while True:
-        shown = shapely.simplify(rings, tol, preserve_topology=False)
-        # a ring that collapsed (smaller than the tolerance) is kept as a small ring instead
-        flat = shapely.get_type_id(shown) != 2
-        shown[flat] = shapely.simplify(rings[flat], tol, preserve_topology=True)
-        if int(shapely.get_num_coordinates(shown).sum()) <= max_vertices or tol > 0.01:
+        shown = [_simplify_rings(rings, tol) for rings, _, _ in kept]
+        if sum(int(shapely.get_num_coordinates(s).sum()) for s in shown) <= max_vertices or tol > 0.01:
             break
         tol *= 2
-    return list(np.split(_assemble(geoms, shown, ridx, pidx), np.cumsum(sizes)[:-1])), tol
+    return [_assemble(np.asarray(g, dtype=object), s, ridx, pidx)
+            for g, s, (_, ridx, pidx) in zip(geoms_by_layer, shown, kept, strict=True)], tol
+
+
+def _simplify_rings(rings: np.ndarray, tol: float) -> np.ndarray:
+    """Each ring simplified (Douglas-Peucker); a ring that collapsed (smaller than the
+    tolerance) is kept as a small ring instead, as topology-preserving simplification keeps it."""
+    shown = shapely.simplify(rings, tol, preserve_topology=False)
+    flat = shapely.get_type_id(shown) != 2
+    shown[flat] = shapely.simplify(rings[flat], tol, preserve_topology=True)
+    return shown
 
 
 def _simplify_whole(filled: list[np.ndarray], max_vertices: int) -> tuple[list[np.ndarray], float]:
