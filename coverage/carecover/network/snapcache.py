@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from carecover.network import _beside, spatial, streets
 from carecover.network import snap as snap_module
+from carecover.network import spatial, streets
+from carecover.network._beside import entry_file, read_or_compute
 from carecover.network.snap import Snapped, snap_xy
 from carecover.network.streets import StreetNetwork
 
@@ -45,7 +46,7 @@ def snap_cache_file(net: StreetNetwork, x: np.ndarray, y: np.ndarray, max_snap_m
     """
     parts = (str(SNAP_CACHE_VERSION), repr(float(max_snap_m)),
              np.ascontiguousarray(x, np.float64).tobytes(), np.ascontiguousarray(y, np.float64).tobytes())
-    return _beside.entry_file(net, "snaps", (snap_module, streets, spatial), parts)
+    return entry_file(net, "snaps", (snap_module, streets, spatial), parts)
 
 
 def snap_xy_cached(net: StreetNetwork, x, y, max_snap_m: float) -> Snapped:
@@ -67,5 +68,5 @@ def snap_xy_cached(net: StreetNetwork, x, y, max_snap_m: float) -> Snapped:
     """
     x = np.asarray(x, float)
     y = np.asarray(y, float)
-    return _beside.read_or_compute(snap_cache_file(net, x, y, max_snap_m), lambda: snap_xy(net, x, y, max_snap_m),
+    return read_or_compute(snap_cache_file(net, x, y, max_snap_m), lambda: snap_xy(net, x, y, max_snap_m),
                                    lambda v: isinstance(v, Snapped) and len(v) == len(x))

@@ -17,7 +17,7 @@ import pyproj
 import shapely
 from pyproj import Transformer
 
-from carecover.network import _beside
+from carecover.network._beside import entry_file, read_or_compute
 
 if TYPE_CHECKING:
     from carecover.network.streets import StreetNetwork
@@ -123,7 +123,7 @@ def street_lines_cached(net: StreetNetwork, max_vertices: int = STREET_MAX_VERTI
     >>> from carecover.network import load_network  # doctest: +SKIP
     >>> lines = street_lines_cached(load_network("city.osm.pbf", "walk"))  # doctest: +SKIP
     """
-    return _beside.read_or_compute(street_lines_cache_file(net, max_vertices), lambda: street_lines(net, max_vertices),
+    return read_or_compute(street_lines_cache_file(net, max_vertices), lambda: street_lines(net, max_vertices),
                                    lambda v: isinstance(v, gpd.GeoDataFrame))
 
 
@@ -131,5 +131,5 @@ def street_lines_cache_file(net: StreetNetwork, max_vertices: int = STREET_MAX_V
     """Where :func:`street_lines_cached` keeps ``net``'s street layer, and its key (``None`` for
     a network without a cache entry)."""
     versions = (shapely.__version__, shapely.geos_version_string, pyproj.__version__, pyproj.proj_version_str)
-    return _beside.entry_file(net, "streetlines", (sys.modules[__name__],),
+    return entry_file(net, "streetlines", (sys.modules[__name__],),
                               (str(STREET_LINES_CACHE_VERSION), str(int(max_vertices)), *versions))

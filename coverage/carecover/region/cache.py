@@ -97,10 +97,10 @@ def cached_run(spec: Any, root: Path | None, quiet: bool = False, *after: Any) -
     import logging
 
     from carecover import logs, utils
-    from carecover.region import _sizes
+    from carecover.region._sizes import register as register_sizes
     from carecover.region.task import run_task
 
-    _sizes.register()  # Dask then knows how large the result it keeps is
+    register_sizes()  # Dask then knows how large the result it keeps is
     utils.QUIET = quiet
     logs.console(logging.WARNING if quiet else logging.INFO)
     cache = TaskCache(root)

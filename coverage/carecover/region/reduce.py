@@ -25,7 +25,8 @@ from typing import Any
 import geopandas as gpd
 
 from carecover.params import RunParams
-from carecover.region import _sizes, merge
+from carecover.region import merge
+from carecover.region._sizes import register as register_sizes
 from carecover.region.merge import AreaParts, AreaResult, AreaView
 
 __all__ = ["submit_merges", "merge_key", "assemble_task", "view_task", "figures_task", "gaps_task", "finish_task",
@@ -42,14 +43,14 @@ def assemble_task(params: RunParams, area: str, index: int, cache_root: Path | N
     :func:`carecover.region.merge.assemble`."""
     from carecover.region.schedule import load_cached
 
-    _sizes.register()
+    register_sizes()
     return merge.assemble(params, area, index, load_cached(items, cache_root), tiers)
 
 
 def view_task(parts: AreaParts, tiers: tuple[str, ...]) -> AreaView:
     """What the figures (every tier) or one tier's gaps read of the area
     (:func:`carecover.region.merge.area_view`), cut where ``parts`` lies."""
-    _sizes.register()
+    register_sizes()
     return merge.area_view(parts, tiers)
 
 
@@ -81,7 +82,7 @@ def finish_task(parts: AreaParts, figs: tuple[list[dict], Any], *zones: tuple[An
     (:func:`carecover.region.outputs.render_area_files`): the client then only writes them."""
     from carecover.region.outputs import render_area_files
 
-    _sizes.register()
+    register_sizes()
     result = merge.finish(parts, figs[0], [z for z, _ in zones], [figs[1], *(s for _, s in zones)])
     t0 = merge.clock()
     files = render_area_files(result)
