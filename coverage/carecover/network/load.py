@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shapely
+
 from carecover.inputs.boundaries import boundary_geometry
 from carecover.network import build
 from carecover.network import cache as netcache
 from carecover.network.profiles import make_profile
-from carecover.network.readers import reader_for
+from carecover.network.readers import StreetData, reader_for
 from carecover.network.streets import StreetNetwork
 from carecover.utils import file_sha256, log
 
@@ -60,10 +62,49 @@ def load_network(path: str | Path, profile: dict | str = "walk", *, boundary=Non
     log(f"构建路网 / building {prof['name']} network from {path.name} …")
     # the reader may read only the clip area's part of the file
     clip = build.polygonal(clip_geom)
-    data = reader.read(path, clip)
+    data = read_streets(reader, path, clip, digest)
     # segments with both ends inside the clip area
     data = build.clip_streets(data, clip, clip_geom, path)
     # the profile's streets, projected, in one connected piece
     net = build.assemble(data, prof, build.source_record(path, digest, header, clip_geom))
     # saved for the next run
     return netcache.write_cached(net, cache_file)
+
+
+#: The last file read, by (file, content digest, clip): the walking and the driving network of a
+#: run are built from the same streets, so the second profile reuses the first one's read
+#: instead of decoding the file again. One entry only; :func:`forget_read` drops it.
+_LAST_READ: dict[tuple, StreetData] = {}
+
+
+def read_streets(reader, path: Path, clip: shapely.Geometry | None, digest: str) -> StreetData:
+    """``reader.read(path, clip)``, or the same read kept from the previous network built.
+
+    Parameters
+    ----------
+    reader
+        The reader module of the file (:func:`~carecover.network.readers.reader_for`).
+    path
+        The network file.
+    clip
+        Polygonal clip area handed to the reader, or ``None``.
+    digest
+        The file's SHA-256 (a file changed on disk is read again).
+
+    Returns
+    -------
+    StreetData
+        Shared with the later networks of the same file and clip: the build steps make new
+        frames and never change it in place.
+    """
+    key = (str(path.resolve()), digest, None if clip is None else shapely.to_wkb(shapely.normalize(clip)))
+    data = _LAST_READ.get(key)
+    if data is None:
+        _LAST_READ.clear()  # the memory of the previous file's read first
+        data = _LAST_READ[key] = reader.read(path, clip)
+    return data
+
+
+def forget_read() -> None:
+    """Drop the read kept by :func:`read_streets` (once every network of the file is built)."""
+    _LAST_READ.clear()

@@ -8,6 +8,7 @@ from carecover import settings, timing
 from carecover.errors import NetworkError
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork, load_network
+from carecover.network.load import forget_read
 from carecover.network.profiles import profile_for
 from carecover.params import RunParams
 from carecover.plan.area import Boundaries
@@ -56,4 +57,5 @@ def load_networks(params: RunParams, bounds: Boundaries, walk: StreetNetwork,
         if mode not in nets:
             with timing.step(f"network {mode}"):
                 nets[mode] = load_mode(params, bounds, mode)
+    forget_read()  # every network of the run is built: the streets read for them can go
     return nets
