@@ -161,6 +161,23 @@ def _segment_ends(net: StreetNetwork) -> np.ndarray:
     return np.column_stack([net.node_x[a], net.node_y[a], net.node_x[b], net.node_y[b]])
 
 
+def _nearer_dropped(ds: np.ndarray, x: np.ndarray, y: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """Whether a dropped segment (``ds``, ``k × 4``) lies nearer to each point than ``dist``: the
+    distance is measured (as :func:`_nearest_bounded` does) only for the points that have a
+    dropped segment's box within ``dist``; every other dropped segment is farther."""
+    tree = shapely.STRtree(segment_linestrings(ds[:, 0], ds[:, 1], ds[:, 2], ds[:, 3]))
+    cand = ~np.isfinite(dist)
+    fin = np.flatnonzero(~cand)
+    r = dist[fin] * (1 + 1e-9) + 1e-6
+    hit, _ = tree.query(shapely.box(x[fin] - r, y[fin] - r, x[fin] + r, y[fin] + r))
+    cand[fin[hit]] = True
+    out = np.zeros(len(x), bool)
+    if cand.any():
+        _, dd = _nearest_bounded(tree, ds, np.concatenate([ds[:, :2], ds[:, 2:]]), x[cand], y[cand])
+        out[cand] = dd < dist[cand]
+    return out
+
+
 def _used_nodes_xy(net: StreetNetwork) -> np.ndarray:
     """Coordinates (``k × 2``) of the nodes some segment ends at."""
     used = np.zeros(net.n_nodes, bool)
@@ -224,11 +241,10 @@ def snap_xy(net: StreetNetwork, x, y, max_snap_m: float | None = None, *,
     ds = net.dropped_segments
     if len(ds) and finite.any():
         if index:
-            dtree = shapely.STRtree(segment_linestrings(ds[:, 0], ds[:, 1], ds[:, 2], ds[:, 3]))
-            _, dd = _nearest_bounded(dtree, ds, np.concatenate([ds[:, :2], ds[:, 2:]]), fx, fy)
+            on_dropped[finite] = _nearer_dropped(ds, fx, fy, dist[finite])
         else:
             _, dd = _nearest_brute(ds, fx, fy)
-        on_dropped[finite] = dd < dist[finite]
+            on_dropped[finite] = dd < dist[finite]
     return Snapped(seg, frac, dist, ok, on_dropped, x, y, limit)
 
 
