@@ -126,14 +126,19 @@ class TestReadReuse:
 
         reader, digest = reader_for(monaco_pbf), file_sha256(monaco_pbf)
         forget_read()
-        first = read_streets(reader, monaco_pbf, None, digest)
+        # kept only when asked (a long-lived process that builds one network keeps nothing)
+        assert read_streets(reader, monaco_pbf, None, digest) is not read_streets(reader, monaco_pbf, None, digest)
+        first = read_streets(reader, monaco_pbf, None, digest, keep=True)
         assert read_streets(reader, monaco_pbf, None, digest) is first
-        # another clip, or other file content, is read afresh (and replaces the kept read)
+        # another clip, or other file content, is read afresh
         box = shapely.box(7.41, 43.72, 7.43, 43.74)
         assert read_streets(reader, monaco_pbf, box, digest) is not first
         assert read_streets(reader, monaco_pbf, None, "0" * 64) is not first
+        forget_read()
+        assert read_streets(reader, monaco_pbf, None, digest) is not first
         # a network built from the kept read is the one built from a fresh read
-        load_network(monaco_pbf, "walk", cache=False)
+        load_network(monaco_pbf, "walk", cache=False, keep_read=True)
+        assert read_streets(reader, monaco_pbf, None, digest) is read_streets(reader, monaco_pbf, None, digest)
         reused = load_network(monaco_pbf, "drive", cache=False)
         forget_read()
         fresh = load_network(monaco_pbf, "drive", cache=False)

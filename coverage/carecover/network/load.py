@@ -16,7 +16,7 @@ from carecover.utils import file_sha256, log
 
 
 def load_network(path: str | Path, profile: dict | str = "walk", *, boundary=None,
-                 cache: bool | str | Path = True) -> StreetNetwork:
+                 cache: bool | str | Path = True, keep_read: bool = False) -> StreetNetwork:
     """Build (or load from cache) a street network from a local OSM file.
 
     Parameters
@@ -33,6 +33,10 @@ def load_network(path: str | Path, profile: dict | str = "walk", *, boundary=Non
     cache
         ``True`` for ``settings.cache_dir``, a directory, or ``False``. The key is the file's
         SHA-256 + profile + clip, so the second run on the same city reads arrays from disk.
+    keep_read
+        Keep what is read from the file (in memory, one file at a time) for the next network of
+        the same file and clip (another profile), which then reads nothing; ``forget_read()``
+        drops it. A kept read is reused whatever this flag says.
 
     Returns
     -------
@@ -62,7 +66,7 @@ def load_network(path: str | Path, profile: dict | str = "walk", *, boundary=Non
     log(f"构建路网 / building {prof['name']} network from {path.name} …")
     # the reader may read only the clip area's part of the file
     clip = build.polygonal(clip_geom)
-    data = read_streets(reader, path, clip, digest)
+    data = read_streets(reader, path, clip, digest, keep=keep_read)
     # segments with both ends inside the clip area
     data = build.clip_streets(data, clip, clip_geom, path)
     # the profile's streets, projected, in one connected piece
@@ -71,14 +75,15 @@ def load_network(path: str | Path, profile: dict | str = "walk", *, boundary=Non
     return netcache.write_cached(net, cache_file)
 
 
-#: The last file read, by (file, content digest, clip): the walking and the driving network of a
-#: run are built from the same streets, so the second profile reuses the first one's read
-#: instead of decoding the file again. One entry only; :func:`forget_read` drops it.
+#: The last file read with ``keep``, by (file, content digest, clip): the walking and the driving
+#: network of a run are built from the same streets, so the second profile reuses the first
+#: one's read instead of decoding the file again. One entry only; :func:`forget_read` drops it.
 _LAST_READ: dict[tuple, StreetData] = {}
 
 
-def read_streets(reader, path: Path, clip: shapely.Geometry | None, digest: str) -> StreetData:
-    """``reader.read(path, clip)``, or the same read kept from the previous network built.
+def read_streets(reader, path: Path, clip: shapely.Geometry | None, digest: str, *,
+                 keep: bool = False) -> StreetData:
+    """``reader.read(path, clip)``, or the same read kept from a previous network.
 
     Parameters
     ----------
@@ -90,18 +95,23 @@ def read_streets(reader, path: Path, clip: shapely.Geometry | None, digest: str)
         Polygonal clip area handed to the reader, or ``None``.
     digest
         The file's SHA-256 (a file changed on disk is read again).
+    keep
+        Keep a fresh read for the next call (replacing the one kept before).
 
     Returns
     -------
     StreetData
-        Shared with the later networks of the same file and clip: the build steps make new
-        frames and never change it in place.
+        A kept read is shared with the later networks of the same file and clip: the build
+        steps make new frames and never change it in place.
     """
     key = (str(path.resolve()), digest, None if clip is None else shapely.to_wkb(shapely.normalize(clip)))
     data = _LAST_READ.get(key)
     if data is None:
-        _LAST_READ.clear()  # the memory of the previous file's read first
-        data = _LAST_READ[key] = reader.read(path, clip)
+        if keep:
+            _LAST_READ.clear()  # the memory of the previous file's read first
+        data = reader.read(path, clip)
+        if keep:
+            _LAST_READ[key] = data
     return data
 
 

@@ -30,7 +30,8 @@ def load_mode(params: RunParams, bounds: Boundaries, mode: str) -> StreetNetwork
         No streets at all, or (with a boundary) none inside the boundary: wrong place or CRS.
     """
     try:
-        return load_network(params.network, profile_of(params, mode), boundary=bounds.clip, cache=params.cache)
+        return load_network(params.network, profile_of(params, mode), boundary=bounds.clip, cache=params.cache,
+                            keep_read=True)
     except NetworkError as exc:
         if params.boundary is None or "no streets" not in exc.message:
             raise
