@@ -111,3 +111,41 @@ class TestErrors:
         e = load_fails(test_pbf, "district.geojson", boundary=path)
         assert "CRS" in str(e)
         load_fails(test_pbf, "missing_boundary.geojson", boundary=tmp_path / "missing_boundary.geojson")
+
+
+class TestReadReuse:
+    """The walking and the driving network of a run come from one read of the file."""
+
+    FIELDS = ("node_x", "node_y", "node_id", "seg_a", "seg_b", "seg_len", "seg_speed", "seg_fwd", "seg_rev",
+              "seg_highway", "seg_name", "name_table", "dropped_segments")
+
+    def test_second_profile_reuses_the_read_and_builds_the_same(self, monaco_pbf):
+        from carecover.network.load import forget_read, read_streets
+        from carecover.network.readers import reader_for
+        from carecover.utils import file_sha256
+
+        reader, digest = reader_for(monaco_pbf), file_sha256(monaco_pbf)
+        forget_read()
+        # kept only when asked (a long-lived process that builds one network keeps nothing)
+        assert read_streets(reader, monaco_pbf, None, digest) is not read_streets(reader, monaco_pbf, None, digest)
+        first = read_streets(reader, monaco_pbf, None, digest, keep=True)
+        assert read_streets(reader, monaco_pbf, None, digest) is first
+        # another clip, or other file content, is read afresh
+        box = shapely.box(7.41, 43.72, 7.43, 43.74)
+        assert read_streets(reader, monaco_pbf, box, digest) is not first
+        assert read_streets(reader, monaco_pbf, None, "0" * 64) is not first
+        forget_read()
+        assert read_streets(reader, monaco_pbf, None, digest) is not first
+        # a network built from the kept read is the one built from a fresh read
+        load_network(monaco_pbf, "walk", cache=False, keep_read=True)
+        assert read_streets(reader, monaco_pbf, None, digest) is read_streets(reader, monaco_pbf, None, digest)
+        reused = load_network(monaco_pbf, "drive", cache=False)
+        forget_read()
+        fresh = load_network(monaco_pbf, "drive", cache=False)
+        forget_read()
+        for f in self.FIELDS:
+            np.testing.assert_array_equal(getattr(reused, f), getattr(fresh, f), err_msg=f)
+        assert reused.seg_tags.keys() == fresh.seg_tags.keys()
+        for k in reused.seg_tags:
+            np.testing.assert_array_equal(reused.seg_tags[k], fresh.seg_tags[k], err_msg=k)
+        assert reused.dropped == fresh.dropped and reused.source == fresh.source

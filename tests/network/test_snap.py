@@ -72,6 +72,48 @@ class TestSameResultBothWays:
         assert a.ok.tolist() == [True, True, True, False]
 
 
+def _geos_nearest(lines: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GEOS's own answer: every nearest line of each point from ``STRtree.query_nearest``, the
+    lowest index among them, and its distance."""
+    (ip, ig), d = shapely.STRtree(lines).query_nearest(shapely.points(x, y), all_matches=True,
+                                                       return_distance=True)
+    seg = np.full(len(x), -1)
+    dist = np.full(len(x), np.inf)
+    for i, g, dd in sorted(zip(ip, ig, d, strict=True), reverse=True):  # the lowest index written last
+        seg[i], dist[i] = g, dd
+    return seg, dist
+
+
+class TestIndexAgreesWithGeosNearest:
+    """The index path bounds the search by the nearest segment end and measures the candidates
+    itself: it must pick what GEOS's nearest-neighbour query picks, ties included."""
+
+    @pytest.mark.parametrize(("fixture", "profile"), [("monaco_pbf", "walk"), ("monaco_pbf", "drive"),
+                                                      ("andorra_pbf", "drive")])
+    def test_real_city(self, real_network, fixture, profile):
+        net = real_network(fixture, profile)
+        x, y = _probe_points(net, seed=11, n=2000)
+        got = snap_xy(net, x, y, method="index")
+        ok = np.isfinite(x) & np.isfinite(y)
+        seg, _ = _geos_nearest(net.segment_lines(), x[ok], y[ok])
+        np.testing.assert_array_equal(got.seg[ok], seg)
+        ds = net.dropped_segments
+        _, dd = _geos_nearest(shapely.linestrings(ds.reshape(-1, 2, 2)), x[ok], y[ok])
+        np.testing.assert_array_equal(got.on_dropped[ok], dd < got.dist[ok])
+        assert got.on_dropped.any()
+
+    def test_unused_nodes_do_not_bound_the_search(self, grid):
+        # a node no segment ends at, right beside the probe, must not narrow the search
+        net = copy.copy(grid)
+        net.node_x = np.r_[grid.node_x, grid.node_x[0] + 3000.0]
+        net.node_y = np.r_[grid.node_y, grid.node_y[0]]
+        net.node_id = np.r_[grid.node_id, 10**9]
+        x, y = np.array([grid.node_x[0] + 3000.5]), np.array([grid.node_y[0]])
+        got = snap_xy(net, x, y, 1e6, method="index")
+        seg, _ = _geos_nearest(grid.segment_lines(), x, y)
+        assert got.seg.tolist() == seg.tolist()
+
+
 class TestMethodChoice:
     def test_auto_uses_brute_force_for_a_few_points_without_index(self, synthetic_network):
         net = copy.copy(synthetic_network(5_000, seed=2))  # a fresh object: no index yet

@@ -97,18 +97,42 @@ _NEAR_TIE_M = 1e-3
 METHODS = ("auto", "index", "brute")
 
 
-def _nearest(tree: shapely.STRtree, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest geometry per point, ties broken by the lowest index (deterministic)."""
-    (ip, ig), d = tree.query_nearest(pts, all_matches=True, return_distance=True)
-    order = np.lexsort((ig, ip))
+def _first_per_point(n: int, ip: np.ndarray, ig: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per point ``ip``, the pair of least distance ``d`` (lowest ``ig`` among equals)."""
+    order = np.lexsort((ig, d, ip))
     ip, ig, d = ip[order], ig[order], d[order]
     first = np.ones(len(ip), bool)
     first[1:] = ip[1:] != ip[:-1]
-    seg = np.full(len(pts), -1, np.int64)
-    dist = np.full(len(pts), np.inf)
+    seg = np.full(n, -1, np.int64)
+    dist = np.full(n, np.inf)
     seg[ip[first]] = ig[first]
     dist[ip[first]] = d[first]
     return seg, dist
+
+
+def _nearest_bounded(tree: shapely.STRtree, ends: np.ndarray, corners: np.ndarray, x: np.ndarray,
+                     y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What :func:`_nearest` gives on ``tree`` (the lines of the segments ``ends``, ``k × 4``),
+    found faster: the nearest segment end ``corners`` (a KD-tree) bounds the distance, the
+    segments whose boxes lie within that bound are measured with numpy, and GEOS measures the
+    few within :data:`_NEAR_TIE_M` of the least, as the tree would (same segment, same distance)."""
+    from scipy.spatial import cKDTree
+
+    bound, _ = cKDTree(corners).query(np.column_stack([x, y]))
+    r = bound * (1 + 1e-9) + 1e-6  # every segment with a GEOS distance up to the bound, and more
+    ip, ig = tree.query(shapely.box(x - r, y - r, x + r, y + r))
+    x0, y0, x1, y1 = (c[ig] for c in ends.T)
+    dx, dy = x1 - x0, y1 - y0
+    l2 = dx * dx + dy * dy
+    px, py = x[ip], y[ip]
+    t = np.clip(((px - x0) * dx + (py - y0) * dy) / np.where(l2 > 0, l2, 1.0), 0.0, 1.0)
+    d = np.hypot(px - (x0 + t * dx), py - (y0 + t * dy))
+    least = np.full(len(x), np.inf)
+    np.minimum.at(least, ip, d)
+    near = d <= least[ip] + _NEAR_TIE_M
+    ip, ig = ip[near], ig[near]
+    g = shapely.distance(shapely.points(x[ip], y[ip]), tree.geometries[ig])
+    return _first_per_point(len(x), ip, ig, g)
 
 
 def _nearest_brute(ends: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -135,6 +159,31 @@ def _nearest_brute(ends: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.n
 def _segment_ends(net: StreetNetwork) -> np.ndarray:
     a, b = net.seg_a, net.seg_b
     return np.column_stack([net.node_x[a], net.node_y[a], net.node_x[b], net.node_y[b]])
+
+
+def _nearer_dropped(ds: np.ndarray, x: np.ndarray, y: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """Whether a dropped segment (``ds``, ``k × 4``) lies nearer to each point than ``dist``: the
+    distance is measured (as :func:`_nearest_bounded` does) only for the points that have a
+    dropped segment's box within ``dist``; every other dropped segment is farther."""
+    tree = shapely.STRtree(segment_linestrings(ds[:, 0], ds[:, 1], ds[:, 2], ds[:, 3]))
+    cand = ~np.isfinite(dist)
+    fin = np.flatnonzero(~cand)
+    r = dist[fin] * (1 + 1e-9) + 1e-6
+    hit, _ = tree.query(shapely.box(x[fin] - r, y[fin] - r, x[fin] + r, y[fin] + r))
+    cand[fin[hit]] = True
+    out = np.zeros(len(x), bool)
+    if cand.any():
+        _, dd = _nearest_bounded(tree, ds, np.concatenate([ds[:, :2], ds[:, 2:]]), x[cand], y[cand])
+        out[cand] = dd < dist[cand]
+    return out
+
+
+def _used_nodes_xy(net: StreetNetwork) -> np.ndarray:
+    """Coordinates (``k × 2``) of the nodes some segment ends at."""
+    used = np.zeros(net.n_nodes, bool)
+    used[net.seg_a] = True
+    used[net.seg_b] = True
+    return np.column_stack([net.node_x[used], net.node_y[used]])
 
 
 def _by_index(net: StreetNetwork, n_points: int, method: str) -> bool:
@@ -180,8 +229,9 @@ def snap_xy(net: StreetNetwork, x, y, max_snap_m: float | None = None, *,
     seg = np.full(n, -1, np.int64)
     dist = np.full(n, np.inf)
     if finite.any() and net.n_segments:
-        seg[finite], dist[finite] = (_nearest(segment_index(net), shapely.points(fx, fy)) if index
-                                     else _nearest_brute(_segment_ends(net), fx, fy))
+        ends = _segment_ends(net)
+        seg[finite], dist[finite] = (_nearest_bounded(segment_index(net), ends, _used_nodes_xy(net), fx, fy)
+                                     if index else _nearest_brute(ends, fx, fy))
     has = seg >= 0
     frac = np.zeros(n)
     # exact distance to the projected point (the nearest search's distance agrees up to rounding)
@@ -191,11 +241,10 @@ def snap_xy(net: StreetNetwork, x, y, max_snap_m: float | None = None, *,
     ds = net.dropped_segments
     if len(ds) and finite.any():
         if index:
-            dtree = shapely.STRtree(segment_linestrings(ds[:, 0], ds[:, 1], ds[:, 2], ds[:, 3]))
-            _, dd = _nearest(dtree, shapely.points(fx, fy))
+            on_dropped[finite] = _nearer_dropped(ds, fx, fy, dist[finite])
         else:
             _, dd = _nearest_brute(ds, fx, fy)
-        on_dropped[finite] = dd < dist[finite]
+            on_dropped[finite] = dd < dist[finite]
     return Snapped(seg, frac, dist, ok, on_dropped, x, y, limit)
 
 

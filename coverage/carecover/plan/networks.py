@@ -8,6 +8,7 @@ from carecover import settings, timing
 from carecover.errors import NetworkError
 from carecover.inputs.facilities import USABLE
 from carecover.network import StreetNetwork, load_network
+from carecover.network.load import forget_read
 from carecover.network.profiles import profile_for
 from carecover.params import RunParams
 from carecover.plan.area import Boundaries
@@ -29,7 +30,8 @@ def load_mode(params: RunParams, bounds: Boundaries, mode: str) -> StreetNetwork
         No streets at all, or (with a boundary) none inside the boundary: wrong place or CRS.
     """
     try:
-        return load_network(params.network, profile_of(params, mode), boundary=bounds.clip, cache=params.cache)
+        return load_network(params.network, profile_of(params, mode), boundary=bounds.clip, cache=params.cache,
+                            keep_read=True)
     except NetworkError as exc:
         if params.boundary is None or "no streets" not in exc.message:
             raise
@@ -56,4 +58,5 @@ def load_networks(params: RunParams, bounds: Boundaries, walk: StreetNetwork,
         if mode not in nets:
             with timing.step(f"network {mode}"):
                 nets[mode] = load_mode(params, bounds, mode)
+    forget_read()  # every network of the run is built: the streets read for them can go
     return nets
