@@ -18,7 +18,7 @@ import shapely
 
 from carecover import settings
 from carecover.errors import InputError
-from carecover.network.spatial import has_segment_index, segment_index
+from carecover.network.spatial import end_tree, has_segment_index, segment_index
 from carecover.network.streets import StreetNetwork, project_onto_segments, segment_linestrings
 
 
@@ -110,15 +110,13 @@ def _first_per_point(n: int, ip: np.ndarray, ig: np.ndarray, d: np.ndarray) -> t
     return seg, dist
 
 
-def _nearest_bounded(tree: shapely.STRtree, ends: np.ndarray, corners: np.ndarray, x: np.ndarray,
+def _nearest_bounded(tree: shapely.STRtree, ends: np.ndarray, corners, x: np.ndarray,
                      y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """What :func:`_nearest` gives on ``tree`` (the lines of the segments ``ends``, ``k × 4``),
-    found faster: the nearest segment end ``corners`` (a KD-tree) bounds the distance, the
+    found faster: the nearest segment end (``corners``, a KD-tree of them) bounds the distance, the
     segments whose boxes lie within that bound are measured with numpy, and GEOS measures the
     few within :data:`_NEAR_TIE_M` of the least, as the tree would (same segment, same distance)."""
-    from scipy.spatial import cKDTree
-
-    bound, _ = cKDTree(corners).query(np.column_stack([x, y]))
+    bound, _ = corners.query(np.column_stack([x, y]))
     r = bound * (1 + 1e-9) + 1e-6  # every segment with a GEOS distance up to the bound, and more
     ip, ig = tree.query(shapely.box(x - r, y - r, x + r, y + r))
     x0, y0, x1, y1 = (c[ig] for c in ends.T)
@@ -173,17 +171,12 @@ def _nearer_dropped(ds: np.ndarray, x: np.ndarray, y: np.ndarray, dist: np.ndarr
     cand[fin[hit]] = True
     out = np.zeros(len(x), bool)
     if cand.any():
-        _, dd = _nearest_bounded(tree, ds, np.concatenate([ds[:, :2], ds[:, 2:]]), x[cand], y[cand])
+        from scipy.spatial import cKDTree
+
+        ends = cKDTree(np.concatenate([ds[:, :2], ds[:, 2:]]))
+        _, dd = _nearest_bounded(tree, ds, ends, x[cand], y[cand])
         out[cand] = dd < dist[cand]
     return out
-
-
-def _used_nodes_xy(net: StreetNetwork) -> np.ndarray:
-    """Coordinates (``k × 2``) of the nodes some segment ends at."""
-    used = np.zeros(net.n_nodes, bool)
-    used[net.seg_a] = True
-    used[net.seg_b] = True
-    return np.column_stack([net.node_x[used], net.node_y[used]])
 
 
 def _by_index(net: StreetNetwork, n_points: int, method: str) -> bool:
@@ -230,7 +223,7 @@ def snap_xy(net: StreetNetwork, x, y, max_snap_m: float | None = None, *,
     dist = np.full(n, np.inf)
     if finite.any() and net.n_segments:
         ends = _segment_ends(net)
-        seg[finite], dist[finite] = (_nearest_bounded(segment_index(net), ends, _used_nodes_xy(net), fx, fy)
+        seg[finite], dist[finite] = (_nearest_bounded(segment_index(net), ends, end_tree(net), fx, fy)
                                      if index else _nearest_brute(ends, fx, fy))
     has = seg >= 0
     frac = np.zeros(n)

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import weakref
 
+import numpy as np
 import shapely
 
 from carecover.network.streets import StreetNetwork
 
 _SEGMENT_INDEX: weakref.WeakKeyDictionary[StreetNetwork, shapely.STRtree] = weakref.WeakKeyDictionary()
+_END_TREE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def segment_index(net: StreetNetwork) -> shapely.STRtree:
@@ -36,6 +38,33 @@ def segment_index(net: StreetNetwork) -> shapely.STRtree:
     if tree is None:
         tree = shapely.STRtree(net.segment_lines())
         _SEGMENT_INDEX[net] = tree
+    return tree
+
+
+def end_tree(net: StreetNetwork):
+    """KD-tree (:class:`scipy.spatial.cKDTree`) of the nodes some segment ends at: the snap's
+    bound on the nearest segment (built once per network object, as :func:`segment_index`; a
+    plan snaps each tier's facilities on the same network).
+
+    Parameters
+    ----------
+    net
+        The network; its arrays must not change afterwards.
+
+    Returns
+    -------
+    scipy.spatial.cKDTree
+        The same tree for every call on the same network object.
+    """
+    tree = _END_TREE.get(net)
+    if tree is None:
+        from scipy.spatial import cKDTree
+
+        used = np.zeros(net.n_nodes, bool)
+        used[net.seg_a] = True
+        used[net.seg_b] = True
+        tree = cKDTree(np.column_stack([net.node_x[used], net.node_y[used]]))
+        _END_TREE[net] = tree
     return tree
 
 
