@@ -40,10 +40,8 @@ from carecover.utils import log
 def compute(params: RunParams) -> Plan:
     """Run every stage of a plan and keep the results in memory (nothing is written but caches).
 
-    Each stage is a plain function of typed inputs (``carecover.plan.<stage>``); the stages
-    upstream of a changed parameter are read from the stage cache when their inputs and
-    parameters are unchanged. Warnings (ours and the libraries') are collected for the summary;
-    ours are logged (:mod:`carecover.logs`).
+    Each stage is a plain function of typed inputs (``carecover.plan.<stage>``), read from the
+    stage cache when its inputs and parameters are unchanged; warnings are collected for the summary.
 
     Parameters
     ----------
@@ -64,8 +62,7 @@ def compute(params: RunParams) -> Plan:
         bounds = run.run("boundaries", area.read_boundaries_of, params)
         # the walking network: always needed, and without a boundary it gives the study area
         walk = run.run("network walk", networks.load_mode, params, bounds, "walk")
-        # each mobility profile's network (--profiles): a DEM that misses the city is refused now
-        # (and those the tiers are measured or sited with: config [tiers.*] profile, --site-profile)
+        # the mobility profiles' networks (--profiles, tier profiles, --site-profile); a DEM off the city: refused
         prof_nets = run.run("profile networks", profiles.prepare, params, walk) if profiles.wanted(params) else ()
         # the maps' light street layer, merged and simplified in a worker process meanwhile
         # (or read from beside the cached network)
@@ -102,23 +99,21 @@ def compute(params: RunParams) -> Plan:
         profiles.tag_figures(params, acc.figures)
         # uncovered areas, ranked
         gap = run.run("gaps", gaps.find, params, demand, trav, bounds)
-        # candidate sites and their reach on the network, for each planned tier
-        # (a tier sited for another mobility profile than its own is routed again on that profile's network)
+        # candidate sites and their reach on the network, for each planned tier (a tier sited for
+        # another mobility profile is routed again on that profile's network)
         site_trav = (run.run("siting travel", profiles.siting_travel, params, nets, demand, trav)
                      if profiles.site_differs(params) else trav)
         problems = run.run("siting", siting.problems, params, nets, bounds, demand, site_trav)
         # sites for the planned centres (greedy and exact)
         sites = run.run("siting solve", siting.suggest, params, problems, bounds, demand, site_trav, gap, figs)
-        # the reach matrices' seconds are no longer needed (the states keep the pattern): freed
-        # before the isochrones, the assembly and the outputs add their own peaks
+        # the reach matrices' seconds freed (the states keep the pattern) before the later peaks
         del problems
         settle()  # what the run keeps, out of the garbage collector's later full passes
         # a tier sited for another profile than its own: "after the sites" measured the tier's own way
         after_cols = profiles.remeasure_planned(params, nets, demand, trav, sites, figs.areas)
         profiles.tag_figures(params, sites.figures)
         profiles.mark_sites(params, sites)  # the sites and their record name the profile they are sited for
-        # the projected elderly of --year at the same travel times, per tier, area and gap, today
-        # and with the suggested sites (None without --year)
+        # the projected elderly of --year, today and with the suggested sites (None without --year)
         projected = run.run("projection", projection.compute, params, demand, trav, figs, gap, sites)
         # the city's claims against the figures
         checked = run.run("claims", claims.check, params, figs.items + sites.figures + acc.figures
@@ -130,17 +125,22 @@ def compute(params: RunParams) -> Plan:
         results = assemble.Results(nets, bounds, fac, demand, trav, iso, figs, gap, sites, checked, acc,
                                    streets.result(), led)
         bundle = run.run("assemble", assemble.assemble, params, results)
-        # coverage per mobility profile (only with --profiles: a new summary key)
-        profiles.add_to_bundle(bundle, by_profile, after_cols)
-        # today vs the projected year (only with --year: a new summary key)
-        if projected is not None:
-            bundle.summary["projection"] = projected
+        # coverage per mobility profile (--profiles) and today vs the projected year (--year)
+        _add_optional(bundle, profiles.add_to_bundle, by_profile, after_cols, projected)
         settle()
     # the computation's wall seconds, from the runner's clock (kept out under SOURCE_DATE_EPOCH)
     bundle.summary["runtime_s"] = assemble.runtime_s(run.elapsed_s())
     log(f"计算完成 / computed in {run.elapsed_s():.1f} s")
     summary = SummaryFile.of(_plain(bundle.summary))
     return Plan(params, bundle, summary, sites, results, tuple(found), tuple(run.times), ledger=led)
+
+
+def _add_optional(bundle, add_profiles, by_profile, after_cols, projected) -> None:
+    """The summary keys only some runs have: coverage per mobility profile (``--profiles``) and
+    the projected year (``--year``)."""
+    add_profiles(bundle, by_profile, after_cols)
+    if projected is not None:
+        bundle.summary["projection"] = projected
 
 
 def _plain(summary: dict) -> dict:
