@@ -104,19 +104,8 @@ def street_lines_cached(net: StreetNetwork, max_vertices: int = STREET_MAX_VERTI
 
     The key covers the network's cache entry, this module's code, ``max_vertices`` and the
     shapely, GEOS and PROJ versions (simplification and reprojection follow them); a network
-    built without the cache has no entry and its lines are always made afresh.
-
-    Parameters
-    ----------
-    net
-        The routed (walking) network.
-    max_vertices
-        Most vertices over all classes.
-
-    Returns
-    -------
-    GeoDataFrame
-        The same table :func:`street_lines` gives, geometry for geometry.
+    built without the cache has no entry and its lines are always made afresh. Parameters as
+    :func:`street_lines`; returns the same table, geometry for geometry.
 
     Examples
     --------
