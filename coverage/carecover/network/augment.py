@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from carecover.network.snap import Snapped
+from carecover.network.spatial import once_per_network
 from carecover.network.streets import StreetNetwork
 
 __all__ = ["augmented", "source_links", "street_csr"]
@@ -39,11 +40,7 @@ def street_csr(net: StreetNetwork) -> sp.csr_matrix:
     scipy.sparse.csr_matrix
         ``n × n``; the same object for every call on the same network (do not modify it).
     """
-    G = _STREET_CSR.get(net)
-    if G is None:
-        G = net.csr()
-        _STREET_CSR[net] = G
-    return G
+    return once_per_network(_STREET_CSR, net, lambda n: n.csr())
 
 
 def source_links(net: StreetNetwork, src: Snapped) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

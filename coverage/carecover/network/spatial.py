@@ -11,6 +11,8 @@ the tree is dropped with its network. Forked worker processes inherit the memo.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 import shapely
@@ -19,6 +21,22 @@ from carecover.network.streets import StreetNetwork
 
 _SEGMENT_INDEX: weakref.WeakKeyDictionary[StreetNetwork, shapely.STRtree] = weakref.WeakKeyDictionary()
 _END_TREE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+T = TypeVar("T")
+
+
+def once_per_network(memo: weakref.WeakKeyDictionary, net: StreetNetwork, make: Callable[[StreetNetwork], T]) -> T:
+    """``make(net)``, kept in ``memo`` for as long as ``net`` lives (one build per network object).
+
+    Examples
+    --------
+    >>> memo = weakref.WeakKeyDictionary()
+    >>> once_per_network(memo, net, lambda n: n.n_nodes)  # doctest: +SKIP
+    """
+    value = memo.get(net)
+    if value is None:
+        value = make(net)
+        memo[net] = value
+    return value
 
 
 def segment_index(net: StreetNetwork) -> shapely.STRtree:
@@ -34,11 +52,7 @@ def segment_index(net: StreetNetwork) -> shapely.STRtree:
     shapely.STRtree
         The same tree for every call on the same network object.
     """
-    tree = _SEGMENT_INDEX.get(net)
-    if tree is None:
-        tree = shapely.STRtree(net.segment_lines())
-        _SEGMENT_INDEX[net] = tree
-    return tree
+    return once_per_network(_SEGMENT_INDEX, net, lambda n: shapely.STRtree(n.segment_lines()))
 
 
 def end_tree(net: StreetNetwork):
@@ -56,16 +70,16 @@ def end_tree(net: StreetNetwork):
     scipy.spatial.cKDTree
         The same tree for every call on the same network object.
     """
-    tree = _END_TREE.get(net)
-    if tree is None:
-        from scipy.spatial import cKDTree
+    return once_per_network(_END_TREE, net, _end_tree)
 
-        used = np.zeros(net.n_nodes, bool)
-        used[net.seg_a] = True
-        used[net.seg_b] = True
-        tree = cKDTree(np.column_stack([net.node_x[used], net.node_y[used]]))
-        _END_TREE[net] = tree
-    return tree
+
+def _end_tree(net: StreetNetwork):
+    from scipy.spatial import cKDTree
+
+    used = np.zeros(net.n_nodes, bool)
+    used[net.seg_a] = True
+    used[net.seg_b] = True
+    return cKDTree(np.column_stack([net.node_x[used], net.node_y[used]]))
 
 
 def has_segment_index(net: StreetNetwork) -> bool:
